@@ -1,0 +1,29 @@
+package io.hprobe.rcp;
+
+import org.eclipse.swt.graphics.Point;
+import org.eclipse.ui.application.ActionBarAdvisor;
+import org.eclipse.ui.application.IActionBarConfigurer;
+import org.eclipse.ui.application.IWorkbenchWindowConfigurer;
+import org.eclipse.ui.application.WorkbenchWindowAdvisor;
+
+/** Window size, title and bars of the HProbe Workbench window. */
+class HProbeWindowAdvisor extends WorkbenchWindowAdvisor {
+
+    HProbeWindowAdvisor(IWorkbenchWindowConfigurer configurer) {
+        super(configurer);
+    }
+
+    @Override
+    public ActionBarAdvisor createActionBarAdvisor(IActionBarConfigurer configurer) {
+        return new HProbeActionBarAdvisor(configurer);
+    }
+
+    @Override
+    public void preWindowOpen() {
+        IWorkbenchWindowConfigurer configurer = getWindowConfigurer();
+        configurer.setInitialSize(new Point(1280, 800));
+        configurer.setShowCoolBar(false);
+        configurer.setShowStatusLine(true);
+        configurer.setTitle(Messages.WindowTitle);
+    }
+}

@@ -1,0 +1,47 @@
+package io.hprobe.rcp;
+
+import org.eclipse.ui.IFolderLayout;
+import org.eclipse.ui.IPageLayout;
+import org.eclipse.ui.IPerspectiveFactory;
+
+import io.hprobe.ui.views.AlertsView;
+import io.hprobe.ui.views.DetectorsView;
+import io.hprobe.ui.views.HitTimelineView;
+import io.hprobe.ui.views.HitsView;
+import io.hprobe.ui.views.ProbeEditorView;
+import io.hprobe.ui.views.ProbesView;
+import io.hprobe.ui.views.VmBrowserView;
+
+/**
+ * The HProbe perspective: VM browser on the left, probe editor above the hit timeline in the centre,
+ * probes/hits/alerts at the bottom, detectors on the right. The probe editor is a view, so the editor
+ * area is hidden.
+ */
+public class Perspective implements IPerspectiveFactory {
+
+    public static final String ID = "io.hprobe.rcp.perspective"; //$NON-NLS-1$
+
+    private static final String[] VIEWS = { VmBrowserView.ID, ProbeEditorView.ID, HitTimelineView.ID, ProbesView.ID,
+            HitsView.ID, AlertsView.ID, DetectorsView.ID };
+
+    @Override
+    public void createInitialLayout(IPageLayout layout) {
+        String editorArea = layout.getEditorArea();
+        layout.setEditorAreaVisible(false);
+
+        // ratio = share of the top/left part; left and right columns span the full height
+        layout.addView(VmBrowserView.ID, IPageLayout.LEFT, 0.2f, editorArea);
+        layout.addView(DetectorsView.ID, IPageLayout.RIGHT, 0.75f, editorArea);
+        IFolderLayout bottom = layout.createFolder("io.hprobe.rcp.bottom", IPageLayout.BOTTOM, 0.7f, editorArea); //$NON-NLS-1$
+        bottom.addView(ProbesView.ID);
+        bottom.addView(HitsView.ID);
+        bottom.addView(AlertsView.ID);
+        // the hidden editor area gives its space to the probe editor, which shares it with the timeline
+        layout.addView(ProbeEditorView.ID, IPageLayout.TOP, 0.5f, editorArea);
+        layout.addView(HitTimelineView.ID, IPageLayout.BOTTOM, 0.5f, ProbeEditorView.ID);
+
+        for (String id : VIEWS) {
+            layout.addShowViewShortcut(id);
+        }
+    }
+}
