@@ -1,0 +1,131 @@
+package io.hprobe.ui.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import org.eclipse.swt.graphics.ImageData;
+import org.eclipse.swt.graphics.Point;
+import org.eclipse.swt.graphics.Rectangle;
+import org.eclipse.swt.widgets.Shell;
+import org.eclipse.ui.IViewPart;
+import org.eclipse.ui.IViewReference;
+import org.eclipse.ui.IWorkbenchPage;
+import org.eclipse.ui.IWorkbenchWindow;
+import org.eclipse.ui.PlatformUI;
+import org.eclipse.ui.views.IViewCategory;
+import org.eclipse.ui.views.IViewDescriptor;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.DateAxis;
+import org.jfree.chart.swt.ChartComposite;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import io.hprobe.rcp.Perspective;
+import io.hprobe.ui.views.AlertsView;
+import io.hprobe.ui.views.DetectorsView;
+import io.hprobe.ui.views.HitTimelineView;
+import io.hprobe.ui.views.HitsView;
+import io.hprobe.ui.views.PlaceholderView;
+import io.hprobe.ui.views.ProbeEditorView;
+import io.hprobe.ui.views.ProbesView;
+import io.hprobe.ui.views.VmBrowserView;
+
+/** Runs inside the HProbe Workbench (tycho-surefire useUIHarness, UI thread). */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@ExtendWith(ScreenshotOnFailure.class)
+class HProbePerspectiveUITest {
+
+    private static final String CATEGORY = "io.hprobe.ui.category";
+    private static final Set<String> HPROBE_VIEWS = Set.of(VmBrowserView.ID, ProbeEditorView.ID, ProbesView.ID,
+            HitTimelineView.ID, HitsView.ID, DetectorsView.ID, AlertsView.ID);
+    private static final Duration UI_TIMEOUT = Duration.ofSeconds(60);
+
+    private IWorkbenchWindow window;
+    private IWorkbenchPage page;
+
+    @BeforeEach
+    void findWindow() {
+        assertTrue(PlatformUI.isWorkbenchRunning(), "workbench not running");
+        UiTestSupport.waitUntil("an active workbench window with a page", UI_TIMEOUT,
+                () -> PlatformUI.getWorkbench().getActiveWorkbenchWindow() != null
+                        && PlatformUI.getWorkbench().getActiveWorkbenchWindow().getActivePage() != null);
+        window = PlatformUI.getWorkbench().getActiveWorkbenchWindow();
+        page = window.getActivePage();
+    }
+
+    @Test
+    void startsInTheHProbePerspectiveTitledHProbeWorkbench() {
+        assertEquals(Perspective.ID, page.getPerspective().getId());
+        assertEquals("HProbe Workbench", window.getShell().getText());
+    }
+
+    @Test
+    void viewCategoryHoldsExactlyTheHProbeViews() {
+        IViewCategory category = Arrays.stream(PlatformUI.getWorkbench().getViewRegistry().getCategories())
+                .filter(c -> CATEGORY.equals(c.getId())).findFirst().orElse(null);
+        assertNotNull(category, "no view category " + CATEGORY);
+        assertEquals("HProbe", category.getLabel());
+        Set<String> ids = Arrays.stream(category.getViews()).map(IViewDescriptor::getId)
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(new TreeSet<>(HPROBE_VIEWS), ids);
+    }
+
+    @Test
+    void everyHProbeViewIsOpenAndPlaceholdersSaySo() {
+        for (String id : HPROBE_VIEWS) {
+            IViewReference ref = page.findViewReference(id);
+            assertNotNull(ref, "view not open in the perspective: " + id);
+            IViewPart part = ref.getView(true);
+            assertNotNull(part, "view could not be created: " + id);
+            // a view whose class fails to load is replaced by the workbench's ErrorViewPart
+            assertEquals("io.hprobe.ui.views", part.getClass().getPackageName(), id + " shows an error part");
+            if (part instanceof PlaceholderView placeholder) {
+                assertTrue(placeholder.getPlaceholderText().contains("Not implemented yet"),
+                        id + " must say that it does not work yet");
+            }
+        }
+    }
+
+    @Test
+    void hitTimelineShowsAnEmptyTimeChart() {
+        HitTimelineView view = assertInstanceOf(HitTimelineView.class, page.findView(HitTimelineView.ID));
+        ChartComposite composite = view.getChartComposite();
+        assertNotNull(composite);
+        JFreeChart chart = composite.getChart();
+        assertEquals("Hit timeline", chart.getTitle().getText());
+        assertInstanceOf(DateAxis.class, chart.getXYPlot().getDomainAxis());
+        assertEquals(0, chart.getXYPlot().getDataset().getSeriesCount(), "no hits are wired in yet");
+        UiTestSupport.waitUntil("the chart to be laid out", UI_TIMEOUT, () -> {
+            Point size = composite.getSize();
+            return composite.isVisible() && size.x > 100 && size.y > 100;
+        });
+    }
+
+    /** Also documentation: docs/images/workbench-perspective.png is this picture. */
+    @Test
+    void screenshotOfTheWorkbench() throws Exception {
+        Shell shell = window.getShell();
+        UiTestSupport.waitUntil("the window to be shown", UI_TIMEOUT, () -> shell.isVisible() && shell.getSize().x > 0);
+        Path docs = Path.of(System.getProperty("hprobe.docs", System.getProperty("java.io.tmpdir")));
+        Path png = UiTestSupport.screenshot(shell, docs.resolve("images").resolve("workbench-perspective.png"));
+        assertTrue(Files.size(png) > 10_000, "suspiciously small screenshot " + png);
+        ImageData data = new ImageData(png.toString());
+        Rectangle area = UiTestSupport.windowArea(shell);
+        assertEquals(area.width, data.width);
+        assertEquals(area.height, data.height);
+        assertTrue(area.width >= 1000 && area.height >= 600, "window too small for the perspective: " + area);
+    }
+}
