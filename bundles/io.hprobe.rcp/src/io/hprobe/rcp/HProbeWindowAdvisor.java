@@ -6,7 +6,7 @@ import org.eclipse.ui.application.IActionBarConfigurer;
 import org.eclipse.ui.application.IWorkbenchWindowConfigurer;
 import org.eclipse.ui.application.WorkbenchWindowAdvisor;
 
-/** Window size, title and bars of the HProbe Workbench window. */
+/** Size and bars of the HProbe Workbench window. */
 class HProbeWindowAdvisor extends WorkbenchWindowAdvisor {
 
     HProbeWindowAdvisor(IWorkbenchWindowConfigurer configurer) {
@@ -24,6 +24,6 @@ class HProbeWindowAdvisor extends WorkbenchWindowAdvisor {
         configurer.setInitialSize(new Point(1280, 800));
         configurer.setShowCoolBar(false);
         configurer.setShowStatusLine(true);
-        configurer.setTitle(Messages.WindowTitle);
+        // no setTitle: the workbench titles the window with the product name, product.name in plugin.properties
     }
 }

@@ -9,7 +9,6 @@ public final class Messages extends NLS {
 
     private static final String BUNDLE_NAME = "io.hprobe.rcp.messages"; //$NON-NLS-1$
 
-    public static String WindowTitle;
     public static String Menu_file;
     public static String Menu_window;
     public static String Menu_showView;
