@@ -1,0 +1,41 @@
+/* Kernel types from BTF (through libbpf): struct member offsets such as
+ * task_struct.pid or mm_struct.pgd. Offsets are never hard-coded anywhere in HProbe. */
+#ifndef HPROBE_BTF_H
+#define HPROBE_BTF_H
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct hp_btf;
+
+/* From a vmlinux ELF (its .BTF section) or a raw BTF blob file (/sys/kernel/btf/vmlinux). */
+int hp_btf__load_file(const char *path, struct hp_btf **out, struct hp_err *err);
+/* From raw BTF bytes, e.g. recovered from guest memory. The data is copied. */
+int hp_btf__load_raw(const void *data, size_t len, struct hp_btf **out, struct hp_err *err);
+void hp_btf__free(struct hp_btf *btf);
+
+/* Byte offset and size of a member of a struct or union, following a dotted path
+ * through nested (also anonymous) members: ("task_struct", "pid"),
+ * ("task_struct", "thread.sp"), ("mm_struct", "pgd"). Bitfields get -EINVAL. */
+int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *path,
+		   uint32_t *offset, uint32_t *size, struct hp_err *err);
+
+/* Size of a named struct/union/typedef. */
+int hp_btf__type_size(const struct hp_btf *btf, const char *type_name, uint32_t *size,
+		      struct hp_err *err);
+
+/* Number of BTF types (for sanity checks and tests). */
+uint32_t hp_btf__type_count(const struct hp_btf *btf);
+
+/* The function prototype's parameter names of a kernel function, for the editor
+ * ("vmsplice" -> fd, uiov, nr_segs, flags). Returns count or -errno; names are
+ * copied into names[i] (each up to 64 bytes). */
+int hp_btf__func_params(const struct hp_btf *btf, const char *func, char (*names)[64],
+			int max, struct hp_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,81 @@
+/* Symbol tables: kernel (System.map, /proc/kallsyms text) and ELF (symtab + dynsym).
+ * Parsing treats every input as untrusted: bad lines are skipped and counted, never trusted. */
+#ifndef HPROBE_SYMTAB_H
+#define HPROBE_SYMTAB_H
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct hp_symtab;
+
+struct hp_sym {
+	uint64_t addr;
+	uint64_t size;       /* ELF st_size, or distance to the next text symbol for kallsyms */
+	char type;           /* nm-style letter: T t D d B b R r A W V ... ('T'/'t' = text) */
+	const char *name;
+	const char *module;  /* kallsyms "[mod]" suffix, or NULL */
+};
+
+struct hp_symtab_stats {
+	size_t lines;        /* lines read (text formats) */
+	size_t skipped;      /* malformed lines skipped */
+};
+
+/* Text formats: "ADDR TYPE NAME [MODULE]" per line (System.map or /proc/kallsyms). */
+int hp_symtab__parse_text(const char *buf, size_t len, struct hp_symtab **out,
+			  struct hp_symtab_stats *stats, struct hp_err *err);
+int hp_symtab__load_text(const char *path, struct hp_symtab **out, struct hp_err *err);
+
+/* ELF executables and vmlinux: STT_FUNC/STT_OBJECT (and NOTYPE with a name) from
+ * .symtab and .dynsym, through libelf. A file that is not ELF gets -ENOEXEC; an ELF
+ * with no symbol at all (stripped) gets -ENODATA. */
+int hp_symtab__load_elf(const char *path, struct hp_symtab **out, struct hp_err *err);
+int hp_symtab__parse_elf(const void *buf, size_t len, struct hp_symtab **out, struct hp_err *err);
+
+void hp_symtab__free(struct hp_symtab *st);
+
+/* Symbols sorted by address (ties by name). */
+size_t hp_symtab__count(const struct hp_symtab *st);
+const struct hp_sym *hp_symtab__at(const struct hp_symtab *st, size_t idx);
+
+/* Exact name lookup (first match; O(log n)). NULL if absent. */
+const struct hp_sym *hp_symtab__find(const struct hp_symtab *st, const char *name);
+
+/* The symbol containing addr (addr in [sym.addr, sym.addr+size), or the nearest
+ * preceding one when size is 0). *off receives addr - sym.addr. NULL if none. */
+const struct hp_sym *hp_symtab__lookup_addr(const struct hp_symtab *st, uint64_t addr,
+					    uint64_t *off);
+
+/* Substring search (case-sensitive; a pattern with '*' or '?' is a glob). Text
+ * symbols only if text_only. Fills up to max results in address order; returns the
+ * total number of matches (may exceed max). */
+size_t hp_symtab__search(const struct hp_symtab *st, const char *pattern, int text_only,
+			 const struct hp_sym **out, size_t max);
+
+/* Nearest names by edit distance, for "unknown symbol, did you mean ...". */
+size_t hp_symtab__suggest(const struct hp_symtab *st, const char *name,
+			  const struct hp_sym **out, size_t max);
+
+/* ELF facts for application probes (filled by load_elf/parse_elf). */
+struct hp_elf_info {
+	int is_elf;
+	int is_pie;          /* ET_DYN with an entry point (PIE executable or shared object) */
+	int is_shared_lib;   /* ET_DYN without PT_INTERP/entry in a library sense (DT_SONAME present) */
+	int is_static;       /* no PT_INTERP */
+	uint64_t entry;
+	uint64_t text_vaddr; /* lowest PT_LOAD vaddr with PF_X */
+	uint64_t first_load_vaddr;
+	char build_id[41];   /* hex of NT_GNU_BUILD_ID, "" if none */
+};
+const struct hp_elf_info *hp_symtab__elf_info(const struct hp_symtab *st); /* NULL for text */
+
+/* Read the bytes backing a virtual address range of an ELF file (from its PT_LOAD
+ * segments), e.g. a function's code for disassembly. Returns bytes copied or -errno. */
+long hp_elf__read_vaddr(const char *path, uint64_t vaddr, void *buf, size_t len, struct hp_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
