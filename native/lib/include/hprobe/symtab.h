@@ -42,6 +42,10 @@ const struct hp_sym *hp_symtab__at(const struct hp_symtab *st, size_t idx);
 
 /* Exact name lookup (first match; O(log n)). NULL if absent. */
 const struct hp_sym *hp_symtab__find(const struct hp_symtab *st, const char *name);
+/* All symbols with that name (static functions repeat), in address order: fills up
+ * to max and returns the total, so a caller can report an ambiguous name. */
+size_t hp_symtab__find_all(const struct hp_symtab *st, const char *name,
+			   const struct hp_sym **out, size_t max);
 
 /* The symbol containing addr (addr in [sym.addr, sym.addr+size), or the nearest
  * preceding one when size is 0). *off receives addr - sym.addr. NULL if none. */
@@ -70,6 +74,9 @@ struct hp_elf_info {
 	char build_id[41];   /* hex of NT_GNU_BUILD_ID, "" if none */
 };
 const struct hp_elf_info *hp_symtab__elf_info(const struct hp_symtab *st); /* NULL for text */
+/* The same facts without the symbols, also for a stripped binary (which load_elf
+ * refuses with -ENODATA). -ENOEXEC if not ELF. */
+int hp_elf__read_info(const char *path, struct hp_elf_info *info, struct hp_err *err);
 
 /* Read the bytes backing a virtual address range of an ELF file (from its PT_LOAD
  * segments), e.g. a function's code for disassembly. Returns bytes copied or -errno. */

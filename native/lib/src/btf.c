@@ -1,0 +1,246 @@
+/* Kernel types through libbpf's BTF parser. libbpf validates the type and string
+ * sections; what it does not check (cycles through anonymous members, absurd
+ * nesting) is bounded here. libbpf's log goes wherever the process sent it
+ * (libbpf_set_print); the library leaves that global alone. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/btf.h>
+
+#include "hprobe/btf.h"
+
+#define BTF_RAW_MAX ((size_t)512 << 20)
+#define PATH_PART_MAX 128
+#define NEST_MAX 32
+
+struct hp_btf {
+	struct btf *btf;
+};
+
+int hp_btf__load_file(const char *path, struct hp_btf **out, struct hp_err *err)
+{
+	struct hp_btf *h;
+	struct btf *b;
+
+	if (!path || !out)
+		return hp_err__set(err, EINVAL, "btf: no path");
+	*out = NULL;
+	errno = 0;
+	b = btf__parse(path, NULL); /* ELF .BTF section or raw blob, by magic */
+	if (!b) {
+		int e = errno ? errno : EINVAL;
+
+		return hp_err__set(err, e, "btf: cannot load %s: %s", path, strerror(e));
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		btf__free(b);
+		return hp_err__set(err, ENOMEM, "btf: out of memory");
+	}
+	h->btf = b;
+	*out = h;
+	return 0;
+}
+
+int hp_btf__load_raw(const void *data, size_t len, struct hp_btf **out, struct hp_err *err)
+{
+	struct hp_btf *h;
+	struct btf *b;
+
+	if (!data || !out)
+		return hp_err__set(err, EINVAL, "btf: no data");
+	*out = NULL;
+	if (len > BTF_RAW_MAX)
+		return hp_err__set(err, EFBIG, "btf: %zu bytes is too large", len);
+	errno = 0;
+	b = btf__new(data, (__u32)len); /* copies data */
+	if (!b) {
+		int e = errno ? errno : EINVAL;
+
+		return hp_err__set(err, e, "btf: invalid raw BTF (%zu bytes): %s", len, strerror(e));
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		btf__free(b);
+		return hp_err__set(err, ENOMEM, "btf: out of memory");
+	}
+	h->btf = b;
+	*out = h;
+	return 0;
+}
+
+void hp_btf__free(struct hp_btf *btf)
+{
+	if (!btf)
+		return;
+	btf__free(btf->btf);
+	free(btf);
+}
+
+uint32_t hp_btf__type_count(const struct hp_btf *btf)
+{
+	return btf ? btf__type_cnt(btf->btf) : 0;
+}
+
+/* Skips typedefs and qualifiers; returns the id or <0. */
+static int resolve(const struct btf *b, __u32 id)
+{
+	int r = btf__resolve_type(b, id);
+
+	return r < 0 ? -EINVAL : r;
+}
+
+static int find_composite(const struct btf *b, const char *name)
+{
+	static const int kinds[] = { BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_TYPEDEF };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		int id = btf__find_by_name_kind(b, name, kinds[i]);
+
+		if (id > 0)
+			return id;
+	}
+	return -ENOENT;
+}
+
+/* Looks for member `name` in the struct/union `id`, descending into anonymous
+ * members. On success sets *bits (offset from the start of id) and *mtype, and
+ * *bitfield when the member is one. */
+static int find_member(const struct btf *b, int id, const char *name, int depth,
+		       uint64_t *bits, __u32 *mtype, int *bitfield)
+{
+	const struct btf_type *t = btf__type_by_id(b, (__u32)id);
+	const struct btf_member *m;
+	__u16 n;
+
+	if (!t || depth > NEST_MAX || !(btf_is_struct(t) || btf_is_union(t)))
+		return -ENOENT;
+	m = btf_members(t);
+	n = btf_vlen(t);
+	for (__u16 i = 0; i < n; i++) {
+		const char *mn = btf__name_by_offset(b, m[i].name_off);
+		uint64_t off = btf_member_bit_offset(t, i);
+
+		if (mn && *mn) {
+			if (strcmp(mn, name) == 0) {
+				*bits = off;
+				*mtype = m[i].type;
+				*bitfield = btf_member_bitfield_size(t, i) != 0 || off % 8 != 0;
+				return 0;
+			}
+		} else {
+			uint64_t sub;
+			int inner = resolve(b, m[i].type);
+
+			if (inner > 0 && find_member(b, inner, name, depth + 1, &sub, mtype, bitfield) == 0) {
+				*bits = off + sub;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *path,
+		   uint32_t *offset, uint32_t *size, struct hp_err *err)
+{
+	const struct btf *b;
+	const char *p;
+	uint64_t total = 0;
+	__u32 mtype = 0;
+	int id, bitfield = 0;
+	long long sz;
+
+	if (!btf || !type_name || !path || !*path || path[strlen(path) - 1] == '.')
+		return hp_err__set(err, EINVAL, "btf: no type or bad member path");
+	b = btf->btf;
+	id = find_composite(b, type_name);
+	if (id < 0)
+		return hp_err__set(err, ENOENT, "btf: no struct/union %s", type_name);
+	for (p = path; *p;) {
+		char part[PATH_PART_MAX];
+		size_t n = strcspn(p, ".");
+		uint64_t bits;
+
+		if (n == 0 || n >= sizeof(part))
+			return hp_err__set(err, EINVAL, "btf: bad member path %s", path);
+		memcpy(part, p, n);
+		part[n] = '\0';
+		p += n + (p[n] == '.');
+		id = resolve(b, (__u32)id);
+		if (id <= 0)
+			return hp_err__set(err, EINVAL, "btf: %s: cannot resolve the type before %s", path, part);
+		if (bitfield)
+			return hp_err__set(err, EINVAL, "btf: %s: a bitfield has no members", path);
+		if (!btf__type_by_id(b, (__u32)id) || !btf_is_composite(btf__type_by_id(b, (__u32)id)))
+			return hp_err__set(err, EINVAL, "btf: %s: %s is not inside a struct/union (a pointer must be read first)",
+					   path, part);
+		if (find_member(b, id, part, 0, &bits, &mtype, &bitfield) < 0)
+			return hp_err__set(err, ENOENT, "btf: %s has no member %s (path %s)", type_name, part, path);
+		total += bits;
+		id = (int)mtype;
+	}
+	if (bitfield)
+		return hp_err__set(err, EINVAL, "btf: %s.%s is a bitfield", type_name, path);
+	sz = btf__resolve_size(b, mtype);
+	if (sz < 0 || total / 8 > UINT32_MAX || (unsigned long long)sz > UINT32_MAX)
+		return hp_err__set(err, EINVAL, "btf: %s.%s has no usable size", type_name, path);
+	if (offset)
+		*offset = (uint32_t)(total / 8);
+	if (size)
+		*size = (uint32_t)sz;
+	return 0;
+}
+
+int hp_btf__type_size(const struct hp_btf *btf, const char *type_name, uint32_t *size,
+		      struct hp_err *err)
+{
+	static const int kinds[] = { BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_TYPEDEF,
+				     BTF_KIND_INT, BTF_KIND_ENUM, BTF_KIND_ENUM64 };
+	long long sz;
+	int id = -1;
+
+	if (!btf || !type_name)
+		return hp_err__set(err, EINVAL, "btf: no type name");
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && id <= 0; i++)
+		id = btf__find_by_name_kind(btf->btf, type_name, kinds[i]);
+	if (id <= 0)
+		return hp_err__set(err, ENOENT, "btf: no type %s", type_name);
+	sz = btf__resolve_size(btf->btf, (__u32)id);
+	if (sz < 0 || (unsigned long long)sz > UINT32_MAX)
+		return hp_err__set(err, EINVAL, "btf: %s has no usable size", type_name);
+	if (size)
+		*size = (uint32_t)sz;
+	return 0;
+}
+
+int hp_btf__func_params(const struct hp_btf *btf, const char *func, char (*names)[64],
+			int max, struct hp_err *err)
+{
+	const struct btf_type *f, *proto;
+	const struct btf_param *p;
+	int id, n;
+
+	if (!btf || !func || (max > 0 && !names))
+		return hp_err__set(err, EINVAL, "btf: no function name");
+	id = btf__find_by_name_kind(btf->btf, func, BTF_KIND_FUNC);
+	if (id <= 0)
+		return hp_err__set(err, ENOENT, "btf: no function %s", func);
+	f = btf__type_by_id(btf->btf, (__u32)id);
+	proto = f ? btf__type_by_id(btf->btf, f->type) : NULL;
+	if (!proto || !btf_is_func_proto(proto))
+		return hp_err__set(err, EINVAL, "btf: %s has no prototype", func);
+	p = btf_params(proto);
+	n = btf_vlen(proto);
+	if (n > 0 && p[n - 1].type == 0 && p[n - 1].name_off == 0)
+		n--; /* the variadic marker "..." is not a parameter */
+	for (int i = 0; i < n && i < max; i++) {
+		const char *pn = btf__name_by_offset(btf->btf, p[i].name_off);
+
+		names[i][0] = '\0';
+		if (pn)
+			strncat(names[i], pn, 63);
+	}
+	return n;
+}

@@ -1,0 +1,102 @@
+/* BTF member offsets through nested anonymous members, typedef resolution, sizes,
+ * bitfields refused, function parameters; raw blobs from memory and from a file;
+ * garbage and every truncation refused cleanly. */
+#include <errno.h>
+#include <unistd.h>
+
+#include "btf_synth.h"
+#include "hp_test.h"
+#include "hprobe/btf.h"
+
+int main(void)
+{
+	struct hp_err err = { { 0 } };
+	struct hp_btf *btf = NULL, *b2 = NULL;
+	uint32_t off = 0, size = 0;
+	char names[8][64];
+	char tmpl[] = "/tmp/hp_btf_XXXXXX";
+	size_t len;
+	void *raw = hp_btf_synth(&len);
+	int fd;
+
+	REQUIRE(raw);
+	REQUIRE(hp_btf__load_raw(raw, len, &btf, &err) == 0);
+	CHECK(hp_btf__type_count(btf) > 15);
+
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "pid", &off, &size, &err), 0);
+	CHECK_EQ_INT(off, 2416);
+	CHECK_EQ_INT(size, 4); /* through the pid_t typedef */
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "tgid", &off, &size, &err), 0);
+	CHECK_EQ_INT(off, 2420);
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "comm", &off, &size, &err), 0);
+	CHECK_EQ_INT(off, 2976);
+	CHECK_EQ_INT(size, 16);
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "mm", &off, &size, &err), 0);
+	CHECK_EQ_INT(off, 2272);
+	CHECK_EQ_INT(size, 8);
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "tasks", &off, &size, &err), 0);
+	CHECK_EQ_INT(off, 2192);
+	CHECK_EQ_INT(size, 16);
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "tasks.prev", &off, &size, &err), 0);
+	CHECK_EQ_INT(off, 2200);
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "thread.sp", &off, &size, &err), 0);
+	CHECK_EQ_INT(off, 3008);
+	/* through an anonymous union and an anonymous struct inside it */
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "prio", &off, &size, &err), 0);
+	CHECK_EQ_INT(off, 8);
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "raw", &off, &size, &err), 0);
+	CHECK_EQ_INT(off, 8);
+	CHECK_EQ_INT(size, 8);
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "bits", &off, &size, &err), -EINVAL);
+	CHECK(strstr(err.msg, "bitfield") != NULL);
+	CHECK_EQ_INT(hp_btf__member(btf, "task_t", "pid", &off, &size, &err), 0); /* typedef'd struct */
+	CHECK_EQ_INT(off, 2416);
+	CHECK_EQ_INT(hp_btf__member(btf, "mm_struct", "pgd", &off, &size, &err), 0);
+	CHECK_EQ_INT(off, 72);
+	/* a pointer member has no members to follow */
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "mm.pgd", &off, &size, &err), -EINVAL);
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "nosuch", &off, &size, &err), -ENOENT);
+	CHECK_EQ_INT(hp_btf__member(btf, "nosuch_struct", "pid", &off, &size, &err), -ENOENT);
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "pid.", &off, &size, &err), -EINVAL);
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", ".pid", &off, &size, &err), -EINVAL);
+	CHECK_EQ_INT(hp_btf__member(btf, "task_struct", "", &off, &size, &err), -EINVAL);
+
+	CHECK_EQ_INT(hp_btf__type_size(btf, "task_struct", &size, &err), 0);
+	CHECK_EQ_INT(size, 4096);
+	CHECK_EQ_INT(hp_btf__type_size(btf, "pid_t", &size, &err), 0);
+	CHECK_EQ_INT(size, 4);
+	CHECK_EQ_INT(hp_btf__type_size(btf, "nosuch", &size, &err), -ENOENT);
+
+	CHECK_EQ_INT(hp_btf__func_params(btf, "__do_sys_vmsplice", names, 8, &err), 4);
+	CHECK_STR(names[0], "fd");
+	CHECK_STR(names[1], "uiov");
+	CHECK_STR(names[2], "nr_segs");
+	CHECK_STR(names[3], "flags");
+	CHECK_EQ_INT(hp_btf__func_params(btf, "__do_sys_vmsplice", names, 2, &err), 4); /* count, 2 copied */
+	CHECK_EQ_INT(hp_btf__func_params(btf, "printk", names, 8, &err), 1);            /* no "..." */
+	CHECK_EQ_INT(hp_btf__func_params(btf, "vmsplice", names, 8, &err), -ENOENT);
+
+	/* the same blob from a file */
+	fd = mkstemp(tmpl);
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, raw, len) == (ssize_t)len);
+	close(fd);
+	REQUIRE(hp_btf__load_file(tmpl, &b2, &err) == 0);
+	CHECK_EQ_INT(hp_btf__type_count(b2), hp_btf__type_count(btf));
+	hp_btf__free(b2);
+	unlink(tmpl);
+	CHECK(hp_btf__load_file("/nonexistent/vmlinux", &b2, &err) < 0);
+
+	/* every truncation is refused, never a crash */
+	for (size_t cut = 0; cut < len; cut++) {
+		b2 = NULL;
+		if (hp_btf__load_raw(raw, cut, &b2, &err) == 0)
+			hp_btf__free(b2);
+	}
+	CHECK_EQ_INT(hp_btf__load_raw("garbage!", 8, &b2, &err) < 0, 1);
+	CHECK(err.msg[0]);
+	hp_btf__free(NULL);
+	hp_btf__free(btf);
+	free(raw);
+	TEST_MAIN_END();
+}
