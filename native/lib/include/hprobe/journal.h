@@ -95,7 +95,11 @@ struct hp_journal_meta {
 	uint64_t mono_base_ns;        /* CLOCK_MONOTONIC at creation: time_ns - mono_base_ns = relative */
 };
 
-/* Creates (or, with append, reopens: the tail after the last valid batch is cut) a journal. */
+/* Creates (or, with append, reopens: the tail after the last valid batch is cut) a journal.
+ * Without append an existing file is replaced. With append the existing header (meta)
+ * is kept and meta may be NULL; a file that is not a journal is refused (-EBADMSG).
+ * Appends reserve the next seq; a pending batch of 1 MiB is written early (no sync),
+ * and a batch that cannot be written past 16 MiB makes appends fail with -ENOBUFS. */
 int hp_journal__create(const char *path, const struct hp_journal_meta *meta, int append,
 		       struct hp_journal_writer **out, struct hp_err *err);
 int hp_journal__append_hit(struct hp_journal_writer *w, const struct hp_hit *hit, uint64_t *seq);
@@ -106,7 +110,7 @@ int hp_journal__append_count(struct hp_journal_writer *w, const struct hp_count 
 /* Writes the pending batch (write + fdatasync unless nosync). -errno on failure
  * (ENOSPC, EIO): the batch stays pending so nothing is lost while the caller decides. */
 int hp_journal__flush(struct hp_journal_writer *w, int nosync, struct hp_err *err);
-size_t hp_journal__pending(const struct hp_journal_writer *w);
+size_t hp_journal__pending(const struct hp_journal_writer *w); /* records not yet written */
 uint64_t hp_journal__next_seq(const struct hp_journal_writer *w);
 /* Flushes then closes. Returns the flush result. NULL-safe. */
 int hp_journal__close(struct hp_journal_writer *w, struct hp_err *err);
@@ -115,6 +119,9 @@ int hp_journal__close(struct hp_journal_writer *w, struct hp_err *err);
 struct hp_journal_reader;
 
 int hp_journal__open(const char *path, struct hp_journal_reader **out, struct hp_err *err);
+/* The same over a journal image in memory (copied), e.g. received over a socket. */
+int hp_journal__open_mem(const void *buf, size_t len, struct hp_journal_reader **out,
+			 struct hp_err *err);
 const struct hp_journal_meta *hp_journal__meta(const struct hp_journal_reader *r);
 /* Positions the reader at the first record with seq >= seq (uses batch headers; no decode of skipped batches). */
 int hp_journal__seek(struct hp_journal_reader *r, uint64_t seq, struct hp_err *err);
@@ -123,6 +130,8 @@ int hp_journal__seek(struct hp_journal_reader *r, uint64_t seq, struct hp_err *e
 int hp_journal__next(struct hp_journal_reader *r, struct hp_record *rec, struct hp_err *err);
 /* Whether the reader stopped at a truncated/corrupt batch (crash tail), and where. */
 int hp_journal__truncated(const struct hp_journal_reader *r, uint64_t *valid_bytes);
+/* File offset just past the last batch read so far (progress, resume points). */
+uint64_t hp_journal__offset(const struct hp_journal_reader *r);
 void hp_journal__close_reader(struct hp_journal_reader *r);
 
 #ifdef __cplusplus

@@ -1,0 +1,319 @@
+/* Journal reader. The file is untrusted: a batch is used only after its header,
+ * CRC and record structure were all checked, so a reader returns whole batches
+ * or nothing. It stops at the first bad batch (a crash tail) and can be polled
+ * again while a writer appends (tail -f). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal_int.h"
+
+#define READ_AHEAD ((size_t)256 << 10)
+
+struct hp_journal_reader {
+	int fd;                 /* -1: reading from mem */
+	uint8_t *mem;           /* owned copy for open_mem */
+	size_t memlen;
+	struct hp_journal_meta meta;
+	uint32_t header_len;
+	uint8_t *cache;         /* file bytes [cache_off, cache_off + cache_len) */
+	size_t cache_len, cache_cap;
+	uint64_t cache_off;
+	uint64_t off;           /* file offset of the next batch */
+	uint64_t next_seq;      /* first seq of the next batch */
+	const uint8_t *bp;      /* current batch records (points into cache or mem) */
+	size_t bpos, blen;
+	uint32_t brem;          /* records left in the current batch */
+	uint64_t bseq;          /* seq of the next record returned */
+	uint64_t batch_off, batch_seq;
+	int have_batch, truncated;
+	char *json;
+	size_t json_cap;
+};
+
+/* Up to len bytes at off (fewer at the end of the file). */
+static int fetch(struct hp_journal_reader *r, uint64_t off, size_t len, const uint8_t **p, size_t *avail)
+{
+	size_t want, got = 0;
+
+	if (r->fd < 0) {
+		*p = r->mem + (off < r->memlen ? off : r->memlen);
+		*avail = off < r->memlen ? (r->memlen - off < len ? r->memlen - off : len) : 0;
+		return 0;
+	}
+	if (off >= r->cache_off && off + len <= r->cache_off + r->cache_len) {
+		*p = r->cache + (off - r->cache_off);
+		*avail = len;
+		return 0;
+	}
+	want = len > READ_AHEAD ? len : READ_AHEAD;
+	if (want > r->cache_cap) {
+		uint8_t *nc = realloc(r->cache, want);
+
+		if (!nc)
+			return -ENOMEM;
+		r->cache = nc;
+		r->cache_cap = want;
+	}
+	r->cache_off = off;
+	r->cache_len = 0;
+	while (got < want) {
+		ssize_t n = pread(r->fd, r->cache + got, want - got, (off_t)(off + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	r->cache_len = got;
+	*p = r->cache;
+	*avail = got < len ? got : len;
+	return 0;
+}
+
+/* Loads and checks the batch at r->off. 1 = loaded, 0 = end or bad tail, <0 = I/O error. */
+static int load_batch(struct hp_journal_reader *r)
+{
+	const uint8_t *p;
+	size_t avail, size;
+	uint32_t plen;
+	int rc;
+
+	r->have_batch = 0;
+	if ((rc = fetch(r, r->off, HPJ_BATCH_HDR, &p, &avail)) < 0)
+		return rc;
+	if (avail == 0) {
+		r->truncated = 0;
+		return 0;
+	}
+	plen = avail >= HPJ_BATCH_HDR ? hpi_get32(p + 4) : 0;
+	if (avail == HPJ_BATCH_HDR && plen <= HPJ_BATCH_MAX &&
+	    (rc = fetch(r, r->off, HPJ_BATCH_HDR + (size_t)plen, &p, &avail)) < 0)
+		return rc;
+	if (!hpi_batch_check(p, avail, r->next_seq, &size)) {
+		r->truncated = 1;
+		r->cache_len = 0; /* the tail may be rewritten (append mode): read it afresh */
+		return 0;
+	}
+	r->truncated = 0;
+	r->bp = p + HPJ_BATCH_HDR;
+	r->bpos = 0;
+	r->blen = size - HPJ_BATCH_HDR;
+	r->brem = hpi_get32(p + 16);
+	r->bseq = r->next_seq;
+	r->batch_off = r->off;
+	r->batch_seq = r->next_seq;
+	r->have_batch = 1;
+	r->off += size;
+	r->next_seq += r->brem;
+	return 1;
+}
+
+static int open_common(struct hp_journal_reader *r, struct hp_err *err)
+{
+	const uint8_t *p;
+	size_t avail;
+	int rc;
+
+	if ((rc = fetch(r, 0, HPJ_HEADER_MAX, &p, &avail)) < 0)
+		return hp_err__set(err, -rc, "journal: read: %s", strerror(-rc));
+	if ((rc = hpi_header_decode(p, avail, &r->meta, &r->header_len, err)) < 0)
+		return rc;
+	r->off = r->header_len;
+	return 0;
+}
+
+int hp_journal__open(const char *path, struct hp_journal_reader **out, struct hp_err *err)
+{
+	struct hp_journal_reader *r;
+	int rc;
+
+	if (!path || !out)
+		return hp_err__set(err, EINVAL, "journal: no path");
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return hp_err__set(err, ENOMEM, "journal: out of memory");
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		rc = hp_err__set(err, errno, "journal: cannot open %s: %s", path, strerror(errno));
+		free(r);
+		return rc;
+	}
+	if ((rc = open_common(r, err)) < 0) {
+		hp_journal__close_reader(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int hp_journal__open_mem(const void *buf, size_t len, struct hp_journal_reader **out, struct hp_err *err)
+{
+	struct hp_journal_reader *r;
+	int rc;
+
+	if (!out || (!buf && len))
+		return hp_err__set(err, EINVAL, "journal: no input");
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->mem = malloc(len ? len : 1))) {
+		free(r);
+		return hp_err__set(err, ENOMEM, "journal: out of memory");
+	}
+	if (len)
+		memcpy(r->mem, buf, len);
+	r->memlen = len;
+	r->fd = -1;
+	if ((rc = open_common(r, err)) < 0) {
+		hp_journal__close_reader(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+const struct hp_journal_meta *hp_journal__meta(const struct hp_journal_reader *r)
+{
+	return r ? &r->meta : NULL;
+}
+
+/* Steps over one record of the current batch (structure already checked). */
+static void skip_record(struct hp_journal_reader *r)
+{
+	r->bpos += HPJ_REC_HDR + hpi_get32(r->bp + r->bpos + 1);
+	r->brem--;
+	r->bseq++;
+}
+
+int hp_journal__next(struct hp_journal_reader *r, struct hp_record *rec, struct hp_err *err)
+{
+	for (;;) {
+		const uint8_t *p;
+		uint32_t blen;
+		uint8_t type;
+
+		if (!r || !rec)
+			return hp_err__set(err, EINVAL, "journal: no reader");
+		if (!r->have_batch || r->brem == 0) {
+			int rc = load_batch(r);
+
+			if (rc < 0)
+				return hp_err__set(err, -rc, "journal: read: %s", strerror(-rc));
+			if (rc == 0)
+				return 0;
+		}
+		p = r->bp + r->bpos;
+		type = p[0];
+		blen = hpi_get32(p + 1);
+		rec->seq = r->bseq;
+		skip_record(r);
+		if (type < HP_REC_HIT || type > HP_REC_COUNT)
+			continue; /* a later version's record type */
+		hpi_rec_decode(type, p + HPJ_REC_HDR, blen, rec);
+		if (rec->json_len || type == HP_REC_PROBE || type == HP_REC_EVENT || type == HP_REC_ALERT) {
+			if (rec->json_len + 1 > r->json_cap) {
+				size_t cap = rec->json_len + 1 > 4096 ? rec->json_len + 1 : 4096;
+				char *nj = realloc(r->json, cap);
+
+				if (!nj)
+					return hp_err__set(err, ENOMEM, "journal: out of memory");
+				r->json = nj;
+				r->json_cap = cap;
+			}
+			memcpy(r->json, p + HPJ_REC_HDR + 8, rec->json_len);
+			r->json[rec->json_len] = '\0';
+			rec->json = r->json;
+		}
+		return 1;
+	}
+}
+
+int hp_journal__seek(struct hp_journal_reader *r, uint64_t seq, struct hp_err *err)
+{
+	int rc;
+
+	if (!r)
+		return hp_err__set(err, EINVAL, "journal: no reader");
+	/* Forward from the current batch when possible, else from the first one. */
+	if (r->have_batch && seq >= r->batch_seq) {
+		r->off = r->batch_off;
+		r->next_seq = r->batch_seq;
+	} else {
+		r->off = r->header_len;
+		r->next_seq = 0;
+	}
+	r->have_batch = 0;
+	for (;;) {
+		const uint8_t *p;
+		size_t avail;
+		uint32_t plen, nrec;
+
+		if ((rc = fetch(r, r->off, HPJ_BATCH_HDR, &p, &avail)) < 0)
+			return hp_err__set(err, -rc, "journal: read: %s", strerror(-rc));
+		if (avail < HPJ_BATCH_HDR || hpi_get32(p) != HPJ_BATCH_MAGIC)
+			return 0; /* at the end: next() reports end or truncation */
+		plen = hpi_get32(p + 4);
+		nrec = hpi_get32(p + 16);
+		if (plen > HPJ_BATCH_MAX || nrec == 0 || hpi_get64(p + 8) != r->next_seq)
+			return 0;
+		if (seq < r->next_seq + nrec)
+			break;
+		/* Skipped batches are not read, only their headers. */
+		r->off += HPJ_BATCH_HDR + (uint64_t)plen;
+		r->next_seq += nrec;
+	}
+	rc = load_batch(r);
+	if (rc < 0)
+		return hp_err__set(err, -rc, "journal: read: %s", strerror(-rc));
+	while (rc > 0 && r->brem && r->bseq < seq)
+		skip_record(r);
+	return 0;
+}
+
+int hp_journal__truncated(const struct hp_journal_reader *r, uint64_t *valid_bytes)
+{
+	if (!r)
+		return 0;
+	if (valid_bytes)
+		*valid_bytes = r->off;
+	return r->truncated;
+}
+
+uint64_t hp_journal__offset(const struct hp_journal_reader *r)
+{
+	return r ? r->off : 0;
+}
+
+int hpi_reader_scan_end(struct hp_journal_reader *r, uint64_t *valid_end, uint64_t *next_seq,
+			struct hp_err *err)
+{
+	int rc;
+
+	r->off = r->header_len;
+	r->next_seq = 0;
+	while ((rc = load_batch(r)) > 0)
+		;
+	if (rc < 0)
+		return hp_err__set(err, -rc, "journal: read: %s", strerror(-rc));
+	*valid_end = r->off;
+	*next_seq = r->next_seq;
+	return 0;
+}
+
+void hp_journal__close_reader(struct hp_journal_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->mem);
+	free(r->cache);
+	free(r->json);
+	free(r);
+}
