@@ -22,12 +22,14 @@ int main(int argc, char **argv)
 		else if (opt == 'g') getpid_only = 1;
 		else { fprintf(stderr, "usage: sysloop [-n N|-t S] [-w] [-g]\n"); return 2; }
 	}
+	/* getpid() once, before any probe is armed: the loop's calls are the only ones counted */
+	int pid = (int)getpid();
 	int fd = open("/dev/null", O_WRONLY);
 	if (fd < 0) { perror("sysloop: /dev/null"); return 1; }
-	printf("sysloop[%d]: fd=%d buf=%p len=%zu\n", (int)getpid(), fd, (void *)buf, sizeof buf - 1);
+X
 	fflush(stdout);
 	if (wait)
-		lab_wait_go("sysloop");
+		lab_wait_go("sysloop", pid);
 	double t0 = lab_now(), end = t0 + (double)secs;
 	for (long i = 0; secs ? 1 : i < n; i++) {
 		/* raw syscall: glibc must not cache or skip it */
@@ -41,7 +43,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	double dt = lab_now() - t0;
-	printf("sysloop[%d]: getpid_calls=%lu write_calls=%lu seconds=%.3f rate=%.0f/s\n", (int)getpid(),
+	printf("sysloop[%d]: getpid_calls=%lu write_calls=%lu seconds=%.3f rate=%.0f/s\n", pid,
 	       getpids, writes, dt, dt > 0 ? (double)getpids / dt : 0.0);
 	fflush(stdout);
 	return 0;

@@ -1,0 +1,40 @@
+/* Protocol commands (docs/protocol.md): parsing, validation and dispatch. */
+#ifndef HP_COMMANDS_H
+#define HP_COMMANDS_H
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct hp_agent;
+struct hp_client;
+struct hp_vm;
+struct hp_sub;
+struct hp_job;
+
+void hp_commands__dispatch(struct hp_agent *a, struct hp_client *c, const char *frame, size_t len);
+void hp_commands__catch_up(struct hp_agent *a, struct hp_client *c, struct hp_vm *vm, struct hp_sub *s,
+			   uint64_t published);
+
+/* Argument schema: one entry per allowed argument. */
+enum hp_arg_type { ARG_STR, ARG_INT, ARG_BOOL, ARG_OBJ, ARG_ANY };
+struct hp_arg {
+	const char *name;
+	enum hp_arg_type type;
+	int required;
+};
+
+/* VM-thread job functions (cmd_vm.c, cmd_probe.c, cmd_detector.c). */
+int hp_cmd__vm_pause(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__vm_resume(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__vm_ps(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__probe_add(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__probe_enable(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__probe_disable(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__probe_remove(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__probe_list(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__detector_add(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__detector_remove(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__detector_list(struct hp_vm *vm, struct hp_job *job);
+#endif

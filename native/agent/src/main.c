@@ -1,0 +1,152 @@
+/* hprobed: the HProbe agent. Plants hypervisor probes in running VMs and serves
+ * the local protocol (docs/protocol.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "util.h"
+#include "vm.h"
+
+/* The signal handler's only way to reach the agent. */
+static struct hp_agent *signal_agent;
+static int signal_efd = -1;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	signal_agent->quit = 1;
+	uint64_t one = 1;
+	/* wakes the main loop; the outbox eventfd doubles as the wake-up */
+	if (signal_efd >= 0 && write(signal_efd, &one, sizeof one) < 0)
+		_exit(1);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: hprobed [--socket PATH] [--state-dir DIR] [--lab PATH] [--plugin SO]\n"
+		   "               [--daemon] [--log FILE] [--debug]\n"
+		   "Serves the HProbe protocol on a 0600 Unix socket (docs/protocol.md).\n");
+}
+
+/* The lab script sits at <prefix>/native/guest/lab.sh in a source tree; the binary at
+ * <prefix>/native/target/cmake/agent/hprobed. Look relative to the executable. */
+static void default_lab(char *buf, size_t cap)
+{
+	const char *env = getenv("HPROBE_LAB");
+	if (env) {
+		snprintf(buf, cap, "%s", env);
+		return;
+	}
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	buf[0] = 0;
+	if (n <= 0)
+		return;
+	exe[n] = 0;
+	for (int up = 0; up < 6; up++) {
+		char *s = strrchr(exe, '/');
+		if (!s)
+			break;
+		*s = 0;
+		char cand[PATH_MAX + 32];
+		snprintf(cand, sizeof cand, "%s/native/guest/lab.sh", exe);
+		if (access(cand, X_OK) == 0 && hp_pathf(buf, cap, "%s", cand) == 0)
+			return;
+		snprintf(cand, sizeof cand, "%s/guest/lab.sh", exe);
+		if (access(cand, X_OK) == 0 && hp_pathf(buf, cap, "%s", cand) == 0)
+			return;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct hp_agent agent;
+	struct hp_agent *a = &agent;
+	int daemonize = 0;
+	const char *logfile = NULL;
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' }, { "state-dir", required_argument, NULL, 'd' },
+		{ "lab", required_argument, NULL, 'l' }, { "plugin", required_argument, NULL, 'p' },
+		{ "daemon", no_argument, NULL, 'D' }, { "log", required_argument, NULL, 'L' },
+		{ "debug", no_argument, NULL, 'g' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	a->listen_fd = a->epfd = -1;
+	a->uid = getuid();
+	hp_default_socket_path(a->paths.socket, sizeof a->paths.socket);
+	hp_default_state_dir(a->paths.state_dir, sizeof a->paths.state_dir);
+	default_lab(a->paths.lab_script, sizeof a->paths.lab_script);
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': snprintf(a->paths.socket, sizeof a->paths.socket, "%s", optarg); break;
+		case 'd': snprintf(a->paths.state_dir, sizeof a->paths.state_dir, "%s", optarg); break;
+		case 'l': snprintf(a->paths.lab_script, sizeof a->paths.lab_script, "%s", optarg); break;
+		case 'p': snprintf(a->paths.plugin, sizeof a->paths.plugin, "%s", optarg); break;
+		case 'D': daemonize = 1; break;
+		case 'L': logfile = optarg; break;
+		case 'g': hp_log_set_level(HP_LOG_DEBUG); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (logfile) {
+		int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			fprintf(stderr, "hprobed: cannot open log %s: %s\n", logfile, strerror(errno));
+			return 1;
+		}
+		dup2(fd, 2);
+		close(fd);
+	}
+	pthread_mutex_init(&a->outbox.lock, NULL);
+	a->outbox.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	signal_efd = a->outbox.efd;
+	signal_agent = a;
+	struct hp_err err;
+	if (hp_server__listen(a, &err)) {
+		fprintf(stderr, "hprobed: %s\n", err.msg);
+		return 1;
+	}
+	if (daemonize) {
+		/* the parent returns once the socket is listening, so clients can connect at once */
+		pid_t pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid > 0)
+			_exit(0);
+		setsid();
+		int nul = open("/dev/null", O_RDWR);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+			if (!logfile)
+				dup2(nul, 2);
+		}
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	hp_info("listening on %s (state in %s, lab %s)", a->paths.socket, a->paths.state_dir,
+		a->paths.lab_script[0] ? a->paths.lab_script : "none");
+	hp_server__run(a);
+	hp_info("shutting down: detaching from every VM (guests keep running)");
+	while (a->vms) {
+		struct hp_vm *vm = a->vms;
+		a->vms = vm->next;
+		struct hp_job *job = hp_job__new(hp_vm__detach_job, 1, NULL);
+		job->final = 1; /* the worker exits after it */
+		hp_vm__submit(vm, job);
+		hp_vm__destroy(vm);
+	}
+	hp_server__close(a);
+	return 0;
+}

@@ -1,0 +1,413 @@
+/* Bringing a VM under monitoring: booting a lab guest or attaching to a running QEMU,
+ * connecting its gdbstub, building the kernel profile, opening the journal. And the
+ * reverse. All of it runs on the VM's worker thread. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "detector.h"
+#include "kernel.h"
+#include "qmp.h"
+#include "rsp.h"
+#include "session.h"
+#include "util.h"
+#include "vm.h"
+
+#define QMP_WAIT_MS 60000
+#define READY_WAIT_S 240
+#define READY_MARKER "HPROBE-READY"
+
+
+/* Runs "lab.sh build" and returns the guest directory it prints (building if needed). */
+static int lab_guest_dir(struct hp_vm *vm, char *dir, size_t cap, struct hp_err *err)
+{
+	char cmd[PATH_MAX * 2 + 64];
+	if (hp_pathf(cmd, sizeof cmd, "'%s' build 2>>'%s/lab-build.log'", vm->agent->paths.lab_script, vm->rundir))
+		return hp_err__set(err, ENAMETOOLONG, "lab script path too long");
+	FILE *f = popen(cmd, "r");
+	if (!f)
+		return hp_err__set(err, errno, "cannot run %s: %s", vm->agent->paths.lab_script, strerror(errno));
+	char line[PATH_MAX] = "";
+	while (fgets(line, sizeof line, f))
+		snprintf(dir, cap, "%s", line);
+	int st = pclose(f);
+	dir[strcspn(dir, "\n")] = 0;
+	if (st != 0 || !dir[0])
+		return hp_err__set(err, EIO, "building the lab guest failed (see %s/lab-build.log)", vm->rundir);
+	return 0;
+}
+
+static int spawn_lab(struct hp_vm *vm, const char *guest, struct hp_err *err)
+{
+	char smp[16], mem[16], port[16], log[PATH_MAX];
+	snprintf(smp, sizeof smp, "%d", vm->cfg.smp > 0 ? vm->cfg.smp : 1);
+	snprintf(mem, sizeof mem, "%d", vm->cfg.mem_mb > 0 ? vm->cfg.mem_mb : 512);
+	snprintf(port, sizeof port, "%d", vm->cfg.http_port);
+	hp_pathf(log, sizeof log, "%s/qemu.log", vm->rundir);
+	const char *argv[24];
+	int n = 0;
+	argv[n++] = vm->agent->paths.lab_script;
+	argv[n++] = "run";
+	argv[n++] = "--dir"; argv[n++] = vm->rundir;
+	argv[n++] = "--guest"; argv[n++] = guest;
+	argv[n++] = "--smp"; argv[n++] = smp;
+	argv[n++] = "--mem"; argv[n++] = mem;
+	if (!vm->cfg.kaslr)
+		argv[n++] = "--no-kaslr";
+	if (vm->cfg.http_port > 0) {
+		argv[n++] = "--http-port";
+		argv[n++] = port;
+	}
+	argv[n] = NULL;
+	/* stale sockets of an earlier run would make us talk to nobody */
+	const char *socks[] = { "qmp.sock", "gdb.sock", "console.sock" };
+	for (size_t i = 0; i < 3; i++) {
+		char p[PATH_MAX];
+		hp_pathf(p, sizeof p, "%s/%s", vm->rundir, socks[i]);
+		unlink(p);
+	}
+	pid_t pid = fork();
+	if (pid < 0)
+		return hp_err__set(err, errno, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		/* own session: the guest survives the agent (kill -9 included) */
+		setsid();
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int nul = open("/dev/null", O_RDONLY);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (nul >= 0)
+			dup2(nul, 0);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	vm->qemu_pid = pid;
+	return 0;
+}
+
+static int child_alive(struct hp_vm *vm, struct hp_err *err)
+{
+	int status;
+	if (vm->qemu_pid > 0 && waitpid(vm->qemu_pid, &status, WNOHANG) == vm->qemu_pid) {
+		vm->qemu_pid = 0;
+		return hp_err__set(err, ECHILD, "QEMU exited during start-up (status 0x%x); see %s/qemu.log",
+				   status, vm->rundir);
+	}
+	return 0;
+}
+
+static int wait_ready(struct hp_vm *vm, struct hp_err *err)
+{
+	char log[PATH_MAX];
+	hp_pathf(log, sizeof log, "%s/console.log", vm->rundir);
+	for (int i = 0; i < READY_WAIT_S * 10; i++) {
+		int rc = child_alive(vm, err);
+		if (rc)
+			return rc;
+		FILE *f = fopen(log, "r");
+		if (f) {
+			char line[512];
+			int found = 0;
+			while (!found && fgets(line, sizeof line, f))
+				found = strstr(line, READY_MARKER) != NULL;
+			fclose(f);
+			if (found)
+				return 0;
+		}
+		usleep(100000);
+	}
+	return hp_err__set(err, ETIMEDOUT, "the guest did not print %s within %d s (see %s)", READY_MARKER,
+			   READY_WAIT_S, log);
+}
+
+/* An attached QEMU may have no gdbstub: give it one on a Unix socket, no restart. */
+static int ensure_gdbstub(struct hp_vm *vm, char *gdb_path, size_t cap, int *enabled, struct hp_err *err)
+{
+	json_t *chars = NULL;
+	*enabled = 0;
+	if (!hp_qmp__execute(vm->qmp, "query-chardev", NULL, &chars, NULL)) {
+		size_t i;
+		json_t *c;
+		json_array_foreach(chars, i, c) {
+			const char *label = json_string_value(json_object_get(c, "label"));
+			const char *fn = json_string_value(json_object_get(c, "filename"));
+			/* "disconnected:unix:PATH,server=on" while no debugger is connected */
+			if (fn && !strncmp(fn, "disconnected:", 13))
+				fn += 13;
+			if (label && fn && !strncmp(label, "gdb", 3) && !strncmp(fn, "unix:", 5)) {
+				snprintf(gdb_path, cap, "%.*s", (int)strcspn(fn + 5, ","), fn + 5);
+				json_decref(chars);
+				return 0;
+			}
+		}
+		json_decref(chars);
+	}
+	hp_pathf(gdb_path, cap, "%s/gdb-hprobe.sock", vm->rundir);
+	unlink(gdb_path);
+	char cmd[PATH_MAX + 64], *out = NULL;
+	snprintf(cmd, sizeof cmd, "gdbserver unix:%s,server=on,wait=off", gdb_path);
+	int rc = hp_qmp__hmp(vm->qmp, cmd, &out, err);
+	if (rc)
+		return rc;
+	/* HMP reports failure only as text: the socket appearing is the real answer */
+	struct stat st;
+	for (int i = 0; i < 50 && stat(gdb_path, &st); i++)
+		usleep(20000);
+	if (stat(gdb_path, &st)) {
+		rc = hp_err__set(err, EIO, "QEMU did not start a gdbstub: %s", out ? out : "");
+		free(out);
+		return rc;
+	}
+	free(out);
+	*enabled = 1;
+	return 0;
+}
+
+static void query_vm(struct hp_vm *vm)
+{
+	json_t *r = NULL;
+	pthread_mutex_lock(&vm->lock);
+	snprintf(vm->qemu_version, sizeof vm->qemu_version, "%s", hp_qmp__version(vm->qmp));
+	pthread_mutex_unlock(&vm->lock);
+	int kvm = 0, ncpu = 0;
+	if (!hp_qmp__execute(vm->qmp, "query-kvm", NULL, &r, NULL)) {
+		kvm = json_is_true(json_object_get(r, "enabled"));
+		json_decref(r);
+	}
+	if (!hp_qmp__execute(vm->qmp, "query-cpus-fast", NULL, &r, NULL)) {
+		ncpu = (int)json_array_size(r);
+		json_decref(r);
+	}
+	pthread_mutex_lock(&vm->lock);
+	snprintf(vm->accel, sizeof vm->accel, "%s", kvm ? "kvm" : "tcg");
+	if (ncpu)
+		vm->smp = ncpu;
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static int load_profile(struct hp_vm *vm, const char *symbols, const char *vmlinux, struct hp_err *err)
+{
+	struct hp_symtab *syms = NULL;
+	struct hp_btf *btf = NULL;
+	int rc;
+	if (symbols[0] && (rc = hp_symtab__load_text(symbols, &syms, err)))
+		return rc;
+	if (vmlinux[0] && (rc = hp_btf__load_file(vmlinux, &btf, err))) {
+		hp_symtab__free(syms);
+		return rc;
+	}
+	if (!syms && (rc = hp_recover__kernel(vm, &syms, &btf, err)))
+		return rc;
+	rc = hp_kernel__new(syms, btf, vm->gdb, &vm->kernel, err);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&vm->lock);
+	vm->slide = vm->kernel->slide;
+	snprintf(vm->kernel_release, sizeof vm->kernel_release, "%s", vm->kernel->release);
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+static int open_journal(struct hp_vm *vm, struct hp_err *err)
+{
+	struct hp_journal_meta meta;
+	memset(&meta, 0, sizeof meta);
+	snprintf(meta.session, sizeof meta.session, "%s", strrchr(vm->session_dir, '/') + 1);
+	snprintf(meta.vm_name, sizeof meta.vm_name, "%s", vm->cfg.name);
+	snprintf(meta.kernel, sizeof meta.kernel, "%s", vm->kernel_release);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	meta.created_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	meta.mono_base_ns = hp_now_ns();
+	hp_pathf(vm->journal_path, sizeof vm->journal_path, "%s/journal.hpj", vm->session_dir);
+	return hp_journal__create(vm->journal_path, &meta, 1, &vm->journal, err);
+}
+
+int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
+{
+	struct hp_err *err = &job->err;
+	char guest[PATH_MAX] = "", qmp_path[PATH_MAX], gdb_path[PATH_MAX], symbols[PATH_MAX], vmlinux[PATH_MAX];
+	int rc, enabled_gdb = 0;
+	job->ecls = EC_GUEST_ERROR;
+	if ((rc = hp_session__create(vm, err)))
+		goto fail;
+	snprintf(symbols, sizeof symbols, "%s", vm->cfg.symbols);
+	snprintf(vmlinux, sizeof vmlinux, "%s", vm->cfg.vmlinux);
+	if (vm->cfg.launch) {
+		if ((rc = lab_guest_dir(vm, guest, sizeof guest, err)) || (rc = spawn_lab(vm, guest, err)))
+			goto fail;
+		hp_pathf(qmp_path, sizeof qmp_path, "%s/qmp.sock", vm->rundir);
+		if (!symbols[0])
+			hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
+		if (!vmlinux[0])
+			hp_pathf(vmlinux, sizeof vmlinux, "%s/vmlinux", guest);
+		hp_pathf(vm->cfg.console_log, sizeof vm->cfg.console_log, "%s/console.log", vm->rundir);
+		hp_pathf(vm->cfg.console_sock, sizeof vm->cfg.console_sock, "%s/console.sock", vm->rundir);
+		if ((rc = hp_qmp__connect(qmp_path, QMP_WAIT_MS, &vm->qmp, err)))
+			goto fail;
+		if ((rc = wait_ready(vm, err)))
+			goto fail;
+	} else {
+		snprintf(qmp_path, sizeof qmp_path, "%s", vm->cfg.qmp);
+		if ((rc = hp_qmp__connect(qmp_path, 2000, &vm->qmp, err))) {
+			job->ecls = EC_INVALID_ARGUMENT;
+			goto fail;
+		}
+	}
+	query_vm(vm);
+	if ((rc = ensure_gdbstub(vm, gdb_path, sizeof gdb_path, &enabled_gdb, err)))
+		goto fail;
+	vm->gdb_enabled_by_us = enabled_gdb;
+	struct hp_rsp *rsp;
+	struct hp_rsp_stop stop;
+	if ((rc = hp_rsp__connect(gdb_path, 5000, &rsp, err)))
+		goto fail;
+	if ((rc = hp_rsp__handshake(rsp, &stop, err))) {
+		hp_rsp__free(rsp);
+		goto fail;
+	}
+	vm->gdb = hp_gdb_backend__new(rsp, stop.thread);
+	if (!vm->gdb) {
+		hp_rsp__free(rsp);
+		rc = hp_err__set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	/* the VM is stopped from here until the end of this job */
+	if ((rc = load_profile(vm, symbols, vmlinux, err)) || (rc = open_journal(vm, err)))
+		goto fail;
+	hp_session__save(vm);
+	hp_vm__set_state(vm, HP_VM_RUNNING, NULL);
+	hp_info("%s: attached (%s, QEMU %s, %s, slide 0x%llx)", vm->cfg.name, vm->accel, vm->qemu_version,
+		vm->kernel_release, (long long)vm->slide);
+	job->result = hp_vm__summary(vm);
+	struct hp_err e2;
+	if (vm->gdb->ops->resume(vm->gdb, &e2))
+		hp_warn("%s: resume after attach: %s", vm->cfg.name, e2.msg);
+	return 0;
+fail:
+	hp_warn("%s: %s", vm->cfg.name, err->msg);
+	if (vm->cfg.launch && vm->qemu_pid > 0) {
+		/* a half-started lab guest is of no use to anyone */
+		kill(vm->qemu_pid, SIGKILL);
+		waitpid(vm->qemu_pid, NULL, 0);
+		vm->qemu_pid = 0;
+	}
+	job->final = 1;
+	return hp_job__fail(job, job->ecls, rc);
+}
+
+void hp_vm__release(struct hp_vm *vm)
+{
+	struct hp_err err;
+	for (struct hp_detector *d = vm->detectors, *n; d; d = n) {
+		n = d->next;
+		if (d->ops->destroy)
+			d->ops->destroy(vm, d);
+		json_decref(d->config);
+		free(d);
+	}
+	vm->detectors = NULL;
+	for (struct hp_probe *p = vm->probes, *n; p; p = n) {
+		n = p->next;
+		free(p);
+	}
+	vm->probes = NULL;
+	if (vm->gdb) {
+		vm->gdb->ops->destroy(vm->gdb);
+		vm->gdb = NULL;
+	}
+	hp_kernel__free(vm->kernel);
+	vm->kernel = NULL;
+	if (vm->journal && hp_journal__close(vm->journal, &err))
+		hp_error("%s: closing the journal: %s", vm->cfg.name, err.msg);
+	vm->journal = NULL;
+	hp_qmp__free(vm->qmp);
+	vm->qmp = NULL;
+}
+
+/* Leaves the guest running at full speed with nothing of ours in it. */
+int hp_vm__detach_job(struct hp_vm *vm, struct hp_job *job)
+{
+	job->final = 1;
+	if (vm->gdb) {
+		struct hp_err err;
+		for (struct hp_probe *p = vm->probes; p; p = p->next)
+			if (p->state == HP_PSTATE_ARMED && p->mech != vm->gdb)
+				p->mech->ops->disarm(p->mech, p->addr, p->id, NULL);
+		if (vm->gdb->ops->detach(vm->gdb, &err))
+			hp_warn("%s: detach: %s", vm->cfg.name, err.msg);
+		vm->gdb->ops->destroy(vm->gdb);
+		vm->gdb = NULL;
+	}
+	if (vm->qmp && vm->gdb_enabled_by_us) {
+		char *out = NULL;
+		if (hp_qmp__hmp(vm->qmp, "gdbserver none", &out, NULL) == 0)
+			free(out);
+	}
+	hp_vm__flush(vm, 1);
+	hp_session__remove(vm);
+	job->result = json_object();
+	return 0;
+}
+
+/* Powers a launched guest off. */
+int hp_vm__quit_job(struct hp_vm *vm, struct hp_job *job)
+{
+	if (!vm->cfg.launch) {
+		hp_err__set(&job->err, EPERM, "%s was attached, not launched by hprobed: use vm-detach", vm->cfg.name);
+		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EPERM);
+	}
+	job->final = 1;
+	if (vm->gdb) {
+		vm->gdb->ops->destroy(vm->gdb); /* closing the gdbstub lets QEMU run and quit */
+		vm->gdb = NULL;
+	}
+	if (vm->qmp)
+		hp_qmp__execute(vm->qmp, "quit", NULL, NULL, NULL);
+	if (vm->qemu_pid > 0) {
+		for (int i = 0; i < 50 && waitpid(vm->qemu_pid, NULL, WNOHANG) == 0; i++)
+			usleep(100000);
+		if (kill(vm->qemu_pid, 0) == 0) {
+			kill(vm->qemu_pid, SIGKILL);
+			waitpid(vm->qemu_pid, NULL, 0);
+		}
+		vm->qemu_pid = 0;
+	}
+	hp_vm__flush(vm, 1);
+	hp_session__remove(vm);
+	job->result = json_object();
+	return 0;
+}
+
+void hp_vm__on_reset(struct hp_vm *vm)
+{
+	/* After a reboot the KASLR slide changes: an old address may now be in the middle
+	 * of another function. Kernel probes go stale (lifted) until re-resolved. */
+	struct hp_err err;
+	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+		if (p->user || p->state == HP_PSTATE_STALE)
+			continue;
+		if (p->state == HP_PSTATE_ARMED && p->mech)
+			p->mech->ops->disarm(p->mech, p->addr, p->id, &err);
+		p->state = HP_PSTATE_STALE;
+		json_t *d = json_pack("{s:i, s:s, s:s}", "id", p->id, "state", "stale", "reason",
+				      "guest rebooted: the kernel may have moved (KASLR)");
+		hp_vm__event(vm, "PROBE", d);
+	}
+	hp_kernel__free(vm->kernel);
+	vm->kernel = NULL;
+	vm->need_reprofile = 1;
+}
