@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 	int pid = (int)getpid();
 	int fd = open("/dev/null", O_WRONLY);
 	if (fd < 0) { perror("sysloop: /dev/null"); return 1; }
-X
+	printf("sysloop[%d]: fd=%d buf=%p len=%zu\n", pid, fd, (void *)buf, sizeof buf - 1);
 	fflush(stdout);
 	if (wait)
 		lab_wait_go("sysloop", pid);
