@@ -37,10 +37,24 @@ struct hp_export_stats {
 };
 
 /* Exports the hits (and alerts, as instant events where the format allows) of a
- * journal. out_path is a file, or a directory for CTF (created). */
+ * journal. out_path is a file, or a directory for CTF (created if missing; its
+ * `metadata` and `stream` files are replaced). Output is written under a
+ * ".partial" name and renamed at the end, so a failed or cancelled export leaves
+ * nothing behind. Formats: docs/journal.md#exports. filter, progress, ud and
+ * stats may be NULL. */
 int hp_export__journal(const char *journal_path, enum hp_export_format fmt, const char *out_path,
 		       const struct hp_export_filter *filter, hp_export_progress_fn progress, void *ud,
 		       struct hp_export_stats *stats, struct hp_err *err);
+
+/* The one escaping of guest-controlled bytes (comm, captured strings) shared by all
+ * formats, so the same comm reads the same everywhere: valid UTF-8 sequences of
+ * printable characters are kept, a backslash becomes "\\", every other byte
+ * (controls, invalid UTF-8) becomes "\xNN". The result is printable UTF-8 that
+ * each format then quotes by its own rules. Writes whole units only, at most
+ * outsz - 1 bytes plus a NUL; returns the full length (like snprintf).
+ * An escaped comm fits in HP_COMM_ESC_MAX bytes. */
+#define HP_COMM_ESC_MAX (4 * HP_COMM_LEN + 1)
+size_t hp_export__escape(const void *bytes, size_t len, char *out, size_t outsz);
 
 #ifdef __cplusplus
 }

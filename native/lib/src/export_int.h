@@ -1,0 +1,46 @@
+/* Internal to the exporters: one driver (export.c) reads the journal, filters
+ * and looks up probe names; each format implements these callbacks. */
+#ifndef HPROBE_EXPORT_INT_H
+#define HPROBE_EXPORT_INT_H
+#include "hprobe/export.h"
+#include "outbuf.h"
+
+struct hpi_export;
+
+struct hpi_export_ops {
+	int (*begin)(struct hpi_export *x);
+	/* spec: the probe's spec (never NULL); comm: escaped comm (never NULL). */
+	int (*hit)(struct hpi_export *x, const struct hp_record *rec, const char *spec, const char *comm);
+	int (*alert)(struct hpi_export *x, const struct hp_record *rec);     /* may be NULL */
+	int (*dropped)(struct hpi_export *x, const struct hp_record *rec);   /* may be NULL */
+	int (*end)(struct hpi_export *x);       /* success: finish and commit outputs */
+	void (*discard)(struct hpi_export *x);  /* failure: remove partial outputs */
+};
+
+struct hpi_export {
+	const struct hp_journal_meta *meta;
+	const char *out_path;
+	struct hpi_out out;   /* the main output file */
+	void *priv;           /* the format's state */
+	struct hp_err *err;
+};
+
+/* Relative time (ns since the journal's monotonic base), signed. */
+static inline int64_t hpi_rel_ns(const struct hpi_export *x, uint64_t t)
+{
+	return (int64_t)(t - x->meta->mono_base_ns);
+}
+
+extern const struct hpi_export_ops hpi_export_csv, hpi_export_jsonl, hpi_export_chrome,
+	hpi_export_ctf;
+
+/* A set of 32-bit keys (tgids already named, for Chrome metadata). */
+struct hpi_idset {
+	uint32_t *keys;       /* key + 1; 0 = empty */
+	size_t cap, n;
+};
+/* 1 if newly added, 0 if present, -ENOMEM. */
+int hpi_idset_add(struct hpi_idset *s, uint32_t key);
+void hpi_idset_free(struct hpi_idset *s);
+
+#endif

@@ -1,0 +1,205 @@
+"""Exports a synthetic journal (nasty comms: quotes, commas, newlines, non-UTF-8)
+to CTF and reads it back with babeltrace2: the event count and every field of every
+hit must be exactly what was journalled. Skips (77) without babeltrace2.
+Usage: check_ctf.py HP_MKJOURNAL WORKDIR BABELTRACE2"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+from export_expect import HIT_REGS, load
+
+N = 8000
+tool, work, bt = sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else ""
+if not bt or not os.path.exists(bt):
+    print("SKIP: babeltrace2 not installed")
+    sys.exit(77)
+shutil.rmtree(work, ignore_errors=True)
+os.makedirs(work)
+journal, expected, trace = (os.path.join(work, n) for n in ("j.hpj", "expected.jsonl", "trace"))
+subprocess.run([tool, "make", journal, expected, str(N)], check=True)
+subprocess.run([tool, "export", journal, "ctf", trace], check=True)
+hits = load(expected)
+out = subprocess.run([bt, "--clock-cycles", trace], check=True, capture_output=True).stdout.decode("utf-8")
+
+
+class Parser:
+    """babeltrace2's pretty text: { k = v, ... }, [ [0] = v, ... ], "str", numbers."""
+    ESC = {"'": "'", "n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+
+    def __init__(self, s):
+        self.s, self.i = s, 0
+
+    def ws(self):
+        while self.i < len(self.s) and self.s[self.i] == " ":
+            self.i += 1
+
+    def eat(self, t):
+        self.ws()
+        assert self.s.startswith(t, self.i), (t, self.s[self.i:self.i + 40])
+        self.i += len(t)
+
+    def value(self):
+        self.ws()
+        c = self.s[self.i]
+        if c == "{":
+            self.eat("{")
+            d = {}
+            self.ws()
+            while self.s[self.i] != "}":
+                k = re.match(r"[A-Za-z_0-9]+", self.s[self.i:]).group(0)
+                self.i += len(k)
+                self.eat("=")
+                d[k] = self.value()
+                self.ws()
+                if self.s[self.i] == ",":
+                    self.i += 1
+                    self.ws()
+            self.eat("}")
+            return d
+        if c == "[":
+            self.eat("[")
+            a = []
+            self.ws()
+            while self.s[self.i] != "]":
+                self.eat("[%d]" % len(a))
+                self.eat("=")
+                a.append(self.value())
+                self.ws()
+                if self.s[self.i] == ",":
+                    self.i += 1
+                    self.ws()
+            self.eat("]")
+            return a
+        if c == '"':
+            self.i += 1
+            r = []
+            while self.s[self.i] != '"':
+                if self.s[self.i] == "\\":
+                    e = self.s[self.i + 1]
+                    if e == "x":
+                        r.append(chr(int(self.s[self.i + 2:self.i + 4], 16)))
+                        self.i += 4
+                        continue
+                    r.append(self.ESC[e])
+                    self.i += 2
+                else:
+                    r.append(self.s[self.i])
+                    self.i += 1
+            self.i += 1
+            return "".join(r)
+        m = re.match(r"-?(0x[0-9A-Fa-f]+|[0-9]+)", self.s[self.i:])
+        self.i += len(m.group(0))
+        return int(m.group(0), 0)
+
+
+events = []
+line_re = re.compile(r"^\[(\d+)\] \([^)]*\) (\w+): ")
+pos = 0
+# An event may span lines (a spec with a newline): split on the event prefixes.
+starts = [m for m in re.finditer(r"^\[\d+\] \([^)]*\) \w+: ", out, re.M)]
+for k, m in enumerate(starts):
+    body = out[m.end():starts[k + 1].start() if k + 1 < len(starts) else len(out)].rstrip("\n")
+    hm = line_re.match(m.group(0))
+    events.append((int(hm.group(1)), hm.group(2), Parser(body).value()))
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+
+
+hev = [e for e in events if e[1] == "hit"]
+check(len(hev) == N, "hit events: %d != %d" % (len(hev), N))
+stale = 0
+for h, (ts, _, f) in zip(hits, hev):
+    # babeltrace2 2.0.x shows an empty string field with a stale value from an
+    # earlier event (fixed upstream: review.lttng.org/c/babeltrace/+/4528); the
+    # stream's own decoding below checks those bytes exactly.
+    if h["comm"] == "" and f["comm"] != "":
+        f["comm"] = ""
+        stale += 1
+    regs = h["regs"] or []
+    want = {"probe_id": h["probe"], "probe": h["spec"], "vcpu": h["vcpu"], "pid": h["pid"], "tgid": h["tgid"],
+            "comm": h["comm"], "ip": h["ip"], "cr3": h["cr3"], "flags": h["flags"], "nargs": len(h["args"]),
+            "args": h["args"], "nregs": len(regs), "regs": regs, "memaddr": h["memaddr"],
+            "memlen": len(h["mem"]) // 2, "mem": list(bytes.fromhex(h["mem"]))}
+    check(f == want, "hit %d: %r != %r" % (h["seq"], f, want))
+    check(ts == h["time_ns"], "hit %d timestamp %d != %d" % (h["seq"], ts, h["time_ns"]))
+    check(bool(regs) == bool(h["flags"] & HIT_REGS), "regs flag %d" % h["seq"])
+alerts = [e[2]["text"] for e in events if e[1] == "alert"]
+check(alerts == ['{"detector":"watchdog","msg":"no heartbeat \\"x\\"\\n","pid":101}', "[1, 2]"],
+      "alerts %r" % alerts)
+drops = [e[2] for e in events if e[1] == "dropped"]
+check(drops == [{"probe_id": 2, "count": 17}], "dropped %r" % drops)
+check(len(events) == N + 3, "events %d" % len(events))
+with open(os.path.join(trace, "metadata")) as f:
+    meta = f.read()
+check(meta.startswith("/* CTF 1.8 */") and "byte_order = le;" in meta, "metadata header")
+
+
+
+def decode_stream(path):
+    """An independent decoder of the stream layout the metadata declares (byte-aligned,
+    little endian): yields (timestamp, event id, fields)."""
+    import struct
+    data = open(path, "rb").read()
+    pos = 0
+    while pos < len(data):
+        magic, = struct.unpack_from("<I", data, pos)
+        check(magic == 0xC1FC1FC1, "packet magic at %d" % pos)
+        content = struct.unpack_from("<Q", data, pos + 40)[0] // 8
+        end, p = pos + content, pos + 64
+
+        def string():
+            nonlocal p
+            z = data.index(b"\0", p)
+            v = data[p:z].decode("utf-8")
+            p = z + 1
+            return v
+
+        def u(fmt):
+            nonlocal p
+            v = struct.unpack_from("<" + fmt, data, p)[0]
+            p += struct.calcsize(fmt)
+            return v
+
+        while p < end:
+            eid, ts = u("H"), u("Q")
+            if eid == 0:
+                f = {"probe_id": u("I"), "probe": string(), "vcpu": u("I"), "pid": u("i"), "tgid": u("i"),
+                     "comm": string(), "ip": u("Q"), "cr3": u("Q"), "flags": u("I")}
+                f["nargs"] = u("B")
+                f["args"] = [u("Q") for _ in range(f["nargs"])]
+                f["nregs"] = u("B")
+                f["regs"] = [u("Q") for _ in range(f["nregs"])]
+                f["memaddr"], f["memlen"] = u("Q"), u("H")
+                f["mem"] = list(data[p:p + f["memlen"]])
+                p += f["memlen"]
+            elif eid == 1:
+                f = {"text": string()}
+            else:
+                f = {"probe_id": u("I"), "count": u("Q")}
+            yield ts, eid, f
+        check(p == end, "packet content size")
+        pos = end
+
+
+raw_hits = [f for ts, eid, f in decode_stream(os.path.join(trace, "stream")) if eid == 0]
+check(len(raw_hits) == N, "stream hits %d" % len(raw_hits))
+for h, f in zip(hits, raw_hits):
+    regs = h["regs"] or []
+    want = {"probe_id": h["probe"], "probe": h["spec"], "vcpu": h["vcpu"], "pid": h["pid"], "tgid": h["tgid"],
+            "comm": h["comm"], "ip": h["ip"], "cr3": h["cr3"], "flags": h["flags"], "nargs": len(h["args"]),
+            "args": h["args"], "nregs": len(regs), "regs": regs, "memaddr": h["memaddr"],
+            "memlen": len(h["mem"]) // 2, "mem": list(bytes.fromhex(h["mem"]))}
+    check(f == want, "stream hit %d: %r != %r" % (h["seq"], f, want))
+
+for f in failures[:20]:
+    print("FAIL:", f)
+print("%d checks failed" % len(failures) if failures else
+      "all %d CTF events checked (%d empty comms shown stale by babeltrace2)" % (len(events), stale))
+sys.exit(1 if failures else 0)

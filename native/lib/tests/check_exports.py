@@ -1,0 +1,118 @@
+"""Exports a synthetic journal (nasty comms, every hit shape) to CSV, JSON Lines and
+Chrome trace JSON, and checks each with Python's own csv/json readers: exactly the
+expected rows, field by field; then the probe/pid/time filters.
+Usage: check_exports.py HP_MKJOURNAL WORKDIR"""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from export_expect import REGS, HIT_REGS, HIT_TASK, HIT_USER, HIT_BLOCKED, load
+
+N = 500
+tool, work = sys.argv[1], sys.argv[2]
+shutil.rmtree(work, ignore_errors=True)
+os.makedirs(work)
+journal, expected = os.path.join(work, "j.hpj"), os.path.join(work, "expected.jsonl")
+subprocess.run([tool, "make", journal, expected, str(N)], check=True)
+hits = load(expected)
+assert len(hits) == N
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+
+
+def export(fmt, out, *filt):
+    r = subprocess.run([tool, "export", journal, fmt, out, *filt], check=True, capture_output=True, text=True)
+    return int(r.stdout.split()[1])
+
+
+# CSV
+out = os.path.join(work, "hits.csv")
+check(export("csv", out) == N, "csv count")
+with open(out, newline="", encoding="utf-8") as f:
+    raw = f.read()
+check(raw.count("\r\n") >= N + 1, "csv CRLF line ends")
+with open(out, newline="", encoding="utf-8") as f:
+    rows = list(csv.reader(f))
+header, rows = rows[0], rows[1:]
+check(header[:12] == ["seq", "time_ns", "rel_ns", "probe", "spec", "vcpu", "pid", "tgid", "comm", "ip", "cr3",
+                      "flags"], "csv header")
+check(len(rows) == N, "csv rows %d" % len(rows))
+for h, r in zip(hits, rows):
+    want = [str(h["seq"]), str(h["time_ns"]), str(h["rel_ns"]), str(h["probe"]), h["spec"], str(h["vcpu"]),
+            str(h["pid"]), str(h["tgid"]), h["comm"], hex(h["ip"]), hex(h["cr3"]), str(h["flags"])]
+    want += [str(h["args"][i]) if i < len(h["args"]) else "" for i in range(6)]
+    want += [hex(h["memaddr"]) if h["mem"] else "", h["mem"]]
+    want += [";".join("%s=%s" % (n, hex(v)) for n, v in zip(REGS, h["regs"])) if h["regs"] else ""]
+    check(r == want, "csv row %d: %r != %r" % (h["seq"], r, want))
+
+# JSON Lines
+out = os.path.join(work, "hits.jsonl")
+check(export("jsonl", out) == N, "jsonl count")
+with open(out, encoding="utf-8") as f:
+    objs = [json.loads(line) for line in f]
+check(len(objs) == N, "jsonl lines")
+for h, o in zip(hits, objs):
+    want = {"seq": h["seq"], "probe": h["probe"], "spec": h["spec"], "vcpu": h["vcpu"], "time_ns": h["time_ns"],
+            "rel_ns": h["rel_ns"], "pid": h["pid"], "tgid": h["tgid"], "comm": h["comm"], "ip": hex(h["ip"]),
+            "cr3": hex(h["cr3"]), "user": bool(h["flags"] & HIT_USER), "args": h["args"]}
+    if h["flags"] & HIT_BLOCKED:
+        want["blocked"] = True
+    if h["regs"]:
+        want["regs"] = {n: hex(v) for n, v in zip(REGS, h["regs"])}
+    if h["mem"]:
+        want["memaddr"] = hex(h["memaddr"])
+        want["mem"] = h["mem"]
+    check(o == want, "jsonl %d: %r != %r" % (h["seq"], o, want))
+
+# Chrome Trace Event JSON
+out = os.path.join(work, "trace.json")
+check(export("chrome", out) == N, "chrome count")
+with open(out, encoding="utf-8") as f:
+    doc = json.load(f)
+check(doc["displayTimeUnit"] == "ns" and doc["otherData"]["vm"] == "lab", "chrome header")
+check(doc["otherData"]["session"] == 's-"1"', "chrome session")
+evs = doc["traceEvents"]
+hev = [e for e in evs if e.get("cat") == "hit"]
+check(len(hev) == N, "chrome hits %d" % len(hev))
+for h, e in zip(hits, hev):
+    a = e["args"]
+    check(e["ph"] == "i" and e["s"] == "t" and e["name"] == h["spec"], "chrome event %d" % h["seq"])
+    check(e["pid"] == h["tgid"] and e["tid"] == h["pid"], "chrome pid/tid %d" % h["seq"])
+    check(abs(e["ts"] - h["rel_ns"] / 1000.0) < 1e-6, "chrome ts %d" % h["seq"])
+    check(a["seq"] == h["seq"] and a["probe"] == h["probe"] and a["vcpu"] == h["vcpu"], "chrome args %d" % h["seq"])
+    check(a["comm"] == h["comm"] and a["ip"] == hex(h["ip"]), "chrome comm/ip %d" % h["seq"])
+    check(a["args"] == [hex(v) for v in h["args"]], "chrome args list %d" % h["seq"])
+    check(("regs" in a) == bool(h["regs"]) and a.get("mem", "") == h["mem"], "chrome regs/mem %d" % h["seq"])
+names = {}
+for h in hits:
+    if h["flags"] & HIT_TASK:
+        names.setdefault(h["tgid"], h["comm"])
+pn = {e["pid"]: e["args"]["name"] for e in evs if e.get("name") == "process_name"}
+check(pn == names, "chrome process names %r != %r" % (pn, names))
+check(len([e for e in evs if e.get("name") == "process_name"]) == len(names), "one process_name per tgid")
+alerts = [e for e in evs if e.get("cat") == "alert"]
+check(len(alerts) == 2 and alerts[0]["name"] == "alert: watchdog" and alerts[0]["s"] == "g", "chrome alerts")
+check(alerts[0]["args"]["msg"] == 'no heartbeat "x"\n' and alerts[1]["args"] == {"text": "[1, 2]"},
+      "chrome alert args")
+check(len([e for e in evs if e.get("cat") == "dropped"]) == 1, "chrome dropped")
+
+# Filters: probes 1 and 3, pid-or-tgid 101, relative time [100 us, 400 us)
+out = os.path.join(work, "filtered.jsonl")
+n = export("jsonl", out, "--probe", "1", "--probe", "3", "--pid", "101", "--from", "100000", "--to", "400000")
+want = [h["seq"] for h in hits if h["probe"] in (1, 3) and 101 in (h["pid"], h["tgid"])
+        and 100000 <= h["rel_ns"] < 400000]
+with open(out) as f:
+    got = [json.loads(line)["seq"] for line in f]
+check(n == len(want) and got == want and len(want) > 5, "filter: %r != %r" % (got, want))
+
+for f in failures[:20]:
+    print("FAIL:", f)
+print("%d checks failed" % len(failures) if failures else "all export checks passed")
+sys.exit(1 if failures else 0)

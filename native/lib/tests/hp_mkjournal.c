@@ -1,0 +1,209 @@
+/* Test tool for the exporters.
+ *   hp_mkjournal make JOURNAL EXPECTED N    a deterministic journal with N hits
+ *        (nasty comms, every hit shape, probes, alerts, drops) and EXPECTED: one
+ *        JSON line per hit in a neutral form (raw comm bytes as hex) for the checkers
+ *   hp_mkjournal export JOURNAL FMT OUT [--probe ID]... [--pid PID]... [--from NS] [--to NS]
+ *   hp_mkjournal bench N DIR                time writing N hits and exporting them to CTF */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hprobe/export.h"
+#include "hprobe/journal.h"
+
+static const char *const comms[] = {
+	"a\"b,c\nd\xff", "\\back\"slash", "caf\xc3\xa9", "\r\n,,\"\"", "\x01\x7f\x80\xc2\x85",
+	"0123456789abcdef", "", "tab\there", "quote'single", "\xe2\x82", "\xf0\x9f\x98\x80ok", "sysloop",
+};
+#define NCOMMS (sizeof(comms) / sizeof(comms[0]))
+#define MONO_BASE 5000000000ull
+
+static void make_hit(uint64_t i, struct hp_hit *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->time_ns = MONO_BASE + 1000 + i * 1000 + (i % 3);
+	h->probe_id = (uint32_t)(i % 4 + 1);
+	h->vcpu = (uint32_t)(i % 2);
+	if (i % 9 == 8) {
+		h->pid = h->tgid = -1;
+	} else {
+		h->pid = (int32_t)(100 + i % 5);
+		h->tgid = (int32_t)(100 + i % 3);
+		h->flags |= HP_HIT_TASK;
+		memcpy(h->comm, comms[i % NCOMMS], strnlen(comms[i % NCOMMS], HP_COMM_LEN));
+	}
+	if (i % 2)
+		h->flags |= HP_HIT_USER;
+	if (i % 10 == 3)
+		h->flags |= HP_HIT_BLOCKED;
+	h->ip = (i % 2 ? 0x401000ull : 0xffffffff81000000ull) + i * 4;
+	h->cr3 = 0x3e1c000ull + (i % 3) * 0x1000;
+	h->nargs = (uint8_t)(i % 7);
+	for (int a = 0; a < h->nargs; a++)
+		h->args[a] = a == 0 ? 0xffffffffffffffffull - i : a == 1 ? 0xffff888003a1b2c0ull : i * 7 + (uint64_t)a;
+	if (i % 5 == 2) {
+		h->flags |= HP_HIT_REGS;
+		for (int r = 0; r < HP_NREGS; r++)
+			h->regs[r] = 0xffffffff00000000ull + i * 0x100 + (uint64_t)r;
+	}
+	h->memlen = (uint16_t)(i % 4 == 0 ? 0 : i % 4 == 1 ? 5 : i % 4 == 2 ? HP_MAX_MEM : 1);
+	if (h->memlen) {
+		h->memaddr = 0x7ffd12340000ull + i;
+		for (int m = 0; m < h->memlen; m++)
+			h->mem[m] = (uint8_t)(i * 3 + (uint64_t)m);
+	}
+}
+
+static void hex(FILE *f, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", ((const uint8_t *)p)[i]);
+}
+
+static void expect_line(FILE *f, uint64_t seq, const struct hp_hit *h)
+{
+	fprintf(f, "{\"seq\":%" PRIu64 ",\"probe\":%u,\"vcpu\":%u,\"time_ns\":%" PRIu64 ",\"pid\":%d,\"tgid\":%d,"
+		   "\"comm_hex\":\"", seq, h->probe_id, h->vcpu, h->time_ns, h->pid, h->tgid);
+	hex(f, h->comm, strnlen(h->comm, HP_COMM_LEN));
+	fprintf(f, "\",\"ip\":%" PRIu64 ",\"cr3\":%" PRIu64 ",\"flags\":%u,\"args\":[", h->ip, h->cr3, h->flags);
+	for (int a = 0; a < h->nargs; a++)
+		fprintf(f, "%s%" PRIu64, a ? "," : "", h->args[a]);
+	fprintf(f, "],\"regs\":");
+	if (h->flags & HP_HIT_REGS) {
+		fprintf(f, "[");
+		for (int r = 0; r < HP_NREGS; r++)
+			fprintf(f, "%s%" PRIu64, r ? "," : "", h->regs[r]);
+		fprintf(f, "]");
+	} else {
+		fprintf(f, "null");
+	}
+	fprintf(f, ",\"memaddr\":%" PRIu64 ",\"mem\":\"", h->memlen ? h->memaddr : 0);
+	hex(f, h->mem, h->memlen);
+	fprintf(f, "\"}\n");
+}
+
+static int json(struct hp_journal_writer *w, enum hp_rec_type t, uint64_t time, const char *s)
+{
+	return hp_journal__append_json(w, t, time, s, strlen(s), NULL);
+}
+
+static int make(const char *path, const char *expected, uint64_t n)
+{
+	struct hp_journal_meta m = { .created_ns = 1700000000000000000ull, .mono_base_ns = MONO_BASE };
+	struct hp_journal_writer *w;
+	struct hp_err err = { { 0 } };
+	struct hp_dropped d = { 2, 17, MONO_BASE + 1500 };
+	FILE *f = expected ? fopen(expected, "w") : NULL;
+	uint64_t seq;
+
+	strcpy(m.session, "s-\"1\"");
+	strcpy(m.vm_name, "lab");
+	strcpy(m.kernel, "6.1.0-56-amd64");
+	if (hp_journal__create(path, &m, 0, &w, &err) < 0 || (expected && !f)) {
+		fprintf(stderr, "create: %s\n", err.msg);
+		return 1;
+	}
+	json(w, HP_REC_PROBE, MONO_BASE, "{\"id\":1,\"spec\":\"kernel:do_sys_openat2\",\"args\":3}");
+	json(w, HP_REC_PROBE, MONO_BASE, "{\"id\":2,\"spec\":\"user:hb:heartbeat\"}");
+	json(w, HP_REC_PROBE, MONO_BASE, "{\"id\":3,\"spec\":\"kernel:odd\\\"name,x\\n\"}");
+	json(w, HP_REC_EVENT, MONO_BASE, "{\"vm\":\"running\"}");
+	for (uint64_t i = 0; i < n; i++) {
+		struct hp_hit h;
+
+		make_hit(i, &h);
+		if (hp_journal__append_hit(w, &h, &seq) < 0)
+			return 1;
+		if (f)
+			expect_line(f, seq, &h);
+		if (i == n / 2) {
+			json(w, HP_REC_ALERT, h.time_ns, "{\"detector\":\"watchdog\",\"msg\":\"no heartbeat \\\"x\\\"\\n\",\"pid\":101}");
+			json(w, HP_REC_ALERT, h.time_ns, "[1, 2]");
+			hp_journal__append_dropped(w, &d, NULL);
+		}
+		if (i % 1000 == 999 && hp_journal__flush(w, 1, &err) < 0)
+			return 1;
+	}
+	if (f)
+		fclose(f);
+	if (hp_journal__close(w, &err) < 0) {
+		fprintf(stderr, "close: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int do_export(int argc, char **argv)
+{
+	uint32_t probes[16];
+	int32_t pids[16];
+	struct hp_export_filter f = { .probes = probes, .pids = pids };
+	struct hp_export_stats st;
+	struct hp_err err = { { 0 } };
+	enum hp_export_format fmt = hp_export__parse_format(argv[3]);
+	int rc;
+
+	for (int i = 5; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--probe") && f.n_probes < 16)
+			probes[f.n_probes++] = (uint32_t)strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--pid") && f.n_pids < 16)
+			pids[f.n_pids++] = (int32_t)strtol(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--from"))
+			f.from_ns = strtoull(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--to"))
+			f.to_ns = strtoull(argv[i + 1], NULL, 0);
+	}
+	rc = hp_export__journal(argv[2], fmt, argv[4], &f, NULL, NULL, &st, &err);
+	if (rc < 0) {
+		fprintf(stderr, "export: %s\n", err.msg);
+		return 1;
+	}
+	printf("hits %" PRIu64 " records %" PRIu64 "\n", st.hits_written, st.records_read);
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int bench(uint64_t n, const char *dir)
+{
+	char j[4096], out[4096];
+	struct hp_export_stats st;
+	struct hp_err err = { { 0 } };
+	double t0 = now(), t1;
+	static const char *const fmts[] = { "ctf", "csv", "jsonl", "chrome" };
+
+	snprintf(j, sizeof(j), "%s/bench.hpj", dir);
+	if (make(j, NULL, n))
+		return 1;
+	t1 = now();
+	printf("journal: %" PRIu64 " hits written in %.2f s\n", n, t1 - t0);
+	for (size_t k = 0; k < 4; k++) {
+		snprintf(out, sizeof(out), "%s/bench.%s", dir, fmts[k]);
+		t0 = now();
+		if (hp_export__journal(j, hp_export__parse_format(fmts[k]), out, NULL, NULL, NULL, &st, &err) < 0) {
+			fprintf(stderr, "export: %s\n", err.msg);
+			return 1;
+		}
+		printf("%s: %" PRIu64 " hits exported in %.2f s\n", fmts[k], st.hits_written, now() - t0);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 5 && !strcmp(argv[1], "make"))
+		return make(argv[2], argv[3], strtoull(argv[4], NULL, 0));
+	if (argc >= 5 && !strcmp(argv[1], "export"))
+		return do_export(argc, argv);
+	if (argc == 4 && !strcmp(argv[1], "bench"))
+		return bench(strtoull(argv[2], NULL, 0), argv[3]);
+	fprintf(stderr, "usage: see the comment at the top of hp_mkjournal.c\n");
+	return 2;
+}
