@@ -269,11 +269,24 @@ static void test_append_and_corruption(void)
 	hp_write_file(path, img, len);
 	CHECK_EQ_INT(hp_journal__open(path, &r, &err), -EPROTONOSUPPORT);
 	free(img);
-	hp_write_file(path, "hello, not a journal at all, but long enough to have a header......................"
-			    "..............................................................................."
-			    "..............................................................................."
-			    "...........................................", 300);
-	CHECK_EQ_INT(hp_journal__create(path, NULL, 1, &w, &err), -EBADMSG);
+	{
+		char junk[1000];
+
+		/* a foreign file, shorter and longer than a journal header */
+		memset(junk, '.', sizeof(junk));
+		memcpy(junk, "hello, not a journal", 20);
+		hp_write_file(path, junk, 300);
+		CHECK_EQ_INT(hp_journal__create(path, NULL, 1, &w, &err), -EBADMSG);
+		CHECK_EQ_INT(hp_file_size(path), 300);
+		hp_write_file(path, junk, sizeof(junk));
+		CHECK_EQ_INT(hp_journal__create(path, NULL, 1, &w, &err), -EBADMSG);
+		CHECK_EQ_INT(hp_file_size(path), (long)sizeof(junk));
+		/* a prefix of the magic is a creation that crashed: started anew */
+		hp_write_file(path, HPJ_MAGIC, 5);
+		CHECK_EQ_INT(hp_journal__create(path, NULL, 1, &w, &err), 0);
+		CHECK_EQ_INT(hp_journal__close(w, &err), 0);
+		CHECK_EQ_INT(hp_file_size(path), HPJ_HEADER_LEN);
+	}
 	CHECK_EQ_INT(hp_journal__open("/nonexistent/j", &r, &err), -ENOENT);
 }
 
