@@ -66,7 +66,7 @@ int hp_cmd__vm_ps(struct hp_vm *vm, struct hp_job *job)
 	for (int i = 0; i < n; i++) {
 		if (t[i].pid == 0)
 			continue; /* the idle task is not a process */
-		char st[2] = { hp_vmi__state_letter(t[i].state), 0 };
+		char st[2] = { hp_vmi__state_letter(t[i].state, t[i].exit_state), 0 };
 		json_t *o = json_pack("{s:i, s:i, s:i, s:s%, s:s, s:o, s:b, s:o}", "pid", t[i].pid, "tgid", t[i].tgid,
 				      "ppid", t[i].ppid, "comm", t[i].comm, strnlen(t[i].comm, HP_COMM_LEN), "state", st,
 				      "cr3", hexs(t[i].cr3), "kernel", t[i].kernel, "task", hexs(t[i].addr));

@@ -426,6 +426,45 @@ static void cmd_journal_info(struct hp_agent *a, struct hp_client *c, json_t *ar
 	json_decref(r);
 }
 
+/* Alerts are journalled like hits; this reads them back (all, from from_seq). */
+static void cmd_alerts_read(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	struct hp_vm *vm = arg_vm(a, c, args, id);
+	if (!vm)
+		return;
+	json_int_t from = json_integer_value(json_object_get(args, "from_seq"));
+	if (from < 0)
+		ERR_RET("InvalidArgument", "from_seq must be >= 0");
+	struct hp_err err;
+	struct hp_journal_reader *r;
+	if (hp_journal__open(vm->journal_path, &r, &err) || hp_journal__seek(r, (uint64_t)from, &err))
+		ERR_RET("IoError", "%s", err.msg);
+	json_t *alerts = json_array();
+	struct hp_record rec;
+	uint64_t next = (uint64_t)from;
+	int rc;
+	while ((rc = hp_journal__next(r, &rec, &err)) == 1) {
+		next = rec.seq + 1;
+		if (rec.type != HP_REC_ALERT || !rec.json)
+			continue;
+		json_t *j = json_loadb(rec.json, rec.json_len, 0, NULL);
+		json_t *d = json_object_get(j, "data");
+		if (d) {
+			json_object_set_new(d, "seq", json_integer((json_int_t)rec.seq));
+			json_array_append(alerts, d);
+		}
+		json_decref(j);
+	}
+	hp_journal__close_reader(r);
+	if (rc < 0) {
+		json_decref(alerts);
+		ERR_RET("IoError", "%s", err.msg);
+	}
+	json_t *res = json_pack("{s:o, s:I}", "alerts", alerts, "next_seq", (json_int_t)next);
+	hp_client__reply(a, c, id, res);
+	json_decref(res);
+}
+
 /* ---- the table ---- */
 
 static const struct hp_arg a_none[] = { { NULL, 0, 0 } };
@@ -474,6 +513,7 @@ static const struct cmd commands[] = {
 	{ "hits-read", a_hits_read, cmd_hits_read, NULL, 0, 0 },
 	{ "events-subscribe", a_none, cmd_events_subscribe, NULL, 0, 0 },
 	{ "journal-info", a_vm, cmd_journal_info, NULL, 0, 0 },
+	{ "alerts-read", a_subscribe, cmd_alerts_read, NULL, 0, 0 },
 	{ "detector-add", a_det_add, NULL, hp_cmd__detector_add, 1, 0 },
 	{ "detector-remove", a_det_id, NULL, hp_cmd__detector_remove, 1, 0 },
 	{ "detector-list", a_vm, NULL, hp_cmd__detector_list, 0, 0 },

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "util.h"
@@ -73,6 +74,7 @@ static int load_offsets(struct hp_kernel *k, struct hp_err *err)
 		{ "task_struct", "real_parent", &o->task_real_parent },
 		{ "task_struct", "flags", &o->task_flags },
 		{ "task_struct", "group_leader", &o->task_group_leader },
+		{ "task_struct", "exit_state", &o->task_exit_state },
 		{ "mm_struct", "pgd", &o->mm_pgd },
 		{ "mm_struct", "start_code", &o->mm_start_code },
 		{ "pt_regs", "di", &o->regs_di },
@@ -125,6 +127,20 @@ static int find_slide(struct hp_kernel *k, struct hp_backend *b, struct hp_err *
 				   "not a symbol table of this x86-64 kernel");
 	unsigned char gate[16];
 	int rc = b->ops->read_virt(b, CEA_IDT, gate, sizeof gate, err);
+	for (int tries = 0; rc && tries < 20; tries++) {
+		/* seen rarely right after boot: let the guest run a moment and look again */
+		uint64_t regs[HP_NREGS];
+		if (!b->ops->read_regs(b, regs, NULL))
+			hp_debug("IDT unreadable at rip 0x%llx cr3 0x%llx; retrying",
+				 (unsigned long long)regs[HP_REG_RIP], (unsigned long long)regs[HP_REG_CR3]);
+		struct hp_bev ev;
+		int got;
+		if (b->ops->resume(b, NULL) == 0) {
+			usleep(50000);
+			b->ops->stop(b, &ev, &got, NULL);
+		}
+		rc = b->ops->read_virt(b, CEA_IDT, gate, sizeof gate, err);
+	}
 	if (rc)
 		return rc;
 	uint64_t handler = (uint64_t)(gate[0] | gate[1] << 8) | (uint64_t)(gate[6] | gate[7] << 8) << 16 |

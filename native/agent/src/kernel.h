@@ -10,7 +10,7 @@ struct hp_backend;
 
 struct hp_kernel_offsets {
 	uint32_t task_tasks, task_pid, task_tgid, task_comm, task_mm, task_state, task_real_parent,
-		task_flags, task_group_leader;
+		task_flags, task_group_leader, task_exit_state;
 	uint32_t mm_pgd, mm_start_code;
 	uint32_t regs_di, regs_si, regs_dx, regs_r10, regs_r8, regs_r9, regs_ax, regs_ip, regs_sp;
 	uint32_t regs_size;

@@ -29,6 +29,14 @@ static void on_signal(int sig)
 		_exit(1);
 }
 
+static void set_path(char *dst, size_t cap, const char *v)
+{
+	if (hp_pathf(dst, cap, "%s", v)) {
+		fprintf(stderr, "hprobed: path too long: %s\n", v);
+		exit(2);
+	}
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hprobed [--socket PATH] [--state-dir DIR] [--lab PATH] [--plugin SO]\n"
@@ -86,16 +94,30 @@ int main(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': snprintf(a->paths.socket, sizeof a->paths.socket, "%s", optarg); break;
-		case 'd': snprintf(a->paths.state_dir, sizeof a->paths.state_dir, "%s", optarg); break;
-		case 'l': snprintf(a->paths.lab_script, sizeof a->paths.lab_script, "%s", optarg); break;
-		case 'p': snprintf(a->paths.plugin, sizeof a->paths.plugin, "%s", optarg); break;
+		case 's': set_path(a->paths.socket, sizeof a->paths.socket, optarg); break;
+		case 'd': set_path(a->paths.state_dir, sizeof a->paths.state_dir, optarg); break;
+		case 'l': set_path(a->paths.lab_script, sizeof a->paths.lab_script, optarg); break;
+		case 'p': set_path(a->paths.plugin, sizeof a->paths.plugin, optarg); break;
 		case 'D': daemonize = 1; break;
 		case 'L': logfile = optarg; break;
 		case 'g': hp_log_set_level(HP_LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	char deflog[PATH_MAX + 16];
+	if (!logfile && daemonize && hp_pathf(deflog, sizeof deflog, "%s/hprobed.log", a->paths.state_dir) == 0) {
+		/* a daemon started on demand still leaves a trace of what it did */
+		char dir[PATH_MAX];
+		memcpy(dir, a->paths.state_dir, sizeof dir);
+		for (char *p = dir + 1; *p; p++)
+			if (*p == '/') {
+				*p = 0;
+				mkdir(dir, 0700);
+				*p = '/';
+			}
+		mkdir(dir, 0700);
+		logfile = deflog;
 	}
 	if (logfile) {
 		int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

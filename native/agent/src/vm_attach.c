@@ -67,6 +67,11 @@ static int spawn_lab(struct hp_vm *vm, const char *guest, struct hp_err *err)
 		argv[n++] = port;
 	}
 	argv[n] = NULL;
+	/* the ready marker of an earlier boot must not count for this one */
+	char cons[PATH_MAX], prev[PATH_MAX];
+	if (!hp_pathf(cons, sizeof cons, "%s/console.log", vm->rundir) &&
+	    !hp_pathf(prev, sizeof prev, "%s/console.prev.log", vm->rundir))
+		rename(cons, prev);
 	/* stale sockets of an earlier run would make us talk to nobody */
 	const char *socks[] = { "qmp.sock", "gdb.sock", "console.sock" };
 	for (size_t i = 0; i < 3; i++) {

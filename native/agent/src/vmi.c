@@ -29,7 +29,7 @@ int hp_vmi__read_task(const struct hp_kernel *k, struct hp_backend *b, uint64_t 
 {
 	const struct hp_kernel_offsets *o = &k->off;
 	uint32_t offs[] = { o->task_tasks, o->task_pid, o->task_tgid, o->task_comm + HP_COMM_LEN - 8,
-			    o->task_mm, o->task_state, o->task_real_parent };
+			    o->task_mm, o->task_state, o->task_real_parent, o->task_exit_state };
 	uint32_t lo = UINT32_MAX, hi = 0;
 	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
 		if (offs[i] < lo) lo = offs[i];
@@ -50,6 +50,7 @@ int hp_vmi__read_task(const struct hp_kernel *k, struct hp_backend *b, uint64_t 
 		t->comm[HP_COMM_LEN] = 0;
 		t->mm = rd64(buf + o->task_mm - lo);
 		t->state = rd32(buf + o->task_state - lo);
+		t->exit_state = rd32(buf + o->task_exit_state - lo);
 		uint64_t parent = rd64(buf + o->task_real_parent - lo);
 		t->kernel = t->mm == 0;
 		if (parent && parent != task) {
@@ -115,18 +116,21 @@ int hp_vmi__current(const struct hp_kernel *k, struct hp_backend *b, const uint6
 	return 0;
 }
 
-char hp_vmi__state_letter(uint32_t state)
+/* As fs/proc/array.c reports it (task_state_index() in include/linux/sched.h). */
+char hp_vmi__state_letter(uint32_t state, uint32_t exit_state)
 {
-	/* include/linux/sched.h task state bits, as fs/proc/array.c maps them */
-	if (state == 0) return 'R';
-	if (state & 0x0001) return 'S';
-	if (state & 0x0002) return 'D';
-	if (state & 0x0004) return 'T';
-	if (state & 0x0008) return 't';
-	if (state & 0x0020) return 'Z';
-	if (state & 0x0010) return 'X';
-	if (state & 0x0402) return 'I';
-	return '?';
+	static const char letters[] = "RSDTtXZPI";
+	uint32_t rep = (state | exit_state) & 0x7f;
+	if (state == 0x0402) /* TASK_IDLE */
+		rep = 0x80;
+	else if (state == 0x1000) /* TASK_RTLOCK_WAIT shows as D */
+		rep = 0x02;
+	int idx = 0;
+	while (rep) {
+		idx++;
+		rep >>= 1;
+	}
+	return idx < (int)sizeof letters - 1 ? letters[idx] : '?';
 }
 
 int hp_vmi__tasks(const struct hp_kernel *k, struct hp_backend *b, struct hp_task **out,

@@ -12,6 +12,7 @@ struct hp_task {
 	int32_t pid, tgid, ppid;
 	char comm[HP_COMM_LEN + 1];
 	uint32_t state;        /* __state */
+	uint32_t exit_state;
 	uint64_t mm;
 	uint64_t cr3;          /* physical address of mm->pgd (0 for kernel threads) */
 	uint64_t start_code;
@@ -28,6 +29,6 @@ int hp_vmi__read_task(const struct hp_kernel *k, struct hp_backend *b, uint64_t 
  * with their own pid and shared tgid). Returns count or -errno; *out is malloc'd. */
 int hp_vmi__tasks(const struct hp_kernel *k, struct hp_backend *b, struct hp_task **out,
 		  struct hp_err *err);
-/* ps-style state letter for __state. */
-char hp_vmi__state_letter(uint32_t state);
+/* ps-style state letter. */
+char hp_vmi__state_letter(uint32_t state, uint32_t exit_state);
 #endif

@@ -1,0 +1,194 @@
+/* hprobe vm ... and hprobe agent ... */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static int int_opt(struct cli *c, const char *name, int def)
+{
+	const char *v = cli_opt(c, name);
+	if (!v)
+		return def;
+	char *end;
+	long n = strtol(v, &end, 0);
+	if (*end || end == v)
+		cli_die("%s needs a number, not '%s'", name, v);
+	return (int)n;
+}
+
+static void print_vm(json_t *v)
+{
+	printf("%-10s %-8s %-4s smp=%-2lld qemu=%-8s kernel=%s probes=%lld hits=%lld%s%s\n",
+	       json_string_value(json_object_get(v, "name")), json_string_value(json_object_get(v, "state")),
+	       json_string_value(json_object_get(v, "accel")), json_integer_value(json_object_get(v, "smp")),
+	       json_string_value(json_object_get(v, "qemu")), json_string_value(json_object_get(v, "kernel")),
+	       json_integer_value(json_object_get(v, "probes")), json_integer_value(json_object_get(v, "hits")),
+	       json_object_get(v, "reason") ? " reason=" : "",
+	       json_object_get(v, "reason") ? json_string_value(json_object_get(v, "reason")) : "");
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_set_new(o, k, json_string(v));
+}
+
+static void absolute(char *buf, size_t cap, const char *p)
+{
+	/* the agent runs elsewhere: relative paths are the caller's */
+	if (p[0] == '/' || !getcwd(buf, cap))
+		snprintf(buf, cap, "%s", p);
+	else
+		snprintf(buf + strlen(buf), cap - strlen(buf), "/%s", p);
+}
+
+static void set_path(json_t *o, const char *k, const char *v)
+{
+	if (!v)
+		return;
+	char buf[4096];
+	absolute(buf, sizeof buf, v);
+	json_object_set_new(o, k, json_string(buf));
+}
+
+static int vm_console(struct cli *c, const char *vm)
+{
+	int follow = cli_flag(c, "--follow");
+	const char *input = cli_opt(c, "--input");
+	json_int_t off = 0;
+	for (int first = 1;; first = 0) {
+		json_t *a = json_pack("{s:s, s:I}", "vm", vm, "offset", off);
+		if (first && input)
+			json_object_set_new(a, "input", json_string(input));
+		json_t *r = cli_call(c, "vm-console", a);
+		const char *t = json_string_value(json_object_get(r, "text"));
+		fputs(t ? t : "", stdout);
+		fflush(stdout);
+		json_int_t next = json_integer_value(json_object_get(r, "offset"));
+		json_decref(r);
+		if (!follow)
+			return 0;
+		if (next == off)
+			usleep(200000);
+		off = next;
+	}
+}
+
+int cmd_vm(struct cli *c)
+{
+	const char *sub = cli_pos(c, 0, "vm subcommand");
+	c->argc--;
+	c->argv++;
+	if (!strcmp(sub, "launch")) {
+		if (!cli_flag(c, "--lab"))
+			cli_die("vm launch boots the guest lab: pass --lab");
+		json_t *a = json_object();
+		set_str(a, "name", cli_opt(c, "--name"));
+		json_object_set_new(a, "smp", json_integer(int_opt(c, "--smp", 1)));
+		json_object_set_new(a, "mem", json_integer(int_opt(c, "--mem", 512)));
+		int port = int_opt(c, "--http-port", 0);
+		if (port)
+			json_object_set_new(a, "http_port", json_integer(port));
+		if (cli_flag(c, "--no-kaslr"))
+			json_object_set_new(a, "kaslr", json_false());
+		if (cli_flag(c, "--no-plugin"))
+			json_object_set_new(a, "plugin", json_false());
+		json_t *r = cli_call(c, "vm-launch", a);
+		c->json ? cli_print_json(r) : print_vm(r);
+		json_decref(r);
+		return 0;
+	}
+	if (!strcmp(sub, "attach")) {
+		const char *qmp = cli_opt(c, "--qmp");
+		if (!qmp)
+			cli_die("vm attach needs --qmp PATH (the QEMU's QMP socket)");
+		json_t *a = json_object();
+		set_path(a, "qmp", qmp);
+		set_str(a, "name", cli_opt(c, "--name"));
+		set_path(a, "symbols", cli_opt(c, "--symbols"));
+		set_path(a, "vmlinux", cli_opt(c, "--vmlinux"));
+		set_path(a, "console_log", cli_opt(c, "--console-log"));
+		set_path(a, "console_sock", cli_opt(c, "--console-sock"));
+		json_t *r = cli_call(c, "vm-attach", a);
+		c->json ? cli_print_json(r) : print_vm(r);
+		json_decref(r);
+		return 0;
+	}
+	if (!strcmp(sub, "list")) {
+		json_t *r = cli_call(c, "vm-list", NULL);
+		if (c->json) {
+			cli_print_json(r);
+		} else {
+			size_t i;
+			json_t *v;
+			json_array_foreach(r, i, v)
+				print_vm(v);
+		}
+		json_decref(r);
+		return 0;
+	}
+	const char *vm = cli_pos(c, 0, "VM name");
+	if (!strcmp(sub, "console"))
+		return vm_console(c, vm);
+	static const struct { const char *sub, *cmd; } simple[] = {
+		{ "detach", "vm-detach" }, { "quit", "vm-quit" }, { "pause", "vm-pause" },
+		{ "resume", "vm-resume" }, { "ps", "vm-ps" },
+	};
+	for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
+		if (strcmp(sub, simple[i].sub))
+			continue;
+		json_t *r = cli_call(c, simple[i].cmd, json_pack("{s:s}", "vm", vm));
+		if (c->json) {
+			cli_print_json(!strcmp(sub, "ps") ? json_object_get(r, "tasks") : r);
+		} else if (!strcmp(sub, "ps")) {
+			printf("%6s %6s %6s %-2s %-16s %-18s %s\n", "PID", "TGID", "PPID", "S", "COMM", "CR3", "KIND");
+			size_t k;
+			json_t *t;
+			json_array_foreach(json_object_get(r, "tasks"), k, t)
+				printf("%6lld %6lld %6lld %-2s %-16s %-18s %s\n", json_integer_value(json_object_get(t, "pid")),
+				       json_integer_value(json_object_get(t, "tgid")), json_integer_value(json_object_get(t, "ppid")),
+				       json_string_value(json_object_get(t, "state")), json_string_value(json_object_get(t, "comm")),
+				       json_string_value(json_object_get(t, "cr3")),
+				       json_is_true(json_object_get(t, "kernel")) ? "kernel" : "user");
+			fprintf(stderr, "(%zu tasks, walked in %lld us)\n", json_array_size(json_object_get(r, "tasks")),
+				json_integer_value(json_object_get(r, "walk_us")));
+		} else {
+			const char *st = json_string_value(json_object_get(r, "state"));
+			printf("%s: %s\n", vm, st ? st : "ok");
+		}
+		json_decref(r);
+		return 0;
+	}
+	cli_die("unknown vm subcommand '%s'", sub);
+}
+
+int cmd_agent(struct cli *c)
+{
+	const char *sub = cli_pos(c, 0, "agent subcommand (start|stop|info)");
+	if (!strcmp(sub, "start") || !strcmp(sub, "info")) {
+		json_t *r = cli_call(c, "agent-info", NULL); /* connecting starts it if needed */
+		if (c->json)
+			cli_print_json(r);
+		else
+			printf("hprobed %s pid %lld on %s (state %s, %lld VMs)\n",
+			       json_string_value(json_object_get(r, "version")), json_integer_value(json_object_get(r, "pid")),
+			       json_string_value(json_object_get(r, "socket")), json_string_value(json_object_get(r, "state_dir")),
+			       json_integer_value(json_object_get(r, "vms")));
+		json_decref(r);
+		return 0;
+	}
+	if (!strcmp(sub, "stop")) {
+		char err[256];
+		struct conn *k = conn_open(c->socket, 0, err, sizeof err);
+		if (!k) {
+			fprintf(stderr, "hprobe: no agent running (%s)\n", err);
+			return 0;
+		}
+		c->conn = k;
+		json_decref(cli_call(c, "agent-shutdown", NULL));
+		return 0;
+	}
+	cli_die("unknown agent subcommand '%s'", sub);
+}

@@ -1,0 +1,227 @@
+#include "conn.h"
+#include "jsonx.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_LINE (64u << 20)
+
+struct conn {
+	int fd;
+	char *buf;
+	size_t len, cap;
+	long next_id;
+	json_t *events; /* queued while waiting for a reply */
+	int eof;
+};
+
+static int try_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof sa.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+		return fd;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = e;
+	return -1;
+}
+
+/* hprobed next to this binary (build tree: bin/), else on PATH. */
+static void agent_path(char *buf, size_t cap)
+{
+	const char *env = getenv("HPROBE_AGENT");
+	if (env) {
+		snprintf(buf, cap, "%s", env);
+		return;
+	}
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *s = strrchr(exe, '/');
+		if (s) {
+			*s = 0;
+			if (snprintf(buf, cap, "%s/hprobed", exe) < (int)cap && access(buf, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(buf, cap, "hprobed");
+}
+
+static int start_agent(const char *path, char *err, size_t errlen)
+{
+	char agent[PATH_MAX];
+	agent_path(agent, sizeof agent);
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		execlp(agent, agent, "--daemon", "--socket", path, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	waitpid(pid, &st, 0); /* --daemon returns once the socket listens */
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		snprintf(err, errlen, "could not start the agent (%s --daemon): exit status %d", agent,
+			 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		return -1;
+	}
+	return 0;
+}
+
+static int read_more(struct conn *c, int timeout_ms)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	int r = poll(&p, 1, timeout_ms);
+	if (r <= 0)
+		return r < 0 && errno != EINTR ? -1 : 0;
+	if (c->len == c->cap) {
+		if (c->cap >= MAX_LINE)
+			return -1;
+		size_t nc = c->cap ? c->cap * 2 : 65536;
+		char *nb = realloc(c->buf, nc);
+		if (!nb)
+			return -1;
+		c->buf = nb;
+		c->cap = nc;
+	}
+	ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+	if (n <= 0) {
+		c->eof = 1;
+		return -1;
+	}
+	c->len += (size_t)n;
+	return 1;
+}
+
+/* One JSON line, or NULL on timeout/EOF.
+ * jansson cannot hold unsigned 64-bit integers, which hit arguments may be. So
+ * every message keeps its exact text in "_raw". */
+static json_t *read_msg(struct conn *c, int timeout_ms)
+{
+	for (;;) {
+		char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+		if (nl) {
+			size_t n = (size_t)(nl - c->buf) + 1;
+			json_t *j = json_loads_lenient(c->buf, n);
+			if (j && json_is_object(j))
+				json_object_set_new(j, "_raw", json_stringn(c->buf, n - 1));
+			memmove(c->buf, c->buf + n, c->len - n);
+			c->len -= n;
+			if (j)
+				return j;
+			continue;
+		}
+		if (read_more(c, timeout_ms) <= 0)
+			return NULL;
+	}
+}
+
+struct conn *conn_open(const char *path, int autostart, char *err, size_t errlen)
+{
+	int fd = try_connect(path);
+	if (fd < 0 && autostart && (errno == ENOENT || errno == ECONNREFUSED)) {
+		if (start_agent(path, err, errlen))
+			return NULL;
+		fd = try_connect(path);
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot connect to hprobed at %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct conn *c = calloc(1, sizeof *c);
+	c->fd = fd;
+	c->events = json_array();
+	json_t *g = read_msg(c, 5000);
+	json_t *hp = json_object_get(g, "hprobe");
+	if (!hp || json_integer_value(json_object_get(hp, "protocol")) != 1) {
+		json_t *e = json_object_get(g, "error");
+		snprintf(err, errlen, "%s: %s", path,
+			 e ? json_string_value(json_object_get(e, "desc")) : "no hprobed greeting (protocol 1)");
+		json_decref(g);
+		conn_close(c);
+		return NULL;
+	}
+	json_decref(g);
+	return c;
+}
+
+void conn_close(struct conn *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	free(c->buf);
+	json_decref(c->events);
+	free(c);
+}
+
+int conn_eof(const struct conn *c) { return c->eof; }
+
+json_t *conn_cmd(struct conn *c, const char *name, json_t *args)
+{
+	long id = ++c->next_id;
+	json_t *m = json_pack("{s:s, s:i}", "execute", name, "id", (int)id);
+	if (args)
+		json_object_set(m, "arguments", args);
+	char *s = json_dumps(m, JSON_COMPACT);
+	json_decref(m);
+	size_t n = strlen(s);
+	s[n] = '\n';
+	size_t off = 0;
+	while (off < n + 1) {
+		ssize_t w = send(c->fd, s + off, n + 1 - off, MSG_NOSIGNAL);
+		if (w <= 0) {
+			free(s);
+			c->eof = 1;
+			return NULL;
+		}
+		off += (size_t)w;
+	}
+	free(s);
+	for (;;) {
+		json_t *r = read_msg(c, -1);
+		if (!r)
+			return NULL;
+		if (json_object_get(r, "event")) {
+			json_array_append_new(c->events, r);
+			continue;
+		}
+		if (json_integer_value(json_object_get(r, "id")) == id)
+			return r;
+		json_decref(r);
+	}
+}
+
+json_t *conn_event(struct conn *c, int timeout_ms)
+{
+	if (json_array_size(c->events)) {
+		json_t *e = json_incref(json_array_get(c->events, 0));
+		json_array_remove(c->events, 0);
+		return e;
+	}
+	for (;;) {
+		json_t *r = read_msg(c, timeout_ms);
+		if (!r || json_object_get(r, "event"))
+			return r;
+		json_decref(r);
+	}
+}

@@ -1,0 +1,19 @@
+/* The CLI's connection to hprobed: connect (starting the agent on demand), send a
+ * command, wait for its reply while collecting events. */
+#ifndef HPCLI_CONN_H
+#define HPCLI_CONN_H
+#include <jansson.h>
+
+struct conn;
+
+/* Connects to path; if nothing listens and autostart is set, starts hprobed. */
+struct conn *conn_open(const char *path, int autostart, char *err, size_t errlen);
+void conn_close(struct conn *c);
+/* Sends {"execute": name, "arguments": args}; returns the reply object ({"return":..} or
+ * {"error":..}), new reference, or NULL if the agent went away. args is not stolen. */
+json_t *conn_cmd(struct conn *c, const char *name, json_t *args);
+/* Next event (blocking up to timeout_ms; -1 = forever); NULL on timeout or EOF
+ * (conn_eof tells which). */
+json_t *conn_event(struct conn *c, int timeout_ms);
+int conn_eof(const struct conn *c);
+#endif
