@@ -13,6 +13,9 @@
 #define BTF_RAW_MAX ((size_t)512 << 20)
 #define PATH_PART_MAX 128
 #define NEST_MAX 32
+/* Members visited per path component: anonymous members that share (or, in a
+ * hostile blob, cycle through) types would otherwise make the search exponential. */
+#define VISIT_MAX 100000
 
 struct hp_btf {
 	struct btf *btf;
@@ -107,7 +110,7 @@ static int find_composite(const struct btf *b, const char *name)
 /* Looks for member `name` in the struct/union `id`, descending into anonymous
  * members. On success sets *bits (offset from the start of id) and *mtype, and
  * *bitfield when the member is one. */
-static int find_member(const struct btf *b, int id, const char *name, int depth,
+static int find_member(const struct btf *b, int id, const char *name, int depth, unsigned *budget,
 		       uint64_t *bits, __u32 *mtype, int *bitfield)
 {
 	const struct btf_type *t = btf__type_by_id(b, (__u32)id);
@@ -119,6 +122,8 @@ static int find_member(const struct btf *b, int id, const char *name, int depth,
 	m = btf_members(t);
 	n = btf_vlen(t);
 	for (__u16 i = 0; i < n; i++) {
+		if (++*budget > VISIT_MAX)
+			return -ELOOP;
 		const char *mn = btf__name_by_offset(b, m[i].name_off);
 		uint64_t off = btf_member_bit_offset(t, i);
 
@@ -133,10 +138,15 @@ static int find_member(const struct btf *b, int id, const char *name, int depth,
 			uint64_t sub;
 			int inner = resolve(b, m[i].type);
 
-			if (inner > 0 && find_member(b, inner, name, depth + 1, &sub, mtype, bitfield) == 0) {
+			int rc = inner > 0 ? find_member(b, inner, name, depth + 1, budget, &sub, mtype, bitfield)
+					   : -ENOENT;
+
+			if (rc == 0) {
 				*bits = off + sub;
 				return 0;
 			}
+			if (rc == -ELOOP)
+				return rc;
 		}
 	}
 	return -ENOENT;
@@ -162,6 +172,8 @@ int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *
 		char part[PATH_PART_MAX];
 		size_t n = strcspn(p, ".");
 		uint64_t bits;
+		unsigned budget = 0;
+		int rc;
 
 		if (n == 0 || n >= sizeof(part))
 			return hp_err__set(err, EINVAL, "btf: bad member path %s", path);
@@ -176,7 +188,10 @@ int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *
 		if (!btf__type_by_id(b, (__u32)id) || !btf_is_composite(btf__type_by_id(b, (__u32)id)))
 			return hp_err__set(err, EINVAL, "btf: %s: %s is not inside a struct/union (a pointer must be read first)",
 					   path, part);
-		if (find_member(b, id, part, 0, &bits, &mtype, &bitfield) < 0)
+		rc = find_member(b, id, part, 0, &budget, &bits, &mtype, &bitfield);
+		if (rc == -ELOOP)
+			return hp_err__set(err, ELOOP, "btf: %s: anonymous members nest too much (corrupt BTF?)", path);
+		if (rc < 0)
 			return hp_err__set(err, ENOENT, "btf: %s has no member %s (path %s)", type_name, part, path);
 		total += bits;
 		id = (int)mtype;

@@ -191,15 +191,20 @@ static void skip_record(struct hp_journal_reader *r)
 	r->bseq++;
 }
 
+static int is_json(uint8_t type)
+{
+	return type == HP_REC_PROBE || type == HP_REC_EVENT || type == HP_REC_ALERT;
+}
+
 int hp_journal__next(struct hp_journal_reader *r, struct hp_record *rec, struct hp_err *err)
 {
+	if (!r || !rec)
+		return hp_err__set(err, EINVAL, "journal: no reader");
 	for (;;) {
 		const uint8_t *p;
 		uint32_t blen;
 		uint8_t type;
 
-		if (!r || !rec)
-			return hp_err__set(err, EINVAL, "journal: no reader");
 		if (!r->have_batch || r->brem == 0) {
 			int rc = load_batch(r);
 
@@ -216,7 +221,7 @@ int hp_journal__next(struct hp_journal_reader *r, struct hp_record *rec, struct 
 		if (type < HP_REC_HIT || type > HP_REC_COUNT)
 			continue; /* a later version's record type */
 		hpi_rec_decode(type, p + HPJ_REC_HDR, blen, rec);
-		if (rec->json_len || type == HP_REC_PROBE || type == HP_REC_EVENT || type == HP_REC_ALERT) {
+		if (is_json(type)) { /* handed out NUL-terminated, so copied */
 			if (rec->json_len + 1 > r->json_cap) {
 				size_t cap = rec->json_len + 1 > 4096 ? rec->json_len + 1 : 4096;
 				char *nj = realloc(r->json, cap);

@@ -8,6 +8,37 @@
 #include "hp_test.h"
 #include "hprobe/btf.h"
 
+/* Anonymous members that share types (a diamond per level, 30 levels): a naive
+ * search visits 2^30 members; the library must give up quickly instead. */
+static void test_diamonds(void)
+{
+	struct btf *w = btf__new_empty();
+	struct hp_btf *b = NULL;
+	struct hp_err err = { { 0 } };
+	uint32_t off, size;
+	const void *raw;
+	__u32 len;
+	int i32 = btf__add_int(w, "int", 4, BTF_INT_SIGNED), t = btf__add_struct(w, NULL, 4);
+
+	btf__add_field(w, "leaf", i32, 0, 0);
+	for (int k = 0; k < 30; k++) {
+		int u = btf__add_union(w, NULL, 4);
+
+		btf__add_field(w, NULL, t, 0, 0);
+		btf__add_field(w, NULL, t, 0, 0);
+		t = u;
+	}
+	btf__add_struct(w, "top", 4);
+	btf__add_field(w, NULL, t, 0, 0);
+	raw = btf__raw_data(w, &len);
+	REQUIRE(hp_btf__load_raw(raw, len, &b, &err) == 0);
+	CHECK_EQ_INT(hp_btf__member(b, "top", "leaf", &off, &size, &err), 0); /* found on the first path */
+	CHECK_EQ_INT(off, 0);
+	CHECK_EQ_INT(hp_btf__member(b, "top", "nosuch", &off, &size, &err), -ELOOP);
+	hp_btf__free(b);
+	btf__free(w);
+}
+
 int main(void)
 {
 	struct hp_err err = { { 0 } };
@@ -95,6 +126,7 @@ int main(void)
 	}
 	CHECK_EQ_INT(hp_btf__load_raw("garbage!", 8, &b2, &err) < 0, 1);
 	CHECK(err.msg[0]);
+	test_diamonds();
 	hp_btf__free(NULL);
 	hp_btf__free(btf);
 	free(raw);
