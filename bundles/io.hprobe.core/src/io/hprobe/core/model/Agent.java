@@ -1,0 +1,661 @@
+package io.hprobe.core.model;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.eclipse.jdt.annotation.Nullable;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+
+import io.hprobe.core.protocol.AgentConnection;
+import io.hprobe.core.protocol.AgentEvent;
+import io.hprobe.core.protocol.AgentException;
+import io.hprobe.core.protocol.Json;
+import io.hprobe.core.symbols.Disassembly;
+import io.hprobe.core.symbols.Symbol;
+import io.hprobe.core.symbols.SymbolIndex;
+
+/**
+ * One hprobed agent and the mirror of its VMs. It owns the connection: it subscribes to events and to the
+ * hits of every VM, applies what is pushed to the model, and reconnects when the socket drops, resuming
+ * each VM's hits from the last seq it holds (the journal fills the gap, nothing is lost).
+ * <p>
+ * Commands return futures completed on the connection's reader thread; the model is updated before the
+ * future completes, so a caller that reads the model afterwards sees the change.
+ */
+public final class Agent {
+
+    public enum State {
+        DISCONNECTED, CONNECTING, CONNECTED,
+    }
+
+    /** How long most commands may take; vm-launch boots a guest and gets longer. */
+    private static final long COMMAND_TIMEOUT_S = 30;
+    private static final long LAUNCH_TIMEOUT_S = 180;
+
+    private final HProbeModel model;
+    private final Path socket;
+    private final @Nullable AgentLauncher launcher;
+    private final long hitCapacity;
+    private final ScheduledExecutorService timer;
+    private final Map<String, Vm> vms = new LinkedHashMap<>();
+    private final Set<String> probeRefreshPending = new HashSet<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile @Nullable AgentConnection connection;
+    private volatile State state = State.DISCONNECTED;
+    private volatile @Nullable String lastError;
+    private volatile JsonObject info = new JsonObject();
+
+    /**
+     * @param launcher starts the agent when nothing listens on socket; null to only connect
+     */
+    public Agent(HProbeModel model, Path socket, @Nullable AgentLauncher launcher, long hitCapacity) {
+        this.model = model;
+        this.socket = socket;
+        this.launcher = launcher;
+        this.hitCapacity = hitCapacity;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "hprobe agent " + socket); //$NON-NLS-1$
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** Why the last connection attempt failed or the connection dropped, or null. */
+    public @Nullable String lastError() {
+        return lastError;
+    }
+
+    /** agent-info of the connected agent ({} before the first connection). */
+    public JsonObject info() {
+        return info;
+    }
+
+    public synchronized List<Vm> vms() {
+        return List.copyOf(vms.values());
+    }
+
+    public synchronized @Nullable Vm vm(String name) {
+        return vms.get(name);
+    }
+
+    // ---- connection ----
+
+    /**
+     * Connects (starting the agent first if a launcher is set and nothing listens), subscribes, and loads
+     * the VMs. Blocking: call it from a background job.
+     */
+    public void connect() throws AgentException {
+        if (closed.get()) {
+            throw new AgentException(AgentException.DISCONNECTED, "agent closed", (JsonElement) null); //$NON-NLS-1$
+        }
+        setState(State.CONNECTING, null);
+        try {
+            AgentConnection c;
+            try {
+                c = AgentConnection.open(socket, this::onEvent, this::onClosed);
+            } catch (AgentException e) {
+                AgentLauncher l = launcher;
+                if (l == null || !AgentException.DISCONNECTED.equals(e.errorClass())) {
+                    throw e;
+                }
+                l.start(socket);
+                c = AgentConnection.open(socket, this::onEvent, this::onClosed);
+            }
+            connection = c;
+            sync(c);
+            setState(State.CONNECTED, null);
+        } catch (AgentException e) {
+            setState(State.DISCONNECTED, e.desc());
+            throw e;
+        }
+    }
+
+    private void sync(AgentConnection c) throws AgentException {
+        info = asObject(join(c.call("agent-info", null, COMMAND_TIMEOUT_S, TimeUnit.SECONDS))); //$NON-NLS-1$
+        join(c.call("events-subscribe", null, COMMAND_TIMEOUT_S, TimeUnit.SECONDS)); //$NON-NLS-1$
+        applyVmList(join(c.call("vm-list", null, COMMAND_TIMEOUT_S, TimeUnit.SECONDS))); //$NON-NLS-1$
+    }
+
+    private static JsonElement join(CompletableFuture<JsonElement> f) throws AgentException {
+        try {
+            return f.join();
+        } catch (RuntimeException e) {
+            AgentException a = AgentException.unwrap(e);
+            if (a != null) {
+                throw a;
+            }
+            throw e;
+        }
+    }
+
+    private void onClosed(@Nullable Throwable why) {
+        if (closed.get()) {
+            return;
+        }
+        setState(State.DISCONNECTED, why == null ? "the agent closed the connection" : why.getMessage()); //$NON-NLS-1$
+        scheduleReconnect(1);
+    }
+
+    private void scheduleReconnect(long delaySeconds) {
+        if (closed.get()) {
+            return;
+        }
+        timer.schedule(() -> {
+            if (closed.get() || state == State.CONNECTED) {
+                return;
+            }
+            try {
+                AgentConnection c = AgentConnection.open(socket, this::onEvent, this::onClosed);
+                connection = c;
+                sync(c);
+                setState(State.CONNECTED, null);
+            } catch (AgentException | RuntimeException e) {
+                setState(State.DISCONNECTED, e.getMessage());
+                scheduleReconnect(Math.min(delaySeconds * 2, 10));
+            }
+        }, delaySeconds, TimeUnit.SECONDS);
+    }
+
+    private void setState(State s, @Nullable String error) {
+        state = s;
+        lastError = error;
+        model.fire(ModelChange.Kind.CONNECTION, this, null);
+    }
+
+    /** Closes the connection for good (the agent and its VMs keep running). */
+    public void close() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
+        AgentConnection c = connection;
+        if (c != null) {
+            c.close();
+        }
+        timer.shutdownNow();
+        state = State.DISCONNECTED;
+    }
+
+    // ---- raw calls ----
+
+    /** Sends a command with the default timeout. Fails with DISCONNECTED when not connected. */
+    public CompletableFuture<JsonElement> call(String command, @Nullable JsonObject args) {
+        return call(command, args, COMMAND_TIMEOUT_S);
+    }
+
+    private CompletableFuture<JsonElement> call(String command, @Nullable JsonObject args, long timeoutS) {
+        AgentConnection c = connection;
+        if (c == null || !c.isOpen()) {
+            return CompletableFuture.failedFuture(new AgentException(AgentException.DISCONNECTED,
+                    "not connected to the agent at " + socket, (JsonElement) null)); //$NON-NLS-1$
+        }
+        return c.call(command, args, timeoutS, TimeUnit.SECONDS);
+    }
+
+    private CompletableFuture<JsonElement> callVm(String command, Vm vm, @Nullable JsonObject more) {
+        JsonObject a = more == null ? new JsonObject() : more;
+        a.addProperty("vm", vm.name()); //$NON-NLS-1$
+        return call(command, a);
+    }
+
+    private static JsonObject asObject(JsonElement e) {
+        return e instanceof JsonObject o ? o : new JsonObject();
+    }
+
+    // ---- VMs ----
+
+    /** Re-reads vm-list. */
+    public CompletableFuture<List<Vm>> refreshVms() {
+        return call("vm-list", null).thenApply(r -> { //$NON-NLS-1$
+            applyVmList(r);
+            return vms();
+        });
+    }
+
+    private void applyVmList(JsonElement list) {
+        List<Vm> added = new ArrayList<>();
+        boolean removed = false;
+        Set<String> seen = new HashSet<>();
+        for (JsonObject o : Json.objects(list)) {
+            VmInfo vi = VmInfo.fromJson(o);
+            seen.add(vi.name());
+            Vm vm;
+            synchronized (this) {
+                vm = vms.get(vi.name());
+                if (vm == null) {
+                    vm = new Vm(model, this, vi, new HitStore(hitCapacity));
+                    vms.put(vi.name(), vm);
+                    added.add(vm);
+                }
+            }
+            vm.setInfo(vi);
+        }
+        synchronized (this) {
+            for (var it = vms.entrySet().iterator(); it.hasNext();) {
+                var e = it.next();
+                if (!seen.contains(e.getKey())) {
+                    it.remove();
+                    e.getValue().markGone();
+                    removed = true;
+                }
+            }
+        }
+        if (!added.isEmpty() || removed) {
+            model.fire(ModelChange.Kind.VMS, this, null);
+        }
+        // every known VM: (re)subscribe to its hits from what we hold, and reload its probes and detectors
+        for (Vm vm : vms()) {
+            subscribeHits(vm);
+            refreshProbes(vm);
+            refreshDetectors(vm);
+        }
+    }
+
+    private void subscribeHits(Vm vm) {
+        JsonObject a = new JsonObject();
+        a.addProperty("from_seq", vm.hits().lastSeq() + 1); //$NON-NLS-1$
+        callVm("hits-subscribe", vm, a); //$NON-NLS-1$
+    }
+
+    private Vm added(JsonElement reply) {
+        VmInfo vi = VmInfo.fromJson(asObject(reply));
+        Vm vm;
+        boolean isNew;
+        synchronized (this) {
+            vm = vms.get(vi.name());
+            isNew = vm == null;
+            if (vm == null) {
+                vm = new Vm(model, this, vi, new HitStore(hitCapacity));
+                vms.put(vi.name(), vm);
+            }
+        }
+        vm.setInfo(vi);
+        if (isNew) {
+            model.fire(ModelChange.Kind.VMS, this, vm);
+            subscribeHits(vm);
+            refreshProbes(vm);
+        }
+        return vm;
+    }
+
+    /** Boots a lab guest (about 10 s under TCG) and attaches. */
+    public CompletableFuture<Vm> launchLab(LaunchOptions options) {
+        return call("vm-launch", options.toJson(), LAUNCH_TIMEOUT_S).thenApply(this::added); //$NON-NLS-1$
+    }
+
+    /** Attaches to a running QEMU by its QMP socket. */
+    public CompletableFuture<Vm> attach(AttachOptions options) {
+        return call("vm-attach", options.toJson(), LAUNCH_TIMEOUT_S).thenApply(this::added); //$NON-NLS-1$
+    }
+
+    /** Lifts every probe and leaves the guest running; the VM leaves the model. */
+    public CompletableFuture<Void> detach(Vm vm) {
+        return callVm("vm-detach", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> { }); //$NON-NLS-1$
+    }
+
+    /** Powers off a launched guest. */
+    public CompletableFuture<Void> quit(Vm vm) {
+        return callVm("vm-quit", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> { }); //$NON-NLS-1$
+    }
+
+    public CompletableFuture<Void> pause(Vm vm) {
+        return callVm("vm-pause", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> { }); //$NON-NLS-1$
+    }
+
+    public CompletableFuture<Void> resume(Vm vm) {
+        return callVm("vm-resume", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> { }); //$NON-NLS-1$
+    }
+
+    /** Reads the guest's process list (vm-ps) into the VM. */
+    public CompletableFuture<List<GuestProcess>> refreshProcesses(Vm vm) {
+        return callVm("vm-ps", vm, null).thenApply(r -> { //$NON-NLS-1$
+            // the agent answers {"tasks": [...]}; docs/protocol.md shows a bare array: accept both
+            JsonElement tasks = r instanceof JsonObject o ? o.get("tasks") : r; //$NON-NLS-1$
+            List<GuestProcess> list = new ArrayList<>();
+            for (JsonObject t : Json.objects(tasks)) {
+                list.add(GuestProcess.fromJson(t));
+            }
+            vm.setProcesses(list);
+            return vm.processes();
+        });
+    }
+
+    /**
+     * Types input (may be null) into the serial console, then reads what is new since the last read into
+     * the VM's console text.
+     */
+    public CompletableFuture<String> console(Vm vm, @Nullable String input) {
+        JsonObject a = new JsonObject();
+        a.addProperty("offset", vm.consoleOffset()); //$NON-NLS-1$
+        if (input != null) {
+            a.addProperty("input", input); //$NON-NLS-1$
+        }
+        return callVm("vm-console", vm, a).thenApply(r -> { //$NON-NLS-1$
+            JsonObject o = asObject(r);
+            String text = Json.str(o, "text", ""); //$NON-NLS-1$ //$NON-NLS-2$
+            vm.appendConsole(text, Json.lng(o, "offset", vm.consoleOffset() + text.length())); //$NON-NLS-1$
+            return text;
+        });
+    }
+
+    // ---- symbols ----
+
+    /** sym-search in the kernel, or in binary (a path on the agent's host) when given. */
+    public CompletableFuture<SymbolIndex.Result> searchSymbols(Vm vm, String pattern, int limit,
+            @Nullable String binary) {
+        JsonObject a = new JsonObject();
+        a.addProperty("pattern", pattern); //$NON-NLS-1$
+        a.addProperty("limit", limit); //$NON-NLS-1$
+        if (binary != null && !binary.isBlank()) {
+            a.addProperty("binary", binary); //$NON-NLS-1$
+        }
+        return callVm("sym-search", vm, a).thenApply(r -> { //$NON-NLS-1$
+            JsonObject o = asObject(r);
+            return new SymbolIndex.Result(symbols(o), Json.integer(o, "total", 0)); //$NON-NLS-1$
+        });
+    }
+
+    private static List<Symbol> symbols(JsonObject o) {
+        List<Symbol> out = new ArrayList<>();
+        for (JsonObject s : Json.objects(o.get("symbols"))) { //$NON-NLS-1$
+            String type = Json.str(s, "type", "?"); //$NON-NLS-1$ //$NON-NLS-2$
+            out.add(new Symbol(Json.str(s, "name", "?"), Json.addr(s, "addr", 0), type.isEmpty() ? '?' : type.charAt(0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                    Json.lng(s, "size", 0))); //$NON-NLS-1$
+        }
+        return out;
+    }
+
+    /**
+     * The whole symbol table of the kernel (binary null) or of a binary, for a local {@link SymbolIndex}.
+     * sym-search returns at most 100000 names and has no offset, so a pattern with more matches is split
+     * by its next character until each part fits.
+     */
+    public CompletableFuture<SymbolIndex> loadSymbols(Vm vm, @Nullable String binary) {
+        return CompletableFuture.supplyAsync(() -> {
+            List<Symbol> all = new ArrayList<>();
+            try {
+                collect(vm, binary, "", all, 0); //$NON-NLS-1$
+            } catch (AgentException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+            return new SymbolIndex(all);
+        }, timer);
+    }
+
+    private static final int SEARCH_MAX = 100_000;
+    private static final String NAME_CHARS = "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.$"; //$NON-NLS-1$
+
+    private void collect(Vm vm, @Nullable String binary, String prefix, List<Symbol> out, int depth)
+            throws AgentException {
+        SymbolIndex.Result r = joinTyped(searchSymbols(vm, prefix + "*", SEARCH_MAX, binary)); //$NON-NLS-1$
+        if (r.total() <= r.symbols().size() || depth > 6) {
+            for (Symbol s : r.symbols()) {
+                if (s.name().startsWith(prefix)) {
+                    out.add(s);
+                }
+            }
+            return;
+        }
+        // too many: the empty-suffix name itself, then one sub-pattern per next character
+        for (Symbol s : r.symbols()) {
+            if (s.name().equals(prefix)) {
+                out.add(s);
+            }
+        }
+        for (char ch : NAME_CHARS.toCharArray()) {
+            collect(vm, binary, prefix + ch, out, depth + 1);
+        }
+    }
+
+    private static <T> T joinTyped(CompletableFuture<T> f) throws AgentException {
+        try {
+            return f.join();
+        } catch (RuntimeException e) {
+            AgentException a = AgentException.unwrap(e);
+            if (a != null) {
+                throw a;
+            }
+            throw e;
+        }
+    }
+
+    /** sym-disas of a spec (kernel:FUNC or app:BINARY:FUNC). */
+    public CompletableFuture<Disassembly> disassemble(Vm vm, String spec) {
+        JsonObject a = new JsonObject();
+        a.addProperty("spec", spec); //$NON-NLS-1$
+        return callVm("sym-disas", vm, a).thenApply(r -> Disassembly.fromJson(asObject(r))); //$NON-NLS-1$
+    }
+
+    // ---- probes ----
+
+    /** Re-reads probe-list (hit counts included). */
+    public CompletableFuture<List<Probe>> refreshProbes(Vm vm) {
+        return callVm("probe-list", vm, null).thenApply(r -> { //$NON-NLS-1$
+            List<Probe> list = new ArrayList<>();
+            for (JsonObject o : Json.objects(r)) {
+                list.add(Probe.fromJson(o));
+            }
+            vm.setProbes(list);
+            return vm.probes();
+        });
+    }
+
+    /** Adds a probe; the future gives its id once the probe list has been re-read. */
+    public CompletableFuture<Probe> addProbe(Vm vm, ProbeRequest request) {
+        return callVm("probe-add", vm, request.toJson()).thenCompose(r -> { //$NON-NLS-1$
+            int id = Json.integer(asObject(r), "id", 0); //$NON-NLS-1$
+            return refreshProbes(vm).thenApply(list -> {
+                Probe p = vm.probe(id);
+                if (p == null) {
+                    JsonObject o = asObject(r).deepCopy();
+                    o.addProperty("spec", request.spec()); //$NON-NLS-1$
+                    return Probe.fromJson(o);
+                }
+                return p;
+            });
+        });
+    }
+
+    public CompletableFuture<Probe> setProbeEnabled(Vm vm, int probe, boolean enabled) {
+        JsonObject a = new JsonObject();
+        a.addProperty("probe", probe); //$NON-NLS-1$
+        return callVm(enabled ? "probe-enable" : "probe-disable", vm, a).thenCompose(r -> refreshProbes(vm)) //$NON-NLS-1$ //$NON-NLS-2$
+                .thenApply(list -> {
+                    Probe p = vm.probe(probe);
+                    if (p == null) {
+                        throw new java.util.concurrent.CompletionException(new AgentException("UnknownProbe", //$NON-NLS-1$
+                                "probe " + probe + " is gone", (JsonElement) null)); //$NON-NLS-1$ //$NON-NLS-2$
+                    }
+                    return p;
+                });
+    }
+
+    public CompletableFuture<Void> removeProbe(Vm vm, int probe) {
+        JsonObject a = new JsonObject();
+        a.addProperty("probe", probe); //$NON-NLS-1$
+        return callVm("probe-remove", vm, a).thenCompose(r -> refreshProbes(vm)).thenAccept(x -> { }); //$NON-NLS-1$
+    }
+
+    // ---- detectors ----
+
+    public CompletableFuture<List<Detector>> refreshDetectors(Vm vm) {
+        return callVm("detector-list", vm, null).thenApply(r -> { //$NON-NLS-1$
+            List<Detector> list = new ArrayList<>();
+            for (JsonObject o : Json.objects(r)) {
+                list.add(Detector.fromJson(o));
+            }
+            vm.setDetectors(list);
+            return vm.detectors();
+        });
+    }
+
+    /** Adds a detector of a kind with its JSON config; the future gives its id. */
+    public CompletableFuture<Integer> addDetector(Vm vm, String kind, JsonObject config) {
+        JsonObject a = new JsonObject();
+        a.addProperty("kind", kind); //$NON-NLS-1$
+        a.add("config", config.deepCopy()); //$NON-NLS-1$
+        return callVm("detector-add", vm, a).thenCompose(r -> { //$NON-NLS-1$
+            int id = Json.integer(asObject(r), "id", 0); //$NON-NLS-1$
+            return refreshDetectors(vm).thenApply(x -> id);
+        });
+    }
+
+    public CompletableFuture<Void> removeDetector(Vm vm, int detector) {
+        JsonObject a = new JsonObject();
+        a.addProperty("detector", detector); //$NON-NLS-1$
+        return callVm("detector-remove", vm, a).thenCompose(r -> refreshDetectors(vm)).thenAccept(x -> { }); //$NON-NLS-1$
+    }
+
+    // ---- hits ----
+
+    /** The full record of one hit from the journal (registers, memory), for the details. */
+    public CompletableFuture<JsonObject> readHit(Vm vm, long seq) {
+        JsonObject a = new JsonObject();
+        a.addProperty("from_seq", seq); //$NON-NLS-1$
+        a.addProperty("limit", 1); //$NON-NLS-1$
+        return callVm("hits-read", vm, a).thenApply(r -> { //$NON-NLS-1$
+            for (JsonObject h : Json.objects(asObject(r).get("hits"))) { //$NON-NLS-1$
+                if (Json.lng(h, "seq", -1) == seq) { //$NON-NLS-1$
+                    return h;
+                }
+            }
+            return new JsonObject();
+        });
+    }
+
+    /** journal-info: where the VM's journal is and how far it is flushed. */
+    public CompletableFuture<JsonObject> journalInfo(Vm vm) {
+        return callVm("journal-info", vm, null).thenApply(Agent::asObject); //$NON-NLS-1$
+    }
+
+    // ---- events (reader thread) ----
+
+    private void onEvent(AgentEvent e) {
+        String vmName = e.vm();
+        Vm vm = vmName == null ? null : vm(vmName);
+        switch (e.name()) {
+        case "HITS": //$NON-NLS-1$
+            if (vm != null) {
+                appendHits(vm, Json.arr(e.data(), "hits")); //$NON-NLS-1$
+                scheduleProbeRefresh(vm);
+            }
+            break;
+        case "VM_STATE": //$NON-NLS-1$
+            if (vm != null) {
+                vm.setInfo(vm.info().withState(Json.str(e.data(), "state", "?"), Json.strOrNull(e.data(), "reason"))); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+            }
+            refreshVms(); // a VM may have appeared (launched by another client) or gone
+            break;
+        case "PROBE": //$NON-NLS-1$
+            if (vm != null) {
+                vm.applyProbeChange(e.data());
+                scheduleProbeRefresh(vm);
+            }
+            break;
+        case "DETECTOR": //$NON-NLS-1$
+            if (vm != null) {
+                refreshDetectors(vm);
+            }
+            break;
+        case "DETECTOR_STATE": //$NON-NLS-1$
+            if (vm != null) {
+                vm.applyDetectorState(e.data());
+            }
+            break;
+        case "ALERT": //$NON-NLS-1$
+            if (vm != null) {
+                vm.addAlert(e.data(), vm.hits().count() > 0 ? vm.hits().time(vm.hits().size() - 1) : 0);
+            }
+            break;
+        case "CONSOLE": //$NON-NLS-1$
+            if (vm != null && e.data().has("text")) { //$NON-NLS-1$
+                String text = Json.str(e.data(), "text", ""); //$NON-NLS-1$ //$NON-NLS-2$
+                vm.appendConsole(text, Json.lng(e.data(), "offset", vm.consoleOffset() + text.length())); //$NON-NLS-1$
+            }
+            break;
+        default:
+            break; // HITS_LAGGING and future events: the journal catch-up needs nothing from us
+        }
+    }
+
+    /** Parses a HITS batch into the VM's store; hits already held (a resumed replay) are skipped. */
+    static void appendHits(Vm vm, JsonArray hits) {
+        HitStore store = vm.hits();
+        long last = store.lastSeq();
+        long[] args = new long[6];
+        int appended = 0;
+        for (JsonElement el : hits) {
+            if (!(el instanceof JsonObject h)) {
+                continue;
+            }
+            long seq = Json.lng(h, "seq", -1); //$NON-NLS-1$
+            if (seq <= last) {
+                continue;
+            }
+            int n = 0;
+            JsonElement a = h.get("args"); //$NON-NLS-1$
+            if (a instanceof JsonArray arr) {
+                for (JsonElement v : arr) {
+                    if (n < args.length && v instanceof JsonPrimitive p) {
+                        args[n++] = Json.parseUnsigned(p.getAsString(), 0);
+                    }
+                }
+            }
+            store.append(seq, Json.integer(h, "probe", 0), Json.integer(h, "vcpu", 0), Json.lng(h, "time_ns", 0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                    Json.integer(h, "pid", -1), Json.integer(h, "tgid", -1), Json.str(h, "comm", ""), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
+                    Json.addr(h, "ip", 0), Json.bool(h, "user", false), Json.bool(h, "blocked", false), args, n); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+            last = seq;
+            appended++;
+        }
+        if (appended > 0) {
+            vm.hitsAppended();
+        }
+    }
+
+    /** Hit counts live in probe-list: re-read it at most twice a second while hits flow. */
+    private void scheduleProbeRefresh(Vm vm) {
+        synchronized (probeRefreshPending) {
+            if (!probeRefreshPending.add(vm.name())) {
+                return;
+            }
+        }
+        try {
+            timer.schedule(() -> {
+                synchronized (probeRefreshPending) {
+                    probeRefreshPending.remove(vm.name());
+                }
+                if (!vm.isGone()) {
+                    refreshProbes(vm);
+                }
+            }, 500, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closed: nothing more to refresh
+        }
+    }
+
+    @Override
+    public String toString() {
+        return socket.toString();
+    }
+}

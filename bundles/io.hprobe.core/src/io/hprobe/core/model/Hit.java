@@ -1,0 +1,12 @@
+package io.hprobe.core.model;
+
+/**
+ * One probe hit, a row of the {@link HitStore} materialised for display. The store keeps hits in primitive
+ * columns; this record exists only for the rows a view asks for.
+ *
+ * @param seq   record number in the VM's journal
+ * @param args  captured arguments as unsigned 64-bit patterns (print with Long.toUnsignedString)
+ */
+public record Hit(long seq, int probe, int vcpu, long timeNs, int pid, int tgid, String comm, long ip, boolean user,
+        boolean blocked, long[] args) {
+}

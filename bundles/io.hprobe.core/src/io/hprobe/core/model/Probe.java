@@ -1,0 +1,70 @@
+package io.hprobe.core.model;
+
+import org.eclipse.jdt.annotation.Nullable;
+
+import com.google.gson.JsonObject;
+
+import io.hprobe.core.protocol.Json;
+
+/**
+ * A probe as the agent reports it (probe-list, PROBE events, journal PROBE records). Immutable: a change
+ * replaces the whole record in its VM.
+ *
+ * @param hits     hits counted by the agent (the authority; the hit store may hold fewer)
+ * @param state    armed, disabled, pending or stale
+ * @param detector id of the detector that owns it, 0 for the user's own probes
+ */
+public record Probe(int id, String spec, long addr, String function, boolean enabled, long hits, String kind,
+        String mechanism, String state, int args, @Nullable String mem, boolean regs, int pid, @Nullable String comm,
+        int detector, @Nullable String reason) {
+
+    static Probe fromJson(JsonObject o) {
+        return new Probe(Json.integer(o, "id", 0), Json.str(o, "spec", ""), Json.addr(o, "addr", 0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
+                Json.str(o, "function", ""), Json.bool(o, "enabled", true), Json.lng(o, "hits", 0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
+                Json.str(o, "kind", "capture"), Json.str(o, "mechanism", ""), Json.str(o, "state", ""), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$ //$NON-NLS-5$ //$NON-NLS-6$
+                Json.integer(o, "args", 0), Json.strOrNull(o, "mem"), Json.bool(o, "regs", false), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                Json.integer(o, "pid", -1), Json.strOrNull(o, "comm"), Json.integer(o, "detector", 0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                Json.strOrNull(o, "reason")); //$NON-NLS-1$
+    }
+
+    /** A PROBE event's partial record applied on top of this one (events carry only what changed). */
+    Probe merge(JsonObject o) {
+        return new Probe(id, Json.str(o, "spec", spec), Json.addr(o, "addr", addr), Json.str(o, "function", function), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                Json.bool(o, "enabled", enabled), Json.lng(o, "hits", hits), Json.str(o, "kind", kind), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                Json.str(o, "mechanism", mechanism), Json.str(o, "state", state), Json.integer(o, "args", args), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                o.has("mem") ? Json.strOrNull(o, "mem") : mem, Json.bool(o, "regs", regs), Json.integer(o, "pid", pid), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
+                o.has("comm") ? Json.strOrNull(o, "comm") : comm, Json.integer(o, "detector", detector), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                o.has("reason") ? Json.strOrNull(o, "reason") : reason); //$NON-NLS-1$ //$NON-NLS-2$
+    }
+
+    Probe withHits(long count) {
+        return new Probe(id, spec, addr, function, enabled, count, kind, mechanism, state, args, mem, regs, pid, comm,
+                detector, reason);
+    }
+
+    /** The name users know it by: the function for symbol specs, else the spec. */
+    public String label() {
+        String s = spec;
+        if (s.startsWith("kernel:")) { //$NON-NLS-1$
+            return s.substring(7);
+        }
+        if (s.startsWith("app:")) { //$NON-NLS-1$
+            int colon = s.lastIndexOf(':');
+            return s.substring(colon + 1);
+        }
+        return s;
+    }
+
+    /** The process filter as text, or "" when the probe fires for every process. */
+    public String filterText() {
+        StringBuilder b = new StringBuilder();
+        if (pid >= 0) {
+            b.append("pid ").append(pid); //$NON-NLS-1$
+        }
+        String c = comm;
+        if (c != null && !c.isEmpty()) {
+            b.append(b.length() > 0 ? ", " : "").append("comm ").append(c); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+        }
+        return b.toString();
+    }
+}
