@@ -333,7 +333,8 @@ static void run_jobs(struct hp_vm *vm)
 		if (final)
 			vm->quit = 1;
 	}
-	if (stopped && vm->gdb && !vm->user_paused && !vm->quit) {
+	/* not only when a job stopped it: a hit may have left the VM stopped for these jobs */
+	if (vm->gdb && !vm->user_paused && !vm->quit && vm->state != HP_VM_DEAD) {
 		struct hp_err err;
 		if (vm->gdb->ops->resume(vm->gdb, &err))
 			mark_dead(vm, err.msg);

@@ -1,0 +1,31 @@
+/* A backend over in-memory guest state, for unit tests of the engine, VMI and probe
+ * logic without QEMU (in the spirit of LibVMI's file driver). */
+#ifndef HP_FAKE_BACKEND_H
+#define HP_FAKE_BACKEND_H
+#include "backend.h"
+
+struct fake_region {
+	uint64_t va;
+	size_t len;
+	uint8_t *data;
+};
+
+struct fake {
+	struct hp_backend b;
+	struct fake_region regions[16];
+	int nregions;
+	uint64_t regs[HP_NREGS];
+	uint64_t armed[64];
+	int narmed;
+	int running;
+	int resumes, steps, reads;
+	uint32_t written_mask;
+};
+
+struct fake *fake_new(void);
+void fake_free(struct fake *f);
+/* Maps len zeroed bytes at va and returns them. */
+uint8_t *fake_map(struct fake *f, uint64_t va, size_t len);
+void fake_put64(struct fake *f, uint64_t va, uint64_t v);
+void fake_put32(struct fake *f, uint64_t va, uint32_t v);
+#endif

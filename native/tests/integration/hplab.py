@@ -1,0 +1,226 @@
+"""Helpers for HProbe's integration tests: a private hprobed, lab guests booted
+through it, the guest console, and a raw protocol client.
+
+Every test module starts its own agent on its own socket and state directory, and
+boots the guests it needs (they are real QEMU guests from native/guest/lab.sh).
+Binaries come from HPROBE_BIN (set by CTest to the build's bin/ directory)."""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+LAB = os.path.join(ROOT, "native", "guest", "lab.sh")
+BIN = os.environ.get("HPROBE_BIN", os.path.join(ROOT, "native", "target", "cmake", "bin"))
+
+
+def guest_dir():
+    """The cached lab guest, built if needed (about 20 s the first time)."""
+    out = subprocess.run([LAB, "build"], check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def wait_until(cond, timeout, what, interval=0.1):
+    """Polls cond() until it returns a true value; fails the test after timeout."""
+    end = time.time() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.time() > end:
+            raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class Client:
+    """A raw protocol client (docs/protocol.md)."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.f = self.sock.makefile("rb")
+        self.greeting = json.loads(self.f.readline())
+        self.events = []
+        self.next_id = 0
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def read(self):
+        line = self.f.readline()
+        if not line:
+            raise EOFError("agent closed the connection")
+        return json.loads(line)
+
+    def cmd(self, _command, **args):
+        self.next_id += 1
+        msg = {"execute": _command, "id": self.next_id}
+        if args:
+            msg["arguments"] = args
+        self.send_raw((json.dumps(msg) + "\n").encode())
+        while True:
+            m = self.read()
+            if "event" in m:
+                self.events.append(m)
+            elif m.get("id") == self.next_id:
+                return m
+
+    def ok(self, _command, **args):
+        r = self.cmd(_command, **args)
+        if "error" in r:
+            raise AssertionError("%s failed: %s" % (_command, r["error"]))
+        return r["return"]
+
+    def close(self):
+        self.sock.close()
+
+
+class Agent:
+    """A private hprobed for one test module."""
+
+    def __init__(self, asan_log=None):
+        self.dir = tempfile.mkdtemp(prefix="hprobe-it-")
+        self.socket = os.path.join(self.dir, "s", "hprobed.sock")
+        self.state = os.path.join(self.dir, "state")
+        self.log = os.path.join(self.dir, "hprobed.log")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        env = dict(os.environ, HPROBE_LAB=LAB)
+        self.logf = open(self.log, "ab")
+        self.proc = subprocess.Popen([os.path.join(BIN, "hprobed"), "--socket", self.socket,
+                                      "--state-dir", self.state, "--lab", LAB],
+                                     stdout=self.logf, stderr=self.logf, env=env)
+        wait_until(lambda: os.path.exists(self.socket) or self.proc.poll() is not None, 10, "hprobed socket")
+        if self.proc.poll() is not None:
+            raise AssertionError("hprobed exited: " + open(self.log).read())
+
+    def client(self):
+        return Client(self.socket)
+
+    def cli(self, *args, check=True, timeout=300):
+        """Runs the hprobe CLI against this agent; returns stdout."""
+        r = subprocess.run([os.path.join(BIN, "hprobe"), "--socket", self.socket] + list(args),
+                           capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError("hprobe %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr))
+        return r
+
+    def cli_json(self, *args):
+        return json.loads(self.cli("--json", *args).stdout)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            try:
+                c = self.client()
+                c.cmd("agent-shutdown")
+                c.close()
+                self.proc.wait(30)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+
+    def cleanup(self, keep_on_failure=False):
+        self.stop()
+        if not keep_on_failure:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Guest:
+    """A lab guest launched through an agent; drives its console."""
+
+    def __init__(self, agent, name, *launch_args):
+        self.agent, self.name = agent, name
+        self.info = agent.cli_json("vm", "launch", "--lab", "--name", name, *launch_args)
+        self.client = agent.client()
+        self.offset = 0
+        self.text = ""
+
+    def console(self):
+        """Everything the guest printed so far."""
+        r = self.client.ok("vm-console", vm=self.name, offset=len(self.text.encode()), max=1 << 20)
+        self.text += r["text"]
+        return self.text
+
+    def type(self, line):
+        mark = len(self.console())
+        self.client.ok("vm-console", vm=self.name, input=line + "\n", max=1)
+        return mark
+
+    def wait_for(self, pattern, since=0, timeout=60):
+        """Waits for a regex in the console output after position since; returns the match."""
+        rx = re.compile(pattern)
+        return wait_until(lambda: rx.search(self.console(), since), timeout, "console /%s/" % pattern, 0.2)
+
+    def run(self, line, done_pattern, timeout=60):
+        since = self.type(line)
+        return self.wait_for(done_pattern, since, timeout)
+
+    def start_waiting(self, cmdline, name):
+        """Starts 'cmdline' (a program run with -w) in the background; returns its pid."""
+        since = self.type(cmdline + " &")
+        m = self.wait_for(r"%s\[(\d+)\]: waiting for SIGUSR1" % re.escape(name), since)
+        return int(m.group(1))
+
+    def quit(self):
+        try:
+            self.client.ok("vm-quit", vm=self.name)
+        finally:
+            self.client.close()
+
+
+class DirectConsole(Guest):
+    """The console of a guest through its own socket and log, with no agent."""
+
+    def __init__(self, rundir):
+        self.rundir = rundir
+        self.text = ""
+
+    def console(self):
+        with open(os.path.join(self.rundir, "console.log"), "rb") as f:
+            self.text = f.read().decode("ascii", "replace")
+        return self.text
+
+    def type(self, line):
+        mark = len(self.console())
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(os.path.join(self.rundir, "console.sock"))
+        s.sendall((line + "\n").encode())
+        time.sleep(0.5)  # QEMU reads as fast as the guest UART drains
+        s.close()
+        return mark
+
+
+class AgentTestCase(unittest.TestCase):
+    """One agent per test class; subclasses boot their guests in setUpClass."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.agent = Agent()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.agent.cleanup()
+
+    def hits(self, vm, probe=None):
+        out, seq = [], 0
+        while True:
+            args = dict(vm=vm, from_seq=seq, limit=100000)
+            if probe is not None:
+                args["probe"] = probe
+            c = self.agent.client()
+            r = c.ok("hits-read", **args)
+            c.close()
+            out += r["hits"]
+            seq = r["next_seq"]
+            if r["end"]:
+                return out

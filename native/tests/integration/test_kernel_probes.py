@@ -1,0 +1,163 @@
+"""Kernel probes on a real lab guest (KASLR on): exact counts, arguments, task
+identity, dynamic control, errors. Issue: probe agent."""
+import json
+import re
+import time
+import unittest
+
+from hplab import AgentTestCase, Guest, wait_until
+
+N = 300
+
+
+class KernelProbes(AgentTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.g = Guest(cls.agent, "lab")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.g.quit()
+        super().tearDownClass()
+
+    def add(self, *args):
+        pr = int(self.agent.cli("probe", "add", "lab", *args).stdout)
+        # a failing test must not leave a probe that slows the next ones
+        self.addCleanup(self.agent.cli, "probe", "remove", "lab", str(pr), check=False)
+        return pr
+
+    def probe(self, pid):
+        return next(p for p in self.agent.cli_json("probe", "list", "lab") if p["id"] == pid)
+
+    def remove(self, pid):
+        self.agent.cli("probe", "remove", "lab", str(pid))
+
+    def run_sysloop(self, args, probe_args):
+        """Starts sysloop -w, plants a probe filtered by its pid, lets it run; returns
+        (probe id, sysloop's own counters, its pid)."""
+        pid = self.g.start_waiting("sysloop -w " + args, "sysloop")
+        pr = self.add(*probe_args, "--pid", str(pid))
+        since = self.g.type("kill -USR1 %d" % pid)
+        m = self.g.wait_for(r"sysloop\[%d\]: getpid_calls=(\d+) write_calls=(\d+)" % pid, since, 120)
+        return pr, (int(m.group(1)), int(m.group(2))), pid
+
+    def settled_hits(self, pr, expected):
+        """Hit count once the probe stops changing (the journal is flushed in batches)."""
+        wait_until(lambda: self.probe(pr)["hits"] >= expected, 10, "probe %d to reach %d hits" % (pr, expected))
+        time.sleep(0.3)
+        return self.probe(pr)["hits"]
+
+    def test_kaslr_slide_detected(self):
+        self.assertNotEqual(self.g.info["slide"], "0x0", "the lab boots with KASLR on")
+        self.assertEqual(int(self.g.info["slide"], 16) % 0x200000, 0, "KASLR moves the kernel in 2 MiB steps")
+
+    def test_exact_count_by_pid(self):
+        pr, (getpids, _), pid = self.run_sysloop("-g -n %d" % N, ["kernel:__x64_sys_getpid"])
+        self.assertEqual(getpids, N)
+        self.assertEqual(self.settled_hits(pr, N), N)
+        hits = self.hits("lab", probe=pr)
+        self.assertEqual(len(hits), N, "the journal holds every hit")
+        self.assertTrue(all(h["pid"] == pid and h["comm"] == "sysloop" for h in hits))
+        self.assertEqual([h["seq"] for h in hits], sorted({h["seq"] for h in hits}), "no duplicate")
+        self.remove(pr)
+
+    def test_write_arguments_and_memory(self):
+        pid = self.g.start_waiting("sysloop -w -n 50", "sysloop")
+        m = re.search(r"sysloop\[%d\]: fd=(\d+) buf=0x([0-9a-f]+) len=(\d+)" % pid, self.g.console())
+        fd, buf, ln = int(m.group(1)), int(m.group(2), 16), int(m.group(3))
+        pr = self.add("kernel:__x64_sys_write", "--args", "3", "--mem", "arg2:s16", "--regs", "--pid", str(pid))
+        since = self.g.type("kill -USR1 %d" % pid)
+        self.g.wait_for(r"sysloop\[%d\]: getpid_calls=50 write_calls=50" % pid, since, 120)
+        self.settled_hits(pr, 51)
+        hits = [h for h in self.hits("lab", probe=pr) if h["args"][0] == fd]
+        self.assertEqual(len(hits), 50, "one hit per write(fd, buf, len) of the loop")
+        for h in hits:
+            self.assertEqual(h["args"], [fd, buf, ln])
+            self.assertEqual(bytes.fromhex(h["mem"]), b"sysloop")
+            self.assertEqual(int(h["memaddr"], 16), buf)
+            self.assertIn("rip", h["regs"])
+            self.assertEqual(int(h["regs"]["rip"], 16), int(h["ip"], 16))
+        self.remove(pr)
+
+    def test_two_processes_identity(self):
+        """Unfiltered probe, two concurrent processes: each hit carries the right pid/comm."""
+        self.g.run("cp /apps/sysloop /tmp/sysloop2 && echo copied", r"copied")
+        a = self.g.start_waiting("sysloop -w -g -n 120", "sysloop")
+        b = self.g.start_waiting("/tmp/sysloop2 -w -g -n 80", "sysloop")
+        pr = self.add("kernel:__x64_sys_getpid")
+        since = self.g.type("kill -USR1 %d %d" % (a, b))
+        self.g.wait_for(r"sysloop\[%d\]: getpid_calls=120" % a, since, 120)
+        self.g.wait_for(r"sysloop\[%d\]: getpid_calls=80" % b, since, 120)
+        self.agent.cli("probe", "disable", "lab", str(pr))
+        hits = self.hits("lab", probe=pr)
+        per = {}
+        for h in hits:
+            per.setdefault((h["pid"], h["tgid"], h["comm"]), 0)
+            per[(h["pid"], h["tgid"], h["comm"])] += 1
+        self.assertEqual(per.get((a, a, "sysloop")), 120)
+        self.assertEqual(per.get((b, b, "sysloop2")), 80)
+        self.remove(pr)
+
+    def test_enable_disable_remove_while_running(self):
+        pid = self.g.start_waiting("sysloop -w -g -t 6", "sysloop")
+        pr = self.add("kernel:__x64_sys_getpid", "--pid", str(pid))
+        self.g.type("kill -USR1 %d" % pid)
+        wait_until(lambda: self.probe(pr)["hits"] > 20, 20, "hits while enabled")
+        self.agent.cli("probe", "disable", "lab", str(pr))
+        self.assertEqual(self.probe(pr)["state"], "disabled")
+        frozen = self.probe(pr)["hits"]
+        time.sleep(1)
+        self.assertEqual(self.probe(pr)["hits"], frozen, "a disabled probe sees nothing")
+        self.agent.cli("probe", "enable", "lab", str(pr))
+        wait_until(lambda: self.probe(pr)["hits"] > frozen + 20, 20, "hits after re-enable")
+        self.remove(pr)
+        self.assertFalse(any(p["id"] == pr for p in self.agent.cli_json("probe", "list", "lab")))
+        self.g.wait_for(r"sysloop\[%d\]: getpid_calls=\d+" % pid, 0, 60)
+
+    def test_speed_back_after_remove(self):
+        """A guest loop runs at its no-probe speed once the probe is removed (a probe
+        left in QEMU would cost ~1000x: the bound below only catches that)."""
+        m = self.g.run("sysloop -g -t 2", r"sysloop\[\d+\]: getpid_calls=\d+ .* rate=(\d+)/s")
+        base = int(m.group(1))
+        pr = self.add("kernel:__x64_sys_getpid", "--comm", "nobody-here")
+        m = self.g.run("sysloop -g -t 2", r"sysloop\[\d+\]: getpid_calls=\d+ .* rate=(\d+)/s")
+        probed = int(m.group(1))
+        self.remove(pr)
+        m = self.g.run("sysloop -g -t 2", r"sysloop\[\d+\]: getpid_calls=\d+ .* rate=(\d+)/s")
+        after = int(m.group(1))
+        self.assertLess(probed, base / 10, "an armed probe stops the VM on every call")
+        self.assertGreater(after, base / 2, "after remove the guest is no longer stopped")
+
+    def test_errors(self):
+        r = self.agent.cli("probe", "add", "lab", "kernel:__x64_sys_getpidd", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("UnknownSymbol", r.stderr)
+        self.assertIn("__x64_sys_getpid", r.stderr, "suggests the nearest name")
+        r = self.agent.cli("probe", "add", "lab", "kernel:asm_exc_page_fault", check=False)
+        self.assertIn("UnsafeAddress", r.stderr)
+        self.assertIn("blacklist", r.stderr)
+        r = self.agent.cli("probe", "add", "lab", "0x1000", check=False)
+        self.assertIn("outside kernel text", r.stderr)
+        r = self.agent.cli("probe", "add", "lab", "kernel:__x64_sys_getpid+1", check=False)
+        self.assertIn("instruction boundary", r.stderr)
+        r = self.agent.cli("probe", "add", "nosuchvm", "kernel:__x64_sys_getpid", check=False)
+        self.assertIn("UnknownVm", r.stderr)
+        r = self.agent.cli("probe", "remove", "lab", "999", check=False)
+        self.assertIn("UnknownProbe", r.stderr)
+        self.assertEqual(self.agent.cli_json("vm", "list")[0]["state"], "running", "errors leave the VM alone")
+
+    def test_offset_probe_steps(self):
+        """A probe inside a function (not an emulated entry instruction) resumes by
+        single-stepping; the count stays exact."""
+        dis = self.agent.cli_json("sym", "disas", "lab", "kernel:__x64_sys_getpid")
+        second = dis["insns"][1]
+        off = int(second["addr"], 16) - int(dis["addr"], 16)
+        pr, (getpids, _), _ = self.run_sysloop("-g -n 100", ["kernel:__x64_sys_getpid+%d" % off])
+        self.assertEqual(self.probe(pr)["resume"], "step")
+        self.assertEqual(self.settled_hits(pr, 100), 100)
+        self.remove(pr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,147 @@
+"""VM attachment: -smp 2 exactness, attach to a QEMU started without a gdbstub,
+detach, several VMs, a QEMU killed mid-hit. Issue: probe agent."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from hplab import LAB, AgentTestCase, DirectConsole, Guest, guest_dir, wait_until
+
+
+class Smp(AgentTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.g = Guest(cls.agent, "smp", "--smp", "2")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.g.quit()
+        super().tearDownClass()
+
+    def test_two_vcpus_no_lost_no_double_hit(self):
+        self.assertEqual(self.g.info["smp"], 2)
+        self.g.run("cp /apps/sysloop /tmp/loopb && echo ok", "ok")
+        a = self.g.start_waiting("sysloop -w -g -n 400", "sysloop")
+        b = self.g.start_waiting("/tmp/loopb -w -g -n 300", "sysloop")
+        pa = int(self.agent.cli("probe", "add", "smp", "kernel:__x64_sys_getpid", "--comm", "sysloop").stdout)
+        pb = int(self.agent.cli("probe", "add", "smp", "kernel:__x64_sys_getpid", "--comm", "loopb").stdout)
+        since = self.g.type("kill -USR1 %d %d" % (a, b))
+        self.g.wait_for(r"sysloop\[%d\]: getpid_calls=400" % a, since, 180)
+        self.g.wait_for(r"sysloop\[%d\]: getpid_calls=300" % b, since, 180)
+        time.sleep(0.5)
+        hits = self.hits("smp")
+        vcpus = {h["vcpu"] for h in hits}
+        self.assertEqual(sum(1 for h in hits if h["probe"] == pa), 400)
+        self.assertEqual(sum(1 for h in hits if h["probe"] == pb), 300)
+        self.assertLessEqual(vcpus, {0, 1})
+        self.assertEqual(len({h["seq"] for h in hits}), len(hits))
+
+
+class AttachDetach(AgentTestCase):
+    """A QEMU we did not launch, started without -gdb: attach enables a gdbstub at
+    run time through HMP, probes work, detach leaves it running without one."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.gdir = guest_dir()
+        cls.rundir = tempfile.mkdtemp(prefix="hprobe-attach-")
+        cls.qemu = subprocess.Popen([LAB, "run", "--dir", cls.rundir, "--no-gdb"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: "HPROBE-READY" in open(os.path.join(cls.rundir, "console.log"), errors="replace").read()
+                   if os.path.exists(os.path.join(cls.rundir, "console.log")) else False, 120, "guest ready")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.qemu.kill()
+        cls.qemu.wait()
+        super().tearDownClass()
+
+    def qmp_chardevs(self):
+        """Asks QEMU itself (after we detached) which chardevs it has."""
+        import socket
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(os.path.join(self.rundir, "qmp.sock"))
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(b'{"execute":"qmp_capabilities"}\n{"execute":"query-chardev"}\n{"execute":"query-status"}\n')
+        out = []
+        while len(out) < 3:
+            m = json.loads(f.readline())
+            if "return" in m:
+                out.append(m["return"])
+        s.close()
+        return out[1], out[2]
+
+    def test_attach_without_gdbstub_then_detach(self):
+        vm = self.agent.cli_json("vm", "attach", "--qmp", os.path.join(self.rundir, "qmp.sock"), "--name", "ext",
+                                 "--symbols", os.path.join(self.gdir, "kallsyms"),
+                                 "--vmlinux", os.path.join(self.gdir, "vmlinux"),
+                                 "--console-log", os.path.join(self.rundir, "console.log"),
+                                 "--console-sock", os.path.join(self.rundir, "console.sock"))
+        self.assertEqual(vm["state"], "running")
+        self.assertFalse(vm["launched"])
+        g = Guest.__new__(Guest)
+        g.agent, g.name, g.client, g.text = self.agent, "ext", self.agent.client(), ""
+        pid = g.start_waiting("sysloop -w -g -n 150", "sysloop")
+        pr = self.agent.cli("probe", "add", "ext", "kernel:__x64_sys_getpid", "--pid", str(pid)).stdout.strip()
+        since = g.type("kill -USR1 %d" % pid)
+        g.wait_for(r"sysloop\[%d\]: getpid_calls=150" % pid, since, 120)
+        wait_until(lambda: self.agent.cli_json("probe", "list", "ext")[0]["hits"] == 150, 10, "150 hits")
+        self.agent.cli("vm", "detach", "ext")
+        self.assertEqual(self.agent.cli_json("vm", "list"), [])
+        chardevs, status = self.qmp_chardevs()
+        self.assertFalse([c for c in chardevs if c["label"].startswith("gdb")], "the gdbstub we added is gone")
+        self.assertTrue(status["running"], "the guest runs on after detach")
+        m = DirectConsole(self.rundir).run("sysloop -g -t 1", r"rate=(\d+)/s")
+        self.assertGreater(int(m.group(1)), 10000, "full speed: no breakpoint left behind")
+        g.client.close()
+        del pr
+
+
+class ManyVmsAndDeath(AgentTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.a = Guest(cls.agent, "va")
+        cls.b = Guest(cls.agent, "vb", "--no-kaslr")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.quit()
+        cls.a.client.close()
+        super().tearDownClass()
+
+    def test_independent_vms_and_qemu_killed_mid_hit(self):
+        self.assertEqual(self.b.info["slide"], "0x0", "nokaslr: no slide")
+        self.assertNotEqual(self.a.info["slide"], "0x0")
+        pa = self.agent.cli("probe", "add", "va", "kernel:__x64_sys_getpid", "--comm", "sysloop").stdout.strip()
+        pb = self.agent.cli("probe", "add", "vb", "kernel:__x64_sys_getpid", "--comm", "sysloop").stdout.strip()
+        self.a.type("sysloop -g -t 60")
+        wait_until(lambda: self.agent.cli_json("probe", "list", "va")[0]["hits"] > 50, 30, "hits on va")
+        qemu = int(subprocess.run(["pgrep", "-f", "vms/va/qmp.sock"], capture_output=True, text=True).stdout.split()[0])
+        os.kill(qemu, signal.SIGKILL)
+        wait_until(lambda: next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "va")["state"] == "dead",
+                   15, "va marked dead")
+        va = next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "va")
+        self.assertIn("reason", va)
+        journal_hits = len(self.hits("va"))
+        self.assertGreater(journal_hits, 50, "the journal of the dead VM is intact and readable")
+        # the other VM is unaffected
+        pid = self.b.start_waiting("sysloop -w -g -n 100", "sysloop")
+        since = self.b.type("kill -USR1 %d" % pid)
+        self.b.wait_for(r"sysloop\[%d\]: getpid_calls=100" % pid, since, 120)
+        wait_until(lambda: self.agent.cli_json("probe", "list", "vb")[0]["hits"] == 101, 10, "vb hits")
+        r = self.agent.cli("probe", "add", "va", "kernel:__x64_sys_getpid", check=False)
+        self.assertIn("VmDead", r.stderr)
+        self.agent.cli("vm", "detach", "va")
+        self.assertEqual([v["name"] for v in self.agent.cli_json("vm", "list")], ["vb"])
+        del pa, pb
+
+
+if __name__ == "__main__":
+    unittest.main()
