@@ -1,0 +1,275 @@
+package io.hprobe.core.model;
+
+import static io.hprobe.core.Checks.nn;
+import org.eclipse.jdt.annotation.NonNullByDefault;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import io.hprobe.core.protocol.AgentException;
+import io.hprobe.core.protocol.FakeAgent;
+import io.hprobe.core.protocol.Poll;
+
+/** The model follows a (fake) agent: replies, pushed events, reconnect with hit resume. */
+@NonNullByDefault({})
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class AgentModelTest {
+
+    private static final Duration T = Duration.ofSeconds(10);
+    private static final String LAB = "{\"name\":\"lab\",\"state\":\"running\",\"accel\":\"tcg\",\"smp\":2,"
+            + "\"qemu\":\"10.0.2\",\"kernel\":\"6.1.0-56-amd64\",\"launched\":true,\"journal\":\"/j\"}";
+
+    @TempDir
+    Path dir;
+    FakeAgent fake;
+    HProbeModel model;
+    Agent agent;
+    final List<ModelChange> changes = new CopyOnWriteArrayList<>();
+    final AtomicReference<String> probes = new AtomicReference<>("[]");
+
+    @BeforeEach
+    void start() throws Exception {
+        fake = new FakeAgent(dir);
+        fake.on("vm-list", (a, c) -> JsonParser.parseString("[" + LAB + "]"));
+        fake.on("probe-list", (a, c) -> JsonParser.parseString(probes.get()));
+        fake.on("hits-subscribe", (a, c) -> JsonParser.parseString("{\"next_seq\":0,\"published_seq\":0}"));
+        model = new HProbeModel();
+        model.addListener(changes::add);
+        agent = new Agent(model, fake.socket(), null, HitStore.DEFAULT_CAPACITY);
+        model.addAgent(agent);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        model.dispose();
+        fake.close();
+    }
+
+    private static String hits(long first, int n, int probe) {
+        StringBuilder b = new StringBuilder("{\"event\":\"HITS\",\"vm\":\"lab\",\"data\":{\"first_seq\":" + first
+                + ",\"hits\":[");
+        for (int i = 0; i < n; i++) {
+            long seq = first + i;
+            b.append(i > 0 ? "," : "").append("{\"seq\":").append(seq).append(",\"probe\":").append(probe)
+                    .append(",\"vcpu\":1,\"time_ns\":").append(1_000_000 + seq * 1000)
+                    .append(",\"pid\":42,\"tgid\":42,\"comm\":\"sysloop\",\"ip\":\"0xffffffff81abe350\","
+                            + "\"user\":false,\"args\":[18446744073709551615," + seq + "]}");
+        }
+        return b.append("],\"next_seq\":").append(first + n).append("}}").toString();
+    }
+
+    @Test
+    void connectLoadsVmsAndSubscribesToEventsAndHits() throws Exception {
+        agent.connect();
+        assertEquals(Agent.State.CONNECTED, agent.state());
+        Vm vm = nn(agent.vm("lab"));
+        assertNotNull(vm);
+        assertEquals("tcg", vm.info().accel());
+        assertEquals(2, vm.info().smp());
+        assertEquals(1, fake.received("events-subscribe").size());
+        Poll.until("hits-subscribe", T, () -> !fake.received("hits-subscribe").isEmpty());
+        assertEquals(0, fake.received("hits-subscribe").get(0).get("from_seq").getAsLong());
+        assertTrue(changes.stream().anyMatch(c -> c.kind() == ModelChange.Kind.VMS));
+    }
+
+    @Test
+    void hitBatchesFillTheStoreWithUnsignedArgs() throws Exception {
+        agent.connect();
+        Vm vm = nn(agent.vm("lab"));
+        fake.push(hits(0, 512, 1));
+        fake.push(hits(512, 100, 2));
+        Poll.until("612 hits", T, () -> vm.hits().count() == 612);
+        Hit h = vm.hits().get(511);
+        assertEquals(511, h.seq());
+        assertEquals(-1L, h.args()[0]); // 2^64-1, kept bit for bit
+        assertEquals("18446744073709551615", Long.toUnsignedString(h.args()[0]));
+        assertEquals(511, h.args()[1]);
+        assertEquals("sysloop", h.comm());
+        assertEquals(0xffffffff81abe350L, h.ip());
+        assertEquals(512L, vm.hits().perProbe().get(1)[0]);
+        assertEquals(100L, vm.hits().perProbe().get(2)[0]);
+        assertTrue(changes.stream().anyMatch(c -> c.kind() == ModelChange.Kind.HITS && c.vm() == vm));
+    }
+
+    @Test
+    void reconnectResumesHitsFromTheLastSeqWithoutDuplicates() throws Exception {
+        agent.connect();
+        Vm vm = nn(agent.vm("lab"));
+        fake.push(hits(0, 10, 1));
+        Poll.until("10 hits", T, () -> vm.hits().count() == 10);
+        fake.dropClients();
+        Poll.until("the reconnection", T, () -> fake.received("events-subscribe").size() == 2
+                && agent.state() == Agent.State.CONNECTED);
+        Poll.until("a resumed hits-subscribe", T, () -> fake.received("hits-subscribe").size() >= 2);
+        List<JsonObject> subs = fake.received("hits-subscribe");
+        assertEquals(10, subs.get(subs.size() - 1).get("from_seq").getAsLong());
+        assertTrue(nn(agent.vm("lab")) == vm, "the same VM object survives a reconnect");
+        // a replay that overlaps what we hold adds only the new hits
+        fake.push(hits(5, 10, 1));
+        Poll.until("15 hits", T, () -> vm.hits().count() == 15);
+        for (long i = 0; i < 15; i++) {
+            assertEquals(i, vm.hits().seq(i));
+        }
+    }
+
+    @Test
+    void probeEventsAndListKeepTheProbes() throws Exception {
+        agent.connect();
+        Vm vm = nn(agent.vm("lab"));
+        probes.set("[{\"id\":2,\"spec\":\"kernel:__x64_sys_getpid\",\"addr\":\"0xffffffff81abe350\",\"enabled\":true,"
+                + "\"hits\":7,\"kind\":\"capture\",\"state\":\"armed\",\"comm\":\"sysloop\"}]");
+        fake.on("probe-add", (a, c) -> JsonParser.parseString("{\"id\":2,\"addr\":\"0xffffffff81abe350\"}"));
+        Probe p = agent.addProbe(vm, ProbeRequest.at("kernel:__x64_sys_getpid")).get(5, TimeUnit.SECONDS);
+        assertEquals(2, p.id());
+        assertEquals(7, p.hits());
+        assertEquals("__x64_sys_getpid", p.label());
+        assertEquals("comm sysloop", p.filterText());
+        fake.push("{\"event\":\"PROBE\",\"vm\":\"lab\",\"data\":{\"id\":2,\"state\":\"stale\",\"reason\":\"rebooted\"}}");
+        Poll.until("stale", T, () -> "stale".equals(nn(vm.probe(2)).state()));
+        assertEquals("kernel:__x64_sys_getpid", nn(vm.probe(2)).spec());
+        fake.push("{\"event\":\"PROBE\",\"vm\":\"lab\",\"data\":{\"id\":2,\"change\":\"removed\"}}");
+        probes.set("[]");
+        Poll.until("removed", T, () -> vm.probe(2) == null);
+    }
+
+    @Test
+    void probeRequestArguments() {
+        JsonObject o = new ProbeRequest("kernel:__x64_sys_write", 3, "arg2:s64", true, 42, "sysloop", true, false)
+                .toJson();
+        assertEquals("{\"spec\":\"kernel:__x64_sys_write\",\"args\":3,\"mem\":\"arg2:s64\",\"regs\":true,\"pid\":42,"
+                + "\"comm\":\"sysloop\",\"kind\":\"count\",\"enabled\":false}", o.toString());
+        assertEquals("{\"spec\":\"0xffffffff81000000\"}", ProbeRequest.at("0xffffffff81000000").toJson().toString());
+    }
+
+    @Test
+    void detectorsAlertsAndStateAreGeneric() throws Exception {
+        fake.on("detector-list", (a, c) -> JsonParser.parseString(
+                "[{\"id\":1,\"kind\":\"watchdog\",\"config\":{\"probe\":\"app:/apps/hb:beat\",\"period_ms\":500},"
+                        + "\"alerts\":0}]"));
+        agent.connect();
+        Vm vm = nn(agent.vm("lab"));
+        Poll.until("the detector", T, () -> vm.detectors().size() == 1);
+        assertEquals(500, vm.detectors().get(0).config().get("period_ms").getAsInt());
+        fake.push("{\"event\":\"DETECTOR_STATE\",\"vm\":\"lab\",\"data\":{\"id\":1,\"kind\":\"watchdog\","
+                + "\"processes\":[{\"pid\":7,\"age_ms\":1200}]}}");
+        Poll.until("the state", T, () -> vm.detectors().get(0).state().has("processes"));
+        assertTrue(!vm.detectors().get(0).state().has("id"), "id and kind are not state");
+        fake.push("{\"event\":\"ALERT\",\"vm\":\"lab\",\"data\":{\"detector\":1,\"kind\":\"watchdog\","
+                + "\"alert\":\"no-heartbeat\",\"pid\":7,\"comm\":\"hb\",\"time_ns\":123456}}");
+        Poll.until("the alert", T, () -> vm.alerts().size() == 1);
+        Alert a = vm.alerts().get(0);
+        assertEquals("no-heartbeat", a.what());
+        assertEquals(7, a.pid());
+        assertEquals(123456, a.timeNs());
+    }
+
+    @Test
+    void processListAcceptsTheTasksObject() throws Exception {
+        fake.on("vm-ps", (a, c) -> JsonParser.parseString("{\"tasks\":[{\"pid\":1,\"tgid\":1,\"ppid\":0,\"comm\":\"init\","
+                + "\"state\":\"S\",\"cr3\":\"0x1062000\",\"kernel\":false},{\"pid\":2,\"tgid\":2,\"ppid\":0,"
+                + "\"comm\":\"kthreadd\",\"state\":\"S\",\"cr3\":\"0x0\",\"kernel\":true}],\"walk_us\":3}"));
+        agent.connect();
+        Vm vm = nn(agent.vm("lab"));
+        List<GuestProcess> ps = agent.refreshProcesses(vm).get(5, TimeUnit.SECONDS);
+        assertEquals(2, ps.size());
+        assertEquals("init (1)", ps.get(0).label());
+        assertEquals(0x1062000, ps.get(0).cr3());
+        assertTrue(ps.get(1).kernel());
+    }
+
+    @Test
+    void consoleReadsFromTheLastOffset() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        fake.on("vm-console", (a, c) -> {
+            int n = calls.incrementAndGet();
+            JsonObject r = new JsonObject();
+            r.addProperty("text", n == 1 ? "lab# " : "sysloop\r\n");
+            r.addProperty("offset", n == 1 ? 5 : 14);
+            return r;
+        });
+        agent.connect();
+        Vm vm = nn(agent.vm("lab"));
+        agent.console(vm, null).get(5, TimeUnit.SECONDS);
+        agent.console(vm, "sysloop\n").get(5, TimeUnit.SECONDS);
+        List<JsonObject> sent = fake.received("vm-console");
+        assertEquals(5, sent.get(1).get("offset").getAsLong());
+        assertEquals("sysloop\n", sent.get(1).get("input").getAsString());
+        assertEquals("lab# sysloop\r\n", vm.consoleText());
+    }
+
+    @Test
+    void vmStateEventsAndGoneVms() throws Exception {
+        agent.connect();
+        Vm vm = nn(agent.vm("lab"));
+        fake.on("vm-list", (a, c) -> new JsonArray());
+        fake.push("{\"event\":\"VM_STATE\",\"vm\":\"lab\",\"data\":{\"state\":\"dead\",\"reason\":\"QEMU exited\"}}");
+        Poll.until("gone", T, () -> vm.isGone());
+        assertEquals("dead", vm.info().state());
+        assertEquals("QEMU exited", vm.info().reason());
+        assertTrue(agent.vms().isEmpty());
+    }
+
+    @Test
+    void commandErrorsReachTheCaller() throws Exception {
+        fake.on("vm-launch", (a, c) -> {
+            throw new FakeAgent.Fail("IoError", "lab.sh not found");
+        });
+        agent.connect();
+        Exception e = assertThrows(Exception.class, () -> agent.launchLab(LaunchOptions.defaults()).get(5, TimeUnit.SECONDS));
+        AgentException ae = nn(AgentException.unwrap(e));
+        assertEquals("IoError", ae.errorClass());
+    }
+
+    @Test
+    void symbolTablesLargerThanOneSearchAreSplitByPrefix() throws Exception {
+        // 250 names; the fake caps each answer at 100 and reports the total, like sym-search's limit
+        fake.on("sym-search", (a, c) -> {
+            String pat = a.get("pattern").getAsString();
+            String prefix = pat.substring(0, pat.length() - 1);
+            JsonArray syms = new JsonArray();
+            int total = 0;
+            for (int i = 0; i < 250; i++) {
+                String name = (i % 2 == 0 ? "a" : "b") + "_sym" + i;
+                if (name.startsWith(prefix)) {
+                    total++;
+                    if (syms.size() < 100) {
+                        JsonObject s = new JsonObject();
+                        s.addProperty("name", name);
+                        s.addProperty("addr", "0x" + Integer.toHexString(0x1000 + i));
+                        s.addProperty("type", "T");
+                        s.addProperty("size", 16);
+                        syms.add(s);
+                    }
+                }
+            }
+            JsonObject r = new JsonObject();
+            r.addProperty("total", total);
+            r.add("symbols", syms);
+            return r;
+        });
+        agent.connect();
+        Vm vm = nn(agent.vm("lab"));
+        var index = agent.loadSymbols(vm, null).get(20, TimeUnit.SECONDS);
+        assertEquals(250, index.size());
+        assertEquals(0x1000 + 7, nn(index.find("b_sym7")).addr());
+    }
+}
