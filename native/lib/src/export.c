@@ -214,7 +214,10 @@ int hp_export__journal(const char *journal_path, enum hp_export_format fmt, cons
 
 		st.records_read++;
 		if (progress && hp_journal__offset(r) >= mark) {
-			if (progress(hp_journal__offset(r), total, ud)) {
+			/* a journal still being written may have grown past the size seen at open */
+			uint64_t done = hp_journal__offset(r) < total ? hp_journal__offset(r) : total;
+
+			if (progress(done, total, ud)) {
 				rc = hp_err__set(err, ECANCELED, "export: cancelled");
 				goto out;
 			}
@@ -260,12 +263,12 @@ int hp_export__journal(const char *journal_path, enum hp_export_format fmt, cons
 	if (rc < 0) /* hp_journal__next set the message */
 		goto out;
 	/* A crash tail is not an error: export the valid prefix, as any reader would. */
+	began = 0; /* end() commits, or cleans up itself when it fails */
 	rc = ops->end(&x);
 	if (rc < 0) {
 		hp_err__set(err, -rc, "export: cannot write %s: %s", out_path, strerror(-rc));
 		goto out;
 	}
-	began = 0;
 	if (progress)
 		progress(total, total, ud);
 	if (stats)

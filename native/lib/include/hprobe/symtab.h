@@ -40,7 +40,7 @@ void hp_symtab__free(struct hp_symtab *st);
 size_t hp_symtab__count(const struct hp_symtab *st);
 const struct hp_sym *hp_symtab__at(const struct hp_symtab *st, size_t idx);
 
-/* Exact name lookup (first match; O(log n)). NULL if absent. */
+/* Exact name lookup (the lowest address when names repeat; a hash, O(1)). NULL if absent. */
 const struct hp_sym *hp_symtab__find(const struct hp_symtab *st, const char *name);
 /* All symbols with that name (static functions repeat), in address order: fills up
  * to max and returns the total, so a caller can report an ambiguous name. */
