@@ -8,6 +8,7 @@
 #include "backend.h"
 #include "commands.h"
 #include "disas.h"
+#include "hprobe/export.h"
 #include "kernel.h"
 #include "util.h"
 #include "vm.h"
@@ -67,12 +68,10 @@ int hp_cmd__vm_ps(struct hp_vm *vm, struct hp_job *job)
 		if (t[i].pid == 0)
 			continue; /* the idle task is not a process */
 		char st[2] = { hp_vmi__state_letter(t[i].state, t[i].exit_state), 0 };
-		json_t *o = json_pack("{s:i, s:i, s:i, s:s%, s:s, s:o, s:b, s:o}", "pid", t[i].pid, "tgid", t[i].tgid,
-				      "ppid", t[i].ppid, "comm", t[i].comm, strnlen(t[i].comm, HP_COMM_LEN), "state", st,
-				      "cr3", hexs(t[i].cr3), "kernel", t[i].kernel, "task", hexs(t[i].addr));
-		if (!o) /* comm is guest-controlled and may not be UTF-8 */
-			o = json_pack("{s:i, s:i, s:i, s:s, s:s, s:o, s:b, s:o}", "pid", t[i].pid, "tgid", t[i].tgid,
-				      "ppid", t[i].ppid, "comm", "?", "state", st, "cr3", hexs(t[i].cr3),
+		char comm[HP_COMM_ESC_MAX];
+		hp_export__escape(t[i].comm, strnlen(t[i].comm, HP_COMM_LEN), comm, sizeof comm);
+		json_t *o = json_pack("{s:i, s:i, s:i, s:s, s:s, s:o, s:b, s:o}", "pid", t[i].pid, "tgid", t[i].tgid,
+				      "ppid", t[i].ppid, "comm", comm, "state", st, "cr3", hexs(t[i].cr3),
 				      "kernel", t[i].kernel, "task", hexs(t[i].addr));
 		json_array_append_new(arr, o);
 	}

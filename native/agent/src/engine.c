@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "detector.h"
+#include "hprobe/export.h"
 #include "strbuf.h"
 #include "kernel.h"
 #include "util.h"
@@ -45,6 +46,7 @@ static void capture_mem(struct hp_backend *b, const struct hp_mem_spec *m, const
 	uint64_t at = base + (uint64_t)m->off;
 	hit->memaddr = at;
 	hit->memlen = 0;
+	hit->flags |= HP_HIT_MEM;
 	/* guest pointers may be bad or unmapped: a failed read records no bytes, nothing else */
 	if (b->ops->read_virt(b, at, hit->mem, m->len, NULL) == 0) {
 		hit->memlen = (uint16_t)m->len;
@@ -248,21 +250,17 @@ int hp_engine__disarm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err)
 	return rc;
 }
 
-/* Guest-controlled bytes: printable ASCII is kept (JSON-escaped), anything else
- * becomes U+FFFD, so the output is always valid UTF-8 JSON. */
-static void put_comm(struct hp_strbuf *sb, const char *comm)
+/* Guest-controlled bytes: escaped once by libhprobe (the same text as in every
+ * export), then quoted for JSON. */
+void hp_engine__json_string(struct hp_strbuf *sb, const char *bytes, size_t len)
 {
+	char esc[4 * HP_MAX_MEM + 1];
+	hp_export__escape(bytes, len, esc, sizeof esc);
 	hp_strbuf__putc(sb, '"');
-	for (int i = 0; i < HP_COMM_LEN && comm[i]; i++) {
-		unsigned char c = (unsigned char)comm[i];
-		if (c == '"' || c == '\\') {
+	for (const char *p = esc; *p; p++) {
+		if (*p == '"' || *p == '\\')
 			hp_strbuf__putc(sb, '\\');
-			hp_strbuf__putc(sb, (char)c);
-		} else if (c >= 0x20 && c < 0x7f) {
-			hp_strbuf__putc(sb, (char)c);
-		} else {
-			hp_strbuf__puts(sb, "\\ufffd");
-		}
+		hp_strbuf__putc(sb, *p);
 	}
 	hp_strbuf__putc(sb, '"');
 }
@@ -274,7 +272,7 @@ void hp_engine__hit_json(struct hp_strbuf *sb, const struct hp_hit *h, uint64_t 
 	hp_strbuf__printf(sb, "{\"seq\":%llu,\"probe\":%u,\"vcpu\":%u,\"time_ns\":%llu,\"pid\":%d,\"tgid\":%d,\"comm\":",
 			  (unsigned long long)seq, h->probe_id, h->vcpu, (unsigned long long)h->time_ns,
 			  h->pid, h->tgid);
-	put_comm(sb, h->comm);
+	hp_engine__json_string(sb, h->comm, strnlen(h->comm, HP_COMM_LEN));
 	hp_strbuf__printf(sb, ",\"ip\":\"0x%llx\",\"user\":%s,\"args\":[", (unsigned long long)h->ip,
 			  h->flags & HP_HIT_USER ? "true" : "false");
 	for (int i = 0; i < h->nargs && i < HP_MAX_ARGS; i++)
@@ -287,7 +285,7 @@ void hp_engine__hit_json(struct hp_strbuf *sb, const struct hp_hit *h, uint64_t 
 					  (unsigned long long)h->regs[i]);
 		hp_strbuf__putc(sb, '}');
 	}
-	if (h->memaddr) {
+	if (h->flags & HP_HIT_MEM) {
 		hp_strbuf__puts(sb, ",\"mem\":\"");
 		for (int i = 0; i < h->memlen && i < HP_MAX_MEM; i++)
 			hp_strbuf__printf(sb, "%02x", h->mem[i]);

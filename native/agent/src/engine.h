@@ -19,4 +19,6 @@ int hp_engine__disarm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err);
 /* Appends a hit as a JSON object (protocol schema, docs/protocol.md). */
 struct hp_strbuf;
 void hp_engine__hit_json(struct hp_strbuf *sb, const struct hp_hit *hit, uint64_t seq);
+/* Appends guest-controlled bytes as a JSON string, escaped as in every export. */
+void hp_engine__json_string(struct hp_strbuf *sb, const char *bytes, size_t len);
 #endif

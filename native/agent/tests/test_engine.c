@@ -187,7 +187,8 @@ int main(void)
 	CHECK(memcmp(hits[0].mem, "sysloop", 7) == 0);
 	CHECK_EQ_U64(hits[0].memaddr, UBUF);
 	CHECK_EQ_INT(hits[4].memlen, 0);
-	/* where the failed read pointed is kept only once the journal stores it (HP_HIT_MEM) */
+	CHECK_EQ_U64(hits[4].memaddr, 0xdead0000);
+	CHECK(hits[4].flags & HP_HIT_MEM);
 
 	unlink(jpath);
 	TEST_MAIN_END();

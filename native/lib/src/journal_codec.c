@@ -35,7 +35,7 @@ size_t hpi_hit_len(const struct hp_hit *h)
 	size_t mem = h->memlen < HP_MAX_MEM ? h->memlen : HP_MAX_MEM;
 
 	return HPJ_HIT_FIXED + comm_len(h->comm) + 8 * nargs +
-	       (h->flags & HP_HIT_REGS ? 8 * HP_NREGS : 0) + (mem ? 8 + mem : 0);
+	       (h->flags & HP_HIT_REGS ? 8 * HP_NREGS : 0) + (mem || (h->flags & HP_HIT_MEM) ? 8 + mem : 0);
 }
 
 /* Hit body: fixed 48 bytes, then comm, args, regs (if flagged), memaddr + mem (if any).
@@ -65,7 +65,7 @@ uint8_t *hpi_enc_hit(uint8_t *p, const struct hp_hit *h)
 	if (h->flags & HP_HIT_REGS)
 		for (int i = 0; i < HP_NREGS; i++, p += 8)
 			hpi_put64(p, h->regs[i]);
-	if (mem) {
+	if (mem || (h->flags & HP_HIT_MEM)) {
 		hpi_put64(p, h->memaddr);
 		memcpy(p + 8, h->mem, mem);
 		p += 8 + mem;
@@ -105,7 +105,8 @@ int hpi_rec_check(uint8_t type, const uint8_t *body, uint32_t len)
 		if (nargs > HP_MAX_ARGS || cl > HP_COMM_LEN || mem > HP_MAX_MEM)
 			return -1;
 		want = HPJ_HIT_FIXED + cl + 8 * nargs +
-		       (hpi_get32(body + 40) & HP_HIT_REGS ? 8 * HP_NREGS : 0) + (mem ? 8 + mem : 0);
+		       (hpi_get32(body + 40) & HP_HIT_REGS ? 8 * HP_NREGS : 0) +
+		       (mem || (hpi_get32(body + 40) & HP_HIT_MEM) ? 8 + mem : 0);
 		return len == want ? 0 : -1;
 	}
 	case HP_REC_PROBE:
@@ -154,7 +155,7 @@ void hpi_rec_decode(uint8_t type, const uint8_t *body, uint32_t len, struct hp_r
 		if (h->flags & HP_HIT_REGS)
 			for (int i = 0; i < HP_NREGS; i++, p += 8)
 				h->regs[i] = hpi_get64(p);
-		if (h->memlen) {
+		if (h->memlen || (h->flags & HP_HIT_MEM)) {
 			h->memaddr = hpi_get64(p);
 			memcpy(h->mem, p + 8, h->memlen);
 		}

@@ -38,6 +38,7 @@ enum hp_rec_type {
 #define HP_HIT_REGS   0x02 /* regs[] is valid */
 #define HP_HIT_TASK   0x04 /* pid/tgid/comm are valid */
 #define HP_HIT_BLOCKED 0x08 /* the call was blocked by a virtual patch */
+#define HP_HIT_MEM    0x10 /* a memory capture was attempted at memaddr (memlen 0: unreadable) */
 
 struct hp_hit {
 	uint64_t time_ns;             /* host CLOCK_MONOTONIC */
