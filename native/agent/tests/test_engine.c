@@ -191,5 +191,15 @@ int main(void)
 	CHECK(hits[4].flags & HP_HIT_MEM);
 
 	unlink(jpath);
+	vm->kernel->btf = NULL; /* the placeholder above is not a real BTF */
+	vm->gdb = NULL;         /* the fake is freed by the test */
+	hp_vm__destroy(vm);
+	fake_free(f);
+	for (struct hp_msg *m = agent.outbox.head, *n; m; m = n) {
+		n = m->next;
+		free(m->line);
+		free(m);
+	}
+	close(agent.outbox.efd);
 	TEST_MAIN_END();
 }

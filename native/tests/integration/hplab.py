@@ -14,6 +14,10 @@ import subprocess
 import tempfile
 import time
 import unittest
+import warnings
+
+# the tests open many short-lived files and sockets on purpose
+warnings.simplefilter("ignore", ResourceWarning)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
@@ -129,10 +133,21 @@ class Agent:
                 self.proc.wait()
         self.logf.close()
 
+    def sanitizer_reports(self):
+        """What ASan/UBSan/LSan said in the agent's log (the CI runs these tests on a
+        sanitizer build too)."""
+        with open(self.log, errors="replace") as f:
+            text = f.read()
+        return [l for l in text.splitlines()
+                if "ERROR: AddressSanitizer" in l or "ERROR: LeakSanitizer" in l or "runtime error:" in l]
+
     def cleanup(self, keep_on_failure=False):
         self.stop()
-        if not keep_on_failure:
+        reports = self.sanitizer_reports()
+        if not keep_on_failure and not reports:
             shutil.rmtree(self.dir, ignore_errors=True)
+        if reports:
+            raise AssertionError("sanitizer reports in %s:\n%s" % (self.log, "\n".join(reports[:20])))
 
 
 class Guest:

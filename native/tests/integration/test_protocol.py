@@ -77,7 +77,7 @@ class Protocol(unittest.TestCase):
         pid = self.agent.proc.pid
         fds = os.listdir("/proc/%d/fd" % pid)
         inodes = {os.readlink("/proc/%d/fd/%s" % (pid, f)) for f in fds}
-        tcp = open("/proc/net/tcp").read() + open("/proc/net/tcp6").read()
+        tcp = "".join(open(p).read() for p in ("/proc/net/tcp", "/proc/net/tcp6"))
         for line in tcp.splitlines()[1:]:
             if line.strip() and line.split()[3] == "0A":  # LISTEN
                 self.assertNotIn("socket:[%s]" % line.split()[9], inodes)
