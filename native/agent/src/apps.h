@@ -1,12 +1,51 @@
-/* Application probes: ELF symbols of guest programs, per-process identity. */
+/* Application probes: ELF symbols of guest programs, and which guest processes a
+ * probe belongs to. Static binaries share virtual addresses across processes, so a
+ * process's identity comes from its task (executable name, pid) and is checked at
+ * every stop, never taken from the address. */
 #ifndef HP_APPS_H
 #define HP_APPS_H
+#include <limits.h>
+#include <stdint.h>
 #include "hprobe/common.h"
 
 struct hp_vm;
 struct hp_probe;
 struct hp_task;
 
-/* Resolves "app:BINARY:FUNC[+OFF]" into p (address, resume plan, process filter). */
+#define HP_APP_MAX_PROCS 64
+
+struct hp_app_proc {
+	int32_t tgid;
+	uint64_t task;
+	uint64_t base;       /* load bias (PIE), 0 for a static executable */
+	uint64_t addr;       /* runtime address of the probe in this process */
+	int armed;
+};
+
+struct hp_app {
+	char path[PATH_MAX];     /* host copy of the guest executable */
+	char exe[16];            /* its file name as the kernel keeps it (dentry name, cut to 15) */
+	int pie;
+	uint64_t link_addr;      /* FUNC+OFF at link time */
+	uint64_t text_vaddr;     /* lowest executable PT_LOAD vaddr: start_code - this = load bias */
+	uint8_t code[16];        /* the original bytes at link_addr */
+	struct hp_app_proc procs[HP_APP_MAX_PROCS];
+	int nprocs;
+};
+
+/* Resolves "app:BINARY:FUNC[+OFF]" into p (which keeps a new struct hp_app), finds the
+ * matching processes already running and plans the probe's resume. */
 int hp_apps__resolve(struct hp_vm *vm, struct hp_probe *p, const char *spec, int *ecls, struct hp_err *err);
+void hp_apps__free(struct hp_vm *vm, struct hp_probe *p);
+/* A path inside a lab guest ("/apps/hb") as the lab's host copy; other paths as given. */
+void hp_apps__host_path(const struct hp_vm *vm, const char *bin, char *out, size_t cap);
+/* Plants / lifts the probe in every matching process (state armed, pending or disabled). */
+int hp_apps__arm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err);
+int hp_apps__disarm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err);
+/* Whether a stop at addr by task belongs to p (its process, its address). */
+int hp_apps__owns(const struct hp_probe *p, uint64_t addr, const struct hp_task *t);
+/* Whether a probe of p sits at addr in any process. */
+int hp_apps__at(const struct hp_probe *p, uint64_t addr);
+/* The exec/exit hooks (internal kernel probes) fired. */
+void hp_apps__on_hook(struct hp_vm *vm, struct hp_probe *hook, const uint64_t *regs);
 #endif

@@ -8,6 +8,8 @@
 #include "hprobe/journal.h"
 
 struct hp_backend;
+struct hp_probe;
+struct hp_plugin_task_offsets; /* plugin/include/hprobe/plugin_proto.h */
 
 enum hp_bev_type {
 	HP_BEV_STOP_BP = 1,   /* a vCPU stopped at a breakpoint: the engine captures and resumes */
@@ -44,6 +46,10 @@ struct hp_backend_ops {
 	int (*write_regs)(struct hp_backend *b, const uint64_t regs[HP_NREGS], uint32_t mask, struct hp_err *err);
 	int (*arm)(struct hp_backend *b, uint64_t addr, uint32_t probe_id, struct hp_err *err);
 	int (*disarm)(struct hp_backend *b, uint64_t addr, uint32_t probe_id, struct hp_err *err);
+	/* Hardware breakpoints (debug registers): nothing is written into guest memory.
+	 * Optional (NULL: not offered); under KVM at most 4. */
+	int (*arm_hw)(struct hp_backend *b, uint64_t addr, struct hp_err *err);
+	int (*disarm_hw)(struct hp_backend *b, uint64_t addr, struct hp_err *err);
 	/* Executes one instruction on the stopped vCPU with the probe at addr lifted. */
 	int (*step_over)(struct hp_backend *b, int vcpu, uint64_t addr, struct hp_err *err);
 	/* Stops the VM (returns when stopped; a racing breakpoint stop is returned in *ev
@@ -54,6 +60,15 @@ struct hp_backend_ops {
 	int (*event_fd)(struct hp_backend *b);
 	/* 1 = *ev filled, 0 = nothing now, <0 = error (the VM is probably gone). */
 	int (*next_event)(struct hp_backend *b, struct hp_bev *ev, struct hp_err *err);
+	/* Optional (NULL for mechanisms that plant at an address only, like the gdbstub):
+	 * arms a probe with its whole capture plan (kind, args, registers, memory, pid/comm
+	 * filter), for mechanisms that capture inside the hypervisor. task says where the
+	 * current task and a syscall's pt_regs fields are. Hits then arrive as HP_BEV_HIT,
+	 * counting totals as HP_BEV_COUNT. Plain arm() re-arms a probe armed this way. */
+	int (*arm_probe)(struct hp_backend *b, const struct hp_probe *p,
+			 const struct hp_plugin_task_offsets *task, struct hp_err *err);
+	/* Optional: the probe is gone for good (after disarm); drops what the mechanism keeps for it. */
+	void (*forget)(struct hp_backend *b, uint32_t probe_id);
 	/* Lifts every probe and lets the VM run free. */
 	int (*detach)(struct hp_backend *b, struct hp_err *err);
 	void (*destroy)(struct hp_backend *b);

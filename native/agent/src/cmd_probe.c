@@ -39,7 +39,7 @@ static void count_probes(struct hp_vm *vm)
 {
 	int n = 0;
 	for (struct hp_probe *p = vm->probes; p; p = p->next)
-		n++;
+		n += p->o.owner != HP_OWNER_INTERNAL;
 	pthread_mutex_lock(&vm->lock);
 	vm->nprobes = n;
 	pthread_mutex_unlock(&vm->lock);
@@ -47,6 +47,8 @@ static void count_probes(struct hp_vm *vm)
 
 static void probe_event(struct hp_vm *vm, const struct hp_probe *p, const char *what)
 {
+	if (p->o.owner == HP_OWNER_INTERNAL)
+		return;
 	json_t *d = probe_json(p);
 	json_object_set_new(d, "change", json_string(what));
 	hp_vm__event(vm, "PROBE", d);
@@ -73,6 +75,7 @@ struct hp_probe *hp_probe_create(struct hp_vm *vm, const char *spec, const struc
 	}
 	snprintf(p->spec, sizeof p->spec, "%s", spec);
 	p->o = *o;
+	p->id = vm->next_probe_id++; /* before resolving: events about it name it */
 	int ecls = 0, rc;
 	if (!strncmp(spec, "app:", 4))
 		rc = hp_apps__resolve(vm, p, spec, &ecls, err);
@@ -84,10 +87,11 @@ struct hp_probe *hp_probe_create(struct hp_vm *vm, const char *spec, const struc
 		return NULL;
 	}
 	p->mech = vm->gdb;
-	p->id = vm->next_probe_id++;
-	p->state = HP_PSTATE_DISABLED;
-	if (p->o.enabled && p->state != HP_PSTATE_PENDING && (rc = hp_engine__arm(vm, p, err))) {
+	if (!p->user)
+		p->state = HP_PSTATE_DISABLED;
+	if (p->o.enabled && (rc = hp_engine__arm(vm, p, err))) {
 		*cls = EC_GUEST_ERROR;
+		hp_apps__free(vm, p);
 		free(p);
 		return NULL;
 	}
@@ -103,13 +107,15 @@ struct hp_probe *hp_probe_create(struct hp_vm *vm, const char *spec, const struc
 void hp_probe_destroy(struct hp_vm *vm, struct hp_probe *p)
 {
 	struct hp_err err;
-	if (p->state == HP_PSTATE_ARMED && p->mech && p->mech->ops->disarm(p->mech, p->addr, p->id, &err))
-		hp_warn("%s: lifting probe %u: %s", vm->cfg.name, p->id, err.msg);
 	for (struct hp_probe **pp = &vm->probes; *pp; pp = &(*pp)->next)
 		if (*pp == p) {
 			*pp = p->next;
 			break;
 		}
+	if (p->user)
+		hp_apps__free(vm, p);
+	else if (p->state == HP_PSTATE_ARMED && p->mech && p->mech->ops->disarm(p->mech, p->addr, p->id, &err))
+		hp_warn("%s: lifting probe %u: %s", vm->cfg.name, p->id, err.msg);
 	probe_event(vm, p, "removed");
 	free(p);
 	count_probes(vm);
@@ -192,7 +198,7 @@ static struct hp_probe *arg_probe(struct hp_vm *vm, struct hp_job *job)
 {
 	json_int_t id = json_integer_value(json_object_get(job->args, "probe"));
 	struct hp_probe *p = id > 0 && id <= UINT32_MAX ? hp_vm__probe(vm, (uint32_t)id) : NULL;
-	if (!p) {
+	if (!p || p->o.owner == HP_OWNER_INTERNAL) {
 		hp_err__set(&job->err, ENOENT, "VM %s has no probe %lld", vm->cfg.name, (long long)id);
 		hp_job__fail(job, EC_UNKNOWN_PROBE, -ENOENT);
 	}
@@ -245,6 +251,7 @@ int hp_cmd__probe_list(struct hp_vm *vm, struct hp_job *job)
 {
 	job->result = json_array();
 	for (struct hp_probe *p = vm->probes; p; p = p->next)
-		json_array_append_new(job->result, probe_json(p));
+		if (p->o.owner != HP_OWNER_INTERNAL)
+			json_array_append_new(job->result, probe_json(p));
 	return 0;
 }

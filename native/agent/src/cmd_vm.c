@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps.h"
 #include "backend.h"
 #include "commands.h"
 #include "disas.h"
@@ -98,7 +99,9 @@ int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
 	struct hp_symtab *elf = NULL;
 	const struct hp_symtab *st;
 	if (bin) {
-		int rc = hp_symtab__load_elf(bin, &elf, &job->err);
+		char path[PATH_MAX];
+		hp_apps__host_path(vm, bin, path, sizeof path);
+		int rc = hp_symtab__load_elf(path, &elf, &job->err);
 		if (rc)
 			return hp_job__fail(job, rc == -ENOENT ? EC_INVALID_ARGUMENT : EC_UNKNOWN_SYMBOL, rc);
 		st = elf;
@@ -137,7 +140,9 @@ int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
 			hp_err__set(&job->err, EINVAL, "expected app:BINARY:FUNC");
 			return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
 		}
-		snprintf(path, sizeof path, "%.*s", (int)(colon - bin), bin);
+		char raw[PATH_MAX];
+		snprintf(raw, sizeof raw, "%.*s", (int)(colon - bin), bin);
+		hp_apps__host_path(vm, raw, path, sizeof path);
 		if ((rc = hp_symtab__load_elf(path, &elf, &job->err)))
 			return hp_job__fail(job, EC_INVALID_ARGUMENT, rc);
 		s = hp_symtab__find(elf, colon + 1);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apps.h"
 #include "detector.h"
 #include "hprobe/export.h"
 #include "strbuf.h"
@@ -153,13 +154,26 @@ int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_b
 	uint64_t args[HP_MAX_ARGS];
 	int have_args = 0;
 
-	for (struct hp_probe *p = vm->probes; p; p = p->next) {
-		if (p->addr != ev->addr || p->state != HP_PSTATE_ARMED || p->mech != b)
+	int emulate_ok = 1;
+	for (struct hp_probe *p = vm->probes, *next; p; p = next) {
+		next = p->next; /* a hook may add or drop probes */
+		if (p->state != HP_PSTATE_ARMED || p->mech != b || (p->user ? !hp_apps__at(p, ev->addr) : p->addr != ev->addr))
 			continue;
 		site = p;
+		if (p->o.owner == HP_OWNER_INTERNAL) {
+			hp_apps__on_hook(vm, p, regs);
+			continue;
+		}
 		int need_task = p->o.kind == HP_PROBE_CAPTURE || p->o.pid >= 0 || p->o.comm[0] || p->user;
 		if (need_task && have_task < 0)
 			have_task = hp_vmi__current(vm->kernel, b, regs, &task, NULL) == 0;
+		if (p->user && (have_task <= 0 || !hp_apps__owns(p, ev->addr, &task))) {
+			/* another program at the same virtual address: its code there is not ours,
+			 * so it must not be emulated from our binary's bytes */
+			emulate_ok = 0;
+			p->filtered++;
+			continue;
+		}
 		if (!passes(p, &task, have_task > 0)) {
 			p->filtered++;
 			continue;
@@ -216,7 +230,7 @@ int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_b
 		regs[HP_REG_RSP] += 8;
 		rc = b->ops->write_regs(b, regs, HP_REGBIT(HP_REG_RAX) | HP_REGBIT(HP_REG_RIP) | HP_REGBIT(HP_REG_RSP), err);
 	} else {
-		rc = resume_from(vm, b, ev, site, regs, err);
+		rc = resume_from(vm, b, ev, emulate_ok ? site : NULL, regs, err);
 	}
 	if (rc)
 		return rc;
@@ -230,7 +244,8 @@ int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_b
 
 int hp_engine__arm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err)
 {
-	(void)vm;
+	if (p->user)
+		return hp_apps__arm(vm, p, err);
 	if (p->state == HP_PSTATE_ARMED)
 		return 0;
 	int rc = p->mech->ops->arm(p->mech, p->addr, p->id, err);
@@ -241,7 +256,8 @@ int hp_engine__arm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err)
 
 int hp_engine__disarm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err)
 {
-	(void)vm;
+	if (p->user)
+		return hp_apps__disarm(vm, p, err);
 	if (p->state != HP_PSTATE_ARMED)
 		return 0;
 	int rc = p->mech->ops->disarm(p->mech, p->addr, p->id, err);

@@ -12,6 +12,7 @@
 struct armed {
 	uint64_t addr;
 	unsigned refs;
+	int hw;        /* a debug register (Z1) rather than Z0 */
 };
 
 struct gdb {
@@ -107,11 +108,15 @@ static struct armed *find_armed(struct gdb *g, uint64_t addr)
 	return NULL;
 }
 
-static int gdb_arm(struct hp_backend *b, uint64_t addr, uint32_t probe_id, struct hp_err *err)
+#define MAX_HW_BP 4 /* x86 debug registers DR0-DR3 */
+
+static int arm_kind(struct hp_backend *b, uint64_t addr, int hw, struct hp_err *err)
 {
-	(void)probe_id;
 	struct gdb *g = G(b);
 	struct armed *a = find_armed(g, addr);
+	if (a && a->hw != hw)
+		return hp_err__set(err, EBUSY, "0x%llx already has a %s breakpoint", (unsigned long long)addr,
+				   a->hw ? "hardware" : "software");
 	if (a) {
 		a->refs++;
 		return 0;
@@ -124,13 +129,31 @@ static int gdb_arm(struct hp_backend *b, uint64_t addr, uint32_t probe_id, struc
 		g->armed = n;
 		g->cap = nc;
 	}
+	if (hw) {
+		int used = 0;
+		for (size_t i = 0; i < g->narmed; i++)
+			used += g->armed[i].hw;
+		if (used >= MAX_HW_BP)
+			return hp_err__set(err, ENOSPC, "all %d hardware breakpoints are in use", MAX_HW_BP);
+	}
 	int rc = drain(g, err);
 	if (!rc)
-		rc = hp_rsp__set_bp(g->rsp, addr, 1, err);
+		rc = hp_rsp__set_bp_type(g->rsp, hw, addr, 1, err);
 	if (rc)
 		return rc;
-	g->armed[g->narmed++] = (struct armed){ addr, 1 };
+	g->armed[g->narmed++] = (struct armed){ addr, 1, hw };
 	return 0;
+}
+
+static int gdb_arm(struct hp_backend *b, uint64_t addr, uint32_t probe_id, struct hp_err *err)
+{
+	(void)probe_id;
+	return arm_kind(b, addr, 0, err);
+}
+
+static int gdb_arm_hw(struct hp_backend *b, uint64_t addr, struct hp_err *err)
+{
+	return arm_kind(b, addr, 1, err);
 }
 
 static int gdb_disarm(struct hp_backend *b, uint64_t addr, uint32_t probe_id, struct hp_err *err)
@@ -144,9 +167,14 @@ static int gdb_disarm(struct hp_backend *b, uint64_t addr, uint32_t probe_id, st
 		return 0;
 	int rc = drain(g, err);
 	if (!rc)
-		rc = hp_rsp__set_bp(g->rsp, addr, 0, err);
+		rc = hp_rsp__set_bp_type(g->rsp, a->hw, addr, 0, err);
 	*a = g->armed[--g->narmed];
 	return rc;
+}
+
+static int gdb_disarm_hw(struct hp_backend *b, uint64_t addr, struct hp_err *err)
+{
+	return gdb_disarm(b, addr, 0, err);
 }
 
 #define STOP_TIMEOUT_MS 10000
@@ -172,9 +200,10 @@ static int gdb_step_over(struct hp_backend *b, int vcpu, uint64_t addr, struct h
 {
 	struct gdb *g = G(b);
 	int thread = vcpu + 1, rc = drain(g, err);
-	int armed = find_armed(g, addr) != NULL;
+	struct armed *arm = find_armed(g, addr);
+	int armed = arm != NULL, hw = arm && arm->hw;
 	if (!rc && armed)
-		rc = hp_rsp__set_bp(g->rsp, addr, 0, err);
+		rc = hp_rsp__set_bp_type(g->rsp, hw, addr, 0, err);
 	for (int tries = 0; !rc && tries < 8; tries++) {
 		struct hp_rsp_stop st;
 		uint64_t regs[HP_NREGS];
@@ -187,7 +216,7 @@ static int gdb_step_over(struct hp_backend *b, int vcpu, uint64_t addr, struct h
 	}
 	if (armed) {
 		struct hp_err e2;
-		int r2 = hp_rsp__set_bp(g->rsp, addr, 1, rc ? &e2 : err);
+		int r2 = hp_rsp__set_bp_type(g->rsp, hw, addr, 1, rc ? &e2 : err);
 		if (!rc)
 			rc = r2;
 	}
@@ -319,6 +348,8 @@ static const struct hp_backend_ops gdb_ops = {
 	.write_regs = gdb_write_regs,
 	.arm = gdb_arm,
 	.disarm = gdb_disarm,
+	.arm_hw = gdb_arm_hw,
+	.disarm_hw = gdb_disarm_hw,
 	.step_over = gdb_step_over,
 	.stop = gdb_stop,
 	.resume = gdb_resume,

@@ -10,6 +10,8 @@ struct hp_backend;
 struct hp_app;
 
 enum hp_probe_kind { HP_PROBE_CAPTURE, HP_PROBE_COUNT };
+/* Owner of the agent's own probes (the application probes' exec/exit hooks). */
+#define HP_OWNER_INTERNAL UINT32_MAX
 enum hp_probe_state { HP_PSTATE_ARMED, HP_PSTATE_DISABLED, HP_PSTATE_PENDING, HP_PSTATE_STALE };
 /* How the engine resumes from a hit without lifting the breakpoint (so no other vCPU
  * can run through it unseen). */

@@ -398,8 +398,13 @@ int hp_rsp__expect_ok(struct hp_rsp *r, struct hp_err *err)
 
 int hp_rsp__set_bp(struct hp_rsp *r, uint64_t addr, int insert, struct hp_err *err)
 {
+	return hp_rsp__set_bp_type(r, 0, addr, insert, err);
+}
+
+int hp_rsp__set_bp_type(struct hp_rsp *r, int type, uint64_t addr, int insert, struct hp_err *err)
+{
 	char reply[64];
-	int rc = hp_rsp__cmd(r, reply, sizeof reply, err, "%c0,%llx,1", insert ? 'Z' : 'z',
+	int rc = hp_rsp__cmd(r, reply, sizeof reply, err, "%c%d,%llx,1", insert ? 'Z' : 'z', type,
 			     (unsigned long long)addr);
 	if (rc)
 		return rc;

@@ -56,6 +56,8 @@ int hp_rsp__read_regs(struct hp_rsp *r, uint64_t regs[RSP_NREGS], struct hp_err 
 int hp_rsp__queue_write_reg(struct hp_rsp *r, enum hp_rsp_reg reg, uint64_t val);
 int hp_rsp__expect_ok(struct hp_rsp *r, struct hp_err *err);
 int hp_rsp__set_bp(struct hp_rsp *r, uint64_t addr, int insert, struct hp_err *err);
+/* type 0: software breakpoint, 1: hardware breakpoint (a debug register). */
+int hp_rsp__set_bp_type(struct hp_rsp *r, int type, uint64_t addr, int insert, struct hp_err *err);
 int hp_rsp__select_thread(struct hp_rsp *r, int thread, struct hp_err *err);
 /* Resume all vCPUs ('c'); the next stop arrives as an asynchronous packet. */
 int hp_rsp__continue(struct hp_rsp *r);

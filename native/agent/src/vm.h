@@ -96,7 +96,9 @@ struct hp_vm {
 	size_t batch_count;
 	uint64_t batch_first_seq;
 	int user_paused;
-	int gdb_enabled_by_us;             /* attach enabled the gdbstub: detach turns it off */
+	int gdb_enabled_by_us;
+	char guest_dir[PATH_MAX];          /* the lab guest's files (launched VMs) */
+	struct hp_probe *app_hooks[2];     /* exec and exit hooks while application probes exist */             /* attach enabled the gdbstub: detach turns it off */
 	int need_reprofile;                /* after a guest reset */
 	int quit;
 	int stopped_for_jobs;

@@ -254,6 +254,7 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 	if (vm->cfg.launch) {
 		if ((rc = lab_guest_dir(vm, guest, sizeof guest, err)) || (rc = spawn_lab(vm, guest, err)))
 			goto fail;
+		memcpy(vm->guest_dir, guest, sizeof vm->guest_dir);
 		hp_pathf(qmp_path, sizeof qmp_path, "%s/qmp.sock", vm->rundir);
 		if (!symbols[0])
 			hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
@@ -327,6 +328,7 @@ void hp_vm__release(struct hp_vm *vm)
 	vm->detectors = NULL;
 	for (struct hp_probe *p = vm->probes, *n; p; p = n) {
 		n = p->next;
+		free(p->app); /* the breakpoints went with the detach */
 		free(p);
 	}
 	vm->probes = NULL;
