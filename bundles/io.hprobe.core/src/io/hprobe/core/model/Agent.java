@@ -20,6 +20,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 
+import io.hprobe.core.journal.JournalException;
+import io.hprobe.core.journal.Journals;
 import io.hprobe.core.protocol.AgentConnection;
 import io.hprobe.core.protocol.AgentEvent;
 import io.hprobe.core.protocol.AgentException;
@@ -247,6 +249,7 @@ public final class Agent {
                     vm = new Vm(model, this, vi, new HitStore(hitCapacity));
                     vms.put(vi.name(), vm);
                     added.add(vm);
+                    originFromJournal(vm);
                 }
             }
             vm.setInfo(vi);
@@ -272,6 +275,22 @@ public final class Agent {
         }
     }
 
+    /**
+     * Times on the timeline count from the journal's start, as in exports, when the journal can be read
+     * here (a local agent and libhprobe); otherwise from the first hit.
+     */
+    private static void originFromJournal(Vm vm) {
+        String j = vm.info().journal();
+        if (j == null || !Journals.isAvailable()) {
+            return;
+        }
+        try {
+            vm.setTimeOriginNs(Journals.meta(Path.of(j)).monoBaseNs());
+        } catch (JournalException | RuntimeException e) {
+            // a remote or unreadable journal: the first hit is the origin
+        }
+    }
+
     private void subscribeHits(Vm vm) {
         JsonObject a = new JsonObject();
         a.addProperty("from_seq", vm.hits().lastSeq() + 1); //$NON-NLS-1$
@@ -288,6 +307,7 @@ public final class Agent {
             if (vm == null) {
                 vm = new Vm(model, this, vi, new HitStore(hitCapacity));
                 vms.put(vi.name(), vm);
+                originFromJournal(vm);
             }
         }
         vm.setInfo(vi);

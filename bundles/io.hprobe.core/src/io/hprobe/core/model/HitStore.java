@@ -115,7 +115,7 @@ public final class HitStore {
     private Layout grow(Layout l) {
         Chunk[] cs = l.chunks;
         Layout next;
-        if ((long) (cs.length + 1) * CHUNK > capacity && cs.length > 0) {
+        if ((long) cs.length * CHUNK >= capacity && cs.length > 0) {
             // bounded memory: drop the oldest chunk; readers holding old indexes see them as gone
             Chunk[] c = Arrays.copyOfRange(cs, 1, cs.length + 1);
             c[c.length - 1] = new Chunk();

@@ -41,7 +41,7 @@ import io.hprobe.core.timeline.TimelineAggregator;
 @NonNullByDefault({})
 @EnabledIfSystemProperty(named = "hprobe.bench", matches = "true")
 @Timeout(value = 600, unit = TimeUnit.SECONDS)
-class Benchmarks {
+class BenchmarkTests {
 
     static final int HITS = 1_000_000;
     static final int SYMBOLS = 150_000;
@@ -66,7 +66,7 @@ class Benchmarks {
     }
 
     static HitStore millionHits() {
-        HitStore s = new HitStore(HITS);
+        HitStore s = new HitStore(2L * HITS);
         Random rnd = new Random(1);
         long[] args = { 0, 0, 0 };
         long t = 0;
@@ -83,7 +83,7 @@ class Benchmarks {
     @Test
     void timelineAggregationOfAMillionHits() {
         HitStore s = millionHits();
-        long from = s.time(0), to = s.time(HITS - 1) + 1;
+        long from = s.time(s.first()), to = s.time(s.size() - 1) + 1;
         for (int i = 0; i < 5; i++) { // warm-up: JIT
             TimelineAggregator.aggregate(s, from, to, 1600, LaneMode.PROBE, Set.of());
         }
@@ -164,7 +164,7 @@ class Benchmarks {
             report("export: " + f.id() + " of 1M hits through JNA", sec, "s");
         }
         long l0 = System.nanoTime();
-        var loaded = Journals.load(new io.hprobe.core.model.HProbeModel(), journal, HITS, ProgressSink.NONE);
+        var loaded = Journals.load(new io.hprobe.core.model.HProbeModel(), journal, 2L * HITS, ProgressSink.NONE);
         assertTrue(loaded.isOk(), loaded.message());
         report("offline: load 1M hits into the store through JNA", (System.nanoTime() - l0) / 1e9, "s");
     }
