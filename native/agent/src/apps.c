@@ -42,7 +42,7 @@ static uint64_t rd64(struct hp_backend *b, uint64_t va, int *ok)
 }
 
 /* The executable's file name of a task with an mm ("" if unreadable). */
-static void task_exe(struct hp_vm *vm, const struct hp_task *t, char exe[16])
+void hp_apps__task_exe(struct hp_vm *vm, const struct hp_task *t, char exe[16])
 {
 	struct exe_offsets o;
 	int ok = 1;
@@ -203,7 +203,7 @@ void hp_apps__on_hook(struct hp_vm *vm, struct hp_probe *hook, const uint64_t *r
 	if (hp_vmi__read_task(vm->kernel, vm->gdb, cur.addr, &t, NULL))
 		return;
 	char exe[16];
-	task_exe(vm, &t, exe);
+	hp_apps__task_exe(vm, &t, exe);
 	for (struct hp_probe *p = vm->probes; p; p = p->next) {
 		if (!p->user)
 			continue;
@@ -255,7 +255,7 @@ static int find_running(struct hp_vm *vm, struct hp_probe *p, int *ecls, struct 
 		if (tasks[i].kernel)
 			continue;
 		char exe[16];
-		task_exe(vm, &tasks[i], exe);
+		hp_apps__task_exe(vm, &tasks[i], exe);
 		if (p->o.pid >= 0 && (tasks[i].tgid == p->o.pid || tasks[i].pid == p->o.pid)) {
 			found_pid = 1;
 			snprintf(other, sizeof other, "%s", exe);

@@ -37,6 +37,8 @@ struct hp_app {
  * matching processes already running and plans the probe's resume. */
 int hp_apps__resolve(struct hp_vm *vm, struct hp_probe *p, const char *spec, int *ecls, struct hp_err *err);
 void hp_apps__free(struct hp_vm *vm, struct hp_probe *p);
+/* The file name of the executable a task runs ("" for kernel threads or if unreadable). */
+void hp_apps__task_exe(struct hp_vm *vm, const struct hp_task *t, char exe[16]);
 /* A path inside a lab guest ("/apps/hb") as the lab's host copy; other paths as given. */
 void hp_apps__host_path(const struct hp_vm *vm, const char *bin, char *out, size_t cap);
 /* Plants / lifts the probe in every matching process (state armed, pending or disabled). */

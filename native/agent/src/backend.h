@@ -42,6 +42,8 @@ struct hp_backend_ops {
 	int (*write_virt)(struct hp_backend *b, uint64_t va, const void *buf, size_t len, struct hp_err *err);
 	/* Registers of the vCPU that stopped last (HP_REG_* order). */
 	int (*read_regs)(struct hp_backend *b, uint64_t regs[HP_NREGS], struct hp_err *err);
+	/* Registers of any vCPU (0-based) while the VM is stopped; NULL if not offered. */
+	int (*vcpu_regs)(struct hp_backend *b, int vcpu, uint64_t regs[HP_NREGS], struct hp_err *err);
 	/* Queues writes of the masked registers; they take effect before the next resume. */
 	int (*write_regs)(struct hp_backend *b, const uint64_t regs[HP_NREGS], uint32_t mask, struct hp_err *err);
 	int (*arm)(struct hp_backend *b, uint64_t addr, uint32_t probe_id, struct hp_err *err);

@@ -104,6 +104,44 @@ struct hp_probe *hp_probe_create(struct hp_vm *vm, const char *spec, const struc
 	return p;
 }
 
+struct hp_probe *hp_probe_create_raw(struct hp_vm *vm, uint64_t addr, int32_t pid, uint32_t owner, struct hp_err *err)
+{
+	if (!vm->gdb) {
+		hp_err__set(err, EPIPE, "VM %s has no live connection", vm->cfg.name);
+		return NULL;
+	}
+	if (addr >> 63 && vm->kernel && hp_kernel__check_probe_addr(vm->kernel, addr, err))
+		return NULL;
+	struct hp_probe *p = calloc(1, sizeof *p);
+	if (!p) {
+		hp_err__set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	p->id = vm->next_probe_id++;
+	snprintf(p->spec, sizeof p->spec, "0x%llx", (unsigned long long)addr);
+	p->addr = addr;
+	p->o = (struct hp_probe_opts){ .pid = pid, .enabled = 1, .kind = HP_PROBE_COUNT, .owner = owner };
+	p->resume = HP_RESUME_STEP;
+	p->mech = vm->gdb;
+	p->raw = 1;
+	int user = !(addr >> 63), rc;
+	/* under KVM an int3 in a user page could land in memory other processes share */
+	if (user && !strcmp(vm->accel, "kvm"))
+		rc = vm->gdb->ops->arm_hw ? vm->gdb->ops->arm_hw(vm->gdb, addr, err)
+					  : hp_err__set(err, ENOTSUP, "no hardware breakpoints");
+	else
+		rc = vm->gdb->ops->arm(vm->gdb, addr, p->id, err);
+	if (rc) {
+		free(p);
+		return NULL;
+	}
+	p->state = HP_PSTATE_ARMED;
+	p->next = vm->probes;
+	vm->probes = p;
+	count_probes(vm);
+	return p;
+}
+
 void hp_probe_destroy(struct hp_vm *vm, struct hp_probe *p)
 {
 	struct hp_err err;
@@ -114,7 +152,10 @@ void hp_probe_destroy(struct hp_vm *vm, struct hp_probe *p)
 		}
 	if (p->user)
 		hp_apps__free(vm, p);
-	else if (p->state == HP_PSTATE_ARMED && p->mech && p->mech->ops->disarm(p->mech, p->addr, p->id, &err))
+	else if (p->state == HP_PSTATE_ARMED && p->mech &&
+		 (p->raw && !(p->addr >> 63) && !strcmp(vm->accel, "kvm")
+			  ? p->mech->ops->disarm_hw(p->mech, p->addr, &err)
+			  : p->mech->ops->disarm(p->mech, p->addr, p->id, &err)))
 		hp_warn("%s: lifting probe %u: %s", vm->cfg.name, p->id, err.msg);
 	probe_event(vm, p, "removed");
 	free(p);

@@ -2,12 +2,19 @@
 
 #include <string.h>
 
+#include "hprobe/export.h"
+
 #include "probe.h"
 #include "util.h"
 #include "vm.h"
 
+extern const struct hp_detector_ops hp_det_emergency, hp_det_watchdog, hp_det_loop;
+
 /* The registry: a new detector kind is a new file plus one line here. */
 static const struct hp_detector_ops *const kinds[] = {
+	&hp_det_emergency,
+	&hp_det_watchdog,
+	&hp_det_loop,
 	NULL,
 };
 
@@ -53,6 +60,13 @@ void hp_detectors__tick(struct hp_vm *vm, uint64_t now)
 			hp_outbox__post_event(&vm->agent->outbox, vm->id, "DETECTOR_STATE", vm->cfg.name, st);
 		}
 	}
+}
+
+json_t *hp_json_comm(const char *comm)
+{
+	char esc[HP_COMM_ESC_MAX];
+	hp_export__escape(comm, strnlen(comm, HP_COMM_LEN), esc, sizeof esc);
+	return json_string(esc);
 }
 
 void hp_detector__alert(struct hp_vm *vm, struct hp_detector *d, const char *what, json_t *data)

@@ -50,6 +50,8 @@ const char *hp_detector__kinds(void);
 void hp_detectors__on_hit(struct hp_vm *vm, struct hp_probe *p, const struct hp_hit *hit,
 			  const uint64_t *regs, struct hp_detector_action *act);
 void hp_detectors__tick(struct hp_vm *vm, uint64_t now);
+/* A guest task name as a JSON string, escaped as everywhere else (never fails). */
+json_t *hp_json_comm(const char *comm);
 /* Raises an alert: journalled and pushed as an ALERT event. Steals data. */
 void hp_detector__alert(struct hp_vm *vm, struct hp_detector *d, const char *what, json_t *data);
 #endif

@@ -79,7 +79,10 @@ static void record(struct hp_vm *vm, struct hp_probe *p, struct hp_hit *hit)
 {
 	uint64_t seq = 0;
 	p->hits++;
-	if (p->o.kind == HP_PROBE_COUNT && !p->o.owner) {
+	if (!p->first_ns)
+		p->first_ns = hit->time_ns;
+	p->last_ns = hit->time_ns;
+	if (p->o.kind == HP_PROBE_COUNT) {
 		/* counting probes keep totals; the journal gets them at each flush */
 		pthread_mutex_lock(&vm->lock);
 		vm->total_hits++;
@@ -160,6 +163,8 @@ int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_b
 		if (p->state != HP_PSTATE_ARMED || p->mech != b || (p->user ? !hp_apps__at(p, ev->addr) : p->addr != ev->addr))
 			continue;
 		site = p;
+		if (p->resume == HP_RESUME_STEP)
+			emulate_ok = 0; /* one probe here that cannot be emulated decides for all */
 		if (p->o.owner == HP_OWNER_INTERNAL) {
 			hp_apps__on_hook(vm, p, regs);
 			continue;

@@ -83,6 +83,27 @@ static int gdb_read_regs(struct hp_backend *b, uint64_t regs[HP_NREGS], struct h
 	return 0;
 }
 
+static int gdb_vcpu_regs(struct hp_backend *b, int vcpu, uint64_t regs[HP_NREGS], struct hp_err *err)
+{
+	struct gdb *g = G(b);
+	if (vcpu + 1 == g->thread)
+		return gdb_read_regs(b, regs, err);
+	uint64_t raw[RSP_NREGS];
+	int rc = drain(g, err);
+	if (!rc)
+		rc = hp_rsp__select_thread(g->rsp, vcpu + 1, err);
+	if (!rc)
+		rc = hp_rsp__read_regs(g->rsp, raw, err);
+	/* back to the stopped vCPU: the engine's reads and writes are about it */
+	struct hp_err e2;
+	int r2 = hp_rsp__select_thread(g->rsp, g->thread, rc ? &e2 : err);
+	if (rc)
+		return rc;
+	for (int i = 0; i < HP_NREGS; i++)
+		regs[i] = raw[map[i]];
+	return r2;
+}
+
 static int gdb_write_regs(struct hp_backend *b, const uint64_t regs[HP_NREGS], uint32_t mask,
 			  struct hp_err *err)
 {
@@ -345,6 +366,7 @@ static const struct hp_backend_ops gdb_ops = {
 	.read_virt = gdb_read_virt,
 	.write_virt = gdb_write_virt,
 	.read_regs = gdb_read_regs,
+	.vcpu_regs = gdb_vcpu_regs,
 	.write_regs = gdb_write_regs,
 	.arm = gdb_arm,
 	.disarm = gdb_disarm,

@@ -47,6 +47,7 @@ struct hp_probe {
 	char func[128];      /* containing symbol */
 	uint64_t func_off;
 	int user;            /* application probe */
+	int raw;             /* the agent's own probe at a bare address (hp_probe_create_raw) */
 	int syscall_wrapper; /* args come from struct pt_regs */
 	enum hp_resume resume;
 	uint8_t insn_len;    /* length of the instruction at addr */

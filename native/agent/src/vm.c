@@ -329,7 +329,10 @@ static void run_jobs(struct hp_vm *vm)
 			job->rc = job->fn(vm, job);
 		}
 		int final = job->final;
-		post_done(vm, job);
+		if (job->internal)
+			hp_job__free(job);
+		else
+			post_done(vm, job);
 		if (final)
 			vm->quit = 1;
 	}

@@ -49,6 +49,8 @@ struct hp_job {
 	uint64_t client_id;
 	json_t *req_id;           /* echoed in the reply */
 	int final;                /* the VM is gone after this job (detach/quit/failed launch) */
+	int internal;             /* the agent's own job (a detector's): nobody awaits a reply */
+	void *ud;                 /* internal jobs: their owner's data */
 	struct hp_job *next;
 };
 
@@ -129,6 +131,9 @@ int hp_vm__flush(struct hp_vm *vm, int force);
 struct hp_probe *hp_probe_create(struct hp_vm *vm, const char *spec, const struct hp_probe_opts *o,
 				 enum hp_eclass *cls, struct hp_err *err);
 void hp_probe_destroy(struct hp_vm *vm, struct hp_probe *p);
+/* A probe at a raw address, for the agent's own use (a detector's): filtered by pid,
+ * resumed by single-stepping (its code is not known), a debug register under KVM. */
+struct hp_probe *hp_probe_create_raw(struct hp_vm *vm, uint64_t addr, int32_t pid, uint32_t owner, struct hp_err *err);
 /* The guest rebooted: kernel probes may point at the wrong place now. */
 void hp_vm__on_reset(struct hp_vm *vm);
 /* Frees what the worker owned (backends, probes, journal...). Worker stopped. */
