@@ -73,6 +73,83 @@ int hp_btf__load_raw(const void *data, size_t len, struct hp_btf **out, struct h
 	return 0;
 }
 
+/* Blobs remembered while scanning an image (the largest), each one offered to libbpf. */
+#define RECOVER_KEEP 8
+#define BTF_HDR_MIN 24 /* struct btf_header */
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Length of the blob whose header is at p (little-endian, as x86 kernels write it), or
+ * 0 when the header is not one libbpf could accept. */
+static size_t blob_len(const uint8_t *p, size_t avail)
+{
+	uint32_t hdr_len, type_off, type_len, str_off, str_len;
+	uint64_t total;
+
+	if (avail < BTF_HDR_MIN || p[0] != 0x9f || p[1] != 0xeb || p[2] != 1)
+		return 0;
+	hdr_len = rd32(p + 4);
+	type_off = rd32(p + 8);
+	type_len = rd32(p + 12);
+	str_off = rd32(p + 16);
+	str_len = rd32(p + 20);
+	if (hdr_len < BTF_HDR_MIN || hdr_len > 256 || hdr_len % 4 || type_off % 4 || type_len % 4 ||
+	    (uint64_t)type_off + type_len > str_off || str_len == 0)
+		return 0;
+	total = (uint64_t)hdr_len + str_off + str_len;
+	if (total > avail || total > BTF_RAW_MAX)
+		return 0;
+	if (p[hdr_len + str_off] != 0 || p[total - 1] != 0) /* strings start with "" and end with NUL */
+		return 0;
+	return (size_t)total;
+}
+
+int hp_btf__recover(const void *image, size_t len, uint64_t image_vaddr, uint64_t *btf_vaddr,
+		    struct hp_btf **out, struct hp_err *err)
+{
+	struct { size_t off, len; } keep[RECOVER_KEEP];
+	const uint8_t *img = image, *p;
+	size_t nkeep = 0, from = 0;
+	int rc = -ENOENT;
+
+	if ((!image && len) || !out)
+		return hp_err__set(err, EINVAL, "btf: no image or output");
+	*out = NULL;
+	while (from < len && (p = memchr(img + from, 0x9f, len - from))) {
+		size_t off = (size_t)(p - img), bl = blob_len(p, len - off), i;
+
+		from = off + 1;
+		if (!bl)
+			continue;
+		for (i = nkeep; i > 0 && keep[i - 1].len < bl; i--) /* keep[] by size, descending */
+			if (i < RECOVER_KEEP)
+				keep[i] = keep[i - 1];
+		if (i < RECOVER_KEEP) {
+			keep[i].off = off;
+			keep[i].len = bl;
+			if (nkeep < RECOVER_KEEP)
+				nkeep++;
+		}
+	}
+	for (size_t i = 0; i < nkeep; i++) {
+		rc = hp_btf__load_raw(img + keep[i].off, keep[i].len, out, err);
+		if (rc == 0) {
+			if (btf_vaddr)
+				*btf_vaddr = image_vaddr + keep[i].off;
+			return 0;
+		}
+		if (rc == -ENOMEM)
+			return rc;
+	}
+	if (nkeep)
+		return rc; /* err holds why libbpf refused the last candidate */
+	return hp_err__set(err, ENOENT, "btf: no BTF blob in %zu bytes at 0x%llx", len,
+			   (unsigned long long)image_vaddr);
+}
+
 void hp_btf__free(struct hp_btf *btf)
 {
 	if (!btf)

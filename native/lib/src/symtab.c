@@ -101,6 +101,32 @@ int hpi_symtab_finish(struct hp_symtab *st, int dedup)
 	return build_index(st);
 }
 
+/* kallsyms has no sizes: a text symbol extends to the next text symbol at a
+ * greater address. Walking backwards, a1 is the lowest text address seen so far
+ * and a2 the lowest one above a1. */
+void hpi_symtab_text_sizes(struct hp_symtab *st)
+{
+	uint64_t a1 = 0, a2 = 0;
+	int have1 = 0, have2 = 0;
+
+	for (size_t i = st->n; i-- > 0;) {
+		struct hp_sym *s = &st->syms[i];
+
+		if (!hpi_sym_is_text(s->type))
+			continue;
+		if (have1 && s->addr < a1)
+			s->size = a1 - s->addr;
+		else if (have2)
+			s->size = a2 - s->addr;
+		if (!have1 || s->addr < a1) {
+			a2 = a1;
+			have2 = have1;
+			a1 = s->addr;
+			have1 = 1;
+		}
+	}
+}
+
 void hp_symtab__free(struct hp_symtab *st)
 {
 	if (!st)

@@ -23,5 +23,14 @@ int hpi_symtab_push(struct hp_symtab *st, const struct hp_sym *sym);
 /* Sorts, drops exact duplicates if dedup, and builds the name index. */
 int hpi_symtab_finish(struct hp_symtab *st, int dedup);
 int hpi_sym_is_text(char type);
+/* kallsyms has no sizes: each text symbol extends to the next text address. */
+void hpi_symtab_text_sizes(struct hp_symtab *st);
+
+/* kallsyms.c: hp_kallsyms__recover/locate with the lower bound on the symbol count
+ * as a parameter (the fuzzer and the synthetic tests use small tables); out and
+ * info may be NULL. */
+struct hp_kallsyms_info;
+int hpi_kallsyms_recover(const void *image, size_t len, uint64_t image_vaddr, uint32_t min_syms,
+			 struct hp_symtab **out, struct hp_kallsyms_info *info, struct hp_err *err);
 
 #endif

@@ -94,32 +94,6 @@ static int parse_line(char *p, char *end, struct hp_sym *sym)
 	return 0;
 }
 
-/* kallsyms has no sizes: a text symbol extends to the next text symbol at a
- * greater address. Walking backwards, a1 is the lowest text address seen so far
- * and a2 the lowest one above a1. */
-static void text_sizes(struct hp_symtab *st)
-{
-	uint64_t a1 = 0, a2 = 0;
-	int have1 = 0, have2 = 0;
-
-	for (size_t i = st->n; i-- > 0;) {
-		struct hp_sym *s = &st->syms[i];
-
-		if (!hpi_sym_is_text(s->type))
-			continue;
-		if (have1 && s->addr < a1)
-			s->size = a1 - s->addr;
-		else if (have2)
-			s->size = a2 - s->addr;
-		if (!have1 || s->addr < a1) {
-			a2 = a1;
-			have2 = have1;
-			a1 = s->addr;
-			have1 = 1;
-		}
-	}
-}
-
 /* Parses copy[0, len) in place; takes ownership of copy (len + 1 bytes). */
 static int parse_owned(char *copy, size_t len, struct hp_symtab **out,
 		       struct hp_symtab_stats *stats, struct hp_err *err)
@@ -158,7 +132,7 @@ static int parse_owned(char *copy, size_t len, struct hp_symtab **out,
 		hp_symtab__free(st);
 		return hp_err__set(err, -rc, "symtab: out of memory");
 	}
-	text_sizes(st);
+	hpi_symtab_text_sizes(st);
 	if (stats)
 		*stats = local;
 	if (st->n == 0) {

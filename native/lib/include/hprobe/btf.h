@@ -14,6 +14,13 @@ struct hp_btf;
 int hp_btf__load_file(const char *path, struct hp_btf **out, struct hp_err *err);
 /* From raw BTF bytes, e.g. recovered from guest memory. The data is copied. */
 int hp_btf__load_raw(const void *data, size_t len, struct hp_btf **out, struct hp_err *err);
+/* The vmlinux BTF inside a kernel image given as bytes mapped at image_vaddr (a
+ * vmlinux's sections laid out by address, or guest kernel memory): the largest
+ * blob with a sane header (magic 0xeB9F, version 1, sections inside the image,
+ * a string section that starts and ends with NUL) that libbpf accepts. *btf_vaddr
+ * (may be NULL) gets its address. -ENOENT when there is none. */
+int hp_btf__recover(const void *image, size_t len, uint64_t image_vaddr, uint64_t *btf_vaddr,
+		    struct hp_btf **out, struct hp_err *err);
 void hp_btf__free(struct hp_btf *btf);
 
 /* Byte offset and size of a member of a struct or union, following a dotted path

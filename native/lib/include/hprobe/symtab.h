@@ -1,4 +1,5 @@
-/* Symbol tables: kernel (System.map, /proc/kallsyms text) and ELF (symtab + dynsym).
+/* Symbol tables: kernel (System.map, /proc/kallsyms text, kallsyms tables recovered
+ * from a kernel image) and ELF (symtab + dynsym).
  * Parsing treats every input as untrusted: bad lines are skipped and counted, never trusted. */
 #ifndef HPROBE_SYMTAB_H
 #define HPROBE_SYMTAB_H
@@ -33,6 +34,35 @@ int hp_symtab__load_text(const char *path, struct hp_symtab **out, struct hp_err
  * with no symbol at all (stripped) gets -ENODATA. */
 int hp_symtab__load_elf(const char *path, struct hp_symtab **out, struct hp_err *err);
 int hp_symtab__parse_elf(const void *buf, size_t len, struct hp_symtab **out, struct hp_err *err);
+
+/* Kernel symbols without a file: the kernel's own compressed kallsyms tables found
+ * inside a kernel image given as bytes mapped at image_vaddr (the inflated vmlinux's
+ * sections laid out by address, or a dump of guest kernel memory). The table holds
+ * what /proc/kallsyms shows for the core kernel (type letters included) at the
+ * addresses the image holds: link-time from a file, runtime from guest memory.
+ * The image is untrusted: -ENOENT when no consistent table set is in it, -E2BIG when
+ * the search gave up (hostile input), -ENOMEM. The image is not kept. */
+enum hp_kallsyms_layout {
+	HP_KALLSYMS_REL_BEFORE = 1, /* offsets + relative_base before num_syms (<= 6.3) */
+	HP_KALLSYMS_REL_AFTER,      /* offsets + relative_base after token_index (>= 6.4) */
+	HP_KALLSYMS_ABSOLUTE,       /* kallsyms_addresses (no KALLSYMS_BASE_RELATIVE) */
+};
+
+struct hp_kallsyms_info {
+	uint32_t num_syms;
+	enum hp_kallsyms_layout layout;
+	int abs_percpu;             /* non-negative offsets are absolute (per-CPU) values */
+	int seqs_of_names;          /* kallsyms_seqs_of_names sits before the token table */
+	uint64_t relative_base;     /* as stored in the image (0 for ABSOLUTE) */
+	uint64_t token_table;       /* addresses of the tables in the image */
+	uint64_t names;
+	uint64_t addresses;         /* kallsyms_offsets or kallsyms_addresses */
+	uint64_t start, end;        /* [start, end): every table found */
+};
+int hp_kallsyms__locate(const void *image, size_t len, uint64_t image_vaddr,
+			struct hp_kallsyms_info *info, struct hp_err *err);
+int hp_kallsyms__recover(const void *image, size_t len, uint64_t image_vaddr,
+			 struct hp_symtab **out, struct hp_err *err);
 
 void hp_symtab__free(struct hp_symtab *st);
 
