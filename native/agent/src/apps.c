@@ -339,7 +339,7 @@ int hp_apps__resolve(struct hp_vm *vm, struct hp_probe *p, const char *spec, int
 			a->link_addr = s->addr + off;
 			a->text_vaddr = info->text_vaddr;
 			memcpy(a->code, code + off, (size_t)got - off < 16 ? (size_t)got - off : 16);
-			p->resume = hp_probe__classify(a->code, sizeof a->code, &p->insn_len);
+			p->resume = hp_probe__classify(a->code, sizeof a->code, &p->insn_len, &p->call_rel);
 			snprintf(p->func, sizeof p->func, "%s", func);
 			p->func_off = off;
 			p->addr = a->pie ? 0 : a->link_addr;

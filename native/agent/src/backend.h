@@ -58,6 +58,9 @@ struct hp_backend_ops {
 	 * with *got_ev = 1 so the hit is not lost). */
 	int (*stop)(struct hp_backend *b, struct hp_bev *ev, int *got_ev, struct hp_err *err);
 	int (*resume)(struct hp_backend *b, struct hp_err *err);
+	/* Host monotonic time minus the time this backend kept the VM stopped: the time
+	 * the guest itself lived through. NULL if the backend never stops the VM. */
+	uint64_t (*run_clock)(struct hp_backend *b);
 	/* fd to poll for events (-1: none), and whether buffered events remain. */
 	int (*event_fd)(struct hp_backend *b);
 	/* 1 = *ev filled, 0 = nothing now, <0 = error (the VM is probably gone). */

@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "detector.h"
 #include "disas.h"
+#include "engine.h"
 #include "kernel.h"
 #include "probe.h"
 #include "util.h"
@@ -367,6 +368,21 @@ static int sample_job(struct hp_vm *vm, struct hp_job *job)
 	return 0;
 }
 
+/* An exit of a suspected loop was taken: that is progress. Lift the probe at once
+ * (a hot loop would otherwise stop the VM at every iteration until the next sample);
+ * the next sample clears the suspicion. */
+static void on_hit(struct hp_vm *vm, struct hp_detector *d, struct hp_probe *p, const struct hp_hit *hit,
+		   const uint64_t *regs, struct hp_detector_action *act)
+{
+	(void)d;
+	(void)hit;
+	(void)regs;
+	(void)act;
+	struct hp_err err;
+	if (hp_engine__disarm(vm, p, &err))
+		hp_debug("loop: lifting exit probe %u: %s", p->id, err.msg);
+}
+
 static void tick(struct hp_vm *vm, struct hp_detector *d, uint64_t now)
 {
 	struct loopdet *s = d->priv;
@@ -427,6 +443,7 @@ static void destroy(struct hp_vm *vm, struct hp_detector *d)
 const struct hp_detector_ops hp_det_loop = {
 	.kind = "loop",
 	.create = create,
+	.on_hit = on_hit,
 	.tick = tick,
 	.state = state,
 	.destroy = destroy,

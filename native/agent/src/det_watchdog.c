@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "apps.h"
+#include "backend.h"
 #include "detector.h"
 #include "probe.h"
 #include "util.h"
@@ -32,6 +33,13 @@ struct wd {
 	int n;
 	uint64_t hangs, recoveries, exits;
 };
+
+/* Silence is measured on the guest's clock: the VM's own stops (this monitor's probes
+ * elsewhere included) must not count as a hang. */
+static uint64_t guest_now(struct hp_vm *vm)
+{
+	return vm->gdb && vm->gdb->ops->run_clock ? vm->gdb->ops->run_clock(vm->gdb) : hp_now_ns();
+}
 
 static struct watched *find(struct wd *s, int32_t tgid)
 {
@@ -94,7 +102,7 @@ static void alert(struct hp_vm *vm, struct hp_detector *d, const char *what, con
 {
 	struct wd *s = d->priv;
 	hp_detector__alert(vm, d, what, json_pack("{s:i, s:o, s:I, s:I, s:I}", "pid", w->tgid, "comm",
-						  hp_json_comm(w->comm), "silent_ms",
+						  hp_json_comm(w->comm), "silent_guest_ms",
 						  (json_int_t)((now - w->last_ns) / 1000000), "period_ms",
 						  (json_int_t)(s->period_ns / 1000000), "beats", (json_int_t)w->beats));
 }
@@ -106,7 +114,8 @@ static void on_hit(struct hp_vm *vm, struct hp_detector *d, struct hp_probe *p, 
 	(void)regs;
 	(void)act;
 	struct wd *s = d->priv;
-	struct watched *w = track(s, hit->tgid, hit->comm, hit->time_ns);
+	uint64_t now = guest_now(vm);
+	struct watched *w = track(s, hit->tgid, hit->comm, now);
 	if (!w)
 		return;
 	if (!w->comm[0]) /* first seen through the process list, before its first beat */
@@ -114,9 +123,9 @@ static void on_hit(struct hp_vm *vm, struct hp_detector *d, struct hp_probe *p, 
 	if (w->st == WS_HUNG) {
 		w->st = WS_OK;
 		s->recoveries++;
-		alert(vm, d, "recovered", w, hit->time_ns);
+		alert(vm, d, "recovered", w, now);
 	}
-	w->last_ns = hit->time_ns;
+	w->last_ns = now;
 	w->beats++;
 }
 
@@ -129,9 +138,11 @@ static int alive(const struct wd *s, int32_t tgid)
 	return 0;
 }
 
-static void tick(struct hp_vm *vm, struct hp_detector *d, uint64_t now)
+static void tick(struct hp_vm *vm, struct hp_detector *d, uint64_t host_now)
 {
+	(void)host_now;
 	struct wd *s = d->priv;
+	uint64_t now = guest_now(vm);
 	/* processes that run the program but never beat are watched from when seen */
 	for (int i = 0; s->probe->app && i < s->probe->app->nprocs; i++)
 		track(s, s->probe->app->procs[i].tgid, "", now);
@@ -153,10 +164,9 @@ static void tick(struct hp_vm *vm, struct hp_detector *d, uint64_t now)
 
 static json_t *state(struct hp_vm *vm, struct hp_detector *d)
 {
-	(void)vm;
 	struct wd *s = d->priv;
 	static const char *const names[] = { "ok", "hung", "exited" };
-	uint64_t now = hp_now_ns();
+	uint64_t now = guest_now(vm);
 	json_t *procs = json_array();
 	for (int i = 0; i < s->n; i++)
 		json_array_append_new(procs, json_pack("{s:i, s:o, s:s, s:I, s:I}", "pid", s->w[i].tgid, "comm",

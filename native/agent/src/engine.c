@@ -110,37 +110,58 @@ void hp_engine__on_hit(struct hp_vm *vm, struct hp_probe *p, struct hp_hit *hit)
 	hp_detectors__on_hit(vm, p, hit, NULL, NULL);
 }
 
+/* How to get past the instruction at a stop without lifting the breakpoint. */
+struct plan {
+	enum hp_resume kind;
+	uint8_t len;
+	int32_t rel;
+};
+
 /* Executes the probed instruction on the guest's behalf when it is simple, so the
  * breakpoint stays in place and no other vCPU can pass it unseen. */
-static int resume_from(struct hp_vm *vm, struct hp_backend *b, const struct hp_bev *ev,
-		       const struct hp_probe *site, uint64_t *regs, struct hp_err *err)
+static int resume_from(struct hp_backend *b, const struct hp_bev *ev, const struct plan *pl, uint64_t *regs,
+		       struct hp_err *err)
 {
 	int rc;
-	switch (site ? site->resume : HP_RESUME_STEP) {
+	uint64_t sp = regs[HP_REG_RSP] - 8, ret = regs[HP_REG_RIP] + pl->len;
+	switch (pl->kind) {
 	case HP_RESUME_NOP:
-		regs[HP_REG_RIP] += site->insn_len;
+		regs[HP_REG_RIP] += pl->len;
 		rc = b->ops->write_regs(b, regs, HP_REGBIT(HP_REG_RIP), err);
 		break;
-	case HP_RESUME_PUSH_RBP: {
-		uint64_t sp = regs[HP_REG_RSP] - 8;
+	case HP_RESUME_PUSH_RBP:
 		if ((rc = b->ops->write_virt(b, sp, &regs[HP_REG_RBP], 8, err)))
 			break;
 		regs[HP_REG_RSP] = sp;
 		regs[HP_REG_RIP] += 1;
 		rc = b->ops->write_regs(b, regs, HP_REGBIT(HP_REG_RSP) | HP_REGBIT(HP_REG_RIP), err);
 		break;
-	}
 	case HP_RESUME_MOV_RBP_RSP:
 		regs[HP_REG_RBP] = regs[HP_REG_RSP];
 		regs[HP_REG_RIP] += 3;
 		rc = b->ops->write_regs(b, regs, HP_REGBIT(HP_REG_RBP) | HP_REGBIT(HP_REG_RIP), err);
 		break;
+	case HP_RESUME_CALL:
+		if ((rc = b->ops->write_virt(b, sp, &ret, 8, err)))
+			break;
+		regs[HP_REG_RSP] = sp;
+		regs[HP_REG_RIP] = ret + (uint64_t)(int64_t)pl->rel;
+		rc = b->ops->write_regs(b, regs, HP_REGBIT(HP_REG_RSP) | HP_REGBIT(HP_REG_RIP), err);
+		break;
 	default:
 		rc = b->ops->step_over(b, ev->vcpu, ev->addr, err);
 		break;
 	}
-	(void)vm;
 	return rc;
+}
+
+/* Another program stopped at a shared user address: plan from its own code there. */
+static void plan_foreign(struct hp_backend *b, uint64_t addr, struct plan *pl)
+{
+	uint8_t code[16];
+	pl->kind = HP_RESUME_STEP;
+	if (b->ops->read_virt(b, addr, code, sizeof code, NULL) == 0)
+		pl->kind = hp_probe__classify(code, sizeof code, &pl->len, &pl->rel);
 }
 
 int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_bev *ev, int resume,
@@ -157,7 +178,7 @@ int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_b
 	uint64_t args[HP_MAX_ARGS];
 	int have_args = 0;
 
-	int emulate_ok = 1;
+	int emulate_ok = 1, foreign = 0, kernel_site = 0;
 	for (struct hp_probe *p = vm->probes, *next; p; p = next) {
 		next = p->next; /* a hook may add or drop probes */
 		if (p->state != HP_PSTATE_ARMED || p->mech != b || (p->user ? !hp_apps__at(p, ev->addr) : p->addr != ev->addr))
@@ -165,6 +186,7 @@ int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_b
 		site = p;
 		if (p->resume == HP_RESUME_STEP)
 			emulate_ok = 0; /* one probe here that cannot be emulated decides for all */
+		kernel_site |= !p->user;
 		if (p->o.owner == HP_OWNER_INTERNAL) {
 			hp_apps__on_hook(vm, p, regs);
 			continue;
@@ -176,6 +198,7 @@ int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_b
 			/* another program at the same virtual address: its code there is not ours,
 			 * so it must not be emulated from our binary's bytes */
 			emulate_ok = 0;
+			foreign = 1;
 			p->filtered++;
 			continue;
 		}
@@ -235,7 +258,12 @@ int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_b
 		regs[HP_REG_RSP] += 8;
 		rc = b->ops->write_regs(b, regs, HP_REGBIT(HP_REG_RAX) | HP_REGBIT(HP_REG_RIP) | HP_REGBIT(HP_REG_RSP), err);
 	} else {
-		rc = resume_from(vm, b, ev, emulate_ok ? site : NULL, regs, err);
+		struct plan pl = { HP_RESUME_STEP, 0, 0 };
+		if (site && emulate_ok)
+			pl = (struct plan){ site->resume, site->insn_len, site->call_rel };
+		else if (foreign && !kernel_site)
+			plan_foreign(b, ev->addr, &pl);
+		rc = resume_from(b, ev, &pl, regs, err);
 	}
 	if (rc)
 		return rc;

@@ -23,6 +23,8 @@ struct gdb {
 	int regs_valid;
 	uint64_t regs[HP_NREGS];
 	int pending_oks;         /* queued 'P' replies not read yet */
+	uint64_t stopped_at;     /* when the VM last stopped (host monotonic ns) */
+	uint64_t stopped_total;  /* host time the VM spent stopped, for the guest's clock */
 	struct armed *armed;
 	size_t narmed, cap;
 };
@@ -200,6 +202,14 @@ static int gdb_disarm_hw(struct hp_backend *b, uint64_t addr, struct hp_err *err
 
 #define STOP_TIMEOUT_MS 10000
 
+static void mark_stopped(struct gdb *g)
+{
+	if (g->running)
+		g->stopped_at = hp_now_ns();
+	g->running = 0;
+	g->regs_valid = 0;
+}
+
 static int wait_stop(struct gdb *g, struct hp_rsp_stop *st, struct hp_err *err)
 {
 	char pkt[HP_RSP_MAX_PACKET];
@@ -208,8 +218,7 @@ static int wait_stop(struct gdb *g, struct hp_rsp_stop *st, struct hp_err *err)
 		return rc;
 	if (hp_rsp__parse_stop(pkt, st))
 		return hp_err__set(err, EPROTO, "expected a stop reply, got '%.32s'", pkt);
-	g->running = 0;
-	g->regs_valid = 0;
+	mark_stopped(g);
 	if (st->thread)
 		g->thread = st->thread;
 	return st->exited ? hp_err__set(err, ECONNRESET, "the VM exited") : 0;
@@ -257,9 +266,19 @@ static int gdb_resume(struct hp_backend *b, struct hp_err *err)
 	rc = hp_rsp__continue(g->rsp);
 	if (rc)
 		return hp_err__set(err, -rc, "gdbstub write failed: %s", strerror(-rc));
+	g->stopped_total += hp_now_ns() - g->stopped_at;
 	g->running = 1;
 	g->regs_valid = 0;
 	return rc;
+}
+
+/* The guest's clock stands still while the VM is stopped (QEMU pauses its virtual
+ * clock), so host time minus our stops is the time the guest lived through. */
+static uint64_t gdb_run_clock(struct hp_backend *b)
+{
+	struct gdb *g = G(b);
+	uint64_t now = hp_now_ns();
+	return now - g->stopped_total - (g->running ? 0 : now - g->stopped_at);
 }
 
 static int classify(struct gdb *g, const struct hp_rsp_stop *st, struct hp_bev *ev, struct hp_err *err)
@@ -320,8 +339,7 @@ static int gdb_next_event(struct hp_backend *b, struct hp_bev *ev, struct hp_err
 	struct hp_rsp_stop st;
 	if (hp_rsp__parse_stop(pkt, &st))
 		return 0; /* not a stop reply: ignore (e.g. a console 'O' packet) */
-	g->running = 0;
-	g->regs_valid = 0;
+	mark_stopped(g);
 	if (st.thread)
 		g->thread = st.thread;
 	if (st.exited) {
@@ -376,6 +394,7 @@ static const struct hp_backend_ops gdb_ops = {
 	.stop = gdb_stop,
 	.resume = gdb_resume,
 	.event_fd = gdb_event_fd,
+	.run_clock = gdb_run_clock,
 	.next_event = gdb_next_event,
 	.detach = gdb_detach,
 	.destroy = gdb_destroy,
@@ -390,5 +409,6 @@ struct hp_backend *hp_gdb_backend__new(struct hp_rsp *rsp, int stop_thread)
 	g->b.priv = g;
 	g->rsp = rsp;
 	g->thread = stop_thread ? stop_thread : 1;
+	g->stopped_at = hp_now_ns(); /* connecting stopped the VM */
 	return &g->b;
 }

@@ -19,8 +19,9 @@ const char *hp_probe__state_name(enum hp_probe_state s)
 
 const char *hp_probe__resume_name(enum hp_resume r)
 {
-	static const char *const n[] = { "step", "emulate-nop", "emulate-push-rbp", "emulate-mov-rbp-rsp" };
-	return (unsigned)r < 4 ? n[r] : "?";
+	static const char *const n[] = { "step", "emulate-nop", "emulate-push-rbp", "emulate-mov-rbp-rsp",
+					 "emulate-call" };
+	return (unsigned)r < 5 ? n[r] : "?";
 }
 
 static int reg_by_name(const char *name)
@@ -74,8 +75,9 @@ int hp_probe__parse_mem(const char *text, struct hp_mem_spec *m, struct hp_err *
 }
 
 /* Instructions we can execute on the guest's behalf at a hit, leaving the breakpoint
- * in place: any nop (the fentry pad is a 5-byte nop), endbr64, push %rbp, mov %rsp,%rbp. */
-enum hp_resume hp_probe__classify(const uint8_t *code, size_t len, uint8_t *insn_len)
+ * in place: any nop (the fentry pad is a 5-byte nop), endbr64, push %rbp, mov %rsp,%rbp,
+ * and a direct call (an enabled fentry pad, or other code at a shared user address). */
+enum hp_resume hp_probe__classify(const uint8_t *code, size_t len, uint8_t *insn_len, int32_t *rel)
 {
 	csh h;
 	cs_insn *insn;
@@ -91,6 +93,11 @@ enum hp_resume hp_probe__classify(const uint8_t *code, size_t len, uint8_t *insn
 			r = HP_RESUME_PUSH_RBP;
 		else if (insn->size == 3 && code[0] == 0x48 && code[1] == 0x89 && code[2] == 0xe5)
 			r = HP_RESUME_MOV_RBP_RSP;
+		else if (insn->size == 5 && code[0] == 0xe8) {
+			r = HP_RESUME_CALL;
+			if (rel)
+				memcpy(rel, code + 1, 4);
+		}
 		cs_free(insn, 1);
 	}
 	cs_close(&h);
@@ -199,7 +206,7 @@ int hp_probe__resolve_kernel(struct hp_probe *p, const char *spec, const struct 
 	p->func_off = off;
 	snprintf(p->func, sizeof p->func, "%s", sym ? sym->name : "?");
 	p->syscall_wrapper = sym && off == 0 && hp_kernel__is_syscall_wrapper(sym->name);
-	p->resume = hp_probe__classify(code + off, scan - off, &p->insn_len);
+	p->resume = hp_probe__classify(code + off, scan - off, &p->insn_len, &p->call_rel);
 	p->user = 0;
 	*ecls = 0;
 	return 0;

@@ -15,7 +15,7 @@ enum hp_probe_kind { HP_PROBE_CAPTURE, HP_PROBE_COUNT };
 enum hp_probe_state { HP_PSTATE_ARMED, HP_PSTATE_DISABLED, HP_PSTATE_PENDING, HP_PSTATE_STALE };
 /* How the engine resumes from a hit without lifting the breakpoint (so no other vCPU
  * can run through it unseen). */
-enum hp_resume { HP_RESUME_STEP, HP_RESUME_NOP, HP_RESUME_PUSH_RBP, HP_RESUME_MOV_RBP_RSP };
+enum hp_resume { HP_RESUME_STEP, HP_RESUME_NOP, HP_RESUME_PUSH_RBP, HP_RESUME_MOV_RBP_RSP, HP_RESUME_CALL };
 
 enum hp_mem_src { HP_MEM_NONE, HP_MEM_ARG, HP_MEM_REG };
 
@@ -51,6 +51,7 @@ struct hp_probe {
 	int syscall_wrapper; /* args come from struct pt_regs */
 	enum hp_resume resume;
 	uint8_t insn_len;    /* length of the instruction at addr */
+	int32_t call_rel;    /* HP_RESUME_CALL: displacement of the call */
 	enum hp_probe_state state;
 	struct hp_backend *mech; /* which backend arms it */
 	uint64_t hits;
@@ -68,7 +69,8 @@ const char *hp_probe__resume_name(enum hp_resume r);
 
 /* Classifies the first instruction of a probe site (bytes from guest memory before
  * arming: under KVM the breakpoint overwrites them). */
-enum hp_resume hp_probe__classify(const uint8_t *code, size_t len, uint8_t *insn_len);
+/* rel (may be NULL) receives a call's 32-bit displacement. */
+enum hp_resume hp_probe__classify(const uint8_t *code, size_t len, uint8_t *insn_len, int32_t *rel);
 
 /* Resolves a kernel spec ("kernel:FUNC[+OFF]", "FUNC", "0xADDR") into p->addr/func,
  * refusing unsafe places. code is read through b to check instruction boundaries. */

@@ -153,6 +153,17 @@ int main(void)
 	CHECK(f->b.ops->read_virt(&f->b, sp - 8, &pushed, 8, &err) == 0);
 	CHECK_EQ_U64(pushed, 0x1234);
 
+	/* 4b. a direct call: the return address is pushed and RIP moves to the target */
+	p->resume = HP_RESUME_CALL;
+	p->insn_len = 5;
+	p->call_rel = 0x100;
+	f->regs[HP_REG_RSP] = sp;
+	CHECK_EQ_INT(stop_at(vm, f), 0);
+	CHECK_EQ_U64(f->regs[HP_REG_RSP], sp - 8);
+	CHECK_EQ_U64(f->regs[HP_REG_RIP], PROBE_AT + 5 + 0x100);
+	CHECK(f->b.ops->read_virt(&f->b, sp - 8, &pushed, 8, &err) == 0);
+	CHECK_EQ_U64(pushed, PROBE_AT + 5);
+
 	/* 5. anything else single-steps */
 	p->resume = HP_RESUME_STEP;
 	f->regs[HP_REG_RSP] = sp;
@@ -173,7 +184,7 @@ int main(void)
 	struct hp_hit hits[16];
 	int n;
 	read_hits(jpath, hits, &n);
-	CHECK_EQ_INT(n, 5);
+	CHECK_EQ_INT(n, 6);
 	CHECK_EQ_INT(hits[0].nargs, 3);
 	CHECK_EQ_U64(hits[0].args[0], 3);
 	CHECK_EQ_U64(hits[0].args[1], UBUF);
@@ -186,9 +197,9 @@ int main(void)
 	CHECK_EQ_INT(hits[0].memlen, 7);
 	CHECK(memcmp(hits[0].mem, "sysloop", 7) == 0);
 	CHECK_EQ_U64(hits[0].memaddr, UBUF);
-	CHECK_EQ_INT(hits[4].memlen, 0);
-	CHECK_EQ_U64(hits[4].memaddr, 0xdead0000);
-	CHECK(hits[4].flags & HP_HIT_MEM);
+	CHECK_EQ_INT(hits[5].memlen, 0);
+	CHECK_EQ_U64(hits[5].memaddr, 0xdead0000);
+	CHECK(hits[5].flags & HP_HIT_MEM);
 
 	unlink(jpath);
 	vm->kernel->btf = NULL; /* the placeholder above is not a real BTF */

@@ -37,13 +37,17 @@ static void test_classify(void)
 	const uint8_t push[] = { 0x55, 0x48, 0x89, 0xe5 };
 	const uint8_t mov[] = { 0x48, 0x89, 0xe5, 0x90 };
 	const uint8_t sub[] = { 0x48, 0x83, 0xec, 0x08 };
-	CHECK_EQ_INT(hp_probe__classify(nop5, sizeof nop5, &len), HP_RESUME_NOP);
+	CHECK_EQ_INT(hp_probe__classify(nop5, sizeof nop5, &len, NULL), HP_RESUME_NOP);
 	CHECK_EQ_INT(len, 5);
-	CHECK_EQ_INT(hp_probe__classify(endbr, sizeof endbr, &len), HP_RESUME_NOP);
+	CHECK_EQ_INT(hp_probe__classify(endbr, sizeof endbr, &len, NULL), HP_RESUME_NOP);
 	CHECK_EQ_INT(len, 4);
-	CHECK_EQ_INT(hp_probe__classify(push, sizeof push, &len), HP_RESUME_PUSH_RBP);
-	CHECK_EQ_INT(hp_probe__classify(mov, sizeof mov, &len), HP_RESUME_MOV_RBP_RSP);
-	CHECK_EQ_INT(hp_probe__classify(sub, sizeof sub, &len), HP_RESUME_STEP);
+	CHECK_EQ_INT(hp_probe__classify(push, sizeof push, &len, NULL), HP_RESUME_PUSH_RBP);
+	CHECK_EQ_INT(hp_probe__classify(mov, sizeof mov, &len, NULL), HP_RESUME_MOV_RBP_RSP);
+	CHECK_EQ_INT(hp_probe__classify(sub, sizeof sub, &len, NULL), HP_RESUME_STEP);
+	const uint8_t call[] = { 0xe8, 0xf4, 0xf7, 0xff, 0xff };
+	int32_t rel = 0;
+	CHECK_EQ_INT(hp_probe__classify(call, sizeof call, &len, &rel), HP_RESUME_CALL);
+	CHECK_EQ_INT(rel, -0x80c);
 }
 
 static void test_back_edges(void)

@@ -1,0 +1,184 @@
+/* recover.c without QEMU: the lab's vmlinux laid out as guest memory at a KASLR slide
+ * on the fake backend (relative_base relocated as the kernel's relocation does, IDT
+ * gate 0 at the slid asm_exc_divide_error). Recovery gives exactly the lab's kallsyms
+ * at link-time addresses when a vmcoreinfo tells the KASLR offset, runtime ones
+ * without; hp_kernel__new finds the right slide either way; a second attach, also
+ * after a "reboot" at another slide, takes the cache, and a changed banner does not.
+ * Skipped (77) when the lab is not built. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "fake_backend.h"
+#include "hp_test.h"
+#include "kernel.h"
+#include "lab.h"
+#include "lab_image.h"
+#include "recover.h"
+#include "vm.h"
+
+#define IDT 0xfffffe0000000000ull
+#define NOTE_VA 0xffff888000100000ull
+
+static struct hp_agent agent;
+static uint8_t *img;
+static size_t img_len;
+static uint64_t img_va;
+static struct hp_symtab *truth;
+
+static uint64_t sym(const char *name)
+{
+	const struct hp_sym *s = hp_symtab__find(truth, name);
+	REQUIRE(s);
+	return s->addr;
+}
+
+/* A guest whose kernel sits at slide; with_vmcoreinfo, the kernel tells it. */
+static struct fake *guest(uint64_t slide, int with_vmcoreinfo)
+{
+	struct fake *f = fake_new();
+	struct hp_kallsyms_info info;
+	uint64_t h = sym("asm_exc_divide_error") + slide;
+	uint8_t *idt;
+
+	memcpy(fake_map(f, img_va + slide, img_len), img, img_len);
+	REQUIRE(hp_kallsyms__locate(img, img_len, img_va, &info, NULL) == 0);
+	REQUIRE(info.layout == HP_KALLSYMS_REL_BEFORE);
+	fake_put64(f, info.names - 16 + slide, info.relative_base + slide); /* relative_base */
+	idt = fake_map(f, IDT, 16);
+	idt[0] = (uint8_t)h;
+	idt[1] = (uint8_t)(h >> 8);
+	idt[6] = (uint8_t)(h >> 16);
+	idt[7] = (uint8_t)(h >> 24);
+	fake_put32(f, IDT + 8, (uint32_t)(h >> 32));
+	if (with_vmcoreinfo) {
+		char text[128];
+		int n = snprintf(text, sizeof(text), "OSRELEASE=6.1.0\nPAGESIZE=4096\nKERNELOFFSET=%llx\n",
+				 (unsigned long long)slide);
+
+		memcpy(fake_map(f, NOTE_VA, 4096), text, (size_t)n);
+		fake_put64(f, sym("vmcoreinfo_data") + slide, NOTE_VA);
+		fake_put64(f, sym("vmcoreinfo_size") + slide, (uint64_t)n);
+	}
+	return f;
+}
+
+/* Recovers through vm on f; returns the kernel built on it (slide checked by caller). */
+static struct hp_kernel *attach(struct hp_vm *vm, struct fake *f, const char *want_source, size_t *nsyms)
+{
+	struct hp_symtab *syms = NULL;
+	struct hp_btf *btf = NULL;
+	struct hp_kernel *k = NULL;
+	struct hp_err err = { { 0 } };
+	char source[64] = "";
+
+	vm->gdb = &f->b;
+	if (hp_recover__profile(vm, &syms, &btf, source, sizeof(source), &err))
+		fprintf(stderr, "recover: %s\n", err.msg);
+	REQUIRE(syms);
+	CHECK_STR(source, want_source);
+	CHECK(btf != NULL);
+	*nsyms = hp_symtab__count(syms);
+	if (hp_kernel__new(syms, btf, &f->b, &k, &err))
+		fprintf(stderr, "kernel: %s\n", err.msg);
+	REQUIRE(k);
+	CHECK(hp_kernel__has_task_offsets(k));
+	CHECK(k->release[0] != '\0');
+	return k;
+}
+
+static size_t count_profiles(const char *state)
+{
+	char cmd[4200];
+	FILE *p;
+	size_t n = 0;
+
+	snprintf(cmd, sizeof(cmd), "ls '%s/profiles'", state);
+	p = popen(cmd, "r");
+	while (p && fgets(cmd, sizeof(cmd), p))
+		n++;
+	if (p)
+		pclose(p);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = hp_lab_dir(argc > 1 ? argv[1] : NULL);
+	char p[4200], state[] = "/tmp/hprobe-recover-XXXXXX";
+	struct hp_vm *vm = calloc(1, sizeof(*vm));
+	struct hp_err err = { { 0 } };
+	const uint64_t s1 = 0x2c000000, s2 = 0x7a00000;
+	struct hp_kernel *k;
+	struct fake *f;
+	size_t n, mismatches = 0;
+
+	if (!dir || !hp_lab_file(dir, "kallsyms", p, sizeof(p))) {
+		printf("SKIP: lab guest not built\n");
+		return 77;
+	}
+	REQUIRE(hp_symtab__load_text(p, &truth, &err) == 0);
+	REQUIRE(hp_lab_file(dir, "vmlinux", p, sizeof(p)));
+	REQUIRE((img = hp_lab_vmlinux_image(p, &img_len, &img_va)));
+	REQUIRE(mkdtemp(state));
+	snprintf(agent.paths.state_dir, sizeof(agent.paths.state_dir), "%s", state);
+	vm->agent = &agent;
+	snprintf(vm->cfg.name, sizeof(vm->cfg.name), "t");
+
+	/* from memory, KASLR offset known: the table is the lab's kallsyms, the slide right */
+	f = guest(s1, 1);
+	k = attach(vm, f, "guest memory", &n);
+	CHECK_EQ_INT(n, hp_symtab__count(truth));
+	for (size_t i = 0; i < n && i < hp_symtab__count(truth); i++) {
+		const struct hp_sym *a = hp_symtab__at(truth, i), *b = hp_symtab__at(k->syms, i);
+
+		mismatches += a->addr != b->addr || a->type != b->type || strcmp(a->name, b->name) != 0;
+	}
+	CHECK_EQ_INT(mismatches, 0);
+	CHECK_EQ_U64(k->slide, s1);
+	CHECK_EQ_U64(hp_kernel__addr(k, "__x64_sys_getpid"), sym("__x64_sys_getpid") + s1);
+	hp_kernel__free(k);
+	CHECK_EQ_INT(count_profiles(state), 1);
+
+	/* again: from the cache; then a reboot at another slide: still the cache */
+	k = attach(vm, f, "cache", &n);
+	CHECK_EQ_INT(n, hp_symtab__count(truth));
+	CHECK_EQ_U64(k->slide, s1);
+	hp_kernel__free(k);
+	fake_free(f);
+	f = guest(s2, 1);
+	k = attach(vm, f, "cache", &n);
+	CHECK_EQ_U64(k->slide, s2);
+	hp_kernel__free(k);
+
+	/* another kernel with the same layout but another banner: not this profile */
+	fake_put32(f, sym("linux_banner") + s2 + 14, 0x2e392e39); /* "9.9." */
+	k = attach(vm, f, "guest memory", &n);
+	CHECK_EQ_INT(strncmp(k->release, "9.9.", 4), 0);
+	hp_kernel__free(k);
+	CHECK_EQ_INT(count_profiles(state), 1); /* same build id: the profile was replaced */
+	fake_free(f);
+
+	/* no vmcoreinfo: runtime addresses, so hp_kernel__new finds a slide of 0 */
+	snprintf(p, sizeof(p), "rm -rf '%s/profiles'", state);
+	CHECK_EQ_INT(system(p), 0);
+	f = guest(s1, 0);
+	k = attach(vm, f, "guest memory", &n);
+	CHECK_EQ_U64(k->slide, 0);
+	CHECK_EQ_U64(hp_symtab__find(k->syms, "_text")->addr, 0xffffffff81000000ull + s1);
+	hp_kernel__free(k);
+	fake_free(f);
+	/* ...and that cache still serves a boot at another slide (relative to the first) */
+	f = guest(s2, 0);
+	k = attach(vm, f, "cache", &n);
+	CHECK_EQ_U64(k->slide, s2 - s1);
+	CHECK_EQ_U64(hp_kernel__addr(k, "__x64_sys_getpid"), sym("__x64_sys_getpid") + s2);
+	hp_kernel__free(k);
+	fake_free(f);
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", state);
+	CHECK_EQ_INT(system(p), 0);
+	hp_symtab__free(truth);
+	free(img);
+	free(vm);
+	TEST_MAIN_END();
+}
