@@ -152,8 +152,12 @@ static inline uint8_t *ks_synth(const struct ks_sym *syms, uint32_t n, const str
 		ks_le(&b, marks[i], 4);
 	if (o->seqs && o->layout != HP_KALLSYMS_REL_AFTER) {
 		ks_align(&b);
-		for (uint32_t i = 0; i < n; i++) /* any permutation will do for the reader */
-			ks_le(&b, ((uint64_t)(n - 1 - i) >> 16 & 0xff) | ((n - 1 - i) & 0xff00) | ((uint64_t)((n - 1 - i) & 0xff) << 16), 3);
+		for (uint32_t i = 0; i < n; i++) { /* big-endian 3-byte indexes; any order will do */
+			uint32_t seq = n - 1 - i;
+			uint8_t be[3] = { (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq };
+
+			ks_put(&b, be, 3);
+		}
 	}
 	ks_align(&b);
 	{

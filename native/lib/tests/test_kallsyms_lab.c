@@ -3,60 +3,13 @@
  * guest's real /proc/kallsyms (name, type, address; same count), and the BTF is the
  * .BTF section. Skipped (77) when the lab is not built. */
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "hp_test.h"
 #include "hprobe/btf.h"
 #include "hprobe/symtab.h"
 #include "lab.h"
-
-#define IMAGE_MAX ((size_t)256 << 20)
-
-/* The kernel's PROGBITS sections at their addresses (per-CPU data, linked at 0, is
- * left out as the kernel's image mapping does). Returns the buffer, or NULL. */
-static uint8_t *layout_vmlinux(const char *path, size_t *len, uint64_t *vaddr)
-{
-	uint64_t lo = UINT64_MAX, hi = 0;
-	uint8_t *img = NULL;
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	Elf *e;
-	int fd;
-
-	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return NULL;
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	for (int pass = 0; e && pass < 2; pass++) {
-		if (pass == 1) {
-			if (hi <= lo || hi - lo > IMAGE_MAX || !(img = calloc(1, hi - lo)))
-				break;
-			*len = hi - lo;
-			*vaddr = lo;
-		}
-		for (scn = NULL; (scn = elf_nextscn(e, scn));) {
-			Elf_Data *d;
-
-			if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC) ||
-			    sh.sh_addr < 0xffffffff80000000ull)
-				continue;
-			if (pass == 0) {
-				lo = sh.sh_addr < lo ? sh.sh_addr : lo;
-				hi = sh.sh_addr + sh.sh_size > hi ? sh.sh_addr + sh.sh_size : hi;
-			} else if ((d = elf_getdata(scn, NULL)) && d->d_buf && d->d_size <= sh.sh_size) {
-				memcpy(img + (sh.sh_addr - lo), d->d_buf, d->d_size);
-			}
-		}
-	}
-	if (e)
-		elf_end(e);
-	close(fd);
-	return img;
-}
+#include "lab_image.h"
 
 int main(int argc, char **argv)
 {
@@ -77,7 +30,7 @@ int main(int argc, char **argv)
 	}
 	REQUIRE(hp_symtab__load_text(p, &truth, &err) == 0);
 	t0 = hp_now_ms();
-	img = layout_vmlinux(vml, &len, &vaddr);
+	img = hp_lab_vmlinux_image(vml, &len, &vaddr);
 	REQUIRE(img);
 	printf("vmlinux laid out: %zu MiB at 0x%llx in %.0f ms\n", len >> 20, (unsigned long long)vaddr,
 	       hp_now_ms() - t0);
