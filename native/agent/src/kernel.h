@@ -34,7 +34,7 @@ struct hp_kernel {
 	size_t nforbidden;
 	char banner[256];
 	char release[64];
-	char symbols_source[64];  /* "kallsyms file", "vmlinux", "recovered from memory" */
+	char symbols_source[64];  /* "file", "guest memory", "cache" (recover.c) */
 	char btf_source[64];
 };
 

@@ -16,6 +16,7 @@
 #include "detector.h"
 #include "kernel.h"
 #include "qmp.h"
+#include "recover.h"
 #include "rsp.h"
 #include "session.h"
 #include "util.h"
@@ -207,6 +208,7 @@ static int load_profile(struct hp_vm *vm, const char *symbols, const char *vmlin
 {
 	struct hp_symtab *syms = NULL;
 	struct hp_btf *btf = NULL;
+	char source[64] = "file";
 	int rc;
 	if (symbols[0] && (rc = hp_symtab__load_text(symbols, &syms, err)))
 		return rc;
@@ -214,11 +216,14 @@ static int load_profile(struct hp_vm *vm, const char *symbols, const char *vmlin
 		hp_symtab__free(syms);
 		return rc;
 	}
-	if (!syms && (rc = hp_recover__kernel(vm, &syms, &btf, err)))
+	if (!syms && (rc = hp_recover__profile(vm, &syms, &btf, source, sizeof source, err))) {
+		hp_btf__free(btf);
 		return rc;
+	}
 	rc = hp_kernel__new(syms, btf, vm->gdb, &vm->kernel, err);
 	if (rc)
 		return rc;
+	snprintf(vm->kernel->symbols_source, sizeof vm->kernel->symbols_source, "%s", source);
 	pthread_mutex_lock(&vm->lock);
 	vm->slide = vm->kernel->slide;
 	snprintf(vm->kernel_release, sizeof vm->kernel_release, "%s", vm->kernel->release);
@@ -299,6 +304,7 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 	hp_info("%s: attached (%s, QEMU %s, %s, slide 0x%llx)", vm->cfg.name, vm->accel, vm->qemu_version,
 		vm->kernel_release, (long long)vm->slide);
 	job->result = hp_vm__summary(vm);
+	json_object_set_new(job->result, "symbols_source", json_string(vm->kernel->symbols_source));
 	struct hp_err e2;
 	if (vm->gdb->ops->resume(vm->gdb, &e2))
 		hp_warn("%s: resume after attach: %s", vm->cfg.name, e2.msg);
