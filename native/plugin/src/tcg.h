@@ -1,0 +1,127 @@
+/* hprobe-tcg.so internals: state shared by the instrumentation (tcg_main.c, vCPU
+ * threads) and the control thread (tcg_ctl.c).
+ *
+ * Who touches what:
+ *  - a slot's config is written by the control thread while the slot is FREE, and
+ *    is read-only while any translated code may refer to it (LIVE or DEAD);
+ *  - the active plan is swapped only inside qemu_plugin_reset's callback, which runs
+ *    with every vCPU stopped (QEMU's exclusive context), right after QEMU flushed
+ *    every translation block: no translated code refers to the old plan after it;
+ *  - each vCPU writes only its own ring, scoreboard entry and struct vstate. */
+#ifndef HP_TCG_H
+#define HP_TCG_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "hprobe/plugin_ring.h"
+#include "qemu_plugin_api.h"
+
+#define TCG_MAX_PROBES 256
+#define TCG_MAX_SLOTS 512   /* a probe re-added with a new plan takes a new slot */
+#define TCG_MAX_VCPUS (HP_PRING_MAX_RINGS - 1)
+
+enum slot_state { SLOT_FREE, SLOT_LIVE, SLOT_DEAD };
+
+struct slot {
+	struct hp_pctl_probe cfg;
+	_Atomic int enabled;       /* callbacks check it: disabling is immediate */
+	int state;                 /* enum slot_state (control thread) */
+	int probe;                 /* index in tcg.probes */
+	uint32_t dead_gen;         /* free once the applied plan is at least this */
+	int inline_count;          /* counting without a filter: inline add, no callback */
+};
+
+/* A probe id as the agent knows it: its current slot, and the counts of slots it
+ * used before (a replaced plan), so its totals never go backwards. */
+struct probe {
+	uint32_t id;               /* 0: unused */
+	int slot;                  /* -1: none */
+	int enabled;
+	uint64_t *base;            /* [vcpu] counts of retired slots */
+	uint64_t *base_first, *base_last;
+	uint64_t *reported;        /* [vcpu] last total written to the control ring */
+	uint64_t *seen;            /* [vcpu] inline counters: the value seen at last_change */
+	uint64_t *last_change;     /* [vcpu] when a change of an inline count was seen */
+};
+
+struct plan_entry {
+	uint64_t vaddr;
+	struct slot *slot;
+};
+
+struct plan {
+	uint64_t lo, hi;           /* vaddr range, for a quick reject */
+	size_t n;
+	struct plan_entry e[];     /* sorted by vaddr */
+};
+
+/* Per-vCPU scoreboard entry: what translated code reads or adds to inline. */
+struct sbentry {
+	uint64_t doorbell;         /* != 0: call back to re-instrument */
+	uint64_t count[TCG_MAX_SLOTS];
+};
+
+/* Per-vCPU state of our own (the vCPU writes, the control thread reads). */
+struct vstate {
+	GByteArray *buf;
+	_Atomic uint64_t first_ns[TCG_MAX_SLOTS];
+	_Atomic uint64_t last_ns[TCG_MAX_SLOTS];
+	_Atomic uint64_t filtered, mem_errors;
+};
+
+struct tcg {
+	qemu_plugin_id_t id;
+	int api_version;
+	unsigned max_vcpus;
+	const char *ring_path, *ctl_path;
+	unsigned period_ms;
+	int debug;
+
+	/* the ring file */
+	void *map;
+	size_t map_len;
+	struct hp_pring_file *file;
+	struct hp_pring *rings[HP_PRING_MAX_RINGS];
+	unsigned nrings;
+	uint32_t ring_bytes;
+
+	/* registers (handles are the same on every vCPU) */
+	struct qemu_plugin_register *reg[HP_PREGS];
+	uint32_t have_regs;
+
+	struct qemu_plugin_scoreboard *sb;
+	struct vstate *vs;         /* [max_vcpus] */
+
+	/* the plan */
+	pthread_mutex_t mu;        /* pending, generation, slots' and probes' bookkeeping */
+	pthread_cond_t applied_cv;
+	struct plan *pending;      /* built by the control thread, not applied yet */
+	struct plan *_Atomic active;
+	uint32_t generation, applied;
+	_Atomic int reset_wanted;
+	_Atomic uint64_t resets, instrumented;
+
+	struct slot slots[TCG_MAX_SLOTS];
+	struct probe probes[TCG_MAX_PROBES];
+
+	/* the control thread */
+	pthread_t ctl_thread;
+	int ctl_started;
+	_Atomic int stopping;
+	int listen_fd, client_fd;
+	int stop_pipe[2];
+};
+
+extern struct tcg tcg;
+
+/* tcg_main.c */
+void tcg__request_reinstrument(void);   /* with tcg.mu held */
+int tcg__ring_put(unsigned ring, const void *rec, uint32_t len); /* 0 or -1 (full: dropped) */
+uint64_t tcg__now_ns(void);
+void tcg__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* tcg_ctl.c */
+int tcg_ctl__start(void);
+void tcg_ctl__stop(void);
+#endif
