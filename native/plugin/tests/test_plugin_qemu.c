@@ -234,8 +234,8 @@ static void scenario_main(const char *lab, const char *guest, const char *so, co
 {
 	struct labvm vm;
 	struct acc a = { .getpid_addr = k->sys_getpid, .write_addr = k->sys_write, .write_fd = -1 };
+	live = &vm; /* cleaned up at exit even if the boot fails half-way */
 	REQUIRE(labvm__boot(&vm, lab, guest, so, 2, HP_PLUGIN_RING_BYTES) == 0);
-	live = &vm;
 	vm.on_event = on_event;
 	vm.ctx = &a;
 	struct hp_err err;
@@ -347,8 +347,8 @@ static void scenario_tiny_ring(const char *lab, const char *guest, const char *s
 {
 	struct labvm vm;
 	struct acc a = { .getpid_addr = k->sys_getpid, .write_fd = -1 };
+	live = &vm; /* cleaned up at exit even if the boot fails half-way */
 	REQUIRE(labvm__boot(&vm, lab, guest, so, 1, HP_PRING_MIN_BYTES) == 0);
-	live = &vm;
 	vm.on_event = on_event;
 	vm.ctx = &a;
 	int pid = start_waiting(&vm, "-n 20000 -g", NULL, 0);
