@@ -201,15 +201,17 @@ static int find_names(struct ks *k)
 
 	if (p == SIZE_MAX || k->tt < 8)
 		return 0;
-	if (p > k->tt - 8)
+	if (p > k->tt - 8) { /* rounded up past the token table: one slot lower */
+		if (p < 8)
+			return 0;
 		p -= 8;
+	}
 	for (;; p -= 8) {
 		int rc;
 
 		if (++k->work > KS_WORK_MAX) /* many lookalike token tables in a hostile image */
 			return -E2BIG;
 		rc = names_at(k, p);
-
 		if (rc)
 			return rc;
 		if (p < 8)
