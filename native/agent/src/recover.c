@@ -142,7 +142,7 @@ static void read_build_id(struct hp_backend *b, uint64_t start, uint64_t end, ch
 	out[0] = 0;
 	if (!len || b->ops->read_virt(b, start, n, len, NULL))
 		return;
-	while (len - p >= 12) {
+	while (p <= len && len - p >= 12) {
 		uint32_t nsz = le32(n + p), dsz = le32(n + p + 4), type = le32(n + p + 8);
 		size_t name = p + 12, desc = name + ((nsz + 3ull) & ~3ull);
 		if (nsz > len || dsz > len || desc > len || dsz > len - desc)
@@ -160,6 +160,12 @@ static uint64_t sym_addr(const struct hp_symtab *st, const char *name)
 {
 	const struct hp_sym *s = hp_symtab__find(st, name);
 	return s ? s->addr : 0;
+}
+
+static uint64_t link_addr(const struct hp_symtab *st, const char *name, uint64_t offset)
+{
+	uint64_t a = sym_addr(st, name);
+	return a >= KERNEL_IMAGE_MIN ? a - offset : a;
 }
 
 /* KERNELOFFSET= from the kernel's vmcoreinfo note (x86-64 with CRASH_CORE): the
@@ -205,7 +211,8 @@ static uint64_t json_addr(json_t *o, const char *key)
 	return s ? strtoull(s, NULL, 16) : 0;
 }
 
-/* Whether the profile in dir describes the running kernel; *slide from its table. */
+/* Whether the profile in dir describes the running kernel: its banner and build id
+ * are at its link addresses + the slide the IDT handler gives. */
 static int profile_matches(struct hp_backend *b, const char *dir, uint64_t handler, struct ident *id)
 {
 	char p[PATH_MAX], banner[BANNER_MAX], bid[sizeof id->build_id];
@@ -290,7 +297,7 @@ static void cache_store(struct hp_vm *vm, const struct ident *id, const char *te
 		snprintf(name, sizeof name, "banner-%016llx", (unsigned long long)h);
 	}
 	if (hp_pathf(prof, sizeof prof, "%s/profiles", vm->agent->paths.state_dir) ||
-	    hp_pathf(tmp, sizeof tmp, "%s/.tmp-%s-%d", prof, name, (int)getpid()) ||
+	    hp_pathf(tmp, sizeof tmp, "%s/.tmp-%s-%d-%u", prof, name, (int)getpid(), vm->id) ||
 	    hp_pathf(final, sizeof final, "%s/%s", prof, name) || ensure_dir(vm->agent->paths.state_dir) ||
 	    ensure_dir(prof) || ensure_dir(tmp))
 		goto fail;
@@ -403,7 +410,7 @@ static int from_memory(struct hp_vm *vm, uint64_t handler, struct hp_symtab **sy
 	struct scan_stats st = { 0 };
 	struct hp_symtab *rt = NULL;
 	struct hp_btf *mem = NULL; /* recovered even when --vmlinux gave one: the cache wants it */
-	unsigned char *img = NULL, *braw = NULL;
+	unsigned char *img = NULL, *braw = NULL, *bown = NULL;
 	size_t got = 0, blen = 0, tlen = 0;
 	uint64_t start, t0 = hp_now_ns(), t1, bva = 0, off = 0;
 	struct ident id = { .banner = "" };
@@ -419,18 +426,19 @@ static int from_memory(struct hp_vm *vm, uint64_t handler, struct hp_symtab **sy
 	/* BTF: exactly the .BTF section, from the image already read when it is in it */
 	uint64_t bs = sym_addr(rt, "__start_BTF"), be = sym_addr(rt, "__stop_BTF");
 	t1 = hp_now_ns();
+	struct hp_err berr = { { 0 } };
 	if (bs && be > bs && be - bs <= BTF_MAX) {
 		blen = (size_t)(be - bs);
 		if (bs >= start && be <= start + got) {
 			braw = img + (bs - start);
-		} else if ((braw = malloc(blen)) && read_region(b, bs, braw, blen, &st, err) == 0) {
+		} else if ((braw = bown = malloc(blen)) && read_region(b, bs, braw, blen, &st, &berr) == 0) {
 			/* read */
 		} else {
-			hp_warn("%s: the kernel's BTF at 0x%llx is unreadable", vm->cfg.name, (unsigned long long)bs);
+			hp_warn("%s: the kernel's BTF at 0x%llx is unreadable: %s", vm->cfg.name, (unsigned long long)bs,
+				bown ? berr.msg : "out of memory");
 			blen = 0;
 		}
 	}
-	struct hp_err berr;
 	if (blen && hp_btf__recover(braw, blen, bs, &bva, &mem, &berr)) {
 		hp_warn("%s: no usable BTF in the kernel's .BTF: %s", vm->cfg.name, berr.msg);
 		blen = 0;
@@ -444,10 +452,10 @@ static int from_memory(struct hp_vm *vm, uint64_t handler, struct hp_symtab **sy
 		off = 0;
 	read_banner(b, sym_addr(rt, "linux_banner"), id.banner);
 	read_build_id(b, sym_addr(rt, "__start_notes"), sym_addr(rt, "__stop_notes"), id.build_id);
-	id.divide_error = sym_addr(rt, "asm_exc_divide_error") - off;
-	id.linux_banner = sym_addr(rt, "linux_banner") - off;
-	id.notes = sym_addr(rt, "__start_notes") - off;
-	id.notes_end = sym_addr(rt, "__stop_notes") - off;
+	id.divide_error = link_addr(rt, "asm_exc_divide_error", off);
+	id.linux_banner = link_addr(rt, "linux_banner", off);
+	id.notes = link_addr(rt, "__start_notes", off);
+	id.notes_end = link_addr(rt, "__stop_notes", off);
 	text = table_text(rt, off, &tlen);
 	if (!text || (rc = hp_symtab__parse_text(text, tlen, syms, NULL, err))) {
 		rc = text ? rc : hp_err__set(err, ENOMEM, "out of memory");
@@ -474,8 +482,7 @@ static int from_memory(struct hp_vm *vm, uint64_t handler, struct hp_symtab **sy
 	}
 out:
 	hp_btf__free(mem);
-	if (braw && (braw < img || braw >= img + got))
-		free(braw);
+	free(bown);
 	free(text);
 	free(img);
 	hp_symtab__free(rt);
