@@ -52,6 +52,8 @@ struct hp_agent {
 	uint64_t next_client_id;
 	struct hp_outbox outbox;
 	uid_t uid;
+	int guard_fd;               /* pipe to the guardian (guard.c) */
+	pid_t guard_pid;
 };
 
 void hp_outbox__post(struct hp_outbox *o, struct hp_msg *m);

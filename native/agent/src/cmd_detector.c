@@ -53,6 +53,8 @@ int hp_cmd__detector_add(struct hp_vm *vm, struct hp_job *job)
 		pp = &(*pp)->next;
 	*pp = d;
 	hp_vm__event(vm, "DETECTOR", json_pack("{s:i, s:s, s:s}", "id", d->id, "kind", kind, "change", "added"));
+	if (!vm->restore)
+		hp_session__save(vm);
 	job->result = json_pack("{s:i}", "id", d->id);
 	return 0;
 }
@@ -76,6 +78,7 @@ int hp_cmd__detector_remove(struct hp_vm *vm, struct hp_job *job)
 						       "change", "removed"));
 		json_decref(d->config);
 		free(d);
+		hp_session__save(vm);
 		job->result = json_pack("{s:I}", "id", id);
 		return 0;
 	}

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "guard.h"
+#include "session.h"
 #include "util.h"
 #include "vm.h"
 
@@ -133,6 +135,7 @@ int main(int argc, char **argv)
 	signal_efd = a->outbox.efd;
 	signal_agent = a;
 	struct hp_err err;
+	a->guard_fd = -1;
 	if (hp_server__listen(a, &err)) {
 		fprintf(stderr, "hprobed: %s\n", err.msg);
 		return 1;
@@ -153,12 +156,19 @@ int main(int argc, char **argv)
 				dup2(nul, 2);
 		}
 	}
+	/* before any thread: the guardian is a plain fork of this process */
+	int grc = hp_guard__start(a);
+	if (grc)
+		hp_warn("no guardian (%s): if the agent dies, its VMs stay stopped", strerror(-grc));
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	hp_info("listening on %s (state in %s, lab %s)", a->paths.socket, a->paths.state_dir,
 		a->paths.lab_script[0] ? a->paths.lab_script : "none");
+	int recovered = hp_session__recover(a);
+	if (recovered)
+		hp_info("recovering %d VM(s) an earlier agent left monitored", recovered);
 	hp_server__run(a);
 	hp_info("shutting down: detaching from every VM (guests keep running)");
 	while (a->vms) {
@@ -169,6 +179,7 @@ int main(int argc, char **argv)
 		hp_vm__submit(vm, job);
 		hp_vm__destroy(vm);
 	}
+	hp_guard__stop(a);
 	hp_server__close(a);
 	return 0;
 }

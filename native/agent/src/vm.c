@@ -16,6 +16,7 @@
 #include "backend.h"
 #include "detector.h"
 #include "engine.h"
+#include "guard.h"
 #include "kernel.h"
 #include "qmp.h"
 #include "util.h"
@@ -249,6 +250,7 @@ static void mark_dead(struct hp_vm *vm, const char *reason)
 	hp_vm__set_state(vm, HP_VM_DEAD, reason);
 	hp_vm__flush(vm, 1);
 	if (vm->gdb) {
+		hp_guard__unwatch(vm->agent, vm->gdb_path);
 		vm->gdb->ops->destroy(vm->gdb);
 		vm->gdb = NULL;
 	}
@@ -433,6 +435,7 @@ void hp_vm__destroy(struct hp_vm *vm)
 	if (vm->thread_started)
 		pthread_join(vm->thread, NULL);
 	hp_vm__release(vm);
+	json_decref(vm->restore);
 	close(vm->wake_fd);
 	hp_strbuf__free(&vm->batch);
 	for (struct hp_job *j = vm->jobs, *n; j; j = n) {

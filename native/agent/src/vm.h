@@ -100,8 +100,10 @@ struct hp_vm {
 	int user_paused;
 	int gdb_enabled_by_us;
 	char guest_dir[PATH_MAX];          /* the lab guest's files (launched VMs) */
+	char gdb_path[PATH_MAX];           /* the gdbstub socket (the guardian's to release) */
 	struct hp_probe *app_hooks[2];     /* exec and exit hooks while application probes exist */             /* attach enabled the gdbstub: detach turns it off */
 	int need_reprofile;                /* after a guest reset */
+	json_t *restore;                   /* session.json being recovered after an agent restart */
 	int quit;
 	int stopped_for_jobs;
 };

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "guard.h"
 #include "detector.h"
 #include "kernel.h"
 #include "qmp.h"
@@ -243,7 +244,15 @@ static int open_journal(struct hp_vm *vm, struct hp_err *err)
 	meta.created_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	meta.mono_base_ns = hp_now_ns();
 	hp_pathf(vm->journal_path, sizeof vm->journal_path, "%s/journal.hpj", vm->session_dir);
-	return hp_journal__create(vm->journal_path, &meta, 1, &vm->journal, err);
+	/* append: a recovered session continues its journal after the last whole batch */
+	int rc = hp_journal__create(vm->journal_path, &meta, 1, &vm->journal, err);
+	if (!rc) {
+		uint64_t next = hp_journal__next_seq(vm->journal);
+		pthread_mutex_lock(&vm->lock);
+		vm->next_seq = vm->published_seq = next;
+		pthread_mutex_unlock(&vm->lock);
+	}
+	return rc;
 }
 
 int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
@@ -252,11 +261,12 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 	char guest[PATH_MAX] = "", qmp_path[PATH_MAX], gdb_path[PATH_MAX], symbols[PATH_MAX], vmlinux[PATH_MAX];
 	int rc, enabled_gdb = 0;
 	job->ecls = EC_GUEST_ERROR;
-	if ((rc = hp_session__create(vm, err)))
+	/* a recovered session keeps its directories, journal and sockets */
+	if (!vm->restore && (rc = hp_session__create(vm, err)))
 		goto fail;
 	snprintf(symbols, sizeof symbols, "%s", vm->cfg.symbols);
 	snprintf(vmlinux, sizeof vmlinux, "%s", vm->cfg.vmlinux);
-	if (vm->cfg.launch) {
+	if (vm->cfg.launch && !vm->restore) {
 		if ((rc = lab_guest_dir(vm, guest, sizeof guest, err)) || (rc = spawn_lab(vm, guest, err)))
 			goto fail;
 		memcpy(vm->guest_dir, guest, sizeof vm->guest_dir);
@@ -272,6 +282,14 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 		if ((rc = wait_ready(vm, err)))
 			goto fail;
 	} else {
+		if (vm->cfg.launch) { /* recovering a guest an earlier agent launched */
+			memcpy(guest, vm->guest_dir, sizeof guest);
+			hp_pathf(vm->cfg.qmp, sizeof vm->cfg.qmp, "%s/qmp.sock", vm->rundir);
+			if (!symbols[0])
+				hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
+			if (!vmlinux[0])
+				hp_pathf(vmlinux, sizeof vmlinux, "%s/vmlinux", guest);
+		}
 		snprintf(qmp_path, sizeof qmp_path, "%s", vm->cfg.qmp);
 		if ((rc = hp_qmp__connect(qmp_path, 2000, &vm->qmp, err))) {
 			job->ecls = EC_INVALID_ARGUMENT;
@@ -291,6 +309,8 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 		goto fail;
 	}
 	vm->gdb = hp_gdb_backend__new(rsp, stop.thread);
+	memcpy(vm->gdb_path, gdb_path, sizeof vm->gdb_path);
+	hp_guard__watch(vm->agent, gdb_path);
 	if (!vm->gdb) {
 		hp_rsp__free(rsp);
 		rc = hp_err__set(err, ENOMEM, "out of memory");
@@ -299,6 +319,8 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 	/* the VM is stopped from here until the end of this job */
 	if ((rc = load_profile(vm, symbols, vmlinux, err)) || (rc = open_journal(vm, err)))
 		goto fail;
+	if (vm->restore)
+		hp_session__restore_probes(vm);
 	hp_session__save(vm);
 	hp_vm__set_state(vm, HP_VM_RUNNING, NULL);
 	hp_info("%s: attached (%s, QEMU %s, %s, slide 0x%llx)", vm->cfg.name, vm->accel, vm->qemu_version,
@@ -362,6 +384,7 @@ int hp_vm__detach_job(struct hp_vm *vm, struct hp_job *job)
 				p->mech->ops->disarm(p->mech, p->addr, p->id, NULL);
 		if (vm->gdb->ops->detach(vm->gdb, &err))
 			hp_warn("%s: detach: %s", vm->cfg.name, err.msg);
+		hp_guard__unwatch(vm->agent, vm->gdb_path);
 		vm->gdb->ops->destroy(vm->gdb);
 		vm->gdb = NULL;
 	}
@@ -385,6 +408,7 @@ int hp_vm__quit_job(struct hp_vm *vm, struct hp_job *job)
 	}
 	job->final = 1;
 	if (vm->gdb) {
+		hp_guard__unwatch(vm->agent, vm->gdb_path);
 		vm->gdb->ops->destroy(vm->gdb); /* closing the gdbstub lets QEMU run and quit */
 		vm->gdb = NULL;
 	}

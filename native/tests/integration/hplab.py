@@ -103,9 +103,19 @@ class Agent:
         self.proc = subprocess.Popen([os.path.join(BIN, "hprobed"), "--socket", self.socket,
                                       "--state-dir", self.state, "--lab", LAB],
                                      stdout=self.logf, stderr=self.logf, env=env)
-        wait_until(lambda: os.path.exists(self.socket) or self.proc.poll() is not None, 10, "hprobed socket")
+        wait_until(lambda: self._connectable() or self.proc.poll() is not None, 10, "hprobed socket")
         if self.proc.poll() is not None:
             raise AssertionError("hprobed exited: " + open(self.log).read())
+
+    def _connectable(self):
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(self.socket)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
 
     def client(self):
         return Client(self.socket)

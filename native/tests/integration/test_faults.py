@@ -1,0 +1,138 @@
+"""Faults survived (issue: reliability): the agent killed with SIGKILL while probes
+hit, a follower that disconnects and resumes, a guest reboot with KASLR, a client
+that stops reading."""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import unittest
+
+from hplab import BIN, AgentTestCase, Client, DirectConsole, Guest, wait_until
+
+
+def qmp_running(path):
+    """QEMU's own view (the dead agent's QMP connection is gone, so we may ask)."""
+    import socket
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(path)
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(b'{"execute":"qmp_capabilities"}\n{"execute":"query-status"}\n')
+        while True:
+            m = json.loads(f.readline())
+            if "return" in m and "status" in m["return"]:
+                return m["return"]["running"]
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+class Faults(AgentTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.g = Guest(cls.agent, "f")
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.g.client = cls.agent.client()
+            cls.g.quit()
+        finally:
+            super().tearDownClass()
+
+    def rate(self):
+        return int(self.g.run("sysloop -g -t 1", r"rate=(\d+)/s").group(1))
+
+    def probes(self):
+        return {p["id"]: p for p in self.agent.cli_json("probe", "list", "f")}
+
+    def test_1_kill9_agent_then_recover(self):
+        base = self.rate()
+        pr = int(self.agent.cli("probe", "add", "f", "kernel:__x64_sys_getpid", "--comm", "sysloop").stdout)
+        self.g.type("sysloop -g -t 4")
+        wait_until(lambda: self.probes()[pr]["hits"] > 100, 30, "hits before the kill")
+        before = self.agent.client().ok("journal-info", vm="f")["flushed_seq"]
+        rundir = os.path.join(os.path.dirname(self.agent.socket), "vms", "f")
+        self.agent.proc.send_signal(signal.SIGKILL)
+        self.agent.proc.wait()
+        t0 = time.time()
+        running = wait_until(lambda: qmp_running(os.path.join(rundir, "qmp.sock")), 5, "the VM running again")
+        self.assertLess(time.time() - t0, 1.0, "the guardian resumed the VM within 1 s")
+        del running
+        # the guest runs on at full speed: the guardian lifted our breakpoint
+        dc = DirectConsole(rundir)
+        dc.wait_for(r"sysloop\[\d+\]: getpid_calls=\d+", 0, 30)
+        r = int(dc.run("sysloop -g -t 1", r"rate=(\d+)/s").group(1))
+        self.assertLess(time.time() - t0, 15)
+        self.assertGreater(r, base / 2, "no breakpoint left in QEMU after the agent died")
+        # restart: the VM, its probe (same id) and its journal come back
+        self.agent.start()
+        wait_until(lambda: [v for v in self.agent.cli_json("vm", "list") if v["state"] == "running"], 60, "recovery")
+        p = self.probes()[pr]
+        self.assertEqual((p["spec"], p["state"]), ("kernel:__x64_sys_getpid", "armed"))
+        hits = self.hits("f", probe=pr)
+        self.assertGreaterEqual(len(hits), 100, "the journal is readable up to the last flushed batch")
+        self.assertLessEqual(hits[-1]["seq"], before + 512 * 4)
+        self.g.client = self.agent.client()
+        self.g.text = ""
+        n0 = self.probes()[pr]["hits"]
+        pid = self.g.start_waiting("sysloop -w -g -n 150", "sysloop")
+        self.g.type("kill -USR1 %d" % pid)
+        wait_until(lambda: self.probes()[pr]["hits"] >= n0 + 150, 60, "hits after recovery")
+        self.agent.cli("probe", "remove", "f", str(pr))
+
+    def test_2_follower_disconnects_and_resumes(self):
+        pid = self.g.start_waiting("sysloop -w -g -n 600", "sysloop")
+        pr = int(self.agent.cli("probe", "add", "f", "kernel:__x64_sys_getpid", "--pid", str(pid)).stdout)
+        start = self.agent.client().ok("journal-info", vm="f")["next_seq"]
+        got = []
+
+        def follow(frm, limit):
+            out = subprocess.run([os.path.join(BIN, "hprobe"), "--socket", self.agent.socket, "--json", "hits", "f",
+                                  "--follow", "--probe", str(pr), "--from", str(frm), "--limit", str(limit)],
+                                 capture_output=True, text=True, timeout=120)
+            return [json.loads(l) for l in out.stdout.splitlines()]
+
+        self.g.type("kill -USR1 %d" % pid)
+        got += follow(start, 250)                 # the follower goes away after 250 hits
+        got += follow(got[-1]["seq"] + 1, 350)    # and comes back from where it stopped
+        self.g.wait_for(r"sysloop\[%d\]: getpid_calls=600" % pid, 0, 120)
+        journal = [h for h in self.hits("f", probe=pr) if h["seq"] >= start]
+        self.assertEqual(len(got), 600)
+        self.assertEqual(len(journal), 600)
+        self.assertEqual([h["seq"] for h in got], [h["seq"] for h in journal])
+        self.agent.cli("probe", "remove", "f", str(pr))
+
+    def test_3_client_that_stops_reading(self):
+        """A subscriber that never reads: the agent's memory stays bounded, others are
+        served, and once it reads again every hit arrives (from the journal)."""
+        pid = self.g.start_waiting("sysloop -w -g -n 3000", "sysloop")
+        pr = int(self.agent.cli("probe", "add", "f", "kernel:__x64_sys_getpid", "--pid", str(pid), "--regs",
+                                "--args", "6").stdout)
+        lazy = Client(self.agent.socket)
+        lazy.sock.setsockopt(__import__("socket").SOL_SOCKET, __import__("socket").SO_RCVBUF, 4096)
+        start = lazy.ok("hits-subscribe", vm="f")["next_seq"]
+        rss0 = int(open("/proc/%d/statm" % self.agent.proc.pid).read().split()[1]) * 4
+        self.g.run("kill -USR1 %d" % pid, r"getpid_calls=3000", 300)
+        wait_until(lambda: self.probes()[pr]["hits"] >= 3000, 30, "3000 hits")
+        rss1 = int(open("/proc/%d/statm" % self.agent.proc.pid).read().split()[1]) * 4
+        self.assertLess(rss1 - rss0, 64 * 1024, "agent RSS grew %d KiB" % (rss1 - rss0))
+        self.assertEqual(self.agent.client().ok("agent-info")["vms"], 1, "others are still served")
+        seen = set()
+        end = time.time() + 60
+        while len(seen) < 3000 and time.time() < end:
+            m = lazy.read()
+            if m.get("event") == "HITS":
+                seen.update(h["seq"] for h in m["data"]["hits"] if h["probe"] == pr and h["seq"] >= start)
+        self.assertEqual(len(seen), 3000, "nothing lost: a lagging client is caught up from the journal")
+        lazy.close()
+        self.agent.cli("probe", "remove", "f", str(pr))
+
+
+if __name__ == "__main__":
+    unittest.main()
