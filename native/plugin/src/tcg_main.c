@@ -218,8 +218,10 @@ static void on_hit(unsigned vcpu, void *udata)
 	struct task_id t = { -1, -1, { 0 } };
 	int need_task = c->kind == HP_PKIND_CAPTURE || c->filter_pid >= 0 || c->filter_comm[0];
 	int have_task = need_task && read_task(vs, c, user, &t) == 0;
-	if (need_task && !have_task)
+	if (need_task && !have_task) {
+		t = (struct task_id){ -1, -1, { 0 } }; /* nothing half-read */
 		atomic_fetch_add_explicit(&vs->mem_errors, 1, memory_order_relaxed);
+	}
 	if (!passes(c, &t, have_task)) {
 		atomic_fetch_add_explicit(&vs->filtered, 1, memory_order_relaxed);
 		return;
