@@ -410,3 +410,9 @@ int hp_apps__at(const struct hp_probe *p, uint64_t addr)
 			return 1;
 	return 0;
 }
+
+void hp_apps__forget_processes(struct hp_vm *vm, struct hp_probe *p)
+{
+	while (p->app && p->app->nprocs)
+		drop_proc(vm, p, p->app->procs[0].tgid, "guest rebooted");
+}

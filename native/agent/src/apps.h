@@ -44,6 +44,8 @@ void hp_apps__host_path(const struct hp_vm *vm, const char *bin, char *out, size
 /* Plants / lifts the probe in every matching process (state armed, pending or disabled). */
 int hp_apps__arm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err);
 int hp_apps__disarm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err);
+/* The guest rebooted: every process is gone (their breakpoints lifted); pending. */
+void hp_apps__forget_processes(struct hp_vm *vm, struct hp_probe *p);
 /* Whether a stop at addr by task belongs to p (its process, its address). */
 int hp_apps__owns(const struct hp_probe *p, uint64_t addr, const struct hp_task *t);
 /* Whether a probe of p sits at addr in any process. */

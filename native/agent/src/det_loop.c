@@ -330,7 +330,7 @@ static int sample_job(struct hp_vm *vm, struct hp_job *job)
 	struct loopdet *s = d->priv;
 	uint64_t now = hp_now_ns();
 	s->job_pending = 0;
-	for (int cpu = 0; cpu < vm->smp && vm->gdb; cpu++) {
+	for (int cpu = 0; cpu < vm->smp && vm->gdb && vm->kernel; cpu++) {
 		uint64_t regs[HP_NREGS];
 		struct hp_task t;
 		if (vm->gdb->ops->vcpu_regs(vm->gdb, cpu, regs, NULL) ||

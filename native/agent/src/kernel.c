@@ -259,7 +259,8 @@ fail:
 
 int hp_kernel__has_task_offsets(const struct hp_kernel *k)
 {
-	return k->btf && k->current_task && k->off.task_comm;
+	/* NULL while a rebooted guest's kernel is being read again */
+	return k && k->btf && k->current_task && k->off.task_comm;
 }
 
 int hp_kernel__check_probe_addr(const struct hp_kernel *k, uint64_t addr, struct hp_err *err)

@@ -284,6 +284,13 @@ static void handle_stop(struct hp_vm *vm, struct hp_bev *ev, int resume)
 		return;
 	}
 	int rc;
+	if (vm->reset_pending) {
+		/* a stop of the rebooted guest at a stale probe: it is not a hit; lift them all
+		 * now (the VM is stopped) and let the new kernel's instruction run */
+		vm->reset_pending = 0;
+		hp_vm__on_reset(vm);
+		ev->type = HP_BEV_STOP_OTHER;
+	}
 	if (ev->type == HP_BEV_STOP_BP)
 		rc = hp_engine__on_stop(vm, vm->gdb, ev, resume && !vm->user_paused, &err);
 	else
@@ -346,6 +353,16 @@ static void run_jobs(struct hp_vm *vm)
 	}
 }
 
+static int reset_job(struct hp_vm *vm, struct hp_job *job)
+{
+	(void)job;
+	if (vm->reset_pending) {
+		vm->reset_pending = 0;
+		hp_vm__on_reset(vm);
+	}
+	return 0;
+}
+
 static void drain_qmp(struct hp_vm *vm)
 {
 	json_t *ev;
@@ -354,8 +371,16 @@ static void drain_qmp(struct hp_vm *vm)
 		const char *name = json_string_value(json_object_get(ev, "event"));
 		if (name && (!strcmp(name, "SHUTDOWN") || !strcmp(name, "RESET")))
 			hp_info("%s: guest %s", vm->cfg.name, name);
-		if (name && !strcmp(name, "RESET"))
-			hp_vm__on_reset(vm);
+		if (name && !strcmp(name, "RESET") && !vm->reset_pending) {
+			/* the gdbstub answers only while the VM is stopped: the stale probes are
+			 * lifted by a job, or at the very next stop, whichever comes first */
+			vm->reset_pending = 1;
+			struct hp_job *job = hp_job__new(reset_job, 1, NULL);
+			if (job) {
+				job->internal = 1;
+				hp_vm__submit(vm, job);
+			}
+		}
 		json_decref(ev);
 	}
 	if (rc < 0) {
@@ -390,6 +415,9 @@ static void *worker(void *arg)
 			while (read(vm->wake_fd, &v, sizeof v) > 0)
 				;
 		}
+		/* QMP first: a RESET must lift stale probes before their stops count as hits */
+		if (qmp_i >= 0 && vm->qmp && fds[qmp_i].revents)
+			drain_qmp(vm);
 		/* not only on POLLIN: the RSP reader may hold buffered packets already */
 		if (gdb_i >= 0 && vm->gdb) {
 			struct hp_bev ev;
@@ -406,11 +434,10 @@ static void *worker(void *arg)
 					break;
 			}
 		}
-		if (qmp_i >= 0 && vm->qmp && fds[qmp_i].revents)
-			drain_qmp(vm);
 		run_jobs(vm);
 		hp_vm__flush(vm, 0);
 		hp_detectors__tick(vm, hp_now_ns());
+		hp_vm__maybe_reprofile(vm, hp_now_ns());
 		check_child(vm);
 	}
 	hp_vm__flush(vm, 1);

@@ -103,6 +103,10 @@ struct hp_vm {
 	char gdb_path[PATH_MAX];           /* the gdbstub socket (the guardian's to release) */
 	struct hp_probe *app_hooks[2];     /* exec and exit hooks while application probes exist */             /* attach enabled the gdbstub: detach turns it off */
 	int need_reprofile;                /* after a guest reset */
+	int reprofile_queued;
+	int reset_pending;                 /* a RESET event seen, stale probes not lifted yet */
+	uint64_t next_reprofile_ns;
+	char sym_path[PATH_MAX], vmlinux_path[PATH_MAX]; /* where the kernel profile came from */
 	json_t *restore;                   /* session.json being recovered after an agent restart */
 	int quit;
 	int stopped_for_jobs;
@@ -138,6 +142,8 @@ void hp_probe_destroy(struct hp_vm *vm, struct hp_probe *p);
 struct hp_probe *hp_probe_create_raw(struct hp_vm *vm, uint64_t addr, int32_t pid, uint32_t owner, struct hp_err *err);
 /* The guest rebooted: kernel probes may point at the wrong place now. */
 void hp_vm__on_reset(struct hp_vm *vm);
+/* After a reset: queues re-reading the kernel profile when due. */
+void hp_vm__maybe_reprofile(struct hp_vm *vm, uint64_t now);
 /* Frees what the worker owned (backends, probes, journal...). Worker stopped. */
 void hp_vm__release(struct hp_vm *vm);
 #endif

@@ -12,7 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apps.h"
 #include "backend.h"
+#include "engine.h"
 #include "guard.h"
 #include "detector.h"
 #include "kernel.h"
@@ -317,6 +319,8 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 		goto fail;
 	}
 	/* the VM is stopped from here until the end of this job */
+	memcpy(vm->sym_path, symbols, sizeof vm->sym_path);
+	memcpy(vm->vmlinux_path, vmlinux, sizeof vm->vmlinux_path);
 	if ((rc = load_profile(vm, symbols, vmlinux, err)) || (rc = open_journal(vm, err)))
 		goto fail;
 	if (vm->restore)
@@ -432,19 +436,79 @@ int hp_vm__quit_job(struct hp_vm *vm, struct hp_job *job)
 void hp_vm__on_reset(struct hp_vm *vm)
 {
 	/* After a reboot the KASLR slide changes: an old address may now be in the middle
-	 * of another function. Kernel probes go stale (lifted) until re-resolved. */
+	 * of another function. Kernel probes go stale (lifted) until re-resolved, and the
+	 * processes application probes followed are gone. */
 	struct hp_err err;
 	for (struct hp_probe *p = vm->probes; p; p = p->next) {
-		if (p->user || p->state == HP_PSTATE_STALE)
+		if (p->user) {
+			hp_apps__forget_processes(vm, p);
+			continue;
+		}
+		if (p->state == HP_PSTATE_STALE)
 			continue;
 		if (p->state == HP_PSTATE_ARMED && p->mech)
 			p->mech->ops->disarm(p->mech, p->addr, p->id, &err);
 		p->state = HP_PSTATE_STALE;
-		json_t *d = json_pack("{s:i, s:s, s:s}", "id", p->id, "state", "stale", "reason",
-				      "guest rebooted: the kernel may have moved (KASLR)");
-		hp_vm__event(vm, "PROBE", d);
+		if (p->o.owner != HP_OWNER_INTERNAL)
+			hp_vm__event(vm, "PROBE", json_pack("{s:i, s:s, s:s}", "id", p->id, "state", "stale", "reason",
+							   "guest rebooted: the kernel may have moved (KASLR)"));
 	}
 	hp_kernel__free(vm->kernel);
 	vm->kernel = NULL;
 	vm->need_reprofile = 1;
+	vm->next_reprofile_ns = hp_now_ns() + 500000000ull;
+}
+
+/* Once the rebooted kernel runs (its IDT and banner readable), read its profile again
+ * and put the stale kernel probes back at their new addresses. */
+static int reprofile_job(struct hp_vm *vm, struct hp_job *job)
+{
+	struct hp_err err;
+	vm->reprofile_queued = 0;
+	if (!vm->need_reprofile || !vm->gdb)
+		return 0;
+	if (load_profile(vm, vm->sym_path, vm->vmlinux_path, &err)) {
+		hp_debug("%s: kernel not ready after reset yet: %s", vm->cfg.name, err.msg);
+		vm->next_reprofile_ns = hp_now_ns() + 500000000ull;
+		(void)job;
+		return 0;
+	}
+	vm->need_reprofile = 0;
+	hp_info("%s: kernel back after reboot (slide 0x%llx): re-arming probes", vm->cfg.name, (long long)vm->slide);
+	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+		if (p->state != HP_PSTATE_STALE || p->user || p->raw)
+			continue;
+		int ecls;
+		uint64_t old = p->addr;
+		if (hp_probe__resolve_kernel(p, p->spec, vm->kernel, vm->gdb, &err, &ecls)) {
+			hp_warn("%s: probe %u (%s) stays stale: %s", vm->cfg.name, p->id, p->spec, err.msg);
+			continue;
+		}
+		p->state = HP_PSTATE_DISABLED;
+		if (p->o.enabled && hp_engine__arm(vm, p, &err)) {
+			hp_warn("%s: re-arming probe %u: %s", vm->cfg.name, p->id, err.msg);
+			continue;
+		}
+		if (p->o.owner != HP_OWNER_INTERNAL) {
+			char a[24], b[24];
+			snprintf(a, sizeof a, "0x%llx", (unsigned long long)old);
+			snprintf(b, sizeof b, "0x%llx", (unsigned long long)p->addr);
+			hp_vm__event(vm, "PROBE", json_pack("{s:i, s:s, s:s, s:s, s:s}", "id", p->id, "state",
+							   hp_probe__state_name(p->state), "change", "re-armed after reboot",
+							   "old_addr", a, "addr", b));
+		}
+	}
+	return 0;
+}
+
+void hp_vm__maybe_reprofile(struct hp_vm *vm, uint64_t now)
+{
+	if (!vm->need_reprofile || vm->reprofile_queued || now < vm->next_reprofile_ns || vm->state == HP_VM_DEAD)
+		return;
+	struct hp_job *job = hp_job__new(reprofile_job, 1, NULL);
+	if (!job)
+		return;
+	job->internal = 1;
+	vm->reprofile_queued = 1;
+	hp_vm__submit(vm, job);
 }

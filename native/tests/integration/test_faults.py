@@ -133,6 +133,26 @@ class Faults(AgentTestCase):
         lazy.close()
         self.agent.cli("probe", "remove", "f", str(pr))
 
+    def test_4_guest_reboot_with_kaslr(self):
+        """The slide changes at reboot: the probe goes stale (never firing at the old
+        address), then is re-resolved and re-armed, and counts exactly again."""
+        pr = int(self.agent.cli("probe", "add", "f", "kernel:__x64_sys_getpid", "--comm", "sysloop").stdout)
+        self.g.run("sysloop -g -n 50", r"getpid_calls=50")
+        wait_until(lambda: self.probes()[pr]["hits"] == 51, 10, "51 hits before reboot")
+        old = self.probes()[pr]["addr"]
+        old_slide = next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "f")["slide"]
+        since = self.g.type("reboot -f")
+        self.g.wait_for(r"HPROBE-READY", since, 180)
+        p = wait_until(lambda: self.probes()[pr]["state"] == "armed" and self.probes()[pr], 60, "re-armed")
+        new_slide = next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "f")["slide"]
+        self.assertNotEqual(p["addr"], old, "KASLR moved the kernel (slide %s -> %s)" % (old_slide, new_slide))
+        self.assertEqual(int(p["addr"], 16) - int(new_slide, 16), int(old, 16) - int(old_slide, 16))
+        self.g.run("sysloop -g -n 70", r"getpid_calls=70")
+        wait_until(lambda: self.probes()[pr]["hits"] == 51 + 71, 10, "71 more hits after reboot")
+        for h in self.hits("f", probe=pr):
+            self.assertIn(h["ip"], (old, p["addr"]), "never a hit at a wrong address")
+        self.agent.cli("probe", "remove", "f", str(pr))
+
 
 if __name__ == "__main__":
     unittest.main()
