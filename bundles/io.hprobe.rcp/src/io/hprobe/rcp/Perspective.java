@@ -5,6 +5,7 @@ import org.eclipse.ui.IPageLayout;
 import org.eclipse.ui.IPerspectiveFactory;
 
 import io.hprobe.ui.views.AlertsView;
+import io.hprobe.ui.views.ConsoleView;
 import io.hprobe.ui.views.DetectorsView;
 import io.hprobe.ui.views.HitTimelineView;
 import io.hprobe.ui.views.HitsView;
@@ -14,15 +15,15 @@ import io.hprobe.ui.views.VmBrowserView;
 
 /**
  * The HProbe perspective: VM browser on the left, probe editor above the hit timeline in the centre,
- * probes/hits/alerts at the bottom, detectors on the right. The probe editor is a view, so the editor
- * area is hidden.
+ * probes/hits/alerts/console at the bottom, detectors and the hit properties on the right. The probe editor
+ * is a view, so the editor area is hidden.
  */
 public class Perspective implements IPerspectiveFactory {
 
     public static final String ID = "io.hprobe.rcp.perspective"; //$NON-NLS-1$
 
     private static final String[] VIEWS = { VmBrowserView.ID, ProbeEditorView.ID, HitTimelineView.ID, ProbesView.ID,
-            HitsView.ID, AlertsView.ID, DetectorsView.ID };
+            HitsView.ID, AlertsView.ID, DetectorsView.ID, ConsoleView.ID, IPageLayout.ID_PROP_SHEET };
 
     @Override
     public void createInitialLayout(IPageLayout layout) {
@@ -32,13 +33,16 @@ public class Perspective implements IPerspectiveFactory {
         // ratio = share of the top/left part; left and right columns span the full height
         layout.addView(VmBrowserView.ID, IPageLayout.LEFT, 0.2f, editorArea);
         layout.addView(DetectorsView.ID, IPageLayout.RIGHT, 0.75f, editorArea);
+        // hit details (timeline point, hits row) below the detectors
+        layout.addView(IPageLayout.ID_PROP_SHEET, IPageLayout.BOTTOM, 0.5f, DetectorsView.ID);
         IFolderLayout bottom = layout.createFolder("io.hprobe.rcp.bottom", IPageLayout.BOTTOM, 0.7f, editorArea); //$NON-NLS-1$
         bottom.addView(ProbesView.ID);
         bottom.addView(HitsView.ID);
         bottom.addView(AlertsView.ID);
+        bottom.addView(ConsoleView.ID);
         // the hidden editor area gives its space to the probe editor, which shares it with the timeline
         layout.addView(ProbeEditorView.ID, IPageLayout.TOP, 0.5f, editorArea);
-        layout.addView(HitTimelineView.ID, IPageLayout.BOTTOM, 0.5f, ProbeEditorView.ID);
+        layout.addView(HitTimelineView.ID, IPageLayout.BOTTOM, 0.55f, ProbeEditorView.ID);
 
         for (String id : VIEWS) {
             layout.addShowViewShortcut(id);

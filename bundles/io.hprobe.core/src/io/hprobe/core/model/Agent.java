@@ -423,7 +423,8 @@ public final class Agent {
         }, timer);
     }
 
-    private static final int SEARCH_MAX = 100_000;
+    /** Names per sym-search when loading a whole table: keeps each reply around 1.5 MB (the agent allows 100000). */
+    private static final int SEARCH_MAX = 20_000;
     private static final String NAME_CHARS = "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.$"; //$NON-NLS-1$
 
     private void collect(Vm vm, @Nullable String binary, String prefix, List<Symbol> out, int depth)

@@ -57,24 +57,36 @@ public record AgentLauncher(Path binary, @Nullable Path stateDir) {
         return null;
     }
 
-    /** Starts the agent on socket and waits until it listens (the daemon's parent exits then). */
+    /**
+     * Starts the agent on socket and waits until it listens (the daemon's parent exits then). The daemon and
+     * the guests it launches must not hold pipes to this JVM: its output goes to a file (the agent's own
+     * log, or a start-up log in the temp directory), and stdin is /dev/null.
+     */
     public void start(Path socket) throws AgentException {
         List<String> cmd = new ArrayList<>(List.of(binary.toString(), "--daemon", "--socket", socket.toString())); //$NON-NLS-1$ //$NON-NLS-2$
         Path dir = stateDir;
-        if (dir != null) {
-            cmd.add("--state-dir"); //$NON-NLS-1$
-            cmd.add(dir.toString());
-        }
+        Path log;
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getOutputStream().close();
+            if (dir != null) {
+                Files.createDirectories(dir);
+                cmd.add("--state-dir"); //$NON-NLS-1$
+                cmd.add(dir.toString());
+                log = dir.resolve("hprobed.log"); //$NON-NLS-1$
+                cmd.add("--log"); //$NON-NLS-1$
+                cmd.add(log.toString());
+            } else {
+                log = Files.createTempFile("hprobed-start", ".log"); //$NON-NLS-1$ //$NON-NLS-2$
+            }
+            long before = Files.exists(log) ? Files.size(log) : 0;
+            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))) //$NON-NLS-1$
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroy();
                 throw new AgentException(AgentException.NO_REPLY, binary + " did not start listening within 30 s", //$NON-NLS-1$
                         (JsonElement) null);
             }
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (p.exitValue() != 0) {
+                String out = tail(log, before);
                 throw new AgentException(AgentException.DISCONNECTED,
                         binary + " exited with " + p.exitValue() + (out.isEmpty() ? "" : ": " + out), (JsonElement) null); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
             }
@@ -83,6 +95,18 @@ public record AgentLauncher(Path binary, @Nullable Path stateDir) {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AgentException(AgentException.NO_REPLY, "interrupted while starting " + binary, e); //$NON-NLS-1$
+        }
+    }
+
+    /** What the log got since offset, trimmed to its last 2000 characters. */
+    private static String tail(Path log, long offset) {
+        try {
+            byte[] all = Files.readAllBytes(log);
+            String s = new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
+                    StandardCharsets.UTF_8).trim();
+            return s.length() > 2000 ? s.substring(s.length() - 2000) : s;
+        } catch (IOException e) {
+            return ""; //$NON-NLS-1$
         }
     }
 }

@@ -37,8 +37,11 @@ public final class AgentConnection implements AutoCloseable {
 
     /** The protocol version this client speaks (greeting member "protocol"). */
     public static final int PROTOCOL = 1;
-    /** Largest frame the agent sends (docs/protocol.md: 1 MiB); a little slack for our own buffer. */
-    private static final int MAX_FRAME = 2 << 20;
+    /**
+     * Largest line accepted from the agent. The protocol's 1 MiB bound is on what the agent accepts; its
+     * replies can be longer (a sym-search of 20000 names is ~1.5 MB), so only a runaway line is refused.
+     */
+    private static final int MAX_FRAME = 64 << 20;
 
     private final SocketChannel channel;
     private final JsonObject greeting;

@@ -119,13 +119,36 @@ public final class SymbolIndex {
             }
         }
         Pattern pat = Pattern.compile(re.toString());
+        // only names holding the glob's longest literal part can match: find those with indexOf first
+        String literal = ""; //$NON-NLS-1$
+        for (String part : p.split("[*?]")) { //$NON-NLS-1$
+            if (part.length() > literal.length()) {
+                literal = part;
+            }
+        }
         List<Symbol> out = new ArrayList<>();
         int total = 0;
-        for (Symbol s : symbols) {
-            if (pat.matcher(s.name().toLowerCase(Locale.ROOT)).matches()) {
+        int last = -1;
+        for (int at = literal.isEmpty() ? -1 : text.indexOf(literal); !literal.isEmpty() && at >= 0; at = text.indexOf(literal, at + 1)) {
+            int sym = symbolAt(at);
+            if (sym == last) {
+                continue;
+            }
+            last = sym;
+            if (pat.matcher(symbols[sym].name().toLowerCase(Locale.ROOT)).matches()) {
                 total++;
                 if (out.size() < limit) {
-                    out.add(s);
+                    out.add(symbols[sym]);
+                }
+            }
+        }
+        if (literal.isEmpty()) {
+            for (Symbol sy : symbols) {
+                if (pat.matcher(sy.name().toLowerCase(Locale.ROOT)).matches()) {
+                    total++;
+                    if (out.size() < limit) {
+                        out.add(sy);
+                    }
                 }
             }
         }

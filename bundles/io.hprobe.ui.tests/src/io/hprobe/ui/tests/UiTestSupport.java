@@ -26,18 +26,23 @@ final class UiTestSupport {
 
     /** Runs the event loop until the condition holds; fails after the timeout (never a fixed sleep). */
     static void waitUntil(String what, Duration timeout, BooleanSupplier condition) {
+        waitUntil(() -> what, timeout, condition);
+    }
+
+    /** {@link #waitUntil(String, Duration, BooleanSupplier)} whose failure message is computed at the failure. */
+    static void waitUntil(java.util.function.Supplier<String> what, Duration timeout, BooleanSupplier condition) {
         Display display = Display.getCurrent();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                fail("timed out after " + timeout + " waiting for " + what);
+                fail("timed out after " + timeout + " waiting for " + what.get());
             }
             if (!display.readAndDispatch()) {
                 try {
                     Thread.sleep(10); // queue empty: let X deliver the next event
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    fail("interrupted waiting for " + what);
+                    fail("interrupted waiting for " + what.get());
                 }
             }
         }
@@ -66,6 +71,83 @@ final class UiTestSupport {
         Point clientOrigin = shell.toDisplay(client.x, client.y);
         return new Rectangle(topLeft.x, topLeft.y, clientOrigin.x + client.width - topLeft.x,
                 clientOrigin.y + client.height - topLeft.y);
+    }
+
+    /** Fails when t is null, else returns it (for the views' nullable getters). */
+    static <T> @org.eclipse.jdt.annotation.NonNull T nn(@org.eclipse.jdt.annotation.Nullable T t) {
+        if (t == null) {
+            throw new AssertionError("unexpected null");
+        }
+        return t;
+    }
+
+    /**
+     * Fails with the dialog's text when the workbench shows an error dialog (the jobs open one with the
+     * agent's error and what to do), instead of waiting for a timeout. Returns true to be used in conditions.
+     */
+    static boolean failOnErrorDialog() {
+        String failure = io.hprobe.ui.internal.Jobs.lastFailure();
+        if (failure != null) {
+            fail("a command failed: " + failure);
+        }
+        for (Shell s : Display.getCurrent().getShells()) {
+            if (s.isVisible() && "HProbe".equals(s.getText())) {
+                StringBuilder text = new StringBuilder();
+                collectText(s, text);
+                s.close();
+                fail("error dialog: " + text);
+            }
+        }
+        return true;
+    }
+
+    private static void collectText(org.eclipse.swt.widgets.Composite c, StringBuilder out) {
+        for (org.eclipse.swt.widgets.Control child : c.getChildren()) {
+            if (child instanceof org.eclipse.swt.widgets.Label l) {
+                out.append(l.getText()).append(' ');
+            } else if (child instanceof org.eclipse.swt.widgets.Composite inner) {
+                collectText(inner, out);
+            }
+        }
+    }
+
+    /** Maximizes a view, screenshots the window, and restores the layout. */
+    static Path screenshotMaximized(org.eclipse.ui.IWorkbenchPage page, org.eclipse.ui.IViewPart view, Path file)
+            throws IOException {
+        org.eclipse.ui.IWorkbenchPartReference ref = page.getReference(view);
+        page.setPartState(ref, org.eclipse.ui.IWorkbenchPage.STATE_MAXIMIZED);
+        try {
+            Shell shell = view.getSite().getShell();
+            settle(shell.getDisplay());
+            return screenshot(shell, file);
+        } finally {
+            page.setPartState(ref, org.eclipse.ui.IWorkbenchPage.STATE_RESTORED);
+        }
+    }
+
+    /** Clicks the button whose text (without mnemonics) is label, as a user would. */
+    static void pressButton(org.eclipse.swt.widgets.Composite root, String label) {
+        org.eclipse.swt.widgets.Button b = findButton(root, label);
+        if (b == null) {
+            fail("no button " + label);
+            return;
+        }
+        b.notifyListeners(SWT.Selection, new org.eclipse.swt.widgets.Event());
+    }
+
+    private static org.eclipse.swt.widgets.Button findButton(org.eclipse.swt.widgets.Composite c, String label) {
+        for (org.eclipse.swt.widgets.Control child : c.getChildren()) {
+            if (child instanceof org.eclipse.swt.widgets.Button b && b.getText().replace("&", "").equals(label)) {
+                return b;
+            }
+            if (child instanceof org.eclipse.swt.widgets.Composite inner) {
+                org.eclipse.swt.widgets.Button found = findButton(inner, label);
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
     }
 
     /**

@@ -1,13 +1,368 @@
 package io.hprobe.ui.views;
 
-import io.hprobe.ui.Messages;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
-/** Table of probe hits as they arrive. Placeholder until that work lands. */
-public class HitsView extends PlaceholderView {
+import org.eclipse.core.runtime.Status;
+import org.eclipse.core.runtime.jobs.Job;
+import org.eclipse.jdt.annotation.Nullable;
+import org.eclipse.jface.action.Action;
+import org.eclipse.jface.action.IAction;
+import org.eclipse.jface.resource.JFaceResources;
+import org.eclipse.jface.viewers.StructuredSelection;
+import org.eclipse.osgi.util.NLS;
+import org.eclipse.swt.SWT;
+import org.eclipse.swt.layout.GridData;
+import org.eclipse.swt.layout.GridLayout;
+import org.eclipse.swt.widgets.Button;
+import org.eclipse.swt.widgets.Combo;
+import org.eclipse.swt.widgets.Composite;
+import org.eclipse.swt.widgets.Control;
+import org.eclipse.swt.widgets.Label;
+import org.eclipse.swt.widgets.Table;
+import org.eclipse.swt.widgets.TableColumn;
+import org.eclipse.swt.widgets.TableItem;
+import org.eclipse.swt.widgets.Text;
+
+import io.hprobe.core.model.Hit;
+import io.hprobe.core.model.HitFilter;
+import io.hprobe.core.model.HitStore;
+import io.hprobe.core.model.ModelChange;
+import io.hprobe.core.model.Probe;
+import io.hprobe.core.model.Vm;
+import io.hprobe.ui.Messages;
+import io.hprobe.ui.internal.Format;
+import io.hprobe.ui.internal.HitSelection;
+import io.hprobe.ui.internal.SelectionProvider;
+
+/**
+ * Every hit of the selected VM in a virtual table: only the visible rows are materialised, so millions of
+ * hits scroll like a hundred. Filters by probe, process (pid or comm) and time range select the matching
+ * indexes in a job; without a filter the rows are the store itself.
+ */
+public class HitsView extends HProbeView {
 
     public static final String ID = "io.hprobe.ui.hits"; //$NON-NLS-1$
 
-    public HitsView() {
-        super(Messages.HitsView_placeholder);
+    private @Nullable Table table;
+    private @Nullable Combo probe;
+    private @Nullable Text process;
+    private @Nullable Text from;
+    private @Nullable Text to;
+    private List<Probe> probeChoices = List.of();
+    /** Matching store indexes under a filter; null = no filter (row i is store index first + i). */
+    private long @Nullable [] rows;
+    private HitFilter filter = HitFilter.ALL;
+    private long rowsUpTo;
+    private @Nullable Vm shownVm;
+    private boolean follow = true;
+    private @Nullable Job filterJob;
+    private final SelectionProvider selection = new SelectionProvider();
+
+    @Override
+    protected Control createContents(Composite parent) {
+        Composite top = new Composite(parent, SWT.NONE);
+        GridLayout gl = new GridLayout(1, false);
+        gl.marginWidth = gl.marginHeight = 2;
+        top.setLayout(gl);
+        Composite bar = new Composite(top, SWT.NONE);
+        bar.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
+        bar.setLayout(new GridLayout(10, false));
+        new Label(bar, SWT.NONE).setText(Messages.Hits_probe);
+        Combo p = new Combo(bar, SWT.READ_ONLY);
+        p.setLayoutData(new GridData(160, SWT.DEFAULT));
+        probe = p;
+        process = field(bar, Messages.Hits_process, Messages.Hits_processHint, 110);
+        from = field(bar, Messages.Hits_from, Messages.Hits_timeHint, 80);
+        to = field(bar, Messages.Hits_to, Messages.Hits_timeHint, 80);
+        Button apply = new Button(bar, SWT.PUSH);
+        apply.setText(Messages.Hits_apply);
+        apply.addListener(SWT.Selection, e -> applyFilter());
+        Button clear = new Button(bar, SWT.PUSH);
+        clear.setText(Messages.Hits_clear);
+        clear.addListener(SWT.Selection, e -> clearFilter());
+        for (Text t : new Text[] { process, from, to }) {
+            if (t != null) {
+                t.addListener(SWT.DefaultSelection, e -> applyFilter());
+            }
+        }
+        p.addListener(SWT.Selection, e -> applyFilter());
+
+        Table t = new Table(top, SWT.VIRTUAL | SWT.BORDER | SWT.FULL_SELECTION | SWT.SINGLE);
+        t.setLayoutData(new GridData(SWT.FILL, SWT.FILL, true, true));
+        t.setHeaderVisible(true);
+        t.setLinesVisible(true);
+        t.setFont(JFaceResources.getTextFont());
+        String[] cols = { Messages.Hits_seq, Messages.Hits_time, Messages.Hits_probe, Messages.Hits_cpu, Messages.Hits_pid,
+                Messages.Hits_tgid, Messages.Hits_comm, Messages.Hits_ip, Messages.Hits_mode, Messages.Hits_args };
+        int[] widths = { 70, 110, 170, 40, 60, 60, 120, 150, 50, 260 };
+        for (int i = 0; i < cols.length; i++) {
+            TableColumn c = new TableColumn(t, i == 0 || i == 3 || i == 4 || i == 5 ? SWT.RIGHT : SWT.LEFT);
+            c.setText(cols[i]);
+            c.setWidth(widths[i]);
+            c.setMoveable(true);
+        }
+        t.addListener(SWT.SetData, e -> fill((TableItem) e.item, t.indexOf((TableItem) e.item)));
+        t.addListener(SWT.Selection, e -> {
+            Vm vm = vm();
+            long index = storeIndex(t.getSelectionIndex());
+            if (vm != null && index >= 0) {
+                selection.setSelection(new StructuredSelection(new HitSelection(vm, index, 1)));
+            }
+        });
+        table = t;
+        getSite().setSelectionProvider(selection);
+        Action followAction = new Action(Messages.Hits_follow, IAction.AS_CHECK_BOX) {
+            @Override
+            public void run() {
+                follow = isChecked();
+                requestRefresh();
+            }
+        };
+        followAction.setChecked(true);
+        followAction.setToolTipText(Messages.Hits_followTip);
+        getViewSite().getActionBars().getToolBarManager().add(followAction);
+        return top;
     }
+
+    private static Text field(Composite bar, String label, String hint, int width) {
+        new Label(bar, SWT.NONE).setText(label);
+        Text t = new Text(bar, SWT.BORDER);
+        t.setMessage(hint);
+        t.setLayoutData(new GridData(width, SWT.DEFAULT));
+        return t;
+    }
+
+    private long storeIndex(int row) {
+        Vm vm = vm();
+        if (vm == null || row < 0) {
+            return -1;
+        }
+        long[] r = rows;
+        if (r != null) {
+            return row < r.length ? r[row] : -1;
+        }
+        long i = vm.hits().first() + row;
+        return i < vm.hits().size() ? i : -1;
+    }
+
+    private void fill(TableItem item, int row) {
+        Vm vm = vm();
+        long i = storeIndex(row);
+        if (vm == null || i < vm.hits().first()) {
+            item.setText(new String[] { "", Messages.Hits_evicted }); //$NON-NLS-1$
+            return;
+        }
+        Hit h = vm.hits().get(i);
+        Probe p = vm.probe(h.probe());
+        item.setText(new String[] { Long.toString(h.seq()), Format.time(vm, h.timeNs()),
+                h.probe() + (p == null ? "" : " " + p.label()), Integer.toString(h.vcpu()), Integer.toString(h.pid()), //$NON-NLS-1$ //$NON-NLS-2$
+                Integer.toString(h.tgid()), h.comm(), Format.hex(h.ip()), h.user() ? Messages.Hits_user : Messages.Hits_kernel,
+                Format.args(h.args()) });
+    }
+
+    /** Reads the filter fields; null (with the status line saying why) when one is invalid. */
+    private @Nullable HitFilter readFilter(Vm vm) {
+        Set<Integer> probes = new HashSet<>();
+        Combo p = probe;
+        if (p != null && p.getSelectionIndex() > 0 && p.getSelectionIndex() - 1 < probeChoices.size()) {
+            probes.add(probeChoices.get(p.getSelectionIndex() - 1).id());
+        }
+        Set<Integer> procs = new HashSet<>();
+        Text pr = process;
+        String proc = pr == null ? "" : pr.getText().trim(); //$NON-NLS-1$
+        if (!proc.isEmpty()) {
+            try {
+                procs.add(Integer.parseInt(proc));
+            } catch (NumberFormatException e) {
+                // a comm: every process that had it
+                HitStore s = vm.hits();
+                for (Integer pid : s.perProcess().keySet()) {
+                    if (s.commOf(pid).toLowerCase(Locale.ROOT).contains(proc.toLowerCase(Locale.ROOT))) {
+                        procs.add(pid);
+                    }
+                }
+                if (procs.isEmpty()) {
+                    procs.add(Integer.MIN_VALUE); // nothing matches
+                }
+            }
+        }
+        long origin = vm.timeOriginNs() == Long.MIN_VALUE ? 0 : vm.timeOriginNs();
+        try {
+            long f = seconds(from, origin, Long.MIN_VALUE);
+            long t = seconds(to, origin, Long.MAX_VALUE);
+            return new HitFilter(probes, procs, f, t);
+        } catch (NumberFormatException e) {
+            getViewSite().getActionBars().getStatusLineManager().setErrorMessage(Messages.Hits_badTime);
+            return null;
+        }
+    }
+
+    private static long seconds(@Nullable Text field, long origin, long dflt) {
+        String s = field == null ? "" : field.getText().trim(); //$NON-NLS-1$
+        return s.isEmpty() ? dflt : origin + (long) (Double.parseDouble(s) * 1e9);
+    }
+
+    /** Applies the filter fields (the Apply button). */
+    public void applyFilter() {
+        Vm vm = vm();
+        if (vm == null) {
+            return;
+        }
+        getViewSite().getActionBars().getStatusLineManager().setErrorMessage(null);
+        HitFilter f = readFilter(vm);
+        if (f == null) {
+            return;
+        }
+        filter = f;
+        rows = f.isAll() ? null : new long[0];
+        rowsUpTo = vm.hits().first();
+        if (!f.isAll()) {
+            select(vm, f, true);
+        }
+        requestRefresh();
+    }
+
+    private void clearFilter() {
+        for (Text t : new Text[] { process, from, to }) {
+            if (t != null) {
+                t.setText(""); //$NON-NLS-1$
+            }
+        }
+        Combo p = probe;
+        if (p != null) {
+            p.select(0);
+        }
+        applyFilter();
+    }
+
+    /** Selects matching rows in a job: from scratch, or only the hits appended since the last run. */
+    private void select(Vm vm, HitFilter f, boolean fromScratch) {
+        Job old = filterJob;
+        if (old != null && fromScratch) {
+            old.cancel();
+        }
+        long start = fromScratch ? vm.hits().first() : rowsUpTo;
+        long end = vm.hits().size();
+        Job job = Job.create(Messages.Hits_filtering, monitor -> {
+            long[] sel = f.select(vm.hits(), start, end, monitor::isCanceled);
+            if (sel == null) {
+                return Status.CANCEL_STATUS;
+            }
+            org.eclipse.swt.widgets.Display.getDefault().asyncExec(() -> {
+                if (vm != vm() || f != filter) {
+                    return;
+                }
+                long[] current = rows;
+                long[] prev = fromScratch || current == null ? new long[0] : current;
+                long[] merged = java.util.Arrays.copyOf(prev, prev.length + sel.length);
+                System.arraycopy(sel, 0, merged, prev.length, sel.length);
+                rows = merged;
+                rowsUpTo = end;
+                showRows();
+            });
+            return Status.OK_STATUS;
+        });
+        job.setSystem(!fromScratch);
+        filterJob = job;
+        job.schedule();
+    }
+
+    @Override
+    protected boolean matters(ModelChange change) {
+        return change.vm() == vm() && (change.kind() == ModelChange.Kind.HITS || change.kind() == ModelChange.Kind.PROBES);
+    }
+
+    @Override
+    protected int refreshPeriodMs() {
+        return 300;
+    }
+
+    @Override
+    protected void refresh() {
+        Table t = table;
+        if (t == null || t.isDisposed()) {
+            return;
+        }
+        Vm vm = vm();
+        if (vm != shownVm) {
+            shownVm = vm;
+            filter = HitFilter.ALL;
+            rows = null;
+            t.removeAll();
+        }
+        updateProbeChoices(vm);
+        if (vm == null) {
+            t.setItemCount(0);
+            setContentDescription(Messages.Hits_noVm);
+            return;
+        }
+        Job running = filterJob;
+        if (rows != null && vm.hits().size() > rowsUpTo && (running == null || running.getState() == Job.NONE)) {
+            select(vm, filter, false); // new hits under a filter: select the tail only
+        }
+        showRows();
+    }
+
+    private void showRows() {
+        Table t = table;
+        Vm vm = vm();
+        if (t == null || t.isDisposed() || vm == null) {
+            return;
+        }
+        long[] r = rows;
+        long n = r != null ? r.length : vm.hits().count();
+        int count = (int) Math.min(n, Integer.MAX_VALUE - 1);
+        if (count != t.getItemCount()) {
+            boolean shrink = count < t.getItemCount();
+            t.setItemCount(count);
+            if (shrink || r != null) {
+                t.clearAll();
+            }
+            if (follow && count > 0) {
+                t.setTopIndex(count - 1);
+            }
+        }
+        setContentDescription(NLS.bind(r != null ? Messages.Hits_descriptionFiltered : Messages.Hits_description,
+                new Object[] { vm.name(), count, vm.hits().count() }));
+    }
+
+    private void updateProbeChoices(@Nullable Vm vm) {
+        Combo p = probe;
+        if (p == null) {
+            return;
+        }
+        List<Probe> now = vm == null ? List.of() : vm.probes();
+        if (now.stream().map(Probe::id).toList().equals(probeChoices.stream().map(Probe::id).toList())
+                && p.getItemCount() == now.size() + 1) {
+            return;
+        }
+        int sel = p.getSelectionIndex();
+        String selText = sel >= 0 ? p.getItem(sel) : null;
+        probeChoices = now;
+        p.removeAll();
+        p.add(Messages.Hits_allProbes);
+        for (Probe pr : now) {
+            p.add("#" + pr.id() + " " + pr.label()); //$NON-NLS-1$ //$NON-NLS-2$
+        }
+        int idx = selText == null ? 0 : Math.max(0, p.indexOf(selText));
+        p.select(idx);
+    }
+
+    /** Rows shown now (tests). */
+    public int getRowCount() {
+        Table t = table;
+        return t == null ? 0 : t.getItemCount();
+    }
+
+    @Override
+    public void setFocus() {
+        Table t = table;
+        if (t != null) {
+            t.setFocus();
+        }
+    }
+
 }

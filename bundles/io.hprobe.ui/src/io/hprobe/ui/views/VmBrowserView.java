@@ -1,13 +1,401 @@
 package io.hprobe.ui.views;
 
-import io.hprobe.ui.Messages;
+import java.util.ArrayList;
+import java.util.List;
 
-/** VMs of the connected agent and their processes. Placeholder until that work lands. */
-public class VmBrowserView extends PlaceholderView {
+import org.eclipse.jdt.annotation.Nullable;
+import org.eclipse.jface.action.Action;
+import org.eclipse.jface.action.IMenuManager;
+import org.eclipse.jface.action.IToolBarManager;
+import org.eclipse.jface.action.MenuManager;
+import org.eclipse.jface.action.Separator;
+import org.eclipse.jface.viewers.ColumnLabelProvider;
+import org.eclipse.jface.viewers.ITreeContentProvider;
+import org.eclipse.jface.viewers.TreeViewer;
+import org.eclipse.jface.viewers.TreeViewerColumn;
+import org.eclipse.jface.window.Window;
+import org.eclipse.swt.SWT;
+import org.eclipse.swt.widgets.Composite;
+import org.eclipse.swt.widgets.Control;
+import org.eclipse.swt.widgets.Display;
+import org.eclipse.swt.widgets.Tree;
+import org.eclipse.ui.ISharedImages;
+import org.eclipse.ui.IWorkbenchPage;
+import org.eclipse.ui.PartInitException;
+import org.eclipse.ui.PlatformUI;
+
+import io.hprobe.core.model.Agent;
+import io.hprobe.core.model.GuestProcess;
+import io.hprobe.core.model.HProbeModel;
+import io.hprobe.core.model.ModelChange;
+import io.hprobe.core.model.Vm;
+import io.hprobe.ui.HProbeUi;
+import io.hprobe.ui.Messages;
+import io.hprobe.ui.dialogs.AttachDialog;
+import io.hprobe.ui.dialogs.ConnectDialog;
+import io.hprobe.ui.internal.ErrorDialogs;
+import io.hprobe.ui.internal.Images;
+import io.hprobe.ui.internal.VmActions;
+
+/**
+ * Agents, their VMs (state, accelerator, vCPUs, kernel) and each VM's live process list (vm-ps), plus
+ * journals opened offline. Selecting a VM makes it the VM every other view shows.
+ */
+public class VmBrowserView extends HProbeView {
 
     public static final String ID = "io.hprobe.ui.vmBrowser"; //$NON-NLS-1$
+    private static final int PS_PERIOD_MS = 5000;
 
-    public VmBrowserView() {
-        super(Messages.VmBrowserView_placeholder);
+    private @Nullable TreeViewer viewer;
+    private final List<Action> vmActions = new ArrayList<>();
+    private @Nullable Action launch;
+
+    @Override
+    protected Control createContents(Composite parent) {
+        TreeViewer v = new TreeViewer(parent, SWT.SINGLE | SWT.FULL_SELECTION | SWT.H_SCROLL | SWT.V_SCROLL);
+        viewer = v;
+        Tree tree = v.getTree();
+        tree.setHeaderVisible(true);
+        tree.setLinesVisible(true);
+        column(v, Messages.VmBrowser_name, 200, this::name);
+        column(v, Messages.VmBrowser_state, 80, this::state);
+        column(v, Messages.VmBrowser_accel, 50, e -> e instanceof Vm vm ? vm.info().accel() : ""); //$NON-NLS-1$
+        column(v, Messages.VmBrowser_cpus, 45, e -> e instanceof Vm vm && vm.info().smp() > 0 ? Integer.toString(vm.info().smp()) : ""); //$NON-NLS-1$
+        column(v, Messages.VmBrowser_kernel, 130, e -> e instanceof Vm vm ? vm.info().kernel() : ""); //$NON-NLS-1$
+        v.setContentProvider(new Content());
+        v.setInput(HProbeUi.model());
+        v.setAutoExpandLevel(2);
+        v.addSelectionChangedListener(e -> {
+            Vm vm = selectedVm();
+            if (vm != null) {
+                HProbeUi.context().selectVm(vm);
+                VmActions.refreshProcessesQuietly(vm);
+            }
+            updateActions();
+        });
+        v.addDoubleClickListener(e -> {
+            Vm vm = selectedVm();
+            if (vm != null && vm.isLive()) {
+                openConsole();
+            }
+        });
+        getSite().setSelectionProvider(v);
+        makeActions();
+        HProbeUi.localAgent();
+        schedulePs(tree.getDisplay());
+        return tree;
+    }
+
+    private interface Text {
+        String of(Object element);
+    }
+
+    private static void column(TreeViewer v, String title, int width, Text text) {
+        TreeViewerColumn c = new TreeViewerColumn(v, SWT.LEFT);
+        c.getColumn().setText(title);
+        c.getColumn().setWidth(width);
+        c.getColumn().setMoveable(true);
+        c.setLabelProvider(new ColumnLabelProvider() {
+            @Override
+            public String getText(@Nullable Object element) {
+                return element == null ? "" : text.of(element); //$NON-NLS-1$
+            }
+
+            @Override
+            public @Nullable String getToolTipText(@Nullable Object element) {
+                if (element instanceof Agent a && a.lastError() != null) {
+                    return a.lastError();
+                }
+                return element instanceof Vm vm ? vm.info().reason() : null;
+            }
+        });
+    }
+
+    private String name(Object e) {
+        if (e instanceof Agent a) {
+            String version = a.info().has("version") ? a.info().get("version").getAsString() : ""; //$NON-NLS-1$ //$NON-NLS-2$
+            return org.eclipse.osgi.util.NLS.bind(Messages.VmBrowser_agent, version, a.socket());
+        }
+        if (e instanceof Vm vm) {
+            return vm.isLive() || vm.agent() != null ? vm.name() : org.eclipse.osgi.util.NLS.bind(Messages.VmBrowser_journal, vm.name());
+        }
+        if (e instanceof GuestProcess p) {
+            return p.kernel() ? "[" + p.comm() + "] (" + p.pid() + ")" : p.label(); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+        }
+        return String.valueOf(e);
+    }
+
+    private String state(Object e) {
+        if (e instanceof Agent a) {
+            switch (a.state()) {
+            case CONNECTED:
+                return Messages.VmBrowser_connected;
+            case CONNECTING:
+                return Messages.VmBrowser_connecting;
+            default:
+                return Messages.VmBrowser_disconnected;
+            }
+        }
+        if (e instanceof Vm vm) {
+            return vm.isGone() ? Messages.VmBrowser_gone : vm.info().state();
+        }
+        if (e instanceof GuestProcess p) {
+            return p.state();
+        }
+        return ""; //$NON-NLS-1$
+    }
+
+    private static final class Content implements ITreeContentProvider {
+        @Override
+        public Object[] getElements(@Nullable Object input) {
+            if (!(input instanceof HProbeModel m)) {
+                return new Object[0];
+            }
+            List<Object> roots = new ArrayList<>(m.agents());
+            roots.addAll(m.offlineVms());
+            return roots.toArray();
+        }
+
+        @Override
+        public Object[] getChildren(@Nullable Object parent) {
+            if (parent instanceof Agent a) {
+                return a.vms().toArray();
+            }
+            if (parent instanceof Vm vm) {
+                return vm.processes().toArray();
+            }
+            return new Object[0];
+        }
+
+        @Override
+        public @Nullable Object getParent(@Nullable Object element) {
+            return null;
+        }
+
+        @Override
+        public boolean hasChildren(@Nullable Object element) {
+            return element instanceof Agent a ? !a.vms().isEmpty() : element instanceof Vm vm && !vm.processes().isEmpty();
+        }
+    }
+
+    @Override
+    protected boolean matters(ModelChange change) {
+        return change.kind() != ModelChange.Kind.HITS && change.kind() != ModelChange.Kind.CONSOLE
+                && change.kind() != ModelChange.Kind.PROBES;
+    }
+
+    @Override
+    protected void refresh() {
+        TreeViewer v = viewer;
+        if (v != null && !v.getControl().isDisposed()) {
+            v.refresh(true);
+            updateActions();
+        }
+    }
+
+    /** The VM of the selection (a VM row or one of its processes). */
+    private @Nullable Vm selectedVm() {
+        TreeViewer v = viewer;
+        if (v == null) {
+            return null;
+        }
+        Object o = v.getStructuredSelection().getFirstElement();
+        if (o instanceof Vm vm) {
+            return vm;
+        }
+        if (o instanceof GuestProcess) {
+            Object parent = v.getTree().getSelection().length > 0 && v.getTree().getSelection()[0].getParentItem() != null
+                    ? v.getTree().getSelection()[0].getParentItem().getData()
+                    : null;
+            return parent instanceof Vm vm ? vm : null;
+        }
+        return null;
+    }
+
+    private @Nullable Agent selectedAgent() {
+        TreeViewer v = viewer;
+        Object o = v == null ? null : v.getStructuredSelection().getFirstElement();
+        if (o instanceof Agent a) {
+            return a;
+        }
+        Vm vm = selectedVm();
+        return vm == null ? null : vm.agent();
+    }
+
+    private void schedulePs(Display display) {
+        display.timerExec(PS_PERIOD_MS, () -> {
+            TreeViewer v = viewer;
+            if (v == null || v.getControl().isDisposed()) {
+                return;
+            }
+            Vm vm = vm();
+            if (vm != null && getSite().getPage().isPartVisible(this)) {
+                VmActions.refreshProcessesQuietly(vm);
+            }
+            schedulePs(display);
+        });
+    }
+
+    private static org.eclipse.jface.resource.ImageDescriptor shared(String name) {
+        return PlatformUI.getWorkbench().getSharedImages().getImageDescriptor(name);
+    }
+
+    private Action action(String text, String tip, org.eclipse.jface.resource.@Nullable ImageDescriptor image, Runnable run,
+            boolean needsVm) {
+        Action a = new Action(text) {
+            @Override
+            public void run() {
+                run.run();
+            }
+        };
+        a.setToolTipText(tip);
+        if (image != null) {
+            a.setImageDescriptor(image);
+        }
+        if (needsVm) {
+            vmActions.add(a);
+        }
+        return a;
+    }
+
+    private void makeActions() {
+        Action connect = action(Messages.VmBrowser_connect, Messages.VmBrowser_connectTip, shared(ISharedImages.IMG_OBJ_ADD),
+                this::connectAgent, false);
+        Action launchLab = action(Messages.VmBrowser_launch, Messages.VmBrowser_launchTip, Images.own("launch"), //$NON-NLS-1$
+                () -> VmActions.launchLab(selectedAgent()), false);
+        launch = launchLab;
+        Action attach = action(Messages.VmBrowser_attach, Messages.VmBrowser_attachTip, null, () -> {
+            AttachDialog d = new AttachDialog(getSite().getShell());
+            if (d.open() == Window.OK) {
+                VmActions.attach(selectedAgent(), d.options());
+            }
+        }, false);
+        Action detach = action(Messages.VmBrowser_detach, Messages.VmBrowser_detachTip, null, () -> withVm(VmActions::detach), true);
+        Action pause = action(Messages.VmBrowser_pause, Messages.VmBrowser_pauseTip, null, () -> withVm(VmActions::pause), true);
+        Action resume = action(Messages.VmBrowser_resume, Messages.VmBrowser_resumeTip, null, () -> withVm(VmActions::resume), true);
+        Action quit = action(Messages.VmBrowser_quit, Messages.VmBrowser_quitTip, shared(ISharedImages.IMG_ELCL_STOP),
+                () -> withVm(VmActions::quit), true);
+        Action console = action(Messages.VmBrowser_console, Messages.VmBrowser_consoleTip, Images.own("console"), //$NON-NLS-1$
+                this::openConsole, true);
+        Action ps = action(Messages.VmBrowser_ps, Messages.VmBrowser_psTip,
+                Images.platform("icons/full/elcl16/refresh_nav.svg"), () -> withVm(VmActions::refreshProcessesQuietly), true); //$NON-NLS-1$
+        Action close = action(Messages.VmBrowser_close, Messages.VmBrowser_closeTip, shared(ISharedImages.IMG_ELCL_REMOVE), () -> {
+            Vm vm = selectedVm();
+            if (vm != null && vm.agent() == null) {
+                HProbeUi.model().removeOffline(vm);
+            }
+        }, true);
+        IToolBarManager tb = getViewSite().getActionBars().getToolBarManager();
+        tb.add(launchLab);
+        tb.add(connect);
+        tb.add(console);
+        tb.add(quit);
+        MenuManager menu = new MenuManager();
+        menu.setRemoveAllWhenShown(true);
+        menu.addMenuListener(m -> {
+            Vm vm = selectedVm();
+            m.add(launchLab);
+            m.add(attach);
+            m.add(connect);
+            if (vm != null && vm.isLive()) {
+                m.add(new Separator());
+                m.add(console);
+                m.add(ps);
+                m.add(vm.info().isPaused() ? resume : pause);
+                m.add(detach);
+                if (vm.info().launched()) {
+                    m.add(quit);
+                }
+            } else if (vm != null) {
+                m.add(new Separator());
+                m.add(close);
+            } else if (selectedAgentRow() != null) {
+                m.add(new Separator());
+                m.add(action(Messages.VmBrowser_reconnect, Messages.VmBrowser_reconnectTip, null, () -> {
+                    Agent a = selectedAgentRow();
+                    if (a != null) {
+                        HProbeUi.connect(a);
+                    }
+                }, false));
+            }
+        });
+        TreeViewer v = viewer;
+        if (v != null) {
+            v.getControl().setMenu(menu.createContextMenu(v.getControl()));
+            getSite().registerContextMenu(menu, v);
+        }
+        IMenuManager viewMenu = getViewSite().getActionBars().getMenuManager();
+        viewMenu.add(attach);
+        viewMenu.add(console);
+        updateActions();
+    }
+
+    private @Nullable Agent selectedAgentRow() {
+        TreeViewer v = viewer;
+        return v != null && v.getStructuredSelection().getFirstElement() instanceof Agent a ? a : null;
+    }
+
+    private void withVm(java.util.function.Consumer<Vm> f) {
+        Vm vm = selectedVm();
+        if (vm == null) {
+            vm = vm();
+        }
+        if (vm != null) {
+            f.accept(vm);
+        }
+    }
+
+    private void updateActions() {
+        Vm vm = selectedVm();
+        for (Action a : vmActions) {
+            a.setEnabled(vm != null && (vm.isLive() || a.getText().equals(Messages.VmBrowser_close)));
+        }
+    }
+
+    private void connectAgent() {
+        ConnectDialog d = new ConnectDialog(getSite().getShell());
+        if (d.open() == Window.OK) {
+            HProbeUi.addAgent(d.socket(), d.startIfAbsent());
+        }
+    }
+
+    private void openConsole() {
+        try {
+            getSite().getPage().showView(ConsoleView.ID, null, IWorkbenchPage.VIEW_ACTIVATE);
+        } catch (PartInitException e) {
+            ErrorDialogs.show(getSite().getShell(), Messages.VmBrowser_console, e);
+        }
+    }
+
+    /** The launch action (what the toolbar button does); tests run it like a click. */
+    public @Nullable Action getLaunchAction() {
+        return launch;
+    }
+
+    /** The tree (tests read the rows). */
+    public @Nullable TreeViewer getViewer() {
+        return viewer;
+    }
+
+    @Override
+    public void vmSelected(@Nullable Vm vm) {
+        // the VM may have been chosen elsewhere (a launch, an opened journal): show it selected here too
+        TreeViewer v = viewer;
+        if (v != null && vm != null && selectedVm() != vm) {
+            v.refresh(true);
+            v.setSelection(new org.eclipse.jface.viewers.StructuredSelection(vm), true);
+        }
+        if (vm != null) {
+            VmActions.refreshProcessesQuietly(vm);
+        }
+        requestRefresh();
+    }
+
+    @Override
+    public void setFocus() {
+        TreeViewer v = viewer;
+        if (v != null) {
+            v.getControl().setFocus();
+        }
     }
 }

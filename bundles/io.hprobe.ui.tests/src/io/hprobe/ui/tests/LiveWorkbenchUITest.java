@@ -1,0 +1,283 @@
+package io.hprobe.ui.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.eclipse.core.runtime.IStatus;
+import org.eclipse.core.runtime.jobs.Job;
+import org.eclipse.jface.action.Action;
+import org.eclipse.jface.wizard.WizardDialog;
+import org.eclipse.swt.widgets.Shell;
+import org.eclipse.swt.widgets.Text;
+import org.eclipse.ui.IViewPart;
+import org.eclipse.ui.IWorkbenchPage;
+import org.eclipse.ui.PlatformUI;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import io.hprobe.core.journal.ExportFormat;
+import io.hprobe.core.journal.Journals;
+import io.hprobe.core.model.Agent;
+import io.hprobe.core.model.Probe;
+import io.hprobe.core.model.Vm;
+import io.hprobe.core.timeline.Timeline;
+import io.hprobe.ui.HProbeUi;
+import io.hprobe.ui.views.ConsoleView;
+import io.hprobe.ui.views.HitTimelineView;
+import io.hprobe.ui.views.HitsView;
+import io.hprobe.ui.views.ProbeEditorView;
+import io.hprobe.ui.views.ProbesView;
+import io.hprobe.ui.views.VmBrowserView;
+import io.hprobe.ui.wizards.ExportWizard;
+
+/**
+ * The workbench against the real agent and the real lab guest, step by step as a researcher would: launch
+ * the lab VM from the VM Browser, find __x64_sys_getpid in the Probe Editor and probe it with "Probe Here",
+ * run sysloop in the guest's console, watch the hit count and the timeline grow, disable the probe, export
+ * CTF and read it back with babeltrace2. Every wait polls. Screenshots of each step go to docs/images.
+ * Skipped (saying why) when the agent binary is not built.
+ */
+@Timeout(value = 420, unit = TimeUnit.SECONDS)
+@ExtendWith(ScreenshotOnFailure.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LiveWorkbenchUITest {
+
+    private static final Duration BOOT = Duration.ofSeconds(240);
+    private static final Duration T = Duration.ofSeconds(60);
+    private static final String FUNCTION = "__x64_sys_getpid";
+    private static final int CALLS = 300;
+
+    private static Agent agent;
+    private static Vm vm;
+    private static Probe probe;
+    private static long finalHits;
+
+    @BeforeAll
+    static void agentBinary() {
+        String bin = System.getProperty("hprobe.agent", "");
+        assumeTrue(!bin.isEmpty() && Files.isExecutable(Path.of(bin)),
+                "hprobed not built at '" + bin + "' (-Dhprobe.agent or HPROBE_AGENT): live UI tests skipped");
+    }
+
+    @AfterAll
+    static void powerOffAndStopTheAgent() throws Exception {
+        if (agent == null) {
+            return;
+        }
+        try {
+            if (vm != null && vm.isLive()) {
+                agent.quit(vm).get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            // the workbench started this agent for the tests: stop it so no process outlives the build
+            UiTestSupport.waitUntil("the agent connection for shutdown", T, () -> agent.state() == Agent.State.CONNECTED);
+            agent.call("agent-shutdown", null).handle((r, e) -> null).get(10, TimeUnit.SECONDS);
+            deleteTree(agent.socket().getParent()); // the run files of this run's VMs
+        }
+    }
+
+    private static void deleteTree(Path dir) throws java.io.IOException {
+        if (dir == null || !Files.isDirectory(dir) || !dir.toString().startsWith("/tmp/hprobe-uitest-")) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    /** What a failed wait should say: the agent's state and the tail of its log. */
+    private static String diagnostics() {
+        StringBuilder b = new StringBuilder("agent ").append(agent.state()).append(' ').append(agent.lastError())
+                .append(", VMs ").append(agent.vms());
+        for (Shell s : PlatformUI.getWorkbench().getDisplay().getShells()) {
+            b.append(", shell '").append(s.getText()).append("' visible=").append(s.isVisible());
+        }
+        try {
+            Path log = Path.of(System.getProperty("hprobe.agent.stateDir", "/nonexistent"), "hprobed.log");
+            java.util.List<String> lines = Files.readAllLines(log);
+            b.append("\nagent log:\n").append(String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size())));
+        } catch (java.io.IOException e) {
+            b.append(" (no agent log: ").append(e.getMessage()).append(')');
+        }
+        return b.toString();
+    }
+
+    private static IWorkbenchPage page() {
+        return PlatformUI.getWorkbench().getActiveWorkbenchWindow().getActivePage();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <V extends IViewPart> V show(String id, Class<V> type) throws Exception {
+        IViewPart part = page().showView(id, null, IWorkbenchPage.VIEW_ACTIVATE);
+        assertTrue(type.isInstance(part), id + " is " + part);
+        return (V) part;
+    }
+
+    private static Path docs(String name) {
+        return Path.of(System.getProperty("hprobe.docs", System.getProperty("java.io.tmpdir"))).resolve("images")
+                .resolve(name);
+    }
+
+    @Test
+    @Order(1)
+    void launchTheLabGuestFromTheVmBrowser() throws Exception {
+        VmBrowserView browser = show(VmBrowserView.ID, VmBrowserView.class);
+        agent = HProbeUi.localAgent();
+        UiTestSupport.waitUntil("the workbench to connect to (or start) hprobed at " + agent.socket(), T,
+                () -> agent.state() == Agent.State.CONNECTED);
+        int before = agent.vms().size();
+        Action launch = browser.getLaunchAction();
+        assertNotNull(launch);
+        launch.run();
+        UiTestSupport.waitUntil(() -> "the lab guest to boot and be selected; " + diagnostics(), BOOT, () -> {
+            UiTestSupport.failOnErrorDialog();
+            Vm selected = HProbeUi.context().vm();
+            return agent.vms().size() > before && selected != null && selected.agent() == agent
+                    && selected.info().isRunning();
+        });
+        vm = HProbeUi.context().vm();
+        assertEquals("tcg", vm.info().accel());
+        assertTrue(vm.info().kernel().startsWith("6."), vm.info().kernel());
+        UiTestSupport.waitUntil("the guest's process list", T, () -> vm.processes().size() > 5);
+        assertTrue(vm.processes().stream().anyMatch(p -> p.pid() == 1), "init is listed");
+        UiTestSupport.settle(browser.getSite().getShell().getDisplay());
+        UiTestSupport.screenshotMaximized(page(), browser, docs("vm-browser.png"));
+    }
+
+    @Test
+    @Order(2)
+    void searchTheSymbolAndProbeItFromTheEditor() throws Exception {
+        assumeTrue(vm != null, "no lab VM (the launch step failed)");
+        ProbeEditorView editor = show(ProbeEditorView.ID, ProbeEditorView.class);
+        UiTestSupport.waitUntil("the kernel symbols to load", T, () -> !editor.getShownSymbols().isEmpty());
+        Text search = editor.getSearchField();
+        assertNotNull(search);
+        search.setText(FUNCTION); // a modify event per setText, as typing gives per keystroke
+        UiTestSupport.waitUntil(FUNCTION + " first in the list", T,
+                () -> !editor.getShownSymbols().isEmpty() && FUNCTION.equals(editor.getShownSymbols().get(0).name()));
+        editor.selectSymbol(0);
+        UiTestSupport.waitUntil("its disassembly", T, () -> UiTestSupport.nn(editor.getDisassemblyTable()).getItemCount() > 3);
+        Action here = editor.getProbeHereAction();
+        assertNotNull(here);
+        UiTestSupport.nn(editor.getSymbolTable()).setFocus();
+        here.run();
+        UiTestSupport.waitUntil("the probe armed in the agent", T, () -> UiTestSupport.failOnErrorDialog() && vm.probes().stream()
+                .anyMatch(p -> p.spec().equals("kernel:" + FUNCTION) && p.enabled() && "armed".equals(p.state())));
+        probe = vm.probes().stream().filter(p -> p.spec().equals("kernel:" + FUNCTION)).findFirst().orElseThrow();
+        UiTestSupport.screenshotMaximized(page(), editor, docs("probe-editor.png"));
+    }
+
+    @Test
+    @Order(3)
+    void sysloopInTheConsoleMakesHitsAndTimelinePoints() throws Exception {
+        assumeTrue(vm != null && probe != null, "no probe (an earlier step failed)");
+        ConsoleView console = show(ConsoleView.ID, ConsoleView.class);
+        UiTestSupport.waitUntil("the shell prompt in the console", T, () -> console.getText().contains("lab#"));
+        console.type(vm, "sysloop -n " + CALLS + " -g\n");
+        UiTestSupport.waitUntil("sysloop to finish in the guest", T,
+                () -> console.getText().contains("getpid_calls=" + CALLS));
+        UiTestSupport.waitUntil("at least " + CALLS + " hits counted by the agent", T,
+                () -> vm.probe(probe.id()) != null && UiTestSupport.nn(vm.probe(probe.id())).hits() >= CALLS);
+        UiTestSupport.waitUntil("the hits in the workbench's store", T, () -> vm.hits().count() >= CALLS);
+        long sysloopHits = 0;
+        for (long i = vm.hits().first(); i < vm.hits().size(); i++) {
+            if ("sysloop".equals(vm.hits().get(i).comm())) {
+                sysloopHits++;
+            }
+        }
+        assertTrue(sysloopHits >= CALLS, "hits by sysloop: " + sysloopHits);
+        UiTestSupport.screenshotMaximized(page(), console, docs("console.png"));
+
+        HitTimelineView timeline = show(HitTimelineView.ID, HitTimelineView.class);
+        UiTestSupport.waitUntil("points on the timeline", T, () -> {
+            Timeline t = timeline.getTimeline();
+            return t != null && t.total() >= CALLS && t.cells() > 0;
+        });
+        Path png = Files.createTempFile("timeline", ".png");
+        Path svg = Files.createTempFile("timeline", ".svg");
+        timeline.saveChart(png, false, 900, 400);
+        timeline.saveChart(svg, true, 900, 400);
+        assertTrue(Files.size(png) > 5000, "PNG written");
+        assertTrue(Files.readString(svg, StandardCharsets.UTF_8).contains("<svg"), "SVG written");
+        UiTestSupport.screenshotMaximized(page(), timeline, docs("timeline.png"));
+
+        HitsView hits = show(HitsView.ID, HitsView.class);
+        UiTestSupport.waitUntil("rows in the hits table", T, () -> hits.getRowCount() >= CALLS);
+        UiTestSupport.screenshotMaximized(page(), hits, docs("hits.png"));
+    }
+
+    @Test
+    @Order(4)
+    void disableTheProbeFromTheProbesView() throws Exception {
+        assumeTrue(vm != null && probe != null, "no probe (an earlier step failed)");
+        ProbesView probes = show(ProbesView.ID, ProbesView.class);
+        UiTestSupport.waitUntil("the probe listed", T, () -> UiTestSupport.nn(probes.getViewer()).getTable().getItemCount() > 0);
+        Probe p = vm.probe(probe.id());
+        assertNotNull(p);
+        UiTestSupport.nn(probes.getViewer()).setChecked(p, false); // what a click on the box shows ...
+        probes.setEnabled(p, false); // ... and what it does
+        UiTestSupport.waitUntil("the probe disabled in the agent", T,
+                () -> vm.probe(probe.id()) != null && !UiTestSupport.nn(vm.probe(probe.id())).enabled()
+                        && "disabled".equals(UiTestSupport.nn(vm.probe(probe.id())).state()));
+        finalHits = UiTestSupport.nn(vm.probe(probe.id())).hits();
+        assertTrue(finalHits >= CALLS);
+        UiTestSupport.screenshotMaximized(page(), probes, docs("probes.png"));
+    }
+
+    @Test
+    @Order(5)
+    void exportCtfAndReadItWithBabeltrace2() throws Exception {
+        assumeTrue(vm != null && finalHits > 0, "no disabled probe with hits (an earlier step failed)");
+        assumeTrue(Journals.isAvailable(), "libhprobe not loadable: " + Journals.unavailableReason());
+        // the journal is flushed in batches: wait until it holds every hit the agent counted
+        UiTestSupport.waitUntil("the journal to hold every hit", T, () -> {
+            try {
+                long flushed = agent.journalInfo(vm).get(5, TimeUnit.SECONDS).get("flushed_seq").getAsLong();
+                return flushed > vm.hits().lastSeq();
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        Path out = Files.createTempDirectory("hprobe-ctf").resolve("trace");
+        ExportWizard wizard = new ExportWizard(vm, Path.of(vm.info().journal()));
+        Shell shell = PlatformUI.getWorkbench().getActiveWorkbenchWindow().getShell();
+        WizardDialog dialog = new WizardDialog(shell, wizard);
+        dialog.setBlockOnOpen(false);
+        dialog.open();
+        try {
+            wizard.preset(ExportFormat.CTF, out.toString());
+            UiTestSupport.screenshot(dialog.getShell(), docs("export.png"));
+            UiTestSupport.pressButton(dialog.getShell(), "Finish");
+        } finally {
+            if (dialog.getShell() != null && !dialog.getShell().isDisposed()) {
+                dialog.close();
+            }
+        }
+        Job job = wizard.getJob();
+        assertNotNull(job, "Finish started no export job");
+        UiTestSupport.waitUntil("the export job", T, () -> job.getResult() != null);
+        assertEquals(IStatus.OK, job.getResult().getSeverity(), job.getResult().getMessage());
+        assertTrue(Files.isRegularFile(out.resolve("metadata")), "CTF metadata in " + out);
+
+        Process bt = new ProcessBuilder("babeltrace2", out.toString()).redirectErrorStream(true).start();
+        String text = new String(bt.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(bt.waitFor(60, TimeUnit.SECONDS), "babeltrace2 finished");
+        assertEquals(0, bt.exitValue(), text.length() > 2000 ? text.substring(0, 2000) : text);
+        long events = text.lines().filter(l -> l.contains(" hit: ")).count();
+        assertEquals(finalHits, events, "CTF hit events = the probe's hit count");
+    }
+}

@@ -1,0 +1,112 @@
+package io.hprobe.ui;
+
+import java.nio.file.Path;
+
+import org.eclipse.core.runtime.IStatus;
+import org.eclipse.core.runtime.Platform;
+import org.eclipse.core.runtime.Status;
+import org.eclipse.core.runtime.jobs.Job;
+import org.eclipse.jdt.annotation.Nullable;
+import org.eclipse.osgi.service.datalocation.Location;
+
+import io.hprobe.core.model.Agent;
+import io.hprobe.core.model.AgentLauncher;
+import io.hprobe.core.model.HProbeModel;
+import io.hprobe.core.protocol.AgentException;
+import io.hprobe.ui.preferences.Prefs;
+
+/** The workbench's single model and signal context, and the local agent started on demand. */
+public final class HProbeUi {
+
+    private static @Nullable HProbeModel model;
+    private static @Nullable UiContext context;
+
+    private HProbeUi() {
+    }
+
+    public static synchronized HProbeModel model() {
+        HProbeModel m = model;
+        if (m == null) {
+            m = new HProbeModel();
+            model = m;
+        }
+        return m;
+    }
+
+    /** UI thread only. */
+    public static synchronized UiContext context() {
+        UiContext c = context;
+        if (c == null) {
+            c = new UiContext();
+            context = c;
+        }
+        return c;
+    }
+
+    static synchronized void dispose() {
+        HProbeModel m = model;
+        if (m != null) {
+            m.dispose();
+        }
+        model = null;
+    }
+
+    /**
+     * The agent on the preferred socket, added to the model and connected in a background job (started
+     * first if nothing listens and the preferences allow it). Returns at once.
+     */
+    public static synchronized Agent localAgent() {
+        Path socket = Prefs.socket();
+        Agent existing = model().agent(socket);
+        if (existing != null) {
+            return existing;
+        }
+        return addAgent(socket, Prefs.store().getBoolean(Prefs.AGENT_START));
+    }
+
+    /** Adds an agent by socket path and connects it in a job. */
+    public static synchronized Agent addAgent(Path socket, boolean startIfAbsent) {
+        Agent existing = model().agent(socket);
+        if (existing != null) {
+            return existing;
+        }
+        AgentLauncher launcher = null;
+        if (startIfAbsent) {
+            Path binary = AgentLauncher.findBinary(Prefs.agentBinary(), installDir());
+            if (binary != null) {
+                launcher = new AgentLauncher(binary, Prefs.stateDir());
+            }
+        }
+        Agent agent = new Agent(model(), socket, launcher, Prefs.hitCapacity());
+        model().addAgent(agent);
+        connect(agent);
+        return agent;
+    }
+
+    /** (Re)connects an agent in a job; failures show in the VM browser, not in a dialog. */
+    public static void connect(Agent agent) {
+        Job job = Job.create(org.eclipse.osgi.util.NLS.bind(Messages.Job_connect, agent.socket()), monitor -> {
+            try {
+                agent.connect();
+                return Status.OK_STATUS;
+            } catch (AgentException e) {
+                // the agent's state and lastError say it in the VM browser; no modal dialog at start-up
+                return new Status(IStatus.INFO, Activator.PLUGIN_ID, e.getMessage());
+            }
+        });
+        job.setSystem(false);
+        job.schedule();
+    }
+
+    private static @Nullable Path installDir() {
+        Location install = Platform.getInstallLocation();
+        if (install == null || install.getURL() == null) {
+            return null;
+        }
+        try {
+            return Path.of(install.getURL().toURI());
+        } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+            return Path.of(install.getURL().getPath());
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package io.hprobe.ui.handlers;
+
+import java.nio.file.Path;
+
+import org.eclipse.core.commands.AbstractHandler;
+import org.eclipse.core.commands.ExecutionEvent;
+import org.eclipse.core.runtime.IProgressMonitor;
+import org.eclipse.core.runtime.IStatus;
+import org.eclipse.core.runtime.Status;
+import org.eclipse.core.runtime.SubMonitor;
+import org.eclipse.core.runtime.jobs.Job;
+import org.eclipse.jdt.annotation.Nullable;
+import org.eclipse.osgi.util.NLS;
+import org.eclipse.swt.SWT;
+import org.eclipse.swt.widgets.Display;
+import org.eclipse.swt.widgets.FileDialog;
+import org.eclipse.ui.handlers.HandlerUtil;
+
+import io.hprobe.core.journal.Journals;
+import io.hprobe.core.journal.Outcome;
+import io.hprobe.core.journal.ProgressSink;
+import io.hprobe.core.model.Vm;
+import io.hprobe.ui.Activator;
+import io.hprobe.ui.HProbeUi;
+import io.hprobe.ui.Messages;
+import io.hprobe.ui.preferences.Prefs;
+
+/** File > Open Journal: a saved journal browsed in the same views, with no agent (through libhprobe). */
+public class OpenJournalHandler extends AbstractHandler {
+
+    @Override
+    public @Nullable Object execute(@Nullable ExecutionEvent event) {
+        FileDialog d = new FileDialog(event == null ? Display.getDefault().getActiveShell() : HandlerUtil.getActiveShell(event),
+                SWT.OPEN);
+        d.setFilterExtensions(new String[] { "*.hpj", "*" }); //$NON-NLS-1$ //$NON-NLS-2$
+        d.setText(Messages.Journal_open);
+        String f = d.open();
+        if (f != null) {
+            open(Path.of(f));
+        }
+        return null;
+    }
+
+    /** Loads a journal in a job and selects it when done. */
+    public static Job open(Path journal) {
+        Job job = new Job(NLS.bind(Messages.Journal_job, journal.getFileName())) {
+            @Override
+            protected IStatus run(IProgressMonitor monitor) {
+                SubMonitor sub = SubMonitor.convert(monitor, getName(), 1000);
+                Outcome<Vm> o = Journals.load(HProbeUi.model(), journal, Prefs.hitCapacity(), new ProgressSink() {
+                    private int reported;
+
+                    @Override
+                    public void progress(long done, long total) {
+                        int now = total > 0 ? (int) (done * 1000 / total) : 0;
+                        if (now > reported) {
+                            sub.worked(now - reported);
+                            reported = now;
+                        }
+                    }
+
+                    @Override
+                    public boolean isCancelled() {
+                        return monitor.isCanceled();
+                    }
+                });
+                Vm vm = o.value();
+                if (o.isOk() && vm != null) {
+                    Display.getDefault().asyncExec(() -> {
+                        HProbeUi.model().addOffline(vm);
+                        HProbeUi.context().selectVm(vm);
+                    });
+                    return Status.OK_STATUS;
+                }
+                if (o.status() == Outcome.Status.CANCELLED) {
+                    return Status.CANCEL_STATUS;
+                }
+                return new Status(IStatus.ERROR, Activator.PLUGIN_ID, NLS.bind(Messages.Journal_failed, o.message()));
+            }
+        };
+        job.setUser(true);
+        job.schedule();
+        return job;
+    }
+}

@@ -1,0 +1,86 @@
+package io.hprobe.ui.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.eclipse.jdt.annotation.Nullable;
+import org.eclipse.ui.views.properties.IPropertyDescriptor;
+import org.eclipse.ui.views.properties.IPropertySource;
+import org.eclipse.ui.views.properties.PropertyDescriptor;
+
+import io.hprobe.core.model.Hit;
+import io.hprobe.core.model.HitStore;
+import io.hprobe.core.model.Probe;
+import io.hprobe.ui.Messages;
+
+/** A hit in the Properties view: read-only rows from the hit store. */
+final class HitPropertySource implements IPropertySource {
+
+    private final List<String[]> rows = new ArrayList<>();
+
+    HitPropertySource(HitSelection sel) {
+        HitStore store = sel.vm().hits();
+        if (sel.index() < store.first() || sel.index() >= store.size()) {
+            rows.add(new String[] { Messages.Props_hit, Messages.Props_evicted });
+            return;
+        }
+        Hit h = store.get(sel.index());
+        Probe p = sel.vm().probe(h.probe());
+        if (sel.count() > 1) {
+            rows.add(new String[] { Messages.Props_bucket, org.eclipse.osgi.util.NLS.bind(Messages.Props_bucketValue,
+                    sel.count()) });
+        }
+        rows.add(new String[] { Messages.Props_seq, Long.toString(h.seq()) });
+        rows.add(new String[] { Messages.Props_time, Format.time(sel.vm(), h.timeNs()) });
+        rows.add(new String[] { Messages.Props_probe, h.probe() + (p == null ? "" : " " + p.label()) }); //$NON-NLS-1$ //$NON-NLS-2$
+        rows.add(new String[] { Messages.Props_process, h.comm() + " (" + h.pid() + ")" }); //$NON-NLS-1$ //$NON-NLS-2$
+        rows.add(new String[] { Messages.Props_tgid, Integer.toString(h.tgid()) });
+        rows.add(new String[] { Messages.Props_vcpu, Integer.toString(h.vcpu()) });
+        rows.add(new String[] { Messages.Props_ip, Format.hex(h.ip()) });
+        rows.add(new String[] { Messages.Props_mode, h.user() ? Messages.Props_user : Messages.Props_kernel });
+        if (h.blocked()) {
+            rows.add(new String[] { Messages.Props_blocked, Boolean.TRUE.toString() });
+        }
+        for (int i = 0; i < h.args().length; i++) {
+            long a = h.args()[i];
+            rows.add(new String[] { Messages.Props_arg + (i + 1),
+                    Long.toUnsignedString(a) + "  (" + Format.hex(a) + ")" }); //$NON-NLS-1$ //$NON-NLS-2$
+        }
+    }
+
+    @Override
+    public @Nullable Object getEditableValue() {
+        return null;
+    }
+
+    @Override
+    public IPropertyDescriptor[] getPropertyDescriptors() {
+        IPropertyDescriptor[] d = new IPropertyDescriptor[rows.size()];
+        for (int i = 0; i < d.length; i++) {
+            PropertyDescriptor pd = new PropertyDescriptor(Integer.valueOf(i), rows.get(i)[0]);
+            pd.setCategory(Messages.Props_category);
+            d[i] = pd;
+        }
+        return d;
+    }
+
+    @Override
+    public @Nullable Object getPropertyValue(@Nullable Object id) {
+        return id instanceof Integer i && i < rows.size() ? rows.get(i)[1] : null;
+    }
+
+    @Override
+    public boolean isPropertySet(@Nullable Object id) {
+        return false;
+    }
+
+    @Override
+    public void resetPropertyValue(@Nullable Object id) {
+        // read-only
+    }
+
+    @Override
+    public void setPropertyValue(@Nullable Object id, @Nullable Object value) {
+        // read-only
+    }
+}

@@ -1,0 +1,80 @@
+package io.hprobe.ui.views;
+
+import org.eclipse.jdt.annotation.Nullable;
+import org.eclipse.swt.widgets.Composite;
+import org.eclipse.swt.widgets.Control;
+import org.eclipse.ui.part.ViewPart;
+
+import io.hprobe.core.model.ModelChange;
+import io.hprobe.core.model.ModelListener;
+import io.hprobe.core.model.Vm;
+import io.hprobe.ui.HProbeUi;
+import io.hprobe.ui.UiContext;
+import io.hprobe.ui.internal.Throttle;
+
+/**
+ * Common wiring of the HProbe views: they follow the context's VM, listen to the model (coalesced into
+ * one refresh per period on the UI thread), and unhook everything when disposed. Subclasses only build
+ * widgets and say which changes matter.
+ */
+public abstract class HProbeView extends ViewPart implements UiContext.Listener {
+
+    private @Nullable Throttle throttle;
+    private final ModelListener modelListener = this::modelChangedAnyThread;
+
+    @Override
+    public final void createPartControl(Composite parent) {
+        Control top = createContents(parent);
+        throttle = new Throttle(top, refreshPeriodMs(), this::refresh);
+        HProbeUi.model().addListener(modelListener);
+        HProbeUi.context().addListener(this);
+        vmSelected(HProbeUi.context().vm());
+    }
+
+    /** Builds the widgets; returns the top control (its disposal ends the refreshes). */
+    protected abstract Control createContents(Composite parent);
+
+    /** Re-reads what the view shows from the model (UI thread). */
+    protected abstract void refresh();
+
+    /** Whether a change is one this view shows (any thread: keep it cheap). */
+    protected boolean matters(ModelChange change) {
+        Vm vm = HProbeUi.context().vm();
+        return change.vm() == null || change.vm() == vm;
+    }
+
+    protected int refreshPeriodMs() {
+        return 200;
+    }
+
+    /** The VM the views show, or null. */
+    protected @Nullable Vm vm() {
+        return HProbeUi.context().vm();
+    }
+
+    /** Asks for a coalesced refresh (any thread). */
+    protected final void requestRefresh() {
+        Throttle t = throttle;
+        if (t != null) {
+            t.request();
+        }
+    }
+
+    private void modelChangedAnyThread(ModelChange change) {
+        if (matters(change)) {
+            requestRefresh();
+        }
+    }
+
+    @Override
+    public void vmSelected(@Nullable Vm vm) {
+        requestRefresh();
+    }
+
+    @Override
+    public void dispose() {
+        HProbeUi.model().removeListener(modelListener);
+        HProbeUi.context().removeListener(this);
+        super.dispose();
+    }
+}
