@@ -35,14 +35,14 @@ public class Perspective implements IPerspectiveFactory {
         layout.addView(DetectorsView.ID, IPageLayout.RIGHT, 0.75f, editorArea);
         // hit details (timeline point, hits row) below the detectors
         layout.addView(IPageLayout.ID_PROP_SHEET, IPageLayout.BOTTOM, 0.5f, DetectorsView.ID);
-        IFolderLayout bottom = layout.createFolder("io.hprobe.rcp.bottom", IPageLayout.BOTTOM, 0.7f, editorArea); //$NON-NLS-1$
+        IFolderLayout bottom = layout.createFolder("io.hprobe.rcp.bottom", IPageLayout.BOTTOM, 0.72f, editorArea); //$NON-NLS-1$
         bottom.addView(ProbesView.ID);
         bottom.addView(HitsView.ID);
         bottom.addView(AlertsView.ID);
         bottom.addView(ConsoleView.ID);
         // the hidden editor area gives its space to the probe editor, which shares it with the timeline
         layout.addView(ProbeEditorView.ID, IPageLayout.TOP, 0.5f, editorArea);
-        layout.addView(HitTimelineView.ID, IPageLayout.BOTTOM, 0.55f, ProbeEditorView.ID);
+        layout.addView(HitTimelineView.ID, IPageLayout.BOTTOM, 0.62f, ProbeEditorView.ID);
 
         for (String id : VIEWS) {
             layout.addShowViewShortcut(id);

@@ -53,6 +53,7 @@ public final class Messages extends NLS {
     public static String VmBrowser_cpus;
     public static String VmBrowser_kernel;
     public static String VmBrowser_agent;
+    public static String VmBrowser_processDetails;
     public static String VmBrowser_journal;
     public static String VmBrowser_connected;
     public static String VmBrowser_connecting;

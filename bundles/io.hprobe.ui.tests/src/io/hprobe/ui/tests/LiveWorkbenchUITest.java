@@ -218,6 +218,12 @@ class LiveWorkbenchUITest {
         HitsView hits = show(HitsView.ID, HitsView.class);
         UiTestSupport.waitUntil("rows in the hits table", T, () -> hits.getRowCount() >= CALLS);
         UiTestSupport.screenshotMaximized(page(), hits, docs("hits.png"));
+        show(VmBrowserView.ID, VmBrowserView.class);
+        show(HitTimelineView.ID, HitTimelineView.class);
+        show(HitsView.ID, HitsView.class);
+        hits.selectRow(hits.getRowCount() - 1); // the Properties view shows the active part's selection
+        UiTestSupport.waitUntil("the hit in the Properties view", T, () -> page().findView(org.eclipse.ui.IPageLayout.ID_PROP_SHEET) != null);
+        UiTestSupport.screenshot(PlatformUI.getWorkbench().getActiveWorkbenchWindow().getShell(), docs("workbench.png"));
     }
 
     @Test
@@ -228,6 +234,7 @@ class LiveWorkbenchUITest {
         UiTestSupport.waitUntil("the probe listed", T, () -> UiTestSupport.nn(probes.getViewer()).getTable().getItemCount() > 0);
         Probe p = vm.probe(probe.id());
         assertNotNull(p);
+        UiTestSupport.screenshotMaximized(page(), probes, docs("probes.png"));
         UiTestSupport.nn(probes.getViewer()).setChecked(p, false); // what a click on the box shows ...
         probes.setEnabled(p, false); // ... and what it does
         UiTestSupport.waitUntil("the probe disabled in the agent", T,
@@ -235,7 +242,6 @@ class LiveWorkbenchUITest {
                         && "disabled".equals(UiTestSupport.nn(vm.probe(probe.id())).state()));
         finalHits = UiTestSupport.nn(vm.probe(probe.id())).hits();
         assertTrue(finalHits >= CALLS);
-        UiTestSupport.screenshotMaximized(page(), probes, docs("probes.png"));
     }
 
     @Test

@@ -132,6 +132,9 @@ final class UiTestSupport {
             fail("no button " + label);
             return;
         }
+        if (!b.isEnabled()) {
+            fail("button " + label + " is disabled");
+        }
         b.notifyListeners(SWT.Selection, new org.eclipse.swt.widgets.Event());
     }
 

@@ -31,6 +31,12 @@ public final class Jobs {
      * the error dialog titled with the job's name.
      */
     public static <T> Job agent(String name, Supplier<CompletableFuture<T>> command, @Nullable Consumer<T> onSuccess) {
+        return agent(name, command, onSuccess, false);
+    }
+
+    /** {@link #agent(String, Supplier, Consumer)}; a system job does not show in the progress views. */
+    public static <T> Job agent(String name, Supplier<CompletableFuture<T>> command, @Nullable Consumer<T> onSuccess,
+            boolean system) {
         Job job = new Job(name) {
             @Override
             protected IStatus run(IProgressMonitor monitor) {
@@ -64,6 +70,7 @@ public final class Jobs {
             }
         };
         job.setUser(false);
+        job.setSystem(system);
         job.schedule();
         return job;
     }

@@ -30,8 +30,11 @@ public class ConsoleView extends HProbeView {
 
     public static final String ID = "io.hprobe.ui.console"; //$NON-NLS-1$
     private static final int POLL_MS = 500;
-    /** Terminal escapes (the shell asks for the cursor position, colours): not for a text widget. */
-    private static final Pattern ESCAPES = Pattern.compile("\u001b\\[[0-9;?]*[A-Za-z]|\u001b[()][A-Z0-9]|\r"); //$NON-NLS-1$
+    /**
+     * Terminal escapes (the shell asks for the cursor position, colours): not for a text widget. The agent
+     * hands ESC over as '.', so the shell's cursor query ".[6n" is dropped in that form too.
+     */
+    private static final Pattern ESCAPES = Pattern.compile("\u001b\\[[0-9;?]*[A-Za-z]|\u001b[()][A-Z0-9]|\\.\\[6n|\r"); //$NON-NLS-1$
 
     private @Nullable StyledText output;
     private @Nullable Text input;
@@ -82,7 +85,7 @@ public class ConsoleView extends HProbeView {
     public void type(Vm vm, String text) {
         Agent a = vm.agent();
         if (a != null) {
-            Jobs.agent(NLS.bind(Messages.Job_console, vm.name()), () -> a.console(vm, text), null).setSystem(true);
+            Jobs.agent(NLS.bind(Messages.Job_console, vm.name()), () -> a.console(vm, text), null, true);
         }
     }
 

@@ -92,7 +92,8 @@ public class HitTimelineView extends HProbeView {
         plot.setDomainGridlinePaint(new Color(220, 220, 220));
         plot.setRangeGridlinesVisible(false);
         plot.setNoDataMessage(Messages.Timeline_noData);
-        JFreeChart c = new JFreeChart(null, new Font(Font.SANS_SERIF, Font.PLAIN, 12), plot, true);
+        // no legend: the lanes are labelled on the axis
+        JFreeChart c = new JFreeChart(null, new Font(Font.SANS_SERIF, Font.PLAIN, 12), plot, false);
         c.setBackgroundPaint(Color.WHITE);
         chart = c;
         // no Properties/Save/Print entries: jfreechart-swt 1.0's Save As is broken with JFreeChart 1.5
@@ -140,10 +141,10 @@ public class HitTimelineView extends HProbeView {
         public Shape getItemShape(int row, int column) {
             if (getPlot() != null && getPlot().getDataset() instanceof TimelineDataset t && row < t.getSeriesCount()) {
                 int n = t.count(row, column);
-                double h = Math.min(18, 6 + 3 * Math.log(n) / Math.log(2));
+                double h = Math.min(26, 12 + 3 * Math.log(n) / Math.log(2));
                 return new Rectangle2D.Double(-1.5, -h / 2, 3, h);
             }
-            return new Rectangle2D.Double(-1.5, -3, 3, 6);
+            return new Rectangle2D.Double(-1.5, -6, 3, 12);
         }
     }
 

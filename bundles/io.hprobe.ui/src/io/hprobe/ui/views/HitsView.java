@@ -97,7 +97,7 @@ public class HitsView extends HProbeView {
         t.setFont(JFaceResources.getTextFont());
         String[] cols = { Messages.Hits_seq, Messages.Hits_time, Messages.Hits_probe, Messages.Hits_cpu, Messages.Hits_pid,
                 Messages.Hits_tgid, Messages.Hits_comm, Messages.Hits_ip, Messages.Hits_mode, Messages.Hits_args };
-        int[] widths = { 70, 110, 170, 40, 60, 60, 120, 150, 50, 260 };
+        int[] widths = { 70, 100, 170, 45, 60, 60, 120, 150, 65, 260 };
         for (int i = 0; i < cols.length; i++) {
             TableColumn c = new TableColumn(t, i == 0 || i == 3 || i == 4 || i == 5 ? SWT.RIGHT : SWT.LEFT);
             c.setText(cols[i]);
@@ -122,6 +122,7 @@ public class HitsView extends HProbeView {
             }
         };
         followAction.setChecked(true);
+        followAction.setImageDescriptor(io.hprobe.ui.internal.Images.own("follow")); //$NON-NLS-1$
         followAction.setToolTipText(Messages.Hits_followTip);
         getViewSite().getActionBars().getToolBarManager().add(followAction);
         return top;
@@ -349,6 +350,16 @@ public class HitsView extends HProbeView {
         }
         int idx = selText == null ? 0 : Math.max(0, p.indexOf(selText));
         p.select(idx);
+    }
+
+    /** Selects a row as a click does: the Properties view shows the hit (tests). */
+    public void selectRow(int row) {
+        Table t = table;
+        if (t != null && row >= 0 && row < t.getItemCount()) {
+            follow = false;
+            t.setSelection(row);
+            t.notifyListeners(SWT.Selection, new org.eclipse.swt.widgets.Event());
+        }
     }
 
     /** Rows shown now (tests). */

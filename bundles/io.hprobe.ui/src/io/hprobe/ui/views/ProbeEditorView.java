@@ -311,8 +311,7 @@ public class ProbeEditorView extends HProbeView {
             showListing(null);
             return;
         }
-        Jobs.agent(NLS.bind(Messages.Job_disas, sym.name()), () -> a.disassemble(vm, spec), this::showListing)
-                .setSystem(true);
+        Jobs.agent(NLS.bind(Messages.Job_disas, sym.name()), () -> a.disassemble(vm, spec), this::showListing, true);
     }
 
     private String specFor(String function) {
@@ -326,24 +325,45 @@ public class ProbeEditorView extends HProbeView {
         if (d == null || title == null || d.isDisposed()) {
             return;
         }
+        int keep = dis == listing ? d.getSelectionIndex() : -1;
         listing = dis;
+        d.setRedraw(false);
         d.removeAll();
         if (dis == null) {
+            d.setRedraw(true);
             title.setText(""); //$NON-NLS-1$
             return;
         }
         int loops = 0;
         for (Instruction i : dis.instructions()) {
             TableItem item = new TableItem(d, SWT.NONE);
-            String mark = i.backEdge() ? "\u21ba" : dis.isLoopHead(i.addr()) ? "\u25b8" : ""; //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+            boolean probed = probedAddresses().contains(i.addr());
+            String mark = (probed ? "\u25cf" : "") //$NON-NLS-1$ //$NON-NLS-2$
+                    + (i.backEdge() ? "\u21ba" : dis.isLoopHead(i.addr()) ? "\u25b8" : ""); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
             item.setText(new String[] { mark, Format.hex(i.addr()), i.bytes(), i.text() });
             if (i.backEdge()) {
                 loops++;
                 item.setForeground(backEdge);
             }
         }
+        if (keep >= 0 && keep < d.getItemCount()) {
+            d.setSelection(keep);
+        }
+        d.setRedraw(true);
         title.setText(NLS.bind(Messages.ProbeEditor_disasTitle,
                 new Object[] { dis.function(), dis.instructions().size(), loops }));
+    }
+
+    /** Where the selected VM has probes: marked in the listing. */
+    private java.util.Set<Long> probedAddresses() {
+        Vm vm = vm();
+        java.util.Set<Long> s = new java.util.HashSet<>();
+        if (vm != null) {
+            for (io.hprobe.core.model.Probe p : vm.probes()) {
+                s.add(p.addr());
+            }
+        }
+        return s;
     }
 
     private void instructionSelected() {
@@ -422,7 +442,8 @@ public class ProbeEditorView extends HProbeView {
 
     @Override
     protected boolean matters(ModelChange change) {
-        return change.kind() == ModelChange.Kind.VMS || change.kind() == ModelChange.Kind.VM_INFO && change.vm() == vm();
+        return change.kind() == ModelChange.Kind.VMS || change.vm() == vm()
+                && (change.kind() == ModelChange.Kind.VM_INFO || change.kind() == ModelChange.Kind.PROBES);
     }
 
     @Override
@@ -445,6 +466,10 @@ public class ProbeEditorView extends HProbeView {
         }
         if (vm != indexedVm || index == null && vm != null && vm.isLive() && vm.info().isRunning()) {
             loadIndex();
+        }
+        Disassembly dis = listing;
+        if (dis != null) {
+            showListing(dis); // probe marks follow the probes
         }
     }
 

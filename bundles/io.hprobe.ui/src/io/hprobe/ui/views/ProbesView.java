@@ -45,7 +45,7 @@ public class ProbesView extends HProbeView {
         viewer = v;
         v.getTable().setHeaderVisible(true);
         v.getTable().setLinesVisible(true);
-        column(v, Messages.Probes_enabled, 60, p -> ""); //$NON-NLS-1$
+        column(v, Messages.Probes_enabled, 75, p -> ""); //$NON-NLS-1$
         column(v, Messages.Probes_id, 40, p -> Integer.toString(p.id()));
         column(v, Messages.Probes_probe, 220, Probe::label);
         column(v, Messages.Probes_address, 140, p -> Format.hex(p.addr()));

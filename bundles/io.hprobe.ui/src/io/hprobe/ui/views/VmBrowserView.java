@@ -57,11 +57,11 @@ public class VmBrowserView extends HProbeView {
         Tree tree = v.getTree();
         tree.setHeaderVisible(true);
         tree.setLinesVisible(true);
-        column(v, Messages.VmBrowser_name, 200, this::name);
-        column(v, Messages.VmBrowser_state, 80, this::state);
+        column(v, Messages.VmBrowser_name, 190, this::name);
+        column(v, Messages.VmBrowser_state, 85, this::state);
         column(v, Messages.VmBrowser_accel, 50, e -> e instanceof Vm vm ? vm.info().accel() : ""); //$NON-NLS-1$
-        column(v, Messages.VmBrowser_cpus, 45, e -> e instanceof Vm vm && vm.info().smp() > 0 ? Integer.toString(vm.info().smp()) : ""); //$NON-NLS-1$
-        column(v, Messages.VmBrowser_kernel, 130, e -> e instanceof Vm vm ? vm.info().kernel() : ""); //$NON-NLS-1$
+        column(v, Messages.VmBrowser_cpus, 55, e -> e instanceof Vm vm && vm.info().smp() > 0 ? Integer.toString(vm.info().smp()) : ""); //$NON-NLS-1$
+        column(v, Messages.VmBrowser_kernel, 260, this::details);
         v.setContentProvider(new Content());
         v.setInput(HProbeUi.model());
         v.setAutoExpandLevel(2);
@@ -114,7 +114,7 @@ public class VmBrowserView extends HProbeView {
     private String name(Object e) {
         if (e instanceof Agent a) {
             String version = a.info().has("version") ? a.info().get("version").getAsString() : ""; //$NON-NLS-1$ //$NON-NLS-2$
-            return org.eclipse.osgi.util.NLS.bind(Messages.VmBrowser_agent, version, a.socket());
+            return org.eclipse.osgi.util.NLS.bind(Messages.VmBrowser_agent, version);
         }
         if (e instanceof Vm vm) {
             return vm.isLive() || vm.agent() != null ? vm.name() : org.eclipse.osgi.util.NLS.bind(Messages.VmBrowser_journal, vm.name());
@@ -123,6 +123,21 @@ public class VmBrowserView extends HProbeView {
             return p.kernel() ? "[" + p.comm() + "] (" + p.pid() + ")" : p.label(); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
         }
         return String.valueOf(e);
+    }
+
+    /** Kernel of a VM, socket of an agent, parent and cr3 of a process. */
+    private String details(Object e) {
+        if (e instanceof Agent a) {
+            return a.socket().toString();
+        }
+        if (e instanceof Vm vm) {
+            return vm.info().kernel();
+        }
+        if (e instanceof GuestProcess p) {
+            return org.eclipse.osgi.util.NLS.bind(Messages.VmBrowser_processDetails, p.ppid(),
+                    io.hprobe.ui.internal.Format.hex(p.cr3()));
+        }
+        return ""; //$NON-NLS-1$
     }
 
     private String state(Object e) {
@@ -162,14 +177,17 @@ public class VmBrowserView extends HProbeView {
                 return a.vms().toArray();
             }
             if (parent instanceof Vm vm) {
-                return vm.processes().toArray();
+                // the guest's own processes first, kernel threads after them
+                List<GuestProcess> ps = new ArrayList<>(vm.processes());
+                ps.sort(java.util.Comparator.comparing(GuestProcess::kernel).thenComparingInt(GuestProcess::pid));
+                return ps.toArray();
             }
             return new Object[0];
         }
 
         @Override
         public @Nullable Object getParent(@Nullable Object element) {
-            return null;
+            return element instanceof Vm vm ? vm.agent() : null; // lets setSelection reveal a VM under its agent
         }
 
         @Override
@@ -189,6 +207,10 @@ public class VmBrowserView extends HProbeView {
         TreeViewer v = viewer;
         if (v != null && !v.getControl().isDisposed()) {
             v.refresh(true);
+            Vm vm = vm();
+            if (vm != null && !vm.processes().isEmpty() && !v.getExpandedState(vm)) {
+                v.setExpandedState(vm, true); // the selected VM shows its processes
+            }
             updateActions();
         }
     }
@@ -383,7 +405,12 @@ public class VmBrowserView extends HProbeView {
         TreeViewer v = viewer;
         if (v != null && vm != null && selectedVm() != vm) {
             v.refresh(true);
+            Agent a = vm.agent();
+            if (a != null) {
+                v.setExpandedState(a, true);
+            }
             v.setSelection(new org.eclipse.jface.viewers.StructuredSelection(vm), true);
+            v.setExpandedState(vm, true);
         }
         if (vm != null) {
             VmActions.refreshProcessesQuietly(vm);

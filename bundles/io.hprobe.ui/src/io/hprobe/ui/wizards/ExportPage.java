@@ -41,6 +41,7 @@ final class ExportPage extends WizardPage {
     private @Nullable CheckboxTableViewer processes;
     private @Nullable Text from;
     private @Nullable Text to;
+    private final java.util.List<Button> radios = new java.util.ArrayList<>();
 
     ExportPage(Vm vm, Path journal) {
         super("export"); //$NON-NLS-1$
@@ -63,6 +64,7 @@ final class ExportPage extends WizardPage {
         for (int i = 0; i < values.length; i++) {
             ExportFormat f = values[i];
             Button b = new Button(formats, SWT.RADIO);
+            radios.add(b);
             b.setText(labels[i]);
             b.setSelection(f == format);
             b.addListener(SWT.Selection, e -> {
@@ -175,12 +177,19 @@ final class ExportPage extends WizardPage {
         }
         setErrorMessage(err);
         setPageComplete(err == null);
+        if (getContainer() != null && getContainer().getCurrentPage() == this) {
+            getContainer().updateButtons();
+        }
     }
 
     /** Selects the export format (tests; the radio buttons otherwise). */
     void setFormat(ExportFormat f) {
         format = f;
+        for (int i = 0; i < radios.size(); i++) {
+            radios.get(i).setSelection(ExportFormat.values()[i] == f);
+        }
         suggestOut();
+        validate();
     }
 
     void setOut(String path) {
