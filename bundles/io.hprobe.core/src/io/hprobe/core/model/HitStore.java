@@ -55,6 +55,8 @@ public final class HitStore {
     private final Map<String, Integer> commIds = new HashMap<>();
     private final Map<Integer, long[]> perProbe = new HashMap<>();
     private final Map<Integer, long[]> perPid = new HashMap<>();
+    /** the last comm id seen per process: lane labels without scanning */
+    private final Map<Integer, Integer> lastComm = new HashMap<>();
 
     public HitStore() {
         this(DEFAULT_CAPACITY);
@@ -101,6 +103,7 @@ public final class HitStore {
             lastSeq = Math.max(lastSeq, seq);
             count(perProbe, probe, timeNs);
             count(perPid, tgid >= 0 ? tgid : pid, timeNs);
+            lastComm.put(tgid >= 0 ? tgid : pid, c.comm[i]);
             size = n + 1; // publishes the row
         }
     }
@@ -312,17 +315,13 @@ public final class HitStore {
         }
     }
 
-    /** The last comm seen per process (tgid, else pid), for lane labels. */
+    /** The last comm seen for a process (tgid, else pid), for lane labels; "?" if none. */
     public String commOf(int process) {
-        long end = size;
-        long b = layout.base;
-        for (long i = end - 1; i >= b && i >= end - 100_000; i--) {
-            int t = tgid(i);
-            if ((t >= 0 ? t : pid(i)) == process) {
-                return commName(commId(i));
-            }
+        Integer id;
+        synchronized (writeLock) {
+            id = lastComm.get(process);
         }
-        return "?"; //$NON-NLS-1$
+        return id == null ? "?" : commName(id); //$NON-NLS-1$
     }
 
     /** Drops every row (a new session in the same VM object). */
@@ -335,6 +334,7 @@ public final class HitStore {
             lastSeq = -1;
             perProbe.clear();
             perPid.clear();
+            lastComm.clear();
         }
     }
 }

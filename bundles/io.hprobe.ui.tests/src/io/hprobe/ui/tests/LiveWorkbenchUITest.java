@@ -154,6 +154,8 @@ class LiveWorkbenchUITest {
         assertTrue(vm.info().kernel().startsWith("6."), vm.info().kernel());
         UiTestSupport.waitUntil("the guest's process list", T, () -> vm.processes().size() > 5);
         assertTrue(vm.processes().stream().anyMatch(p -> p.pid() == 1), "init is listed");
+        UiTestSupport.waitUntil("the VM's processes shown in the tree", T,
+                () -> UiTestSupport.nn(browser.getViewer()).getExpandedState(vm));
         UiTestSupport.settle(browser.getSite().getShell().getDisplay());
         UiTestSupport.screenshotMaximized(page(), browser, docs("vm-browser.png"));
     }
@@ -266,6 +268,9 @@ class LiveWorkbenchUITest {
         dialog.open();
         try {
             wizard.preset(ExportFormat.CTF, out.toString());
+            dialog.getShell().forceActive(); // no window manager under Xvfb: GTK draws unfocused windows pale
+            UiTestSupport.waitQuietly(Duration.ofSeconds(3),
+                    () -> dialog.getShell().getDisplay().getActiveShell() == dialog.getShell());
             UiTestSupport.screenshot(dialog.getShell(), docs("export.png"));
             UiTestSupport.pressButton(dialog.getShell(), "Finish");
         } finally {
@@ -285,5 +290,29 @@ class LiveWorkbenchUITest {
         assertEquals(0, bt.exitValue(), text.length() > 2000 ? text.substring(0, 2000) : text);
         long events = text.lines().filter(l -> l.contains(" hit: ")).count();
         assertEquals(finalHits, events, "CTF hit events = the probe's hit count");
+    }
+
+    @Test
+    @Order(6)
+    void aDetectorShowsItsLiveState() throws Exception {
+        assumeTrue(vm != null, "no lab VM (an earlier step failed)");
+        com.google.gson.JsonObject config = new com.google.gson.JsonObject();
+        config.addProperty("scope", "all");
+        int id;
+        try {
+            id = agent.addDetector(vm, "loop", config).get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            io.hprobe.core.protocol.AgentException a = io.hprobe.core.protocol.AgentException.unwrap(e);
+            assumeTrue(false, "this agent has no loop detector: " + (a == null ? e : a.desc()));
+            return;
+        }
+        io.hprobe.ui.views.DetectorsView view = show(io.hprobe.ui.views.DetectorsView.ID, io.hprobe.ui.views.DetectorsView.class);
+        view.selectDetector(id);
+        UiTestSupport.waitUntil("the detector and its live state (DETECTOR_STATE)", T,
+                () -> UiTestSupport.nn(view.getTable()).getTable().getItemCount() == 1
+                        && UiTestSupport.nn(view.getStateTree()).getTree().getItemCount() > 0);
+        UiTestSupport.screenshotMaximized(page(), view, docs("detectors.png"));
+        agent.removeDetector(vm, id).get(30, TimeUnit.SECONDS);
+        UiTestSupport.waitUntil("the detector removed", T, () -> UiTestSupport.nn(view.getTable()).getTable().getItemCount() == 0);
     }
 }

@@ -48,6 +48,22 @@ final class UiTestSupport {
         }
     }
 
+    /** Like waitUntil, for what is nice to have (a focused window for a screenshot): never fails. */
+    static void waitQuietly(Duration timeout, BooleanSupplier condition) {
+        Display display = Display.getCurrent();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            if (!display.readAndDispatch()) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
     /** Processes every pending event and paint, so that a screenshot shows the settled window. */
     static void settle(Display display) {
         for (int idleRounds = 0; idleRounds < 3;) {

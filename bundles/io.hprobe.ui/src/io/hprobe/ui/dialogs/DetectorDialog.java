@@ -26,11 +26,11 @@ import io.hprobe.ui.Messages;
  */
 public class DetectorDialog extends FieldDialog {
 
-    /** Kind and a starting config; the agent's docs/detectors.md is the reference for the members. */
+    /** Kind and a starting config, with the members the agent's detectors read (native/agent/src/det_*.c). */
     private static final String[][] TEMPLATES = {
-            { "emergency", "{\n  \"probe\": \"kernel:FUNCTION\",\n  \"condition\": \"arg1 > 0\",\n  \"action\": \"block\",\n  \"retval\": -1\n}" }, //$NON-NLS-1$ //$NON-NLS-2$
-            { "watchdog", "{\n  \"heartbeat\": \"app:/apps/hb:heartbeat\",\n  \"comm\": \"hb\",\n  \"period_ms\": 1000\n}" }, //$NON-NLS-1$ //$NON-NLS-2$
-            { "loop", "{\n  \"function\": \"app:/apps/spin:stuck_loop\",\n  \"threshold_ms\": 2000\n}" }, //$NON-NLS-1$ //$NON-NLS-2$
+            { "emergency", "{\n  \"cve\": \"CVE-2008-0600\",\n  \"action\": \"block\",\n  \"errno\": 14\n}" }, //$NON-NLS-1$ //$NON-NLS-2$
+            { "watchdog", "{\n  \"probe\": \"app:/apps/hb:heartbeat\",\n  \"comm\": \"hb\",\n  \"period_ms\": 1000\n}" }, //$NON-NLS-1$ //$NON-NLS-2$
+            { "loop", "{\n  \"scope\": \"all\",\n  \"period_ms\": 250,\n  \"window_ms\": 1000,\n  \"confirm_ms\": 1000\n}" }, //$NON-NLS-1$ //$NON-NLS-2$
     };
 
     private @Nullable Combo kindCombo;

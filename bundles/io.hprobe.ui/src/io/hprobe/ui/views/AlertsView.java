@@ -74,13 +74,20 @@ public class AlertsView extends HProbeView {
         if (vm == null) {
             return;
         }
+        // the hit that raised it: by journal seq, else by its time (the emergency detector gives hit_time_ns)
+        long hitTime = io.hprobe.core.protocol.Json.lng(a.data(), "hit_time_ns", -1); //$NON-NLS-1$
         long index = a.seq() >= 0 ? vm.hits().indexOfSeq(a.seq()) : -1;
+        if (index < 0 && hitTime > 0 && vm.hits().count() > 0 && vm.hits().isTimeSorted()) {
+            long i = vm.hits().lowerBound(hitTime);
+            index = i < vm.hits().size() && vm.hits().time(i) == hitTime ? i : -1;
+        }
+        long when = hitTime > 0 ? hitTime : a.timeNs();
         try {
             getSite().getPage().showView(HitTimelineView.ID, null, IWorkbenchPage.VIEW_VISIBLE);
         } catch (PartInitException e) {
             // the signal below still reaches the views that are open
         }
-        HProbeUi.context().focusTime(vm, a.timeNs(), index);
+        HProbeUi.context().focusTime(vm, when, index);
     }
 
     @Override
@@ -99,6 +106,11 @@ public class AlertsView extends HProbeView {
         Collections.reverse(alerts);
         v.setInput(alerts);
         setContentDescription(vm == null ? Messages.Alerts_noVm : NLS.bind(Messages.Alerts_description, vm.name(), alerts.size()));
+    }
+
+    /** The table (tests read it). */
+    public @Nullable TableViewer getViewer() {
+        return viewer;
     }
 
     @Override

@@ -1,0 +1,87 @@
+package io.hprobe.ui.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.eclipse.ui.IWorkbenchPage;
+import org.eclipse.ui.PlatformUI;
+import org.jfree.data.Range;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import io.hprobe.core.journal.JournalWriter;
+import io.hprobe.core.journal.Journals;
+import io.hprobe.core.model.Alert;
+import io.hprobe.core.model.Vm;
+import io.hprobe.core.timeline.Timeline;
+import io.hprobe.ui.HProbeUi;
+import io.hprobe.ui.handlers.OpenJournalHandler;
+import io.hprobe.ui.views.AlertsView;
+import io.hprobe.ui.views.HitTimelineView;
+import io.hprobe.ui.views.HitsView;
+
+/**
+ * Offline mode: a saved journal (written here through libhprobe) opens with no agent, fills the same views,
+ * and an alert's double-click brings the timeline to its moment. Skipped when libhprobe is not built.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@ExtendWith(ScreenshotOnFailure.class)
+class OfflineJournalUITest {
+
+    private static final Duration T = Duration.ofSeconds(30);
+    private static final long BASE = 1_000_000_000L;
+
+    @Test
+    void aSavedJournalOpensInTheSameViewsWithNoAgent() throws Exception {
+        assumeTrue(Journals.isAvailable(), "libhprobe not loadable, offline test skipped: " + Journals.unavailableReason());
+        Path journal = Files.createTempDirectory("hprobe-offline").resolve("saved.hpj");
+        try (JournalWriter w = JournalWriter.create(journal, "saved", BASE)) {
+            w.json(2, BASE, "{\"event\":\"PROBE\",\"data\":{\"id\":1,\"spec\":\"kernel:__x64_sys_getpid\",\"enabled\":true}}");
+            w.json(2, BASE, "{\"event\":\"PROBE\",\"data\":{\"id\":2,\"spec\":\"app:/apps/hb:heartbeat\",\"enabled\":true}}");
+            for (int i = 0; i < 2000; i++) {
+                int pid = 100 + i % 3;
+                w.hit(BASE + 1_000_000L * i, 1 + i % 2, 0, pid, pid, i % 3 == 0 ? "hb" : "sysloop", 0xffffffff81abe350L,
+                        false, i, 7);
+            }
+            w.json(4, BASE + 1_500_000_000L, "{\"event\":\"ALERT\",\"data\":{\"detector\":1,\"kind\":\"watchdog\","
+                    + "\"alert\":\"hang\",\"pid\":100,\"comm\":\"hb\",\"time_ns\":" + (BASE + 1_500_000_000L) + "}}");
+        }
+        OpenJournalHandler.open(journal);
+        UiTestSupport.waitUntil("the journal opened and selected", T, () -> {
+            Vm vm = HProbeUi.context().vm();
+            return vm != null && !vm.isLive() && "saved".equals(vm.name());
+        });
+        Vm vm = UiTestSupport.nn(HProbeUi.context().vm());
+        assertEquals(2000, vm.hits().count());
+        assertEquals(1000, UiTestSupport.nn(vm.probe(1)).hits());
+
+        IWorkbenchPage page = PlatformUI.getWorkbench().getActiveWorkbenchWindow().getActivePage();
+        HitsView hits = (HitsView) page.showView(HitsView.ID);
+        UiTestSupport.waitUntil("2000 rows", T, () -> hits.getRowCount() == 2000);
+        HitTimelineView timeline = (HitTimelineView) page.showView(HitTimelineView.ID);
+        UiTestSupport.waitUntil("the timeline's points", T, () -> {
+            Timeline t = timeline.getTimeline();
+            return t != null && t.total() == 2000 && t.laneKeys().length == 2;
+        });
+
+        AlertsView alerts = (AlertsView) page.showView(AlertsView.ID);
+        UiTestSupport.waitUntil("the alert listed", T,
+                () -> UiTestSupport.nn(alerts.getViewer()).getTable().getItemCount() == 1);
+        Alert a = vm.alerts().get(0);
+        alerts.jumpTo(a);
+        UiTestSupport.waitUntil("the timeline at the alert's moment", T, () -> {
+            Range r = UiTestSupport.nn(timeline.getChartComposite()).getChart().getXYPlot().getDomainAxis().getRange();
+            return r.contains(1.5) && r.getLength() < 5;
+        });
+        assertTrue(vm.alerts().get(0).what().equals("hang"));
+        HProbeUi.model().removeOffline(vm);
+        HProbeUi.context().selectVm(null);
+    }
+}
