@@ -59,7 +59,7 @@ public final class SymbolIndex {
         List<Integer> exact = new ArrayList<>(), prefix = new ArrayList<>(), inner = new ArrayList<>();
         int total = 0;
         int from = 0;
-        int last = -1;
+        int last = -1; // kept as a guard: with the jump below a name is never seen twice
         while (true) {
             int at = text.indexOf(p, from);
             if (at < 0) {
@@ -76,7 +76,8 @@ public final class SymbolIndex {
                     inner.add(sym);
                 }
             }
-            from = at + 1;
+            // a name counts once: go on from the next name, not from the next character
+            from = sym + 1 < starts.length ? starts[sym + 1] : text.length();
         }
         List<Symbol> out = new ArrayList<>(Math.min(limit, total));
         addRanked(out, exact, limit);

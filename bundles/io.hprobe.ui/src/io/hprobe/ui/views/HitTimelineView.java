@@ -442,6 +442,11 @@ public class HitTimelineView extends HProbeView {
         }
     }
 
+    /** Re-buckets and redraws at once instead of at the next coalesced refresh (benchmarks, tests). */
+    public void redrawNow() {
+        refresh();
+    }
+
     /** The chart widget, or null before createPartControl. */
     public @Nullable ChartComposite getChartComposite() {
         return chartComposite;

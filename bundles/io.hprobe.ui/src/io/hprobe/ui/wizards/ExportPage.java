@@ -20,7 +20,7 @@ import org.eclipse.swt.widgets.Button;
 import org.eclipse.swt.widgets.Composite;
 import org.eclipse.swt.widgets.DirectoryDialog;
 import org.eclipse.swt.widgets.FileDialog;
-import org.eclipse.swt.widgets.Group;
+import org.eclipse.swt.widgets.Combo;
 import org.eclipse.swt.widgets.Label;
 import org.eclipse.swt.widgets.Text;
 
@@ -41,7 +41,7 @@ final class ExportPage extends WizardPage {
     private @Nullable CheckboxTableViewer processes;
     private @Nullable Text from;
     private @Nullable Text to;
-    private final java.util.List<Button> radios = new java.util.ArrayList<>();
+    private @Nullable Combo formatCombo;
 
     ExportPage(Vm vm, Path journal) {
         super("export"); //$NON-NLS-1$
@@ -55,26 +55,20 @@ final class ExportPage extends WizardPage {
     public void createControl(Composite parent) {
         Composite c = new Composite(parent, SWT.NONE);
         c.setLayout(new GridLayout(3, false));
-        Group formats = new Group(c, SWT.NONE);
-        formats.setText(Messages.Export_format);
-        formats.setLayout(new GridLayout(4, false));
-        formats.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false, 3, 1));
-        String[] labels = { Messages.Export_csv, Messages.Export_jsonl, Messages.Export_chrome, Messages.Export_ctf };
-        ExportFormat[] values = ExportFormat.values();
-        for (int i = 0; i < values.length; i++) {
-            ExportFormat f = values[i];
-            Button b = new Button(formats, SWT.RADIO);
-            radios.add(b);
-            b.setText(labels[i]);
-            b.setSelection(f == format);
-            b.addListener(SWT.Selection, e -> {
-                if (b.getSelection()) {
-                    format = f;
-                    suggestOut();
-                    validate();
-                }
-            });
+        new Label(c, SWT.NONE).setText(Messages.Export_format);
+        Combo formats = new Combo(c, SWT.READ_ONLY);
+        formats.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false, 2, 1));
+        for (String label : new String[] { Messages.Export_csv, Messages.Export_jsonl, Messages.Export_chrome,
+                Messages.Export_ctf }) {
+            formats.add(label);
         }
+        formats.select(format.ordinal());
+        formats.addListener(SWT.Selection, e -> {
+            format = ExportFormat.values()[Math.max(0, formats.getSelectionIndex())];
+            suggestOut();
+            validate();
+        });
+        formatCombo = formats;
         new Label(c, SWT.NONE).setText(Messages.Export_out);
         Text o = new Text(c, SWT.BORDER);
         o.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
@@ -185,8 +179,9 @@ final class ExportPage extends WizardPage {
     /** Selects the export format (tests; the radio buttons otherwise). */
     void setFormat(ExportFormat f) {
         format = f;
-        for (int i = 0; i < radios.size(); i++) {
-            radios.get(i).setSelection(ExportFormat.values()[i] == f);
+        Combo fc = formatCombo;
+        if (fc != null) {
+            fc.select(f.ordinal());
         }
         suggestOut();
         validate();
