@@ -37,6 +37,14 @@ class Campaign:
         self.c = agent.client()
         self.c.ok("events-subscribe")
 
+    def bg(self, cmd):
+        """Starts cmd in the guest's background; returns its pid (to kill it precisely)."""
+        since = self.g.type("%s & echo BGPID=$!" % cmd)
+        return int(self.g.wait_for(r"BGPID=(\d+)", since).group(1))
+
+    def kill(self, *pids):
+        self.g.type("kill %s 2>/dev/null; sleep 0.5" % " ".join(str(p) for p in pids))
+
     def alerts(self, kind=None, what=None, since_seq=0):
         out = self.c.ok("alerts-read", vm=self.g.name, from_seq=since_seq)["alerts"]
         return [x for x in out if (kind is None or x["kind"] == kind) and (what is None or x["alert"] == what)]
@@ -122,17 +130,18 @@ class Campaign:
                 self.detector("loop", {}),
                 self.detector("emergency", {"cve": "CVE-2008-0600", "action": "block"})]
         seq = self.next_seq()
-        self.g.type("/apps/hb -p 100 & spin -s & while true; do vmsplice_repro -t 0 -b 20 >/dev/null; sleep 1; done &")
+        pids = [self.bg("/apps/hb -p 100"), self.bg("spin -s"),
+                self.bg("sh -c 'while true; do vmsplice_repro -t 0 -b 20 >/dev/null; sleep 1; done'")]
         reqs = load(port, seconds)
         bad = [x for x in self.alerts(since_seq=seq) if x["alert"] in ("hang", "infinite-loop", "exploit-attempt")]
-        self.g.type("kill %1 %2 %3; sleep 1")
+        self.kill(*pids)
         for d in dets:
             self.remove(d)
         return {"seconds": seconds, "http_requests": reqs, "false_positives": len(bad), "alerts": bad[:5]}
 
     # ---- overhead on httpd ----
     def overhead(self, seconds, port, reps):
-        self.g.type("/apps/hb -p 100 & spin -s &")
+        pids = [self.bg("/apps/hb -p 100"), self.bg("spin -s")]
         cfgs = [("off", []), ("emergency", [("emergency", {"cve": "CVE-2008-0600", "action": "alert"})]),
                 ("watchdog", [("watchdog", {"probe": "app:/apps/hb:heartbeat", "period_ms": WATCH_T_MS})]),
                 ("loop", [("loop", {})]),
@@ -147,7 +156,7 @@ class Campaign:
                 res[name].append(load(port, seconds) / seconds)
                 for i in ids:
                     self.remove(i)
-        self.g.type("kill %1 %2")
+        self.kill(*pids)
         base = statistics.median(res["off"])
         return {name: {"median": statistics.median(v), "min": min(v), "max": max(v),
                        "ratio": statistics.median(v) / base} for name, v in res.items()}
@@ -187,6 +196,8 @@ def run(stalls, loops, exploits, benign_s, overhead_s, reps=3):
     port = free_port()
     guest = Guest(agent, "eval", "--http-port", str(port))
     try:
+        # the guest's NIC needs a few seconds after boot before httpd is reachable
+        wait_until(lambda: load(port, 1, threads=1) > 0, 60, "httpd reachable from the host")
         c = Campaign(agent, guest)
         out = {"machine": {"cores": os.cpu_count(), "accel": guest.info["accel"], "qemu": guest.info["qemu"],
                            "kernel": guest.info["kernel"]}}

@@ -3,6 +3,7 @@
 #
 #   lab.sh build            build (or reuse) the cached guest; prints its directory
 #   lab.sh dir              print the guest directory if it is built (exit 1 if not)
+#   lab.sh accel            print the accelerator "run" would use (kvm or tcg)
 #   lab.sh run --dir RUNDIR [options]   boot the guest (exec's QEMU in the foreground)
 #
 # The guest is cached in ${HPROBE_CACHE:-~/.cache/hprobe}/guest/<key>, where the key
@@ -214,6 +215,7 @@ cmd_run() {
 case ${1:-} in
 build) shift; cmd_build "$@" ;;
 dir) shift; cmd_dir "$@" ;;
+accel) pick_accel ;;
 run) shift; cmd_run "$@" ;;
 *) sed -n '2,10p' "$0" >&2; exit 2 ;;
 esac

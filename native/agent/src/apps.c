@@ -2,12 +2,14 @@
 
 #include <capstone/capstone.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "plugin_backend.h"
 #include "errors.h"
 #include "kernel.h"
 #include "probe.h"
@@ -72,14 +74,41 @@ static int wants(const struct hp_probe *p, const struct hp_task *t, const char *
 
 static int use_hw(struct hp_vm *vm) { return !strcmp(vm->accel, "kvm"); }
 
+static int armed_procs(const struct hp_app *a)
+{
+	int n = 0;
+	for (int i = 0; i < a->nprocs; i++)
+		n += a->procs[i].armed;
+	return n;
+}
+
+/* A static executable's probe in the in-QEMU tier: one probe at the shared address,
+ * whose identity check (pid, or the program's name) runs inside QEMU with no stop. */
+static int arm_in_plugin(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err)
+{
+	if (p->in_mech)
+		return vm->plugin->ops->arm(vm->plugin, p->app->link_addr, p->id, err);
+	struct hp_probe q = *p;
+	q.addr = p->app->link_addr;
+	if (q.o.pid < 0 && !q.o.comm[0])
+		snprintf(q.o.comm, sizeof q.o.comm, "%s", p->app->exe);
+	struct hp_plugin_task_offsets o;
+	hp_plugin_offsets__from_kernel(vm->kernel, &o);
+	int rc = vm->plugin->ops->arm_probe(vm->plugin, &q, &o, err);
+	p->in_mech = rc == 0;
+	return rc;
+}
+
 static int arm_proc(struct hp_vm *vm, struct hp_probe *p, struct hp_app_proc *pr, struct hp_err *err)
 {
 	if (pr->armed)
 		return 0;
-	/* Under KVM a software breakpoint is an int3 written into the page this process
-	 * sees, which may be shared (page cache, copy-on-write): a debug register is not. */
 	int rc;
-	if (use_hw(vm)) {
+	if (p->mech && p->mech == vm->plugin) {
+		rc = armed_procs(p->app) ? 0 : arm_in_plugin(vm, p, err);
+	} else if (use_hw(vm)) {
+		/* Under KVM a software breakpoint is an int3 written into the page this process
+		 * sees, which may be shared (page cache, copy-on-write): a debug register is not. */
 		if (!vm->gdb->ops->arm_hw)
 			return hp_err__set(err, ENOTSUP, "no hardware breakpoints: user probes are refused under KVM");
 		rc = vm->gdb->ops->arm_hw(vm->gdb, pr->addr, err);
@@ -93,14 +122,20 @@ static int arm_proc(struct hp_vm *vm, struct hp_probe *p, struct hp_app_proc *pr
 
 static void disarm_proc(struct hp_vm *vm, struct hp_probe *p, struct hp_app_proc *pr)
 {
-	if (!pr->armed || !vm->gdb)
+	if (!pr->armed)
 		return;
+	pr->armed = 0;
 	struct hp_err err;
-	int rc = use_hw(vm) ? vm->gdb->ops->disarm_hw(vm->gdb, pr->addr, &err)
-			    : vm->gdb->ops->disarm(vm->gdb, pr->addr, p->id, &err);
+	int rc = 0;
+	if (p->mech && p->mech == vm->plugin) {
+		if (!armed_procs(p->app))
+			rc = vm->plugin->ops->disarm(vm->plugin, p->app->link_addr, p->id, &err);
+	} else if (vm->gdb) {
+		rc = use_hw(vm) ? vm->gdb->ops->disarm_hw(vm->gdb, pr->addr, &err)
+				: vm->gdb->ops->disarm(vm->gdb, pr->addr, p->id, &err);
+	}
 	if (rc)
 		hp_warn("%s: lifting probe %u in process %d: %s", vm->cfg.name, p->id, pr->tgid, err.msg);
-	pr->armed = 0;
 }
 
 static void set_state(struct hp_vm *vm, struct hp_probe *p, const char *why, int32_t pid)
@@ -130,7 +165,9 @@ static void add_proc(struct hp_vm *vm, struct hp_probe *p, const struct hp_task 
 	pr->base = a->pie ? t->start_code - a->text_vaddr : 0;
 	pr->addr = pr->base + a->link_addr;
 	struct hp_err err;
-	if (p->o.enabled && arm_proc(vm, p, pr, &err))
+	/* while the probe is being created its mechanism is not chosen yet: it is armed
+	 * as a whole right after (hp_apps__arm) */
+	if (p->o.enabled && p->mech && arm_proc(vm, p, pr, &err))
 		hp_warn("%s: arming probe %u in process %d: %s", vm->cfg.name, p->id, t->tgid, err.msg);
 	set_state(vm, p, "process appeared", t->tgid);
 }
@@ -165,7 +202,11 @@ static int install_hooks(struct hp_vm *vm, struct hp_err *err)
 	/* finalize_exec: the new image is mapped and named; do_exit: a task leaves */
 	static const char *const specs[2] = { "kernel:finalize_exec", "kernel:do_exit" };
 	for (int i = 0; i < 2; i++) {
-		struct hp_probe_opts o = { .pid = -1, .enabled = 1, .kind = HP_PROBE_COUNT, .owner = HP_OWNER_INTERNAL };
+		/* The exec hook reads the new image's memory and plants breakpoints: gdbstub.
+		 * The exit hook needs only the task, which the in-QEMU tier captures without a
+		 * stop: a forking server (httpd) exits a child per request. */
+		struct hp_probe_opts o = { .pid = -1, .enabled = 1, .kind = i ? HP_PROBE_CAPTURE : HP_PROBE_COUNT,
+					   .owner = HP_OWNER_INTERNAL, .need_stop = i == 0 };
 		enum hp_eclass cls;
 		vm->app_hooks[i] = hp_probe_create(vm, specs[i], &o, &cls, err);
 		if (!vm->app_hooks[i]) {
@@ -187,17 +228,51 @@ static void remove_hooks(struct hp_vm *vm)
 	}
 }
 
+static void on_exit_of(struct hp_vm *vm, int32_t pid, int32_t tgid)
+{
+	if (pid != tgid)
+		return; /* a thread: the process lives on */
+	for (struct hp_probe *p = vm->probes; p; p = p->next)
+		if (p->user)
+			drop_proc(vm, p, tgid, "process exited");
+}
+
+static int exit_job(struct hp_vm *vm, struct hp_job *job)
+{
+	int32_t tgid = (int32_t)(intptr_t)job->ud;
+	on_exit_of(vm, tgid, tgid);
+	return 0;
+}
+
+static int follows(struct hp_vm *vm, int32_t tgid)
+{
+	for (struct hp_probe *p = vm->probes; p; p = p->next)
+		for (int i = 0; p->user && p->app && i < p->app->nprocs; i++)
+			if (p->app->procs[i].tgid == tgid)
+				return 1;
+	return 0;
+}
+
+void hp_apps__on_hook_hit(struct hp_vm *vm, struct hp_probe *hook, const struct hp_hit *hit)
+{
+	if (hook != vm->app_hooks[1] || !(hit->flags & HP_HIT_TASK) || hit->pid != hit->tgid || !follows(vm, hit->tgid))
+		return;
+	/* captured in QEMU while the VM runs: lifting breakpoints needs it stopped */
+	struct hp_job *job = hp_job__new(exit_job, 1, NULL);
+	if (!job)
+		return;
+	job->internal = 1;
+	job->ud = (void *)(intptr_t)hit->tgid;
+	hp_vm__submit(vm, job);
+}
+
 void hp_apps__on_hook(struct hp_vm *vm, struct hp_probe *hook, const uint64_t *regs)
 {
 	struct hp_task cur, t;
 	if (hp_vmi__current(vm->kernel, vm->gdb, regs, &cur, NULL))
 		return;
 	if (hook == vm->app_hooks[1]) {
-		if (cur.pid != cur.tgid)
-			return; /* a thread: the process lives on */
-		for (struct hp_probe *p = vm->probes; p; p = p->next)
-			if (p->user)
-				drop_proc(vm, p, cur.tgid, "process exited");
+		on_exit_of(vm, cur.pid, cur.tgid);
 		return;
 	}
 	if (hp_vmi__read_task(vm->kernel, vm->gdb, cur.addr, &t, NULL))
@@ -368,6 +443,9 @@ void hp_apps__free(struct hp_vm *vm, struct hp_probe *p)
 		return;
 	for (int i = 0; i < p->app->nprocs; i++)
 		disarm_proc(vm, p, &p->app->procs[i]);
+	if (p->in_mech && p->mech && p->mech->ops->forget)
+		p->mech->ops->forget(p->mech, p->id);
+	p->in_mech = 0;
 	free(p->app);
 	p->app = NULL;
 	p->user = 0;

@@ -52,4 +52,7 @@ int hp_apps__owns(const struct hp_probe *p, uint64_t addr, const struct hp_task 
 int hp_apps__at(const struct hp_probe *p, uint64_t addr);
 /* The exec/exit hooks (internal kernel probes) fired. */
 void hp_apps__on_hook(struct hp_vm *vm, struct hp_probe *hook, const uint64_t *regs);
+/* The same, for a hook hit captured inside QEMU (no stop, no registers). */
+struct hp_hit;
+void hp_apps__on_hook_hit(struct hp_vm *vm, struct hp_probe *hook, const struct hp_hit *hit);
 #endif

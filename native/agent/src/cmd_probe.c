@@ -86,7 +86,9 @@ struct hp_probe *hp_probe_create(struct hp_vm *vm, const char *spec, const struc
 		free(p);
 		return NULL;
 	}
-	p->mech = vm->gdb;
+	/* the in-QEMU tier when the VM has it: no stop per hit. The gdbstub keeps what must
+	 * stop the guest (virtual patches, reads at leisure) and per-process PIE addresses. */
+	p->mech = vm->plugin && !p->o.need_stop && (!p->user || !p->app->pie) ? vm->plugin : vm->gdb;
 	if (!p->user)
 		p->state = HP_PSTATE_DISABLED;
 	if (p->o.enabled && (rc = hp_engine__arm(vm, p, err))) {
@@ -152,11 +154,15 @@ void hp_probe_destroy(struct hp_vm *vm, struct hp_probe *p)
 		}
 	if (p->user)
 		hp_apps__free(vm, p);
+	else if (p->state == HP_PSTATE_ARMED && p->mech && p->mech == vm->plugin)
+		p->mech->ops->disarm(p->mech, p->addr, p->id, &err);
 	else if (p->state == HP_PSTATE_ARMED && p->mech &&
 		 (p->raw && !(p->addr >> 63) && !strcmp(vm->accel, "kvm")
 			  ? p->mech->ops->disarm_hw(p->mech, p->addr, &err)
 			  : p->mech->ops->disarm(p->mech, p->addr, p->id, &err)))
 		hp_warn("%s: lifting probe %u: %s", vm->cfg.name, p->id, err.msg);
+	if (p->in_mech && p->mech && p->mech->ops->forget)
+		p->mech->ops->forget(p->mech, p->id);
 	probe_event(vm, p, "removed");
 	free(p);
 	count_probes(vm);

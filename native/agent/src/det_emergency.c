@@ -104,7 +104,10 @@ static int create(struct hp_vm *vm, struct hp_detector *d, json_t *cfg, enum hp_
 	d->priv = s;
 	char spec[160];
 	snprintf(spec, sizeof spec, "kernel:%s", r->function);
-	struct hp_probe_opts o = { .pid = -1, .enabled = 1, .kind = HP_PROBE_CAPTURE, .nargs = 3, .owner = d->id };
+	/* blocking and pausing change the stopped guest, and the check reads its memory:
+	 * this probe must stop the VM, so it stays on the gdbstub */
+	struct hp_probe_opts o = { .pid = -1, .enabled = 1, .kind = HP_PROBE_CAPTURE, .nargs = 3, .owner = d->id,
+				   .need_stop = 1 };
 	s->probe = hp_probe_create(vm, spec, &o, cls, err);
 	if (!s->probe) {
 		free(s);

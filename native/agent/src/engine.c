@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "apps.h"
+#include "plugin_backend.h"
 #include "detector.h"
 #include "hprobe/export.h"
 #include "strbuf.h"
@@ -106,6 +107,10 @@ static void record(struct hp_vm *vm, struct hp_probe *p, struct hp_hit *hit)
 
 void hp_engine__on_hit(struct hp_vm *vm, struct hp_probe *p, struct hp_hit *hit)
 {
+	if (p->o.owner == HP_OWNER_INTERNAL) {
+		hp_apps__on_hook_hit(vm, p, hit);
+		return;
+	}
 	record(vm, p, hit);
 	hp_detectors__on_hit(vm, p, hit, NULL, NULL);
 }
@@ -281,7 +286,16 @@ int hp_engine__arm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err)
 		return hp_apps__arm(vm, p, err);
 	if (p->state == HP_PSTATE_ARMED)
 		return 0;
-	int rc = p->mech->ops->arm(p->mech, p->addr, p->id, err);
+	int rc;
+	if (p->mech->ops->arm_probe && !p->in_mech) {
+		/* the in-QEMU tier captures by itself: it needs the whole plan */
+		struct hp_plugin_task_offsets o;
+		hp_plugin_offsets__from_kernel(vm->kernel, &o);
+		rc = p->mech->ops->arm_probe(p->mech, p, &o, err);
+		p->in_mech = rc == 0;
+	} else {
+		rc = p->mech->ops->arm(p->mech, p->addr, p->id, err);
+	}
 	if (!rc)
 		p->state = HP_PSTATE_ARMED;
 	return rc;

@@ -308,7 +308,7 @@ static int parse_hit(const uint8_t *rec, uint32_t len, unsigned vcpu, struct hp_
 	hit->ip = h.ip;
 	hit->cr3 = h.cr3;
 	hit->flags = (h.flags & HP_PHIT_USER ? HP_HIT_USER : 0) | (h.flags & HP_PHIT_TASK ? HP_HIT_TASK : 0) |
-		     (h.nregs ? HP_HIT_REGS : 0);
+		     (h.nregs ? HP_HIT_REGS : 0) | (h.flags & HP_PHIT_MEM ? HP_HIT_MEM : 0);
 	if (!(hit->flags & HP_HIT_TASK))
 		hit->pid = hit->tgid = -1;
 	const uint8_t *p = rec + sizeof h;

@@ -37,6 +37,7 @@ struct hp_probe_opts {
 	enum hp_probe_kind kind;
 	int enabled;
 	uint32_t owner;      /* detector id, or 0 for a user's probe */
+	int need_stop;       /* its hits change guest state or read it at leisure: gdbstub only */
 };
 
 struct hp_probe {
@@ -48,6 +49,7 @@ struct hp_probe {
 	uint64_t func_off;
 	int user;            /* application probe */
 	int raw;             /* the agent's own probe at a bare address (hp_probe_create_raw) */
+	int in_mech;         /* the mechanism holds its capture plan (arm_probe done) */
 	int syscall_wrapper; /* args come from struct pt_regs */
 	enum hp_resume resume;
 	uint8_t insn_len;    /* length of the instruction at addr */

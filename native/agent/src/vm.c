@@ -17,6 +17,7 @@
 #include "detector.h"
 #include "engine.h"
 #include "guard.h"
+#include "plugin_backend.h"
 #include "kernel.h"
 #include "qmp.h"
 #include "util.h"
@@ -254,6 +255,7 @@ static void mark_dead(struct hp_vm *vm, const char *reason)
 		vm->gdb->ops->destroy(vm->gdb);
 		vm->gdb = NULL;
 	}
+	hp_vm__drop_plugin(vm);
 	for (struct hp_probe *p = vm->probes; p; p = p->next)
 		if (p->state == HP_PSTATE_ARMED)
 			p->state = HP_PSTATE_STALE;
@@ -389,6 +391,61 @@ static void drain_qmp(struct hp_vm *vm)
 	}
 }
 
+#define PLUGIN_BATCH 4096
+
+/* Hits captured inside QEMU: into the same journal, stream and detectors. */
+static void drain_plugin(struct hp_vm *vm)
+{
+	struct hp_bev ev;
+	struct hp_err err;
+	int rc = 0;
+	uint64_t dropped = 0;
+	for (int i = 0; i < PLUGIN_BATCH && vm->plugin && (rc = vm->plugin->ops->next_event(vm->plugin, &ev, &err)) > 0; i++) {
+		struct hp_probe *p = ev.type == HP_BEV_HIT || ev.type == HP_BEV_COUNT ? hp_vm__probe(vm, ev.probe_id) : NULL;
+		switch (ev.type) {
+		case HP_BEV_HIT:
+			if (p)
+				hp_engine__on_hit(vm, p, &ev.hit);
+			break;
+		case HP_BEV_COUNT: {
+			struct hp_count tot;
+			if (p && !hp_plugin_backend__count_total(vm->plugin, p->id, &tot) && tot.count >= p->hits) {
+				pthread_mutex_lock(&vm->lock);
+				vm->total_hits += tot.count - p->hits;
+				pthread_mutex_unlock(&vm->lock);
+				p->hits = tot.count;
+				p->first_ns = tot.first_ns;
+				p->last_ns = tot.last_ns;
+			}
+			break;
+		}
+		case HP_BEV_DROPPED: {
+			struct hp_dropped d = { .probe_id = ev.probe_id, .count = ev.dropped, .time_ns = ev.time_ns };
+			hp_journal__append_dropped(vm->journal, &d, NULL);
+			pthread_mutex_lock(&vm->lock);
+			vm->dropped += ev.dropped;
+			pthread_mutex_unlock(&vm->lock);
+			dropped += ev.dropped;
+			break;
+		}
+		case HP_BEV_GONE:
+			check_child(vm);
+			mark_dead(vm, ev.reason);
+			return;
+		default:
+			break;
+		}
+	}
+	if (rc < 0)
+		hp_warn("%s: in-QEMU tier: %s", vm->cfg.name, err.msg);
+	/* once a second at most: a full ring at a high hit rate would flood the log */
+	if (dropped && hp_now_ns() - vm->last_drop_log_ns > 1000000000ull) {
+		hp_warn("%s: hits dropped in QEMU (ring full): %llu in all, counted in the journal", vm->cfg.name,
+			(unsigned long long)vm->dropped);
+		vm->last_drop_log_ns = hp_now_ns();
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct hp_vm *vm = arg;
@@ -397,7 +454,7 @@ static void *worker(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	while (!vm->quit) {
 		struct pollfd fds[4];
-		int n = 0, gdb_i = -1, qmp_i = -1;
+		int n = 0, gdb_i = -1, qmp_i = -1, plug_i = -1;
 		fds[n++] = (struct pollfd){ .fd = vm->wake_fd, .events = POLLIN };
 		if (vm->gdb) {
 			gdb_i = n;
@@ -406,6 +463,10 @@ static void *worker(void *arg)
 		if (vm->qmp) {
 			qmp_i = n;
 			fds[n++] = (struct pollfd){ .fd = hp_qmp__fd(vm->qmp), .events = POLLIN };
+		}
+		if (vm->plugin) {
+			plug_i = n;
+			fds[n++] = (struct pollfd){ .fd = vm->plugin->ops->event_fd(vm->plugin), .events = POLLIN };
 		}
 		int timeout = vm->journal && hp_journal__pending(vm->journal) ? 5 : TICK_MS;
 		if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR)
@@ -434,6 +495,8 @@ static void *worker(void *arg)
 					break;
 			}
 		}
+		if (plug_i >= 0 && vm->plugin && fds[plug_i].revents)
+			drain_plugin(vm);
 		run_jobs(vm);
 		hp_vm__flush(vm, 0);
 		hp_detectors__tick(vm, hp_now_ns());

@@ -93,7 +93,7 @@ struct hp_vm {
 	struct hp_detector *detectors;
 	uint32_t next_detector_id;
 	struct hp_journal_writer *journal;
-	uint64_t last_flush_ns, last_sync_ns;
+	uint64_t last_flush_ns, last_sync_ns, last_drop_log_ns;
 	struct hp_strbuf batch;            /* hits since the last flush, as JSON, for subscribers */
 	size_t batch_count;
 	uint64_t batch_first_seq;
@@ -101,6 +101,7 @@ struct hp_vm {
 	int gdb_enabled_by_us;
 	char guest_dir[PATH_MAX];          /* the lab guest's files (launched VMs) */
 	char gdb_path[PATH_MAX];           /* the gdbstub socket (the guardian's to release) */
+	char plugin_so[PATH_MAX], plugin_ring[PATH_MAX], plugin_ctl[PATH_MAX]; /* the in-QEMU tier */
 	struct hp_probe *app_hooks[2];     /* exec and exit hooks while application probes exist */             /* attach enabled the gdbstub: detach turns it off */
 	int need_reprofile;                /* after a guest reset */
 	int reprofile_queued;
@@ -142,6 +143,8 @@ void hp_probe_destroy(struct hp_vm *vm, struct hp_probe *p);
 struct hp_probe *hp_probe_create_raw(struct hp_vm *vm, uint64_t addr, int32_t pid, uint32_t owner, struct hp_err *err);
 /* The guest rebooted: kernel probes may point at the wrong place now. */
 void hp_vm__on_reset(struct hp_vm *vm);
+/* Closes the in-QEMU tier (the VM is gone, or being left). */
+void hp_vm__drop_plugin(struct hp_vm *vm);
 /* After a reset: queues re-reading the kernel profile when due. */
 void hp_vm__maybe_reprofile(struct hp_vm *vm, uint64_t now);
 /* Frees what the worker owned (backends, probes, journal...). Worker stopped. */

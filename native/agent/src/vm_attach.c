@@ -14,6 +14,7 @@
 
 #include "apps.h"
 #include "backend.h"
+#include "plugin_backend.h"
 #include "engine.h"
 #include "guard.h"
 #include "detector.h"
@@ -70,6 +71,12 @@ static int spawn_lab(struct hp_vm *vm, const char *guest, struct hp_err *err)
 		argv[n++] = "--http-port";
 		argv[n++] = port;
 	}
+	char plugin_arg[3 * PATH_MAX];
+	if (vm->plugin_ring[0] && !hp_plugin__qemu_arg(plugin_arg, sizeof plugin_arg, vm->plugin_so, vm->plugin_ring,
+							vm->plugin_ctl, err)) {
+		argv[n++] = "--plugin";
+		argv[n++] = plugin_arg + 5; /* lab.sh adds "file=" itself */
+	}
 	argv[n] = NULL;
 	/* the ready marker of an earlier boot must not count for this one */
 	char cons[PATH_MAX], prev[PATH_MAX];
@@ -105,6 +112,60 @@ static int spawn_lab(struct hp_vm *vm, const char *guest, struct hp_err *err)
 	}
 	vm->qemu_pid = pid;
 	return 0;
+}
+
+/* The in-QEMU tier needs TCG and a plugin .so; without either, probes use the gdbstub. */
+static void prepare_plugin(struct hp_vm *vm)
+{
+	struct hp_err err;
+	char cmd[PATH_MAX + 16], accel[16] = "";
+	vm->plugin_ring[0] = 0;
+	if (!vm->cfg.plugin)
+		return;
+	if (hp_pathf(cmd, sizeof cmd, "'%s' accel", vm->agent->paths.lab_script) == 0) {
+		FILE *f = popen(cmd, "r");
+		if (f) {
+			if (!fgets(accel, sizeof accel, f))
+				accel[0] = 0;
+			pclose(f);
+		}
+	}
+	if (strncmp(accel, "tcg", 3) != 0) {
+		hp_info("%s: %s: probes use the gdbstub (the in-QEMU tier needs TCG)", vm->cfg.name, accel);
+		return;
+	}
+	if (vm->agent->paths.plugin[0])
+		memcpy(vm->plugin_so, vm->agent->paths.plugin, sizeof vm->plugin_so);
+	else if (hp_plugin__find_so(vm->plugin_so, sizeof vm->plugin_so, &err)) {
+		hp_warn("%s: %s: probes use the gdbstub", vm->cfg.name, err.msg);
+		return;
+	}
+	if (hp_pathf(vm->plugin_ring, sizeof vm->plugin_ring, "%s/plugin.ring", vm->rundir) ||
+	    hp_pathf(vm->plugin_ctl, sizeof vm->plugin_ctl, "%s/plugin.sock", vm->rundir) ||
+	    hp_plugin_ring__create(vm->plugin_ring, (unsigned)(vm->cfg.smp > 0 ? vm->cfg.smp : 1),
+				   HP_PLUGIN_RING_BYTES, &err)) {
+		hp_warn("%s: no in-QEMU tier: %s", vm->cfg.name, err.msg);
+		vm->plugin_ring[0] = 0;
+	}
+}
+
+static void connect_plugin(struct hp_vm *vm)
+{
+	struct hp_err err;
+	if (!vm->plugin_ring[0])
+		return;
+	vm->plugin = hp_plugin_backend__new(vm->plugin_ctl, vm->plugin_ring, &err);
+	if (!vm->plugin)
+		hp_warn("%s: the in-QEMU tier did not come up (%s): probes use the gdbstub", vm->cfg.name, err.msg);
+}
+
+void hp_vm__drop_plugin(struct hp_vm *vm)
+{
+	if (!vm->plugin)
+		return;
+	vm->plugin->ops->destroy(vm->plugin);
+	vm->plugin = NULL;
+	unlink(vm->plugin_ring);
 }
 
 static int child_alive(struct hp_vm *vm, struct hp_err *err)
@@ -269,7 +330,10 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 	snprintf(symbols, sizeof symbols, "%s", vm->cfg.symbols);
 	snprintf(vmlinux, sizeof vmlinux, "%s", vm->cfg.vmlinux);
 	if (vm->cfg.launch && !vm->restore) {
-		if ((rc = lab_guest_dir(vm, guest, sizeof guest, err)) || (rc = spawn_lab(vm, guest, err)))
+		if ((rc = lab_guest_dir(vm, guest, sizeof guest, err)))
+			goto fail;
+		prepare_plugin(vm);
+		if ((rc = spawn_lab(vm, guest, err)))
 			goto fail;
 		memcpy(vm->guest_dir, guest, sizeof vm->guest_dir);
 		hp_pathf(qmp_path, sizeof qmp_path, "%s/qmp.sock", vm->rundir);
@@ -283,6 +347,7 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 			goto fail;
 		if ((rc = wait_ready(vm, err)))
 			goto fail;
+		connect_plugin(vm);
 	} else {
 		if (vm->cfg.launch) { /* recovering a guest an earlier agent launched */
 			memcpy(guest, vm->guest_dir, sizeof guest);
@@ -368,6 +433,7 @@ void hp_vm__release(struct hp_vm *vm)
 		vm->gdb->ops->destroy(vm->gdb);
 		vm->gdb = NULL;
 	}
+	hp_vm__drop_plugin(vm);
 	hp_kernel__free(vm->kernel);
 	vm->kernel = NULL;
 	if (vm->journal && hp_journal__close(vm->journal, &err))
@@ -381,6 +447,12 @@ void hp_vm__release(struct hp_vm *vm)
 int hp_vm__detach_job(struct hp_vm *vm, struct hp_job *job)
 {
 	job->final = 1;
+	if (vm->plugin) {
+		struct hp_err e;
+		if (vm->plugin->ops->detach(vm->plugin, &e))
+			hp_warn("%s: plugin detach: %s", vm->cfg.name, e.msg);
+		hp_vm__drop_plugin(vm);
+	}
 	if (vm->gdb) {
 		struct hp_err err;
 		for (struct hp_probe *p = vm->probes; p; p = p->next)
@@ -448,6 +520,10 @@ void hp_vm__on_reset(struct hp_vm *vm)
 			continue;
 		if (p->state == HP_PSTATE_ARMED && p->mech)
 			p->mech->ops->disarm(p->mech, p->addr, p->id, &err);
+		if (p->mech && p->mech->ops->forget && p->in_mech) {
+			p->mech->ops->forget(p->mech, p->id); /* its address is wrong now */
+			p->in_mech = 0;
+		}
 		p->state = HP_PSTATE_STALE;
 		if (p->o.owner != HP_OWNER_INTERNAL)
 			hp_vm__event(vm, "PROBE", json_pack("{s:i, s:s, s:s}", "id", p->id, "state", "stale", "reason",

@@ -277,6 +277,7 @@ static void on_hit(unsigned vcpu, void *udata)
 		uint64_t base = c->mem_src == HP_PMEM_ARG ? args[c->mem_index - 1] : regs[c->mem_index];
 		h->memaddr = base + (uint64_t)c->mem_off;
 		h->memlen = capture_mem(vs, c, h->memaddr, p);
+		h->flags |= HP_PHIT_MEM;
 		p += h->memlen;
 	}
 	uint32_t len = (uint32_t)(p - rec.raw);

@@ -73,6 +73,7 @@ enum hp_preg {
 #define HP_PHIT_USER 0x01  /* the probe is in user space */
 #define HP_PHIT_REGS 0x02  /* nregs == HP_PREGS registers follow the args */
 #define HP_PHIT_TASK 0x04  /* pid/tgid/comm were read */
+#define HP_PHIT_MEM  0x08  /* a memory capture was attempted at memaddr (memlen 0: unreadable) */
 
 #define HP_PMAX_ARGS 6
 #define HP_PMAX_MEM 256
