@@ -15,10 +15,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.eclipse.jdt.annotation.Nullable;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonPrimitive;
 
 import io.hprobe.core.journal.JournalException;
 import io.hprobe.core.journal.Journals;
@@ -407,58 +405,17 @@ public final class Agent {
     }
 
     /**
-     * The whole symbol table of the kernel (binary null) or of a binary, for a local {@link SymbolIndex}.
-     * sym-search returns at most 100000 names and has no offset, so a pattern with more matches is split
-     * by its next character until each part fits.
+     * The whole symbol table of the kernel (binary null) or of a binary, for a local {@link SymbolIndex}
+     * (see {@link SymbolLoader}). Runs on the agent's own thread; the future completes with the index.
      */
     public CompletableFuture<SymbolIndex> loadSymbols(Vm vm, @Nullable String binary) {
         return CompletableFuture.supplyAsync(() -> {
-            List<Symbol> all = new ArrayList<>();
             try {
-                collect(vm, binary, "", all, 0); //$NON-NLS-1$
+                return new SymbolLoader(this, vm, binary).load();
             } catch (AgentException e) {
                 throw new java.util.concurrent.CompletionException(e);
             }
-            return new SymbolIndex(all);
         }, timer);
-    }
-
-    /** Names per sym-search when loading a whole table: keeps each reply around 1.5 MB (the agent allows 100000). */
-    private static final int SEARCH_MAX = 20_000;
-    private static final String NAME_CHARS = "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.$"; //$NON-NLS-1$
-
-    private void collect(Vm vm, @Nullable String binary, String prefix, List<Symbol> out, int depth)
-            throws AgentException {
-        SymbolIndex.Result r = joinTyped(searchSymbols(vm, prefix + "*", SEARCH_MAX, binary)); //$NON-NLS-1$
-        if (r.total() <= r.symbols().size() || depth > 6) {
-            for (Symbol s : r.symbols()) {
-                if (s.name().startsWith(prefix)) {
-                    out.add(s);
-                }
-            }
-            return;
-        }
-        // too many: the empty-suffix name itself, then one sub-pattern per next character
-        for (Symbol s : r.symbols()) {
-            if (s.name().equals(prefix)) {
-                out.add(s);
-            }
-        }
-        for (char ch : NAME_CHARS.toCharArray()) {
-            collect(vm, binary, prefix + ch, out, depth + 1);
-        }
-    }
-
-    private static <T> T joinTyped(CompletableFuture<T> f) throws AgentException {
-        try {
-            return f.join();
-        } catch (RuntimeException e) {
-            AgentException a = AgentException.unwrap(e);
-            if (a != null) {
-                throw a;
-            }
-            throw e;
-        }
     }
 
     /** sym-disas of a spec (kernel:FUNC or app:BINARY:FUNC). */
@@ -578,7 +535,7 @@ public final class Agent {
         switch (e.name()) {
         case "HITS": //$NON-NLS-1$
             if (vm != null) {
-                appendHits(vm, Json.arr(e.data(), "hits")); //$NON-NLS-1$
+                HitBatches.append(vm, Json.arr(e.data(), "hits")); //$NON-NLS-1$
                 scheduleProbeRefresh(vm);
             }
             break;
@@ -617,40 +574,6 @@ public final class Agent {
             break;
         default:
             break; // HITS_LAGGING and future events: the journal catch-up needs nothing from us
-        }
-    }
-
-    /** Parses a HITS batch into the VM's store; hits already held (a resumed replay) are skipped. */
-    static void appendHits(Vm vm, JsonArray hits) {
-        HitStore store = vm.hits();
-        long last = store.lastSeq();
-        long[] args = new long[6];
-        int appended = 0;
-        for (JsonElement el : hits) {
-            if (!(el instanceof JsonObject h)) {
-                continue;
-            }
-            long seq = Json.lng(h, "seq", -1); //$NON-NLS-1$
-            if (seq <= last) {
-                continue;
-            }
-            int n = 0;
-            JsonElement a = h.get("args"); //$NON-NLS-1$
-            if (a instanceof JsonArray arr) {
-                for (JsonElement v : arr) {
-                    if (n < args.length && v instanceof JsonPrimitive p) {
-                        args[n++] = Json.parseUnsigned(p.getAsString(), 0);
-                    }
-                }
-            }
-            store.append(seq, Json.integer(h, "probe", 0), Json.integer(h, "vcpu", 0), Json.lng(h, "time_ns", 0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-                    Json.integer(h, "pid", -1), Json.integer(h, "tgid", -1), Json.str(h, "comm", ""), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
-                    Json.addr(h, "ip", 0), Json.bool(h, "user", false), Json.bool(h, "blocked", false), args, n); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            last = seq;
-            appended++;
-        }
-        if (appended > 0) {
-            vm.hitsAppended();
         }
     }
 
