@@ -315,4 +315,30 @@ class LiveWorkbenchUITest {
         agent.removeDetector(vm, id).get(30, TimeUnit.SECONDS);
         UiTestSupport.waitUntil("the detector removed", T, () -> UiTestSupport.nn(view.getTable()).getTable().getItemCount() == 0);
     }
+
+    @Test
+    @Order(7)
+    void removingAProbeCanBeUndoneAndRedone() throws Exception {
+        assumeTrue(vm != null && probe != null, "no probe (an earlier step failed)");
+        ProbesView probes = show(ProbesView.ID, ProbesView.class);
+        org.eclipse.jface.viewers.CheckboxTableViewer table = UiTestSupport.nn(probes.getViewer());
+        UiTestSupport.waitUntil("the probe listed", T, () -> table.getTable().getItemCount() > 0);
+        table.setSelection(new org.eclipse.jface.viewers.StructuredSelection(UiTestSupport.nn(vm.probe(probe.id()))));
+        Action remove = UiTestSupport.nn(probes.getRemoveAction());
+        assertTrue(remove.isEnabled(), "Remove is enabled for a selected probe");
+        remove.run();
+        String spec = "kernel:" + FUNCTION;
+        UiTestSupport.waitUntil("the probe removed", T, () -> vm.probes().stream().noneMatch(p -> p.spec().equals(spec)));
+
+        org.eclipse.core.commands.operations.IOperationHistory history = PlatformUI.getWorkbench()
+                .getOperationSupport().getOperationHistory();
+        org.eclipse.core.commands.operations.IUndoContext context = PlatformUI.getWorkbench().getOperationSupport()
+                .getUndoContext();
+        assertTrue(history.canUndo(context), "Edit > Undo offers the removal");
+        assertEquals(IStatus.OK, history.undo(context, null, null).getSeverity());
+        UiTestSupport.waitUntil("the probe back, still disabled", T, () -> vm.probes().stream()
+                .anyMatch(p -> p.spec().equals(spec) && !p.enabled()));
+        assertEquals(IStatus.OK, history.redo(context, null, null).getSeverity());
+        UiTestSupport.waitUntil("the probe removed again", T, () -> vm.probes().stream().noneMatch(p -> p.spec().equals(spec)));
+    }
 }
