@@ -46,6 +46,12 @@ class KernelProbes(AgentTestCase):
         m = self.g.wait_for(r"sysloop\[%d\]: getpid_calls=(\d+) write_calls=(\d+)" % pid, since, 120)
         return pr, (int(m.group(1)), int(m.group(2))), pid
 
+    def _settled(self, pr):
+        a = self.probe(pr)["hits"]
+        time.sleep(0.5)
+        b = self.probe(pr)["hits"]
+        return a if a == b else None
+
     def settled_hits(self, pr, expected):
         """Hit count once the probe stops changing (the journal is flushed in batches)."""
         wait_until(lambda: self.probe(pr)["hits"] >= expected, 10, "probe %d to reach %d hits" % (pr, expected))
@@ -111,7 +117,8 @@ class KernelProbes(AgentTestCase):
         wait_until(lambda: self.probe(pr)["hits"] > 20, 20, "hits while enabled")
         self.agent.cli("probe", "disable", "lab", str(pr))
         self.assertEqual(self.probe(pr)["state"], "disabled")
-        frozen = self.probe(pr)["hits"]
+        # hits taken before the disable may still be in transit (the in-QEMU ring)
+        frozen = wait_until(lambda: self._settled(pr), 20, "hits to settle")
         time.sleep(1)
         self.assertEqual(self.probe(pr)["hits"], frozen, "a disabled probe sees nothing")
         self.agent.cli("probe", "enable", "lab", str(pr))
