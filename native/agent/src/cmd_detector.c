@@ -5,14 +5,15 @@
 
 #include "commands.h"
 #include "detector.h"
+#include "engine.h"
 #include "probe.h"
 #include "session.h"
 #include "vm.h"
 
 static json_t *detector_json(struct hp_vm *vm, struct hp_detector *d)
 {
-	json_t *o = json_pack("{s:i, s:s, s:O, s:I}", "id", d->id, "kind", d->ops->kind, "config", d->config,
-			      "alerts", (json_int_t)d->alerts);
+	json_t *o = json_pack("{s:i, s:s, s:O, s:I, s:b}", "id", d->id, "kind", d->ops->kind, "config", d->config,
+			      "alerts", (json_int_t)d->alerts, "enabled", !d->disabled);
 	if (d->ops->state)
 		json_object_set_new(o, "state", d->ops->state(vm, d));
 	return o;
@@ -93,3 +94,33 @@ int hp_cmd__detector_list(struct hp_vm *vm, struct hp_job *job)
 		json_array_append_new(job->result, detector_json(vm, d));
 	return 0;
 }
+
+static int set_enabled(struct hp_vm *vm, struct hp_job *job, int on)
+{
+	json_int_t id = json_integer_value(json_object_get(job->args, "detector"));
+	struct hp_detector *d = vm->detectors;
+	while (d && d->id != id)
+		d = d->next;
+	if (!d) {
+		hp_err__set(&job->err, ENOENT, "VM %s has no detector %lld", vm->cfg.name, (long long)id);
+		return hp_job__fail(job, EC_UNKNOWN_DETECTOR, -ENOENT);
+	}
+	/* a disabled detector keeps its state but its probes leave the guest */
+	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+		if (p->o.owner != d->id)
+			continue;
+		int rc = on ? hp_engine__arm(vm, p, &job->err) : hp_engine__disarm(vm, p, &job->err);
+		if (rc)
+			return hp_job__fail(job, EC_GUEST_ERROR, rc);
+		p->o.enabled = on;
+	}
+	d->disabled = !on;
+	hp_vm__event(vm, "DETECTOR", json_pack("{s:i, s:s, s:s}", "id", d->id, "kind", d->ops->kind, "change",
+					       on ? "enabled" : "disabled"));
+	hp_session__save(vm);
+	job->result = json_pack("{s:i, s:b}", "id", d->id, "enabled", on);
+	return 0;
+}
+
+int hp_cmd__detector_enable(struct hp_vm *vm, struct hp_job *job) { return set_enabled(vm, job, 1); }
+int hp_cmd__detector_disable(struct hp_vm *vm, struct hp_job *job) { return set_enabled(vm, job, 0); }

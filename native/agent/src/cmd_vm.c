@@ -92,8 +92,9 @@ int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
 	const char *pat = json_string_value(json_object_get(job->args, "pattern"));
 	const char *bin = json_string_value(json_object_get(job->args, "binary"));
 	json_int_t limit = json_object_get(job->args, "limit") ? json_integer_value(json_object_get(job->args, "limit")) : 100;
-	if (limit <= 0 || limit > 100000) {
-		hp_err__set(&job->err, EINVAL, "limit must be 1..100000");
+	json_int_t offset = json_integer_value(json_object_get(job->args, "offset"));
+	if (limit <= 0 || limit > 100000 || offset < 0) {
+		hp_err__set(&job->err, EINVAL, "limit must be 1..100000 and offset >= 0");
 		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
 	}
 	struct hp_symtab *elf = NULL;
@@ -110,15 +111,17 @@ int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
 			return job->rc;
 		st = vm->kernel->syms;
 	}
-	const struct hp_sym **res = malloc((size_t)limit * sizeof *res);
+	/* paging: the matches of [offset, offset + limit) */
+	size_t want = (size_t)(offset + limit);
+	const struct hp_sym **res = malloc(want * sizeof *res);
 	if (!res) {
 		hp_symtab__free(elf);
 		hp_err__set(&job->err, ENOMEM, "out of memory");
 		return hp_job__fail(job, EC_INTERNAL, -ENOMEM);
 	}
-	size_t total = hp_symtab__search(st, pat, 0, res, (size_t)limit);
+	size_t total = hp_symtab__search(st, pat, 0, res, want);
 	json_t *arr = json_array();
-	for (size_t i = 0; i < total && i < (size_t)limit; i++)
+	for (size_t i = (size_t)offset; i < total && i < want; i++)
 		sym_json(arr, res[i], elf ? res[i]->addr : hp_kernel__runtime(vm->kernel, res[i]));
 	free(res);
 	hp_symtab__free(elf);

@@ -236,10 +236,11 @@ static void cmd_vm_console(struct hp_agent *a, struct hp_client *c, json_t *args
 		free(buf);
 		ERR_RET("IoError", "cannot read %s", vm->cfg.console_log);
 	}
-	/* the console is guest output: make it valid UTF-8 text for JSON */
+	/* the console is guest output: valid UTF-8 text for JSON. Control bytes (ESC of a
+	 * terminal sequence included) stay, JSON-escaped, so clients can strip them. */
 	for (ssize_t i = 0; i < n; i++)
-		if ((unsigned char)buf[i] >= 0x80 || (buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\t'))
-			buf[i] = buf[i] == '\r' ? '\r' : '.';
+		if ((unsigned char)buf[i] >= 0x80 || buf[i] == 0)
+			buf[i] = '?';
 	json_t *r = json_pack("{s:s%, s:I}", "text", buf, (size_t)n, "offset", (json_int_t)(off + n));
 	free(buf);
 	hp_client__reply(a, c, id, r);
@@ -476,7 +477,7 @@ static const struct hp_arg a_attach[] = { { "qmp", ARG_STR, 1 }, { "name", ARG_S
 static const struct hp_arg a_console[] = { { "vm", ARG_STR, 1 }, { "offset", ARG_INT, 0 }, { "max", ARG_INT, 0 },
 	{ "input", ARG_STR, 0 }, { NULL, 0, 0 } };
 static const struct hp_arg a_sym_search[] = { { "vm", ARG_STR, 1 }, { "pattern", ARG_STR, 1 },
-	{ "limit", ARG_INT, 0 }, { "binary", ARG_STR, 0 }, { NULL, 0, 0 } };
+	{ "limit", ARG_INT, 0 }, { "offset", ARG_INT, 0 }, { "binary", ARG_STR, 0 }, { NULL, 0, 0 } };
 static const struct hp_arg a_disas[] = { { "vm", ARG_STR, 1 }, { "spec", ARG_STR, 1 }, { NULL, 0, 0 } };
 static const struct hp_arg a_probe_add[] = { { "vm", ARG_STR, 1 }, { "spec", ARG_STR, 1 }, { "args", ARG_INT, 0 },
 	{ "mem", ARG_STR, 0 }, { "regs", ARG_BOOL, 0 }, { "pid", ARG_INT, 0 }, { "comm", ARG_STR, 0 },
@@ -516,6 +517,8 @@ static const struct cmd commands[] = {
 	{ "alerts-read", a_subscribe, cmd_alerts_read, NULL, 0, 0 },
 	{ "detector-add", a_det_add, NULL, hp_cmd__detector_add, 1, 0 },
 	{ "detector-remove", a_det_id, NULL, hp_cmd__detector_remove, 1, 0 },
+	{ "detector-enable", a_det_id, NULL, hp_cmd__detector_enable, 1, 0 },
+	{ "detector-disable", a_det_id, NULL, hp_cmd__detector_disable, 1, 0 },
 	{ "detector-list", a_vm, NULL, hp_cmd__detector_list, 0, 0 },
 };
 

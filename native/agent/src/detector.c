@@ -49,6 +49,8 @@ void hp_detectors__on_hit(struct hp_vm *vm, struct hp_probe *p, const struct hp_
 void hp_detectors__tick(struct hp_vm *vm, uint64_t now)
 {
 	for (struct hp_detector *d = vm->detectors; d; d = d->next) {
+		if (d->disabled)
+			continue;
 		if (d->ops->tick)
 			d->ops->tick(vm, d, now);
 		/* live state for views: at most once a second per detector */

@@ -40,6 +40,7 @@ struct hp_detector {
 	void *priv;
 	uint64_t alerts;
 	uint64_t last_state_ns;
+	int disabled;            /* kept, but its probes are lifted and it does not tick */
 	struct hp_detector *next;
 };
 

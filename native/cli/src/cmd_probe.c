@@ -127,7 +127,7 @@ int cmd_sym(struct cli *c)
 
 int cmd_detector(struct cli *c)
 {
-	const char *sub = cli_pos(c, 0, "detector subcommand (add|list|remove)");
+	const char *sub = cli_pos(c, 0, "detector subcommand (add|list|remove|enable|disable)");
 	c->argc--;
 	c->argv++;
 	if (!strcmp(sub, "add")) {
@@ -166,9 +166,14 @@ int cmd_detector(struct cli *c)
 		json_decref(r);
 		return 0;
 	}
-	if (!strcmp(sub, "remove")) {
+	const char *cmd = !strcmp(sub, "remove") ? "detector-remove" : !strcmp(sub, "enable") ? "detector-enable"
+			  : !strcmp(sub, "disable") ? "detector-disable" : NULL;
+	if (cmd) {
 		long id = num("detector id", cli_pos(c, 1, "detector id"));
-		json_decref(cli_call(c, "detector-remove", json_pack("{s:s, s:i}", "vm", vm, "detector", (int)id)));
+		json_t *r = cli_call(c, cmd, json_pack("{s:s, s:i}", "vm", vm, "detector", (int)id));
+		if (c->json)
+			cli_print_json(r);
+		json_decref(r);
 		return 0;
 	}
 	cli_die("unknown detector subcommand '%s'", sub);

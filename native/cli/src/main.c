@@ -11,7 +11,7 @@
 
 static const char usage[] =
 	"usage: hprobe [--json] [--socket PATH] COMMAND ...\n"
-	"  vm launch --lab [--name N] [--smp K] [--mem MB] [--no-kaslr] [--http-port P]\n"
+	"  vm launch --lab [--name N] [--smp K] [--mem MB] [--no-kaslr] [--no-plugin] [--http-port P]\n"
 	"  vm attach --qmp PATH [--name N] [--symbols FILE] [--vmlinux FILE]\n"
 	"            [--console-log FILE --console-sock PATH]\n"
 	"  vm list | vm detach N | vm quit N | vm pause N | vm resume N | vm ps N\n"
@@ -22,7 +22,7 @@ static const char usage[] =
 	"            [--kind capture|count] [--disabled]\n"
 	"  probe enable|disable|remove N ID | probe list N\n"
 	"  hits N [--probe ID] [--follow] [--limit K] [--from SEQ]\n"
-	"  detector add N KIND --config FILE | detector list N | detector remove N ID\n"
+	"  detector add N KIND --config FILE | detector list N | detector remove|enable|disable N ID\n"
 	"  alerts N [--follow]\n"
 	"  export JOURNAL --format csv|jsonl|chrome|ctf --out PATH [--probe ID] [--pid P]\n"
 	"  agent start | agent stop | agent info\n"

@@ -322,3 +322,6 @@ void hp_journal__close_reader(struct hp_journal_reader *r)
 	free(r->json);
 	free(r);
 }
+
+size_t hp_record__size(void) { return sizeof(struct hp_record); }
+size_t hp_journal_meta__size(void) { return sizeof(struct hp_journal_meta); }

@@ -124,6 +124,10 @@ int hp_journal__open(const char *path, struct hp_journal_reader **out, struct hp
 int hp_journal__open_mem(const void *buf, size_t len, struct hp_journal_reader **out,
 			 struct hp_err *err);
 const struct hp_journal_meta *hp_journal__meta(const struct hp_journal_reader *r);
+/* sizeof the structs above, so a binding with its own layout (JNA) can check it
+ * against this build of the library when it loads. */
+size_t hp_record__size(void);
+size_t hp_journal_meta__size(void);
 /* Positions the reader at the first record with seq >= seq (uses batch headers; no decode of skipped batches). */
 int hp_journal__seek(struct hp_journal_reader *r, uint64_t seq, struct hp_err *err);
 /* 1 = a record was read, 0 = clean end (or end of the valid prefix), <0 = -errno.
