@@ -12,12 +12,13 @@ bin=$top/native/target/cmake/bin
 export HPROBE_AGENT=$bin/hprobed HPROBE_LIBHPROBE=$top/native/target/cmake/lib/libhprobe.so
 hprobe() { "$bin/hprobe" "$@"; }
 hprobe agent start
+# a second run reuses the demo guest an earlier run set up
 if ! hprobe vm list | grep -q '^demo '; then
 	hprobe vm launch --lab --name demo
+	hprobe probe add demo kernel:__x64_sys_getpid --args 2 --comm sysloop >/dev/null
+	# a guest program that calls getpid 5 times a second, for hits to watch
+	hprobe vm console demo --input $'while true; do sysloop -g -n 5 >/dev/null; sleep 1; done &\n' >/dev/null
 fi
-hprobe probe add demo kernel:__x64_sys_getpid --args 0 --comm sysloop >/dev/null
-# a guest program that calls getpid 5 times a second, for hits to watch
-hprobe vm console demo --input $'while true; do sysloop -g -n 5 >/dev/null; sleep 1; done &\n' >/dev/null
 product=$top/releng/io.hprobe.product/target/products/io.hprobe.product/linux/gtk/x86_64/hprobe-workbench
 launch=( "$product/hprobe-workbench.sh" )
 if [ -z "${DISPLAY:-}" ]; then

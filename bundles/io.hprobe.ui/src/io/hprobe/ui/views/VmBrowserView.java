@@ -207,11 +207,26 @@ public class VmBrowserView extends HProbeView {
         TreeViewer v = viewer;
         if (v != null && !v.getControl().isDisposed()) {
             v.refresh(true);
+            selectFirstVmIfNone();
             Vm vm = vm();
             if (vm != null && !vm.processes().isEmpty() && !v.getExpandedState(vm)) {
                 v.setExpandedState(vm, true); // the selected VM shows its processes
             }
             updateActions();
+        }
+    }
+
+    /** A researcher opening the workbench on an agent that already monitors a VM sees
+     * that VM (its probes, live hits) at once, instead of an empty workbench. */
+    private void selectFirstVmIfNone() {
+        if (vm() != null) {
+            return;
+        }
+        for (Agent a : HProbeUi.model().agents()) {
+            for (Vm candidate : a.vms()) {
+                HProbeUi.context().selectVm(candidate);
+                return;
+            }
         }
     }
 
