@@ -449,7 +449,7 @@ static void cmd_alerts_read(struct hp_agent *a, struct hp_client *c, json_t *arg
 		if (rec.type != HP_REC_ALERT || !rec.json)
 			continue;
 		json_t *j = json_loadb(rec.json, rec.json_len, 0, NULL);
-		json_t *d = json_object_get(j, "data");
+		json_t *d = json_is_object(json_object_get(j, "data")) ? json_object_get(j, "data") : j;
 		if (d) {
 			json_object_set_new(d, "seq", json_integer((json_int_t)rec.seq));
 			json_array_append(alerts, d);

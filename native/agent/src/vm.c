@@ -119,10 +119,12 @@ void hp_vm__set_state(struct hp_vm *vm, enum hp_vm_state st, const char *reason)
 void hp_vm__event(struct hp_vm *vm, const char *name, json_t *data)
 {
 	if (vm->journal) {
-		json_t *rec = json_pack("{s:s, s:O}", "event", name, "data", data);
-		char *s = json_dumps(rec, JSON_COMPACT);
 		enum hp_rec_type t = !strcmp(name, "ALERT") ? HP_REC_ALERT
 				     : !strcmp(name, "PROBE") ? HP_REC_PROBE : HP_REC_EVENT;
+		/* alert and probe records hold the object itself (docs/journal.md: the exporters
+		 * read "id"/"spec" and the alert's members); other events keep their name */
+		json_t *rec = t == HP_REC_EVENT ? json_pack("{s:s, s:O}", "event", name, "data", data) : json_incref(data);
+		char *s = json_dumps(rec, JSON_COMPACT);
 		if (s)
 			hp_journal__append_json(vm->journal, t, hp_now_ns(), s, strlen(s), NULL);
 		free(s);

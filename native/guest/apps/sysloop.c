@@ -2,7 +2,9 @@
  * Makes exactly N getpid() calls and N write(fd, buf, len) calls with known
  * arguments (fd = a /dev/null descriptor, len = 7, buf = "sysloop"), then prints
  * its counters.  With -t SECONDS it loops for that long instead and prints the rate.
- * usage: sysloop [-n N | -t SECONDS] [-w] [-g]   (-w: wait for SIGUSR1; -g: getpid only) */
+ * usage: sysloop [-n N | -t SECONDS] [-w] [-g] [-k K]
+ *   -w: wait for SIGUSR1; -g: getpid only; -k: K rounds of busy work between calls,
+ *   to set the call rate (and so a probe's hit rate) below the loop's maximum */
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include "lab_common.h"
@@ -11,16 +13,17 @@ static const char buf[] = "sysloop";
 
 int main(int argc, char **argv)
 {
-	long n = 1000, secs = 0;
+	long n = 1000, secs = 0, work = 0;
 	int opt, wait = 0, getpid_only = 0;
 	unsigned long getpids = 0, writes = 0;
 
-	while ((opt = getopt(argc, argv, "n:t:wg")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:wgk:")) != -1) {
 		if (opt == 'n') n = atol(optarg);
 		else if (opt == 't') secs = atol(optarg);
 		else if (opt == 'w') wait = 1;
 		else if (opt == 'g') getpid_only = 1;
-		else { fprintf(stderr, "usage: sysloop [-n N|-t S] [-w] [-g]\n"); return 2; }
+		else if (opt == 'k') work = atol(optarg);
+		else { fprintf(stderr, "usage: sysloop [-n N|-t S] [-w] [-g] [-k K]\n"); return 2; }
 	}
 	/* getpid() once, before any probe is armed: the loop's calls are the only ones counted */
 	int pid = (int)getpid();
@@ -32,6 +35,8 @@ int main(int argc, char **argv)
 		lab_wait_go("sysloop", pid);
 	double t0 = lab_now(), end = t0 + (double)secs;
 	for (long i = 0; secs ? 1 : i < n; i++) {
+		for (volatile long k = 0; k < work; k++)
+			;
 		/* raw syscall: glibc must not cache or skip it */
 		syscall(SYS_getpid);
 		getpids++;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hprobe/export.h"
@@ -26,7 +27,16 @@ int hpi_out_open(struct hpi_out *o, const char *path)
 	memcpy(o->tmp, path, n);
 	memcpy(o->tmp + n, ".partial", sizeof(".partial"));
 	o->cap = OUT_BUF;
-	o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* a device or pipe (/dev/stdout, a FIFO): write to it; renaming a file over it
+		 * would replace the device node */
+		free(o->tmp);
+		o->tmp = NULL;
+		o->fd = open(path, O_WRONLY | O_CLOEXEC);
+	} else {
+		o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	}
 	if (o->fd < 0) {
 		int e = -errno;
 
@@ -71,7 +81,7 @@ int hpi_out_commit(struct hpi_out *o)
 	else if (rc)
 		close(o->fd);
 	o->fd = -1;
-	if (!rc && rename(o->tmp, o->path) < 0)
+	if (!rc && o->tmp && rename(o->tmp, o->path) < 0)
 		rc = -errno;
 	if (rc) {
 		o->err = rc;

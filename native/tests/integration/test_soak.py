@@ -1,0 +1,27 @@
+"""A one-minute soak (the full one: native/bench/soak.py --seconds 600): nothing lost
+between the guest, the journal and a follower; memory and descriptors flat.
+Issue: reliability."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from soak import soak  # noqa: E402
+
+
+class Soak(unittest.TestCase):
+    def test_one_minute_at_a_high_rate(self):
+        r = soak(60, 20000)
+        print("soak: %.0f hits/s, %d calls, %d dropped, agent RSS x%.3f" % (
+            r["hit_rate"], r["guest_calls"], r["dropped"], r["agent_rss_growth"]))
+        self.assertEqual(r["dropped"], 0, "the rate is meant to stay within what the agent drains")
+        self.assertEqual(r["journal_hits"], r["guest_calls"])
+        self.assertEqual(r["streamed_hits"], r["journal_hits"])
+        self.assertLess(r["agent_rss_growth"], 1.10)
+        self.assertLess(r["follower_rss_growth"], 1.10)
+        self.assertEqual(len(r["agent_fds"]), 1, "no descriptor growth: %s" % r["agent_fds"])
+        self.assertEqual(len(r["follower_fds"]), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
