@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hplab import BIN, LAB, Agent, DirectConsole, guest_dir, wait_until  # noqa: E402
+from inqemu import InQemu  # noqa: E402
 
 
 def stats(xs):
@@ -149,30 +150,98 @@ def fmt(s, unit="", digits=0):
     return "%s (%s–%s)%s" % (f % s["median"], f % s["min"], f % s["max"], unit)
 
 
-def report(r):
+def machine_line(r):
     m = r["machine"]
-    out = ["## Kernel probes through the gdbstub (issue: probe agent)", "",
-           "Measured by `native/bench/bench.py` on %s, %d cores, %s, accelerator %s; medians over %d "
-           "repetitions (min–max). Each hit is one `getpid()` of the guest's `sysloop`, counted by the guest itself."
-           % (m["host"], m["cores"], m["qemu"], m["accel"], r["reps"]), "",
-           "### Per-hit cost", "",
+    return ("Measured by `native/bench/bench.py` on %s, %d cores, %s, accelerator %s; medians over %d "
+            "repetitions (min–max), every ratio against a baseline measured in the same run."
+            % (m["host"], m["cores"], m["qemu"], m["accel"], r["reps"]))
+
+
+def report_gdbstub(r):
+    p = r["per_hit"]
+    out = [machine_line(r), "",
+           "Each hit is one `getpid()` of the guest's `sysloop`, counted by the guest itself.", "",
+           "**(a) Per-hit cost**", "",
            "| client | hits/s | µs per hit | ratio |", "|---|---|---|---|",
-           "| floor: bare client, RIP += 5 and continue | %s | %s | 1.00 |" % (fmt(r["per_hit"]["floor_hits_s"]), fmt(r["per_hit"]["floor_us"])),
-           "| hprobed capture: registers + 2 args + pid/comm | %s | %s | %.2f× floor |" % (
-               fmt(r["per_hit"]["capture_hits_s"]), fmt(r["per_hit"]["capture_us"]), r["per_hit"]["capture_vs_floor"]),
-           "| stock gdb, `commands / silent / continue` | %s | %s | %.2f× slower than hprobed |" % (
-               fmt(r["per_hit"]["gdb_hits_s"]), fmt(r["per_hit"]["gdb_us"]), r["per_hit"]["gdb_vs_capture"]),
+           "| floor: bare client, RIP += 5 and continue | %s | %s | 1.00 |" % (fmt(p["floor_hits_s"]), fmt(p["floor_us"])),
+           "| hprobed capture: registers + 2 args + pid/comm | %s | %s | %.2f× the floor |" % (
+               fmt(p["capture_hits_s"]), fmt(p["capture_us"]), p["capture_vs_floor"]),
+           "| stock gdb, `commands / silent / continue` | %s | %s | hprobed %.2f× faster |" % (
+               fmt(p["gdb_hits_s"]), fmt(p["gdb_us"]), p["gdb_vs_capture"]),
            "", "Target: at most 1.2× the floor, and faster than gdb.", "",
-           "### Disabled probes cost nothing", "",
+           "**(e) All probes disabled vs never probed**", "",
            "| guest getpid loop | calls/s |", "|---|---|",
            "| never probed | %s |" % fmt(r["disabled"]["never"]),
            "| probe added, then disabled | %s |" % fmt(r["disabled"]["disabled"]),
            "| ratio | %.3f |" % r["disabled"]["ratio"], "", "Target: within 3%.", "",
-           "### Latency of probe changes on a running VM (protocol round trip)", "",
+           "**(f) Latency of probe changes on a running VM** (protocol round trip, ms)", "",
            "| operation | ms |", "|---|---|"]
     for k in ("add", "enable", "disable", "remove"):
         out.append("| %s | %s |" % (k, fmt(r["latency"][k], digits=2)))
     return "\n".join(out) + "\n"
+
+
+def report_inqemu(r, gdb_hits_s):
+    q = r["inqemu"]
+    t, sl, ex = q["throughput"], q["slowdown"], q["exactness"]
+    out = [machine_line(r), "",
+           "**(b) Capture throughput** (registers + 2 arguments + pid/comm, guest looping on getpid)", "",
+           "| probe | hits captured/s | vs stock gdb on the same function |", "|---|---|---|",
+           "| in-QEMU capture | %s | %.0f× |" % (fmt(t["hits_per_s"]), t["hits_per_s"]["median"] / gdb_hits_s),
+           "| stock gdb (row a) | %.0f | 1× |" % gdb_hits_s, "",
+           "Drops (ring full, counted and journalled): %s of %s calls in the runs." % (
+               ", ".join(str(x["dropped"]) for x in t["runs"]), ", ".join(str(x["calls"]) for x in t["runs"])),
+           "Target: ≥ 1,000×.", "",
+           "**(c) Guest slowdown at a set hit rate**", "",
+           "| probe | hits/s | guest calls/s without / with | slowdown | target |", "|---|---|---|---|---|",
+           "| in-QEMU capture (`sysloop -k %d`) | %s | %s / %s | %.1f%% | ≤ 25%% |" % (
+               sl["k"], fmt(sl["capture"]["hits_per_s"]), fmt(sl["capture"]["base"]), fmt(sl["capture"]["probed"]),
+               100 * sl["capture"]["slowdown"]),
+           "| in-QEMU counting (inline counter) | %s | %s / %s | %.1f%% | ≤ 5%% |" % (
+               fmt(sl["count"]["hits_per_s"]), fmt(sl["count"]["base"]), fmt(sl["count"]["probed"]),
+               100 * sl["count"]["slowdown"]), "",
+           "**(d) Exactness on -smp 2**: two processes at once; guest counters %s, capture totals %s, "
+           "counting total %d (for the second), dropped %d: **%s**." % (
+               ex["guest"], ex["capture"], ex["count"], ex["dropped"], "equal" if ex["equal"] else "NOT EQUAL"), "",
+           "**(e) All probes disabled vs never probed**: %s vs %s calls/s, ratio %.3f (target within 3%%)." % (
+               fmt(q["disabled"]["disabled"]), fmt(q["disabled"]["never"]), q["disabled"]["ratio"]), "",
+           "**(f) Latency of probe changes** (ms): " + ", ".join(
+               "%s %s" % (k, fmt(q["latency"][k], digits=2)) for k in ("add", "enable", "disable", "remove")) +
+           " (target < 5 ms)."]
+    return "\n".join(out) + "\n"
+
+
+def plots(r):
+    """PNG figures with JFreeChart, headless (docs/images/perf-*.png)."""
+    import glob
+    jars = glob.glob(os.path.expanduser("~/.m2/repository/org/jfree/jfreechart/1.5.6/jfreechart-1.5.6.jar"))
+    if not jars:
+        print("no JFreeChart jar in ~/.m2 (run the Maven build first): no plots")
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    images = os.path.join(here, "..", "..", "docs", "images")
+    p, q = r["per_hit"], r["inqemu"]
+
+    def draw(name, rows, title, ylabel, log=False):
+        csv = os.path.join(tempfile.gettempdir(), "hprobe-plot-%s.csv" % name)
+        with open(csv, "w") as f:
+            f.writelines("%s,%s,%f\n" % row for row in rows)
+        cmd = ["java", "-Djava.awt.headless=true", "-cp", jars[0], os.path.join(here, "Plot.java"), csv,
+               os.path.join(images, "perf-%s.png" % name), title, ylabel] + (["log"] if log else [])
+        subprocess.run(cmd, check=True)
+    draw("hits", [("hits/s", "stock gdb", p["gdb_hits_s"]["median"]),
+                  ("hits/s", "gdbstub floor", p["floor_hits_s"]["median"]),
+                  ("hits/s", "hprobed gdbstub capture", p["capture_hits_s"]["median"]),
+                  ("hits/s", "hprobed in-QEMU capture", q["throughput"]["hits_per_s"]["median"])],
+         "Capturing probe on __x64_sys_getpid: hits per second", "hits/s (log scale)", log=True)
+    sl = q["slowdown"]
+    draw("slowdown", [("guest speed vs no probe", "in-QEMU capture, %.0fk hits/s" % (sl["capture"]["hits_per_s"]["median"] / 1000),
+                       1 - sl["capture"]["slowdown"]),
+                      ("guest speed vs no probe", "in-QEMU counting, %.1fM hits/s" % (sl["count"]["hits_per_s"]["median"] / 1e6),
+                       1 - sl["count"]["slowdown"]),
+                      ("guest speed vs no probe", "gdbstub probe disabled", r["disabled"]["ratio"]),
+                      ("guest speed vs no probe", "in-QEMU probe disabled", q["disabled"]["ratio"])],
+         "Guest speed with probes, relative to no probe", "ratio")
 
 
 def main():
@@ -180,6 +249,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--json")
+    ap.add_argument("--markdown", action="store_true", help="write the tables into docs/performance.md, plots into docs/images")
     a = ap.parse_args()
     b = Bench(a.reps, a.seconds)
     try:
@@ -189,11 +259,29 @@ def main():
         res["disabled"] = b.disabled_overhead()
         res["latency"] = b.latencies()
         res["per_hit"] = b.per_hit()
+        q = InQemu(b.agent, "q1")
+        try:
+            res["inqemu"] = {"throughput": q.throughput(a.reps, a.seconds), "slowdown": q.slowdown(a.reps, a.seconds),
+                             "disabled": q.disabled(a.reps), "latency": q.latencies()}
+        finally:
+            q.close()
+        q2 = InQemu(b.agent, "q2", smp=2)
+        try:
+            res["inqemu"]["exactness"] = q2.exactness()
+        finally:
+            q2.close()
     finally:
         b.close()
     if a.json:
         json.dump(res, open(a.json, "w"), indent=2)
-    print(report(res))
+    g, i = report_gdbstub(res), report_inqemu(res, res["per_hit"]["gdb_hits_s"]["median"])
+    print(g)
+    print(i)
+    if a.markdown:
+        from docsect import update
+        update("performance.md", "bench_gdbstub", g)
+        update("performance.md", "bench_inqemu", i)
+        plots(res)
 
 
 if __name__ == "__main__":

@@ -260,11 +260,16 @@ def main():
     ap.add_argument("--benign-seconds", type=int, default=600)
     ap.add_argument("--overhead-seconds", type=int, default=20)
     ap.add_argument("--json")
+    ap.add_argument("--markdown", action="store_true", help="write the table into docs/detectors.md")
     a = ap.parse_args()
     r = run(a.stalls, a.loops, a.exploits, a.benign_seconds, a.overhead_seconds)
     if a.json:
         json.dump(r, open(a.json, "w"), indent=2)
-    print(markdown(r))
+    md = markdown(r)
+    print(md)
+    if a.markdown:
+        from docsect import update
+        update("detectors.md", "detectors_eval", md)
 
 
 if __name__ == "__main__":

@@ -128,11 +128,16 @@ def main():
     ap.add_argument("--seconds", type=int, default=600)
     ap.add_argument("--work", type=int, default=2000)
     ap.add_argument("--json")
+    ap.add_argument("--markdown", action="store_true", help="write the table into docs/reliability.md")
     a = ap.parse_args()
     r = soak(a.seconds, a.work)
     if a.json:
         json.dump(r, open(a.json, "w"), indent=1)
-    print(markdown(r))
+    md = markdown(r)
+    print(md)
+    if a.markdown:
+        from docsect import update
+        update("reliability.md", "soak", md)
 
 
 if __name__ == "__main__":

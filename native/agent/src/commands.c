@@ -284,6 +284,7 @@ static void cmd_hits_subscribe(struct hp_agent *a, struct hp_client *c, json_t *
 		s->vm_id = vm->id;
 		s->next = c->subs;
 		c->subs = s;
+		atomic_fetch_add(&vm->hit_subscribers, 1);
 	}
 	hp_journal__close_reader(s->reader);
 	s->reader = NULL;
@@ -305,6 +306,7 @@ static void cmd_hits_unsubscribe(struct hp_agent *a, struct hp_client *c, json_t
 			*pp = s->next;
 			hp_journal__close_reader(s->reader);
 			free(s);
+			atomic_fetch_sub(&vm->hit_subscribers, 1);
 			break;
 		}
 	hp_client__reply(a, c, id, NULL);

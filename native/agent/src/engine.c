@@ -94,11 +94,14 @@ static void record(struct hp_vm *vm, struct hp_probe *p, struct hp_hit *hit)
 		hp_warn("%s: journal append failed", vm->cfg.name);
 		return;
 	}
+	/* the JSON for subscribers is built only while someone follows this VM; a batch
+	 * begun without it is not pushed, and a new follower catches up from the journal */
 	if (!vm->batch_count++)
-		vm->batch_first_seq = seq;
-	else
+		vm->batch_json = atomic_load_explicit(&vm->hit_subscribers, memory_order_relaxed) > 0;
+	else if (vm->batch_json)
 		hp_strbuf__putc(&vm->batch, ',');
-	hp_engine__hit_json(&vm->batch, hit, seq);
+	if (vm->batch_json)
+		hp_engine__hit_json(&vm->batch, hit, seq);
 	pthread_mutex_lock(&vm->lock);
 	vm->total_hits++;
 	vm->next_seq = seq + 1;

@@ -197,6 +197,8 @@ struct hp_client *hp_client__find(struct hp_agent *a, uint64_t id)
 	return NULL;
 }
 
+static struct hp_vm *vm_by_id(struct hp_agent *a, uint32_t id);
+
 static void free_client(struct hp_agent *a, struct hp_client *c)
 {
 	epoll_ctl(a->epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -204,6 +206,9 @@ static void free_client(struct hp_agent *a, struct hp_client *c)
 	for (struct hp_sub *s = c->subs, *n; s; s = n) {
 		n = s->next;
 		hp_journal__close_reader(s->reader);
+		struct hp_vm *vm = vm_by_id(a, s->vm_id);
+		if (vm)
+			atomic_fetch_sub(&vm->hit_subscribers, 1);
 		free(s);
 	}
 	hp_strbuf__free(&c->out);

@@ -197,13 +197,18 @@ int hp_vm__flush(struct hp_vm *vm, int force)
 		vm->last_sync_ns = now;
 	vm->last_flush_ns = now;
 	uint64_t next = hp_journal__next_seq(vm->journal);
-	if (vm->batch_count) {
+	if (vm->batch_count && vm->batch_json) {
+		/* first_seq: right after the previous batch, so a follower sees the batches
+		 * chain with no gap (records other than hits are in the range, not the list) */
+		pthread_mutex_lock(&vm->lock);
+		uint64_t first = vm->published_seq;
+		pthread_mutex_unlock(&vm->lock);
 		struct hp_strbuf line = { 0 };
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		hp_strbuf__printf(&line, "{\"event\":\"HITS\",\"vm\":\"%s\",\"data\":{\"first_seq\":%llu,"
 				  "\"next_seq\":%llu,\"hits\":[", vm->cfg.name,
-				  (unsigned long long)vm->batch_first_seq, (unsigned long long)next);
+				  (unsigned long long)first, (unsigned long long)next);
 		hp_strbuf__write(&line, vm->batch.buf, vm->batch.len);
 		hp_strbuf__printf(&line, "]},\"timestamp\":{\"seconds\":%lld,\"microseconds\":%ld}}\n",
 				  (long long)ts.tv_sec, ts.tv_nsec / 1000);
@@ -211,7 +216,7 @@ int hp_vm__flush(struct hp_vm *vm, int force)
 		if (m) {
 			m->type = HP_MSG_HITS;
 			m->vm_id = vm->id;
-			m->first_seq = vm->batch_first_seq;
+			m->first_seq = first;
 			m->next_seq = next;
 			m->line = hp_strbuf__take(&line, &m->len);
 			if (m->line)
@@ -220,9 +225,9 @@ int hp_vm__flush(struct hp_vm *vm, int force)
 				free(m);
 		}
 		hp_strbuf__free(&line);
-		hp_strbuf__reset(&vm->batch);
-		vm->batch_count = 0;
 	}
+	hp_strbuf__reset(&vm->batch);
+	vm->batch_count = 0;
 	pthread_mutex_lock(&vm->lock);
 	vm->published_seq = next;
 	vm->next_seq = next;

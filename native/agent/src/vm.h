@@ -3,6 +3,7 @@
 #define HP_VM_H
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <jansson.h>
@@ -96,7 +97,8 @@ struct hp_vm {
 	uint64_t last_flush_ns, last_sync_ns, last_drop_log_ns;
 	struct hp_strbuf batch;            /* hits since the last flush, as JSON, for subscribers */
 	size_t batch_count;
-	uint64_t batch_first_seq;
+	int batch_json;                    /* this batch's hits are in batch (a subscriber exists) */
+	atomic_int hit_subscribers;        /* clients following this VM's hits (main thread writes) */
 	int user_paused;
 	int gdb_enabled_by_us;
 	char guest_dir[PATH_MAX];          /* the lab guest's files (launched VMs) */
