@@ -22,7 +22,8 @@ static json_t *probe_json(const struct hp_probe *p)
 			      "enabled", p->o.enabled, "hits", (json_int_t)p->hits,
 			      "kind", p->o.kind == HP_PROBE_COUNT ? "count" : "capture",
 			      "mechanism", p->mech ? p->mech->ops->name : "none",
-			      "state", hp_probe__state_name(p->state), "resume", hp_probe__resume_name(p->resume),
+			      "state", p->journal_paused ? "paused" : hp_probe__state_name(p->state),
+			      "resume", hp_probe__resume_name(p->resume),
 			      "args", p->o.nargs, "regs", p->o.regs);
 	if (p->o.mem_text[0])
 		json_object_set_new(o, "mem", json_string(p->o.mem_text));

@@ -50,6 +50,7 @@ struct hp_probe {
 	int user;            /* application probe */
 	int raw;             /* the agent's own probe at a bare address (hp_probe_create_raw) */
 	int in_mech;         /* the mechanism holds its capture plan (arm_probe done) */
+	int journal_paused;  /* lifted while the journal cannot be written */
 	int syscall_wrapper; /* args come from struct pt_regs */
 	enum hp_resume resume;
 	uint8_t insn_len;    /* length of the instruction at addr */

@@ -160,6 +160,47 @@ json_t *hp_vm__summary(struct hp_vm *vm)
 
 /* ---- journal flush and publication ---- */
 
+#define JOURNAL_RETRY_NS 1000000000ull
+
+/* The journal cannot be written (disk full, I/O error): the probes the user planted
+ * are lifted, so no hit is taken that could not be kept, and put back once it can.
+ * Runs as a job: the gdbstub answers only a stopped VM. */
+static int journal_pause_job(struct hp_vm *vm, struct hp_job *job)
+{
+	int pause = job->ud != NULL;
+	struct hp_err err;
+	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+		if (p->o.owner == HP_OWNER_INTERNAL)
+			continue;
+		if (pause && p->state == HP_PSTATE_ARMED) {
+			if (!hp_engine__disarm(vm, p, &err))
+				p->journal_paused = 1;
+		} else if (!pause && p->journal_paused) {
+			p->journal_paused = 0;
+			if (p->o.enabled && hp_engine__arm(vm, p, &err))
+				hp_warn("%s: re-arming probe %u: %s", vm->cfg.name, p->id, err.msg);
+		}
+	}
+	return 0;
+}
+
+static void journal_trouble(struct hp_vm *vm, const char *error)
+{
+	struct hp_job *job = hp_job__new(journal_pause_job, 1, NULL);
+	if (job) {
+		job->internal = 1;
+		job->ud = error ? (void *)1 : NULL;
+		hp_vm__submit(vm, job);
+	}
+	/* said to every client; the journal itself cannot hold it */
+	json_t *d = error ? json_pack("{s:s, s:s, s:s}", "alert", "journal-error", "error", error, "action",
+				      "probes paused until the journal can be written")
+			  : json_pack("{s:s, s:s}", "alert", "journal-recovered", "action", "probes resumed");
+	json_object_set_new(d, "kind", json_string("agent"));
+	json_object_set_new(d, "time_ns", json_integer((json_int_t)hp_now_ns()));
+	hp_outbox__post_event(&vm->agent->outbox, vm->id, "ALERT", vm->cfg.name, d);
+}
+
 static void journal_counts(struct hp_vm *vm)
 {
 	for (struct hp_probe *p = vm->probes; p; p = p->next) {
@@ -187,11 +228,23 @@ int hp_vm__flush(struct hp_vm *vm, int force)
 	}
 	int nosync = !force && now - vm->last_sync_ns < SYNC_INTERVAL_NS;
 	struct hp_err err;
+	if (vm->journal_failed && now - vm->last_flush_ns < JOURNAL_RETRY_NS)
+		return -EAGAIN;
 	int rc = hp_journal__flush(vm->journal, nosync, &err);
 	if (rc) {
 		/* the batch stays pending: nothing is lost while the disk recovers */
-		hp_error("%s: journal flush failed: %s", vm->cfg.name, err.msg);
+		vm->last_flush_ns = now;
+		if (!vm->journal_failed) {
+			vm->journal_failed = 1;
+			hp_error("%s: journal flush failed: %s: probes paused until it can be written", vm->cfg.name, err.msg);
+			journal_trouble(vm, err.msg);
+		}
 		return rc;
+	}
+	if (vm->journal_failed) {
+		vm->journal_failed = 0;
+		hp_info("%s: journal writable again: probes resume", vm->cfg.name);
+		journal_trouble(vm, NULL);
 	}
 	if (!nosync)
 		vm->last_sync_ns = now;

@@ -107,7 +107,8 @@ struct hp_vm {
 	struct hp_probe *app_hooks[2];     /* exec and exit hooks while application probes exist */             /* attach enabled the gdbstub: detach turns it off */
 	int need_reprofile;                /* after a guest reset */
 	int reprofile_queued;
-	int reset_pending;                 /* a RESET event seen, stale probes not lifted yet */
+	int reset_pending;
+	int journal_failed;                /* the last flush failed: probes paused */                 /* a RESET event seen, stale probes not lifted yet */
 	uint64_t next_reprofile_ns;
 	char sym_path[PATH_MAX], vmlinux_path[PATH_MAX]; /* where the kernel profile came from */
 	json_t *restore;                   /* session.json being recovered after an agent restart */

@@ -89,10 +89,10 @@ class Client:
 class Agent:
     """A private hprobed for one test module."""
 
-    def __init__(self, asan_log=None):
+    def __init__(self, state=None):
         self.dir = tempfile.mkdtemp(prefix="hprobe-it-")
         self.socket = os.path.join(self.dir, "s", "hprobed.sock")
-        self.state = os.path.join(self.dir, "state")
+        self.state = state or os.path.join(self.dir, "state")
         self.log = os.path.join(self.dir, "hprobed.log")
         self.proc = None
         self.start()

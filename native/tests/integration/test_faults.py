@@ -9,7 +9,7 @@ import subprocess
 import time
 import unittest
 
-from hplab import BIN, AgentTestCase, Client, DirectConsole, Guest, wait_until
+from hplab import BIN, Agent, AgentTestCase, Client, DirectConsole, Guest, wait_until
 
 
 def qmp_running(path):
@@ -152,6 +152,58 @@ class Faults(AgentTestCase):
         for h in self.hits("f", probe=pr):
             self.assertIn(h["ip"], (old, p["addr"]), "never a hit at a wrong address")
         self.agent.cli("probe", "remove", "f", str(pr))
+
+
+@unittest.skipUnless(os.getuid() == 0, "mounting a small tmpfs needs root")
+class JournalDiskFull(unittest.TestCase):
+    """The journal's filesystem fills up: an alert, the probes pause (no hit taken that
+    could not be kept), the guest runs on; space comes back: probes resume, nothing
+    recorded is lost."""
+
+    def test_disk_full_then_space_again(self):
+        import shutil
+        import tempfile as tf
+        mnt = tf.mkdtemp(prefix="hprobe-full-")
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", mnt], check=True)
+        agent = Agent(state=os.path.join(mnt, "state"))
+        g = None
+        try:
+            g = Guest(agent, "full")
+            c = agent.client()
+            c.ok("events-subscribe")
+            with open(os.path.join(mnt, "ballast"), "wb") as f:
+                f.write(b"\0" * (3 * 1024 * 1024 - 400 * 1024))
+            pr = c.ok("probe-add", vm="full", spec="kernel:__x64_sys_getpid", comm="sysloop", regs=True, args=6)["id"]
+            g.run("sysloop -g -n 5000", r"getpid_calls=5000", 300)
+            def alerted(what):
+                c.ok("agent-info")  # reading a reply collects the events that came before it
+                return any(e["event"] == "ALERT" and e["data"].get("alert") == what for e in c.events)
+            wait_until(lambda: alerted("journal-error"), 30, "a journal-error alert")
+            state = lambda: next(p for p in c.ok("probe-list", vm="full") if p["id"] == pr)["state"]
+            self.assertEqual(state(), "paused")
+            m = g.run("sysloop -g -t 1", r"rate=(\d+)/s")
+            self.assertGreater(int(m.group(1)), 10000, "the guest runs at full speed meanwhile")
+            self.assertEqual(state(), "paused", "still paused while the disk is full")
+            before = next(p for p in c.ok("probe-list", vm="full") if p["id"] == pr)["hits"]
+            os.unlink(os.path.join(mnt, "ballast"))
+            wait_until(lambda: state() == "armed", 15, "the probe back")
+            self.assertTrue(alerted("journal-recovered"))
+            wait_until(lambda: c.ok("journal-info", vm="full")["flushed_seq"] >= before, 10, "pending batches written")
+            seq, kept = 0, 0
+            while True:
+                r = c.ok("hits-read", vm="full", from_seq=seq, limit=100000, probe=pr)
+                kept += len(r["hits"])
+                seq = r["next_seq"]
+                if r["end"]:
+                    break
+            self.assertEqual(kept, before, "every hit taken before the pause is in the journal")
+            c.close()
+        finally:
+            if g:
+                g.quit()
+            agent.cleanup()
+            subprocess.run(["umount", mnt])
+            shutil.rmtree(mnt, ignore_errors=True)
 
 
 if __name__ == "__main__":
