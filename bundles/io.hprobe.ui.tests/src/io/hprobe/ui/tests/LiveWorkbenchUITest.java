@@ -296,14 +296,18 @@ class LiveWorkbenchUITest {
     @Order(6)
     void aDetectorShowsItsLiveState() throws Exception {
         assumeTrue(vm != null, "no lab VM (an earlier step failed)");
+        // a watchdog on a heartbeating program: its live state has a process to show
+        ConsoleView console = show(ConsoleView.ID, ConsoleView.class);
+        console.type(vm, "/apps/hb -p 100 &\n");
         com.google.gson.JsonObject config = new com.google.gson.JsonObject();
-        config.addProperty("scope", "all");
+        config.addProperty("probe", "app:/apps/hb:heartbeat");
+        config.addProperty("period_ms", 500);
         int id;
         try {
-            id = agent.addDetector(vm, "loop", config).get(30, TimeUnit.SECONDS);
+            id = agent.addDetector(vm, "watchdog", config).get(30, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
             io.hprobe.core.protocol.AgentException a = io.hprobe.core.protocol.AgentException.unwrap(e);
-            assumeTrue(false, "this agent has no loop detector: " + (a == null ? e : a.desc()));
+            assumeTrue(false, "this agent has no watchdog: " + (a == null ? e : a.desc()));
             return;
         }
         io.hprobe.ui.views.DetectorsView view = show(io.hprobe.ui.views.DetectorsView.ID, io.hprobe.ui.views.DetectorsView.class);
@@ -311,8 +315,16 @@ class LiveWorkbenchUITest {
         UiTestSupport.waitUntil("the detector and its live state (DETECTOR_STATE)", T,
                 () -> UiTestSupport.nn(view.getTable()).getTable().getItemCount() == 1
                         && UiTestSupport.nn(view.getStateTree()).getTree().getItemCount() > 0);
+        // the first DETECTOR_STATE may come before hb's first beat: wait for a watched process
+        UiTestSupport.waitQuietly(Duration.ofSeconds(20), () -> {
+            view.selectDetector(id);
+            return java.util.Arrays.stream(UiTestSupport.nn(view.getStateTree()).getTree().getItems())
+                    .anyMatch(i -> i.getText(0).startsWith("processes") && !i.getText(1).equals("[0]"));
+        });
+        UiTestSupport.nn(view.getStateTree()).expandAll();
         UiTestSupport.screenshotMaximized(page(), view, docs("detectors.png"));
         agent.removeDetector(vm, id).get(30, TimeUnit.SECONDS);
+        console.type(vm, "kill %1\n");
         UiTestSupport.waitUntil("the detector removed", T, () -> UiTestSupport.nn(view.getTable()).getTable().getItemCount() == 0);
     }
 
