@@ -21,7 +21,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
-from hplab import Agent, Guest, wait_until  # noqa: E402
+from hplab import Agent, Guest, free_port, wait_until  # noqa: E402
 
 WATCH_T_MS = 500
 LOOP_BOUND_S = 5.0
@@ -180,15 +180,6 @@ def load(port, seconds, threads=4):
     for t in ts:
         t.join()
     return sum(count)
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def run(stalls, loops, exploits, benign_s, overhead_s, reps=3):

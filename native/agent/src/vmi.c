@@ -23,6 +23,18 @@ static uint32_t rd32(const uint8_t *p)
 	return v;
 }
 
+/* pid, tgid and comm of the task_struct bytes in buf, which start at offset lo. */
+static void take_ids(const struct hp_kernel_offsets *o, const uint8_t *buf, uint32_t lo, uint64_t task,
+		     struct hp_task *t)
+{
+	memset(t, 0, sizeof *t);
+	t->addr = task;
+	t->pid = (int32_t)rd32(buf + o->task_pid - lo);
+	t->tgid = (int32_t)rd32(buf + o->task_tgid - lo);
+	memcpy(t->comm, buf + o->task_comm - lo, HP_COMM_LEN);
+	t->comm[HP_COMM_LEN] = 0;
+}
+
 /* One read covering every field we need, instead of one round trip per field. */
 int hp_vmi__read_task(const struct hp_kernel *k, struct hp_backend *b, uint64_t task,
 		      struct hp_task *t, struct hp_err *err)
@@ -42,12 +54,7 @@ int hp_vmi__read_task(const struct hp_kernel *k, struct hp_backend *b, uint64_t 
 		return hp_err__set(err, ENOMEM, "out of memory");
 	int rc = b->ops->read_virt(b, task + lo, buf, hi - lo, err);
 	if (!rc) {
-		memset(t, 0, sizeof *t);
-		t->addr = task;
-		t->pid = (int32_t)rd32(buf + o->task_pid - lo);
-		t->tgid = (int32_t)rd32(buf + o->task_tgid - lo);
-		memcpy(t->comm, buf + o->task_comm - lo, HP_COMM_LEN);
-		t->comm[HP_COMM_LEN] = 0;
+		take_ids(o, buf, lo, task, t);
 		t->mm = rd64(buf + o->task_mm - lo);
 		t->state = rd32(buf + o->task_state - lo);
 		t->exit_state = rd32(buf + o->task_exit_state - lo);
@@ -95,12 +102,7 @@ int hp_vmi__current(const struct hp_kernel *k, struct hp_backend *b, const uint6
 		uint8_t buf[1024];
 		if ((rc = b->ops->read_virt(b, task + lo, buf, hi - lo, err)))
 			return rc;
-		memset(t, 0, sizeof *t);
-		t->addr = task;
-		t->pid = (int32_t)rd32(buf + o->task_pid - lo);
-		t->tgid = (int32_t)rd32(buf + o->task_tgid - lo);
-		memcpy(t->comm, buf + o->task_comm - lo, HP_COMM_LEN);
-		t->comm[HP_COMM_LEN] = 0;
+		take_ids(o, buf, lo, task, t);
 		return 0;
 	}
 	uint8_t ids[8], comm[HP_COMM_LEN];

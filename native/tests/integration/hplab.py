@@ -31,6 +31,15 @@ def guest_dir():
     return out.stdout.strip().splitlines()[-1]
 
 
+def free_port():
+    """A TCP port free on 127.0.0.1 (for the guest's forwarded httpd)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def wait_until(cond, timeout, what, interval=0.1):
     """Polls cond() until it returns a true value; fails the test after timeout."""
     end = time.time() + timeout

@@ -11,15 +11,7 @@ import time
 import unittest
 import urllib.request
 
-from hplab import LAB, DirectConsole, guest_dir, wait_until
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+from hplab import LAB, DirectConsole, free_port, guest_dir, wait_until
 
 
 class Rsp:
