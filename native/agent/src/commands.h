@@ -15,6 +15,20 @@ void hp_commands__dispatch(struct hp_agent *a, struct hp_client *c, const char *
 void hp_commands__catch_up(struct hp_agent *a, struct hp_client *c, struct hp_vm *vm, struct hp_sub *s,
 			   uint64_t published);
 
+/* Shared by the main-thread command files. */
+void hp_commands__errf(struct hp_agent *a, struct hp_client *c, json_t *id, const char *cls, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* The VM named by args' "vm", or NULL after replying UnknownVm. */
+struct hp_vm *hp_commands__vm(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
+
+/* Main-thread commands of cmd_hits.c. */
+void hp_cmd_events_subscribe(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
+void hp_cmd_hits_subscribe(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
+void hp_cmd_hits_unsubscribe(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
+void hp_cmd_hits_read(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
+void hp_cmd_journal_info(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
+void hp_cmd_alerts_read(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
+
 /* Argument schema: one entry per allowed argument. */
 enum hp_arg_type { ARG_STR, ARG_INT, ARG_BOOL, ARG_OBJ, ARG_ANY };
 struct hp_arg {
