@@ -387,6 +387,29 @@ static void handle(const uint8_t *buf, ssize_t n, struct hp_pctl_reply *r)
 	pthread_mutex_unlock(&tcg.mu);
 }
 
+/* The agent is gone (it exited or was killed): nobody drains the rings any more,
+ * so every probe leaves the translated code and the guest runs at full speed.
+ * A restarted agent re-adds what it recovers. */
+static void agent_gone(void)
+{
+	close(tcg.client_fd);
+	tcg.client_fd = -1;
+	pthread_mutex_lock(&tcg.mu);
+	int n = 0;
+	for (int i = 0; i < TCG_MAX_PROBES; i++)
+		if (tcg.probes[i].id) {
+			char msg[128];
+			if (!op_set(tcg.probes[i].id, HP_PCTL_REMOVE, msg, sizeof msg, 0))
+				n++;
+		}
+	if (n && publish())
+		fprintf(stderr, "hprobe-tcg: cannot publish an empty plan\n");
+	reap();
+	pthread_mutex_unlock(&tcg.mu);
+	if (n && tcg.debug)
+		fprintf(stderr, "hprobe-tcg: agent gone, %d probe(s) removed\n", n);
+}
+
 static void on_client(void)
 {
 	uint8_t buf[1024];
@@ -394,16 +417,13 @@ static void on_client(void)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		close(tcg.client_fd);
-		tcg.client_fd = -1;
+		agent_gone();
 		return;
 	}
 	struct hp_pctl_reply r;
 	handle(buf, n, &r); /* n > sizeof buf: truncated by MSG_TRUNC's report */
-	if (send(tcg.client_fd, &r, sizeof r, MSG_NOSIGNAL) != (ssize_t)sizeof r) {
-		close(tcg.client_fd);
-		tcg.client_fd = -1;
-	}
+	if (send(tcg.client_fd, &r, sizeof r, MSG_NOSIGNAL) != (ssize_t)sizeof r)
+		agent_gone();
 }
 
 static void on_accept(void)
