@@ -449,15 +449,15 @@ int hp_vm__detach_job(struct hp_vm *vm, struct hp_job *job)
 	job->final = 1;
 	if (vm->plugin) {
 		struct hp_err e;
+		/* one request removes every in-QEMU probe; the probes that pointed at the
+		 * plugin are freed with the VM without being touched again */
 		if (vm->plugin->ops->detach(vm->plugin, &e))
 			hp_warn("%s: plugin detach: %s", vm->cfg.name, e.msg);
 		hp_vm__drop_plugin(vm);
 	}
 	if (vm->gdb) {
 		struct hp_err err;
-		for (struct hp_probe *p = vm->probes; p; p = p->next)
-			if (p->state == HP_PSTATE_ARMED && p->mech != vm->gdb)
-				p->mech->ops->disarm(p->mech, p->addr, p->id, NULL);
+		/* the gdbstub lifts its own breakpoints at detach */
 		if (vm->gdb->ops->detach(vm->gdb, &err))
 			hp_warn("%s: detach: %s", vm->cfg.name, err.msg);
 		hp_guard__unwatch(vm->agent, vm->gdb_path);
