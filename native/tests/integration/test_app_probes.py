@@ -104,8 +104,10 @@ class AppProbes(AgentTestCase):
         self.assertEqual(self.agent.cli_json("vm", "list")[0]["state"], "running")
 
     def test_ps_matches_the_guest(self):
-        since = self.g.type("ps -o pid,ppid,stat,comm; echo PS-END")
-        text = self.g.wait_for(r"PS-END\r?\n", since + 20).string[since:]
+        # the marker the shell prints differs from the echoed command line, so the
+        # echo cannot end the wait before ps has printed
+        since = self.g.type("ps -o pid,ppid,stat,comm; echo PS-$((1+1))-END")
+        text = self.g.wait_for(r"PS-2-END\r?\n", since).string[since:]
         guest = {}
         for line in text.splitlines():
             f = line.split()

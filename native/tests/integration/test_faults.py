@@ -161,8 +161,13 @@ class Faults(AgentTestCase):
         self.g.wait_for(r"HPROBE-READY", since, 180)
         p = wait_until(lambda: self.probes()[pr]["state"] == "armed" and self.probes()[pr], 60, "re-armed")
         new_slide = next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "f")["slide"]
-        self.assertNotEqual(p["addr"], old, "KASLR moved the kernel (slide %s -> %s)" % (old_slide, new_slide))
         self.assertEqual(int(p["addr"], 16) - int(new_slide, 16), int(old, 16) - int(old_slide, 16))
+        # the new address is where the rebooted kernel itself says the function is
+        since = self.g.type("grep -w __x64_sys_getpid /proc/kallsyms; echo KA-$((1+1))-END")
+        text = self.g.wait_for(r"KA-2-END\r?\n", since).string[since:]
+        self.assertIn("%016x" % int(p["addr"], 16), text)
+        if new_slide == old_slide:  # KASLR may draw the same slot again (~1 in 500)
+            print("note: the reboot drew the same slide %s" % new_slide)
         self.g.run("sysloop -g -n 70", r"getpid_calls=70")
         wait_until(lambda: self.probes()[pr]["hits"] == 51 + 71, 10, "71 more hits after reboot")
         for h in self.hits("f", probe=pr):
