@@ -245,9 +245,9 @@ def plots(r):
                   ("hits/s", "hprobed in-QEMU capture", q["throughput"]["hits_per_s"]["median"])],
          "Capturing probe on __x64_sys_getpid: hits per second", "hits/s (log scale)", log=True)
     sl = q["slowdown"]
-    draw("slowdown", [("guest speed vs no probe", "in-QEMU capture, %.0fk hits/s" % (sl["capture"]["hits_per_s"]["median"] / 1000),
+    draw("slowdown", [("guest speed vs no probe", "in-QEMU capture at %.0fk hits/s" % (sl["capture"]["hits_per_s"]["median"] / 1000),
                        1 - sl["capture"]["slowdown"]),
-                      ("guest speed vs no probe", "in-QEMU counting, %.1fM hits/s" % (sl["count"]["hits_per_s"]["median"] / 1e6),
+                      ("guest speed vs no probe", "in-QEMU counting at %.1fM hits/s" % (sl["count"]["hits_per_s"]["median"] / 1e6),
                        1 - sl["count"]["slowdown"]),
                       ("guest speed vs no probe", "gdbstub probe disabled", r["disabled"]["ratio"]),
                       ("guest speed vs no probe", "in-QEMU probe disabled", q["disabled"]["ratio"])],
