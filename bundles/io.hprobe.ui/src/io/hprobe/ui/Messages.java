@@ -294,6 +294,8 @@ public final class Messages extends NLS {
     public static String Props_kernel;
     public static String Props_blocked;
     public static String Props_arg;
+    public static String Props_memory;
+    public static String Props_registers;
 
     static {
         NLS.initializeMessages(BUNDLE_NAME, Messages.class);

@@ -2,15 +2,20 @@ package io.hprobe.ui.internal;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.eclipse.ui.views.properties.IPropertyDescriptor;
 import org.eclipse.ui.views.properties.IPropertySource;
 import org.eclipse.ui.views.properties.PropertyDescriptor;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+
 import io.hprobe.core.model.Hit;
 import io.hprobe.core.model.HitStore;
 import io.hprobe.core.model.Probe;
+import io.hprobe.core.protocol.Json;
 import io.hprobe.ui.Messages;
 
 /** A hit in the Properties view: read-only rows from the hit store. */
@@ -46,6 +51,23 @@ final class HitPropertySource implements IPropertySource {
             rows.add(new String[] { Messages.Props_arg + (i + 1),
                     Long.toUnsignedString(a) + "  (" + Format.hex(a) + ")" }); //$NON-NLS-1$ //$NON-NLS-2$
         }
+        JsonObject rec = sel.record();
+        if (rec != null) {
+            addRecord(rec);
+        }
+    }
+
+    /** What only the journal record has: the memory capture, and the registers in a category of their own. */
+    private void addRecord(JsonObject rec) {
+        if (rec.has("mem")) { //$NON-NLS-1$
+            rows.add(new String[] { Messages.Props_memory, Json.str(rec, "mem", "") + "  @ " //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                    + Json.str(rec, "memaddr", "?") }); //$NON-NLS-1$ //$NON-NLS-2$
+        }
+        if (rec.get("regs") instanceof JsonObject regs) { //$NON-NLS-1$
+            for (Map.Entry<String, JsonElement> r : regs.entrySet()) {
+                rows.add(new String[] { r.getKey(), r.getValue().getAsString(), Messages.Props_registers });
+            }
+        }
     }
 
     @Override
@@ -57,8 +79,9 @@ final class HitPropertySource implements IPropertySource {
     public IPropertyDescriptor[] getPropertyDescriptors() {
         IPropertyDescriptor[] d = new IPropertyDescriptor[rows.size()];
         for (int i = 0; i < d.length; i++) {
-            PropertyDescriptor pd = new PropertyDescriptor(Integer.valueOf(i), rows.get(i)[0]);
-            pd.setCategory(Messages.Props_category);
+            String[] row = rows.get(i);
+            PropertyDescriptor pd = new PropertyDescriptor(Integer.valueOf(i), row[0]);
+            pd.setCategory(row.length > 2 ? row[2] : Messages.Props_category);
             d[i] = pd;
         }
         return d;

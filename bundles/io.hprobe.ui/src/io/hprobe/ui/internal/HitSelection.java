@@ -2,8 +2,14 @@ package io.hprobe.ui.internal;
 
 import org.eclipse.core.runtime.IAdaptable;
 import org.eclipse.jdt.annotation.Nullable;
+import org.eclipse.jface.viewers.StructuredSelection;
+import org.eclipse.swt.widgets.Display;
 import org.eclipse.ui.views.properties.IPropertySource;
 
+import com.google.gson.JsonObject;
+
+import io.hprobe.core.model.Agent;
+import io.hprobe.core.model.HitStore;
 import io.hprobe.core.model.Vm;
 
 /**
@@ -12,8 +18,34 @@ import io.hprobe.core.model.Vm;
  *
  * @param index   hit store index
  * @param count   hits the selected point stands for (an aggregated bucket), 1 for a single hit
+ * @param record  the hit's full journal record (registers, memory) once fetched; the store keeps only the
+ *                columns the views draw
  */
-public record HitSelection(Vm vm, long index, int count) implements IAdaptable {
+public record HitSelection(Vm vm, long index, int count, @Nullable JsonObject record) implements IAdaptable {
+
+    /**
+     * Selects a hit at once from the store, then asks the agent for its full record and selects it again
+     * with it, unless the user has moved on meanwhile.
+     */
+    public static void select(SelectionProvider provider, Vm vm, long index, int count) {
+        HitSelection first = new HitSelection(vm, index, count, null);
+        provider.setSelection(new StructuredSelection(first));
+        Agent agent = vm.agent();
+        HitStore store = vm.hits();
+        if (agent == null || count != 1 || index < store.first() || index >= store.size()) {
+            return; // offline or a bucket: the store's columns are all there is
+        }
+        Display display = Display.getCurrent();
+        agent.readHit(vm, store.get(index).seq()).thenAccept(rec -> {
+            if (rec.size() > 0 && display != null && !display.isDisposed()) {
+                display.asyncExec(() -> {
+                    if (provider.getSelection() instanceof StructuredSelection s && first.equals(s.getFirstElement())) {
+                        provider.setSelection(new StructuredSelection(new HitSelection(vm, index, count, rec)));
+                    }
+                });
+            }
+        });
+    }
 
     @Override
     public <T> T getAdapter(@Nullable Class<T> adapter) {

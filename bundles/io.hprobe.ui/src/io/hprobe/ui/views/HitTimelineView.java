@@ -18,7 +18,6 @@ import org.eclipse.jface.action.IAction;
 import org.eclipse.jface.action.IToolBarManager;
 import org.eclipse.jface.action.Separator;
 import org.eclipse.jface.resource.ImageDescriptor;
-import org.eclipse.jface.viewers.StructuredSelection;
 import org.eclipse.osgi.util.NLS;
 import org.eclipse.swt.SWT;
 import org.eclipse.swt.layout.FillLayout;
@@ -268,8 +267,7 @@ public class HitTimelineView extends HProbeView {
         }
         long index = ds.firstHit(item.getSeriesIndex(), item.getItem());
         if (index >= 0) {
-            selection.setSelection(new StructuredSelection(new HitSelection(vm, index, ds.count(item.getSeriesIndex(),
-                    item.getItem()))));
+            HitSelection.select(selection, vm, index, ds.count(item.getSeriesIndex(), item.getItem()));
             mark(ds.getXValue(item.getSeriesIndex(), item.getItem()), Color.BLUE);
         }
     }
@@ -298,7 +296,7 @@ public class HitTimelineView extends HProbeView {
         mark(t, new Color(Prefs.color(Prefs.COLOR_ALERT).red, Prefs.color(Prefs.COLOR_ALERT).green,
                 Prefs.color(Prefs.COLOR_ALERT).blue));
         if (hitIndex >= 0) {
-            selection.setSelection(new StructuredSelection(new HitSelection(vm, hitIndex, 1)));
+            HitSelection.select(selection, vm, hitIndex, 1);
         }
     }
 

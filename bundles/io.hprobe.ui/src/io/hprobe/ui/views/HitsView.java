@@ -11,7 +11,6 @@ import org.eclipse.jdt.annotation.Nullable;
 import org.eclipse.jface.action.Action;
 import org.eclipse.jface.action.IAction;
 import org.eclipse.jface.resource.JFaceResources;
-import org.eclipse.jface.viewers.StructuredSelection;
 import org.eclipse.osgi.util.NLS;
 import org.eclipse.swt.SWT;
 import org.eclipse.swt.layout.GridData;
@@ -109,7 +108,7 @@ public class HitsView extends HProbeView {
             Vm vm = vm();
             long index = storeIndex(t.getSelectionIndex());
             if (vm != null && index >= 0) {
-                selection.setSelection(new StructuredSelection(new HitSelection(vm, index, 1)));
+                HitSelection.select(selection, vm, index, 1);
             }
         });
         table = t;

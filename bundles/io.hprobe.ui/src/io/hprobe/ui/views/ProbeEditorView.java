@@ -406,6 +406,14 @@ public class ProbeEditorView extends HProbeView {
         }
     }
 
+    /** Ticks the form's "registers" box, as a click does (tests). */
+    public void setCaptureRegisters(boolean on) {
+        ProbeForm f = form;
+        if (f != null) {
+            f.setRegisters(on);
+        }
+    }
+
     /** Adds a probe with the spec field's text and the form's options (the form's Add button, Ctrl+Shift+P). */
     public void addFromForm() {
         ProbeForm f = form;

@@ -75,6 +75,10 @@ final class ProbeForm {
         spec.setText(s);
     }
 
+    void setRegisters(boolean on) {
+        regs.setSelection(on);
+    }
+
     String spec() {
         return spec.getText().trim();
     }
