@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.eclipse.core.runtime.IStatus;
 import org.eclipse.core.runtime.jobs.Job;
 import org.eclipse.jface.action.Action;
+import org.eclipse.jface.viewers.IStructuredSelection;
 import org.eclipse.jface.wizard.WizardDialog;
 import org.eclipse.swt.widgets.Shell;
 import org.eclipse.swt.widgets.Text;
@@ -36,6 +37,7 @@ import io.hprobe.core.model.Probe;
 import io.hprobe.core.model.Vm;
 import io.hprobe.core.timeline.Timeline;
 import io.hprobe.ui.HProbeUi;
+import io.hprobe.ui.internal.HitSelection;
 import io.hprobe.ui.views.ConsoleView;
 import io.hprobe.ui.views.HitTimelineView;
 import io.hprobe.ui.views.HitsView;
@@ -94,8 +96,19 @@ class LiveWorkbenchUITest {
         if (dir == null || !Files.isDirectory(dir) || !dir.toString().startsWith("/tmp/hprobe-uitest-")) {
             return;
         }
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        // the agent may still be removing its own files (socket, run dirs) as it exits:
+        // a file that vanishes under the walk is retried, not an error
+        for (int attempt = 0; attempt < 5 && Files.exists(dir); attempt++) {
+            try (var walk = Files.walk(dir)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (java.io.UncheckedIOException e) {
+                try {
+                    Thread.sleep(200); // then again: the next walk no longer lists it
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 
@@ -176,6 +189,7 @@ class LiveWorkbenchUITest {
         Action here = editor.getProbeHereAction();
         assertNotNull(here);
         UiTestSupport.nn(editor.getSymbolTable()).setFocus();
+        editor.setCaptureRegisters(true);
         here.run();
         UiTestSupport.waitUntil("the probe armed in the agent", T, () -> UiTestSupport.failOnErrorDialog() && vm.probes().stream()
                 .anyMatch(p -> p.spec().equals("kernel:" + FUNCTION) && p.enabled() && "armed".equals(p.state())));
@@ -189,7 +203,8 @@ class LiveWorkbenchUITest {
         assumeTrue(vm != null && probe != null, "no probe (an earlier step failed)");
         ConsoleView console = show(ConsoleView.ID, ConsoleView.class);
         UiTestSupport.waitUntil("the shell prompt in the console", T, () -> console.getText().contains("lab#"));
-        console.type(vm, "sysloop -n " + CALLS + " -g\n");
+        // busy work between the calls spreads the hits over a few seconds of timeline
+        console.type(vm, "sysloop -n " + CALLS + " -g -k 400000\n");
         UiTestSupport.waitUntil("sysloop to finish in the guest", T,
                 () -> console.getText().contains("getpid_calls=" + CALLS));
         UiTestSupport.waitUntil("at least " + CALLS + " hits counted by the agent", T,
@@ -225,6 +240,13 @@ class LiveWorkbenchUITest {
         show(HitsView.ID, HitsView.class);
         hits.selectRow(hits.getRowCount() - 1); // the Properties view shows the active part's selection
         UiTestSupport.waitUntil("the hit in the Properties view", T, () -> page().findView(org.eclipse.ui.IPageLayout.ID_PROP_SHEET) != null);
+        // the table keeps columns only: the registers come from the agent's journal record of that hit
+        UiTestSupport.waitUntil("the selected hit's registers fetched", T, () -> {
+            Object sel = hits.getSite().getSelectionProvider().getSelection() instanceof IStructuredSelection s
+                    ? s.getFirstElement() : null;
+            return sel instanceof HitSelection h && h.record() != null && UiTestSupport.nn(h.record()).has("regs")
+                    && UiTestSupport.nn(h.record()).getAsJsonObject("regs").has("rip");
+        });
         UiTestSupport.screenshot(PlatformUI.getWorkbench().getActiveWorkbenchWindow().getShell(), docs("workbench.png"));
     }
 
@@ -346,6 +368,9 @@ class LiveWorkbenchUITest {
                 .getOperationSupport().getOperationHistory();
         org.eclipse.core.commands.operations.IUndoContext context = PlatformUI.getWorkbench().getOperationSupport()
                 .getUndoContext();
+        // the model may show the removal before the operation lands in the history
+        UiTestSupport.waitUntil("the removal on top of the undo history", T,
+                () -> history.getUndoOperation(context) instanceof io.hprobe.ui.operations.RemoveProbeOperation);
         assertTrue(history.canUndo(context), "Edit > Undo offers the removal");
         assertEquals(IStatus.OK, history.undo(context, null, null).getSeverity());
         UiTestSupport.waitUntil("the probe back, still disabled", T, () -> vm.probes().stream()
