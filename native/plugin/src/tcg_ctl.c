@@ -306,6 +306,16 @@ static void fill_stats(struct hp_pctl_stats *st)
 	st->nvcpus = nv;
 }
 
+/* With tcg.mu held: removes every probe (the agent's CLEAR, or the agent gone). */
+static int clear_all(char *msg, size_t cap)
+{
+	int rc = 0;
+	for (int i = 0; i < TCG_MAX_PROBES && !rc; i++)
+		if (tcg.probes[i].id)
+			rc = op_set(tcg.probes[i].id, HP_PCTL_REMOVE, msg, cap, 0);
+	return rc ? rc : publish();
+}
+
 static void handle(const uint8_t *buf, ssize_t n, struct hp_pctl_reply *r)
 {
 	int too_long = n > 1024;
@@ -362,11 +372,7 @@ static void handle(const uint8_t *buf, ssize_t n, struct hp_pctl_reply *r)
 			rc = op_set(id, h.op, r->msg, cap, 1);
 			break;
 		case HP_PCTL_CLEAR:
-			for (int i = 0; i < TCG_MAX_PROBES && !rc; i++)
-				if (tcg.probes[i].id)
-					rc = op_set(tcg.probes[i].id, HP_PCTL_REMOVE, r->msg, cap, 0);
-			if (!rc)
-				rc = publish();
+			rc = clear_all(r->msg, cap);
 			break;
 		case HP_PCTL_FLUSH_COUNTS:
 			report_counts();
@@ -394,20 +400,12 @@ static void agent_gone(void)
 {
 	close(tcg.client_fd);
 	tcg.client_fd = -1;
+	char msg[128];
 	pthread_mutex_lock(&tcg.mu);
-	int n = 0;
-	for (int i = 0; i < TCG_MAX_PROBES; i++)
-		if (tcg.probes[i].id) {
-			char msg[128];
-			if (!op_set(tcg.probes[i].id, HP_PCTL_REMOVE, msg, sizeof msg, 0))
-				n++;
-		}
-	if (n && publish())
-		fprintf(stderr, "hprobe-tcg: cannot publish an empty plan\n");
+	if (clear_all(msg, sizeof msg))
+		fprintf(stderr, "hprobe-tcg: removing the probes of a gone agent: %s\n", msg);
 	reap();
 	pthread_mutex_unlock(&tcg.mu);
-	if (n && tcg.debug)
-		fprintf(stderr, "hprobe-tcg: agent gone, %d probe(s) removed\n", n);
 }
 
 static void on_client(void)
