@@ -13,9 +13,8 @@
 #define BTF_RAW_MAX ((size_t)512 << 20)
 #define PATH_PART_MAX 128
 #define NEST_MAX 32
-/* Members visited per path component: anonymous members that share (or, in a
- * hostile blob, cycle through) types would otherwise make the search exponential. */
-#define VISIT_MAX 100000
+/* Anonymous members that share (or, in a hostile blob, cycle through) types would
+ * make a naive search exponential: each type is searched once per path component. */
 
 struct hp_btf {
 	struct btf *btf;
@@ -187,7 +186,7 @@ static int find_composite(const struct btf *b, const char *name)
 /* Looks for member `name` in the struct/union `id`, descending into anonymous
  * members. On success sets *bits (offset from the start of id) and *mtype, and
  * *bitfield when the member is one. */
-static int find_member(const struct btf *b, int id, const char *name, int depth, unsigned *budget,
+static int find_member(const struct btf *b, int id, const char *name, int depth, unsigned char *seen,
 		       uint64_t *bits, __u32 *mtype, int *bitfield)
 {
 	const struct btf_type *t = btf__type_by_id(b, (__u32)id);
@@ -196,11 +195,12 @@ static int find_member(const struct btf *b, int id, const char *name, int depth,
 
 	if (!t || depth > NEST_MAX || !(btf_is_struct(t) || btf_is_union(t)))
 		return -ENOENT;
+	if (seen[id / 8] & (1u << (id % 8)))
+		return -ENOENT; /* searched already: the name is not under it */
+	seen[id / 8] |= (unsigned char)(1u << (id % 8));
 	m = btf_members(t);
 	n = btf_vlen(t);
 	for (__u16 i = 0; i < n; i++) {
-		if (++*budget > VISIT_MAX)
-			return -ELOOP;
 		const char *mn = btf__name_by_offset(b, m[i].name_off);
 		uint64_t off = btf_member_bit_offset(t, i);
 
@@ -215,15 +215,10 @@ static int find_member(const struct btf *b, int id, const char *name, int depth,
 			uint64_t sub;
 			int inner = resolve(b, m[i].type);
 
-			int rc = inner > 0 ? find_member(b, inner, name, depth + 1, budget, &sub, mtype, bitfield)
-					   : -ENOENT;
-
-			if (rc == 0) {
+			if (inner > 0 && find_member(b, inner, name, depth + 1, seen, &sub, mtype, bitfield) == 0) {
 				*bits = off + sub;
 				return 0;
 			}
-			if (rc == -ELOOP)
-				return rc;
 		}
 	}
 	return -ENOENT;
@@ -236,6 +231,8 @@ int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *
 	const char *p;
 	uint64_t total = 0;
 	__u32 mtype = 0;
+	unsigned char *seen;
+	size_t seen_len;
 	int id, bitfield = 0;
 	long long sz;
 
@@ -245,34 +242,45 @@ int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *
 	id = find_composite(b, type_name);
 	if (id < 0)
 		return hp_err__set(err, ENOENT, "btf: no struct/union %s", type_name);
+	seen_len = (btf__type_cnt(b) + 7) / 8;
+	seen = malloc(seen_len);
+	if (!seen)
+		return hp_err__set(err, ENOMEM, "btf: out of memory");
 	for (p = path; *p;) {
 		char part[PATH_PART_MAX];
 		size_t n = strcspn(p, ".");
 		uint64_t bits;
-		unsigned budget = 0;
 		int rc;
 
-		if (n == 0 || n >= sizeof(part))
+		if (n == 0 || n >= sizeof(part)) {
+			free(seen);
 			return hp_err__set(err, EINVAL, "btf: bad member path %s", path);
+		}
 		memcpy(part, p, n);
 		part[n] = '\0';
 		p += n + (p[n] == '.');
 		id = resolve(b, (__u32)id);
 		if (id <= 0)
-			return hp_err__set(err, EINVAL, "btf: %s: cannot resolve the type before %s", path, part);
-		if (bitfield)
-			return hp_err__set(err, EINVAL, "btf: %s: a bitfield has no members", path);
-		if (!btf__type_by_id(b, (__u32)id) || !btf_is_composite(btf__type_by_id(b, (__u32)id)))
-			return hp_err__set(err, EINVAL, "btf: %s: %s is not inside a struct/union (a pointer must be read first)",
-					   path, part);
-		rc = find_member(b, id, part, 0, &budget, &bits, &mtype, &bitfield);
-		if (rc == -ELOOP)
-			return hp_err__set(err, ELOOP, "btf: %s: anonymous members nest too much (corrupt BTF?)", path);
-		if (rc < 0)
-			return hp_err__set(err, ENOENT, "btf: %s has no member %s (path %s)", type_name, part, path);
+			rc = hp_err__set(err, EINVAL, "btf: %s: cannot resolve the type before %s", path, part);
+		else if (bitfield)
+			rc = hp_err__set(err, EINVAL, "btf: %s: a bitfield has no members", path);
+		else if (!btf__type_by_id(b, (__u32)id) || !btf_is_composite(btf__type_by_id(b, (__u32)id)))
+			rc = hp_err__set(err, EINVAL, "btf: %s: %s is not inside a struct/union (a pointer must be read first)",
+					 path, part);
+		else {
+			memset(seen, 0, seen_len);
+			rc = find_member(b, id, part, 0, seen, &bits, &mtype, &bitfield);
+			if (rc < 0)
+				rc = hp_err__set(err, ENOENT, "btf: %s has no member %s (path %s)", type_name, part, path);
+		}
+		if (rc < 0) {
+			free(seen);
+			return rc;
+		}
 		total += bits;
 		id = (int)mtype;
 	}
+	free(seen);
 	if (bitfield)
 		return hp_err__set(err, EINVAL, "btf: %s.%s is a bitfield", type_name, path);
 	sz = btf__resolve_size(b, mtype);

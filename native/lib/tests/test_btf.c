@@ -9,7 +9,7 @@
 #include "hprobe/btf.h"
 
 /* Anonymous members that share types (a diamond per level, 30 levels): a naive
- * search visits 2^30 members; the library must give up quickly instead. */
+ * search visits 2^30 members; the library searches each type once instead. */
 static void test_diamonds(void)
 {
 	struct btf *w = btf__new_empty();
@@ -34,7 +34,7 @@ static void test_diamonds(void)
 	REQUIRE(hp_btf__load_raw(raw, len, &b, &err) == 0);
 	CHECK_EQ_INT(hp_btf__member(b, "top", "leaf", &off, &size, &err), 0); /* found on the first path */
 	CHECK_EQ_INT(off, 0);
-	CHECK_EQ_INT(hp_btf__member(b, "top", "nosuch", &off, &size, &err), -ELOOP);
+	CHECK_EQ_INT(hp_btf__member(b, "top", "nosuch", &off, &size, &err), -ENOENT);
 	hp_btf__free(b);
 	btf__free(w);
 }
