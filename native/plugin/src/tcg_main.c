@@ -99,17 +99,29 @@ int tcg__ring_put(unsigned ring, const void *rec, uint32_t len)
 
 /* ---- the probe handler (vCPU threads) ---- */
 
-static int read_reg(struct vstate *vs, enum hp_preg r, uint64_t *out)
+/* One hit's registers, each read from QEMU at most once: a register read goes
+ * through QEMU's gdb register layer (QOM casts, a GByteArray), which is most of a
+ * hit's cost when the register dump is asked for. */
+struct hitregs {
+	struct vstate *vs;
+	uint32_t have;
+	uint64_t v[HP_PREGS];
+};
+
+static uint64_t reg(struct hitregs *hr, enum hp_preg r)
 {
-	*out = 0;
+	if (hr->have & (1u << r))
+		return hr->v[r];
+	hr->have |= 1u << r;
+	hr->v[r] = 0;
 	if (!tcg.reg[r])
-		return -1;
-	g_byte_array_set_size(vs->buf, 0);
-	int n = qemu_plugin_read_register(tcg.reg[r], vs->buf);
-	if (n <= 0 || vs->buf->len < (unsigned)n)
-		return -1;
-	memcpy(out, vs->buf->data, n > 8 ? 8 : (size_t)n);
-	return 0;
+		return 0;
+	GByteArray *buf = hr->vs->buf;
+	g_byte_array_set_size(buf, 0);
+	int n = qemu_plugin_read_register(tcg.reg[r], buf);
+	if (n > 0 && buf->len >= (unsigned)n)
+		memcpy(&hr->v[r], buf->data, n > 8 ? 8 : (size_t)n);
+	return hr->v[r];
 }
 
 static int read_mem(struct vstate *vs, uint64_t va, void *dst, size_t len)
@@ -125,29 +137,40 @@ struct task_id {
 	char comm[HP_COMM_BYTES];
 };
 
+/* Bytes of task_struct read at once when pid, tgid and comm lie this close: one
+ * guest page walk instead of two. */
+#define TASK_SPAN_MAX 1024
+
 /* current_task sits in the per-CPU area: at gs_base in the kernel, parked in
  * k_gs_base while the vCPU runs user code. */
-static int read_task(struct vstate *vs, const struct hp_pctl_probe *c, int user, struct task_id *t)
+static int read_task(struct hitregs *hr, const struct hp_pctl_probe *c, int user, struct task_id *t)
 {
 	const struct hp_plugin_task_offsets *o = &c->task;
+	struct vstate *vs = hr->vs;
 	if (!o->current_task || !o->task_comm)
 		return -1;
-	uint64_t percpu, task;
-	read_reg(vs, user ? HP_PREG_K_GS_BASE : HP_PREG_GS_BASE, &percpu);
+	uint64_t percpu = reg(hr, user ? HP_PREG_K_GS_BASE : HP_PREG_GS_BASE), task;
 	if (!percpu)
-		read_reg(vs, user ? HP_PREG_GS_BASE : HP_PREG_K_GS_BASE, &percpu);
+		percpu = reg(hr, user ? HP_PREG_GS_BASE : HP_PREG_K_GS_BASE);
 	if (!percpu || read_mem(vs, percpu + o->current_task, &task, 8) || !task)
 		return -1;
-	if (o->task_tgid == o->task_pid + 4) {
-		int32_t ids[2];
-		if (read_mem(vs, task + o->task_pid, ids, 8))
+	uint32_t lo = o->task_pid < o->task_comm ? o->task_pid : o->task_comm;
+	uint32_t hi = o->task_comm + HP_COMM_BYTES;
+	if (o->task_tgid + 4 > hi)
+		hi = o->task_tgid + 4;
+	if (o->task_tgid < lo)
+		lo = o->task_tgid;
+	if (hi - lo <= TASK_SPAN_MAX) {
+		uint8_t span[TASK_SPAN_MAX];
+		if (read_mem(vs, task + lo, span, hi - lo))
 			return -1;
-		t->pid = ids[0];
-		t->tgid = ids[1];
-	} else if (read_mem(vs, task + o->task_pid, &t->pid, 4) ||
-		   read_mem(vs, task + o->task_tgid, &t->tgid, 4)) {
-		return -1;
+		memcpy(&t->pid, span + (o->task_pid - lo), 4);
+		memcpy(&t->tgid, span + (o->task_tgid - lo), 4);
+		memcpy(t->comm, span + (o->task_comm - lo), HP_COMM_BYTES);
+		return 0;
 	}
+	if (read_mem(vs, task + o->task_pid, &t->pid, 4) || read_mem(vs, task + o->task_tgid, &t->tgid, 4))
+		return -1;
 	return read_mem(vs, task + o->task_comm, t->comm, HP_COMM_BYTES);
 }
 
@@ -161,20 +184,18 @@ static int passes(const struct hp_pctl_probe *c, const struct task_id *t, int ha
 }
 
 /* Reads the first n arguments (n <= 6). */
-static void capture_args(struct vstate *vs, const struct hp_pctl_probe *c, uint64_t *args, int n)
+static void capture_args(struct hitregs *hr, const struct hp_pctl_probe *c, uint64_t *args, int n)
 {
 	if (!(c->flags & HP_PPROBE_SYSCALL_ARGS)) {
 		for (int i = 0; i < n; i++)
-			read_reg(vs, sysv_args[i], &args[i]);
+			args[i] = reg(hr, sysv_args[i]);
 		return;
 	}
 	/* a syscall wrapper's one argument is struct pt_regs *: the user's arguments are there */
 	const struct hp_plugin_task_offsets *o = &c->task;
-	uint64_t ptr;
 	uint8_t pt[512];
-	read_reg(vs, HP_PREG_RDI, &ptr);
-	if (o->regs_size > sizeof pt || read_mem(vs, ptr, pt, o->regs_size)) {
-		atomic_fetch_add_explicit(&vs->mem_errors, 1, memory_order_relaxed);
+	if (o->regs_size > sizeof pt || read_mem(hr->vs, reg(hr, HP_PREG_RDI), pt, o->regs_size)) {
+		atomic_fetch_add_explicit(&hr->vs->mem_errors, 1, memory_order_relaxed);
 		return;
 	}
 	const uint32_t offs[HP_PMAX_ARGS] = { o->regs_di, o->regs_si, o->regs_dx, o->regs_r10, o->regs_r8, o->regs_r9 };
@@ -215,9 +236,10 @@ static void on_hit(unsigned vcpu, void *udata)
 		vs->buf = g_byte_array_new();
 	uint64_t now = tcg__now_ns();
 	int user = (c->vaddr >> 63) == 0;
+	struct hitregs hr = { .vs = vs, .have = 1u << HP_PREG_RIP, .v[HP_PREG_RIP] = c->vaddr };
 	struct task_id t = { -1, -1, { 0 } };
 	int need_task = c->kind == HP_PKIND_CAPTURE || c->filter_pid >= 0 || c->filter_comm[0];
-	int have_task = need_task && read_task(vs, c, user, &t) == 0;
+	int have_task = need_task && read_task(&hr, c, user, &t) == 0;
 	if (need_task && !have_task) {
 		t = (struct task_id){ -1, -1, { 0 } }; /* nothing half-read */
 		atomic_fetch_add_explicit(&vs->mem_errors, 1, memory_order_relaxed);
@@ -251,12 +273,12 @@ static void on_hit(unsigned vcpu, void *udata)
 	memcpy(h->comm, t.comm, HP_COMM_BYTES);
 	h->ip = c->vaddr; /* exact: TCG does not keep env->eip current inside a block */
 	h->flags = (user ? HP_PHIT_USER : 0) | (have_task ? HP_PHIT_TASK : 0);
-	read_reg(vs, HP_PREG_CR3, &h->cr3);
+	h->cr3 = reg(&hr, HP_PREG_CR3);
 
 	uint64_t args[HP_PMAX_ARGS] = { 0 };
 	int nargs = c->mem_src == HP_PMEM_ARG && c->mem_index > c->nargs ? c->mem_index : c->nargs;
 	if (nargs)
-		capture_args(vs, c, args, nargs);
+		capture_args(&hr, c, args, nargs);
 	uint8_t *p = rec.raw + sizeof *h;
 	h->nargs = c->nargs;
 	memcpy(p, args, 8u * c->nargs);
@@ -264,8 +286,7 @@ static void on_hit(unsigned vcpu, void *udata)
 	uint64_t regs[HP_PREGS] = { 0 };
 	if ((c->flags & HP_PPROBE_REGS) || c->mem_src == HP_PMEM_REG) {
 		for (int r = 0; r < HP_PREGS; r++)
-			read_reg(vs, (enum hp_preg)r, &regs[r]);
-		regs[HP_PREG_RIP] = c->vaddr;
+			regs[r] = reg(&hr, (enum hp_preg)r); /* rip is the probe's address, see h->ip */
 	}
 	if (c->flags & HP_PPROBE_REGS) {
 		h->flags |= HP_PHIT_REGS;
