@@ -2,15 +2,18 @@
 """Soak: hits at a sustained high rate for a long time, with a follower attached.
 Samples the RSS and open file descriptors of the agent and of the follower every
 second, and at the end checks hits streamed = hits in the journal = the guest
-program's own counter.
+program's own counter. A third of the way in, the follower is stopped for --stall
+seconds (SIGSTOP): it falls behind, catches up from the journal, and goes live again,
+so the lagging path is measured too.
 
-  native/bench/soak.py [--seconds 600] [--work K] [--json OUT]
+  native/bench/soak.py [--seconds 600] [--work K] [--stall S] [--json OUT]
 
 The CI runs 60 s (native/tests/integration/test_soak.py)."""
 import argparse
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -45,7 +48,14 @@ def journal_hits(path, probe):
     return int(out.split()[0])
 
 
-def soak(seconds, work):
+def stall_follower(pid, at, secs):
+    time.sleep(at)
+    os.kill(pid, signal.SIGSTOP)
+    time.sleep(secs)
+    os.kill(pid, signal.SIGCONT)
+
+
+def soak(seconds, work, stall=5):
     agent = Agent()
     g = Guest(agent, "soak")
     try:
@@ -64,6 +74,8 @@ def soak(seconds, work):
         counter.start()
         time.sleep(1)
         since = g.type("kill -USR1 %d" % pid)
+        if stall:
+            threading.Thread(target=stall_follower, args=(follower.pid, seconds / 3, stall), daemon=True).start()
         samples = []
         t0, cpu0 = time.time(), cpu_s(agent.proc.pid)
         while True:
@@ -95,14 +107,17 @@ def soak(seconds, work):
         first = steady[: max(1, len(steady) // 10)]
         last = steady[-max(1, len(steady) // 10):]
         growth = lambda k: statistics.median(x[k] for x in last) / statistics.median(x[k] for x in first)
-        return {"seconds": seconds, "mechanism": mech, "guest_calls": calls, "journal_hits": journal,
+        fd_growth = lambda k: (statistics.median(x[k] for x in first), statistics.median(x[k] for x in last))
+        return {"seconds": seconds, "stall": stall, "mechanism": mech, "guest_calls": calls, "journal_hits": journal,
                 "streamed_hits": streamed, "dropped": dropped, "hit_rate": calls / seconds,
                 "agent_cpu_s": agent_cpu, "agent_rss_growth": growth("agent_rss_kib"),
                 "follower_rss_growth": growth("follower_rss_kib"),
                 "agent_rss_kib": [min(x["agent_rss_kib"] for x in steady), max(x["agent_rss_kib"] for x in steady)],
                 "follower_rss_kib": [min(x["follower_rss_kib"] for x in steady), max(x["follower_rss_kib"] for x in steady)],
                 "agent_fds": sorted({x["agent_fds"] for x in steady}),
-                "follower_fds": sorted({x["follower_fds"] for x in steady}), "samples": samples}
+                "follower_fds": sorted({x["follower_fds"] for x in steady}),
+                "agent_fds_first_last": fd_growth("agent_fds"), "follower_fds_first_last": fd_growth("follower_fds"),
+                "samples": samples}
     finally:
         g.quit()
         agent.cleanup()
@@ -111,7 +126,8 @@ def soak(seconds, work):
 def markdown(r):
     return "\n".join([
         "| figure | value |", "|---|---|",
-        "| duration | %d s, probe mechanism `%s` |" % (r["seconds"], r["mechanism"]),
+        "| duration | %d s, probe mechanism `%s`, follower stopped %d s at a third |" % (
+            r["seconds"], r["mechanism"], r["stall"]),
         "| hit rate | %.0f hits/s |" % r["hit_rate"],
         "| guest counter / journal / streamed to the follower | %d / %d / %d (dropped %d) |" % (
             r["guest_calls"], r["journal_hits"], r["streamed_hits"], r["dropped"]),
@@ -127,10 +143,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=600)
     ap.add_argument("--work", type=int, default=2000)
+    ap.add_argument("--stall", type=int, default=5, help="seconds the follower is stopped (0: never)")
     ap.add_argument("--json")
     ap.add_argument("--markdown", action="store_true", help="write the table into docs/reliability.md")
     a = ap.parse_args()
-    r = soak(a.seconds, a.work)
+    r = soak(a.seconds, a.work, a.stall)
     if a.json:
         json.dump(r, open(a.json, "w"), indent=1)
     md = markdown(r)

@@ -7,7 +7,10 @@
 #include "strbuf.h"
 
 #define HP_MAX_FRAME (1u << 20)
-#define HP_CLIENT_OUT_HIGH (4u << 20) /* stop feeding hits above this many queued bytes */
+/* Live hits stop above this many queued bytes; the client then catches up from the
+ * journal, which is lossless, so a deep live queue would only cost memory. */
+#define HP_CLIENT_OUT_HIGH (1u << 20)
+#define HP_CLIENT_OUT_CATCHUP (256u << 10) /* a journal slice is queued only below this */
 #define HP_CLIENT_OUT_MAX (64u << 20) /* a client that lets this much pile up is dropped */
 
 struct hp_journal_reader;

@@ -139,7 +139,7 @@ void hp_cmd_hits_read(struct hp_agent *a, struct hp_client *c, json_t *args, jso
 	hp_strbuf__free(&sb);
 }
 
-#define CATCH_UP_SLICE 2048
+#define CATCH_UP_SLICE 512 /* as a live batch: the client's buffers need not grow */
 #define LAG_REPORT 100000
 
 void hp_commands__catch_up(struct hp_agent *a, struct hp_client *c, struct hp_vm *vm, struct hp_sub *s,

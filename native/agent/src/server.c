@@ -125,6 +125,9 @@ static void flush_out(struct hp_agent *a, struct hp_client *c)
 		c->out_off += (size_t)n;
 	}
 	if (c->out_off == c->out.len) {
+		/* a burst's buffer is given back: a long session's memory stays flat */
+		if (c->out.cap > HP_CLIENT_OUT_CATCHUP)
+			hp_strbuf__free(&c->out);
 		hp_strbuf__reset(&c->out);
 		c->out_off = 0;
 	} else if (c->out_off > (1u << 20)) {
@@ -428,7 +431,7 @@ static int catch_up(struct hp_agent *a)
 	for (struct hp_client *c = a->clients; c; c = c->next)
 		for (struct hp_sub *s = c->subs; s; s = s->next) {
 			struct hp_vm *vm = vm_by_id(a, s->vm_id);
-			if (!vm || c->closing || c->out.len - c->out_off >= HP_CLIENT_OUT_HIGH)
+			if (!vm || c->closing || c->out.len - c->out_off >= HP_CLIENT_OUT_CATCHUP)
 				continue;
 			pthread_mutex_lock(&vm->lock);
 			uint64_t pub = vm->published_seq;

@@ -112,6 +112,8 @@ static int read_more(struct conn *c, int timeout_ms)
 	return 1;
 }
 
+#define HITS_PREFIX "{\"event\":\"HITS\","
+
 /* One JSON line, or NULL on timeout/EOF.
  * jansson cannot hold unsigned 64-bit integers, which hit arguments may be. So
  * every message keeps its exact text in "_raw". */
@@ -121,7 +123,13 @@ static json_t *read_msg(struct conn *c, int timeout_ms)
 		char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
 		if (nl) {
 			size_t n = (size_t)(nl - c->buf) + 1;
-			json_t *j = json_loads_lenient(c->buf, n);
+			json_t *j;
+			/* a HITS event is read through its text only: parsing its hundreds of
+			 * hits into a tree would double a follower's work and memory */
+			if (n > sizeof HITS_PREFIX && !memcmp(c->buf, HITS_PREFIX, sizeof HITS_PREFIX - 1))
+				j = json_pack("{s:s}", "event", "HITS");
+			else
+				j = json_loads_lenient(c->buf, n);
 			if (j && json_is_object(j))
 				json_object_set_new(j, "_raw", json_stringn(c->buf, n - 1));
 			memmove(c->buf, c->buf + n, c->len - n);

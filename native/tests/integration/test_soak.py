@@ -1,5 +1,6 @@
 """A one-minute soak (the full one: native/bench/soak.py --seconds 600): nothing lost
-between the guest, the journal and a follower; memory and descriptors flat.
+between the guest, the journal and a follower stopped for 3 s on the way (it catches
+up from the journal); memory and descriptors flat.
 Issue: reliability."""
 import os
 import subprocess
@@ -21,7 +22,7 @@ def sanitized():
 
 class Soak(unittest.TestCase):
     def test_one_minute_at_a_high_rate(self):
-        r = soak(60, 20000)
+        r = soak(60, 20000, stall=3)
         print("soak: %.0f hits/s, %d calls, %d dropped, agent RSS x%.3f" % (
             r["hit_rate"], r["guest_calls"], r["dropped"], r["agent_rss_growth"]))
         self.assertEqual(r["dropped"], 0, "the rate is meant to stay within what the agent drains")
@@ -32,7 +33,10 @@ class Soak(unittest.TestCase):
         else:
             self.assertLess(r["agent_rss_growth"], 1.10)
             self.assertLess(r["follower_rss_growth"], 1.10)
-        self.assertEqual(len(r["agent_fds"]), 1, "no descriptor growth: %s" % r["agent_fds"])
+        # a catching-up subscriber holds a journal reader for a while: one fd, given back
+        a0, a1 = r["agent_fds_first_last"]
+        self.assertEqual(a1, a0, "no descriptor growth: %s" % r["agent_fds"])
+        self.assertLessEqual(max(r["agent_fds"]) - min(r["agent_fds"]), 1, r["agent_fds"])
         self.assertEqual(len(r["follower_fds"]), 1)
 
 
