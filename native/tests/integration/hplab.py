@@ -52,6 +52,29 @@ def wait_until(cond, timeout, what, interval=0.1):
         time.sleep(interval)
 
 
+def qmp(path, command, timeout=10):
+    """One command on a QEMU's own QMP socket (for a QEMU the agent no longer drives);
+    returns its "return" value, or None when QEMU is not there (or quits first)."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(timeout)
+    try:
+        s.connect(path)
+        f = s.makefile("rb")
+        f.readline()  # the greeting
+        s.sendall(b'{"execute":"qmp_capabilities","id":1}\n' + json.dumps({"execute": command, "id": 2}).encode() + b"\n")
+        while True:
+            line = f.readline()
+            if not line:
+                return None
+            m = json.loads(line)
+            if m.get("id") == 2:
+                return m.get("return")
+    except OSError:
+        return None
+    finally:
+        s.close()
+
+
 class Client:
     """A raw protocol client (docs/protocol.md)."""
 

@@ -9,26 +9,7 @@ import subprocess
 import time
 import unittest
 
-from hplab import BIN, Agent, AgentTestCase, Client, DirectConsole, Guest, wait_until
-
-
-def qmp_running(path):
-    """QEMU's own view (the dead agent's QMP connection is gone, so we may ask)."""
-    import socket
-    s = socket.socket(socket.AF_UNIX)
-    try:
-        s.connect(path)
-        f = s.makefile("rb")
-        f.readline()
-        s.sendall(b'{"execute":"qmp_capabilities"}\n{"execute":"query-status"}\n')
-        while True:
-            m = json.loads(f.readline())
-            if "return" in m and "status" in m["return"]:
-                return m["return"]["running"]
-    except OSError:
-        return False
-    finally:
-        s.close()
+from hplab import BIN, Agent, AgentTestCase, Client, DirectConsole, Guest, qmp, wait_until
 
 
 class Faults(AgentTestCase):
@@ -75,7 +56,8 @@ class Faults(AgentTestCase):
         self.agent.proc.send_signal(signal.SIGKILL)
         self.agent.proc.wait()
         t0 = time.time()
-        running = wait_until(lambda: qmp_running(os.path.join(rundir, "qmp.sock")), 5, "the VM running again")
+        running = wait_until(lambda: (qmp(os.path.join(rundir, "qmp.sock"), "query-status") or {}).get("running"), 5,
+                             "the VM running again")
         self.assertLess(time.time() - t0, 1.0, "the guardian resumed the VM within 1 s")
         del running
         # the guest runs on at full speed: the guardian lifted our breakpoint

@@ -9,7 +9,7 @@ import tempfile
 import time
 import unittest
 
-from hplab import LAB, AgentTestCase, DirectConsole, Guest, guest_dir, wait_until
+from hplab import LAB, AgentTestCase, DirectConsole, Guest, guest_dir, qmp, wait_until
 
 
 class Smp(AgentTestCase):
@@ -70,23 +70,7 @@ class DetachInQemuProbes(AgentTestCase):
             if any(v["name"] == "dq" for v in self.agent.cli_json("vm", "list")):
                 self.agent.cli("vm", "quit", "dq", check=False)  # failed before the detach
             else:
-                qmp_quit(os.path.join(rundir, "qmp.sock"))
-
-
-def qmp_quit(path):
-    """Powers off a QEMU the agent no longer drives."""
-    import socket
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(10)
-    try:
-        s.connect(path)
-        s.makefile("rb").readline()
-        s.sendall(b'{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n')
-        time.sleep(0.5)
-    except OSError:
-        pass
-    finally:
-        s.close()
+                qmp(os.path.join(rundir, "qmp.sock"), "quit")  # powers off a QEMU the agent no longer drives
 
 
 class AttachDetach(AgentTestCase):
