@@ -7,7 +7,6 @@ measured in the same run, on the same VM; medians over repetitions, with min and
 Prints a Markdown report (docs/performance.md is made from it) and optionally JSON.
 Needs the native build (HPROBE_BIN, default native/target/cmake/bin) and gdb."""
 import argparse
-import json
 import os
 import platform
 import re
@@ -20,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hplab import BIN, LAB, Agent, DirectConsole, guest_dir, wait_until  # noqa: E402
+from docsect import publish  # noqa: E402
 from inqemu import InQemu  # noqa: E402
 
 
@@ -283,15 +283,10 @@ def main():
             q2.close()
     finally:
         b.close()
-    if a.json:
-        json.dump(res, open(a.json, "w"), indent=2)
-    g, i = report_gdbstub(res), report_inqemu(res, res["per_hit"]["gdb_hits_s"]["median"])
-    print(g)
-    print(i)
+    publish(res, a.json, "performance.md", [("bench_gdbstub", report_gdbstub(res)),
+                                            ("bench_inqemu", report_inqemu(res, res["per_hit"]["gdb_hits_s"]["median"]))],
+            a.markdown)
     if a.markdown:
-        from docsect import update
-        update("performance.md", "bench_gdbstub", g)
-        update("performance.md", "bench_inqemu", i)
         plots(res)
 
 

@@ -12,7 +12,6 @@ detector on against off, in the same run. The CI runs a short version
 (native/tests/integration/test_detectors.py) that asserts coverage, bounds and no false
 positive."""
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -21,6 +20,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
+from docsect import publish  # noqa: E402
 from hplab import Agent, Guest, free_port, wait_until  # noqa: E402
 
 WATCH_T_MS = 500
@@ -254,13 +254,7 @@ def main():
     ap.add_argument("--markdown", action="store_true", help="write the table into docs/detectors.md")
     a = ap.parse_args()
     r = run(a.stalls, a.loops, a.exploits, a.benign_seconds, a.overhead_seconds)
-    if a.json:
-        json.dump(r, open(a.json, "w"), indent=2)
-    md = markdown(r)
-    print(md)
-    if a.markdown:
-        from docsect import update
-        update("detectors.md", "detectors_eval", md)
+    publish(r, a.json, "detectors.md", [("detectors_eval", markdown(r))], a.markdown)
 
 
 if __name__ == "__main__":

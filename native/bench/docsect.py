@@ -1,5 +1,6 @@
 """Writes a benchmark's Markdown into its section of a doc, between
 <!-- BEGIN name --> and <!-- END name --> markers, leaving the rest alone."""
+import json
 import os
 import re
 
@@ -18,3 +19,16 @@ def update(doc, name, text):
     with open(path, "w") as f:
         f.write(s)
     print("updated %s (%s)" % (path, name))
+
+
+def publish(result, json_path, doc, sections, write_docs):
+    """A benchmark's end: the raw result as JSON (if asked), each section's Markdown
+    printed, and written into the doc with --markdown. sections: [(name, text)]."""
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(result, f, indent=1)
+    for _, text in sections:
+        print(text)
+    if write_docs:
+        for name, text in sections:
+            update(doc, name, text)

@@ -10,7 +10,6 @@ so the lagging path is measured too.
 
 The CI runs 60 s (native/tests/integration/test_soak.py)."""
 import argparse
-import json
 import os
 import re
 import signal
@@ -21,6 +20,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
+from docsect import publish  # noqa: E402
 from hplab import BIN, Agent, Guest, wait_until  # noqa: E402
 
 
@@ -148,13 +148,7 @@ def main():
     ap.add_argument("--markdown", action="store_true", help="write the table into docs/reliability.md")
     a = ap.parse_args()
     r = soak(a.seconds, a.work, a.stall)
-    if a.json:
-        json.dump(r, open(a.json, "w"), indent=1)
-    md = markdown(r)
-    print(md)
-    if a.markdown:
-        from docsect import update
-        update("reliability.md", "soak", md)
+    publish(r, a.json, "reliability.md", [("soak", markdown(r))], a.markdown)
 
 
 if __name__ == "__main__":
