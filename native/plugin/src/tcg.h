@@ -64,7 +64,8 @@ struct sbentry {
 
 /* Per-vCPU state of our own (the vCPU writes, the control thread reads). */
 struct vstate {
-	GByteArray *buf;
+	GByteArray *buf;   /* guest memory reads */
+	GByteArray *rbuf;  /* one hit's register reads, appended */
 	_Atomic uint64_t first_ns[TCG_MAX_SLOTS];
 	_Atomic uint64_t last_ns[TCG_MAX_SLOTS];
 	_Atomic uint64_t filtered, mem_errors;

@@ -101,12 +101,19 @@ int tcg__ring_put(unsigned ring, const void *rec, uint32_t len)
 
 /* One hit's registers, each read from QEMU at most once: a register read goes
  * through QEMU's gdb register layer (QOM casts, a GByteArray), which is most of a
- * hit's cost when the register dump is asked for. */
+ * hit's cost when the register dump is asked for. Reads append to one array that is
+ * emptied once per hit (emptying a GArray is a remove_range call of its own). */
 struct hitregs {
 	struct vstate *vs;
 	uint32_t have;
 	uint64_t v[HP_PREGS];
 };
+
+static void vstate_init(struct vstate *vs)
+{
+	vs->rbuf = g_byte_array_new();
+	vs->buf = g_byte_array_new();
+}
 
 static uint64_t reg(struct hitregs *hr, enum hp_preg r)
 {
@@ -116,11 +123,13 @@ static uint64_t reg(struct hitregs *hr, enum hp_preg r)
 	hr->v[r] = 0;
 	if (!tcg.reg[r])
 		return 0;
-	GByteArray *buf = hr->vs->buf;
-	g_byte_array_set_size(buf, 0);
+	GByteArray *buf = hr->vs->rbuf;
+	unsigned at = buf->len;
 	int n = qemu_plugin_read_register(tcg.reg[r], buf);
-	if (n > 0 && buf->len >= (unsigned)n)
-		memcpy(&hr->v[r], buf->data, n > 8 ? 8 : (size_t)n);
+	if (n >= 8 && buf->len >= at + 8)
+		memcpy(&hr->v[r], buf->data + at, 8);
+	else if (n > 0 && buf->len >= at + (unsigned)n)
+		memcpy(&hr->v[r], buf->data + at, (size_t)n);
 	return hr->v[r];
 }
 
@@ -233,7 +242,8 @@ static void on_hit(unsigned vcpu, void *udata)
 	const struct hp_pctl_probe *c = &s->cfg;
 	struct vstate *vs = &tcg.vs[vcpu];
 	if (!vs->buf)
-		vs->buf = g_byte_array_new();
+		vstate_init(vs);
+	g_byte_array_set_size(vs->rbuf, 0);
 	uint64_t now = tcg__now_ns();
 	int user = (c->vaddr >> 63) == 0;
 	struct hitregs hr = { .vs = vs, .have = 1u << HP_PREG_RIP, .v[HP_PREG_RIP] = c->vaddr };
@@ -423,7 +433,7 @@ static void on_vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
 {
 	(void)id;
 	if (vcpu < tcg.max_vcpus && !tcg.vs[vcpu].buf)
-		tcg.vs[vcpu].buf = g_byte_array_new();
+		vstate_init(&tcg.vs[vcpu]);
 	if (tcg.have_regs)
 		return;
 	GArray *a = qemu_plugin_get_registers();
