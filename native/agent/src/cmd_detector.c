@@ -40,11 +40,7 @@ int hp_cmd__detector_add(struct hp_vm *vm, struct hp_job *job)
 	int rc = ops->create(vm, d, d->config, &cls, &job->err);
 	if (rc) {
 		/* the detector's probes, if any were planted, go with it */
-		for (struct hp_probe *p = vm->probes, *n; p; p = n) {
-			n = p->next;
-			if (p->o.owner == d->id)
-				hp_probe_destroy(vm, p);
-		}
+		hp_probe_destroy_owned(vm, d->id);
 		json_decref(d->config);
 		free(d);
 		return hp_job__fail(job, cls, rc);
@@ -70,11 +66,7 @@ int hp_cmd__detector_remove(struct hp_vm *vm, struct hp_job *job)
 		*pp = d->next;
 		if (d->ops->destroy)
 			d->ops->destroy(vm, d);
-		for (struct hp_probe *p = vm->probes, *n; p; p = n) {
-			n = p->next;
-			if (p->o.owner == d->id)
-				hp_probe_destroy(vm, p);
-		}
+		hp_probe_destroy_owned(vm, d->id);
 		hp_vm__event(vm, "DETECTOR", json_pack("{s:i, s:s, s:s}", "id", d->id, "kind", d->ops->kind,
 						       "change", "removed"));
 		json_decref(d->config);

@@ -169,6 +169,18 @@ void hp_probe_destroy(struct hp_vm *vm, struct hp_probe *p)
 	count_probes(vm);
 }
 
+void hp_probe_destroy_owned(struct hp_vm *vm, uint32_t owner)
+{
+	for (struct hp_probe *p = vm->probes; p;) {
+		if (p->o.owner != owner) {
+			p = p->next;
+			continue;
+		}
+		hp_probe_destroy(vm, p);
+		p = vm->probes; /* the list may have lost more than p */
+	}
+}
+
 int hp_cmd__probe_add(struct hp_vm *vm, struct hp_job *job)
 {
 	json_t *a = job->args;

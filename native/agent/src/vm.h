@@ -141,6 +141,9 @@ int hp_vm__flush(struct hp_vm *vm, int force);
 struct hp_probe *hp_probe_create(struct hp_vm *vm, const char *spec, const struct hp_probe_opts *o,
 				 enum hp_eclass *cls, struct hp_err *err);
 void hp_probe_destroy(struct hp_vm *vm, struct hp_probe *p);
+/* Every probe of one owner (a detector). Destroying a probe may destroy others
+ * (the last application probe takes the exec/exit hooks along). */
+void hp_probe_destroy_owned(struct hp_vm *vm, uint32_t owner);
 /* A probe at a raw address, for the agent's own use (a detector's): filtered by pid,
  * resumed by single-stepping (its code is not known), a debug register under KVM. */
 struct hp_probe *hp_probe_create_raw(struct hp_vm *vm, uint64_t addr, int32_t pid, uint32_t owner, struct hp_err *err);
