@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,10 @@ int main(int argc, char **argv)
 		{ "daemon", no_argument, NULL, 'D' }, { "log", required_argument, NULL, 'L' },
 		{ "debug", no_argument, NULL, 'g' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
+	/* Client buffers of a few hundred KiB come and go with bursts of hits. A fixed
+	 * mmap threshold gives them back to the system when freed; glibc's sliding one
+	 * would serve them from the heap, which keeps its high-water mark. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	a->listen_fd = a->epfd = -1;
 	a->uid = getuid();
 	hp_default_socket_path(a->paths.socket, sizeof a->paths.socket);
