@@ -461,6 +461,8 @@ static void drain_plugin(struct hp_vm *vm)
 	int rc = 0;
 	uint64_t dropped = 0;
 	for (int i = 0; i < PLUGIN_BATCH && vm->plugin && (rc = vm->plugin->ops->next_event(vm->plugin, &ev, &err)) > 0; i++) {
+		if (i % FLUSH_MAX_PENDING == FLUSH_MAX_PENDING - 1)
+			hp_vm__flush(vm, 0); /* a live batch stays one flush's worth: clients' lines stay short */
 		struct hp_probe *p = ev.type == HP_BEV_HIT || ev.type == HP_BEV_COUNT ? hp_vm__probe(vm, ev.probe_id) : NULL;
 		switch (ev.type) {
 		case HP_BEV_HIT:

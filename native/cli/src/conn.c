@@ -96,7 +96,7 @@ static int read_more(struct conn *c, int timeout_ms)
 	if (c->len == c->cap) {
 		if (c->cap >= MAX_LINE)
 			return -1;
-		size_t nc = c->cap ? c->cap * 2 : 65536;
+		size_t nc = c->cap ? c->cap * 2 : 262144; /* a HITS batch of 512 hits: ~130 KiB */
 		char *nb = realloc(c->buf, nc);
 		if (!nb)
 			return -1;
