@@ -116,6 +116,9 @@ class AgentModelTest {
         Vm vm = nn(agent.vm("lab"));
         fake.push(hits(0, 10, 1));
         Poll.until("10 hits", T, () -> vm.hits().count() == 10);
+        // the first subscription is sent after the VM list, on its own: the fake pushes
+        // hits without it, so wait for it or a drop can lose it in flight
+        Poll.until("the first hits-subscribe", T, () -> !fake.received("hits-subscribe").isEmpty());
         fake.dropClients();
         Poll.until("the reconnection", T, () -> fake.received("events-subscribe").size() == 2
                 && agent.state() == Agent.State.CONNECTED);
