@@ -239,20 +239,11 @@ int hp_journal__next(struct hp_journal_reader *r, struct hp_record *rec, struct 
 	}
 }
 
-int hp_journal__seek(struct hp_journal_reader *r, uint64_t seq, struct hp_err *err)
+/* Walks batch headers from r->off / r->next_seq to the batch holding seq. */
+static int scan_to(struct hp_journal_reader *r, uint64_t seq, struct hp_err *err)
 {
 	int rc;
 
-	if (!r)
-		return hp_err__set(err, EINVAL, "journal: no reader");
-	/* Forward from the current batch when possible, else from the first one. */
-	if (r->have_batch && seq >= r->batch_seq) {
-		r->off = r->batch_off;
-		r->next_seq = r->batch_seq;
-	} else {
-		r->off = r->header_len;
-		r->next_seq = 0;
-	}
 	r->have_batch = 0;
 	for (;;) {
 		const uint8_t *p;
@@ -279,6 +270,37 @@ int hp_journal__seek(struct hp_journal_reader *r, uint64_t seq, struct hp_err *e
 	while (rc > 0 && r->brem && r->bseq < seq)
 		skip_record(r);
 	return 0;
+}
+
+int hp_journal__seek(struct hp_journal_reader *r, uint64_t seq, struct hp_err *err)
+{
+	if (!r)
+		return hp_err__set(err, EINVAL, "journal: no reader");
+	/* Forward from the current batch when possible, else from the first one. */
+	if (r->have_batch && seq >= r->batch_seq) {
+		r->off = r->batch_off;
+		r->next_seq = r->batch_seq;
+	} else {
+		r->off = r->header_len;
+		r->next_seq = 0;
+	}
+	return scan_to(r, seq, err);
+}
+
+int hp_journal__seek_from(struct hp_journal_reader *r, uint64_t offset, uint64_t seq_at, uint64_t seq,
+			  struct hp_err *err)
+{
+	const uint8_t *p;
+	size_t avail;
+
+	if (!r)
+		return hp_err__set(err, EINVAL, "journal: no reader");
+	if (seq < seq_at || offset < r->header_len || fetch(r, offset, HPJ_BATCH_HDR, &p, &avail) < 0 ||
+	    avail < HPJ_BATCH_HDR || hpi_get32(p) != HPJ_BATCH_MAGIC || hpi_get64(p + 8) != seq_at)
+		return hp_journal__seek(r, seq, err);
+	r->off = offset;
+	r->next_seq = seq_at;
+	return scan_to(r, seq, err);
 }
 
 int hp_journal__truncated(const struct hp_journal_reader *r, uint64_t *valid_bytes)

@@ -198,6 +198,12 @@ size_t hp_journal__pending(const struct hp_journal_writer *w)
 	return w ? w->nrec : 0;
 }
 
+void hp_journal__position(const struct hp_journal_writer *w, uint64_t *offset, uint64_t *seq)
+{
+	*offset = w ? w->file_end : 0;
+	*seq = w ? w->first_seq : 0;
+}
+
 uint64_t hp_journal__next_seq(const struct hp_journal_writer *w)
 {
 	return w ? w->next_seq : 0;

@@ -203,6 +203,42 @@ static void test_seek_and_follow(void)
 	CHECK_EQ_INT(hp_journal__close(w, &err), 0);
 }
 
+/* Seeking from a batch start the writer reported lands where a full scan does; a
+ * hint that does not check out (wrong seq, mid-batch offset, past the end) is ignored. */
+static void test_seek_from(void)
+{
+	struct hp_journal_writer *w = NULL;
+	struct hp_journal_reader *r = NULL;
+	struct hp_err err = { { 0 } };
+	struct hp_record rec;
+	uint64_t i = 0, off[6], at[6];
+
+	REQUIRE(hp_journal__create(path, NULL, 0, &w, &err) == 0);
+	for (int b = 0; b < 6; b++) {
+		hp_journal__position(w, &off[b], &at[b]);
+		write_batches(w, 1, 50, &i);
+	}
+	CHECK_EQ_U64(at[3], 150);
+	REQUIRE(hp_journal__open(path, &r, &err) == 0);
+	const struct { uint64_t off, at, seq; } cases[] = {
+		{ off[3], at[3], 150 }, { off[3], at[3], 199 }, { off[3], at[3], 260 }, /* exact, in, beyond */
+		{ off[5], at[5], 299 },
+		{ off[3], at[2], 170 },        /* wrong seq for that batch */
+		{ off[3] + 8, at[3], 170 },    /* not a batch start */
+		{ off[5] + 1000000, at[5], 10 }, /* past the end */
+		{ off[4], at[4], 20 },         /* seq before the hint */
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		CHECK_EQ_INT(hp_journal__seek_from(r, cases[k].off, cases[k].at, cases[k].seq, &err), 0);
+		CHECK_EQ_INT(hp_journal__next(r, &rec, &err), 1);
+		CHECK_EQ_U64(rec.seq, cases[k].seq);
+	}
+	CHECK_EQ_INT(hp_journal__seek_from(r, off[5], at[5], 300, &err), 0);
+	CHECK_EQ_INT(hp_journal__next(r, &rec, &err), 0);
+	hp_journal__close_reader(r);
+	CHECK_EQ_INT(hp_journal__close(w, &err), 0);
+}
+
 static void test_append_and_corruption(void)
 {
 	struct hp_journal_writer *w = NULL;
@@ -384,6 +420,7 @@ int main(void)
 	test_roundtrip();
 	test_json_limits();
 	test_seek_and_follow();
+	test_seek_from();
 	test_append_and_corruption();
 	test_unknown_record();
 	test_failed_write();

@@ -113,6 +113,9 @@ int hp_journal__append_count(struct hp_journal_writer *w, const struct hp_count 
 int hp_journal__flush(struct hp_journal_writer *w, int nosync, struct hp_err *err);
 size_t hp_journal__pending(const struct hp_journal_writer *w); /* records not yet written */
 uint64_t hp_journal__next_seq(const struct hp_journal_writer *w);
+/* Where the next batch will start in the file, and its first seq: a point a reader
+ * of the same file can seek from (hp_journal__seek_from). */
+void hp_journal__position(const struct hp_journal_writer *w, uint64_t *offset, uint64_t *seq);
 /* Flushes then closes. Returns the flush result. NULL-safe. */
 int hp_journal__close(struct hp_journal_writer *w, struct hp_err *err);
 
@@ -130,6 +133,11 @@ size_t hp_record__size(void);
 size_t hp_journal_meta__size(void);
 /* Positions the reader at the first record with seq >= seq (uses batch headers; no decode of skipped batches). */
 int hp_journal__seek(struct hp_journal_reader *r, uint64_t seq, struct hp_err *err);
+/* The same, scanning batch headers from a batch known to start at offset with seq_at
+ * (<= seq) instead of from the file's start; a hint that does not check out there is
+ * ignored (full scan), so it can cost time but never a wrong position. */
+int hp_journal__seek_from(struct hp_journal_reader *r, uint64_t offset, uint64_t seq_at, uint64_t seq,
+			  struct hp_err *err);
 /* 1 = a record was read, 0 = clean end (or end of the valid prefix), <0 = -errno.
  * A journal still being written can be read again after more batches were flushed. */
 int hp_journal__next(struct hp_journal_reader *r, struct hp_record *rec, struct hp_err *err);
