@@ -81,6 +81,34 @@ void hp_cmd_hits_unsubscribe(struct hp_agent *a, struct hp_client *c, json_t *ar
 	hp_client__reply(a, c, id, NULL);
 }
 
+/* Called with vm->lock held, right after a flush: the next batch starts here. */
+void hp_hits__mark(struct hp_vm *vm)
+{
+	uint64_t off, seq;
+	hp_journal__position(vm->journal, &off, &seq);
+	if (vm->njmarks && seq < vm->jmarks[(vm->njmarks - 1) % HP_JMARKS].seq + HP_JMARK_EVERY)
+		return;
+	vm->jmarks[vm->njmarks++ % HP_JMARKS] = (struct hp_jmark){ off, seq };
+}
+
+/* Positions r (a reader of vm's journal) at seq, from the nearest mark at or before it. */
+int hp_hits__seek(struct hp_vm *vm, struct hp_journal_reader *r, uint64_t seq, struct hp_err *err)
+{
+	struct hp_jmark best = { 0, 0 };
+	int found = 0;
+	pthread_mutex_lock(&vm->lock);
+	unsigned n = vm->njmarks < HP_JMARKS ? vm->njmarks : HP_JMARKS;
+	for (unsigned i = 0; i < n; i++) {
+		struct hp_jmark m = vm->jmarks[i];
+		if (m.seq <= seq && (!found || m.seq > best.seq)) {
+			best = m;
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return found ? hp_journal__seek_from(r, best.off, best.seq, seq, err) : hp_journal__seek(r, seq, err);
+}
+
 /* Reads hits from seq up to published (exclusive), at most limit of them, into sb. */
 static int read_hits(struct hp_journal_reader *r, uint64_t *seq, uint64_t published, size_t limit,
 		     long probe, struct hp_strbuf *sb, size_t *count, struct hp_err *err)
@@ -122,7 +150,7 @@ void hp_cmd_hits_read(struct hp_agent *a, struct hp_client *c, json_t *args, jso
 	uint64_t seq = (uint64_t)from;
 	struct hp_strbuf sb = { 0 };
 	size_t n = 0;
-	int rc = hp_journal__seek(r, seq, &err);
+	int rc = hp_hits__seek(vm, r, seq, &err);
 	hp_strbuf__puts(&sb, "{\"return\":{\"hits\":[");
 	if (!rc)
 		rc = read_hits(r, &seq, pub, (size_t)limit, probe, &sb, &n, &err);
@@ -147,7 +175,7 @@ void hp_commands__catch_up(struct hp_agent *a, struct hp_client *c, struct hp_vm
 {
 	struct hp_err err;
 	if (!s->reader) {
-		if (hp_journal__open(vm->journal_path, &s->reader, &err) || hp_journal__seek(s->reader, s->next_seq, &err)) {
+		if (hp_journal__open(vm->journal_path, &s->reader, &err) || hp_hits__seek(vm, s->reader, s->next_seq, &err)) {
 			hp_journal__close_reader(s->reader);
 			s->reader = NULL;
 			hp_warn("catch-up for client %llu: %s", (unsigned long long)c->id, err.msg);
@@ -209,8 +237,12 @@ void hp_cmd_alerts_read(struct hp_agent *a, struct hp_client *c, json_t *args, j
 		ERR_RET("InvalidArgument", "from_seq must be >= 0");
 	struct hp_err err;
 	struct hp_journal_reader *r;
-	if (hp_journal__open(vm->journal_path, &r, &err) || hp_journal__seek(r, (uint64_t)from, &err))
+	if (hp_journal__open(vm->journal_path, &r, &err))
 		ERR_RET("IoError", "%s", err.msg);
+	if (hp_hits__seek(vm, r, (uint64_t)from, &err)) {
+		hp_journal__close_reader(r);
+		ERR_RET("IoError", "%s", err.msg);
+	}
 	json_t *alerts = json_array();
 	struct hp_record rec;
 	uint64_t next = (uint64_t)from;

@@ -284,6 +284,7 @@ int hp_vm__flush(struct hp_vm *vm, int force)
 	pthread_mutex_lock(&vm->lock);
 	vm->published_seq = next;
 	vm->next_seq = next;
+	hp_hits__mark(vm);
 	pthread_mutex_unlock(&vm->lock);
 	return 0;
 }

@@ -14,6 +14,9 @@
 #include "probe.h"
 #include "strbuf.h"
 
+#define HP_JMARKS 1024       /* x HP_JMARK_EVERY: the last ~67 M records */
+#define HP_JMARK_EVERY 65536
+
 struct hp_backend;
 struct hp_kernel;
 struct hp_qmp;
@@ -77,6 +80,10 @@ struct hp_vm {
 	int nprobes;
 	uint64_t total_hits;
 	uint64_t next_seq, published_seq, dropped;
+	/* batch starts in the journal, every HP_JMARK_EVERY records: a catch-up seeks from
+	 * the nearest instead of scanning a multi-GB file from its start (under lock) */
+	struct hp_jmark { uint64_t off, seq; } jmarks[HP_JMARKS];
+	unsigned njmarks;
 
 	/* ---- the worker thread's own state ---- */
 	pthread_t thread;
@@ -117,6 +124,10 @@ struct hp_vm {
 };
 
 /* Main thread. */
+/* Journal seek points (cmd_hits.c): noted after each flush, used by readers. */
+void hp_hits__mark(struct hp_vm *vm);
+int hp_hits__seek(struct hp_vm *vm, struct hp_journal_reader *r, uint64_t seq, struct hp_err *err);
+
 struct hp_vm *hp_vm__create(struct hp_agent *a, const struct hp_vm_config *cfg, struct hp_err *err);
 int hp_vm__start(struct hp_vm *vm, struct hp_job *first_job, struct hp_err *err);
 void hp_vm__submit(struct hp_vm *vm, struct hp_job *job);
