@@ -123,11 +123,12 @@ struct hp_vm {
 	int stopped_for_jobs;
 };
 
-/* Main thread. */
-/* Journal seek points (cmd_hits.c): noted after each flush, used by readers. */
+/* Journal seek points (cmd_hits.c): noted by the VM thread after each flush (vm->lock
+ * held), used by the main thread's readers. */
 void hp_hits__mark(struct hp_vm *vm);
 int hp_hits__seek(struct hp_vm *vm, struct hp_journal_reader *r, uint64_t seq, struct hp_err *err);
 
+/* Main thread. */
 struct hp_vm *hp_vm__create(struct hp_agent *a, const struct hp_vm_config *cfg, struct hp_err *err);
 int hp_vm__start(struct hp_vm *vm, struct hp_job *first_job, struct hp_err *err);
 void hp_vm__submit(struct hp_vm *vm, struct hp_job *job);

@@ -13,8 +13,6 @@
 #define BTF_RAW_MAX ((size_t)512 << 20)
 #define PATH_PART_MAX 128
 #define NEST_MAX 32
-/* Anonymous members that share (or, in a hostile blob, cycle through) types would
- * make a naive search exponential: each type is searched once per path component. */
 
 struct hp_btf {
 	struct btf *btf;
@@ -185,7 +183,9 @@ static int find_composite(const struct btf *b, const char *name)
 
 /* Looks for member `name` in the struct/union `id`, descending into anonymous
  * members. On success sets *bits (offset from the start of id) and *mtype, and
- * *bitfield when the member is one. */
+ * *bitfield when the member is one. Anonymous members that share (or, in a hostile
+ * blob, cycle through) types would make the search exponential: `seen` marks the
+ * types searched already, so each is searched once per path component. */
 static int find_member(const struct btf *b, int id, const char *name, int depth, unsigned char *seen,
 		       uint64_t *bits, __u32 *mtype, int *bitfield)
 {
