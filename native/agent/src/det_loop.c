@@ -324,9 +324,17 @@ static void consider(struct hp_vm *vm, struct hp_detector *d, struct track *tr, 
 	}
 }
 
+extern const struct hp_detector_ops hp_det_loop;
+
+/* The job names its detector by id: a detector-remove run earlier in the same batch
+ * of jobs has freed it, and a queued job cannot be recalled once the batch is taken. */
 static int sample_job(struct hp_vm *vm, struct hp_job *job)
 {
-	struct hp_detector *d = job->ud;
+	struct hp_detector *d = vm->detectors;
+	while (d && (d->id != (uint32_t)(uintptr_t)job->ud || d->ops != &hp_det_loop))
+		d = d->next;
+	if (!d)
+		return 0;
 	struct loopdet *s = d->priv;
 	uint64_t now = hp_now_ns();
 	s->job_pending = 0;
@@ -392,7 +400,7 @@ static void tick(struct hp_vm *vm, struct hp_detector *d, uint64_t now)
 	if (!job)
 		return;
 	job->internal = 1;
-	job->ud = d;
+	job->ud = (void *)(uintptr_t)d->id;
 	s->job_pending = 1;
 	s->next_sample = now + s->period_ns;
 	hp_vm__submit(vm, job);
@@ -419,25 +427,8 @@ static void destroy(struct hp_vm *vm, struct hp_detector *d)
 {
 	(void)vm;
 	/* the exit probes are removed with the detector's other probes; a sample job still
-	 * queued must not find us */
-	struct loopdet *s = d->priv;
-	pthread_mutex_lock(&vm->lock);
-	for (struct hp_job **jp = &vm->jobs; *jp;) {
-		if ((*jp)->internal && (*jp)->ud == d) {
-			struct hp_job *j = *jp;
-			*jp = j->next;
-			if (vm->jobs_tail == j)
-				vm->jobs_tail = NULL;
-			hp_job__free(j);
-		} else {
-			jp = &(*jp)->next;
-		}
-	}
-	if (!vm->jobs_tail)
-		for (struct hp_job *j = vm->jobs; j; j = j->next)
-			vm->jobs_tail = j;
-	pthread_mutex_unlock(&vm->lock);
-	free(s);
+	 * queued finds no detector of its id and does nothing */
+	free(d->priv);
 }
 
 const struct hp_detector_ops hp_det_loop = {
