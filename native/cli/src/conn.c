@@ -100,6 +100,8 @@ static int read_more(struct conn *c, int timeout_ms)
 		char *nb = realloc(c->buf, nc);
 		if (!nb)
 			return -1;
+		if (!c->cap) /* touched now: a follower's RSS does not step up with its first long line */
+			memset(nb, 0, nc);
 		c->buf = nb;
 		c->cap = nc;
 	}
