@@ -90,9 +90,7 @@ int hp_cmd__detector_list(struct hp_vm *vm, struct hp_job *job)
 static int set_enabled(struct hp_vm *vm, struct hp_job *job, int on)
 {
 	json_int_t id = json_integer_value(json_object_get(job->args, "detector"));
-	struct hp_detector *d = vm->detectors;
-	while (d && d->id != id)
-		d = d->next;
+	struct hp_detector *d = hp_detector__find(vm, id);
 	if (!d) {
 		hp_err__set(&job->err, ENOENT, "VM %s has no detector %lld", vm->cfg.name, (long long)id);
 		return hp_job__fail(job, EC_UNKNOWN_DETECTOR, -ENOENT);

@@ -324,15 +324,11 @@ static void consider(struct hp_vm *vm, struct hp_detector *d, struct track *tr, 
 	}
 }
 
-extern const struct hp_detector_ops hp_det_loop;
-
 /* The job names its detector by id: a detector-remove run earlier in the same batch
  * of jobs has freed it, and a queued job cannot be recalled once the batch is taken. */
 static int sample_job(struct hp_vm *vm, struct hp_job *job)
 {
-	struct hp_detector *d = vm->detectors;
-	while (d && (d->id != (uint32_t)(uintptr_t)job->ud || d->ops != &hp_det_loop))
-		d = d->next;
+	struct hp_detector *d = hp_detector__find(vm, (long long)(uintptr_t)job->ud);
 	if (!d)
 		return 0;
 	struct loopdet *s = d->priv;

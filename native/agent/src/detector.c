@@ -46,6 +46,14 @@ void hp_detectors__on_hit(struct hp_vm *vm, struct hp_probe *p, const struct hp_
 			d->ops->on_hit(vm, d, p, hit, regs, act ? act : &none);
 }
 
+struct hp_detector *hp_detector__find(struct hp_vm *vm, long long id)
+{
+	struct hp_detector *d = vm->detectors;
+	while (d && d->id != id)
+		d = d->next;
+	return d;
+}
+
 void hp_detectors__tick(struct hp_vm *vm, uint64_t now)
 {
 	for (struct hp_detector *d = vm->detectors; d; d = d->next) {

@@ -51,6 +51,8 @@ const char *hp_detector__kinds(void);
 void hp_detectors__on_hit(struct hp_vm *vm, struct hp_probe *p, const struct hp_hit *hit,
 			  const uint64_t *regs, struct hp_detector_action *act);
 void hp_detectors__tick(struct hp_vm *vm, uint64_t now);
+/* The VM's detector with this id, or NULL (ids are never reused within a VM). */
+struct hp_detector *hp_detector__find(struct hp_vm *vm, long long id);
 /* A guest task name as a JSON string, escaped as everywhere else (never fails). */
 json_t *hp_json_comm(const char *comm);
 /* Raises an alert: journalled and pushed as an ALERT event. Steals data. */
