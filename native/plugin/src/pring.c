@@ -81,17 +81,25 @@ void *hp_pring__map(const char *path, size_t *len, int *errnum, const char **why
 	return m;
 }
 
-int hp_pring__put(struct hp_pring *r, uint32_t ring_bytes, const void *rec, uint32_t len)
+int hp_pring__put(struct hp_pring *r, uint32_t ring_bytes, const void *rec, uint32_t len, uint64_t *tail_seen)
 {
 	uint8_t *data = hp_pring__data(r);
 	uint64_t size = ring_bytes;
 	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
 	uint64_t off = head & (size - 1), to_end = size - off;
 	uint64_t need = len + (to_end < len ? to_end : 0);
-	/* used > size only if the consumer wrote a bad tail: treat the ring as full */
-	if (len > size / 2 || head - tail > size || size - (head - tail) < need)
+	if (len > size / 2)
 		return -1;
+	/* The consumer's tail only grows, so space free by an old reading is free: the
+	 * tail's cache line is fetched from the consumer's core only when the ring looks
+	 * full. used > size only if the consumer wrote a bad tail: the ring is full. */
+	uint64_t tail = *tail_seen;
+	if (head - tail > size || size - (head - tail) < need) {
+		tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+		*tail_seen = tail;
+		if (head - tail > size || size - (head - tail) < need)
+			return -1;
+	}
 	if (to_end < len) {
 		struct hp_prec pad = { .len = (uint32_t)to_end, .type = HP_PREC_PAD };
 		memcpy(data + off, &pad, sizeof pad);
@@ -100,7 +108,9 @@ int hp_pring__put(struct hp_pring *r, uint32_t ring_bytes, const void *rec, uint
 	}
 	memcpy(data + off, rec, len);
 	atomic_store_explicit(&r->head, head + len, memory_order_release);
-	atomic_fetch_add_explicit(&r->written, 1, memory_order_relaxed);
+	/* one producer per ring: a plain increment, not a locked one */
+	atomic_store_explicit(&r->written, atomic_load_explicit(&r->written, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	return 0;
 }
 

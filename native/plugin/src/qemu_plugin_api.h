@@ -39,7 +39,7 @@ typedef struct {
 	unsigned int len;
 } GArray;
 GByteArray *g_byte_array_new(void);
-GByteArray *g_byte_array_set_size(GByteArray *array, unsigned int length);
+GByteArray *g_byte_array_sized_new(unsigned int reserved_size);
 uint8_t *g_byte_array_free(GByteArray *array, int free_segment);
 char *g_array_free(GArray *array, int free_segment);
 

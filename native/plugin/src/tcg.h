@@ -84,6 +84,9 @@ struct tcg {
 	size_t map_len;
 	struct hp_pring_file *file;
 	struct hp_pring *rings[HP_PRING_MAX_RINGS];
+	struct {
+		_Alignas(64) uint64_t tail_seen; /* written by the ring's one producer only */
+	} prod[HP_PRING_MAX_RINGS];
 	unsigned nrings;
 	uint32_t ring_bytes;
 

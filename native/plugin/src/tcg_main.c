@@ -94,7 +94,7 @@ static int ring_map(void)
 
 int tcg__ring_put(unsigned ring, const void *rec, uint32_t len)
 {
-	return hp_pring__put(tcg.rings[ring], tcg.ring_bytes, rec, len);
+	return hp_pring__put(tcg.rings[ring], tcg.ring_bytes, rec, len, &tcg.prod[ring].tail_seen);
 }
 
 /* ---- the probe handler (vCPU threads) ---- */
@@ -111,7 +111,7 @@ struct hitregs {
 
 static void vstate_init(struct vstate *vs)
 {
-	vs->rbuf = g_byte_array_new();
+	vs->rbuf = g_byte_array_sized_new(8 * HP_PREGS + 64);
 	vs->buf = g_byte_array_new();
 }
 
@@ -243,7 +243,7 @@ static void on_hit(unsigned vcpu, void *udata)
 	struct vstate *vs = &tcg.vs[vcpu];
 	if (!vs->buf)
 		vstate_init(vs);
-	g_byte_array_set_size(vs->rbuf, 0);
+	vs->rbuf->len = 0; /* a plain byte array: no clear function, no terminator */
 	uint64_t now = tcg__now_ns();
 	int user = (c->vaddr >> 63) == 0;
 	struct hitregs hr = { .vs = vs, .have = 1u << HP_PREG_RIP, .v[HP_PREG_RIP] = c->vaddr };
@@ -314,8 +314,10 @@ static void on_hit(unsigned vcpu, void *udata)
 	uint32_t len = (uint32_t)(p - rec.raw);
 	len = (len + 7) & ~7u;
 	h->h.len = len;
-	if (tcg__ring_put(vcpu, rec.raw, len))
-		atomic_fetch_add_explicit(&tcg.rings[vcpu]->dropped, 1, memory_order_relaxed);
+	if (tcg__ring_put(vcpu, rec.raw, len)) /* this vCPU is the ring's one writer */
+		atomic_store_explicit(&tcg.rings[vcpu]->dropped,
+				      atomic_load_explicit(&tcg.rings[vcpu]->dropped, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
 }
 
 /* First hit of an inline counter on this vCPU (the condition is tested before the add). */

@@ -72,7 +72,7 @@ static void test_header(const char *path)
 static void test_wrap_and_full(struct hp_pring *r, uint32_t bytes)
 {
 	struct rec in, out;
-	uint64_t tail = 0, next = 0, seq = 0;
+	uint64_t tail = 0, next = 0, seq = 0, seen = 0;
 	uint32_t len;
 	const char *why;
 	/* many laps with records of varying length: wraps pad, nothing is torn */
@@ -80,7 +80,7 @@ static void test_wrap_and_full(struct hp_pring *r, uint32_t bytes)
 		int put = 0;
 		for (; put < 5; put++, seq++) {
 			fill(&in, seq);
-			if (hp_pring__put(r, bytes, &in, in.h.len))
+			if (hp_pring__put(r, bytes, &in, in.h.len, &seen))
 				break;
 		}
 		while (hp_pring__take(r, bytes, &tail, &out, sizeof out, &len, &why) == 1) {
@@ -96,7 +96,7 @@ static void test_wrap_and_full(struct hp_pring *r, uint32_t bytes)
 	int n = 0;
 	for (seq = 0;; seq++, n++) {
 		fill(&in, 1); /* 24 bytes */
-		if (hp_pring__put(r, bytes, &in, in.h.len))
+		if (hp_pring__put(r, bytes, &in, in.h.len, &seen))
 			break;
 	}
 	CHECK(n > 100 && n <= (int)bytes / 24);
@@ -117,10 +117,11 @@ static void *producer(void *arg)
 {
 	struct prod *p = arg;
 	struct rec in;
+	uint64_t seen = 0;
 	/* retries when full, so every record must come out, in order and whole */
 	for (uint64_t s = 0; s < p->n; s++) {
 		fill(&in, s);
-		while (hp_pring__put(p->r, p->bytes, &in, in.h.len)) {
+		while (hp_pring__put(p->r, p->bytes, &in, in.h.len, &seen)) {
 			p->dropped++;
 			sched_yield();
 		}
@@ -169,11 +170,11 @@ static void test_concurrent(struct hp_pring *r, uint32_t bytes)
 static void test_corrupt(struct hp_pring *r, uint32_t bytes)
 {
 	struct rec in, out;
-	uint64_t tail = atomic_load(&r->tail);
+	uint64_t tail = atomic_load(&r->tail), seen = 0;
 	uint32_t len;
 	const char *why = NULL;
 	fill(&in, 3);
-	REQUIRE(hp_pring__put(r, bytes, &in, in.h.len) == 0);
+	REQUIRE(hp_pring__put(r, bytes, &in, in.h.len, &seen) == 0);
 	uint64_t head = atomic_load(&r->head);
 	/* a hostile length: past the end of the ring */
 	struct hp_prec *h = (struct hp_prec *)(hp_pring__data(r) + (tail & (bytes - 1)));
@@ -186,11 +187,11 @@ static void test_corrupt(struct hp_pring *r, uint32_t bytes)
 	CHECK_EQ_INT(hp_pring__take(r, bytes, &tail, &out, sizeof out, &len, &why), -1);
 	/* a tail the producer cannot trust: the ring counts as full */
 	atomic_store(&r->tail, atomic_load(&r->head) + 64);
-	CHECK_EQ_INT(hp_pring__put(r, bytes, &in, in.h.len), -1);
+	CHECK_EQ_INT(hp_pring__put(r, bytes, &in, in.h.len, &seen), -1);
 	/* a record longer than the consumer's buffer */
 	atomic_store(&r->tail, atomic_load(&r->head));
 	tail = atomic_load(&r->tail);
-	REQUIRE(hp_pring__put(r, bytes, &in, in.h.len) == 0);
+	REQUIRE(hp_pring__put(r, bytes, &in, in.h.len, &seen) == 0);
 	CHECK_EQ_INT(hp_pring__take(r, bytes, &tail, &out, 16, &len, &why), -1);
 }
 

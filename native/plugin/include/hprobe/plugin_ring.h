@@ -29,8 +29,10 @@ static inline uint8_t *hp_pring__data(struct hp_pring *r)
 }
 
 /* Producer: appends one record (len: a multiple of 8, at most ring_bytes / 2).
- * 0, or -1 when the ring is full: nothing written, the caller counts the loss. */
-int hp_pring__put(struct hp_pring *r, uint32_t ring_bytes, const void *rec, uint32_t len);
+ * *tail_seen is the producer's own copy of the consumer's tail (start it at 0, one
+ * per ring). 0, or -1 when the ring is full: nothing written, the caller counts the
+ * loss. */
+int hp_pring__put(struct hp_pring *r, uint32_t ring_bytes, const void *rec, uint32_t len, uint64_t *tail_seen);
 
 /* Consumer: copies the next record that is not padding into rec (cap bytes) and
  * frees its space. *tail is the consumer's own cursor (start it at the ring's tail).
