@@ -174,6 +174,29 @@ const struct hp_sym *hp_symtab__find(const struct hp_symtab *st, const char *nam
 	return s;
 }
 
+const struct hp_sym *hp_symtab__find_clone(const struct hp_symtab *st, const char *name)
+{
+	const struct hp_sym *s = hp_symtab__find(st, name), *found = NULL;
+	size_t nl = name ? strlen(name) : 0;
+
+	if (s || !st || !nl)
+		return s;
+	for (size_t i = 0; i < st->n; i++) {
+		const struct hp_sym *c = &st->syms[i];
+		size_t cl;
+
+		if (!hpi_sym_is_text(c->type) || strncmp(c->name, name, nl) || c->name[nl] != '.')
+			continue;
+		cl = strlen(c->name);
+		if (cl >= 5 && !strcmp(c->name + cl - 5, ".cold"))
+			continue;
+		if (found && found->addr != c->addr)
+			return NULL;
+		found = c;
+	}
+	return found;
+}
+
 /* Lookup prefers, among the symbols at the nearest address <= addr: one whose
  * extent contains addr, then a sizeless one; globals before locals. */
 static int lookup_score(const struct hp_sym *s, uint64_t addr)

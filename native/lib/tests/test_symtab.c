@@ -103,6 +103,33 @@ static void test_parse(void)
 	hp_symtab__free(st);
 }
 
+/* GCC clones: the entry is the suffixed name, never its ".cold" part; two different
+ * clones are ambiguous. */
+static void test_find_clone(void)
+{
+	static const char map[] = "ffffffff81000100 t finish_task_switch.isra.0\n"
+				  "ffffffff81000900 t finish_task_switch.isra.0.cold\n"
+				  "ffffffff81001000 T __switch_to\n"
+				  "ffffffff81002000 t twice.part.0\n"
+				  "ffffffff81003000 t twice.constprop.0\n"
+				  "ffffffff81004000 d data_only.0\n";
+	struct hp_symtab *st = NULL;
+	struct hp_err err;
+	REQUIRE(hp_symtab__parse_text(map, sizeof(map) - 1, &st, NULL, &err) == 0);
+	const struct hp_sym *s = hp_symtab__find_clone(st, "finish_task_switch");
+	REQUIRE(s != NULL);
+	CHECK_EQ_U64(s->addr, 0xffffffff81000100ull);
+	s = hp_symtab__find_clone(st, "__switch_to");
+	REQUIRE(s != NULL);
+	CHECK_EQ_U64(s->addr, 0xffffffff81001000ull);
+	CHECK(hp_symtab__find_clone(st, "twice") == NULL);
+	CHECK(hp_symtab__find_clone(st, "data_only") == NULL);
+	CHECK(hp_symtab__find_clone(st, "finish_task") == NULL);
+	CHECK(hp_symtab__find_clone(st, "") == NULL);
+	CHECK(hp_symtab__find_clone(NULL, "x") == NULL);
+	hp_symtab__free(st);
+}
+
 static void test_edge_inputs(void)
 {
 	struct hp_symtab_stats stats;
@@ -147,6 +174,7 @@ static void test_edge_inputs(void)
 int main(void)
 {
 	test_parse();
+	test_find_clone();
 	test_edge_inputs();
 	TEST_MAIN_END();
 }

@@ -77,6 +77,11 @@ const struct hp_sym *hp_symtab__find(const struct hp_symtab *st, const char *nam
 size_t hp_symtab__find_all(const struct hp_symtab *st, const char *name,
 			   const struct hp_sym **out, size_t max);
 
+/* A function the compiler may have cloned under a suffixed name (finish_task_switch
+ * is "finish_task_switch.isra.0" in some builds): the exact name, else the one text
+ * symbol "name.<suffix>" that is not a ".cold" part. NULL if none or ambiguous. */
+const struct hp_sym *hp_symtab__find_clone(const struct hp_symtab *st, const char *name);
+
 /* The symbol containing addr (addr in [sym.addr, sym.addr+size), or the nearest
  * preceding one when size is 0). *off receives addr - sym.addr. NULL if none. */
 const struct hp_sym *hp_symtab__lookup_addr(const struct hp_symtab *st, uint64_t addr,
