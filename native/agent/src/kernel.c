@@ -239,6 +239,9 @@ int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend
 			k->text.start = hp_kernel__addr(k, "_text");
 		k->inittext = (struct hp_range){ hp_kernel__addr(k, "_sinittext"), hp_kernel__addr(k, "_einittext") };
 		k->init_task = hp_kernel__addr(k, "init_task");
+		const struct hp_sym *fin = hp_symtab__find_clone(syms, "finish_task_switch");
+		k->switch_out = hp_kernel__addr(k, "__switch_to");
+		k->switch_in = fin ? hp_kernel__runtime(k, fin) : 0;
 		uint64_t pob = hp_kernel__addr(k, "page_offset_base");
 		if (pob && read_u64(b, pob, &k->page_offset_base, NULL))
 			k->page_offset_base = 0;

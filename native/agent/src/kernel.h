@@ -29,6 +29,7 @@ struct hp_kernel {
 	uint64_t current_task;    /* per-CPU offset of current_task */
 	uint64_t page_offset_base;
 	uint64_t init_task;       /* runtime address */
+	uint64_t switch_out, switch_in; /* __switch_to, finish_task_switch (runtime; 0 = unknown) */
 	struct hp_range text, inittext;
 	struct hp_range *forbidden; /* the kernel's kprobe blacklist and entry/NMI code */
 	size_t nforbidden;

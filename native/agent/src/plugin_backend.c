@@ -582,6 +582,10 @@ void hp_plugin_offsets__from_kernel(const struct hp_kernel *k, struct hp_plugin_
 		o->task_pid = k->off.task_pid;
 		o->task_tgid = k->off.task_tgid;
 		o->task_comm = k->off.task_comm;
+		if (k->switch_out && k->switch_in) {
+			o->switch_out = k->switch_out;
+			o->switch_in = k->switch_in;
+		}
 	}
 	if (k->btf && k->off.regs_size) {
 		o->regs_di = k->off.regs_di;

@@ -52,6 +52,7 @@ struct plan_entry {
 
 struct plan {
 	uint64_t lo, hi;           /* vaddr range, for a quick reject */
+	uint64_t switch_out, switch_in; /* task cache hooks (hp_plugin_task_offsets); 0: none */
 	size_t n;
 	struct plan_entry e[];     /* sorted by vaddr */
 };
@@ -59,6 +60,8 @@ struct plan {
 /* Per-vCPU scoreboard entry: what translated code reads or adds to inline. */
 struct sbentry {
 	uint64_t doorbell;         /* != 0: call back to re-instrument */
+	uint64_t task_ok;          /* 1 from finish_task_switch to the next __switch_to */
+	uint64_t switches;         /* finish_task_switch entries seen */
 	uint64_t count[TCG_MAX_SLOTS];
 };
 
@@ -68,7 +71,8 @@ struct vstate {
 	GByteArray *rbuf;  /* one hit's register reads, appended */
 	_Atomic uint64_t first_ns[TCG_MAX_SLOTS];
 	_Atomic uint64_t last_ns[TCG_MAX_SLOTS];
-	_Atomic uint64_t filtered, mem_errors;
+	_Atomic uint64_t filtered, mem_errors, task_cached;
+	uint64_t task, task_switches; /* cached current task, valid while switches match */
 };
 
 struct tcg {

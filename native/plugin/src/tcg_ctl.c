@@ -53,6 +53,10 @@ static int publish(void)
 			continue;
 		struct slot *s = &tcg.slots[pr->slot];
 		p->e[p->n++] = (struct plan_entry){ s->cfg.vaddr, s };
+		if (!s->inline_count && !p->switch_out && s->cfg.task.switch_out && s->cfg.task.switch_in) {
+			p->switch_out = s->cfg.task.switch_out;
+			p->switch_in = s->cfg.task.switch_in;
+		}
 		if (s->cfg.vaddr < p->lo)
 			p->lo = s->cfg.vaddr;
 		if (s->cfg.vaddr > p->hi)
@@ -296,6 +300,7 @@ static void fill_stats(struct hp_pctl_stats *st)
 		st->dropped += atomic_load(&tcg.rings[v]->dropped);
 		st->filtered += atomic_load(&tcg.vs[v].filtered);
 		st->mem_errors += atomic_load(&tcg.vs[v].mem_errors);
+		st->task_cached += atomic_load(&tcg.vs[v].task_cached);
 	}
 	st->resets = atomic_load(&tcg.resets);
 	st->instrumented = atomic_load(&tcg.instrumented);

@@ -151,17 +151,38 @@ struct task_id {
 #define TASK_SPAN_MAX 1024
 
 /* current_task sits in the per-CPU area: at gs_base in the kernel, parked in
- * k_gs_base while the vCPU runs user code. */
-static int read_task(struct hitregs *hr, const struct hp_pctl_probe *c, int user, struct task_id *t)
+ * k_gs_base while the vCPU runs user code. Only __switch_to changes it, so a vCPU
+ * that has passed finish_task_switch since its last __switch_to keeps the pointer
+ * it read (inline stores at both keep task_ok and switches; a guest read is
+ * ~0.1 us). What the task holds (pid, comm) is read at every hit all the same. */
+static int current_task(struct hitregs *hr, const struct hp_pctl_probe *c, unsigned vcpu, int user, uint64_t *task)
+{
+	struct vstate *vs = hr->vs;
+	const struct sbentry *e = qemu_plugin_scoreboard_find(tcg.sb, vcpu);
+	int ok = __atomic_load_n(&e->task_ok, __ATOMIC_RELAXED) == 1;
+	uint64_t sw = __atomic_load_n(&e->switches, __ATOMIC_RELAXED);
+	if (ok && vs->task && vs->task_switches == sw) {
+		*task = vs->task;
+		atomic_store_explicit(&vs->task_cached, atomic_load_explicit(&vs->task_cached, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+		return 0;
+	}
+	uint64_t percpu = reg(hr, user ? HP_PREG_K_GS_BASE : HP_PREG_GS_BASE);
+	if (!percpu)
+		percpu = reg(hr, user ? HP_PREG_GS_BASE : HP_PREG_K_GS_BASE);
+	if (!percpu || read_mem(vs, percpu + c->task.current_task, task, 8) || !*task)
+		return -1;
+	vs->task = ok ? *task : 0;
+	vs->task_switches = sw;
+	return 0;
+}
+
+static int read_task(struct hitregs *hr, const struct hp_pctl_probe *c, unsigned vcpu, int user, struct task_id *t)
 {
 	const struct hp_plugin_task_offsets *o = &c->task;
 	struct vstate *vs = hr->vs;
-	if (!o->current_task || !o->task_comm)
-		return -1;
-	uint64_t percpu = reg(hr, user ? HP_PREG_K_GS_BASE : HP_PREG_GS_BASE), task;
-	if (!percpu)
-		percpu = reg(hr, user ? HP_PREG_GS_BASE : HP_PREG_K_GS_BASE);
-	if (!percpu || read_mem(vs, percpu + o->current_task, &task, 8) || !task)
+	uint64_t task;
+	if (!o->current_task || !o->task_comm || current_task(hr, c, vcpu, user, &task))
 		return -1;
 	uint32_t lo = o->task_pid < o->task_comm ? o->task_pid : o->task_comm;
 	uint32_t hi = o->task_comm + HP_COMM_BYTES;
@@ -249,7 +270,7 @@ static void on_hit(unsigned vcpu, void *udata)
 	struct hitregs hr = { .vs = vs, .have = 1u << HP_PREG_RIP, .v[HP_PREG_RIP] = c->vaddr };
 	struct task_id t = { -1, -1, { 0 } };
 	int need_task = c->kind == HP_PKIND_CAPTURE || c->filter_pid >= 0 || c->filter_comm[0];
-	int have_task = need_task && read_task(&hr, c, user, &t) == 0;
+	int have_task = need_task && read_task(&hr, c, vcpu, user, &t) == 0;
 	if (need_task && !have_task) {
 		t = (struct task_id){ -1, -1, { 0 } }; /* nothing half-read */
 		atomic_fetch_add_explicit(&vs->mem_errors, 1, memory_order_relaxed);
@@ -358,6 +379,8 @@ static void on_reset(qemu_plugin_id_t id)
 	for (int v = 0; v < n; v++) {
 		struct sbentry *e = qemu_plugin_scoreboard_find(tcg.sb, (unsigned)v);
 		__atomic_store_n(&e->doorbell, 0, __ATOMIC_RELAXED);
+		/* a vCPU may be inside a switch right now: no cache until it finishes one */
+		__atomic_store_n(&e->task_ok, 0, __ATOMIC_RELAXED);
 	}
 	atomic_store(&tcg.reset_wanted, 0);
 	atomic_fetch_add(&tcg.resets, 1);
@@ -399,6 +422,17 @@ static void instrument(struct qemu_plugin_insn *insn, struct slot *s)
 	atomic_fetch_add_explicit(&tcg.instrumented, 1, memory_order_relaxed);
 }
 
+/* Inline stores, no call: task_ok = 0 when __switch_to starts; task_ok = 1 and
+ * switches + 1 when finish_task_switch starts. */
+static void instrument_switch(struct qemu_plugin_insn *insn, int in)
+{
+	qemu_plugin_u64 ok = { tcg.sb, offsetof(struct sbentry, task_ok) };
+	qemu_plugin_u64 sw = { tcg.sb, offsetof(struct sbentry, switches) };
+	if (in)
+		qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_ADD_U64, sw, 1);
+	qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_STORE_U64, ok, (uint64_t)in);
+}
+
 static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	(void)id;
@@ -416,6 +450,8 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	for (size_t i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		uint64_t va = qemu_plugin_insn_vaddr(insn);
+		if (p->switch_out && (va == p->switch_out || va == p->switch_in))
+			instrument_switch(insn, va == p->switch_in);
 		if (va < p->lo || va > p->hi)
 			continue;
 		size_t lo = 0, hi = p->n;

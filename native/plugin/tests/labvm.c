@@ -79,6 +79,12 @@ int lab__kernel(const char *guest, struct lab_kernel *k)
 	const struct hp_sym *ct = hp_symtab__find(syms, "current_task");
 	const struct hp_sym *gp = hp_symtab__find(syms, "__x64_sys_getpid");
 	const struct hp_sym *wr = hp_symtab__find(syms, "__x64_sys_write");
+	const struct hp_sym *so = hp_symtab__find(syms, "__switch_to");
+	const struct hp_sym *si = hp_symtab__find_clone(syms, "finish_task_switch");
+	if (so && si) { /* the guest runs without KASLR: link addresses */
+		o->switch_out = so->addr;
+		o->switch_in = si->addr;
+	}
 	if (ct && gp && wr) {
 		o->current_task = ct->addr; /* a per-CPU offset: it does not move with KASLR */
 		k->sys_getpid = gp->addr;

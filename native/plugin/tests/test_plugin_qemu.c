@@ -315,6 +315,10 @@ static void scenario_main(const char *lab, const char *guest, const char *so, co
 	settle(&vm);
 	struct hp_pctl_stats st0, st1;
 	REQUIRE(hp_plugin_backend__stats(vm.b, &st0, &err) == 0);
+	/* the pids above are exact; this shows they came through the task cache too */
+	printf("task cache: %llu of %llu task lookups took current_task from the cache\n",
+	       (unsigned long long)st0.task_cached, (unsigned long long)(st0.hits + st0.filtered));
+	CHECK(st0.task_cached > 0);
 	uint64_t hits_before = a.hits[1] + a.hits[2] + a.hits[3] + a.hits[4], counts_before = a.count_events;
 	/* best of three: one slow run on a busy 2-core host must not fail the test */
 	rate4 = 0;

@@ -112,7 +112,7 @@ struct hp_prec_count {
 /* ---- control messages ---- */
 
 #define HP_PCTL_MAGIC 0x4c544350u /* "PCTL" */
-#define HP_PCTL_VERSION 1
+#define HP_PCTL_VERSION 2
 
 enum hp_pctl_op {
 	HP_PCTL_HELLO = 1,        /* struct hp_pctl_hdr */
@@ -150,6 +150,11 @@ struct hp_plugin_task_offsets {
 	uint32_t task_pid, task_tgid, task_comm; /* struct task_struct members; 0 = unknown */
 	uint32_t regs_di, regs_si, regs_dx, regs_r10, regs_r8, regs_r9; /* struct pt_regs */
 	uint32_t regs_size;
+	/* Runtime addresses of __switch_to (current_task changes inside it) and of
+	 * finish_task_switch (the switch is over): between the latter and the next
+	 * former a vCPU's current task cannot change, so the plugin reads it once. 0 =
+	 * unknown: read it at every hit. */
+	uint64_t switch_out, switch_in;
 };
 
 enum hp_pkind { HP_PKIND_CAPTURE = 1, HP_PKIND_COUNT = 2 };
@@ -183,6 +188,7 @@ struct hp_pctl_stats {
 	uint64_t dropped;         /* records lost to full rings */
 	uint64_t filtered;        /* hits refused by the pid/comm filter */
 	uint64_t mem_errors;      /* guest reads that failed (task, args, memory) */
+	uint64_t task_cached;     /* hits that took the current task from the vCPU's cache */
 	uint64_t resets;          /* re-instrumentations (each one flushes every TB) */
 	uint64_t instrumented;    /* probe sites instrumented in translated code */
 	uint32_t generation;      /* the plan's version */
@@ -207,6 +213,6 @@ struct hp_pctl_reply {
 
 _Static_assert(sizeof(struct hp_prec_count) == 40, "count record layout");
 _Static_assert(sizeof(struct hp_pctl_hdr) == 24, "control header layout");
-_Static_assert(sizeof(struct hp_pctl_probe) == 128, "probe message layout");
-_Static_assert(sizeof(struct hp_pctl_reply) == 240, "reply layout");
+_Static_assert(sizeof(struct hp_pctl_probe) == 144, "probe message layout");
+_Static_assert(sizeof(struct hp_pctl_reply) == 248, "reply layout");
 #endif
