@@ -119,6 +119,30 @@ class KernelProbes(AgentTestCase):
         self.assertEqual(per.get((b, b, "sysloop2")), 80)
         self.remove(pr)
 
+    def test_identity_across_task_switches(self):
+        """A process and its child taking turns through pipes on the one vCPU: every
+        call comes right after a context switch, and every hit still carries the
+        pid/comm of the process that made it (the in-QEMU tier keeps the current task
+        pointer from one context switch to the next)."""
+        n = 400
+        a = self.g.start_waiting("sysloop -w -p -n %d" % n, "sysloop")
+        pr = self.add("kernel:__x64_sys_getpid")
+        since = self.g.type("kill -USR1 %d" % a)
+        rx = re.compile(r"sysloop\[(\d+)\]: getpid_calls=%d write_calls=0 .* switches=(\d+)" % n)
+        wait_until(lambda: len(rx.findall(self.g.console(), since)) == 2, 120, "both ping-pong lines")
+        done = {int(p): int(sw) for p, sw in rx.findall(self.g.console(), since)}
+        self.agent.cli("probe", "disable", "lab", str(pr))
+        b = next(p for p in done if p != a)
+        per = {}
+        for h in self.hits("lab", probe=pr):
+            k = (h["pid"], h["tgid"], h["comm"])
+            per[k] = per.get(k, 0) + 1
+        self.assertEqual(per.get((a, a, "sysloop")), n, per)
+        self.assertEqual(per.get((b, b, "sysloop-pong")), n, per)
+        # each blocks in read() at every turn but the last
+        self.assertGreaterEqual(min(done.values()), n - 1, "context switches: %s" % done)
+        self.remove(pr)
+
     def test_enable_disable_remove_while_running(self):
         pid = self.g.start_waiting("sysloop -w -g -t 6", "sysloop")
         pr = self.add("kernel:__x64_sys_getpid", "--pid", str(pid))
