@@ -151,7 +151,8 @@ class ManyVmsAndDeath(AgentTestCase):
 
     def test_independent_vms_and_qemu_killed_mid_hit(self):
         self.assertEqual(self.b.info["slide"], "0x0", "nokaslr: no slide")
-        self.assertNotEqual(self.a.info["slide"], "0x0")
+        # va's slide may be 0 too (one of KASLR's ~500 draws); that the agent finds
+        # the real one is test_kernel_probes' and test_recover's to check
         pa = self.agent.cli("probe", "add", "va", "kernel:__x64_sys_getpid", "--comm", "sysloop").stdout.strip()
         pb = self.agent.cli("probe", "add", "vb", "kernel:__x64_sys_getpid", "--comm", "sysloop").stdout.strip()
         self.a.type("sysloop -g -t 60")
