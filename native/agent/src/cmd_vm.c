@@ -11,6 +11,7 @@
 #include "disas.h"
 #include "hprobe/export.h"
 #include "kernel.h"
+#include "plugin_backend.h"
 #include "util.h"
 #include "vm.h"
 #include "vmi.h"
@@ -52,6 +53,28 @@ static int need_kernel(struct hp_vm *vm, struct hp_job *job)
 	hp_err__set(&job->err, ENOENT, "no kernel profile for %s%s", vm->cfg.name,
 		    vm->need_reprofile ? " (the guest rebooted; it is being re-read)" : "");
 	return hp_job__fail(job, EC_NOT_SUPPORTED, -ENOENT);
+}
+
+/* The in-QEMU tier's own counters: hits it refused by the filter or could not read
+ * are invisible in the journal otherwise. */
+int hp_cmd__vm_stats(struct hp_vm *vm, struct hp_job *job)
+{
+	pthread_mutex_lock(&vm->lock);
+	json_int_t next = (json_int_t)vm->next_seq, dropped = (json_int_t)vm->dropped;
+	pthread_mutex_unlock(&vm->lock);
+	json_t *plugin = json_null();
+	if (vm->plugin && vm->state != HP_VM_DEAD) {
+		struct hp_pctl_stats st;
+		if (hp_plugin_backend__stats(vm->plugin, &st, &job->err))
+			return hp_job__fail(job, EC_GUEST_ERROR, -EIO);
+		plugin = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}", "hits", (json_int_t)st.hits,
+				   "dropped", (json_int_t)st.dropped, "filtered", (json_int_t)st.filtered,
+				   "read_errors", (json_int_t)st.mem_errors, "task_cached", (json_int_t)st.task_cached,
+				   "reinstrumentations", (json_int_t)st.resets, "sites", (json_int_t)st.instrumented,
+				   "probes", (int)st.nprobes);
+	}
+	job->result = json_pack("{s:I, s:I, s:o}", "records", next, "dropped", dropped, "plugin", plugin);
+	return 0;
 }
 
 int hp_cmd__vm_ps(struct hp_vm *vm, struct hp_job *job)

@@ -282,6 +282,7 @@ static const struct cmd commands[] = {
 	{ "vm-resume", a_vm, NULL, hp_cmd__vm_resume, 0, 0 },
 	{ "vm-console", a_console, cmd_vm_console, NULL, 0, 0 },
 	{ "vm-ps", a_vm, NULL, hp_cmd__vm_ps, 1, 0 },
+	{ "vm-stats", a_vm, NULL, hp_cmd__vm_stats, 0, 0 },
 	{ "sym-search", a_sym_search, NULL, hp_cmd__sym_search, 0, 0 },
 	{ "sym-disas", a_disas, NULL, hp_cmd__sym_disas, 1, 0 },
 	{ "probe-add", a_probe_add, NULL, hp_cmd__probe_add, 1, 0 },

@@ -76,6 +76,23 @@ static int vm_console(struct cli *c, const char *vm)
 	}
 }
 
+static void print_stats(const char *vm, json_t *r)
+{
+	printf("%s: %lld records journalled, %lld hits dropped\n", vm,
+	       json_integer_value(json_object_get(r, "records")), json_integer_value(json_object_get(r, "dropped")));
+	json_t *p = json_object_get(r, "plugin");
+	if (!json_is_object(p)) {
+		printf("  no in-QEMU tier (probes stop the VM through its gdbstub)\n");
+		return;
+	}
+	static const char *const keys[] = { "hits", "dropped", "filtered", "read_errors", "task_cached",
+					     "reinstrumentations", "sites", "probes" };
+	printf("  in-QEMU tier:");
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		printf(" %s=%lld", keys[i], json_integer_value(json_object_get(p, keys[i])));
+	printf("\n");
+}
+
 int cmd_vm(struct cli *c)
 {
 	const char *sub = cli_pos(c, 0, "vm subcommand");
@@ -134,7 +151,7 @@ int cmd_vm(struct cli *c)
 		return vm_console(c, vm);
 	static const struct { const char *sub, *cmd; } simple[] = {
 		{ "detach", "vm-detach" }, { "quit", "vm-quit" }, { "pause", "vm-pause" },
-		{ "resume", "vm-resume" }, { "ps", "vm-ps" },
+		{ "resume", "vm-resume" }, { "ps", "vm-ps" }, { "stats", "vm-stats" },
 	};
 	for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
 		if (strcmp(sub, simple[i].sub))
@@ -154,6 +171,8 @@ int cmd_vm(struct cli *c)
 				       json_is_true(json_object_get(t, "kernel")) ? "kernel" : "user");
 			fprintf(stderr, "(%zu tasks, walked in %lld us)\n", json_array_size(json_object_get(r, "tasks")),
 				json_integer_value(json_object_get(r, "walk_us")));
+		} else if (!strcmp(sub, "stats")) {
+			print_stats(vm, r);
 		} else {
 			const char *st = json_string_value(json_object_get(r, "state"));
 			printf("%s: %s\n", vm, st ? st : "ok");

@@ -14,7 +14,7 @@ static const char usage[] =
 	"  vm launch --lab [--name N] [--smp K] [--mem MB] [--no-kaslr] [--no-plugin] [--http-port P]\n"
 	"  vm attach --qmp PATH [--name N] [--symbols FILE] [--vmlinux FILE]\n"
 	"            [--console-log FILE --console-sock PATH]\n"
-	"  vm list | vm detach N | vm quit N | vm pause N | vm resume N | vm ps N\n"
+	"  vm list | vm detach N | vm quit N | vm pause N | vm resume N | vm ps N | vm stats N\n"
 	"  vm console N [--follow] [--input TEXT]\n"
 	"  sym search N PATTERN [--binary FILE] [--limit K]\n"
 	"  sym disas N SPEC\n"

@@ -143,6 +143,36 @@ class KernelProbes(AgentTestCase):
         self.assertGreaterEqual(min(done.values()), n - 1, "context switches: %s" % done)
         self.remove(pr)
 
+    def test_vm_stats(self):
+        """vm stats: what the in-QEMU tier refused by the filter or could not read,
+        which the journal cannot show. Two loops, a probe for one of them by comm."""
+        na, nb = 300, 200
+        self.g.run("cp /apps/sysloop /tmp/sysloop4 && echo copied", r"copied")
+        a = self.g.start_waiting("sysloop -w -g -n %d" % na, "sysloop")
+        b = self.g.start_waiting("/tmp/sysloop4 -w -g -n %d" % nb, "sysloop")
+        s0 = self.agent.cli_json("vm", "stats", "lab")
+        pr = self.add("kernel:__x64_sys_getpid", "--comm", "sysloop")
+        since = self.g.type("kill -USR1 %d %d" % (a, b))
+        for p, n in ((a, na), (b, nb)):
+            self.g.wait_for(r"sysloop\[%d\]: getpid_calls=%d " % (p, n), since, 120)
+        self.assertEqual(self.settled_hits(pr, na), na)
+        s1 = self.agent.cli_json("vm", "stats", "lab")
+        self.assertGreaterEqual(s1["records"] - s0["records"], na, (s0, s1))
+        self.assertEqual(s1["dropped"], s0["dropped"])
+        if self.MECH == "gdbstub":
+            self.assertIsNone(s1["plugin"])
+        else:
+            p0, p1 = s0["plugin"], s1["plugin"]
+            self.assertEqual(p1["hits"] - p0["hits"], na)
+            # sysloop4's calls, and at most a few of the shell's own
+            self.assertGreaterEqual(p1["filtered"] - p0["filtered"], nb)
+            self.assertLessEqual(p1["filtered"] - p0["filtered"], nb + 5)
+            self.assertEqual(p1["read_errors"], p0["read_errors"])
+            self.assertEqual(p1["probes"], 1)
+            text = self.agent.cli("vm", "stats", "lab").stdout
+            self.assertIn("in-QEMU tier: hits=%d dropped=%d filtered=" % (p1["hits"], p1["dropped"]), text)
+        self.remove(pr)
+
     def test_enable_disable_remove_while_running(self):
         pid = self.g.start_waiting("sysloop -w -g -t 6", "sysloop")
         pr = self.add("kernel:__x64_sys_getpid", "--pid", str(pid))
