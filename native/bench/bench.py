@@ -20,11 +20,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hplab import BIN, LAB, Agent, DirectConsole, guest_dir, wait_until  # noqa: E402
 from docsect import publish  # noqa: E402
-from inqemu import InQemu  # noqa: E402
-
-
-def stats(xs):
-    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
+from inqemu import InQemu, disabled_vs_never, stats  # noqa: E402
 
 
 class Bench:
@@ -65,21 +61,17 @@ class Bench:
 
     def disabled_overhead(self):
         """Guest speed with all probes disabled vs never probed (the same VM, interleaved)."""
-        never, disabled = [], []
         c = self.agent.client()
-        for i in range(self.reps):
-            # the order alternates, so a drift of the host's speed favours neither side
-            if i % 2 == 0:
-                never.append(self.rate(3))
+
+        def with_disabled_probe():
             p = c.ok("probe-add", vm="b", spec="kernel:__x64_sys_getpid", comm="nobody")["id"]
             c.ok("probe-disable", vm="b", probe=p)
-            disabled.append(self.rate(3))
+            r = self.rate(3)
             c.ok("probe-remove", vm="b", probe=p)
-            if i % 2 == 1:
-                never.append(self.rate(3))
+            return r
+        res = disabled_vs_never(self.reps, lambda: self.rate(3), with_disabled_probe)
         c.close()
-        return {"never": stats(never), "disabled": stats(disabled),
-                "ratio": statistics.median(disabled) / statistics.median(never)}
+        return res
 
     def latencies(self, n=20):
         c = self.agent.client()

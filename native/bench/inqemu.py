@@ -14,6 +14,19 @@ def stats(xs):
     return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
 
 
+def disabled_vs_never(reps, never, disabled):
+    """reps runs of each of two guest-speed measurements; the order alternates, so a
+    drift of the host's speed favours neither side."""
+    a, b = [], []
+    for i in range(reps):
+        if i % 2 == 0:
+            a.append(never())
+        b.append(disabled())
+        if i % 2 == 1:
+            a.append(never())
+    return {"never": stats(a), "disabled": stats(b), "ratio": statistics.median(b) / statistics.median(a)}
+
+
 class InQemu:
     def __init__(self, agent, name, smp=1):
         self.a = agent
@@ -91,19 +104,13 @@ class InQemu:
                           "hits_per_s": stats(res["cnt_hits_s"]), "slowdown": 1 - med("cnt") / med("base_cnt")}}
 
     def disabled(self, reps):
-        never, disabled = [], []
-        for i in range(reps):
-            # the order alternates, so a drift of the host's speed favours neither side
-            if i % 2 == 0:
-                never.append(self.rate("-g", 3)[1])
+        def with_disabled_probe():
             p = self.add(comm="nobody")
             self.c.ok("probe-disable", vm=self.name, probe=p["id"])
-            disabled.append(self.rate("-g", 3)[1])
+            r = self.rate("-g", 3)[1]
             self.c.ok("probe-remove", vm=self.name, probe=p["id"])
-            if i % 2 == 1:
-                never.append(self.rate("-g", 3)[1])
-        return {"never": stats(never), "disabled": stats(disabled),
-                "ratio": statistics.median(disabled) / statistics.median(never)}
+            return r
+        return disabled_vs_never(reps, lambda: self.rate("-g", 3)[1], with_disabled_probe)
 
     def latencies(self, n=20):
         out = {"add": [], "enable": [], "disable": [], "remove": []}
