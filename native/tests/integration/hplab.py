@@ -228,6 +228,14 @@ class Guest:
         m = self.wait_for(r"%s\[(\d+)\]: waiting for SIGUSR1" % re.escape(name), since)
         return int(m.group(1))
 
+    def kallsyms(self, name):
+        """The guest kernel's own address of a text symbol (its /proc/kallsyms, KASLR
+        applied), and the guest's /proc/cmdline."""
+        since = self.type("cat /proc/cmdline; grep -w %s /proc/kallsyms; echo KA-$((1+1))-END" % name)
+        text = self.wait_for(r"KA-2-END\r?\n", since).string[since:]
+        m = re.search(r"^([0-9a-f]{16}) [Tt] %s\b" % re.escape(name), text, re.M)
+        return (int(m.group(1), 16) if m else None), text
+
     def quit(self):
         try:
             self.client.ok("vm-quit", vm=self.name)

@@ -1,5 +1,6 @@
 """Kernel probes on a real lab guest (KASLR on): exact counts, arguments, task
 identity, dynamic control, errors. Issue: probe agent."""
+import collections
 import json
 import re
 import time
@@ -52,6 +53,11 @@ class KernelProbes(AgentTestCase):
         b = self.probe(pr)["hits"]
         return a if a == b else None
 
+    @staticmethod
+    def per_task(hits):
+        """Hits counted by (pid, tgid, comm)."""
+        return collections.Counter((h["pid"], h["tgid"], h["comm"]) for h in hits)
+
     def settled_hits(self, pr, expected):
         """Hit count once the probe stops changing (the journal is flushed in batches)."""
         wait_until(lambda: self.probe(pr)["hits"] >= expected, 10, "probe %d to reach %d hits" % (pr, expected))
@@ -62,13 +68,11 @@ class KernelProbes(AgentTestCase):
         """The address the agent resolves is the one the guest kernel reports itself.
         (A slide of 0 is one of KASLR's ~500 possible draws: only this match proves
         the detection.)"""
-        since = self.g.type("cat /proc/cmdline; grep -w __x64_sys_getpid /proc/kallsyms; echo KA-$((1+1))-END")
-        text = self.g.wait_for(r"KA-2-END\r?\n", since).string[since:]
+        addr, text = self.g.kallsyms("__x64_sys_getpid")
         self.assertNotIn("nokaslr", text, "the lab boots with KASLR on")
-        m = re.search(r"^([0-9a-f]{16}) [Tt] __x64_sys_getpid\b", text, re.M)
-        self.assertIsNotNone(m, text)
+        self.assertIsNotNone(addr, text)
         dis = self.agent.cli_json("sym", "disas", "lab", "kernel:__x64_sys_getpid")
-        self.assertEqual(int(dis["addr"], 16), int(m.group(1), 16))
+        self.assertEqual(int(dis["addr"], 16), addr)
         self.assertEqual(int(self.g.info["slide"], 16) % 0x200000, 0, "KASLR moves the kernel in 2 MiB steps")
 
     def test_exact_count_by_pid(self):
@@ -111,10 +115,7 @@ class KernelProbes(AgentTestCase):
         self.g.wait_for(r"sysloop\[%d\]: getpid_calls=80" % b, since, 120)
         self.agent.cli("probe", "disable", "lab", str(pr))
         hits = self.hits("lab", probe=pr)
-        per = {}
-        for h in hits:
-            per.setdefault((h["pid"], h["tgid"], h["comm"]), 0)
-            per[(h["pid"], h["tgid"], h["comm"])] += 1
+        per = self.per_task(hits)
         self.assertEqual(per.get((a, a, "sysloop")), 120)
         self.assertEqual(per.get((b, b, "sysloop2")), 80)
         self.remove(pr)
@@ -133,10 +134,7 @@ class KernelProbes(AgentTestCase):
         done = {int(p): int(sw) for p, sw in rx.findall(self.g.console(), since)}
         self.agent.cli("probe", "disable", "lab", str(pr))
         b = next(p for p in done if p != a)
-        per = {}
-        for h in self.hits("lab", probe=pr):
-            k = (h["pid"], h["tgid"], h["comm"])
-            per[k] = per.get(k, 0) + 1
+        per = self.per_task(self.hits("lab", probe=pr))
         self.assertEqual(per.get((a, a, "sysloop")), n, per)
         self.assertEqual(per.get((b, b, "sysloop-pong")), n, per)
         # each blocks in read() at every turn but the last
