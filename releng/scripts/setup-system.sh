@@ -1,54 +1,64 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages HProbe builds, tests and runs with (idempotent).
 # QEMU 10 comes from bookworm-backports: the suite is added on the mirror this
-# machine already uses (never a host name written here). Needs root (uses sudo).
+# machine already uses (never a host name written here). Needs root, or sudo.
+#
+# For tests: HP_APT_ROOT (default /) is where etc/apt is read and the backports source
+# written; HP_SETUP_DRY_RUN=1 prints the privileged commands instead of running them.
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=phase.sh
+. "$here/phase.sh"
+# shellcheck source=apt-sources.sh
+. "$here/apt-sources.sh"
 
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+root=${HP_APT_ROOT:-/}
+root=${root%/}
 
 PACKAGES=(
 	# build
 	build-essential cmake pkg-config openjdk-17-jdk-headless
 	libjansson-dev libelf-dev libbpf-dev libcapstone-dev zlib1g-dev
 	clang libclang-rt-14-dev
-	# guest lab
-	busybox-static cpio xz-utils binutils
+	# guest lab (zstd: the 6.12+ kernel images)
+	busybox-static cpio xz-utils zstd binutils
 	# tests and tools used by them
 	python3 xvfb xauth libgtk-3-0 babeltrace2 gdb socat procps util-linux
 )
 
-# The mirror of the machine's own "bookworm" suite, from deb822 or one-line sources.
-mirror() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -e "$f" ] || continue
-		awk '/^URIs:/ { u = $2 } /^Suites:/ && / bookworm( |$)/ { print u; exit }' "$f"
-	done
-	[ -e /etc/apt/sources.list ] &&
-		awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' /etc/apt/sources.list
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null ||
+		hp_die "installing packages needs root: run this as root, or install and configure sudo"
+	SUDO=(sudo)
+fi
+
+# A privileged command, or its text in a dry run.
+priv() {
+	if [ -n "${HP_SETUP_DRY_RUN:-}" ]; then
+		echo "would run: ${SUDO[*]} $*"
+	else
+		"${SUDO[@]}" "$@"
+	fi
 }
 
 add_backports() {
-	if apt-cache policy 2>/dev/null | grep -q 'bookworm-backports'; then
-		return
+	if hp_apt_has_suite bookworm-backports "$root/"; then
+		echo "setup: bookworm-backports is already configured"
+		return 0
 	fi
 	local uri
-	uri=$(mirror | head -n1)
-	[ -n "$uri" ] || { echo "setup: cannot find the bookworm mirror in the apt sources" >&2; exit 1; }
+	uri=$(hp_apt_mirror "$root/") ||
+		hp_die "no apt source serves Debian's bookworm suite (looked in $root/etc/apt/sources.list and $root/etc/apt/sources.list.d/*.sources, *.list): add one, then run this again"
 	echo "setup: adding bookworm-backports from $uri (for QEMU 10)"
-	$SUDO tee /etc/apt/sources.list.d/hprobe-backports.sources >/dev/null <<EOS
-Types: deb
-URIs: $uri
-Suites: bookworm-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOS
+	local f=$root/etc/apt/sources.list.d/hprobe-backports.sources
+	printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" |
+		if [ -n "${HP_SETUP_DRY_RUN:-}" ]; then cat > "$f"; else "${SUDO[@]}" tee "$f" >/dev/null; fi
 }
 
 add_backports
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q -t bookworm-backports qemu-system-x86
-$SUDO apt-get install -y -q "${PACKAGES[@]}"
-qemu-system-x86_64 --version | head -n1
+priv apt-get update -q
+priv apt-get install -y -q -t bookworm-backports qemu-system-x86
+priv apt-get install -y -q "${PACKAGES[@]}"
+[ -n "${HP_SETUP_DRY_RUN:-}" ] || qemu-system-x86_64 --version | head -n1
