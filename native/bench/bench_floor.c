@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rsp.h"
-#include "util.h"
+#include "backend/rsp.h"
+#include "base/util.h"
 
 int main(int argc, char **argv)
 {

@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "client.h"
-#include "commands.h"
+#include "proto/agent.h"
+#include "proto/client.h"
+#include "proto/commands.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "guard.h"
-#include "session.h"
-#include "util.h"
-#include "vm.h"
+#include "proto/agent.h"
+#include "vm/guard.h"
+#include "vm/session.h"
+#include "base/util.h"
+#include "vm/vm.h"
 
 /* The signal handler's only way to reach the agent. */
 static struct hp_agent *signal_agent;

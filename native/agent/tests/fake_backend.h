@@ -2,7 +2,7 @@
  * logic without QEMU (in the spirit of LibVMI's file driver). */
 #ifndef HP_FAKE_BACKEND_H
 #define HP_FAKE_BACKEND_H
-#include "backend.h"
+#include "backend/backend.h"
 
 struct fake_region {
 	uint64_t va;

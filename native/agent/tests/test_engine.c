@@ -5,11 +5,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "probes/engine.h"
 #include "fake_backend.h"
 #include "hp_test.h"
-#include "kernel.h"
-#include "vm.h"
+#include "guest/kernel.h"
+#include "vm/vm.h"
 
 #define PROBE_AT 0xffffffff81000100ull
 #define PERCPU 0xffff888000100000ull

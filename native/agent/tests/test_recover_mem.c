@@ -10,11 +10,11 @@
 
 #include "fake_backend.h"
 #include "hp_test.h"
-#include "kernel.h"
+#include "guest/kernel.h"
 #include "lab.h"
 #include "lab_image.h"
-#include "recover.h"
-#include "vm.h"
+#include "guest/recover.h"
+#include "vm/vm.h"
 
 #define IDT 0xfffffe0000000000ull
 #define NOTE_VA 0xffff888000100000ull

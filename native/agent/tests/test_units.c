@@ -2,11 +2,11 @@
  * disassembler's back-edges, ps state letters, RSP stop replies. */
 #include <string.h>
 
-#include "disas.h"
+#include "guest/disas.h"
 #include "hp_test.h"
-#include "probe.h"
-#include "rsp.h"
-#include "vmi.h"
+#include "probes/probe.h"
+#include "backend/rsp.h"
+#include "guest/vmi.h"
 
 static void test_mem_spec(void)
 {

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "labvm.h"
-#include "plugin_backend.h"
-#include "probe.h"
+#include "backend/plugin_backend.h"
+#include "probes/probe.h"
 
 struct tally {
 	uint64_t hits, dropped, count;

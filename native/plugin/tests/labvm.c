@@ -17,7 +17,7 @@
 
 #include "hprobe/btf.h"
 #include "hprobe/symtab.h"
-#include "plugin_backend.h"
+#include "backend/plugin_backend.h"
 
 static uint64_t now_ms(void)
 {

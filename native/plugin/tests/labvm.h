@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 #include "hprobe/plugin_proto.h"
 
 struct labvm {

@@ -27,8 +27,8 @@
 
 #include "hp_test.h"
 #include "labvm.h"
-#include "plugin_backend.h"
-#include "probe.h"
+#include "backend/plugin_backend.h"
+#include "probes/probe.h"
 
 #define N 20000
 #define NSPEED 1000000

@@ -1,0 +1,437 @@
+/* The infinite-loop detector. Method (docs/detectors.md): sample every vCPU's RIP and
+ * current task periodically; when one task's samples stay inside one loop of one
+ * function (a back-edge found by disassembly) for a window, plant probes on that
+ * loop's exits for a confirmation period. A loop whose exit is taken is making
+ * progress (spin's work_item, a benchmark): nothing is said. A loop whose exits stay
+ * silent while the samples stay in it is stuck: alert, with the function and the
+ * loop's address range. Cheap when healthy: a stop per sample, no per-hit probes. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probes/apps.h"
+#include "backend/backend.h"
+#include "detectors/detector.h"
+#include "guest/disas.h"
+#include "probes/engine.h"
+#include "guest/kernel.h"
+#include "probes/probe.h"
+#include "base/util.h"
+#include "vm/vm.h"
+#include "guest/vmi.h"
+
+#define MAX_TASKS 64
+#define MAX_SAMPLES 64
+#define MAX_EXITS 8
+#define MAX_CODE 16384
+#define FORGET_NS 5000000000ull
+
+enum lstate { L_NONE, L_CONFIRMING, L_STUCK };
+
+struct loop_range {
+	uint64_t lo, hi;          /* [lo, hi): the loop body, back-edge included */
+	uint64_t func;
+	char name[128];
+	uint64_t exits[MAX_EXITS];
+	int nexits;
+};
+
+struct track {
+	int32_t pid, tgid;
+	char comm[HP_COMM_LEN + 1];
+	int vcpu;
+	uint64_t rip[MAX_SAMPLES], t[MAX_SAMPLES];
+	int n;                    /* samples kept, newest last */
+	uint64_t seen_ns;
+	enum lstate st;
+	struct loop_range loop;
+	struct hp_probe *exit_probes[MAX_EXITS];
+	int nprobes;
+	uint64_t confirm_from, confirm_until, cooldown_until, stuck_since;
+};
+
+struct loopdet {
+	uint64_t period_ns, window_ns, confirm_ns, cooldown_ns;
+	int scope_user, scope_kernel;
+	int32_t pid;
+	uint64_t next_sample;
+	int job_pending;
+	struct track tr[MAX_TASKS];
+	int n;
+	uint64_t samples, candidates, progressing, stuck, recovered;
+};
+
+static int get_ms(json_t *cfg, const char *k, int def, uint64_t *out, struct hp_err *err)
+{
+	json_t *v = json_object_get(cfg, k);
+	if (v && (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > 600000))
+		return hp_err__set(err, EINVAL, "loop: \"%s\" must be an integer in 1..600000 (ms)", k);
+	*out = (uint64_t)(v ? json_integer_value(v) : def) * 1000000ull;
+	return 0;
+}
+
+static int create(struct hp_vm *vm, struct hp_detector *d, json_t *cfg, enum hp_eclass *cls, struct hp_err *err)
+{
+	(void)cls;
+	const char *key;
+	json_t *v;
+	static const char *const keys[] = { "period_ms", "window_ms", "confirm_ms", "cooldown_ms", "scope", "pid", NULL };
+	json_object_foreach(cfg, key, v) {
+		int ok = 0;
+		for (int i = 0; keys[i]; i++)
+			ok |= !strcmp(keys[i], key);
+		if (!ok)
+			return hp_err__set(err, EINVAL, "loop: unknown config key '%s' (period_ms, window_ms, confirm_ms, "
+					   "cooldown_ms, scope, pid)", key);
+	}
+	if (!vm->kernel || !hp_kernel__has_task_offsets(vm->kernel) || !vm->gdb || !vm->gdb->ops->vcpu_regs)
+		return hp_err__set(err, ENOTSUP, "loop: needs kernel symbols, BTF and a gdbstub");
+	struct loopdet *s = calloc(1, sizeof *s);
+	if (!s)
+		return hp_err__set(err, ENOMEM, "out of memory");
+	int rc = get_ms(cfg, "period_ms", 250, &s->period_ns, err);
+	if (!rc) rc = get_ms(cfg, "window_ms", 1000, &s->window_ns, err);
+	if (!rc) rc = get_ms(cfg, "confirm_ms", 1000, &s->confirm_ns, err);
+	if (!rc) rc = get_ms(cfg, "cooldown_ms", 5000, &s->cooldown_ns, err);
+	const char *scope = json_string_value(json_object_get(cfg, "scope"));
+	s->scope_user = !scope || !strcmp(scope, "all") || !strcmp(scope, "user");
+	s->scope_kernel = !scope || !strcmp(scope, "all") || !strcmp(scope, "kernel");
+	if (!rc && !s->scope_user && !s->scope_kernel)
+		rc = hp_err__set(err, EINVAL, "loop: scope must be all, user or kernel");
+	json_t *pid = json_object_get(cfg, "pid");
+	s->pid = pid ? (int32_t)json_integer_value(pid) : -1;
+	if (!rc && pid && (!json_is_integer(pid) || s->pid <= 0))
+		rc = hp_err__set(err, EINVAL, "loop: pid must be a positive integer");
+	if (!rc && s->window_ns < 2 * s->period_ns)
+		rc = hp_err__set(err, EINVAL, "loop: window_ms must hold at least two samples (>= 2 x period_ms)");
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	d->priv = s;
+	return 0;
+}
+
+/* ---- finding the loop a sample is in ---- */
+
+struct code {
+	uint64_t func, size, bias;  /* runtime = link + bias */
+	char name[128];
+	uint8_t *bytes;
+};
+
+static int code_at(struct hp_vm *vm, const struct hp_task *t, uint64_t rip, struct code *c)
+{
+	memset(c, 0, sizeof *c);
+	if (rip >> 63) {
+		uint64_t off;
+		const struct hp_sym *s = hp_kernel__lookup(vm->kernel, rip, &off);
+		if (!s || (s->type != 'T' && s->type != 't') || !s->size)
+			return -ENOENT;
+		c->func = rip - off;
+		c->size = s->size < MAX_CODE ? s->size : MAX_CODE;
+		snprintf(c->name, sizeof c->name, "%s", s->name);
+		c->bytes = malloc(c->size);
+		if (!c->bytes || vm->gdb->ops->read_virt(vm->gdb, c->func, c->bytes, c->size, NULL))
+			return -EFAULT;
+		return 0;
+	}
+	/* user code: the program's own ELF gives the function and its bytes */
+	char exe[16], guest[PATH_MAX + 8], path[PATH_MAX];
+	hp_apps__task_exe(vm, t, exe);
+	if (!exe[0])
+		return -ENOENT;
+	snprintf(guest, sizeof guest, "/apps/%s", exe);
+	hp_apps__host_path(vm, guest, path, sizeof path);
+	struct hp_symtab *st;
+	if (hp_symtab__load_elf(path, &st, NULL))
+		return -ENOENT;
+	const struct hp_elf_info *info = hp_symtab__elf_info(st);
+	c->bias = info->is_pie ? t->start_code - info->text_vaddr : 0;
+	uint64_t off;
+	const struct hp_sym *s = hp_symtab__lookup_addr(st, rip - c->bias, &off);
+	int rc = -ENOENT;
+	if (s && (s->type == 'T' || s->type == 't') && s->size) {
+		c->func = rip - off;
+		c->size = s->size < MAX_CODE ? s->size : MAX_CODE;
+		snprintf(c->name, sizeof c->name, "%s", s->name);
+		c->bytes = malloc(c->size);
+		long got = c->bytes ? hp_elf__read_vaddr(path, c->func - c->bias, c->bytes, c->size, NULL) : -ENOMEM;
+		rc = got > 0 ? 0 : -EFAULT;
+		if (got > 0)
+			c->size = (uint64_t)got;
+	}
+	hp_symtab__free(st);
+	return rc;
+}
+
+/* The innermost loop around rip and its exits; 0 if rip is in no loop. */
+static int find_loop(const struct code *c, uint64_t rip, struct loop_range *l)
+{
+	struct hp_insn *in;
+	int n = hp_disas__function(c->bytes, c->size, c->func, &in, NULL);
+	if (n <= 0)
+		return 0;
+	int best = -1;
+	for (int i = 0; i < n; i++)
+		if (in[i].back_edge && in[i].target <= rip && rip < in[i].addr + in[i].size &&
+		    (best < 0 || in[i].addr - in[i].target < in[best].addr - in[best].target))
+			best = i;
+	if (best < 0) {
+		free(in);
+		return 0;
+	}
+	memset(l, 0, sizeof *l);
+	l->lo = in[best].target;
+	l->hi = in[best].addr + in[best].size;
+	l->func = c->func;
+	snprintf(l->name, sizeof l->name, "%s", c->name);
+	for (int i = 0; i < n && l->nexits < MAX_EXITS; i++) {
+		if (in[i].addr < l->lo || in[i].addr >= l->hi)
+			continue;
+		if (in[i].is_ret)
+			l->exits[l->nexits++] = in[i].addr;
+		else if (in[i].target && !in[i].is_call && (in[i].target < l->lo || in[i].target >= l->hi))
+			l->exits[l->nexits++] = in[i].target;
+		/* a conditional back-edge falls through out of the loop; jmp never does */
+		if (i == best && !(c->bytes[in[i].addr - c->func] == 0xeb || c->bytes[in[i].addr - c->func] == 0xe9) &&
+		    l->nexits < MAX_EXITS)
+			l->exits[l->nexits++] = l->hi;
+	}
+	free(in);
+	return 1;
+}
+
+/* ---- sampling (runs as an internal job: the VM is stopped) ---- */
+
+static struct track *track_for(struct loopdet *s, const struct hp_task *t, int vcpu, uint64_t now)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->tr[i].pid == t->pid) {
+			s->tr[i].seen_ns = now;
+			s->tr[i].vcpu = vcpu;
+			return &s->tr[i];
+		}
+	if (s->n == MAX_TASKS)
+		return NULL;
+	struct track *tr = &s->tr[s->n++];
+	memset(tr, 0, sizeof *tr);
+	tr->pid = t->pid;
+	tr->tgid = t->tgid;
+	memcpy(tr->comm, t->comm, HP_COMM_LEN);
+	tr->seen_ns = now;
+	tr->vcpu = vcpu;
+	return tr;
+}
+
+static void drop_probes(struct hp_vm *vm, struct track *tr)
+{
+	for (int i = 0; i < tr->nprobes; i++)
+		if (tr->exit_probes[i])
+			hp_probe_destroy(vm, tr->exit_probes[i]);
+	tr->nprobes = 0;
+}
+
+static int in_loop_since(const struct track *tr, uint64_t since)
+{
+	int any = 0;
+	for (int i = 0; i < tr->n; i++) {
+		if (tr->t[i] < since)
+			continue;
+		if (tr->rip[i] < tr->loop.lo || tr->rip[i] >= tr->loop.hi)
+			return 0;
+		any = 1;
+	}
+	return any;
+}
+
+static json_t *loop_json(const struct track *tr)
+{
+	char lo[24], hi[24];
+	snprintf(lo, sizeof lo, "0x%llx", (unsigned long long)tr->loop.lo);
+	snprintf(hi, sizeof hi, "0x%llx", (unsigned long long)tr->loop.hi);
+	return json_pack("{s:i, s:i, s:o, s:i, s:s, s:s, s:s, s:s}", "pid", tr->pid, "tgid", tr->tgid, "comm",
+			 hp_json_comm(tr->comm), "vcpu", tr->vcpu, "scope", tr->loop.lo >> 63 ? "kernel" : "user",
+			 "function", tr->loop.name, "loop_start", lo, "loop_end", hi);
+}
+
+static void consider(struct hp_vm *vm, struct hp_detector *d, struct track *tr, const struct hp_task *t, uint64_t now)
+{
+	struct loopdet *s = d->priv;
+	switch (tr->st) {
+	case L_NONE: {
+		if (now < tr->cooldown_until || tr->n < 2 || now - tr->t[0] < s->window_ns)
+			return;
+		/* every sample of the window in one loop of one function */
+		uint64_t first = tr->t[tr->n - 1] - s->window_ns;
+		struct code c;
+		uint64_t rip = tr->rip[tr->n - 1];
+		if (code_at(vm, t, rip, &c)) {
+			free(c.bytes);
+			return;
+		}
+		int found = find_loop(&c, rip, &tr->loop);
+		free(c.bytes);
+		if (!found || !in_loop_since(tr, first))
+			return;
+		s->candidates++;
+		for (int i = 0; i < tr->loop.nexits; i++) {
+			struct hp_err err;
+			tr->exit_probes[tr->nprobes] = hp_probe_create_raw(vm, tr->loop.exits[i], tr->pid, d->id, &err);
+			if (!tr->exit_probes[tr->nprobes]) {
+				/* an exit we may not watch: no confirmation, so no verdict */
+				hp_debug("loop: cannot watch exit 0x%llx: %s", (unsigned long long)tr->loop.exits[i], err.msg);
+				drop_probes(vm, tr);
+				tr->cooldown_until = now + s->cooldown_ns;
+				return;
+			}
+			tr->nprobes++;
+		}
+		tr->st = L_CONFIRMING;
+		tr->confirm_from = now;
+		tr->confirm_until = now + s->confirm_ns;
+		return;
+	}
+	case L_CONFIRMING: {
+		uint64_t exits = 0;
+		for (int i = 0; i < tr->nprobes; i++)
+			exits += tr->exit_probes[i]->hits;
+		if (exits || !in_loop_since(tr, tr->confirm_from)) {
+			s->progressing++; /* the loop is left: progress */
+			drop_probes(vm, tr);
+			tr->st = L_NONE;
+			tr->cooldown_until = now + s->cooldown_ns;
+		} else if (now >= tr->confirm_until) {
+			drop_probes(vm, tr);
+			tr->st = L_STUCK;
+			tr->stuck_since = tr->t[0];
+			s->stuck++;
+			json_t *a = loop_json(tr);
+			json_object_set_new(a, "exits_watched", json_integer(tr->loop.nexits));
+			json_object_set_new(a, "in_loop_ms", json_integer((json_int_t)((now - tr->t[0]) / 1000000)));
+			hp_detector__alert(vm, d, "infinite-loop", a);
+		}
+		return;
+	}
+	case L_STUCK:
+		if (tr->rip[tr->n - 1] < tr->loop.lo || tr->rip[tr->n - 1] >= tr->loop.hi) {
+			s->recovered++;
+			hp_detector__alert(vm, d, "loop-left", loop_json(tr));
+			tr->st = L_NONE;
+			tr->cooldown_until = now + s->cooldown_ns;
+		}
+		return;
+	}
+}
+
+/* The job names its detector by id: a detector-remove run earlier in the same batch
+ * of jobs has freed it, and a queued job cannot be recalled once the batch is taken. */
+static int sample_job(struct hp_vm *vm, struct hp_job *job)
+{
+	struct hp_detector *d = hp_detector__find(vm, (long long)(uintptr_t)job->ud);
+	if (!d)
+		return 0;
+	struct loopdet *s = d->priv;
+	uint64_t now = hp_now_ns();
+	s->job_pending = 0;
+	for (int cpu = 0; cpu < vm->smp && vm->gdb && vm->kernel; cpu++) {
+		uint64_t regs[HP_NREGS];
+		struct hp_task t;
+		if (vm->gdb->ops->vcpu_regs(vm->gdb, cpu, regs, NULL) ||
+		    hp_vmi__current(vm->kernel, vm->gdb, regs, &t, NULL) || t.pid == 0)
+			continue; /* the idle task is not stuck, it is idle */
+		int kernel = regs[HP_REG_RIP] >> 63;
+		if ((kernel && !s->scope_kernel) || (!kernel && !s->scope_user) || (s->pid > 0 && t.tgid != s->pid))
+			continue;
+		struct track *tr = track_for(s, &t, cpu, now);
+		if (!tr)
+			continue;
+		if (tr->n == MAX_SAMPLES) {
+			memmove(tr->rip, tr->rip + 1, sizeof tr->rip[0] * (MAX_SAMPLES - 1));
+			memmove(tr->t, tr->t + 1, sizeof tr->t[0] * (MAX_SAMPLES - 1));
+			tr->n--;
+		}
+		/* older than the window is of no use */
+		while (tr->n && now - tr->t[0] > s->window_ns + s->confirm_ns + s->period_ns) {
+			memmove(tr->rip, tr->rip + 1, sizeof tr->rip[0] * (size_t)(tr->n - 1));
+			memmove(tr->t, tr->t + 1, sizeof tr->t[0] * (size_t)(tr->n - 1));
+			tr->n--;
+		}
+		tr->rip[tr->n] = regs[HP_REG_RIP];
+		tr->t[tr->n++] = now;
+		s->samples++;
+		if (hp_vmi__read_task(vm->kernel, vm->gdb, t.addr, &t, NULL) == 0)
+			consider(vm, d, tr, &t, now);
+	}
+	for (int i = 0; i < s->n; i++)
+		if (now - s->tr[i].seen_ns > FORGET_NS && s->tr[i].st != L_CONFIRMING) {
+			drop_probes(vm, &s->tr[i]);
+			s->tr[i--] = s->tr[--s->n];
+		}
+	job->result = NULL;
+	return 0;
+}
+
+/* An exit of a suspected loop was taken: that is progress. Lift the probe at once
+ * (a hot loop would otherwise stop the VM at every iteration until the next sample);
+ * the next sample clears the suspicion. */
+static void on_hit(struct hp_vm *vm, struct hp_detector *d, struct hp_probe *p, const struct hp_hit *hit,
+		   const uint64_t *regs, struct hp_detector_action *act)
+{
+	(void)d;
+	(void)hit;
+	(void)regs;
+	(void)act;
+	struct hp_err err;
+	if (hp_engine__disarm(vm, p, &err))
+		hp_debug("loop: lifting exit probe %u: %s", p->id, err.msg);
+}
+
+static void tick(struct hp_vm *vm, struct hp_detector *d, uint64_t now)
+{
+	struct loopdet *s = d->priv;
+	if (s->job_pending || now < s->next_sample || vm->state != HP_VM_RUNNING)
+		return;
+	struct hp_job *job = hp_job__new(sample_job, 1, NULL);
+	if (!job)
+		return;
+	job->internal = 1;
+	job->ud = (void *)(uintptr_t)d->id;
+	s->job_pending = 1;
+	s->next_sample = now + s->period_ns;
+	hp_vm__submit(vm, job);
+}
+
+static json_t *state(struct hp_vm *vm, struct hp_detector *d)
+{
+	(void)vm;
+	struct loopdet *s = d->priv;
+	static const char *const names[] = { "watching", "suspected", "stuck" };
+	json_t *susp = json_array();
+	for (int i = 0; i < s->n; i++)
+		if (s->tr[i].st != L_NONE) {
+			json_t *o = loop_json(&s->tr[i]);
+			json_object_set_new(o, "state", json_string(names[s->tr[i].st]));
+			json_array_append_new(susp, o);
+		}
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:o}", "samples", (json_int_t)s->samples, "candidates",
+			 (json_int_t)s->candidates, "progressing", (json_int_t)s->progressing, "stuck",
+			 (json_int_t)s->stuck, "recovered", (json_int_t)s->recovered, "tasks", s->n, "suspicions", susp);
+}
+
+static void destroy(struct hp_vm *vm, struct hp_detector *d)
+{
+	(void)vm;
+	/* the exit probes are removed with the detector's other probes; a sample job still
+	 * queued finds no detector of its id and does nothing */
+	free(d->priv);
+}
+
+const struct hp_detector_ops hp_det_loop = {
+	.kind = "loop",
+	.create = create,
+	.on_hit = on_hit,
+	.tick = tick,
+	.state = state,
+	.destroy = destroy,
+};

@@ -1,0 +1,213 @@
+#include "probes/probe.h"
+
+#include <capstone/capstone.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "base/errors.h"
+#include "guest/kernel.h"
+
+const char *hp_probe__state_name(enum hp_probe_state s)
+{
+	static const char *const n[] = { "armed", "disabled", "pending", "stale" };
+	return (unsigned)s < 4 ? n[s] : "?";
+}
+
+const char *hp_probe__resume_name(enum hp_resume r)
+{
+	static const char *const n[] = { "step", "emulate-nop", "emulate-push-rbp", "emulate-mov-rbp-rsp",
+					 "emulate-call" };
+	return (unsigned)r < 5 ? n[r] : "?";
+}
+
+static int reg_by_name(const char *name)
+{
+	for (int r = 0; r < HP_NREGS; r++)
+		if (!strcmp(name, hp_reg__name(r)))
+			return r;
+	return -1;
+}
+
+int hp_probe__parse_mem(const char *text, struct hp_mem_spec *m, struct hp_err *err)
+{
+	char src[16];
+	memset(m, 0, sizeof *m);
+	size_t n = strcspn(text, "+-:");
+	if (n == 0 || n >= sizeof src)
+		return hp_err__set(err, EINVAL, "bad memory capture '%s': expected SRC[+OFF]:LEN", text);
+	memcpy(src, text, n);
+	src[n] = 0;
+	const char *p = text + n;
+	if (!strncmp(src, "arg", 3) && isdigit((unsigned char)src[3]) && !src[4]) {
+		m->src = HP_MEM_ARG;
+		m->index = src[3] - '0';
+		if (m->index < 1 || m->index > HP_MAX_ARGS)
+			return hp_err__set(err, EINVAL, "bad memory capture '%s': arguments are arg1..arg6", text);
+	} else if ((m->index = reg_by_name(src)) >= 0) {
+		m->src = HP_MEM_REG;
+	} else {
+		return hp_err__set(err, EINVAL, "bad memory capture '%s': '%s' is not argN or a register", text, src);
+	}
+	if (*p == '+' || *p == '-') {
+		char *end;
+		errno = 0;
+		m->off = strtoll(p, &end, 0);
+		if (errno || end == p + 1)
+			return hp_err__set(err, EINVAL, "bad offset in memory capture '%s'", text);
+		p = end;
+	}
+	if (*p++ != ':')
+		return hp_err__set(err, EINVAL, "bad memory capture '%s': missing :LEN", text);
+	if (*p == 's') {
+		m->is_string = 1;
+		p++;
+	}
+	char *end;
+	unsigned long len = strtoul(p, &end, 0);
+	if (*end || end == p || len == 0 || len > HP_MAX_MEM)
+		return hp_err__set(err, EINVAL, "bad length in memory capture '%s': 1..%d bytes", text, HP_MAX_MEM);
+	m->len = (uint32_t)len;
+	return 0;
+}
+
+/* Instructions we can execute on the guest's behalf at a hit, leaving the breakpoint
+ * in place: any nop (the fentry pad is a 5-byte nop), endbr64, push %rbp, mov %rsp,%rbp,
+ * and a direct call (an enabled fentry pad, or other code at a shared user address). */
+enum hp_resume hp_probe__classify(const uint8_t *code, size_t len, uint8_t *insn_len, int32_t *rel)
+{
+	csh h;
+	cs_insn *insn;
+	enum hp_resume r = HP_RESUME_STEP;
+	*insn_len = 0;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return r;
+	if (cs_disasm(h, code, len, 0, 1, &insn) == 1) {
+		*insn_len = (uint8_t)insn->size;
+		if (insn->id == X86_INS_NOP || insn->id == X86_INS_ENDBR64)
+			r = HP_RESUME_NOP;
+		else if (insn->size == 1 && code[0] == 0x55)
+			r = HP_RESUME_PUSH_RBP;
+		else if (insn->size == 3 && code[0] == 0x48 && code[1] == 0x89 && code[2] == 0xe5)
+			r = HP_RESUME_MOV_RBP_RSP;
+		else if (insn->size == 5 && code[0] == 0xe8) {
+			r = HP_RESUME_CALL;
+			if (rel)
+				memcpy(rel, code + 1, 4);
+		}
+		cs_free(insn, 1);
+	}
+	cs_close(&h);
+	return r;
+}
+
+/* Whether off is an instruction boundary of the function starting at code. */
+static int on_boundary(const uint8_t *code, size_t len, uint64_t off)
+{
+	csh h;
+	int ok = 0;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return 0;
+	const uint8_t *p = code;
+	size_t left = len;
+	uint64_t addr = 0;
+	cs_insn *insn = cs_malloc(h);
+	while (addr < off && cs_disasm_iter(h, &p, &left, &addr, insn))
+		;
+	ok = addr == off;
+	cs_free(insn, 1);
+	cs_close(&h);
+	return ok;
+}
+
+#define MAX_FUNC_SCAN 4096
+
+int hp_probe__resolve_kernel(struct hp_probe *p, const char *spec, const struct hp_kernel *k,
+			     struct hp_backend *b, struct hp_err *err, int *ecls)
+{
+	const char *s = !strncmp(spec, "kernel:", 7) ? spec + 7 : spec;
+	*ecls = EC_INVALID_ARGUMENT;
+	if (!*s)
+		return hp_err__set(err, EINVAL, "empty probe spec");
+	if (!k || !k->syms) {
+		*ecls = EC_NOT_SUPPORTED;
+		return hp_err__set(err, ENOENT, "no kernel symbol table for this VM");
+	}
+	uint64_t off = 0, addr;
+	const struct hp_sym *sym;
+	if (!strncmp(s, "0x", 2)) {
+		char *end;
+		errno = 0;
+		addr = strtoull(s, &end, 16);
+		if (errno || *end) {
+			*ecls = EC_BAD_ADDRESS;
+			return hp_err__set(err, EINVAL, "bad address '%s'", s);
+		}
+		sym = hp_kernel__lookup(k, addr, &off);
+	} else {
+		char name[128];
+		size_t n = strcspn(s, "+");
+		if (n >= sizeof name)
+			return hp_err__set(err, EINVAL, "symbol name too long");
+		memcpy(name, s, n);
+		name[n] = 0;
+		if (s[n] == '+') {
+			char *end;
+			errno = 0;
+			off = strtoull(s + n + 1, &end, 0);
+			if (errno || *end || end == s + n + 1)
+				return hp_err__set(err, EINVAL, "bad offset in '%s'", spec);
+		}
+		sym = hp_symtab__find(k->syms, name);
+		if (!sym) {
+			const struct hp_sym *sug[5];
+			size_t ns = hp_symtab__suggest(k->syms, name, sug, 5);
+			char list[512] = "";
+			for (size_t i = 0; i < ns; i++)
+				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", sug[i]->name);
+			*ecls = EC_UNKNOWN_SYMBOL;
+			return hp_err__set(err, ENOENT, "unknown kernel symbol '%s'%s%s", name,
+					   ns ? "; did you mean: " : "", list);
+		}
+		if (sym->type != 'T' && sym->type != 't') {
+			*ecls = EC_BAD_ADDRESS;
+			return hp_err__set(err, EINVAL, "'%s' is not a function (symbol type '%c')", name, sym->type);
+		}
+		if (sym->size && off >= sym->size) {
+			*ecls = EC_BAD_ADDRESS;
+			return hp_err__set(err, EINVAL, "offset 0x%llx is past the end of %s (size 0x%llx)",
+					   (unsigned long long)off, name, (unsigned long long)sym->size);
+		}
+		addr = hp_kernel__runtime(k, sym) + off;
+	}
+	int rc = hp_kernel__check_probe_addr(k, addr, err);
+	if (rc) {
+		*ecls = rc == -EPERM || rc == -EINVAL ? EC_UNSAFE_ADDRESS : EC_BAD_ADDRESS;
+		return rc;
+	}
+	uint8_t code[MAX_FUNC_SCAN];
+	size_t scan = off + 16 < sizeof code ? off + 16 : sizeof code;
+	uint64_t start = addr - off;
+	if (off >= MAX_FUNC_SCAN - 16)
+		return hp_err__set(err, EINVAL, "offset too far into the function to check");
+	if ((rc = b->ops->read_virt(b, start, code, scan, err))) {
+		*ecls = EC_GUEST_ERROR;
+		return rc;
+	}
+	if (sym && !on_boundary(code, scan, off)) {
+		*ecls = EC_BAD_ADDRESS;
+		return hp_err__set(err, EINVAL, "0x%llx (%s+0x%llx) is not on an instruction boundary",
+				   (unsigned long long)addr, sym->name, (unsigned long long)off);
+	}
+	p->addr = addr;
+	p->func_off = off;
+	snprintf(p->func, sizeof p->func, "%s", sym ? sym->name : "?");
+	p->syscall_wrapper = sym && off == 0 && hp_kernel__is_syscall_wrapper(sym->name);
+	p->resume = hp_probe__classify(code + off, scan - off, &p->insn_len, &p->call_rel);
+	p->user = 0;
+	*ecls = 0;
+	return 0;
+}

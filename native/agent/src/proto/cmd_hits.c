@@ -1,0 +1,271 @@
+/* The hit-stream commands, on the main thread: subscriptions and the catch-up of a
+ * lagging or resuming follower from the journal, reading hits and alerts back, the
+ * journal's figures. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/agent.h"
+#include "proto/client.h"
+#include "proto/commands.h"
+#include "probes/engine.h"
+#include "hprobe/journal.h"
+#include "base/util.h"
+#include "vm/vm.h"
+
+#define ERR(cls, ...) hp_commands__errf(a, c, id, cls, __VA_ARGS__)
+#define ERR_RET(cls, ...) do { ERR(cls, __VA_ARGS__); return; } while (0)
+
+void hp_cmd_events_subscribe(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	(void)args;
+	c->events = 1;
+	hp_client__reply(a, c, id, NULL);
+}
+
+static struct hp_sub *find_sub(struct hp_client *c, uint32_t vm_id)
+{
+	for (struct hp_sub *s = c->subs; s; s = s->next)
+		if (s->vm_id == vm_id)
+			return s;
+	return NULL;
+}
+
+void hp_cmd_hits_subscribe(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	struct hp_vm *vm = hp_commands__vm(a, c, args, id);
+	if (!vm)
+		return;
+	pthread_mutex_lock(&vm->lock);
+	uint64_t pub = vm->published_seq;
+	pthread_mutex_unlock(&vm->lock);
+	json_t *from = json_object_get(args, "from_seq");
+	if (from && json_integer_value(from) < 0)
+		ERR_RET("InvalidArgument", "from_seq must be >= 0");
+	uint64_t next = from ? (uint64_t)json_integer_value(from) : pub;
+	if (next > pub)
+		next = pub;
+	struct hp_sub *s = find_sub(c, vm->id);
+	if (!s) {
+		s = calloc(1, sizeof *s);
+		if (!s)
+			ERR_RET("Internal", "out of memory");
+		s->vm_id = vm->id;
+		s->next = c->subs;
+		c->subs = s;
+		atomic_fetch_add(&vm->hit_subscribers, 1);
+	}
+	hp_journal__close_reader(s->reader);
+	s->reader = NULL;
+	s->next_seq = next;
+	s->lag_reported = 0;
+	json_t *r = json_pack("{s:I, s:I}", "next_seq", (json_int_t)next, "published_seq", (json_int_t)pub);
+	hp_client__reply(a, c, id, r);
+	json_decref(r);
+}
+
+void hp_cmd_hits_unsubscribe(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	struct hp_vm *vm = hp_commands__vm(a, c, args, id);
+	if (!vm)
+		return;
+	for (struct hp_sub **pp = &c->subs; *pp; pp = &(*pp)->next)
+		if ((*pp)->vm_id == vm->id) {
+			struct hp_sub *s = *pp;
+			*pp = s->next;
+			hp_journal__close_reader(s->reader);
+			free(s);
+			atomic_fetch_sub(&vm->hit_subscribers, 1);
+			break;
+		}
+	hp_client__reply(a, c, id, NULL);
+}
+
+/* Called with vm->lock held, right after a flush: the next batch starts here. */
+void hp_hits__mark(struct hp_vm *vm)
+{
+	uint64_t off, seq;
+	hp_journal__position(vm->journal, &off, &seq);
+	if (vm->njmarks && seq < vm->jmarks[(vm->njmarks - 1) % HP_JMARKS].seq + HP_JMARK_EVERY)
+		return;
+	vm->jmarks[vm->njmarks++ % HP_JMARKS] = (struct hp_jmark){ off, seq };
+}
+
+/* Positions r (a reader of vm's journal) at seq, from the nearest mark at or before it. */
+int hp_hits__seek(struct hp_vm *vm, struct hp_journal_reader *r, uint64_t seq, struct hp_err *err)
+{
+	struct hp_jmark best = { 0, 0 };
+	int found = 0;
+	pthread_mutex_lock(&vm->lock);
+	unsigned n = vm->njmarks < HP_JMARKS ? vm->njmarks : HP_JMARKS;
+	for (unsigned i = 0; i < n; i++) {
+		struct hp_jmark m = vm->jmarks[i];
+		if (m.seq <= seq && (!found || m.seq > best.seq)) {
+			best = m;
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return found ? hp_journal__seek_from(r, best.off, best.seq, seq, err) : hp_journal__seek(r, seq, err);
+}
+
+/* Reads hits from seq up to published (exclusive), at most limit of them, into sb. */
+static int read_hits(struct hp_journal_reader *r, uint64_t *seq, uint64_t published, size_t limit,
+		     long probe, struct hp_strbuf *sb, size_t *count, struct hp_err *err)
+{
+	struct hp_record rec;
+	int rc = 0;
+	*count = 0;
+	while (*seq < published && *count < limit && (rc = hp_journal__next(r, &rec, err)) == 1) {
+		if (rec.seq < *seq)
+			continue;
+		*seq = rec.seq + 1;
+		if (rec.type != HP_REC_HIT || (probe >= 0 && rec.u.hit.probe_id != (uint32_t)probe))
+			continue;
+		if ((*count)++)
+			hp_strbuf__putc(sb, ',');
+		hp_engine__hit_json(sb, &rec.u.hit, rec.seq);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+void hp_cmd_hits_read(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	struct hp_vm *vm = hp_commands__vm(a, c, args, id);
+	if (!vm)
+		return;
+	json_int_t from = json_integer_value(json_object_get(args, "from_seq"));
+	json_int_t limit = json_object_get(args, "limit") ? json_integer_value(json_object_get(args, "limit")) : 1000;
+	json_t *jp = json_object_get(args, "probe");
+	long probe = jp ? (long)json_integer_value(jp) : -1;
+	if (from < 0 || limit <= 0 || limit > 100000)
+		ERR_RET("InvalidArgument", "from_seq must be >= 0 and limit 1..100000");
+	pthread_mutex_lock(&vm->lock);
+	uint64_t pub = vm->published_seq;
+	pthread_mutex_unlock(&vm->lock);
+	struct hp_err err;
+	struct hp_journal_reader *r;
+	if (hp_journal__open(vm->journal_path, &r, &err))
+		ERR_RET("IoError", "%s", err.msg);
+	uint64_t seq = (uint64_t)from;
+	struct hp_strbuf sb = { 0 };
+	size_t n = 0;
+	int rc = hp_hits__seek(vm, r, seq, &err);
+	hp_strbuf__puts(&sb, "{\"return\":{\"hits\":[");
+	if (!rc)
+		rc = read_hits(r, &seq, pub, (size_t)limit, probe, &sb, &n, &err);
+	hp_journal__close_reader(r);
+	if (rc) {
+		hp_strbuf__free(&sb);
+		ERR_RET("IoError", "%s", err.msg);
+	}
+	char *ids = id ? json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	hp_strbuf__printf(&sb, "],\"next_seq\":%llu,\"end\":%s}%s%s}\n", (unsigned long long)seq,
+			  seq >= pub ? "true" : "false", ids ? ",\"id\":" : "", ids ? ids : "");
+	free(ids);
+	hp_client__send(a, c, sb.buf, sb.len);
+	hp_strbuf__free(&sb);
+}
+
+#define CATCH_UP_SLICE 512 /* as a live batch: the client's buffers need not grow */
+#define LAG_REPORT 100000
+
+void hp_commands__catch_up(struct hp_agent *a, struct hp_client *c, struct hp_vm *vm, struct hp_sub *s,
+			   uint64_t published)
+{
+	struct hp_err err;
+	if (!s->reader) {
+		if (hp_journal__open(vm->journal_path, &s->reader, &err) || hp_hits__seek(vm, s->reader, s->next_seq, &err)) {
+			hp_journal__close_reader(s->reader);
+			s->reader = NULL;
+			hp_warn("catch-up for client %llu: %s", (unsigned long long)c->id, err.msg);
+			s->next_seq = published; /* cannot replay: say so and go live */
+			return;
+		}
+		if (published - s->next_seq > LAG_REPORT && !s->lag_reported) {
+			size_t len;
+			char *line = hp_event__line("HITS_LAGGING", vm->cfg.name,
+						    json_pack("{s:I}", "behind", (json_int_t)(published - s->next_seq)), &len);
+			if (line)
+				hp_client__send(a, c, line, len);
+			free(line);
+			s->lag_reported = 1;
+		}
+	}
+	struct hp_strbuf sb = { 0 };
+	uint64_t first = s->next_seq, seq = s->next_seq;
+	size_t n;
+	hp_strbuf__printf(&sb, "{\"event\":\"HITS\",\"vm\":\"%s\",\"data\":{\"first_seq\":%llu,\"hits\":[",
+			  vm->cfg.name, (unsigned long long)first);
+	int rc = read_hits(s->reader, &seq, published, CATCH_UP_SLICE, -1, &sb, &n, &err);
+	if (rc || seq == first) {
+		/* nothing readable yet: try again on a later turn */
+		hp_strbuf__free(&sb);
+		return;
+	}
+	hp_strbuf__printf(&sb, "],\"next_seq\":%llu,\"replay\":true}}\n", (unsigned long long)seq);
+	hp_client__send(a, c, sb.buf, sb.len);
+	hp_strbuf__free(&sb);
+	s->next_seq = seq;
+	if (seq >= published) {
+		hp_journal__close_reader(s->reader);
+		s->reader = NULL;
+	}
+}
+
+void hp_cmd_journal_info(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	struct hp_vm *vm = hp_commands__vm(a, c, args, id);
+	if (!vm)
+		return;
+	pthread_mutex_lock(&vm->lock);
+	json_t *r = json_pack("{s:s, s:I, s:I, s:I}", "path", vm->journal_path, "next_seq", (json_int_t)vm->next_seq,
+			      "flushed_seq", (json_int_t)vm->published_seq, "dropped", (json_int_t)vm->dropped);
+	pthread_mutex_unlock(&vm->lock);
+	hp_client__reply(a, c, id, r);
+	json_decref(r);
+}
+
+/* Alerts are journalled like hits; this reads them back (all, from from_seq). */
+void hp_cmd_alerts_read(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	struct hp_vm *vm = hp_commands__vm(a, c, args, id);
+	if (!vm)
+		return;
+	json_int_t from = json_integer_value(json_object_get(args, "from_seq"));
+	if (from < 0)
+		ERR_RET("InvalidArgument", "from_seq must be >= 0");
+	struct hp_err err;
+	struct hp_journal_reader *r;
+	if (hp_journal__open(vm->journal_path, &r, &err))
+		ERR_RET("IoError", "%s", err.msg);
+	if (hp_hits__seek(vm, r, (uint64_t)from, &err)) {
+		hp_journal__close_reader(r);
+		ERR_RET("IoError", "%s", err.msg);
+	}
+	json_t *alerts = json_array();
+	struct hp_record rec;
+	uint64_t next = (uint64_t)from;
+	int rc;
+	while ((rc = hp_journal__next(r, &rec, &err)) == 1) {
+		next = rec.seq + 1;
+		if (rec.type != HP_REC_ALERT || !rec.json)
+			continue;
+		json_t *j = json_loadb(rec.json, rec.json_len, 0, NULL);
+		json_t *d = json_is_object(json_object_get(j, "data")) ? json_object_get(j, "data") : j;
+		if (d) {
+			json_object_set_new(d, "seq", json_integer((json_int_t)rec.seq));
+			json_array_append(alerts, d);
+		}
+		json_decref(j);
+	}
+	hp_journal__close_reader(r);
+	if (rc < 0) {
+		json_decref(alerts);
+		ERR_RET("IoError", "%s", err.msg);
+	}
+	json_t *res = json_pack("{s:o, s:I}", "alerts", alerts, "next_seq", (json_int_t)next);
+	hp_client__reply(a, c, id, res);
+	json_decref(res);
+}
+

@@ -1,0 +1,218 @@
+/* VM commands that run on the VM's worker thread: pause/resume, the process list,
+ * symbol search and disassembly. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probes/apps.h"
+#include "backend/backend.h"
+#include "proto/commands.h"
+#include "guest/disas.h"
+#include "hprobe/export.h"
+#include "guest/kernel.h"
+#include "backend/plugin_backend.h"
+#include "base/util.h"
+#include "vm/vm.h"
+#include "guest/vmi.h"
+
+#define MAX_DISAS 65536
+
+static json_t *hexs(uint64_t v)
+{
+	char b[24];
+	snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
+	return json_string(b);
+}
+
+int hp_cmd__vm_pause(struct hp_vm *vm, struct hp_job *job)
+{
+	vm->user_paused = 1; /* the job ran with the VM stopped; it stays so */
+	hp_vm__set_state(vm, HP_VM_PAUSED, "paused by a client");
+	job->result = json_pack("{s:s}", "state", "paused");
+	return 0;
+}
+
+int hp_cmd__vm_resume(struct hp_vm *vm, struct hp_job *job)
+{
+	vm->user_paused = 0;
+	if (vm->gdb) {
+		int rc = vm->gdb->ops->resume(vm->gdb, &job->err);
+		if (rc)
+			return hp_job__fail(job, EC_GUEST_ERROR, rc);
+		hp_vm__set_state(vm, HP_VM_RUNNING, NULL);
+	}
+	job->result = json_pack("{s:s}", "state", hp_vm_state_name(vm->state));
+	return 0;
+}
+
+static int need_kernel(struct hp_vm *vm, struct hp_job *job)
+{
+	if (vm->kernel && vm->kernel->syms)
+		return 0;
+	hp_err__set(&job->err, ENOENT, "no kernel profile for %s%s", vm->cfg.name,
+		    vm->need_reprofile ? " (the guest rebooted; it is being re-read)" : "");
+	return hp_job__fail(job, EC_NOT_SUPPORTED, -ENOENT);
+}
+
+/* The in-QEMU tier's own counters: hits it refused by the filter or could not read
+ * are invisible in the journal otherwise. */
+int hp_cmd__vm_stats(struct hp_vm *vm, struct hp_job *job)
+{
+	pthread_mutex_lock(&vm->lock);
+	json_int_t next = (json_int_t)vm->next_seq, dropped = (json_int_t)vm->dropped;
+	pthread_mutex_unlock(&vm->lock);
+	json_t *plugin = json_null();
+	if (vm->plugin && vm->state != HP_VM_DEAD) {
+		struct hp_pctl_stats st;
+		if (hp_plugin_backend__stats(vm->plugin, &st, &job->err))
+			return hp_job__fail(job, EC_GUEST_ERROR, -EIO);
+		plugin = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}", "hits", (json_int_t)st.hits,
+				   "dropped", (json_int_t)st.dropped, "filtered", (json_int_t)st.filtered,
+				   "read_errors", (json_int_t)st.mem_errors, "task_cached", (json_int_t)st.task_cached,
+				   "reinstrumentations", (json_int_t)st.resets, "sites", (json_int_t)st.instrumented,
+				   "probes", (int)st.nprobes);
+	}
+	job->result = json_pack("{s:I, s:I, s:o}", "records", next, "dropped", dropped, "plugin", plugin);
+	return 0;
+}
+
+int hp_cmd__vm_ps(struct hp_vm *vm, struct hp_job *job)
+{
+	if (need_kernel(vm, job))
+		return job->rc;
+	struct hp_task *t;
+	uint64_t t0 = hp_now_ns();
+	int n = hp_vmi__tasks(vm->kernel, vm->gdb, &t, &job->err);
+	uint64_t t1 = hp_now_ns();
+	if (n < 0)
+		return hp_job__fail(job, EC_GUEST_ERROR, n);
+	json_t *arr = json_array();
+	for (int i = 0; i < n; i++) {
+		if (t[i].pid == 0)
+			continue; /* the idle task is not a process */
+		char st[2] = { hp_vmi__state_letter(t[i].state, t[i].exit_state), 0 };
+		char comm[HP_COMM_ESC_MAX];
+		hp_export__escape(t[i].comm, strnlen(t[i].comm, HP_COMM_LEN), comm, sizeof comm);
+		json_t *o = json_pack("{s:i, s:i, s:i, s:s, s:s, s:o, s:b, s:o}", "pid", t[i].pid, "tgid", t[i].tgid,
+				      "ppid", t[i].ppid, "comm", comm, "state", st, "cr3", hexs(t[i].cr3),
+				      "kernel", t[i].kernel, "task", hexs(t[i].addr));
+		json_array_append_new(arr, o);
+	}
+	free(t);
+	job->result = json_pack("{s:o, s:I}", "tasks", arr, "walk_us", (json_int_t)((t1 - t0) / 1000));
+	return 0;
+}
+
+static void sym_json(json_t *arr, const struct hp_sym *s, uint64_t addr)
+{
+	json_array_append_new(arr, json_pack("{s:s, s:o, s:s%, s:I}", "name", s->name, "addr", hexs(addr),
+					     "type", &s->type, (size_t)1, "size", (json_int_t)s->size));
+}
+
+int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
+{
+	const char *pat = json_string_value(json_object_get(job->args, "pattern"));
+	const char *bin = json_string_value(json_object_get(job->args, "binary"));
+	json_int_t limit = json_object_get(job->args, "limit") ? json_integer_value(json_object_get(job->args, "limit")) : 100;
+	json_int_t offset = json_integer_value(json_object_get(job->args, "offset"));
+	if (limit <= 0 || limit > 100000 || offset < 0) {
+		hp_err__set(&job->err, EINVAL, "limit must be 1..100000 and offset >= 0");
+		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
+	}
+	struct hp_symtab *elf = NULL;
+	const struct hp_symtab *st;
+	if (bin) {
+		char path[PATH_MAX];
+		hp_apps__host_path(vm, bin, path, sizeof path);
+		int rc = hp_symtab__load_elf(path, &elf, &job->err);
+		if (rc)
+			return hp_job__fail(job, rc == -ENOENT ? EC_INVALID_ARGUMENT : EC_UNKNOWN_SYMBOL, rc);
+		st = elf;
+	} else {
+		if (need_kernel(vm, job))
+			return job->rc;
+		st = vm->kernel->syms;
+	}
+	/* paging: the matches of [offset, offset + limit) */
+	size_t want = (size_t)(offset + limit);
+	const struct hp_sym **res = malloc(want * sizeof *res);
+	if (!res) {
+		hp_symtab__free(elf);
+		hp_err__set(&job->err, ENOMEM, "out of memory");
+		return hp_job__fail(job, EC_INTERNAL, -ENOMEM);
+	}
+	size_t total = hp_symtab__search(st, pat, 0, res, want);
+	json_t *arr = json_array();
+	for (size_t i = (size_t)offset; i < total && i < want; i++)
+		sym_json(arr, res[i], elf ? res[i]->addr : hp_kernel__runtime(vm->kernel, res[i]));
+	free(res);
+	hp_symtab__free(elf);
+	job->result = json_pack("{s:I, s:o}", "total", (json_int_t)total, "symbols", arr);
+	return 0;
+}
+
+int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
+{
+	const char *spec = json_string_value(json_object_get(job->args, "spec"));
+	struct hp_symtab *elf = NULL;
+	const struct hp_sym *s;
+	char path[PATH_MAX] = "";
+	uint64_t addr;
+	int rc;
+	if (!strncmp(spec, "app:", 4)) {
+		const char *bin = spec + 4, *colon = strrchr(bin, ':');
+		if (!colon || colon == bin || (size_t)(colon - bin) >= sizeof path) {
+			hp_err__set(&job->err, EINVAL, "expected app:BINARY:FUNC");
+			return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
+		}
+		char raw[PATH_MAX];
+		snprintf(raw, sizeof raw, "%.*s", (int)(colon - bin), bin);
+		hp_apps__host_path(vm, raw, path, sizeof path);
+		if ((rc = hp_symtab__load_elf(path, &elf, &job->err)))
+			return hp_job__fail(job, EC_INVALID_ARGUMENT, rc);
+		s = hp_symtab__find(elf, colon + 1);
+		addr = s ? s->addr : 0;
+	} else {
+		if (need_kernel(vm, job))
+			return job->rc;
+		s = hp_symtab__find(vm->kernel->syms, !strncmp(spec, "kernel:", 7) ? spec + 7 : spec);
+		addr = s ? hp_kernel__runtime(vm->kernel, s) : 0;
+	}
+	if (!s || (s->type != 'T' && s->type != 't')) {
+		hp_symtab__free(elf);
+		hp_err__set(&job->err, ENOENT, "no function '%s'", spec);
+		return hp_job__fail(job, EC_UNKNOWN_SYMBOL, -ENOENT);
+	}
+	const char *fname = s->name;
+	size_t len = s->size ? s->size : 256;
+	if (len > MAX_DISAS)
+		len = MAX_DISAS;
+	uint8_t *code = malloc(len);
+	if (!code) {
+		rc = hp_err__set(&job->err, ENOMEM, "out of memory");
+	} else if (elf) {
+		/* application code comes from the binary, so no guest stop is needed for it */
+		long got = hp_elf__read_vaddr(path, addr, code, len, &job->err);
+		rc = got < 0 ? (int)got : 0;
+		if (got >= 0)
+			len = (size_t)got;
+	} else {
+		rc = vm->gdb->ops->read_virt(vm->gdb, addr, code, len, &job->err);
+	}
+	struct hp_insn *ins = NULL;
+	json_t *arr = NULL;
+	int n = rc ? rc : hp_disas__function(code, len, addr, &ins, &arr);
+	free(code);
+	free(ins);
+	if (n < 0) {
+		hp_symtab__free(elf);
+		if (!rc)
+			hp_err__set(&job->err, -n, "disassembler failed");
+		return hp_job__fail(job, rc ? EC_GUEST_ERROR : EC_INTERNAL, n);
+	}
+	job->result = json_pack("{s:s, s:o, s:I, s:o}", "function", fname, "addr", hexs(addr), "size",
+				(json_int_t)len, "insns", arr);
+	hp_symtab__free(elf);
+	return 0;
+}

@@ -1,0 +1,407 @@
+/* Command dispatch on the main thread. Commands that touch a VM become jobs for its
+ * worker thread; the reply is sent when the job comes back through the outbox. */
+#include "proto/commands.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "proto/agent.h"
+#include "proto/client.h"
+#include "probes/engine.h"
+#include "hprobe/journal.h"
+#include "base/util.h"
+#include "vm/vm.h"
+
+typedef void (*main_fn)(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
+
+struct cmd {
+	const char *name;
+	const struct hp_arg *args;
+	main_fn run;          /* runs on the main thread, or */
+	hp_job_fn job;        /* runs on the VM's thread */
+	int needs_stop;
+	int final;
+};
+
+/* Error descriptions are cut at 512 bytes on purpose: they are messages, not data. */
+void hp_commands__errf(struct hp_agent *a, struct hp_client *c, json_t *id, const char *cls, const char *fmt, ...)
+{
+	char d[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d, sizeof d, fmt, ap);
+	va_end(ap);
+	hp_client__error(a, c, id, cls, d, NULL);
+}
+#define ERR(cls, ...) hp_commands__errf(a, c, id, cls, __VA_ARGS__)
+#define ERR_RET(cls, ...) do { ERR(cls, __VA_ARGS__); return; } while (0)
+
+static struct hp_vm *find_vm(struct hp_agent *a, const char *name)
+{
+	for (struct hp_vm *v = a->vms; v; v = v->next)
+		if (!strcmp(v->cfg.name, name))
+			return v;
+	return NULL;
+}
+
+struct hp_vm *hp_commands__vm(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	const char *name = json_string_value(json_object_get(args, "vm"));
+	struct hp_vm *vm = name ? find_vm(a, name) : NULL;
+	if (!vm) {
+		char known[512] = "";
+		for (struct hp_vm *v = a->vms; v; v = v->next)
+			snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", known[0] ? ", " : "", v->cfg.name);
+		ERR("UnknownVm", "no VM named '%s' (known: %s)", name ? name : "", known[0] ? known : "none");
+	}
+	return vm;
+}
+
+/* ---- main-thread commands ---- */
+
+static void cmd_agent_info(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	(void)args;
+	int n = 0;
+	for (struct hp_vm *v = a->vms; v; v = v->next)
+		n++;
+	json_t *r = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:i}", "version", HP_AGENT_VERSION,
+			      "protocol", HP_PROTOCOL, "pid", (int)getpid(), "socket", a->paths.socket,
+			      "state_dir", a->paths.state_dir, "lab", a->paths.lab_script, "vms", n);
+	hp_client__reply(a, c, id, r);
+	json_decref(r);
+}
+
+static void cmd_agent_shutdown(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	(void)args;
+	hp_client__reply(a, c, id, NULL);
+	a->quit = 1;
+}
+
+static int valid_name(const char *n)
+{
+	size_t len = strlen(n);
+	if (!len || len > 63)
+		return 0;
+	for (const char *p = n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_' || *p == '.'))
+			return 0;
+	return n[0] != '.';
+}
+
+static void start_vm(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id, struct hp_vm_config *cfg)
+{
+	const char *name = json_string_value(json_object_get(args, "name"));
+	if (name) {
+		snprintf(cfg->name, sizeof cfg->name, "%s", name);
+	} else {
+		const char *base = cfg->launch ? "lab" : "vm";
+		snprintf(cfg->name, sizeof cfg->name, "%s", base);
+		for (int i = 2; find_vm(a, cfg->name); i++)
+			snprintf(cfg->name, sizeof cfg->name, "%s%d", base, i);
+	}
+	if (!valid_name(cfg->name))
+		ERR_RET("InvalidArgument", "bad VM name '%s': 1-63 of [A-Za-z0-9._-]", cfg->name);
+	if (find_vm(a, cfg->name))
+		ERR_RET("InvalidArgument", "a VM named '%s' already exists", cfg->name);
+	struct hp_err err;
+	struct hp_vm *vm = hp_vm__create(a, cfg, &err);
+	if (!vm)
+		ERR_RET("Internal", "%s", err.msg);
+	struct hp_job *job = hp_job__new(hp_vm__attach_job, 0, args);
+	job->client_id = c->id;
+	job->req_id = json_incref(id);
+	vm->next = a->vms;
+	a->vms = vm;
+	if (hp_vm__start(vm, job, &err)) {
+		a->vms = vm->next;
+		hp_vm__destroy(vm);
+		ERR_RET("Internal", "%s", err.msg);
+	}
+}
+
+static int opt_int(json_t *args, const char *k, int def)
+{
+	json_t *v = json_object_get(args, k);
+	return v ? (int)json_integer_value(v) : def;
+}
+
+static void cmd_vm_launch(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	struct hp_vm_config cfg = { .launch = 1 };
+	cfg.smp = opt_int(args, "smp", 1);
+	cfg.mem_mb = opt_int(args, "mem", 512);
+	cfg.http_port = opt_int(args, "http_port", 0);
+	cfg.kaslr = !json_is_false(json_object_get(args, "kaslr"));
+	cfg.plugin = !json_is_false(json_object_get(args, "plugin"));
+	if (cfg.smp < 1 || cfg.smp > 16)
+		ERR_RET("InvalidArgument", "smp must be 1..16");
+	if (cfg.mem_mb < 128 || cfg.mem_mb > 16384)
+		ERR_RET("InvalidArgument", "mem must be 128..16384 MiB");
+	if (cfg.http_port < 0 || cfg.http_port > 65535)
+		ERR_RET("InvalidArgument", "http_port must be 1..65535");
+	if (access(a->paths.lab_script, X_OK))
+		ERR_RET("NotSupported", "the guest lab script %s is missing: start hprobed with --lab PATH",
+			   a->paths.lab_script);
+	start_vm(a, c, args, id, &cfg);
+}
+
+static void copy_path(char *dst, size_t cap, json_t *args, const char *k)
+{
+	const char *v = json_string_value(json_object_get(args, k));
+	snprintf(dst, cap, "%s", v ? v : "");
+}
+
+static void cmd_vm_attach(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	struct hp_vm_config cfg = { .launch = 0, .kaslr = 1 };
+	copy_path(cfg.qmp, sizeof cfg.qmp, args, "qmp");
+	copy_path(cfg.symbols, sizeof cfg.symbols, args, "symbols");
+	copy_path(cfg.vmlinux, sizeof cfg.vmlinux, args, "vmlinux");
+	copy_path(cfg.console_log, sizeof cfg.console_log, args, "console_log");
+	copy_path(cfg.console_sock, sizeof cfg.console_sock, args, "console_sock");
+	const char *files[] = { cfg.qmp, cfg.symbols, cfg.vmlinux };
+	for (size_t i = 0; i < 3; i++)
+		if (files[i][0] && access(files[i], R_OK))
+			ERR_RET("InvalidArgument", "cannot read %s: %s", files[i], strerror(errno));
+	for (struct hp_vm *v = a->vms; v; v = v->next)
+		if (!v->cfg.launch && !strcmp(v->cfg.qmp, cfg.qmp))
+			ERR_RET("InvalidArgument", "already attached to %s as '%s'", cfg.qmp, v->cfg.name);
+	start_vm(a, c, args, id, &cfg);
+}
+
+static void cmd_vm_list(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	(void)args;
+	json_t *r = json_array();
+	for (struct hp_vm *v = a->vms; v; v = v->next)
+		json_array_append_new(r, hp_vm__summary(v));
+	hp_client__reply(a, c, id, r);
+	json_decref(r);
+}
+
+static void cmd_vm_console(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	struct hp_vm *vm = hp_commands__vm(a, c, args, id);
+	if (!vm)
+		return;
+	if (!vm->cfg.console_log[0])
+		ERR_RET("NotSupported", "no console for %s (attach with console_log/console_sock)", vm->cfg.name);
+	const char *input = json_string_value(json_object_get(args, "input"));
+	if (input) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		if (hp_pathf(sa.sun_path, sizeof sa.sun_path, "%s", vm->cfg.console_sock))
+			ERR_RET("InvalidArgument", "console socket path too long");
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		size_t len = strlen(input);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) ||
+		    send(fd, input, len, MSG_NOSIGNAL) != (ssize_t)len) {
+			if (fd >= 0)
+				close(fd);
+			ERR_RET("IoError", "cannot type into the console %s: %s", vm->cfg.console_sock, strerror(errno));
+		}
+		/* QEMU reads from the socket only as fast as the guest's UART takes bytes:
+		 * closing earlier would lose the rest of the line */
+		for (int i = 0, queued = 1; i < 200 && queued > 0; i++) {
+			if (ioctl(fd, SIOCOUTQ, &queued) < 0)
+				break;
+			if (queued > 0)
+				usleep(10000);
+		}
+		close(fd);
+	}
+	json_int_t off = json_integer_value(json_object_get(args, "offset"));
+	json_int_t max = json_object_get(args, "max") ? json_integer_value(json_object_get(args, "max")) : 65536;
+	if (off < 0 || max <= 0 || max > (1 << 20))
+		ERR_RET("InvalidArgument", "offset must be >= 0 and max 1..1048576");
+	int fd = open(vm->cfg.console_log, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		ERR_RET("IoError", "cannot read %s: %s", vm->cfg.console_log, strerror(errno));
+	char *buf = malloc((size_t)max);
+	ssize_t n = buf ? pread(fd, buf, (size_t)max, off) : -1;
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		ERR_RET("IoError", "cannot read %s", vm->cfg.console_log);
+	}
+	/* the console is guest output: valid UTF-8 text for JSON. Control bytes (ESC of a
+	 * terminal sequence included) stay, JSON-escaped, so clients can strip them. */
+	for (ssize_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] >= 0x80 || buf[i] == 0)
+			buf[i] = '?';
+	json_t *r = json_pack("{s:s%, s:I}", "text", buf, (size_t)n, "offset", (json_int_t)(off + n));
+	free(buf);
+	hp_client__reply(a, c, id, r);
+	json_decref(r);
+}
+
+/* ---- the table ---- */
+
+static const struct hp_arg a_none[] = { { NULL, 0, 0 } };
+static const struct hp_arg a_vm[] = { { "vm", ARG_STR, 1 }, { NULL, 0, 0 } };
+static const struct hp_arg a_launch[] = { { "name", ARG_STR, 0 }, { "smp", ARG_INT, 0 }, { "mem", ARG_INT, 0 },
+	{ "kaslr", ARG_BOOL, 0 }, { "plugin", ARG_BOOL, 0 }, { "http_port", ARG_INT, 0 }, { NULL, 0, 0 } };
+static const struct hp_arg a_attach[] = { { "qmp", ARG_STR, 1 }, { "name", ARG_STR, 0 }, { "symbols", ARG_STR, 0 },
+	{ "vmlinux", ARG_STR, 0 }, { "console_log", ARG_STR, 0 }, { "console_sock", ARG_STR, 0 }, { NULL, 0, 0 } };
+static const struct hp_arg a_console[] = { { "vm", ARG_STR, 1 }, { "offset", ARG_INT, 0 }, { "max", ARG_INT, 0 },
+	{ "input", ARG_STR, 0 }, { NULL, 0, 0 } };
+static const struct hp_arg a_sym_search[] = { { "vm", ARG_STR, 1 }, { "pattern", ARG_STR, 1 },
+	{ "limit", ARG_INT, 0 }, { "offset", ARG_INT, 0 }, { "binary", ARG_STR, 0 }, { NULL, 0, 0 } };
+static const struct hp_arg a_disas[] = { { "vm", ARG_STR, 1 }, { "spec", ARG_STR, 1 }, { NULL, 0, 0 } };
+static const struct hp_arg a_probe_add[] = { { "vm", ARG_STR, 1 }, { "spec", ARG_STR, 1 }, { "args", ARG_INT, 0 },
+	{ "mem", ARG_STR, 0 }, { "regs", ARG_BOOL, 0 }, { "pid", ARG_INT, 0 }, { "comm", ARG_STR, 0 },
+	{ "kind", ARG_STR, 0 }, { "enabled", ARG_BOOL, 0 }, { NULL, 0, 0 } };
+static const struct hp_arg a_probe_id[] = { { "vm", ARG_STR, 1 }, { "probe", ARG_INT, 1 }, { NULL, 0, 0 } };
+static const struct hp_arg a_subscribe[] = { { "vm", ARG_STR, 1 }, { "from_seq", ARG_INT, 0 }, { NULL, 0, 0 } };
+static const struct hp_arg a_hits_read[] = { { "vm", ARG_STR, 1 }, { "from_seq", ARG_INT, 0 },
+	{ "limit", ARG_INT, 0 }, { "probe", ARG_INT, 0 }, { NULL, 0, 0 } };
+static const struct hp_arg a_det_add[] = { { "vm", ARG_STR, 1 }, { "kind", ARG_STR, 1 }, { "config", ARG_OBJ, 1 },
+	{ NULL, 0, 0 } };
+static const struct hp_arg a_det_id[] = { { "vm", ARG_STR, 1 }, { "detector", ARG_INT, 1 }, { NULL, 0, 0 } };
+
+static const struct cmd commands[] = {
+	{ "agent-info", a_none, cmd_agent_info, NULL, 0, 0 },
+	{ "agent-shutdown", a_none, cmd_agent_shutdown, NULL, 0, 0 },
+	{ "vm-launch", a_launch, cmd_vm_launch, NULL, 0, 0 },
+	{ "vm-attach", a_attach, cmd_vm_attach, NULL, 0, 0 },
+	{ "vm-list", a_none, cmd_vm_list, NULL, 0, 0 },
+	{ "vm-detach", a_vm, NULL, hp_vm__detach_job, 1, 1 },
+	{ "vm-quit", a_vm, NULL, hp_vm__quit_job, 1, 0 },
+	{ "vm-pause", a_vm, NULL, hp_cmd__vm_pause, 1, 0 },
+	{ "vm-resume", a_vm, NULL, hp_cmd__vm_resume, 0, 0 },
+	{ "vm-console", a_console, cmd_vm_console, NULL, 0, 0 },
+	{ "vm-ps", a_vm, NULL, hp_cmd__vm_ps, 1, 0 },
+	{ "vm-stats", a_vm, NULL, hp_cmd__vm_stats, 0, 0 },
+	{ "sym-search", a_sym_search, NULL, hp_cmd__sym_search, 0, 0 },
+	{ "sym-disas", a_disas, NULL, hp_cmd__sym_disas, 1, 0 },
+	{ "probe-add", a_probe_add, NULL, hp_cmd__probe_add, 1, 0 },
+	{ "probe-enable", a_probe_id, NULL, hp_cmd__probe_enable, 1, 0 },
+	{ "probe-disable", a_probe_id, NULL, hp_cmd__probe_disable, 1, 0 },
+	{ "probe-remove", a_probe_id, NULL, hp_cmd__probe_remove, 1, 0 },
+	{ "probe-list", a_vm, NULL, hp_cmd__probe_list, 0, 0 },
+	{ "hits-subscribe", a_subscribe, hp_cmd_hits_subscribe, NULL, 0, 0 },
+	{ "hits-unsubscribe", a_vm, hp_cmd_hits_unsubscribe, NULL, 0, 0 },
+	{ "hits-read", a_hits_read, hp_cmd_hits_read, NULL, 0, 0 },
+	{ "events-subscribe", a_none, hp_cmd_events_subscribe, NULL, 0, 0 },
+	{ "journal-info", a_vm, hp_cmd_journal_info, NULL, 0, 0 },
+	{ "alerts-read", a_subscribe, hp_cmd_alerts_read, NULL, 0, 0 },
+	{ "detector-add", a_det_add, NULL, hp_cmd__detector_add, 1, 0 },
+	{ "detector-remove", a_det_id, NULL, hp_cmd__detector_remove, 1, 0 },
+	{ "detector-enable", a_det_id, NULL, hp_cmd__detector_enable, 1, 0 },
+	{ "detector-disable", a_det_id, NULL, hp_cmd__detector_disable, 1, 0 },
+	{ "detector-list", a_vm, NULL, hp_cmd__detector_list, 0, 0 },
+};
+
+static int type_ok(json_t *v, enum hp_arg_type t)
+{
+	switch (t) {
+	case ARG_STR: return json_is_string(v);
+	case ARG_INT: return json_is_integer(v);
+	case ARG_BOOL: return json_is_boolean(v);
+	case ARG_OBJ: return json_is_object(v);
+	default: return 1;
+	}
+}
+
+static const char *type_name(enum hp_arg_type t)
+{
+	static const char *const n[] = { "a string", "an integer", "a boolean", "an object", "any value" };
+	return n[t];
+}
+
+static int check_args(struct hp_agent *a, struct hp_client *c, json_t *id, const struct cmd *cmd, json_t *args)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(args, key, v) {
+		const struct hp_arg *ar = cmd->args;
+		while (ar->name && strcmp(ar->name, key))
+			ar++;
+		if (!ar->name) {
+			ERR("InvalidArgument", "%s: unknown argument '%s'", cmd->name, key);
+			return -1;
+		}
+		if (!type_ok(v, ar->type)) {
+			ERR("InvalidArgument", "%s: argument '%s' must be %s", cmd->name, key, type_name(ar->type));
+			return -1;
+		}
+	}
+	for (const struct hp_arg *ar = cmd->args; ar->name; ar++)
+		if (ar->required && !json_object_get(args, ar->name)) {
+			ERR("InvalidArgument", "%s: missing argument '%s'", cmd->name, ar->name);
+			return -1;
+		}
+	return 0;
+}
+
+void hp_commands__dispatch(struct hp_agent *a, struct hp_client *c, const char *frame, size_t len)
+{
+	json_error_t je;
+	json_t *id = NULL;
+	json_t *msg = json_loadb(frame, len, JSON_REJECT_DUPLICATES, &je);
+	if (!msg || !json_is_object(msg)) {
+		char d[256];
+		snprintf(d, sizeof d, "not a JSON object: %s", msg ? "wrong type" : je.text);
+		hp_client__error(a, c, NULL, "MalformedFrame", d, NULL);
+		json_decref(msg);
+		return;
+	}
+	id = json_object_get(msg, "id");
+	const char *key;
+	json_t *v;
+	json_object_foreach(msg, key, v) {
+		if (strcmp(key, "execute") && strcmp(key, "id") && strcmp(key, "arguments")) {
+			ERR("InvalidArgument", "unknown member '%s' (expected execute, id, arguments)", key);
+			goto out;
+		}
+	}
+	const char *name = json_string_value(json_object_get(msg, "execute"));
+	json_t *args = json_object_get(msg, "arguments");
+	if (!name) {
+		ERR("MalformedFrame", "missing \"execute\" (a command name)");
+		goto out;
+	}
+	if (args && !json_is_object(args)) {
+		ERR("InvalidArgument", "\"arguments\" must be an object");
+		goto out;
+	}
+	const struct cmd *cmd = NULL;
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(commands[i].name, name))
+			cmd = &commands[i];
+	if (!cmd) {
+		ERR("UnknownCommand", "unknown command '%s'", name);
+		goto out;
+	}
+	json_t *empty = json_object();
+	if (!args)
+		args = empty;
+	if (check_args(a, c, id, cmd, args) == 0) {
+		if (cmd->run) {
+			cmd->run(a, c, args, id);
+		} else {
+			struct hp_vm *vm = hp_commands__vm(a, c, args, id);
+			if (vm) {
+				struct hp_job *job = hp_job__new(cmd->job, cmd->needs_stop, args);
+				job->client_id = c->id;
+				job->req_id = json_incref(id);
+				job->final = cmd->final;
+				hp_vm__submit(vm, job);
+			}
+		}
+	}
+	json_decref(empty);
+out:
+	json_decref(msg);
+}

@@ -1,0 +1,499 @@
+/* The local channel: a 0600 Unix socket in a 0700 directory, SO_PEERCRED-checked,
+ * newline-delimited JSON. Runs on the main thread with epoll. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "proto/agent.h"
+#include "proto/client.h"
+#include "proto/commands.h"
+#include "hprobe/journal.h"
+#include "base/util.h"
+#include "vm/vm.h"
+
+#define TAG_LISTEN 1
+#define TAG_OUTBOX 2
+
+int hp_default_socket_path(char *buf, size_t cap)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg && xdg[0] == '/')
+		return snprintf(buf, cap, "%s/hprobe/hprobed.sock", xdg) < (int)cap ? 0 : -ENAMETOOLONG;
+	if (mkdir("/run/hprobe", 0700) == 0 || (errno == EEXIST && access("/run/hprobe", W_OK) == 0))
+		return snprintf(buf, cap, "/run/hprobe/hprobed.sock") < (int)cap ? 0 : -ENAMETOOLONG;
+	return snprintf(buf, cap, "/tmp/hprobe-%u/hprobed.sock", (unsigned)getuid()) < (int)cap ? 0 : -ENAMETOOLONG;
+}
+
+int hp_default_state_dir(char *buf, size_t cap)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	if (xdg && xdg[0] == '/')
+		return snprintf(buf, cap, "%s/hprobe", xdg) < (int)cap ? 0 : -ENAMETOOLONG;
+	if (home && home[0] == '/')
+		return snprintf(buf, cap, "%s/.local/state/hprobe", home) < (int)cap ? 0 : -ENAMETOOLONG;
+	return snprintf(buf, cap, "/tmp/hprobe-%u/state", (unsigned)getuid()) < (int)cap ? 0 : -ENAMETOOLONG;
+}
+
+/* The socket's directory must be ours and closed to others, or anyone could swap the socket. */
+static int secure_dir(const char *dir, struct hp_err *err)
+{
+	struct stat st;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return hp_err__set(err, errno, "cannot create %s: %s", dir, strerror(errno));
+	if (lstat(dir, &st))
+		return hp_err__set(err, errno, "cannot stat %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid())
+		return hp_err__set(err, EPERM, "%s is not a directory owned by uid %u", dir, (unsigned)getuid());
+	if ((st.st_mode & 0077) && chmod(dir, 0700))
+		return hp_err__set(err, errno, "cannot make %s private: %s", dir, strerror(errno));
+	return 0;
+}
+
+int hp_server__listen(struct hp_agent *a, struct hp_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(a->paths.socket) >= sizeof sa.sun_path)
+		return hp_err__set(err, ENAMETOOLONG, "socket path too long: %s", a->paths.socket);
+	char dir[sizeof sa.sun_path];
+	snprintf(dir, sizeof dir, "%s", a->paths.socket);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		int rc = secure_dir(dir, err);
+		if (rc)
+			return rc;
+	}
+	strcpy(sa.sun_path, a->paths.socket);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return hp_err__set(err, errno, "socket: %s", strerror(errno));
+	/* a socket file nobody answers on is left over from a crash: replace it */
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
+		close(probe);
+		close(fd);
+		return hp_err__set(err, EADDRINUSE, "an agent is already listening on %s", a->paths.socket);
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(a->paths.socket);
+	mode_t old = umask(0177);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (rc || chmod(a->paths.socket, 0600) || listen(fd, 64)) {
+		rc = hp_err__set(err, errno, "cannot listen on %s: %s", a->paths.socket, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	a->listen_fd = fd;
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
+	epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev);
+	ev.data.u64 = TAG_OUTBOX;
+	epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->outbox.efd, &ev);
+	return 0;
+}
+
+/* ---- clients ---- */
+
+static void update_events(struct hp_agent *a, struct hp_client *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (c->out.len > c->out_off ? EPOLLOUT : 0),
+				  .data.ptr = c };
+	epoll_ctl(a->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void flush_out(struct hp_agent *a, struct hp_client *c)
+{
+	while (c->out.len > c->out_off) {
+		ssize_t n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == EINTR)
+				continue;
+			c->closing = 1; /* the peer went away mid-stream: nothing else to do */
+			return;
+		}
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out.len) {
+		/* a burst's buffer is given back: a long session's memory stays flat */
+		if (c->out.cap > HP_CLIENT_OUT_CATCHUP)
+			hp_strbuf__free(&c->out);
+		hp_strbuf__reset(&c->out);
+		c->out_off = 0;
+	} else if (c->out_off > (1u << 20)) {
+		memmove(c->out.buf, c->out.buf + c->out_off, c->out.len - c->out_off);
+		c->out.len -= c->out_off;
+		c->out_off = 0;
+	}
+	update_events(a, c);
+}
+
+void hp_client__send(struct hp_agent *a, struct hp_client *c, const char *line, size_t len)
+{
+	if (c->closing)
+		return;
+	if (c->out.len - c->out_off > HP_CLIENT_OUT_MAX) {
+		hp_warn("client %llu reads nothing back: disconnecting it", (unsigned long long)c->id);
+		c->closing = 1;
+		return;
+	}
+	hp_strbuf__write(&c->out, line, len);
+	if (c->out.oom) {
+		c->closing = 1;
+		return;
+	}
+	flush_out(a, c);
+}
+
+static void send_json(struct hp_agent *a, struct hp_client *c, json_t *msg)
+{
+	char *s = json_dumps(msg, JSON_COMPACT);
+	if (!s) {
+		c->closing = 1;
+		return;
+	}
+	size_t n = strlen(s);
+	s[n] = '\n';
+	hp_client__send(a, c, s, n + 1);
+	free(s);
+}
+
+void hp_client__reply(struct hp_agent *a, struct hp_client *c, json_t *id, json_t *ret)
+{
+	json_t *m = json_pack("{s:O}", "return", ret ? ret : json_object());
+	if (!ret)
+		json_decref(json_object_get(m, "return"));
+	if (id)
+		json_object_set(m, "id", id);
+	send_json(a, c, m);
+	json_decref(m);
+}
+
+void hp_client__error(struct hp_agent *a, struct hp_client *c, json_t *id, const char *cls,
+		      const char *desc, json_t *data)
+{
+	json_t *e = json_pack("{s:s, s:s}", "class", cls, "desc", desc);
+	if (data)
+		json_object_set(e, "data", data);
+	json_t *m = json_pack("{s:o}", "error", e);
+	if (id)
+		json_object_set(m, "id", id);
+	send_json(a, c, m);
+	json_decref(m);
+}
+
+struct hp_client *hp_client__find(struct hp_agent *a, uint64_t id)
+{
+	for (struct hp_client *c = a->clients; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static struct hp_vm *vm_by_id(struct hp_agent *a, uint32_t id);
+
+static void free_client(struct hp_agent *a, struct hp_client *c)
+{
+	epoll_ctl(a->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	for (struct hp_sub *s = c->subs, *n; s; s = n) {
+		n = s->next;
+		hp_journal__close_reader(s->reader);
+		struct hp_vm *vm = vm_by_id(a, s->vm_id);
+		if (vm)
+			atomic_fetch_sub(&vm->hit_subscribers, 1);
+		free(s);
+	}
+	hp_strbuf__free(&c->out);
+	free(c);
+}
+
+static void accept_clients(struct hp_agent *a)
+{
+	for (;;) {
+		int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		struct ucred cred;
+		socklen_t len = sizeof cred;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || (cred.uid != a->uid && cred.uid != 0)) {
+			static const char msg[] = "{\"error\":{\"class\":\"PermissionDenied\",\"desc\":\"only the agent's owner or root may connect\"}}\n";
+			if (send(fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				hp_debug("refused peer did not get its error");
+			hp_warn("refused a connection from uid %d", (int)cred.uid);
+			close(fd);
+			continue;
+		}
+		struct hp_client *c = calloc(1, sizeof *c);
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->id = ++a->next_client_id;
+		c->fd = fd;
+		c->uid = cred.uid;
+		c->next = a->clients;
+		a->clients = c;
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+		epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev);
+		json_t *g = json_pack("{s:{s:s, s:i, s:i, s:[s,s,s,s]}}", "hprobe", "version", HP_AGENT_VERSION,
+				      "protocol", HP_PROTOCOL, "pid", (int)getpid(), "capabilities", "hit-batches",
+				      "resume", "detectors", "events");
+		send_json(a, c, g);
+		json_decref(g);
+	}
+}
+
+static void read_client(struct hp_agent *a, struct hp_client *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->in + c->in_len, HP_MAX_FRAME + 1 - c->in_len, MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			c->closing = 1;
+			return;
+		}
+		if (n < 0)
+			return;
+		size_t start = 0, scan = c->in_len;
+		c->in_len += (size_t)n;
+		for (size_t i = scan; i < c->in_len; i++) {
+			if (c->in[i] != '\n')
+				continue;
+			if (c->discarding)
+				c->discarding = 0; /* the oversized frame ends here */
+			else if (i > start)
+				hp_commands__dispatch(a, c, c->in + start, i - start);
+			start = i + 1;
+			if (c->closing)
+				return;
+		}
+		memmove(c->in, c->in + start, c->in_len - start);
+		c->in_len -= start;
+		if (c->in_len > HP_MAX_FRAME) {
+			if (!c->discarding)
+				hp_client__error(a, c, NULL, "FrameTooLarge", "frame larger than 1 MiB: discarded", NULL);
+			c->discarding = 1;
+			c->in_len = 0;
+		}
+	}
+}
+
+/* ---- the outbox: replies, hit batches and events from VM threads ---- */
+
+void hp_outbox__post(struct hp_outbox *o, struct hp_msg *m)
+{
+	m->next = NULL;
+	pthread_mutex_lock(&o->lock);
+	if (o->tail)
+		o->tail->next = m;
+	else
+		o->head = m;
+	o->tail = m;
+	pthread_mutex_unlock(&o->lock);
+	uint64_t one = 1;
+	if (write(o->efd, &one, sizeof one) < 0)
+		hp_warn("cannot wake the main loop");
+}
+
+char *hp_event__line(const char *name, const char *vm, json_t *data, size_t *len)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_t *e = json_pack("{s:s, s:o, s:{s:I, s:I}}", "event", name, "data", data ? data : json_object(),
+			      "timestamp", "seconds", (json_int_t)ts.tv_sec, "microseconds",
+			      (json_int_t)(ts.tv_nsec / 1000));
+	if (vm)
+		json_object_set_new(e, "vm", json_string(vm));
+	char *s = json_dumps(e, JSON_COMPACT);
+	json_decref(e);
+	if (!s)
+		return NULL;
+	*len = strlen(s);
+	char *line = realloc(s, *len + 2);
+	if (!line) {
+		free(s);
+		return NULL;
+	}
+	line[(*len)++] = '\n';
+	line[*len] = 0;
+	return line;
+}
+
+void hp_outbox__post_event(struct hp_outbox *o, uint32_t vm_id, const char *name, const char *vm, json_t *data)
+{
+	struct hp_msg *m = calloc(1, sizeof *m);
+	if (!m) {
+		json_decref(data);
+		return;
+	}
+	m->type = HP_MSG_EVENT;
+	m->vm_id = vm_id;
+	m->line = hp_event__line(name, vm, json_incref(data), &m->len);
+	json_decref(data);
+	if (!m->line) {
+		free(m);
+		return;
+	}
+	hp_outbox__post(o, m);
+}
+
+static struct hp_vm *vm_by_id(struct hp_agent *a, uint32_t id)
+{
+	for (struct hp_vm *v = a->vms; v; v = v->next)
+		if (v->id == id)
+			return v;
+	return NULL;
+}
+
+static void job_done(struct hp_agent *a, struct hp_msg *m)
+{
+	struct hp_job *job = m->job;
+	struct hp_client *c = hp_client__find(a, job->client_id);
+	if (c) {
+		if (job->rc)
+			hp_client__error(a, c, job->req_id, hp_eclass_name(job->ecls),
+					 job->err.msg[0] ? job->err.msg : strerror(-job->rc), job->result);
+		else
+			hp_client__reply(a, c, job->req_id, job->result);
+	}
+	if (job->final) {
+		struct hp_vm **pp = &a->vms;
+		while (*pp && (*pp)->id != m->vm_id)
+			pp = &(*pp)->next;
+		if (*pp) {
+			struct hp_vm *vm = *pp;
+			*pp = vm->next;
+			hp_vm__destroy(vm);
+		}
+	}
+	hp_job__free(job);
+}
+
+static void hits_msg(struct hp_agent *a, struct hp_msg *m)
+{
+	for (struct hp_client *c = a->clients; c; c = c->next)
+		for (struct hp_sub *s = c->subs; s; s = s->next) {
+			if (s->vm_id != m->vm_id || s->next_seq >= m->next_seq)
+				continue;
+			/* in order and with room: live; otherwise the journal catches the client up */
+			if (s->next_seq == m->first_seq && !s->reader &&
+			    c->out.len - c->out_off < HP_CLIENT_OUT_HIGH) {
+				hp_client__send(a, c, m->line, m->len);
+				s->next_seq = m->next_seq;
+			}
+		}
+}
+
+static void drain_outbox(struct hp_agent *a)
+{
+	uint64_t v;
+	if (read(a->outbox.efd, &v, sizeof v) < 0 && errno != EAGAIN)
+		hp_warn("outbox eventfd read failed");
+	pthread_mutex_lock(&a->outbox.lock);
+	struct hp_msg *m = a->outbox.head;
+	a->outbox.head = a->outbox.tail = NULL;
+	pthread_mutex_unlock(&a->outbox.lock);
+	while (m) {
+		struct hp_msg *n = m->next;
+		switch (m->type) {
+		case HP_MSG_JOB_DONE:
+			job_done(a, m);
+			break;
+		case HP_MSG_HITS:
+			hits_msg(a, m);
+			break;
+		case HP_MSG_EVENT:
+			for (struct hp_client *c = a->clients; c; c = c->next)
+				if (c->events)
+					hp_client__send(a, c, m->line, m->len);
+			break;
+		}
+		free(m->line);
+		free(m);
+		m = n;
+	}
+}
+
+/* Lagging subscribers read from the journal, a bounded slice per loop turn. */
+static int catch_up(struct hp_agent *a)
+{
+	int busy = 0;
+	for (struct hp_client *c = a->clients; c; c = c->next)
+		for (struct hp_sub *s = c->subs; s; s = s->next) {
+			struct hp_vm *vm = vm_by_id(a, s->vm_id);
+			if (!vm || c->closing || c->out.len - c->out_off >= HP_CLIENT_OUT_CATCHUP)
+				continue;
+			pthread_mutex_lock(&vm->lock);
+			uint64_t pub = vm->published_seq;
+			pthread_mutex_unlock(&vm->lock);
+			if (s->next_seq >= pub) {
+				hp_journal__close_reader(s->reader);
+				s->reader = NULL;
+				continue;
+			}
+			busy = 1;
+			hp_commands__catch_up(a, c, vm, s, pub);
+		}
+	return busy;
+}
+
+int hp_server__run(struct hp_agent *a)
+{
+	struct epoll_event evs[64];
+	int busy = 0;
+	while (!a->quit) {
+		int n = epoll_wait(a->epfd, evs, 64, busy ? 0 : 200);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u64 == TAG_LISTEN) {
+				accept_clients(a);
+			} else if (evs[i].data.u64 == TAG_OUTBOX) {
+				drain_outbox(a);
+			} else {
+				struct hp_client *c = evs[i].data.ptr;
+				if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+					read_client(a, c);
+				if (evs[i].events & EPOLLOUT)
+					flush_out(a, c);
+			}
+		}
+		busy = catch_up(a);
+		for (struct hp_client **pp = &a->clients; *pp;) {
+			struct hp_client *c = *pp;
+			if (c->closing) {
+				*pp = c->next;
+				free_client(a, c);
+			} else {
+				pp = &c->next;
+			}
+		}
+	}
+	return 0;
+}
+
+void hp_server__close(struct hp_agent *a)
+{
+	while (a->clients) {
+		struct hp_client *c = a->clients;
+		a->clients = c->next;
+		flush_out(a, c);
+		free_client(a, c);
+	}
+	if (a->listen_fd >= 0) {
+		close(a->listen_fd);
+		unlink(a->paths.socket);
+	}
+	if (a->epfd >= 0)
+		close(a->epfd);
+}

@@ -1,0 +1,241 @@
+#include "vm/session.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto/commands.h"
+#include "detectors/detector.h"
+#include "backend/qmp.h"
+#include "base/util.h"
+#include "vm/vm.h"
+
+static int mkdirs(const char *path)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof tmp, "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(tmp, 0700) && errno != EEXIST ? -errno : 0;
+}
+
+int hp_session__create(struct hp_vm *vm, struct hp_err *err)
+{
+	char stamp[32], rt[PATH_MAX];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+	if (hp_pathf(vm->session_dir, sizeof vm->session_dir, "%s/sessions/%s-%s", vm->agent->paths.state_dir,
+		     vm->cfg.name, stamp))
+		return hp_err__set(err, ENAMETOOLONG, "state directory path too long");
+	snprintf(rt, sizeof rt, "%s", vm->agent->paths.socket);
+	char *slash = strrchr(rt, '/');
+	if (slash)
+		*slash = 0;
+	if (hp_pathf(vm->rundir, sizeof vm->rundir, "%s/vms/%s", rt, vm->cfg.name))
+		return hp_err__set(err, ENAMETOOLONG, "run directory path too long");
+	/* every file name joined to these later is short; the sockets must fit sun_path */
+	if (strlen(vm->rundir) + sizeof "/console.sock" > 108 || strlen(vm->session_dir) + 32 > PATH_MAX)
+		return hp_err__set(err, ENAMETOOLONG, "run directory %s is too long for Unix sockets", vm->rundir);
+	int rc = mkdirs(vm->session_dir);
+	if (!rc)
+		rc = mkdirs(vm->rundir);
+	if (rc)
+		return hp_err__set(err, -rc, "cannot create session directories: %s", strerror(-rc));
+	return 0;
+}
+
+void hp_session__save(struct hp_vm *vm)
+{
+	json_t *probes = json_array();
+	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+		if (p->o.owner)
+			continue; /* detectors re-create their own probes */
+		json_array_append_new(probes, json_pack("{s:i, s:s, s:i, s:b, s:s, s:i, s:s, s:s, s:b}",
+			"id", p->id, "spec", p->spec, "args", p->o.nargs, "regs", p->o.regs,
+			"mem", p->o.mem_text, "pid", p->o.pid, "comm", p->o.comm,
+			"kind", p->o.kind == HP_PROBE_COUNT ? "count" : "capture",
+			"enabled", p->o.enabled));
+	}
+	json_t *dets = json_array();
+	for (struct hp_detector *d = vm->detectors; d; d = d->next)
+		json_array_append_new(dets, json_pack("{s:i, s:s, s:O}", "id", d->id, "kind", d->ops->kind, "config",
+						      d->config));
+	json_t *s = json_pack("{s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:s, s:s, s:I, s:s, s:o, s:o}",
+		"name", vm->cfg.name, "launched", vm->cfg.launch, "qmp", vm->cfg.launch ? "" : vm->cfg.qmp,
+		"rundir", vm->rundir, "symbols", vm->cfg.symbols, "vmlinux", vm->cfg.vmlinux,
+		"journal", vm->journal_path, "smp", vm->cfg.smp, "mem", vm->cfg.mem_mb, "kaslr", vm->cfg.kaslr,
+		"console_log", vm->cfg.console_log, "console_sock", vm->cfg.console_sock,
+		"qemu_pid", (json_int_t)vm->qemu_pid, "guest_dir", vm->guest_dir, "probes", probes,
+		"detectors", dets);
+	char path[PATH_MAX + 32], tmp[PATH_MAX + 32];
+	hp_pathf(path, sizeof path, "%s/session.json", vm->session_dir);
+	hp_pathf(tmp, sizeof tmp, "%s/.session.json.tmp", vm->session_dir);
+	if (json_dump_file(s, tmp, JSON_INDENT(2)) == 0 && rename(tmp, path) == 0)
+		;
+	else
+		hp_warn("%s: cannot write %s", vm->cfg.name, path);
+	json_decref(s);
+}
+
+void hp_session__remove(struct hp_vm *vm)
+{
+	char path[PATH_MAX + 32], closed[PATH_MAX + 32];
+	hp_pathf(path, sizeof path, "%s/session.json", vm->session_dir);
+	hp_pathf(closed, sizeof closed, "%s/session.closed.json", vm->session_dir);
+	if (rename(path, closed) && errno != ENOENT)
+		hp_warn("%s: cannot close session %s", vm->cfg.name, path);
+}
+
+/* ---- recovery after an agent restart ---- */
+
+static void close_session(const char *dir, const char *why)
+{
+	char from[PATH_MAX + 32], to[PATH_MAX + 32];
+	hp_pathf(from, sizeof from, "%s/session.json", dir);
+	hp_pathf(to, sizeof to, "%s/session.closed.json", dir);
+	hp_warn("closing session %s: %s", dir, why);
+	if (rename(from, to))
+		hp_warn("cannot close %s", from);
+}
+
+static void copy_str(char *dst, size_t cap, json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	if (hp_pathf(dst, cap, "%s", v ? v : ""))
+		dst[0] = 0;
+}
+
+static int qmp_alive(const char *path)
+{
+	struct hp_qmp *q;
+	if (hp_qmp__connect(path, 500, &q, NULL))
+		return 0;
+	hp_qmp__free(q); /* the attach job opens its own connection */
+	return 1;
+}
+
+int hp_session__recover(struct hp_agent *a)
+{
+	char dir[PATH_MAX + 16];
+	if (hp_pathf(dir, sizeof dir, "%s/sessions", a->paths.state_dir))
+		return 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char sdir[PATH_MAX], path[PATH_MAX + 32];
+		if (e->d_name[0] == '.' || hp_pathf(sdir, sizeof sdir, "%s/%s", dir, e->d_name) ||
+		    hp_pathf(path, sizeof path, "%s/session.json", sdir))
+			continue;
+		json_t *s = json_load_file(path, 0, NULL);
+		if (!s)
+			continue;
+		struct hp_vm_config cfg = { 0 };
+		copy_str(cfg.name, sizeof cfg.name, s, "name");
+		cfg.launch = json_is_true(json_object_get(s, "launched"));
+		cfg.smp = (int)json_integer_value(json_object_get(s, "smp"));
+		cfg.mem_mb = (int)json_integer_value(json_object_get(s, "mem"));
+		cfg.kaslr = json_is_true(json_object_get(s, "kaslr"));
+		copy_str(cfg.symbols, sizeof cfg.symbols, s, "symbols");
+		copy_str(cfg.vmlinux, sizeof cfg.vmlinux, s, "vmlinux");
+		copy_str(cfg.console_log, sizeof cfg.console_log, s, "console_log");
+		copy_str(cfg.console_sock, sizeof cfg.console_sock, s, "console_sock");
+		char rundir[PATH_MAX], qmp[PATH_MAX];
+		copy_str(rundir, sizeof rundir, s, "rundir");
+		copy_str(qmp, sizeof qmp, s, "qmp");
+		if (cfg.launch)
+			hp_pathf(qmp, sizeof qmp, "%s/qmp.sock", rundir);
+		memcpy(cfg.qmp, qmp, sizeof cfg.qmp);
+		int taken = 0;
+		for (struct hp_vm *v = a->vms; v; v = v->next)
+			taken |= !strcmp(v->cfg.name, cfg.name);
+		struct hp_err err;
+		struct hp_vm *vm = NULL;
+		if (!cfg.name[0] || taken) {
+			close_session(sdir, "a VM of that name is already monitored");
+		} else if (!qmp_alive(qmp)) {
+			close_session(sdir, "its VM was gone when the agent restarted");
+		} else if ((vm = hp_vm__create(a, &cfg, &err))) {
+			memcpy(vm->session_dir, sdir, sizeof vm->session_dir);
+			memcpy(vm->rundir, rundir, sizeof vm->rundir);
+			copy_str(vm->guest_dir, sizeof vm->guest_dir, s, "guest_dir");
+			vm->restore = json_incref(s);
+			struct hp_job *job = hp_job__new(hp_vm__attach_job, 0, NULL);
+			vm->next = a->vms;
+			a->vms = vm;
+			if (hp_vm__start(vm, job, &err)) {
+				a->vms = vm->next;
+				hp_vm__destroy(vm);
+			} else {
+				hp_info("recovering VM %s from %s", cfg.name, sdir);
+				n++;
+			}
+		}
+		json_decref(s);
+	}
+	closedir(d);
+	return n;
+}
+
+void hp_session__restore_probes(struct hp_vm *vm)
+{
+	json_t *s = vm->restore;
+	size_t i;
+	json_t *p;
+	uint32_t max_id = 0;
+	json_array_foreach(json_object_get(s, "probes"), i, p) {
+		struct hp_probe_opts o = { .pid = -1 };
+		o.nargs = (int)json_integer_value(json_object_get(p, "args"));
+		o.regs = json_is_true(json_object_get(p, "regs"));
+		o.enabled = json_is_true(json_object_get(p, "enabled"));
+		o.pid = (int32_t)json_integer_value(json_object_get(p, "pid"));
+		const char *mem = json_string_value(json_object_get(p, "mem"));
+		if (mem && mem[0] && !hp_probe__parse_mem(mem, &o.mem, NULL))
+			snprintf(o.mem_text, sizeof o.mem_text, "%s", mem);
+		copy_str(o.comm, sizeof o.comm, p, "comm");
+		const char *kind = json_string_value(json_object_get(p, "kind"));
+		o.kind = kind && !strcmp(kind, "count") ? HP_PROBE_COUNT : HP_PROBE_CAPTURE;
+		uint32_t id = (uint32_t)json_integer_value(json_object_get(p, "id"));
+		const char *spec = json_string_value(json_object_get(p, "spec"));
+		vm->next_probe_id = id; /* the same id as before the restart: clients still use it */
+		enum hp_eclass cls;
+		struct hp_err err;
+		if (!spec || !hp_probe_create(vm, spec, &o, &cls, &err))
+			hp_warn("%s: probe %u (%s) not restored: %s", vm->cfg.name, id, spec ? spec : "?", spec ? err.msg : "");
+		if (id > max_id)
+			max_id = id;
+	}
+	if (vm->next_probe_id <= max_id)
+		vm->next_probe_id = max_id + 1;
+	json_t *d;
+	json_array_foreach(json_object_get(s, "detectors"), i, d) {
+		const char *kind = json_string_value(json_object_get(d, "kind"));
+		json_t *args = json_pack("{s:s, s:s, s:O}", "vm", vm->cfg.name, "kind", kind ? kind : "", "config",
+					 json_object_get(d, "config"));
+		struct hp_job job = { .args = args };
+		vm->next_detector_id = (uint32_t)json_integer_value(json_object_get(d, "id"));
+		if (hp_cmd__detector_add(vm, &job))
+			hp_warn("%s: detector %s not restored: %s", vm->cfg.name, kind ? kind : "?", job.err.msg);
+		json_decref(job.result);
+		json_decref(args);
+	}
+	json_decref(vm->restore);
+	vm->restore = NULL;
+	hp_info("%s: recovered session %s (journal continues at seq %llu)", vm->cfg.name, vm->session_dir,
+		(unsigned long long)hp_journal__next_seq(vm->journal));
+}

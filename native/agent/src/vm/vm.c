@@ -1,0 +1,600 @@
+/* A VM's worker thread: owns the VM's QMP and gdbstub connections, its probes, its
+ * journal and its detectors. The main thread hands it jobs; it posts back replies,
+ * hit batches and events through the agent's outbox. */
+#include "vm/vm.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "detectors/detector.h"
+#include "probes/engine.h"
+#include "vm/guard.h"
+#include "backend/plugin_backend.h"
+#include "guest/kernel.h"
+#include "backend/qmp.h"
+#include "base/util.h"
+
+#define FLUSH_INTERVAL_NS 20000000ull   /* a crash loses at most ~20 ms of hits */
+#define FLUSH_MAX_PENDING 512
+#define SYNC_INTERVAL_NS 1000000000ull  /* fdatasync at most once a second */
+#define TICK_MS 50
+
+const char *hp_vm_state_name(enum hp_vm_state s)
+{
+	static const char *const n[] = { "starting", "running", "paused", "dead" };
+	return (unsigned)s < 4 ? n[s] : "?";
+}
+
+struct hp_job *hp_job__new(hp_job_fn fn, int needs_stop, json_t *args)
+{
+	struct hp_job *j = calloc(1, sizeof *j);
+	if (!j)
+		return NULL;
+	j->fn = fn;
+	j->needs_stop = needs_stop;
+	j->args = args ? json_incref(args) : json_object();
+	return j;
+}
+
+void hp_job__free(struct hp_job *j)
+{
+	if (!j)
+		return;
+	json_decref(j->args);
+	json_decref(j->result);
+	json_decref(j->req_id);
+	free(j);
+}
+
+int hp_job__fail(struct hp_job *job, enum hp_eclass cls, int rc)
+{
+	job->ecls = cls;
+	job->rc = rc < 0 ? rc : -EINVAL;
+	return job->rc;
+}
+
+struct hp_vm *hp_vm__create(struct hp_agent *a, const struct hp_vm_config *cfg, struct hp_err *err)
+{
+	struct hp_vm *vm = calloc(1, sizeof *vm);
+	if (!vm) {
+		hp_err__set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	vm->id = ++a->next_vm_id;
+	vm->agent = a;
+	vm->cfg = *cfg;
+	vm->state = HP_VM_STARTING;
+	vm->next_probe_id = 1;
+	vm->next_detector_id = 1;
+	vm->smp = cfg->smp;
+	pthread_mutex_init(&vm->lock, NULL);
+	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->wake_fd < 0) {
+		hp_err__set(err, errno, "eventfd: %s", strerror(errno));
+		free(vm);
+		return NULL;
+	}
+	return vm;
+}
+
+void hp_vm__submit(struct hp_vm *vm, struct hp_job *job)
+{
+	pthread_mutex_lock(&vm->lock);
+	job->next = NULL;
+	if (vm->jobs_tail)
+		vm->jobs_tail->next = job;
+	else
+		vm->jobs = job;
+	vm->jobs_tail = job;
+	pthread_mutex_unlock(&vm->lock);
+	uint64_t one = 1;
+	if (write(vm->wake_fd, &one, sizeof one) < 0)
+		hp_warn("%s: cannot wake the VM thread", vm->cfg.name);
+}
+
+void hp_vm__set_state(struct hp_vm *vm, enum hp_vm_state st, const char *reason)
+{
+	pthread_mutex_lock(&vm->lock);
+	enum hp_vm_state old = vm->state;
+	vm->state = st;
+	if (reason)
+		snprintf(vm->reason, sizeof vm->reason, "%s", reason);
+	pthread_mutex_unlock(&vm->lock);
+	if (old == st)
+		return;
+	json_t *d = json_pack("{s:s}", "state", hp_vm_state_name(st));
+	if (reason)
+		json_object_set_new(d, "reason", json_string(reason));
+	hp_vm__event(vm, "VM_STATE", d);
+}
+
+void hp_vm__event(struct hp_vm *vm, const char *name, json_t *data)
+{
+	if (vm->journal) {
+		enum hp_rec_type t = !strcmp(name, "ALERT") ? HP_REC_ALERT
+				     : !strcmp(name, "PROBE") ? HP_REC_PROBE : HP_REC_EVENT;
+		/* alert and probe records hold the object itself (docs/journal.md: the exporters
+		 * read "id"/"spec" and the alert's members); other events keep their name */
+		json_t *rec = t == HP_REC_EVENT ? json_pack("{s:s, s:O}", "event", name, "data", data) : json_incref(data);
+		char *s = json_dumps(rec, JSON_COMPACT);
+		if (s)
+			hp_journal__append_json(vm->journal, t, hp_now_ns(), s, strlen(s), NULL);
+		free(s);
+		json_decref(rec);
+	}
+	hp_outbox__post_event(&vm->agent->outbox, vm->id, name, vm->cfg.name, data);
+}
+
+struct hp_probe *hp_vm__probe(struct hp_vm *vm, uint32_t id)
+{
+	for (struct hp_probe *p = vm->probes; p; p = p->next)
+		if (p->id == id)
+			return p;
+	return NULL;
+}
+
+json_t *hp_vm__summary(struct hp_vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	char slide[24];
+	snprintf(slide, sizeof slide, "0x%llx", (long long)vm->slide);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:i, s:I, s:s}",
+			      "name", vm->cfg.name, "state", hp_vm_state_name(vm->state),
+			      "accel", vm->accel, "smp", vm->smp, "qemu", vm->qemu_version,
+			      "kernel", vm->kernel_release, "slide", slide, "launched", vm->cfg.launch,
+			      "probes", vm->nprobes, "hits", (json_int_t)vm->total_hits,
+			      "journal", vm->journal_path);
+	if (vm->state == HP_VM_DEAD && vm->reason[0])
+		json_object_set_new(o, "reason", json_string(vm->reason));
+	pthread_mutex_unlock(&vm->lock);
+	return o;
+}
+
+/* ---- journal flush and publication ---- */
+
+#define JOURNAL_RETRY_NS 1000000000ull
+
+/* The journal cannot be written (disk full, I/O error): the probes the user planted
+ * are lifted, so no hit is taken that could not be kept, and put back once it can.
+ * Runs as a job: the gdbstub answers only a stopped VM. */
+static int journal_pause_job(struct hp_vm *vm, struct hp_job *job)
+{
+	int pause = job->ud != NULL;
+	struct hp_err err;
+	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+		if (p->o.owner == HP_OWNER_INTERNAL)
+			continue;
+		if (pause && p->state == HP_PSTATE_ARMED) {
+			if (!hp_engine__disarm(vm, p, &err))
+				p->journal_paused = 1;
+		} else if (!pause && p->journal_paused) {
+			p->journal_paused = 0;
+			if (p->o.enabled && hp_engine__arm(vm, p, &err))
+				hp_warn("%s: re-arming probe %u: %s", vm->cfg.name, p->id, err.msg);
+		}
+	}
+	return 0;
+}
+
+static void journal_trouble(struct hp_vm *vm, const char *error)
+{
+	struct hp_job *job = hp_job__new(journal_pause_job, 1, NULL);
+	if (job) {
+		job->internal = 1;
+		job->ud = error ? (void *)1 : NULL;
+		hp_vm__submit(vm, job);
+	}
+	/* said to every client; the journal itself cannot hold it */
+	json_t *d = error ? json_pack("{s:s, s:s, s:s}", "alert", "journal-error", "error", error, "action",
+				      "probes paused until the journal can be written")
+			  : json_pack("{s:s, s:s}", "alert", "journal-recovered", "action", "probes resumed");
+	json_object_set_new(d, "kind", json_string("agent"));
+	json_object_set_new(d, "time_ns", json_integer((json_int_t)hp_now_ns()));
+	hp_outbox__post_event(&vm->agent->outbox, vm->id, "ALERT", vm->cfg.name, d);
+}
+
+static void journal_counts(struct hp_vm *vm)
+{
+	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+		if (p->o.kind != HP_PROBE_COUNT || p->hits == p->hits_journaled)
+			continue;
+		struct hp_count c = { .probe_id = p->id, .vcpu = UINT32_MAX, .count = p->hits,
+				      .first_ns = p->first_ns, .last_ns = p->last_ns };
+		hp_journal__append_count(vm->journal, &c, NULL);
+		p->hits_journaled = p->hits;
+	}
+}
+
+int hp_vm__flush(struct hp_vm *vm, int force)
+{
+	if (!vm->journal)
+		return 0;
+	uint64_t now = hp_now_ns();
+	if (!force && hp_journal__pending(vm->journal) < FLUSH_MAX_PENDING &&
+	    now - vm->last_flush_ns < FLUSH_INTERVAL_NS)
+		return 0;
+	journal_counts(vm);
+	if (!hp_journal__pending(vm->journal)) {
+		vm->last_flush_ns = now;
+		return 0;
+	}
+	int nosync = !force && now - vm->last_sync_ns < SYNC_INTERVAL_NS;
+	struct hp_err err;
+	if (vm->journal_failed && now - vm->last_flush_ns < JOURNAL_RETRY_NS)
+		return -EAGAIN;
+	int rc = hp_journal__flush(vm->journal, nosync, &err);
+	if (rc) {
+		/* the batch stays pending: nothing is lost while the disk recovers */
+		vm->last_flush_ns = now;
+		if (!vm->journal_failed) {
+			vm->journal_failed = 1;
+			hp_error("%s: journal flush failed: %s: probes paused until it can be written", vm->cfg.name, err.msg);
+			journal_trouble(vm, err.msg);
+		}
+		return rc;
+	}
+	if (vm->journal_failed) {
+		vm->journal_failed = 0;
+		hp_info("%s: journal writable again: probes resume", vm->cfg.name);
+		journal_trouble(vm, NULL);
+	}
+	if (!nosync)
+		vm->last_sync_ns = now;
+	vm->last_flush_ns = now;
+	uint64_t next = hp_journal__next_seq(vm->journal);
+	if (vm->batch_count && vm->batch_json) {
+		/* first_seq: right after the previous batch, so a follower sees the batches
+		 * chain with no gap (records other than hits are in the range, not the list) */
+		pthread_mutex_lock(&vm->lock);
+		uint64_t first = vm->published_seq;
+		pthread_mutex_unlock(&vm->lock);
+		struct hp_strbuf line = { 0 };
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		hp_strbuf__printf(&line, "{\"event\":\"HITS\",\"vm\":\"%s\",\"data\":{\"first_seq\":%llu,"
+				  "\"next_seq\":%llu,\"hits\":[", vm->cfg.name,
+				  (unsigned long long)first, (unsigned long long)next);
+		hp_strbuf__write(&line, vm->batch.buf, vm->batch.len);
+		hp_strbuf__printf(&line, "]},\"timestamp\":{\"seconds\":%lld,\"microseconds\":%ld}}\n",
+				  (long long)ts.tv_sec, ts.tv_nsec / 1000);
+		struct hp_msg *m = calloc(1, sizeof *m);
+		if (m) {
+			m->type = HP_MSG_HITS;
+			m->vm_id = vm->id;
+			m->first_seq = first;
+			m->next_seq = next;
+			m->line = hp_strbuf__take(&line, &m->len);
+			if (m->line)
+				hp_outbox__post(&vm->agent->outbox, m);
+			else
+				free(m);
+		}
+		hp_strbuf__free(&line);
+	}
+	hp_strbuf__reset(&vm->batch);
+	vm->batch_count = 0;
+	pthread_mutex_lock(&vm->lock);
+	vm->published_seq = next;
+	vm->next_seq = next;
+	hp_hits__mark(vm);
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+/* ---- the worker loop ---- */
+
+static void post_done(struct hp_vm *vm, struct hp_job *job)
+{
+	struct hp_msg *m = calloc(1, sizeof *m);
+	if (!m) {
+		hp_job__free(job);
+		return;
+	}
+	m->type = HP_MSG_JOB_DONE;
+	m->vm_id = vm->id;
+	m->job = job;
+	hp_outbox__post(&vm->agent->outbox, m);
+}
+
+static void mark_dead(struct hp_vm *vm, const char *reason)
+{
+	if (vm->state == HP_VM_DEAD)
+		return;
+	hp_warn("%s: VM dead: %s", vm->cfg.name, reason);
+	hp_vm__set_state(vm, HP_VM_DEAD, reason);
+	hp_vm__flush(vm, 1);
+	if (vm->gdb) {
+		hp_guard__unwatch(vm->agent, vm->gdb_path);
+		vm->gdb->ops->destroy(vm->gdb);
+		vm->gdb = NULL;
+	}
+	hp_vm__drop_plugin(vm);
+	for (struct hp_probe *p = vm->probes; p; p = p->next)
+		if (p->state == HP_PSTATE_ARMED)
+			p->state = HP_PSTATE_STALE;
+	hp_qmp__free(vm->qmp);
+	vm->qmp = NULL;
+}
+
+static void check_child(struct hp_vm *vm)
+{
+	int status;
+	if (vm->qemu_pid <= 0 || waitpid(vm->qemu_pid, &status, WNOHANG) != vm->qemu_pid)
+		return;
+	char reason[128];
+	if (WIFSIGNALED(status))
+		snprintf(reason, sizeof reason, "QEMU killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(reason, sizeof reason, "QEMU exited with status %d", WEXITSTATUS(status));
+	vm->qemu_pid = 0;
+	mark_dead(vm, reason);
+}
+
+static void handle_stop(struct hp_vm *vm, struct hp_bev *ev, int resume)
+{
+	struct hp_err err = { "" };
+	if (ev->type == HP_BEV_GONE) {
+		check_child(vm);
+		mark_dead(vm, ev->reason);
+		return;
+	}
+	int rc;
+	if (vm->reset_pending) {
+		/* a stop of the rebooted guest at a stale probe: it is not a hit; lift them all
+		 * now (the VM is stopped) and let the new kernel's instruction run */
+		vm->reset_pending = 0;
+		hp_vm__on_reset(vm);
+		ev->type = HP_BEV_STOP_OTHER;
+	}
+	if (ev->type == HP_BEV_STOP_BP)
+		rc = hp_engine__on_stop(vm, vm->gdb, ev, resume && !vm->user_paused, &err);
+	else
+		rc = resume && !vm->user_paused ? vm->gdb->ops->resume(vm->gdb, &err) : 0;
+	if (rc) {
+		check_child(vm);
+		mark_dead(vm, err.msg);
+	}
+}
+
+static int jobs_pending(struct hp_vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	int n = vm->jobs != NULL;
+	pthread_mutex_unlock(&vm->lock);
+	return n;
+}
+
+static void run_jobs(struct hp_vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	struct hp_job *list = vm->jobs;
+	vm->jobs = vm->jobs_tail = NULL;
+	pthread_mutex_unlock(&vm->lock);
+	int stopped = 0;
+	while (list) {
+		struct hp_job *job = list;
+		list = job->next;
+		if (job->needs_stop && vm->gdb && !stopped) {
+			struct hp_bev ev;
+			int got = 0;
+			struct hp_err err;
+			if (vm->gdb->ops->stop(vm->gdb, &ev, &got, &err)) {
+				mark_dead(vm, err.msg);
+			} else {
+				stopped = 1;
+				if (got) /* a hit raced with our stop: capture it, stay stopped */
+					handle_stop(vm, &ev, 0);
+			}
+		}
+		if (job->needs_stop && vm->state == HP_VM_DEAD && !job->final) {
+			hp_err__set(&job->err, EPIPE, "VM %s is dead: %s", vm->cfg.name, vm->reason);
+			hp_job__fail(job, EC_VM_DEAD, -EPIPE);
+		} else {
+			job->rc = job->fn(vm, job);
+		}
+		int final = job->final;
+		if (job->internal)
+			hp_job__free(job);
+		else
+			post_done(vm, job);
+		if (final)
+			vm->quit = 1;
+	}
+	/* not only when a job stopped it: a hit may have left the VM stopped for these jobs */
+	if (vm->gdb && !vm->user_paused && !vm->quit && vm->state != HP_VM_DEAD) {
+		struct hp_err err;
+		if (vm->gdb->ops->resume(vm->gdb, &err))
+			mark_dead(vm, err.msg);
+	}
+}
+
+static int reset_job(struct hp_vm *vm, struct hp_job *job)
+{
+	(void)job;
+	if (vm->reset_pending) {
+		vm->reset_pending = 0;
+		hp_vm__on_reset(vm);
+	}
+	return 0;
+}
+
+static void drain_qmp(struct hp_vm *vm)
+{
+	json_t *ev;
+	int rc;
+	while ((rc = hp_qmp__next_event(vm->qmp, &ev)) == 1) {
+		const char *name = json_string_value(json_object_get(ev, "event"));
+		if (name && (!strcmp(name, "SHUTDOWN") || !strcmp(name, "RESET")))
+			hp_info("%s: guest %s", vm->cfg.name, name);
+		if (name && !strcmp(name, "RESET") && !vm->reset_pending) {
+			/* the gdbstub answers only while the VM is stopped: the stale probes are
+			 * lifted by a job, or at the very next stop, whichever comes first */
+			vm->reset_pending = 1;
+			struct hp_job *job = hp_job__new(reset_job, 1, NULL);
+			if (job) {
+				job->internal = 1;
+				hp_vm__submit(vm, job);
+			}
+		}
+		json_decref(ev);
+	}
+	if (rc < 0) {
+		check_child(vm);
+		mark_dead(vm, "QMP connection closed (QEMU gone)");
+	}
+}
+
+#define PLUGIN_BATCH 4096
+
+/* Hits captured inside QEMU: into the same journal, stream and detectors. */
+static void drain_plugin(struct hp_vm *vm)
+{
+	struct hp_bev ev;
+	struct hp_err err;
+	int rc = 0;
+	uint64_t dropped = 0;
+	for (int i = 0; i < PLUGIN_BATCH && vm->plugin && (rc = vm->plugin->ops->next_event(vm->plugin, &ev, &err)) > 0; i++) {
+		if (i % FLUSH_MAX_PENDING == FLUSH_MAX_PENDING - 1)
+			hp_vm__flush(vm, 0); /* a live batch stays one flush's worth: clients' lines stay short */
+		struct hp_probe *p = ev.type == HP_BEV_HIT || ev.type == HP_BEV_COUNT ? hp_vm__probe(vm, ev.probe_id) : NULL;
+		switch (ev.type) {
+		case HP_BEV_HIT:
+			if (p)
+				hp_engine__on_hit(vm, p, &ev.hit);
+			break;
+		case HP_BEV_COUNT: {
+			struct hp_count tot;
+			if (p && !hp_plugin_backend__count_total(vm->plugin, p->id, &tot) && tot.count >= p->hits) {
+				pthread_mutex_lock(&vm->lock);
+				vm->total_hits += tot.count - p->hits;
+				pthread_mutex_unlock(&vm->lock);
+				p->hits = tot.count;
+				p->first_ns = tot.first_ns;
+				p->last_ns = tot.last_ns;
+			}
+			break;
+		}
+		case HP_BEV_DROPPED: {
+			struct hp_dropped d = { .probe_id = ev.probe_id, .count = ev.dropped, .time_ns = ev.time_ns };
+			hp_journal__append_dropped(vm->journal, &d, NULL);
+			pthread_mutex_lock(&vm->lock);
+			vm->dropped += ev.dropped;
+			pthread_mutex_unlock(&vm->lock);
+			dropped += ev.dropped;
+			break;
+		}
+		case HP_BEV_GONE:
+			check_child(vm);
+			mark_dead(vm, ev.reason);
+			return;
+		default:
+			break;
+		}
+	}
+	if (rc < 0)
+		hp_warn("%s: in-QEMU tier: %s", vm->cfg.name, err.msg);
+	/* once a second at most: a full ring at a high hit rate would flood the log */
+	if (dropped && hp_now_ns() - vm->last_drop_log_ns > 1000000000ull) {
+		hp_warn("%s: hits dropped in QEMU (ring full): %llu in all, counted in the journal", vm->cfg.name,
+			(unsigned long long)vm->dropped);
+		vm->last_drop_log_ns = hp_now_ns();
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct hp_vm *vm = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	while (!vm->quit) {
+		struct pollfd fds[4];
+		int n = 0, gdb_i = -1, qmp_i = -1, plug_i = -1;
+		fds[n++] = (struct pollfd){ .fd = vm->wake_fd, .events = POLLIN };
+		if (vm->gdb) {
+			gdb_i = n;
+			fds[n++] = (struct pollfd){ .fd = vm->gdb->ops->event_fd(vm->gdb), .events = POLLIN };
+		}
+		if (vm->qmp) {
+			qmp_i = n;
+			fds[n++] = (struct pollfd){ .fd = hp_qmp__fd(vm->qmp), .events = POLLIN };
+		}
+		if (vm->plugin) {
+			plug_i = n;
+			fds[n++] = (struct pollfd){ .fd = vm->plugin->ops->event_fd(vm->plugin), .events = POLLIN };
+		}
+		int timeout = vm->journal && hp_journal__pending(vm->journal) ? 5 : TICK_MS;
+		if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR)
+			break;
+		if (fds[0].revents) {
+			uint64_t v;
+			while (read(vm->wake_fd, &v, sizeof v) > 0)
+				;
+		}
+		/* QMP first: a RESET must lift stale probes before their stops count as hits */
+		if (qmp_i >= 0 && vm->qmp && fds[qmp_i].revents)
+			drain_qmp(vm);
+		/* not only on POLLIN: the RSP reader may hold buffered packets already */
+		if (gdb_i >= 0 && vm->gdb) {
+			struct hp_bev ev;
+			struct hp_err err;
+			int rc;
+			/* several stops can be buffered; handle each, then check for jobs */
+			for (int i = 0; i < 64 && vm->gdb && (rc = vm->gdb->ops->next_event(vm->gdb, &ev, &err)) != 0; i++) {
+				if (rc < 0) {
+					mark_dead(vm, err.msg);
+					break;
+				}
+				handle_stop(vm, &ev, !jobs_pending(vm));
+				if (jobs_pending(vm))
+					break;
+			}
+		}
+		if (plug_i >= 0 && vm->plugin && fds[plug_i].revents)
+			drain_plugin(vm);
+		run_jobs(vm);
+		hp_vm__flush(vm, 0);
+		hp_detectors__tick(vm, hp_now_ns());
+		hp_vm__maybe_reprofile(vm, hp_now_ns());
+		check_child(vm);
+	}
+	hp_vm__flush(vm, 1);
+	return NULL;
+}
+
+int hp_vm__start(struct hp_vm *vm, struct hp_job *first, struct hp_err *err)
+{
+	hp_vm__submit(vm, first);
+	int rc = pthread_create(&vm->thread, NULL, worker, vm);
+	if (rc)
+		return hp_err__set(err, rc, "cannot start the VM thread: %s", strerror(rc));
+	vm->thread_started = 1;
+	return 0;
+}
+
+void hp_vm__destroy(struct hp_vm *vm)
+{
+	if (!vm)
+		return;
+	/* the worker ends after its final job (detach, quit or a failed start) */
+	if (vm->thread_started)
+		pthread_join(vm->thread, NULL);
+	hp_vm__release(vm);
+	json_decref(vm->restore);
+	close(vm->wake_fd);
+	hp_strbuf__free(&vm->batch);
+	for (struct hp_job *j = vm->jobs, *n; j; j = n) {
+		n = j->next;
+		hp_job__free(j);
+	}
+	pthread_mutex_destroy(&vm->lock);
+	free(vm);
+}

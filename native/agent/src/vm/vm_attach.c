@@ -1,0 +1,590 @@
+/* Bringing a VM under monitoring: booting a lab guest or attaching to a running QEMU,
+ * connecting its gdbstub, building the kernel profile, opening the journal. And the
+ * reverse. All of it runs on the VM's worker thread. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "probes/apps.h"
+#include "backend/backend.h"
+#include "backend/plugin_backend.h"
+#include "probes/engine.h"
+#include "vm/guard.h"
+#include "detectors/detector.h"
+#include "guest/kernel.h"
+#include "backend/qmp.h"
+#include "guest/recover.h"
+#include "backend/rsp.h"
+#include "vm/session.h"
+#include "base/util.h"
+#include "vm/vm.h"
+
+#define QMP_WAIT_MS 60000
+#define READY_WAIT_S 240
+#define READY_MARKER "HPROBE-READY"
+
+
+/* Runs "lab.sh build" and returns the guest directory it prints (building if needed). */
+static int lab_guest_dir(struct hp_vm *vm, char *dir, size_t cap, struct hp_err *err)
+{
+	char cmd[PATH_MAX * 2 + 64];
+	if (hp_pathf(cmd, sizeof cmd, "'%s' build 2>>'%s/lab-build.log'", vm->agent->paths.lab_script, vm->rundir))
+		return hp_err__set(err, ENAMETOOLONG, "lab script path too long");
+	FILE *f = popen(cmd, "r");
+	if (!f)
+		return hp_err__set(err, errno, "cannot run %s: %s", vm->agent->paths.lab_script, strerror(errno));
+	char line[PATH_MAX] = "";
+	while (fgets(line, sizeof line, f))
+		snprintf(dir, cap, "%s", line);
+	int st = pclose(f);
+	dir[strcspn(dir, "\n")] = 0;
+	if (st != 0 || !dir[0])
+		return hp_err__set(err, EIO, "building the lab guest failed (see %s/lab-build.log)", vm->rundir);
+	return 0;
+}
+
+static int spawn_lab(struct hp_vm *vm, const char *guest, struct hp_err *err)
+{
+	char smp[16], mem[16], port[16], log[PATH_MAX];
+	snprintf(smp, sizeof smp, "%d", vm->cfg.smp > 0 ? vm->cfg.smp : 1);
+	snprintf(mem, sizeof mem, "%d", vm->cfg.mem_mb > 0 ? vm->cfg.mem_mb : 512);
+	snprintf(port, sizeof port, "%d", vm->cfg.http_port);
+	hp_pathf(log, sizeof log, "%s/qemu.log", vm->rundir);
+	const char *argv[24];
+	int n = 0;
+	argv[n++] = vm->agent->paths.lab_script;
+	argv[n++] = "run";
+	argv[n++] = "--dir"; argv[n++] = vm->rundir;
+	argv[n++] = "--guest"; argv[n++] = guest;
+	argv[n++] = "--smp"; argv[n++] = smp;
+	argv[n++] = "--mem"; argv[n++] = mem;
+	if (!vm->cfg.kaslr)
+		argv[n++] = "--no-kaslr";
+	if (vm->cfg.http_port > 0) {
+		argv[n++] = "--http-port";
+		argv[n++] = port;
+	}
+	char plugin_arg[3 * PATH_MAX];
+	if (vm->plugin_ring[0] && !hp_plugin__qemu_arg(plugin_arg, sizeof plugin_arg, vm->plugin_so, vm->plugin_ring,
+							vm->plugin_ctl, err)) {
+		argv[n++] = "--plugin";
+		argv[n++] = plugin_arg + 5; /* lab.sh adds "file=" itself */
+	}
+	argv[n] = NULL;
+	/* the ready marker of an earlier boot must not count for this one */
+	char cons[PATH_MAX], prev[PATH_MAX];
+	if (!hp_pathf(cons, sizeof cons, "%s/console.log", vm->rundir) &&
+	    !hp_pathf(prev, sizeof prev, "%s/console.prev.log", vm->rundir))
+		rename(cons, prev);
+	/* stale sockets of an earlier run would make us talk to nobody */
+	const char *socks[] = { "qmp.sock", "gdb.sock", "console.sock" };
+	for (size_t i = 0; i < 3; i++) {
+		char p[PATH_MAX];
+		hp_pathf(p, sizeof p, "%s/%s", vm->rundir, socks[i]);
+		unlink(p);
+	}
+	pid_t pid = fork();
+	if (pid < 0)
+		return hp_err__set(err, errno, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		/* own session: the guest survives the agent (kill -9 included) */
+		setsid();
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int nul = open("/dev/null", O_RDONLY);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (nul >= 0)
+			dup2(nul, 0);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	vm->qemu_pid = pid;
+	return 0;
+}
+
+/* The in-QEMU tier needs TCG and a plugin .so; without either, probes use the gdbstub. */
+static void prepare_plugin(struct hp_vm *vm)
+{
+	struct hp_err err;
+	char cmd[PATH_MAX + 16], accel[16] = "";
+	vm->plugin_ring[0] = 0;
+	if (!vm->cfg.plugin)
+		return;
+	if (hp_pathf(cmd, sizeof cmd, "'%s' accel", vm->agent->paths.lab_script) == 0) {
+		FILE *f = popen(cmd, "r");
+		if (f) {
+			if (!fgets(accel, sizeof accel, f))
+				accel[0] = 0;
+			pclose(f);
+		}
+	}
+	if (strncmp(accel, "tcg", 3) != 0) {
+		hp_info("%s: %s: probes use the gdbstub (the in-QEMU tier needs TCG)", vm->cfg.name, accel);
+		return;
+	}
+	if (vm->agent->paths.plugin[0])
+		memcpy(vm->plugin_so, vm->agent->paths.plugin, sizeof vm->plugin_so);
+	else if (hp_plugin__find_so(vm->plugin_so, sizeof vm->plugin_so, &err)) {
+		hp_warn("%s: %s: probes use the gdbstub", vm->cfg.name, err.msg);
+		return;
+	}
+	if (hp_pathf(vm->plugin_ring, sizeof vm->plugin_ring, "%s/plugin.ring", vm->rundir) ||
+	    hp_pathf(vm->plugin_ctl, sizeof vm->plugin_ctl, "%s/plugin.sock", vm->rundir) ||
+	    hp_plugin_ring__create(vm->plugin_ring, (unsigned)(vm->cfg.smp > 0 ? vm->cfg.smp : 1),
+				   HP_PLUGIN_RING_BYTES, &err)) {
+		hp_warn("%s: no in-QEMU tier: %s", vm->cfg.name, err.msg);
+		vm->plugin_ring[0] = 0;
+	}
+}
+
+static void connect_plugin(struct hp_vm *vm)
+{
+	struct hp_err err;
+	if (!vm->plugin_ring[0])
+		return;
+	vm->plugin = hp_plugin_backend__new(vm->plugin_ctl, vm->plugin_ring, &err);
+	if (!vm->plugin)
+		hp_warn("%s: the in-QEMU tier did not come up (%s): probes use the gdbstub", vm->cfg.name, err.msg);
+}
+
+void hp_vm__drop_plugin(struct hp_vm *vm)
+{
+	if (!vm->plugin)
+		return;
+	vm->plugin->ops->destroy(vm->plugin);
+	vm->plugin = NULL;
+	unlink(vm->plugin_ring);
+}
+
+static int child_alive(struct hp_vm *vm, struct hp_err *err)
+{
+	int status;
+	if (vm->qemu_pid > 0 && waitpid(vm->qemu_pid, &status, WNOHANG) == vm->qemu_pid) {
+		vm->qemu_pid = 0;
+		return hp_err__set(err, ECHILD, "QEMU exited during start-up (status 0x%x); see %s/qemu.log",
+				   status, vm->rundir);
+	}
+	return 0;
+}
+
+static int wait_ready(struct hp_vm *vm, struct hp_err *err)
+{
+	char log[PATH_MAX];
+	hp_pathf(log, sizeof log, "%s/console.log", vm->rundir);
+	for (int i = 0; i < READY_WAIT_S * 10; i++) {
+		int rc = child_alive(vm, err);
+		if (rc)
+			return rc;
+		FILE *f = fopen(log, "r");
+		if (f) {
+			char line[512];
+			int found = 0;
+			while (!found && fgets(line, sizeof line, f))
+				found = strstr(line, READY_MARKER) != NULL;
+			fclose(f);
+			if (found)
+				return 0;
+		}
+		usleep(100000);
+	}
+	return hp_err__set(err, ETIMEDOUT, "the guest did not print %s within %d s (see %s)", READY_MARKER,
+			   READY_WAIT_S, log);
+}
+
+/* An attached QEMU may have no gdbstub: give it one on a Unix socket, no restart. */
+static int ensure_gdbstub(struct hp_vm *vm, char *gdb_path, size_t cap, int *enabled, struct hp_err *err)
+{
+	json_t *chars = NULL;
+	*enabled = 0;
+	if (!hp_qmp__execute(vm->qmp, "query-chardev", NULL, &chars, NULL)) {
+		size_t i;
+		json_t *c;
+		json_array_foreach(chars, i, c) {
+			const char *label = json_string_value(json_object_get(c, "label"));
+			const char *fn = json_string_value(json_object_get(c, "filename"));
+			/* "disconnected:unix:PATH,server=on" while no debugger is connected */
+			if (fn && !strncmp(fn, "disconnected:", 13))
+				fn += 13;
+			if (label && fn && !strncmp(label, "gdb", 3) && !strncmp(fn, "unix:", 5)) {
+				snprintf(gdb_path, cap, "%.*s", (int)strcspn(fn + 5, ","), fn + 5);
+				json_decref(chars);
+				return 0;
+			}
+		}
+		json_decref(chars);
+	}
+	hp_pathf(gdb_path, cap, "%s/gdb-hprobe.sock", vm->rundir);
+	unlink(gdb_path);
+	char cmd[PATH_MAX + 64], *out = NULL;
+	snprintf(cmd, sizeof cmd, "gdbserver unix:%s,server=on,wait=off", gdb_path);
+	int rc = hp_qmp__hmp(vm->qmp, cmd, &out, err);
+	if (rc)
+		return rc;
+	/* HMP reports failure only as text: the socket appearing is the real answer */
+	struct stat st;
+	for (int i = 0; i < 50 && stat(gdb_path, &st); i++)
+		usleep(20000);
+	if (stat(gdb_path, &st)) {
+		rc = hp_err__set(err, EIO, "QEMU did not start a gdbstub: %s", out ? out : "");
+		free(out);
+		return rc;
+	}
+	free(out);
+	*enabled = 1;
+	return 0;
+}
+
+static void query_vm(struct hp_vm *vm)
+{
+	json_t *r = NULL;
+	pthread_mutex_lock(&vm->lock);
+	snprintf(vm->qemu_version, sizeof vm->qemu_version, "%s", hp_qmp__version(vm->qmp));
+	pthread_mutex_unlock(&vm->lock);
+	int kvm = 0, ncpu = 0;
+	if (!hp_qmp__execute(vm->qmp, "query-kvm", NULL, &r, NULL)) {
+		kvm = json_is_true(json_object_get(r, "enabled"));
+		json_decref(r);
+	}
+	if (!hp_qmp__execute(vm->qmp, "query-cpus-fast", NULL, &r, NULL)) {
+		ncpu = (int)json_array_size(r);
+		json_decref(r);
+	}
+	pthread_mutex_lock(&vm->lock);
+	snprintf(vm->accel, sizeof vm->accel, "%s", kvm ? "kvm" : "tcg");
+	if (ncpu)
+		vm->smp = ncpu;
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static int load_profile(struct hp_vm *vm, const char *symbols, const char *vmlinux, struct hp_err *err)
+{
+	struct hp_symtab *syms = NULL;
+	struct hp_btf *btf = NULL;
+	char source[64] = "file";
+	int rc;
+	if (symbols[0] && (rc = hp_symtab__load_text(symbols, &syms, err)))
+		return rc;
+	if (vmlinux[0] && (rc = hp_btf__load_file(vmlinux, &btf, err))) {
+		hp_symtab__free(syms);
+		return rc;
+	}
+	if (!syms && (rc = hp_recover__profile(vm, &syms, &btf, source, sizeof source, err))) {
+		hp_btf__free(btf);
+		return rc;
+	}
+	rc = hp_kernel__new(syms, btf, vm->gdb, &vm->kernel, err);
+	if (rc)
+		return rc;
+	snprintf(vm->kernel->symbols_source, sizeof vm->kernel->symbols_source, "%s", source);
+	pthread_mutex_lock(&vm->lock);
+	vm->slide = vm->kernel->slide;
+	snprintf(vm->kernel_release, sizeof vm->kernel_release, "%s", vm->kernel->release);
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+static int open_journal(struct hp_vm *vm, struct hp_err *err)
+{
+	struct hp_journal_meta meta;
+	memset(&meta, 0, sizeof meta);
+	snprintf(meta.session, sizeof meta.session, "%s", strrchr(vm->session_dir, '/') + 1);
+	snprintf(meta.vm_name, sizeof meta.vm_name, "%s", vm->cfg.name);
+	snprintf(meta.kernel, sizeof meta.kernel, "%s", vm->kernel_release);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	meta.created_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	meta.mono_base_ns = hp_now_ns();
+	hp_pathf(vm->journal_path, sizeof vm->journal_path, "%s/journal.hpj", vm->session_dir);
+	/* append: a recovered session continues its journal after the last whole batch */
+	int rc = hp_journal__create(vm->journal_path, &meta, 1, &vm->journal, err);
+	if (!rc) {
+		uint64_t next = hp_journal__next_seq(vm->journal);
+		pthread_mutex_lock(&vm->lock);
+		vm->next_seq = vm->published_seq = next;
+		pthread_mutex_unlock(&vm->lock);
+	}
+	return rc;
+}
+
+int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
+{
+	struct hp_err *err = &job->err;
+	char guest[PATH_MAX] = "", qmp_path[PATH_MAX], gdb_path[PATH_MAX], symbols[PATH_MAX], vmlinux[PATH_MAX];
+	int rc, enabled_gdb = 0;
+	job->ecls = EC_GUEST_ERROR;
+	/* a recovered session keeps its directories, journal and sockets */
+	if (!vm->restore && (rc = hp_session__create(vm, err)))
+		goto fail;
+	snprintf(symbols, sizeof symbols, "%s", vm->cfg.symbols);
+	snprintf(vmlinux, sizeof vmlinux, "%s", vm->cfg.vmlinux);
+	if (vm->cfg.launch && !vm->restore) {
+		if ((rc = lab_guest_dir(vm, guest, sizeof guest, err)))
+			goto fail;
+		prepare_plugin(vm);
+		if ((rc = spawn_lab(vm, guest, err)))
+			goto fail;
+		memcpy(vm->guest_dir, guest, sizeof vm->guest_dir);
+		hp_pathf(qmp_path, sizeof qmp_path, "%s/qmp.sock", vm->rundir);
+		if (!symbols[0])
+			hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
+		if (!vmlinux[0])
+			hp_pathf(vmlinux, sizeof vmlinux, "%s/vmlinux", guest);
+		hp_pathf(vm->cfg.console_log, sizeof vm->cfg.console_log, "%s/console.log", vm->rundir);
+		hp_pathf(vm->cfg.console_sock, sizeof vm->cfg.console_sock, "%s/console.sock", vm->rundir);
+		if ((rc = hp_qmp__connect(qmp_path, QMP_WAIT_MS, &vm->qmp, err)))
+			goto fail;
+		if ((rc = wait_ready(vm, err)))
+			goto fail;
+		connect_plugin(vm);
+	} else {
+		if (vm->cfg.launch) { /* recovering a guest an earlier agent launched */
+			memcpy(guest, vm->guest_dir, sizeof guest);
+			hp_pathf(vm->cfg.qmp, sizeof vm->cfg.qmp, "%s/qmp.sock", vm->rundir);
+			if (!symbols[0])
+				hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
+			if (!vmlinux[0])
+				hp_pathf(vmlinux, sizeof vmlinux, "%s/vmlinux", guest);
+		}
+		snprintf(qmp_path, sizeof qmp_path, "%s", vm->cfg.qmp);
+		if ((rc = hp_qmp__connect(qmp_path, 2000, &vm->qmp, err))) {
+			job->ecls = EC_INVALID_ARGUMENT;
+			goto fail;
+		}
+	}
+	query_vm(vm);
+	if ((rc = ensure_gdbstub(vm, gdb_path, sizeof gdb_path, &enabled_gdb, err)))
+		goto fail;
+	vm->gdb_enabled_by_us = enabled_gdb;
+	struct hp_rsp *rsp;
+	struct hp_rsp_stop stop;
+	if ((rc = hp_rsp__connect(gdb_path, 5000, &rsp, err)))
+		goto fail;
+	if ((rc = hp_rsp__handshake(rsp, &stop, err))) {
+		hp_rsp__free(rsp);
+		goto fail;
+	}
+	vm->gdb = hp_gdb_backend__new(rsp, stop.thread);
+	memcpy(vm->gdb_path, gdb_path, sizeof vm->gdb_path);
+	hp_guard__watch(vm->agent, gdb_path);
+	if (!vm->gdb) {
+		hp_rsp__free(rsp);
+		rc = hp_err__set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	/* the VM is stopped from here until the end of this job */
+	memcpy(vm->sym_path, symbols, sizeof vm->sym_path);
+	memcpy(vm->vmlinux_path, vmlinux, sizeof vm->vmlinux_path);
+	if ((rc = load_profile(vm, symbols, vmlinux, err)) || (rc = open_journal(vm, err)))
+		goto fail;
+	if (vm->restore)
+		hp_session__restore_probes(vm);
+	hp_session__save(vm);
+	hp_vm__set_state(vm, HP_VM_RUNNING, NULL);
+	hp_info("%s: attached (%s, QEMU %s, %s, slide 0x%llx)", vm->cfg.name, vm->accel, vm->qemu_version,
+		vm->kernel_release, (long long)vm->slide);
+	job->result = hp_vm__summary(vm);
+	json_object_set_new(job->result, "symbols_source", json_string(vm->kernel->symbols_source));
+	struct hp_err e2;
+	if (vm->gdb->ops->resume(vm->gdb, &e2))
+		hp_warn("%s: resume after attach: %s", vm->cfg.name, e2.msg);
+	return 0;
+fail:
+	hp_warn("%s: %s", vm->cfg.name, err->msg);
+	if (vm->cfg.launch && vm->qemu_pid > 0) {
+		/* a half-started lab guest is of no use to anyone */
+		kill(vm->qemu_pid, SIGKILL);
+		waitpid(vm->qemu_pid, NULL, 0);
+		vm->qemu_pid = 0;
+	}
+	job->final = 1;
+	return hp_job__fail(job, job->ecls, rc);
+}
+
+void hp_vm__release(struct hp_vm *vm)
+{
+	struct hp_err err;
+	for (struct hp_detector *d = vm->detectors, *n; d; d = n) {
+		n = d->next;
+		if (d->ops->destroy)
+			d->ops->destroy(vm, d);
+		json_decref(d->config);
+		free(d);
+	}
+	vm->detectors = NULL;
+	for (struct hp_probe *p = vm->probes, *n; p; p = n) {
+		n = p->next;
+		free(p->app); /* the breakpoints went with the detach */
+		free(p);
+	}
+	vm->probes = NULL;
+	if (vm->gdb) {
+		vm->gdb->ops->destroy(vm->gdb);
+		vm->gdb = NULL;
+	}
+	hp_vm__drop_plugin(vm);
+	hp_kernel__free(vm->kernel);
+	vm->kernel = NULL;
+	if (vm->journal && hp_journal__close(vm->journal, &err))
+		hp_error("%s: closing the journal: %s", vm->cfg.name, err.msg);
+	vm->journal = NULL;
+	hp_qmp__free(vm->qmp);
+	vm->qmp = NULL;
+}
+
+/* Leaves the guest running at full speed with nothing of ours in it. */
+int hp_vm__detach_job(struct hp_vm *vm, struct hp_job *job)
+{
+	job->final = 1;
+	if (vm->plugin) {
+		struct hp_err e;
+		/* one request removes every in-QEMU probe; the probes that pointed at the
+		 * plugin are freed with the VM without being touched again */
+		if (vm->plugin->ops->detach(vm->plugin, &e))
+			hp_warn("%s: plugin detach: %s", vm->cfg.name, e.msg);
+		hp_vm__drop_plugin(vm);
+	}
+	if (vm->gdb) {
+		struct hp_err err;
+		/* the gdbstub lifts its own breakpoints at detach */
+		if (vm->gdb->ops->detach(vm->gdb, &err))
+			hp_warn("%s: detach: %s", vm->cfg.name, err.msg);
+		hp_guard__unwatch(vm->agent, vm->gdb_path);
+		vm->gdb->ops->destroy(vm->gdb);
+		vm->gdb = NULL;
+	}
+	if (vm->qmp && vm->gdb_enabled_by_us) {
+		char *out = NULL;
+		if (hp_qmp__hmp(vm->qmp, "gdbserver none", &out, NULL) == 0)
+			free(out);
+	}
+	hp_vm__flush(vm, 1);
+	hp_session__remove(vm);
+	job->result = json_object();
+	return 0;
+}
+
+/* Powers a launched guest off. */
+int hp_vm__quit_job(struct hp_vm *vm, struct hp_job *job)
+{
+	if (!vm->cfg.launch) {
+		hp_err__set(&job->err, EPERM, "%s was attached, not launched by hprobed: use vm-detach", vm->cfg.name);
+		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EPERM);
+	}
+	job->final = 1;
+	if (vm->gdb) {
+		hp_guard__unwatch(vm->agent, vm->gdb_path);
+		vm->gdb->ops->destroy(vm->gdb); /* closing the gdbstub lets QEMU run and quit */
+		vm->gdb = NULL;
+	}
+	if (vm->qmp)
+		hp_qmp__execute(vm->qmp, "quit", NULL, NULL, NULL);
+	if (vm->qemu_pid > 0) {
+		for (int i = 0; i < 50 && waitpid(vm->qemu_pid, NULL, WNOHANG) == 0; i++)
+			usleep(100000);
+		if (kill(vm->qemu_pid, 0) == 0) {
+			kill(vm->qemu_pid, SIGKILL);
+			waitpid(vm->qemu_pid, NULL, 0);
+		}
+		vm->qemu_pid = 0;
+	}
+	hp_vm__flush(vm, 1);
+	hp_session__remove(vm);
+	job->result = json_object();
+	return 0;
+}
+
+void hp_vm__on_reset(struct hp_vm *vm)
+{
+	/* After a reboot the KASLR slide changes: an old address may now be in the middle
+	 * of another function. Kernel probes go stale (lifted) until re-resolved, and the
+	 * processes application probes followed are gone. */
+	struct hp_err err;
+	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+		if (p->user) {
+			hp_apps__forget_processes(vm, p);
+			continue;
+		}
+		if (p->state == HP_PSTATE_STALE)
+			continue;
+		if (p->state == HP_PSTATE_ARMED && p->mech)
+			p->mech->ops->disarm(p->mech, p->addr, p->id, &err);
+		if (p->mech && p->mech->ops->forget && p->in_mech) {
+			p->mech->ops->forget(p->mech, p->id); /* its address is wrong now */
+			p->in_mech = 0;
+		}
+		p->state = HP_PSTATE_STALE;
+		if (p->o.owner != HP_OWNER_INTERNAL)
+			hp_vm__event(vm, "PROBE", json_pack("{s:i, s:s, s:s}", "id", p->id, "state", "stale", "reason",
+							   "guest rebooted: the kernel may have moved (KASLR)"));
+	}
+	hp_kernel__free(vm->kernel);
+	vm->kernel = NULL;
+	vm->need_reprofile = 1;
+	vm->next_reprofile_ns = hp_now_ns() + 500000000ull;
+}
+
+/* Once the rebooted kernel runs (its IDT and banner readable), read its profile again
+ * and put the stale kernel probes back at their new addresses. */
+static int reprofile_job(struct hp_vm *vm, struct hp_job *job)
+{
+	struct hp_err err;
+	vm->reprofile_queued = 0;
+	if (!vm->need_reprofile || !vm->gdb)
+		return 0;
+	if (load_profile(vm, vm->sym_path, vm->vmlinux_path, &err)) {
+		hp_debug("%s: kernel not ready after reset yet: %s", vm->cfg.name, err.msg);
+		vm->next_reprofile_ns = hp_now_ns() + 500000000ull;
+		(void)job;
+		return 0;
+	}
+	vm->need_reprofile = 0;
+	hp_info("%s: kernel back after reboot (slide 0x%llx): re-arming probes", vm->cfg.name, (long long)vm->slide);
+	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+		if (p->state != HP_PSTATE_STALE || p->user || p->raw)
+			continue;
+		int ecls;
+		uint64_t old = p->addr;
+		if (hp_probe__resolve_kernel(p, p->spec, vm->kernel, vm->gdb, &err, &ecls)) {
+			hp_warn("%s: probe %u (%s) stays stale: %s", vm->cfg.name, p->id, p->spec, err.msg);
+			continue;
+		}
+		p->state = HP_PSTATE_DISABLED;
+		if (p->o.enabled && hp_engine__arm(vm, p, &err)) {
+			hp_warn("%s: re-arming probe %u: %s", vm->cfg.name, p->id, err.msg);
+			continue;
+		}
+		if (p->o.owner != HP_OWNER_INTERNAL) {
+			char a[24], b[24];
+			snprintf(a, sizeof a, "0x%llx", (unsigned long long)old);
+			snprintf(b, sizeof b, "0x%llx", (unsigned long long)p->addr);
+			hp_vm__event(vm, "PROBE", json_pack("{s:i, s:s, s:s, s:s, s:s}", "id", p->id, "state",
+							   hp_probe__state_name(p->state), "change", "re-armed after reboot",
+							   "old_addr", a, "addr", b));
+		}
+	}
+	return 0;
+}
+
+void hp_vm__maybe_reprofile(struct hp_vm *vm, uint64_t now)
+{
+	if (!vm->need_reprofile || vm->reprofile_queued || now < vm->next_reprofile_ns || vm->state == HP_VM_DEAD)
+		return;
+	struct hp_job *job = hp_job__new(reprofile_job, 1, NULL);
+	if (!job)
+		return;
+	job->internal = 1;
+	vm->reprofile_queued = 1;
+	hp_vm__submit(vm, job);
+}
