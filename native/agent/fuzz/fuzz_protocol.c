@@ -25,10 +25,10 @@ static void setup(void)
 	int sv[2];
 	agent.listen_fd = -1;
 	agent.epfd = epoll_create1(EPOLL_CLOEXEC);
-	agent.outbox.efd = eventfd(0, EFD_NONBLOCK);
-	pthread_mutex_init(&agent.outbox.lock, NULL);
-	snprintf(agent.paths.lab_script, sizeof agent.paths.lab_script, "/nonexistent/lab.sh");
-	snprintf(agent.paths.state_dir, sizeof agent.paths.state_dir, "/nonexistent/state");
+	agent.host.outbox.efd = eventfd(0, EFD_NONBLOCK);
+	pthread_mutex_init(&agent.host.outbox.lock, NULL);
+	snprintf(agent.host.paths.lab_script, sizeof agent.host.paths.lab_script, "/nonexistent/lab.sh");
+	snprintf(agent.host.paths.state_dir, sizeof agent.host.paths.state_dir, "/nonexistent/state");
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	fcntl(sv[1], F_SETFL, O_NONBLOCK);
 	peer = sv[1];

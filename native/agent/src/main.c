@@ -94,17 +94,17 @@ int main(int argc, char **argv)
 	 * would serve them from the heap, which keeps its high-water mark. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	a->listen_fd = a->epfd = -1;
-	a->uid = getuid();
-	hp_default_socket_path(a->paths.socket, sizeof a->paths.socket);
-	hp_default_state_dir(a->paths.state_dir, sizeof a->paths.state_dir);
-	default_lab(a->paths.lab_script, sizeof a->paths.lab_script);
+	a->host.uid = getuid();
+	hp_default_socket_path(a->host.paths.socket, sizeof a->host.paths.socket);
+	hp_default_state_dir(a->host.paths.state_dir, sizeof a->host.paths.state_dir);
+	default_lab(a->host.paths.lab_script, sizeof a->host.paths.lab_script);
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': set_path(a->paths.socket, sizeof a->paths.socket, optarg); break;
-		case 'd': set_path(a->paths.state_dir, sizeof a->paths.state_dir, optarg); break;
-		case 'l': set_path(a->paths.lab_script, sizeof a->paths.lab_script, optarg); break;
-		case 'p': set_path(a->paths.plugin, sizeof a->paths.plugin, optarg); break;
+		case 's': set_path(a->host.paths.socket, sizeof a->host.paths.socket, optarg); break;
+		case 'd': set_path(a->host.paths.state_dir, sizeof a->host.paths.state_dir, optarg); break;
+		case 'l': set_path(a->host.paths.lab_script, sizeof a->host.paths.lab_script, optarg); break;
+		case 'p': set_path(a->host.paths.plugin, sizeof a->host.paths.plugin, optarg); break;
 		case 'D': daemonize = 1; break;
 		case 'L': logfile = optarg; break;
 		case 'g': hp_log_set_level(HP_LOG_DEBUG); break;
@@ -113,10 +113,10 @@ int main(int argc, char **argv)
 		}
 	}
 	char deflog[PATH_MAX + 16];
-	if (!logfile && daemonize && hp_pathf(deflog, sizeof deflog, "%s/hprobed.log", a->paths.state_dir) == 0) {
+	if (!logfile && daemonize && hp_pathf(deflog, sizeof deflog, "%s/hprobed.log", a->host.paths.state_dir) == 0) {
 		/* a daemon started on demand still leaves a trace of what it did */
 		char dir[PATH_MAX];
-		memcpy(dir, a->paths.state_dir, sizeof dir);
+		memcpy(dir, a->host.paths.state_dir, sizeof dir);
 		for (char *p = dir + 1; *p; p++)
 			if (*p == '/') {
 				*p = 0;
@@ -135,12 +135,12 @@ int main(int argc, char **argv)
 		dup2(fd, 2);
 		close(fd);
 	}
-	pthread_mutex_init(&a->outbox.lock, NULL);
-	a->outbox.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	signal_efd = a->outbox.efd;
+	pthread_mutex_init(&a->host.outbox.lock, NULL);
+	a->host.outbox.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	signal_efd = a->host.outbox.efd;
 	signal_agent = a;
 	struct hp_err err;
-	a->guard_fd = -1;
+	a->host.guard_fd = -1;
 	if (hp_server__listen(a, &err)) {
 		fprintf(stderr, "hprobed: %s\n", err.msg);
 		return 1;
@@ -162,29 +162,29 @@ int main(int argc, char **argv)
 		}
 	}
 	/* before any thread: the guardian is a plain fork of this process */
-	int grc = hp_guard__start(a);
+	int grc = hp_guard__start(&a->host);
 	if (grc)
 		hp_warn("no guardian (%s): if the agent dies, its VMs stay stopped", strerror(-grc));
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	hp_info("listening on %s (state in %s, lab %s)", a->paths.socket, a->paths.state_dir,
-		a->paths.lab_script[0] ? a->paths.lab_script : "none");
-	int recovered = hp_session__recover(a);
+	hp_info("listening on %s (state in %s, lab %s)", a->host.paths.socket, a->host.paths.state_dir,
+		a->host.paths.lab_script[0] ? a->host.paths.lab_script : "none");
+	int recovered = hp_session__recover(&a->host);
 	if (recovered)
 		hp_info("recovering %d VM(s) an earlier agent left monitored", recovered);
 	hp_server__run(a);
 	hp_info("shutting down: detaching from every VM (guests keep running)");
-	while (a->vms) {
-		struct hp_vm *vm = a->vms;
-		a->vms = vm->next;
+	while (a->host.vms) {
+		struct hp_vm *vm = a->host.vms;
+		a->host.vms = vm->next;
 		struct hp_job *job = hp_job__new(hp_vm__detach_job, 1, NULL);
 		job->final = 1; /* the worker exits after it */
 		hp_vm__submit(vm, job);
 		hp_vm__destroy(vm);
 	}
-	hp_guard__stop(a);
+	hp_guard__stop(&a->host);
 	hp_server__close(a);
 	return 0;
 }

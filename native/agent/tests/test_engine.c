@@ -5,10 +5,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "probes/engine.h"
 #include "fake_backend.h"
-#include "hp_test.h"
 #include "guest/kernel.h"
+#include "hp_test.h"
+#include "probes/engine.h"
+#include "probes/probe.h"
 #include "vm/vm.h"
 
 #define PROBE_AT 0xffffffff81000100ull
@@ -19,17 +20,17 @@
 #define UBUF 0x7000ull
 #define STACK 0xffffc90000020000ull
 
-static struct hp_agent agent;
+static struct hp_host host;
 
 static struct hp_vm *make_vm(struct fake *f, char *jpath)
 {
 	struct hp_vm_config cfg = { .name = "unit" };
 	struct hp_err err;
-	agent.outbox.efd = eventfd(0, EFD_NONBLOCK);
-	pthread_mutex_init(&agent.outbox.lock, NULL);
-	struct hp_vm *vm = hp_vm__create(&agent, &cfg, &err);
+	host.outbox.efd = eventfd(0, EFD_NONBLOCK);
+	pthread_mutex_init(&host.outbox.lock, NULL);
+	struct hp_vm *vm = hp_vm__create(&host, &cfg, &err);
 	REQUIRE(vm);
-	vm->gdb = &f->b;
+	vm->tgt.gdb = &f->b;
 	struct hp_kernel *k = calloc(1, sizeof *k);
 	/* offsets as BTF would give them; made up on purpose, so nothing can be hard-coded */
 	k->off.task_pid = 100;
@@ -44,7 +45,7 @@ static struct hp_vm *make_vm(struct fake *f, char *jpath)
 	k->off.regs_size = 168;
 	k->current_task = CUR_TASK_OFF;
 	k->btf = (struct hp_btf *)1; /* present; never dereferenced by the engine */
-	vm->kernel = k;
+	vm->tgt.kernel = k;
 	struct hp_journal_meta meta = { .session = "unit", .vm_name = "unit" };
 	REQUIRE(hp_journal__create(jpath, &meta, 0, &vm->journal, &err) == 0);
 	return vm;
@@ -53,7 +54,7 @@ static struct hp_vm *make_vm(struct fake *f, char *jpath)
 static struct hp_probe *add_probe(struct hp_vm *vm, struct fake *f, enum hp_resume resume, uint8_t len)
 {
 	struct hp_probe *p = calloc(1, sizeof *p);
-	p->id = vm->next_probe_id++;
+	p->id = vm->tgt.next_probe_id++;
 	p->addr = PROBE_AT;
 	p->o.pid = -1;
 	p->o.enabled = 1;
@@ -61,8 +62,8 @@ static struct hp_probe *add_probe(struct hp_vm *vm, struct fake *f, enum hp_resu
 	p->insn_len = len;
 	p->mech = &f->b;
 	p->state = HP_PSTATE_ARMED;
-	p->next = vm->probes;
-	vm->probes = p;
+	p->next = vm->tgt.probes;
+	vm->tgt.probes = p;
 	return p;
 }
 
@@ -92,7 +93,7 @@ static int stop_at(struct hp_vm *vm, struct fake *f)
 	struct hp_bev ev = { .type = HP_BEV_STOP_BP, .vcpu = 1, .addr = PROBE_AT, .time_ns = 77 };
 	struct hp_err err;
 	f->regs[HP_REG_RIP] = PROBE_AT;
-	return hp_engine__on_stop(vm, &f->b, &ev, 1, &err);
+	return hp_engine__on_stop(&vm->tgt, &f->b, &ev, 1, &err);
 }
 
 static void read_hits(const char *path, struct hp_hit *out, int *n)
@@ -202,15 +203,15 @@ int main(void)
 	CHECK(hits[5].flags & HP_HIT_MEM);
 
 	unlink(jpath);
-	vm->kernel->btf = NULL; /* the placeholder above is not a real BTF */
-	vm->gdb = NULL;         /* the fake is freed by the test */
+	vm->tgt.kernel->btf = NULL; /* the placeholder above is not a real BTF */
+	vm->tgt.gdb = NULL;         /* the fake is freed by the test */
 	hp_vm__destroy(vm);
 	fake_free(f);
-	for (struct hp_msg *m = agent.outbox.head, *n; m; m = n) {
+	for (struct hp_msg *m = host.outbox.head, *n; m; m = n) {
 		n = m->next;
 		free(m->line);
 		free(m);
 	}
-	close(agent.outbox.efd);
+	close(host.outbox.efd);
 	TEST_MAIN_END();
 }

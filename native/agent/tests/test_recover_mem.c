@@ -19,7 +19,7 @@
 #define IDT 0xfffffe0000000000ull
 #define NOTE_VA 0xffff888000100000ull
 
-static struct hp_agent agent;
+static const char *state_dir; /* the agent's state directory: the profile cache */
 static uint8_t *img;
 static size_t img_len;
 static uint64_t img_va;
@@ -71,8 +71,8 @@ static struct hp_kernel *attach(struct hp_vm *vm, struct fake *f, const char *wa
 	struct hp_err err = { { 0 } };
 	char source[64] = "";
 
-	vm->gdb = &f->b;
-	if (hp_recover__profile(vm, &syms, &btf, source, sizeof(source), &err))
+	vm->tgt.gdb = &f->b;
+	if (hp_recover__profile(&f->b, state_dir, vm->cfg.name, &syms, &btf, source, sizeof(source), &err))
 		fprintf(stderr, "recover: %s\n", err.msg);
 	REQUIRE(syms);
 	CHECK_STR(source, want_source);
@@ -120,8 +120,7 @@ int main(int argc, char **argv)
 	REQUIRE(hp_lab_file(dir, "vmlinux", p, sizeof(p)));
 	REQUIRE((img = hp_lab_vmlinux_image(p, &img_len, &img_va)));
 	REQUIRE(mkdtemp(state));
-	snprintf(agent.paths.state_dir, sizeof(agent.paths.state_dir), "%s", state);
-	vm->agent = &agent;
+	state_dir = state;
 	snprintf(vm->cfg.name, sizeof(vm->cfg.name), "t");
 
 	/* from memory, KASLR offset known: the table is the lab's kallsyms, the slide right */

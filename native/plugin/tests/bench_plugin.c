@@ -42,28 +42,28 @@ static double run(struct labvm *vm, int secs, double *elapsed)
 	return rate;
 }
 
-static struct hp_probe getpid_probe(uint32_t id, uint64_t addr, enum hp_probe_kind kind, const char *comm)
+static struct hp_capture_plan getpid_probe(uint32_t id, uint64_t addr, enum hp_probe_kind kind, const char *comm)
 {
-	struct hp_probe p;
+	struct hp_capture_plan p;
 	memset(&p, 0, sizeof p);
-	p.id = id;
+	p.probe_id = id;
 	p.addr = addr;
-	p.o.kind = kind;
-	p.o.pid = -1;
-	p.syscall_wrapper = 1;
+	p.count_only = kind == HP_PROBE_COUNT;
+	p.pid = -1;
+	p.syscall_args = 1;
 	if (kind == HP_PROBE_CAPTURE) {
-		p.o.nargs = 2;
-		p.o.regs = 1;
+		p.nargs = 2;
+		p.regs = 1;
 	}
-	snprintf(p.o.comm, sizeof p.o.comm, "%s", comm);
+	snprintf(p.comm, sizeof p.comm, "%s", comm);
 	return p;
 }
 
-static double measure(struct labvm *vm, struct tally *t, const struct hp_probe *p, const struct lab_kernel *k,
+static double measure(struct labvm *vm, struct tally *t, const struct hp_capture_plan *p, const struct lab_kernel *k,
 		      int secs, int reps, const char *name, double base)
 {
 	struct hp_err err;
-	if (p && (vm->b->ops->arm_probe(vm->b, p, &k->off, &err) || hp_plugin_backend__sync(vm->b, 10000, &err))) {
+	if (p && (hp_backend__arm_plan(vm->b, p, &k->off, &err) || hp_backend__sync(vm->b, 10000, &err))) {
 		fprintf(stderr, "%s: %s\n", name, err.msg);
 		exit(1);
 	}
@@ -78,12 +78,12 @@ static double measure(struct labvm *vm, struct tally *t, const struct hp_probe *
 	}
 	double rate = sum / reps;
 	printf("%-16s %10.0f getpid/s  %6.3fx", name, rate, base > 0 ? rate / base : 1.0);
-	if (p && p->o.kind == HP_PROBE_CAPTURE)
+	if (p && !p->count_only)
 		printf("  %10.0f hits/s received (drops %llu)", hsum / reps, (unsigned long long)t->dropped);
 	printf("\n");
 	if (p) {
-		vm->b->ops->forget(vm->b, p->id);
-		hp_plugin_backend__sync(vm->b, 10000, &err);
+		hp_backend__forget(vm->b, p->probe_id);
+		hp_backend__sync(vm->b, 10000, &err);
 	}
 	return rate;
 }
@@ -108,9 +108,9 @@ int main(int argc, char **argv)
 	vm.ctx = &t;
 	printf("QEMU TCG, -smp %d, sysloop -t %d -g, mean of %d runs each\n", smp, secs, reps);
 	double base = measure(&vm, &t, NULL, &k, secs, reps, "none", 0);
-	struct hp_probe cap = getpid_probe(1, k.sys_getpid, HP_PROBE_CAPTURE, "sysloop");
-	struct hp_probe cnt = getpid_probe(2, k.sys_getpid, HP_PROBE_COUNT, "");
-	struct hp_probe cntf = getpid_probe(3, k.sys_getpid, HP_PROBE_COUNT, "sysloop");
+	struct hp_capture_plan cap = getpid_probe(1, k.sys_getpid, HP_PROBE_CAPTURE, "sysloop");
+	struct hp_capture_plan cnt = getpid_probe(2, k.sys_getpid, HP_PROBE_COUNT, "");
+	struct hp_capture_plan cntf = getpid_probe(3, k.sys_getpid, HP_PROBE_COUNT, "sysloop");
 	measure(&vm, &t, &cap, &k, secs, reps, "capture", base);
 	measure(&vm, &t, &cnt, &k, secs, reps, "count-inline", base);
 	measure(&vm, &t, &cntf, &k, secs, reps, "count-filtered", base);

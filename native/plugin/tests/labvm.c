@@ -136,12 +136,12 @@ void labvm__pump(struct labvm *vm, int ms)
 			usleep(10000);
 			continue;
 		}
-		struct pollfd pfd = { .fd = vm->b->ops->event_fd(vm->b), .events = POLLIN };
+		struct pollfd pfd = { .fd = hp_backend__event_fd(vm->b), .events = POLLIN };
 		poll(&pfd, 1, 10);
 		struct hp_bev ev;
 		struct hp_err err;
 		int rc;
-		while ((rc = vm->b->ops->next_event(vm->b, &ev, &err)) == 1) {
+		while ((rc = hp_backend__next_event(vm->b, &ev, &err)) == 1) {
 			if (ev.type == HP_BEV_GONE)
 				vm->gone = 1;
 			if (vm->on_event)
@@ -290,7 +290,7 @@ int labvm__boot(struct labvm *vm, const char *lab, const char *guest, const char
 void labvm__kill(struct labvm *vm)
 {
 	if (vm->b)
-		vm->b->ops->destroy(vm->b);
+		hp_backend__destroy(vm->b);
 	vm->b = NULL;
 	if (vm->con >= 0)
 		close(vm->con);

@@ -112,39 +112,39 @@ static void settle(struct labvm *vm)
 {
 	struct hp_err err;
 	labvm__pump(vm, 300);
-	if (hp_plugin_backend__flush_counts(vm->b, &err))
+	if (hp_backend__flush_counts(vm->b, &err))
 		fprintf(stderr, "flush: %s\n", err.msg);
 	labvm__pump(vm, 300);
 }
 
-static struct hp_probe probe(uint32_t id, uint64_t addr, enum hp_probe_kind kind, const char *comm, int nargs, int regs)
+static struct hp_capture_plan probe(uint32_t id, uint64_t addr, enum hp_probe_kind kind, const char *comm, int nargs, int regs)
 {
-	struct hp_probe p;
+	struct hp_capture_plan p;
 	memset(&p, 0, sizeof p);
-	p.id = id;
+	p.probe_id = id;
 	p.addr = addr;
-	p.o.kind = kind;
-	p.o.nargs = nargs;
-	p.o.regs = regs;
-	p.o.pid = -1;
-	snprintf(p.o.comm, sizeof p.o.comm, "%s", comm);
-	p.syscall_wrapper = 1;
+	p.count_only = kind == HP_PROBE_COUNT;
+	p.nargs = nargs;
+	p.regs = regs;
+	p.pid = -1;
+	snprintf(p.comm, sizeof p.comm, "%s", comm);
+	p.syscall_args = 1;
 	return p;
 }
 
-static void arm(struct labvm *vm, const struct hp_probe *p, const struct lab_kernel *k)
+static void arm(struct labvm *vm, const struct hp_capture_plan *p, const struct lab_kernel *k)
 {
 	struct hp_err err;
-	int rc = vm->b->ops->arm_probe(vm->b, p, &k->off, &err);
+	int rc = hp_backend__arm_plan(vm->b, p, &k->off, &err);
 	if (rc)
-		fprintf(stderr, "arm_probe %u: %s\n", p->id, err.msg);
+		fprintf(stderr, "arm_plan %u: %s\n", p->probe_id, err.msg);
 	REQUIRE(rc == 0);
 }
 
 static void sync_or_die(struct labvm *vm)
 {
 	struct hp_err err;
-	int rc = hp_plugin_backend__sync(vm->b, 10000, &err);
+	int rc = hp_backend__sync(vm->b, 10000, &err);
 	if (rc)
 		fprintf(stderr, "sync: %s\n", err.msg);
 	REQUIRE(rc == 0);
@@ -247,9 +247,9 @@ static void scenario_main(const char *lab, const char *guest, const char *so, co
 
 	/* 1: capture + filtered count + inline count, one sysloop */
 	pid = start_waiting(&vm, "-n 20000 -g", NULL, 0);
-	struct hp_probe cap = probe(1, k->sys_getpid, HP_PROBE_CAPTURE, "sysloop", 2, 1);
-	struct hp_probe cnt = probe(2, k->sys_getpid, HP_PROBE_COUNT, "sysloop", 0, 0);
-	struct hp_probe all = probe(3, k->sys_getpid, HP_PROBE_COUNT, "", 0, 0);
+	struct hp_capture_plan cap = probe(1, k->sys_getpid, HP_PROBE_CAPTURE, "sysloop", 2, 1);
+	struct hp_capture_plan cnt = probe(2, k->sys_getpid, HP_PROBE_COUNT, "sysloop", 0, 0);
+	struct hp_capture_plan all = probe(3, k->sys_getpid, HP_PROBE_COUNT, "", 0, 0);
 	arm(&vm, &cap, k);
 	arm(&vm, &cnt, k);
 	arm(&vm, &all, k);
@@ -268,16 +268,16 @@ static void scenario_main(const char *lab, const char *guest, const char *so, co
 	CHECK(a.first[2][0] || a.first[2][1]);
 
 	/* 2: disabled while two sysloops start, enabled while the VM runs; -smp 2 */
-	REQUIRE(vm.b->ops->disarm(vm.b, cap.addr, cap.id, &err) == 0);
-	REQUIRE(vm.b->ops->disarm(vm.b, cnt.addr, cnt.id, &err) == 0);
+	REQUIRE(hp_backend__disarm(vm.b, cap.addr, cap.probe_id, &err) == 0);
+	REQUIRE(hp_backend__disarm(vm.b, cnt.addr, cnt.probe_id, &err) == 0);
 	sync_or_die(&vm);
 	int two[2];
 	two[0] = start_waiting(&vm, "-n 20000 -g", NULL, 0);
 	two[1] = start_waiting(&vm, "-n 20000 -g", NULL, 0);
 	settle(&vm);
 	CHECK_EQ_U64(a.hits[1], N); /* disabled: the sysloops' own first getpid is not seen */
-	REQUIRE(vm.b->ops->arm(vm.b, cap.addr, cap.id, &err) == 0);
-	REQUIRE(vm.b->ops->arm(vm.b, cnt.addr, cnt.id, &err) == 0);
+	REQUIRE(hp_backend__arm(vm.b, cap.addr, cap.probe_id, &err) == 0);
+	REQUIRE(hp_backend__arm(vm.b, cnt.addr, cnt.probe_id, &err) == 0);
 	sync_or_die(&vm);
 	go_and_wait(&vm, two, 2, N, NULL);
 	settle(&vm);
@@ -296,8 +296,8 @@ static void scenario_main(const char *lab, const char *guest, const char *so, co
 	int wpid = start_waiting(&vm, "-n 100", first, sizeof first);
 	const char *f = strstr(first, "fd="), *bp = strstr(first, "buf=");
 	REQUIRE(f && bp && sscanf(f, "fd=%d", &a.write_fd) == 1 && sscanf(bp, "buf=%llx", (unsigned long long *)&a.write_buf) == 1);
-	struct hp_probe wr = probe(4, k->sys_write, HP_PROBE_CAPTURE, "sysloop", 3, 0);
-	wr.o.mem = (struct hp_mem_spec){ .src = HP_MEM_ARG, .index = 2, .len = 16, .is_string = 1 };
+	struct hp_capture_plan wr = probe(4, k->sys_write, HP_PROBE_CAPTURE, "sysloop", 3, 0);
+	wr.mem = (struct hp_mem_spec){ .src = HP_MEM_ARG, .index = 2, .len = 16, .is_string = 1 };
 	arm(&vm, &wr, k);
 	sync_or_die(&vm);
 	go_and_wait(&vm, &wpid, 1, 100, NULL);
@@ -310,11 +310,11 @@ static void scenario_main(const char *lab, const char *guest, const char *so, co
 	/* 4: removed: no records, no instrumentation, baseline speed */
 	const uint32_t ids[] = { 1, 2, 3, 4 };
 	for (int i = 0; i < 4; i++)
-		vm.b->ops->forget(vm.b, ids[i]);
+		hp_backend__forget(vm.b, ids[i]);
 	sync_or_die(&vm);
 	settle(&vm);
 	struct hp_pctl_stats st0, st1;
-	REQUIRE(hp_plugin_backend__stats(vm.b, &st0, &err) == 0);
+	REQUIRE(hp_backend__stats(vm.b, &st0, &err) == 0);
 	/* the pids above are exact; this shows they came through the task cache too */
 	printf("task cache: %llu of %llu task lookups took current_task from the cache\n",
 	       (unsigned long long)st0.task_cached, (unsigned long long)(st0.hits + st0.filtered));
@@ -329,7 +329,7 @@ static void scenario_main(const char *lab, const char *guest, const char *so, co
 			rate4 = r;
 	}
 	settle(&vm);
-	REQUIRE(hp_plugin_backend__stats(vm.b, &st1, &err) == 0);
+	REQUIRE(hp_backend__stats(vm.b, &st1, &err) == 0);
 	printf("4: after removal: %llu new hits, %llu new count records, %llu new instrumentations, %u probes\n",
 	       (unsigned long long)(a.hits[1] + a.hits[2] + a.hits[3] + a.hits[4] - hits_before),
 	       (unsigned long long)(a.count_events - counts_before),
@@ -341,7 +341,7 @@ static void scenario_main(const char *lab, const char *guest, const char *so, co
 	CHECK_EQ_U64(st1.instrumented, st0.instrumented);
 	CHECK_EQ_INT(st1.nprobes, 0);
 	CHECK(rate4 >= 0.6 * rate0);
-	CHECK_EQ_U64(hp_plugin_backend__corrupt(vm.b), 0);
+	CHECK_EQ_U64(hp_backend__corrupt(vm.b), 0);
 	check_protocol(&vm);
 	labvm__kill(&vm);
 	live = NULL;
@@ -356,14 +356,14 @@ static void scenario_tiny_ring(const char *lab, const char *guest, const char *s
 	vm.on_event = on_event;
 	vm.ctx = &a;
 	int pid = start_waiting(&vm, "-n 20000 -g", NULL, 0);
-	struct hp_probe cap = probe(1, k->sys_getpid, HP_PROBE_CAPTURE, "sysloop", 2, 1);
+	struct hp_capture_plan cap = probe(1, k->sys_getpid, HP_PROBE_CAPTURE, "sysloop", 2, 1);
 	arm(&vm, &cap, k);
 	sync_or_die(&vm);
 	go_and_wait(&vm, &pid, 1, N, NULL);
 	settle(&vm);
 	struct hp_pctl_stats st;
 	struct hp_err err;
-	REQUIRE(hp_plugin_backend__stats(vm.b, &st, &err) == 0);
+	REQUIRE(hp_backend__stats(vm.b, &st, &err) == 0);
 	printf("5: 4 KiB ring: %llu hits + %llu dropped = %llu (plugin: %llu written, %llu dropped)\n",
 	       (unsigned long long)a.hits[1], (unsigned long long)a.dropped,
 	       (unsigned long long)(a.hits[1] + a.dropped), (unsigned long long)st.hits, (unsigned long long)st.dropped);
@@ -378,7 +378,7 @@ static void scenario_tiny_ring(const char *lab, const char *guest, const char *s
 	vm.qemu = 0;
 	struct hp_bev ev;
 	int rc, gone = 0;
-	for (int i = 0; i < 1000 && (rc = vm.b->ops->next_event(vm.b, &ev, &err)) >= 0 && !gone; i++)
+	for (int i = 0; i < 1000 && (rc = hp_backend__next_event(vm.b, &ev, &err)) >= 0 && !gone; i++)
 		gone = rc == 1 && ev.type == HP_BEV_GONE;
 	CHECK(gone);
 	labvm__kill(&vm);

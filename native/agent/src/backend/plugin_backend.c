@@ -19,8 +19,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "guest/kernel.h"
-#include "probes/probe.h"
 #include "base/util.h"
 
 _Static_assert(HP_PREGS == HP_NREGS, "plugin register order is enum hp_reg");
@@ -171,37 +169,37 @@ static struct known *find_known(struct plug *g, uint32_t id)
 
 /* ---- probes ---- */
 
-static int plug_arm_probe(struct hp_backend *b, const struct hp_probe *p, const struct hp_plugin_task_offsets *task,
-			  struct hp_err *err)
+static int plug_arm_plan(struct hp_backend *b, const struct hp_capture_plan *p,
+			 const struct hp_plugin_task_offsets *task, struct hp_err *err)
 {
 	struct plug *g = P(b);
 	struct hp_pctl_probe m;
 	memset(&m, 0, sizeof m);
-	const struct hp_mem_spec *mem = &p->o.mem;
-	if (p->o.nargs < 0 || p->o.nargs > HP_PMAX_ARGS)
-		return hp_err__set(err, EINVAL, "nargs %d not in 0..6", p->o.nargs);
+	const struct hp_mem_spec *mem = &p->mem;
+	if (p->nargs < 0 || p->nargs > HP_PMAX_ARGS)
+		return hp_err__set(err, EINVAL, "nargs %d not in 0..6", p->nargs);
 	if (mem->src != HP_MEM_NONE && (mem->len < 1 || mem->len > HP_PMAX_MEM ||
 					(mem->src == HP_MEM_ARG && (mem->index < 1 || mem->index > HP_PMAX_ARGS)) ||
 					(mem->src == HP_MEM_REG && (mem->index < 0 || mem->index >= HP_PREGS))))
 		return hp_err__set(err, EINVAL, "memory capture out of range");
-	m.probe_id = p->id;
+	m.probe_id = p->probe_id;
 	m.vaddr = p->addr;
-	m.kind = p->o.kind == HP_PROBE_COUNT ? HP_PKIND_COUNT : HP_PKIND_CAPTURE;
-	m.nargs = (uint8_t)p->o.nargs;
-	m.flags = HP_PPROBE_ENABLED | (p->o.regs ? HP_PPROBE_REGS : 0) | (mem->is_string ? HP_PPROBE_MEM_STRING : 0);
+	m.kind = p->count_only ? HP_PKIND_COUNT : HP_PKIND_CAPTURE;
+	m.nargs = (uint8_t)p->nargs;
+	m.flags = HP_PPROBE_ENABLED | (p->regs ? HP_PPROBE_REGS : 0) | (mem->is_string ? HP_PPROBE_MEM_STRING : 0);
 	m.mem_src = mem->src == HP_MEM_ARG ? HP_PMEM_ARG : mem->src == HP_MEM_REG ? HP_PMEM_REG : HP_PMEM_NONE;
 	m.mem_index = (uint8_t)(mem->src != HP_MEM_NONE ? mem->index : 0);
 	m.mem_len = mem->src != HP_MEM_NONE ? mem->len : 0;
 	m.mem_off = mem->off;
-	m.filter_pid = p->o.pid;
-	memcpy(m.filter_comm, p->o.comm, HP_COMM_BYTES);
+	m.filter_pid = p->pid;
+	memcpy(m.filter_comm, p->comm, HP_COMM_BYTES);
 	if (task)
 		m.task = *task;
 	/* like the engine: without pt_regs offsets the args are the raw registers */
-	if (p->syscall_wrapper && m.task.regs_size >= 8)
+	if (p->syscall_args && m.task.regs_size >= 8)
 		m.flags |= HP_PPROBE_SYSCALL_ARGS;
 
-	struct known *k = find_known(g, p->id);
+	struct known *k = find_known(g, p->probe_id);
 	if (!k) {
 		if (g->nknown == g->capknown) {
 			size_t nc = g->capknown ? g->capknown * 2 : 16;
@@ -213,7 +211,7 @@ static int plug_arm_probe(struct hp_backend *b, const struct hp_probe *p, const 
 		}
 		k = &g->known[g->nknown++];
 		memset(k, 0, sizeof *k);
-		k->id = p->id;
+		k->id = p->probe_id;
 	}
 	struct hp_pctl_reply rep;
 	k->msg = m;
@@ -229,7 +227,7 @@ static int plug_arm(struct hp_backend *b, uint64_t addr, uint32_t probe_id, stru
 	struct plug *g = P(b);
 	struct known *k = find_known(g, probe_id);
 	if (!k)
-		return hp_err__set(err, EINVAL, "tcg-plugin: probe %u has no capture plan (arm it with arm_probe)",
+		return hp_err__set(err, EINVAL, "tcg-plugin: probe %u has no capture plan (arm it with arm_plan)",
 				   probe_id);
 	if (k->msg.vaddr != addr)
 		return hp_err__set(err, EINVAL, "tcg-plugin: probe %u is at 0x%llx, not 0x%llx", probe_id,
@@ -432,26 +430,6 @@ static int plug_next_event(struct hp_backend *b, struct hp_bev *ev, struct hp_er
 	return 0;
 }
 
-/* Guest memory, registers and VM control belong to the gdbstub backend. */
-static int nosup(const char *what, struct hp_err *err)
-{
-	return hp_err__set(err, ENOTSUP, "the tcg-plugin backend cannot %s: use the gdbstub backend", what);
-}
-#define U(x) (void)(x)
-static int plug_read_virt(struct hp_backend *b, uint64_t va, void *buf, size_t len, struct hp_err *err)
-{ U(b), U(va), U(buf), U(len); return nosup("read guest memory", err); }
-static int plug_write_virt(struct hp_backend *b, uint64_t va, const void *buf, size_t len, struct hp_err *err)
-{ U(b), U(va), U(buf), U(len); return nosup("write guest memory", err); }
-static int plug_read_regs(struct hp_backend *b, uint64_t regs[HP_NREGS], struct hp_err *err)
-{ U(b), U(regs); return nosup("read a stopped vCPU's registers (its hits carry them)", err); }
-static int plug_write_regs(struct hp_backend *b, const uint64_t regs[HP_NREGS], uint32_t mask, struct hp_err *err)
-{ U(b), U(regs), U(mask); return nosup("write registers", err); }
-static int plug_step_over(struct hp_backend *b, int vcpu, uint64_t addr, struct hp_err *err)
-{ U(b), U(vcpu), U(addr); return nosup("single-step (the VM never stops for its probes)", err); }
-static int plug_stop(struct hp_backend *b, struct hp_bev *ev, int *got_ev, struct hp_err *err)
-{ U(b), U(ev); *got_ev = 0; return nosup("stop the VM", err); }
-static int plug_resume(struct hp_backend *b, struct hp_err *err) { U(b); return nosup("resume the VM", err); }
-
 static void plug_destroy(struct hp_backend *b)
 {
 	if (!b)
@@ -471,23 +449,70 @@ static void plug_destroy(struct hp_backend *b)
 	free(g);
 }
 
+static void plug_set_apply_wait(struct hp_backend *b, uint32_t ms) { P(b)->wait_ms = ms; }
+
+static int plug_sync(struct hp_backend *b, uint32_t timeout_ms, struct hp_err *err)
+{
+	struct hp_pctl_reply rep;
+	int rc = simple(P(b), HP_PCTL_SYNC, 0, timeout_ms, &rep, err);
+	if (!rc && !rep.applied)
+		rc = hp_err__set(err, ETIMEDOUT, "tcg-plugin: the VM did not run the new code within %u ms", timeout_ms);
+	return rc;
+}
+
+static int plug_flush_counts(struct hp_backend *b, struct hp_err *err)
+{
+	struct hp_pctl_reply rep;
+	return simple(P(b), HP_PCTL_FLUSH_COUNTS, 0, 0, &rep, err);
+}
+
+static int plug_stats(struct hp_backend *b, struct hp_pctl_stats *st, struct hp_err *err)
+{
+	struct hp_pctl_reply rep;
+	int rc = simple(P(b), HP_PCTL_STATS, 0, 0, &rep, err);
+	if (!rc)
+		*st = rep.stats;
+	return rc;
+}
+
+static uint64_t plug_corrupt(struct hp_backend *b) { return P(b)->corrupt; }
+
+static int plug_count_total(struct hp_backend *b, uint32_t probe_id, struct hp_count *total)
+{
+	struct plug *g = P(b);
+	struct known *k = find_known(g, probe_id);
+	*total = (struct hp_count){ .probe_id = probe_id, .vcpu = UINT32_MAX };
+	if (!k)
+		return -ENOENT;
+	for (unsigned v = 0; k->counts && v < g->nrings - 1; v++) {
+		const struct hp_count *c = &k->counts[v];
+		total->count += c->count;
+		if (c->first_ns && (!total->first_ns || c->first_ns < total->first_ns))
+			total->first_ns = c->first_ns;
+		if (c->last_ns > total->last_ns)
+			total->last_ns = c->last_ns;
+	}
+	return 0;
+}
+
+/* Guest memory, registers and VM control belong to the gdbstub backend: those
+ * operations are left out, and the front door says so. */
 static const struct hp_backend_ops plug_ops = {
 	.name = "tcg-plugin",
-	.read_virt = plug_read_virt,
-	.write_virt = plug_write_virt,
-	.read_regs = plug_read_regs,
-	.write_regs = plug_write_regs,
 	.arm = plug_arm,
 	.disarm = plug_disarm,
-	.step_over = plug_step_over,
-	.stop = plug_stop,
-	.resume = plug_resume,
 	.event_fd = plug_event_fd,
 	.next_event = plug_next_event,
-	.arm_probe = plug_arm_probe,
-	.forget = plug_forget,
 	.detach = plug_detach,
 	.destroy = plug_destroy,
+	.arm_plan = plug_arm_plan,
+	.forget = plug_forget,
+	.sync = plug_sync,
+	.set_apply_wait = plug_set_apply_wait,
+	.flush_counts = plug_flush_counts,
+	.count_total = plug_count_total,
+	.stats = plug_stats,
+	.corrupt = plug_corrupt,
 };
 
 static int map_ring(struct plug *g, const char *path, struct hp_err *err)
@@ -572,74 +597,3 @@ struct hp_backend *hp_plugin_backend__new(const char *ctl_path, const char *ring
 	return &g->b;
 }
 
-void hp_plugin_offsets__from_kernel(const struct hp_kernel *k, struct hp_plugin_task_offsets *o)
-{
-	memset(o, 0, sizeof *o);
-	if (!k)
-		return;
-	if (hp_kernel__has_task_offsets(k)) {
-		o->current_task = k->current_task;
-		o->task_pid = k->off.task_pid;
-		o->task_tgid = k->off.task_tgid;
-		o->task_comm = k->off.task_comm;
-		if (k->switch_out && k->switch_in) {
-			o->switch_out = k->switch_out;
-			o->switch_in = k->switch_in;
-		}
-	}
-	if (k->btf && k->off.regs_size) {
-		o->regs_di = k->off.regs_di;
-		o->regs_si = k->off.regs_si;
-		o->regs_dx = k->off.regs_dx;
-		o->regs_r10 = k->off.regs_r10;
-		o->regs_r8 = k->off.regs_r8;
-		o->regs_r9 = k->off.regs_r9;
-		o->regs_size = k->off.regs_size;
-	}
-}
-
-void hp_plugin_backend__set_apply_wait(struct hp_backend *b, uint32_t ms) { P(b)->wait_ms = ms; }
-
-int hp_plugin_backend__sync(struct hp_backend *b, uint32_t timeout_ms, struct hp_err *err)
-{
-	struct hp_pctl_reply rep;
-	int rc = simple(P(b), HP_PCTL_SYNC, 0, timeout_ms, &rep, err);
-	if (!rc && !rep.applied)
-		rc = hp_err__set(err, ETIMEDOUT, "tcg-plugin: the VM did not run the new code within %u ms", timeout_ms);
-	return rc;
-}
-
-int hp_plugin_backend__flush_counts(struct hp_backend *b, struct hp_err *err)
-{
-	struct hp_pctl_reply rep;
-	return simple(P(b), HP_PCTL_FLUSH_COUNTS, 0, 0, &rep, err);
-}
-
-int hp_plugin_backend__stats(struct hp_backend *b, struct hp_pctl_stats *st, struct hp_err *err)
-{
-	struct hp_pctl_reply rep;
-	int rc = simple(P(b), HP_PCTL_STATS, 0, 0, &rep, err);
-	if (!rc)
-		*st = rep.stats;
-	return rc;
-}
-
-uint64_t hp_plugin_backend__corrupt(struct hp_backend *b) { return P(b)->corrupt; }
-
-int hp_plugin_backend__count_total(struct hp_backend *b, uint32_t probe_id, struct hp_count *total)
-{
-	struct plug *g = P(b);
-	struct known *k = find_known(g, probe_id);
-	*total = (struct hp_count){ .probe_id = probe_id, .vcpu = UINT32_MAX };
-	if (!k)
-		return -ENOENT;
-	for (unsigned v = 0; k->counts && v < g->nrings - 1; v++) {
-		const struct hp_count *c = &k->counts[v];
-		total->count += c->count;
-		if (c->first_ns && (!total->first_ns || c->first_ns < total->first_ns))
-			total->first_ns = c->first_ns;
-		if (c->last_ns > total->last_ns)
-			total->last_ns = c->last_ns;
-	}
-	return 0;
-}

@@ -14,8 +14,6 @@
 #include "backend/backend.h"
 #include "hprobe/plugin_proto.h"
 
-struct hp_kernel;
-
 #define HP_PLUGIN_RING_BYTES (4u << 20) /* per vCPU: ~16,000 hits with registers, ~28 ms at full rate */
 #define HP_PLUGIN_CONNECT_MS 5000
 
@@ -33,26 +31,9 @@ int hp_plugin__qemu_arg(char *dst, size_t cap, const char *so, const char *ring,
 
 /* Maps the ring file, connects to the plugin's control socket (waiting up to
  * HP_PLUGIN_CONNECT_MS for QEMU to create it) and checks the plugin is the one that
- * mapped this ring. NULL on error, with err set. Free with ops->destroy. */
+ * mapped this ring. NULL on error, with err set. Free with hp_backend__destroy. Its
+ * tier-specific operations (sync, count totals, stats) are the optional ones of
+ * backend.h. */
 struct hp_backend *hp_plugin_backend__new(const char *ctl_path, const char *ring_path, struct hp_err *err);
 
-/* Where the current task and a syscall's arguments are, from the agent's kernel model
- * (BTF offsets, current_task). Zeros where unknown: the plugin then reports no task. */
-void hp_plugin_offsets__from_kernel(const struct hp_kernel *k, struct hp_plugin_task_offsets *o);
-
-/* How long arm/disarm wait for the translated code to follow (0, the default: they
- * return at once; the change lands at the next translation block a vCPU runs, and a
- * disabled probe stops reporting at once). */
-void hp_plugin_backend__set_apply_wait(struct hp_backend *b, uint32_t ms);
-/* Waits until every change so far is in the translated code; -ETIMEDOUT if the VM
- * did not run meanwhile (paused, or stopped by the gdbstub). */
-int hp_plugin_backend__sync(struct hp_backend *b, uint32_t timeout_ms, struct hp_err *err);
-/* Makes the plugin write changed counting totals now (they come as HP_BEV_COUNT). */
-int hp_plugin_backend__flush_counts(struct hp_backend *b, struct hp_err *err);
-int hp_plugin_backend__stats(struct hp_backend *b, struct hp_pctl_stats *st, struct hp_err *err);
-/* A counting probe's totals over all vCPUs (vcpu = UINT32_MAX), from the HP_BEV_COUNT
- * events drained so far (each carries one vCPU's running total). -ENOENT if unknown. */
-int hp_plugin_backend__count_total(struct hp_backend *b, uint32_t probe_id, struct hp_count *total);
-/* Records the agent found malformed in the ring (and skipped). */
-uint64_t hp_plugin_backend__corrupt(struct hp_backend *b);
 #endif

@@ -12,7 +12,7 @@
 #include "detectors/detector.h"
 #include "probes/probe.h"
 #include "base/util.h"
-#include "vm/vm.h"
+#include "probes/target.h"
 
 /* Highest user address on x86-64 with 4-level paging (TASK_SIZE_MAX). */
 #define USER_MAX 0x00007ffffffff000ull
@@ -25,14 +25,14 @@ struct rule {
 	const char *function;  /* the probe, a syscall wrapper: arguments come from pt_regs */
 	const char *summary;
 	/* 1 = the exploit precondition holds; *why describes it */
-	int (*check)(struct hp_vm *vm, const struct hp_hit *hit, char *why, size_t cap);
+	int (*check)(struct hp_target *t, const struct hp_hit *hit, char *why, size_t cap);
 };
 
 /* CVE-2008-0600: vmsplice_to_user() (fs/splice.c, Linux 2.6.23-2.6.24.1) wrote pipe
  * data to an iovec without access_ok(), so an iov_base in kernel space let a user
  * write kernel memory. Precondition: vmsplice(fd, iov, nr_segs, flags) with any
  * segment [iov_base, iov_base + iov_len) outside user space. */
-static int check_vmsplice(struct hp_vm *vm, const struct hp_hit *hit, char *why, size_t cap)
+static int check_vmsplice(struct hp_target *t, const struct hp_hit *hit, char *why, size_t cap)
 {
 	uint64_t uiov = hit->args[1], nr = hit->args[2];
 	if (nr > MAX_IOVECS)
@@ -40,7 +40,7 @@ static int check_vmsplice(struct hp_vm *vm, const struct hp_hit *hit, char *why,
 	for (uint64_t i = 0; i < nr; i++) {
 		uint64_t seg[2];
 		/* the VM is stopped in the caller's syscall: its page tables are current */
-		if (vm->gdb->ops->read_virt(vm->gdb, uiov + 16 * i, seg, sizeof seg, NULL))
+		if (hp_backend__read_virt(t->gdb, uiov + 16 * i, seg, sizeof seg, NULL))
 			return 0; /* an unreadable iovec makes the kernel fail the call itself */
 		if (seg[0] >= USER_MAX || seg[1] > USER_MAX - seg[0]) {
 			snprintf(why, cap, "iovec[%llu].iov_base = 0x%llx (len %llu) is kernel memory",
@@ -75,7 +75,7 @@ static const struct rule *find_rule(const char *cve)
 	return NULL;
 }
 
-static int create(struct hp_vm *vm, struct hp_detector *d, json_t *cfg, enum hp_eclass *cls, struct hp_err *err)
+static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum hp_eclass *cls, struct hp_err *err)
 {
 	const char *key;
 	json_t *v;
@@ -108,7 +108,7 @@ static int create(struct hp_vm *vm, struct hp_detector *d, json_t *cfg, enum hp_
 	 * this probe must stop the VM, so it stays on the gdbstub */
 	struct hp_probe_opts o = { .pid = -1, .enabled = 1, .kind = HP_PROBE_CAPTURE, .nargs = 3, .owner = d->id,
 				   .need_stop = 1 };
-	s->probe = hp_probe_create(vm, spec, &o, cls, err);
+	s->probe = hp_probe__create(t, spec, &o, cls, err);
 	if (!s->probe) {
 		free(s);
 		d->priv = NULL;
@@ -117,14 +117,14 @@ static int create(struct hp_vm *vm, struct hp_detector *d, json_t *cfg, enum hp_
 	return 0;
 }
 
-static void on_hit(struct hp_vm *vm, struct hp_detector *d, struct hp_probe *p, const struct hp_hit *hit,
-		   const uint64_t *regs, struct hp_detector_action *act)
+static void on_hit(struct hp_target *t, struct hp_detector *d, struct hp_probe *p, const struct hp_hit *hit,
+		   const uint64_t *regs, struct hp_hit_action *act)
 {
 	(void)p;
 	struct state *s = d->priv;
 	char why[160];
 	s->calls++;
-	if (!regs || !s->rule->check(vm, hit, why, sizeof why)) {
+	if (!regs || !s->rule->check(t, hit, why, sizeof why)) {
 		s->benign++;
 		return;
 	}
@@ -145,16 +145,16 @@ static void on_hit(struct hp_vm *vm, struct hp_detector *d, struct hp_probe *p, 
 	}
 	char ip[24];
 	snprintf(ip, sizeof ip, "0x%llx", (unsigned long long)hit->ip);
-	hp_detector__alert(vm, d, "exploit-attempt",
+	hp_detector__alert(t, d, "exploit-attempt",
 			   json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:o, s:s, s:s, s:I}", "cve", s->rule->cve,
 				     "function", s->rule->function, "summary", s->rule->summary, "precondition", why,
 				     "pid", hit->pid, "tgid", hit->tgid, "comm", hp_json_comm(hit->comm),
 				     "ip", ip, "action", done, "hit_time_ns", (json_int_t)hit->time_ns));
 }
 
-static json_t *state(struct hp_vm *vm, struct hp_detector *d)
+static json_t *state(struct hp_target *t, struct hp_detector *d)
 {
-	(void)vm;
+	(void)t;
 	struct state *s = d->priv;
 	static const char *const acts[] = { "alert", "pause", "block" };
 	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "cve", s->rule->cve, "action",
@@ -168,9 +168,9 @@ static json_t *state(struct hp_vm *vm, struct hp_detector *d)
 	return o;
 }
 
-static void destroy(struct hp_vm *vm, struct hp_detector *d)
+static void destroy(struct hp_target *t, struct hp_detector *d)
 {
-	(void)vm;
+	(void)t;
 	free(d->priv); /* the probe is removed with the detector's other probes */
 }
 

@@ -17,7 +17,7 @@
 #include "guest/kernel.h"
 #include "probes/probe.h"
 #include "base/util.h"
-#include "vm/vm.h"
+#include "probes/target.h"
 #include "guest/vmi.h"
 
 #define MAX_TASKS 64
@@ -70,7 +70,7 @@ static int get_ms(json_t *cfg, const char *k, int def, uint64_t *out, struct hp_
 	return 0;
 }
 
-static int create(struct hp_vm *vm, struct hp_detector *d, json_t *cfg, enum hp_eclass *cls, struct hp_err *err)
+static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum hp_eclass *cls, struct hp_err *err)
 {
 	(void)cls;
 	const char *key;
@@ -84,7 +84,7 @@ static int create(struct hp_vm *vm, struct hp_detector *d, json_t *cfg, enum hp_
 			return hp_err__set(err, EINVAL, "loop: unknown config key '%s' (period_ms, window_ms, confirm_ms, "
 					   "cooldown_ms, scope, pid)", key);
 	}
-	if (!vm->kernel || !hp_kernel__has_task_offsets(vm->kernel) || !vm->gdb || !vm->gdb->ops->vcpu_regs)
+	if (!t->kernel || !hp_kernel__has_task_offsets(t->kernel) || !hp_backend__reads_any_vcpu(t->gdb))
 		return hp_err__set(err, ENOTSUP, "loop: needs kernel symbols, BTF and a gdbstub");
 	struct loopdet *s = calloc(1, sizeof *s);
 	if (!s)
@@ -120,34 +120,34 @@ struct code {
 	uint8_t *bytes;
 };
 
-static int code_at(struct hp_vm *vm, const struct hp_task *t, uint64_t rip, struct code *c)
+static int code_at(struct hp_target *t, const struct hp_task *task, uint64_t rip, struct code *c)
 {
 	memset(c, 0, sizeof *c);
 	if (rip >> 63) {
 		uint64_t off;
-		const struct hp_sym *s = hp_kernel__lookup(vm->kernel, rip, &off);
+		const struct hp_sym *s = hp_kernel__lookup(t->kernel, rip, &off);
 		if (!s || (s->type != 'T' && s->type != 't') || !s->size)
 			return -ENOENT;
 		c->func = rip - off;
 		c->size = s->size < MAX_CODE ? s->size : MAX_CODE;
 		snprintf(c->name, sizeof c->name, "%s", s->name);
 		c->bytes = malloc(c->size);
-		if (!c->bytes || vm->gdb->ops->read_virt(vm->gdb, c->func, c->bytes, c->size, NULL))
+		if (!c->bytes || hp_backend__read_virt(t->gdb, c->func, c->bytes, c->size, NULL))
 			return -EFAULT;
 		return 0;
 	}
 	/* user code: the program's own ELF gives the function and its bytes */
 	char exe[16], guest[PATH_MAX + 8], path[PATH_MAX];
-	hp_apps__task_exe(vm, t, exe);
+	hp_apps__task_exe(t, task, exe);
 	if (!exe[0])
 		return -ENOENT;
 	snprintf(guest, sizeof guest, "/apps/%s", exe);
-	hp_apps__host_path(vm, guest, path, sizeof path);
+	hp_apps__host_path(t, guest, path, sizeof path);
 	struct hp_symtab *st;
 	if (hp_symtab__load_elf(path, &st, NULL))
 		return -ENOENT;
 	const struct hp_elf_info *info = hp_symtab__elf_info(st);
-	c->bias = info->is_pie ? t->start_code - info->text_vaddr : 0;
+	c->bias = info->is_pie ? task->start_code - info->text_vaddr : 0;
 	uint64_t off;
 	const struct hp_sym *s = hp_symtab__lookup_addr(st, rip - c->bias, &off);
 	int rc = -ENOENT;
@@ -204,10 +204,10 @@ static int find_loop(const struct code *c, uint64_t rip, struct loop_range *l)
 
 /* ---- sampling (runs as an internal job: the VM is stopped) ---- */
 
-static struct track *track_for(struct loopdet *s, const struct hp_task *t, int vcpu, uint64_t now)
+static struct track *track_for(struct loopdet *s, const struct hp_task *task, int vcpu, uint64_t now)
 {
 	for (int i = 0; i < s->n; i++)
-		if (s->tr[i].pid == t->pid) {
+		if (s->tr[i].pid == task->pid) {
 			s->tr[i].seen_ns = now;
 			s->tr[i].vcpu = vcpu;
 			return &s->tr[i];
@@ -216,19 +216,19 @@ static struct track *track_for(struct loopdet *s, const struct hp_task *t, int v
 		return NULL;
 	struct track *tr = &s->tr[s->n++];
 	memset(tr, 0, sizeof *tr);
-	tr->pid = t->pid;
-	tr->tgid = t->tgid;
-	memcpy(tr->comm, t->comm, HP_COMM_LEN);
+	tr->pid = task->pid;
+	tr->tgid = task->tgid;
+	memcpy(tr->comm, task->comm, HP_COMM_LEN);
 	tr->seen_ns = now;
 	tr->vcpu = vcpu;
 	return tr;
 }
 
-static void drop_probes(struct hp_vm *vm, struct track *tr)
+static void drop_probes(struct hp_target *t, struct track *tr)
 {
 	for (int i = 0; i < tr->nprobes; i++)
 		if (tr->exit_probes[i])
-			hp_probe_destroy(vm, tr->exit_probes[i]);
+			hp_probe__destroy(t, tr->exit_probes[i]);
 	tr->nprobes = 0;
 }
 
@@ -255,7 +255,7 @@ static json_t *loop_json(const struct track *tr)
 			 "function", tr->loop.name, "loop_start", lo, "loop_end", hi);
 }
 
-static void consider(struct hp_vm *vm, struct hp_detector *d, struct track *tr, const struct hp_task *t, uint64_t now)
+static void consider(struct hp_target *t, struct hp_detector *d, struct track *tr, const struct hp_task *task, uint64_t now)
 {
 	struct loopdet *s = d->priv;
 	switch (tr->st) {
@@ -266,7 +266,7 @@ static void consider(struct hp_vm *vm, struct hp_detector *d, struct track *tr, 
 		uint64_t first = tr->t[tr->n - 1] - s->window_ns;
 		struct code c;
 		uint64_t rip = tr->rip[tr->n - 1];
-		if (code_at(vm, t, rip, &c)) {
+		if (code_at(t, task, rip, &c)) {
 			free(c.bytes);
 			return;
 		}
@@ -277,11 +277,11 @@ static void consider(struct hp_vm *vm, struct hp_detector *d, struct track *tr, 
 		s->candidates++;
 		for (int i = 0; i < tr->loop.nexits; i++) {
 			struct hp_err err;
-			tr->exit_probes[tr->nprobes] = hp_probe_create_raw(vm, tr->loop.exits[i], tr->pid, d->id, &err);
+			tr->exit_probes[tr->nprobes] = hp_probe__create_raw(t, tr->loop.exits[i], tr->pid, d->id, &err);
 			if (!tr->exit_probes[tr->nprobes]) {
 				/* an exit we may not watch: no confirmation, so no verdict */
 				hp_debug("loop: cannot watch exit 0x%llx: %s", (unsigned long long)tr->loop.exits[i], err.msg);
-				drop_probes(vm, tr);
+				drop_probes(t, tr);
 				tr->cooldown_until = now + s->cooldown_ns;
 				return;
 			}
@@ -298,25 +298,25 @@ static void consider(struct hp_vm *vm, struct hp_detector *d, struct track *tr, 
 			exits += tr->exit_probes[i]->hits;
 		if (exits || !in_loop_since(tr, tr->confirm_from)) {
 			s->progressing++; /* the loop is left: progress */
-			drop_probes(vm, tr);
+			drop_probes(t, tr);
 			tr->st = L_NONE;
 			tr->cooldown_until = now + s->cooldown_ns;
 		} else if (now >= tr->confirm_until) {
-			drop_probes(vm, tr);
+			drop_probes(t, tr);
 			tr->st = L_STUCK;
 			tr->stuck_since = tr->t[0];
 			s->stuck++;
 			json_t *a = loop_json(tr);
 			json_object_set_new(a, "exits_watched", json_integer(tr->loop.nexits));
 			json_object_set_new(a, "in_loop_ms", json_integer((json_int_t)((now - tr->t[0]) / 1000000)));
-			hp_detector__alert(vm, d, "infinite-loop", a);
+			hp_detector__alert(t, d, "infinite-loop", a);
 		}
 		return;
 	}
 	case L_STUCK:
 		if (tr->rip[tr->n - 1] < tr->loop.lo || tr->rip[tr->n - 1] >= tr->loop.hi) {
 			s->recovered++;
-			hp_detector__alert(vm, d, "loop-left", loop_json(tr));
+			hp_detector__alert(t, d, "loop-left", loop_json(tr));
 			tr->st = L_NONE;
 			tr->cooldown_until = now + s->cooldown_ns;
 		}
@@ -324,26 +324,26 @@ static void consider(struct hp_vm *vm, struct hp_detector *d, struct track *tr, 
 	}
 }
 
-/* The job names its detector by id: a detector-remove run earlier in the same batch
- * of jobs has freed it, and a queued job cannot be recalled once the batch is taken. */
-static int sample_job(struct hp_vm *vm, struct hp_job *job)
+/* The work names its detector by id: a detector-remove run earlier in the same batch
+ * of jobs has freed it, and queued work cannot be recalled once the batch is taken. */
+static void sample_work(struct hp_target *t, void *ud)
 {
-	struct hp_detector *d = hp_detector__find(vm, (long long)(uintptr_t)job->ud);
+	struct hp_detector *d = hp_detector__find(t, (long long)(uintptr_t)ud);
 	if (!d)
-		return 0;
+		return;
 	struct loopdet *s = d->priv;
 	uint64_t now = hp_now_ns();
 	s->job_pending = 0;
-	for (int cpu = 0; cpu < vm->smp && vm->gdb && vm->kernel; cpu++) {
+	for (int cpu = 0; cpu < t->smp && t->gdb && t->kernel; cpu++) {
 		uint64_t regs[HP_NREGS];
-		struct hp_task t;
-		if (vm->gdb->ops->vcpu_regs(vm->gdb, cpu, regs, NULL) ||
-		    hp_vmi__current(vm->kernel, vm->gdb, regs, &t, NULL) || t.pid == 0)
+		struct hp_task task;
+		if (hp_backend__vcpu_regs(t->gdb, cpu, regs, NULL) ||
+		    hp_vmi__current(t->kernel, t->gdb, regs, &task, NULL) || task.pid == 0)
 			continue; /* the idle task is not stuck, it is idle */
 		int kernel = regs[HP_REG_RIP] >> 63;
-		if ((kernel && !s->scope_kernel) || (!kernel && !s->scope_user) || (s->pid > 0 && t.tgid != s->pid))
+		if ((kernel && !s->scope_kernel) || (!kernel && !s->scope_user) || (s->pid > 0 && task.tgid != s->pid))
 			continue;
-		struct track *tr = track_for(s, &t, cpu, now);
+		struct track *tr = track_for(s, &task, cpu, now);
 		if (!tr)
 			continue;
 		if (tr->n == MAX_SAMPLES) {
@@ -360,51 +360,45 @@ static int sample_job(struct hp_vm *vm, struct hp_job *job)
 		tr->rip[tr->n] = regs[HP_REG_RIP];
 		tr->t[tr->n++] = now;
 		s->samples++;
-		if (hp_vmi__read_task(vm->kernel, vm->gdb, t.addr, &t, NULL) == 0)
-			consider(vm, d, tr, &t, now);
+		if (hp_vmi__read_task(t->kernel, t->gdb, task.addr, &task, NULL) == 0)
+			consider(t, d, tr, &task, now);
 	}
 	for (int i = 0; i < s->n; i++)
 		if (now - s->tr[i].seen_ns > FORGET_NS && s->tr[i].st != L_CONFIRMING) {
-			drop_probes(vm, &s->tr[i]);
+			drop_probes(t, &s->tr[i]);
 			s->tr[i--] = s->tr[--s->n];
 		}
-	job->result = NULL;
-	return 0;
 }
 
 /* An exit of a suspected loop was taken: that is progress. Lift the probe at once
  * (a hot loop would otherwise stop the VM at every iteration until the next sample);
  * the next sample clears the suspicion. */
-static void on_hit(struct hp_vm *vm, struct hp_detector *d, struct hp_probe *p, const struct hp_hit *hit,
-		   const uint64_t *regs, struct hp_detector_action *act)
+static void on_hit(struct hp_target *t, struct hp_detector *d, struct hp_probe *p, const struct hp_hit *hit,
+		   const uint64_t *regs, struct hp_hit_action *act)
 {
 	(void)d;
 	(void)hit;
 	(void)regs;
 	(void)act;
 	struct hp_err err;
-	if (hp_engine__disarm(vm, p, &err))
+	if (hp_engine__disarm(t, p, &err))
 		hp_debug("loop: lifting exit probe %u: %s", p->id, err.msg);
 }
 
-static void tick(struct hp_vm *vm, struct hp_detector *d, uint64_t now)
+static void tick(struct hp_target *t, struct hp_detector *d, uint64_t now)
 {
 	struct loopdet *s = d->priv;
-	if (s->job_pending || now < s->next_sample || vm->state != HP_VM_RUNNING)
+	if (s->job_pending || now < s->next_sample || !t->ops->running(t))
 		return;
-	struct hp_job *job = hp_job__new(sample_job, 1, NULL);
-	if (!job)
+	if (t->ops->defer(t, sample_work, (void *)(uintptr_t)d->id, 1))
 		return;
-	job->internal = 1;
-	job->ud = (void *)(uintptr_t)d->id;
 	s->job_pending = 1;
 	s->next_sample = now + s->period_ns;
-	hp_vm__submit(vm, job);
 }
 
-static json_t *state(struct hp_vm *vm, struct hp_detector *d)
+static json_t *state(struct hp_target *t, struct hp_detector *d)
 {
-	(void)vm;
+	(void)t;
 	struct loopdet *s = d->priv;
 	static const char *const names[] = { "watching", "suspected", "stuck" };
 	json_t *susp = json_array();
@@ -419,9 +413,9 @@ static json_t *state(struct hp_vm *vm, struct hp_detector *d)
 			 (json_int_t)s->stuck, "recovered", (json_int_t)s->recovered, "tasks", s->n, "suspicions", susp);
 }
 
-static void destroy(struct hp_vm *vm, struct hp_detector *d)
+static void destroy(struct hp_target *t, struct hp_detector *d)
 {
-	(void)vm;
+	(void)t;
 	/* the exit probes are removed with the detector's other probes; a sample job still
 	 * queued finds no detector of its id and does nothing */
 	free(d->priv);

@@ -12,7 +12,7 @@
 #include "detectors/detector.h"
 #include "probes/probe.h"
 #include "base/util.h"
-#include "vm/vm.h"
+#include "probes/target.h"
 
 #define MAX_WATCHED 64
 
@@ -36,9 +36,9 @@ struct wd {
 
 /* Silence is measured on the guest's clock: the VM's own stops (this monitor's probes
  * elsewhere included) must not count as a hang. */
-static uint64_t guest_now(struct hp_vm *vm)
+static uint64_t guest_now(struct hp_target *t)
 {
-	return vm->gdb && vm->gdb->ops->run_clock ? vm->gdb->ops->run_clock(vm->gdb) : hp_now_ns();
+	return hp_backend__run_clock(t->gdb);
 }
 
 static struct watched *find(struct wd *s, int32_t tgid)
@@ -62,7 +62,7 @@ static struct watched *track(struct wd *s, int32_t tgid, const char *comm, uint6
 	return w;
 }
 
-static int create(struct hp_vm *vm, struct hp_detector *d, json_t *cfg, enum hp_eclass *cls, struct hp_err *err)
+static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum hp_eclass *cls, struct hp_err *err)
 {
 	const char *key;
 	json_t *v;
@@ -89,7 +89,7 @@ static int create(struct hp_vm *vm, struct hp_detector *d, json_t *cfg, enum hp_
 				   .kind = HP_PROBE_CAPTURE, .owner = d->id };
 	if (comm)
 		snprintf(o.comm, sizeof o.comm, "%s", comm);
-	s->probe = hp_probe_create(vm, spec, &o, cls, err);
+	s->probe = hp_probe__create(t, spec, &o, cls, err);
 	if (!s->probe) {
 		free(s);
 		d->priv = NULL;
@@ -98,23 +98,23 @@ static int create(struct hp_vm *vm, struct hp_detector *d, json_t *cfg, enum hp_
 	return 0;
 }
 
-static void alert(struct hp_vm *vm, struct hp_detector *d, const char *what, const struct watched *w, uint64_t now)
+static void alert(struct hp_target *t, struct hp_detector *d, const char *what, const struct watched *w, uint64_t now)
 {
 	struct wd *s = d->priv;
-	hp_detector__alert(vm, d, what, json_pack("{s:i, s:o, s:I, s:I, s:I}", "pid", w->tgid, "comm",
+	hp_detector__alert(t, d, what, json_pack("{s:i, s:o, s:I, s:I, s:I}", "pid", w->tgid, "comm",
 						  hp_json_comm(w->comm), "silent_guest_ms",
 						  (json_int_t)((now - w->last_ns) / 1000000), "period_ms",
 						  (json_int_t)(s->period_ns / 1000000), "beats", (json_int_t)w->beats));
 }
 
-static void on_hit(struct hp_vm *vm, struct hp_detector *d, struct hp_probe *p, const struct hp_hit *hit,
-		   const uint64_t *regs, struct hp_detector_action *act)
+static void on_hit(struct hp_target *t, struct hp_detector *d, struct hp_probe *p, const struct hp_hit *hit,
+		   const uint64_t *regs, struct hp_hit_action *act)
 {
 	(void)p;
 	(void)regs;
 	(void)act;
 	struct wd *s = d->priv;
-	uint64_t now = guest_now(vm);
+	uint64_t now = guest_now(t);
 	struct watched *w = track(s, hit->tgid, hit->comm, now);
 	if (!w)
 		return;
@@ -123,7 +123,7 @@ static void on_hit(struct hp_vm *vm, struct hp_detector *d, struct hp_probe *p, 
 	if (w->st == WS_HUNG) {
 		w->st = WS_OK;
 		s->recoveries++;
-		alert(vm, d, "recovered", w, now);
+		alert(t, d, "recovered", w, now);
 	}
 	w->last_ns = now;
 	w->beats++;
@@ -138,11 +138,11 @@ static int alive(const struct wd *s, int32_t tgid)
 	return 0;
 }
 
-static void tick(struct hp_vm *vm, struct hp_detector *d, uint64_t host_now)
+static void tick(struct hp_target *t, struct hp_detector *d, uint64_t host_now)
 {
 	(void)host_now;
 	struct wd *s = d->priv;
-	uint64_t now = guest_now(vm);
+	uint64_t now = guest_now(t);
 	/* processes that run the program but never beat are watched from when seen */
 	for (int i = 0; s->probe->app && i < s->probe->app->nprocs; i++)
 		track(s, s->probe->app->procs[i].tgid, "", now);
@@ -150,23 +150,23 @@ static void tick(struct hp_vm *vm, struct hp_detector *d, uint64_t host_now)
 		struct watched *w = &s->w[i];
 		if (!alive(s, w->tgid)) {
 			s->exits++;
-			alert(vm, d, "exited", w, now);
+			alert(t, d, "exited", w, now);
 			s->w[i--] = s->w[--s->n];
 			continue;
 		}
 		if (w->st == WS_OK && now - w->last_ns > s->period_ns) {
 			w->st = WS_HUNG;
 			s->hangs++;
-			alert(vm, d, "hang", w, now);
+			alert(t, d, "hang", w, now);
 		}
 	}
 }
 
-static json_t *state(struct hp_vm *vm, struct hp_detector *d)
+static json_t *state(struct hp_target *t, struct hp_detector *d)
 {
 	struct wd *s = d->priv;
 	static const char *const names[] = { "ok", "hung", "exited" };
-	uint64_t now = guest_now(vm);
+	uint64_t now = guest_now(t);
 	json_t *procs = json_array();
 	for (int i = 0; i < s->n; i++)
 		json_array_append_new(procs, json_pack("{s:i, s:o, s:s, s:I, s:I}", "pid", s->w[i].tgid, "comm",
@@ -181,9 +181,9 @@ static json_t *state(struct hp_vm *vm, struct hp_detector *d)
 			 "exits", (json_int_t)s->exits);
 }
 
-static void destroy(struct hp_vm *vm, struct hp_detector *d)
+static void destroy(struct hp_target *t, struct hp_detector *d)
 {
-	(void)vm;
+	(void)t;
 	free(d->priv);
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "hprobe/plugin_proto.h"
 #include "base/util.h"
 
 /* Fixed by the x86-64 kernel: the IDT is remapped read-only in the CPU entry area. */
@@ -98,22 +99,6 @@ static int load_offsets(struct hp_kernel *k, struct hp_err *err)
 	return hp_btf__type_size(k->btf, "pt_regs", &o->regs_size, err);
 }
 
-static uint64_t le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static int read_u64(struct hp_backend *b, uint64_t va, uint64_t *v, struct hp_err *err)
-{
-	unsigned char buf[8];
-	int rc = b->ops->read_virt(b, va, buf, 8, err);
-	if (!rc)
-		*v = le64(buf);
-	return rc;
-}
 
 /* KASLR: gate 0 of the IDT points at asm_exc_divide_error; compare with the table. */
 static int find_slide(struct hp_kernel *k, struct hp_backend *b, struct hp_err *err)
@@ -126,20 +111,20 @@ static int find_slide(struct hp_kernel *k, struct hp_backend *b, struct hp_err *
 		return hp_err__set(err, ENOENT, "symbol table lacks asm_exc_divide_error/linux_banner: "
 				   "not a symbol table of this x86-64 kernel");
 	unsigned char gate[16];
-	int rc = b->ops->read_virt(b, CEA_IDT, gate, sizeof gate, err);
+	int rc = hp_backend__read_virt(b, CEA_IDT, gate, sizeof gate, err);
 	for (int tries = 0; rc && tries < 20; tries++) {
 		/* seen rarely right after boot: let the guest run a moment and look again */
 		uint64_t regs[HP_NREGS];
-		if (!b->ops->read_regs(b, regs, NULL))
+		if (!hp_backend__read_regs(b, regs, NULL))
 			hp_debug("IDT unreadable at rip 0x%llx cr3 0x%llx; retrying",
 				 (unsigned long long)regs[HP_REG_RIP], (unsigned long long)regs[HP_REG_CR3]);
 		struct hp_bev ev;
 		int got;
-		if (b->ops->resume(b, NULL) == 0) {
+		if (hp_backend__resume(b, NULL) == 0) {
 			usleep(50000);
-			b->ops->stop(b, &ev, &got, NULL);
+			hp_backend__stop(b, &ev, &got, NULL);
 		}
-		rc = b->ops->read_virt(b, CEA_IDT, gate, sizeof gate, err);
+		rc = hp_backend__read_virt(b, CEA_IDT, gate, sizeof gate, err);
 	}
 	if (rc)
 		return rc;
@@ -147,7 +132,7 @@ static int find_slide(struct hp_kernel *k, struct hp_backend *b, struct hp_err *
 			   (uint64_t)(gate[8] | gate[9] << 8 | gate[10] << 16 | (uint32_t)gate[11] << 24) << 32;
 	k->slide = (int64_t)(handler - de->addr);
 	char text[sizeof k->banner];
-	rc = b->ops->read_virt(b, banner->addr + (uint64_t)k->slide, text, sizeof text - 1, err);
+	rc = hp_backend__read_virt(b, banner->addr + (uint64_t)k->slide, text, sizeof text - 1, err);
 	if (rc)
 		return hp_err__set(err, -rc, "cannot read linux_banner at the detected KASLR slide 0x%llx: %s",
 				   (long long)k->slide, err ? err->msg : "");
@@ -201,15 +186,15 @@ static int load_forbidden(struct hp_kernel *k, struct hp_backend *b, struct hp_e
 	if (!head || !k->btf)
 		return 0;
 	uint64_t pos;
-	int rc = read_u64(b, head, &pos, err);
+	int rc = hp_backend__read_u64(b, head, &pos, err);
 	for (int n = 0; !rc && pos != head && n < MAX_BLACKLIST; n++) {
 		uint64_t ent = pos - k->off.bl_list, s, e;
-		if ((rc = read_u64(b, ent + k->off.bl_start, &s, err)) ||
-		    (rc = read_u64(b, ent + k->off.bl_end, &e, err)))
+		if ((rc = hp_backend__read_u64(b, ent + k->off.bl_start, &s, err)) ||
+		    (rc = hp_backend__read_u64(b, ent + k->off.bl_end, &e, err)))
 			break;
 		if (add_forbidden(k, s, e, &cap))
 			return hp_err__set(err, ENOMEM, "out of memory");
-		rc = read_u64(b, pos, &pos, err);
+		rc = hp_backend__read_u64(b, pos, &pos, err);
 	}
 	if (rc)
 		hp_warn("kprobe blacklist unreadable, using section bounds only: %s", err ? err->msg : "");
@@ -243,7 +228,7 @@ int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend
 		k->switch_out = hp_kernel__addr(k, "__switch_to");
 		k->switch_in = fin ? hp_kernel__runtime(k, fin) : 0;
 		uint64_t pob = hp_kernel__addr(k, "page_offset_base");
-		if (pob && read_u64(b, pob, &k->page_offset_base, NULL))
+		if (pob && hp_backend__read_u64(b, pob, &k->page_offset_base, NULL))
 			k->page_offset_base = 0;
 	}
 	if (btf) {
@@ -285,6 +270,46 @@ int hp_kernel__check_probe_addr(const struct hp_kernel *k, uint64_t addr, struct
 					   "(entry/NMI/noinstr code or NOKPROBE_SYMBOL): probing it could hang the guest",
 					   (unsigned long long)addr, s ? s->name : "?", (unsigned long long)off);
 		}
+	}
+	return 0;
+}
+
+void hp_kernel__task_offsets(const struct hp_kernel *k, struct hp_plugin_task_offsets *o)
+{
+	memset(o, 0, sizeof *o);
+	if (!k)
+		return;
+	if (hp_kernel__has_task_offsets(k)) {
+		o->current_task = k->current_task;
+		o->task_pid = k->off.task_pid;
+		o->task_tgid = k->off.task_tgid;
+		o->task_comm = k->off.task_comm;
+		if (k->switch_out && k->switch_in) {
+			o->switch_out = k->switch_out;
+			o->switch_in = k->switch_in;
+		}
+	}
+	if (k->btf && k->off.regs_size) {
+		o->regs_di = k->off.regs_di;
+		o->regs_si = k->off.regs_si;
+		o->regs_dx = k->off.regs_dx;
+		o->regs_r10 = k->off.regs_r10;
+		o->regs_r8 = k->off.regs_r8;
+		o->regs_r9 = k->off.regs_r9;
+		o->regs_size = k->off.regs_size;
+	}
+}
+
+int hp_kernel__process_hooks(const struct hp_kernel *k, const char *specs[2], struct hp_err *err)
+{
+	/* finalize_exec: the new image is mapped and named; do_exit: a task leaves */
+	static const char *const hooks[2] = { "finalize_exec", "do_exit" };
+	static const char *const as_specs[2] = { "kernel:finalize_exec", "kernel:do_exit" };
+	for (int i = 0; i < 2; i++) {
+		if (!k || !k->syms || !hp_symtab__find(k->syms, hooks[i]))
+			return hp_err__set(err, ENOENT, "application probes follow processes at the kernel's %s, "
+					   "which this kernel's symbols lack", hooks[i]);
+		specs[i] = as_specs[i];
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "hprobe/symtab.h"
 
 struct hp_backend;
+struct hp_plugin_task_offsets;
 
 struct hp_kernel_offsets {
 	uint32_t task_tasks, task_pid, task_tgid, task_comm, task_mm, task_state, task_real_parent,
@@ -57,4 +58,10 @@ int hp_kernel__check_probe_addr(const struct hp_kernel *k, uint64_t addr, struct
 int hp_kernel__has_task_offsets(const struct hp_kernel *k);
 /* Whether sym is a syscall wrapper taking struct pt_regs * (its args live there). */
 int hp_kernel__is_syscall_wrapper(const char *name);
+/* Where the in-QEMU tier finds the current task and a syscall's arguments; zeros
+ * where unknown (the plugin then reports no task). */
+void hp_kernel__task_offsets(const struct hp_kernel *k, struct hp_plugin_task_offsets *o);
+/* The two kernel functions where application probes follow processes: an exec that
+ * mapped and named the new image (specs[0]) and a task's exit (specs[1]), as probe specs. */
+int hp_kernel__process_hooks(const struct hp_kernel *k, const char *specs[2], struct hp_err *err);
 #endif

@@ -24,7 +24,6 @@
 #include "backend/backend.h"
 #include "base/strbuf.h"
 #include "base/util.h"
-#include "vm/vm.h"
 
 #define CEA_IDT 0xfffffe0000000000ull        /* the IDT's fixed alias (as kernel.c) */
 #define KERNEL_IMAGE_MIN 0xffffffff80000000ull
@@ -76,11 +75,11 @@ static int read_region(struct hp_backend *b, uint64_t va, unsigned char *buf, si
 	for (size_t off = 0; off < len; off += READ_STEP) {
 		size_t n = len - off < READ_STEP ? len - off : READ_STEP;
 		struct hp_err e = { { 0 } };
-		int rc = b->ops->read_virt(b, va + off, buf + off, n, &e);
+		int rc = hp_backend__read_virt(b, va + off, buf + off, n, &e);
 		if (rc == -EFAULT) {
 			for (size_t p = 0; p < n; p += PAGE) {
 				size_t pn = n - p < PAGE ? n - p : PAGE;
-				rc = b->ops->read_virt(b, va + off + p, buf + off + p, pn, &e);
+				rc = hp_backend__read_virt(b, va + off + p, buf + off + p, pn, &e);
 				if (rc == -EFAULT) {
 					memset(buf + off + p, 0, pn);
 					st->bad_pages++;
@@ -103,16 +102,16 @@ static int idt_handler(struct hp_backend *b, uint64_t *out, struct hp_err *err)
 {
 	unsigned char g[16];
 	struct hp_err e = { { 0 } };
-	int rc = b->ops->read_virt(b, CEA_IDT, g, sizeof g, &e);
+	int rc = hp_backend__read_virt(b, CEA_IDT, g, sizeof g, &e);
 	for (int tries = 0; rc && tries < 20; tries++) {
 		/* rarely unreadable right after boot (as kernel.c sees): let the guest run a moment */
 		struct hp_bev ev;
 		int got;
-		if (b->ops->resume(b, NULL) == 0) {
+		if (hp_backend__resume(b, NULL) == 0) {
 			usleep(50000);
-			b->ops->stop(b, &ev, &got, NULL);
+			hp_backend__stop(b, &ev, &got, NULL);
 		}
-		rc = b->ops->read_virt(b, CEA_IDT, g, sizeof g, &e);
+		rc = hp_backend__read_virt(b, CEA_IDT, g, sizeof g, &e);
 	}
 	if (rc)
 		return hp_err__set(err, -rc, "cannot read the guest's IDT to find the kernel: %s", e.msg);
@@ -126,7 +125,7 @@ static int idt_handler(struct hp_backend *b, uint64_t *out, struct hp_err *err)
 static void read_banner(struct hp_backend *b, uint64_t va, char *out)
 {
 	out[0] = 0;
-	if (va && b->ops->read_virt(b, va, out, BANNER_MAX - 1, NULL) == 0)
+	if (va && hp_backend__read_virt(b, va, out, BANNER_MAX - 1, NULL) == 0)
 		out[BANNER_MAX - 1] = 0;
 	else
 		out[0] = 0;
@@ -140,7 +139,7 @@ static void read_build_id(struct hp_backend *b, uint64_t start, uint64_t end, ch
 	unsigned char n[PAGE];
 	size_t len = end > start && end - start <= sizeof n ? (size_t)(end - start) : 0, p = 0;
 	out[0] = 0;
-	if (!len || b->ops->read_virt(b, start, n, len, NULL))
+	if (!len || hp_backend__read_virt(b, start, n, len, NULL))
 		return;
 	while (p <= len && len - p >= 12) {
 		uint32_t nsz = le32(n + p), dsz = le32(n + p + 4), type = le32(n + p + 8);
@@ -175,13 +174,13 @@ static int kernel_offset(struct hp_backend *b, const struct hp_symtab *rt, uint6
 	uint64_t pdata = sym_addr(rt, "vmcoreinfo_data"), psize = sym_addr(rt, "vmcoreinfo_size"), data, size;
 	unsigned char v[8];
 	char text[PAGE + 1];
-	if (!pdata || !psize || b->ops->read_virt(b, pdata, v, 8, NULL))
+	if (!pdata || !psize || hp_backend__read_virt(b, pdata, v, 8, NULL))
 		return -ENOENT;
 	data = le64(v);
-	if (b->ops->read_virt(b, psize, v, 8, NULL))
+	if (hp_backend__read_virt(b, psize, v, 8, NULL))
 		return -ENOENT;
 	size = le64(v) < PAGE ? le64(v) : PAGE;
-	if (!data || !size || b->ops->read_virt(b, data, text, (size_t)size, NULL))
+	if (!data || !size || hp_backend__read_virt(b, data, text, (size_t)size, NULL))
 		return -ENOENT;
 	text[size] = 0;
 	const char *k = strstr(text, "KERNELOFFSET=");
@@ -243,12 +242,19 @@ static int profile_matches(struct hp_backend *b, const char *dir, uint64_t handl
 	return ok;
 }
 
-static int cache_lookup(struct hp_vm *vm, uint64_t handler, struct hp_symtab **syms, struct hp_btf **btf,
+/* Who is recovering, and where its cache lives. */
+struct ctx {
+	struct hp_backend *b;
+	const char *state_dir;
+	const char *name;
+};
+
+static int cache_lookup(const struct ctx *vm, uint64_t handler, struct hp_symtab **syms, struct hp_btf **btf,
 			char *found, size_t cap)
 {
 	char dir[PATH_MAX], p[PATH_MAX];
 	struct ident id;
-	if (hp_pathf(dir, sizeof dir, "%s/profiles", vm->agent->paths.state_dir))
+	if (hp_pathf(dir, sizeof dir, "%s/profiles", vm->state_dir))
 		return -ENOENT;
 	DIR *d = opendir(dir);
 	if (!d)
@@ -257,7 +263,7 @@ static int cache_lookup(struct hp_vm *vm, uint64_t handler, struct hp_symtab **s
 	for (struct dirent *e; rc && (e = readdir(d));) {
 		struct hp_err err = { { 0 } };
 		if (e->d_name[0] == '.' || hp_pathf(found, cap, "%s/%s", dir, e->d_name) ||
-		    !profile_matches(vm->gdb, found, handler, &id))
+		    !profile_matches(vm->b, found, handler, &id))
 			continue;
 		if (hp_pathf(p, sizeof p, "%s/kallsyms", found) || hp_symtab__load_text(p, syms, &err)) {
 			hp_warn("profile cache %s: %s", found, err.msg);
@@ -284,10 +290,10 @@ static int write_file(const char *path, const void *data, size_t len)
 
 /* Stores the profile under profiles/<build id or banner hash>/ (written aside, then
  * renamed, so a reader never sees half a profile). */
-static void cache_store(struct hp_vm *vm, const struct ident *id, const char *text, size_t text_len,
+static void cache_store(const struct ctx *vm, const struct ident *id, const char *text, size_t text_len,
 			const unsigned char *btf_raw, size_t btf_len, json_t *extra)
 {
-	char prof[PATH_MAX], tmp[PATH_MAX], final[PATH_MAX], p[PATH_MAX], name[2 * BUILD_ID_MAX + 8];
+	char prof[PATH_MAX], tmp[PATH_MAX] = "", final[PATH_MAX], p[PATH_MAX], name[2 * BUILD_ID_MAX + 8];
 	if (id->build_id[0]) {
 		snprintf(name, sizeof name, "%s", id->build_id);
 	} else {
@@ -296,11 +302,15 @@ static void cache_store(struct hp_vm *vm, const struct ident *id, const char *te
 			h = (h ^ (unsigned char)*c) * 1099511628211ull;
 		snprintf(name, sizeof name, "banner-%016llx", (unsigned long long)h);
 	}
-	if (hp_pathf(prof, sizeof prof, "%s/profiles", vm->agent->paths.state_dir) ||
-	    hp_pathf(tmp, sizeof tmp, "%s/.tmp-%s-%d-%u", prof, name, (int)getpid(), vm->id) ||
-	    hp_pathf(final, sizeof final, "%s/%s", prof, name) || ensure_dir(vm->agent->paths.state_dir) ||
-	    ensure_dir(prof) || ensure_dir(tmp))
+	if (hp_pathf(prof, sizeof prof, "%s/profiles", vm->state_dir) ||
+	    hp_pathf(tmp, sizeof tmp, "%s/.tmp-%s-XXXXXX", prof, name) ||
+	    hp_pathf(final, sizeof final, "%s/%s", prof, name) || ensure_dir(vm->state_dir) ||
+	    ensure_dir(prof))
 		goto fail;
+	if (!mkdtemp(tmp)) {
+		tmp[0] = 0;
+		goto fail;
+	}
 	char link[4][24];
 	const uint64_t addrs[4] = { id->divide_error, id->linux_banner, id->notes, id->notes_end };
 	for (int i = 0; i < 4; i++)
@@ -318,7 +328,7 @@ static void cache_store(struct hp_vm *vm, const struct ident *id, const char *te
 	if (btf_len && (hp_pathf(p, sizeof p, "%s/btf", tmp) || write_file(p, btf_raw, btf_len)))
 		goto fail;
 	if (rename(tmp, final) == 0) {
-		hp_info("%s: kernel profile cached in %s", vm->cfg.name, final);
+		hp_info("%s: kernel profile cached in %s", vm->name, final);
 		return;
 	}
 	if (errno == EEXIST || errno == ENOTEMPTY) { /* an older profile of the same build: replace it */
@@ -327,9 +337,10 @@ static void cache_store(struct hp_vm *vm, const struct ident *id, const char *te
 			return;
 	}
 fail:
-	hp_warn("%s: could not cache the kernel profile in %s/profiles: %s", vm->cfg.name, vm->agent->paths.state_dir,
+	hp_warn("%s: could not cache the kernel profile in %s/profiles: %s", vm->name, vm->state_dir,
 		strerror(errno));
-	remove_profile_dir(tmp);
+	if (tmp[0])
+		remove_profile_dir(tmp);
 }
 
 /* The recovered table as kallsyms text, image addresses moved back by the KASLR
@@ -402,10 +413,10 @@ static const char *layout_name(enum hp_kallsyms_layout l)
 										       : "absolute";
 }
 
-static int from_memory(struct hp_vm *vm, uint64_t handler, struct hp_symtab **syms, struct hp_btf **btf,
+static int from_memory(const struct ctx *vm, uint64_t handler, struct hp_symtab **syms, struct hp_btf **btf,
 		       struct hp_err *err)
 {
-	struct hp_backend *b = vm->gdb;
+	struct hp_backend *b = vm->b;
 	struct hp_kallsyms_info info;
 	struct scan_stats st = { 0 };
 	struct hp_symtab *rt = NULL;
@@ -434,16 +445,16 @@ static int from_memory(struct hp_vm *vm, uint64_t handler, struct hp_symtab **sy
 		} else if ((braw = bown = malloc(blen)) && read_region(b, bs, braw, blen, &st, &berr) == 0) {
 			/* read */
 		} else {
-			hp_warn("%s: the kernel's BTF at 0x%llx is unreadable: %s", vm->cfg.name, (unsigned long long)bs,
+			hp_warn("%s: the kernel's BTF at 0x%llx is unreadable: %s", vm->name, (unsigned long long)bs,
 				bown ? berr.msg : "out of memory");
 			blen = 0;
 		}
 	}
 	if (blen && hp_btf__recover(braw, blen, bs, &bva, &mem, &berr)) {
-		hp_warn("%s: no usable BTF in the kernel's .BTF: %s", vm->cfg.name, berr.msg);
+		hp_warn("%s: no usable BTF in the kernel's .BTF: %s", vm->name, berr.msg);
 		blen = 0;
 	} else if (!blen && !hp_btf__recover(img, got, start, &bva, &mem, &berr)) {
-		hp_info("%s: BTF found at 0x%llx without __start_BTF (not cached)", vm->cfg.name, (unsigned long long)bva);
+		hp_info("%s: BTF found at 0x%llx without __start_BTF (not cached)", vm->name, (unsigned long long)bva);
 	}
 	double btf_ms = ms_since(t1);
 	/* identity and link-time addresses */
@@ -464,7 +475,7 @@ static int from_memory(struct hp_vm *vm, uint64_t handler, struct hp_symtab **sy
 	hp_info("%s: kernel profile recovered from guest memory in %.0f ms: %u symbols (kallsyms tables at "
 		"0x%llx, %s%s), BTF %s (%zu KiB at 0x%llx); read %.1f MiB in %.0f ms (%zu unreadable pages), "
 		"kallsyms decoded in %.0f ms, BTF read and parsed in %.0f ms; KASLR offset 0x%llx%s; build id %s",
-		vm->cfg.name, ms_since(t0), info.num_syms, (unsigned long long)info.token_table, layout_name(info.layout),
+		vm->name, ms_since(t0), info.num_syms, (unsigned long long)info.token_table, layout_name(info.layout),
 		info.seqs_of_names ? ", seqs_of_names" : "", mem ? "loaded" : "missing", blen >> 10,
 		(unsigned long long)bva, (double)st.bytes / (1 << 20), st.ms, st.bad_pages, decode_ms, btf_ms,
 		(unsigned long long)off, have_off ? " (vmcoreinfo)" : " (unknown: runtime addresses)",
@@ -489,19 +500,20 @@ out:
 	return rc;
 }
 
-int hp_recover__profile(struct hp_vm *vm, struct hp_symtab **syms, struct hp_btf **btf, char *source,
-			size_t cap, struct hp_err *err)
+int hp_recover__profile(struct hp_backend *b, const char *state_dir, const char *name, struct hp_symtab **syms,
+			struct hp_btf **btf, char *source, size_t cap, struct hp_err *err)
 {
+	const struct ctx c = { b, state_dir, name }, *vm = &c;
 	uint64_t handler = 0, t0 = hp_now_ns();
 	char found[PATH_MAX];
 	*syms = NULL; /* *btf may hold the BTF of --vmlinux already: it is kept */
-	if (!vm->gdb)
+	if (!vm->b)
 		return hp_err__set(err, ENOTCONN, "no gdbstub to read the guest's memory through");
-	int rc = idt_handler(vm->gdb, &handler, err);
+	int rc = idt_handler(vm->b, &handler, err);
 	if (rc)
 		return rc;
 	if (cache_lookup(vm, handler, syms, btf, found, sizeof found) == 0) {
-		hp_info("%s: kernel profile from the cache %s in %.0f ms (%zu symbols, BTF %s)", vm->cfg.name, found,
+		hp_info("%s: kernel profile from the cache %s in %.0f ms (%zu symbols, BTF %s)", vm->name, found,
 			ms_since(t0), hp_symtab__count(*syms), *btf ? "loaded" : "missing");
 		if (source)
 			snprintf(source, cap, "cache");
@@ -511,9 +523,4 @@ int hp_recover__profile(struct hp_vm *vm, struct hp_symtab **syms, struct hp_btf
 	if (!rc && source)
 		snprintf(source, cap, "guest memory");
 	return rc;
-}
-
-int hp_recover__kernel(struct hp_vm *vm, struct hp_symtab **syms, struct hp_btf **btf, struct hp_err *err)
-{
-	return hp_recover__profile(vm, syms, btf, NULL, 0, err);
 }

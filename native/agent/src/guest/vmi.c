@@ -52,7 +52,7 @@ int hp_vmi__read_task(const struct hp_kernel *k, struct hp_backend *b, uint64_t 
 	uint8_t *buf = malloc(hi - lo);
 	if (!buf)
 		return hp_err__set(err, ENOMEM, "out of memory");
-	int rc = b->ops->read_virt(b, task + lo, buf, hi - lo, err);
+	int rc = hp_backend__read_virt(b, task + lo, buf, hi - lo, err);
 	if (!rc) {
 		take_ids(o, buf, lo, task, t);
 		t->mm = rd64(buf + o->task_mm - lo);
@@ -62,14 +62,14 @@ int hp_vmi__read_task(const struct hp_kernel *k, struct hp_backend *b, uint64_t 
 		t->kernel = t->mm == 0;
 		if (parent && parent != task) {
 			uint8_t pb[4];
-			if (!b->ops->read_virt(b, parent + o->task_pid, pb, 4, NULL))
+			if (!hp_backend__read_virt(b, parent + o->task_pid, pb, 4, NULL))
 				t->ppid = (int32_t)rd32(pb);
 		}
 		if (t->mm) {
 			uint8_t mb[8];
-			if (!b->ops->read_virt(b, t->mm + o->mm_pgd, mb, 8, NULL) && k->page_offset_base)
+			if (!hp_backend__read_virt(b, t->mm + o->mm_pgd, mb, 8, NULL) && k->page_offset_base)
 				t->cr3 = rd64(mb) - k->page_offset_base;
-			if (!b->ops->read_virt(b, t->mm + o->mm_start_code, mb, 8, NULL))
+			if (!hp_backend__read_virt(b, t->mm + o->mm_start_code, mb, 8, NULL))
 				t->start_code = rd64(mb);
 		}
 	}
@@ -88,7 +88,7 @@ int hp_vmi__current(const struct hp_kernel *k, struct hp_backend *b, const uint6
 	if (!percpu)
 		percpu = user ? regs[HP_REG_GS_BASE] : regs[HP_REG_K_GS_BASE];
 	uint8_t p[8];
-	int rc = b->ops->read_virt(b, percpu + k->current_task, p, 8, err);
+	int rc = hp_backend__read_virt(b, percpu + k->current_task, p, 8, err);
 	if (rc)
 		return rc;
 	uint64_t task = rd64(p);
@@ -100,15 +100,15 @@ int hp_vmi__current(const struct hp_kernel *k, struct hp_backend *b, const uint6
 	if (o->task_pid + 4 > hi) hi = o->task_pid + 4;
 	if (hi - lo <= 1024) {
 		uint8_t buf[1024];
-		if ((rc = b->ops->read_virt(b, task + lo, buf, hi - lo, err)))
+		if ((rc = hp_backend__read_virt(b, task + lo, buf, hi - lo, err)))
 			return rc;
 		take_ids(o, buf, lo, task, t);
 		return 0;
 	}
 	uint8_t ids[8], comm[HP_COMM_LEN];
-	if ((rc = b->ops->read_virt(b, task + o->task_pid, ids, 4, err)) ||
-	    (rc = b->ops->read_virt(b, task + o->task_tgid, ids + 4, 4, err)) ||
-	    (rc = b->ops->read_virt(b, task + o->task_comm, comm, HP_COMM_LEN, err)))
+	if ((rc = hp_backend__read_virt(b, task + o->task_pid, ids, 4, err)) ||
+	    (rc = hp_backend__read_virt(b, task + o->task_tgid, ids + 4, 4, err)) ||
+	    (rc = hp_backend__read_virt(b, task + o->task_comm, comm, HP_COMM_LEN, err)))
 		return rc;
 	memset(t, 0, sizeof *t);
 	t->addr = task;
@@ -160,7 +160,7 @@ int hp_vmi__tasks(const struct hp_kernel *k, struct hp_backend *b, struct hp_tas
 			break;
 		n++;
 		uint8_t nx[8];
-		if ((rc = b->ops->read_virt(b, pos, nx, 8, err)))
+		if ((rc = hp_backend__read_virt(b, pos, nx, 8, err)))
 			break;
 		pos = rd64(nx);
 		if (n >= MAX_TASKS) {

@@ -6,9 +6,10 @@
 #define HP_APPS_H
 #include <limits.h>
 #include <stdint.h>
+#include "base/errors.h"
 #include "hprobe/common.h"
 
-struct hp_vm;
+struct hp_target;
 struct hp_probe;
 struct hp_task;
 
@@ -35,24 +36,25 @@ struct hp_app {
 
 /* Resolves "app:BINARY:FUNC[+OFF]" into p (which keeps a new struct hp_app), finds the
  * matching processes already running and plans the probe's resume. */
-int hp_apps__resolve(struct hp_vm *vm, struct hp_probe *p, const char *spec, int *ecls, struct hp_err *err);
-void hp_apps__free(struct hp_vm *vm, struct hp_probe *p);
+int hp_apps__resolve(struct hp_target *t, struct hp_probe *p, const char *spec, enum hp_eclass *cls,
+		     struct hp_err *err);
+void hp_apps__free(struct hp_target *t, struct hp_probe *p);
 /* The file name of the executable a task runs ("" for kernel threads or if unreadable). */
-void hp_apps__task_exe(struct hp_vm *vm, const struct hp_task *t, char exe[16]);
+void hp_apps__task_exe(struct hp_target *t, const struct hp_task *task, char exe[16]);
 /* A path inside a lab guest ("/apps/hb") as the lab's host copy; other paths as given. */
-void hp_apps__host_path(const struct hp_vm *vm, const char *bin, char *out, size_t cap);
+void hp_apps__host_path(const struct hp_target *t, const char *bin, char *out, size_t cap);
 /* Plants / lifts the probe in every matching process (state armed, pending or disabled). */
-int hp_apps__arm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err);
-int hp_apps__disarm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err);
+int hp_apps__arm(struct hp_target *t, struct hp_probe *p, struct hp_err *err);
+int hp_apps__disarm(struct hp_target *t, struct hp_probe *p, struct hp_err *err);
 /* The guest rebooted: every process is gone (their breakpoints lifted); pending. */
-void hp_apps__forget_processes(struct hp_vm *vm, struct hp_probe *p);
+void hp_apps__forget_processes(struct hp_target *t, struct hp_probe *p);
 /* Whether a stop at addr by task belongs to p (its process, its address). */
 int hp_apps__owns(const struct hp_probe *p, uint64_t addr, const struct hp_task *t);
 /* Whether a probe of p sits at addr in any process. */
 int hp_apps__at(const struct hp_probe *p, uint64_t addr);
 /* The exec/exit hooks (internal kernel probes) fired. */
-void hp_apps__on_hook(struct hp_vm *vm, struct hp_probe *hook, const uint64_t *regs);
+void hp_apps__on_hook(struct hp_target *t, struct hp_probe *hook, const uint64_t *regs);
 /* The same, for a hook hit captured inside QEMU (no stop, no registers). */
 struct hp_hit;
-void hp_apps__on_hook_hit(struct hp_vm *vm, struct hp_probe *hook, const struct hp_hit *hit);
+void hp_apps__on_hook_hit(struct hp_target *t, struct hp_probe *hook, const struct hp_hit *hit);
 #endif

@@ -4,15 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "probes/apps.h"
-#include "backend/plugin_backend.h"
-#include "detectors/detector.h"
-#include "hprobe/export.h"
 #include "base/strbuf.h"
-#include "guest/kernel.h"
 #include "base/util.h"
-#include "vm/vm.h"
+#include "guest/kernel.h"
 #include "guest/vmi.h"
+#include "hprobe/export.h"
+#include "probes/apps.h"
+#include "probes/probe.h"
+#include "probes/target.h"
 
 static uint64_t le64(const uint8_t *p)
 {
@@ -25,14 +24,14 @@ static const int sysv_args[HP_MAX_ARGS] = { HP_REG_RDI, HP_REG_RSI, HP_REG_RDX, 
 
 /* Syscall wrappers receive struct pt_regs *; the user's arguments live there (x86-64
  * syscall convention: di, si, dx, r10, r8, r9). One read covers them all. */
-static int syscall_args(struct hp_vm *vm, struct hp_backend *b, const uint64_t *regs, uint64_t *args,
+static int syscall_args(struct hp_target *t, struct hp_backend *b, const uint64_t *regs, uint64_t *args,
 			struct hp_err *err)
 {
-	const struct hp_kernel_offsets *o = &vm->kernel->off;
+	const struct hp_kernel_offsets *o = &t->kernel->off;
 	uint8_t pt[512];
-	if (!vm->kernel->btf || o->regs_size > sizeof pt)
+	if (!t->kernel->btf || o->regs_size > sizeof pt)
 		return hp_err__set(err, ENOTSUP, "no BTF for struct pt_regs");
-	int rc = b->ops->read_virt(b, regs[HP_REG_RDI], pt, o->regs_size, err);
+	int rc = hp_backend__read_virt(b, regs[HP_REG_RDI], pt, o->regs_size, err);
 	if (rc)
 		return rc;
 	const uint32_t offs[HP_MAX_ARGS] = { o->regs_di, o->regs_si, o->regs_dx, o->regs_r10, o->regs_r8, o->regs_r9 };
@@ -50,7 +49,7 @@ static void capture_mem(struct hp_backend *b, const struct hp_mem_spec *m, const
 	hit->memlen = 0;
 	hit->flags |= HP_HIT_MEM;
 	/* guest pointers may be bad or unmapped: a failed read records no bytes, nothing else */
-	if (b->ops->read_virt(b, at, hit->mem, m->len, NULL) == 0) {
+	if (hp_backend__read_virt(b, at, hit->mem, m->len, NULL) == 0) {
 		hit->memlen = (uint16_t)m->len;
 		if (m->is_string) {
 			void *nul = memchr(hit->mem, 0, m->len);
@@ -60,7 +59,7 @@ static void capture_mem(struct hp_backend *b, const struct hp_mem_spec *m, const
 	} else if (m->is_string && m->len > 1) {
 		/* a string near the end of a mapped page: retry up to the page end */
 		uint32_t to_end = (uint32_t)(4096 - (at & 4095));
-		if (to_end < m->len && b->ops->read_virt(b, at, hit->mem, to_end, NULL) == 0) {
+		if (to_end < m->len && hp_backend__read_virt(b, at, hit->mem, to_end, NULL) == 0) {
 			void *nul = memchr(hit->mem, 0, to_end);
 			hit->memlen = (uint16_t)(nul ? (size_t)((uint8_t *)nul - hit->mem) : to_end);
 		}
@@ -76,46 +75,25 @@ static int passes(const struct hp_probe *p, const struct hp_task *t, int have_ta
 	return 1;
 }
 
-static void record(struct hp_vm *vm, struct hp_probe *p, struct hp_hit *hit)
+/* The probe's own counters; the VM layer journals and streams the hit. */
+static void record(struct hp_target *t, struct hp_probe *p, struct hp_hit *hit)
 {
-	uint64_t seq = 0;
 	p->hits++;
 	if (!p->first_ns)
 		p->first_ns = hit->time_ns;
 	p->last_ns = hit->time_ns;
-	if (p->o.kind == HP_PROBE_COUNT) {
-		/* counting probes keep totals; the journal gets them at each flush */
-		pthread_mutex_lock(&vm->lock);
-		vm->total_hits++;
-		pthread_mutex_unlock(&vm->lock);
-		return;
-	}
-	if (hp_journal__append_hit(vm->journal, hit, &seq) < 0) {
-		hp_warn("%s: journal append failed", vm->cfg.name);
-		return;
-	}
-	/* the JSON for subscribers is built only while someone follows this VM; a batch
-	 * begun without it is not pushed, and a new follower catches up from the journal */
-	if (!vm->batch_count++)
-		vm->batch_json = atomic_load_explicit(&vm->hit_subscribers, memory_order_relaxed) > 0;
-	else if (vm->batch_json)
-		hp_strbuf__putc(&vm->batch, ',');
-	if (vm->batch_json)
-		hp_engine__hit_json(&vm->batch, hit, seq);
-	pthread_mutex_lock(&vm->lock);
-	vm->total_hits++;
-	vm->next_seq = seq + 1;
-	pthread_mutex_unlock(&vm->lock);
+	t->ops->record(t, p, hit);
 }
 
-void hp_engine__on_hit(struct hp_vm *vm, struct hp_probe *p, struct hp_hit *hit)
+void hp_engine__on_hit(struct hp_target *t, struct hp_probe *p, struct hp_hit *hit)
 {
 	if (p->o.owner == HP_OWNER_INTERNAL) {
-		hp_apps__on_hook_hit(vm, p, hit);
+		hp_apps__on_hook_hit(t, p, hit);
 		return;
 	}
-	record(vm, p, hit);
-	hp_detectors__on_hit(vm, p, hit, NULL, NULL);
+	record(t, p, hit);
+	if (p->o.owner)
+		t->ops->observe(t, p, hit, NULL, NULL);
 }
 
 /* How to get past the instruction at a stop without lifting the breakpoint. */
@@ -135,29 +113,29 @@ static int resume_from(struct hp_backend *b, const struct hp_bev *ev, const stru
 	switch (pl->kind) {
 	case HP_RESUME_NOP:
 		regs[HP_REG_RIP] += pl->len;
-		rc = b->ops->write_regs(b, regs, HP_REGBIT(HP_REG_RIP), err);
+		rc = hp_backend__write_regs(b, regs, HP_REGBIT(HP_REG_RIP), err);
 		break;
 	case HP_RESUME_PUSH_RBP:
-		if ((rc = b->ops->write_virt(b, sp, &regs[HP_REG_RBP], 8, err)))
+		if ((rc = hp_backend__write_virt(b, sp, &regs[HP_REG_RBP], 8, err)))
 			break;
 		regs[HP_REG_RSP] = sp;
 		regs[HP_REG_RIP] += 1;
-		rc = b->ops->write_regs(b, regs, HP_REGBIT(HP_REG_RSP) | HP_REGBIT(HP_REG_RIP), err);
+		rc = hp_backend__write_regs(b, regs, HP_REGBIT(HP_REG_RSP) | HP_REGBIT(HP_REG_RIP), err);
 		break;
 	case HP_RESUME_MOV_RBP_RSP:
 		regs[HP_REG_RBP] = regs[HP_REG_RSP];
 		regs[HP_REG_RIP] += 3;
-		rc = b->ops->write_regs(b, regs, HP_REGBIT(HP_REG_RBP) | HP_REGBIT(HP_REG_RIP), err);
+		rc = hp_backend__write_regs(b, regs, HP_REGBIT(HP_REG_RBP) | HP_REGBIT(HP_REG_RIP), err);
 		break;
 	case HP_RESUME_CALL:
-		if ((rc = b->ops->write_virt(b, sp, &ret, 8, err)))
+		if ((rc = hp_backend__write_virt(b, sp, &ret, 8, err)))
 			break;
 		regs[HP_REG_RSP] = sp;
 		regs[HP_REG_RIP] = ret + (uint64_t)(int64_t)pl->rel;
-		rc = b->ops->write_regs(b, regs, HP_REGBIT(HP_REG_RSP) | HP_REGBIT(HP_REG_RIP), err);
+		rc = hp_backend__write_regs(b, regs, HP_REGBIT(HP_REG_RSP) | HP_REGBIT(HP_REG_RIP), err);
 		break;
 	default:
-		rc = b->ops->step_over(b, ev->vcpu, ev->addr, err);
+		rc = hp_backend__step_over(b, ev->vcpu, ev->addr, err);
 		break;
 	}
 	return rc;
@@ -168,26 +146,26 @@ static void plan_foreign(struct hp_backend *b, uint64_t addr, struct plan *pl)
 {
 	uint8_t code[16];
 	pl->kind = HP_RESUME_STEP;
-	if (b->ops->read_virt(b, addr, code, sizeof code, NULL) == 0)
+	if (hp_backend__read_virt(b, addr, code, sizeof code, NULL) == 0)
 		pl->kind = hp_probe__classify(code, sizeof code, &pl->len, &pl->rel);
 }
 
-int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_bev *ev, int resume,
+int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct hp_bev *ev, int resume,
 		       struct hp_err *err)
 {
 	uint64_t regs[HP_NREGS];
-	int rc = b->ops->read_regs(b, regs, err);
+	int rc = hp_backend__read_regs(b, regs, err);
 	if (rc)
 		return rc;
 	struct hp_task task;
 	int have_task = -1; /* -1: not read yet */
 	struct hp_probe *site = NULL;
-	struct hp_detector_action act = { 0 };
+	struct hp_hit_action act = { 0 };
 	uint64_t args[HP_MAX_ARGS];
 	int have_args = 0;
 
 	int emulate_ok = 1, foreign = 0, kernel_site = 0;
-	for (struct hp_probe *p = vm->probes, *next; p; p = next) {
+	for (struct hp_probe *p = t->probes, *next; p; p = next) {
 		next = p->next; /* a hook may add or drop probes */
 		if (p->state != HP_PSTATE_ARMED || p->mech != b || (p->user ? !hp_apps__at(p, ev->addr) : p->addr != ev->addr))
 			continue;
@@ -196,12 +174,12 @@ int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_b
 			emulate_ok = 0; /* one probe here that cannot be emulated decides for all */
 		kernel_site |= !p->user;
 		if (p->o.owner == HP_OWNER_INTERNAL) {
-			hp_apps__on_hook(vm, p, regs);
+			hp_apps__on_hook(t, p, regs);
 			continue;
 		}
 		int need_task = p->o.kind == HP_PROBE_CAPTURE || p->o.pid >= 0 || p->o.comm[0] || p->user;
 		if (need_task && have_task < 0)
-			have_task = hp_vmi__current(vm->kernel, b, regs, &task, NULL) == 0;
+			have_task = hp_vmi__current(t->kernel, b, regs, &task, NULL) == 0;
 		if (p->user && (have_task <= 0 || !hp_apps__owns(p, ev->addr, &task))) {
 			/* another program at the same virtual address: its code there is not ours,
 			 * so it must not be emulated from our binary's bytes */
@@ -236,8 +214,8 @@ int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_b
 			if (need && !have_args) {
 				for (int i = 0; i < HP_MAX_ARGS; i++)
 					args[i] = regs[sysv_args[i]];
-				if (p->syscall_wrapper && syscall_args(vm, b, regs, args, err))
-					hp_debug("%s: pt_regs unreadable at a hit", vm->cfg.name);
+				if (p->syscall_wrapper && syscall_args(t, b, regs, args, err))
+					hp_debug("%s: pt_regs unreadable at a hit", t->name);
 				have_args = 1;
 			}
 			hit.nargs = (uint8_t)p->o.nargs;
@@ -249,22 +227,23 @@ int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_b
 			if (p->o.mem.src != HP_MEM_NONE)
 				capture_mem(b, &p->o.mem, regs, args, &hit);
 		}
-		hp_detectors__on_hit(vm, p, &hit, regs, &act);
+		if (p->o.owner)
+			t->ops->observe(t, p, &hit, regs, &act);
 		if (act.block)
 			hit.flags |= HP_HIT_BLOCKED;
-		record(vm, p, &hit);
+		record(t, p, &hit);
 	}
 	if (act.block) {
 		/* virtual patch: return act.retval to the caller without running the body */
 		uint64_t ret;
 		uint8_t rb[8];
-		if ((rc = b->ops->read_virt(b, regs[HP_REG_RSP], rb, 8, err)))
+		if ((rc = hp_backend__read_virt(b, regs[HP_REG_RSP], rb, 8, err)))
 			return rc;
 		ret = le64(rb);
 		regs[HP_REG_RAX] = (uint64_t)act.retval;
 		regs[HP_REG_RIP] = ret;
 		regs[HP_REG_RSP] += 8;
-		rc = b->ops->write_regs(b, regs, HP_REGBIT(HP_REG_RAX) | HP_REGBIT(HP_REG_RIP) | HP_REGBIT(HP_REG_RSP), err);
+		rc = hp_backend__write_regs(b, regs, HP_REGBIT(HP_REG_RAX) | HP_REGBIT(HP_REG_RIP) | HP_REGBIT(HP_REG_RSP), err);
 	} else {
 		struct plan pl = { HP_RESUME_STEP, 0, 0 };
 		if (site && emulate_ok)
@@ -276,41 +255,31 @@ int hp_engine__on_stop(struct hp_vm *vm, struct hp_backend *b, const struct hp_b
 	if (rc)
 		return rc;
 	if (act.pause) {
-		vm->user_paused = 1;
-		hp_vm__set_state(vm, HP_VM_PAUSED, "paused by a detector");
+		t->ops->pause(t, "paused by a detector");
 		return 0;
 	}
-	return resume ? b->ops->resume(b, err) : 0;
+	return resume ? hp_backend__resume(b, err) : 0;
 }
 
-int hp_engine__arm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err)
+int hp_engine__arm(struct hp_target *t, struct hp_probe *p, struct hp_err *err)
 {
 	if (p->user)
-		return hp_apps__arm(vm, p, err);
+		return hp_apps__arm(t, p, err);
 	if (p->state == HP_PSTATE_ARMED)
 		return 0;
-	int rc;
-	if (p->mech->ops->arm_probe && !p->in_mech) {
-		/* the in-QEMU tier captures by itself: it needs the whole plan */
-		struct hp_plugin_task_offsets o;
-		hp_plugin_offsets__from_kernel(vm->kernel, &o);
-		rc = p->mech->ops->arm_probe(p->mech, p, &o, err);
-		p->in_mech = rc == 0;
-	} else {
-		rc = p->mech->ops->arm(p->mech, p->addr, p->id, err);
-	}
+	int rc = hp_probe__plant_at(t, p, p->addr, NULL, err);
 	if (!rc)
 		p->state = HP_PSTATE_ARMED;
 	return rc;
 }
 
-int hp_engine__disarm(struct hp_vm *vm, struct hp_probe *p, struct hp_err *err)
+int hp_engine__disarm(struct hp_target *t, struct hp_probe *p, struct hp_err *err)
 {
 	if (p->user)
-		return hp_apps__disarm(vm, p, err);
+		return hp_apps__disarm(t, p, err);
 	if (p->state != HP_PSTATE_ARMED)
 		return 0;
-	int rc = p->mech->ops->disarm(p->mech, p->addr, p->id, err);
+	int rc = hp_probe__lift_at(p, p->addr, err);
 	if (!rc)
 		p->state = HP_PSTATE_DISABLED;
 	return rc;

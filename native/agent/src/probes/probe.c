@@ -10,6 +10,8 @@
 #include "backend/backend.h"
 #include "base/errors.h"
 #include "guest/kernel.h"
+#include "hprobe/plugin_proto.h"
+#include "probes/target.h"
 
 const char *hp_probe__state_name(enum hp_probe_state s)
 {
@@ -104,8 +106,7 @@ enum hp_resume hp_probe__classify(const uint8_t *code, size_t len, uint8_t *insn
 	return r;
 }
 
-/* Whether off is an instruction boundary of the function starting at code. */
-static int on_boundary(const uint8_t *code, size_t len, uint64_t off)
+int hp_probe__on_boundary(const uint8_t *code, size_t len, uint64_t off)
 {
 	csh h;
 	int ok = 0;
@@ -126,7 +127,7 @@ static int on_boundary(const uint8_t *code, size_t len, uint64_t off)
 #define MAX_FUNC_SCAN 4096
 
 int hp_probe__resolve_kernel(struct hp_probe *p, const char *spec, const struct hp_kernel *k,
-			     struct hp_backend *b, struct hp_err *err, int *ecls)
+			     struct hp_backend *b, enum hp_eclass *ecls, struct hp_err *err)
 {
 	const char *s = !strncmp(spec, "kernel:", 7) ? spec + 7 : spec;
 	*ecls = EC_INVALID_ARGUMENT;
@@ -193,11 +194,11 @@ int hp_probe__resolve_kernel(struct hp_probe *p, const char *spec, const struct 
 	uint64_t start = addr - off;
 	if (off >= MAX_FUNC_SCAN - 16)
 		return hp_err__set(err, EINVAL, "offset too far into the function to check");
-	if ((rc = b->ops->read_virt(b, start, code, scan, err))) {
+	if ((rc = hp_backend__read_virt(b, start, code, scan, err))) {
 		*ecls = EC_GUEST_ERROR;
 		return rc;
 	}
-	if (sym && !on_boundary(code, scan, off)) {
+	if (sym && !hp_probe__on_boundary(code, scan, off)) {
 		*ecls = EC_BAD_ADDRESS;
 		return hp_err__set(err, EINVAL, "0x%llx (%s+0x%llx) is not on an instruction boundary",
 				   (unsigned long long)addr, sym->name, (unsigned long long)off);
@@ -208,6 +209,54 @@ int hp_probe__resolve_kernel(struct hp_probe *p, const char *spec, const struct 
 	p->syscall_wrapper = sym && off == 0 && hp_kernel__is_syscall_wrapper(sym->name);
 	p->resume = hp_probe__classify(code + off, scan - off, &p->insn_len, &p->call_rel);
 	p->user = 0;
-	*ecls = 0;
+	*ecls = EC_INTERNAL;
 	return 0;
+}
+
+/* The capture plan the in-QEMU tier runs for p. */
+static void plan_of(const struct hp_probe *p, struct hp_capture_plan *c)
+{
+	memset(c, 0, sizeof *c);
+	c->probe_id = p->id;
+	c->addr = p->addr;
+	c->count_only = p->o.kind == HP_PROBE_COUNT;
+	c->nargs = p->o.nargs;
+	c->syscall_args = p->syscall_wrapper;
+	c->regs = p->o.regs;
+	c->mem = p->o.mem;
+	c->pid = p->o.pid;
+	memcpy(c->comm, p->o.comm, HP_COMM_LEN);
+}
+
+int hp_probe__plant_at(struct hp_target *t, struct hp_probe *p, uint64_t addr, const char *exe, struct hp_err *err)
+{
+	switch (p->plant) {
+	case HP_PLANT_INQEMU: {
+		if (p->in_mech)
+			return hp_backend__arm(p->mech, addr, p->id, err);
+		/* the in-QEMU tier captures by itself: it needs the whole plan */
+		struct hp_capture_plan c;
+		struct hp_plugin_task_offsets o;
+		plan_of(p, &c);
+		c.addr = addr;
+		/* an application's identity check runs in QEMU: its program's name when no
+		 * pid or comm narrows it */
+		if (exe && c.pid < 0 && !c.comm[0])
+			snprintf(c.comm, sizeof c.comm, "%s", exe);
+		hp_kernel__task_offsets(t->kernel, &o);
+		int rc = hp_backend__arm_plan(p->mech, &c, &o, err);
+		p->in_mech = rc == 0;
+		return rc;
+	}
+	case HP_PLANT_DEBUG_REG:
+		return hp_backend__arm_hw(p->mech, addr, err);
+	default:
+		return hp_backend__arm(p->mech, addr, p->id, err);
+	}
+}
+
+int hp_probe__lift_at(struct hp_probe *p, uint64_t addr, struct hp_err *err)
+{
+	return p->plant == HP_PLANT_DEBUG_REG ? hp_backend__disarm_hw(p->mech, addr, err)
+					      : hp_backend__disarm(p->mech, addr, p->id, err);
 }

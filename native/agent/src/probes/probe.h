@@ -1,13 +1,17 @@
-/* Probe definitions: parsing what the user asked for, resolving it to an address,
- * and the capture plan applied at each hit. */
+/* Probes: parsing what the user asked for, resolving it to an address, how it is
+ * planted, and its life in a target's list (probe.c, lifecycle.c). */
 #ifndef HP_PROBE_H
 #define HP_PROBE_H
 #include <stdint.h>
+#include <jansson.h>
+
+#include "backend/backend.h"
+#include "base/errors.h"
 #include "hprobe/journal.h"
 
 struct hp_kernel;
-struct hp_backend;
 struct hp_app;
+struct hp_target;
 
 enum hp_probe_kind { HP_PROBE_CAPTURE, HP_PROBE_COUNT };
 /* Owner of the agent's own probes (the application probes' exec/exit hooks). */
@@ -17,15 +21,10 @@ enum hp_probe_state { HP_PSTATE_ARMED, HP_PSTATE_DISABLED, HP_PSTATE_PENDING, HP
  * can run through it unseen). */
 enum hp_resume { HP_RESUME_STEP, HP_RESUME_NOP, HP_RESUME_PUSH_RBP, HP_RESUME_MOV_RBP_RSP, HP_RESUME_CALL };
 
-enum hp_mem_src { HP_MEM_NONE, HP_MEM_ARG, HP_MEM_REG };
-
-struct hp_mem_spec {
-	enum hp_mem_src src;
-	int index;           /* arg number (1-based) or enum hp_reg */
-	int64_t off;
-	uint32_t len;        /* bytes (<= HP_MAX_MEM) */
-	int is_string;
-};
+/* How a probe is planted, chosen in one place (hp_probe__choose): inside QEMU
+ * (the VM never stops), a gdbstub software breakpoint, or a debug register (a user
+ * address under KVM: an int3 there could land in a page other processes share). */
+enum hp_plant { HP_PLANT_INQEMU, HP_PLANT_BREAKPOINT, HP_PLANT_DEBUG_REG };
 
 struct hp_probe_opts {
 	int nargs;           /* 0..6 */
@@ -48,8 +47,8 @@ struct hp_probe {
 	char func[128];      /* containing symbol */
 	uint64_t func_off;
 	int user;            /* application probe */
-	int raw;             /* the agent's own probe at a bare address (hp_probe_create_raw) */
-	int in_mech;         /* the mechanism holds its capture plan (arm_probe done) */
+	int raw;             /* the agent's own probe at a bare address (hp_probe__create_raw) */
+	int in_mech;         /* the mechanism holds its capture plan (arm_plan done) */
 	int journal_paused;  /* lifted while the journal cannot be written */
 	int syscall_wrapper; /* args come from struct pt_regs */
 	enum hp_resume resume;
@@ -57,6 +56,7 @@ struct hp_probe {
 	int32_t call_rel;    /* HP_RESUME_CALL: displacement of the call */
 	enum hp_probe_state state;
 	struct hp_backend *mech; /* which backend arms it */
+	enum hp_plant plant;
 	uint64_t hits;
 	uint64_t hits_journaled;  /* counting probes: total last written to the journal */
 	uint64_t first_ns, last_ns;
@@ -71,12 +71,46 @@ const char *hp_probe__state_name(enum hp_probe_state s);
 const char *hp_probe__resume_name(enum hp_resume r);
 
 /* Classifies the first instruction of a probe site (bytes from guest memory before
- * arming: under KVM the breakpoint overwrites them). */
-/* rel (may be NULL) receives a call's 32-bit displacement. */
+ * arming: under KVM the breakpoint overwrites them). rel (may be NULL) receives a
+ * call's 32-bit displacement. */
 enum hp_resume hp_probe__classify(const uint8_t *code, size_t len, uint8_t *insn_len, int32_t *rel);
+/* Whether off is an instruction boundary of the code starting at code[0]. */
+int hp_probe__on_boundary(const uint8_t *code, size_t len, uint64_t off);
 
 /* Resolves a kernel spec ("kernel:FUNC[+OFF]", "FUNC", "0xADDR") into p->addr/func,
  * refusing unsafe places. code is read through b to check instruction boundaries. */
 int hp_probe__resolve_kernel(struct hp_probe *p, const char *spec, const struct hp_kernel *k,
-			     struct hp_backend *b, struct hp_err *err, int *err_class);
+			     struct hp_backend *b, enum hp_eclass *cls, struct hp_err *err);
+
+/* Plants p at addr by its plant (its own address, or one process's copy of an
+ * application probe); exe, when p filters on nothing, is the program whose hits an
+ * in-QEMU identity check keeps. Lifts it again. */
+int hp_probe__plant_at(struct hp_target *t, struct hp_probe *p, uint64_t addr, const char *exe, struct hp_err *err);
+int hp_probe__lift_at(struct hp_probe *p, uint64_t addr, struct hp_err *err);
+
+/* ---- life in a target (lifecycle.c) ---- */
+
+/* Chooses p's mechanism and plant: the in-QEMU tier when t has it and p needs no
+ * stop (for an application, when it sits at one shared address: static), else the
+ * gdbstub. The only place that decides. */
+void hp_probe__choose(const struct hp_target *t, struct hp_probe *p);
+/* Creates a probe from a spec (kernel:FUNC[+OFF], 0xADDR, app:BINARY:FUNC[+OFF]),
+ * resolves it, arms it when enabled and appends it to t's list. NULL on failure,
+ * with *cls and err saying why. */
+struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const struct hp_probe_opts *o,
+				  enum hp_eclass *cls, struct hp_err *err);
+/* A probe at a raw address, for the agent's own use (a detector's): filtered by pid,
+ * resumed by single-stepping (its code is not known), a debug register under KVM. */
+struct hp_probe *hp_probe__create_raw(struct hp_target *t, uint64_t addr, int32_t pid, uint32_t owner,
+				      struct hp_err *err);
+/* Lifts and frees p. Destroying the last application probe takes the exec/exit
+ * hooks along. */
+void hp_probe__destroy(struct hp_target *t, struct hp_probe *p);
+/* Every probe of one owner (a detector). */
+void hp_probe__destroy_owned(struct hp_target *t, uint32_t owner);
+/* The probe as the protocol shows it (docs/protocol.md, probe-list). */
+json_t *hp_probe__json(const struct hp_probe *p);
+/* Publishes a PROBE event about p ("added", "enabled", ...); the agent's own probes
+ * stay quiet. */
+void hp_probe__event(struct hp_target *t, const struct hp_probe *p, const char *change);
 #endif

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <jansson.h>
+#include "base/errors.h"
 #include "base/strbuf.h"
 
 #define HP_MAX_FRAME (1u << 20)
@@ -42,7 +43,7 @@ struct hp_agent;
 void hp_client__send(struct hp_agent *a, struct hp_client *c, const char *line, size_t len);
 /* Sends a reply/error for request id (not stolen). */
 void hp_client__reply(struct hp_agent *a, struct hp_client *c, json_t *id, json_t *ret);
-void hp_client__error(struct hp_agent *a, struct hp_client *c, json_t *id, const char *cls,
+void hp_client__error(struct hp_agent *a, struct hp_client *c, json_t *id, enum hp_eclass cls,
 		      const char *desc, json_t *data);
 struct hp_client *hp_client__find(struct hp_agent *a, uint64_t id);
 #endif

@@ -41,7 +41,7 @@ void hp_cmd_hits_subscribe(struct hp_agent *a, struct hp_client *c, json_t *args
 	pthread_mutex_unlock(&vm->lock);
 	json_t *from = json_object_get(args, "from_seq");
 	if (from && json_integer_value(from) < 0)
-		ERR_RET("InvalidArgument", "from_seq must be >= 0");
+		ERR_RET(EC_INVALID_ARGUMENT, "from_seq must be >= 0");
 	uint64_t next = from ? (uint64_t)json_integer_value(from) : pub;
 	if (next > pub)
 		next = pub;
@@ -49,7 +49,7 @@ void hp_cmd_hits_subscribe(struct hp_agent *a, struct hp_client *c, json_t *args
 	if (!s) {
 		s = calloc(1, sizeof *s);
 		if (!s)
-			ERR_RET("Internal", "out of memory");
+			ERR_RET(EC_INTERNAL, "out of memory");
 		s->vm_id = vm->id;
 		s->next = c->subs;
 		c->subs = s;
@@ -79,34 +79,6 @@ void hp_cmd_hits_unsubscribe(struct hp_agent *a, struct hp_client *c, json_t *ar
 			break;
 		}
 	hp_client__reply(a, c, id, NULL);
-}
-
-/* Called with vm->lock held, right after a flush: the next batch starts here. */
-void hp_hits__mark(struct hp_vm *vm)
-{
-	uint64_t off, seq;
-	hp_journal__position(vm->journal, &off, &seq);
-	if (vm->njmarks && seq < vm->jmarks[(vm->njmarks - 1) % HP_JMARKS].seq + HP_JMARK_EVERY)
-		return;
-	vm->jmarks[vm->njmarks++ % HP_JMARKS] = (struct hp_jmark){ off, seq };
-}
-
-/* Positions r (a reader of vm's journal) at seq, from the nearest mark at or before it. */
-int hp_hits__seek(struct hp_vm *vm, struct hp_journal_reader *r, uint64_t seq, struct hp_err *err)
-{
-	struct hp_jmark best = { 0, 0 };
-	int found = 0;
-	pthread_mutex_lock(&vm->lock);
-	unsigned n = vm->njmarks < HP_JMARKS ? vm->njmarks : HP_JMARKS;
-	for (unsigned i = 0; i < n; i++) {
-		struct hp_jmark m = vm->jmarks[i];
-		if (m.seq <= seq && (!found || m.seq > best.seq)) {
-			best = m;
-			found = 1;
-		}
-	}
-	pthread_mutex_unlock(&vm->lock);
-	return found ? hp_journal__seek_from(r, best.off, best.seq, seq, err) : hp_journal__seek(r, seq, err);
 }
 
 /* Reads hits from seq up to published (exclusive), at most limit of them, into sb. */
@@ -139,25 +111,25 @@ void hp_cmd_hits_read(struct hp_agent *a, struct hp_client *c, json_t *args, jso
 	json_t *jp = json_object_get(args, "probe");
 	long probe = jp ? (long)json_integer_value(jp) : -1;
 	if (from < 0 || limit <= 0 || limit > 100000)
-		ERR_RET("InvalidArgument", "from_seq must be >= 0 and limit 1..100000");
+		ERR_RET(EC_INVALID_ARGUMENT, "from_seq must be >= 0 and limit 1..100000");
 	pthread_mutex_lock(&vm->lock);
 	uint64_t pub = vm->published_seq;
 	pthread_mutex_unlock(&vm->lock);
 	struct hp_err err;
 	struct hp_journal_reader *r;
 	if (hp_journal__open(vm->journal_path, &r, &err))
-		ERR_RET("IoError", "%s", err.msg);
+		ERR_RET(EC_IO_ERROR, "%s", err.msg);
 	uint64_t seq = (uint64_t)from;
 	struct hp_strbuf sb = { 0 };
 	size_t n = 0;
-	int rc = hp_hits__seek(vm, r, seq, &err);
+	int rc = hp_vm__seek(vm, r, seq, &err);
 	hp_strbuf__puts(&sb, "{\"return\":{\"hits\":[");
 	if (!rc)
 		rc = read_hits(r, &seq, pub, (size_t)limit, probe, &sb, &n, &err);
 	hp_journal__close_reader(r);
 	if (rc) {
 		hp_strbuf__free(&sb);
-		ERR_RET("IoError", "%s", err.msg);
+		ERR_RET(EC_IO_ERROR, "%s", err.msg);
 	}
 	char *ids = id ? json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 	hp_strbuf__printf(&sb, "],\"next_seq\":%llu,\"end\":%s}%s%s}\n", (unsigned long long)seq,
@@ -175,7 +147,7 @@ void hp_commands__catch_up(struct hp_agent *a, struct hp_client *c, struct hp_vm
 {
 	struct hp_err err;
 	if (!s->reader) {
-		if (hp_journal__open(vm->journal_path, &s->reader, &err) || hp_hits__seek(vm, s->reader, s->next_seq, &err)) {
+		if (hp_journal__open(vm->journal_path, &s->reader, &err) || hp_vm__seek(vm, s->reader, s->next_seq, &err)) {
 			hp_journal__close_reader(s->reader);
 			s->reader = NULL;
 			hp_warn("catch-up for client %llu: %s", (unsigned long long)c->id, err.msg);
@@ -234,14 +206,14 @@ void hp_cmd_alerts_read(struct hp_agent *a, struct hp_client *c, json_t *args, j
 		return;
 	json_int_t from = json_integer_value(json_object_get(args, "from_seq"));
 	if (from < 0)
-		ERR_RET("InvalidArgument", "from_seq must be >= 0");
+		ERR_RET(EC_INVALID_ARGUMENT, "from_seq must be >= 0");
 	struct hp_err err;
 	struct hp_journal_reader *r;
 	if (hp_journal__open(vm->journal_path, &r, &err))
-		ERR_RET("IoError", "%s", err.msg);
-	if (hp_hits__seek(vm, r, (uint64_t)from, &err)) {
+		ERR_RET(EC_IO_ERROR, "%s", err.msg);
+	if (hp_vm__seek(vm, r, (uint64_t)from, &err)) {
 		hp_journal__close_reader(r);
-		ERR_RET("IoError", "%s", err.msg);
+		ERR_RET(EC_IO_ERROR, "%s", err.msg);
 	}
 	json_t *alerts = json_array();
 	struct hp_record rec;
@@ -262,7 +234,7 @@ void hp_cmd_alerts_read(struct hp_agent *a, struct hp_client *c, json_t *args, j
 	hp_journal__close_reader(r);
 	if (rc < 0) {
 		json_decref(alerts);
-		ERR_RET("IoError", "%s", err.msg);
+		ERR_RET(EC_IO_ERROR, "%s", err.msg);
 	}
 	json_t *res = json_pack("{s:o, s:I}", "alerts", alerts, "next_seq", (json_int_t)next);
 	hp_client__reply(a, c, id, res);

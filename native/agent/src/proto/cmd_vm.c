@@ -5,16 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probes/apps.h"
 #include "backend/backend.h"
-#include "proto/commands.h"
-#include "guest/disas.h"
-#include "hprobe/export.h"
-#include "guest/kernel.h"
-#include "backend/plugin_backend.h"
 #include "base/util.h"
-#include "vm/vm.h"
+#include "guest/disas.h"
+#include "guest/kernel.h"
 #include "guest/vmi.h"
+#include "hprobe/export.h"
+#include "hprobe/plugin_proto.h"
+#include "probes/apps.h"
+#include "proto/commands.h"
+#include "vm/vm.h"
 
 #define MAX_DISAS 65536
 
@@ -36,8 +36,8 @@ int hp_cmd__vm_pause(struct hp_vm *vm, struct hp_job *job)
 int hp_cmd__vm_resume(struct hp_vm *vm, struct hp_job *job)
 {
 	vm->user_paused = 0;
-	if (vm->gdb) {
-		int rc = vm->gdb->ops->resume(vm->gdb, &job->err);
+	if (vm->tgt.gdb) {
+		int rc = hp_backend__resume(vm->tgt.gdb, &job->err);
 		if (rc)
 			return hp_job__fail(job, EC_GUEST_ERROR, rc);
 		hp_vm__set_state(vm, HP_VM_RUNNING, NULL);
@@ -48,7 +48,7 @@ int hp_cmd__vm_resume(struct hp_vm *vm, struct hp_job *job)
 
 static int need_kernel(struct hp_vm *vm, struct hp_job *job)
 {
-	if (vm->kernel && vm->kernel->syms)
+	if (vm->tgt.kernel && vm->tgt.kernel->syms)
 		return 0;
 	hp_err__set(&job->err, ENOENT, "no kernel profile for %s%s", vm->cfg.name,
 		    vm->need_reprofile ? " (the guest rebooted; it is being re-read)" : "");
@@ -63,9 +63,9 @@ int hp_cmd__vm_stats(struct hp_vm *vm, struct hp_job *job)
 	json_int_t next = (json_int_t)vm->next_seq, dropped = (json_int_t)vm->dropped;
 	pthread_mutex_unlock(&vm->lock);
 	json_t *plugin = json_null();
-	if (vm->plugin && vm->state != HP_VM_DEAD) {
+	if (vm->tgt.plugin && vm->state != HP_VM_DEAD) {
 		struct hp_pctl_stats st;
-		if (hp_plugin_backend__stats(vm->plugin, &st, &job->err))
+		if (hp_backend__stats(vm->tgt.plugin, &st, &job->err))
 			return hp_job__fail(job, EC_GUEST_ERROR, -EIO);
 		plugin = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}", "hits", (json_int_t)st.hits,
 				   "dropped", (json_int_t)st.dropped, "filtered", (json_int_t)st.filtered,
@@ -83,7 +83,7 @@ int hp_cmd__vm_ps(struct hp_vm *vm, struct hp_job *job)
 		return job->rc;
 	struct hp_task *t;
 	uint64_t t0 = hp_now_ns();
-	int n = hp_vmi__tasks(vm->kernel, vm->gdb, &t, &job->err);
+	int n = hp_vmi__tasks(vm->tgt.kernel, vm->tgt.gdb, &t, &job->err);
 	uint64_t t1 = hp_now_ns();
 	if (n < 0)
 		return hp_job__fail(job, EC_GUEST_ERROR, n);
@@ -124,7 +124,7 @@ int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
 	const struct hp_symtab *st;
 	if (bin) {
 		char path[PATH_MAX];
-		hp_apps__host_path(vm, bin, path, sizeof path);
+		hp_apps__host_path(&vm->tgt, bin, path, sizeof path);
 		int rc = hp_symtab__load_elf(path, &elf, &job->err);
 		if (rc)
 			return hp_job__fail(job, rc == -ENOENT ? EC_INVALID_ARGUMENT : EC_UNKNOWN_SYMBOL, rc);
@@ -132,7 +132,7 @@ int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
 	} else {
 		if (need_kernel(vm, job))
 			return job->rc;
-		st = vm->kernel->syms;
+		st = vm->tgt.kernel->syms;
 	}
 	/* paging: the matches of [offset, offset + limit) */
 	size_t want = (size_t)(offset + limit);
@@ -145,7 +145,7 @@ int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
 	size_t total = hp_symtab__search(st, pat, 0, res, want);
 	json_t *arr = json_array();
 	for (size_t i = (size_t)offset; i < total && i < want; i++)
-		sym_json(arr, res[i], elf ? res[i]->addr : hp_kernel__runtime(vm->kernel, res[i]));
+		sym_json(arr, res[i], elf ? res[i]->addr : hp_kernel__runtime(vm->tgt.kernel, res[i]));
 	free(res);
 	hp_symtab__free(elf);
 	job->result = json_pack("{s:I, s:o}", "total", (json_int_t)total, "symbols", arr);
@@ -168,7 +168,7 @@ int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
 		}
 		char raw[PATH_MAX];
 		snprintf(raw, sizeof raw, "%.*s", (int)(colon - bin), bin);
-		hp_apps__host_path(vm, raw, path, sizeof path);
+		hp_apps__host_path(&vm->tgt, raw, path, sizeof path);
 		if ((rc = hp_symtab__load_elf(path, &elf, &job->err)))
 			return hp_job__fail(job, EC_INVALID_ARGUMENT, rc);
 		s = hp_symtab__find(elf, colon + 1);
@@ -176,8 +176,8 @@ int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
 	} else {
 		if (need_kernel(vm, job))
 			return job->rc;
-		s = hp_symtab__find(vm->kernel->syms, !strncmp(spec, "kernel:", 7) ? spec + 7 : spec);
-		addr = s ? hp_kernel__runtime(vm->kernel, s) : 0;
+		s = hp_symtab__find(vm->tgt.kernel->syms, !strncmp(spec, "kernel:", 7) ? spec + 7 : spec);
+		addr = s ? hp_kernel__runtime(vm->tgt.kernel, s) : 0;
 	}
 	if (!s || (s->type != 'T' && s->type != 't')) {
 		hp_symtab__free(elf);
@@ -198,7 +198,7 @@ int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
 		if (got >= 0)
 			len = (size_t)got;
 	} else {
-		rc = vm->gdb->ops->read_virt(vm->gdb, addr, code, len, &job->err);
+		rc = hp_backend__read_virt(vm->tgt.gdb, addr, code, len, &job->err);
 	}
 	struct hp_insn *ins = NULL;
 	json_t *arr = NULL;

@@ -33,7 +33,7 @@ struct cmd {
 };
 
 /* Error descriptions are cut at 512 bytes on purpose: they are messages, not data. */
-void hp_commands__errf(struct hp_agent *a, struct hp_client *c, json_t *id, const char *cls, const char *fmt, ...)
+void hp_commands__errf(struct hp_agent *a, struct hp_client *c, json_t *id, enum hp_eclass cls, const char *fmt, ...)
 {
 	char d[512];
 	va_list ap;
@@ -47,10 +47,7 @@ void hp_commands__errf(struct hp_agent *a, struct hp_client *c, json_t *id, cons
 
 static struct hp_vm *find_vm(struct hp_agent *a, const char *name)
 {
-	for (struct hp_vm *v = a->vms; v; v = v->next)
-		if (!strcmp(v->cfg.name, name))
-			return v;
-	return NULL;
+	return hp_host__find_vm(&a->host, name);
 }
 
 struct hp_vm *hp_commands__vm(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
@@ -59,9 +56,9 @@ struct hp_vm *hp_commands__vm(struct hp_agent *a, struct hp_client *c, json_t *a
 	struct hp_vm *vm = name ? find_vm(a, name) : NULL;
 	if (!vm) {
 		char known[512] = "";
-		for (struct hp_vm *v = a->vms; v; v = v->next)
+		for (struct hp_vm *v = a->host.vms; v; v = v->next)
 			snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", known[0] ? ", " : "", v->cfg.name);
-		ERR("UnknownVm", "no VM named '%s' (known: %s)", name ? name : "", known[0] ? known : "none");
+		ERR(EC_UNKNOWN_VM, "no VM named '%s' (known: %s)", name ? name : "", known[0] ? known : "none");
 	}
 	return vm;
 }
@@ -72,11 +69,11 @@ static void cmd_agent_info(struct hp_agent *a, struct hp_client *c, json_t *args
 {
 	(void)args;
 	int n = 0;
-	for (struct hp_vm *v = a->vms; v; v = v->next)
+	for (struct hp_vm *v = a->host.vms; v; v = v->next)
 		n++;
 	json_t *r = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:i}", "version", HP_AGENT_VERSION,
-			      "protocol", HP_PROTOCOL, "pid", (int)getpid(), "socket", a->paths.socket,
-			      "state_dir", a->paths.state_dir, "lab", a->paths.lab_script, "vms", n);
+			      "protocol", HP_PROTOCOL, "pid", (int)getpid(), "socket", a->host.paths.socket,
+			      "state_dir", a->host.paths.state_dir, "lab", a->host.paths.lab_script, "vms", n);
 	hp_client__reply(a, c, id, r);
 	json_decref(r);
 }
@@ -112,22 +109,22 @@ static void start_vm(struct hp_agent *a, struct hp_client *c, json_t *args, json
 			snprintf(cfg->name, sizeof cfg->name, "%s%d", base, i);
 	}
 	if (!valid_name(cfg->name))
-		ERR_RET("InvalidArgument", "bad VM name '%s': 1-63 of [A-Za-z0-9._-]", cfg->name);
+		ERR_RET(EC_INVALID_ARGUMENT, "bad VM name '%s': 1-63 of [A-Za-z0-9._-]", cfg->name);
 	if (find_vm(a, cfg->name))
-		ERR_RET("InvalidArgument", "a VM named '%s' already exists", cfg->name);
+		ERR_RET(EC_INVALID_ARGUMENT, "a VM named '%s' already exists", cfg->name);
 	struct hp_err err;
-	struct hp_vm *vm = hp_vm__create(a, cfg, &err);
+	struct hp_vm *vm = hp_vm__create(&a->host, cfg, &err);
 	if (!vm)
-		ERR_RET("Internal", "%s", err.msg);
+		ERR_RET(EC_INTERNAL, "%s", err.msg);
 	struct hp_job *job = hp_job__new(hp_vm__attach_job, 0, args);
 	job->client_id = c->id;
 	job->req_id = json_incref(id);
-	vm->next = a->vms;
-	a->vms = vm;
+	vm->next = a->host.vms;
+	a->host.vms = vm;
 	if (hp_vm__start(vm, job, &err)) {
-		a->vms = vm->next;
+		a->host.vms = vm->next;
 		hp_vm__destroy(vm);
-		ERR_RET("Internal", "%s", err.msg);
+		ERR_RET(EC_INTERNAL, "%s", err.msg);
 	}
 }
 
@@ -146,14 +143,14 @@ static void cmd_vm_launch(struct hp_agent *a, struct hp_client *c, json_t *args,
 	cfg.kaslr = !json_is_false(json_object_get(args, "kaslr"));
 	cfg.plugin = !json_is_false(json_object_get(args, "plugin"));
 	if (cfg.smp < 1 || cfg.smp > 16)
-		ERR_RET("InvalidArgument", "smp must be 1..16");
+		ERR_RET(EC_INVALID_ARGUMENT, "smp must be 1..16");
 	if (cfg.mem_mb < 128 || cfg.mem_mb > 16384)
-		ERR_RET("InvalidArgument", "mem must be 128..16384 MiB");
+		ERR_RET(EC_INVALID_ARGUMENT, "mem must be 128..16384 MiB");
 	if (cfg.http_port < 0 || cfg.http_port > 65535)
-		ERR_RET("InvalidArgument", "http_port must be 1..65535");
-	if (access(a->paths.lab_script, X_OK))
-		ERR_RET("NotSupported", "the guest lab script %s is missing: start hprobed with --lab PATH",
-			   a->paths.lab_script);
+		ERR_RET(EC_INVALID_ARGUMENT, "http_port must be 1..65535");
+	if (access(a->host.paths.lab_script, X_OK))
+		ERR_RET(EC_NOT_SUPPORTED, "the guest lab script %s is missing: start hprobed with --lab PATH",
+			   a->host.paths.lab_script);
 	start_vm(a, c, args, id, &cfg);
 }
 
@@ -174,10 +171,10 @@ static void cmd_vm_attach(struct hp_agent *a, struct hp_client *c, json_t *args,
 	const char *files[] = { cfg.qmp, cfg.symbols, cfg.vmlinux };
 	for (size_t i = 0; i < 3; i++)
 		if (files[i][0] && access(files[i], R_OK))
-			ERR_RET("InvalidArgument", "cannot read %s: %s", files[i], strerror(errno));
-	for (struct hp_vm *v = a->vms; v; v = v->next)
+			ERR_RET(EC_INVALID_ARGUMENT, "cannot read %s: %s", files[i], strerror(errno));
+	for (struct hp_vm *v = a->host.vms; v; v = v->next)
 		if (!v->cfg.launch && !strcmp(v->cfg.qmp, cfg.qmp))
-			ERR_RET("InvalidArgument", "already attached to %s as '%s'", cfg.qmp, v->cfg.name);
+			ERR_RET(EC_INVALID_ARGUMENT, "already attached to %s as '%s'", cfg.qmp, v->cfg.name);
 	start_vm(a, c, args, id, &cfg);
 }
 
@@ -185,7 +182,7 @@ static void cmd_vm_list(struct hp_agent *a, struct hp_client *c, json_t *args, j
 {
 	(void)args;
 	json_t *r = json_array();
-	for (struct hp_vm *v = a->vms; v; v = v->next)
+	for (struct hp_vm *v = a->host.vms; v; v = v->next)
 		json_array_append_new(r, hp_vm__summary(v));
 	hp_client__reply(a, c, id, r);
 	json_decref(r);
@@ -197,19 +194,19 @@ static void cmd_vm_console(struct hp_agent *a, struct hp_client *c, json_t *args
 	if (!vm)
 		return;
 	if (!vm->cfg.console_log[0])
-		ERR_RET("NotSupported", "no console for %s (attach with console_log/console_sock)", vm->cfg.name);
+		ERR_RET(EC_NOT_SUPPORTED, "no console for %s (attach with console_log/console_sock)", vm->cfg.name);
 	const char *input = json_string_value(json_object_get(args, "input"));
 	if (input) {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 		if (hp_pathf(sa.sun_path, sizeof sa.sun_path, "%s", vm->cfg.console_sock))
-			ERR_RET("InvalidArgument", "console socket path too long");
+			ERR_RET(EC_INVALID_ARGUMENT, "console socket path too long");
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		size_t len = strlen(input);
 		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) ||
 		    send(fd, input, len, MSG_NOSIGNAL) != (ssize_t)len) {
 			if (fd >= 0)
 				close(fd);
-			ERR_RET("IoError", "cannot type into the console %s: %s", vm->cfg.console_sock, strerror(errno));
+			ERR_RET(EC_IO_ERROR, "cannot type into the console %s: %s", vm->cfg.console_sock, strerror(errno));
 		}
 		/* QEMU reads from the socket only as fast as the guest's UART takes bytes:
 		 * closing earlier would lose the rest of the line */
@@ -224,16 +221,16 @@ static void cmd_vm_console(struct hp_agent *a, struct hp_client *c, json_t *args
 	json_int_t off = json_integer_value(json_object_get(args, "offset"));
 	json_int_t max = json_object_get(args, "max") ? json_integer_value(json_object_get(args, "max")) : 65536;
 	if (off < 0 || max <= 0 || max > (1 << 20))
-		ERR_RET("InvalidArgument", "offset must be >= 0 and max 1..1048576");
+		ERR_RET(EC_INVALID_ARGUMENT, "offset must be >= 0 and max 1..1048576");
 	int fd = open(vm->cfg.console_log, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		ERR_RET("IoError", "cannot read %s: %s", vm->cfg.console_log, strerror(errno));
+		ERR_RET(EC_IO_ERROR, "cannot read %s: %s", vm->cfg.console_log, strerror(errno));
 	char *buf = malloc((size_t)max);
 	ssize_t n = buf ? pread(fd, buf, (size_t)max, off) : -1;
 	close(fd);
 	if (n < 0) {
 		free(buf);
-		ERR_RET("IoError", "cannot read %s", vm->cfg.console_log);
+		ERR_RET(EC_IO_ERROR, "cannot read %s", vm->cfg.console_log);
 	}
 	/* the console is guest output: valid UTF-8 text for JSON. Control bytes (ESC of a
 	 * terminal sequence included) stay, JSON-escaped, so clients can strip them. */
@@ -329,17 +326,17 @@ static int check_args(struct hp_agent *a, struct hp_client *c, json_t *id, const
 		while (ar->name && strcmp(ar->name, key))
 			ar++;
 		if (!ar->name) {
-			ERR("InvalidArgument", "%s: unknown argument '%s'", cmd->name, key);
+			ERR(EC_INVALID_ARGUMENT, "%s: unknown argument '%s'", cmd->name, key);
 			return -1;
 		}
 		if (!type_ok(v, ar->type)) {
-			ERR("InvalidArgument", "%s: argument '%s' must be %s", cmd->name, key, type_name(ar->type));
+			ERR(EC_INVALID_ARGUMENT, "%s: argument '%s' must be %s", cmd->name, key, type_name(ar->type));
 			return -1;
 		}
 	}
 	for (const struct hp_arg *ar = cmd->args; ar->name; ar++)
 		if (ar->required && !json_object_get(args, ar->name)) {
-			ERR("InvalidArgument", "%s: missing argument '%s'", cmd->name, ar->name);
+			ERR(EC_INVALID_ARGUMENT, "%s: missing argument '%s'", cmd->name, ar->name);
 			return -1;
 		}
 	return 0;
@@ -353,7 +350,7 @@ void hp_commands__dispatch(struct hp_agent *a, struct hp_client *c, const char *
 	if (!msg || !json_is_object(msg)) {
 		char d[256];
 		snprintf(d, sizeof d, "not a JSON object: %s", msg ? "wrong type" : je.text);
-		hp_client__error(a, c, NULL, "MalformedFrame", d, NULL);
+		hp_client__error(a, c, NULL, EC_MALFORMED_FRAME, d, NULL);
 		json_decref(msg);
 		return;
 	}
@@ -362,18 +359,18 @@ void hp_commands__dispatch(struct hp_agent *a, struct hp_client *c, const char *
 	json_t *v;
 	json_object_foreach(msg, key, v) {
 		if (strcmp(key, "execute") && strcmp(key, "id") && strcmp(key, "arguments")) {
-			ERR("InvalidArgument", "unknown member '%s' (expected execute, id, arguments)", key);
+			ERR(EC_INVALID_ARGUMENT, "unknown member '%s' (expected execute, id, arguments)", key);
 			goto out;
 		}
 	}
 	const char *name = json_string_value(json_object_get(msg, "execute"));
 	json_t *args = json_object_get(msg, "arguments");
 	if (!name) {
-		ERR("MalformedFrame", "missing \"execute\" (a command name)");
+		ERR(EC_MALFORMED_FRAME, "missing \"execute\" (a command name)");
 		goto out;
 	}
 	if (args && !json_is_object(args)) {
-		ERR("InvalidArgument", "\"arguments\" must be an object");
+		ERR(EC_INVALID_ARGUMENT, "\"arguments\" must be an object");
 		goto out;
 	}
 	const struct cmd *cmd = NULL;
@@ -381,7 +378,7 @@ void hp_commands__dispatch(struct hp_agent *a, struct hp_client *c, const char *
 		if (!strcmp(commands[i].name, name))
 			cmd = &commands[i];
 	if (!cmd) {
-		ERR("UnknownCommand", "unknown command '%s'", name);
+		ERR(EC_UNKNOWN_COMMAND, "unknown command '%s'", name);
 		goto out;
 	}
 	json_t *empty = json_object();

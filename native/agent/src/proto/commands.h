@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "base/errors.h"
 
 struct hp_agent;
 struct hp_client;
@@ -16,7 +17,7 @@ void hp_commands__catch_up(struct hp_agent *a, struct hp_client *c, struct hp_vm
 			   uint64_t published);
 
 /* Shared by the main-thread command files. */
-void hp_commands__errf(struct hp_agent *a, struct hp_client *c, json_t *id, const char *cls, const char *fmt, ...)
+void hp_commands__errf(struct hp_agent *a, struct hp_client *c, json_t *id, enum hp_eclass cls, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 /* The VM named by args' "vm", or NULL after replying UnknownVm. */
 struct hp_vm *hp_commands__vm(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);

@@ -59,10 +59,10 @@ static int secure_dir(const char *dir, struct hp_err *err)
 int hp_server__listen(struct hp_agent *a, struct hp_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(a->paths.socket) >= sizeof sa.sun_path)
-		return hp_err__set(err, ENAMETOOLONG, "socket path too long: %s", a->paths.socket);
+	if (strlen(a->host.paths.socket) >= sizeof sa.sun_path)
+		return hp_err__set(err, ENAMETOOLONG, "socket path too long: %s", a->host.paths.socket);
 	char dir[sizeof sa.sun_path];
-	snprintf(dir, sizeof dir, "%s", a->paths.socket);
+	snprintf(dir, sizeof dir, "%s", a->host.paths.socket);
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = 0;
@@ -70,7 +70,7 @@ int hp_server__listen(struct hp_agent *a, struct hp_err *err)
 		if (rc)
 			return rc;
 	}
-	strcpy(sa.sun_path, a->paths.socket);
+	strcpy(sa.sun_path, a->host.paths.socket);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return hp_err__set(err, errno, "socket: %s", strerror(errno));
@@ -79,16 +79,16 @@ int hp_server__listen(struct hp_agent *a, struct hp_err *err)
 	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
 		close(probe);
 		close(fd);
-		return hp_err__set(err, EADDRINUSE, "an agent is already listening on %s", a->paths.socket);
+		return hp_err__set(err, EADDRINUSE, "an agent is already listening on %s", a->host.paths.socket);
 	}
 	if (probe >= 0)
 		close(probe);
-	unlink(a->paths.socket);
+	unlink(a->host.paths.socket);
 	mode_t old = umask(0177);
 	int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
 	umask(old);
-	if (rc || chmod(a->paths.socket, 0600) || listen(fd, 64)) {
-		rc = hp_err__set(err, errno, "cannot listen on %s: %s", a->paths.socket, strerror(errno));
+	if (rc || chmod(a->host.paths.socket, 0600) || listen(fd, 64)) {
+		rc = hp_err__set(err, errno, "cannot listen on %s: %s", a->host.paths.socket, strerror(errno));
 		close(fd);
 		return rc;
 	}
@@ -97,7 +97,7 @@ int hp_server__listen(struct hp_agent *a, struct hp_err *err)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
 	epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev);
 	ev.data.u64 = TAG_OUTBOX;
-	epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->outbox.efd, &ev);
+	epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->host.outbox.efd, &ev);
 	return 0;
 }
 
@@ -179,10 +179,10 @@ void hp_client__reply(struct hp_agent *a, struct hp_client *c, json_t *id, json_
 	json_decref(m);
 }
 
-void hp_client__error(struct hp_agent *a, struct hp_client *c, json_t *id, const char *cls,
+void hp_client__error(struct hp_agent *a, struct hp_client *c, json_t *id, enum hp_eclass cls,
 		      const char *desc, json_t *data)
 {
-	json_t *e = json_pack("{s:s, s:s}", "class", cls, "desc", desc);
+	json_t *e = json_pack("{s:s, s:s}", "class", hp_eclass_name(cls), "desc", desc);
 	if (data)
 		json_object_set(e, "data", data);
 	json_t *m = json_pack("{s:o}", "error", e);
@@ -226,7 +226,7 @@ static void accept_clients(struct hp_agent *a)
 			return;
 		struct ucred cred;
 		socklen_t len = sizeof cred;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || (cred.uid != a->uid && cred.uid != 0)) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || (cred.uid != a->host.uid && cred.uid != 0)) {
 			static const char msg[] = "{\"error\":{\"class\":\"PermissionDenied\",\"desc\":\"only the agent's owner or root may connect\"}}\n";
 			if (send(fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 				hp_debug("refused peer did not get its error");
@@ -281,75 +281,16 @@ static void read_client(struct hp_agent *a, struct hp_client *c)
 		c->in_len -= start;
 		if (c->in_len > HP_MAX_FRAME) {
 			if (!c->discarding)
-				hp_client__error(a, c, NULL, "FrameTooLarge", "frame larger than 1 MiB: discarded", NULL);
+				hp_client__error(a, c, NULL, EC_FRAME_TOO_LARGE, "frame larger than 1 MiB: discarded", NULL);
 			c->discarding = 1;
 			c->in_len = 0;
 		}
 	}
 }
 
-/* ---- the outbox: replies, hit batches and events from VM threads ---- */
-
-void hp_outbox__post(struct hp_outbox *o, struct hp_msg *m)
-{
-	m->next = NULL;
-	pthread_mutex_lock(&o->lock);
-	if (o->tail)
-		o->tail->next = m;
-	else
-		o->head = m;
-	o->tail = m;
-	pthread_mutex_unlock(&o->lock);
-	uint64_t one = 1;
-	if (write(o->efd, &one, sizeof one) < 0)
-		hp_warn("cannot wake the main loop");
-}
-
-char *hp_event__line(const char *name, const char *vm, json_t *data, size_t *len)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	json_t *e = json_pack("{s:s, s:o, s:{s:I, s:I}}", "event", name, "data", data ? data : json_object(),
-			      "timestamp", "seconds", (json_int_t)ts.tv_sec, "microseconds",
-			      (json_int_t)(ts.tv_nsec / 1000));
-	if (vm)
-		json_object_set_new(e, "vm", json_string(vm));
-	char *s = json_dumps(e, JSON_COMPACT);
-	json_decref(e);
-	if (!s)
-		return NULL;
-	*len = strlen(s);
-	char *line = realloc(s, *len + 2);
-	if (!line) {
-		free(s);
-		return NULL;
-	}
-	line[(*len)++] = '\n';
-	line[*len] = 0;
-	return line;
-}
-
-void hp_outbox__post_event(struct hp_outbox *o, uint32_t vm_id, const char *name, const char *vm, json_t *data)
-{
-	struct hp_msg *m = calloc(1, sizeof *m);
-	if (!m) {
-		json_decref(data);
-		return;
-	}
-	m->type = HP_MSG_EVENT;
-	m->vm_id = vm_id;
-	m->line = hp_event__line(name, vm, json_incref(data), &m->len);
-	json_decref(data);
-	if (!m->line) {
-		free(m);
-		return;
-	}
-	hp_outbox__post(o, m);
-}
-
 static struct hp_vm *vm_by_id(struct hp_agent *a, uint32_t id)
 {
-	for (struct hp_vm *v = a->vms; v; v = v->next)
+	for (struct hp_vm *v = a->host.vms; v; v = v->next)
 		if (v->id == id)
 			return v;
 	return NULL;
@@ -361,13 +302,13 @@ static void job_done(struct hp_agent *a, struct hp_msg *m)
 	struct hp_client *c = hp_client__find(a, job->client_id);
 	if (c) {
 		if (job->rc)
-			hp_client__error(a, c, job->req_id, hp_eclass_name(job->ecls),
+			hp_client__error(a, c, job->req_id, job->ecls,
 					 job->err.msg[0] ? job->err.msg : strerror(-job->rc), job->result);
 		else
 			hp_client__reply(a, c, job->req_id, job->result);
 	}
 	if (job->final) {
-		struct hp_vm **pp = &a->vms;
+		struct hp_vm **pp = &a->host.vms;
 		while (*pp && (*pp)->id != m->vm_id)
 			pp = &(*pp)->next;
 		if (*pp) {
@@ -397,12 +338,12 @@ static void hits_msg(struct hp_agent *a, struct hp_msg *m)
 static void drain_outbox(struct hp_agent *a)
 {
 	uint64_t v;
-	if (read(a->outbox.efd, &v, sizeof v) < 0 && errno != EAGAIN)
+	if (read(a->host.outbox.efd, &v, sizeof v) < 0 && errno != EAGAIN)
 		hp_warn("outbox eventfd read failed");
-	pthread_mutex_lock(&a->outbox.lock);
-	struct hp_msg *m = a->outbox.head;
-	a->outbox.head = a->outbox.tail = NULL;
-	pthread_mutex_unlock(&a->outbox.lock);
+	pthread_mutex_lock(&a->host.outbox.lock);
+	struct hp_msg *m = a->host.outbox.head;
+	a->host.outbox.head = a->host.outbox.tail = NULL;
+	pthread_mutex_unlock(&a->host.outbox.lock);
 	while (m) {
 		struct hp_msg *n = m->next;
 		switch (m->type) {
@@ -492,7 +433,7 @@ void hp_server__close(struct hp_agent *a)
 	}
 	if (a->listen_fd >= 0) {
 		close(a->listen_fd);
-		unlink(a->paths.socket);
+		unlink(a->host.paths.socket);
 	}
 	if (a->epfd >= 0)
 		close(a->epfd);

@@ -11,7 +11,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "proto/agent.h"
+#include "vm/host.h"
 #include "backend/rsp.h"
 #include "base/util.h"
 
@@ -71,7 +71,7 @@ static void guardian(int fd)
 	_exit(0);
 }
 
-int hp_guard__start(struct hp_agent *a)
+int hp_guard__start(struct hp_host *a)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC))
@@ -101,7 +101,7 @@ int hp_guard__start(struct hp_agent *a)
 	return 0;
 }
 
-static void say(struct hp_agent *a, char op, const char *path)
+static void say(struct hp_host *a, char op, const char *path)
 {
 	char line[PATH_MAX + 8];
 	int n = snprintf(line, sizeof line, "%c %s\n", op, path);
@@ -110,10 +110,10 @@ static void say(struct hp_agent *a, char op, const char *path)
 		hp_warn("guardian unreachable: a crash would leave %s stopped", path);
 }
 
-void hp_guard__watch(struct hp_agent *a, const char *gdb_socket) { say(a, '+', gdb_socket); }
-void hp_guard__unwatch(struct hp_agent *a, const char *gdb_socket) { say(a, '-', gdb_socket); }
+void hp_guard__watch(struct hp_host *a, const char *gdb_socket) { say(a, '+', gdb_socket); }
+void hp_guard__unwatch(struct hp_host *a, const char *gdb_socket) { say(a, '-', gdb_socket); }
 
-void hp_guard__stop(struct hp_agent *a)
+void hp_guard__stop(struct hp_host *a)
 {
 	if (a->guard_fd < 0)
 		return;

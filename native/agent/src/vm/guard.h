@@ -6,13 +6,13 @@
 #ifndef HP_GUARD_H
 #define HP_GUARD_H
 
-struct hp_agent;
+struct hp_host;
 
 /* Forks the guardian; call before any thread starts. -errno on failure. */
-int hp_guard__start(struct hp_agent *a);
+int hp_guard__start(struct hp_host *h);
 /* A gdbstub the guardian must release if the agent dies / no longer needs to. */
-void hp_guard__watch(struct hp_agent *a, const char *gdb_socket);
-void hp_guard__unwatch(struct hp_agent *a, const char *gdb_socket);
+void hp_guard__watch(struct hp_host *h, const char *gdb_socket);
+void hp_guard__unwatch(struct hp_host *h, const char *gdb_socket);
 /* Clean exit: the agent detached everything itself. */
-void hp_guard__stop(struct hp_agent *a);
+void hp_guard__stop(struct hp_host *h);
 #endif

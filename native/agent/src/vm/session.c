@@ -9,10 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto/commands.h"
-#include "detectors/detector.h"
 #include "backend/qmp.h"
 #include "base/util.h"
+#include "detectors/detector.h"
+#include "probes/probe.h"
 #include "vm/vm.h"
 
 static int mkdirs(const char *path)
@@ -37,10 +37,10 @@ int hp_session__create(struct hp_vm *vm, struct hp_err *err)
 	struct tm tm;
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-	if (hp_pathf(vm->session_dir, sizeof vm->session_dir, "%s/sessions/%s-%s", vm->agent->paths.state_dir,
+	if (hp_pathf(vm->session_dir, sizeof vm->session_dir, "%s/sessions/%s-%s", vm->host->paths.state_dir,
 		     vm->cfg.name, stamp))
 		return hp_err__set(err, ENAMETOOLONG, "state directory path too long");
-	snprintf(rt, sizeof rt, "%s", vm->agent->paths.socket);
+	snprintf(rt, sizeof rt, "%s", vm->host->paths.socket);
 	char *slash = strrchr(rt, '/');
 	if (slash)
 		*slash = 0;
@@ -60,7 +60,7 @@ int hp_session__create(struct hp_vm *vm, struct hp_err *err)
 void hp_session__save(struct hp_vm *vm)
 {
 	json_t *probes = json_array();
-	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next) {
 		if (p->o.owner)
 			continue; /* detectors re-create their own probes */
 		json_array_append_new(probes, json_pack("{s:i, s:s, s:i, s:b, s:s, s:i, s:s, s:s, s:b}",
@@ -70,7 +70,7 @@ void hp_session__save(struct hp_vm *vm)
 			"enabled", p->o.enabled));
 	}
 	json_t *dets = json_array();
-	for (struct hp_detector *d = vm->detectors; d; d = d->next)
+	for (struct hp_detector *d = vm->tgt.detectors; d; d = d->next)
 		json_array_append_new(dets, json_pack("{s:i, s:s, s:O}", "id", d->id, "kind", d->ops->kind, "config",
 						      d->config));
 	json_t *s = json_pack("{s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:s, s:s, s:I, s:s, s:o, s:o}",
@@ -127,7 +127,7 @@ static int qmp_alive(const char *path)
 	return 1;
 }
 
-int hp_session__recover(struct hp_agent *a)
+int hp_session__recover(struct hp_host *a)
 {
 	char dir[PATH_MAX + 16];
 	if (hp_pathf(dir, sizeof dir, "%s/sessions", a->paths.state_dir))
@@ -212,27 +212,24 @@ void hp_session__restore_probes(struct hp_vm *vm)
 		o.kind = kind && !strcmp(kind, "count") ? HP_PROBE_COUNT : HP_PROBE_CAPTURE;
 		uint32_t id = (uint32_t)json_integer_value(json_object_get(p, "id"));
 		const char *spec = json_string_value(json_object_get(p, "spec"));
-		vm->next_probe_id = id; /* the same id as before the restart: clients still use it */
+		vm->tgt.next_probe_id = id; /* the same id as before the restart: clients still use it */
 		enum hp_eclass cls;
 		struct hp_err err;
-		if (!spec || !hp_probe_create(vm, spec, &o, &cls, &err))
+		if (!spec || !hp_probe__create(&vm->tgt, spec, &o, &cls, &err))
 			hp_warn("%s: probe %u (%s) not restored: %s", vm->cfg.name, id, spec ? spec : "?", spec ? err.msg : "");
 		if (id > max_id)
 			max_id = id;
 	}
-	if (vm->next_probe_id <= max_id)
-		vm->next_probe_id = max_id + 1;
+	if (vm->tgt.next_probe_id <= max_id)
+		vm->tgt.next_probe_id = max_id + 1;
 	json_t *d;
 	json_array_foreach(json_object_get(s, "detectors"), i, d) {
 		const char *kind = json_string_value(json_object_get(d, "kind"));
-		json_t *args = json_pack("{s:s, s:s, s:O}", "vm", vm->cfg.name, "kind", kind ? kind : "", "config",
-					 json_object_get(d, "config"));
-		struct hp_job job = { .args = args };
-		vm->next_detector_id = (uint32_t)json_integer_value(json_object_get(d, "id"));
-		if (hp_cmd__detector_add(vm, &job))
-			hp_warn("%s: detector %s not restored: %s", vm->cfg.name, kind ? kind : "?", job.err.msg);
-		json_decref(job.result);
-		json_decref(args);
+		enum hp_eclass cls;
+		struct hp_err err;
+		vm->tgt.next_detector_id = (uint32_t)json_integer_value(json_object_get(d, "id"));
+		if (!hp_detector__add(&vm->tgt, kind, json_object_get(d, "config"), &cls, &err))
+			hp_warn("%s: detector %s not restored: %s", vm->cfg.name, kind ? kind : "?", err.msg);
 	}
 	json_decref(vm->restore);
 	vm->restore = NULL;

@@ -13,11 +13,11 @@ void hp_session__save(struct hp_vm *vm);
 /* The VM left monitoring on purpose: its session is closed (the journal stays). */
 void hp_session__remove(struct hp_vm *vm);
 
-struct hp_agent;
+struct hp_host;
 /* At start-up: finds the sessions an earlier agent left open, and re-attaches to each
  * VM still alive (its probes and detectors planted again, its journal continued).
  * Sessions whose VM is gone are closed with the reason. Returns how many resume. */
-int hp_session__recover(struct hp_agent *a);
+int hp_session__recover(struct hp_host *h);
 /* In the recovery attach job: plants the saved probes (same ids) and detectors. */
 void hp_session__restore_probes(struct hp_vm *vm);
 #endif

@@ -14,13 +14,13 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
-#include "detectors/detector.h"
-#include "probes/engine.h"
-#include "vm/guard.h"
-#include "backend/plugin_backend.h"
-#include "guest/kernel.h"
 #include "backend/qmp.h"
 #include "base/util.h"
+#include "detectors/detector.h"
+#include "guest/kernel.h"
+#include "probes/engine.h"
+#include "probes/probe.h"
+#include "vm/guard.h"
 
 #define FLUSH_INTERVAL_NS 20000000ull   /* a crash loses at most ~20 ms of hits */
 #define FLUSH_MAX_PENDING 512
@@ -61,19 +61,24 @@ int hp_job__fail(struct hp_job *job, enum hp_eclass cls, int rc)
 	return job->rc;
 }
 
-struct hp_vm *hp_vm__create(struct hp_agent *a, const struct hp_vm_config *cfg, struct hp_err *err)
+static const struct hp_target_ops target_ops;
+
+struct hp_vm *hp_vm__create(struct hp_host *h, const struct hp_vm_config *cfg, struct hp_err *err)
 {
 	struct hp_vm *vm = calloc(1, sizeof *vm);
 	if (!vm) {
 		hp_err__set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
-	vm->id = ++a->next_vm_id;
-	vm->agent = a;
+	vm->id = ++h->next_vm_id;
+	vm->host = h;
 	vm->cfg = *cfg;
 	vm->state = HP_VM_STARTING;
-	vm->next_probe_id = 1;
-	vm->next_detector_id = 1;
+	vm->tgt.name = vm->cfg.name;
+	vm->tgt.ops = &target_ops;
+	vm->tgt.next_probe_id = 1;
+	vm->tgt.next_detector_id = 1;
+	vm->tgt.smp = cfg->smp;
 	vm->smp = cfg->smp;
 	pthread_mutex_init(&vm->lock, NULL);
 	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -130,16 +135,119 @@ void hp_vm__event(struct hp_vm *vm, const char *name, json_t *data)
 		free(s);
 		json_decref(rec);
 	}
-	hp_outbox__post_event(&vm->agent->outbox, vm->id, name, vm->cfg.name, data);
+	hp_outbox__post_event(&vm->host->outbox, vm->id, name, vm->cfg.name, data);
 }
 
-struct hp_probe *hp_vm__probe(struct hp_vm *vm, uint32_t id)
+/* ---- what the VM lends its target (probes/target.h) ---- */
+
+static struct hp_vm *of(struct hp_target *t)
 {
-	for (struct hp_probe *p = vm->probes; p; p = p->next)
-		if (p->id == id)
-			return p;
-	return NULL;
+	return (struct hp_vm *)((char *)t - offsetof(struct hp_vm, tgt));
 }
+
+/* A hit goes to the journal, and to followers as JSON while someone follows. */
+static void t_record(struct hp_target *t, struct hp_probe *p, const struct hp_hit *hit)
+{
+	struct hp_vm *vm = of(t);
+	uint64_t seq = 0;
+	if (p->o.kind == HP_PROBE_COUNT) {
+		/* counting probes keep totals; the journal gets them at each flush */
+		pthread_mutex_lock(&vm->lock);
+		vm->total_hits++;
+		pthread_mutex_unlock(&vm->lock);
+		return;
+	}
+	if (hp_journal__append_hit(vm->journal, hit, &seq) < 0) {
+		hp_warn("%s: journal append failed", vm->cfg.name);
+		return;
+	}
+	/* the JSON for subscribers is built only while someone follows this VM; a batch
+	 * begun without it is not pushed, and a new follower catches up from the journal */
+	if (!vm->batch_count++)
+		vm->batch_json = atomic_load_explicit(&vm->hit_subscribers, memory_order_relaxed) > 0;
+	else if (vm->batch_json)
+		hp_strbuf__putc(&vm->batch, ',');
+	if (vm->batch_json)
+		hp_engine__hit_json(&vm->batch, hit, seq);
+	pthread_mutex_lock(&vm->lock);
+	vm->total_hits++;
+	vm->next_seq = seq + 1;
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void t_observe(struct hp_target *t, struct hp_probe *p, const struct hp_hit *hit, const uint64_t *regs,
+		      struct hp_hit_action *act)
+{
+	hp_detectors__on_hit(t, p, hit, regs, act);
+}
+
+static void t_event(struct hp_target *t, const char *name, json_t *data)
+{
+	hp_vm__event(of(t), name, data);
+}
+
+static void t_notify(struct hp_target *t, const char *name, json_t *data)
+{
+	struct hp_vm *vm = of(t);
+	hp_outbox__post_event(&vm->host->outbox, vm->id, name, vm->cfg.name, data);
+}
+
+static int work_job(struct hp_vm *vm, struct hp_job *job)
+{
+	job->work(&vm->tgt, job->ud);
+	return 0;
+}
+
+static int t_defer(struct hp_target *t, hp_target_work_fn fn, void *ud, int need_stop)
+{
+	struct hp_job *job = hp_job__new(work_job, need_stop, NULL);
+	if (!job)
+		return -ENOMEM;
+	job->internal = 1;
+	job->work = fn;
+	job->ud = ud;
+	hp_vm__submit(of(t), job);
+	return 0;
+}
+
+static void t_pause(struct hp_target *t, const char *reason)
+{
+	struct hp_vm *vm = of(t);
+	vm->user_paused = 1;
+	hp_vm__set_state(vm, HP_VM_PAUSED, reason);
+}
+
+void hp_vm__probes_changed(struct hp_vm *vm)
+{
+	int n = 0;
+	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next)
+		n += p->o.owner != HP_OWNER_INTERNAL;
+	pthread_mutex_lock(&vm->lock);
+	vm->nprobes = n;
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void t_probes_changed(struct hp_target *t)
+{
+	hp_vm__probes_changed(of(t));
+}
+
+static int t_running(struct hp_target *t)
+{
+	struct hp_vm *vm = of(t);
+	return vm->state == HP_VM_RUNNING && !vm->user_paused;
+}
+
+static const struct hp_target_ops target_ops = {
+	.record = t_record,
+	.observe = t_observe,
+	.event = t_event,
+	.notify = t_notify,
+	.defer = t_defer,
+	.pause = t_pause,
+	.probes_changed = t_probes_changed,
+	.running = t_running,
+};
 
 json_t *hp_vm__summary(struct hp_vm *vm)
 {
@@ -169,15 +277,15 @@ static int journal_pause_job(struct hp_vm *vm, struct hp_job *job)
 {
 	int pause = job->ud != NULL;
 	struct hp_err err;
-	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next) {
 		if (p->o.owner == HP_OWNER_INTERNAL)
 			continue;
 		if (pause && p->state == HP_PSTATE_ARMED) {
-			if (!hp_engine__disarm(vm, p, &err))
+			if (!hp_engine__disarm(&vm->tgt, p, &err))
 				p->journal_paused = 1;
 		} else if (!pause && p->journal_paused) {
 			p->journal_paused = 0;
-			if (p->o.enabled && hp_engine__arm(vm, p, &err))
+			if (p->o.enabled && hp_engine__arm(&vm->tgt, p, &err))
 				hp_warn("%s: re-arming probe %u: %s", vm->cfg.name, p->id, err.msg);
 		}
 	}
@@ -198,12 +306,12 @@ static void journal_trouble(struct hp_vm *vm, const char *error)
 			  : json_pack("{s:s, s:s}", "alert", "journal-recovered", "action", "probes resumed");
 	json_object_set_new(d, "kind", json_string("agent"));
 	json_object_set_new(d, "time_ns", json_integer((json_int_t)hp_now_ns()));
-	hp_outbox__post_event(&vm->agent->outbox, vm->id, "ALERT", vm->cfg.name, d);
+	hp_outbox__post_event(&vm->host->outbox, vm->id, "ALERT", vm->cfg.name, d);
 }
 
 static void journal_counts(struct hp_vm *vm)
 {
-	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next) {
 		if (p->o.kind != HP_PROBE_COUNT || p->hits == p->hits_journaled)
 			continue;
 		struct hp_count c = { .probe_id = p->id, .vcpu = UINT32_MAX, .count = p->hits,
@@ -211,6 +319,33 @@ static void journal_counts(struct hp_vm *vm)
 		hp_journal__append_count(vm->journal, &c, NULL);
 		p->hits_journaled = p->hits;
 	}
+}
+
+/* Notes where the next batch starts, every HP_JMARK_EVERY records (vm->lock held). */
+static void mark(struct hp_vm *vm)
+{
+	uint64_t off, seq;
+	hp_journal__position(vm->journal, &off, &seq);
+	if (vm->njmarks && seq < vm->jmarks[(vm->njmarks - 1) % HP_JMARKS].seq + HP_JMARK_EVERY)
+		return;
+	vm->jmarks[vm->njmarks++ % HP_JMARKS] = (struct hp_jmark){ off, seq };
+}
+
+int hp_vm__seek(struct hp_vm *vm, struct hp_journal_reader *r, uint64_t seq, struct hp_err *err)
+{
+	struct hp_jmark best = { 0, 0 };
+	int found = 0;
+	pthread_mutex_lock(&vm->lock);
+	unsigned n = vm->njmarks < HP_JMARKS ? vm->njmarks : HP_JMARKS;
+	for (unsigned i = 0; i < n; i++) {
+		struct hp_jmark m = vm->jmarks[i];
+		if (m.seq <= seq && (!found || m.seq > best.seq)) {
+			best = m;
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return found ? hp_journal__seek_from(r, best.off, best.seq, seq, err) : hp_journal__seek(r, seq, err);
 }
 
 int hp_vm__flush(struct hp_vm *vm, int force)
@@ -273,7 +408,7 @@ int hp_vm__flush(struct hp_vm *vm, int force)
 			m->next_seq = next;
 			m->line = hp_strbuf__take(&line, &m->len);
 			if (m->line)
-				hp_outbox__post(&vm->agent->outbox, m);
+				hp_outbox__post(&vm->host->outbox, m);
 			else
 				free(m);
 		}
@@ -284,7 +419,7 @@ int hp_vm__flush(struct hp_vm *vm, int force)
 	pthread_mutex_lock(&vm->lock);
 	vm->published_seq = next;
 	vm->next_seq = next;
-	hp_hits__mark(vm);
+	mark(vm);
 	pthread_mutex_unlock(&vm->lock);
 	return 0;
 }
@@ -301,7 +436,7 @@ static void post_done(struct hp_vm *vm, struct hp_job *job)
 	m->type = HP_MSG_JOB_DONE;
 	m->vm_id = vm->id;
 	m->job = job;
-	hp_outbox__post(&vm->agent->outbox, m);
+	hp_outbox__post(&vm->host->outbox, m);
 }
 
 static void mark_dead(struct hp_vm *vm, const char *reason)
@@ -311,13 +446,13 @@ static void mark_dead(struct hp_vm *vm, const char *reason)
 	hp_warn("%s: VM dead: %s", vm->cfg.name, reason);
 	hp_vm__set_state(vm, HP_VM_DEAD, reason);
 	hp_vm__flush(vm, 1);
-	if (vm->gdb) {
-		hp_guard__unwatch(vm->agent, vm->gdb_path);
-		vm->gdb->ops->destroy(vm->gdb);
-		vm->gdb = NULL;
+	if (vm->tgt.gdb) {
+		hp_guard__unwatch(vm->host, vm->gdb_path);
+		hp_backend__destroy(vm->tgt.gdb);
+		vm->tgt.gdb = NULL;
 	}
 	hp_vm__drop_plugin(vm);
-	for (struct hp_probe *p = vm->probes; p; p = p->next)
+	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next)
 		if (p->state == HP_PSTATE_ARMED)
 			p->state = HP_PSTATE_STALE;
 	hp_qmp__free(vm->qmp);
@@ -355,9 +490,9 @@ static void handle_stop(struct hp_vm *vm, struct hp_bev *ev, int resume)
 		ev->type = HP_BEV_STOP_OTHER;
 	}
 	if (ev->type == HP_BEV_STOP_BP)
-		rc = hp_engine__on_stop(vm, vm->gdb, ev, resume && !vm->user_paused, &err);
+		rc = hp_engine__on_stop(&vm->tgt, vm->tgt.gdb, ev, resume && !vm->user_paused, &err);
 	else
-		rc = resume && !vm->user_paused ? vm->gdb->ops->resume(vm->gdb, &err) : 0;
+		rc = resume && !vm->user_paused ? hp_backend__resume(vm->tgt.gdb, &err) : 0;
 	if (rc) {
 		check_child(vm);
 		mark_dead(vm, err.msg);
@@ -382,11 +517,11 @@ static void run_jobs(struct hp_vm *vm)
 	while (list) {
 		struct hp_job *job = list;
 		list = job->next;
-		if (job->needs_stop && vm->gdb && !stopped) {
+		if (job->needs_stop && vm->tgt.gdb && !stopped) {
 			struct hp_bev ev;
 			int got = 0;
 			struct hp_err err;
-			if (vm->gdb->ops->stop(vm->gdb, &ev, &got, &err)) {
+			if (hp_backend__stop(vm->tgt.gdb, &ev, &got, &err)) {
 				mark_dead(vm, err.msg);
 			} else {
 				stopped = 1;
@@ -409,9 +544,9 @@ static void run_jobs(struct hp_vm *vm)
 			vm->quit = 1;
 	}
 	/* not only when a job stopped it: a hit may have left the VM stopped for these jobs */
-	if (vm->gdb && !vm->user_paused && !vm->quit && vm->state != HP_VM_DEAD) {
+	if (vm->tgt.gdb && !vm->user_paused && !vm->quit && vm->state != HP_VM_DEAD) {
 		struct hp_err err;
-		if (vm->gdb->ops->resume(vm->gdb, &err))
+		if (hp_backend__resume(vm->tgt.gdb, &err))
 			mark_dead(vm, err.msg);
 	}
 }
@@ -461,18 +596,18 @@ static void drain_plugin(struct hp_vm *vm)
 	struct hp_err err;
 	int rc = 0;
 	uint64_t dropped = 0;
-	for (int i = 0; i < PLUGIN_BATCH && vm->plugin && (rc = vm->plugin->ops->next_event(vm->plugin, &ev, &err)) > 0; i++) {
+	for (int i = 0; i < PLUGIN_BATCH && vm->tgt.plugin && (rc = hp_backend__next_event(vm->tgt.plugin, &ev, &err)) > 0; i++) {
 		if (i % FLUSH_MAX_PENDING == FLUSH_MAX_PENDING - 1)
 			hp_vm__flush(vm, 0); /* a live batch stays one flush's worth: clients' lines stay short */
-		struct hp_probe *p = ev.type == HP_BEV_HIT || ev.type == HP_BEV_COUNT ? hp_vm__probe(vm, ev.probe_id) : NULL;
+		struct hp_probe *p = ev.type == HP_BEV_HIT || ev.type == HP_BEV_COUNT ? hp_target__probe(&vm->tgt, ev.probe_id) : NULL;
 		switch (ev.type) {
 		case HP_BEV_HIT:
 			if (p)
-				hp_engine__on_hit(vm, p, &ev.hit);
+				hp_engine__on_hit(&vm->tgt, p, &ev.hit);
 			break;
 		case HP_BEV_COUNT: {
 			struct hp_count tot;
-			if (p && !hp_plugin_backend__count_total(vm->plugin, p->id, &tot) && tot.count >= p->hits) {
+			if (p && !hp_backend__count_total(vm->tgt.plugin, p->id, &tot) && tot.count >= p->hits) {
 				pthread_mutex_lock(&vm->lock);
 				vm->total_hits += tot.count - p->hits;
 				pthread_mutex_unlock(&vm->lock);
@@ -519,17 +654,17 @@ static void *worker(void *arg)
 		struct pollfd fds[4];
 		int n = 0, gdb_i = -1, qmp_i = -1, plug_i = -1;
 		fds[n++] = (struct pollfd){ .fd = vm->wake_fd, .events = POLLIN };
-		if (vm->gdb) {
+		if (vm->tgt.gdb) {
 			gdb_i = n;
-			fds[n++] = (struct pollfd){ .fd = vm->gdb->ops->event_fd(vm->gdb), .events = POLLIN };
+			fds[n++] = (struct pollfd){ .fd = hp_backend__event_fd(vm->tgt.gdb), .events = POLLIN };
 		}
 		if (vm->qmp) {
 			qmp_i = n;
 			fds[n++] = (struct pollfd){ .fd = hp_qmp__fd(vm->qmp), .events = POLLIN };
 		}
-		if (vm->plugin) {
+		if (vm->tgt.plugin) {
 			plug_i = n;
-			fds[n++] = (struct pollfd){ .fd = vm->plugin->ops->event_fd(vm->plugin), .events = POLLIN };
+			fds[n++] = (struct pollfd){ .fd = hp_backend__event_fd(vm->tgt.plugin), .events = POLLIN };
 		}
 		int timeout = vm->journal && hp_journal__pending(vm->journal) ? 5 : TICK_MS;
 		if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR)
@@ -543,12 +678,12 @@ static void *worker(void *arg)
 		if (qmp_i >= 0 && vm->qmp && fds[qmp_i].revents)
 			drain_qmp(vm);
 		/* not only on POLLIN: the RSP reader may hold buffered packets already */
-		if (gdb_i >= 0 && vm->gdb) {
+		if (gdb_i >= 0 && vm->tgt.gdb) {
 			struct hp_bev ev;
 			struct hp_err err;
 			int rc;
 			/* several stops can be buffered; handle each, then check for jobs */
-			for (int i = 0; i < 64 && vm->gdb && (rc = vm->gdb->ops->next_event(vm->gdb, &ev, &err)) != 0; i++) {
+			for (int i = 0; i < 64 && vm->tgt.gdb && (rc = hp_backend__next_event(vm->tgt.gdb, &ev, &err)) != 0; i++) {
 				if (rc < 0) {
 					mark_dead(vm, err.msg);
 					break;
@@ -558,11 +693,11 @@ static void *worker(void *arg)
 					break;
 			}
 		}
-		if (plug_i >= 0 && vm->plugin && fds[plug_i].revents)
+		if (plug_i >= 0 && vm->tgt.plugin && fds[plug_i].revents)
 			drain_plugin(vm);
 		run_jobs(vm);
 		hp_vm__flush(vm, 0);
-		hp_detectors__tick(vm, hp_now_ns());
+		hp_detectors__tick(&vm->tgt, hp_now_ns());
 		hp_vm__maybe_reprofile(vm, hp_now_ns());
 		check_child(vm);
 	}

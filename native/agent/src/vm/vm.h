@@ -1,4 +1,5 @@
-/* A VM under monitoring: its worker thread, its backends, probes and journal. */
+/* A VM under monitoring: its worker thread, its connections, its journal, and the
+ * target (probes/target.h) its probes and detectors live in. */
 #ifndef HP_VM_H
 #define HP_VM_H
 #include <limits.h>
@@ -8,22 +9,16 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-#include "proto/agent.h"
 #include "base/errors.h"
-#include "hprobe/journal.h"
-#include "probes/probe.h"
 #include "base/strbuf.h"
+#include "hprobe/journal.h"
+#include "probes/target.h"
+#include "vm/host.h"
 
 #define HP_JMARKS 1024       /* x HP_JMARK_EVERY: the last ~67 M records */
 #define HP_JMARK_EVERY 65536
 
-struct hp_backend;
-struct hp_kernel;
 struct hp_qmp;
-struct hp_detector;
-struct hp_apps;
-struct hp_symtab;
-struct hp_btf;
 
 enum hp_vm_state { HP_VM_STARTING, HP_VM_RUNNING, HP_VM_PAUSED, HP_VM_DEAD };
 const char *hp_vm_state_name(enum hp_vm_state s);
@@ -54,6 +49,7 @@ struct hp_job {
 	json_t *req_id;           /* echoed in the reply */
 	int final;                /* the VM is gone after this job (detach/quit/failed launch) */
 	int internal;             /* the agent's own job (a detector's): nobody awaits a reply */
+	hp_target_work_fn work;   /* internal jobs deferred by the target: work(tgt, ud) */
 	void *ud;                 /* internal jobs: their owner's data */
 	struct hp_job *next;
 };
@@ -62,7 +58,7 @@ struct hp_vm {
 	struct hp_vm *next;               /* the agent's list (main thread) */
 	/* ---- set at creation, read-only afterwards ---- */
 	uint32_t id;
-	struct hp_agent *agent;
+	struct hp_host *host;
 	struct hp_vm_config cfg;
 	char rundir[PATH_MAX];
 	char session_dir[PATH_MAX];
@@ -92,14 +88,7 @@ struct hp_vm {
 	struct hp_job *jobs, *jobs_tail;  /* under lock */
 	pid_t qemu_pid;                    /* launched guests */
 	struct hp_qmp *qmp;
-	struct hp_backend *gdb;
-	struct hp_backend *plugin;
-	struct hp_kernel *kernel;
-	struct hp_apps *apps;
-	struct hp_probe *probes;
-	uint32_t next_probe_id;
-	struct hp_detector *detectors;
-	uint32_t next_detector_id;
+	struct hp_target tgt;              /* profile, mechanisms, probes, detectors */
 	struct hp_journal_writer *journal;
 	uint64_t last_flush_ns, last_sync_ns, last_drop_log_ns;
 	struct hp_strbuf batch;            /* hits since the last flush, as JSON, for subscribers */
@@ -111,11 +100,10 @@ struct hp_vm {
 	char guest_dir[PATH_MAX];          /* the lab guest's files (launched VMs) */
 	char gdb_path[PATH_MAX];           /* the gdbstub socket (the guardian's to release) */
 	char plugin_so[PATH_MAX], plugin_ring[PATH_MAX], plugin_ctl[PATH_MAX]; /* the in-QEMU tier */
-	struct hp_probe *app_hooks[2];     /* exec and exit hooks while application probes exist */             /* attach enabled the gdbstub: detach turns it off */
 	int need_reprofile;                /* after a guest reset */
 	int reprofile_queued;
-	int reset_pending;
-	int journal_failed;                /* the last flush failed: probes paused */                 /* a RESET event seen, stale probes not lifted yet */
+	int reset_pending;                 /* a RESET event seen, stale probes not lifted yet */
+	int journal_failed;                /* the last flush failed: probes paused */
 	uint64_t next_reprofile_ns;
 	char sym_path[PATH_MAX], vmlinux_path[PATH_MAX]; /* where the kernel profile came from */
 	json_t *restore;                   /* session.json being recovered after an agent restart */
@@ -123,13 +111,8 @@ struct hp_vm {
 	int stopped_for_jobs;
 };
 
-/* Journal seek points (cmd_hits.c): noted by the VM thread after each flush (vm->lock
- * held), used by the main thread's readers. */
-void hp_hits__mark(struct hp_vm *vm);
-int hp_hits__seek(struct hp_vm *vm, struct hp_journal_reader *r, uint64_t seq, struct hp_err *err);
-
 /* Main thread. */
-struct hp_vm *hp_vm__create(struct hp_agent *a, const struct hp_vm_config *cfg, struct hp_err *err);
+struct hp_vm *hp_vm__create(struct hp_host *h, const struct hp_vm_config *cfg, struct hp_err *err);
 int hp_vm__start(struct hp_vm *vm, struct hp_job *first_job, struct hp_err *err);
 void hp_vm__submit(struct hp_vm *vm, struct hp_job *job);
 void hp_vm__destroy(struct hp_vm *vm); /* joins the thread */
@@ -142,23 +125,15 @@ int hp_job__fail(struct hp_job *job, enum hp_eclass cls, int rc);
 /* Worker thread helpers. */
 void hp_vm__set_state(struct hp_vm *vm, enum hp_vm_state st, const char *reason);
 void hp_vm__event(struct hp_vm *vm, const char *name, json_t *data); /* journalled + pushed */
-struct hp_probe *hp_vm__probe(struct hp_vm *vm, uint32_t id);
 int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job);   /* vm-launch / vm-attach */
 int hp_vm__detach_job(struct hp_vm *vm, struct hp_job *job);
 int hp_vm__quit_job(struct hp_vm *vm, struct hp_job *job);
-/* No symbol file: recover the kernel's symbols and BTF from the guest (recover.c). */
-int hp_recover__kernel(struct hp_vm *vm, struct hp_symtab **syms, struct hp_btf **btf, struct hp_err *err);
 int hp_vm__flush(struct hp_vm *vm, int force);
-/* Probes, shared by the protocol and by detectors (cmd_probe.c). */
-struct hp_probe *hp_probe_create(struct hp_vm *vm, const char *spec, const struct hp_probe_opts *o,
-				 enum hp_eclass *cls, struct hp_err *err);
-void hp_probe_destroy(struct hp_vm *vm, struct hp_probe *p);
-/* Every probe of one owner (a detector). Destroying a probe may destroy others
- * (the last application probe takes the exec/exit hooks along). */
-void hp_probe_destroy_owned(struct hp_vm *vm, uint32_t owner);
-/* A probe at a raw address, for the agent's own use (a detector's): filtered by pid,
- * resumed by single-stepping (its code is not known), a debug register under KVM. */
-struct hp_probe *hp_probe_create_raw(struct hp_vm *vm, uint64_t addr, int32_t pid, uint32_t owner, struct hp_err *err);
+/* Journal seek points: noted by the VM thread after each flush, used by the main
+ * thread's readers to position r at seq from the nearest point before it. */
+int hp_vm__seek(struct hp_vm *vm, struct hp_journal_reader *r, uint64_t seq, struct hp_err *err);
+/* The probe set changed: the summary's count and the session file follow. */
+void hp_vm__probes_changed(struct hp_vm *vm);
 /* The guest rebooted: kernel probes may point at the wrong place now. */
 void hp_vm__on_reset(struct hp_vm *vm);
 /* Closes the in-QEMU tier (the VM is gone, or being left). */

@@ -12,18 +12,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "probes/apps.h"
 #include "backend/backend.h"
 #include "backend/plugin_backend.h"
-#include "probes/engine.h"
-#include "vm/guard.h"
+#include "backend/qmp.h"
+#include "backend/rsp.h"
+#include "base/util.h"
 #include "detectors/detector.h"
 #include "guest/kernel.h"
-#include "backend/qmp.h"
 #include "guest/recover.h"
-#include "backend/rsp.h"
+#include "probes/apps.h"
+#include "probes/engine.h"
+#include "probes/probe.h"
+#include "vm/guard.h"
 #include "vm/session.h"
-#include "base/util.h"
 #include "vm/vm.h"
 
 #define QMP_WAIT_MS 60000
@@ -35,11 +36,11 @@
 static int lab_guest_dir(struct hp_vm *vm, char *dir, size_t cap, struct hp_err *err)
 {
 	char cmd[PATH_MAX * 2 + 64];
-	if (hp_pathf(cmd, sizeof cmd, "'%s' build 2>>'%s/lab-build.log'", vm->agent->paths.lab_script, vm->rundir))
+	if (hp_pathf(cmd, sizeof cmd, "'%s' build 2>>'%s/lab-build.log'", vm->host->paths.lab_script, vm->rundir))
 		return hp_err__set(err, ENAMETOOLONG, "lab script path too long");
 	FILE *f = popen(cmd, "r");
 	if (!f)
-		return hp_err__set(err, errno, "cannot run %s: %s", vm->agent->paths.lab_script, strerror(errno));
+		return hp_err__set(err, errno, "cannot run %s: %s", vm->host->paths.lab_script, strerror(errno));
 	char line[PATH_MAX] = "";
 	while (fgets(line, sizeof line, f))
 		snprintf(dir, cap, "%s", line);
@@ -59,7 +60,7 @@ static int spawn_lab(struct hp_vm *vm, const char *guest, struct hp_err *err)
 	hp_pathf(log, sizeof log, "%s/qemu.log", vm->rundir);
 	const char *argv[24];
 	int n = 0;
-	argv[n++] = vm->agent->paths.lab_script;
+	argv[n++] = vm->host->paths.lab_script;
 	argv[n++] = "run";
 	argv[n++] = "--dir"; argv[n++] = vm->rundir;
 	argv[n++] = "--guest"; argv[n++] = guest;
@@ -122,7 +123,7 @@ static void prepare_plugin(struct hp_vm *vm)
 	vm->plugin_ring[0] = 0;
 	if (!vm->cfg.plugin)
 		return;
-	if (hp_pathf(cmd, sizeof cmd, "'%s' accel", vm->agent->paths.lab_script) == 0) {
+	if (hp_pathf(cmd, sizeof cmd, "'%s' accel", vm->host->paths.lab_script) == 0) {
 		FILE *f = popen(cmd, "r");
 		if (f) {
 			if (!fgets(accel, sizeof accel, f))
@@ -134,8 +135,8 @@ static void prepare_plugin(struct hp_vm *vm)
 		hp_info("%s: %s: probes use the gdbstub (the in-QEMU tier needs TCG)", vm->cfg.name, accel);
 		return;
 	}
-	if (vm->agent->paths.plugin[0])
-		memcpy(vm->plugin_so, vm->agent->paths.plugin, sizeof vm->plugin_so);
+	if (vm->host->paths.plugin[0])
+		memcpy(vm->plugin_so, vm->host->paths.plugin, sizeof vm->plugin_so);
 	else if (hp_plugin__find_so(vm->plugin_so, sizeof vm->plugin_so, &err)) {
 		hp_warn("%s: %s: probes use the gdbstub", vm->cfg.name, err.msg);
 		return;
@@ -154,17 +155,17 @@ static void connect_plugin(struct hp_vm *vm)
 	struct hp_err err;
 	if (!vm->plugin_ring[0])
 		return;
-	vm->plugin = hp_plugin_backend__new(vm->plugin_ctl, vm->plugin_ring, &err);
-	if (!vm->plugin)
+	vm->tgt.plugin = hp_plugin_backend__new(vm->plugin_ctl, vm->plugin_ring, &err);
+	if (!vm->tgt.plugin)
 		hp_warn("%s: the in-QEMU tier did not come up (%s): probes use the gdbstub", vm->cfg.name, err.msg);
 }
 
 void hp_vm__drop_plugin(struct hp_vm *vm)
 {
-	if (!vm->plugin)
+	if (!vm->tgt.plugin)
 		return;
-	vm->plugin->ops->destroy(vm->plugin);
-	vm->plugin = NULL;
+	hp_backend__destroy(vm->tgt.plugin);
+	vm->tgt.plugin = NULL;
 	unlink(vm->plugin_ring);
 }
 
@@ -265,6 +266,8 @@ static void query_vm(struct hp_vm *vm)
 	snprintf(vm->accel, sizeof vm->accel, "%s", kvm ? "kvm" : "tcg");
 	if (ncpu)
 		vm->smp = ncpu;
+	vm->tgt.kvm = kvm;
+	vm->tgt.smp = vm->smp;
 	pthread_mutex_unlock(&vm->lock);
 }
 
@@ -280,17 +283,18 @@ static int load_profile(struct hp_vm *vm, const char *symbols, const char *vmlin
 		hp_symtab__free(syms);
 		return rc;
 	}
-	if (!syms && (rc = hp_recover__profile(vm, &syms, &btf, source, sizeof source, err))) {
+	if (!syms && (rc = hp_recover__profile(vm->tgt.gdb, vm->host->paths.state_dir, vm->cfg.name, &syms, &btf,
+					       source, sizeof source, err))) {
 		hp_btf__free(btf);
 		return rc;
 	}
-	rc = hp_kernel__new(syms, btf, vm->gdb, &vm->kernel, err);
+	rc = hp_kernel__new(syms, btf, vm->tgt.gdb, &vm->tgt.kernel, err);
 	if (rc)
 		return rc;
-	snprintf(vm->kernel->symbols_source, sizeof vm->kernel->symbols_source, "%s", source);
+	snprintf(vm->tgt.kernel->symbols_source, sizeof vm->tgt.kernel->symbols_source, "%s", source);
 	pthread_mutex_lock(&vm->lock);
-	vm->slide = vm->kernel->slide;
-	snprintf(vm->kernel_release, sizeof vm->kernel_release, "%s", vm->kernel->release);
+	vm->slide = vm->tgt.kernel->slide;
+	snprintf(vm->kernel_release, sizeof vm->kernel_release, "%s", vm->tgt.kernel->release);
 	pthread_mutex_unlock(&vm->lock);
 	return 0;
 }
@@ -336,6 +340,7 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 		if ((rc = spawn_lab(vm, guest, err)))
 			goto fail;
 		memcpy(vm->guest_dir, guest, sizeof vm->guest_dir);
+		memcpy(vm->tgt.sysroot, guest, sizeof vm->tgt.sysroot);
 		hp_pathf(qmp_path, sizeof qmp_path, "%s/qmp.sock", vm->rundir);
 		if (!symbols[0])
 			hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
@@ -351,6 +356,7 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 	} else {
 		if (vm->cfg.launch) { /* recovering a guest an earlier agent launched */
 			memcpy(guest, vm->guest_dir, sizeof guest);
+			memcpy(vm->tgt.sysroot, guest, sizeof vm->tgt.sysroot);
 			hp_pathf(vm->cfg.qmp, sizeof vm->cfg.qmp, "%s/qmp.sock", vm->rundir);
 			if (!symbols[0])
 				hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
@@ -375,10 +381,10 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 		hp_rsp__free(rsp);
 		goto fail;
 	}
-	vm->gdb = hp_gdb_backend__new(rsp, stop.thread);
+	vm->tgt.gdb = hp_gdb_backend__new(rsp, stop.thread);
 	memcpy(vm->gdb_path, gdb_path, sizeof vm->gdb_path);
-	hp_guard__watch(vm->agent, gdb_path);
-	if (!vm->gdb) {
+	hp_guard__watch(vm->host, gdb_path);
+	if (!vm->tgt.gdb) {
 		hp_rsp__free(rsp);
 		rc = hp_err__set(err, ENOMEM, "out of memory");
 		goto fail;
@@ -395,9 +401,9 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 	hp_info("%s: attached (%s, QEMU %s, %s, slide 0x%llx)", vm->cfg.name, vm->accel, vm->qemu_version,
 		vm->kernel_release, (long long)vm->slide);
 	job->result = hp_vm__summary(vm);
-	json_object_set_new(job->result, "symbols_source", json_string(vm->kernel->symbols_source));
+	json_object_set_new(job->result, "symbols_source", json_string(vm->tgt.kernel->symbols_source));
 	struct hp_err e2;
-	if (vm->gdb->ops->resume(vm->gdb, &e2))
+	if (hp_backend__resume(vm->tgt.gdb, &e2))
 		hp_warn("%s: resume after attach: %s", vm->cfg.name, e2.msg);
 	return 0;
 fail:
@@ -415,27 +421,19 @@ fail:
 void hp_vm__release(struct hp_vm *vm)
 {
 	struct hp_err err;
-	for (struct hp_detector *d = vm->detectors, *n; d; d = n) {
-		n = d->next;
-		if (d->ops->destroy)
-			d->ops->destroy(vm, d);
-		json_decref(d->config);
-		free(d);
-	}
-	vm->detectors = NULL;
-	for (struct hp_probe *p = vm->probes, *n; p; p = n) {
+	hp_detectors__free(&vm->tgt);
+	for (struct hp_probe *p = vm->tgt.probes, *n; p; p = n) {
 		n = p->next;
 		free(p->app); /* the breakpoints went with the detach */
 		free(p);
 	}
-	vm->probes = NULL;
-	if (vm->gdb) {
-		vm->gdb->ops->destroy(vm->gdb);
-		vm->gdb = NULL;
-	}
+	vm->tgt.probes = NULL;
+	vm->tgt.app_hooks[0] = vm->tgt.app_hooks[1] = NULL;
+	hp_backend__destroy(vm->tgt.gdb);
+	vm->tgt.gdb = NULL;
 	hp_vm__drop_plugin(vm);
-	hp_kernel__free(vm->kernel);
-	vm->kernel = NULL;
+	hp_kernel__free(vm->tgt.kernel);
+	vm->tgt.kernel = NULL;
 	if (vm->journal && hp_journal__close(vm->journal, &err))
 		hp_error("%s: closing the journal: %s", vm->cfg.name, err.msg);
 	vm->journal = NULL;
@@ -447,22 +445,22 @@ void hp_vm__release(struct hp_vm *vm)
 int hp_vm__detach_job(struct hp_vm *vm, struct hp_job *job)
 {
 	job->final = 1;
-	if (vm->plugin) {
+	if (vm->tgt.plugin) {
 		struct hp_err e;
 		/* one request removes every in-QEMU probe; the probes that pointed at the
 		 * plugin are freed with the VM without being touched again */
-		if (vm->plugin->ops->detach(vm->plugin, &e))
+		if (hp_backend__detach(vm->tgt.plugin, &e))
 			hp_warn("%s: plugin detach: %s", vm->cfg.name, e.msg);
 		hp_vm__drop_plugin(vm);
 	}
-	if (vm->gdb) {
+	if (vm->tgt.gdb) {
 		struct hp_err err;
 		/* the gdbstub lifts its own breakpoints at detach */
-		if (vm->gdb->ops->detach(vm->gdb, &err))
+		if (hp_backend__detach(vm->tgt.gdb, &err))
 			hp_warn("%s: detach: %s", vm->cfg.name, err.msg);
-		hp_guard__unwatch(vm->agent, vm->gdb_path);
-		vm->gdb->ops->destroy(vm->gdb);
-		vm->gdb = NULL;
+		hp_guard__unwatch(vm->host, vm->gdb_path);
+		hp_backend__destroy(vm->tgt.gdb);
+		vm->tgt.gdb = NULL;
 	}
 	if (vm->qmp && vm->gdb_enabled_by_us) {
 		char *out = NULL;
@@ -483,10 +481,10 @@ int hp_vm__quit_job(struct hp_vm *vm, struct hp_job *job)
 		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EPERM);
 	}
 	job->final = 1;
-	if (vm->gdb) {
-		hp_guard__unwatch(vm->agent, vm->gdb_path);
-		vm->gdb->ops->destroy(vm->gdb); /* closing the gdbstub lets QEMU run and quit */
-		vm->gdb = NULL;
+	if (vm->tgt.gdb) {
+		hp_guard__unwatch(vm->host, vm->gdb_path);
+		hp_backend__destroy(vm->tgt.gdb); /* closing the gdbstub lets QEMU run and quit */
+		vm->tgt.gdb = NULL;
 	}
 	if (vm->qmp)
 		hp_qmp__execute(vm->qmp, "quit", NULL, NULL, NULL);
@@ -511,17 +509,17 @@ void hp_vm__on_reset(struct hp_vm *vm)
 	 * of another function. Kernel probes go stale (lifted) until re-resolved, and the
 	 * processes application probes followed are gone. */
 	struct hp_err err;
-	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next) {
 		if (p->user) {
-			hp_apps__forget_processes(vm, p);
+			hp_apps__forget_processes(&vm->tgt, p);
 			continue;
 		}
 		if (p->state == HP_PSTATE_STALE)
 			continue;
 		if (p->state == HP_PSTATE_ARMED && p->mech)
-			p->mech->ops->disarm(p->mech, p->addr, p->id, &err);
-		if (p->mech && p->mech->ops->forget && p->in_mech) {
-			p->mech->ops->forget(p->mech, p->id); /* its address is wrong now */
+			hp_probe__lift_at(p, p->addr, &err);
+		if (p->in_mech) {
+			hp_backend__forget(p->mech, p->id); /* its address is wrong now */
 			p->in_mech = 0;
 		}
 		p->state = HP_PSTATE_STALE;
@@ -529,8 +527,8 @@ void hp_vm__on_reset(struct hp_vm *vm)
 			hp_vm__event(vm, "PROBE", json_pack("{s:i, s:s, s:s}", "id", p->id, "state", "stale", "reason",
 							   "guest rebooted: the kernel may have moved (KASLR)"));
 	}
-	hp_kernel__free(vm->kernel);
-	vm->kernel = NULL;
+	hp_kernel__free(vm->tgt.kernel);
+	vm->tgt.kernel = NULL;
 	vm->need_reprofile = 1;
 	vm->next_reprofile_ns = hp_now_ns() + 500000000ull;
 }
@@ -541,7 +539,7 @@ static int reprofile_job(struct hp_vm *vm, struct hp_job *job)
 {
 	struct hp_err err;
 	vm->reprofile_queued = 0;
-	if (!vm->need_reprofile || !vm->gdb)
+	if (!vm->need_reprofile || !vm->tgt.gdb)
 		return 0;
 	if (load_profile(vm, vm->sym_path, vm->vmlinux_path, &err)) {
 		hp_debug("%s: kernel not ready after reset yet: %s", vm->cfg.name, err.msg);
@@ -551,17 +549,17 @@ static int reprofile_job(struct hp_vm *vm, struct hp_job *job)
 	}
 	vm->need_reprofile = 0;
 	hp_info("%s: kernel back after reboot (slide 0x%llx): re-arming probes", vm->cfg.name, (long long)vm->slide);
-	for (struct hp_probe *p = vm->probes; p; p = p->next) {
+	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next) {
 		if (p->state != HP_PSTATE_STALE || p->user || p->raw)
 			continue;
-		int ecls;
+		enum hp_eclass ecls;
 		uint64_t old = p->addr;
-		if (hp_probe__resolve_kernel(p, p->spec, vm->kernel, vm->gdb, &err, &ecls)) {
+		if (hp_probe__resolve_kernel(p, p->spec, vm->tgt.kernel, vm->tgt.gdb, &ecls, &err)) {
 			hp_warn("%s: probe %u (%s) stays stale: %s", vm->cfg.name, p->id, p->spec, err.msg);
 			continue;
 		}
 		p->state = HP_PSTATE_DISABLED;
-		if (p->o.enabled && hp_engine__arm(vm, p, &err)) {
+		if (p->o.enabled && hp_engine__arm(&vm->tgt, p, &err)) {
 			hp_warn("%s: re-arming probe %u: %s", vm->cfg.name, p->id, err.msg);
 			continue;
 		}

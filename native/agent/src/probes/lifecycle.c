@@ -1,0 +1,236 @@
+/* A probe's life in its target: creation (resolve, choose the mechanism, arm),
+ * destruction, and the events that tell clients about both. Shared by the protocol
+ * commands, the session restore and the detectors. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "guest/kernel.h"
+#include "probes/apps.h"
+#include "probes/engine.h"
+#include "probes/probe.h"
+#include "probes/target.h"
+
+json_t *hp_probe__json(const struct hp_probe *p)
+{
+	char addr[24];
+	snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)p->addr);
+	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:b, s:I, s:s, s:s, s:s, s:s, s:i, s:b}",
+			      "id", p->id, "spec", p->spec, "addr", addr, "function", p->func,
+			      "enabled", p->o.enabled, "hits", (json_int_t)p->hits,
+			      "kind", p->o.kind == HP_PROBE_COUNT ? "count" : "capture",
+			      "mechanism", p->mech ? hp_backend__name(p->mech) : "none",
+			      "state", p->journal_paused ? "paused" : hp_probe__state_name(p->state),
+			      "resume", hp_probe__resume_name(p->resume),
+			      "args", p->o.nargs, "regs", p->o.regs);
+	if (p->o.mem_text[0])
+		json_object_set_new(o, "mem", json_string(p->o.mem_text));
+	if (p->o.pid >= 0)
+		json_object_set_new(o, "pid", json_integer(p->o.pid));
+	if (p->o.comm[0])
+		json_object_set_new(o, "comm", json_stringn(p->o.comm, strnlen(p->o.comm, HP_COMM_LEN)));
+	if (p->o.owner)
+		json_object_set_new(o, "detector", json_integer(p->o.owner));
+	return o;
+}
+
+void hp_probe__event(struct hp_target *t, const struct hp_probe *p, const char *change)
+{
+	if (p->o.owner == HP_OWNER_INTERNAL)
+		return;
+	json_t *d = hp_probe__json(p);
+	json_object_set_new(d, "change", json_string(change));
+	hp_target__event(t, "PROBE", d);
+}
+
+void hp_probe__choose(const struct hp_target *t, struct hp_probe *p)
+{
+	/* the in-QEMU tier when the VM has it: no stop per hit. The gdbstub keeps what must
+	 * stop the guest (virtual patches, reads at leisure) and per-process PIE addresses. */
+	int user = p->user || (p->raw && !(p->addr >> 63));
+	if (t->plugin && !p->raw && !p->o.need_stop && (!p->user || !p->app->pie)) {
+		p->mech = t->plugin;
+		p->plant = HP_PLANT_INQEMU;
+	} else {
+		p->mech = t->gdb;
+		p->plant = user && t->kvm ? HP_PLANT_DEBUG_REG : HP_PLANT_BREAKPOINT;
+	}
+}
+
+static void append(struct hp_target *t, struct hp_probe *p)
+{
+	struct hp_probe **pp = &t->probes;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = p;
+	t->ops->probes_changed(t);
+}
+
+static int count_user_probes(struct hp_target *t)
+{
+	int n = 0;
+	for (struct hp_probe *p = t->probes; p; p = p->next)
+		n += p->user;
+	return n;
+}
+
+static void remove_hooks(struct hp_target *t)
+{
+	for (int i = 0; i < 2; i++) {
+		if (t->app_hooks[i])
+			hp_probe__destroy(t, t->app_hooks[i]);
+		t->app_hooks[i] = NULL;
+	}
+}
+
+/* While application probes exist, two kernel probes follow processes: one where a new
+ * image is mapped and named (exec), one where a task leaves (exit). */
+static int install_hooks(struct hp_target *t, struct hp_err *err)
+{
+	if (t->app_hooks[0])
+		return 0;
+	const char *specs[2];
+	int rc = hp_kernel__process_hooks(t->kernel, specs, err);
+	if (rc)
+		return rc;
+	for (int i = 0; i < 2; i++) {
+		/* The exec hook reads the new image's memory and plants breakpoints: gdbstub.
+		 * The exit hook needs only the task, which the in-QEMU tier captures without a
+		 * stop: a forking server (httpd) exits a child per request. */
+		struct hp_probe_opts o = { .pid = -1, .enabled = 1, .kind = i ? HP_PROBE_CAPTURE : HP_PROBE_COUNT,
+					   .owner = HP_OWNER_INTERNAL, .need_stop = i == 0 };
+		enum hp_eclass cls;
+		t->app_hooks[i] = hp_probe__create(t, specs[i], &o, &cls, err);
+		if (!t->app_hooks[i]) {
+			remove_hooks(t);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const struct hp_probe_opts *o,
+				  enum hp_eclass *cls, struct hp_err *err)
+{
+	*cls = EC_INVALID_ARGUMENT;
+	if (!t->gdb) {
+		*cls = EC_VM_DEAD;
+		hp_err__set(err, EPIPE, "VM %s has no live connection", t->name);
+		return NULL;
+	}
+	if (!spec || strlen(spec) >= sizeof((struct hp_probe *)0)->spec) {
+		hp_err__set(err, EINVAL, spec ? "probe spec too long" : "no probe spec");
+		return NULL;
+	}
+	struct hp_probe *p = calloc(1, sizeof *p);
+	if (!p) {
+		hp_err__set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	snprintf(p->spec, sizeof p->spec, "%s", spec);
+	p->o = *o;
+	p->id = t->next_probe_id++; /* before resolving: events about it name it */
+	int rc;
+	if (!strncmp(spec, "app:", 4))
+		rc = hp_apps__resolve(t, p, spec, cls, err);
+	else
+		rc = hp_probe__resolve_kernel(p, spec, t->kernel, t->gdb, cls, err);
+	if (rc) {
+		free(p);
+		return NULL;
+	}
+	hp_probe__choose(t, p);
+	if (!p->user)
+		p->state = HP_PSTATE_DISABLED;
+	if (p->user && (rc = install_hooks(t, err))) {
+		*cls = EC_GUEST_ERROR;
+		hp_apps__free(t, p);
+		free(p);
+		return NULL;
+	}
+	if (p->o.enabled && (rc = hp_engine__arm(t, p, err))) {
+		*cls = EC_GUEST_ERROR;
+		hp_apps__free(t, p);
+		free(p);
+		if (!count_user_probes(t))
+			remove_hooks(t);
+		return NULL;
+	}
+	append(t, p);
+	hp_probe__event(t, p, "added");
+	return p;
+}
+
+struct hp_probe *hp_probe__create_raw(struct hp_target *t, uint64_t addr, int32_t pid, uint32_t owner,
+				      struct hp_err *err)
+{
+	if (!t->gdb) {
+		hp_err__set(err, EPIPE, "VM %s has no live connection", t->name);
+		return NULL;
+	}
+	if (addr >> 63 && t->kernel && hp_kernel__check_probe_addr(t->kernel, addr, err))
+		return NULL;
+	struct hp_probe *p = calloc(1, sizeof *p);
+	if (!p) {
+		hp_err__set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	p->id = t->next_probe_id++;
+	snprintf(p->spec, sizeof p->spec, "0x%llx", (unsigned long long)addr);
+	p->addr = addr;
+	p->o = (struct hp_probe_opts){ .pid = pid, .enabled = 1, .kind = HP_PROBE_COUNT, .owner = owner };
+	p->resume = HP_RESUME_STEP;
+	p->raw = 1;
+	p->state = HP_PSTATE_DISABLED;
+	hp_probe__choose(t, p);
+	if (hp_engine__arm(t, p, err)) {
+		free(p);
+		return NULL;
+	}
+	append(t, p);
+	return p;
+}
+
+void hp_probe__destroy(struct hp_target *t, struct hp_probe *p)
+{
+	struct hp_err err;
+	for (struct hp_probe **pp = &t->probes; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	int user = p->user;
+	if (user)
+		hp_apps__free(t, p);
+	else if (p->mech && hp_engine__disarm(t, p, &err))
+		hp_warn("%s: lifting probe %u: %s", t->name, p->id, err.msg);
+	if (p->in_mech)
+		hp_backend__forget(p->mech, p->id);
+	hp_probe__event(t, p, "removed");
+	free(p);
+	if (user && !count_user_probes(t))
+		remove_hooks(t);
+	t->ops->probes_changed(t);
+}
+
+void hp_probe__destroy_owned(struct hp_target *t, uint32_t owner)
+{
+	for (struct hp_probe *p = t->probes; p;) {
+		if (p->o.owner != owner) {
+			p = p->next;
+			continue;
+		}
+		hp_probe__destroy(t, p);
+		p = t->probes; /* the list may have lost more than p */
+	}
+}
+
+struct hp_probe *hp_target__probe(struct hp_target *t, uint32_t id)
+{
+	for (struct hp_probe *p = t->probes; p; p = p->next)
+		if (p->id == id)
+			return p;
+	return NULL;
+}
