@@ -25,10 +25,19 @@ LAB = os.path.join(ROOT, "native", "guest", "lab.sh")
 BIN = os.environ.get("HPROBE_BIN", os.path.join(ROOT, "native", "target", "cmake", "bin"))
 
 
-def guest_dir():
-    """The cached lab guest, built if needed (about 20 s the first time)."""
-    out = subprocess.run([LAB, "build"], check=True, capture_output=True, text=True)
-    return out.stdout.strip().splitlines()[-1]
+# The guest kernel every test runs on: a Debian suite of lab.sh ("lab.sh kernels" lists them).
+# The agents the tests start inherit it, so their "lab.sh build" picks the same guest.
+KERNEL = os.environ.get("HPROBE_LAB_KERNEL") or "bookworm"
+
+
+def guest_dir(kernel=None):
+    """The cached lab guest of a kernel suite (default KERNEL), built if needed (about a
+    minute under TCG the first time)."""
+    kernel = kernel or KERNEL
+    r = subprocess.run([LAB, "build", "--kernel", kernel], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError("lab.sh build --kernel %s failed (%d):\n%s" % (kernel, r.returncode, r.stderr))
+    return r.stdout.strip().splitlines()[-1]
 
 
 def free_port():
@@ -130,7 +139,7 @@ class Agent:
         self.start()
 
     def start(self):
-        env = dict(os.environ, HPROBE_LAB=LAB)
+        env = dict(os.environ, HPROBE_LAB=LAB, HPROBE_LAB_KERNEL=KERNEL)
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen([os.path.join(BIN, "hprobed"), "--socket", self.socket,
                                       "--state-dir", self.state, "--lab", LAB],

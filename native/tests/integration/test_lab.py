@@ -1,5 +1,6 @@
 """The guest lab is real: it boots, its gdbstub answers, and its symbol table
-matches the running kernel. Issue: foundation."""
+matches the running kernel. Runs on the kernel HPROBE_LAB_KERNEL names (a Debian
+suite, default bookworm). Issue: foundation."""
 import os
 import re
 import shlex
@@ -11,7 +12,7 @@ import time
 import unittest
 import urllib.request
 
-from hplab import LAB, DirectConsole, free_port, guest_dir, wait_until
+from hplab import KERNEL, LAB, DirectConsole, free_port, guest_dir, wait_until
 
 
 class Rsp:
@@ -42,7 +43,8 @@ class Lab(unittest.TestCase):
         cls.rundir = tempfile.mkdtemp(prefix="hprobe-lab-")
         cls.port = free_port()
         cls.t0 = time.time()
-        cls.qemu = subprocess.Popen([LAB, "run", "--dir", cls.rundir, "--no-kaslr", "--http-port", str(cls.port)],
+        cls.qemu = subprocess.Popen([LAB, "run", "--dir", cls.rundir, "--guest", cls.gdir, "--no-kaslr",
+                                     "--http-port", str(cls.port)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         cls.con = DirectConsole(cls.rundir)
         wait_until(lambda: os.path.exists(os.path.join(cls.rundir, "console.log")) and
@@ -59,9 +61,29 @@ class Lab(unittest.TestCase):
         self.assertEqual(m.group(1), self.manifest["HPROBE_KERNEL_RELEASE"])
         print("boot to ready marker: %.1f s" % self.boot_s)
 
+    def test_guest_is_the_requested_kernel(self):
+        self.assertEqual(self.manifest["HPROBE_KERNEL_SUITE"], KERNEL)
+        self.assertTrue(os.path.basename(self.gdir).startswith(KERNEL + "-"), self.gdir)
+        # "dir" finds the same guest, by option and by environment, without building
+        env = dict(os.environ, HPROBE_LAB_KERNEL=KERNEL)
+        by_opt = subprocess.run([LAB, "dir", "--kernel", KERNEL], capture_output=True, text=True)
+        by_env = subprocess.run([LAB, "dir"], capture_output=True, text=True, env=env)
+        self.assertEqual((by_opt.stdout.strip(), by_env.stdout.strip()), (self.gdir, self.gdir))
+        kernels = subprocess.run([LAB, "kernels"], check=True, capture_output=True, text=True).stdout.split()
+        self.assertIn(KERNEL, kernels)
+        print("kernel: %s (%s, %s payload, e1000 shipped as %s)" % (
+            self.manifest["HPROBE_KERNEL_RELEASE"], self.manifest["HPROBE_KERNEL_PKG"],
+            self.manifest["HPROBE_KERNEL_PAYLOAD"], self.manifest["HPROBE_E1000_MODULE"]))
+
+    def test_vmlinux_carries_btf(self):
+        sections = subprocess.run(["readelf", "-SW", os.path.join(self.gdir, "vmlinux")],
+                                  check=True, capture_output=True, text=True).stdout
+        self.assertRegex(sections, r"\]\s+\.BTF\s")
+
     def test_symbol_table_is_real(self):
         lines = open(os.path.join(self.gdir, "kallsyms")).read().splitlines()
         self.assertGreater(len(lines), 50000, "not the 1-line stub of the Debian package")
+        self.assertEqual(len(lines), int(self.manifest["HPROBE_KALLSYMS_LINES"]))
 
     def test_gdbstub_registers_and_linux_banner(self):
         r = Rsp(os.path.join(self.rundir, "gdb.sock"))
