@@ -103,6 +103,7 @@ int cmd_vm(struct cli *c)
 			cli_die("vm launch boots the guest lab: pass --lab");
 		json_t *a = json_object();
 		set_str(a, "name", cli_opt(c, "--name"));
+		set_str(a, "lab_kernel", cli_opt(c, "--lab-kernel"));
 		json_object_set_new(a, "smp", json_integer(int_opt(c, "--smp", 1)));
 		json_object_set_new(a, "mem", json_integer(int_opt(c, "--mem", 512)));
 		int port = int_opt(c, "--http-port", 0);

@@ -11,7 +11,8 @@
 
 static const char usage[] =
 	"usage: hprobe [--json] [--socket PATH] COMMAND ...\n"
-	"  vm launch --lab [--name N] [--smp K] [--mem MB] [--no-kaslr] [--no-plugin] [--http-port P]\n"
+	"  vm launch --lab [--lab-kernel SUITE] [--name N] [--smp K] [--mem MB] [--no-kaslr] [--no-plugin]\n"
+	"            [--http-port P]\n"
 	"  vm attach --qmp PATH [--name N] [--symbols FILE] [--vmlinux FILE]\n"
 	"            [--console-log FILE --console-sock PATH]\n"
 	"  vm list | vm detach N | vm quit N | vm pause N | vm resume N | vm ps N | vm stats N\n"

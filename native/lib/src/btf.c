@@ -3,6 +3,7 @@
  * nesting) is bounded here. libbpf's log goes wherever the process sent it
  * (libbpf_set_print); the library leaves that global alone. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -313,6 +314,72 @@ int hp_btf__type_size(const struct hp_btf *btf, const char *type_name, uint32_t 
 	if (size)
 		*size = (uint32_t)sz;
 	return 0;
+}
+
+/* The name of what id is, through modifiers and typedefs: "task_struct" for a struct,
+ * "task_struct *" for a pointer to one, "" when it has none. */
+static void type_name_of(const struct btf *b, __u32 id, char *out, size_t cap)
+{
+	const struct btf_type *t;
+	int ptr = 0;
+
+	out[0] = '\0';
+	for (int depth = 0; depth < NEST_MAX; depth++) {
+		t = btf__type_by_id(b, id);
+		if (!t)
+			return;
+		if (btf_is_ptr(t) && !ptr) {
+			ptr = 1;
+			id = t->type;
+			continue;
+		}
+		if (btf_is_mod(t) || btf_is_typedef(t)) {
+			id = t->type;
+			continue;
+		}
+		snprintf(out, cap, "%s%s", btf__name_by_offset(b, t->name_off) ? btf__name_by_offset(b, t->name_off) : "",
+			 ptr ? " *" : "");
+		return;
+	}
+}
+
+int hp_btf__var(const struct hp_btf *btf, const char *section, const char *name, uint32_t *offset,
+		uint32_t *size, char *type_name, size_t cap, struct hp_err *err)
+{
+	const struct btf *b;
+	__u32 n;
+
+	if (!btf || !section || !name)
+		return hp_err__set(err, EINVAL, "btf: no section or variable name");
+	b = btf->btf;
+	n = btf__type_cnt(b);
+	for (__u32 id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(b, id);
+		const struct btf_var_secinfo *v;
+		const char *sn;
+
+		if (!t || !btf_is_datasec(t))
+			continue;
+		sn = btf__name_by_offset(b, t->name_off);
+		if (!sn || strcmp(sn, section) != 0)
+			continue;
+		v = btf_var_secinfos(t);
+		for (__u16 i = 0; i < btf_vlen(t); i++) {
+			const struct btf_type *var = btf__type_by_id(b, v[i].type);
+			const char *vn = var ? btf__name_by_offset(b, var->name_off) : NULL;
+
+			if (!var || !btf_is_var(var) || !vn || strcmp(vn, name) != 0)
+				continue;
+			if (offset)
+				*offset = v[i].offset;
+			if (size)
+				*size = v[i].size;
+			if (type_name && cap)
+				type_name_of(b, var->type, type_name, cap);
+			return 0;
+		}
+	}
+	return hp_err__set(err, ENOENT, "btf: no variable %s in %s", name, section);
 }
 
 int hp_btf__func_params(const struct hp_btf *btf, const char *func, char (*names)[64],

@@ -193,6 +193,7 @@ static int check_probe(const struct hp_pctl_probe *c, char *msg, size_t cap)
 {
 	const struct hp_plugin_task_offsets *o = &c->task;
 	const char *why = NULL;
+	uint32_t lo, len;
 	if (!c->probe_id)
 		why = "probe id 0";
 	else if (c->flags & ~HP_PPROBE_ALL_FLAGS)
@@ -214,6 +215,8 @@ static int check_probe(const struct hp_pctl_probe *c, char *msg, size_t cap)
 		  o->regs_dx > o->regs_size - 8 || o->regs_r10 > o->regs_size - 8 ||
 		  o->regs_r8 > o->regs_size - 8 || o->regs_r9 > o->regs_size - 8 || o->regs_size < 8))
 		why = "pt_regs offsets out of range";
+	else if (hp_ptask_known(o) && hp_ptask_span(o, &lo, &len))
+		why = "task_struct offsets out of range";
 	if (why)
 		snprintf(msg, cap, "%s", why);
 	return why ? -EINVAL : 0;

@@ -182,17 +182,12 @@ static int read_task(struct hitregs *hr, const struct hp_pctl_probe *c, unsigned
 	const struct hp_plugin_task_offsets *o = &c->task;
 	struct vstate *vs = hr->vs;
 	uint64_t task;
-	if (!o->current_task || !o->task_comm || current_task(hr, c, vcpu, user, &task))
+	uint32_t lo, len;
+	if (!hp_ptask_known(o) || hp_ptask_span(o, &lo, &len) || current_task(hr, c, vcpu, user, &task))
 		return -1;
-	uint32_t lo = o->task_pid < o->task_comm ? o->task_pid : o->task_comm;
-	uint32_t hi = o->task_comm + HP_COMM_BYTES;
-	if (o->task_tgid + 4 > hi)
-		hi = o->task_tgid + 4;
-	if (o->task_tgid < lo)
-		lo = o->task_tgid;
-	if (hi - lo <= TASK_SPAN_MAX) {
+	if (len <= TASK_SPAN_MAX) {
 		uint8_t span[TASK_SPAN_MAX];
-		if (read_mem(vs, task + lo, span, hi - lo))
+		if (read_mem(vs, task + lo, span, len))
 			return -1;
 		memcpy(&t->pid, span + (o->task_pid - lo), 4);
 		memcpy(&t->tgid, span + (o->task_tgid - lo), 4);

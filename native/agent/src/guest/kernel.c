@@ -1,9 +1,13 @@
 #include "guest/kernel.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -50,66 +54,249 @@ const struct hp_sym *hp_kernel__lookup(const struct hp_kernel *k, uint64_t addr,
 	return hp_symtab__lookup_addr(k->syms, link, off);
 }
 
+/* x86-64 syscalls since 4.17 enter through wrappers that take struct pt_regs *. */
+static const char *const syscall_prefixes[] = { "__x64_sys_", "__ia32_sys_", NULL };
+
 int hp_kernel__is_syscall_wrapper(const char *name)
 {
-	return !strncmp(name, "__x64_sys_", 10) || !strncmp(name, "__ia32_sys_", 11);
+	for (int i = 0; syscall_prefixes[i]; i++)
+		if (!strncmp(name, syscall_prefixes[i], strlen(syscall_prefixes[i])))
+			return 1;
+	return 0;
 }
 
-static int member(struct hp_kernel *k, const char *type, const char *path, uint32_t *off,
-		  struct hp_err *err)
+/* ---- the layout, from BTF ---- */
+
+#define PERCPU_SECTION ".data..percpu"
+
+static void feature_off(struct hp_kernel *k, enum hp_kfeature f, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void feature_off(struct hp_kernel *k, enum hp_kfeature f, const char *fmt, ...)
 {
-	uint32_t size;
-	return hp_btf__member(k->btf, type, path, off, &size, err);
+	if (k->off_why[f])
+		return; /* the first reason is the one to fix first */
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(k->why_buf[f], sizeof k->why_buf[f], fmt, ap);
+	va_end(ap);
+	k->off_why[f] = k->why_buf[f];
 }
 
-static int load_offsets(struct hp_kernel *k, struct hp_err *err)
+/* A member at path of type, checked against the structure's size: any BTF may come
+ * from the guest. size: the member's exact size, or 0 for any. */
+static int member(struct hp_kernel *k, const char *type, const char *path, uint32_t size, uint32_t max,
+		  uint32_t *off, char *why, size_t cap)
+{
+	uint32_t tsize, msize;
+	struct hp_err e;
+	if (hp_btf__type_size(k->btf, type, &tsize, &e) || hp_btf__member(k->btf, type, path, off, &msize, &e)) {
+		snprintf(why, cap, "%s", e.msg);
+		return -ENOENT;
+	}
+	if (tsize > max || (uint64_t)*off + msize > tsize || (size && msize != size)) {
+		snprintf(why, cap, "btf: %s.%s (offset %u, size %u) does not fit a %u-byte %s", type, path, *off, msize,
+			 tsize, type);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct need {
+	const char *type, *path;
+	uint32_t size; /* exact, 0 = any */
+	uint32_t *dst;
+};
+
+/* All of needs, or the feature off with the first that is missing. */
+static int members(struct hp_kernel *k, enum hp_kfeature f, const struct need *needs, size_t n)
+{
+	char why[HP_ERR_MAX];
+	for (size_t i = 0; i < n; i++) {
+		uint32_t max = !strcmp(needs[i].type, "task_struct") ? HP_KERNEL_TASK_MAX : HP_KERNEL_STRUCT_MAX;
+		if (member(k, needs[i].type, needs[i].path, needs[i].size, max, needs[i].dst, why, sizeof why)) {
+			feature_off(k, f, "%s", why);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+/* Where the current task pointer lives per CPU: a per-CPU variable current_task
+ * (up to 6.1, and again from 6.15), or a member of the per-CPU struct pcpu_hot
+ * (6.2 to 6.14). BTF's per-CPU data section names the variable; the symbol table
+ * gives its address (BTF alone when the table lacks it, from __per_cpu_start). */
+static int current_task(struct hp_kernel *k, char *why, size_t cap)
+{
+	static const struct { const char *var, *member, *layout; } layouts[] = {
+		{ "current_task", NULL, "current_task" },
+		{ "pcpu_hot", "current_task", "pcpu_hot.current_task" },
+	};
+	for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
+		uint32_t voff = 0, vsize = 0, moff = 0, msize = 8;
+		char tname[128] = "";
+		int in_btf = hp_btf__var(k->btf, PERCPU_SECTION, layouts[i].var, &voff, &vsize, tname, sizeof tname,
+					 NULL) == 0;
+		const struct hp_sym *sym = hp_symtab__find(k->syms, layouts[i].var);
+		if (!in_btf && !sym)
+			continue;
+		if (layouts[i].member) {
+			struct hp_err e;
+			if (hp_btf__member(k->btf, layouts[i].var, layouts[i].member, &moff, &msize, &e))
+				continue;
+			if (in_btf && (uint64_t)moff + msize > vsize) {
+				snprintf(why, cap, "btf: %s.%s lies outside the %u-byte variable", layouts[i].var,
+					 layouts[i].member, vsize);
+				return -EINVAL;
+			}
+		} else if (in_btf && strcmp(tname, "task_struct *") != 0) {
+			snprintf(why, cap, "btf: the per-CPU %s has type %s, not a task_struct pointer", layouts[i].var, tname);
+			return -EINVAL;
+		}
+		if (msize != 8) {
+			snprintf(why, cap, "btf: %s is %u bytes, not a pointer", layouts[i].layout, msize);
+			return -EINVAL;
+		}
+		const struct hp_sym *start = hp_symtab__find(k->syms, "__per_cpu_start");
+		if (sym && in_btf && start && sym->addr - start->addr != voff) {
+			snprintf(why, cap, "the BTF does not belong to these symbols: per-CPU %s at +0x%x in BTF, "
+				 "+0x%llx in the symbol table", layouts[i].var, voff,
+				 (unsigned long long)(sym->addr - start->addr));
+			return -EXDEV;
+		}
+		if (!sym && !start) {
+			snprintf(why, cap, "the symbol table has neither %s nor __per_cpu_start", layouts[i].var);
+			return -ENOENT;
+		}
+		/* zero-based per-CPU data (up to 6.14): a small offset that does not slide;
+		 * from 6.15 an address in the image, which slides and wraps around gs base */
+		k->current_task = (sym ? hp_kernel__runtime(k, sym) : hp_kernel__runtime(k, start) + voff) + moff;
+		snprintf(k->current_layout, sizeof k->current_layout, "%s", layouts[i].layout);
+		return 0;
+	}
+	snprintf(why, cap, "no per-CPU current task: neither a current_task variable nor pcpu_hot.current_task "
+		 "in the kernel's BTF or symbols");
+	return -ENOENT;
+}
+
+/* The task state: __state (unsigned int, 5.14 on), state (long, before). */
+static int task_state(struct hp_kernel *k, char *why, size_t cap)
+{
+	static const char *const names[] = { "__state", "state" };
+	for (size_t i = 0; i < 2; i++) {
+		uint32_t off;
+		char w[HP_ERR_MAX];
+		if (member(k, "task_struct", names[i], 0, HP_KERNEL_TASK_MAX, &off, w, sizeof w))
+			continue;
+		uint32_t size;
+		hp_btf__member(k->btf, "task_struct", names[i], NULL, &size, NULL);
+		if (size != 4 && size != 8) {
+			snprintf(why, cap, "btf: task_struct.%s is %u bytes", names[i], size);
+			return -EINVAL;
+		}
+		k->off.task_state = off;
+		k->off.task_state_size = size;
+		snprintf(k->state_layout, sizeof k->state_layout, "%s", names[i]);
+		return 0;
+	}
+	snprintf(why, cap, "btf: task_struct has neither __state nor state");
+	return -ENOENT;
+}
+
+/* Fills k->off and the features; fails only on a BTF that contradicts the symbols. */
+static int derive_layout(struct hp_kernel *k, struct hp_err *err)
 {
 	struct hp_kernel_offsets *o = &k->off;
-	struct { const char *type, *path; uint32_t *dst; } need[] = {
-		{ "task_struct", "tasks", &o->task_tasks },
-		{ "task_struct", "pid", &o->task_pid },
-		{ "task_struct", "tgid", &o->task_tgid },
-		{ "task_struct", "comm", &o->task_comm },
-		{ "task_struct", "mm", &o->task_mm },
-		{ "task_struct", "__state", &o->task_state },
-		{ "task_struct", "real_parent", &o->task_real_parent },
-		{ "task_struct", "flags", &o->task_flags },
-		{ "task_struct", "group_leader", &o->task_group_leader },
-		{ "task_struct", "exit_state", &o->task_exit_state },
-		{ "mm_struct", "pgd", &o->mm_pgd },
-		{ "mm_struct", "start_code", &o->mm_start_code },
-		{ "pt_regs", "di", &o->regs_di },
-		{ "pt_regs", "si", &o->regs_si },
-		{ "pt_regs", "dx", &o->regs_dx },
-		{ "pt_regs", "r10", &o->regs_r10 },
-		{ "pt_regs", "r8", &o->regs_r8 },
-		{ "pt_regs", "r9", &o->regs_r9 },
-		{ "pt_regs", "ax", &o->regs_ax },
-		{ "pt_regs", "ip", &o->regs_ip },
-		{ "pt_regs", "sp", &o->regs_sp },
-		{ "kprobe_blacklist_entry", "list", &o->bl_list },
-		{ "kprobe_blacklist_entry", "start_addr", &o->bl_start },
-		{ "kprobe_blacklist_entry", "end_addr", &o->bl_end },
-	};
-	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
-		int rc = member(k, need[i].type, need[i].path, need[i].dst, err);
-		if (rc)
-			return rc;
+	char why[HP_ERR_MAX];
+	int rc;
+	if (!k->syms)
+		feature_off(k, HP_KF_PROBES, "no kernel symbol table: give --symbols, or let the agent read the "
+			    "kernel's own (it needs the gdbstub)");
+	if (!k->btf) {
+		for (int f = HP_KF_TASK; f < HP_KF_COUNT; f++)
+			feature_off(k, f, "no BTF for this kernel (it has no .BTF section, and no --vmlinux was given)");
+		return 0;
 	}
-	return hp_btf__type_size(k->btf, "pt_regs", &o->regs_size, err);
+	uint32_t tsize;
+	if (!hp_btf__type_size(k->btf, "task_struct", &tsize, NULL) && tsize <= HP_KERNEL_TASK_MAX)
+		o->task_size = tsize;
+	const struct need task[] = {
+		{ "task_struct", "pid", 4, &o->task_pid },
+		{ "task_struct", "tgid", 4, &o->task_tgid },
+		{ "task_struct", "comm", 16, &o->task_comm },
+	};
+	if (!k->syms)
+		feature_off(k, HP_KF_TASK, "no kernel symbol table");
+	else if (!members(k, HP_KF_TASK, task, sizeof task / sizeof task[0]) && (rc = current_task(k, why, sizeof why))) {
+		if (rc == -EXDEV)
+			return hp_err__set(err, EXDEV, "%s", why);
+		feature_off(k, HP_KF_TASK, "%s", why);
+	}
+	const struct need regs[] = {
+		{ "pt_regs", "di", 8, &o->regs_di }, { "pt_regs", "si", 8, &o->regs_si },
+		{ "pt_regs", "dx", 8, &o->regs_dx }, { "pt_regs", "r10", 8, &o->regs_r10 },
+		{ "pt_regs", "r8", 8, &o->regs_r8 }, { "pt_regs", "r9", 8, &o->regs_r9 },
+		{ "pt_regs", "ax", 8, &o->regs_ax }, { "pt_regs", "ip", 8, &o->regs_ip },
+		{ "pt_regs", "sp", 8, &o->regs_sp },
+	};
+	if (!members(k, HP_KF_SYSCALL_ARGS, regs, sizeof regs / sizeof regs[0]) &&
+	    (hp_btf__type_size(k->btf, "pt_regs", &o->regs_size, NULL) || o->regs_size > 512)) {
+		o->regs_size = 0;
+		feature_off(k, HP_KF_SYSCALL_ARGS, "btf: struct pt_regs has no sane size");
+	}
+	const struct need ps[] = {
+		{ "task_struct", "tasks", 16, &o->task_tasks },
+		{ "task_struct", "mm", 8, &o->task_mm },
+		{ "task_struct", "real_parent", 8, &o->task_real_parent },
+		{ "task_struct", "flags", 4, &o->task_flags },
+		{ "task_struct", "group_leader", 8, &o->task_group_leader },
+		{ "task_struct", "exit_state", 4, &o->task_exit_state },
+		{ "mm_struct", "pgd", 8, &o->mm_pgd },
+		{ "mm_struct", "start_code", 8, &o->mm_start_code },
+	};
+	if (k->off_why[HP_KF_TASK])
+		feature_off(k, HP_KF_PS, "%s", k->off_why[HP_KF_TASK]);
+	else if (!members(k, HP_KF_PS, ps, sizeof ps / sizeof ps[0]) && task_state(k, why, sizeof why))
+		feature_off(k, HP_KF_PS, "%s", why);
+	else if (!k->init_task)
+		feature_off(k, HP_KF_PS, "the symbol table has no init_task");
+	const struct need exe[] = {
+		{ "mm_struct", "exe_file", 8, &o->mm_exe_file },
+		{ "file", "f_path.dentry", 8, &o->file_dentry },
+		{ "dentry", "d_name.name", 8, &o->dentry_name },
+	};
+	const char *hooks[2];
+	struct hp_err e;
+	if (k->off_why[HP_KF_PS])
+		feature_off(k, HP_KF_APPS, "%s", k->off_why[HP_KF_PS]);
+	else if (!members(k, HP_KF_APPS, exe, sizeof exe / sizeof exe[0]) && hp_kernel__process_hooks(k, hooks, &e))
+		feature_off(k, HP_KF_APPS, "%s", e.msg);
+	const struct need bl[] = {
+		{ "kprobe_blacklist_entry", "list", 16, &o->bl_list },
+		{ "kprobe_blacklist_entry", "start_addr", 8, &o->bl_start },
+		{ "kprobe_blacklist_entry", "end_addr", 8, &o->bl_end },
+	};
+	for (size_t i = 0; i < sizeof bl / sizeof bl[0]; i++)
+		if (member(k, bl[i].type, bl[i].path, bl[i].size, HP_KERNEL_STRUCT_MAX, bl[i].dst, why, sizeof why))
+			o->bl_list = o->bl_start = o->bl_end = 0; /* the section bounds stay */
+	return 0;
 }
 
+/* The handler of the divide-error exception, gate 0 of the IDT: asm_exc_divide_error
+ * since 5.8, divide_error before. */
+const char *const hp_kernel__kaslr_anchors[] = { "asm_exc_divide_error", "divide_error", NULL };
 
-/* KASLR: gate 0 of the IDT points at asm_exc_divide_error; compare with the table. */
+/* KASLR: gate 0 of the IDT points at the divide-error handler; compare with the table. */
 static int find_slide(struct hp_kernel *k, struct hp_backend *b, struct hp_err *err)
 {
-	const struct hp_sym *de = hp_symtab__find(k->syms, "asm_exc_divide_error");
-	if (!de)
-		de = hp_symtab__find(k->syms, "divide_error");
-	const struct hp_sym *banner = hp_symtab__find(k->syms, "linux_banner");
+	const struct hp_sym *de = NULL;
+	for (int i = 0; !de && hp_kernel__kaslr_anchors[i]; i++)
+		de = hp_symtab__find(k->syms, hp_kernel__kaslr_anchors[i]);
+	const struct hp_sym *banner = hp_symtab__find(k->syms, HP_KERNEL_BANNER_SYM);
 	if (!de || !banner)
-		return hp_err__set(err, ENOENT, "symbol table lacks asm_exc_divide_error/linux_banner: "
-				   "not a symbol table of this x86-64 kernel");
+		return hp_err__set(err, ENOENT, "the symbol table lacks %s: not a symbol table of an x86-64 kernel "
+				   "this agent knows", de ? HP_KERNEL_BANNER_SYM : "the divide-error handler "
+				   "(asm_exc_divide_error or divide_error)");
 	unsigned char gate[16];
 	int rc = hp_backend__read_virt(b, CEA_IDT, gate, sizeof gate, err);
 	for (int tries = 0; rc && tries < 20; tries++) {
@@ -183,7 +370,7 @@ static int load_forbidden(struct hp_kernel *k, struct hp_backend *b, struct hp_e
 	add_section(k, "__kprobes_text_start", "__kprobes_text_end", &cap);
 	add_section(k, "__softirqentry_text_start", "__softirqentry_text_end", &cap);
 	uint64_t head = hp_kernel__addr(k, "kprobe_blacklist");
-	if (!head || !k->btf)
+	if (!head || !k->off.bl_end)
 		return 0;
 	uint64_t pos;
 	int rc = hp_backend__read_u64(b, head, &pos, err);
@@ -217,8 +404,6 @@ int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend
 		rc = find_slide(k, b, err);
 		if (rc)
 			goto fail;
-		const struct hp_sym *ct = hp_symtab__find(syms, "current_task");
-		k->current_task = ct ? ct->addr : 0;
 		k->text = (struct hp_range){ hp_kernel__addr(k, "_stext"), hp_kernel__addr(k, "_etext") };
 		if (!k->text.start)
 			k->text.start = hp_kernel__addr(k, "_text");
@@ -231,13 +416,14 @@ int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend
 		if (pob && hp_backend__read_u64(b, pob, &k->page_offset_base, NULL))
 			k->page_offset_base = 0;
 	}
-	if (btf) {
-		rc = load_offsets(k, err);
-		if (rc)
-			goto fail;
-	}
+	if ((rc = derive_layout(k, err)))
+		goto fail;
 	if (syms)
 		load_forbidden(k, b, err);
+	for (int f = 0; f < HP_KF_COUNT; f++)
+		if (k->off_why[f])
+			hp_info("kernel %s: %s off: %s", k->release[0] ? k->release : "?", hp_kernel__feature_name(f),
+				k->off_why[f]);
 	*out = k;
 	return 0;
 fail:
@@ -245,10 +431,70 @@ fail:
 	return rc;
 }
 
+const char *hp_kernel__feature_name(enum hp_kfeature f)
+{
+	static const char *const names[HP_KF_COUNT] = { "kernel_probes", "task_identity", "syscall_args",
+							 "process_list", "app_probes" };
+	return (unsigned)f < HP_KF_COUNT ? names[f] : "?";
+}
+
+const char *hp_kernel__feature(const struct hp_kernel *k, enum hp_kfeature f)
+{
+	if (!k)
+		return "the kernel profile is being read again (the guest rebooted)";
+	return (unsigned)f < HP_KF_COUNT ? k->off_why[f] : "unknown feature";
+}
+
+int hp_kernel__need(const struct hp_kernel *k, enum hp_kfeature f, const char *what, struct hp_err *err)
+{
+	const char *why = hp_kernel__feature(k, f);
+	return why ? hp_err__set(err, ENOTSUP, "%s needs %s, which is off for this kernel: %s", what,
+				 hp_kernel__feature_name(f), why)
+		   : 0;
+}
+
+int hp_kernel__check_image(const struct hp_kernel *k, const char *path, struct hp_err *err)
+{
+	static const char elf_magic[4] = { 0x7f, 'E', 'L', 'F' };
+	if (!k->banner[0])
+		return 0; /* no running banner to compare with (no symbols) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) || st.st_size < 4) {
+		int e = fd < 0 ? errno : EINVAL;
+		if (fd >= 0)
+			close(fd);
+		return hp_err__set(err, e, "cannot read %s: %s", path, strerror(e));
+	}
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return hp_err__set(err, errno, "cannot map %s: %s", path, strerror(errno));
+	int rc = 0;
+	/* a raw BTF blob carries no banner: the per-CPU cross-check is all there is */
+	if (!memcmp(map, elf_magic, 4) && !memmem(map, (size_t)st.st_size, k->banner, strlen(k->banner))) {
+		rc = hp_err__set(err, EXDEV, "%s is the image of another kernel: it lacks the running kernel's "
+				 "banner \"%.120s\"", path, k->banner);
+	}
+	munmap(map, (size_t)st.st_size);
+	return rc;
+}
+
+json_t *hp_kernel__json(const struct hp_kernel *k)
+{
+	json_t *features = json_object();
+	for (int f = 0; f < HP_KF_COUNT; f++)
+		json_object_set_new(features, hp_kernel__feature_name(f),
+				    k->off_why[f] ? json_pack("{s:b, s:s}", "on", 0, "why", k->off_why[f])
+						  : json_pack("{s:b}", "on", 1));
+	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "symbols", k->symbols_source, "btf", k->btf ? "yes" : "no",
+			 "current_task", k->current_layout, "task_state", k->state_layout, "features", features);
+}
+
 int hp_kernel__has_task_offsets(const struct hp_kernel *k)
 {
 	/* NULL while a rebooted guest's kernel is being read again */
-	return k && k->btf && k->current_task && k->off.task_comm;
+	return k && !k->off_why[HP_KF_TASK];
 }
 
 int hp_kernel__check_probe_addr(const struct hp_kernel *k, uint64_t addr, struct hp_err *err)
@@ -289,7 +535,7 @@ void hp_kernel__task_offsets(const struct hp_kernel *k, struct hp_plugin_task_of
 			o->switch_in = k->switch_in;
 		}
 	}
-	if (k->btf && k->off.regs_size) {
+	if (!k->off_why[HP_KF_SYSCALL_ARGS]) {
 		o->regs_di = k->off.regs_di;
 		o->regs_si = k->off.regs_si;
 		o->regs_dx = k->off.regs_dx;

@@ -6,6 +6,7 @@
 
 #include "backend/backend.h"
 #include "guest/kernel.h"
+#include "hprobe/plugin_proto.h"
 
 #define MAX_TASKS 65536
 
@@ -35,30 +36,40 @@ static void take_ids(const struct hp_kernel_offsets *o, const uint8_t *buf, uint
 	t->comm[HP_COMM_LEN] = 0;
 }
 
-/* One read covering every field we need, instead of one round trip per field. */
+/* One read covering every field we need, instead of one round trip per field. The
+ * offsets were checked against task_struct's size when the profile was made. */
 int hp_vmi__read_task(const struct hp_kernel *k, struct hp_backend *b, uint64_t task,
 		      struct hp_task *t, struct hp_err *err)
 {
+	int rc = hp_kernel__need(k, HP_KF_PS, "reading a task", err);
+	if (rc)
+		return rc;
 	const struct hp_kernel_offsets *o = &k->off;
-	uint32_t offs[] = { o->task_tasks, o->task_pid, o->task_tgid, o->task_comm + HP_COMM_LEN - 8,
-			    o->task_mm, o->task_state, o->task_real_parent, o->task_exit_state };
-	uint32_t lo = UINT32_MAX, hi = 0;
-	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
-		if (offs[i] < lo) lo = offs[i];
-		if (offs[i] + 8 > hi) hi = offs[i] + 8;
+	const uint64_t fields[][2] = { { o->task_tasks, 8 }, { o->task_pid, 4 }, { o->task_tgid, 4 },
+				       { o->task_comm, HP_COMM_LEN }, { o->task_mm, 8 },
+				       { o->task_state, o->task_state_size }, { o->task_real_parent, 8 },
+				       { o->task_exit_state, 4 } };
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		if (fields[i][0] < lo)
+			lo = fields[i][0];
+		if (fields[i][0] + fields[i][1] > hi)
+			hi = fields[i][0] + fields[i][1];
 	}
-	if (hi - lo > 16384)
+	if (hi - lo > HP_KERNEL_TASK_MAX)
 		return hp_err__set(err, EINVAL, "task_struct fields too far apart");
 	uint8_t *buf = malloc(hi - lo);
 	if (!buf)
 		return hp_err__set(err, ENOMEM, "out of memory");
-	int rc = hp_backend__read_virt(b, task + lo, buf, hi - lo, err);
+	rc = hp_backend__read_virt(b, task + lo, buf, hi - lo, err);
 	if (!rc) {
-		take_ids(o, buf, lo, task, t);
-		t->mm = rd64(buf + o->task_mm - lo);
-		t->state = rd32(buf + o->task_state - lo);
-		t->exit_state = rd32(buf + o->task_exit_state - lo);
-		uint64_t parent = rd64(buf + o->task_real_parent - lo);
+		uint32_t l = (uint32_t)lo;
+		take_ids(o, buf, l, task, t);
+		t->mm = rd64(buf + o->task_mm - l);
+		/* the low half of a long state holds every bit a task state uses */
+		t->state = rd32(buf + o->task_state - l);
+		t->exit_state = rd32(buf + o->task_exit_state - l);
+		uint64_t parent = rd64(buf + o->task_real_parent - l);
 		t->kernel = t->mm == 0;
 		if (parent && parent != task) {
 			uint8_t pb[4];
@@ -80,27 +91,28 @@ int hp_vmi__read_task(const struct hp_kernel *k, struct hp_backend *b, uint64_t 
 int hp_vmi__current(const struct hp_kernel *k, struct hp_backend *b, const uint64_t *regs,
 		    struct hp_task *t, struct hp_err *err)
 {
-	if (!hp_kernel__has_task_offsets(k))
-		return hp_err__set(err, ENOTSUP, "no BTF/current_task: cannot identify the task");
+	int rc = hp_kernel__need(k, HP_KF_TASK, "identifying the task", err);
+	if (rc)
+		return rc;
 	/* In the kernel, GS holds the per-CPU base; in user mode it is parked in KERNEL_GS_BASE. */
 	int user = (regs[HP_REG_RIP] >> 63) == 0;
 	uint64_t percpu = user ? regs[HP_REG_K_GS_BASE] : regs[HP_REG_GS_BASE];
 	if (!percpu)
 		percpu = user ? regs[HP_REG_GS_BASE] : regs[HP_REG_K_GS_BASE];
 	uint8_t p[8];
-	int rc = hp_backend__read_virt(b, percpu + k->current_task, p, 8, err);
-	if (rc)
+	if ((rc = hp_backend__read_virt(b, percpu + k->current_task, p, 8, err)))
 		return rc;
 	uint64_t task = rd64(p);
 	const struct hp_kernel_offsets *o = &k->off;
-	/* pid, tgid and comm only: the hit path stays at two reads */
-	uint32_t lo = o->task_pid < o->task_comm ? o->task_pid : o->task_comm;
-	uint32_t hi = o->task_comm + HP_COMM_LEN;
-	if (o->task_tgid + 4 > hi) hi = o->task_tgid + 4;
-	if (o->task_pid + 4 > hi) hi = o->task_pid + 4;
-	if (hi - lo <= 1024) {
+	/* pid, tgid and comm only, in one span as the in-QEMU tier reads them */
+	struct hp_plugin_task_offsets po;
+	uint32_t lo, len;
+	hp_kernel__task_offsets(k, &po);
+	if (hp_ptask_span(&po, &lo, &len))
+		return hp_err__set(err, EINVAL, "task_struct offsets out of range");
+	if (len <= 1024) {
 		uint8_t buf[1024];
-		if ((rc = hp_backend__read_virt(b, task + lo, buf, hi - lo, err)))
+		if ((rc = hp_backend__read_virt(b, task + lo, buf, len, err)))
 			return rc;
 		take_ids(o, buf, lo, task, t);
 		return 0;
@@ -138,14 +150,14 @@ char hp_vmi__state_letter(uint32_t state, uint32_t exit_state)
 int hp_vmi__tasks(const struct hp_kernel *k, struct hp_backend *b, struct hp_task **out,
 		  struct hp_err *err)
 {
-	if (!hp_kernel__has_task_offsets(k) || !k->init_task)
-		return hp_err__set(err, ENOTSUP, "no BTF or init_task: cannot walk the task list");
+	int rc = hp_kernel__need(k, HP_KF_PS, "the task list", err);
+	if (rc)
+		return rc;
 	size_t cap = 64, n = 0;
 	struct hp_task *v = malloc(cap * sizeof *v);
 	if (!v)
 		return hp_err__set(err, ENOMEM, "out of memory");
 	uint64_t head = k->init_task + k->off.task_tasks, pos = head;
-	int rc = 0;
 	do {
 		uint64_t task = pos - k->off.task_tasks;
 		if (n == cap) {

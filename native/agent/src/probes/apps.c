@@ -15,24 +15,6 @@
 #include "probes/probe.h"
 #include "probes/target.h"
 
-/* Where the kernel keeps an executable's file name: task->mm->exe_file->f_path.dentry->d_name.name. */
-struct exe_offsets {
-	uint32_t mm_exe_file, file_dentry, dentry_name;
-};
-
-static int exe_offsets(const struct hp_kernel *k, struct exe_offsets *o, struct hp_err *err)
-{
-	uint32_t sz;
-	if (!k->btf)
-		return hp_err__set(err, ENOTSUP, "application probes need the kernel's BTF");
-	int rc = hp_btf__member(k->btf, "mm_struct", "exe_file", &o->mm_exe_file, &sz, err);
-	if (!rc)
-		rc = hp_btf__member(k->btf, "file", "f_path.dentry", &o->file_dentry, &sz, err);
-	if (!rc)
-		rc = hp_btf__member(k->btf, "dentry", "d_name.name", &o->dentry_name, &sz, err);
-	return rc;
-}
-
 static uint64_t rd64(struct hp_backend *b, uint64_t va, int *ok)
 {
 	uint64_t v = 0;
@@ -44,14 +26,15 @@ static uint64_t rd64(struct hp_backend *b, uint64_t va, int *ok)
 /* The executable's file name of a task with an mm ("" if unreadable). */
 void hp_apps__task_exe(struct hp_target *t, const struct hp_task *task, char exe[16])
 {
-	struct exe_offsets o;
+	/* task->mm->exe_file->f_path.dentry->d_name.name */
 	int ok = 1;
 	exe[0] = 0;
-	if (!task->mm || exe_offsets(t->kernel, &o, NULL))
+	if (!task->mm || hp_kernel__feature(t->kernel, HP_KF_APPS))
 		return;
-	uint64_t file = rd64(t->gdb, task->mm + o.mm_exe_file, &ok);
-	uint64_t dentry = ok && file ? rd64(t->gdb, file + o.file_dentry, &ok) : 0;
-	uint64_t name = ok && dentry ? rd64(t->gdb, dentry + o.dentry_name, &ok) : 0;
+	const struct hp_kernel_offsets *o = &t->kernel->off;
+	uint64_t file = rd64(t->gdb, task->mm + o->mm_exe_file, &ok);
+	uint64_t dentry = ok && file ? rd64(t->gdb, file + o->file_dentry, &ok) : 0;
+	uint64_t name = ok && dentry ? rd64(t->gdb, dentry + o->dentry_name, &ok) : 0;
 	char buf[16];
 	if (!ok || !name || hp_backend__read_virt(t->gdb, name, buf, 15, NULL))
 		return;
@@ -281,13 +264,14 @@ int hp_apps__resolve(struct hp_target *t, struct hp_probe *p, const char *spec, 
 		if (*end || end == plus + 1)
 			return hp_err__set(err, EINVAL, "bad offset in '%s'", spec);
 	}
-	if (!t->kernel || !hp_kernel__has_task_offsets(t->kernel)) {
+	int rc = hp_kernel__need(t->kernel, HP_KF_APPS, "an application probe", err);
+	if (rc) {
 		*ecls = EC_NOT_SUPPORTED;
-		return hp_err__set(err, ENOTSUP, "application probes need the kernel's symbols and BTF");
+		return rc;
 	}
 	hp_apps__host_path(t, raw, path, sizeof path);
 	struct hp_symtab *st;
-	int rc = hp_symtab__load_elf(path, &st, err);
+	rc = hp_symtab__load_elf(path, &st, err);
 	if (rc == -ENODATA)
 		return hp_err__set(err, ENODATA, "%s has no symbols (stripped?): give an unstripped copy", path);
 	if (rc)

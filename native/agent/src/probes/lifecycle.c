@@ -137,7 +137,14 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 		rc = hp_apps__resolve(t, p, spec, cls, err);
 	else
 		rc = hp_probe__resolve_kernel(p, spec, t->kernel, t->gdb, cls, err);
+	if (!rc && (p->o.pid >= 0 || p->o.comm[0]) &&
+	    (rc = hp_kernel__need(t->kernel, HP_KF_TASK, "a --pid or --comm filter", err)))
+		*cls = EC_NOT_SUPPORTED;
+	if (!rc && p->syscall_wrapper && (p->o.nargs || p->o.mem.src == HP_MEM_ARG) &&
+	    (rc = hp_kernel__need(t->kernel, HP_KF_SYSCALL_ARGS, "a syscall's arguments", err)))
+		*cls = EC_NOT_SUPPORTED;
 	if (rc) {
+		hp_apps__free(t, p);
 		free(p);
 		return NULL;
 	}

@@ -86,7 +86,7 @@ int hp_cmd__vm_ps(struct hp_vm *vm, struct hp_job *job)
 	int n = hp_vmi__tasks(vm->tgt.kernel, vm->tgt.gdb, &t, &job->err);
 	uint64_t t1 = hp_now_ns();
 	if (n < 0)
-		return hp_job__fail(job, EC_GUEST_ERROR, n);
+		return hp_job__fail(job, n == -ENOTSUP ? EC_NOT_SUPPORTED : EC_GUEST_ERROR, n);
 	json_t *arr = json_array();
 	for (int i = 0; i < n; i++) {
 		if (t[i].pid == 0)

@@ -148,6 +148,12 @@ static void cmd_vm_launch(struct hp_agent *a, struct hp_client *c, json_t *args,
 		ERR_RET(EC_INVALID_ARGUMENT, "mem must be 128..16384 MiB");
 	if (cfg.http_port < 0 || cfg.http_port > 65535)
 		ERR_RET(EC_INVALID_ARGUMENT, "http_port must be 1..65535");
+	const char *kernel = json_string_value(json_object_get(args, "lab_kernel"));
+	if (kernel && (!kernel[0] || strlen(kernel) >= sizeof cfg.lab_kernel || strspn(kernel, "abcdefghijklmnopqrstuvwxyz-") != strlen(kernel)))
+		ERR_RET(EC_INVALID_ARGUMENT, "lab_kernel must be a Debian suite name (bullseye, bookworm, "
+			"bookworm-backports, trixie, sid)");
+	if (kernel)
+		snprintf(cfg.lab_kernel, sizeof cfg.lab_kernel, "%s", kernel);
 	if (access(a->host.paths.lab_script, X_OK))
 		ERR_RET(EC_NOT_SUPPORTED, "the guest lab script %s is missing: start hprobed with --lab PATH",
 			   a->host.paths.lab_script);
@@ -248,7 +254,8 @@ static void cmd_vm_console(struct hp_agent *a, struct hp_client *c, json_t *args
 static const struct hp_arg a_none[] = { { NULL, 0, 0 } };
 static const struct hp_arg a_vm[] = { { "vm", ARG_STR, 1 }, { NULL, 0, 0 } };
 static const struct hp_arg a_launch[] = { { "name", ARG_STR, 0 }, { "smp", ARG_INT, 0 }, { "mem", ARG_INT, 0 },
-	{ "kaslr", ARG_BOOL, 0 }, { "plugin", ARG_BOOL, 0 }, { "http_port", ARG_INT, 0 }, { NULL, 0, 0 } };
+	{ "kaslr", ARG_BOOL, 0 }, { "plugin", ARG_BOOL, 0 }, { "http_port", ARG_INT, 0 }, { "lab_kernel", ARG_STR, 0 },
+	{ NULL, 0, 0 } };
 static const struct hp_arg a_attach[] = { { "qmp", ARG_STR, 1 }, { "name", ARG_STR, 0 }, { "symbols", ARG_STR, 0 },
 	{ "vmlinux", ARG_STR, 0 }, { "console_log", ARG_STR, 0 }, { "console_sock", ARG_STR, 0 }, { NULL, 0, 0 } };
 static const struct hp_arg a_console[] = { { "vm", ARG_STR, 1 }, { "offset", ARG_INT, 0 }, { "max", ARG_INT, 0 },

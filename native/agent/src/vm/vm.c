@@ -262,6 +262,8 @@ json_t *hp_vm__summary(struct hp_vm *vm)
 			      "journal", vm->journal_path);
 	if (vm->state == HP_VM_DEAD && vm->reason[0])
 		json_object_set_new(o, "reason", json_string(vm->reason));
+	if (vm->profile)
+		json_object_set_new(o, "profile", json_deep_copy(vm->profile));
 	pthread_mutex_unlock(&vm->lock);
 	return o;
 }
@@ -724,6 +726,7 @@ void hp_vm__destroy(struct hp_vm *vm)
 		pthread_join(vm->thread, NULL);
 	hp_vm__release(vm);
 	json_decref(vm->restore);
+	json_decref(vm->profile);
 	close(vm->wake_fd);
 	hp_strbuf__free(&vm->batch);
 	for (struct hp_job *j = vm->jobs, *n; j; j = n) {

@@ -27,6 +27,7 @@ struct hp_vm_config {
 	char name[64];
 	int launch;               /* boot a lab guest (else attach) */
 	int smp, mem_mb, kaslr, plugin, http_port;
+	char lab_kernel[32];      /* launch: the lab guest's kernel suite ("" = lab.sh's default) */
 	char qmp[PATH_MAX];       /* attach: the QMP socket */
 	char symbols[PATH_MAX];   /* System.map / kallsyms text */
 	char vmlinux[PATH_MAX];   /* BTF source */
@@ -71,6 +72,7 @@ struct hp_vm {
 	char accel[8];
 	char qemu_version[32];
 	char kernel_release[64];
+	json_t *profile;                  /* what the kernel profile found (JSON, docs/protocol.md) */
 	int64_t slide;
 	int smp;
 	int nprobes;

@@ -36,7 +36,8 @@
 static int lab_guest_dir(struct hp_vm *vm, char *dir, size_t cap, struct hp_err *err)
 {
 	char cmd[PATH_MAX * 2 + 64];
-	if (hp_pathf(cmd, sizeof cmd, "'%s' build 2>>'%s/lab-build.log'", vm->host->paths.lab_script, vm->rundir))
+	if (hp_pathf(cmd, sizeof cmd, "'%s' build%s%s 2>>'%s/lab-build.log'", vm->host->paths.lab_script,
+		     vm->cfg.lab_kernel[0] ? " --kernel " : "", vm->cfg.lab_kernel, vm->rundir))
 		return hp_err__set(err, ENAMETOOLONG, "lab script path too long");
 	FILE *f = popen(cmd, "r");
 	if (!f)
@@ -271,6 +272,39 @@ static void query_vm(struct hp_vm *vm)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/* 1 running, 0 not, -1 unknown. */
+static int qmp_running(struct hp_vm *vm)
+{
+	json_t *r = NULL;
+	if (!vm->qmp || hp_qmp__execute(vm->qmp, "query-status", NULL, &r, NULL))
+		return -1;
+	int running = json_is_true(json_object_get(r, "running"));
+	json_decref(r);
+	return running;
+}
+
+/* A failed attach: the guest is left as it was found: no breakpoint of ours, no
+ * gdbstub we started, running if it was running. */
+static void leave_as_found(struct hp_vm *vm, int was_running)
+{
+	struct hp_err e;
+	hp_vm__drop_plugin(vm);
+	if (vm->tgt.gdb) {
+		/* the gdbstub lifts its breakpoints and lets the VM go at detach */
+		if (hp_backend__detach(vm->tgt.gdb, &e))
+			hp_warn("%s: detach after a failed attach: %s", vm->cfg.name, e.msg);
+		hp_guard__unwatch(vm->host, vm->gdb_path);
+		hp_backend__destroy(vm->tgt.gdb);
+		vm->tgt.gdb = NULL;
+	}
+	char *out = NULL;
+	if (vm->qmp && vm->gdb_enabled_by_us && hp_qmp__hmp(vm->qmp, "gdbserver none", &out, NULL) == 0)
+		free(out);
+	vm->gdb_enabled_by_us = 0;
+	if (was_running == 1 && qmp_running(vm) == 0 && hp_qmp__execute(vm->qmp, "cont", NULL, NULL, &e))
+		hp_warn("%s: the guest stays stopped after a failed attach: %s", vm->cfg.name, e.msg);
+}
+
 static int load_profile(struct hp_vm *vm, const char *symbols, const char *vmlinux, struct hp_err *err)
 {
 	struct hp_symtab *syms = NULL;
@@ -289,10 +323,18 @@ static int load_profile(struct hp_vm *vm, const char *symbols, const char *vmlin
 		return rc;
 	}
 	rc = hp_kernel__new(syms, btf, vm->tgt.gdb, &vm->tgt.kernel, err);
-	if (rc)
+	if (!rc && vmlinux[0])
+		rc = hp_kernel__check_image(vm->tgt.kernel, vmlinux, err);
+	if (rc) {
+		hp_kernel__free(vm->tgt.kernel);
+		vm->tgt.kernel = NULL;
 		return rc;
+	}
 	snprintf(vm->tgt.kernel->symbols_source, sizeof vm->tgt.kernel->symbols_source, "%s", source);
+	json_t *profile = hp_kernel__json(vm->tgt.kernel);
 	pthread_mutex_lock(&vm->lock);
+	json_decref(vm->profile);
+	vm->profile = profile;
 	vm->slide = vm->tgt.kernel->slide;
 	snprintf(vm->kernel_release, sizeof vm->kernel_release, "%s", vm->tgt.kernel->release);
 	pthread_mutex_unlock(&vm->lock);
@@ -326,7 +368,7 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 {
 	struct hp_err *err = &job->err;
 	char guest[PATH_MAX] = "", qmp_path[PATH_MAX], gdb_path[PATH_MAX], symbols[PATH_MAX], vmlinux[PATH_MAX];
-	int rc, enabled_gdb = 0;
+	int rc, enabled_gdb = 0, was_running = -1;
 	job->ecls = EC_GUEST_ERROR;
 	/* a recovered session keeps its directories, journal and sockets */
 	if (!vm->restore && (rc = hp_session__create(vm, err)))
@@ -370,6 +412,7 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 		}
 	}
 	query_vm(vm);
+	was_running = qmp_running(vm);
 	if ((rc = ensure_gdbstub(vm, gdb_path, sizeof gdb_path, &enabled_gdb, err)))
 		goto fail;
 	vm->gdb_enabled_by_us = enabled_gdb;
@@ -413,7 +456,12 @@ fail:
 		kill(vm->qemu_pid, SIGKILL);
 		waitpid(vm->qemu_pid, NULL, 0);
 		vm->qemu_pid = 0;
+	} else {
+		vm->gdb_enabled_by_us = enabled_gdb;
+		leave_as_found(vm, was_running);
 	}
+	if (!vm->restore)
+		hp_session__remove(vm);
 	job->final = 1;
 	return hp_job__fail(job, job->ecls, rc);
 }

@@ -33,6 +33,13 @@ int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *
 int hp_btf__type_size(const struct hp_btf *btf, const char *type_name, uint32_t *size,
 		      struct hp_err *err);
 
+/* A global variable of a data section as BTF describes it (DATASEC): for the kernel's
+ * per-CPU variables, section ".data..percpu". *offset is its place in the section,
+ * *size its size, type_name (may be NULL) the name of its type through modifiers and
+ * typedefs ("pcpu_hot", "task_struct *"). -ENOENT if the BTF has no such variable. */
+int hp_btf__var(const struct hp_btf *btf, const char *section, const char *name, uint32_t *offset,
+		uint32_t *size, char *type_name, size_t cap, struct hp_err *err);
+
 /* Number of BTF types (for sanity checks and tests). */
 uint32_t hp_btf__type_count(const struct hp_btf *btf);
 

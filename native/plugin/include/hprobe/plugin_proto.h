@@ -157,6 +157,32 @@ struct hp_plugin_task_offsets {
 	uint64_t switch_out, switch_in;
 };
 
+/* The task identity is known when the profile gave where pid, tgid and comm are. */
+static inline int hp_ptask_known(const struct hp_plugin_task_offsets *o)
+{
+	return o->current_task && o->task_comm;
+}
+
+#define HP_PTASK_MAX 65536u /* a task_struct this large is not a kernel's */
+
+/* The one span of task_struct holding pid, tgid and comm: [*lo, *lo + *len). -1 when
+ * the offsets do not fit a task_struct (they may come from a guest's BTF). The agent
+ * and the plugin read the task the same way through it. */
+static inline int hp_ptask_span(const struct hp_plugin_task_offsets *o, uint32_t *lo, uint32_t *len)
+{
+	uint64_t a = o->task_pid, b = o->task_tgid, c = o->task_comm;
+	uint64_t min = a < b ? a : b, max = a + 4 > b + 4 ? a + 4 : b + 4;
+	if (c < min)
+		min = c;
+	if (c + HP_COMM_BYTES > max)
+		max = c + HP_COMM_BYTES;
+	if (max > HP_PTASK_MAX)
+		return -1;
+	*lo = (uint32_t)min;
+	*len = (uint32_t)(max - min);
+	return 0;
+}
+
 enum hp_pkind { HP_PKIND_CAPTURE = 1, HP_PKIND_COUNT = 2 };
 enum hp_pmem_src { HP_PMEM_NONE = 0, HP_PMEM_ARG = 1, HP_PMEM_REG = 2 };
 
