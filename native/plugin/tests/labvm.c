@@ -15,9 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend/plugin_backend.h"
+#include "guest/kernel.h"
 #include "hprobe/btf.h"
 #include "hprobe/symtab.h"
-#include "backend/plugin_backend.h"
 
 static uint64_t now_ms(void)
 {
@@ -43,55 +44,41 @@ int lab__guest_dir(const char *lab, char *dst, size_t cap)
 	return pclose(p) == 0 && dst[0] ? 0 : -1;
 }
 
-static int member(struct hp_btf *btf, const char *type, const char *path, uint32_t *off)
-{
-	uint32_t size;
-	struct hp_err err;
-	if (hp_btf__member(btf, type, path, off, &size, &err)) {
-		fprintf(stderr, "BTF %s.%s: %s\n", type, path, err.msg);
-		return -1;
-	}
-	return 0;
-}
-
+/* The lab guest's kernel through the agent's own profile (guest/kernel.c): the guest
+ * boots with nokaslr, so link addresses are runtime addresses. */
 int lab__kernel(const char *guest, struct lab_kernel *k)
 {
 	char path[PATH_MAX];
 	struct hp_err err;
 	struct hp_btf *btf = NULL;
 	struct hp_symtab *syms = NULL;
+	struct hp_kernel *prof = NULL;
 	memset(k, 0, sizeof *k);
 	snprintf(path, sizeof path, "%s/vmlinux", guest);
-	if (hp_btf__load_file(path, &btf, &err)) {
-		fprintf(stderr, "%s: %s\n", path, err.msg);
+	int rc = hp_btf__load_file(path, &btf, &err);
+	if (!rc) {
+		snprintf(path, sizeof path, "%s/kallsyms", guest);
+		rc = hp_symtab__load_text(path, &syms, &err);
+	}
+	if (!rc)
+		rc = hp_kernel__from_files(syms, btf, 0, &prof, &err);
+	else
+		hp_btf__free(btf);
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", guest, err.msg);
 		return -1;
 	}
-	struct hp_plugin_task_offsets *o = &k->off;
-	int rc = member(btf, "task_struct", "pid", &o->task_pid) || member(btf, "task_struct", "tgid", &o->task_tgid) ||
-		 member(btf, "task_struct", "comm", &o->task_comm) || member(btf, "pt_regs", "di", &o->regs_di) ||
-		 member(btf, "pt_regs", "si", &o->regs_si) || member(btf, "pt_regs", "dx", &o->regs_dx) ||
-		 member(btf, "pt_regs", "r10", &o->regs_r10) || member(btf, "pt_regs", "r8", &o->regs_r8) ||
-		 member(btf, "pt_regs", "r9", &o->regs_r9) || hp_btf__type_size(btf, "pt_regs", &o->regs_size, &err);
-	hp_btf__free(btf);
-	snprintf(path, sizeof path, "%s/kallsyms", guest);
-	if (rc || hp_symtab__load_text(path, &syms, &err))
+	if (!hp_kernel__has_task_offsets(prof) || hp_kernel__feature(prof, HP_KF_SYSCALL_ARGS)) {
+		fprintf(stderr, "%s: the profile lacks task identity or syscall arguments\n", guest);
+		hp_kernel__free(prof);
 		return -1;
-	const struct hp_sym *ct = hp_symtab__find(syms, "current_task");
-	const struct hp_sym *gp = hp_symtab__find(syms, "__x64_sys_getpid");
-	const struct hp_sym *wr = hp_symtab__find(syms, "__x64_sys_write");
-	const struct hp_sym *so = hp_symtab__find(syms, "__switch_to");
-	const struct hp_sym *si = hp_symtab__find_clone(syms, "finish_task_switch");
-	if (so && si) { /* the guest runs without KASLR: link addresses */
-		o->switch_out = so->addr;
-		o->switch_in = si->addr;
 	}
-	if (ct && gp && wr) {
-		o->current_task = ct->addr; /* a per-CPU offset: it does not move with KASLR */
-		k->sys_getpid = gp->addr;
-		k->sys_write = wr->addr;
-	}
-	hp_symtab__free(syms);
-	return ct && gp && wr ? 0 : -1;
+	hp_kernel__task_offsets(prof, &k->off);
+	k->sys_getpid = hp_kernel__addr(prof, "__x64_sys_getpid");
+	k->sys_write = hp_kernel__addr(prof, "__x64_sys_write");
+	snprintf(k->layout, sizeof k->layout, "%s", prof->current_layout);
+	hp_kernel__free(prof);
+	return k->sys_getpid && k->sys_write ? 0 : -1;
 }
 
 static void read_console(struct labvm *vm)

@@ -28,9 +28,11 @@ struct labvm {
 struct lab_kernel {
 	struct hp_plugin_task_offsets off;
 	uint64_t sys_getpid, sys_write;  /* __x64_sys_getpid, __x64_sys_write */
+	char layout[64];                 /* where the profile found the current task */
 };
 
-/* The lab guest's directory (built by lab.sh if needed). */
+/* The lab guest's directory (built by lab.sh if needed; the kernel HPROBE_LAB_KERNEL
+ * names, lab.sh's default otherwise). */
 int lab__guest_dir(const char *lab, char *dst, size_t cap);
 int lab__kernel(const char *guest, struct lab_kernel *k);
 

@@ -397,8 +397,8 @@ int main(int argc, char **argv)
 	struct lab_kernel k;
 	REQUIRE(lab__guest_dir(argv[1], guest, sizeof guest) == 0);
 	REQUIRE(lab__kernel(guest, &k) == 0);
-	printf("guest %s: __x64_sys_getpid 0x%llx, current_task +0x%llx, task pid/tgid/comm +%u/+%u/+%u\n", guest,
-	       (unsigned long long)k.sys_getpid, (unsigned long long)k.off.current_task, k.off.task_pid,
+	printf("guest %s: __x64_sys_getpid 0x%llx, current task at gs+0x%llx (%s), task pid/tgid/comm +%u/+%u/+%u\n",
+	       guest, (unsigned long long)k.sys_getpid, (unsigned long long)k.off.current_task, k.layout, k.off.task_pid,
 	       k.off.task_tgid, k.off.task_comm);
 	scenario_main(argv[1], guest, argv[2], &k);
 	scenario_tiny_ring(argv[1], guest, argv[2], &k);

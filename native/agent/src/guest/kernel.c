@@ -388,8 +388,9 @@ static int load_forbidden(struct hp_kernel *k, struct hp_backend *b, struct hp_e
 	return 0;
 }
 
-int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend *b,
-		   struct hp_kernel **out, struct hp_err *err)
+/* b NULL: a profile from files alone, at a slide the caller knows (nothing read). */
+static int make(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend *b, int64_t slide,
+		struct hp_kernel **out, struct hp_err *err)
 {
 	struct hp_kernel *k = calloc(1, sizeof *k);
 	if (!k) {
@@ -399,10 +400,10 @@ int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend
 	}
 	k->syms = syms;
 	k->btf = btf;
+	k->slide = slide;
 	int rc = 0;
 	if (syms) {
-		rc = find_slide(k, b, err);
-		if (rc)
+		if (b && (rc = find_slide(k, b, err)))
 			goto fail;
 		k->text = (struct hp_range){ hp_kernel__addr(k, "_stext"), hp_kernel__addr(k, "_etext") };
 		if (!k->text.start)
@@ -413,12 +414,12 @@ int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend
 		k->switch_out = hp_kernel__addr(k, "__switch_to");
 		k->switch_in = fin ? hp_kernel__runtime(k, fin) : 0;
 		uint64_t pob = hp_kernel__addr(k, "page_offset_base");
-		if (pob && hp_backend__read_u64(b, pob, &k->page_offset_base, NULL))
+		if (b && pob && hp_backend__read_u64(b, pob, &k->page_offset_base, NULL))
 			k->page_offset_base = 0;
 	}
 	if ((rc = derive_layout(k, err)))
 		goto fail;
-	if (syms)
+	if (syms && b)
 		load_forbidden(k, b, err);
 	for (int f = 0; f < HP_KF_COUNT; f++)
 		if (k->off_why[f])
@@ -429,6 +430,18 @@ int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend
 fail:
 	hp_kernel__free(k);
 	return rc;
+}
+
+int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend *b,
+		   struct hp_kernel **out, struct hp_err *err)
+{
+	return make(syms, btf, b, 0, out, err);
+}
+
+int hp_kernel__from_files(struct hp_symtab *syms, struct hp_btf *btf, int64_t slide, struct hp_kernel **out,
+			  struct hp_err *err)
+{
+	return make(syms, btf, NULL, slide, out, err);
 }
 
 const char *hp_kernel__feature_name(enum hp_kfeature f)

@@ -79,6 +79,11 @@ struct hp_kernel {
  * running kernel, or the BTF not to these symbols. */
 int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend *b,
 		   struct hp_kernel **out, struct hp_err *err);
+/* The same from files alone, at a slide the caller knows (0 for a nokaslr boot): no
+ * guest memory is read, so nothing checks that they match the guest, and the kprobe
+ * blacklist is the section bounds only. For tests and offline tools. */
+int hp_kernel__from_files(struct hp_symtab *syms, struct hp_btf *btf, int64_t slide, struct hp_kernel **out,
+			  struct hp_err *err);
 void hp_kernel__free(struct hp_kernel *k);
 
 /* NULL when the feature is on (k may be NULL: a profile being read again), else why

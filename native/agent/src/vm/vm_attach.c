@@ -284,7 +284,8 @@ static int qmp_running(struct hp_vm *vm)
 }
 
 /* A failed attach: the guest is left as it was found: no breakpoint of ours, no
- * gdbstub we started, running if it was running. */
+ * gdbstub we started, running if it was running, paused if it was paused (the
+ * gdbstub's detach resumes it). */
 static void leave_as_found(struct hp_vm *vm, int was_running)
 {
 	struct hp_err e;
@@ -301,8 +302,11 @@ static void leave_as_found(struct hp_vm *vm, int was_running)
 	if (vm->qmp && vm->gdb_enabled_by_us && hp_qmp__hmp(vm->qmp, "gdbserver none", &out, NULL) == 0)
 		free(out);
 	vm->gdb_enabled_by_us = 0;
-	if (was_running == 1 && qmp_running(vm) == 0 && hp_qmp__execute(vm->qmp, "cont", NULL, NULL, &e))
+	int now = qmp_running(vm);
+	if (was_running == 1 && now == 0 && hp_qmp__execute(vm->qmp, "cont", NULL, NULL, &e))
 		hp_warn("%s: the guest stays stopped after a failed attach: %s", vm->cfg.name, e.msg);
+	else if (was_running == 0 && now == 1 && hp_qmp__execute(vm->qmp, "stop", NULL, NULL, &e))
+		hp_warn("%s: the guest was paused before the attach and runs now: %s", vm->cfg.name, e.msg);
 }
 
 static int load_profile(struct hp_vm *vm, const char *symbols, const char *vmlinux, struct hp_err *err)
