@@ -40,6 +40,12 @@ def guest_dir(kernel=None):
     return r.stdout.strip().splitlines()[-1]
 
 
+def guest_manifest(gdir):
+    """What lab.sh recorded about a built guest (manifest.env): HPROBE_KERNEL_RELEASE..."""
+    with open(os.path.join(gdir, "manifest.env")) as f:
+        return dict(l.split("=", 1) for l in f.read().split("\n") if "=" in l)
+
+
 def free_port():
     """A TCP port free on 127.0.0.1 (for the guest's forwarded httpd)."""
     s = socket.socket()

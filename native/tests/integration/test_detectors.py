@@ -38,5 +38,19 @@ class Detectors(unittest.TestCase):
         self.assertEqual(b["false_positives"], 0, b["alerts"])
 
 
+class Quick(unittest.TestCase):
+    """One fault of each kind and a short benign run: the detectors on another kernel of
+    the lab's matrix (the campaign above runs on the default one)."""
+
+    def test_each_detector_once(self):
+        r = run(stalls=1, loops=1, exploits=2, benign_s=10, overhead_s=0)
+        for kind in ("watchdog", "loop"):
+            self.assertEqual(r[kind]["detected"], r[kind]["injected"], kind)
+            self.assertTrue(all(x <= r[kind]["bound_s"] for x in r[kind]["latency_s"]), (kind, r[kind]))
+        self.assertEqual(r["emergency"]["detected"], r["emergency"]["injected"])
+        self.assertEqual(r["emergency"]["blocked_seen_by_guest"], r["emergency"]["injected"])
+        self.assertEqual(r["benign"]["false_positives"], 0, r["benign"]["alerts"])
+
+
 if __name__ == "__main__":
     unittest.main()

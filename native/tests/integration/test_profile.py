@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from hplab import KERNEL, LAB, AgentTestCase, DirectConsole, guest_dir, qmp, wait_until
+from hplab import KERNEL, LAB, AgentTestCase, DirectConsole, guest_dir, guest_manifest, qmp, wait_until
 
 # What each kernel of the lab's matrix keeps where (docs/kernels.md): the current task
 # pointer and the task state field, by kernel version.
@@ -70,9 +70,8 @@ class Profile(AgentTestCase):
         base = self.guest_rate()
         vm = json.loads(self.attach(os.path.join(self.gdir, "kallsyms"), os.path.join(self.gdir, "vmlinux")).stdout)
         try:
-            with open(os.path.join(self.gdir, "manifest.env")) as f:
-                manifest = dict(l.split("=", 1) for l in f.read().split() if "=" in l)
-            self.assertEqual(vm["kernel"], manifest["HPROBE_KERNEL_RELEASE"], "attached to the matrix's kernel")
+            self.assertEqual(vm["kernel"], guest_manifest(self.gdir)["HPROBE_KERNEL_RELEASE"],
+                             "attached to the matrix's kernel")
             current, state = expected_layout(vm["kernel"])
             prof = vm["profile"]
             self.assertEqual((prof["current_task"], prof["task_state"]), (current, state))
