@@ -19,7 +19,7 @@ PACKAGES=(
 	# build
 	build-essential cmake pkg-config openjdk-17-jdk-headless
 	libjansson-dev libelf-dev libbpf-dev libcapstone-dev zlib1g-dev
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev clang-format-14
 	# guest lab (zstd: the 6.12+ kernel images)
 	busybox-static cpio xz-utils zstd binutils
 	# tests and tools used by them
