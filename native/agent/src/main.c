@@ -84,10 +84,15 @@ int main(int argc, char **argv)
 	int daemonize = 0;
 	const char *logfile = NULL;
 	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' }, { "state-dir", required_argument, NULL, 'd' },
-		{ "lab", required_argument, NULL, 'l' }, { "plugin", required_argument, NULL, 'p' },
-		{ "daemon", no_argument, NULL, 'D' }, { "log", required_argument, NULL, 'L' },
-		{ "debug", no_argument, NULL, 'g' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "lab", required_argument, NULL, 'l' },
+		{ "plugin", required_argument, NULL, 'p' },
+		{ "daemon", no_argument, NULL, 'D' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "debug", no_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	/* Client buffers of a few hundred KiB come and go with bursts of hits. A fixed
 	 * mmap threshold gives them back to the system when freed; glibc's sliding one
@@ -101,15 +106,33 @@ int main(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': set_path(a->host.paths.socket, sizeof a->host.paths.socket, optarg); break;
-		case 'd': set_path(a->host.paths.state_dir, sizeof a->host.paths.state_dir, optarg); break;
-		case 'l': set_path(a->host.paths.lab_script, sizeof a->host.paths.lab_script, optarg); break;
-		case 'p': set_path(a->host.paths.plugin, sizeof a->host.paths.plugin, optarg); break;
-		case 'D': daemonize = 1; break;
-		case 'L': logfile = optarg; break;
-		case 'g': hp_log_set_level(HP_LOG_DEBUG); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 's':
+			set_path(a->host.paths.socket, sizeof a->host.paths.socket, optarg);
+			break;
+		case 'd':
+			set_path(a->host.paths.state_dir, sizeof a->host.paths.state_dir, optarg);
+			break;
+		case 'l':
+			set_path(a->host.paths.lab_script, sizeof a->host.paths.lab_script, optarg);
+			break;
+		case 'p':
+			set_path(a->host.paths.plugin, sizeof a->host.paths.plugin, optarg);
+			break;
+		case 'D':
+			daemonize = 1;
+			break;
+		case 'L':
+			logfile = optarg;
+			break;
+		case 'g':
+			hp_log_set_level(HP_LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	char deflog[PATH_MAX + 16];

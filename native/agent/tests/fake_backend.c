@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct fake *F(struct hp_backend *b) { return b->priv; }
+static struct fake *F(struct hp_backend *b)
+{
+	return b->priv;
+}
 
 static uint8_t *find(struct fake *f, uint64_t va, size_t len)
 {
@@ -101,16 +104,44 @@ static int f_resume(struct hp_backend *b, struct hp_err *err)
 	return 0;
 }
 
-static int f_fd(struct hp_backend *b) { (void)b; return -1; }
-static int f_next(struct hp_backend *b, struct hp_bev *ev, struct hp_err *err) { (void)b; (void)ev; (void)err; return 0; }
-static int f_detach(struct hp_backend *b, struct hp_err *err) { (void)err; F(b)->narmed = 0; return 0; }
-static void f_destroy(struct hp_backend *b) { (void)b; }
+static int f_fd(struct hp_backend *b)
+{
+	(void)b;
+	return -1;
+}
+static int f_next(struct hp_backend *b, struct hp_bev *ev, struct hp_err *err)
+{
+	(void)b;
+	(void)ev;
+	(void)err;
+	return 0;
+}
+static int f_detach(struct hp_backend *b, struct hp_err *err)
+{
+	(void)err;
+	F(b)->narmed = 0;
+	return 0;
+}
+static void f_destroy(struct hp_backend *b)
+{
+	(void)b;
+}
 
 static const struct hp_backend_ops fake_ops = {
-	.name = "file", .read_virt = f_read, .write_virt = f_write, .read_regs = f_read_regs,
-	.write_regs = f_write_regs, .arm = f_arm, .disarm = f_disarm, .step_over = f_step,
-	.stop = f_stop, .resume = f_resume, .event_fd = f_fd, .next_event = f_next,
-	.detach = f_detach, .destroy = f_destroy,
+	.name = "file",
+	.read_virt = f_read,
+	.write_virt = f_write,
+	.read_regs = f_read_regs,
+	.write_regs = f_write_regs,
+	.arm = f_arm,
+	.disarm = f_disarm,
+	.step_over = f_step,
+	.stop = f_stop,
+	.resume = f_resume,
+	.event_fd = f_fd,
+	.next_event = f_next,
+	.detach = f_detach,
+	.destroy = f_destroy,
 };
 
 struct fake *fake_new(void)
@@ -137,5 +168,11 @@ uint8_t *fake_map(struct fake *f, uint64_t va, size_t len)
 	return r->data;
 }
 
-void fake_put64(struct fake *f, uint64_t va, uint64_t v) { memcpy(find(f, va, 8), &v, 8); }
-void fake_put32(struct fake *f, uint64_t va, uint32_t v) { memcpy(find(f, va, 4), &v, 4); }
+void fake_put64(struct fake *f, uint64_t va, uint64_t v)
+{
+	memcpy(find(f, va, 8), &v, 8);
+}
+void fake_put32(struct fake *f, uint64_t va, uint32_t v)
+{
+	memcpy(find(f, va, 4), &v, 4);
+}

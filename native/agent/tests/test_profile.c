@@ -20,18 +20,18 @@
 #define SLIDE 0x1c000000ull
 
 enum shape {
-	PERCPU_VAR,      /* 6.1 and 6.15+: a per-CPU current_task */
-	PCPU_HOT,        /* 6.2 .. 6.14: pcpu_hot.current_task */
-	NO_DATASEC,      /* 5.10: BTF without per-CPU variables, the symbol table has them */
-	PID_OUTSIDE,     /* hostile: pid past the end of task_struct */
-	COMM_SHORT,      /* hostile: an 8-byte comm */
-	HOT_OUTSIDE,     /* hostile: pcpu_hot.current_task outside the variable */
-	VAR_NOT_TASK,    /* hostile: the per-CPU current_task is an int */
+	PERCPU_VAR,   /* 6.1 and 6.15+: a per-CPU current_task */
+	PCPU_HOT,     /* 6.2 .. 6.14: pcpu_hot.current_task */
+	NO_DATASEC,   /* 5.10: BTF without per-CPU variables, the symbol table has them */
+	PID_OUTSIDE,  /* hostile: pid past the end of task_struct */
+	COMM_SHORT,   /* hostile: an 8-byte comm */
+	HOT_OUTSIDE,  /* hostile: pcpu_hot.current_task outside the variable */
+	VAR_NOT_TASK, /* hostile: the per-CPU current_task is an int */
 };
 
 struct kopts {
 	enum shape shape;
-	int long_state;  /* "state" (long) instead of "__state" (unsigned int) */
+	int long_state;   /* "state" (long) instead of "__state" (unsigned int) */
 	uint32_t var_off; /* the per-CPU variable's place in .data..percpu */
 };
 
@@ -70,8 +70,8 @@ static struct hp_btf *make_btf(const struct kopts *o)
 	REQUIRE(!btf__add_field(b, "pgd", u64, 72 * 8, 0) && !btf__add_field(b, "start_code", u64, 256 * 8, 0) &&
 		!btf__add_field(b, "exe_file", u64, 904 * 8, 0));
 	int regs = btf__add_struct(b, "pt_regs", 168);
-	static const char *const rn[] = { "r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax",
-					  "cx", "dx", "si", "di", "orig_ax", "ip", "cs", "flags", "sp", "ss" };
+	static const char *const rn[] = { "r15", "r14", "r13", "r12", "bp",      "bx", "r11", "r10",   "r9", "r8", "ax",
+					  "cx",  "dx",  "si",  "di",  "orig_ax", "ip", "cs",  "flags", "sp", "ss" };
 	for (int i = 0; i < 21; i++)
 		REQUIRE(!btf__add_field(b, rn[i], u64, i * 64, 0));
 	(void)mm;
@@ -85,7 +85,8 @@ static struct hp_btf *make_btf(const struct kopts *o)
 		var = btf__add_var(b, "pcpu_hot", BTF_VAR_GLOBAL_ALLOCATED, hot);
 		var_size = o->shape == HOT_OUTSIDE ? 4 : 64;
 	} else if (o->shape != NO_DATASEC) {
-		var = btf__add_var(b, "current_task", BTF_VAR_GLOBAL_ALLOCATED, o->shape == VAR_NOT_TASK ? i32 : task_ptr);
+		var = btf__add_var(b, "current_task", BTF_VAR_GLOBAL_ALLOCATED,
+				   o->shape == VAR_NOT_TASK ? i32 : task_ptr);
 	}
 	if (var > 0) {
 		REQUIRE(btf__add_datasec(b, ".data..percpu", 0x40000) > 0);
@@ -149,7 +150,8 @@ static void check_off(const struct hp_kernel *k, enum hp_kfeature f, const char 
 	const char *why = hp_kernel__feature(k, f);
 	CHECK(why != NULL);
 	if (why && !strstr(why, says)) {
-		fprintf(stderr, "%s off for another reason: %s (expected: %s)\n", hp_kernel__feature_name(f), why, says);
+		fprintf(stderr, "%s off for another reason: %s (expected: %s)\n", hp_kernel__feature_name(f), why,
+			says);
 		CHECK(0);
 	}
 }
@@ -162,8 +164,10 @@ int main(void)
 	struct hp_plugin_task_offsets po;
 
 	/* 6.1: per-CPU variable current_task, zero-based: an offset that does not slide */
-	k = profile(&(struct kopts){ PERCPU_VAR, 0, 0x1fb80 }, "0000000000000000 A __per_cpu_start\n"
-		    "000000000001fb80 A current_task\n", &rc, &err);
+	k = profile(&(struct kopts){ PERCPU_VAR, 0, 0x1fb80 },
+		    "0000000000000000 A __per_cpu_start\n"
+		    "000000000001fb80 A current_task\n",
+		    &rc, &err);
 	REQUIRE(rc == 0);
 	CHECK_EQ_U64(k->slide, SLIDE);
 	CHECK_STR(k->current_layout, "current_task");
@@ -179,8 +183,10 @@ int main(void)
 	hp_kernel__free(k);
 
 	/* 6.2-6.14: pcpu_hot.current_task */
-	k = profile(&(struct kopts){ PCPU_HOT, 0, 0x351c0 }, "0000000000000000 A __per_cpu_start\n"
-		    "00000000000351c0 A pcpu_hot\n", &rc, &err);
+	k = profile(&(struct kopts){ PCPU_HOT, 0, 0x351c0 },
+		    "0000000000000000 A __per_cpu_start\n"
+		    "00000000000351c0 A pcpu_hot\n",
+		    &rc, &err);
 	REQUIRE(rc == 0);
 	CHECK_STR(k->current_layout, "pcpu_hot.current_task");
 	CHECK_EQ_U64(k->current_task, 0x351c0);
@@ -188,8 +194,10 @@ int main(void)
 	hp_kernel__free(k);
 
 	/* 5.10: no per-CPU variables in BTF, the symbol table has current_task; state is a long */
-	k = profile(&(struct kopts){ NO_DATASEC, 1, 0 }, "0000000000000000 A __per_cpu_start\n"
-		    "000000000001fbc0 A current_task\n", &rc, &err);
+	k = profile(&(struct kopts){ NO_DATASEC, 1, 0 },
+		    "0000000000000000 A __per_cpu_start\n"
+		    "000000000001fbc0 A current_task\n",
+		    &rc, &err);
 	REQUIRE(rc == 0);
 	CHECK_STR(k->current_layout, "current_task");
 	CHECK_EQ_U64(k->current_task, 0x1fbc0);
@@ -200,8 +208,10 @@ int main(void)
 
 	/* 6.15+ (7.x): per-CPU data no longer zero-based: the variable is an image address,
 	 * which slides with KASLR; the BTF offset is its place in the section */
-	k = profile(&(struct kopts){ PERCPU_VAR, 0, 0x18018 }, "ffffffff83e0c000 D __per_cpu_start\n"
-		    "ffffffff83e24018 D current_task\n", &rc, &err);
+	k = profile(&(struct kopts){ PERCPU_VAR, 0, 0x18018 },
+		    "ffffffff83e0c000 D __per_cpu_start\n"
+		    "ffffffff83e24018 D current_task\n",
+		    &rc, &err);
 	REQUIRE(rc == 0);
 	CHECK_EQ_U64(k->current_task, 0xffffffff83e24018ull + SLIDE);
 	hp_kernel__free(k);
@@ -213,8 +223,10 @@ int main(void)
 	hp_kernel__free(k);
 
 	/* a BTF of another kernel: its per-CPU offset contradicts the symbols */
-	k = profile(&(struct kopts){ PERCPU_VAR, 0, 0x1fb40 }, "0000000000000000 A __per_cpu_start\n"
-		    "000000000001fb80 A current_task\n", &rc, &err);
+	k = profile(&(struct kopts){ PERCPU_VAR, 0, 0x1fb40 },
+		    "0000000000000000 A __per_cpu_start\n"
+		    "000000000001fb80 A current_task\n",
+		    &rc, &err);
 	CHECK_EQ_INT(rc, -EXDEV);
 	CHECK(strstr(err.msg, "does not belong") != NULL);
 	CHECK(k == NULL);

@@ -5,10 +5,10 @@
 #include "conn.h"
 
 struct cli {
-	int json;              /* --json: machine output (docs/protocol.md schemas) */
+	int json; /* --json: machine output (docs/protocol.md schemas) */
 	char socket[108];
 	struct conn *conn;
-	int argc;              /* remaining words after global options */
+	int argc; /* remaining words after global options */
 	char **argv;
 };
 

@@ -34,14 +34,16 @@ static void print_hit(const char *text, size_t len, void *ud)
 		fwrite(text, 1, len, stdout);
 		fputc('\n', stdout);
 	} else {
-		printf("%8lld p%-3lld cpu%-2lld %14.6f %5lld/%-5lld %-16s %s", json_integer_value(json_object_get(h, "seq")),
-		       json_integer_value(json_object_get(h, "probe")), json_integer_value(json_object_get(h, "vcpu")),
+		printf("%8lld p%-3lld cpu%-2lld %14.6f %5lld/%-5lld %-16s %s",
+		       json_integer_value(json_object_get(h, "seq")), json_integer_value(json_object_get(h, "probe")),
+		       json_integer_value(json_object_get(h, "vcpu")),
 		       (double)json_integer_value(json_object_get(h, "time_ns")) / 1e9,
 		       json_integer_value(json_object_get(h, "pid")), json_integer_value(json_object_get(h, "tgid")),
 		       json_string_value(json_object_get(h, "comm")), json_string_value(json_object_get(h, "ip")));
 		size_t i;
 		json_t *a;
-		json_array_foreach(json_object_get(h, "args"), i, a) {
+		json_array_foreach(json_object_get(h, "args"), i, a)
+		{
 			if (json_is_string(a))
 				printf("%s%s", i ? "," : " args=", json_string_value(a));
 			else
@@ -65,7 +67,8 @@ int cmd_hits(struct cli *c)
 	if (!follow) {
 		long long from = f ? atoll(f) : 0;
 		for (;;) {
-			json_t *a = json_pack("{s:s, s:I, s:i}", "vm", vm, "from_seq", (json_int_t)from, "limit", 10000);
+			json_t *a =
+				json_pack("{s:s, s:I, s:i}", "vm", vm, "from_seq", (json_int_t)from, "limit", 10000);
 			if (o.probe >= 0)
 				json_object_set_new(a, "probe", json_integer(o.probe));
 			/* hits-read replies carry hits too: read the text, not the parsed numbers */
@@ -81,7 +84,8 @@ int cmd_hits(struct cli *c)
 			if (text)
 				json_each_raw(text, strlen(text), "hits", print_hit, &o);
 			from = json_integer_value(json_object_get(ret, "next_seq"));
-			int end = json_is_true(json_object_get(ret, "end")) || !json_array_size(json_object_get(ret, "hits"));
+			int end = json_is_true(json_object_get(ret, "end")) ||
+				  !json_array_size(json_object_get(ret, "hits"));
 			json_decref(r);
 			if (end || (o.limit >= 0 && o.count >= o.limit))
 				break;
@@ -95,7 +99,8 @@ int cmd_hits(struct cli *c)
 	while (o.limit < 0 || o.count < o.limit) {
 		json_t *ev = conn_event(c->conn, -1);
 		if (!ev)
-			cli_die("the agent went away (last seq %lld; resume with --from %lld)", o.last_seq, o.last_seq + 1);
+			cli_die("the agent went away (last seq %lld; resume with --from %lld)", o.last_seq,
+				o.last_seq + 1);
 		const char *name = json_string_value(json_object_get(ev, "event"));
 		const char *text = json_string_value(json_object_get(ev, "_raw"));
 		if (name && !strcmp(name, "HITS") && text)
@@ -129,8 +134,9 @@ int cmd_export(struct cli *c)
 		cli_die("unknown format '%s' (csv, jsonl, chrome, ctf)", fmt);
 	uint32_t pr = probe ? (uint32_t)atol(probe) : 0;
 	int32_t pd = pid ? (int32_t)atol(pid) : 0;
-	struct hp_export_filter filt = { .probes = probe ? &pr : NULL, .n_probes = probe ? 1 : 0,
-					 .pids = pid ? &pd : NULL, .n_pids = pid ? 1 : 0 };
+	struct hp_export_filter filt = {
+		.probes = probe ? &pr : NULL, .n_probes = probe ? 1 : 0, .pids = pid ? &pd : NULL, .n_pids = pid ? 1 : 0
+	};
 	struct hp_export_stats st;
 	struct hp_err err;
 	int rc = hp_export__journal(journal, f, out, &filt, isatty(2) ? progress : NULL, NULL, &st, &err);

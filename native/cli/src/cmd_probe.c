@@ -55,17 +55,21 @@ int cmd_probe(struct cli *c)
 			printf("%4s %-8s %-9s %-8s %10s  %s\n", "ID", "STATE", "KIND", "MECH", "HITS", "SPEC");
 			size_t i;
 			json_t *p;
-			json_array_foreach(r, i, p)
-				printf("%4lld %-8s %-9s %-8s %10lld  %s\n", json_integer_value(json_object_get(p, "id")),
-				       json_string_value(json_object_get(p, "state")), json_string_value(json_object_get(p, "kind")),
-				       json_string_value(json_object_get(p, "mechanism")), json_integer_value(json_object_get(p, "hits")),
-				       json_string_value(json_object_get(p, "spec")));
+			json_array_foreach(r, i, p) printf("%4lld %-8s %-9s %-8s %10lld  %s\n",
+							   json_integer_value(json_object_get(p, "id")),
+							   json_string_value(json_object_get(p, "state")),
+							   json_string_value(json_object_get(p, "kind")),
+							   json_string_value(json_object_get(p, "mechanism")),
+							   json_integer_value(json_object_get(p, "hits")),
+							   json_string_value(json_object_get(p, "spec")));
 		}
 		json_decref(r);
 		return 0;
 	}
-	const char *cmd = !strcmp(sub, "enable") ? "probe-enable" : !strcmp(sub, "disable") ? "probe-disable"
-			  : !strcmp(sub, "remove") ? "probe-remove" : NULL;
+	const char *cmd = !strcmp(sub, "enable")    ? "probe-enable"
+			  : !strcmp(sub, "disable") ? "probe-disable"
+			  : !strcmp(sub, "remove")  ? "probe-remove"
+						    : NULL;
 	if (!cmd)
 		cli_die("unknown probe subcommand '%s'", sub);
 	long id = num("probe id", cli_pos(c, 1, "probe id"));
@@ -83,7 +87,8 @@ int cmd_sym(struct cli *c)
 	c->argv++;
 	if (!strcmp(sub, "search")) {
 		const char *bin = cli_opt(c, "--binary"), *lim = cli_opt(c, "--limit");
-		json_t *a = json_pack("{s:s, s:s}", "vm", cli_pos(c, 0, "VM name"), "pattern", cli_pos(c, 1, "pattern"));
+		json_t *a =
+			json_pack("{s:s, s:s}", "vm", cli_pos(c, 0, "VM name"), "pattern", cli_pos(c, 1, "pattern"));
 		if (bin)
 			json_object_set_new(a, "binary", json_string(bin));
 		if (lim)
@@ -96,27 +101,33 @@ int cmd_sym(struct cli *c)
 			json_t *s;
 			json_array_foreach(json_object_get(r, "symbols"), i, s)
 				printf("%s %s %s\n", json_string_value(json_object_get(s, "addr")),
-				       json_string_value(json_object_get(s, "type")), json_string_value(json_object_get(s, "name")));
-			if (json_integer_value(json_object_get(r, "total")) > (json_int_t)json_array_size(json_object_get(r, "symbols")))
-				fprintf(stderr, "(%lld matches, %zu shown)\n", json_integer_value(json_object_get(r, "total")),
+				       json_string_value(json_object_get(s, "type")),
+				       json_string_value(json_object_get(s, "name")));
+			if (json_integer_value(json_object_get(r, "total")) >
+			    (json_int_t)json_array_size(json_object_get(r, "symbols")))
+				fprintf(stderr, "(%lld matches, %zu shown)\n",
+					json_integer_value(json_object_get(r, "total")),
 					json_array_size(json_object_get(r, "symbols")));
 		}
 		json_decref(r);
 		return 0;
 	}
 	if (!strcmp(sub, "disas")) {
-		json_t *r = cli_call(c, "sym-disas", json_pack("{s:s, s:s}", "vm", cli_pos(c, 0, "VM name"), "spec",
-							     cli_pos(c, 1, "function spec")));
+		json_t *r = cli_call(c, "sym-disas",
+				     json_pack("{s:s, s:s}", "vm", cli_pos(c, 0, "VM name"), "spec",
+					       cli_pos(c, 1, "function spec")));
 		if (c->json) {
 			cli_print_json(r);
 		} else {
 			printf("%s at %s (%lld bytes):\n", json_string_value(json_object_get(r, "function")),
-			       json_string_value(json_object_get(r, "addr")), json_integer_value(json_object_get(r, "size")));
+			       json_string_value(json_object_get(r, "addr")),
+			       json_integer_value(json_object_get(r, "size")));
 			size_t i;
 			json_t *in;
 			json_array_foreach(json_object_get(r, "insns"), i, in)
 				printf("  %s  %-24s %s%s\n", json_string_value(json_object_get(in, "addr")),
-				       json_string_value(json_object_get(in, "bytes")), json_string_value(json_object_get(in, "text")),
+				       json_string_value(json_object_get(in, "bytes")),
+				       json_string_value(json_object_get(in, "text")),
 				       json_is_true(json_object_get(in, "back_edge")) ? "   <- back-edge" : "");
 		}
 		json_decref(r);
@@ -138,8 +149,9 @@ int cmd_detector(struct cli *c)
 		json_t *cfg = json_load_file(file, 0, &je);
 		if (!cfg || !json_is_object(cfg))
 			cli_die("%s: not a JSON object (%s, line %d)", file, je.text, je.line);
-		json_t *r = cli_call(c, "detector-add", json_pack("{s:s, s:s, s:o}", "vm", cli_pos(c, 0, "VM name"),
-								    "kind", cli_pos(c, 1, "detector kind"), "config", cfg));
+		json_t *r = cli_call(c, "detector-add",
+				     json_pack("{s:s, s:s, s:o}", "vm", cli_pos(c, 0, "VM name"), "kind",
+					       cli_pos(c, 1, "detector kind"), "config", cfg));
 		if (c->json)
 			cli_print_json(r);
 		else
@@ -155,19 +167,22 @@ int cmd_detector(struct cli *c)
 		} else {
 			size_t i;
 			json_t *d;
-			json_array_foreach(r, i, d) {
+			json_array_foreach(r, i, d)
+			{
 				char *st = json_dumps(json_object_get(d, "state"), JSON_COMPACT);
 				printf("%3lld %-10s alerts=%-4lld %s\n", json_integer_value(json_object_get(d, "id")),
-				       json_string_value(json_object_get(d, "kind")), json_integer_value(json_object_get(d, "alerts")),
-				       st ? st : "");
+				       json_string_value(json_object_get(d, "kind")),
+				       json_integer_value(json_object_get(d, "alerts")), st ? st : "");
 				free(st);
 			}
 		}
 		json_decref(r);
 		return 0;
 	}
-	const char *cmd = !strcmp(sub, "remove") ? "detector-remove" : !strcmp(sub, "enable") ? "detector-enable"
-			  : !strcmp(sub, "disable") ? "detector-disable" : NULL;
+	const char *cmd = !strcmp(sub, "remove")    ? "detector-remove"
+			  : !strcmp(sub, "enable")  ? "detector-enable"
+			  : !strcmp(sub, "disable") ? "detector-disable"
+						    : NULL;
 	if (cmd) {
 		long id = num("detector id", cli_pos(c, 1, "detector id"));
 		json_t *r = cli_call(c, cmd, json_pack("{s:s, s:i}", "vm", vm, "detector", (int)id));
@@ -187,8 +202,9 @@ static void print_alert(struct cli *c, json_t *al)
 	}
 	const char *what = json_string_value(json_object_get(al, "alert"));
 	char *s = json_dumps(al, JSON_COMPACT);
-	printf("%s detector=%lld (%s): %s\n", what ? what : "alert", json_integer_value(json_object_get(al, "detector")),
-	       json_string_value(json_object_get(al, "kind")), s ? s : "");
+	printf("%s detector=%lld (%s): %s\n", what ? what : "alert",
+	       json_integer_value(json_object_get(al, "detector")), json_string_value(json_object_get(al, "kind")),
+	       s ? s : "");
 	free(s);
 }
 
@@ -199,8 +215,7 @@ int cmd_alerts(struct cli *c)
 	json_t *r = cli_call(c, "alerts-read", json_pack("{s:s}", "vm", vm));
 	size_t i;
 	json_t *al;
-	json_array_foreach(json_object_get(r, "alerts"), i, al)
-		print_alert(c, al);
+	json_array_foreach(json_object_get(r, "alerts"), i, al) print_alert(c, al);
 	json_decref(r);
 	fflush(stdout);
 	if (!follow)

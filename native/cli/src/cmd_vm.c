@@ -85,8 +85,9 @@ static void print_stats(const char *vm, json_t *r)
 		printf("  no in-QEMU tier (probes stop the VM through its gdbstub)\n");
 		return;
 	}
-	static const char *const keys[] = { "hits", "dropped", "filtered", "read_errors", "task_cached",
-					     "reinstrumentations", "sites", "probes" };
+	static const char *const keys[] = { "hits",        "dropped",     "filtered",
+					    "read_errors", "task_cached", "reinstrumentations",
+					    "sites",       "probes" };
 	printf("  in-QEMU tier:");
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		printf(" %s=%lld", keys[i], json_integer_value(json_object_get(p, keys[i])));
@@ -141,8 +142,7 @@ int cmd_vm(struct cli *c)
 		} else {
 			size_t i;
 			json_t *v;
-			json_array_foreach(r, i, v)
-				print_vm(v);
+			json_array_foreach(r, i, v) print_vm(v);
 		}
 		json_decref(r);
 		return 0;
@@ -150,9 +150,11 @@ int cmd_vm(struct cli *c)
 	const char *vm = cli_pos(c, 0, "VM name");
 	if (!strcmp(sub, "console"))
 		return vm_console(c, vm);
-	static const struct { const char *sub, *cmd; } simple[] = {
+	static const struct {
+		const char *sub, *cmd;
+	} simple[] = {
 		{ "detach", "vm-detach" }, { "quit", "vm-quit" }, { "pause", "vm-pause" },
-		{ "resume", "vm-resume" }, { "ps", "vm-ps" }, { "stats", "vm-stats" },
+		{ "resume", "vm-resume" }, { "ps", "vm-ps" },     { "stats", "vm-stats" },
 	};
 	for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
 		if (strcmp(sub, simple[i].sub))
@@ -165,12 +167,16 @@ int cmd_vm(struct cli *c)
 			size_t k;
 			json_t *t;
 			json_array_foreach(json_object_get(r, "tasks"), k, t)
-				printf("%6lld %6lld %6lld %-2s %-16s %-18s %s\n", json_integer_value(json_object_get(t, "pid")),
-				       json_integer_value(json_object_get(t, "tgid")), json_integer_value(json_object_get(t, "ppid")),
-				       json_string_value(json_object_get(t, "state")), json_string_value(json_object_get(t, "comm")),
+				printf("%6lld %6lld %6lld %-2s %-16s %-18s %s\n",
+				       json_integer_value(json_object_get(t, "pid")),
+				       json_integer_value(json_object_get(t, "tgid")),
+				       json_integer_value(json_object_get(t, "ppid")),
+				       json_string_value(json_object_get(t, "state")),
+				       json_string_value(json_object_get(t, "comm")),
 				       json_string_value(json_object_get(t, "cr3")),
 				       json_is_true(json_object_get(t, "kernel")) ? "kernel" : "user");
-			fprintf(stderr, "(%zu tasks, walked in %lld us)\n", json_array_size(json_object_get(r, "tasks")),
+			fprintf(stderr, "(%zu tasks, walked in %lld us)\n",
+				json_array_size(json_object_get(r, "tasks")),
 				json_integer_value(json_object_get(r, "walk_us")));
 		} else if (!strcmp(sub, "stats")) {
 			print_stats(vm, r);
@@ -193,8 +199,10 @@ int cmd_agent(struct cli *c)
 			cli_print_json(r);
 		else
 			printf("hprobed %s pid %lld on %s (state %s, %lld VMs)\n",
-			       json_string_value(json_object_get(r, "version")), json_integer_value(json_object_get(r, "pid")),
-			       json_string_value(json_object_get(r, "socket")), json_string_value(json_object_get(r, "state_dir")),
+			       json_string_value(json_object_get(r, "version")),
+			       json_integer_value(json_object_get(r, "pid")),
+			       json_string_value(json_object_get(r, "socket")),
+			       json_string_value(json_object_get(r, "state_dir")),
 			       json_integer_value(json_object_get(r, "vms")));
 		json_decref(r);
 		return 0;

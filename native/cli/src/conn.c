@@ -184,7 +184,10 @@ void conn_close(struct conn *c)
 	free(c);
 }
 
-int conn_eof(const struct conn *c) { return c->eof; }
+int conn_eof(const struct conn *c)
+{
+	return c->eof;
+}
 
 json_t *conn_cmd(struct conn *c, const char *name, json_t *args)
 {

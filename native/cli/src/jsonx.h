@@ -9,6 +9,6 @@
 json_t *json_loads_lenient(const char *text, size_t len);
 /* Finds the array value of "key" at the top level of the object text and calls fn for
  * each element's exact text. Returns the element count or -1. */
-int json_each_raw(const char *text, size_t len, const char *key,
-		  void (*fn)(const char *elem, size_t elen, void *ud), void *ud);
+int json_each_raw(const char *text, size_t len, const char *key, void (*fn)(const char *elem, size_t elen, void *ud),
+		  void *ud);
 #endif

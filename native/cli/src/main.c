@@ -144,10 +144,13 @@ int main(int argc, char **argv)
 	const char *cmd = c.argv[0];
 	c.argc--;
 	c.argv++;
-	static const struct { const char *name; int (*fn)(struct cli *); } cmds[] = {
-		{ "vm", cmd_vm }, { "sym", cmd_sym }, { "probe", cmd_probe }, { "hits", cmd_hits },
-		{ "detector", cmd_detector }, { "alerts", cmd_alerts }, { "export", cmd_export },
-		{ "agent", cmd_agent },
+	static const struct {
+		const char *name;
+		int (*fn)(struct cli *);
+	} cmds[] = {
+		{ "vm", cmd_vm },         { "sym", cmd_sym },           { "probe", cmd_probe },
+		{ "hits", cmd_hits },     { "detector", cmd_detector }, { "alerts", cmd_alerts },
+		{ "export", cmd_export }, { "agent", cmd_agent },
 	};
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		if (!strcmp(cmd, cmds[i].name)) {

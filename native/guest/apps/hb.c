@@ -18,10 +18,26 @@ __attribute__((noinline, used)) void heartbeat(unsigned long seq)
 	__asm__ volatile("" ::: "memory");
 }
 
-static void on_stall(int s) { (void)s; stalled = 1; }
-static void on_resume(int s) { (void)s; stalled = 0; }
-static void on_quit(int s) { (void)s; quit = 1; }
-static void on_report(int s) { (void)s; report = 1; }
+static void on_stall(int s)
+{
+	(void)s;
+	stalled = 1;
+}
+static void on_resume(int s)
+{
+	(void)s;
+	stalled = 0;
+}
+static void on_quit(int s)
+{
+	(void)s;
+	quit = 1;
+}
+static void on_report(int s)
+{
+	(void)s;
+	report = 1;
+}
 
 static void print_calls(const char *why)
 {
@@ -37,10 +53,16 @@ int main(int argc, char **argv)
 	unsigned long seq = 0;
 
 	while ((opt = getopt(argc, argv, "p:n:w")) != -1) {
-		if (opt == 'p') period = atol(optarg);
-		else if (opt == 'n') count = atol(optarg);
-		else if (opt == 'w') wait = 1;
-		else { fprintf(stderr, "usage: hb [-p MS] [-n COUNT] [-w]\n"); return 2; }
+		if (opt == 'p')
+			period = atol(optarg);
+		else if (opt == 'n')
+			count = atol(optarg);
+		else if (opt == 'w')
+			wait = 1;
+		else {
+			fprintf(stderr, "usage: hb [-p MS] [-n COUNT] [-w]\n");
+			return 2;
+		}
 	}
 	if (wait)
 		lab_wait_go("hb", mypid);
@@ -52,7 +74,10 @@ int main(int argc, char **argv)
 	printf("hb[%d]: start period_ms=%ld\n", mypid, period);
 	fflush(stdout);
 	while (!quit && (count < 0 || (long)seq < count)) {
-		if (report) { report = 0; print_calls("report"); }
+		if (report) {
+			report = 0;
+			print_calls("report");
+		}
 		if (!stalled)
 			heartbeat(++seq);
 		lab_sleep_ms(period);

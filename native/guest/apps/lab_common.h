@@ -34,7 +34,11 @@ static inline double lab_now(void)
 
 /* Waits until SIGUSR1 when asked to, so a probe can be armed on a known pid first. */
 static volatile sig_atomic_t lab_go;
-static inline void lab_go_handler(int sig) { (void)sig; lab_go = 1; }
+static inline void lab_go_handler(int sig)
+{
+	(void)sig;
+	lab_go = 1;
+}
 static inline void lab_wait_go(const char *name, int pid)
 {
 	lab_on(SIGUSR1, lab_go_handler);

@@ -34,15 +34,30 @@ __attribute__((noinline, used)) void stuck_loop(void)
 	fflush(stdout);
 }
 
-static void on_stuck(int s) { (void)s; go_stuck = 1; }
-static void on_rescue(int s) { (void)s; rescue = 1; }
-static void on_quit(int s) { (void)s; quit = 1; }
-static void on_report(int s) { (void)s; report = 1; }
+static void on_stuck(int s)
+{
+	(void)s;
+	go_stuck = 1;
+}
+static void on_rescue(int s)
+{
+	(void)s;
+	rescue = 1;
+}
+static void on_quit(int s)
+{
+	(void)s;
+	quit = 1;
+}
+static void on_report(int s)
+{
+	(void)s;
+	report = 1;
+}
 
 static void print_counts(const char *why)
 {
-	printf("spin[%d]: %s work_items=%lu stuck_entries=%lu\n", mypid, why, items,
-	       stuck_entries);
+	printf("spin[%d]: %s work_items=%lu stuck_entries=%lu\n", mypid, why, items, stuck_entries);
 	fflush(stdout);
 }
 
@@ -59,8 +74,14 @@ int main(int argc, char **argv)
 	printf("spin[%d]: start\n", mypid);
 	fflush(stdout);
 	while (!quit) {
-		if (go_stuck) { go_stuck = 0; stuck_loop(); }
-		if (report) { report = 0; print_counts("report"); }
+		if (go_stuck) {
+			go_stuck = 0;
+			stuck_loop();
+		}
+		if (report) {
+			report = 0;
+			print_counts("report");
+		}
 		sink = work_item(items++);
 		if (light)
 			lab_sleep_ms(1);

@@ -22,8 +22,8 @@ static void report(int pid, unsigned long getpids, unsigned long writes, double 
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	/* switches: how often this process left the CPU, voluntarily or not */
-	printf("sysloop[%d]: getpid_calls=%lu write_calls=%lu seconds=%.3f rate=%.0f/s switches=%ld\n", pid,
-	       getpids, writes, dt, dt > 0 ? (double)getpids / dt : 0.0, ru.ru_nvcsw + ru.ru_nivcsw);
+	printf("sysloop[%d]: getpid_calls=%lu write_calls=%lu seconds=%.3f rate=%.0f/s switches=%ld\n", pid, getpids,
+	       writes, dt, dt > 0 ? (double)getpids / dt : 0.0, ru.ru_nvcsw + ru.ru_nivcsw);
 	fflush(stdout);
 }
 
@@ -31,21 +31,36 @@ static int pingpong(long n)
 {
 	int ping[2], pong[2];
 	char c = 0;
-	if (pipe(ping) || pipe(pong)) { perror("sysloop: pipe"); return 1; }
+	if (pipe(ping) || pipe(pong)) {
+		perror("sysloop: pipe");
+		return 1;
+	}
 	double t0 = lab_now();
 	pid_t child = fork();
-	if (child < 0) { perror("sysloop: fork"); return 1; }
+	if (child < 0) {
+		perror("sysloop: fork");
+		return 1;
+	}
 	/* gettid, not getpid: only the loop's getpid calls may count */
 	int me = (int)syscall(SYS_gettid), in = child ? pong[0] : ping[0], out = child ? ping[1] : pong[1];
 	if (!child)
 		prctl(PR_SET_NAME, "sysloop-pong");
 	unsigned long getpids = 0;
 	for (long i = 0; i < n; i++) {
-		if (!child && read(in, &c, 1) != 1) { perror("sysloop: read"); return 1; }
+		if (!child && read(in, &c, 1) != 1) {
+			perror("sysloop: read");
+			return 1;
+		}
 		syscall(SYS_getpid);
 		getpids++;
-		if (write(out, &c, 1) != 1) { perror("sysloop: write"); return 1; }
-		if (child && read(in, &c, 1) != 1) { perror("sysloop: read"); return 1; }
+		if (write(out, &c, 1) != 1) {
+			perror("sysloop: write");
+			return 1;
+		}
+		if (child && read(in, &c, 1) != 1) {
+			perror("sysloop: read");
+			return 1;
+		}
 	}
 	report(me, getpids, 0, lab_now() - t0);
 	if (child)
@@ -60,18 +75,30 @@ int main(int argc, char **argv)
 	unsigned long getpids = 0, writes = 0;
 
 	while ((opt = getopt(argc, argv, "n:t:wgk:p")) != -1) {
-		if (opt == 'n') n = atol(optarg);
-		else if (opt == 't') secs = atol(optarg);
-		else if (opt == 'w') wait = 1;
-		else if (opt == 'g') getpid_only = 1;
-		else if (opt == 'k') work = atol(optarg);
-		else if (opt == 'p') pp = 1;
-		else { fprintf(stderr, "usage: sysloop [-n N|-t S] [-w] [-g] [-k K] [-p]\n"); return 2; }
+		if (opt == 'n')
+			n = atol(optarg);
+		else if (opt == 't')
+			secs = atol(optarg);
+		else if (opt == 'w')
+			wait = 1;
+		else if (opt == 'g')
+			getpid_only = 1;
+		else if (opt == 'k')
+			work = atol(optarg);
+		else if (opt == 'p')
+			pp = 1;
+		else {
+			fprintf(stderr, "usage: sysloop [-n N|-t S] [-w] [-g] [-k K] [-p]\n");
+			return 2;
+		}
 	}
 	/* getpid() once, before any probe is armed: the loop's calls are the only ones counted */
 	int pid = (int)getpid();
 	int fd = open("/dev/null", O_WRONLY);
-	if (fd < 0) { perror("sysloop: /dev/null"); return 1; }
+	if (fd < 0) {
+		perror("sysloop: /dev/null");
+		return 1;
+	}
 	printf("sysloop[%d]: fd=%d buf=%p len=%zu\n", pid, fd, (void *)buf, sizeof buf - 1);
 	fflush(stdout);
 	if (wait)
@@ -86,7 +113,10 @@ int main(int argc, char **argv)
 		syscall(SYS_getpid);
 		getpids++;
 		if (!getpid_only) {
-			if (write(fd, buf, sizeof buf - 1) != (ssize_t)(sizeof buf - 1)) { perror("write"); return 1; }
+			if (write(fd, buf, sizeof buf - 1) != (ssize_t)(sizeof buf - 1)) {
+				perror("write");
+				return 1;
+			}
 			writes++;
 		}
 		if (secs && (i & 1023) == 0 && lab_now() >= end)

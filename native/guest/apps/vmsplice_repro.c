@@ -17,13 +17,22 @@ int main(int argc, char **argv)
 	long trig = 10, benign = 10;
 	int opt, wait = 0, pid = (int)getpid();
 	while ((opt = getopt(argc, argv, "t:b:w")) != -1) {
-		if (opt == 't') trig = atol(optarg);
-		else if (opt == 'b') benign = atol(optarg);
-		else if (opt == 'w') wait = 1;
-		else { fprintf(stderr, "usage: vmsplice_repro [-t N] [-b N] [-w]\n"); return 2; }
+		if (opt == 't')
+			trig = atol(optarg);
+		else if (opt == 'b')
+			benign = atol(optarg);
+		else if (opt == 'w')
+			wait = 1;
+		else {
+			fprintf(stderr, "usage: vmsplice_repro [-t N] [-b N] [-w]\n");
+			return 2;
+		}
 	}
 	int p[2];
-	if (pipe(p)) { perror("pipe"); return 1; }
+	if (pipe(p)) {
+		perror("pipe");
+		return 1;
+	}
 	printf("vmsplice_repro[%d]: start triggering=%ld benign=%ld\n", pid, trig, benign);
 	fflush(stdout);
 	if (wait)
@@ -41,12 +50,18 @@ int main(int argc, char **argv)
 		}
 		if (i < trig) {
 			/* triggering: read the pipe into "user" memory that is really kernel memory */
-			if (write(p[1], "x", 1) != 1) { perror("write"); return 1; }
+			if (write(p[1], "x", 1) != 1) {
+				perror("write");
+				return 1;
+			}
 			struct iovec evil = { KERNEL_ADDR, 4096 };
 			long r = vmsplice(p[0], &evil, 1, 0);
-			if (r < 0 && errno == EPERM) t_eperm++;
-			else if (r < 0 && errno == EFAULT) t_efault++;
-			else t_other++;
+			if (r < 0 && errno == EPERM)
+				t_eperm++;
+			else if (r < 0 && errno == EFAULT)
+				t_efault++;
+			else
+				t_other++;
 			/* drain what the failed call left, so the next round starts clean */
 			fcntl(p[0], F_SETFL, O_NONBLOCK);
 			while (read(p[0], buf, sizeof buf) > 0)
@@ -56,8 +71,8 @@ int main(int argc, char **argv)
 	}
 	/* the benign calls each made 2 vmsplice calls */
 	printf("vmsplice_repro[%d]: triggering=%ld eperm=%lu efault=%lu other=%lu benign=%ld benign_ok=%lu "
-	       "benign_failed=%lu vmsplice_calls=%ld\n", pid, trig, t_eperm, t_efault, t_other, benign, b_ok, b_fail,
-	       trig + 2 * benign);
+	       "benign_failed=%lu vmsplice_calls=%ld\n",
+	       pid, trig, t_eperm, t_efault, t_other, benign, b_ok, b_fail, trig + 2 * benign);
 	fflush(stdout);
 	return 0;
 }

@@ -23,8 +23,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 static const char *const types[] = { "task_struct", "mm_struct", "task_t", "pid_t", "list_head", "a" };
-static const char *const paths[] = { "pid", "tgid", "comm", "thread.sp", "tasks.prev", "prio", "bits",
-				     "raw", "mm.pgd", "a.b.c.d", "x" };
+static const char *const paths[] = { "pid",  "tgid", "comm",   "thread.sp", "tasks.prev", "prio",
+				     "bits", "raw",  "mm.pgd", "a.b.c.d",   "x" };
 static const char *const funcs[] = { "__do_sys_vmsplice", "printk", "a" };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -7,7 +7,11 @@
 #include "hprobe/export.h"
 #include "journal_int.h"
 
-#define ASSERT(c) do { if (!(c)) __builtin_trap(); } while (0)
+#define ASSERT(c)                         \
+	do {                              \
+		if (!(c))                 \
+			__builtin_trap(); \
+	} while (0)
 
 static void drive(const uint8_t *img, size_t len)
 {

@@ -4,7 +4,11 @@
 
 #include "hprobe/symtab.h"
 
-#define ASSERT(c) do { if (!(c)) __builtin_trap(); } while (0)
+#define ASSERT(c)                         \
+	do {                              \
+		if (!(c))                 \
+			__builtin_trap(); \
+	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

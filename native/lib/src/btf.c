@@ -105,10 +105,12 @@ static size_t blob_len(const uint8_t *p, size_t avail)
 	return (size_t)total;
 }
 
-int hp_btf__recover(const void *image, size_t len, uint64_t image_vaddr, uint64_t *btf_vaddr,
-		    struct hp_btf **out, struct hp_err *err)
+int hp_btf__recover(const void *image, size_t len, uint64_t image_vaddr, uint64_t *btf_vaddr, struct hp_btf **out,
+		    struct hp_err *err)
 {
-	struct { size_t off, len; } keep[RECOVER_KEEP];
+	struct {
+		size_t off, len;
+	} keep[RECOVER_KEEP];
 	const uint8_t *img = image, *p;
 	size_t nkeep = 0, from = 0;
 	int rc = -ENOENT;
@@ -187,8 +189,8 @@ static int find_composite(const struct btf *b, const char *name)
  * *bitfield when the member is one. Anonymous members that share (or, in a hostile
  * blob, cycle through) types would make the search exponential: `seen` marks the
  * types searched already, so each is searched once per path component. */
-static int find_member(const struct btf *b, int id, const char *name, int depth, unsigned char *seen,
-		       uint64_t *bits, __u32 *mtype, int *bitfield)
+static int find_member(const struct btf *b, int id, const char *name, int depth, unsigned char *seen, uint64_t *bits,
+		       __u32 *mtype, int *bitfield)
 {
 	const struct btf_type *t = btf__type_by_id(b, (__u32)id);
 	const struct btf_member *m;
@@ -225,8 +227,8 @@ static int find_member(const struct btf *b, int id, const char *name, int depth,
 	return -ENOENT;
 }
 
-int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *path,
-		   uint32_t *offset, uint32_t *size, struct hp_err *err)
+int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *path, uint32_t *offset, uint32_t *size,
+		   struct hp_err *err)
 {
 	const struct btf *b;
 	const char *p;
@@ -266,13 +268,15 @@ int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *
 		else if (bitfield)
 			rc = hp_err__set(err, EINVAL, "btf: %s: a bitfield has no members", path);
 		else if (!btf__type_by_id(b, (__u32)id) || !btf_is_composite(btf__type_by_id(b, (__u32)id)))
-			rc = hp_err__set(err, EINVAL, "btf: %s: %s is not inside a struct/union (a pointer must be read first)",
+			rc = hp_err__set(err, EINVAL,
+					 "btf: %s: %s is not inside a struct/union (a pointer must be read first)",
 					 path, part);
 		else {
 			memset(seen, 0, seen_len);
 			rc = find_member(b, id, part, 0, seen, &bits, &mtype, &bitfield);
 			if (rc < 0)
-				rc = hp_err__set(err, ENOENT, "btf: %s has no member %s (path %s)", type_name, part, path);
+				rc = hp_err__set(err, ENOENT, "btf: %s has no member %s (path %s)", type_name, part,
+						 path);
 		}
 		if (rc < 0) {
 			free(seen);
@@ -294,11 +298,10 @@ int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *
 	return 0;
 }
 
-int hp_btf__type_size(const struct hp_btf *btf, const char *type_name, uint32_t *size,
-		      struct hp_err *err)
+int hp_btf__type_size(const struct hp_btf *btf, const char *type_name, uint32_t *size, struct hp_err *err)
 {
 	static const int kinds[] = { BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_TYPEDEF,
-				     BTF_KIND_INT, BTF_KIND_ENUM, BTF_KIND_ENUM64 };
+				     BTF_KIND_INT,    BTF_KIND_ENUM,  BTF_KIND_ENUM64 };
 	long long sz;
 	int id = -1;
 
@@ -337,14 +340,15 @@ static void type_name_of(const struct btf *b, __u32 id, char *out, size_t cap)
 			id = t->type;
 			continue;
 		}
-		snprintf(out, cap, "%s%s", btf__name_by_offset(b, t->name_off) ? btf__name_by_offset(b, t->name_off) : "",
+		snprintf(out, cap, "%s%s",
+			 btf__name_by_offset(b, t->name_off) ? btf__name_by_offset(b, t->name_off) : "",
 			 ptr ? " *" : "");
 		return;
 	}
 }
 
-int hp_btf__var(const struct hp_btf *btf, const char *section, const char *name, uint32_t *offset,
-		uint32_t *size, char *type_name, size_t cap, struct hp_err *err)
+int hp_btf__var(const struct hp_btf *btf, const char *section, const char *name, uint32_t *offset, uint32_t *size,
+		char *type_name, size_t cap, struct hp_err *err)
 {
 	const struct btf *b;
 	__u32 n;
@@ -382,8 +386,7 @@ int hp_btf__var(const struct hp_btf *btf, const char *section, const char *name,
 	return hp_err__set(err, ENOENT, "btf: no variable %s in %s", name, section);
 }
 
-int hp_btf__func_params(const struct hp_btf *btf, const char *func, char (*names)[64],
-			int max, struct hp_err *err)
+int hp_btf__func_params(const struct hp_btf *btf, const char *func, char (*names)[64], int max, struct hp_err *err)
 {
 	const struct btf_type *f, *proto;
 	const struct btf_param *p;

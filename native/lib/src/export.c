@@ -64,12 +64,12 @@ void hpi_idset_free(struct hpi_idset *s)
 /* Probe id -> spec, from the journal's PROBE records (the latest one wins). */
 struct probe_ent {
 	uint32_t id;
-	char *spec;           /* NULL: free slot */
+	char *spec; /* NULL: free slot */
 };
 
 struct probe_map {
 	struct probe_ent *e;
-	size_t cap, n;        /* cap: power of two or 0 */
+	size_t cap, n; /* cap: power of two or 0 */
 };
 
 static struct probe_ent *probe_slot(const struct probe_map *m, uint32_t id)
@@ -186,11 +186,20 @@ int hp_export__journal(const char *journal_path, enum hp_export_format fmt, cons
 	if (stats)
 		memset(stats, 0, sizeof(*stats));
 	switch (fmt) {
-	case HP_EXPORT_CSV: ops = &hpi_export_csv; break;
-	case HP_EXPORT_JSONL: ops = &hpi_export_jsonl; break;
-	case HP_EXPORT_CHROME: ops = &hpi_export_chrome; break;
-	case HP_EXPORT_CTF: ops = &hpi_export_ctf; break;
-	default: return hp_err__set(err, EINVAL, "export: unknown format %d", (int)fmt);
+	case HP_EXPORT_CSV:
+		ops = &hpi_export_csv;
+		break;
+	case HP_EXPORT_JSONL:
+		ops = &hpi_export_jsonl;
+		break;
+	case HP_EXPORT_CHROME:
+		ops = &hpi_export_chrome;
+		break;
+	case HP_EXPORT_CTF:
+		ops = &hpi_export_ctf;
+		break;
+	default:
+		return hp_err__set(err, EINVAL, "export: unknown format %d", (int)fmt);
 	}
 	if (!journal_path || !out_path || !*out_path)
 		return hp_err__set(err, EINVAL, "export: no journal or output path");
@@ -249,8 +258,9 @@ int hp_export__journal(const char *journal_path, enum hp_export_format fmt, cons
 			break;
 		case HP_REC_DROPPED: /* probe 0 means "all probes": kept by any probe filter */
 			rc = ops->dropped && time_kept(filter, rel) &&
-			     (rec.u.dropped.probe_id == 0 || probe_kept(filter, rec.u.dropped.probe_id))
-			     ? ops->dropped(&x, &rec) : 0;
+					     (rec.u.dropped.probe_id == 0 || probe_kept(filter, rec.u.dropped.probe_id))
+				     ? ops->dropped(&x, &rec)
+				     : 0;
 			break;
 		default:
 			break;

@@ -11,7 +11,7 @@
 
 struct chrome {
 	struct hpi_idset procs, threads;
-	int first;            /* no event written yet (no comma) */
+	int first; /* no event written yet (no comma) */
 };
 
 static void ts_us(struct hpi_out *o, int64_t rel)
@@ -66,8 +66,7 @@ static int chrome_begin(struct hpi_export *x)
 	return o->err;
 }
 
-static void name_meta(struct chrome *c, struct hpi_out *o, const char *what, int32_t pid, int32_t tid,
-		      const char *comm)
+static void name_meta(struct chrome *c, struct hpi_out *o, const char *what, int32_t pid, int32_t tid, const char *comm)
 {
 	sep(c, o);
 	hpi_out_str(o, "{\"name\":\"");
@@ -152,8 +151,7 @@ static int chrome_hit(struct hpi_export *x, const struct hp_record *rec, const c
 
 /* Opens a global instant event up to its "args": the caller writes the args
  * object and the closing brace. */
-static void global_event(struct hpi_export *x, const char *name, size_t nlen, const char *cat,
-			 uint64_t t)
+static void global_event(struct hpi_export *x, const char *name, size_t nlen, const char *cat, uint64_t t)
 {
 	struct chrome *c = x->priv;
 	struct hpi_out *o = &x->out;
@@ -184,8 +182,7 @@ static int chrome_alert(struct hpi_export *x, const struct hp_record *rec)
 		hp_export__escape(what ? what : "", what ? strlen(what) : 0, wesc, sizeof(wesc));
 		n = snprintf(name, sizeof(name), "alert%s%s", what ? ": " : "", wesc);
 		/* The agent's JSON, verbatim (valid: jansson just parsed it). */
-		global_event(x, name, (size_t)n < sizeof(name) ? (size_t)n : strlen(name), "alert",
-			     rec->time_ns);
+		global_event(x, name, (size_t)n < sizeof(name) ? (size_t)n : strlen(name), "alert", rec->time_ns);
 		hpi_out_write(&x->out, rec->json, rec->json_len);
 		hpi_out_char(&x->out, '}');
 	} else {

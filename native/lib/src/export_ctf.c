@@ -13,7 +13,7 @@
 #include "journal_int.h" /* hpi_put* */
 
 #define CTF_MAGIC 0xC1FC1FC1u
-#define PKT_PROLOGUE 64          /* header 24 + context 40 */
+#define PKT_PROLOGUE 64 /* header 24 + context 40 */
 #define PKT_TARGET ((size_t)1 << 20)
 #define EV_HIT 0
 #define EV_ALERT 1
@@ -54,11 +54,11 @@ static void pkt_close(struct hpi_export *x, struct ctf *c)
 		return;
 	hpi_put32(p, CTF_MAGIC);
 	memcpy(p + 4, c->uuid, 16);
-	hpi_put32(p + 20, 0);                       /* stream_id */
+	hpi_put32(p + 20, 0); /* stream_id */
 	hpi_put64(p + 24, c->ts_begin);
 	hpi_put64(p + 32, c->last_ts);
-	hpi_put64(p + 40, (uint64_t)c->plen * 8);   /* content_size, bits */
-	hpi_put64(p + 48, (uint64_t)c->plen * 8);   /* packet_size, bits */
+	hpi_put64(p + 40, (uint64_t)c->plen * 8); /* content_size, bits */
+	hpi_put64(p + 48, (uint64_t)c->plen * 8); /* packet_size, bits */
 	hpi_put64(p + 56, c->pkt_seq++);
 	hpi_out_write(&x->out, p, c->plen);
 	c->plen = PKT_PROLOGUE;
@@ -102,8 +102,8 @@ static int ctf_hit(struct hpi_export *x, const struct hp_record *rec, const char
 	struct ctf *c = x->priv;
 	size_t sl = strlen(spec), cl = strlen(comm);
 	int nregs = h->flags & HP_HIT_REGS ? HP_NREGS : 0;
-	size_t n = 10 + 4 + sl + 1 + 12 + cl + 1 + 20 + 1 + 8 * (size_t)h->nargs + 1 + 8 * (size_t)nregs +
-		   10 + h->memlen;
+	size_t n =
+		10 + 4 + sl + 1 + 12 + cl + 1 + 20 + 1 + 8 * (size_t)h->nargs + 1 + 8 * (size_t)nregs + 10 + h->memlen;
 	uint8_t *p = ev_begin(x, c, EV_HIT, h->time_ns, n);
 
 	if (!p)

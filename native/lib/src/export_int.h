@@ -11,17 +11,17 @@ struct hpi_export_ops {
 	int (*begin)(struct hpi_export *x);
 	/* spec: the probe's spec (never NULL); comm: escaped comm (never NULL). */
 	int (*hit)(struct hpi_export *x, const struct hp_record *rec, const char *spec, const char *comm);
-	int (*alert)(struct hpi_export *x, const struct hp_record *rec);     /* may be NULL */
-	int (*dropped)(struct hpi_export *x, const struct hp_record *rec);   /* may be NULL */
-	int (*end)(struct hpi_export *x);       /* success: finish and commit outputs */
-	void (*discard)(struct hpi_export *x);  /* failure: remove partial outputs */
+	int (*alert)(struct hpi_export *x, const struct hp_record *rec);   /* may be NULL */
+	int (*dropped)(struct hpi_export *x, const struct hp_record *rec); /* may be NULL */
+	int (*end)(struct hpi_export *x);                                  /* success: finish and commit outputs */
+	void (*discard)(struct hpi_export *x);                             /* failure: remove partial outputs */
 };
 
 struct hpi_export {
 	const struct hp_journal_meta *meta;
 	const char *out_path;
-	struct hpi_out out;   /* the main output file */
-	void *priv;           /* the format's state */
+	struct hpi_out out; /* the main output file */
+	void *priv;         /* the format's state */
 	struct hp_err *err;
 };
 
@@ -31,12 +31,11 @@ static inline int64_t hpi_rel_ns(const struct hpi_export *x, uint64_t t)
 	return (int64_t)(t - x->meta->mono_base_ns);
 }
 
-extern const struct hpi_export_ops hpi_export_csv, hpi_export_jsonl, hpi_export_chrome,
-	hpi_export_ctf;
+extern const struct hpi_export_ops hpi_export_csv, hpi_export_jsonl, hpi_export_chrome, hpi_export_ctf;
 
 /* A set of 32-bit keys (tgids already named, for Chrome metadata). */
 struct hpi_idset {
-	uint32_t *keys;       /* key + 1; 0 = empty */
+	uint32_t *keys; /* key + 1; 0 = empty */
 	size_t cap, n;
 };
 /* 1 if newly added, 0 if present, -ENOMEM. */

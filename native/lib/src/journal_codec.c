@@ -6,8 +6,8 @@
 #include "journal_int.h"
 
 static const char *const reg_names[HP_NREGS] = {
-	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
-	"r12", "r13", "r14", "r15", "rip", "rflags", "cr3", "gs_base", "k_gs_base",
+	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp",    "rsp", "r8",      "r9",        "r10",
+	"r11", "r12", "r13", "r14", "r15", "rip", "rflags", "cr3", "gs_base", "k_gs_base",
 };
 
 const char *hp_reg__name(enum hp_reg r)
@@ -34,8 +34,8 @@ size_t hpi_hit_len(const struct hp_hit *h)
 	size_t nargs = h->nargs < HP_MAX_ARGS ? h->nargs : HP_MAX_ARGS;
 	size_t mem = h->memlen < HP_MAX_MEM ? h->memlen : HP_MAX_MEM;
 
-	return HPJ_HIT_FIXED + comm_len(h->comm) + 8 * nargs +
-	       (h->flags & HP_HIT_REGS ? 8 * HP_NREGS : 0) + (mem || (h->flags & HP_HIT_MEM) ? 8 + mem : 0);
+	return HPJ_HIT_FIXED + comm_len(h->comm) + 8 * nargs + (h->flags & HP_HIT_REGS ? 8 * HP_NREGS : 0) +
+	       (mem || (h->flags & HP_HIT_MEM) ? 8 + mem : 0);
 }
 
 /* Hit body: fixed 48 bytes, then comm, args, regs (if flagged), memaddr + mem (if any).
@@ -104,8 +104,7 @@ int hpi_rec_check(uint8_t type, const uint8_t *body, uint32_t len)
 		mem = hpi_get16(body + 46);
 		if (nargs > HP_MAX_ARGS || cl > HP_COMM_LEN || mem > HP_MAX_MEM)
 			return -1;
-		want = HPJ_HIT_FIXED + cl + 8 * nargs +
-		       (hpi_get32(body + 40) & HP_HIT_REGS ? 8 * HP_NREGS : 0) +
+		want = HPJ_HIT_FIXED + cl + 8 * nargs + (hpi_get32(body + 40) & HP_HIT_REGS ? 8 * HP_NREGS : 0) +
 		       (mem || (hpi_get32(body + 40) & HP_HIT_MEM) ? 8 + mem : 0);
 		return len == want ? 0 : -1;
 	}
@@ -219,8 +218,8 @@ static void get_str(char *dst, size_t n, const uint8_t *src)
 	dst[n - 1] = '\0';
 }
 
-int hpi_header_decode(const uint8_t *buf, size_t len, struct hp_journal_meta *meta,
-		      uint32_t *header_len, struct hp_err *err)
+int hpi_header_decode(const uint8_t *buf, size_t len, struct hp_journal_meta *meta, uint32_t *header_len,
+		      struct hp_err *err)
 {
 	uint32_t hl;
 
@@ -253,8 +252,8 @@ int hpi_batch_check(const uint8_t *buf, size_t avail, uint64_t expect_seq, size_
 		return 0;
 	plen = hpi_get32(buf + 4);
 	nrec = hpi_get32(buf + 16);
-	if (plen > HPJ_BATCH_MAX || nrec == 0 || nrec > plen / HPJ_REC_HDR ||
-	    hpi_get64(buf + 8) != expect_seq || avail - HPJ_BATCH_HDR < plen)
+	if (plen > HPJ_BATCH_MAX || nrec == 0 || nrec > plen / HPJ_REC_HDR || hpi_get64(buf + 8) != expect_seq ||
+	    avail - HPJ_BATCH_HDR < plen)
 		return 0;
 	if (hpi_crc32(hpi_crc32(0, buf, 20), buf + HPJ_BATCH_HDR, plen) != hpi_get32(buf + 20))
 		return 0;
@@ -265,7 +264,8 @@ int hpi_batch_check(const uint8_t *buf, size_t avail, uint64_t expect_seq, size_
 		if (HPJ_BATCH_HDR + (size_t)plen - pos < HPJ_REC_HDR)
 			return 0;
 		blen = hpi_get32(r + 1);
-		if (blen > HPJ_BATCH_HDR + (size_t)plen - pos - HPJ_REC_HDR || hpi_rec_check(r[0], r + HPJ_REC_HDR, blen))
+		if (blen > HPJ_BATCH_HDR + (size_t)plen - pos - HPJ_REC_HDR ||
+		    hpi_rec_check(r[0], r + HPJ_REC_HDR, blen))
 			return 0;
 		pos += HPJ_REC_HDR + blen;
 	}

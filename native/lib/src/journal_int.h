@@ -5,15 +5,15 @@
 
 #include "hprobe/journal.h"
 
-#define HPJ_MAGIC "\x89HPJ\r\n\x1a\n"     /* 8 bytes, PNG-style: catches text-mode damage */
-#define HPJ_HEADER_LEN 304                /* version 1 header, CRC included */
-#define HPJ_HEADER_MAX 65536              /* a later minor revision may grow the header */
-#define HPJ_BATCH_MAGIC 0x31425048u       /* "HPB1" */
+#define HPJ_MAGIC "\x89HPJ\r\n\x1a\n" /* 8 bytes, PNG-style: catches text-mode damage */
+#define HPJ_HEADER_LEN 304            /* version 1 header, CRC included */
+#define HPJ_HEADER_MAX 65536          /* a later minor revision may grow the header */
+#define HPJ_BATCH_MAGIC 0x31425048u   /* "HPB1" */
 #define HPJ_BATCH_HDR 24
 #define HPJ_BATCH_MAX ((uint32_t)16 << 20) /* payload bytes; readers refuse more */
-#define HPJ_REC_HDR 5                     /* u8 type + u32 body length */
-#define HPJ_JSON_MAX ((uint32_t)1 << 20)  /* JSON text bytes per record */
-#define HPJ_HIT_FIXED 48                  /* hit body without the variable parts */
+#define HPJ_REC_HDR 5                      /* u8 type + u32 body length */
+#define HPJ_JSON_MAX ((uint32_t)1 << 20)   /* JSON text bytes per record */
+#define HPJ_HIT_FIXED 48                   /* hit body without the variable parts */
 #define HPJ_DROPPED_LEN 20
 #define HPJ_COUNT_LEN 32
 
@@ -27,15 +27,33 @@
 #define HPJ_H_VM 96
 #define HPJ_H_KERNEL 160
 
-static inline void hpi_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static inline void hpi_put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> 8 * i); }
-static inline void hpi_put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> 8 * i); }
-static inline uint16_t hpi_get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline void hpi_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+static inline void hpi_put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> 8 * i);
+}
+static inline void hpi_put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> 8 * i);
+}
+static inline uint16_t hpi_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
 static inline uint32_t hpi_get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-static inline uint64_t hpi_get64(const uint8_t *p) { return hpi_get32(p) | (uint64_t)hpi_get32(p + 4) << 32; }
+static inline uint64_t hpi_get64(const uint8_t *p)
+{
+	return hpi_get32(p) | (uint64_t)hpi_get32(p + 4) << 32;
+}
 
 /* Record bodies. hit_len is the encoded body size; encoders return the end. */
 size_t hpi_hit_len(const struct hp_hit *h);
@@ -49,8 +67,8 @@ void hpi_rec_decode(uint8_t type, const uint8_t *body, uint32_t len, struct hp_r
 
 /* Header encode/decode. decode returns 0 or -EBADMSG / -EPROTONOSUPPORT with err set. */
 void hpi_header_encode(uint8_t out[HPJ_HEADER_LEN], const struct hp_journal_meta *meta);
-int hpi_header_decode(const uint8_t *buf, size_t len, struct hp_journal_meta *meta,
-		      uint32_t *header_len, struct hp_err *err);
+int hpi_header_decode(const uint8_t *buf, size_t len, struct hp_journal_meta *meta, uint32_t *header_len,
+		      struct hp_err *err);
 
 uint32_t hpi_crc32(uint32_t crc, const void *buf, size_t len);
 
@@ -60,7 +78,6 @@ int hpi_batch_check(const uint8_t *buf, size_t avail, uint64_t expect_seq, size_
 
 /* Reads every batch from the start; returns the end of the valid prefix and the
  * seq that follows it (used by append mode). */
-int hpi_reader_scan_end(struct hp_journal_reader *r, uint64_t *valid_end, uint64_t *next_seq,
-			struct hp_err *err);
+int hpi_reader_scan_end(struct hp_journal_reader *r, uint64_t *valid_end, uint64_t *next_seq, struct hp_err *err);
 
 #endif

@@ -13,20 +13,20 @@
 #define READ_AHEAD ((size_t)256 << 10)
 
 struct hp_journal_reader {
-	int fd;                 /* -1: reading from mem */
-	uint8_t *mem;           /* owned copy for open_mem */
+	int fd;       /* -1: reading from mem */
+	uint8_t *mem; /* owned copy for open_mem */
 	size_t memlen;
 	struct hp_journal_meta meta;
 	uint32_t header_len;
-	uint8_t *cache;         /* file bytes [cache_off, cache_off + cache_len) */
+	uint8_t *cache; /* file bytes [cache_off, cache_off + cache_len) */
 	size_t cache_len, cache_cap;
 	uint64_t cache_off;
-	uint64_t off;           /* file offset of the next batch */
-	uint64_t next_seq;      /* first seq of the next batch */
-	const uint8_t *bp;      /* current batch records (points into cache or mem) */
+	uint64_t off;      /* file offset of the next batch */
+	uint64_t next_seq; /* first seq of the next batch */
+	const uint8_t *bp; /* current batch records (points into cache or mem) */
 	size_t bpos, blen;
-	uint32_t brem;          /* records left in the current batch */
-	uint64_t bseq;          /* seq of the next record returned */
+	uint32_t brem; /* records left in the current batch */
+	uint64_t bseq; /* seq of the next record returned */
 	uint64_t batch_off, batch_seq;
 	int have_batch, truncated;
 	char *json;
@@ -317,8 +317,7 @@ uint64_t hp_journal__offset(const struct hp_journal_reader *r)
 	return r ? r->off : 0;
 }
 
-int hpi_reader_scan_end(struct hp_journal_reader *r, uint64_t *valid_end, uint64_t *next_seq,
-			struct hp_err *err)
+int hpi_reader_scan_end(struct hp_journal_reader *r, uint64_t *valid_end, uint64_t *next_seq, struct hp_err *err)
 {
 	int rc;
 
@@ -345,5 +344,11 @@ void hp_journal__close_reader(struct hp_journal_reader *r)
 	free(r);
 }
 
-size_t hp_record__size(void) { return sizeof(struct hp_record); }
-size_t hp_journal_meta__size(void) { return sizeof(struct hp_journal_meta); }
+size_t hp_record__size(void)
+{
+	return sizeof(struct hp_record);
+}
+size_t hp_journal_meta__size(void)
+{
+	return sizeof(struct hp_journal_meta);
+}

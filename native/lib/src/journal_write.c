@@ -16,13 +16,13 @@
 
 struct hp_journal_writer {
 	int fd;
-	uint8_t *buf;          /* [0, HPJ_BATCH_HDR) is the header of the pending batch */
+	uint8_t *buf; /* [0, HPJ_BATCH_HDR) is the header of the pending batch */
 	size_t len, cap;
 	uint32_t nrec;
-	uint64_t first_seq;    /* seq of the first pending record */
+	uint64_t first_seq; /* seq of the first pending record */
 	uint64_t next_seq;
-	uint64_t file_end;     /* end of the last complete batch on disk */
-	size_t retry_at;       /* after a failed automatic write, next attempt at this size */
+	uint64_t file_end; /* end of the last complete batch on disk */
+	size_t retry_at;   /* after a failed automatic write, next attempt at this size */
 };
 
 static int write_all_at(int fd, const uint8_t *p, size_t len, uint64_t off)
@@ -129,8 +129,8 @@ int hp_journal__append_hit(struct hp_journal_writer *w, const struct hp_hit *hit
 	return 0;
 }
 
-int hp_journal__append_json(struct hp_journal_writer *w, enum hp_rec_type type, uint64_t time_ns,
-			    const char *json, size_t len, uint64_t *seq)
+int hp_journal__append_json(struct hp_journal_writer *w, enum hp_rec_type type, uint64_t time_ns, const char *json,
+			    size_t len, uint64_t *seq)
 {
 	uint8_t *p;
 	int rc = 0;
@@ -186,8 +186,8 @@ int hp_journal__flush(struct hp_journal_writer *w, int nosync, struct hp_err *er
 		return hp_err__set(err, EINVAL, "journal: no writer");
 	rc = write_batch(w);
 	if (rc < 0)
-		return hp_err__set(err, -rc, "journal: write failed, %u record(s) kept pending: %s",
-				   w->nrec, strerror(-rc));
+		return hp_err__set(err, -rc, "journal: write failed, %u record(s) kept pending: %s", w->nrec,
+				   strerror(-rc));
 	if (!nosync && fdatasync(w->fd) < 0)
 		return hp_err__set(err, errno, "journal: fdatasync: %s", strerror(errno));
 	return 0;
@@ -274,8 +274,8 @@ static int scan_existing(struct hp_journal_writer *w, const char *path, int *fre
 	return 0;
 }
 
-int hp_journal__create(const char *path, const struct hp_journal_meta *meta, int append,
-		       struct hp_journal_writer **out, struct hp_err *err)
+int hp_journal__create(const char *path, const struct hp_journal_meta *meta, int append, struct hp_journal_writer **out,
+		       struct hp_err *err)
 {
 	struct hp_journal_writer *w;
 	int fresh = !append, rc;

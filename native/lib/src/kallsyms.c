@@ -14,9 +14,9 @@
 
 #define KS_MIN_SYMS 10000
 #define KS_MAX_SYMS 2000000
-#define KS_TOKEN_MAX 255          /* longest token believed */
-#define KS_WORK_MAX (1u << 26)    /* candidates tried + name entries walked, in all */
-#define KS_TT_TRIES 256           /* token-table lookalikes examined */
+#define KS_TOKEN_MAX 255       /* longest token believed */
+#define KS_WORK_MAX (1u << 26) /* candidates tried + name entries walked, in all */
+#define KS_TT_TRIES 256        /* token-table lookalikes examined */
 
 struct ks {
 	const uint8_t *img;
@@ -24,7 +24,7 @@ struct ks {
 	uint64_t vaddr;
 	uint32_t min_syms;
 	size_t work;
-	uint32_t *marks;          /* markers expected from the names walk */
+	uint32_t *marks; /* markers expected from the names walk */
 	/* the token table [tt, tt_end) and its index at ti */
 	size_t tt, tt_end, ti;
 	uint16_t tidx[256];
@@ -37,7 +37,7 @@ struct ks {
 	size_t addrs, addrs_end;
 	int abs_percpu;
 	uint64_t rb;
-	uint64_t *addr;           /* decoded, n entries */
+	uint64_t *addr; /* decoded, n entries */
 };
 
 static uint32_t le32(const uint8_t *p)
@@ -182,8 +182,7 @@ static int names_at(struct ks *k, size_t p)
 		return 0;
 	if (after == k->tt) {
 		k->seqs = 0;
-	} else if (k->tt - after >= 3ull * n &&
-		   align_up(k, after + 3ull * n, 8) == k->tt) {
+	} else if (k->tt - after >= 3ull * n && align_up(k, after + 3ull * n, 8) == k->tt) {
 		k->seqs = 1; /* kallsyms_seqs_of_names: 6.2, and backported to Debian's 6.1 */
 	} else {
 		return 0;
@@ -234,8 +233,8 @@ static int try_relative(struct ks *k, size_t offs, size_t rb_at)
 {
 	int neg = 0;
 
-	if (offs == SIZE_MAX || rb_at == SIZE_MAX || offs > k->len || k->n > (k->len - offs) / 4 ||
-	    rb_at > k->len || k->len - rb_at < 8)
+	if (offs == SIZE_MAX || rb_at == SIZE_MAX || offs > k->len || k->n > (k->len - offs) / 4 || rb_at > k->len ||
+	    k->len - rb_at < 8)
 		return 0;
 	k->rb = le64(k->img + rb_at);
 	for (uint32_t i = 0; i < k->n && !neg; i++)
@@ -383,10 +382,19 @@ static void fill_info(const struct ks *k, struct hp_kallsyms_info *info)
 	info->end = k->vaddr + end;
 }
 
-int hpi_kallsyms_recover(const void *image, size_t len, uint64_t image_vaddr, uint32_t min_syms,
-			 struct hp_symtab **out, struct hp_kallsyms_info *info, struct hp_err *err)
+int hpi_kallsyms_recover(const void *image, size_t len, uint64_t image_vaddr, uint32_t min_syms, struct hp_symtab **out,
+			 struct hp_kallsyms_info *info, struct hp_err *err)
 {
-	static const char digits[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9";
+	static const char digits[] = "0\0"
+				     "1\0"
+				     "2\0"
+				     "3\0"
+				     "4\0"
+				     "5\0"
+				     "6\0"
+				     "7\0"
+				     "8\0"
+				     "9";
 	struct ks k = { .img = image, .len = len, .vaddr = image_vaddr, .min_syms = min_syms ? min_syms : 1 };
 	const uint8_t *hit;
 	size_t from = 0;
@@ -426,8 +434,8 @@ int hpi_kallsyms_recover(const void *image, size_t len, uint64_t image_vaddr, ui
 		return hp_err__set(err, ENOMEM, "kallsyms: out of memory");
 	}
 	if (!find_addresses(&k))
-		rc = hp_err__set(err, ENOENT, "kallsyms: %u names at 0x%llx but no sorted address table",
-				 k.n, (unsigned long long)(image_vaddr + k.names));
+		rc = hp_err__set(err, ENOENT, "kallsyms: %u names at 0x%llx but no sorted address table", k.n,
+				 (unsigned long long)(image_vaddr + k.names));
 	else if (out)
 		rc = build(&k, out, err);
 	else
@@ -439,14 +447,14 @@ int hpi_kallsyms_recover(const void *image, size_t len, uint64_t image_vaddr, ui
 	return rc;
 }
 
-int hp_kallsyms__locate(const void *image, size_t len, uint64_t image_vaddr,
-			struct hp_kallsyms_info *info, struct hp_err *err)
+int hp_kallsyms__locate(const void *image, size_t len, uint64_t image_vaddr, struct hp_kallsyms_info *info,
+			struct hp_err *err)
 {
 	return hpi_kallsyms_recover(image, len, image_vaddr, KS_MIN_SYMS, NULL, info, err);
 }
 
-int hp_kallsyms__recover(const void *image, size_t len, uint64_t image_vaddr,
-			 struct hp_symtab **out, struct hp_err *err)
+int hp_kallsyms__recover(const void *image, size_t len, uint64_t image_vaddr, struct hp_symtab **out,
+			 struct hp_err *err)
 {
 	if (!out)
 		return hp_err__set(err, EINVAL, "kallsyms: no output");

@@ -11,8 +11,8 @@ struct hpi_out {
 	int fd;
 	char *buf;
 	size_t len, cap;
-	int err;               /* first -errno, sticky */
-	char *path, *tmp;      /* final name, and the name written until success */
+	int err;          /* first -errno, sticky */
+	char *path, *tmp; /* final name, and the name written until success */
 };
 
 /* Opens path + ".partial" for writing; hpi_out_commit renames it to path. */
@@ -51,7 +51,7 @@ static inline void hpi_out_char(struct hpi_out *o, char c)
 
 void hpi_out_u64(struct hpi_out *o, uint64_t v);
 void hpi_out_i64(struct hpi_out *o, int64_t v);
-void hpi_out_hex(struct hpi_out *o, uint64_t v);          /* 0x... */
+void hpi_out_hex(struct hpi_out *o, uint64_t v); /* 0x... */
 void hpi_out_hexbytes(struct hpi_out *o, const uint8_t *p, size_t n);
 /* A JSON string literal (quotes included) of valid UTF-8 text. */
 void hpi_out_json_str(struct hpi_out *o, const char *s, size_t n);

@@ -91,8 +91,7 @@ int hpi_symtab_finish(struct hp_symtab *st, int dedup)
 		qsort(st->syms, st->n, sizeof(*st->syms), sym_cmp);
 	if (dedup && st->n) {
 		for (i = 1, j = 0; i < st->n; i++) {
-			if (st->syms[i].addr == st->syms[j].addr &&
-			    strcmp(st->syms[i].name, st->syms[j].name) == 0)
+			if (st->syms[i].addr == st->syms[j].addr && strcmp(st->syms[i].name, st->syms[j].name) == 0)
 				continue;
 			st->syms[++j] = st->syms[i];
 		}
@@ -148,8 +147,7 @@ const struct hp_sym *hp_symtab__at(const struct hp_symtab *st, size_t idx)
 	return st && idx < st->n ? &st->syms[idx] : NULL;
 }
 
-size_t hp_symtab__find_all(const struct hp_symtab *st, const char *name,
-			   const struct hp_sym **out, size_t max)
+size_t hp_symtab__find_all(const struct hp_symtab *st, const char *name, const struct hp_sym **out, size_t max)
 {
 	size_t found = 0;
 	uint32_t i;
@@ -215,8 +213,7 @@ static int lookup_score(const struct hp_sym *s, uint64_t addr)
 /* How far back to look for an enclosing symbol when the nearest one ends before addr. */
 #define LOOKUP_BACKTRACK 64
 
-const struct hp_sym *hp_symtab__lookup_addr(const struct hp_symtab *st, uint64_t addr,
-					    uint64_t *off)
+const struct hp_sym *hp_symtab__lookup_addr(const struct hp_symtab *st, uint64_t addr, uint64_t *off)
 {
 	size_t lo = 0, hi, i, best = SIZE_MAX;
 	int best_score = 0;
@@ -282,8 +279,8 @@ static int glob_match(const char *p, const char *s)
 	return *p == '\0';
 }
 
-size_t hp_symtab__search(const struct hp_symtab *st, const char *pattern, int text_only,
-			 const struct hp_sym **out, size_t max)
+size_t hp_symtab__search(const struct hp_symtab *st, const char *pattern, int text_only, const struct hp_sym **out,
+			 size_t max)
 {
 	size_t total = 0;
 	int glob;
@@ -328,8 +325,7 @@ static int osa_bounded(const char *a, int la, const char *b, int lb, int k, int 
 				v = p[j] + 1;
 			if (c[j - 1] + 1 < v)
 				v = c[j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    pp[j - 2] + 1 < v)
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
 				v = pp[j - 2] + 1;
 			c[j] = v < inf ? v : inf;
 			if (c[j] < rowmin)
@@ -359,8 +355,7 @@ static int sugg_before(int da, const struct hp_sym *a, int db, const struct hp_s
 	return strcmp(a->name, b->name) < 0;
 }
 
-size_t hp_symtab__suggest(const struct hp_symtab *st, const char *name,
-			  const struct hp_sym **out, size_t max)
+size_t hp_symtab__suggest(const struct hp_symtab *st, const char *name, const struct hp_sym **out, size_t max)
 {
 	size_t len, kept = 0;
 	int *rows, *dist, k;
@@ -398,7 +393,8 @@ size_t hp_symtab__suggest(const struct hp_symtab *st, const char *name,
 			}
 		if (dup)
 			continue;
-		for (pos = kept < max ? kept : max - 1; pos > 0 && sugg_before(d, s, dist[pos - 1], out[pos - 1]); pos--) {
+		for (pos = kept < max ? kept : max - 1; pos > 0 && sugg_before(d, s, dist[pos - 1], out[pos - 1]);
+		     pos--) {
 			out[pos] = out[pos - 1];
 			dist[pos] = dist[pos - 1];
 		}

@@ -51,8 +51,7 @@ static int name_ok(const char *s, size_t *len)
 }
 
 /* nm's letter from binding, symbol type and the flags of the symbol's section. */
-static char sym_letter(const GElf_Sym *s, const GElf_Xword *shflags, const uint32_t *shtype,
-		       size_t shnum)
+static char sym_letter(const GElf_Sym *s, const GElf_Xword *shflags, const uint32_t *shtype, size_t shnum)
 {
 	int bind = GELF_ST_BIND(s->st_info), type = GELF_ST_TYPE(s->st_info);
 	char c;
@@ -101,9 +100,8 @@ static void note_build_id(Elf_Data *d, struct hp_elf_info *info)
 	if (!d || !d->d_buf)
 		return;
 	while (off < d->d_size && (next = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && nh.n_descsz > 0 &&
-		    name_off + 4 <= d->d_size && desc_off + nh.n_descsz <= d->d_size &&
-		    memcmp((const char *)d->d_buf + name_off, "GNU", 4) == 0) {
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && nh.n_descsz > 0 && name_off + 4 <= d->d_size &&
+		    desc_off + nh.n_descsz <= d->d_size && memcmp((const char *)d->d_buf + name_off, "GNU", 4) == 0) {
 			hex_id((const unsigned char *)d->d_buf + desc_off, nh.n_descsz, info->build_id);
 			return;
 		}
@@ -131,9 +129,8 @@ static void scan_dynamic(Elf_Data *d, size_t entsize, int *soname, int *pie_flag
 	}
 }
 
-static int collect_syms(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const GElf_Xword *shflags,
-			const uint32_t *shtype, size_t shnum, struct hp_symtab *st,
-			struct strbuf *names, size_t **noff, size_t *noff_cap)
+static int collect_syms(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const GElf_Xword *shflags, const uint32_t *shtype,
+			size_t shnum, struct hp_symtab *st, struct strbuf *names, size_t **noff, size_t *noff_cap)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
 	size_t count, symsz = gelf_fsize(e, ELF_T_SYM, 1, EV_CURRENT);
@@ -233,15 +230,16 @@ static int read_elf(Elf *e, struct hp_elf_info *info, struct hp_symtab *st, stru
 		if (sh.sh_type == SHT_NOTE && !info->build_id[0])
 			note_build_id(elf_getdata(scn, NULL), info);
 		else if (sh.sh_type == SHT_DYNAMIC)
-			scan_dynamic(elf_getdata(scn, NULL), gelf_fsize(e, ELF_T_DYN, 1, EV_CURRENT),
-				     &soname, &pie_flag);
+			scan_dynamic(elf_getdata(scn, NULL), gelf_fsize(e, ELF_T_DYN, 1, EV_CURRENT), &soname,
+				     &pie_flag);
 	}
 	if (!info->build_id[0]) { /* section-less files: the notes are in PT_NOTE */
 		for (size_t i = 0; i < phnum; i++) {
 			GElf_Phdr ph;
 
 			if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_NOTE && ph.p_filesz < (1u << 20))
-				note_build_id(elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR), info);
+				note_build_id(elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR),
+					      info);
 		}
 	}
 	info->is_static = !interp;
@@ -435,8 +433,9 @@ long hp_elf__read_vaddr(const char *path, uint64_t vaddr, void *buf, size_t len,
 		memset((char *)buf + done + fn, 0, n - fn); /* .bss: memory beyond the file image */
 		done += n;
 	}
-	rc = done || !len ? 0 : hp_err__set(err, EFAULT, "elf: 0x%llx is not in a loadable segment of %s",
-					    (unsigned long long)vaddr, path);
+	rc = done || !len ? 0
+			  : hp_err__set(err, EFAULT, "elf: 0x%llx is not in a loadable segment of %s",
+					(unsigned long long)vaddr, path);
 out:
 	elf_end(e);
 	close(fd);

@@ -7,12 +7,12 @@
 #define HPI_SYM_NAME_MAX 1024
 
 struct hp_symtab {
-	struct hp_sym *syms;     /* sorted by (addr, name) */
+	struct hp_sym *syms; /* sorted by (addr, name) */
 	size_t n, cap;
-	char *strings;           /* owns every name/module the syms point into */
-	uint32_t *buckets;       /* name hash: index+1 of the chain head, 0 = empty */
-	uint32_t *next;          /* chain links, index+1, in ascending index order */
-	size_t nbuckets;         /* power of two */
+	char *strings;     /* owns every name/module the syms point into */
+	uint32_t *buckets; /* name hash: index+1 of the chain head, 0 = empty */
+	uint32_t *next;    /* chain links, index+1, in ascending index order */
+	size_t nbuckets;   /* power of two */
 	int has_elf;
 	struct hp_elf_info elf;
 };
@@ -30,7 +30,7 @@ void hpi_symtab_text_sizes(struct hp_symtab *st);
  * as a parameter (the fuzzer and the synthetic tests use small tables); out and
  * info may be NULL. */
 struct hp_kallsyms_info;
-int hpi_kallsyms_recover(const void *image, size_t len, uint64_t image_vaddr, uint32_t min_syms,
-			 struct hp_symtab **out, struct hp_kallsyms_info *info, struct hp_err *err);
+int hpi_kallsyms_recover(const void *image, size_t len, uint64_t image_vaddr, uint32_t min_syms, struct hp_symtab **out,
+			 struct hp_kallsyms_info *info, struct hp_err *err);
 
 #endif

@@ -71,7 +71,7 @@ static int parse_line(char *p, char *end, struct hp_sym *sym)
 		return -1;
 	if (p < end && !is_blank(*p))
 		return -1; /* control or non-ASCII byte inside the name */
-	*p = '\0'; /* end may be the line's '\n': writable */
+	*p = '\0';         /* end may be the line's '\n': writable */
 	if (p < end)
 		p++;
 	while (p < end && is_blank(*p))
@@ -95,8 +95,8 @@ static int parse_line(char *p, char *end, struct hp_sym *sym)
 }
 
 /* Parses copy[0, len) in place; takes ownership of copy (len + 1 bytes). */
-static int parse_owned(char *copy, size_t len, struct hp_symtab **out,
-		       struct hp_symtab_stats *stats, struct hp_err *err)
+static int parse_owned(char *copy, size_t len, struct hp_symtab **out, struct hp_symtab_stats *stats,
+		       struct hp_err *err)
 {
 	struct hp_symtab_stats local = { 0 };
 	struct hp_symtab *st;
@@ -143,8 +143,8 @@ static int parse_owned(char *copy, size_t len, struct hp_symtab **out,
 	return 0;
 }
 
-int hp_symtab__parse_text(const char *buf, size_t len, struct hp_symtab **out,
-			  struct hp_symtab_stats *stats, struct hp_err *err)
+int hp_symtab__parse_text(const char *buf, size_t len, struct hp_symtab **out, struct hp_symtab_stats *stats,
+			  struct hp_err *err)
 {
 	char *copy;
 

@@ -46,7 +46,7 @@ static inline void *hp_btf_synth(size_t *len)
 
 	task = btf__add_struct(b, "task_struct", 4096);
 	btf__add_field(b, "state", u32, 0, 0);
-	btf__add_field(b, NULL, anon_u, 64, 0);        /* offset 8: prio at 8, raw at 8 */
+	btf__add_field(b, NULL, anon_u, 64, 0); /* offset 8: prio at 8, raw at 8 */
 	btf__add_field(b, "tasks", list, 2192 * 8, 0);
 	btf__add_field(b, "mm", mm_ptr, 2272 * 8, 0);
 	btf__add_field(b, "pid", pid_t_, 2416 * 8, 0);
@@ -64,7 +64,7 @@ static inline void *hp_btf_synth(size_t *len)
 	fn = btf__add_func(b, "__do_sys_vmsplice", BTF_FUNC_STATIC, proto);
 	proto2 = btf__add_func_proto(b, i32);
 	btf__add_func_param(b, "fmt", ptr_task);
-	btf__add_func_param(b, NULL, 0);               /* ... */
+	btf__add_func_param(b, NULL, 0); /* ... */
 	btf__add_func(b, "printk", BTF_FUNC_GLOBAL, proto2);
 	(void)fn;
 

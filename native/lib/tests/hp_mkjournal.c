@@ -14,8 +14,18 @@
 #include "hprobe/journal.h"
 
 static const char *const comms[] = {
-	"a\"b,c\nd\xff", "\\back\"slash", "caf\xc3\xa9", "\r\n,,\"\"", "\x01\x7f\x80\xc2\x85",
-	"0123456789abcdef", "", "tab\there", "quote'single", "\xe2\x82", "\xf0\x9f\x98\x80ok", "sysloop",
+	"a\"b,c\nd\xff",
+	"\\back\"slash",
+	"caf\xc3\xa9",
+	"\r\n,,\"\"",
+	"\x01\x7f\x80\xc2\x85",
+	"0123456789abcdef",
+	"",
+	"tab\there",
+	"quote'single",
+	"\xe2\x82",
+	"\xf0\x9f\x98\x80ok",
+	"sysloop",
 };
 #define NCOMMS (sizeof(comms) / sizeof(comms[0]))
 #define MONO_BASE 5000000000ull
@@ -64,8 +74,10 @@ static void hex(FILE *f, const void *p, size_t n)
 
 static void expect_line(FILE *f, uint64_t seq, const struct hp_hit *h)
 {
-	fprintf(f, "{\"seq\":%" PRIu64 ",\"probe\":%u,\"vcpu\":%u,\"time_ns\":%" PRIu64 ",\"pid\":%d,\"tgid\":%d,"
-		   "\"comm_hex\":\"", seq, h->probe_id, h->vcpu, h->time_ns, h->pid, h->tgid);
+	fprintf(f,
+		"{\"seq\":%" PRIu64 ",\"probe\":%u,\"vcpu\":%u,\"time_ns\":%" PRIu64 ",\"pid\":%d,\"tgid\":%d,"
+		"\"comm_hex\":\"",
+		seq, h->probe_id, h->vcpu, h->time_ns, h->pid, h->tgid);
 	hex(f, h->comm, strnlen(h->comm, HP_COMM_LEN));
 	fprintf(f, "\",\"ip\":%" PRIu64 ",\"cr3\":%" PRIu64 ",\"flags\":%u,\"args\":[", h->ip, h->cr3, h->flags);
 	for (int a = 0; a < h->nargs; a++)
@@ -118,7 +130,8 @@ static int make(const char *path, const char *expected, uint64_t n)
 		if (f)
 			expect_line(f, seq, &h);
 		if (i == n / 2) {
-			json(w, HP_REC_ALERT, h.time_ns, "{\"detector\":\"watchdog\",\"msg\":\"no heartbeat \\\"x\\\"\\n\",\"pid\":101}");
+			json(w, HP_REC_ALERT, h.time_ns,
+			     "{\"detector\":\"watchdog\",\"msg\":\"no heartbeat \\\"x\\\"\\n\",\"pid\":101}");
 			json(w, HP_REC_ALERT, h.time_ns, "[1, 2]");
 			hp_journal__append_dropped(w, &d, NULL);
 		}

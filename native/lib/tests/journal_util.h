@@ -44,9 +44,9 @@ static inline void hp_make_hit(uint64_t i, struct hp_hit *h)
 
 static inline int hp_hit_equal(const struct hp_hit *a, const struct hp_hit *b)
 {
-	return a->time_ns == b->time_ns && a->probe_id == b->probe_id && a->vcpu == b->vcpu &&
-	       a->pid == b->pid && a->tgid == b->tgid && memcmp(a->comm, b->comm, HP_COMM_LEN) == 0 &&
-	       a->ip == b->ip && a->cr3 == b->cr3 && a->flags == b->flags && a->nargs == b->nargs &&
+	return a->time_ns == b->time_ns && a->probe_id == b->probe_id && a->vcpu == b->vcpu && a->pid == b->pid &&
+	       a->tgid == b->tgid && memcmp(a->comm, b->comm, HP_COMM_LEN) == 0 && a->ip == b->ip && a->cr3 == b->cr3 &&
+	       a->flags == b->flags && a->nargs == b->nargs &&
 	       memcmp(a->args, b->args, sizeof(a->args[0]) * a->nargs) == 0 &&
 	       (!(a->flags & HP_HIT_REGS) || memcmp(a->regs, b->regs, sizeof(a->regs)) == 0) &&
 	       a->memlen == b->memlen && (!a->memlen || a->memaddr == b->memaddr) &&

@@ -20,10 +20,10 @@ struct ks_sym {
 
 struct ks_opts {
 	enum hp_kallsyms_layout layout;
-	int abs_percpu;  /* type 'A' symbols below relative_base are stored as absolute values */
-	int seqs;        /* kallsyms_seqs_of_names before the token table (REL_BEFORE/ABSOLUTE) */
-	size_t prefix;   /* garbage bytes before the tables */
-	uint64_t vaddr;  /* where the buffer is mapped */
+	int abs_percpu; /* type 'A' symbols below relative_base are stored as absolute values */
+	int seqs;       /* kallsyms_seqs_of_names before the token table (REL_BEFORE/ABSOLUTE) */
+	size_t prefix;  /* garbage bytes before the tables */
+	uint64_t vaddr; /* where the buffer is mapped */
 };
 
 struct ks_buf {
@@ -62,8 +62,8 @@ static inline void ks_le(struct ks_buf *b, uint64_t v, int size)
 
 /* The tokens: every character used stands for itself; free codes get one of these
  * (then empty tokens, which the kernel also writes when it runs out of pairs). */
-static const char *const ks_multi[] = { "sym_", "__", "_x", "func", "ta", "0_", "00", "10", "er", "in", "mod",
-					"Tsym_", "tsym_", "long", "abc", "xyz" };
+static const char *const ks_multi[] = { "sym_", "__", "_x",  "func",  "ta",    "0_",   "00",  "10",
+					"er",   "in", "mod", "Tsym_", "tsym_", "long", "abc", "xyz" };
 
 /* Returns a malloc'ed image (length in *len) or NULL. syms sorted by address. */
 static inline uint8_t *ks_synth(const struct ks_sym *syms, uint32_t n, const struct ks_opts *o, size_t *len)
@@ -125,21 +125,22 @@ static inline uint8_t *ks_synth(const struct ks_sym *syms, uint32_t n, const str
 
 	for (size_t i = 0; i < o->prefix; i++)
 		ks_le(&b, 0x5a ^ (i * 7), 1);
-#define KS_ADDRS() do { \
-		ks_align(&b); \
-		for (uint32_t i = 0; i < n; i++) { \
-			uint64_t a = syms[i].addr; \
-			if (o->layout == HP_KALLSYMS_ABSOLUTE) \
-				ks_le(&b, a, 8); \
-			else if (o->abs_percpu) \
+#define KS_ADDRS()                                                                            \
+	do {                                                                                  \
+		ks_align(&b);                                                                 \
+		for (uint32_t i = 0; i < n; i++) {                                            \
+			uint64_t a = syms[i].addr;                                            \
+			if (o->layout == HP_KALLSYMS_ABSOLUTE)                                \
+				ks_le(&b, a, 8);                                              \
+			else if (o->abs_percpu)                                               \
 				ks_le(&b, syms[i].type == 'A' && a < rb ? a : rb - 1 - a, 4); \
-			else \
-				ks_le(&b, a - rb, 4); \
-		} \
-		if (o->layout != HP_KALLSYMS_ABSOLUTE) { \
-			ks_align(&b); \
-			ks_le(&b, rb, 8); \
-		} \
+			else                                                                  \
+				ks_le(&b, a - rb, 4);                                         \
+		}                                                                             \
+		if (o->layout != HP_KALLSYMS_ABSOLUTE) {                                      \
+			ks_align(&b);                                                         \
+			ks_le(&b, rb, 8);                                                     \
+		}                                                                             \
 	} while (0)
 	if (o->layout != HP_KALLSYMS_REL_AFTER)
 		KS_ADDRS();

@@ -7,8 +7,7 @@
 #include "hprobe/btf.h"
 #include "lab.h"
 
-static void member(struct hp_btf *b, const char *type, const char *path, uint32_t want_off,
-		   uint32_t want_size)
+static void member(struct hp_btf *b, const char *type, const char *path, uint32_t want_off, uint32_t want_size)
 {
 	struct hp_err err = { { 0 } };
 	uint32_t off = 0, size = 0;

@@ -50,8 +50,9 @@ static void test_escape(void)
 	hp_export__escape("\xc2\x85\xc0\xaf\xed\xa0\x80\xe2\x82", 9, out, sizeof(out));
 	CHECK_STR(out, "\\xc2\\x85\\xc0\\xaf\\xed\\xa0\\x80\\xe2\\x82");
 	/* the worst comm fits HP_COMM_ESC_MAX */
-	CHECK_EQ_INT(hp_export__escape("\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01", 16,
-				       out, sizeof(out)), 64);
+	CHECK_EQ_INT(hp_export__escape("\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01", 16, out,
+				       sizeof(out)),
+		     64);
 	CHECK_EQ_INT(strlen(out), 64);
 	/* cut on whole units: "ab" then "\x01" does not fit in 6 bytes */
 	CHECK_EQ_INT(hp_export__escape("ab\x01z", 4, small, sizeof(small)), 7);
@@ -135,8 +136,7 @@ int main(void)
 	free(img);
 
 	CHECK_EQ_INT(hp_export__journal(j, 42, out, NULL, NULL, NULL, &st, &err), -EINVAL);
-	CHECK_EQ_INT(hp_export__journal("/nonexistent.hpj", HP_EXPORT_CSV, out, NULL, NULL, NULL, &st, &err),
-		     -ENOENT);
+	CHECK_EQ_INT(hp_export__journal("/nonexistent.hpj", HP_EXPORT_CSV, out, NULL, NULL, NULL, &st, &err), -ENOENT);
 	CHECK_EQ_INT(hp_export__journal(j, HP_EXPORT_CSV, "/nonexistent/dir/out.csv", NULL, NULL, NULL, &st, &err),
 		     -ENOENT);
 	CHECK(strstr(err.msg, "/nonexistent/dir/out.csv") != NULL);

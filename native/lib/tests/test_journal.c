@@ -52,7 +52,8 @@ static void test_roundtrip(void)
 	CHECK_EQ_INT(hp_file_size(path), HPJ_HEADER_LEN);
 	for (size_t j = 0; j < nj; j++) {
 		CHECK_EQ_INT(hp_journal__append_json(w, HP_REC_PROBE + (int)(j % 3), 500 + j, jsons[j],
-						     strlen(jsons[j]), &seq), 0);
+						     strlen(jsons[j]), &seq),
+			     0);
 		CHECK_EQ_U64(seq, j);
 	}
 	for (uint64_t i = 0; i < 300; i++) {
@@ -220,13 +221,14 @@ static void test_seek_from(void)
 	}
 	CHECK_EQ_U64(at[3], 150);
 	REQUIRE(hp_journal__open(path, &r, &err) == 0);
-	const struct { uint64_t off, at, seq; } cases[] = {
-		{ off[3], at[3], 150 }, { off[3], at[3], 199 }, { off[3], at[3], 260 }, /* exact, in, beyond */
-		{ off[5], at[5], 299 },
-		{ off[3], at[2], 170 },        /* wrong seq for that batch */
-		{ off[3] + 8, at[3], 170 },    /* not a batch start */
-		{ off[5] + 1000000, at[5], 10 }, /* past the end */
-		{ off[4], at[4], 20 },         /* seq before the hint */
+	const struct {
+		uint64_t off, at, seq;
+	} cases[] = {
+		{ off[3], at[3], 150 },          { off[3], at[3], 199 }, { off[3], at[3], 260 }, /* exact, in, beyond */
+		{ off[5], at[5], 299 },          { off[3], at[2], 170 }, /* wrong seq for that batch */
+		{ off[3] + 8, at[3], 170 },                              /* not a batch start */
+		{ off[5] + 1000000, at[5], 10 },                         /* past the end */
+		{ off[4], at[4], 20 },                                   /* seq before the hint */
 	};
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		CHECK_EQ_INT(hp_journal__seek_from(r, cases[k].off, cases[k].at, cases[k].seq, &err), 0);

@@ -52,14 +52,14 @@ static int same_as_input(const struct hp_symtab *st, uint32_t n)
 
 static void test_layouts(void)
 {
-	static const struct { enum hp_kallsyms_layout layout; int abs_percpu, seqs; } cases[] = {
+	static const struct {
+		enum hp_kallsyms_layout layout;
+		int abs_percpu, seqs;
+	} cases[] = {
 		{ HP_KALLSYMS_REL_BEFORE, 1, 1 }, /* Debian 6.1 (x86-64) */
 		{ HP_KALLSYMS_REL_BEFORE, 1, 0 }, /* mainline 6.1 */
-		{ HP_KALLSYMS_REL_BEFORE, 0, 0 },
-		{ HP_KALLSYMS_REL_AFTER, 1, 0 },
-		{ HP_KALLSYMS_REL_AFTER, 0, 0 },
-		{ HP_KALLSYMS_ABSOLUTE, 0, 0 },
-		{ HP_KALLSYMS_ABSOLUTE, 0, 1 },
+		{ HP_KALLSYMS_REL_BEFORE, 0, 0 }, { HP_KALLSYMS_REL_AFTER, 1, 0 }, { HP_KALLSYMS_REL_AFTER, 0, 0 },
+		{ HP_KALLSYMS_ABSOLUTE, 0, 0 },   { HP_KALLSYMS_ABSOLUTE, 0, 1 },
 	};
 
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
@@ -114,7 +114,11 @@ static void test_damage(void)
 	names = (size_t)(info.names - BASE);
 	offs = (size_t)(info.addresses - BASE);
 	/* xor 0: the byte becomes a NUL */
-	struct { const char *what; size_t at; uint8_t xor; } cuts[] = {
+	struct {
+		const char *what;
+		size_t at;
+		uint8_t xor ;
+	} cuts[] = {
 		{ "token index", (size_t)(info.end - BASE) - 100, 0x01 },
 		{ "a token's end", tt + 1, 0 },
 		{ "a name length", names, 0x01 },
@@ -146,7 +150,8 @@ static void test_damage(void)
 	 * it to find (the fuzzer's seed regress-tt-at-start is the exact case it found) */
 	for (size_t back = 0; back < 17; back++)
 		for (uint64_t mis = 0; mis < 8; mis++)
-			CHECK(hp_kallsyms__recover(img + tt - back, len - tt + back, BASE + tt - back + mis, &st, &err) < 0);
+			CHECK(hp_kallsyms__recover(img + tt - back, len - tt + back, BASE + tt - back + mis, &st,
+						   &err) < 0);
 	free(img);
 	free(copy);
 
@@ -173,7 +178,18 @@ static void test_garbage(void)
 		img[i] = (uint8_t)(x >> 16);
 	}
 	/* the digits run planted in noise: a token-table lookalike with nothing around it */
-	memcpy(img + 5000, "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9", 20);
+	memcpy(img + 5000,
+	       "0\0"
+	       "1\0"
+	       "2\0"
+	       "3\0"
+	       "4\0"
+	       "5\0"
+	       "6\0"
+	       "7\0"
+	       "8\0"
+	       "9",
+	       20);
 	CHECK_EQ_INT(hp_kallsyms__recover(img, len, BASE, &st, &err), -ENOENT);
 	CHECK_EQ_INT(hp_btf__recover(img, len, BASE, NULL, &b, &err), -ENOENT);
 	memset(img, 0, len);
@@ -217,8 +233,10 @@ static void test_btf(void)
 static int write_corpus(const char *dir)
 {
 	static const struct ks_opts opts[] = {
-		{ HP_KALLSYMS_REL_BEFORE, 1, 1, 3, BASE }, { HP_KALLSYMS_REL_BEFORE, 0, 0, 0, BASE },
-		{ HP_KALLSYMS_REL_AFTER, 1, 0, 5, BASE }, { HP_KALLSYMS_ABSOLUTE, 0, 0, 1, BASE },
+		{ HP_KALLSYMS_REL_BEFORE, 1, 1, 3, BASE },
+		{ HP_KALLSYMS_REL_BEFORE, 0, 0, 0, BASE },
+		{ HP_KALLSYMS_REL_AFTER, 1, 0, 5, BASE },
+		{ HP_KALLSYMS_ABSOLUTE, 0, 0, 1, BASE },
 	};
 	char path[4200];
 

@@ -38,10 +38,10 @@ int main(int argc, char **argv)
 	t0 = hp_now_ms();
 	REQUIRE(hp_kallsyms__locate(img, len, vaddr, &info, &err) == 0);
 	printf("tables: %u symbols, layout %d, abs_percpu %d, seqs_of_names %d, relative_base 0x%llx, "
-	       "token_table 0x%llx, span 0x%llx-0x%llx (%.0f ms)\n", info.num_syms, info.layout,
-	       info.abs_percpu, info.seqs_of_names, (unsigned long long)info.relative_base,
-	       (unsigned long long)info.token_table, (unsigned long long)info.start,
-	       (unsigned long long)info.end, hp_now_ms() - t0);
+	       "token_table 0x%llx, span 0x%llx-0x%llx (%.0f ms)\n",
+	       info.num_syms, info.layout, info.abs_percpu, info.seqs_of_names, (unsigned long long)info.relative_base,
+	       (unsigned long long)info.token_table, (unsigned long long)info.start, (unsigned long long)info.end,
+	       hp_now_ms() - t0);
 	t0 = hp_now_ms();
 	if (hp_kallsyms__recover(img, len, vaddr, &got, &err))
 		fprintf(stderr, "recover: %s\n", err.msg);
@@ -56,12 +56,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n && i < hp_symtab__count(got); i++) {
 		const struct hp_sym *a = hp_symtab__at(truth, i), *b = hp_symtab__at(got, i);
 
-		if (a->addr != b->addr || a->type != b->type || strcmp(a->name, b->name) != 0 ||
-		    a->size != b->size || b->module) {
+		if (a->addr != b->addr || a->type != b->type || strcmp(a->name, b->name) != 0 || a->size != b->size ||
+		    b->module) {
 			if (mismatches++ < 5)
 				fprintf(stderr, "#%zu: kallsyms %016llx %c %s, recovered %016llx %c %s\n", i,
-					(unsigned long long)a->addr, a->type, a->name,
-					(unsigned long long)b->addr, b->type, b->name);
+					(unsigned long long)a->addr, a->type, a->name, (unsigned long long)b->addr,
+					b->type, b->name);
 		}
 	}
 	printf("%zu mismatches\n", mismatches);

@@ -5,27 +5,26 @@
 #include "hp_test.h"
 #include "hprobe/symtab.h"
 
-static const char map[] =
-	"ffffffff81000000 T _stext\n"
-	"ffffffff81000000 T startup_64\r\n"
-	"ffffffff81000100 t helper\n"
-	"not a line at all\n"
-	"ffffffff81000200 T vmsplice_to_user\n"
-	"\n"
-	"   \t \n"
-	"ffffffff81000300 W weak_fn\n"
-	"ffffffff81000400 D some_data\n"
-	"ffffffff81000500 T do_sys_open\n"
-	"ffffffff81000600 T __x64_sys_vmsplice\n"
-	"ffffffffc0001000 t mod_fn\t[e1000]\n"
-	"ffffffffc0001000 t mod_bad\t[unterminated\n"
-	"ffffffffc0002000 t helper\t[e1000]\n"
-	"12345678901234567 T too_many_digits\n"
-	"ffffffff81000700 TT two_letters\n"
-	"ffffffff81000700 T trailing garbage\n"
-	"ffffffff81000800 1 digit_type\n"
-	"ffffffff81000900 T name\x01with_control\n"
-	"ffffffff81000a00 T last_no_newline";
+static const char map[] = "ffffffff81000000 T _stext\n"
+			  "ffffffff81000000 T startup_64\r\n"
+			  "ffffffff81000100 t helper\n"
+			  "not a line at all\n"
+			  "ffffffff81000200 T vmsplice_to_user\n"
+			  "\n"
+			  "   \t \n"
+			  "ffffffff81000300 W weak_fn\n"
+			  "ffffffff81000400 D some_data\n"
+			  "ffffffff81000500 T do_sys_open\n"
+			  "ffffffff81000600 T __x64_sys_vmsplice\n"
+			  "ffffffffc0001000 t mod_fn\t[e1000]\n"
+			  "ffffffffc0001000 t mod_bad\t[unterminated\n"
+			  "ffffffffc0002000 t helper\t[e1000]\n"
+			  "12345678901234567 T too_many_digits\n"
+			  "ffffffff81000700 TT two_letters\n"
+			  "ffffffff81000700 T trailing garbage\n"
+			  "ffffffff81000800 1 digit_type\n"
+			  "ffffffff81000900 T name\x01with_control\n"
+			  "ffffffff81000a00 T last_no_newline";
 
 static void test_parse(void)
 {
@@ -78,7 +77,7 @@ static void test_parse(void)
 	CHECK_EQ_U64(off, 0x50);
 	s = hp_symtab__lookup_addr(st, 0xffffffff81000010ull, &off);
 	REQUIRE(s);
-	CHECK_STR(s->name, "_stext"); /* globals tie: first by name */
+	CHECK_STR(s->name, "_stext");                                /* globals tie: first by name */
 	s = hp_symtab__lookup_addr(st, 0xffffffff81000a10ull, &off); /* sizeless last symbol */
 	REQUIRE(s);
 	CHECK_STR(s->name, "last_no_newline");
@@ -91,8 +90,8 @@ static void test_parse(void)
 	CHECK_EQ_INT(hp_symtab__search(st, "do_sys_op?n", 0, res, 8), 1);
 	CHECK_EQ_INT(hp_symtab__search(st, "do_sys", 0, res, 8), 1); /* substring */
 	CHECK_EQ_INT(hp_symtab__search(st, "do_sys", 0, NULL, 0), 1);
-	CHECK_EQ_INT(hp_symtab__search(st, "_", 1, res, 1), 8);      /* total beyond max */
-	CHECK_EQ_INT(hp_symtab__search(st, "*data", 1, res, 8), 0);  /* D is not text */
+	CHECK_EQ_INT(hp_symtab__search(st, "_", 1, res, 1), 8);     /* total beyond max */
+	CHECK_EQ_INT(hp_symtab__search(st, "*data", 1, res, 8), 0); /* D is not text */
 	CHECK_EQ_INT(hp_symtab__search(st, "*data", 0, res, 8), 1);
 
 	CHECK(hp_symtab__suggest(st, "do_sys_opne", res, 3) >= 1);

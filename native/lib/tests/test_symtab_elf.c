@@ -131,7 +131,10 @@ static void test_kinds_of_files(const char *dir)
 	hp_symtab__free(st);
 
 	CHECK_EQ_INT(hp_symtab__load_elf(fix(dir, "../CTestTestfile.cmake"), &st, &err), -ENOEXEC);
-	CHECK_EQ_INT(hp_symtab__parse_elf("\x7f" "ELF", 4, &st, &err), -ENOEXEC);
+	CHECK_EQ_INT(hp_symtab__parse_elf("\x7f"
+					  "ELF",
+					  4, &st, &err),
+		     -ENOEXEC);
 	CHECK_EQ_INT(hp_symtab__load_elf("/nonexistent", &st, &err), -ENOENT);
 }
 

@@ -31,8 +31,11 @@ int hp_pring__create(const char *path, unsigned nvcpus, uint32_t ring_bytes)
 	    ring_bytes > HP_PRING_MAX_BYTES || (ring_bytes & (ring_bytes - 1)))
 		return -EINVAL;
 	struct hp_pring_file h = {
-		.magic = HP_PRING_MAGIC, .version = HP_PRING_VERSION, .hdr_size = HP_PRING_HDR_SIZE,
-		.nrings = nvcpus + 1, .ring_bytes = ring_bytes,
+		.magic = HP_PRING_MAGIC,
+		.version = HP_PRING_VERSION,
+		.hdr_size = HP_PRING_HDR_SIZE,
+		.nrings = nvcpus + 1,
+		.ring_bytes = ring_bytes,
 		.ring_stride = (uint32_t)sizeof(struct hp_pring) + ring_bytes,
 	};
 	h.file_size = h.hdr_size + (uint64_t)h.nrings * h.ring_stride;
@@ -122,8 +125,8 @@ static int malformed(struct hp_pring *r, uint64_t *tail, uint64_t head, const ch
 	return -1;
 }
 
-int hp_pring__take(struct hp_pring *r, uint32_t ring_bytes, uint64_t *tail, void *rec, uint32_t cap,
-		   uint32_t *len, const char **why)
+int hp_pring__take(struct hp_pring *r, uint32_t ring_bytes, uint64_t *tail, void *rec, uint32_t cap, uint32_t *len,
+		   const char **why)
 {
 	uint8_t *data = hp_pring__data(r);
 	uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);

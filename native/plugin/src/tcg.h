@@ -18,31 +18,31 @@
 #include "qemu_plugin_api.h"
 
 #define TCG_MAX_PROBES 256
-#define TCG_MAX_SLOTS 512   /* a probe re-added with a new plan takes a new slot */
+#define TCG_MAX_SLOTS 512 /* a probe re-added with a new plan takes a new slot */
 #define TCG_MAX_VCPUS (HP_PRING_MAX_RINGS - 1)
 
 enum slot_state { SLOT_FREE, SLOT_LIVE, SLOT_DEAD };
 
 struct slot {
 	struct hp_pctl_probe cfg;
-	_Atomic int enabled;       /* callbacks check it: disabling is immediate */
-	int state;                 /* enum slot_state (control thread) */
-	int probe;                 /* index in tcg.probes */
-	uint32_t dead_gen;         /* free once the applied plan is at least this */
-	int inline_count;          /* counting without a filter: inline add, no callback */
+	_Atomic int enabled; /* callbacks check it: disabling is immediate */
+	int state;           /* enum slot_state (control thread) */
+	int probe;           /* index in tcg.probes */
+	uint32_t dead_gen;   /* free once the applied plan is at least this */
+	int inline_count;    /* counting without a filter: inline add, no callback */
 };
 
 /* A probe id as the agent knows it: its current slot, and the counts of slots it
  * used before (a replaced plan), so its totals never go backwards. */
 struct probe {
-	uint32_t id;               /* 0: unused */
-	int slot;                  /* -1: none */
+	uint32_t id; /* 0: unused */
+	int slot;    /* -1: none */
 	int enabled;
-	uint64_t *base;            /* [vcpu] counts of retired slots */
+	uint64_t *base; /* [vcpu] counts of retired slots */
 	uint64_t *base_first, *base_last;
-	uint64_t *reported;        /* [vcpu] last total written to the control ring */
-	uint64_t *seen;            /* [vcpu] inline counters: the value seen at last_change */
-	uint64_t *last_change;     /* [vcpu] when a change of an inline count was seen */
+	uint64_t *reported;    /* [vcpu] last total written to the control ring */
+	uint64_t *seen;        /* [vcpu] inline counters: the value seen at last_change */
+	uint64_t *last_change; /* [vcpu] when a change of an inline count was seen */
 };
 
 struct plan_entry {
@@ -51,24 +51,24 @@ struct plan_entry {
 };
 
 struct plan {
-	uint64_t lo, hi;           /* vaddr range, for a quick reject */
+	uint64_t lo, hi;                /* vaddr range, for a quick reject */
 	uint64_t switch_out, switch_in; /* task cache hooks (hp_plugin_task_offsets); 0: none */
 	size_t n;
-	struct plan_entry e[];     /* sorted by vaddr */
+	struct plan_entry e[]; /* sorted by vaddr */
 };
 
 /* Per-vCPU scoreboard entry: what translated code reads or adds to inline. */
 struct sbentry {
-	uint64_t doorbell;         /* != 0: call back to re-instrument */
-	uint64_t task_ok;          /* 1 from finish_task_switch to the next __switch_to */
-	uint64_t switches;         /* finish_task_switch entries seen */
+	uint64_t doorbell; /* != 0: call back to re-instrument */
+	uint64_t task_ok;  /* 1 from finish_task_switch to the next __switch_to */
+	uint64_t switches; /* finish_task_switch entries seen */
 	uint64_t count[TCG_MAX_SLOTS];
 };
 
 /* Per-vCPU state of our own (the vCPU writes, the control thread reads). */
 struct vstate {
-	GByteArray *buf;   /* guest memory reads */
-	GByteArray *rbuf;  /* one hit's register reads, appended */
+	GByteArray *buf;  /* guest memory reads */
+	GByteArray *rbuf; /* one hit's register reads, appended */
 	_Atomic uint64_t first_ns[TCG_MAX_SLOTS];
 	_Atomic uint64_t last_ns[TCG_MAX_SLOTS];
 	_Atomic uint64_t filtered, mem_errors, task_cached;
@@ -99,12 +99,12 @@ struct tcg {
 	uint32_t have_regs;
 
 	struct qemu_plugin_scoreboard *sb;
-	struct vstate *vs;         /* [max_vcpus] */
+	struct vstate *vs; /* [max_vcpus] */
 
 	/* the plan */
-	pthread_mutex_t mu;        /* pending, generation, slots' and probes' bookkeeping */
+	pthread_mutex_t mu; /* pending, generation, slots' and probes' bookkeeping */
 	pthread_cond_t applied_cv;
-	struct plan *pending;      /* built by the control thread, not applied yet */
+	struct plan *pending; /* built by the control thread, not applied yet */
 	struct plan *_Atomic active;
 	uint32_t generation, applied;
 	_Atomic int reset_wanted;
@@ -124,7 +124,7 @@ struct tcg {
 extern struct tcg tcg;
 
 /* tcg_main.c */
-void tcg__request_reinstrument(void);   /* with tcg.mu held */
+void tcg__request_reinstrument(void);                            /* with tcg.mu held */
 int tcg__ring_put(unsigned ring, const void *rec, uint32_t len); /* 0 or -1 (full: dropped) */
 uint64_t tcg__now_ns(void);
 void tcg__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,7 +14,7 @@
 
 #include "tcg.h"
 
-#define REARM_MS 50          /* ring the doorbell again while a change waits */
+#define REARM_MS 50 /* ring the doorbell again while a change waits */
 #define MAX_WAIT_MS 10000
 
 static unsigned nvcpus(void)
@@ -121,7 +121,8 @@ static void reap(void)
 		struct probe *p = s->probe >= 0 ? &tcg.probes[s->probe] : NULL;
 		for (unsigned v = 0; v < nv; v++) {
 			struct sbentry *e = qemu_plugin_scoreboard_find(tcg.sb, v);
-			uint64_t first = atomic_load(&tcg.vs[v].first_ns[si]), last = atomic_load(&tcg.vs[v].last_ns[si]);
+			uint64_t first = atomic_load(&tcg.vs[v].first_ns[si]),
+				 last = atomic_load(&tcg.vs[v].last_ns[si]);
 			if (p && p->id) {
 				p->base[v] += __atomic_load_n(&e->count[si], __ATOMIC_RELAXED);
 				if (first && (!p->base_first[v] || first < p->base_first[v]))
@@ -156,7 +157,8 @@ static void report_counts(void)
 				if (s->state == SLOT_FREE || s->probe != pi)
 					continue;
 				total += slot_count((size_t)si, v);
-				uint64_t f = atomic_load(&tcg.vs[v].first_ns[si]), l = atomic_load(&tcg.vs[v].last_ns[si]);
+				uint64_t f = atomic_load(&tcg.vs[v].first_ns[si]),
+					 l = atomic_load(&tcg.vs[v].last_ns[si]);
 				if (f && (!first || f < first))
 					first = f;
 				if (l > last)
@@ -173,8 +175,11 @@ static void report_counts(void)
 			if (total == p->reported[v])
 				continue;
 			struct hp_prec_count r = { .h = { .len = sizeof r, .type = HP_PREC_COUNT },
-						   .probe_id = p->id, .vcpu = v, .count = total,
-						   .first_ns = first, .last_ns = last };
+						   .probe_id = p->id,
+						   .vcpu = v,
+						   .count = total,
+						   .first_ns = first,
+						   .last_ns = last };
 			if (tcg__ring_put(ctl, &r, sizeof r) == 0)
 				p->reported[v] = total;
 		}
@@ -212,8 +217,8 @@ static int check_probe(const struct hp_pctl_probe *c, char *msg, size_t cap)
 		why = "memory length not in 1..256";
 	else if ((c->flags & HP_PPROBE_SYSCALL_ARGS) &&
 		 (o->regs_size > 512 || o->regs_di > o->regs_size - 8 || o->regs_si > o->regs_size - 8 ||
-		  o->regs_dx > o->regs_size - 8 || o->regs_r10 > o->regs_size - 8 ||
-		  o->regs_r8 > o->regs_size - 8 || o->regs_r9 > o->regs_size - 8 || o->regs_size < 8))
+		  o->regs_dx > o->regs_size - 8 || o->regs_r10 > o->regs_size - 8 || o->regs_r8 > o->regs_size - 8 ||
+		  o->regs_r9 > o->regs_size - 8 || o->regs_size < 8))
 		why = "pt_regs offsets out of range";
 	else if (hp_ptask_known(o) && hp_ptask_span(o, &lo, &len))
 		why = "task_struct offsets out of range";
@@ -337,10 +342,16 @@ static void handle(const uint8_t *buf, ssize_t n, struct hp_pctl_reply *r)
 	size_t cap = sizeof r->msg;
 	size_t want = 0;
 	switch (h.op) {
-	case HP_PCTL_HELLO: case HP_PCTL_CLEAR: case HP_PCTL_FLUSH_COUNTS: case HP_PCTL_STATS:
+	case HP_PCTL_HELLO:
+	case HP_PCTL_CLEAR:
+	case HP_PCTL_FLUSH_COUNTS:
+	case HP_PCTL_STATS:
 		want = sizeof(struct hp_pctl_hdr);
 		break;
-	case HP_PCTL_ENABLE: case HP_PCTL_DISABLE: case HP_PCTL_REMOVE: case HP_PCTL_SYNC:
+	case HP_PCTL_ENABLE:
+	case HP_PCTL_DISABLE:
+	case HP_PCTL_REMOVE:
+	case HP_PCTL_SYNC:
 		want = sizeof(struct hp_pctl_id);
 		break;
 	case HP_PCTL_ADD:
@@ -376,7 +387,9 @@ static void handle(const uint8_t *buf, ssize_t n, struct hp_pctl_reply *r)
 			rc = op_add(&c, r->msg, cap);
 			break;
 		}
-		case HP_PCTL_ENABLE: case HP_PCTL_DISABLE: case HP_PCTL_REMOVE:
+		case HP_PCTL_ENABLE:
+		case HP_PCTL_DISABLE:
+		case HP_PCTL_REMOVE:
 			rc = op_set(id, h.op, r->msg, cap, 1);
 			break;
 		case HP_PCTL_CLEAR:

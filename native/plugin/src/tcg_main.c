@@ -31,8 +31,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = HP_QEMU_PLUGIN_API_VERSION;
 struct tcg tcg = { .listen_fd = -1, .client_fd = -1, .stop_pipe = { -1, -1 } };
 
 static const char *const reg_names[HP_PREGS] = {
-	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
-	"r12", "r13", "r14", "r15", "rip", "eflags", "cr3", "gs_base", "k_gs_base",
+	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp",    "rsp", "r8",      "r9",        "r10",
+	"r11", "r12", "r13", "r14", "r15", "rip", "eflags", "cr3", "gs_base", "k_gs_base",
 };
 static const enum hp_preg sysv_args[HP_PMAX_ARGS] = {
 	HP_PREG_RDI, HP_PREG_RSI, HP_PREG_RDX, HP_PREG_RCX, HP_PREG_R8, HP_PREG_R9,
@@ -163,7 +163,8 @@ static int current_task(struct hitregs *hr, const struct hp_pctl_probe *c, unsig
 	uint64_t sw = __atomic_load_n(&e->switches, __ATOMIC_RELAXED);
 	if (ok && vs->task && vs->task_switches == sw) {
 		*task = vs->task;
-		atomic_store_explicit(&vs->task_cached, atomic_load_explicit(&vs->task_cached, memory_order_relaxed) + 1,
+		atomic_store_explicit(&vs->task_cached,
+				      atomic_load_explicit(&vs->task_cached, memory_order_relaxed) + 1,
 				      memory_order_relaxed);
 		return 0;
 	}
@@ -435,8 +436,8 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	 * each timer tick, and user code stays free of the test. */
 	if (qemu_plugin_tb_vaddr(tb) >> 63) {
 		qemu_plugin_u64 bell = { tcg.sb, offsetof(struct sbentry, doorbell) };
-		qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, on_doorbell, QEMU_PLUGIN_CB_NO_REGS,
-							  QEMU_PLUGIN_COND_NE, bell, 0, NULL);
+		qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, on_doorbell, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_NE,
+							  bell, 0, NULL);
 	}
 	const struct plan *p = atomic_load_explicit(&tcg.active, memory_order_acquire);
 	if (!p || !p->n)
@@ -552,7 +553,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 		return -1;
 	register_callbacks();
 	if (tcg.debug)
-		tcg__log("loaded: API %d, %u vCPUs, ring %s, ctl %s", tcg.api_version, tcg.max_vcpus,
-			 tcg.ring_path, tcg.ctl_path);
+		tcg__log("loaded: API %d, %u vCPUs, ring %s, ctl %s", tcg.api_version, tcg.max_vcpus, tcg.ring_path,
+			 tcg.ctl_path);
 	return 0;
 }

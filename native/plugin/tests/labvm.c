@@ -232,9 +232,21 @@ int labvm__boot(struct labvm *vm, const char *lab, const char *guest, const char
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		const char *argv[] = { lab, "run", "--dir", vm->dir, "--guest", guest, "--no-kaslr", "--no-gdb",
-				       "--accel", "tcg", "--smp", smps, so ? "--plugin" : NULL,
-				       plugarg + 5 /* lab.sh adds "file=" */, NULL };
+		const char *argv[] = { lab,
+				       "run",
+				       "--dir",
+				       vm->dir,
+				       "--guest",
+				       guest,
+				       "--no-kaslr",
+				       "--no-gdb",
+				       "--accel",
+				       "tcg",
+				       "--smp",
+				       smps,
+				       so ? "--plugin" : NULL,
+				       plugarg + 5 /* lab.sh adds "file=" */,
+				       NULL };
 		execv(lab, (char **)argv);
 		_exit(127);
 	}
@@ -248,8 +260,7 @@ int labvm__boot(struct labvm *vm, const char *lab, const char *guest, const char
 		if (!connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
 			vm->con = fd;
 			fcntl(fd, F_SETFL, O_NONBLOCK);
-		}
-		else
+		} else
 			close(fd), usleep(50000);
 	}
 	if (vm->con < 0) {

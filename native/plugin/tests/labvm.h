@@ -16,10 +16,10 @@
 struct labvm {
 	char guest[PATH_MAX], dir[64], ring[96], ctl[96], log[96];
 	pid_t qemu;
-	int con;                  /* the console socket */
-	char *out;                /* console output so far */
+	int con;   /* the console socket */
+	char *out; /* console output so far */
 	size_t outlen, outcap, mark;
-	struct hp_backend *b;     /* NULL when booted without the plugin */
+	struct hp_backend *b; /* NULL when booted without the plugin */
 	void (*on_event)(void *ctx, const struct hp_bev *ev);
 	void *ctx;
 	int gone;
@@ -27,8 +27,8 @@ struct labvm {
 
 struct lab_kernel {
 	struct hp_plugin_task_offsets off;
-	uint64_t sys_getpid, sys_write;  /* __x64_sys_getpid, __x64_sys_write */
-	char layout[64];                 /* where the profile found the current task */
+	uint64_t sys_getpid, sys_write; /* __x64_sys_getpid, __x64_sys_write */
+	char layout[64];                /* where the profile found the current task */
 };
 
 /* The lab guest's directory (built by lab.sh if needed; the kernel HPROBE_LAB_KERNEL
@@ -37,8 +37,7 @@ int lab__guest_dir(const char *lab, char *dst, size_t cap);
 int lab__kernel(const char *guest, struct lab_kernel *k);
 
 /* so == NULL: boot without the plugin (for a baseline). */
-int labvm__boot(struct labvm *vm, const char *lab, const char *guest, const char *so, int smp,
-		uint32_t ring_bytes);
+int labvm__boot(struct labvm *vm, const char *lab, const char *guest, const char *so, int smp, uint32_t ring_bytes);
 void labvm__kill(struct labvm *vm);
 int labvm__type(struct labvm *vm, const char *line);
 /* Output after this point is what labvm__wait looks at. */

@@ -78,7 +78,7 @@ static void on_event(void *ctx, const struct hp_bev *ev)
 		int ok = h->ip == a->getpid_addr && (h->flags & HP_HIT_TASK) && !strncmp(h->comm, "sysloop", 16) &&
 			 h->pid > 0 && h->pid == h->tgid && !(h->flags & HP_HIT_USER) && h->cr3 &&
 			 (!(h->flags & HP_HIT_REGS) || (h->regs[HP_REG_RIP] == a->getpid_addr &&
-							  h->regs[HP_REG_RSP] >> 63 && h->regs[HP_REG_CR3] == h->cr3));
+							h->regs[HP_REG_RSP] >> 63 && h->regs[HP_REG_CR3] == h->cr3));
 		if (!ok)
 			a->bad[id]++;
 		int i;
@@ -117,7 +117,8 @@ static void settle(struct labvm *vm)
 	labvm__pump(vm, 300);
 }
 
-static struct hp_capture_plan probe(uint32_t id, uint64_t addr, enum hp_probe_kind kind, const char *comm, int nargs, int regs)
+static struct hp_capture_plan probe(uint32_t id, uint64_t addr, enum hp_probe_kind kind, const char *comm, int nargs,
+				    int regs)
 {
 	struct hp_capture_plan p;
 	memset(&p, 0, sizeof p);
@@ -210,8 +211,11 @@ static void check_protocol(struct labvm *vm)
 	h.op = HP_PCTL_ADD;
 	CHECK_EQ_INT(raw(fd, &h, sizeof h, &rep), -EBADMSG); /* an ADD without its body */
 	struct hp_pctl_probe p = { .h = { HP_PCTL_MAGIC, HP_PCTL_VERSION, HP_PCTL_ADD, sizeof p, 8, 0, 0 },
-				   .probe_id = 9, .vaddr = 0xffffffff81000000ull, .kind = HP_PKIND_CAPTURE,
-				   .nargs = 7, .filter_pid = -1 };
+				   .probe_id = 9,
+				   .vaddr = 0xffffffff81000000ull,
+				   .kind = HP_PKIND_CAPTURE,
+				   .nargs = 7,
+				   .filter_pid = -1 };
 	CHECK_EQ_INT(raw(fd, &p, sizeof p, &rep), -EINVAL);
 	p.nargs = 1;
 	p.mem_src = HP_PMEM_ARG;
@@ -295,7 +299,8 @@ static void scenario_main(const char *lab, const char *guest, const char *so, co
 	char first[256];
 	int wpid = start_waiting(&vm, "-n 100", first, sizeof first);
 	const char *f = strstr(first, "fd="), *bp = strstr(first, "buf=");
-	REQUIRE(f && bp && sscanf(f, "fd=%d", &a.write_fd) == 1 && sscanf(bp, "buf=%llx", (unsigned long long *)&a.write_buf) == 1);
+	REQUIRE(f && bp && sscanf(f, "fd=%d", &a.write_fd) == 1 &&
+		sscanf(bp, "buf=%llx", (unsigned long long *)&a.write_buf) == 1);
 	struct hp_capture_plan wr = probe(4, k->sys_write, HP_PROBE_CAPTURE, "sysloop", 3, 0);
 	wr.mem = (struct hp_mem_spec){ .src = HP_MEM_ARG, .index = 2, .len = 16, .is_string = 1 };
 	arm(&vm, &wr, k);
@@ -334,7 +339,8 @@ static void scenario_main(const char *lab, const char *guest, const char *so, co
 	       (unsigned long long)(a.hits[1] + a.hits[2] + a.hits[3] + a.hits[4] - hits_before),
 	       (unsigned long long)(a.count_events - counts_before),
 	       (unsigned long long)(st1.instrumented - st0.instrumented), st1.nprobes);
-	printf("speed (getpid/s): baseline %.0f, with capture+counts %.0f (%.2fx), after removal %.0f (%.2fx); resets %llu\n",
+	printf("speed (getpid/s): baseline %.0f, with capture+counts %.0f (%.2fx), after removal %.0f (%.2fx); resets "
+	       "%llu\n",
 	       rate0, rate1, rate1 / rate0, rate4, rate4 / rate0, (unsigned long long)st1.resets);
 	CHECK_EQ_U64(a.hits[1] + a.hits[2] + a.hits[3] + a.hits[4], hits_before);
 	CHECK_EQ_U64(a.count_events, counts_before);
@@ -366,7 +372,8 @@ static void scenario_tiny_ring(const char *lab, const char *guest, const char *s
 	REQUIRE(hp_backend__stats(vm.b, &st, &err) == 0);
 	printf("5: 4 KiB ring: %llu hits + %llu dropped = %llu (plugin: %llu written, %llu dropped)\n",
 	       (unsigned long long)a.hits[1], (unsigned long long)a.dropped,
-	       (unsigned long long)(a.hits[1] + a.dropped), (unsigned long long)st.hits, (unsigned long long)st.dropped);
+	       (unsigned long long)(a.hits[1] + a.dropped), (unsigned long long)st.hits,
+	       (unsigned long long)st.dropped);
 	CHECK_EQ_U64(a.hits[1] + a.dropped, N);
 	CHECK(a.dropped > 0);
 	CHECK_EQ_U64(st.dropped, a.dropped);
@@ -398,8 +405,8 @@ int main(int argc, char **argv)
 	REQUIRE(lab__guest_dir(argv[1], guest, sizeof guest) == 0);
 	REQUIRE(lab__kernel(guest, &k) == 0);
 	printf("guest %s: __x64_sys_getpid 0x%llx, current task at gs+0x%llx (%s), task pid/tgid/comm +%u/+%u/+%u\n",
-	       guest, (unsigned long long)k.sys_getpid, (unsigned long long)k.off.current_task, k.layout, k.off.task_pid,
-	       k.off.task_tgid, k.off.task_comm);
+	       guest, (unsigned long long)k.sys_getpid, (unsigned long long)k.off.current_task, k.layout,
+	       k.off.task_pid, k.off.task_tgid, k.off.task_comm);
 	scenario_main(argv[1], guest, argv[2], &k);
 	scenario_tiny_ring(argv[1], guest, argv[2], &k);
 	TEST_MAIN_END();

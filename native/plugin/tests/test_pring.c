@@ -20,7 +20,10 @@ struct rec {
 	uint8_t body[200];
 };
 
-static uint32_t rec_len(uint64_t seq) { return (uint32_t)(16 + 8 * (seq % 26)); } /* 16..216 */
+static uint32_t rec_len(uint64_t seq)
+{
+	return (uint32_t)(16 + 8 * (seq % 26));
+} /* 16..216 */
 
 static void fill(struct rec *r, uint64_t seq)
 {

@@ -17,20 +17,20 @@ struct hp_plugin_task_offsets; /* plugin/include/hprobe/plugin_proto.h */
 struct hp_pctl_stats;
 
 enum hp_bev_type {
-	HP_BEV_STOP_BP = 1,   /* a vCPU stopped at a breakpoint: the engine captures and resumes */
-	HP_BEV_STOP_OTHER,    /* stopped for another reason (our interrupt, a step) */
-	HP_BEV_HIT,           /* a hit captured inside QEMU (plugin): hit is filled */
-	HP_BEV_DROPPED,       /* hits lost before reaching us: count */
-	HP_BEV_COUNT,         /* counting probe totals: count/first/last */
-	HP_BEV_GONE,          /* the VM went away: reason */
+	HP_BEV_STOP_BP = 1, /* a vCPU stopped at a breakpoint: the engine captures and resumes */
+	HP_BEV_STOP_OTHER,  /* stopped for another reason (our interrupt, a step) */
+	HP_BEV_HIT,         /* a hit captured inside QEMU (plugin): hit is filled */
+	HP_BEV_DROPPED,     /* hits lost before reaching us: count */
+	HP_BEV_COUNT,       /* counting probe totals: count/first/last */
+	HP_BEV_GONE,        /* the VM went away: reason */
 };
 
 struct hp_bev {
 	enum hp_bev_type type;
-	int vcpu;             /* 0-based */
-	uint64_t addr;        /* STOP_BP: rip */
+	int vcpu;      /* 0-based */
+	uint64_t addr; /* STOP_BP: rip */
 	uint64_t time_ns;
-	struct hp_hit hit;    /* HIT */
+	struct hp_hit hit; /* HIT */
 	struct hp_count count;
 	uint64_t dropped;
 	uint32_t probe_id;
@@ -45,9 +45,9 @@ enum hp_mem_src { HP_MEM_NONE, HP_MEM_ARG, HP_MEM_REG };
 
 struct hp_mem_spec {
 	enum hp_mem_src src;
-	int index;           /* arg number (1-based) or enum hp_reg */
+	int index; /* arg number (1-based) or enum hp_reg */
 	int64_t off;
-	uint32_t len;        /* bytes (<= HP_MAX_MEM) */
+	uint32_t len; /* bytes (<= HP_MAX_MEM) */
 	int is_string;
 };
 
@@ -55,17 +55,17 @@ struct hp_mem_spec {
 struct hp_capture_plan {
 	uint32_t probe_id;
 	uint64_t addr;
-	int count_only;      /* totals, no records */
-	int nargs;           /* 0..HP_MAX_ARGS */
-	int syscall_args;    /* the arguments are struct pt_regs fields at *rdi */
-	int regs;            /* all registers */
+	int count_only;   /* totals, no records */
+	int nargs;        /* 0..HP_MAX_ARGS */
+	int syscall_args; /* the arguments are struct pt_regs fields at *rdi */
+	int regs;         /* all registers */
 	struct hp_mem_spec mem;
-	int32_t pid;         /* -1: any; else the pid or tgid must match */
+	int32_t pid;            /* -1: any; else the pid or tgid must match */
 	char comm[HP_COMM_LEN]; /* "" = any */
 };
 
 struct hp_backend_ops {
-	const char *name;              /* "gdbstub", "tcg-plugin", "file" */
+	const char *name; /* "gdbstub", "tcg-plugin", "file" */
 	/* ---- a stopping mechanism (NULL where the backend never stops the VM) ---- */
 	/* Guest virtual memory through the stopped vCPU's address space. */
 	int (*read_virt)(struct hp_backend *b, uint64_t va, void *buf, size_t len, struct hp_err *err);

@@ -12,32 +12,36 @@
 struct armed {
 	uint64_t addr;
 	unsigned refs;
-	int hw;        /* a debug register (Z1) rather than Z0 */
+	int hw; /* a debug register (Z1) rather than Z0 */
 };
 
 struct gdb {
 	struct hp_backend b;
 	struct hp_rsp *rsp;
 	int running;
-	int thread;              /* the stopped vCPU's gdb thread id */
+	int thread; /* the stopped vCPU's gdb thread id */
 	int regs_valid;
 	uint64_t regs[HP_NREGS];
-	int pending_oks;         /* queued 'P' replies not read yet */
-	uint64_t stopped_at;     /* when the VM last stopped (host monotonic ns) */
-	uint64_t stopped_total;  /* host time the VM spent stopped, for the guest's clock */
+	int pending_oks;        /* queued 'P' replies not read yet */
+	uint64_t stopped_at;    /* when the VM last stopped (host monotonic ns) */
+	uint64_t stopped_total; /* host time the VM spent stopped, for the guest's clock */
 	struct armed *armed;
 	size_t narmed, cap;
 };
 
-static struct gdb *G(struct hp_backend *b) { return b->priv; }
+static struct gdb *G(struct hp_backend *b)
+{
+	return b->priv;
+}
 
 static const enum hp_rsp_reg map[HP_NREGS] = {
-	[HP_REG_RAX] = RSP_RAX, [HP_REG_RBX] = RSP_RBX, [HP_REG_RCX] = RSP_RCX, [HP_REG_RDX] = RSP_RDX,
-	[HP_REG_RSI] = RSP_RSI, [HP_REG_RDI] = RSP_RDI, [HP_REG_RBP] = RSP_RBP, [HP_REG_RSP] = RSP_RSP,
-	[HP_REG_R8] = RSP_R8, [HP_REG_R9] = RSP_R9, [HP_REG_R10] = RSP_R10, [HP_REG_R11] = RSP_R11,
-	[HP_REG_R12] = RSP_R12, [HP_REG_R13] = RSP_R13, [HP_REG_R14] = RSP_R14, [HP_REG_R15] = RSP_R15,
-	[HP_REG_RIP] = RSP_RIP, [HP_REG_RFLAGS] = RSP_EFLAGS, [HP_REG_CR3] = RSP_CR3,
-	[HP_REG_GS_BASE] = RSP_GS_BASE, [HP_REG_K_GS_BASE] = RSP_K_GS_BASE,
+	[HP_REG_RAX] = RSP_RAX, [HP_REG_RBX] = RSP_RBX,         [HP_REG_RCX] = RSP_RCX,
+	[HP_REG_RDX] = RSP_RDX, [HP_REG_RSI] = RSP_RSI,         [HP_REG_RDI] = RSP_RDI,
+	[HP_REG_RBP] = RSP_RBP, [HP_REG_RSP] = RSP_RSP,         [HP_REG_R8] = RSP_R8,
+	[HP_REG_R9] = RSP_R9,   [HP_REG_R10] = RSP_R10,         [HP_REG_R11] = RSP_R11,
+	[HP_REG_R12] = RSP_R12, [HP_REG_R13] = RSP_R13,         [HP_REG_R14] = RSP_R14,
+	[HP_REG_R15] = RSP_R15, [HP_REG_RIP] = RSP_RIP,         [HP_REG_RFLAGS] = RSP_EFLAGS,
+	[HP_REG_CR3] = RSP_CR3, [HP_REG_GS_BASE] = RSP_GS_BASE, [HP_REG_K_GS_BASE] = RSP_K_GS_BASE,
 };
 
 /* Replies come in request order: read the queued 'OK's before anything else. */
@@ -106,8 +110,7 @@ static int gdb_vcpu_regs(struct hp_backend *b, int vcpu, uint64_t regs[HP_NREGS]
 	return r2;
 }
 
-static int gdb_write_regs(struct hp_backend *b, const uint64_t regs[HP_NREGS], uint32_t mask,
-			  struct hp_err *err)
+static int gdb_write_regs(struct hp_backend *b, const uint64_t regs[HP_NREGS], uint32_t mask, struct hp_err *err)
 {
 	struct gdb *g = G(b);
 	for (int i = 0; i < HP_NREGS; i++) {
@@ -237,8 +240,7 @@ static int gdb_step_over(struct hp_backend *b, int vcpu, uint64_t addr, struct h
 	for (int tries = 0; !rc && tries < 8; tries++) {
 		struct hp_rsp_stop st;
 		uint64_t regs[HP_NREGS];
-		if ((rc = hp_rsp__step_thread(g->rsp, thread)) ||
-		    (rc = wait_stop(g, &st, err)) ||
+		if ((rc = hp_rsp__step_thread(g->rsp, thread)) || (rc = wait_stop(g, &st, err)) ||
 		    (rc = gdb_read_regs(b, regs, err)))
 			break;
 		if (regs[HP_REG_RIP] != addr)
@@ -316,7 +318,10 @@ static int gdb_stop(struct hp_backend *b, struct hp_bev *ev, int *got_ev, struct
 	return 0;
 }
 
-static int gdb_event_fd(struct hp_backend *b) { return hp_rsp__fd(G(b)->rsp); }
+static int gdb_event_fd(struct hp_backend *b)
+{
+	return hp_rsp__fd(G(b)->rsp);
+}
 
 static int gdb_next_event(struct hp_backend *b, struct hp_bev *ev, struct hp_err *err)
 {

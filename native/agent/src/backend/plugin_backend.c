@@ -27,16 +27,16 @@ _Static_assert((int)HP_PREG_K_GS_BASE == (int)HP_REG_K_GS_BASE && (int)HP_PREG_C
 _Static_assert(HP_COMM_BYTES == HP_COMM_LEN && HP_PMAX_MEM == HP_MAX_MEM && HP_PMAX_ARGS == HP_MAX_ARGS,
 	       "record sizes");
 
-#define TICK_ACTIVE_NS 2000000L       /* probes armed: look at the rings every 2 ms */
+#define TICK_ACTIVE_NS 2000000L /* probes armed: look at the rings every 2 ms */
 #define TICK_IDLE_NS 100000000L
-#define REPLY_SLACK_MS 3000           /* a reply may take the apply wait plus this */
+#define REPLY_SLACK_MS 3000 /* a reply may take the apply wait plus this */
 
 struct known {
 	uint32_t id;
-	int in_plugin;   /* added (enabled or not) */
+	int in_plugin; /* added (enabled or not) */
 	int armed;
 	struct hp_pctl_probe msg;
-	struct hp_count *counts;  /* [vcpu] latest totals of a counting probe */
+	struct hp_count *counts; /* [vcpu] latest totals of a counting probe */
 };
 
 struct plug {
@@ -48,7 +48,7 @@ struct plug {
 	uint8_t *map;
 	size_t map_len;
 	uint32_t nrings, ring_bytes;
-	uint64_t *tail;          /* our cursor per ring (never re-read from the file) */
+	uint64_t *tail; /* our cursor per ring (never re-read from the file) */
 	uint64_t *seen_dropped;
 	unsigned rr;
 	int active_tick;
@@ -57,7 +57,10 @@ struct plug {
 	size_t nknown, capknown;
 };
 
-static struct plug *P(struct hp_backend *b) { return b->priv; }
+static struct plug *P(struct hp_backend *b)
+{
+	return b->priv;
+}
 
 static struct hp_pring *ring_at(struct plug *g, unsigned i)
 {
@@ -96,8 +99,7 @@ int hp_plugin__find_so(char *dst, size_t cap, struct hp_err *err)
 	return 0;
 }
 
-int hp_plugin__qemu_arg(char *dst, size_t cap, const char *so, const char *ring, const char *ctl,
-			struct hp_err *err)
+int hp_plugin__qemu_arg(char *dst, size_t cap, const char *so, const char *ring, const char *ctl, struct hp_err *err)
 {
 	if (strchr(so, ',') || strchr(ring, ',') || strchr(ctl, ','))
 		return hp_err__set(err, EINVAL, "plugin paths must not contain ','");
@@ -108,8 +110,8 @@ int hp_plugin__qemu_arg(char *dst, size_t cap, const char *so, const char *ring,
 
 /* ---- control requests ---- */
 
-static int request(struct plug *g, void *msg, size_t len, uint16_t op, uint32_t wait_ms,
-		   struct hp_pctl_reply *rep, struct hp_err *err)
+static int request(struct plug *g, void *msg, size_t len, uint16_t op, uint32_t wait_ms, struct hp_pctl_reply *rep,
+		   struct hp_err *err)
 {
 	struct hp_pctl_hdr *h = msg;
 	*h = (struct hp_pctl_hdr){ HP_PCTL_MAGIC, HP_PCTL_VERSION, op, (uint32_t)len, ++g->seq, wait_ms, 0 };
@@ -380,7 +382,10 @@ static int take(struct plug *g, unsigned i, struct hp_bev *ev)
 	return 0;
 }
 
-static int plug_event_fd(struct hp_backend *b) { return P(b)->tfd; }
+static int plug_event_fd(struct hp_backend *b)
+{
+	return P(b)->tfd;
+}
 
 /* The plugin never writes unasked: a hang-up means QEMU exited (or another agent
  * took the socket over). */
@@ -449,14 +454,18 @@ static void plug_destroy(struct hp_backend *b)
 	free(g);
 }
 
-static void plug_set_apply_wait(struct hp_backend *b, uint32_t ms) { P(b)->wait_ms = ms; }
+static void plug_set_apply_wait(struct hp_backend *b, uint32_t ms)
+{
+	P(b)->wait_ms = ms;
+}
 
 static int plug_sync(struct hp_backend *b, uint32_t timeout_ms, struct hp_err *err)
 {
 	struct hp_pctl_reply rep;
 	int rc = simple(P(b), HP_PCTL_SYNC, 0, timeout_ms, &rep, err);
 	if (!rc && !rep.applied)
-		rc = hp_err__set(err, ETIMEDOUT, "tcg-plugin: the VM did not run the new code within %u ms", timeout_ms);
+		rc = hp_err__set(err, ETIMEDOUT, "tcg-plugin: the VM did not run the new code within %u ms",
+				 timeout_ms);
 	return rc;
 }
 
@@ -475,7 +484,10 @@ static int plug_stats(struct hp_backend *b, struct hp_pctl_stats *st, struct hp_
 	return rc;
 }
 
-static uint64_t plug_corrupt(struct hp_backend *b) { return P(b)->corrupt; }
+static uint64_t plug_corrupt(struct hp_backend *b)
+{
+	return P(b)->corrupt;
+}
 
 static int plug_count_total(struct hp_backend *b, uint32_t probe_id, struct hp_count *total)
 {
@@ -596,4 +608,3 @@ struct hp_backend *hp_plugin_backend__new(const char *ctl_path, const char *ring
 	set_tick(g);
 	return &g->b;
 }
-

@@ -26,8 +26,7 @@ int hp_plugin__find_so(char *dst, size_t cap, struct hp_err *err);
 
 /* QEMU's "-plugin" value: "file=SO,ring=RING,ctl=CTL". Paths with a comma are
  * refused (QEMU's option syntax would split them). */
-int hp_plugin__qemu_arg(char *dst, size_t cap, const char *so, const char *ring, const char *ctl,
-			struct hp_err *err);
+int hp_plugin__qemu_arg(char *dst, size_t cap, const char *so, const char *ring, const char *ctl, struct hp_err *err);
 
 /* Maps the ring file, connects to the plugin's control socket (waiting up to
  * HP_PLUGIN_CONNECT_MS for QEMU to create it) and checks the plugin is the one that

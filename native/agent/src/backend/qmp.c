@@ -25,9 +25,18 @@ struct hp_qmp {
 	unsigned next_id;
 };
 
-int hp_qmp__fd(const struct hp_qmp *q) { return q->fd; }
-const char *hp_qmp__version(const struct hp_qmp *q) { return q->version; }
-int hp_qmp__version_major(const struct hp_qmp *q) { return q->major; }
+int hp_qmp__fd(const struct hp_qmp *q)
+{
+	return q->fd;
+}
+const char *hp_qmp__version(const struct hp_qmp *q)
+{
+	return q->version;
+}
+int hp_qmp__version_major(const struct hp_qmp *q)
+{
+	return q->major;
+}
 
 void hp_qmp__free(struct hp_qmp *q)
 {

@@ -21,9 +21,9 @@
 #define MEM_CHUNK 1024 /* bytes per 'm'/'M' packet: well under QEMU's 4 KiB packet limit */
 
 struct reg_loc {
-	int regnum;   /* for 'P' */
-	int offset;   /* byte offset in the 'g' block */
-	int size;     /* bytes */
+	int regnum; /* for 'P' */
+	int offset; /* byte offset in the 'g' block */
+	int size;   /* bytes */
 };
 
 struct hp_rsp {
@@ -37,8 +37,8 @@ struct hp_rsp {
 };
 
 static const char *const reg_names[RSP_NREGS] = {
-	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
-	"r12", "r13", "r14", "r15", "rip", "eflags", "cs", "fs_base", "gs_base", "k_gs_base", "cr3",
+	"rax", "rbx", "rcx", "rdx", "rsi", "rdi",    "rbp", "rsp",     "r8",      "r9",        "r10", "r11",
+	"r12", "r13", "r14", "r15", "rip", "eflags", "cs",  "fs_base", "gs_base", "k_gs_base", "cr3",
 };
 
 const char *hp_rsp__reg_name(enum hp_rsp_reg reg)
@@ -46,8 +46,14 @@ const char *hp_rsp__reg_name(enum hp_rsp_reg reg)
 	return reg < RSP_NREGS ? reg_names[reg] : "?";
 }
 
-int hp_rsp__fd(const struct hp_rsp *r) { return r->fd; }
-int hp_rsp__pending(const struct hp_rsp *r) { return r->in_len > r->in_pos; }
+int hp_rsp__fd(const struct hp_rsp *r)
+{
+	return r->fd;
+}
+int hp_rsp__pending(const struct hp_rsp *r)
+{
+	return r->in_len > r->in_pos;
+}
 
 int hp_rsp__connect(const char *path, int timeout_ms, struct hp_rsp **out, struct hp_err *err)
 {
@@ -165,9 +171,12 @@ static int fill(struct hp_rsp *r, int timeout_ms)
 
 static int hexval(int c)
 {
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
 	return -1;
 }
 
@@ -423,14 +432,20 @@ int hp_rsp__select_thread(struct hp_rsp *r, int thread, struct hp_err *err)
 	return rc;
 }
 
-int hp_rsp__continue(struct hp_rsp *r) { return hp_rsp__send(r, "c"); }
+int hp_rsp__continue(struct hp_rsp *r)
+{
+	return hp_rsp__send(r, "c");
+}
 
 int hp_rsp__step_thread(struct hp_rsp *r, int thread)
 {
 	return hp_rsp__send(r, "vCont;s:p1.%x", thread);
 }
 
-int hp_rsp__interrupt(struct hp_rsp *r) { return write_all(r->fd, "\x03", 1); }
+int hp_rsp__interrupt(struct hp_rsp *r)
+{
+	return write_all(r->fd, "\x03", 1);
+}
 
 int hp_rsp__monitor(struct hp_rsp *r, const char *cmd, char *out, size_t cap, struct hp_err *err)
 {
@@ -475,8 +490,7 @@ static int xfer_read(struct hp_rsp *r, const char *annex, char **out, struct hp_
 	if (!doc)
 		return hp_err__set(err, ENOMEM, "out of memory");
 	for (;;) {
-		int rc = hp_rsp__cmd(r, reply, sizeof reply, err, "qXfer:features:read:%s:%zx,%x", annex,
-				     len, 0x800);
+		int rc = hp_rsp__cmd(r, reply, sizeof reply, err, "qXfer:features:read:%s:%zx,%x", annex, len, 0x800);
 		if (rc || (reply[0] != 'm' && reply[0] != 'l')) {
 			free(doc);
 			return rc ? rc : hp_err__set(err, EPROTO, "gdbstub has no target description %s", annex);
@@ -540,8 +554,7 @@ struct tdesc_walk {
 };
 
 /* Walks <reg> elements in document order, descending into xi:include files. */
-static int walk_tdesc(struct hp_rsp *r, const char *annex, struct tdesc_walk *w, int depth,
-		      struct hp_err *err)
+static int walk_tdesc(struct hp_rsp *r, const char *annex, struct tdesc_walk *w, int depth, struct hp_err *err)
 {
 	char *doc;
 	if (depth > 4)

@@ -13,16 +13,36 @@ struct hp_rsp;
 
 /* The registers we use, by name, located in the 'g' block from the target description. */
 enum hp_rsp_reg {
-	RSP_RAX, RSP_RBX, RSP_RCX, RSP_RDX, RSP_RSI, RSP_RDI, RSP_RBP, RSP_RSP,
-	RSP_R8, RSP_R9, RSP_R10, RSP_R11, RSP_R12, RSP_R13, RSP_R14, RSP_R15,
-	RSP_RIP, RSP_EFLAGS, RSP_CS, RSP_FS_BASE, RSP_GS_BASE, RSP_K_GS_BASE, RSP_CR3,
+	RSP_RAX,
+	RSP_RBX,
+	RSP_RCX,
+	RSP_RDX,
+	RSP_RSI,
+	RSP_RDI,
+	RSP_RBP,
+	RSP_RSP,
+	RSP_R8,
+	RSP_R9,
+	RSP_R10,
+	RSP_R11,
+	RSP_R12,
+	RSP_R13,
+	RSP_R14,
+	RSP_R15,
+	RSP_RIP,
+	RSP_EFLAGS,
+	RSP_CS,
+	RSP_FS_BASE,
+	RSP_GS_BASE,
+	RSP_K_GS_BASE,
+	RSP_CR3,
 	RSP_NREGS
 };
 
 struct hp_rsp_stop {
-	int signal;        /* 5 = SIGTRAP (breakpoint/step), 2 = SIGINT (our interrupt), ... */
-	int thread;        /* gdb thread id = vCPU index + 1, 0 if not given */
-	int exited;        /* W/X reply: the target is gone */
+	int signal; /* 5 = SIGTRAP (breakpoint/step), 2 = SIGINT (our interrupt), ... */
+	int thread; /* gdb thread id = vCPU index + 1, 0 if not given */
+	int exited; /* W/X reply: the target is gone */
 };
 
 int hp_rsp__connect(const char *unix_path, int timeout_ms, struct hp_rsp **out, struct hp_err *err);

@@ -26,9 +26,9 @@ enum hp_eclass {
 static inline const char *hp_eclass_name(enum hp_eclass c)
 {
 	static const char *const names[] = {
-		"Internal", "MalformedFrame", "FrameTooLarge", "UnknownCommand", "InvalidArgument",
-		"UnknownVm", "UnknownProbe", "UnknownSymbol", "UnknownDetector", "BadAddress",
-		"UnsafeAddress", "VmDead", "VmBusy", "NotSupported", "IoError", "GuestError", "Timeout",
+		"Internal",     "MalformedFrame", "FrameTooLarge",   "UnknownCommand", "InvalidArgument", "UnknownVm",
+		"UnknownProbe", "UnknownSymbol",  "UnknownDetector", "BadAddress",     "UnsafeAddress",   "VmDead",
+		"VmBusy",       "NotSupported",   "IoError",         "GuestError",     "Timeout",
 	};
 	return (unsigned)c < sizeof names / sizeof names[0] ? names[c] : "Internal";
 }

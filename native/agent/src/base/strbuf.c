@@ -31,8 +31,14 @@ void hp_strbuf__write(struct hp_strbuf *sb, const void *p, size_t n)
 	sb->buf[sb->len] = 0;
 }
 
-void hp_strbuf__putc(struct hp_strbuf *sb, char c) { hp_strbuf__write(sb, &c, 1); }
-void hp_strbuf__puts(struct hp_strbuf *sb, const char *s) { hp_strbuf__write(sb, s, strlen(s)); }
+void hp_strbuf__putc(struct hp_strbuf *sb, char c)
+{
+	hp_strbuf__write(sb, &c, 1);
+}
+void hp_strbuf__puts(struct hp_strbuf *sb, const char *s)
+{
+	hp_strbuf__write(sb, s, strlen(s));
+}
 
 void hp_strbuf__printf(struct hp_strbuf *sb, const char *fmt, ...)
 {

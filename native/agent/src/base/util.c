@@ -7,7 +7,10 @@
 /* The log level is process-wide configuration, set once at start-up. */
 static enum hp_log_level log_level = HP_LOG_INFO;
 
-void hp_log_set_level(enum hp_log_level lvl) { log_level = lvl; }
+void hp_log_set_level(enum hp_log_level lvl)
+{
+	log_level = lvl;
+}
 
 void hp_log(enum hp_log_level lvl, const char *fmt, ...)
 {

@@ -22,7 +22,7 @@ enum action { ACT_ALERT, ACT_PAUSE, ACT_BLOCK };
 
 struct rule {
 	const char *cve;
-	const char *function;  /* the probe, a syscall wrapper: arguments come from pt_regs */
+	const char *function; /* the probe, a syscall wrapper: arguments come from pt_regs */
 	const char *summary;
 	/* 1 = the exploit precondition holds; *why describes it */
 	int (*check)(struct hp_target *t, const struct hp_hit *hit, char *why, size_t cap);
@@ -52,8 +52,7 @@ static int check_vmsplice(struct hp_target *t, const struct hp_hit *hit, char *w
 }
 
 static const struct rule rules[] = {
-	{ "CVE-2008-0600", "__x64_sys_vmsplice", "vmsplice() into kernel memory (vmsplice_to_user)",
-	  check_vmsplice },
+	{ "CVE-2008-0600", "__x64_sys_vmsplice", "vmsplice() into kernel memory (vmsplice_to_user)", check_vmsplice },
 };
 
 struct state {
@@ -79,9 +78,13 @@ static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum 
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(cfg, key, v)
-		if (strcmp(key, "cve") && strcmp(key, "action") && strcmp(key, "errno"))
-			return hp_err__set(err, EINVAL, "emergency: unknown config key '%s' (cve, action, errno)", key);
+	json_object_foreach(
+		cfg, key,
+		v) if (strcmp(key, "cve") && strcmp(key, "action") &&
+		       strcmp(key,
+			      "errno")) return hp_err__set(err, EINVAL,
+							   "emergency: unknown config key '%s' (cve, action, errno)",
+							   key);
 	const char *cve = json_string_value(json_object_get(cfg, "cve"));
 	const char *act = json_string_value(json_object_get(cfg, "action"));
 	json_t *jerr = json_object_get(cfg, "errno");
@@ -89,8 +92,10 @@ static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum 
 	if (!r)
 		return hp_err__set(err, ENOENT, "emergency: unknown or missing \"cve\"%s%s (known: CVE-2008-0600)",
 				   cve ? ": " : "", cve ? cve : "");
-	enum action a = !act || !strcmp(act, "alert") ? ACT_ALERT : !strcmp(act, "pause") ? ACT_PAUSE
-			: !strcmp(act, "block") ? ACT_BLOCK : (enum action)-1;
+	enum action a = !act || !strcmp(act, "alert") ? ACT_ALERT
+			: !strcmp(act, "pause")       ? ACT_PAUSE
+			: !strcmp(act, "block")       ? ACT_BLOCK
+						      : (enum action) - 1;
 	if ((int)a < 0)
 		return hp_err__set(err, EINVAL, "emergency: action must be alert, pause or block");
 	if (jerr && (!json_is_integer(jerr) || json_integer_value(jerr) <= 0 || json_integer_value(jerr) > 4095))
@@ -106,8 +111,9 @@ static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum 
 	snprintf(spec, sizeof spec, "kernel:%s", r->function);
 	/* blocking and pausing change the stopped guest, and the check reads its memory:
 	 * this probe must stop the VM, so it stays on the gdbstub */
-	struct hp_probe_opts o = { .pid = -1, .enabled = 1, .kind = HP_PROBE_CAPTURE, .nargs = 3, .owner = d->id,
-				   .need_stop = 1 };
+	struct hp_probe_opts o = {
+		.pid = -1, .enabled = 1, .kind = HP_PROBE_CAPTURE, .nargs = 3, .owner = d->id, .need_stop = 1
+	};
 	s->probe = hp_probe__create(t, spec, &o, cls, err);
 	if (!s->probe) {
 		free(s);
@@ -148,8 +154,8 @@ static void on_hit(struct hp_target *t, struct hp_detector *d, struct hp_probe *
 	hp_detector__alert(t, d, "exploit-attempt",
 			   json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:o, s:s, s:s, s:I}", "cve", s->rule->cve,
 				     "function", s->rule->function, "summary", s->rule->summary, "precondition", why,
-				     "pid", hit->pid, "tgid", hit->tgid, "comm", hp_json_comm(hit->comm),
-				     "ip", ip, "action", done, "hit_time_ns", (json_int_t)hit->time_ns));
+				     "pid", hit->pid, "tgid", hit->tgid, "comm", hp_json_comm(hit->comm), "ip", ip,
+				     "action", done, "hit_time_ns", (json_int_t)hit->time_ns));
 }
 
 static json_t *state(struct hp_target *t, struct hp_detector *d)
@@ -157,14 +163,15 @@ static json_t *state(struct hp_target *t, struct hp_detector *d)
 	(void)t;
 	struct state *s = d->priv;
 	static const char *const acts[] = { "alert", "pause", "block" };
-	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "cve", s->rule->cve, "action",
-			      acts[s->action], "calls", (json_int_t)s->calls, "attempts", (json_int_t)s->attempts,
-			      "benign", (json_int_t)s->benign, "blocked", (json_int_t)s->blocked,
-			      "paused", (json_int_t)s->paused, "probe_state",
-			      s->probe ? hp_probe__state_name(s->probe->state) : "none");
+	json_t *o =
+		json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "cve", s->rule->cve, "action", acts[s->action],
+			  "calls", (json_int_t)s->calls, "attempts", (json_int_t)s->attempts, "benign",
+			  (json_int_t)s->benign, "blocked", (json_int_t)s->blocked, "paused", (json_int_t)s->paused,
+			  "probe_state", s->probe ? hp_probe__state_name(s->probe->state) : "none");
 	if (s->attempts)
-		json_object_set_new(o, "last", json_pack("{s:i, s:o, s:s}", "pid", s->last_pid, "comm",
-							  hp_json_comm(s->last_comm), "why", s->last_why));
+		json_object_set_new(o, "last",
+				    json_pack("{s:i, s:o, s:s}", "pid", s->last_pid, "comm", hp_json_comm(s->last_comm),
+					      "why", s->last_why));
 	return o;
 }
 

@@ -29,7 +29,7 @@
 enum lstate { L_NONE, L_CONFIRMING, L_STUCK };
 
 struct loop_range {
-	uint64_t lo, hi;          /* [lo, hi): the loop body, back-edge included */
+	uint64_t lo, hi; /* [lo, hi): the loop body, back-edge included */
 	uint64_t func;
 	char name[128];
 	uint64_t exits[MAX_EXITS];
@@ -41,7 +41,7 @@ struct track {
 	char comm[HP_COMM_LEN + 1];
 	int vcpu;
 	uint64_t rip[MAX_SAMPLES], t[MAX_SAMPLES];
-	int n;                    /* samples kept, newest last */
+	int n; /* samples kept, newest last */
 	uint64_t seen_ns;
 	enum lstate st;
 	struct loop_range loop;
@@ -75,14 +75,19 @@ static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum 
 	(void)cls;
 	const char *key;
 	json_t *v;
-	static const char *const keys[] = { "period_ms", "window_ms", "confirm_ms", "cooldown_ms", "scope", "pid", NULL };
-	json_object_foreach(cfg, key, v) {
+	static const char *const keys[] = {
+		"period_ms", "window_ms", "confirm_ms", "cooldown_ms", "scope", "pid", NULL
+	};
+	json_object_foreach(cfg, key, v)
+	{
 		int ok = 0;
 		for (int i = 0; keys[i]; i++)
 			ok |= !strcmp(keys[i], key);
 		if (!ok)
-			return hp_err__set(err, EINVAL, "loop: unknown config key '%s' (period_ms, window_ms, confirm_ms, "
-					   "cooldown_ms, scope, pid)", key);
+			return hp_err__set(err, EINVAL,
+					   "loop: unknown config key '%s' (period_ms, window_ms, confirm_ms, "
+					   "cooldown_ms, scope, pid)",
+					   key);
 	}
 	if (!t->kernel || !hp_kernel__has_task_offsets(t->kernel) || !hp_backend__reads_any_vcpu(t->gdb))
 		return hp_err__set(err, ENOTSUP, "loop: needs kernel symbols, BTF and a gdbstub");
@@ -90,9 +95,12 @@ static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum 
 	if (!s)
 		return hp_err__set(err, ENOMEM, "out of memory");
 	int rc = get_ms(cfg, "period_ms", 250, &s->period_ns, err);
-	if (!rc) rc = get_ms(cfg, "window_ms", 1000, &s->window_ns, err);
-	if (!rc) rc = get_ms(cfg, "confirm_ms", 1000, &s->confirm_ns, err);
-	if (!rc) rc = get_ms(cfg, "cooldown_ms", 5000, &s->cooldown_ns, err);
+	if (!rc)
+		rc = get_ms(cfg, "window_ms", 1000, &s->window_ns, err);
+	if (!rc)
+		rc = get_ms(cfg, "confirm_ms", 1000, &s->confirm_ns, err);
+	if (!rc)
+		rc = get_ms(cfg, "cooldown_ms", 5000, &s->cooldown_ns, err);
 	const char *scope = json_string_value(json_object_get(cfg, "scope"));
 	s->scope_user = !scope || !strcmp(scope, "all") || !strcmp(scope, "user");
 	s->scope_kernel = !scope || !strcmp(scope, "all") || !strcmp(scope, "kernel");
@@ -115,7 +123,7 @@ static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum 
 /* ---- finding the loop a sample is in ---- */
 
 struct code {
-	uint64_t func, size, bias;  /* runtime = link + bias */
+	uint64_t func, size, bias; /* runtime = link + bias */
 	char name[128];
 	uint8_t *bytes;
 };
@@ -255,7 +263,8 @@ static json_t *loop_json(const struct track *tr)
 			 "function", tr->loop.name, "loop_start", lo, "loop_end", hi);
 }
 
-static void consider(struct hp_target *t, struct hp_detector *d, struct track *tr, const struct hp_task *task, uint64_t now)
+static void consider(struct hp_target *t, struct hp_detector *d, struct track *tr, const struct hp_task *task,
+		     uint64_t now)
 {
 	struct loopdet *s = d->priv;
 	switch (tr->st) {
@@ -280,7 +289,8 @@ static void consider(struct hp_target *t, struct hp_detector *d, struct track *t
 			tr->exit_probes[tr->nprobes] = hp_probe__create_raw(t, tr->loop.exits[i], tr->pid, d->id, &err);
 			if (!tr->exit_probes[tr->nprobes]) {
 				/* an exit we may not watch: no confirmation, so no verdict */
-				hp_debug("loop: cannot watch exit 0x%llx: %s", (unsigned long long)tr->loop.exits[i], err.msg);
+				hp_debug("loop: cannot watch exit 0x%llx: %s", (unsigned long long)tr->loop.exits[i],
+					 err.msg);
 				drop_probes(t, tr);
 				tr->cooldown_until = now + s->cooldown_ns;
 				return;
@@ -410,7 +420,8 @@ static json_t *state(struct hp_target *t, struct hp_detector *d)
 		}
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:o}", "samples", (json_int_t)s->samples, "candidates",
 			 (json_int_t)s->candidates, "progressing", (json_int_t)s->progressing, "stuck",
-			 (json_int_t)s->stuck, "recovered", (json_int_t)s->recovered, "tasks", s->n, "suspicions", susp);
+			 (json_int_t)s->stuck, "recovered", (json_int_t)s->recovered, "tasks", s->n, "suspicions",
+			 susp);
 }
 
 static void destroy(struct hp_target *t, struct hp_detector *d)

@@ -21,7 +21,7 @@ enum wstate { WS_OK, WS_HUNG, WS_EXITED };
 struct watched {
 	int32_t tgid;
 	char comm[HP_COMM_LEN + 1];
-	uint64_t last_ns;       /* last heartbeat, or when first seen */
+	uint64_t last_ns; /* last heartbeat, or when first seen */
 	uint64_t beats;
 	enum wstate st;
 };
@@ -66,16 +66,21 @@ static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum 
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(cfg, key, v)
-		if (strcmp(key, "probe") && strcmp(key, "period_ms") && strcmp(key, "pid") && strcmp(key, "comm"))
-			return hp_err__set(err, EINVAL, "watchdog: unknown config key '%s' (probe, period_ms, pid, comm)", key);
+	json_object_foreach(cfg, key,
+			    v) if (strcmp(key, "probe") && strcmp(key, "period_ms") && strcmp(key, "pid") &&
+				   strcmp(key, "comm")) return hp_err__set(err, EINVAL,
+									   "watchdog: unknown config key '%s' (probe, "
+									   "period_ms, pid, comm)",
+									   key);
 	const char *spec = json_string_value(json_object_get(cfg, "probe"));
 	json_t *per = json_object_get(cfg, "period_ms"), *pid = json_object_get(cfg, "pid");
 	const char *comm = json_string_value(json_object_get(cfg, "comm"));
 	if (!spec || strncmp(spec, "app:", 4))
-		return hp_err__set(err, EINVAL, "watchdog: \"probe\" must be an application function, e.g. app:/apps/hb:heartbeat");
+		return hp_err__set(err, EINVAL,
+				   "watchdog: \"probe\" must be an application function, e.g. app:/apps/hb:heartbeat");
 	if (!json_is_integer(per) || json_integer_value(per) <= 0 || json_integer_value(per) > 3600000)
-		return hp_err__set(err, EINVAL, "watchdog: \"period_ms\" must be an integer in 1..3600000 (the heartbeat period T)");
+		return hp_err__set(err, EINVAL,
+				   "watchdog: \"period_ms\" must be an integer in 1..3600000 (the heartbeat period T)");
 	if (pid && (!json_is_integer(pid) || json_integer_value(pid) <= 0))
 		return hp_err__set(err, EINVAL, "watchdog: \"pid\" must be a positive integer");
 	if (comm && (!comm[0] || strlen(comm) >= HP_COMM_LEN))
@@ -85,8 +90,10 @@ static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum 
 		return hp_err__set(err, ENOMEM, "out of memory");
 	s->period_ns = (uint64_t)json_integer_value(per) * 1000000ull;
 	d->priv = s;
-	struct hp_probe_opts o = { .pid = pid ? (int32_t)json_integer_value(pid) : -1, .enabled = 1,
-				   .kind = HP_PROBE_CAPTURE, .owner = d->id };
+	struct hp_probe_opts o = { .pid = pid ? (int32_t)json_integer_value(pid) : -1,
+				   .enabled = 1,
+				   .kind = HP_PROBE_CAPTURE,
+				   .owner = d->id };
 	if (comm)
 		snprintf(o.comm, sizeof o.comm, "%s", comm);
 	s->probe = hp_probe__create(t, spec, &o, cls, err);
@@ -101,10 +108,10 @@ static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum 
 static void alert(struct hp_target *t, struct hp_detector *d, const char *what, const struct watched *w, uint64_t now)
 {
 	struct wd *s = d->priv;
-	hp_detector__alert(t, d, what, json_pack("{s:i, s:o, s:I, s:I, s:I}", "pid", w->tgid, "comm",
-						  hp_json_comm(w->comm), "silent_guest_ms",
-						  (json_int_t)((now - w->last_ns) / 1000000), "period_ms",
-						  (json_int_t)(s->period_ns / 1000000), "beats", (json_int_t)w->beats));
+	hp_detector__alert(t, d, what,
+			   json_pack("{s:i, s:o, s:I, s:I, s:I}", "pid", w->tgid, "comm", hp_json_comm(w->comm),
+				     "silent_guest_ms", (json_int_t)((now - w->last_ns) / 1000000), "period_ms",
+				     (json_int_t)(s->period_ns / 1000000), "beats", (json_int_t)w->beats));
 }
 
 static void on_hit(struct hp_target *t, struct hp_detector *d, struct hp_probe *p, const struct hp_hit *hit,
@@ -169,14 +176,17 @@ static json_t *state(struct hp_target *t, struct hp_detector *d)
 	uint64_t now = guest_now(t);
 	json_t *procs = json_array();
 	for (int i = 0; i < s->n; i++)
-		json_array_append_new(procs, json_pack("{s:i, s:o, s:s, s:I, s:I}", "pid", s->w[i].tgid, "comm",
-						       hp_json_comm(s->w[i].comm), "state", names[s->w[i].st],
-						       "heartbeat_age_ms", (json_int_t)((now - s->w[i].last_ns) / 1000000),
-						       "beats", (json_int_t)s->w[i].beats));
+		json_array_append_new(procs,
+				      json_pack("{s:i, s:o, s:s, s:I, s:I}", "pid", s->w[i].tgid, "comm",
+						hp_json_comm(s->w[i].comm), "state", names[s->w[i].st],
+						"heartbeat_age_ms", (json_int_t)((now - s->w[i].last_ns) / 1000000),
+						"beats", (json_int_t)s->w[i].beats));
 	const char *ps = hp_probe__state_name(s->probe->state);
 	return json_pack("{s:I, s:s, s:s, s:o, s:I, s:I, s:I}", "period_ms", (json_int_t)(s->period_ns / 1000000),
-			 "probe_state", ps, "target", s->probe->state == HP_PSTATE_PENDING ? "waiting for a process"
-			 : s->probe->state == HP_PSTATE_STALE ? "gone" : "watched",
+			 "probe_state", ps, "target",
+			 s->probe->state == HP_PSTATE_PENDING ? "waiting for a process"
+			 : s->probe->state == HP_PSTATE_STALE ? "gone"
+							      : "watched",
 			 "processes", procs, "hangs", (json_int_t)s->hangs, "recoveries", (json_int_t)s->recoveries,
 			 "exits", (json_int_t)s->exits);
 }

@@ -136,8 +136,8 @@ json_t *hp_detector__json(struct hp_target *t, struct hp_detector *d)
 	return o;
 }
 
-void hp_detectors__on_hit(struct hp_target *t, struct hp_probe *p, const struct hp_hit *hit,
-			  const uint64_t *regs, struct hp_hit_action *act)
+void hp_detectors__on_hit(struct hp_target *t, struct hp_probe *p, const struct hp_hit *hit, const uint64_t *regs,
+			  struct hp_hit_action *act)
 {
 	if (!p->o.owner)
 		return;

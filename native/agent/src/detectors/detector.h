@@ -35,7 +35,7 @@ struct hp_detector {
 	void *priv;
 	uint64_t alerts;
 	uint64_t last_state_ns;
-	int disabled;            /* kept, but its probes are lifted and it does not tick */
+	int disabled; /* kept, but its probes are lifted and it does not tick */
 	struct hp_detector *next;
 };
 
@@ -57,8 +57,8 @@ void hp_detectors__free(struct hp_target *t);
 /* The detector as the protocol shows it (docs/protocol.md, detector-list). */
 json_t *hp_detector__json(struct hp_target *t, struct hp_detector *d);
 
-void hp_detectors__on_hit(struct hp_target *t, struct hp_probe *p, const struct hp_hit *hit,
-			  const uint64_t *regs, struct hp_hit_action *act);
+void hp_detectors__on_hit(struct hp_target *t, struct hp_probe *p, const struct hp_hit *hit, const uint64_t *regs,
+			  struct hp_hit_action *act);
 void hp_detectors__tick(struct hp_target *t, uint64_t now);
 /* The target's detector with this id, or NULL (ids are never reused within a VM). */
 struct hp_detector *hp_detector__find(struct hp_target *t, long long id);

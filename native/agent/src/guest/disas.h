@@ -8,8 +8,8 @@
 struct hp_insn {
 	uint64_t addr;
 	uint8_t size;
-	uint64_t target;   /* branch target, 0 if none or indirect */
-	int back_edge;     /* jumps back to an earlier address inside the function */
+	uint64_t target; /* branch target, 0 if none or indirect */
+	int back_edge;   /* jumps back to an earlier address inside the function */
 	int is_call, is_ret;
 };
 

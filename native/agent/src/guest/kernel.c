@@ -85,8 +85,8 @@ static void feature_off(struct hp_kernel *k, enum hp_kfeature f, const char *fmt
 
 /* A member at path of type, checked against the structure's size: any BTF may come
  * from the guest. size: the member's exact size, or 0 for any. */
-static int member(struct hp_kernel *k, const char *type, const char *path, uint32_t size, uint32_t max,
-		  uint32_t *off, char *why, size_t cap)
+static int member(struct hp_kernel *k, const char *type, const char *path, uint32_t size, uint32_t max, uint32_t *off,
+		  char *why, size_t cap)
 {
 	uint32_t tsize, msize;
 	struct hp_err e;
@@ -128,7 +128,9 @@ static int members(struct hp_kernel *k, enum hp_kfeature f, const struct need *n
  * gives its address (BTF alone when the table lacks it, from __per_cpu_start). */
 static int current_task(struct hp_kernel *k, char *why, size_t cap)
 {
-	static const struct { const char *var, *member, *layout; } layouts[] = {
+	static const struct {
+		const char *var, *member, *layout;
+	} layouts[] = {
 		{ "current_task", NULL, "current_task" },
 		{ "pcpu_hot", "current_task", "pcpu_hot.current_task" },
 	};
@@ -150,7 +152,8 @@ static int current_task(struct hp_kernel *k, char *why, size_t cap)
 				return -EINVAL;
 			}
 		} else if (in_btf && strcmp(tname, "task_struct *") != 0) {
-			snprintf(why, cap, "btf: the per-CPU %s has type %s, not a task_struct pointer", layouts[i].var, tname);
+			snprintf(why, cap, "btf: the per-CPU %s has type %s, not a task_struct pointer", layouts[i].var,
+				 tname);
 			return -EINVAL;
 		}
 		if (msize != 8) {
@@ -159,9 +162,10 @@ static int current_task(struct hp_kernel *k, char *why, size_t cap)
 		}
 		const struct hp_sym *start = hp_symtab__find(k->syms, "__per_cpu_start");
 		if (sym && in_btf && start && sym->addr - start->addr != voff) {
-			snprintf(why, cap, "the BTF does not belong to these symbols: per-CPU %s at +0x%x in BTF, "
-				 "+0x%llx in the symbol table", layouts[i].var, voff,
-				 (unsigned long long)(sym->addr - start->addr));
+			snprintf(why, cap,
+				 "the BTF does not belong to these symbols: per-CPU %s at +0x%x in BTF, "
+				 "+0x%llx in the symbol table",
+				 layouts[i].var, voff, (unsigned long long)(sym->addr - start->addr));
 			return -EXDEV;
 		}
 		if (!sym && !start) {
@@ -174,7 +178,8 @@ static int current_task(struct hp_kernel *k, char *why, size_t cap)
 		snprintf(k->current_layout, sizeof k->current_layout, "%s", layouts[i].layout);
 		return 0;
 	}
-	snprintf(why, cap, "no per-CPU current task: neither a current_task variable nor pcpu_hot.current_task "
+	snprintf(why, cap,
+		 "no per-CPU current task: neither a current_task variable nor pcpu_hot.current_task "
 		 "in the kernel's BTF or symbols");
 	return -ENOENT;
 }
@@ -210,11 +215,13 @@ static int derive_layout(struct hp_kernel *k, struct hp_err *err)
 	char why[HP_ERR_MAX];
 	int rc;
 	if (!k->syms)
-		feature_off(k, HP_KF_PROBES, "no kernel symbol table: give --symbols, or let the agent read the "
+		feature_off(k, HP_KF_PROBES,
+			    "no kernel symbol table: give --symbols, or let the agent read the "
 			    "kernel's own (it needs the gdbstub)");
 	if (!k->btf) {
 		for (int f = HP_KF_TASK; f < HP_KF_COUNT; f++)
-			feature_off(k, f, "no BTF for this kernel (it has no .BTF section, and no --vmlinux was given)");
+			feature_off(k, f,
+				    "no BTF for this kernel (it has no .BTF section, and no --vmlinux was given)");
 		return 0;
 	}
 	uint32_t tsize;
@@ -227,7 +234,8 @@ static int derive_layout(struct hp_kernel *k, struct hp_err *err)
 	};
 	if (!k->syms)
 		feature_off(k, HP_KF_TASK, "no kernel symbol table");
-	else if (!members(k, HP_KF_TASK, task, sizeof task / sizeof task[0]) && (rc = current_task(k, why, sizeof why))) {
+	else if (!members(k, HP_KF_TASK, task, sizeof task / sizeof task[0]) &&
+		 (rc = current_task(k, why, sizeof why))) {
 		if (rc == -EXDEV)
 			return hp_err__set(err, EXDEV, "%s", why);
 		feature_off(k, HP_KF_TASK, "%s", why);
@@ -294,9 +302,12 @@ static int find_slide(struct hp_kernel *k, struct hp_backend *b, struct hp_err *
 		de = hp_symtab__find(k->syms, hp_kernel__kaslr_anchors[i]);
 	const struct hp_sym *banner = hp_symtab__find(k->syms, HP_KERNEL_BANNER_SYM);
 	if (!de || !banner)
-		return hp_err__set(err, ENOENT, "the symbol table lacks %s: not a symbol table of an x86-64 kernel "
-				   "this agent knows", de ? HP_KERNEL_BANNER_SYM : "the divide-error handler "
-				   "(asm_exc_divide_error or divide_error)");
+		return hp_err__set(err, ENOENT,
+				   "the symbol table lacks %s: not a symbol table of an x86-64 kernel "
+				   "this agent knows",
+				   de ? HP_KERNEL_BANNER_SYM
+				      : "the divide-error handler "
+					"(asm_exc_divide_error or divide_error)");
 	unsigned char gate[16];
 	int rc = hp_backend__read_virt(b, CEA_IDT, gate, sizeof gate, err);
 	for (int tries = 0; rc && tries < 20; tries++) {
@@ -325,8 +336,10 @@ static int find_slide(struct hp_kernel *k, struct hp_backend *b, struct hp_err *
 				   (long long)k->slide, err ? err->msg : "");
 	text[sizeof text - 1] = 0;
 	if (strncmp(text, "Linux version ", 14) != 0)
-		return hp_err__set(err, ESRCH, "the symbol table does not match the running kernel "
-				   "(no banner at linux_banner with slide 0x%llx)", (long long)k->slide);
+		return hp_err__set(err, ESRCH,
+				   "the symbol table does not match the running kernel "
+				   "(no banner at linux_banner with slide 0x%llx)",
+				   (long long)k->slide);
 	char *nl = strchr(text, '\n');
 	if (nl)
 		*nl = 0;
@@ -389,8 +402,8 @@ static int load_forbidden(struct hp_kernel *k, struct hp_backend *b, struct hp_e
 }
 
 /* b NULL: a profile from files alone, at a slide the caller knows (nothing read). */
-static int make(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend *b, int64_t slide,
-		struct hp_kernel **out, struct hp_err *err)
+static int make(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend *b, int64_t slide, struct hp_kernel **out,
+		struct hp_err *err)
 {
 	struct hp_kernel *k = calloc(1, sizeof *k);
 	if (!k) {
@@ -432,8 +445,8 @@ fail:
 	return rc;
 }
 
-int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend *b,
-		   struct hp_kernel **out, struct hp_err *err)
+int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend *b, struct hp_kernel **out,
+		   struct hp_err *err)
 {
 	return make(syms, btf, b, 0, out, err);
 }
@@ -447,7 +460,7 @@ int hp_kernel__from_files(struct hp_symtab *syms, struct hp_btf *btf, int64_t sl
 const char *hp_kernel__feature_name(enum hp_kfeature f)
 {
 	static const char *const names[HP_KF_COUNT] = { "kernel_probes", "task_identity", "syscall_args",
-							 "process_list", "app_probes" };
+							"process_list", "app_probes" };
 	return (unsigned)f < HP_KF_COUNT ? names[f] : "?";
 }
 
@@ -486,8 +499,10 @@ int hp_kernel__check_image(const struct hp_kernel *k, const char *path, struct h
 	int rc = 0;
 	/* a raw BTF blob carries no banner: the per-CPU cross-check is all there is */
 	if (!memcmp(map, elf_magic, 4) && !memmem(map, (size_t)st.st_size, k->banner, strlen(k->banner))) {
-		rc = hp_err__set(err, EXDEV, "%s is the image of another kernel: it lacks the running kernel's "
-				 "banner \"%.120s\"", path, k->banner);
+		rc = hp_err__set(err, EXDEV,
+				 "%s is the image of another kernel: it lacks the running kernel's "
+				 "banner \"%.120s\"",
+				 path, k->banner);
 	}
 	munmap(map, (size_t)st.st_size);
 	return rc;
@@ -525,9 +540,11 @@ int hp_kernel__check_probe_addr(const struct hp_kernel *k, uint64_t addr, struct
 		if (addr >= k->forbidden[i].start && addr < k->forbidden[i].end) {
 			uint64_t off;
 			const struct hp_sym *s = hp_kernel__lookup(k, addr, &off);
-			return hp_err__set(err, EPERM, "0x%llx (%s+0x%llx) is on the kernel's kprobe blacklist "
-					   "(entry/NMI/noinstr code or NOKPROBE_SYMBOL): probing it could hang the guest",
-					   (unsigned long long)addr, s ? s->name : "?", (unsigned long long)off);
+			return hp_err__set(
+				err, EPERM,
+				"0x%llx (%s+0x%llx) is on the kernel's kprobe blacklist "
+				"(entry/NMI/noinstr code or NOKPROBE_SYMBOL): probing it could hang the guest",
+				(unsigned long long)addr, s ? s->name : "?", (unsigned long long)off);
 		}
 	}
 	return 0;
@@ -566,8 +583,10 @@ int hp_kernel__process_hooks(const struct hp_kernel *k, const char *specs[2], st
 	static const char *const as_specs[2] = { "kernel:finalize_exec", "kernel:do_exit" };
 	for (int i = 0; i < 2; i++) {
 		if (!k || !k->syms || !hp_symtab__find(k->syms, hooks[i]))
-			return hp_err__set(err, ENOENT, "application probes follow processes at the kernel's %s, "
-					   "which this kernel's symbols lack", hooks[i]);
+			return hp_err__set(err, ENOENT,
+					   "application probes follow processes at the kernel's %s, "
+					   "which this kernel's symbols lack",
+					   hooks[i]);
 		specs[i] = as_specs[i];
 	}
 	return 0;

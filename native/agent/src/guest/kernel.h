@@ -25,11 +25,11 @@ struct hp_plugin_task_offsets;
 
 struct hp_kernel_offsets {
 	uint32_t task_size;
-	uint32_t task_tasks, task_pid, task_tgid, task_comm, task_mm, task_state, task_real_parent,
-		task_flags, task_group_leader, task_exit_state;
-	uint32_t task_state_size;           /* 4 (__state, 5.14+) or 8 (state, long) */
+	uint32_t task_tasks, task_pid, task_tgid, task_comm, task_mm, task_state, task_real_parent, task_flags,
+		task_group_leader, task_exit_state;
+	uint32_t task_state_size; /* 4 (__state, 5.14+) or 8 (state, long) */
 	uint32_t mm_pgd, mm_start_code, mm_exe_file;
-	uint32_t file_dentry, dentry_name;  /* file.f_path.dentry, dentry.d_name.name */
+	uint32_t file_dentry, dentry_name; /* file.f_path.dentry, dentry.d_name.name */
 	uint32_t regs_di, regs_si, regs_dx, regs_r10, regs_r8, regs_r9, regs_ax, regs_ip, regs_sp;
 	uint32_t regs_size;
 	uint32_t bl_list, bl_start, bl_end; /* struct kprobe_blacklist_entry */
@@ -41,34 +41,34 @@ struct hp_range {
 
 /* What a profile can do; each is off when a piece it needs is missing. */
 enum hp_kfeature {
-	HP_KF_PROBES,        /* kernel probes by symbol */
-	HP_KF_TASK,          /* the current task at a hit: pid/tgid/comm, --pid/--comm filters */
-	HP_KF_SYSCALL_ARGS,  /* a syscall's own arguments at its __x64_sys_ wrapper */
-	HP_KF_PS,            /* the task list (vm ps) */
-	HP_KF_APPS,          /* application probes (processes followed through exec/exit) */
+	HP_KF_PROBES,       /* kernel probes by symbol */
+	HP_KF_TASK,         /* the current task at a hit: pid/tgid/comm, --pid/--comm filters */
+	HP_KF_SYSCALL_ARGS, /* a syscall's own arguments at its __x64_sys_ wrapper */
+	HP_KF_PS,           /* the task list (vm ps) */
+	HP_KF_APPS,         /* application probes (processes followed through exec/exit) */
 	HP_KF_COUNT
 };
 
 struct hp_kernel {
-	struct hp_symtab *syms;   /* link-time addresses */
+	struct hp_symtab *syms; /* link-time addresses */
 	struct hp_btf *btf;
-	int64_t slide;            /* runtime = link + slide for kernel-image symbols */
+	int64_t slide; /* runtime = link + slide for kernel-image symbols */
 	struct hp_kernel_offsets off;
 	/* the current task pointer: read at gs base + this (a per-CPU offset, or with
 	 * non-zero-based per-CPU data, a runtime address that wraps) */
 	uint64_t current_task;
 	uint64_t page_offset_base;
-	uint64_t init_task;       /* runtime address */
+	uint64_t init_task;             /* runtime address */
 	uint64_t switch_out, switch_in; /* __switch_to, finish_task_switch (runtime; 0 = unknown) */
 	struct hp_range text, inittext;
 	struct hp_range *forbidden; /* the kernel's kprobe blacklist and entry/NMI code */
 	size_t nforbidden;
 	char banner[256];
 	char release[64];
-	char symbols_source[64];  /* "file", "guest memory", "cache" (recover.c) */
+	char symbols_source[64]; /* "file", "guest memory", "cache" (recover.c) */
 	/* which historical layout each fact came in (docs/kernels.md) */
-	char current_layout[64];  /* "current_task" or "pcpu_hot.current_task" */
-	char state_layout[32];    /* "__state" or "state" */
+	char current_layout[64];          /* "current_task" or "pcpu_hot.current_task" */
+	char state_layout[32];            /* "__state" or "state" */
 	const char *off_why[HP_KF_COUNT]; /* NULL: on; else why the feature is off */
 	char why_buf[HP_KF_COUNT][160];
 };
@@ -77,8 +77,8 @@ struct hp_kernel {
  * off). Reads guest memory through b to find the slide, check the banner and read
  * the kernel's own kprobe blacklist. Fails only when the symbols do not belong to the
  * running kernel, or the BTF not to these symbols. */
-int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend *b,
-		   struct hp_kernel **out, struct hp_err *err);
+int hp_kernel__new(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend *b, struct hp_kernel **out,
+		   struct hp_err *err);
 /* The same from files alone, at a slide the caller knows (0 for a nokaslr boot): no
  * guest memory is read, so nothing checks that they match the guest, and the kprobe
  * blacklist is the section bounds only. For tests and offline tools. */

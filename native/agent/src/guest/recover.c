@@ -25,16 +25,16 @@
 #include "base/strbuf.h"
 #include "base/util.h"
 
-#define CEA_IDT 0xfffffe0000000000ull        /* the IDT's fixed alias (as kernel.c) */
+#define CEA_IDT 0xfffffe0000000000ull /* the IDT's fixed alias (as kernel.c) */
 #define KERNEL_IMAGE_MIN 0xffffffff80000000ull
-#define KASLR_ALIGN 0x200000ull                /* x86-64 KASLR moves the kernel in 2 MiB steps */
-#define READ_STEP ((size_t)64 << 10)           /* one read_virt: 64 pipelined 'm' packets */
+#define KASLR_ALIGN 0x200000ull      /* x86-64 KASLR moves the kernel in 2 MiB steps */
+#define READ_STEP ((size_t)64 << 10) /* one read_virt: 64 pipelined 'm' packets */
 #define SCAN_STEP ((size_t)1 << 20)
-#define SCAN_MAX ((size_t)128 << 20)           /* from the 2 MiB below the IDT handler */
+#define SCAN_MAX ((size_t)128 << 20) /* from the 2 MiB below the IDT handler */
 #define BTF_MAX ((size_t)64 << 20)
 #define PAGE 4096u
 #define BANNER_MAX 512
-#define BUILD_ID_MAX 64                         /* bytes; hex is twice that */
+#define BUILD_ID_MAX 64 /* bytes; hex is twice that */
 #define PROFILE_FORMAT 1
 
 struct ident {
@@ -89,8 +89,8 @@ static int read_region(struct hp_backend *b, uint64_t va, unsigned char *buf, si
 			}
 		}
 		if (rc && rc != -EFAULT)
-			return hp_err__set(err, -rc, "reading guest memory at 0x%llx: %s", (unsigned long long)(va + off),
-					   e.msg);
+			return hp_err__set(err, -rc, "reading guest memory at 0x%llx: %s",
+					   (unsigned long long)(va + off), e.msg);
 		st->bytes += n;
 	}
 	st->ms += ms_since(t0);
@@ -304,8 +304,7 @@ static void cache_store(const struct ctx *vm, const struct ident *id, const char
 	}
 	if (hp_pathf(prof, sizeof prof, "%s/profiles", vm->state_dir) ||
 	    hp_pathf(tmp, sizeof tmp, "%s/.tmp-%s-XXXXXX", prof, name) ||
-	    hp_pathf(final, sizeof final, "%s/%s", prof, name) || ensure_dir(vm->state_dir) ||
-	    ensure_dir(prof))
+	    hp_pathf(final, sizeof final, "%s/%s", prof, name) || ensure_dir(vm->state_dir) || ensure_dir(prof))
 		goto fail;
 	if (!mkdtemp(tmp)) {
 		tmp[0] = 0;
@@ -316,8 +315,8 @@ static void cache_store(const struct ctx *vm, const struct ident *id, const char
 	for (int i = 0; i < 4; i++)
 		snprintf(link[i], sizeof link[i], "0x%llx", (unsigned long long)addrs[i]);
 	json_t *j = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "format", PROFILE_FORMAT, "banner", id->banner,
-			      "build_id", id->build_id, "link", "asm_exc_divide_error", link[0], "linux_banner", link[1],
-			      "__start_notes", link[2], "__stop_notes", link[3]);
+			      "build_id", id->build_id, "link", "asm_exc_divide_error", link[0], "linux_banner",
+			      link[1], "__start_notes", link[2], "__stop_notes", link[3]);
 	if (!j)
 		goto fail;
 	json_object_update(j, extra);
@@ -337,8 +336,7 @@ static void cache_store(const struct ctx *vm, const struct ident *id, const char
 			return;
 	}
 fail:
-	hp_warn("%s: could not cache the kernel profile in %s/profiles: %s", vm->name, vm->state_dir,
-		strerror(errno));
+	hp_warn("%s: could not cache the kernel profile in %s/profiles: %s", vm->name, vm->state_dir, strerror(errno));
 	if (tmp[0])
 		remove_profile_dir(tmp);
 }
@@ -363,10 +361,19 @@ static char *table_text(const struct hp_symtab *rt, uint64_t offset, size_t *len
 
 /* Reads forward from the 2 MiB boundary below the IDT handler until the kallsyms
  * tables are in the buffer. */
-static int scan_for_tables(struct hp_backend *b, uint64_t handler, unsigned char **out, size_t *got,
-			   uint64_t *start, struct hp_kallsyms_info *info, struct scan_stats *st, struct hp_err *err)
+static int scan_for_tables(struct hp_backend *b, uint64_t handler, unsigned char **out, size_t *got, uint64_t *start,
+			   struct hp_kallsyms_info *info, struct scan_stats *st, struct hp_err *err)
 {
-	static const char digits[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9";
+	static const char digits[] = "0\0"
+				     "1\0"
+				     "2\0"
+				     "3\0"
+				     "4\0"
+				     "5\0"
+				     "6\0"
+				     "7\0"
+				     "8\0"
+				     "9";
 	unsigned char *buf = NULL;
 	size_t cap = 0, n = 0;
 	int seen = 0, rc = -ENOENT;
@@ -397,7 +404,8 @@ static int scan_for_tables(struct hp_backend *b, uint64_t handler, unsigned char
 	if (rc) {
 		free(buf);
 		if (rc == -ENOENT)
-			return hp_err__set(err, ENOENT, "no kallsyms tables in the %zu MiB of guest memory after 0x%llx "
+			return hp_err__set(err, ENOENT,
+					   "no kallsyms tables in the %zu MiB of guest memory after 0x%llx "
 					   "(a kernel built without CONFIG_KALLSYMS?): pass --symbols",
 					   n >> 20, (unsigned long long)*start);
 		return rc;
@@ -409,8 +417,9 @@ static int scan_for_tables(struct hp_backend *b, uint64_t handler, unsigned char
 
 static const char *layout_name(enum hp_kallsyms_layout l)
 {
-	return l == HP_KALLSYMS_REL_BEFORE ? "relative, <=6.3" : l == HP_KALLSYMS_REL_AFTER ? "relative, >=6.4"
-										       : "absolute";
+	return l == HP_KALLSYMS_REL_BEFORE  ? "relative, <=6.3"
+	       : l == HP_KALLSYMS_REL_AFTER ? "relative, >=6.4"
+					    : "absolute";
 }
 
 static int from_memory(const struct ctx *vm, uint64_t handler, struct hp_symtab **syms, struct hp_btf **btf,
@@ -482,8 +491,8 @@ static int from_memory(const struct ctx *vm, uint64_t handler, struct hp_symtab 
 		id.build_id[0] ? id.build_id : "-");
 	if (id.banner[0] && id.divide_error) {
 		json_t *extra = json_pack("{s:b, s:i, s:I, s:f, s:I}", "kernel_offset_known", have_off, "num_syms",
-					  (int)info.num_syms, "btf_bytes", (json_int_t)(mem ? blen : 0),
-					  "recovery_ms", ms_since(t0), "read_bytes", (json_int_t)st.bytes);
+					  (int)info.num_syms, "btf_bytes", (json_int_t)(mem ? blen : 0), "recovery_ms",
+					  ms_since(t0), "read_bytes", (json_int_t)st.bytes);
 		cache_store(vm, &id, text, tlen, braw, mem ? blen : 0, extra);
 		json_decref(extra);
 	}

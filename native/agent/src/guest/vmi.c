@@ -38,17 +38,17 @@ static void take_ids(const struct hp_kernel_offsets *o, const uint8_t *buf, uint
 
 /* One read covering every field we need, instead of one round trip per field. The
  * offsets were checked against task_struct's size when the profile was made. */
-int hp_vmi__read_task(const struct hp_kernel *k, struct hp_backend *b, uint64_t task,
-		      struct hp_task *t, struct hp_err *err)
+int hp_vmi__read_task(const struct hp_kernel *k, struct hp_backend *b, uint64_t task, struct hp_task *t,
+		      struct hp_err *err)
 {
 	int rc = hp_kernel__need(k, HP_KF_PS, "reading a task", err);
 	if (rc)
 		return rc;
 	const struct hp_kernel_offsets *o = &k->off;
-	const uint64_t fields[][2] = { { o->task_tasks, 8 }, { o->task_pid, 4 }, { o->task_tgid, 4 },
-				       { o->task_comm, HP_COMM_LEN }, { o->task_mm, 8 },
-				       { o->task_state, o->task_state_size }, { o->task_real_parent, 8 },
-				       { o->task_exit_state, 4 } };
+	const uint64_t fields[][2] = { { o->task_tasks, 8 },       { o->task_pid, 4 },
+				       { o->task_tgid, 4 },        { o->task_comm, HP_COMM_LEN },
+				       { o->task_mm, 8 },          { o->task_state, o->task_state_size },
+				       { o->task_real_parent, 8 }, { o->task_exit_state, 4 } };
 	uint64_t lo = UINT64_MAX, hi = 0;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		if (fields[i][0] < lo)
@@ -88,8 +88,8 @@ int hp_vmi__read_task(const struct hp_kernel *k, struct hp_backend *b, uint64_t 
 	return rc;
 }
 
-int hp_vmi__current(const struct hp_kernel *k, struct hp_backend *b, const uint64_t *regs,
-		    struct hp_task *t, struct hp_err *err)
+int hp_vmi__current(const struct hp_kernel *k, struct hp_backend *b, const uint64_t *regs, struct hp_task *t,
+		    struct hp_err *err)
 {
 	int rc = hp_kernel__need(k, HP_KF_TASK, "identifying the task", err);
 	if (rc)
@@ -147,8 +147,7 @@ char hp_vmi__state_letter(uint32_t state, uint32_t exit_state)
 	return idx < (int)sizeof letters - 1 ? letters[idx] : '?';
 }
 
-int hp_vmi__tasks(const struct hp_kernel *k, struct hp_backend *b, struct hp_task **out,
-		  struct hp_err *err)
+int hp_vmi__tasks(const struct hp_kernel *k, struct hp_backend *b, struct hp_task **out, struct hp_err *err)
 {
 	int rc = hp_kernel__need(k, HP_KF_PS, "the task list", err);
 	if (rc)

@@ -97,13 +97,15 @@ static void disarm_proc(struct hp_target *t, struct hp_probe *p, struct hp_app_p
 
 static void set_state(struct hp_target *t, struct hp_probe *p, const char *why, int32_t pid)
 {
-	enum hp_probe_state st = !p->o.enabled ? HP_PSTATE_DISABLED
-				 : p->app->nprocs ? HP_PSTATE_ARMED : HP_PSTATE_PENDING;
+	enum hp_probe_state st = !p->o.enabled    ? HP_PSTATE_DISABLED
+				 : p->app->nprocs ? HP_PSTATE_ARMED
+						  : HP_PSTATE_PENDING;
 	if (st == p->state)
 		return;
 	p->state = st;
-	hp_target__event(t, "PROBE", json_pack("{s:i, s:s, s:s, s:i}", "id", p->id, "state",
-					   hp_probe__state_name(st), "change", why, "pid", pid));
+	hp_target__event(t, "PROBE",
+			 json_pack("{s:i, s:s, s:s, s:i}", "id", p->id, "state", hp_probe__state_name(st), "change",
+				   why, "pid", pid));
 }
 
 /* A matching process appeared (exec, or found at add time). */
@@ -111,8 +113,8 @@ static void add_proc(struct hp_target *t, struct hp_probe *p, const struct hp_ta
 {
 	struct hp_app *a = p->app;
 	if (a->nprocs == HP_APP_MAX_PROCS) {
-		hp_warn("%s: probe %u follows %d processes already; ignoring pid %d", t->name, p->id,
-			HP_APP_MAX_PROCS, task->tgid);
+		hp_warn("%s: probe %u follows %d processes already; ignoring pid %d", t->name, p->id, HP_APP_MAX_PROCS,
+			task->tgid);
 		return;
 	}
 	struct hp_app_proc *pr = &a->procs[a->nprocs++];
@@ -251,7 +253,8 @@ int hp_apps__resolve(struct hp_target *t, struct hp_probe *p, const char *spec, 
 	*ecls = EC_INVALID_ARGUMENT;
 	const char *bin = spec + 4, *colon = strrchr(bin, ':');
 	char raw[PATH_MAX], path[PATH_MAX], func[128];
-	if (!colon || colon == bin || (size_t)(colon - bin) >= sizeof raw || strlen(colon + 1) >= sizeof func || !colon[1])
+	if (!colon || colon == bin || (size_t)(colon - bin) >= sizeof raw || strlen(colon + 1) >= sizeof func ||
+	    !colon[1])
 		return hp_err__set(err, EINVAL, "expected app:BINARY:FUNC[+OFF], got '%s'", spec);
 	snprintf(raw, sizeof raw, "%.*s", (int)(colon - bin), bin);
 	snprintf(func, sizeof func, "%s", colon + 1);
@@ -282,8 +285,10 @@ int hp_apps__resolve(struct hp_target *t, struct hp_probe *p, const char *spec, 
 	if (!a) {
 		rc = hp_err__set(err, ENOMEM, "out of memory");
 	} else if (info->is_shared_lib) {
-		rc = hp_err__set(err, ENOTSUP, "%s is a shared library: probing libraries is not supported, "
-				 "probe the executable's own functions", path);
+		rc = hp_err__set(err, ENOTSUP,
+				 "%s is a shared library: probing libraries is not supported, "
+				 "probe the executable's own functions",
+				 path);
 		*ecls = EC_NOT_SUPPORTED;
 	} else if (!s || (s->type != 'T' && s->type != 't')) {
 		const struct hp_sym *sug[3];
@@ -300,8 +305,9 @@ int hp_apps__resolve(struct hp_target *t, struct hp_probe *p, const char *spec, 
 		size_t want = off + 16 <= sizeof code ? off + 16 : sizeof code;
 		long got = hp_elf__read_vaddr(path, s->addr, code, want, err);
 		if (got < (long)(off + 1) || !hp_probe__on_boundary(code, (size_t)got, off)) {
-			rc = got < 0 ? (int)got : hp_err__set(err, EINVAL, "%s+0x%llx is not on an instruction boundary",
-							      func, (unsigned long long)off);
+			rc = got < 0 ? (int)got
+				     : hp_err__set(err, EINVAL, "%s+0x%llx is not on an instruction boundary", func,
+						   (unsigned long long)off);
 			*ecls = EC_BAD_ADDRESS;
 		} else {
 			snprintf(a->path, sizeof a->path, "%s", path);

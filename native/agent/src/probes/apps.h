@@ -18,18 +18,18 @@ struct hp_task;
 struct hp_app_proc {
 	int32_t tgid;
 	uint64_t task;
-	uint64_t base;       /* load bias (PIE), 0 for a static executable */
-	uint64_t addr;       /* runtime address of the probe in this process */
+	uint64_t base; /* load bias (PIE), 0 for a static executable */
+	uint64_t addr; /* runtime address of the probe in this process */
 	int armed;
 };
 
 struct hp_app {
-	char path[PATH_MAX];     /* host copy of the guest executable */
-	char exe[16];            /* its file name as the kernel keeps it (dentry name, cut to 15) */
+	char path[PATH_MAX]; /* host copy of the guest executable */
+	char exe[16];        /* its file name as the kernel keeps it (dentry name, cut to 15) */
 	int pie;
-	uint64_t link_addr;      /* FUNC+OFF at link time */
-	uint64_t text_vaddr;     /* lowest executable PT_LOAD vaddr: start_code - this = load bias */
-	uint8_t code[16];        /* the original bytes at link_addr */
+	uint64_t link_addr;  /* FUNC+OFF at link time */
+	uint64_t text_vaddr; /* lowest executable PT_LOAD vaddr: start_code - this = load bias */
+	uint8_t code[16];    /* the original bytes at link_addr */
 	struct hp_app_proc procs[HP_APP_MAX_PROCS];
 	int nprocs;
 };

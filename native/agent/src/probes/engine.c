@@ -40,8 +40,8 @@ static int syscall_args(struct hp_target *t, struct hp_backend *b, const uint64_
 	return 0;
 }
 
-static void capture_mem(struct hp_backend *b, const struct hp_mem_spec *m, const uint64_t *regs,
-			const uint64_t *args, struct hp_hit *hit)
+static void capture_mem(struct hp_backend *b, const struct hp_mem_spec *m, const uint64_t *regs, const uint64_t *args,
+			struct hp_hit *hit)
 {
 	uint64_t base = m->src == HP_MEM_ARG ? args[m->index - 1] : regs[m->index];
 	uint64_t at = base + (uint64_t)m->off;
@@ -167,7 +167,8 @@ int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct h
 	int emulate_ok = 1, foreign = 0, kernel_site = 0;
 	for (struct hp_probe *p = t->probes, *next; p; p = next) {
 		next = p->next; /* a hook may add or drop probes */
-		if (p->state != HP_PSTATE_ARMED || p->mech != b || (p->user ? !hp_apps__at(p, ev->addr) : p->addr != ev->addr))
+		if (p->state != HP_PSTATE_ARMED || p->mech != b ||
+		    (p->user ? !hp_apps__at(p, ev->addr) : p->addr != ev->addr))
 			continue;
 		site = p;
 		if (p->resume == HP_RESUME_STEP)
@@ -210,7 +211,8 @@ int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct h
 		}
 		if (p->o.kind == HP_PROBE_CAPTURE) {
 			int need = p->o.nargs > (p->o.mem.src == HP_MEM_ARG ? p->o.mem.index : 0)
-					   ? p->o.nargs : (p->o.mem.src == HP_MEM_ARG ? p->o.mem.index : 0);
+					   ? p->o.nargs
+					   : (p->o.mem.src == HP_MEM_ARG ? p->o.mem.index : 0);
 			if (need && !have_args) {
 				for (int i = 0; i < HP_MAX_ARGS; i++)
 					args[i] = regs[sysv_args[i]];
@@ -243,7 +245,8 @@ int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct h
 		regs[HP_REG_RAX] = (uint64_t)act.retval;
 		regs[HP_REG_RIP] = ret;
 		regs[HP_REG_RSP] += 8;
-		rc = hp_backend__write_regs(b, regs, HP_REGBIT(HP_REG_RAX) | HP_REGBIT(HP_REG_RIP) | HP_REGBIT(HP_REG_RSP), err);
+		rc = hp_backend__write_regs(b, regs,
+					    HP_REGBIT(HP_REG_RAX) | HP_REGBIT(HP_REG_RIP) | HP_REGBIT(HP_REG_RSP), err);
 	} else {
 		struct plan pl = { HP_RESUME_STEP, 0, 0 };
 		if (site && emulate_ok)
@@ -304,9 +307,9 @@ void hp_engine__json_string(struct hp_strbuf *sb, const char *bytes, size_t len)
  * json_int_t cannot hold, and this runs once per hit. */
 void hp_engine__hit_json(struct hp_strbuf *sb, const struct hp_hit *h, uint64_t seq)
 {
-	hp_strbuf__printf(sb, "{\"seq\":%llu,\"probe\":%u,\"vcpu\":%u,\"time_ns\":%llu,\"pid\":%d,\"tgid\":%d,\"comm\":",
-			  (unsigned long long)seq, h->probe_id, h->vcpu, (unsigned long long)h->time_ns,
-			  h->pid, h->tgid);
+	hp_strbuf__printf(
+		sb, "{\"seq\":%llu,\"probe\":%u,\"vcpu\":%u,\"time_ns\":%llu,\"pid\":%d,\"tgid\":%d,\"comm\":",
+		(unsigned long long)seq, h->probe_id, h->vcpu, (unsigned long long)h->time_ns, h->pid, h->tgid);
 	hp_engine__json_string(sb, h->comm, strnlen(h->comm, HP_COMM_LEN));
 	hp_strbuf__printf(sb, ",\"ip\":\"0x%llx\",\"user\":%s,\"args\":[", (unsigned long long)h->ip,
 			  h->flags & HP_HIT_USER ? "true" : "false");

@@ -17,14 +17,12 @@ json_t *hp_probe__json(const struct hp_probe *p)
 {
 	char addr[24];
 	snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)p->addr);
-	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:b, s:I, s:s, s:s, s:s, s:s, s:i, s:b}",
-			      "id", p->id, "spec", p->spec, "addr", addr, "function", p->func,
-			      "enabled", p->o.enabled, "hits", (json_int_t)p->hits,
-			      "kind", p->o.kind == HP_PROBE_COUNT ? "count" : "capture",
-			      "mechanism", p->mech ? hp_backend__name(p->mech) : "none",
-			      "state", p->journal_paused ? "paused" : hp_probe__state_name(p->state),
-			      "resume", hp_probe__resume_name(p->resume),
-			      "args", p->o.nargs, "regs", p->o.regs);
+	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:b, s:I, s:s, s:s, s:s, s:s, s:i, s:b}", "id", p->id, "spec",
+			      p->spec, "addr", addr, "function", p->func, "enabled", p->o.enabled, "hits",
+			      (json_int_t)p->hits, "kind", p->o.kind == HP_PROBE_COUNT ? "count" : "capture",
+			      "mechanism", p->mech ? hp_backend__name(p->mech) : "none", "state",
+			      p->journal_paused ? "paused" : hp_probe__state_name(p->state), "resume",
+			      hp_probe__resume_name(p->resume), "args", p->o.nargs, "regs", p->o.regs);
 	if (p->o.mem_text[0])
 		json_object_set_new(o, "mem", json_string(p->o.mem_text));
 	if (p->o.pid >= 0)
@@ -99,8 +97,11 @@ static int install_hooks(struct hp_target *t, struct hp_err *err)
 		/* The exec hook reads the new image's memory and plants breakpoints: gdbstub.
 		 * The exit hook needs only the task, which the in-QEMU tier captures without a
 		 * stop: a forking server (httpd) exits a child per request. */
-		struct hp_probe_opts o = { .pid = -1, .enabled = 1, .kind = i ? HP_PROBE_CAPTURE : HP_PROBE_COUNT,
-					   .owner = HP_OWNER_INTERNAL, .need_stop = i == 0 };
+		struct hp_probe_opts o = { .pid = -1,
+					   .enabled = 1,
+					   .kind = i ? HP_PROBE_CAPTURE : HP_PROBE_COUNT,
+					   .owner = HP_OWNER_INTERNAL,
+					   .need_stop = i == 0 };
 		enum hp_eclass cls;
 		t->app_hooks[i] = hp_probe__create(t, specs[i], &o, &cls, err);
 		if (!t->app_hooks[i]) {

@@ -126,8 +126,8 @@ int hp_probe__on_boundary(const uint8_t *code, size_t len, uint64_t off)
 
 #define MAX_FUNC_SCAN 4096
 
-int hp_probe__resolve_kernel(struct hp_probe *p, const char *spec, const struct hp_kernel *k,
-			     struct hp_backend *b, enum hp_eclass *ecls, struct hp_err *err)
+int hp_probe__resolve_kernel(struct hp_probe *p, const char *spec, const struct hp_kernel *k, struct hp_backend *b,
+			     enum hp_eclass *ecls, struct hp_err *err)
 {
 	const char *s = !strncmp(spec, "kernel:", 7) ? spec + 7 : spec;
 	*ecls = EC_INVALID_ARGUMENT;
@@ -168,7 +168,8 @@ int hp_probe__resolve_kernel(struct hp_probe *p, const char *spec, const struct 
 			size_t ns = hp_symtab__suggest(k->syms, name, sug, 5);
 			char list[512] = "";
 			for (size_t i = 0; i < ns; i++)
-				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", sug[i]->name);
+				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+					 sug[i]->name);
 			*ecls = EC_UNKNOWN_SYMBOL;
 			return hp_err__set(err, ENOENT, "unknown kernel symbol '%s'%s%s", name,
 					   ns ? "; did you mean: " : "", list);

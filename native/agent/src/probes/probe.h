@@ -27,24 +27,24 @@ enum hp_resume { HP_RESUME_STEP, HP_RESUME_NOP, HP_RESUME_PUSH_RBP, HP_RESUME_MO
 enum hp_plant { HP_PLANT_INQEMU, HP_PLANT_BREAKPOINT, HP_PLANT_DEBUG_REG };
 
 struct hp_probe_opts {
-	int nargs;           /* 0..6 */
+	int nargs; /* 0..6 */
 	int regs;
 	struct hp_mem_spec mem;
 	char mem_text[64];
-	int32_t pid;         /* -1 = any */
+	int32_t pid; /* -1 = any */
 	char comm[HP_COMM_LEN];
 	enum hp_probe_kind kind;
 	int enabled;
-	uint32_t owner;      /* detector id, or 0 for a user's probe */
-	int need_stop;       /* its hits change guest state or read it at leisure: gdbstub only */
+	uint32_t owner; /* detector id, or 0 for a user's probe */
+	int need_stop;  /* its hits change guest state or read it at leisure: gdbstub only */
 };
 
 struct hp_probe {
 	uint32_t id;
 	char spec[256];
 	struct hp_probe_opts o;
-	uint64_t addr;       /* runtime address */
-	char func[128];      /* containing symbol */
+	uint64_t addr;  /* runtime address */
+	char func[128]; /* containing symbol */
 	uint64_t func_off;
 	int user;            /* application probe */
 	int raw;             /* the agent's own probe at a bare address (hp_probe__create_raw) */
@@ -52,16 +52,16 @@ struct hp_probe {
 	int journal_paused;  /* lifted while the journal cannot be written */
 	int syscall_wrapper; /* args come from struct pt_regs */
 	enum hp_resume resume;
-	uint8_t insn_len;    /* length of the instruction at addr */
-	int32_t call_rel;    /* HP_RESUME_CALL: displacement of the call */
+	uint8_t insn_len; /* length of the instruction at addr */
+	int32_t call_rel; /* HP_RESUME_CALL: displacement of the call */
 	enum hp_probe_state state;
 	struct hp_backend *mech; /* which backend arms it */
 	enum hp_plant plant;
 	uint64_t hits;
-	uint64_t hits_journaled;  /* counting probes: total last written to the journal */
+	uint64_t hits_journaled; /* counting probes: total last written to the journal */
 	uint64_t first_ns, last_ns;
-	uint64_t filtered;   /* stops that did not pass the filter */
-	struct hp_app *app;  /* application probes */
+	uint64_t filtered;  /* stops that did not pass the filter */
+	struct hp_app *app; /* application probes */
 	struct hp_probe *next;
 };
 
@@ -79,8 +79,8 @@ int hp_probe__on_boundary(const uint8_t *code, size_t len, uint64_t off);
 
 /* Resolves a kernel spec ("kernel:FUNC[+OFF]", "FUNC", "0xADDR") into p->addr/func,
  * refusing unsafe places. code is read through b to check instruction boundaries. */
-int hp_probe__resolve_kernel(struct hp_probe *p, const char *spec, const struct hp_kernel *k,
-			     struct hp_backend *b, enum hp_eclass *cls, struct hp_err *err);
+int hp_probe__resolve_kernel(struct hp_probe *p, const char *spec, const struct hp_kernel *k, struct hp_backend *b,
+			     enum hp_eclass *cls, struct hp_err *err);
 
 /* Plants p at addr by its plant (its own address, or one process's copy of an
  * application probe); exe, when p filters on nothing, is the program whose hits an

@@ -20,9 +20,9 @@ struct hp_backend;
 
 /* What the owner of a probe (a detector) asks at a hit: gdbstub hits only. */
 struct hp_hit_action {
-	int block;           /* return retval to the caller, skipping the function body */
+	int block; /* return retval to the caller, skipping the function body */
 	int64_t retval;
-	int pause;           /* leave the VM paused */
+	int pause; /* leave the VM paused */
 };
 
 /* Work run later on the VM's thread; the VM is stopped while it runs if asked. */
@@ -50,17 +50,17 @@ struct hp_target_ops {
 };
 
 struct hp_target {
-	const char *name;                  /* the VM's name, for messages */
+	const char *name; /* the VM's name, for messages */
 	const struct hp_target_ops *ops;
-	struct hp_kernel *kernel;          /* the guest-kernel profile; NULL while unknown */
-	struct hp_backend *gdb;            /* the stopping mechanism (gdbstub); NULL once gone */
-	struct hp_backend *plugin;         /* the in-QEMU mechanism; NULL if absent */
-	int kvm;                           /* hardware virtualization (debug registers for user probes) */
-	int smp;                           /* vCPUs */
-	char sysroot[PATH_MAX];            /* host directory mirroring the guest's files ("" = none) */
+	struct hp_kernel *kernel;  /* the guest-kernel profile; NULL while unknown */
+	struct hp_backend *gdb;    /* the stopping mechanism (gdbstub); NULL once gone */
+	struct hp_backend *plugin; /* the in-QEMU mechanism; NULL if absent */
+	int kvm;                   /* hardware virtualization (debug registers for user probes) */
+	int smp;                   /* vCPUs */
+	char sysroot[PATH_MAX];    /* host directory mirroring the guest's files ("" = none) */
 	struct hp_probe *probes;
 	uint32_t next_probe_id;
-	struct hp_probe *app_hooks[2];     /* exec and exit hooks while application probes exist */
+	struct hp_probe *app_hooks[2]; /* exec and exit hooks while application probes exist */
 	struct hp_detector *detectors;
 	uint32_t next_detector_id;
 };

@@ -12,7 +12,7 @@
  * journal, which is lossless, so a deep live queue would only cost memory. */
 #define HP_CLIENT_OUT_HIGH (1u << 20)
 #define HP_CLIENT_OUT_CATCHUP (256u << 10) /* a journal slice is queued only below this */
-#define HP_CLIENT_OUT_MAX (64u << 20) /* a client that lets this much pile up is dropped */
+#define HP_CLIENT_OUT_MAX (64u << 20)      /* a client that lets this much pile up is dropped */
 
 struct hp_journal_reader;
 
@@ -30,10 +30,10 @@ struct hp_client {
 	uid_t uid;
 	char in[HP_MAX_FRAME + 1];
 	size_t in_len;
-	int discarding;                   /* inside an oversized frame */
+	int discarding; /* inside an oversized frame */
 	struct hp_strbuf out;
 	size_t out_off;
-	int events;                       /* events-subscribe */
+	int events; /* events-subscribe */
 	struct hp_sub *subs;
 	int closing;
 	struct hp_client *next;
@@ -43,7 +43,7 @@ struct hp_agent;
 void hp_client__send(struct hp_agent *a, struct hp_client *c, const char *line, size_t len);
 /* Sends a reply/error for request id (not stolen). */
 void hp_client__reply(struct hp_agent *a, struct hp_client *c, json_t *id, json_t *ret);
-void hp_client__error(struct hp_agent *a, struct hp_client *c, json_t *id, enum hp_eclass cls,
-		      const char *desc, json_t *data);
+void hp_client__error(struct hp_agent *a, struct hp_client *c, json_t *id, enum hp_eclass cls, const char *desc,
+		      json_t *data);
 struct hp_client *hp_client__find(struct hp_agent *a, uint64_t id);
 #endif

@@ -56,5 +56,11 @@ static int set_enabled(struct hp_vm *vm, struct hp_job *job, int on)
 	return 0;
 }
 
-int hp_cmd__detector_enable(struct hp_vm *vm, struct hp_job *job) { return set_enabled(vm, job, 1); }
-int hp_cmd__detector_disable(struct hp_vm *vm, struct hp_job *job) { return set_enabled(vm, job, 0); }
+int hp_cmd__detector_enable(struct hp_vm *vm, struct hp_job *job)
+{
+	return set_enabled(vm, job, 1);
+}
+int hp_cmd__detector_disable(struct hp_vm *vm, struct hp_job *job)
+{
+	return set_enabled(vm, job, 0);
+}

@@ -14,7 +14,11 @@
 #include "vm/vm.h"
 
 #define ERR(cls, ...) hp_commands__errf(a, c, id, cls, __VA_ARGS__)
-#define ERR_RET(cls, ...) do { ERR(cls, __VA_ARGS__); return; } while (0)
+#define ERR_RET(cls, ...)              \
+	do {                           \
+		ERR(cls, __VA_ARGS__); \
+		return;                \
+	} while (0)
 
 void hp_cmd_events_subscribe(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
 {
@@ -82,8 +86,8 @@ void hp_cmd_hits_unsubscribe(struct hp_agent *a, struct hp_client *c, json_t *ar
 }
 
 /* Reads hits from seq up to published (exclusive), at most limit of them, into sb. */
-static int read_hits(struct hp_journal_reader *r, uint64_t *seq, uint64_t published, size_t limit,
-		     long probe, struct hp_strbuf *sb, size_t *count, struct hp_err *err)
+static int read_hits(struct hp_journal_reader *r, uint64_t *seq, uint64_t published, size_t limit, long probe,
+		     struct hp_strbuf *sb, size_t *count, struct hp_err *err)
 {
 	struct hp_record rec;
 	int rc = 0;
@@ -147,7 +151,8 @@ void hp_commands__catch_up(struct hp_agent *a, struct hp_client *c, struct hp_vm
 {
 	struct hp_err err;
 	if (!s->reader) {
-		if (hp_journal__open(vm->journal_path, &s->reader, &err) || hp_vm__seek(vm, s->reader, s->next_seq, &err)) {
+		if (hp_journal__open(vm->journal_path, &s->reader, &err) ||
+		    hp_vm__seek(vm, s->reader, s->next_seq, &err)) {
 			hp_journal__close_reader(s->reader);
 			s->reader = NULL;
 			hp_warn("catch-up for client %llu: %s", (unsigned long long)c->id, err.msg);
@@ -157,7 +162,8 @@ void hp_commands__catch_up(struct hp_agent *a, struct hp_client *c, struct hp_vm
 		if (published - s->next_seq > LAG_REPORT && !s->lag_reported) {
 			size_t len;
 			char *line = hp_event__line("HITS_LAGGING", vm->cfg.name,
-						    json_pack("{s:I}", "behind", (json_int_t)(published - s->next_seq)), &len);
+						    json_pack("{s:I}", "behind", (json_int_t)(published - s->next_seq)),
+						    &len);
 			if (line)
 				hp_client__send(a, c, line, len);
 			free(line);
@@ -240,4 +246,3 @@ void hp_cmd_alerts_read(struct hp_agent *a, struct hp_client *c, json_t *args, j
 	hp_client__reply(a, c, id, res);
 	json_decref(res);
 }
-

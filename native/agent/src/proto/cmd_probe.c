@@ -103,7 +103,8 @@ static int set_enabled(struct hp_vm *vm, struct hp_job *job, int on)
 	if (!p)
 		return job->rc;
 	if (p->state == HP_PSTATE_STALE) {
-		hp_err__set(&job->err, ESTALE, "probe %u is stale (the guest rebooted): remove and add it again", p->id);
+		hp_err__set(&job->err, ESTALE, "probe %u is stale (the guest rebooted): remove and add it again",
+			    p->id);
 		return hp_job__fail(job, EC_INVALID_ARGUMENT, -ESTALE);
 	}
 	int rc = 0;
@@ -120,8 +121,14 @@ static int set_enabled(struct hp_vm *vm, struct hp_job *job, int on)
 	return 0;
 }
 
-int hp_cmd__probe_enable(struct hp_vm *vm, struct hp_job *job) { return set_enabled(vm, job, 1); }
-int hp_cmd__probe_disable(struct hp_vm *vm, struct hp_job *job) { return set_enabled(vm, job, 0); }
+int hp_cmd__probe_enable(struct hp_vm *vm, struct hp_job *job)
+{
+	return set_enabled(vm, job, 1);
+}
+int hp_cmd__probe_disable(struct hp_vm *vm, struct hp_job *job)
+{
+	return set_enabled(vm, job, 0);
+}
 
 int hp_cmd__probe_remove(struct hp_vm *vm, struct hp_job *job)
 {
@@ -129,7 +136,8 @@ int hp_cmd__probe_remove(struct hp_vm *vm, struct hp_job *job)
 	if (!p)
 		return job->rc;
 	if (p->o.owner) {
-		hp_err__set(&job->err, EBUSY, "probe %u belongs to detector %u: remove the detector", p->id, p->o.owner);
+		hp_err__set(&job->err, EBUSY, "probe %u belongs to detector %u: remove the detector", p->id,
+			    p->o.owner);
 		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EBUSY);
 	}
 	uint32_t id = p->id;

@@ -67,9 +67,9 @@ int hp_cmd__vm_stats(struct hp_vm *vm, struct hp_job *job)
 		struct hp_pctl_stats st;
 		if (hp_backend__stats(vm->tgt.plugin, &st, &job->err))
 			return hp_job__fail(job, EC_GUEST_ERROR, -EIO);
-		plugin = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}", "hits", (json_int_t)st.hits,
-				   "dropped", (json_int_t)st.dropped, "filtered", (json_int_t)st.filtered,
-				   "read_errors", (json_int_t)st.mem_errors, "task_cached", (json_int_t)st.task_cached,
+		plugin = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}", "hits", (json_int_t)st.hits, "dropped",
+				   (json_int_t)st.dropped, "filtered", (json_int_t)st.filtered, "read_errors",
+				   (json_int_t)st.mem_errors, "task_cached", (json_int_t)st.task_cached,
 				   "reinstrumentations", (json_int_t)st.resets, "sites", (json_int_t)st.instrumented,
 				   "probes", (int)st.nprobes);
 	}
@@ -95,8 +95,8 @@ int hp_cmd__vm_ps(struct hp_vm *vm, struct hp_job *job)
 		char comm[HP_COMM_ESC_MAX];
 		hp_export__escape(t[i].comm, strnlen(t[i].comm, HP_COMM_LEN), comm, sizeof comm);
 		json_t *o = json_pack("{s:i, s:i, s:i, s:s, s:s, s:o, s:b, s:o}", "pid", t[i].pid, "tgid", t[i].tgid,
-				      "ppid", t[i].ppid, "comm", comm, "state", st, "cr3", hexs(t[i].cr3),
-				      "kernel", t[i].kernel, "task", hexs(t[i].addr));
+				      "ppid", t[i].ppid, "comm", comm, "state", st, "cr3", hexs(t[i].cr3), "kernel",
+				      t[i].kernel, "task", hexs(t[i].addr));
 		json_array_append_new(arr, o);
 	}
 	free(t);
@@ -106,15 +106,16 @@ int hp_cmd__vm_ps(struct hp_vm *vm, struct hp_job *job)
 
 static void sym_json(json_t *arr, const struct hp_sym *s, uint64_t addr)
 {
-	json_array_append_new(arr, json_pack("{s:s, s:o, s:s%, s:I}", "name", s->name, "addr", hexs(addr),
-					     "type", &s->type, (size_t)1, "size", (json_int_t)s->size));
+	json_array_append_new(arr, json_pack("{s:s, s:o, s:s%, s:I}", "name", s->name, "addr", hexs(addr), "type",
+					     &s->type, (size_t)1, "size", (json_int_t)s->size));
 }
 
 int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
 {
 	const char *pat = json_string_value(json_object_get(job->args, "pattern"));
 	const char *bin = json_string_value(json_object_get(job->args, "binary"));
-	json_int_t limit = json_object_get(job->args, "limit") ? json_integer_value(json_object_get(job->args, "limit")) : 100;
+	json_int_t limit =
+		json_object_get(job->args, "limit") ? json_integer_value(json_object_get(job->args, "limit")) : 100;
 	json_int_t offset = json_integer_value(json_object_get(job->args, "offset"));
 	if (limit <= 0 || limit > 100000 || offset < 0) {
 		hp_err__set(&job->err, EINVAL, "limit must be 1..100000 and offset >= 0");
@@ -211,8 +212,8 @@ int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
 			hp_err__set(&job->err, -n, "disassembler failed");
 		return hp_job__fail(job, rc ? EC_GUEST_ERROR : EC_INTERNAL, n);
 	}
-	job->result = json_pack("{s:s, s:o, s:I, s:o}", "function", fname, "addr", hexs(addr), "size",
-				(json_int_t)len, "insns", arr);
+	job->result = json_pack("{s:s, s:o, s:I, s:o}", "function", fname, "addr", hexs(addr), "size", (json_int_t)len,
+				"insns", arr);
 	hp_symtab__free(elf);
 	return 0;
 }

@@ -26,8 +26,8 @@ typedef void (*main_fn)(struct hp_agent *a, struct hp_client *c, json_t *args, j
 struct cmd {
 	const char *name;
 	const struct hp_arg *args;
-	main_fn run;          /* runs on the main thread, or */
-	hp_job_fn job;        /* runs on the VM's thread */
+	main_fn run;   /* runs on the main thread, or */
+	hp_job_fn job; /* runs on the VM's thread */
 	int needs_stop;
 	int final;
 };
@@ -43,7 +43,11 @@ void hp_commands__errf(struct hp_agent *a, struct hp_client *c, json_t *id, enum
 	hp_client__error(a, c, id, cls, d, NULL);
 }
 #define ERR(cls, ...) hp_commands__errf(a, c, id, cls, __VA_ARGS__)
-#define ERR_RET(cls, ...) do { ERR(cls, __VA_ARGS__); return; } while (0)
+#define ERR_RET(cls, ...)              \
+	do {                           \
+		ERR(cls, __VA_ARGS__); \
+		return;                \
+	} while (0)
 
 static struct hp_vm *find_vm(struct hp_agent *a, const char *name)
 {
@@ -57,7 +61,8 @@ struct hp_vm *hp_commands__vm(struct hp_agent *a, struct hp_client *c, json_t *a
 	if (!vm) {
 		char known[512] = "";
 		for (struct hp_vm *v = a->host.vms; v; v = v->next)
-			snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", known[0] ? ", " : "", v->cfg.name);
+			snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", known[0] ? ", " : "",
+				 v->cfg.name);
 		ERR(EC_UNKNOWN_VM, "no VM named '%s' (known: %s)", name ? name : "", known[0] ? known : "none");
 	}
 	return vm;
@@ -71,9 +76,9 @@ static void cmd_agent_info(struct hp_agent *a, struct hp_client *c, json_t *args
 	int n = 0;
 	for (struct hp_vm *v = a->host.vms; v; v = v->next)
 		n++;
-	json_t *r = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:i}", "version", HP_AGENT_VERSION,
-			      "protocol", HP_PROTOCOL, "pid", (int)getpid(), "socket", a->host.paths.socket,
-			      "state_dir", a->host.paths.state_dir, "lab", a->host.paths.lab_script, "vms", n);
+	json_t *r = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:i}", "version", HP_AGENT_VERSION, "protocol",
+			      HP_PROTOCOL, "pid", (int)getpid(), "socket", a->host.paths.socket, "state_dir",
+			      a->host.paths.state_dir, "lab", a->host.paths.lab_script, "vms", n);
 	hp_client__reply(a, c, id, r);
 	json_decref(r);
 }
@@ -91,8 +96,8 @@ static int valid_name(const char *n)
 	if (!len || len > 63)
 		return 0;
 	for (const char *p = n; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '-' || *p == '_' || *p == '.'))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '_' || *p == '.'))
 			return 0;
 	return n[0] != '.';
 }
@@ -149,14 +154,15 @@ static void cmd_vm_launch(struct hp_agent *a, struct hp_client *c, json_t *args,
 	if (cfg.http_port < 0 || cfg.http_port > 65535)
 		ERR_RET(EC_INVALID_ARGUMENT, "http_port must be 1..65535");
 	const char *kernel = json_string_value(json_object_get(args, "lab_kernel"));
-	if (kernel && (!kernel[0] || strlen(kernel) >= sizeof cfg.lab_kernel || strspn(kernel, "abcdefghijklmnopqrstuvwxyz-") != strlen(kernel)))
+	if (kernel && (!kernel[0] || strlen(kernel) >= sizeof cfg.lab_kernel ||
+		       strspn(kernel, "abcdefghijklmnopqrstuvwxyz-") != strlen(kernel)))
 		ERR_RET(EC_INVALID_ARGUMENT, "lab_kernel must be a Debian suite name (bullseye, bookworm, "
-			"bookworm-backports, trixie, sid)");
+					     "bookworm-backports, trixie, sid)");
 	if (kernel)
 		snprintf(cfg.lab_kernel, sizeof cfg.lab_kernel, "%s", kernel);
 	if (access(a->host.paths.lab_script, X_OK))
 		ERR_RET(EC_NOT_SUPPORTED, "the guest lab script %s is missing: start hprobed with --lab PATH",
-			   a->host.paths.lab_script);
+			a->host.paths.lab_script);
 	start_vm(a, c, args, id, &cfg);
 }
 
@@ -212,7 +218,8 @@ static void cmd_vm_console(struct hp_agent *a, struct hp_client *c, json_t *args
 		    send(fd, input, len, MSG_NOSIGNAL) != (ssize_t)len) {
 			if (fd >= 0)
 				close(fd);
-			ERR_RET(EC_IO_ERROR, "cannot type into the console %s: %s", vm->cfg.console_sock, strerror(errno));
+			ERR_RET(EC_IO_ERROR, "cannot type into the console %s: %s", vm->cfg.console_sock,
+				strerror(errno));
 		}
 		/* QEMU reads from the socket only as fast as the guest's UART takes bytes:
 		 * closing earlier would lose the rest of the line */
@@ -253,25 +260,39 @@ static void cmd_vm_console(struct hp_agent *a, struct hp_client *c, json_t *args
 
 static const struct hp_arg a_none[] = { { NULL, 0, 0 } };
 static const struct hp_arg a_vm[] = { { "vm", ARG_STR, 1 }, { NULL, 0, 0 } };
-static const struct hp_arg a_launch[] = { { "name", ARG_STR, 0 }, { "smp", ARG_INT, 0 }, { "mem", ARG_INT, 0 },
-	{ "kaslr", ARG_BOOL, 0 }, { "plugin", ARG_BOOL, 0 }, { "http_port", ARG_INT, 0 }, { "lab_kernel", ARG_STR, 0 },
-	{ NULL, 0, 0 } };
-static const struct hp_arg a_attach[] = { { "qmp", ARG_STR, 1 }, { "name", ARG_STR, 0 }, { "symbols", ARG_STR, 0 },
-	{ "vmlinux", ARG_STR, 0 }, { "console_log", ARG_STR, 0 }, { "console_sock", ARG_STR, 0 }, { NULL, 0, 0 } };
-static const struct hp_arg a_console[] = { { "vm", ARG_STR, 1 }, { "offset", ARG_INT, 0 }, { "max", ARG_INT, 0 },
-	{ "input", ARG_STR, 0 }, { NULL, 0, 0 } };
-static const struct hp_arg a_sym_search[] = { { "vm", ARG_STR, 1 }, { "pattern", ARG_STR, 1 },
-	{ "limit", ARG_INT, 0 }, { "offset", ARG_INT, 0 }, { "binary", ARG_STR, 0 }, { NULL, 0, 0 } };
+static const struct hp_arg a_launch[] = { { "name", ARG_STR, 0 },       { "smp", ARG_INT, 0 },
+					  { "mem", ARG_INT, 0 },        { "kaslr", ARG_BOOL, 0 },
+					  { "plugin", ARG_BOOL, 0 },    { "http_port", ARG_INT, 0 },
+					  { "lab_kernel", ARG_STR, 0 }, { NULL, 0, 0 } };
+static const struct hp_arg a_attach[] = { { "qmp", ARG_STR, 1 },
+					  { "name", ARG_STR, 0 },
+					  { "symbols", ARG_STR, 0 },
+					  { "vmlinux", ARG_STR, 0 },
+					  { "console_log", ARG_STR, 0 },
+					  { "console_sock", ARG_STR, 0 },
+					  { NULL, 0, 0 } };
+static const struct hp_arg a_console[] = {
+	{ "vm", ARG_STR, 1 }, { "offset", ARG_INT, 0 }, { "max", ARG_INT, 0 }, { "input", ARG_STR, 0 }, { NULL, 0, 0 }
+};
+static const struct hp_arg a_sym_search[] = { { "vm", ARG_STR, 1 },     { "pattern", ARG_STR, 1 },
+					      { "limit", ARG_INT, 0 },  { "offset", ARG_INT, 0 },
+					      { "binary", ARG_STR, 0 }, { NULL, 0, 0 } };
 static const struct hp_arg a_disas[] = { { "vm", ARG_STR, 1 }, { "spec", ARG_STR, 1 }, { NULL, 0, 0 } };
-static const struct hp_arg a_probe_add[] = { { "vm", ARG_STR, 1 }, { "spec", ARG_STR, 1 }, { "args", ARG_INT, 0 },
-	{ "mem", ARG_STR, 0 }, { "regs", ARG_BOOL, 0 }, { "pid", ARG_INT, 0 }, { "comm", ARG_STR, 0 },
-	{ "kind", ARG_STR, 0 }, { "enabled", ARG_BOOL, 0 }, { NULL, 0, 0 } };
+static const struct hp_arg a_probe_add[] = { { "vm", ARG_STR, 1 },       { "spec", ARG_STR, 1 },
+					     { "args", ARG_INT, 0 },     { "mem", ARG_STR, 0 },
+					     { "regs", ARG_BOOL, 0 },    { "pid", ARG_INT, 0 },
+					     { "comm", ARG_STR, 0 },     { "kind", ARG_STR, 0 },
+					     { "enabled", ARG_BOOL, 0 }, { NULL, 0, 0 } };
 static const struct hp_arg a_probe_id[] = { { "vm", ARG_STR, 1 }, { "probe", ARG_INT, 1 }, { NULL, 0, 0 } };
 static const struct hp_arg a_subscribe[] = { { "vm", ARG_STR, 1 }, { "from_seq", ARG_INT, 0 }, { NULL, 0, 0 } };
-static const struct hp_arg a_hits_read[] = { { "vm", ARG_STR, 1 }, { "from_seq", ARG_INT, 0 },
-	{ "limit", ARG_INT, 0 }, { "probe", ARG_INT, 0 }, { NULL, 0, 0 } };
-static const struct hp_arg a_det_add[] = { { "vm", ARG_STR, 1 }, { "kind", ARG_STR, 1 }, { "config", ARG_OBJ, 1 },
-	{ NULL, 0, 0 } };
+static const struct hp_arg a_hits_read[] = { { "vm", ARG_STR, 1 },
+					     { "from_seq", ARG_INT, 0 },
+					     { "limit", ARG_INT, 0 },
+					     { "probe", ARG_INT, 0 },
+					     { NULL, 0, 0 } };
+static const struct hp_arg a_det_add[] = {
+	{ "vm", ARG_STR, 1 }, { "kind", ARG_STR, 1 }, { "config", ARG_OBJ, 1 }, { NULL, 0, 0 }
+};
 static const struct hp_arg a_det_id[] = { { "vm", ARG_STR, 1 }, { "detector", ARG_INT, 1 }, { NULL, 0, 0 } };
 
 static const struct cmd commands[] = {
@@ -310,11 +331,16 @@ static const struct cmd commands[] = {
 static int type_ok(json_t *v, enum hp_arg_type t)
 {
 	switch (t) {
-	case ARG_STR: return json_is_string(v);
-	case ARG_INT: return json_is_integer(v);
-	case ARG_BOOL: return json_is_boolean(v);
-	case ARG_OBJ: return json_is_object(v);
-	default: return 1;
+	case ARG_STR:
+		return json_is_string(v);
+	case ARG_INT:
+		return json_is_integer(v);
+	case ARG_BOOL:
+		return json_is_boolean(v);
+	case ARG_OBJ:
+		return json_is_object(v);
+	default:
+		return 1;
 	}
 }
 
@@ -328,7 +354,8 @@ static int check_args(struct hp_agent *a, struct hp_client *c, json_t *id, const
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(args, key, v) {
+	json_object_foreach(args, key, v)
+	{
 		const struct hp_arg *ar = cmd->args;
 		while (ar->name && strcmp(ar->name, key))
 			ar++;
@@ -364,7 +391,8 @@ void hp_commands__dispatch(struct hp_agent *a, struct hp_client *c, const char *
 	id = json_object_get(msg, "id");
 	const char *key;
 	json_t *v;
-	json_object_foreach(msg, key, v) {
+	json_object_foreach(msg, key, v)
+	{
 		if (strcmp(key, "execute") && strcmp(key, "id") && strcmp(key, "arguments")) {
 			ERR(EC_INVALID_ARGUMENT, "unknown member '%s' (expected execute, id, arguments)", key);
 			goto out;

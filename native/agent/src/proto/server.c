@@ -105,8 +105,7 @@ int hp_server__listen(struct hp_agent *a, struct hp_err *err)
 
 static void update_events(struct hp_agent *a, struct hp_client *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN | (c->out.len > c->out_off ? EPOLLOUT : 0),
-				  .data.ptr = c };
+	struct epoll_event ev = { .events = EPOLLIN | (c->out.len > c->out_off ? EPOLLOUT : 0), .data.ptr = c };
 	epoll_ctl(a->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -179,8 +178,8 @@ void hp_client__reply(struct hp_agent *a, struct hp_client *c, json_t *id, json_
 	json_decref(m);
 }
 
-void hp_client__error(struct hp_agent *a, struct hp_client *c, json_t *id, enum hp_eclass cls,
-		      const char *desc, json_t *data)
+void hp_client__error(struct hp_agent *a, struct hp_client *c, json_t *id, enum hp_eclass cls, const char *desc,
+		      json_t *data)
 {
 	json_t *e = json_pack("{s:s, s:s}", "class", hp_eclass_name(cls), "desc", desc);
 	if (data)
@@ -226,8 +225,10 @@ static void accept_clients(struct hp_agent *a)
 			return;
 		struct ucred cred;
 		socklen_t len = sizeof cred;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || (cred.uid != a->host.uid && cred.uid != 0)) {
-			static const char msg[] = "{\"error\":{\"class\":\"PermissionDenied\",\"desc\":\"only the agent's owner or root may connect\"}}\n";
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+		    (cred.uid != a->host.uid && cred.uid != 0)) {
+			static const char msg[] = "{\"error\":{\"class\":\"PermissionDenied\",\"desc\":\"only the "
+						  "agent's owner or root may connect\"}}\n";
 			if (send(fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 				hp_debug("refused peer did not get its error");
 			hp_warn("refused a connection from uid %d", (int)cred.uid);
@@ -281,7 +282,8 @@ static void read_client(struct hp_agent *a, struct hp_client *c)
 		c->in_len -= start;
 		if (c->in_len > HP_MAX_FRAME) {
 			if (!c->discarding)
-				hp_client__error(a, c, NULL, EC_FRAME_TOO_LARGE, "frame larger than 1 MiB: discarded", NULL);
+				hp_client__error(a, c, NULL, EC_FRAME_TOO_LARGE, "frame larger than 1 MiB: discarded",
+						 NULL);
 			c->discarding = 1;
 			c->in_len = 0;
 		}
@@ -327,8 +329,7 @@ static void hits_msg(struct hp_agent *a, struct hp_msg *m)
 			if (s->vm_id != m->vm_id || s->next_seq >= m->next_seq)
 				continue;
 			/* in order and with room: live; otherwise the journal catches the client up */
-			if (s->next_seq == m->first_seq && !s->reader &&
-			    c->out.len - c->out_off < HP_CLIENT_OUT_HIGH) {
+			if (s->next_seq == m->first_seq && !s->reader && c->out.len - c->out_off < HP_CLIENT_OUT_HIGH) {
 				hp_client__send(a, c, m->line, m->len);
 				s->next_seq = m->next_seq;
 			}

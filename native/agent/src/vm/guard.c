@@ -110,8 +110,14 @@ static void say(struct hp_host *a, char op, const char *path)
 		hp_warn("guardian unreachable: a crash would leave %s stopped", path);
 }
 
-void hp_guard__watch(struct hp_host *a, const char *gdb_socket) { say(a, '+', gdb_socket); }
-void hp_guard__unwatch(struct hp_host *a, const char *gdb_socket) { say(a, '-', gdb_socket); }
+void hp_guard__watch(struct hp_host *a, const char *gdb_socket)
+{
+	say(a, '+', gdb_socket);
+}
+void hp_guard__unwatch(struct hp_host *a, const char *gdb_socket)
+{
+	say(a, '-', gdb_socket);
+}
 
 void hp_guard__stop(struct hp_host *a)
 {

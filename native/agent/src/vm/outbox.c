@@ -28,9 +28,9 @@ char *hp_event__line(const char *name, const char *vm, json_t *data, size_t *len
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	json_t *e = json_pack("{s:s, s:o, s:{s:I, s:I}}", "event", name, "data", data ? data : json_object(),
-			      "timestamp", "seconds", (json_int_t)ts.tv_sec, "microseconds",
-			      (json_int_t)(ts.tv_nsec / 1000));
+	json_t *e =
+		json_pack("{s:s, s:o, s:{s:I, s:I}}", "event", name, "data", data ? data : json_object(), "timestamp",
+			  "seconds", (json_int_t)ts.tv_sec, "microseconds", (json_int_t)(ts.tv_nsec / 1000));
 	if (vm)
 		json_object_set_new(e, "vm", json_string(vm));
 	char *s = json_dumps(e, JSON_COMPACT);

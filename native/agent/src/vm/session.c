@@ -63,23 +63,23 @@ void hp_session__save(struct hp_vm *vm)
 	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next) {
 		if (p->o.owner)
 			continue; /* detectors re-create their own probes */
-		json_array_append_new(probes, json_pack("{s:i, s:s, s:i, s:b, s:s, s:i, s:s, s:s, s:b}",
-			"id", p->id, "spec", p->spec, "args", p->o.nargs, "regs", p->o.regs,
-			"mem", p->o.mem_text, "pid", p->o.pid, "comm", p->o.comm,
-			"kind", p->o.kind == HP_PROBE_COUNT ? "count" : "capture",
-			"enabled", p->o.enabled));
+		json_array_append_new(probes, json_pack("{s:i, s:s, s:i, s:b, s:s, s:i, s:s, s:s, s:b}", "id", p->id,
+							"spec", p->spec, "args", p->o.nargs, "regs", p->o.regs, "mem",
+							p->o.mem_text, "pid", p->o.pid, "comm", p->o.comm, "kind",
+							p->o.kind == HP_PROBE_COUNT ? "count" : "capture", "enabled",
+							p->o.enabled));
 	}
 	json_t *dets = json_array();
 	for (struct hp_detector *d = vm->tgt.detectors; d; d = d->next)
-		json_array_append_new(dets, json_pack("{s:i, s:s, s:O}", "id", d->id, "kind", d->ops->kind, "config",
-						      d->config));
-	json_t *s = json_pack("{s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:s, s:s, s:I, s:s, s:o, s:o}",
-		"name", vm->cfg.name, "launched", vm->cfg.launch, "qmp", vm->cfg.launch ? "" : vm->cfg.qmp,
-		"rundir", vm->rundir, "symbols", vm->cfg.symbols, "vmlinux", vm->cfg.vmlinux,
-		"journal", vm->journal_path, "smp", vm->cfg.smp, "mem", vm->cfg.mem_mb, "kaslr", vm->cfg.kaslr,
-		"console_log", vm->cfg.console_log, "console_sock", vm->cfg.console_sock,
-		"qemu_pid", (json_int_t)vm->qemu_pid, "guest_dir", vm->guest_dir, "probes", probes,
-		"detectors", dets);
+		json_array_append_new(
+			dets, json_pack("{s:i, s:s, s:O}", "id", d->id, "kind", d->ops->kind, "config", d->config));
+	json_t *s =
+		json_pack("{s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:s, s:s, s:I, s:s, s:o, s:o}", "name",
+			  vm->cfg.name, "launched", vm->cfg.launch, "qmp", vm->cfg.launch ? "" : vm->cfg.qmp, "rundir",
+			  vm->rundir, "symbols", vm->cfg.symbols, "vmlinux", vm->cfg.vmlinux, "journal",
+			  vm->journal_path, "smp", vm->cfg.smp, "mem", vm->cfg.mem_mb, "kaslr", vm->cfg.kaslr,
+			  "console_log", vm->cfg.console_log, "console_sock", vm->cfg.console_sock, "qemu_pid",
+			  (json_int_t)vm->qemu_pid, "guest_dir", vm->guest_dir, "probes", probes, "detectors", dets);
 	char path[PATH_MAX + 32], tmp[PATH_MAX + 32];
 	hp_pathf(path, sizeof path, "%s/session.json", vm->session_dir);
 	hp_pathf(tmp, sizeof tmp, "%s/.session.json.tmp", vm->session_dir);
@@ -198,7 +198,8 @@ void hp_session__restore_probes(struct hp_vm *vm)
 	size_t i;
 	json_t *p;
 	uint32_t max_id = 0;
-	json_array_foreach(json_object_get(s, "probes"), i, p) {
+	json_array_foreach(json_object_get(s, "probes"), i, p)
+	{
 		struct hp_probe_opts o = { .pid = -1 };
 		o.nargs = (int)json_integer_value(json_object_get(p, "args"));
 		o.regs = json_is_true(json_object_get(p, "regs"));
@@ -216,14 +217,16 @@ void hp_session__restore_probes(struct hp_vm *vm)
 		enum hp_eclass cls;
 		struct hp_err err;
 		if (!spec || !hp_probe__create(&vm->tgt, spec, &o, &cls, &err))
-			hp_warn("%s: probe %u (%s) not restored: %s", vm->cfg.name, id, spec ? spec : "?", spec ? err.msg : "");
+			hp_warn("%s: probe %u (%s) not restored: %s", vm->cfg.name, id, spec ? spec : "?",
+				spec ? err.msg : "");
 		if (id > max_id)
 			max_id = id;
 	}
 	if (vm->tgt.next_probe_id <= max_id)
 		vm->tgt.next_probe_id = max_id + 1;
 	json_t *d;
-	json_array_foreach(json_object_get(s, "detectors"), i, d) {
+	json_array_foreach(json_object_get(s, "detectors"), i, d)
+	{
 		const char *kind = json_string_value(json_object_get(d, "kind"));
 		enum hp_eclass cls;
 		struct hp_err err;

@@ -22,9 +22,9 @@
 #include "probes/probe.h"
 #include "vm/guard.h"
 
-#define FLUSH_INTERVAL_NS 20000000ull   /* a crash loses at most ~20 ms of hits */
+#define FLUSH_INTERVAL_NS 20000000ull /* a crash loses at most ~20 ms of hits */
 #define FLUSH_MAX_PENDING 512
-#define SYNC_INTERVAL_NS 1000000000ull  /* fdatasync at most once a second */
+#define SYNC_INTERVAL_NS 1000000000ull /* fdatasync at most once a second */
 #define TICK_MS 50
 
 const char *hp_vm_state_name(enum hp_vm_state s)
@@ -124,11 +124,13 @@ void hp_vm__set_state(struct hp_vm *vm, enum hp_vm_state st, const char *reason)
 void hp_vm__event(struct hp_vm *vm, const char *name, json_t *data)
 {
 	if (vm->journal) {
-		enum hp_rec_type t = !strcmp(name, "ALERT") ? HP_REC_ALERT
-				     : !strcmp(name, "PROBE") ? HP_REC_PROBE : HP_REC_EVENT;
+		enum hp_rec_type t = !strcmp(name, "ALERT")   ? HP_REC_ALERT
+				     : !strcmp(name, "PROBE") ? HP_REC_PROBE
+							      : HP_REC_EVENT;
 		/* alert and probe records hold the object itself (docs/journal.md: the exporters
 		 * read "id"/"spec" and the alert's members); other events keep their name */
-		json_t *rec = t == HP_REC_EVENT ? json_pack("{s:s, s:O}", "event", name, "data", data) : json_incref(data);
+		json_t *rec =
+			t == HP_REC_EVENT ? json_pack("{s:s, s:O}", "event", name, "data", data) : json_incref(data);
 		char *s = json_dumps(rec, JSON_COMPACT);
 		if (s)
 			hp_journal__append_json(vm->journal, t, hp_now_ns(), s, strlen(s), NULL);
@@ -254,12 +256,10 @@ json_t *hp_vm__summary(struct hp_vm *vm)
 	pthread_mutex_lock(&vm->lock);
 	char slide[24];
 	snprintf(slide, sizeof slide, "0x%llx", (long long)vm->slide);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:i, s:I, s:s}",
-			      "name", vm->cfg.name, "state", hp_vm_state_name(vm->state),
-			      "accel", vm->accel, "smp", vm->smp, "qemu", vm->qemu_version,
-			      "kernel", vm->kernel_release, "slide", slide, "launched", vm->cfg.launch,
-			      "probes", vm->nprobes, "hits", (json_int_t)vm->total_hits,
-			      "journal", vm->journal_path);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:i, s:I, s:s}", "name", vm->cfg.name, "state",
+			      hp_vm_state_name(vm->state), "accel", vm->accel, "smp", vm->smp, "qemu", vm->qemu_version,
+			      "kernel", vm->kernel_release, "slide", slide, "launched", vm->cfg.launch, "probes",
+			      vm->nprobes, "hits", (json_int_t)vm->total_hits, "journal", vm->journal_path);
 	if (vm->state == HP_VM_DEAD && vm->reason[0])
 		json_object_set_new(o, "reason", json_string(vm->reason));
 	if (vm->profile)
@@ -316,8 +316,11 @@ static void journal_counts(struct hp_vm *vm)
 	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next) {
 		if (p->o.kind != HP_PROBE_COUNT || p->hits == p->hits_journaled)
 			continue;
-		struct hp_count c = { .probe_id = p->id, .vcpu = UINT32_MAX, .count = p->hits,
-				      .first_ns = p->first_ns, .last_ns = p->last_ns };
+		struct hp_count c = { .probe_id = p->id,
+				      .vcpu = UINT32_MAX,
+				      .count = p->hits,
+				      .first_ns = p->first_ns,
+				      .last_ns = p->last_ns };
 		hp_journal__append_count(vm->journal, &c, NULL);
 		p->hits_journaled = p->hits;
 	}
@@ -373,7 +376,8 @@ int hp_vm__flush(struct hp_vm *vm, int force)
 		vm->last_flush_ns = now;
 		if (!vm->journal_failed) {
 			vm->journal_failed = 1;
-			hp_error("%s: journal flush failed: %s: probes paused until it can be written", vm->cfg.name, err.msg);
+			hp_error("%s: journal flush failed: %s: probes paused until it can be written", vm->cfg.name,
+				 err.msg);
 			journal_trouble(vm, err.msg);
 		}
 		return rc;
@@ -396,9 +400,10 @@ int hp_vm__flush(struct hp_vm *vm, int force)
 		struct hp_strbuf line = { 0 };
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		hp_strbuf__printf(&line, "{\"event\":\"HITS\",\"vm\":\"%s\",\"data\":{\"first_seq\":%llu,"
-				  "\"next_seq\":%llu,\"hits\":[", vm->cfg.name,
-				  (unsigned long long)first, (unsigned long long)next);
+		hp_strbuf__printf(&line,
+				  "{\"event\":\"HITS\",\"vm\":\"%s\",\"data\":{\"first_seq\":%llu,"
+				  "\"next_seq\":%llu,\"hits\":[",
+				  vm->cfg.name, (unsigned long long)first, (unsigned long long)next);
 		hp_strbuf__write(&line, vm->batch.buf, vm->batch.len);
 		hp_strbuf__printf(&line, "]},\"timestamp\":{\"seconds\":%lld,\"microseconds\":%ld}}\n",
 				  (long long)ts.tv_sec, ts.tv_nsec / 1000);
@@ -598,10 +603,13 @@ static void drain_plugin(struct hp_vm *vm)
 	struct hp_err err;
 	int rc = 0;
 	uint64_t dropped = 0;
-	for (int i = 0; i < PLUGIN_BATCH && vm->tgt.plugin && (rc = hp_backend__next_event(vm->tgt.plugin, &ev, &err)) > 0; i++) {
+	for (int i = 0;
+	     i < PLUGIN_BATCH && vm->tgt.plugin && (rc = hp_backend__next_event(vm->tgt.plugin, &ev, &err)) > 0; i++) {
 		if (i % FLUSH_MAX_PENDING == FLUSH_MAX_PENDING - 1)
 			hp_vm__flush(vm, 0); /* a live batch stays one flush's worth: clients' lines stay short */
-		struct hp_probe *p = ev.type == HP_BEV_HIT || ev.type == HP_BEV_COUNT ? hp_target__probe(&vm->tgt, ev.probe_id) : NULL;
+		struct hp_probe *p = ev.type == HP_BEV_HIT || ev.type == HP_BEV_COUNT
+					     ? hp_target__probe(&vm->tgt, ev.probe_id)
+					     : NULL;
 		switch (ev.type) {
 		case HP_BEV_HIT:
 			if (p)
@@ -685,7 +693,8 @@ static void *worker(void *arg)
 			struct hp_err err;
 			int rc;
 			/* several stops can be buffered; handle each, then check for jobs */
-			for (int i = 0; i < 64 && vm->tgt.gdb && (rc = hp_backend__next_event(vm->tgt.gdb, &ev, &err)) != 0; i++) {
+			for (int i = 0;
+			     i < 64 && vm->tgt.gdb && (rc = hp_backend__next_event(vm->tgt.gdb, &ev, &err)) != 0; i++) {
 				if (rc < 0) {
 					mark_dead(vm, err.msg);
 					break;

@@ -15,7 +15,7 @@
 #include "probes/target.h"
 #include "vm/host.h"
 
-#define HP_JMARKS 1024       /* x HP_JMARK_EVERY: the last ~67 M records */
+#define HP_JMARKS 1024 /* x HP_JMARK_EVERY: the last ~67 M records */
 #define HP_JMARK_EVERY 65536
 
 struct hp_qmp;
@@ -25,12 +25,12 @@ const char *hp_vm_state_name(enum hp_vm_state s);
 
 struct hp_vm_config {
 	char name[64];
-	int launch;               /* boot a lab guest (else attach) */
+	int launch; /* boot a lab guest (else attach) */
 	int smp, mem_mb, kaslr, plugin, http_port;
-	char lab_kernel[32];      /* launch: the lab guest's kernel suite ("" = lab.sh's default) */
-	char qmp[PATH_MAX];       /* attach: the QMP socket */
-	char symbols[PATH_MAX];   /* System.map / kallsyms text */
-	char vmlinux[PATH_MAX];   /* BTF source */
+	char lab_kernel[32];    /* launch: the lab guest's kernel suite ("" = lab.sh's default) */
+	char qmp[PATH_MAX];     /* attach: the QMP socket */
+	char symbols[PATH_MAX]; /* System.map / kallsyms text */
+	char vmlinux[PATH_MAX]; /* BTF source */
 	char console_log[PATH_MAX];
 	char console_sock[PATH_MAX];
 };
@@ -40,23 +40,23 @@ typedef int (*hp_job_fn)(struct hp_vm *vm, struct hp_job *job);
 
 struct hp_job {
 	hp_job_fn fn;
-	int needs_stop;           /* the VM must be stopped while fn runs */
-	json_t *args;             /* owned */
-	json_t *result;           /* set by fn on success */
+	int needs_stop; /* the VM must be stopped while fn runs */
+	json_t *args;   /* owned */
+	json_t *result; /* set by fn on success */
 	enum hp_eclass ecls;
 	struct hp_err err;
 	int rc;
 	uint64_t client_id;
-	json_t *req_id;           /* echoed in the reply */
-	int final;                /* the VM is gone after this job (detach/quit/failed launch) */
-	int internal;             /* the agent's own job (a detector's): nobody awaits a reply */
-	hp_target_work_fn work;   /* internal jobs deferred by the target: work(tgt, ud) */
-	void *ud;                 /* internal jobs: their owner's data */
+	json_t *req_id;         /* echoed in the reply */
+	int final;              /* the VM is gone after this job (detach/quit/failed launch) */
+	int internal;           /* the agent's own job (a detector's): nobody awaits a reply */
+	hp_target_work_fn work; /* internal jobs deferred by the target: work(tgt, ud) */
+	void *ud;               /* internal jobs: their owner's data */
 	struct hp_job *next;
 };
 
 struct hp_vm {
-	struct hp_vm *next;               /* the agent's list (main thread) */
+	struct hp_vm *next; /* the agent's list (main thread) */
 	/* ---- set at creation, read-only afterwards ---- */
 	uint32_t id;
 	struct hp_host *host;
@@ -72,7 +72,7 @@ struct hp_vm {
 	char accel[8];
 	char qemu_version[32];
 	char kernel_release[64];
-	json_t *profile;                  /* what the kernel profile found (JSON, docs/protocol.md) */
+	json_t *profile; /* what the kernel profile found (JSON, docs/protocol.md) */
 	int64_t slide;
 	int smp;
 	int nprobes;
@@ -80,35 +80,37 @@ struct hp_vm {
 	uint64_t next_seq, published_seq, dropped;
 	/* batch starts in the journal, every HP_JMARK_EVERY records: a catch-up seeks from
 	 * the nearest instead of scanning a multi-GB file from its start (under lock) */
-	struct hp_jmark { uint64_t off, seq; } jmarks[HP_JMARKS];
+	struct hp_jmark {
+		uint64_t off, seq;
+	} jmarks[HP_JMARKS];
 	unsigned njmarks;
 
 	/* ---- the worker thread's own state ---- */
 	pthread_t thread;
 	int thread_started;
 	int wake_fd;
-	struct hp_job *jobs, *jobs_tail;  /* under lock */
-	pid_t qemu_pid;                    /* launched guests */
+	struct hp_job *jobs, *jobs_tail; /* under lock */
+	pid_t qemu_pid;                  /* launched guests */
 	struct hp_qmp *qmp;
-	struct hp_target tgt;              /* profile, mechanisms, probes, detectors */
+	struct hp_target tgt; /* profile, mechanisms, probes, detectors */
 	struct hp_journal_writer *journal;
 	uint64_t last_flush_ns, last_sync_ns, last_drop_log_ns;
-	struct hp_strbuf batch;            /* hits since the last flush, as JSON, for subscribers */
+	struct hp_strbuf batch; /* hits since the last flush, as JSON, for subscribers */
 	size_t batch_count;
-	int batch_json;                    /* this batch's hits are in batch (a subscriber exists) */
-	atomic_int hit_subscribers;        /* clients following this VM's hits (main thread writes) */
+	int batch_json;             /* this batch's hits are in batch (a subscriber exists) */
+	atomic_int hit_subscribers; /* clients following this VM's hits (main thread writes) */
 	int user_paused;
 	int gdb_enabled_by_us;
-	char guest_dir[PATH_MAX];          /* the lab guest's files (launched VMs) */
-	char gdb_path[PATH_MAX];           /* the gdbstub socket (the guardian's to release) */
+	char guest_dir[PATH_MAX]; /* the lab guest's files (launched VMs) */
+	char gdb_path[PATH_MAX];  /* the gdbstub socket (the guardian's to release) */
 	char plugin_so[PATH_MAX], plugin_ring[PATH_MAX], plugin_ctl[PATH_MAX]; /* the in-QEMU tier */
-	int need_reprofile;                /* after a guest reset */
+	int need_reprofile;                                                    /* after a guest reset */
 	int reprofile_queued;
-	int reset_pending;                 /* a RESET event seen, stale probes not lifted yet */
-	int journal_failed;                /* the last flush failed: probes paused */
+	int reset_pending;  /* a RESET event seen, stale probes not lifted yet */
+	int journal_failed; /* the last flush failed: probes paused */
 	uint64_t next_reprofile_ns;
 	char sym_path[PATH_MAX], vmlinux_path[PATH_MAX]; /* where the kernel profile came from */
-	json_t *restore;                   /* session.json being recovered after an agent restart */
+	json_t *restore;                                 /* session.json being recovered after an agent restart */
 	int quit;
 	int stopped_for_jobs;
 };
@@ -127,7 +129,7 @@ int hp_job__fail(struct hp_job *job, enum hp_eclass cls, int rc);
 /* Worker thread helpers. */
 void hp_vm__set_state(struct hp_vm *vm, enum hp_vm_state st, const char *reason);
 void hp_vm__event(struct hp_vm *vm, const char *name, json_t *data); /* journalled + pushed */
-int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job);   /* vm-launch / vm-attach */
+int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job);         /* vm-launch / vm-attach */
 int hp_vm__detach_job(struct hp_vm *vm, struct hp_job *job);
 int hp_vm__quit_job(struct hp_vm *vm, struct hp_job *job);
 int hp_vm__flush(struct hp_vm *vm, int force);

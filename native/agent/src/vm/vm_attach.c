@@ -31,7 +31,6 @@
 #define READY_WAIT_S 240
 #define READY_MARKER "HPROBE-READY"
 
-
 /* Runs "lab.sh build" and returns the guest directory it prints (building if needed). */
 static int lab_guest_dir(struct hp_vm *vm, char *dir, size_t cap, struct hp_err *err)
 {
@@ -63,10 +62,14 @@ static int spawn_lab(struct hp_vm *vm, const char *guest, struct hp_err *err)
 	int n = 0;
 	argv[n++] = vm->host->paths.lab_script;
 	argv[n++] = "run";
-	argv[n++] = "--dir"; argv[n++] = vm->rundir;
-	argv[n++] = "--guest"; argv[n++] = guest;
-	argv[n++] = "--smp"; argv[n++] = smp;
-	argv[n++] = "--mem"; argv[n++] = mem;
+	argv[n++] = "--dir";
+	argv[n++] = vm->rundir;
+	argv[n++] = "--guest";
+	argv[n++] = guest;
+	argv[n++] = "--smp";
+	argv[n++] = smp;
+	argv[n++] = "--mem";
+	argv[n++] = mem;
 	if (!vm->cfg.kaslr)
 		argv[n++] = "--no-kaslr";
 	if (vm->cfg.http_port > 0) {
@@ -74,8 +77,8 @@ static int spawn_lab(struct hp_vm *vm, const char *guest, struct hp_err *err)
 		argv[n++] = port;
 	}
 	char plugin_arg[3 * PATH_MAX];
-	if (vm->plugin_ring[0] && !hp_plugin__qemu_arg(plugin_arg, sizeof plugin_arg, vm->plugin_so, vm->plugin_ring,
-							vm->plugin_ctl, err)) {
+	if (vm->plugin_ring[0] &&
+	    !hp_plugin__qemu_arg(plugin_arg, sizeof plugin_arg, vm->plugin_so, vm->plugin_ring, vm->plugin_ctl, err)) {
 		argv[n++] = "--plugin";
 		argv[n++] = plugin_arg + 5; /* lab.sh adds "file=" itself */
 	}
@@ -144,8 +147,8 @@ static void prepare_plugin(struct hp_vm *vm)
 	}
 	if (hp_pathf(vm->plugin_ring, sizeof vm->plugin_ring, "%s/plugin.ring", vm->rundir) ||
 	    hp_pathf(vm->plugin_ctl, sizeof vm->plugin_ctl, "%s/plugin.sock", vm->rundir) ||
-	    hp_plugin_ring__create(vm->plugin_ring, (unsigned)(vm->cfg.smp > 0 ? vm->cfg.smp : 1),
-				   HP_PLUGIN_RING_BYTES, &err)) {
+	    hp_plugin_ring__create(vm->plugin_ring, (unsigned)(vm->cfg.smp > 0 ? vm->cfg.smp : 1), HP_PLUGIN_RING_BYTES,
+				   &err)) {
 		hp_warn("%s: no in-QEMU tier: %s", vm->cfg.name, err.msg);
 		vm->plugin_ring[0] = 0;
 	}
@@ -175,8 +178,8 @@ static int child_alive(struct hp_vm *vm, struct hp_err *err)
 	int status;
 	if (vm->qemu_pid > 0 && waitpid(vm->qemu_pid, &status, WNOHANG) == vm->qemu_pid) {
 		vm->qemu_pid = 0;
-		return hp_err__set(err, ECHILD, "QEMU exited during start-up (status 0x%x); see %s/qemu.log",
-				   status, vm->rundir);
+		return hp_err__set(err, ECHILD, "QEMU exited during start-up (status 0x%x); see %s/qemu.log", status,
+				   vm->rundir);
 	}
 	return 0;
 }
@@ -213,7 +216,8 @@ static int ensure_gdbstub(struct hp_vm *vm, char *gdb_path, size_t cap, int *ena
 	if (!hp_qmp__execute(vm->qmp, "query-chardev", NULL, &chars, NULL)) {
 		size_t i;
 		json_t *c;
-		json_array_foreach(chars, i, c) {
+		json_array_foreach(chars, i, c)
+		{
 			const char *label = json_string_value(json_object_get(c, "label"));
 			const char *fn = json_string_value(json_object_get(c, "filename"));
 			/* "disconnected:unix:PATH,server=on" while no debugger is connected */
@@ -576,8 +580,9 @@ void hp_vm__on_reset(struct hp_vm *vm)
 		}
 		p->state = HP_PSTATE_STALE;
 		if (p->o.owner != HP_OWNER_INTERNAL)
-			hp_vm__event(vm, "PROBE", json_pack("{s:i, s:s, s:s}", "id", p->id, "state", "stale", "reason",
-							   "guest rebooted: the kernel may have moved (KASLR)"));
+			hp_vm__event(vm, "PROBE",
+				     json_pack("{s:i, s:s, s:s}", "id", p->id, "state", "stale", "reason",
+					       "guest rebooted: the kernel may have moved (KASLR)"));
 	}
 	hp_kernel__free(vm->tgt.kernel);
 	vm->tgt.kernel = NULL;
@@ -619,9 +624,10 @@ static int reprofile_job(struct hp_vm *vm, struct hp_job *job)
 			char a[24], b[24];
 			snprintf(a, sizeof a, "0x%llx", (unsigned long long)old);
 			snprintf(b, sizeof b, "0x%llx", (unsigned long long)p->addr);
-			hp_vm__event(vm, "PROBE", json_pack("{s:i, s:s, s:s, s:s, s:s}", "id", p->id, "state",
-							   hp_probe__state_name(p->state), "change", "re-armed after reboot",
-							   "old_addr", a, "addr", b));
+			hp_vm__event(vm, "PROBE",
+				     json_pack("{s:i, s:s, s:s, s:s, s:s}", "id", p->id, "state",
+					       hp_probe__state_name(p->state), "change", "re-armed after reboot",
+					       "old_addr", a, "addr", b));
 		}
 	}
 	return 0;

@@ -19,26 +19,25 @@ int hp_btf__load_raw(const void *data, size_t len, struct hp_btf **out, struct h
  * blob with a sane header (magic 0xeB9F, version 1, sections inside the image,
  * a string section that starts and ends with NUL) that libbpf accepts. *btf_vaddr
  * (may be NULL) gets its address. -ENOENT when there is none. */
-int hp_btf__recover(const void *image, size_t len, uint64_t image_vaddr, uint64_t *btf_vaddr,
-		    struct hp_btf **out, struct hp_err *err);
+int hp_btf__recover(const void *image, size_t len, uint64_t image_vaddr, uint64_t *btf_vaddr, struct hp_btf **out,
+		    struct hp_err *err);
 void hp_btf__free(struct hp_btf *btf);
 
 /* Byte offset and size of a member of a struct or union, following a dotted path
  * through nested (also anonymous) members: ("task_struct", "pid"),
  * ("task_struct", "thread.sp"), ("mm_struct", "pgd"). Bitfields get -EINVAL. */
-int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *path,
-		   uint32_t *offset, uint32_t *size, struct hp_err *err);
+int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *path, uint32_t *offset, uint32_t *size,
+		   struct hp_err *err);
 
 /* Size of a named struct/union/typedef. */
-int hp_btf__type_size(const struct hp_btf *btf, const char *type_name, uint32_t *size,
-		      struct hp_err *err);
+int hp_btf__type_size(const struct hp_btf *btf, const char *type_name, uint32_t *size, struct hp_err *err);
 
 /* A global variable of a data section as BTF describes it (DATASEC): for the kernel's
  * per-CPU variables, section ".data..percpu". *offset is its place in the section,
  * *size its size, type_name (may be NULL) the name of its type through modifiers and
  * typedefs ("pcpu_hot", "task_struct *"). -ENOENT if the BTF has no such variable. */
-int hp_btf__var(const struct hp_btf *btf, const char *section, const char *name, uint32_t *offset,
-		uint32_t *size, char *type_name, size_t cap, struct hp_err *err);
+int hp_btf__var(const struct hp_btf *btf, const char *section, const char *name, uint32_t *offset, uint32_t *size,
+		char *type_name, size_t cap, struct hp_err *err);
 
 /* Number of BTF types (for sanity checks and tests). */
 uint32_t hp_btf__type_count(const struct hp_btf *btf);
@@ -46,8 +45,7 @@ uint32_t hp_btf__type_count(const struct hp_btf *btf);
 /* The function prototype's parameter names of a kernel function, for the editor
  * ("vmsplice" -> fd, uiov, nr_segs, flags). Returns count or -errno; names are
  * copied into names[i] (each up to 64 bytes). */
-int hp_btf__func_params(const struct hp_btf *btf, const char *func, char (*names)[64],
-			int max, struct hp_err *err);
+int hp_btf__func_params(const struct hp_btf *btf, const char *func, char (*names)[64], int max, struct hp_err *err);
 
 #ifdef __cplusplus
 }

@@ -20,8 +20,7 @@ struct hp_err {
 };
 
 /* Formats msg into err (if non-NULL) and returns -errnum (errnum > 0). */
-int hp_err__set(struct hp_err *err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int hp_err__set(struct hp_err *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Library version string, e.g. "0.1.0". */
 const char *hp_version(void);

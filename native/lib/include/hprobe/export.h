@@ -13,19 +13,19 @@ extern "C" {
 enum hp_export_format {
 	HP_EXPORT_CSV = 1,
 	HP_EXPORT_JSONL = 2,
-	HP_EXPORT_CHROME = 3,   /* Chrome Trace Event JSON (Perfetto UI, chrome://tracing) */
-	HP_EXPORT_CTF = 4,      /* CTF 1.8 directory: metadata + stream (babeltrace2, Trace Compass) */
+	HP_EXPORT_CHROME = 3, /* Chrome Trace Event JSON (Perfetto UI, chrome://tracing) */
+	HP_EXPORT_CTF = 4,    /* CTF 1.8 directory: metadata + stream (babeltrace2, Trace Compass) */
 };
 
 /* Parses "csv", "jsonl", "chrome", "ctf"; returns 0 if unknown. */
 enum hp_export_format hp_export__parse_format(const char *name);
 
 struct hp_export_filter {
-	const uint32_t *probes;   /* NULL or n_probes ids to keep */
+	const uint32_t *probes; /* NULL or n_probes ids to keep */
 	size_t n_probes;
-	const int32_t *pids;      /* NULL or n_pids pids (tgid or pid) to keep */
+	const int32_t *pids; /* NULL or n_pids pids (tgid or pid) to keep */
 	size_t n_pids;
-	uint64_t from_ns, to_ns;  /* hit time range, relative to the journal start; to_ns 0 = no end */
+	uint64_t from_ns, to_ns; /* hit time range, relative to the journal start; to_ns 0 = no end */
 };
 
 /* Called about every 1% of the input; return non-zero to cancel (-ECANCELED). */

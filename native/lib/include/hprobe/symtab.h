@@ -13,20 +13,20 @@ struct hp_symtab;
 
 struct hp_sym {
 	uint64_t addr;
-	uint64_t size;       /* ELF st_size, or distance to the next text symbol for kallsyms */
-	char type;           /* nm-style letter: T t D d B b R r A W V ... ('T'/'t' = text) */
+	uint64_t size; /* ELF st_size, or distance to the next text symbol for kallsyms */
+	char type;     /* nm-style letter: T t D d B b R r A W V ... ('T'/'t' = text) */
 	const char *name;
-	const char *module;  /* kallsyms "[mod]" suffix, or NULL */
+	const char *module; /* kallsyms "[mod]" suffix, or NULL */
 };
 
 struct hp_symtab_stats {
-	size_t lines;        /* lines read (text formats) */
-	size_t skipped;      /* malformed lines skipped */
+	size_t lines;   /* lines read (text formats) */
+	size_t skipped; /* malformed lines skipped */
 };
 
 /* Text formats: "ADDR TYPE NAME [MODULE]" per line (System.map or /proc/kallsyms). */
-int hp_symtab__parse_text(const char *buf, size_t len, struct hp_symtab **out,
-			  struct hp_symtab_stats *stats, struct hp_err *err);
+int hp_symtab__parse_text(const char *buf, size_t len, struct hp_symtab **out, struct hp_symtab_stats *stats,
+			  struct hp_err *err);
 int hp_symtab__load_text(const char *path, struct hp_symtab **out, struct hp_err *err);
 
 /* ELF executables and vmlinux: STT_FUNC/STT_OBJECT (and NOTYPE with a name) from
@@ -51,18 +51,18 @@ enum hp_kallsyms_layout {
 struct hp_kallsyms_info {
 	uint32_t num_syms;
 	enum hp_kallsyms_layout layout;
-	int abs_percpu;             /* non-negative offsets are absolute (per-CPU) values */
-	int seqs_of_names;          /* kallsyms_seqs_of_names sits before the token table */
-	uint64_t relative_base;     /* as stored in the image (0 for ABSOLUTE) */
-	uint64_t token_table;       /* addresses of the tables in the image */
+	int abs_percpu;         /* non-negative offsets are absolute (per-CPU) values */
+	int seqs_of_names;      /* kallsyms_seqs_of_names sits before the token table */
+	uint64_t relative_base; /* as stored in the image (0 for ABSOLUTE) */
+	uint64_t token_table;   /* addresses of the tables in the image */
 	uint64_t names;
-	uint64_t addresses;         /* kallsyms_offsets or kallsyms_addresses */
-	uint64_t start, end;        /* [start, end): every table found */
+	uint64_t addresses;  /* kallsyms_offsets or kallsyms_addresses */
+	uint64_t start, end; /* [start, end): every table found */
 };
-int hp_kallsyms__locate(const void *image, size_t len, uint64_t image_vaddr,
-			struct hp_kallsyms_info *info, struct hp_err *err);
-int hp_kallsyms__recover(const void *image, size_t len, uint64_t image_vaddr,
-			 struct hp_symtab **out, struct hp_err *err);
+int hp_kallsyms__locate(const void *image, size_t len, uint64_t image_vaddr, struct hp_kallsyms_info *info,
+			struct hp_err *err);
+int hp_kallsyms__recover(const void *image, size_t len, uint64_t image_vaddr, struct hp_symtab **out,
+			 struct hp_err *err);
 
 void hp_symtab__free(struct hp_symtab *st);
 
@@ -74,8 +74,7 @@ const struct hp_sym *hp_symtab__at(const struct hp_symtab *st, size_t idx);
 const struct hp_sym *hp_symtab__find(const struct hp_symtab *st, const char *name);
 /* All symbols with that name (static functions repeat), in address order: fills up
  * to max and returns the total, so a caller can report an ambiguous name. */
-size_t hp_symtab__find_all(const struct hp_symtab *st, const char *name,
-			   const struct hp_sym **out, size_t max);
+size_t hp_symtab__find_all(const struct hp_symtab *st, const char *name, const struct hp_sym **out, size_t max);
 
 /* A function the compiler may have cloned under a suffixed name (finish_task_switch
  * is "finish_task_switch.isra.0" in some builds): the exact name, else the one text
@@ -84,29 +83,27 @@ const struct hp_sym *hp_symtab__find_clone(const struct hp_symtab *st, const cha
 
 /* The symbol containing addr (addr in [sym.addr, sym.addr+size), or the nearest
  * preceding one when size is 0). *off receives addr - sym.addr. NULL if none. */
-const struct hp_sym *hp_symtab__lookup_addr(const struct hp_symtab *st, uint64_t addr,
-					    uint64_t *off);
+const struct hp_sym *hp_symtab__lookup_addr(const struct hp_symtab *st, uint64_t addr, uint64_t *off);
 
 /* Substring search (case-sensitive; a pattern with '*' or '?' is a glob). Text
  * symbols only if text_only. Fills up to max results in address order; returns the
  * total number of matches (may exceed max). */
-size_t hp_symtab__search(const struct hp_symtab *st, const char *pattern, int text_only,
-			 const struct hp_sym **out, size_t max);
+size_t hp_symtab__search(const struct hp_symtab *st, const char *pattern, int text_only, const struct hp_sym **out,
+			 size_t max);
 
 /* Nearest names by edit distance, for "unknown symbol, did you mean ...". */
-size_t hp_symtab__suggest(const struct hp_symtab *st, const char *name,
-			  const struct hp_sym **out, size_t max);
+size_t hp_symtab__suggest(const struct hp_symtab *st, const char *name, const struct hp_sym **out, size_t max);
 
 /* ELF facts for application probes (filled by load_elf/parse_elf). */
 struct hp_elf_info {
 	int is_elf;
-	int is_pie;          /* ET_DYN with an entry point (PIE executable or shared object) */
-	int is_shared_lib;   /* ET_DYN without PT_INTERP/entry in a library sense (DT_SONAME present) */
-	int is_static;       /* no PT_INTERP */
+	int is_pie;        /* ET_DYN with an entry point (PIE executable or shared object) */
+	int is_shared_lib; /* ET_DYN without PT_INTERP/entry in a library sense (DT_SONAME present) */
+	int is_static;     /* no PT_INTERP */
 	uint64_t entry;
 	uint64_t text_vaddr; /* lowest PT_LOAD vaddr with PF_X */
 	uint64_t first_load_vaddr;
-	char build_id[41];   /* hex of NT_GNU_BUILD_ID, "" if none */
+	char build_id[41]; /* hex of NT_GNU_BUILD_ID, "" if none */
 };
 const struct hp_elf_info *hp_symtab__elf_info(const struct hp_symtab *st); /* NULL for text */
 /* The same facts without the symbols, also for a stripped binary (which load_elf

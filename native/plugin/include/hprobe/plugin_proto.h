@@ -17,20 +17,20 @@
 
 #define HP_PRING_MAGIC 0x474e495242505248ull /* "HPRBRING" */
 #define HP_PRING_VERSION 1
-#define HP_PRING_HDR_SIZE 4096u          /* the file header page; rings follow */
-#define HP_PRING_MIN_BYTES 4096u         /* data bytes per ring: a power of two in [min, max] */
+#define HP_PRING_HDR_SIZE 4096u  /* the file header page; rings follow */
+#define HP_PRING_MIN_BYTES 4096u /* data bytes per ring: a power of two in [min, max] */
 #define HP_PRING_MAX_BYTES (64u << 20)
-#define HP_PRING_MAX_RINGS 257u          /* up to 256 vCPUs + the control ring */
+#define HP_PRING_MAX_RINGS 257u /* up to 256 vCPUs + the control ring */
 
 struct hp_pring_file {
 	uint64_t magic;
 	uint32_t version;
-	uint32_t hdr_size;       /* HP_PRING_HDR_SIZE */
-	uint32_t nrings;         /* vCPU rings 0..nrings-2, control ring nrings-1 */
-	uint32_t ring_bytes;     /* data bytes per ring */
-	uint32_t ring_stride;    /* sizeof(struct hp_pring) + ring_bytes */
+	uint32_t hdr_size;    /* HP_PRING_HDR_SIZE */
+	uint32_t nrings;      /* vCPU rings 0..nrings-2, control ring nrings-1 */
+	uint32_t ring_bytes;  /* data bytes per ring */
+	uint32_t ring_stride; /* sizeof(struct hp_pring) + ring_bytes */
 	uint32_t reserved;
-	uint64_t file_size;      /* hdr_size + nrings * ring_stride */
+	uint64_t file_size;          /* hdr_size + nrings * ring_stride */
 	_Atomic uint64_t plugin_pid; /* written by the plugin once it mapped the file */
 };
 
@@ -56,7 +56,7 @@ enum hp_prec_type {
 };
 
 struct hp_prec {
-	uint32_t len;      /* the whole record, header included; a multiple of 8 */
+	uint32_t len; /* the whole record, header included; a multiple of 8 */
 	uint16_t type;
 	uint16_t reserved;
 };
@@ -64,16 +64,33 @@ struct hp_prec {
 /* Register order in a hit (the same as libhprobe's enum hp_reg). */
 #define HP_PREGS 21
 enum hp_preg {
-	HP_PREG_RAX, HP_PREG_RBX, HP_PREG_RCX, HP_PREG_RDX, HP_PREG_RSI, HP_PREG_RDI,
-	HP_PREG_RBP, HP_PREG_RSP, HP_PREG_R8, HP_PREG_R9, HP_PREG_R10, HP_PREG_R11,
-	HP_PREG_R12, HP_PREG_R13, HP_PREG_R14, HP_PREG_R15, HP_PREG_RIP, HP_PREG_RFLAGS,
-	HP_PREG_CR3, HP_PREG_GS_BASE, HP_PREG_K_GS_BASE,
+	HP_PREG_RAX,
+	HP_PREG_RBX,
+	HP_PREG_RCX,
+	HP_PREG_RDX,
+	HP_PREG_RSI,
+	HP_PREG_RDI,
+	HP_PREG_RBP,
+	HP_PREG_RSP,
+	HP_PREG_R8,
+	HP_PREG_R9,
+	HP_PREG_R10,
+	HP_PREG_R11,
+	HP_PREG_R12,
+	HP_PREG_R13,
+	HP_PREG_R14,
+	HP_PREG_R15,
+	HP_PREG_RIP,
+	HP_PREG_RFLAGS,
+	HP_PREG_CR3,
+	HP_PREG_GS_BASE,
+	HP_PREG_K_GS_BASE,
 };
 
-#define HP_PHIT_USER 0x01  /* the probe is in user space */
-#define HP_PHIT_REGS 0x02  /* nregs == HP_PREGS registers follow the args */
-#define HP_PHIT_TASK 0x04  /* pid/tgid/comm were read */
-#define HP_PHIT_MEM  0x08  /* a memory capture was attempted at memaddr (memlen 0: unreadable) */
+#define HP_PHIT_USER 0x01 /* the probe is in user space */
+#define HP_PHIT_REGS 0x02 /* nregs == HP_PREGS registers follow the args */
+#define HP_PHIT_TASK 0x04 /* pid/tgid/comm were read */
+#define HP_PHIT_MEM 0x08  /* a memory capture was attempted at memaddr (memlen 0: unreadable) */
 
 #define HP_PMAX_ARGS 6
 #define HP_PMAX_MEM 256
@@ -83,17 +100,17 @@ struct hp_prec_hit {
 	struct hp_prec h;
 	uint32_t probe_id;
 	uint32_t vcpu;
-	uint64_t time_ns;        /* host CLOCK_MONOTONIC */
-	int32_t pid, tgid;       /* -1 when unknown */
+	uint64_t time_ns;         /* host CLOCK_MONOTONIC */
+	int32_t pid, tgid;        /* -1 when unknown */
 	char comm[HP_COMM_BYTES]; /* guest bytes, not NUL-terminated when 16 long */
 	uint64_t ip;
 	uint64_t cr3;
-	uint64_t memaddr;        /* 0: no memory capture */
-	uint32_t flags;          /* HP_PHIT_* */
-	uint16_t memlen;         /* <= HP_PMAX_MEM; 0 if unreadable */
-	uint8_t nargs;           /* <= HP_PMAX_ARGS */
-	uint8_t nregs;           /* 0 or HP_PREGS */
-	/* then uint64_t args[nargs], uint64_t regs[nregs], uint8_t mem[memlen], padding */
+	uint64_t memaddr; /* 0: no memory capture */
+	uint32_t flags;   /* HP_PHIT_* */
+	uint16_t memlen;  /* <= HP_PMAX_MEM; 0 if unreadable */
+	uint8_t nargs;    /* <= HP_PMAX_ARGS */
+	uint8_t nregs;    /* 0 or HP_PREGS */
+			  /* then uint64_t args[nargs], uint64_t regs[nregs], uint8_t mem[memlen], padding */
 };
 _Static_assert(sizeof(struct hp_prec_hit) == 80, "hit record layout");
 
@@ -105,8 +122,8 @@ struct hp_prec_count {
 	uint32_t probe_id;
 	uint32_t vcpu;
 	uint64_t count;
-	uint64_t first_ns;       /* 0 until the first hit */
-	uint64_t last_ns;        /* inline counters: when the plugin last saw the count change */
+	uint64_t first_ns; /* 0 until the first hit */
+	uint64_t last_ns;  /* inline counters: when the plugin last saw the count change */
 };
 
 /* ---- control messages ---- */
@@ -131,9 +148,9 @@ struct hp_pctl_hdr {
 	uint32_t magic;
 	uint16_t version;
 	uint16_t op;
-	uint32_t len;             /* the whole message */
-	uint32_t seq;             /* echoed in the reply */
-	uint32_t wait_ms;         /* changes: wait up to this long for the code to be re-instrumented */
+	uint32_t len;     /* the whole message */
+	uint32_t seq;     /* echoed in the reply */
+	uint32_t wait_ms; /* changes: wait up to this long for the code to be re-instrumented */
 	uint32_t reserved;
 };
 
@@ -146,7 +163,7 @@ struct hp_pctl_id {
 /* Where the plugin finds the current task and a syscall's arguments (from BTF and
  * the kernel's symbols; never hard-coded). */
 struct hp_plugin_task_offsets {
-	uint64_t current_task;    /* per-CPU offset of current_task (from gs_base) */
+	uint64_t current_task;                   /* per-CPU offset of current_task (from gs_base) */
 	uint32_t task_pid, task_tgid, task_comm; /* struct task_struct members; 0 = unknown */
 	uint32_t regs_di, regs_si, regs_dx, regs_r10, regs_r8, regs_r9; /* struct pt_regs */
 	uint32_t regs_size;
@@ -187,52 +204,52 @@ enum hp_pkind { HP_PKIND_CAPTURE = 1, HP_PKIND_COUNT = 2 };
 enum hp_pmem_src { HP_PMEM_NONE = 0, HP_PMEM_ARG = 1, HP_PMEM_REG = 2 };
 
 #define HP_PPROBE_ENABLED 0x01
-#define HP_PPROBE_REGS 0x02          /* capture all HP_PREGS registers */
-#define HP_PPROBE_SYSCALL_ARGS 0x04  /* args are the pt_regs fields at *rdi (syscall wrappers) */
-#define HP_PPROBE_MEM_STRING 0x08    /* the memory capture stops at the first NUL */
+#define HP_PPROBE_REGS 0x02         /* capture all HP_PREGS registers */
+#define HP_PPROBE_SYSCALL_ARGS 0x04 /* args are the pt_regs fields at *rdi (syscall wrappers) */
+#define HP_PPROBE_MEM_STRING 0x08   /* the memory capture stops at the first NUL */
 #define HP_PPROBE_ALL_FLAGS 0x0f
 
 struct hp_pctl_probe {
 	struct hp_pctl_hdr h;
-	uint32_t probe_id;        /* nonzero */
-	uint32_t flags;           /* HP_PPROBE_* */
+	uint32_t probe_id; /* nonzero */
+	uint32_t flags;    /* HP_PPROBE_* */
 	uint64_t vaddr;
-	uint8_t kind;             /* enum hp_pkind */
-	uint8_t nargs;            /* 0..6: rdi rsi rdx rcx r8 r9 (or pt_regs di si dx r10 r8 r9) */
-	uint8_t mem_src;          /* enum hp_pmem_src */
-	uint8_t mem_index;        /* ARG: 1..6; REG: enum hp_preg */
-	uint32_t mem_len;         /* 1..HP_PMAX_MEM when mem_src != NONE */
+	uint8_t kind;      /* enum hp_pkind */
+	uint8_t nargs;     /* 0..6: rdi rsi rdx rcx r8 r9 (or pt_regs di si dx r10 r8 r9) */
+	uint8_t mem_src;   /* enum hp_pmem_src */
+	uint8_t mem_index; /* ARG: 1..6; REG: enum hp_preg */
+	uint32_t mem_len;  /* 1..HP_PMAX_MEM when mem_src != NONE */
 	int64_t mem_off;
-	int32_t filter_pid;       /* -1: any; else matches pid or tgid */
+	int32_t filter_pid;              /* -1: any; else matches pid or tgid */
 	char filter_comm[HP_COMM_BYTES]; /* "" = any */
 	uint32_t reserved;
 	struct hp_plugin_task_offsets task;
 };
 
 struct hp_pctl_stats {
-	uint64_t hits;            /* records written */
-	uint64_t dropped;         /* records lost to full rings */
-	uint64_t filtered;        /* hits refused by the pid/comm filter */
-	uint64_t mem_errors;      /* guest reads that failed (task, args, memory) */
-	uint64_t task_cached;     /* hits that took the current task from the vCPU's cache */
-	uint64_t resets;          /* re-instrumentations (each one flushes every TB) */
-	uint64_t instrumented;    /* probe sites instrumented in translated code */
-	uint32_t generation;      /* the plan's version */
-	uint32_t applied;         /* the version the translated code follows */
+	uint64_t hits;         /* records written */
+	uint64_t dropped;      /* records lost to full rings */
+	uint64_t filtered;     /* hits refused by the pid/comm filter */
+	uint64_t mem_errors;   /* guest reads that failed (task, args, memory) */
+	uint64_t task_cached;  /* hits that took the current task from the vCPU's cache */
+	uint64_t resets;       /* re-instrumentations (each one flushes every TB) */
+	uint64_t instrumented; /* probe sites instrumented in translated code */
+	uint32_t generation;   /* the plan's version */
+	uint32_t applied;      /* the version the translated code follows */
 	uint32_t nprobes;
 	uint32_t nvcpus;
 };
 
 struct hp_pctl_reply {
 	struct hp_pctl_hdr h;
-	int32_t status;           /* 0 or -errno */
-	uint32_t applied;         /* 1: the translated code follows this change already */
-	char msg[128];            /* NUL-terminated */
+	int32_t status;   /* 0 or -errno */
+	uint32_t applied; /* 1: the translated code follows this change already */
+	char msg[128];    /* NUL-terminated */
 	/* HELLO */
-	uint32_t plugin_version;  /* HP_PCTL_VERSION */
-	uint32_t api_version;     /* QEMU's current plugin API version */
+	uint32_t plugin_version; /* HP_PCTL_VERSION */
+	uint32_t api_version;    /* QEMU's current plugin API version */
 	uint32_t max_vcpus;
-	uint32_t have_regs;       /* bitmask over enum hp_preg of registers QEMU offers */
+	uint32_t have_regs; /* bitmask over enum hp_preg of registers QEMU offers */
 	/* STATS (also filled for every other reply) */
 	struct hp_pctl_stats stats;
 };

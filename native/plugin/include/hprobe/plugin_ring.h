@@ -38,6 +38,6 @@ int hp_pring__put(struct hp_pring *r, uint32_t ring_bytes, const void *rec, uint
  * frees its space. *tail is the consumer's own cursor (start it at the ring's tail).
  * 1 = a record (*len bytes), 0 = empty, -1 = the ring is malformed: *why says how,
  * and the consumer skipped to the producer's head. */
-int hp_pring__take(struct hp_pring *r, uint32_t ring_bytes, uint64_t *tail, void *rec, uint32_t cap,
-		   uint32_t *len, const char **why);
+int hp_pring__take(struct hp_pring *r, uint32_t ring_bytes, uint64_t *tail, void *rec, uint32_t cap, uint32_t *len,
+		   const char **why);
 #endif
