@@ -23,8 +23,8 @@ class HProbeCoreTest {
     private static final IntSupplier UID_1234 = () -> 1234;
 
     private static Path resolve(Map<String, String> env, boolean runHprobeWritable) {
-        return HProbeCore.defaultAgentSocket(env::get, dir -> runHprobeWritable && dir.equals(HProbeCore.SYSTEM_SOCKET_DIR),
-                UID_1234);
+        return HProbeCore.defaultAgentSocket(env::get,
+                dir -> runHprobeWritable && dir.equals(HProbeCore.SYSTEM_SOCKET_DIR), UID_1234);
     }
 
     @Test

@@ -15,6 +15,7 @@ public final class UiContext {
 
     /** What views can listen to. Default methods so a listener implements only what it needs. */
     public interface Listener {
+
         /** The VM the views should show changed (null: none). */
         default void vmSelected(@Nullable Vm vm) {
         }

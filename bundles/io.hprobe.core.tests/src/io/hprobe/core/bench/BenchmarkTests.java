@@ -74,8 +74,8 @@ class BenchmarkTests {
             t += 1 + rnd.nextInt(2000); // ~1 ms of hits per 1000
             int pid = 100 + rnd.nextInt(40);
             args[0] = i;
-            s.append(i, 1 + rnd.nextInt(8), rnd.nextInt(4), t, pid, pid, "proc" + (pid % 40), 0xffffffff81000000L, false,
-                    false, args, 3);
+            s.append(i, 1 + rnd.nextInt(8), rnd.nextInt(4), t, pid, pid, "proc" + (pid % 40), 0xffffffff81000000L,
+                    false, false, args, 3);
         }
         return s;
     }
@@ -88,12 +88,14 @@ class BenchmarkTests {
             TimelineAggregator.aggregate(s, from, to, 1600, LaneMode.PROBE, Set.of());
         }
         Timeline[] last = new Timeline[1];
-        double probe = medianMs(11, () -> last[0] = TimelineAggregator.aggregate(s, from, to, 1600, LaneMode.PROBE, Set.of()));
+        double probe = medianMs(11,
+                () -> last[0] = TimelineAggregator.aggregate(s, from, to, 1600, LaneMode.PROBE, Set.of()));
         assertEquals(HITS, last[0].total());
-        double process = medianMs(11, () -> TimelineAggregator.aggregate(s, from, to, 1600, LaneMode.PROCESS, Set.of()));
+        double process = medianMs(11,
+                () -> TimelineAggregator.aggregate(s, from, to, 1600, LaneMode.PROCESS, Set.of()));
         long mid = from + (to - from) / 2;
-        double zoomed = medianMs(11, () -> TimelineAggregator.aggregate(s, mid, mid + (to - from) / 100, 1600,
-                LaneMode.PROBE, Set.of()));
+        double zoomed = medianMs(11,
+                () -> TimelineAggregator.aggregate(s, mid, mid + (to - from) / 100, 1600, LaneMode.PROBE, Set.of()));
         report("timeline: aggregate 1M hits, 8 probe lanes x 1600 buckets", probe, "ms");
         report("timeline: aggregate 1M hits, 40 process lanes x 1600 buckets", process, "ms");
         report("timeline: aggregate a 1% zoom of 1M hits", zoomed, "ms");
@@ -104,8 +106,8 @@ class BenchmarkTests {
     void symbolSearchPerKeystroke() {
         List<Symbol> syms = new ArrayList<>(SYMBOLS);
         Random rnd = new Random(2);
-        String[] parts = { "sys", "x64", "do", "get", "set", "pid", "task", "mm", "vfs", "read", "write", "lock",
-                "irq", "sched", "page", "alloc", "free", "net", "sock", "tcp", "ext4", "bpf", "kvm", "cgroup" };
+        String[] parts = { "sys", "x64", "do", "get", "set", "pid", "task", "mm", "vfs", "read", "write", "lock", "irq",
+                "sched", "page", "alloc", "free", "net", "sock", "tcp", "ext4", "bpf", "kvm", "cgroup" };
         for (int i = 0; i < SYMBOLS; i++) {
             StringBuilder b = new StringBuilder(rnd.nextInt(3) == 0 ? "__" : "");
             int n = 2 + rnd.nextInt(3);

@@ -42,7 +42,8 @@ class JournalsTest {
 
     @BeforeAll
     static void library() {
-        assumeTrue(Journals.isAvailable(), "libhprobe not available, JNA tests skipped: " + Journals.unavailableReason());
+        assumeTrue(Journals.isAvailable(),
+                "libhprobe not available, JNA tests skipped: " + Journals.unavailableReason());
     }
 
     /** 1000 hits: probe 1 by pid 10 "sysloop" (odd seq), probe 2 by pid 20 "sh"; a probe record and an alert. */
@@ -58,8 +59,10 @@ class JournalsTest {
                 w.hit(BASE + 1_000_000L * (i + 1), one ? 1 : 2, i % 2, one ? 10 : 20, one ? 10 : 20,
                         one ? "sysloop" : "sh", 0xffffffff81abe350L, false, -1L, i);
             }
-            w.json(4, BASE + 500_000_000L, "{\"event\":\"ALERT\",\"data\":{\"detector\":3,\"kind\":\"loop\","
-                    + "\"alert\":\"stuck\",\"pid\":10,\"comm\":\"sysloop\",\"time_ns\":" + (BASE + 500_000_000L) + "}}");
+            w.json(4, BASE + 500_000_000L,
+                    "{\"event\":\"ALERT\",\"data\":{\"detector\":3,\"kind\":\"loop\","
+                            + "\"alert\":\"stuck\",\"pid\":10,\"comm\":\"sysloop\",\"time_ns\":" + (BASE + 500_000_000L)
+                            + "}}");
         }
         return p;
     }
@@ -79,6 +82,7 @@ class JournalsTest {
         Path j = journal();
         AtomicLong lastDone = new AtomicLong();
         Outcome<Vm> o = Journals.load(new HProbeModel(), j, HitStore.DEFAULT_CAPACITY, new ProgressSink() {
+
             @Override
             public void progress(long done, long total) {
                 lastDone.set(done);
@@ -128,8 +132,9 @@ class JournalsTest {
         assertTrue(lines.size() >= 501, "header + 500 rows, got " + lines.size());
         assertTrue(lines.get(1).contains("sysloop"), lines.get(1));
 
-        Outcome<ExportStats> byPid = Journals.export(new ExportRequest(j, ExportFormat.JSONL, dir.resolve("o.jsonl"),
-                Set.of(), Set.of(20), 0, 0), ProgressSink.NONE);
+        Outcome<ExportStats> byPid = Journals.export(
+                new ExportRequest(j, ExportFormat.JSONL, dir.resolve("o.jsonl"), Set.of(), Set.of(20), 0, 0),
+                ProgressSink.NONE);
         assertEquals(500, nn(byPid.value()).hitsWritten());
         // time is relative to the journal start: hits at 1..1000 ms; keep [100 ms, 200 ms]
         Outcome<ExportStats> byTime = Journals.export(new ExportRequest(j, ExportFormat.CHROME, dir.resolve("o.json"),
@@ -161,6 +166,7 @@ class JournalsTest {
         Path j = journal();
         Path out = dir.resolve("cancelled.csv");
         Outcome<ExportStats> o = Journals.export(ExportRequest.all(j, ExportFormat.CSV, out), new ProgressSink() {
+
             @Override
             public void progress(long done, long total) {
                 // cancelled at the first report

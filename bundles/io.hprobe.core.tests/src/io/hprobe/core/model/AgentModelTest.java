@@ -65,8 +65,8 @@ class AgentModelTest {
     }
 
     private static String hits(long first, int n, int probe) {
-        StringBuilder b = new StringBuilder("{\"event\":\"HITS\",\"vm\":\"lab\",\"data\":{\"first_seq\":" + first
-                + ",\"hits\":[");
+        StringBuilder b = new StringBuilder(
+                "{\"event\":\"HITS\",\"vm\":\"lab\",\"data\":{\"first_seq\":" + first + ",\"hits\":[");
         for (int i = 0; i < n; i++) {
             long seq = first + i;
             b.append(i > 0 ? "," : "").append("{\"seq\":").append(seq).append(",\"probe\":").append(probe)
@@ -120,8 +120,8 @@ class AgentModelTest {
         // hits without it, so wait for it or a drop can lose it in flight
         Poll.until("the first hits-subscribe", T, () -> !fake.received("hits-subscribe").isEmpty());
         fake.dropClients();
-        Poll.until("the reconnection", T, () -> fake.received("events-subscribe").size() == 2
-                && agent.state() == Agent.State.CONNECTED);
+        Poll.until("the reconnection", T,
+                () -> fake.received("events-subscribe").size() == 2 && agent.state() == Agent.State.CONNECTED);
         Poll.until("a resumed hits-subscribe", T, () -> fake.received("hits-subscribe").size() >= 2);
         List<JsonObject> subs = fake.received("hits-subscribe");
         assertEquals(10, subs.get(subs.size() - 1).get("from_seq").getAsLong());
@@ -148,7 +148,8 @@ class AgentModelTest {
         assertEquals("comm sysloop", p.filterText());
         // the agent's list says what its event says (a refresh may follow the event and must agree)
         probes.set(probes.get().replace("\"armed\"", "\"stale\""));
-        fake.push("{\"event\":\"PROBE\",\"vm\":\"lab\",\"data\":{\"id\":2,\"state\":\"stale\",\"reason\":\"rebooted\"}}");
+        fake.push(
+                "{\"event\":\"PROBE\",\"vm\":\"lab\",\"data\":{\"id\":2,\"state\":\"stale\",\"reason\":\"rebooted\"}}");
         Poll.until("stale", T, () -> "stale".equals(nn(vm.probe(2)).state()));
         assertEquals("kernel:__x64_sys_getpid", nn(vm.probe(2)).spec());
         fake.push("{\"event\":\"PROBE\",\"vm\":\"lab\",\"data\":{\"id\":2,\"change\":\"removed\"}}");
@@ -189,9 +190,10 @@ class AgentModelTest {
 
     @Test
     void processListAcceptsTheTasksObject() throws Exception {
-        fake.on("vm-ps", (a, c) -> JsonParser.parseString("{\"tasks\":[{\"pid\":1,\"tgid\":1,\"ppid\":0,\"comm\":\"init\","
-                + "\"state\":\"S\",\"cr3\":\"0x1062000\",\"kernel\":false},{\"pid\":2,\"tgid\":2,\"ppid\":0,"
-                + "\"comm\":\"kthreadd\",\"state\":\"S\",\"cr3\":\"0x0\",\"kernel\":true}],\"walk_us\":3}"));
+        fake.on("vm-ps",
+                (a, c) -> JsonParser.parseString("{\"tasks\":[{\"pid\":1,\"tgid\":1,\"ppid\":0,\"comm\":\"init\","
+                        + "\"state\":\"S\",\"cr3\":\"0x1062000\",\"kernel\":false},{\"pid\":2,\"tgid\":2,\"ppid\":0,"
+                        + "\"comm\":\"kthreadd\",\"state\":\"S\",\"cr3\":\"0x0\",\"kernel\":true}],\"walk_us\":3}"));
         agent.connect();
         Vm vm = nn(agent.vm("lab"));
         List<GuestProcess> ps = agent.refreshProcesses(vm).get(5, TimeUnit.SECONDS);
@@ -239,7 +241,8 @@ class AgentModelTest {
             throw new FakeAgent.Fail("IoError", "lab.sh not found");
         });
         agent.connect();
-        Exception e = assertThrows(Exception.class, () -> agent.launchLab(LaunchOptions.defaults()).get(5, TimeUnit.SECONDS));
+        Exception e = assertThrows(Exception.class,
+                () -> agent.launchLab(LaunchOptions.defaults()).get(5, TimeUnit.SECONDS));
         AgentException ae = nn(AgentException.unwrap(e));
         assertEquals("IoError", ae.errorClass());
     }

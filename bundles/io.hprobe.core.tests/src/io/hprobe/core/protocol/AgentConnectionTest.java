@@ -128,8 +128,8 @@ class AgentConnectionTest {
         assertEquals(AgentException.DISCONNECTED, ae.errorClass());
         Poll.until("the close handler", Duration.ofSeconds(5), () -> closes.get() == 1);
         assertFalse(c.isOpen());
-        AgentException after = nn(AgentException.unwrap(assertThrows(CompletionException.class,
-                () -> c.call("vm-list", null).join())));
+        AgentException after = nn(
+                AgentException.unwrap(assertThrows(CompletionException.class, () -> c.call("vm-list", null).join())));
         assertEquals(AgentException.DISCONNECTED, after.errorClass());
         c.close();
         assertEquals(1, closes.get());
@@ -155,7 +155,9 @@ class AgentConnectionTest {
     @Test
     void nothingListeningIsDisconnected() {
         AgentException e = assertThrows(AgentException.class,
-                () -> AgentConnection.open(dir.resolve("none.sock"), x -> { }, x -> { }));
+                () -> AgentConnection.open(dir.resolve("none.sock"), x -> {
+                }, x -> {
+                }));
         assertEquals(AgentException.DISCONNECTED, e.errorClass());
     }
 

@@ -30,6 +30,7 @@ public final class FakeAgent implements AutoCloseable {
 
     /** Thrown by a handler to answer with an error. */
     public static final class Fail extends RuntimeException {
+
         private static final long serialVersionUID = 1L;
         final String cls;
 
@@ -167,12 +168,12 @@ public final class FakeAgent implements AutoCloseable {
 
     private static JsonElement defaults(String cmd) {
         switch (cmd) {
-        case "vm-list":
-        case "probe-list":
-        case "detector-list":
-            return JsonParser.parseString("[]");
-        default:
-            return new JsonObject();
+            case "vm-list" :
+            case "probe-list" :
+            case "detector-list" :
+                return JsonParser.parseString("[]");
+            default :
+                return new JsonObject();
         }
     }
 

@@ -73,11 +73,12 @@ class SymbolIndexTest {
 
     @Test
     void disassemblyMarksBackEdgesAndBuildsSpecs() {
-        Disassembly d = Disassembly.fromJson(JsonParser.parseString("{\"function\":\"stuck_loop\",\"addr\":\"0x401a10\","
-                + "\"size\":96,\"insns\":[{\"addr\":\"0x401a10\",\"bytes\":\"55\",\"text\":\"push rbp\"},"
-                + "{\"addr\":\"0x401a40\",\"bytes\":\"8b442408\",\"text\":\"mov eax, dword ptr [rsp + 8]\"},"
-                + "{\"addr\":\"0x401a4c\",\"bytes\":\"74f2\",\"text\":\"je 0x401a40\",\"target\":\"0x401a40\","
-                + "\"back_edge\":true}]}").getAsJsonObject());
+        Disassembly d = Disassembly
+                .fromJson(JsonParser.parseString("{\"function\":\"stuck_loop\",\"addr\":\"0x401a10\","
+                        + "\"size\":96,\"insns\":[{\"addr\":\"0x401a10\",\"bytes\":\"55\",\"text\":\"push rbp\"},"
+                        + "{\"addr\":\"0x401a40\",\"bytes\":\"8b442408\",\"text\":\"mov eax, dword ptr [rsp + 8]\"},"
+                        + "{\"addr\":\"0x401a4c\",\"bytes\":\"74f2\",\"text\":\"je 0x401a40\",\"target\":\"0x401a40\","
+                        + "\"back_edge\":true}]}").getAsJsonObject());
         assertEquals(3, d.instructions().size());
         assertTrue(d.instructions().get(2).backEdge());
         assertEquals(0x401a40, d.instructions().get(2).target());

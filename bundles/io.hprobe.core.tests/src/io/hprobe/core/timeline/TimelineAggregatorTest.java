@@ -34,7 +34,7 @@ class TimelineAggregatorTest {
     @Test
     void bucketsPerProbe() {
         Timeline t = TimelineAggregator.aggregate(store(), 0, 1010, 101, LaneMode.PROBE, Set.of());
-        assertArrayEquals(new int[] { 1, 2 }, t.laneKeys());
+        assertArrayEquals(new int[]{ 1, 2 }, t.laneKeys());
         assertEquals(110, t.total());
         assertEquals(100, Arrays.stream(t.counts()[0]).sum());
         assertEquals(10, t.counts()[1][100]);
@@ -45,9 +45,9 @@ class TimelineAggregatorTest {
     @Test
     void rangeAndHiddenLanes() {
         Timeline t = TimelineAggregator.aggregate(store(), 200, 400, 4, LaneMode.PROCESS, Set.of(8));
-        assertArrayEquals(new int[] { 7 }, t.laneKeys());
+        assertArrayEquals(new int[]{ 7 }, t.laneKeys());
         assertEquals(20, t.total());
-        assertArrayEquals(new int[] { 5, 5, 5, 5 }, t.counts()[0]);
+        assertArrayEquals(new int[]{ 5, 5, 5, 5 }, t.counts()[0]);
         assertEquals(20, t.firstHit()[0][0]);
         assertEquals(50L, t.bucketWidthNs(), 0.0);
         assertEquals(250, t.bucketStart(1));

@@ -2,6 +2,7 @@ package io.hprobe.core.journal;
 
 /** The trace formats of libhprobe's exporters (enum hp_export_format). */
 public enum ExportFormat {
+
     CSV(1, "csv", "csv", false), //$NON-NLS-1$ //$NON-NLS-2$
     JSONL(2, "jsonl", "jsonl", false), //$NON-NLS-1$ //$NON-NLS-2$
     /** Chrome Trace Event JSON: Perfetto UI, chrome://tracing */

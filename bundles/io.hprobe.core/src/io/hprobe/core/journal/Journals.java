@@ -155,8 +155,9 @@ public final class Journals {
         }
         int probe = rec.getInt(h + LibHprobe.HIT_PROBE);
         store.append(rec.getLong(LibHprobe.REC_SEQ), probe, rec.getInt(h + LibHprobe.HIT_VCPU),
-                rec.getLong(h + LibHprobe.HIT_TIME), rec.getInt(h + LibHprobe.HIT_PID), rec.getInt(h + LibHprobe.HIT_TGID),
-                comm(rec, h + LibHprobe.HIT_COMM), rec.getLong(h + LibHprobe.HIT_IP), (flags & LibHprobe.HIT_USER) != 0,
+                rec.getLong(h + LibHprobe.HIT_TIME), rec.getInt(h + LibHprobe.HIT_PID),
+                rec.getInt(h + LibHprobe.HIT_TGID), comm(rec, h + LibHprobe.HIT_COMM),
+                rec.getLong(h + LibHprobe.HIT_IP), (flags & LibHprobe.HIT_USER) != 0,
                 (flags & LibHprobe.HIT_BLOCKED) != 0, args, nargs);
         return probe;
     }

@@ -72,6 +72,7 @@ final class LibHprobe {
 
     /** Progress of hp_export__journal: non-zero cancels. */
     interface ProgressFn extends Callback {
+
         int invoke(long doneBytes, long totalBytes, @Nullable Pointer ud);
     }
 

@@ -5,6 +5,7 @@ public interface ProgressSink {
 
     /** A sink that reports nowhere and never cancels. */
     ProgressSink NONE = new ProgressSink() {
+
         @Override
         public void progress(long done, long total) {
             // nobody listens

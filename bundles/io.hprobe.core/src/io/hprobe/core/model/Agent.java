@@ -329,20 +329,28 @@ public final class Agent {
 
     /** Lifts every probe and leaves the guest running; the VM leaves the model. */
     public CompletableFuture<Void> detach(Vm vm) {
-        return callVm("vm-detach", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> { }); //$NON-NLS-1$
+        return callVm("vm-detach", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> {
+//$NON-NLS-0$
+        });
     }
 
     /** Powers off a launched guest. */
     public CompletableFuture<Void> quit(Vm vm) {
-        return callVm("vm-quit", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> { }); //$NON-NLS-1$
+        return callVm("vm-quit", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> {
+//$NON-NLS-0$
+        });
     }
 
     public CompletableFuture<Void> pause(Vm vm) {
-        return callVm("vm-pause", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> { }); //$NON-NLS-1$
+        return callVm("vm-pause", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> {
+//$NON-NLS-0$
+        });
     }
 
     public CompletableFuture<Void> resume(Vm vm) {
-        return callVm("vm-resume", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> { }); //$NON-NLS-1$
+        return callVm("vm-resume", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> {
+//$NON-NLS-0$
+        });
     }
 
     /** Reads the guest's process list (vm-ps) into the VM. */
@@ -472,7 +480,9 @@ public final class Agent {
     public CompletableFuture<Void> removeProbe(Vm vm, int probe) {
         JsonObject a = new JsonObject();
         a.addProperty("probe", probe); //$NON-NLS-1$
-        return callVm("probe-remove", vm, a).thenCompose(r -> refreshProbes(vm)).thenAccept(x -> { }); //$NON-NLS-1$
+        return callVm("probe-remove", vm, a).thenCompose(r -> refreshProbes(vm)).thenAccept(x -> {
+//$NON-NLS-0$
+        });
     }
 
     // ---- detectors ----
@@ -502,7 +512,9 @@ public final class Agent {
     public CompletableFuture<Void> removeDetector(Vm vm, int detector) {
         JsonObject a = new JsonObject();
         a.addProperty("detector", detector); //$NON-NLS-1$
-        return callVm("detector-remove", vm, a).thenCompose(r -> refreshDetectors(vm)).thenAccept(x -> { }); //$NON-NLS-1$
+        return callVm("detector-remove", vm, a).thenCompose(r -> refreshDetectors(vm)).thenAccept(x -> {
+//$NON-NLS-0$
+        });
     }
 
     // ---- hits ----
@@ -533,47 +545,48 @@ public final class Agent {
         String vmName = e.vm();
         Vm vm = vmName == null ? null : vm(vmName);
         switch (e.name()) {
-        case "HITS": //$NON-NLS-1$
-            if (vm != null) {
-                HitBatches.append(vm, Json.arr(e.data(), "hits")); //$NON-NLS-1$
-                scheduleProbeRefresh(vm);
-            }
-            break;
-        case "VM_STATE": //$NON-NLS-1$
-            if (vm != null) {
-                vm.setInfo(vm.info().withState(Json.str(e.data(), "state", "?"), Json.strOrNull(e.data(), "reason"))); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            }
-            refreshVms(); // a VM may have appeared (launched by another client) or gone
-            break;
-        case "PROBE": //$NON-NLS-1$
-            if (vm != null) {
-                vm.applyProbeChange(e.data());
-                scheduleProbeRefresh(vm);
-            }
-            break;
-        case "DETECTOR": //$NON-NLS-1$
-            if (vm != null) {
-                refreshDetectors(vm);
-            }
-            break;
-        case "DETECTOR_STATE": //$NON-NLS-1$
-            if (vm != null) {
-                vm.applyDetectorState(e.data());
-            }
-            break;
-        case "ALERT": //$NON-NLS-1$
-            if (vm != null) {
-                vm.addAlert(e.data(), vm.hits().count() > 0 ? vm.hits().time(vm.hits().size() - 1) : 0);
-            }
-            break;
-        case "CONSOLE": //$NON-NLS-1$
-            if (vm != null && e.data().has("text")) { //$NON-NLS-1$
-                String text = Json.str(e.data(), "text", ""); //$NON-NLS-1$ //$NON-NLS-2$
-                vm.appendConsole(text, Json.lng(e.data(), "offset", vm.consoleOffset() + text.length())); //$NON-NLS-1$
-            }
-            break;
-        default:
-            break; // HITS_LAGGING and future events: the journal catch-up needs nothing from us
+            case "HITS" : //$NON-NLS-1$
+                if (vm != null) {
+                    HitBatches.append(vm, Json.arr(e.data(), "hits")); //$NON-NLS-1$
+                    scheduleProbeRefresh(vm);
+                }
+                break;
+            case "VM_STATE" : //$NON-NLS-1$
+                if (vm != null) {
+                    vm.setInfo(
+                            vm.info().withState(Json.str(e.data(), "state", "?"), Json.strOrNull(e.data(), "reason"))); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                }
+                refreshVms(); // a VM may have appeared (launched by another client) or gone
+                break;
+            case "PROBE" : //$NON-NLS-1$
+                if (vm != null) {
+                    vm.applyProbeChange(e.data());
+                    scheduleProbeRefresh(vm);
+                }
+                break;
+            case "DETECTOR" : //$NON-NLS-1$
+                if (vm != null) {
+                    refreshDetectors(vm);
+                }
+                break;
+            case "DETECTOR_STATE" : //$NON-NLS-1$
+                if (vm != null) {
+                    vm.applyDetectorState(e.data());
+                }
+                break;
+            case "ALERT" : //$NON-NLS-1$
+                if (vm != null) {
+                    vm.addAlert(e.data(), vm.hits().count() > 0 ? vm.hits().time(vm.hits().size() - 1) : 0);
+                }
+                break;
+            case "CONSOLE" : //$NON-NLS-1$
+                if (vm != null && e.data().has("text")) { //$NON-NLS-1$
+                    String text = Json.str(e.data(), "text", ""); //$NON-NLS-1$ //$NON-NLS-2$
+                    vm.appendConsole(text, Json.lng(e.data(), "offset", vm.consoleOffset() + text.length())); //$NON-NLS-1$
+                }
+                break;
+            default :
+                break; // HITS_LAGGING and future events: the journal catch-up needs nothing from us
         }
     }
 

@@ -78,7 +78,8 @@ public record AgentLauncher(Path binary, @Nullable Path stateDir) {
                 log = Files.createTempFile("hprobed-start", ".log"); //$NON-NLS-1$ //$NON-NLS-2$
             }
             long before = Files.exists(log) ? Files.size(log) : 0;
-            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))) //$NON-NLS-1$
+            Process p = new ProcessBuilder(cmd)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))) //$NON-NLS-1$
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroy();
@@ -88,7 +89,8 @@ public record AgentLauncher(Path binary, @Nullable Path stateDir) {
             if (p.exitValue() != 0) {
                 String out = tail(log, before);
                 throw new AgentException(AgentException.DISCONNECTED,
-                        binary + " exited with " + p.exitValue() + (out.isEmpty() ? "" : ": " + out), (JsonElement) null); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                        binary + " exited with " + p.exitValue() + (out.isEmpty() ? "" : ": " + out), //$NON-NLS-1$//$NON-NLS-2$//$NON-NLS-3$
+                        (JsonElement) null);
             }
         } catch (IOException e) {
             throw new AgentException(AgentException.DISCONNECTED, "cannot run " + binary + ": " + e.getMessage(), e); //$NON-NLS-1$ //$NON-NLS-2$

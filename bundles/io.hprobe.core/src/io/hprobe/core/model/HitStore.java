@@ -25,6 +25,7 @@ public final class HitStore {
     public static final long DEFAULT_CAPACITY = 2_000_000;
 
     private static final class Chunk {
+
         final long[] seq = new long[CHUNK];
         final long[] time = new long[CHUNK];
         final long[] ip = new long[CHUNK];
@@ -109,7 +110,7 @@ public final class HitStore {
     }
 
     private static void count(Map<Integer, long[]> m, int key, long t) {
-        long[] c = m.computeIfAbsent(key, x -> new long[] { 0, t, t });
+        long[] c = m.computeIfAbsent(key, x -> new long[]{ 0, t, t });
         c[0]++;
         c[1] = Math.min(c[1], t);
         c[2] = Math.max(c[2], t);
@@ -226,6 +227,7 @@ public final class HitStore {
     /** Receives rows of a {@link HitStore#scan} without materialising them. */
     @FunctionalInterface
     public interface RowVisitor {
+
         void row(long index, long timeNs, int probe, int pid, int tgid);
     }
 

@@ -16,13 +16,8 @@ public record ModelChange(Kind kind, @Nullable Agent agent, @Nullable Vm vm) {
         /** VMs of an agent appeared or went away */
         VMS,
         /** a VM's state, accelerator, kernel... */
-        VM_INFO,
-        PROCESSES,
-        PROBES,
+        VM_INFO, PROCESSES, PROBES,
         /** new hits in a VM's store */
-        HITS,
-        DETECTORS,
-        ALERTS,
-        CONSOLE,
+        HITS, DETECTORS, ALERTS, CONSOLE,
     }
 }

@@ -6,5 +6,6 @@ package io.hprobe.core.model;
  */
 @FunctionalInterface
 public interface ModelListener {
+
     void modelChanged(ModelChange change);
 }

@@ -137,7 +137,8 @@ public final class AgentConnection implements AutoCloseable {
     public CompletableFuture<JsonElement> call(String command, @Nullable JsonObject arguments) {
         CompletableFuture<JsonElement> f = new CompletableFuture<>();
         if (closed) {
-            f.completeExceptionally(new AgentException(AgentException.DISCONNECTED, "not connected", (JsonElement) null)); //$NON-NLS-1$
+            f.completeExceptionally(
+                    new AgentException(AgentException.DISCONNECTED, "not connected", (JsonElement) null)); //$NON-NLS-1$
             return f;
         }
         long id = nextId.getAndIncrement();
@@ -158,7 +159,8 @@ public final class AgentConnection implements AutoCloseable {
             }
         } catch (IOException e) {
             pending.remove(id);
-            f.completeExceptionally(new AgentException(AgentException.DISCONNECTED, "send failed: " + e.getMessage(), e)); //$NON-NLS-1$
+            f.completeExceptionally(
+                    new AgentException(AgentException.DISCONNECTED, "send failed: " + e.getMessage(), e)); //$NON-NLS-1$
             shutdown(e);
         }
         return f;
@@ -172,9 +174,10 @@ public final class AgentConnection implements AutoCloseable {
 
     private static CompletableFuture<JsonElement> timeoutAfter(String command, long timeout, TimeUnit unit) {
         CompletableFuture<JsonElement> t = new CompletableFuture<>();
-        CompletableFuture.delayedExecutor(timeout, unit).execute(() -> t.completeExceptionally(new AgentException(
-                AgentException.NO_REPLY, command + ": no reply after " + unit.toSeconds(timeout) + " s", //$NON-NLS-1$ //$NON-NLS-2$
-                (JsonElement) null)));
+        CompletableFuture.delayedExecutor(timeout, unit)
+                .execute(() -> t.completeExceptionally(new AgentException(AgentException.NO_REPLY,
+                        command + ": no reply after " + unit.toSeconds(timeout) + " s", //$NON-NLS-1$ //$NON-NLS-2$
+                        (JsonElement) null)));
         return t;
     }
 
@@ -224,7 +227,8 @@ public final class AgentConnection implements AutoCloseable {
             JsonObject ts = Json.obj(msg, "timestamp"); //$NON-NLS-1$
             long micros = Json.lng(ts, "seconds", 0) * 1_000_000L + Json.lng(ts, "microseconds", 0); //$NON-NLS-1$ //$NON-NLS-2$
             try {
-                events.accept(new AgentEvent(name.getAsString(), Json.strOrNull(msg, "vm"), Json.obj(msg, "data"), micros)); //$NON-NLS-1$ //$NON-NLS-2$
+                events.accept(
+                        new AgentEvent(name.getAsString(), Json.strOrNull(msg, "vm"), Json.obj(msg, "data"), micros)); //$NON-NLS-1$ //$NON-NLS-2$
             } catch (RuntimeException ex) {
                 // a listener bug must not stop the reader: the rest of the stream still matters
                 ex.printStackTrace();

@@ -130,7 +130,8 @@ public final class SymbolIndex {
         List<Symbol> out = new ArrayList<>();
         int total = 0;
         int last = -1;
-        for (int at = literal.isEmpty() ? -1 : text.indexOf(literal); !literal.isEmpty() && at >= 0; at = text.indexOf(literal, at + 1)) {
+        for (int at = literal.isEmpty() ? -1 : text.indexOf(literal); !literal.isEmpty()
+                && at >= 0; at = text.indexOf(literal, at + 1)) {
             int sym = symbolAt(at);
             if (sym == last) {
                 continue;

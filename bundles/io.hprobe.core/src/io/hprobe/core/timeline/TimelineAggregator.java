@@ -53,6 +53,7 @@ public final class TimelineAggregator {
 
     /** Growable per-lane bucket arrays keyed by an int, with a one-entry cache for runs of one lane. */
     private static final class Lanes {
+
         private final int buckets;
         private int[] keys = new int[8];
         private int[][] counts = new int[8][];

@@ -86,7 +86,8 @@ class LiveWorkbenchUITest {
             }
         } finally {
             // the workbench started this agent for the tests: stop it so no process outlives the build
-            UiTestSupport.waitUntil("the agent connection for shutdown", T, () -> agent.state() == Agent.State.CONNECTED);
+            UiTestSupport.waitUntil("the agent connection for shutdown", T,
+                    () -> agent.state() == Agent.State.CONNECTED);
             agent.call("agent-shutdown", null).handle((r, e) -> null).get(10, TimeUnit.SECONDS);
             deleteTree(agent.socket().getParent()); // the run files of this run's VMs
         }
@@ -122,7 +123,8 @@ class LiveWorkbenchUITest {
         try {
             Path log = Path.of(System.getProperty("hprobe.agent.stateDir", "/nonexistent"), "hprobed.log");
             java.util.List<String> lines = Files.readAllLines(log);
-            b.append("\nagent log:\n").append(String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size())));
+            b.append("\nagent log:\n")
+                    .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size())));
         } catch (java.io.IOException e) {
             b.append(" (no agent log: ").append(e.getMessage()).append(')');
         }
@@ -185,14 +187,16 @@ class LiveWorkbenchUITest {
         UiTestSupport.waitUntil(FUNCTION + " first in the list", T,
                 () -> !editor.getShownSymbols().isEmpty() && FUNCTION.equals(editor.getShownSymbols().get(0).name()));
         editor.selectSymbol(0);
-        UiTestSupport.waitUntil("its disassembly", T, () -> UiTestSupport.nn(editor.getDisassemblyTable()).getItemCount() > 3);
+        UiTestSupport.waitUntil("its disassembly", T,
+                () -> UiTestSupport.nn(editor.getDisassemblyTable()).getItemCount() > 3);
         Action here = editor.getProbeHereAction();
         assertNotNull(here);
         UiTestSupport.nn(editor.getSymbolTable()).setFocus();
         editor.setCaptureRegisters(true);
         here.run();
-        UiTestSupport.waitUntil("the probe armed in the agent", T, () -> UiTestSupport.failOnErrorDialog() && vm.probes().stream()
-                .anyMatch(p -> p.spec().equals("kernel:" + FUNCTION) && p.enabled() && "armed".equals(p.state())));
+        UiTestSupport.waitUntil("the probe armed in the agent", T,
+                () -> UiTestSupport.failOnErrorDialog() && vm.probes().stream().anyMatch(
+                        p -> p.spec().equals("kernel:" + FUNCTION) && p.enabled() && "armed".equals(p.state())));
         probe = vm.probes().stream().filter(p -> p.spec().equals("kernel:" + FUNCTION)).findFirst().orElseThrow();
         UiTestSupport.screenshotMaximized(page(), editor, docs("probe-editor.png"));
     }
@@ -239,15 +243,18 @@ class LiveWorkbenchUITest {
         show(HitTimelineView.ID, HitTimelineView.class);
         show(HitsView.ID, HitsView.class);
         hits.selectRow(hits.getRowCount() - 1); // the Properties view shows the active part's selection
-        UiTestSupport.waitUntil("the hit in the Properties view", T, () -> page().findView(org.eclipse.ui.IPageLayout.ID_PROP_SHEET) != null);
+        UiTestSupport.waitUntil("the hit in the Properties view", T,
+                () -> page().findView(org.eclipse.ui.IPageLayout.ID_PROP_SHEET) != null);
         // the table keeps columns only: the registers come from the agent's journal record of that hit
         UiTestSupport.waitUntil("the selected hit's registers fetched", T, () -> {
             Object sel = hits.getSite().getSelectionProvider().getSelection() instanceof IStructuredSelection s
-                    ? s.getFirstElement() : null;
+                    ? s.getFirstElement()
+                    : null;
             return sel instanceof HitSelection h && h.record() != null && UiTestSupport.nn(h.record()).has("regs")
                     && UiTestSupport.nn(h.record()).getAsJsonObject("regs").has("rip");
         });
-        UiTestSupport.screenshot(PlatformUI.getWorkbench().getActiveWorkbenchWindow().getShell(), docs("workbench.png"));
+        UiTestSupport.screenshot(PlatformUI.getWorkbench().getActiveWorkbenchWindow().getShell(),
+                docs("workbench.png"));
     }
 
     @Test
@@ -255,7 +262,8 @@ class LiveWorkbenchUITest {
     void disableTheProbeFromTheProbesView() throws Exception {
         assumeTrue(vm != null && probe != null, "no probe (an earlier step failed)");
         ProbesView probes = show(ProbesView.ID, ProbesView.class);
-        UiTestSupport.waitUntil("the probe listed", T, () -> UiTestSupport.nn(probes.getViewer()).getTable().getItemCount() > 0);
+        UiTestSupport.waitUntil("the probe listed", T,
+                () -> UiTestSupport.nn(probes.getViewer()).getTable().getItemCount() > 0);
         Probe p = vm.probe(probe.id());
         assertNotNull(p);
         UiTestSupport.screenshotMaximized(page(), probes, docs("probes.png"));
@@ -332,7 +340,8 @@ class LiveWorkbenchUITest {
             assumeTrue(false, "this agent has no watchdog: " + (a == null ? e : a.desc()));
             return;
         }
-        io.hprobe.ui.views.DetectorsView view = show(io.hprobe.ui.views.DetectorsView.ID, io.hprobe.ui.views.DetectorsView.class);
+        io.hprobe.ui.views.DetectorsView view = show(io.hprobe.ui.views.DetectorsView.ID,
+                io.hprobe.ui.views.DetectorsView.class);
         view.selectDetector(id);
         UiTestSupport.waitUntil("the detector and its live state (DETECTOR_STATE)", T,
                 () -> UiTestSupport.nn(view.getTable()).getTable().getItemCount() == 1
@@ -347,7 +356,8 @@ class LiveWorkbenchUITest {
         UiTestSupport.screenshotMaximized(page(), view, docs("detectors.png"));
         agent.removeDetector(vm, id).get(30, TimeUnit.SECONDS);
         console.type(vm, "kill %1\n");
-        UiTestSupport.waitUntil("the detector removed", T, () -> UiTestSupport.nn(view.getTable()).getTable().getItemCount() == 0);
+        UiTestSupport.waitUntil("the detector removed", T,
+                () -> UiTestSupport.nn(view.getTable()).getTable().getItemCount() == 0);
     }
 
     @Test
@@ -362,10 +372,11 @@ class LiveWorkbenchUITest {
         assertTrue(remove.isEnabled(), "Remove is enabled for a selected probe");
         remove.run();
         String spec = "kernel:" + FUNCTION;
-        UiTestSupport.waitUntil("the probe removed", T, () -> vm.probes().stream().noneMatch(p -> p.spec().equals(spec)));
+        UiTestSupport.waitUntil("the probe removed", T,
+                () -> vm.probes().stream().noneMatch(p -> p.spec().equals(spec)));
 
-        org.eclipse.core.commands.operations.IOperationHistory history = PlatformUI.getWorkbench()
-                .getOperationSupport().getOperationHistory();
+        org.eclipse.core.commands.operations.IOperationHistory history = PlatformUI.getWorkbench().getOperationSupport()
+                .getOperationHistory();
         org.eclipse.core.commands.operations.IUndoContext context = PlatformUI.getWorkbench().getOperationSupport()
                 .getUndoContext();
         // the model may show the removal before the operation lands in the history
@@ -373,9 +384,10 @@ class LiveWorkbenchUITest {
                 () -> history.getUndoOperation(context) instanceof io.hprobe.ui.operations.RemoveProbeOperation);
         assertTrue(history.canUndo(context), "Edit > Undo offers the removal");
         assertEquals(IStatus.OK, history.undo(context, null, null).getSeverity());
-        UiTestSupport.waitUntil("the probe back, still disabled", T, () -> vm.probes().stream()
-                .anyMatch(p -> p.spec().equals(spec) && !p.enabled()));
+        UiTestSupport.waitUntil("the probe back, still disabled", T,
+                () -> vm.probes().stream().anyMatch(p -> p.spec().equals(spec) && !p.enabled()));
         assertEquals(IStatus.OK, history.redo(context, null, null).getSeverity());
-        UiTestSupport.waitUntil("the probe removed again", T, () -> vm.probes().stream().noneMatch(p -> p.spec().equals(spec)));
+        UiTestSupport.waitUntil("the probe removed again", T,
+                () -> vm.probes().stream().noneMatch(p -> p.spec().equals(spec)));
     }
 }

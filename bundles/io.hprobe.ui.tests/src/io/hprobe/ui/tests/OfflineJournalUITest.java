@@ -40,11 +40,14 @@ class OfflineJournalUITest {
 
     @Test
     void aSavedJournalOpensInTheSameViewsWithNoAgent() throws Exception {
-        assumeTrue(Journals.isAvailable(), "libhprobe not loadable, offline test skipped: " + Journals.unavailableReason());
+        assumeTrue(Journals.isAvailable(),
+                "libhprobe not loadable, offline test skipped: " + Journals.unavailableReason());
         Path journal = Files.createTempDirectory("hprobe-offline").resolve("saved.hpj");
         try (JournalWriter w = JournalWriter.create(journal, "saved", BASE)) {
-            w.json(2, BASE, "{\"event\":\"PROBE\",\"data\":{\"id\":1,\"spec\":\"kernel:__x64_sys_getpid\",\"enabled\":true}}");
-            w.json(2, BASE, "{\"event\":\"PROBE\",\"data\":{\"id\":2,\"spec\":\"app:/apps/hb:heartbeat\",\"enabled\":true}}");
+            w.json(2, BASE,
+                    "{\"event\":\"PROBE\",\"data\":{\"id\":1,\"spec\":\"kernel:__x64_sys_getpid\",\"enabled\":true}}");
+            w.json(2, BASE,
+                    "{\"event\":\"PROBE\",\"data\":{\"id\":2,\"spec\":\"app:/apps/hb:heartbeat\",\"enabled\":true}}");
             for (int i = 0; i < 2000; i++) {
                 int pid = 100 + i % 3;
                 w.hit(BASE + 1_000_000L * i, 1 + i % 2, 0, pid, pid, i % 3 == 0 ? "hb" : "sysloop", 0xffffffff81abe350L,

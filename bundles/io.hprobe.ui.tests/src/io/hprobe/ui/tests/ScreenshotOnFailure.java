@@ -18,8 +18,8 @@ public class ScreenshotOnFailure implements TestWatcher {
             return; // not on the UI thread: nothing can be captured safely
         }
         Path dir = Path.of(System.getProperty("hprobe.screenshots", "target/screenshots"));
-        String name = context.getRequiredTestClass().getSimpleName() + "." + context.getDisplayName()
-                .replaceAll("[^A-Za-z0-9._-]", "_") + ".png";
+        String name = context.getRequiredTestClass().getSimpleName() + "."
+                + context.getDisplayName().replaceAll("[^A-Za-z0-9._-]", "_") + ".png";
         for (Shell shell : display.getShells()) {
             if (shell.isVisible()) {
                 try {

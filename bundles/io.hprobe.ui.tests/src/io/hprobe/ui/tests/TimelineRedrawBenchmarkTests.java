@@ -42,7 +42,8 @@ class TimelineRedrawBenchmarkTests {
             int pid = 100 + rnd.nextInt(40);
             store.append(i, 1 + rnd.nextInt(8), 0, t, pid, pid, "p" + pid, 0, false, false, args, 2);
         }
-        Vm vm = Vm.offline(HProbeUi.model(), new VmInfo("bench", VmInfo.OFFLINE, "", 0, "", "", 0, false, null, null), store);
+        Vm vm = Vm.offline(HProbeUi.model(), new VmInfo("bench", VmInfo.OFFLINE, "", 0, "", "", 0, false, null, null),
+                store);
         vm.setTimeOriginNs(1_000_000_000L);
         HProbeUi.model().addOffline(vm);
         HProbeUi.context().selectVm(vm);
@@ -65,7 +66,8 @@ class TimelineRedrawBenchmarkTests {
         }
         Arrays.sort(ms);
         Timeline tl = UiTestSupport.nn(view.getTimeline());
-        System.out.printf("BENCH timeline view: redraw with 1M hits (re-bucket + draw %d points), median %.1f ms, worst %.1f ms%n",
+        System.out.printf(
+                "BENCH timeline view: redraw with 1M hits (re-bucket + draw %d points), median %.1f ms, worst %.1f ms%n",
                 tl.cells(), ms[ms.length / 2], ms[ms.length - 1]);
         assertEquals(vm, HProbeUi.context().vm());
         HProbeUi.model().removeOffline(vm);

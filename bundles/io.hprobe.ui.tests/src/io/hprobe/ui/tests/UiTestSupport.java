@@ -186,7 +186,7 @@ final class UiTestSupport {
                 gc.dispose();
             }
             ImageLoader loader = new ImageLoader();
-            loader.data = new ImageData[] { image.getImageData() };
+            loader.data = new ImageData[]{ image.getImageData() };
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) {
                 Files.createDirectories(parent);

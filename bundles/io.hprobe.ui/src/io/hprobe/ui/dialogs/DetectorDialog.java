@@ -29,8 +29,10 @@ public class DetectorDialog extends FieldDialog {
     /** Kind and a starting config, with the members the agent's detectors read (native/agent/src/det_*.c). */
     private static final String[][] TEMPLATES = {
             { "emergency", "{\n  \"cve\": \"CVE-2008-0600\",\n  \"action\": \"block\",\n  \"errno\": 14\n}" }, //$NON-NLS-1$ //$NON-NLS-2$
-            { "watchdog", "{\n  \"probe\": \"app:/apps/hb:heartbeat\",\n  \"comm\": \"hb\",\n  \"period_ms\": 1000\n}" }, //$NON-NLS-1$ //$NON-NLS-2$
-            { "loop", "{\n  \"scope\": \"all\",\n  \"period_ms\": 250,\n  \"window_ms\": 1000,\n  \"confirm_ms\": 1000\n}" }, //$NON-NLS-1$ //$NON-NLS-2$
+            { "watchdog", //$NON-NLS-1$
+                    "{\n  \"probe\": \"app:/apps/hb:heartbeat\",\n  \"comm\": \"hb\",\n  \"period_ms\": 1000\n}" }, //$NON-NLS-1$
+            { "loop", //$NON-NLS-1$
+                    "{\n  \"scope\": \"all\",\n  \"period_ms\": 250,\n  \"window_ms\": 1000,\n  \"confirm_ms\": 1000\n}" }, //$NON-NLS-1$
     };
 
     private @Nullable Combo kindCombo;

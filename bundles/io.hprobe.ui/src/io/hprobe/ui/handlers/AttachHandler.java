@@ -15,7 +15,8 @@ public class AttachHandler extends AbstractHandler {
 
     @Override
     public @Nullable Object execute(@Nullable ExecutionEvent event) {
-        AttachDialog d = new AttachDialog(event == null ? Display.getDefault().getActiveShell() : HandlerUtil.getActiveShell(event));
+        AttachDialog d = new AttachDialog(
+                event == null ? Display.getDefault().getActiveShell() : HandlerUtil.getActiveShell(event));
         if (d.open() == Window.OK) {
             VmActions.attach(null, d.options());
         }

@@ -15,7 +15,8 @@ public class ConnectHandler extends AbstractHandler {
 
     @Override
     public @Nullable Object execute(@Nullable ExecutionEvent event) {
-        ConnectDialog d = new ConnectDialog(event == null ? Display.getDefault().getActiveShell() : HandlerUtil.getActiveShell(event));
+        ConnectDialog d = new ConnectDialog(
+                event == null ? Display.getDefault().getActiveShell() : HandlerUtil.getActiveShell(event));
         if (d.open() == Window.OK) {
             HProbeUi.addAgent(d.socket(), d.startIfAbsent());
         }

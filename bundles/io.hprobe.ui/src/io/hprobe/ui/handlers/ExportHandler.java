@@ -31,7 +31,8 @@ public class ExportHandler extends AbstractHandler {
             return null;
         }
         if (!Journals.isAvailable()) {
-            MessageDialog.openError(shell, Messages.Export_window, NLS.bind(Messages.Export_noLib, Journals.unavailableReason()));
+            MessageDialog.openError(shell, Messages.Export_window,
+                    NLS.bind(Messages.Export_noLib, Journals.unavailableReason()));
             return null;
         }
         new WizardDialog(shell, new ExportWizard(vm, Path.of(journal))).open();

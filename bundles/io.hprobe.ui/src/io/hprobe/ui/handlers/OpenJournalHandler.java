@@ -30,9 +30,9 @@ public class OpenJournalHandler extends AbstractHandler {
 
     @Override
     public @Nullable Object execute(@Nullable ExecutionEvent event) {
-        FileDialog d = new FileDialog(event == null ? Display.getDefault().getActiveShell() : HandlerUtil.getActiveShell(event),
-                SWT.OPEN);
-        d.setFilterExtensions(new String[] { "*.hpj", "*" }); //$NON-NLS-1$ //$NON-NLS-2$
+        FileDialog d = new FileDialog(
+                event == null ? Display.getDefault().getActiveShell() : HandlerUtil.getActiveShell(event), SWT.OPEN);
+        d.setFilterExtensions(new String[]{ "*.hpj", "*" }); //$NON-NLS-1$ //$NON-NLS-2$
         d.setText(Messages.Journal_open);
         String f = d.open();
         if (f != null) {
@@ -44,10 +44,12 @@ public class OpenJournalHandler extends AbstractHandler {
     /** Loads a journal in a job and selects it when done. */
     public static Job open(Path journal) {
         Job job = new Job(NLS.bind(Messages.Journal_job, journal.getFileName())) {
+
             @Override
             protected IStatus run(IProgressMonitor monitor) {
                 SubMonitor sub = SubMonitor.convert(monitor, getName(), 1000);
                 Outcome<Vm> o = Journals.load(HProbeUi.model(), journal, Prefs.hitCapacity(), new ProgressSink() {
+
                     private int reported;
 
                     @Override

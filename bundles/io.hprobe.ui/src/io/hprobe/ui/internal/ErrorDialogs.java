@@ -25,37 +25,37 @@ public final class ErrorDialogs {
     /** What to do about an agent error class (docs/protocol.md classes plus the client's own). */
     public static String advice(String errorClass) {
         switch (errorClass) {
-        case AgentException.DISCONNECTED:
-            return Messages.Advice_Disconnected;
-        case AgentException.NO_REPLY:
-        case "Timeout": //$NON-NLS-1$
-            return Messages.Advice_Timeout;
-        case AgentException.PROTOCOL:
-            return Messages.Advice_Protocol;
-        case "UnknownSymbol": //$NON-NLS-1$
-            return Messages.Advice_UnknownSymbol;
-        case "UnsafeAddress": //$NON-NLS-1$
-            return Messages.Advice_UnsafeAddress;
-        case "BadAddress": //$NON-NLS-1$
-            return Messages.Advice_BadAddress;
-        case "UnknownVm": //$NON-NLS-1$
-        case "VmDead": //$NON-NLS-1$
-            return Messages.Advice_VmDead;
-        case "VmBusy": //$NON-NLS-1$
-            return Messages.Advice_VmBusy;
-        case "InvalidArgument": //$NON-NLS-1$
-            return Messages.Advice_InvalidArgument;
-        case "NotSupported": //$NON-NLS-1$
-            return Messages.Advice_NotSupported;
-        case "IoError": //$NON-NLS-1$
-            return Messages.Advice_IoError;
-        case "GuestError": //$NON-NLS-1$
-            return Messages.Advice_GuestError;
-        case "UnknownProbe": //$NON-NLS-1$
-        case "UnknownDetector": //$NON-NLS-1$
-            return Messages.Advice_Unknown;
-        default:
-            return Messages.Advice_Internal;
+            case AgentException.DISCONNECTED :
+                return Messages.Advice_Disconnected;
+            case AgentException.NO_REPLY :
+            case "Timeout" : //$NON-NLS-1$
+                return Messages.Advice_Timeout;
+            case AgentException.PROTOCOL :
+                return Messages.Advice_Protocol;
+            case "UnknownSymbol" : //$NON-NLS-1$
+                return Messages.Advice_UnknownSymbol;
+            case "UnsafeAddress" : //$NON-NLS-1$
+                return Messages.Advice_UnsafeAddress;
+            case "BadAddress" : //$NON-NLS-1$
+                return Messages.Advice_BadAddress;
+            case "UnknownVm" : //$NON-NLS-1$
+            case "VmDead" : //$NON-NLS-1$
+                return Messages.Advice_VmDead;
+            case "VmBusy" : //$NON-NLS-1$
+                return Messages.Advice_VmBusy;
+            case "InvalidArgument" : //$NON-NLS-1$
+                return Messages.Advice_InvalidArgument;
+            case "NotSupported" : //$NON-NLS-1$
+                return Messages.Advice_NotSupported;
+            case "IoError" : //$NON-NLS-1$
+                return Messages.Advice_IoError;
+            case "GuestError" : //$NON-NLS-1$
+                return Messages.Advice_GuestError;
+            case "UnknownProbe" : //$NON-NLS-1$
+            case "UnknownDetector" : //$NON-NLS-1$
+                return Messages.Advice_Unknown;
+            default :
+                return Messages.Advice_Internal;
         }
     }
 
@@ -63,7 +63,7 @@ public final class ErrorDialogs {
     public static String message(String what, Throwable t) {
         AgentException a = AgentException.unwrap(t);
         if (a != null) {
-            return NLS.bind(Messages.Error_agent, new Object[] { what, a.desc(), advice(a.errorClass()) });
+            return NLS.bind(Messages.Error_agent, new Object[]{ what, a.desc(), advice(a.errorClass()) });
         }
         return NLS.bind(Messages.Error_other, what, String.valueOf(t.getMessage()));
     }

@@ -26,29 +26,29 @@ final class HitPropertySource implements IPropertySource {
     HitPropertySource(HitSelection sel) {
         HitStore store = sel.vm().hits();
         if (sel.index() < store.first() || sel.index() >= store.size()) {
-            rows.add(new String[] { Messages.Props_hit, Messages.Props_evicted });
+            rows.add(new String[]{ Messages.Props_hit, Messages.Props_evicted });
             return;
         }
         Hit h = store.get(sel.index());
         Probe p = sel.vm().probe(h.probe());
         if (sel.count() > 1) {
-            rows.add(new String[] { Messages.Props_bucket, org.eclipse.osgi.util.NLS.bind(Messages.Props_bucketValue,
-                    sel.count()) });
+            rows.add(new String[]{ Messages.Props_bucket,
+                    org.eclipse.osgi.util.NLS.bind(Messages.Props_bucketValue, sel.count()) });
         }
-        rows.add(new String[] { Messages.Props_seq, Long.toString(h.seq()) });
-        rows.add(new String[] { Messages.Props_time, Format.time(sel.vm(), h.timeNs()) });
-        rows.add(new String[] { Messages.Props_probe, h.probe() + (p == null ? "" : " " + p.label()) }); //$NON-NLS-1$ //$NON-NLS-2$
-        rows.add(new String[] { Messages.Props_process, h.comm() + " (" + h.pid() + ")" }); //$NON-NLS-1$ //$NON-NLS-2$
-        rows.add(new String[] { Messages.Props_tgid, Integer.toString(h.tgid()) });
-        rows.add(new String[] { Messages.Props_vcpu, Integer.toString(h.vcpu()) });
-        rows.add(new String[] { Messages.Props_ip, Format.hex(h.ip()) });
-        rows.add(new String[] { Messages.Props_mode, h.user() ? Messages.Props_user : Messages.Props_kernel });
+        rows.add(new String[]{ Messages.Props_seq, Long.toString(h.seq()) });
+        rows.add(new String[]{ Messages.Props_time, Format.time(sel.vm(), h.timeNs()) });
+        rows.add(new String[]{ Messages.Props_probe, h.probe() + (p == null ? "" : " " + p.label()) }); //$NON-NLS-1$ //$NON-NLS-2$
+        rows.add(new String[]{ Messages.Props_process, h.comm() + " (" + h.pid() + ")" }); //$NON-NLS-1$ //$NON-NLS-2$
+        rows.add(new String[]{ Messages.Props_tgid, Integer.toString(h.tgid()) });
+        rows.add(new String[]{ Messages.Props_vcpu, Integer.toString(h.vcpu()) });
+        rows.add(new String[]{ Messages.Props_ip, Format.hex(h.ip()) });
+        rows.add(new String[]{ Messages.Props_mode, h.user() ? Messages.Props_user : Messages.Props_kernel });
         if (h.blocked()) {
-            rows.add(new String[] { Messages.Props_blocked, Boolean.TRUE.toString() });
+            rows.add(new String[]{ Messages.Props_blocked, Boolean.TRUE.toString() });
         }
         for (int i = 0; i < h.args().length; i++) {
             long a = h.args()[i];
-            rows.add(new String[] { Messages.Props_arg + (i + 1),
+            rows.add(new String[]{ Messages.Props_arg + (i + 1),
                     Long.toUnsignedString(a) + "  (" + Format.hex(a) + ")" }); //$NON-NLS-1$ //$NON-NLS-2$
         }
         JsonObject rec = sel.record();
@@ -60,12 +60,12 @@ final class HitPropertySource implements IPropertySource {
     /** What only the journal record has: the memory capture, and the registers in a category of their own. */
     private void addRecord(JsonObject rec) {
         if (rec.has("mem")) { //$NON-NLS-1$
-            rows.add(new String[] { Messages.Props_memory, Json.str(rec, "mem", "") + "  @ " //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+            rows.add(new String[]{ Messages.Props_memory, Json.str(rec, "mem", "") + "  @ " //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
                     + Json.str(rec, "memaddr", "?") }); //$NON-NLS-1$ //$NON-NLS-2$
         }
         if (rec.get("regs") instanceof JsonObject regs) { //$NON-NLS-1$
             for (Map.Entry<String, JsonElement> r : regs.entrySet()) {
-                rows.add(new String[] { r.getKey(), r.getValue().getAsString(), Messages.Props_registers });
+                rows.add(new String[]{ r.getKey(), r.getValue().getAsString(), Messages.Props_registers });
             }
         }
     }

@@ -38,6 +38,7 @@ public final class Jobs {
     public static <T> Job agent(String name, Supplier<CompletableFuture<T>> command, @Nullable Consumer<T> onSuccess,
             boolean system) {
         Job job = new Job(name) {
+
             @Override
             protected IStatus run(IProgressMonitor monitor) {
                 monitor.beginTask(name, IProgressMonitor.UNKNOWN);
@@ -92,6 +93,7 @@ public final class Jobs {
         Display.getDefault().asyncExec(() -> ErrorDialogs.show(null, what, t));
         AgentException a = AgentException.unwrap(t);
         // OK_STATUS-like severity keeps the Jobs framework from opening a second, less helpful dialog
-        return new Status(IStatus.INFO, Activator.PLUGIN_ID, a != null ? a.getMessage() : String.valueOf(t.getMessage()));
+        return new Status(IStatus.INFO, Activator.PLUGIN_ID,
+                a != null ? a.getMessage() : String.valueOf(t.getMessage()));
     }
 }

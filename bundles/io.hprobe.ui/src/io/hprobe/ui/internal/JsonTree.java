@@ -20,6 +20,7 @@ public final class JsonTree implements ITreeContentProvider {
 
     /** One member or element; value is the JSON below it. */
     public record Node(String key, JsonElement value) {
+
         /** The leaf's text, or a short summary for objects and arrays. */
         public String text() {
             if (value instanceof JsonPrimitive p) {

@@ -25,7 +25,8 @@ public final class VmActions {
     }
 
     /** Connects first when needed (on the job's thread), then runs the command. */
-    private static <T> CompletableFuture<T> connected(Agent agent, java.util.function.Function<Agent, CompletableFuture<T>> f) {
+    private static <T> CompletableFuture<T> connected(Agent agent,
+            java.util.function.Function<Agent, CompletableFuture<T>> f) {
         if (agent.state() != Agent.State.CONNECTED) {
             try {
                 agent.connect();
@@ -38,9 +39,10 @@ public final class VmActions {
 
     public static void launchLab(@Nullable Agent target) {
         Agent agent = target != null ? target : HProbeUi.localAgent();
-        LaunchOptions o = new LaunchOptions(null, Prefs.store().getInt(Prefs.LAB_SMP), Prefs.store().getInt(Prefs.LAB_MEM),
-                true);
-        Jobs.agent(Messages.Job_launch, () -> connected(agent, a -> a.launchLab(o)), vm -> HProbeUi.context().selectVm(vm));
+        LaunchOptions o = new LaunchOptions(null, Prefs.store().getInt(Prefs.LAB_SMP),
+                Prefs.store().getInt(Prefs.LAB_MEM), true);
+        Jobs.agent(Messages.Job_launch, () -> connected(agent, a -> a.launchLab(o)),
+                vm -> HProbeUi.context().selectVm(vm));
     }
 
     public static void attach(@Nullable Agent target, AttachOptions options) {

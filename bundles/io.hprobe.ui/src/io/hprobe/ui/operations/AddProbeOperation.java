@@ -59,7 +59,8 @@ public class AddProbeOperation extends AbstractOperation {
         } catch (java.util.concurrent.ExecutionException e) {
             Throwable c = e.getCause();
             AgentException a = AgentException.unwrap(c);
-            throw new ExecutionException(a != null ? a.getMessage() : String.valueOf(e.getMessage()), a != null ? a : c);
+            throw new ExecutionException(a != null ? a.getMessage() : String.valueOf(e.getMessage()),
+                    a != null ? a : c);
         } catch (java.util.concurrent.TimeoutException e) {
             throw new ExecutionException(Messages.Error_timeout, e);
         } catch (InterruptedException e) {

@@ -32,7 +32,8 @@ public class HProbePreferencePage extends FieldEditorPreferencePage implements I
         addField(new FileFieldEditor(Prefs.AGENT_BINARY, Messages.Prefs_binary, getFieldEditorParent()));
         addField(new DirectoryFieldEditor(Prefs.AGENT_STATE_DIR, Messages.Prefs_stateDir, getFieldEditorParent()));
         addField(new BooleanFieldEditor(Prefs.AGENT_START, Messages.Prefs_start, getFieldEditorParent()));
-        IntegerFieldEditor cap = new IntegerFieldEditor(Prefs.HIT_CAPACITY, Messages.Prefs_capacity, getFieldEditorParent());
+        IntegerFieldEditor cap = new IntegerFieldEditor(Prefs.HIT_CAPACITY, Messages.Prefs_capacity,
+                getFieldEditorParent());
         cap.setValidRange(65536, 50_000_000);
         addField(cap);
         IntegerFieldEditor window = new IntegerFieldEditor(Prefs.TIMELINE_WINDOW_S, Messages.Prefs_window,
@@ -40,7 +41,7 @@ public class HProbePreferencePage extends FieldEditorPreferencePage implements I
         window.setValidRange(1, 86400);
         addField(window);
         addField(new RadioGroupFieldEditor(Prefs.TIMELINE_LANES, Messages.Prefs_lanes, 2,
-                new String[][] { { Messages.Timeline_lanesProbe, "probe" }, //$NON-NLS-1$
+                new String[][]{ { Messages.Timeline_lanesProbe, "probe" }, //$NON-NLS-1$
                         { Messages.Timeline_lanesProcess, "process" } }, //$NON-NLS-1$
                 getFieldEditorParent(), true));
         IntegerFieldEditor args = new IntegerFieldEditor(Prefs.PROBE_ARGS, Messages.Prefs_args, getFieldEditorParent());

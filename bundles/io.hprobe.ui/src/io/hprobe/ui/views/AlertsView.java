@@ -45,11 +45,13 @@ public class AlertsView extends HProbeView {
         });
         col(v, Messages.Alerts_detector, 120, a -> "#" + a.detector() + " " + a.kind()); //$NON-NLS-1$ //$NON-NLS-2$
         col(v, Messages.Alerts_alert, 140, Alert::what);
-        col(v, Messages.Alerts_process, 130, a -> a.pid() < 0 ? "" : (a.comm() == null ? "?" : a.comm()) + " (" + a.pid() + ")"); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
+        col(v, Messages.Alerts_process, 130,
+                a -> a.pid() < 0 ? "" : (a.comm() == null ? "?" : a.comm()) + " (" + a.pid() + ")"); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
         col(v, Messages.Alerts_details, 400, a -> a.data().toString());
         v.setContentProvider(ArrayContentProvider.getInstance());
         v.addDoubleClickListener(e -> {
-            if (((org.eclipse.jface.viewers.IStructuredSelection) e.getSelection()).getFirstElement() instanceof Alert a) {
+            if (((org.eclipse.jface.viewers.IStructuredSelection) e.getSelection())
+                    .getFirstElement() instanceof Alert a) {
                 jumpTo(a);
             }
         });
@@ -58,6 +60,7 @@ public class AlertsView extends HProbeView {
     }
 
     private interface Text {
+
         String of(Alert a);
     }
 
@@ -105,7 +108,8 @@ public class AlertsView extends HProbeView {
         List<Alert> alerts = vm == null ? new ArrayList<>() : new ArrayList<>(vm.alerts());
         Collections.reverse(alerts);
         v.setInput(alerts);
-        setContentDescription(vm == null ? Messages.Alerts_noVm : NLS.bind(Messages.Alerts_description, vm.name(), alerts.size()));
+        setContentDescription(
+                vm == null ? Messages.Alerts_noVm : NLS.bind(Messages.Alerts_description, vm.name(), alerts.size()));
     }
 
     /** The table (tests read it). */

@@ -106,7 +106,8 @@ public class ConsoleView extends HProbeView {
 
     @Override
     protected boolean matters(ModelChange change) {
-        return change.vm() == vm() && (change.kind() == ModelChange.Kind.CONSOLE || change.kind() == ModelChange.Kind.VM_INFO);
+        return change.vm() == vm()
+                && (change.kind() == ModelChange.Kind.CONSOLE || change.kind() == ModelChange.Kind.VM_INFO);
     }
 
     @Override

@@ -79,6 +79,7 @@ public class DetectorsView extends HProbeView {
     }
 
     private interface Text {
+
         String of(Detector d);
     }
 
@@ -91,6 +92,7 @@ public class DetectorsView extends HProbeView {
 
     private void makeActions(TableViewer t) {
         Action add = new Action(Messages.Detectors_add) {
+
             @Override
             public void run() {
                 Vm vm = vm();
@@ -106,13 +108,16 @@ public class DetectorsView extends HProbeView {
                 }
             }
         };
-        add.setImageDescriptor(PlatformUI.getWorkbench().getSharedImages().getImageDescriptor(ISharedImages.IMG_OBJ_ADD));
+        add.setImageDescriptor(
+                PlatformUI.getWorkbench().getSharedImages().getImageDescriptor(ISharedImages.IMG_OBJ_ADD));
         Action reconfigure = new Action(Messages.Detectors_edit) {
+
             @Override
             public void run() {
                 Vm vm = vm();
                 Agent a = vm == null ? null : vm.agent();
-                if (vm == null || a == null || !(t.getStructuredSelection().getFirstElement() instanceof Detector old)) {
+                if (vm == null || a == null
+                        || !(t.getStructuredSelection().getFirstElement() instanceof Detector old)) {
                     return;
                 }
                 // the protocol has no detector-update: a new config is a new detector replacing the old one
@@ -121,21 +126,25 @@ public class DetectorsView extends HProbeView {
                     String kind = d.kind();
                     JsonObject config = d.config();
                     Jobs.agent(NLS.bind(Messages.Job_detectorAdd, kind),
-                            () -> a.addDetector(vm, kind, config).thenCompose(id -> a.removeDetector(vm, old.id())), null);
+                            () -> a.addDetector(vm, kind, config).thenCompose(id -> a.removeDetector(vm, old.id())),
+                            null);
                 }
             }
         };
         Action remove = new Action(Messages.Detectors_remove) {
+
             @Override
             public void run() {
                 Vm vm = vm();
                 Agent a = vm == null ? null : vm.agent();
                 if (vm != null && a != null && t.getStructuredSelection().getFirstElement() instanceof Detector d) {
-                    Jobs.agent(NLS.bind(Messages.Job_detectorRemove, d.kind()), () -> a.removeDetector(vm, d.id()), null);
+                    Jobs.agent(NLS.bind(Messages.Job_detectorRemove, d.kind()), () -> a.removeDetector(vm, d.id()),
+                            null);
                 }
             }
         };
-        remove.setImageDescriptor(PlatformUI.getWorkbench().getSharedImages().getImageDescriptor(ISharedImages.IMG_ETOOL_DELETE));
+        remove.setImageDescriptor(
+                PlatformUI.getWorkbench().getSharedImages().getImageDescriptor(ISharedImages.IMG_ETOOL_DELETE));
         getViewSite().getActionBars().getToolBarManager().add(add);
         getViewSite().getActionBars().getToolBarManager().add(remove);
         MenuManager m = new MenuManager();
@@ -148,7 +157,8 @@ public class DetectorsView extends HProbeView {
 
     @Override
     protected boolean matters(ModelChange change) {
-        return change.vm() == vm() && change.kind() == ModelChange.Kind.DETECTORS || change.kind() == ModelChange.Kind.VMS;
+        return change.vm() == vm() && change.kind() == ModelChange.Kind.DETECTORS
+                || change.kind() == ModelChange.Kind.VMS;
     }
 
     @Override
@@ -170,8 +180,10 @@ public class DetectorsView extends HProbeView {
                 t.setSelection(new org.eclipse.jface.viewers.StructuredSelection(d));
             }
         }
-        setContentDescription(vm == null ? Messages.Detectors_noVm
-                : ds.isEmpty() ? NLS.bind(Messages.Detectors_none, vm.name())
+        setContentDescription(vm == null
+                ? Messages.Detectors_noVm
+                : ds.isEmpty()
+                        ? NLS.bind(Messages.Detectors_none, vm.name())
                         : NLS.bind(Messages.Detectors_description, vm.name(), ds.size()));
         showState();
     }

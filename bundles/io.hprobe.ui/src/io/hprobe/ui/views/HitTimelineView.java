@@ -84,8 +84,12 @@ public class HitTimelineView extends HProbeView {
         SymbolAxis lanes = new SymbolAxis("", new String[0]); //$NON-NLS-1$
         lanes.setGridBandsVisible(true);
         XYLineAndShapeRenderer renderer = new Renderer();
-        renderer.setDefaultToolTipGenerator((ds, s, i) -> ds instanceof TimelineDataset t ? NLS.bind(Messages.Timeline_tip,
-                new Object[] { t.getSeriesKey(s), t.count(s, i), String.format("%.6f", t.getXValue(s, i)) }) : ""); //$NON-NLS-1$ //$NON-NLS-2$
+        renderer.setDefaultToolTipGenerator(
+                (ds, s, i) -> ds instanceof TimelineDataset t
+                        ? NLS.bind(Messages.Timeline_tip,
+                                new Object[]{ t.getSeriesKey(s), t.count(s, i),
+                                        String.format("%.6f", t.getXValue(s, i)) }) //$NON-NLS-1$
+                        : ""); //$NON-NLS-1$
         XYPlot plot = new XYPlot(null, time, lanes, renderer);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(new Color(220, 220, 220));
@@ -109,6 +113,7 @@ public class HitTimelineView extends HProbeView {
             }
         });
         cc.addChartMouseListener(new ChartMouseListener() {
+
             @Override
             public void chartMouseClicked(ChartMouseEvent event) {
                 select(event.getEntity());
@@ -128,6 +133,7 @@ public class HitTimelineView extends HProbeView {
 
     /** Points whose height grows with the log of the hits they stand for. */
     private static final class Renderer extends XYLineAndShapeRenderer {
+
         private static final long serialVersionUID = 1L;
 
         Renderer() {
@@ -150,6 +156,7 @@ public class HitTimelineView extends HProbeView {
     private void makeActions() {
         IToolBarManager tb = getViewSite().getActionBars().getToolBarManager();
         Action followLive = new Action(Messages.Timeline_follow, IAction.AS_CHECK_BOX) {
+
             @Override
             public void run() {
                 follow = isChecked();
@@ -164,6 +171,7 @@ public class HitTimelineView extends HProbeView {
         followLive.setToolTipText(Messages.Timeline_followTip);
         followAction = followLive;
         Action lanes = new Action(Messages.Timeline_byProcess, IAction.AS_CHECK_BOX) {
+
             @Override
             public void run() {
                 mode = isChecked() ? LaneMode.PROCESS : LaneMode.PROBE;
@@ -190,6 +198,7 @@ public class HitTimelineView extends HProbeView {
 
     private static Action simple(String text, String tip, ImageDescriptor image, Runnable run) {
         Action a = new Action(text) {
+
             @Override
             public void run() {
                 run.run();
@@ -320,7 +329,8 @@ public class HitTimelineView extends HProbeView {
 
     @Override
     protected boolean matters(ModelChange change) {
-        return change.vm() == vm() && (change.kind() == ModelChange.Kind.HITS || change.kind() == ModelChange.Kind.PROBES);
+        return change.vm() == vm()
+                && (change.kind() == ModelChange.Kind.HITS || change.kind() == ModelChange.Kind.PROBES);
     }
 
     @Override
@@ -377,8 +387,8 @@ public class HitTimelineView extends HProbeView {
         } finally {
             settingRange = false;
         }
-        setContentDescription(NLS.bind(Messages.Timeline_description, new Object[] { vm.name(), t.total(),
-                store.count(), follow ? Messages.Timeline_live : "" })); //$NON-NLS-1$
+        setContentDescription(NLS.bind(Messages.Timeline_description,
+                new Object[]{ vm.name(), t.total(), store.count(), follow ? Messages.Timeline_live : "" })); //$NON-NLS-1$
     }
 
     private static SymbolAxis laneAxis(String[] names) {
@@ -411,7 +421,7 @@ public class HitTimelineView extends HProbeView {
         }
         FileDialog d = new FileDialog(getSite().getShell(), SWT.SAVE);
         d.setOverwrite(true);
-        d.setFilterExtensions(new String[] { svg ? "*.svg" : "*.png" }); //$NON-NLS-1$ //$NON-NLS-2$
+        d.setFilterExtensions(new String[]{ svg ? "*.svg" : "*.png" }); //$NON-NLS-1$ //$NON-NLS-2$
         d.setFileName(svg ? "timeline.svg" : "timeline.png"); //$NON-NLS-1$ //$NON-NLS-2$
         String f = d.open();
         if (f == null) {

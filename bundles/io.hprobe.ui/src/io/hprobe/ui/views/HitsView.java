@@ -82,7 +82,7 @@ public class HitsView extends HProbeView {
         Button clear = new Button(bar, SWT.PUSH);
         clear.setText(Messages.Hits_clear);
         clear.addListener(SWT.Selection, e -> clearFilter());
-        for (Text t : new Text[] { process, from, to }) {
+        for (Text t : new Text[]{ process, from, to }) {
             if (t != null) {
                 t.addListener(SWT.DefaultSelection, e -> applyFilter());
             }
@@ -94,8 +94,9 @@ public class HitsView extends HProbeView {
         t.setHeaderVisible(true);
         t.setLinesVisible(true);
         t.setFont(JFaceResources.getTextFont());
-        String[] cols = { Messages.Hits_seq, Messages.Hits_time, Messages.Hits_probe, Messages.Hits_cpu, Messages.Hits_pid,
-                Messages.Hits_tgid, Messages.Hits_comm, Messages.Hits_ip, Messages.Hits_mode, Messages.Hits_args };
+        String[] cols = { Messages.Hits_seq, Messages.Hits_time, Messages.Hits_probe, Messages.Hits_cpu,
+                Messages.Hits_pid, Messages.Hits_tgid, Messages.Hits_comm, Messages.Hits_ip, Messages.Hits_mode,
+                Messages.Hits_args };
         int[] widths = { 70, 100, 170, 45, 60, 60, 120, 150, 65, 260 };
         for (int i = 0; i < cols.length; i++) {
             TableColumn c = new TableColumn(t, i == 0 || i == 3 || i == 4 || i == 5 ? SWT.RIGHT : SWT.LEFT);
@@ -114,6 +115,7 @@ public class HitsView extends HProbeView {
         table = t;
         getSite().setSelectionProvider(selection);
         Action followAction = new Action(Messages.Hits_follow, IAction.AS_CHECK_BOX) {
+
             @Override
             public void run() {
                 follow = isChecked();
@@ -152,15 +154,15 @@ public class HitsView extends HProbeView {
         Vm vm = vm();
         long i = storeIndex(row);
         if (vm == null || i < vm.hits().first()) {
-            item.setText(new String[] { "", Messages.Hits_evicted }); //$NON-NLS-1$
+            item.setText(new String[]{ "", Messages.Hits_evicted }); //$NON-NLS-1$
             return;
         }
         Hit h = vm.hits().get(i);
         Probe p = vm.probe(h.probe());
-        item.setText(new String[] { Long.toString(h.seq()), Format.time(vm, h.timeNs()),
+        item.setText(new String[]{ Long.toString(h.seq()), Format.time(vm, h.timeNs()),
                 h.probe() + (p == null ? "" : " " + p.label()), Integer.toString(h.vcpu()), Integer.toString(h.pid()), //$NON-NLS-1$ //$NON-NLS-2$
-                Integer.toString(h.tgid()), h.comm(), Format.hex(h.ip()), h.user() ? Messages.Hits_user : Messages.Hits_kernel,
-                Format.args(h.args()) });
+                Integer.toString(h.tgid()), h.comm(), Format.hex(h.ip()),
+                h.user() ? Messages.Hits_user : Messages.Hits_kernel, Format.args(h.args()) });
     }
 
     /** Reads the filter fields; null (with the status line saying why) when one is invalid. */
@@ -226,7 +228,7 @@ public class HitsView extends HProbeView {
     }
 
     private void clearFilter() {
-        for (Text t : new Text[] { process, from, to }) {
+        for (Text t : new Text[]{ process, from, to }) {
             if (t != null) {
                 t.setText(""); //$NON-NLS-1$
             }
@@ -272,7 +274,8 @@ public class HitsView extends HProbeView {
 
     @Override
     protected boolean matters(ModelChange change) {
-        return change.vm() == vm() && (change.kind() == ModelChange.Kind.HITS || change.kind() == ModelChange.Kind.PROBES);
+        return change.vm() == vm()
+                && (change.kind() == ModelChange.Kind.HITS || change.kind() == ModelChange.Kind.PROBES);
     }
 
     @Override
@@ -326,7 +329,7 @@ public class HitsView extends HProbeView {
             }
         }
         setContentDescription(NLS.bind(r != null ? Messages.Hits_descriptionFiltered : Messages.Hits_description,
-                new Object[] { vm.name(), count, vm.hits().count() }));
+                new Object[]{ vm.name(), count, vm.hits().count() }));
     }
 
     private void updateProbeChoices(@Nullable Vm vm) {

@@ -145,7 +145,7 @@ public class ProbeEditorView extends HProbeView {
             int i = st.indexOf(item);
             if (i >= 0 && i < shown.size()) {
                 Symbol sym = shown.get(i);
-                item.setText(new String[] { sym.name(), Format.hex(sym.addr()), String.valueOf(sym.type()),
+                item.setText(new String[]{ sym.name(), Format.hex(sym.addr()), String.valueOf(sym.type()),
                         Long.toString(sym.size()) });
             }
         });
@@ -175,8 +175,9 @@ public class ProbeEditorView extends HProbeView {
 
         form = new ProbeForm(top, this::addFromForm);
         makeActions(st, d);
-        new UndoRedoActionGroup(getSite(), getSite().getWorkbenchWindow().getWorkbench().getOperationSupport()
-                .getUndoContext(), true).fillActionBars(getViewSite().getActionBars());
+        new UndoRedoActionGroup(getSite(),
+                getSite().getWorkbenchWindow().getWorkbench().getOperationSupport().getUndoContext(), true)
+                .fillActionBars(getViewSite().getActionBars());
         top.addDisposeListener(e -> {
             Color b = backEdge;
             if (b != null) {
@@ -194,6 +195,7 @@ public class ProbeEditorView extends HProbeView {
 
     private void makeActions(Table st, Table d) {
         Action here = new Action(Messages.ProbeEditor_probeHere) {
+
             @Override
             public void run() {
                 if (d.isFocusControl() && d.getSelectionIndex() >= 0) {
@@ -207,6 +209,7 @@ public class ProbeEditorView extends HProbeView {
         here.setToolTipText(Messages.ProbeEditor_probeHereTip);
         probeHere = here;
         Action onInsn = new Action(Messages.ProbeEditor_probeInsn) {
+
             @Override
             public void run() {
                 probeInstruction();
@@ -340,7 +343,7 @@ public class ProbeEditorView extends HProbeView {
             boolean probed = probedAddresses().contains(i.addr());
             String mark = (probed ? "\u25cf" : "") //$NON-NLS-1$ //$NON-NLS-2$
                     + (i.backEdge() ? "\u21ba" : dis.isLoopHead(i.addr()) ? "\u25b8" : ""); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            item.setText(new String[] { mark, Format.hex(i.addr()), i.bytes(), i.text() });
+            item.setText(new String[]{ mark, Format.hex(i.addr()), i.bytes(), i.text() });
             if (i.backEdge()) {
                 loops++;
                 item.setForeground(backEdge);
@@ -351,7 +354,7 @@ public class ProbeEditorView extends HProbeView {
         }
         d.setRedraw(true);
         title.setText(NLS.bind(Messages.ProbeEditor_disasTitle,
-                new Object[] { dis.function(), dis.instructions().size(), loops }));
+                new Object[]{ dis.function(), dis.instructions().size(), loops }));
     }
 
     /** Where the selected VM has probes: marked in the listing. */

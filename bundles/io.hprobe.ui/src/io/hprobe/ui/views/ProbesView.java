@@ -57,6 +57,7 @@ public class ProbesView extends HProbeView {
         column(v, Messages.Probes_mechanism, 80, Probe::mechanism);
         v.setContentProvider(ArrayContentProvider.getInstance());
         v.setCheckStateProvider(new org.eclipse.jface.viewers.ICheckStateProvider() {
+
             @Override
             public boolean isChecked(@Nullable Object element) {
                 return element instanceof Probe p && p.enabled();
@@ -78,6 +79,7 @@ public class ProbesView extends HProbeView {
     }
 
     private interface Text {
+
         String of(Probe p);
     }
 
@@ -87,6 +89,7 @@ public class ProbesView extends HProbeView {
         c.getColumn().setWidth(width);
         c.getColumn().setMoveable(true);
         c.setLabelProvider(new ColumnLabelProvider() {
+
             @Override
             public String getText(@Nullable Object element) {
                 return element instanceof Probe p ? text.of(p) : ""; //$NON-NLS-1$
@@ -116,6 +119,7 @@ public class ProbesView extends HProbeView {
 
     private void makeActions(CheckboxTableViewer v) {
         Action rm = new Action(Messages.Probes_remove) {
+
             @Override
             public void run() {
                 Vm vm = vm();
@@ -129,10 +133,12 @@ public class ProbesView extends HProbeView {
                 }
             }
         };
-        rm.setImageDescriptor(PlatformUI.getWorkbench().getSharedImages().getImageDescriptor(ISharedImages.IMG_ETOOL_DELETE));
+        rm.setImageDescriptor(
+                PlatformUI.getWorkbench().getSharedImages().getImageDescriptor(ISharedImages.IMG_ETOOL_DELETE));
         rm.setToolTipText(Messages.Probes_removeTip);
         remove = rm;
         Action refresh = new Action(Messages.Probes_refresh) {
+
             @Override
             public void run() {
                 Vm vm = vm();
@@ -183,9 +189,10 @@ public class ProbesView extends HProbeView {
         Vm vm = vm();
         List<Probe> probes = vm == null ? List.of() : vm.probes();
         v.setInput(probes);
-        setContentDescription(vm == null ? Messages.Probes_noVm
-                : NLS.bind(Messages.Probes_description, new Object[] { vm.name(), probes.size(),
-                        probes.stream().mapToLong(Probe::hits).sum() }));
+        setContentDescription(vm == null
+                ? Messages.Probes_noVm
+                : NLS.bind(Messages.Probes_description,
+                        new Object[]{ vm.name(), probes.size(), probes.stream().mapToLong(Probe::hits).sum() }));
     }
 
     /** The table (tests read rows and check boxes). */

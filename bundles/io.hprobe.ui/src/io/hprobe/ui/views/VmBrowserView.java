@@ -60,7 +60,8 @@ public class VmBrowserView extends HProbeView {
         column(v, Messages.VmBrowser_name, 190, this::name);
         column(v, Messages.VmBrowser_state, 85, this::state);
         column(v, Messages.VmBrowser_accel, 50, e -> e instanceof Vm vm ? vm.info().accel() : ""); //$NON-NLS-1$
-        column(v, Messages.VmBrowser_cpus, 55, e -> e instanceof Vm vm && vm.info().smp() > 0 ? Integer.toString(vm.info().smp()) : ""); //$NON-NLS-1$
+        column(v, Messages.VmBrowser_cpus, 55,
+                e -> e instanceof Vm vm && vm.info().smp() > 0 ? Integer.toString(vm.info().smp()) : ""); //$NON-NLS-1$
         column(v, Messages.VmBrowser_kernel, 260, this::details);
         v.setContentProvider(new Content());
         v.setInput(HProbeUi.model());
@@ -87,6 +88,7 @@ public class VmBrowserView extends HProbeView {
     }
 
     private interface Text {
+
         String of(Object element);
     }
 
@@ -96,6 +98,7 @@ public class VmBrowserView extends HProbeView {
         c.getColumn().setWidth(width);
         c.getColumn().setMoveable(true);
         c.setLabelProvider(new ColumnLabelProvider() {
+
             @Override
             public String getText(@Nullable Object element) {
                 return element == null ? "" : text.of(element); //$NON-NLS-1$
@@ -117,7 +120,9 @@ public class VmBrowserView extends HProbeView {
             return org.eclipse.osgi.util.NLS.bind(Messages.VmBrowser_agent, version);
         }
         if (e instanceof Vm vm) {
-            return vm.isLive() || vm.agent() != null ? vm.name() : org.eclipse.osgi.util.NLS.bind(Messages.VmBrowser_journal, vm.name());
+            return vm.isLive() || vm.agent() != null
+                    ? vm.name()
+                    : org.eclipse.osgi.util.NLS.bind(Messages.VmBrowser_journal, vm.name());
         }
         if (e instanceof GuestProcess p) {
             return p.kernel() ? "[" + p.comm() + "] (" + p.pid() + ")" : p.label(); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
@@ -143,12 +148,12 @@ public class VmBrowserView extends HProbeView {
     private String state(Object e) {
         if (e instanceof Agent a) {
             switch (a.state()) {
-            case CONNECTED:
-                return Messages.VmBrowser_connected;
-            case CONNECTING:
-                return Messages.VmBrowser_connecting;
-            default:
-                return Messages.VmBrowser_disconnected;
+                case CONNECTED :
+                    return Messages.VmBrowser_connected;
+                case CONNECTING :
+                    return Messages.VmBrowser_connecting;
+                default :
+                    return Messages.VmBrowser_disconnected;
             }
         }
         if (e instanceof Vm vm) {
@@ -161,6 +166,7 @@ public class VmBrowserView extends HProbeView {
     }
 
     private static final class Content implements ITreeContentProvider {
+
         @Override
         public Object[] getElements(@Nullable Object input) {
             if (!(input instanceof HProbeModel m)) {
@@ -192,7 +198,9 @@ public class VmBrowserView extends HProbeView {
 
         @Override
         public boolean hasChildren(@Nullable Object element) {
-            return element instanceof Agent a ? !a.vms().isEmpty() : element instanceof Vm vm && !vm.processes().isEmpty();
+            return element instanceof Agent a
+                    ? !a.vms().isEmpty()
+                    : element instanceof Vm vm && !vm.processes().isEmpty();
         }
     }
 
@@ -241,9 +249,10 @@ public class VmBrowserView extends HProbeView {
             return vm;
         }
         if (o instanceof GuestProcess) {
-            Object parent = v.getTree().getSelection().length > 0 && v.getTree().getSelection()[0].getParentItem() != null
-                    ? v.getTree().getSelection()[0].getParentItem().getData()
-                    : null;
+            Object parent = v.getTree().getSelection().length > 0
+                    && v.getTree().getSelection()[0].getParentItem() != null
+                            ? v.getTree().getSelection()[0].getParentItem().getData()
+                            : null;
             return parent instanceof Vm vm ? vm : null;
         }
         return null;
@@ -277,9 +286,10 @@ public class VmBrowserView extends HProbeView {
         return PlatformUI.getWorkbench().getSharedImages().getImageDescriptor(name);
     }
 
-    private Action action(String text, String tip, org.eclipse.jface.resource.@Nullable ImageDescriptor image, Runnable run,
-            boolean needsVm) {
+    private Action action(String text, String tip, org.eclipse.jface.resource.@Nullable ImageDescriptor image,
+            Runnable run, boolean needsVm) {
         Action a = new Action(text) {
+
             @Override
             public void run() {
                 run.run();
@@ -296,8 +306,8 @@ public class VmBrowserView extends HProbeView {
     }
 
     private void makeActions() {
-        Action connect = action(Messages.VmBrowser_connect, Messages.VmBrowser_connectTip, shared(ISharedImages.IMG_OBJ_ADD),
-                this::connectAgent, false);
+        Action connect = action(Messages.VmBrowser_connect, Messages.VmBrowser_connectTip,
+                shared(ISharedImages.IMG_OBJ_ADD), this::connectAgent, false);
         Action launchLab = action(Messages.VmBrowser_launch, Messages.VmBrowser_launchTip, Images.own("launch"), //$NON-NLS-1$
                 () -> VmActions.launchLab(selectedAgent()), false);
         launch = launchLab;
@@ -307,21 +317,26 @@ public class VmBrowserView extends HProbeView {
                 VmActions.attach(selectedAgent(), d.options());
             }
         }, false);
-        Action detach = action(Messages.VmBrowser_detach, Messages.VmBrowser_detachTip, null, () -> withVm(VmActions::detach), true);
-        Action pause = action(Messages.VmBrowser_pause, Messages.VmBrowser_pauseTip, null, () -> withVm(VmActions::pause), true);
-        Action resume = action(Messages.VmBrowser_resume, Messages.VmBrowser_resumeTip, null, () -> withVm(VmActions::resume), true);
+        Action detach = action(Messages.VmBrowser_detach, Messages.VmBrowser_detachTip, null,
+                () -> withVm(VmActions::detach), true);
+        Action pause = action(Messages.VmBrowser_pause, Messages.VmBrowser_pauseTip, null,
+                () -> withVm(VmActions::pause), true);
+        Action resume = action(Messages.VmBrowser_resume, Messages.VmBrowser_resumeTip, null,
+                () -> withVm(VmActions::resume), true);
         Action quit = action(Messages.VmBrowser_quit, Messages.VmBrowser_quitTip, shared(ISharedImages.IMG_ELCL_STOP),
                 () -> withVm(VmActions::quit), true);
         Action console = action(Messages.VmBrowser_console, Messages.VmBrowser_consoleTip, Images.own("console"), //$NON-NLS-1$
                 this::openConsole, true);
         Action ps = action(Messages.VmBrowser_ps, Messages.VmBrowser_psTip,
-                Images.platform("icons/full/elcl16/refresh_nav.svg"), () -> withVm(VmActions::refreshProcessesQuietly), true); //$NON-NLS-1$
-        Action close = action(Messages.VmBrowser_close, Messages.VmBrowser_closeTip, shared(ISharedImages.IMG_ELCL_REMOVE), () -> {
-            Vm vm = selectedVm();
-            if (vm != null && vm.agent() == null) {
-                HProbeUi.model().removeOffline(vm);
-            }
-        }, true);
+                Images.platform("icons/full/elcl16/refresh_nav.svg"), () -> withVm(VmActions::refreshProcessesQuietly), //$NON-NLS-1$
+                true);
+        Action close = action(Messages.VmBrowser_close, Messages.VmBrowser_closeTip,
+                shared(ISharedImages.IMG_ELCL_REMOVE), () -> {
+                    Vm vm = selectedVm();
+                    if (vm != null && vm.agent() == null) {
+                        HProbeUi.model().removeOffline(vm);
+                    }
+                }, true);
         IToolBarManager tb = getViewSite().getActionBars().getToolBarManager();
         tb.add(launchLab);
         tb.add(connect);

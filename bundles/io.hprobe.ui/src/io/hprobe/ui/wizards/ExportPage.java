@@ -58,7 +58,7 @@ final class ExportPage extends WizardPage {
         new Label(c, SWT.NONE).setText(Messages.Export_format);
         Combo formats = new Combo(c, SWT.READ_ONLY);
         formats.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false, 2, 1));
-        for (String label : new String[] { Messages.Export_csv, Messages.Export_jsonl, Messages.Export_chrome,
+        for (String label : new String[]{ Messages.Export_csv, Messages.Export_jsonl, Messages.Export_chrome,
                 Messages.Export_ctf }) {
             formats.add(label);
         }
@@ -83,15 +83,18 @@ final class ExportPage extends WizardPage {
                 path = d.open();
             } else {
                 FileDialog d = new FileDialog(getShell(), SWT.SAVE);
-                d.setFilterExtensions(new String[] { "*." + format.extension() }); //$NON-NLS-1$
+                d.setFilterExtensions(new String[]{ "*." + format.extension() }); //$NON-NLS-1$
                 path = d.open();
             }
             if (path != null) {
                 o.setText(path);
             }
         });
-        probes = checklist(c, Messages.Export_probes, vm.probes(), p -> p instanceof Probe pr ? "#" + pr.id() + " " + pr.label() //$NON-NLS-1$ //$NON-NLS-2$
-                + "  (" + pr.hits() + ")" : String.valueOf(p)); //$NON-NLS-1$ //$NON-NLS-2$
+        probes = checklist(c, Messages.Export_probes, vm.probes(),
+                p -> p instanceof Probe pr
+                        ? "#" + pr.id() + " " + pr.label() //$NON-NLS-1$ //$NON-NLS-2$
+                                + "  (" + pr.hits() + ")" //$NON-NLS-1$//$NON-NLS-2$
+                        : String.valueOf(p));
         Map<Integer, String> procs = new TreeMap<>();
         for (Map.Entry<Integer, long[]> e : vm.hits().perProcess().entrySet()) {
             procs.put(e.getKey(), vm.hits().commOf(e.getKey()) + " (" + e.getKey() + ")  " + e.getValue()[0]); //$NON-NLS-1$ //$NON-NLS-2$
@@ -108,6 +111,7 @@ final class ExportPage extends WizardPage {
     }
 
     private interface Labeler {
+
         String of(Object o);
     }
 
@@ -121,6 +125,7 @@ final class ExportPage extends WizardPage {
         v.getControl().setLayoutData(d);
         v.setContentProvider(ArrayContentProvider.getInstance());
         v.setLabelProvider(new LabelProvider() {
+
             @Override
             public String getText(@Nullable Object element) {
                 return element == null ? "" : labeler.of(element); //$NON-NLS-1$

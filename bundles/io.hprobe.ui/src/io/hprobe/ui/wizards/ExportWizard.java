@@ -61,10 +61,12 @@ public class ExportWizard extends Wizard {
     /** Runs an export as a user job; the job's result says what was written, failed, or was cancelled. */
     public static Job schedule(ExportRequest req) {
         Job j = new Job(NLS.bind(Messages.Export_job, req.format().id(), req.out())) {
+
             @Override
             protected IStatus run(IProgressMonitor monitor) {
                 SubMonitor sub = SubMonitor.convert(monitor, getName(), 1000);
                 Outcome<ExportStats> o = Journals.export(req, new ProgressSink() {
+
                     private int reported;
 
                     @Override
@@ -82,14 +84,15 @@ public class ExportWizard extends Wizard {
                     }
                 });
                 switch (o.status()) {
-                case OK:
-                    ExportStats s = o.value();
-                    return new Status(IStatus.OK, Activator.PLUGIN_ID, NLS.bind(Messages.Export_done,
-                            s == null ? 0 : s.hitsWritten(), req.out()));
-                case CANCELLED:
-                    return Status.CANCEL_STATUS;
-                default:
-                    return new Status(IStatus.ERROR, Activator.PLUGIN_ID, NLS.bind(Messages.Export_failed, o.message()));
+                    case OK :
+                        ExportStats s = o.value();
+                        return new Status(IStatus.OK, Activator.PLUGIN_ID,
+                                NLS.bind(Messages.Export_done, s == null ? 0 : s.hitsWritten(), req.out()));
+                    case CANCELLED :
+                        return Status.CANCEL_STATUS;
+                    default :
+                        return new Status(IStatus.ERROR, Activator.PLUGIN_ID,
+                                NLS.bind(Messages.Export_failed, o.message()));
                 }
             }
         };
