@@ -33,4 +33,5 @@ int cmd_detector(struct cli *c);
 int cmd_alerts(struct cli *c);
 int cmd_export(struct cli *c);
 int cmd_agent(struct cli *c);
+int cmd_fields(struct cli *c);
 #endif

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hprobe/hit.h"
 #include "hprobe/export.h"
 #include "jsonx.h"
 
@@ -34,12 +35,16 @@ static void print_hit(const char *text, size_t len, void *ud)
 		fwrite(text, 1, len, stdout);
 		fputc('\n', stdout);
 	} else {
-		printf("%8lld p%-3lld cpu%-2lld %14.6f %5lld/%-5lld %-16s %s",
-		       json_integer_value(json_object_get(h, "seq")), json_integer_value(json_object_get(h, "probe")),
-		       json_integer_value(json_object_get(h, "vcpu")),
-		       (double)json_integer_value(json_object_get(h, "time_ns")) / 1e9,
-		       json_integer_value(json_object_get(h, "pid")), json_integer_value(json_object_get(h, "tgid")),
-		       json_string_value(json_object_get(h, "comm")), json_string_value(json_object_get(h, "ip")));
+		/* a hit whose task the agent could not identify has a null pid/tgid/comm */
+		char task[32] = "?/?";
+		if (json_is_integer(json_object_get(h, "pid")))
+			snprintf(task, sizeof task, "%lld/%lld", json_integer_value(json_object_get(h, "pid")),
+				 json_integer_value(json_object_get(h, "tgid")));
+		const char *comm = json_string_value(json_object_get(h, "comm"));
+		printf("%8lld p%-3lld cpu%-2lld %14.6f %11s %-16s %s", json_integer_value(json_object_get(h, "seq")),
+		       json_integer_value(json_object_get(h, "probe")), json_integer_value(json_object_get(h, "vcpu")),
+		       (double)json_integer_value(json_object_get(h, "time_ns")) / 1e9, task,
+		       comm ? comm : "(unknown task)", json_string_value(json_object_get(h, "ip")));
 		size_t i;
 		json_t *a;
 		json_array_foreach(json_object_get(h, "args"), i, a)
@@ -149,5 +154,34 @@ int cmd_export(struct cli *c)
 		       (unsigned long long)st.records_read, out);
 	else
 		printf("%llu hits written to %s\n", (unsigned long long)st.hits_written, out);
+	return 0;
+}
+
+/* hprobe fields [--markdown stream|export]: the hit's fields, from libhprobe's one table. */
+int cmd_fields(struct cli *c)
+{
+	static const char *const types[] = {
+		"integer", "integer",           "string \"0x...\"", "string",
+		"bool",    "array of integers", "string (hex)",     "object {name: \"0x...\"}"
+	};
+	const char *md = cli_opt(c, "--markdown");
+	unsigned in = !md                     ? HP_HF_IN_STREAM | HP_HF_IN_EXPORT
+		      : !strcmp(md, "stream") ? HP_HF_IN_STREAM
+		      : !strcmp(md, "export") ? HP_HF_IN_EXPORT
+					      : 0;
+	if (!in)
+		cli_die("fields --markdown takes stream or export");
+	const struct hp_hit_field *f = hp_hit__fields();
+	if (md)
+		printf("| member | type | meaning |\n|---|---|---|\n");
+	for (int i = 0; i < HP_HF_COUNT; i++) {
+		if (!(f[i].in & in))
+			continue;
+		if (md)
+			printf("| `%s` | %s | %s |\n", f[i].name, types[f[i].type], f[i].doc);
+		else
+			printf("%-8s %-7s %-6s %s\n", f[i].name, f[i].in & HP_HF_IN_STREAM ? "stream" : "",
+			       f[i].in & HP_HF_IN_EXPORT ? "export" : "", f[i].doc);
+	}
 	return 0;
 }

@@ -27,6 +27,7 @@ static const char usage[] =
 	"  alerts N [--follow]\n"
 	"  export JOURNAL --format csv|jsonl|chrome|ctf --out PATH [--probe ID] [--pid P]\n"
 	"  agent start | agent stop | agent info\n"
+	"  fields [--markdown stream|export]   the hit's fields (JSON members, CSV columns)\n"
 	"SPEC: kernel:FUNC[+OFF] | 0xADDR | app:BINARY:FUNC[+OFF]\n";
 
 void cli_die(const char *fmt, ...)
@@ -150,7 +151,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "vm", cmd_vm },         { "sym", cmd_sym },           { "probe", cmd_probe },
 		{ "hits", cmd_hits },     { "detector", cmd_detector }, { "alerts", cmd_alerts },
-		{ "export", cmd_export }, { "agent", cmd_agent },
+		{ "export", cmd_export }, { "agent", cmd_agent },       { "fields", cmd_fields },
 	};
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		if (!strcmp(cmd, cmds[i].name)) {

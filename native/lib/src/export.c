@@ -11,7 +11,7 @@
 
 #include "export_int.h"
 
-#define SPEC_MAX 4096
+#define SPEC_MAX HPI_SPEC_MAX
 
 enum hp_export_format hp_export__parse_format(const char *name)
 {
@@ -210,6 +210,11 @@ int hp_export__journal(const char *journal_path, enum hp_export_format fmt, cons
 	step = total / 100 ? total / 100 : 1;
 	mark = step;
 	x.meta = hp_journal__meta(r);
+	x.text = malloc(HPI_TEXT_MAX);
+	if (!x.text) {
+		rc = hp_err__set(err, ENOMEM, "export: out of memory");
+		goto out;
+	}
 	x.out_path = out_path;
 	x.out.fd = -1;
 	x.err = err;
@@ -287,6 +292,7 @@ out:
 	if (began)
 		ops->discard(&x);
 	probe_free(&probes);
+	free(x.text);
 	hp_journal__close_reader(r);
 	return rc < 0 ? rc : 0;
 }

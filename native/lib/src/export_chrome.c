@@ -102,50 +102,14 @@ static int chrome_hit(struct hpi_export *x, const struct hp_record *rec, const c
 	hpi_out_json_str(o, spec, strlen(spec));
 	hpi_out_str(o, ",\"cat\":\"hit\",\"ph\":\"i\",\"s\":\"t\",\"ts\":");
 	ts_us(o, hpi_rel_ns(x, h->time_ns));
+	/* a hit whose task is unknown goes on the global lane, as alerts do */
 	hpi_out_str(o, ",\"pid\":");
-	hpi_out_i64(o, h->tgid);
+	hpi_out_i64(o, h->flags & HP_HIT_TASK ? h->tgid : 0);
 	hpi_out_str(o, ",\"tid\":");
-	hpi_out_i64(o, h->pid);
-	hpi_out_str(o, ",\"args\":{\"seq\":");
-	hpi_out_u64(o, rec->seq);
-	hpi_out_str(o, ",\"probe\":");
-	hpi_out_u64(o, h->probe_id);
-	hpi_out_str(o, ",\"vcpu\":");
-	hpi_out_u64(o, h->vcpu);
-	hpi_out_str(o, ",\"comm\":");
-	hpi_out_json_str(o, comm, strlen(comm));
-	hpi_out_str(o, ",\"ip\":\"");
-	hpi_out_hex(o, h->ip);
-	hpi_out_str(o, "\",\"cr3\":\"");
-	hpi_out_hex(o, h->cr3);
-	hpi_out_str(o, "\",\"flags\":");
-	hpi_out_u64(o, h->flags);
-	hpi_out_str(o, ",\"args\":[");
-	for (int i = 0; i < h->nargs; i++) {
-		hpi_out_write(o, i ? ",\"" : "\"", i ? 2 : 1);
-		hpi_out_hex(o, h->args[i]);
-		hpi_out_char(o, '"');
-	}
-	hpi_out_char(o, ']');
-	if (h->flags & HP_HIT_REGS) {
-		hpi_out_str(o, ",\"regs\":{");
-		for (int i = 0; i < HP_NREGS; i++) {
-			hpi_out_write(o, i ? ",\"" : "\"", i ? 2 : 1);
-			hpi_out_str(o, hp_reg__name((enum hp_reg)i));
-			hpi_out_str(o, "\":\"");
-			hpi_out_hex(o, h->regs[i]);
-			hpi_out_char(o, '"');
-		}
-		hpi_out_char(o, '}');
-	}
-	if (h->memlen) {
-		hpi_out_str(o, ",\"memaddr\":\"");
-		hpi_out_hex(o, h->memaddr);
-		hpi_out_str(o, "\",\"mem\":\"");
-		hpi_out_hexbytes(o, h->mem, h->memlen);
-		hpi_out_char(o, '"');
-	}
-	hpi_out_str(o, "}}");
+	hpi_out_i64(o, h->flags & HP_HIT_TASK ? h->pid : 0);
+	hpi_out_str(o, ",\"args\":");
+	hpi_out_write(o, x->text, hpi_hit_text(x, rec, spec, HP_HF_JSON_HEX_ARGS));
+	hpi_out_char(o, '}');
 	return o->err;
 }
 

@@ -96,38 +96,156 @@ static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
 	return p + n + 1;
 }
 
+/* The hit event's payload, field by field as the table says (hprobe/hit.h); the
+ * metadata (hit_tsdl) declares the same layout. An optional scalar or string is a
+ * one-byte tag (0 absent, 1 present) and, when present, its value. */
+static size_t hit_size(const struct hp_hit *h, const struct hp_hit_ctx *hc, const char *comm)
+{
+	const struct hp_hit_field *fs = hp_hit__fields();
+	size_t n = 10;
+
+	for (int f = 0; f < HP_HF_COUNT; f++) {
+		const struct hp_hit_field *d = &fs[f];
+		int has = hp_hit__has(h, (enum hp_hf)f);
+
+		if (!(d->in & HP_HF_IN_EXPORT))
+			continue;
+		if (d->optional && d->type != HP_HFT_BYTES && d->type != HP_HFT_REGS)
+			n += 1;
+		if (!has && d->type != HP_HFT_ARGS && d->type != HP_HFT_BYTES && d->type != HP_HFT_REGS)
+			continue;
+		switch (d->type) {
+		case HP_HFT_UINT:
+		case HP_HFT_INT:
+		case HP_HFT_ADDR:
+			n += 8;
+			break;
+		case HP_HFT_BOOL:
+			n += 1;
+			break;
+		case HP_HFT_TEXT:
+			n += strlen(f == HP_HF_COMM ? comm : hc->spec) + 1;
+			break;
+		case HP_HFT_ARGS:
+			n += 1 + 8 * (size_t)h->nargs;
+			break;
+		case HP_HFT_BYTES:
+			n += 2 + (has ? h->memlen : 0);
+			break;
+		case HP_HFT_REGS:
+			n += 1 + (has ? 8 * (size_t)HP_NREGS : 0);
+			break;
+		}
+	}
+	return n;
+}
+
 static int ctf_hit(struct hpi_export *x, const struct hp_record *rec, const char *spec, const char *comm)
 {
 	const struct hp_hit *h = &rec->u.hit;
-	struct ctf *c = x->priv;
-	size_t sl = strlen(spec), cl = strlen(comm);
-	int nregs = h->flags & HP_HIT_REGS ? HP_NREGS : 0;
-	size_t n =
-		10 + 4 + sl + 1 + 12 + cl + 1 + 20 + 1 + 8 * (size_t)h->nargs + 1 + 8 * (size_t)nregs + 10 + h->memlen;
-	uint8_t *p = ev_begin(x, c, EV_HIT, h->time_ns, n);
+	const struct hp_hit_field *fs = hp_hit__fields();
+	struct hp_hit_ctx hc = { rec->seq, hpi_rel_ns(x, h->time_ns), spec };
+	uint8_t *p = ev_begin(x, x->priv, EV_HIT, h->time_ns, hit_size(h, &hc, comm));
 
 	if (!p)
 		return -ENOMEM;
-	hpi_put32(p, h->probe_id);
-	p = put_str(p + 4, spec, sl);
-	hpi_put32(p, h->vcpu);
-	hpi_put32(p + 4, (uint32_t)h->pid);
-	hpi_put32(p + 8, (uint32_t)h->tgid);
-	p = put_str(p + 12, comm, cl);
-	hpi_put64(p, h->ip);
-	hpi_put64(p + 8, h->cr3);
-	hpi_put32(p + 16, h->flags);
-	p += 20;
-	*p++ = h->nargs;
-	for (int i = 0; i < h->nargs; i++, p += 8)
-		hpi_put64(p, h->args[i]);
-	*p++ = (uint8_t)nregs;
-	for (int i = 0; i < nregs; i++, p += 8)
-		hpi_put64(p, h->regs[i]);
-	hpi_put64(p, h->memaddr);
-	hpi_put16(p + 8, h->memlen);
-	memcpy(p + 10, h->mem, h->memlen);
+	for (int f = 0; f < HP_HF_COUNT; f++) {
+		const struct hp_hit_field *d = &fs[f];
+		int has = hp_hit__has(h, (enum hp_hf)f);
+
+		if (!(d->in & HP_HF_IN_EXPORT))
+			continue;
+		if (d->optional && d->type != HP_HFT_BYTES && d->type != HP_HFT_REGS) {
+			*p++ = (uint8_t)has;
+			if (!has)
+				continue;
+		}
+		switch (d->type) {
+		case HP_HFT_UINT:
+		case HP_HFT_ADDR:
+			hpi_put64(p, hp_hit__uint(h, &hc, (enum hp_hf)f));
+			p += 8;
+			break;
+		case HP_HFT_INT:
+			hpi_put64(p, (uint64_t)hp_hit__int(h, &hc, (enum hp_hf)f));
+			p += 8;
+			break;
+		case HP_HFT_BOOL:
+			*p++ = (uint8_t)hp_hit__uint(h, &hc, (enum hp_hf)f);
+			break;
+		case HP_HFT_TEXT: {
+			const char *t = f == HP_HF_COMM ? comm : spec;
+			p = put_str(p, t, strlen(t));
+			break;
+		}
+		case HP_HFT_ARGS:
+			*p++ = h->nargs;
+			for (int i = 0; i < h->nargs; i++, p += 8)
+				hpi_put64(p, h->args[i]);
+			break;
+		case HP_HFT_BYTES:
+			hpi_put16(p, has ? h->memlen : 0);
+			memcpy(p + 2, h->mem, has ? h->memlen : 0);
+			p += 2 + (has ? h->memlen : 0);
+			break;
+		case HP_HFT_REGS:
+			*p++ = has ? HP_NREGS : 0;
+			for (int i = 0; has && i < HP_NREGS; i++, p += 8)
+				hpi_put64(p, h->regs[i]);
+			break;
+		}
+	}
 	return x->out.err;
+}
+
+/* The hit event's fields in TSDL, from the same table. */
+static void hit_tsdl(struct hpi_out *o)
+{
+	static const char *const types[] = {
+		[HP_HFT_UINT] = "uint64_t", [HP_HFT_INT] = "int64_t",  [HP_HFT_ADDR] = "uint64x_t",
+		[HP_HFT_TEXT] = "string",   [HP_HFT_BOOL] = "uint8_t",
+	};
+	const struct hp_hit_field *fs = hp_hit__fields();
+
+	hpi_out_str(o, "/* A probe hit: its fields are docs/journal.md's hit fields. An optional value is a\n"
+		       " * variant on its <name>_tag (absent, present); regs (0 or 21) are in the order of\n"
+		       " * enum hp_reg: rax rbx rcx rdx rsi rdi rbp rsp r8-r15 rip rflags cr3 gs_base k_gs_base. */\n"
+		       "event {\n\tname = \"hit\";\n\tid = 0;\n\tstream_id = 0;\n\tfields := struct {\n");
+	for (int f = 0; f < HP_HF_COUNT; f++) {
+		const struct hp_hit_field *d = &fs[f];
+
+		if (!(d->in & HP_HF_IN_EXPORT))
+			continue;
+		hpi_out_str(o, "\t\t");
+		switch (d->type) {
+		case HP_HFT_ARGS:
+			hpi_out_str(o, "uint8_t nargs;\n\t\tuint64_t args[nargs];\n");
+			continue;
+		case HP_HFT_BYTES:
+			hpi_out_str(o, "uint16_t memlen;\n\t\tuint8_t mem[memlen];\n");
+			continue;
+		case HP_HFT_REGS:
+			hpi_out_str(o, "uint8_t nregs;\n\t\tuint64x_t regs[nregs];\n");
+			continue;
+		default:
+			break;
+		}
+		if (d->optional) {
+			hpi_out_str(o, "enum : uint8_t { absent = 0, present = 1 } ");
+			hpi_out_str(o, d->name);
+			hpi_out_str(o, "_tag;\n\t\tvariant <");
+			hpi_out_str(o, d->name);
+			hpi_out_str(o, "_tag> { struct { } absent; ");
+			hpi_out_str(o, types[d->type]);
+			hpi_out_str(o, " present; } ");
+		} else {
+			hpi_out_str(o, types[d->type]);
+			hpi_out_char(o, ' ');
+		}
+		hpi_out_str(o, d->name);
+		hpi_out_str(o, ";\n");
+	}
+	hpi_out_str(o, "\t};\n};\n\n");
 }
 
 static int ctf_alert(struct hpi_export *x, const struct hp_record *rec)
@@ -197,6 +315,7 @@ static const char tsdl_types[] =
 	"typealias integer { size = 32; align = 8; signed = false; } := uint32_t;\n"
 	"typealias integer { size = 64; align = 8; signed = false; } := uint64_t;\n"
 	"typealias integer { size = 32; align = 8; signed = true; } := int32_t;\n"
+	"typealias integer { size = 64; align = 8; signed = true; } := int64_t;\n"
 	"typealias integer { size = 64; align = 8; signed = false; base = hex; } := uint64x_t;\n\n";
 
 static const char tsdl_stream[] =
@@ -214,31 +333,6 @@ static const char tsdl_stream[] =
 	"\tevent.header := struct {\n"
 	"\t\tuint16_t id;\n"
 	"\t\tuint64_clock_monotonic_t timestamp;\n"
-	"\t};\n"
-	"};\n\n"
-	"/* A probe hit; regs (nregs is 0 or 21) are in the order of enum hp_reg:\n"
-	" * rax rbx rcx rdx rsi rdi rbp rsp r8-r15 rip rflags cr3 gs_base k_gs_base. */\n"
-	"event {\n"
-	"\tname = \"hit\";\n"
-	"\tid = 0;\n"
-	"\tstream_id = 0;\n"
-	"\tfields := struct {\n"
-	"\t\tuint32_t probe_id;\n"
-	"\t\tstring probe;\n"
-	"\t\tuint32_t vcpu;\n"
-	"\t\tint32_t pid;\n"
-	"\t\tint32_t tgid;\n"
-	"\t\tstring comm;\n"
-	"\t\tuint64x_t ip;\n"
-	"\t\tuint64x_t cr3;\n"
-	"\t\tuint32_t flags;\n"
-	"\t\tuint8_t nargs;\n"
-	"\t\tuint64_t args[nargs];\n"
-	"\t\tuint8_t nregs;\n"
-	"\t\tuint64x_t regs[nregs];\n"
-	"\t\tuint64x_t memaddr;\n"
-	"\t\tuint16_t memlen;\n"
-	"\t\tuint8_t mem[memlen];\n"
 	"\t};\n"
 	"};\n\n"
 	"/* A detector alert: the agent's JSON text. */\n"
@@ -293,6 +387,7 @@ static int write_metadata(struct hpi_export *x, struct ctf *c)
 	hpi_out_u64(&o, off % 1000000000u);
 	hpi_out_str(&o, ";\n};\n\n");
 	hpi_out_str(&o, tsdl_stream);
+	hit_tsdl(&o);
 	return hpi_out_commit(&o);
 }
 

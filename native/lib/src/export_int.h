@@ -3,7 +3,12 @@
 #ifndef HPROBE_EXPORT_INT_H
 #define HPROBE_EXPORT_INT_H
 #include "hprobe/export.h"
+#include "hprobe/hit.h"
 #include "outbuf.h"
+
+#define HPI_SPEC_MAX 4096
+/* A hit's JSON or CSV text at most: the fields, plus a spec escaped 6 bytes a byte. */
+#define HPI_TEXT_MAX (HP_HIT_TEXT_MAX + 6 * HPI_SPEC_MAX)
 
 struct hpi_export;
 
@@ -23,12 +28,23 @@ struct hpi_export {
 	struct hpi_out out; /* the main output file */
 	void *priv;         /* the format's state */
 	struct hp_err *err;
+	char *text; /* HPI_TEXT_MAX bytes for a hit's text (hpi_hit_text) */
 };
 
 /* Relative time (ns since the journal's monotonic base), signed. */
 static inline int64_t hpi_rel_ns(const struct hpi_export *x, uint64_t t)
 {
 	return (int64_t)(t - x->meta->mono_base_ns);
+}
+
+/* The hit's fields as the table says (hprobe/hit.h), into x->text: a CSV row
+ * (style -1) or a JSON object (style: hp_hit__json's bits besides the export's). */
+static inline size_t hpi_hit_text(struct hpi_export *x, const struct hp_record *rec, const char *spec, int style)
+{
+	struct hp_hit_ctx c = { rec->seq, hpi_rel_ns(x, rec->u.hit.time_ns), spec };
+	size_t n = style < 0 ? hp_hit__csv(&rec->u.hit, &c, x->text, HPI_TEXT_MAX)
+			     : hp_hit__json(&rec->u.hit, &c, HP_HF_IN_EXPORT | (unsigned)style, x->text, HPI_TEXT_MAX);
+	return n < HPI_TEXT_MAX ? n : HPI_TEXT_MAX - 1; /* cannot happen: the spec is bounded */
 }
 
 extern const struct hpi_export_ops hpi_export_csv, hpi_export_jsonl, hpi_export_chrome, hpi_export_ctf;

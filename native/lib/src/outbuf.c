@@ -135,37 +135,6 @@ void hpi_out_i64(struct hpi_out *o, int64_t v)
 
 static const char hexd[] = "0123456789abcdef";
 
-void hpi_out_hex(struct hpi_out *o, uint64_t v)
-{
-	char tmp[18];
-	int i = 18;
-
-	do {
-		tmp[--i] = hexd[v & 15];
-		v >>= 4;
-	} while (v);
-	tmp[--i] = 'x';
-	tmp[--i] = '0';
-	hpi_out_write(o, tmp + i, (size_t)(18 - i));
-}
-
-void hpi_out_hexbytes(struct hpi_out *o, const uint8_t *p, size_t n)
-{
-	char tmp[2 * 256];
-
-	while (n) {
-		size_t k = n < 256 ? n : 256;
-
-		for (size_t i = 0; i < k; i++) {
-			tmp[2 * i] = hexd[p[i] >> 4];
-			tmp[2 * i + 1] = hexd[p[i] & 15];
-		}
-		hpi_out_write(o, tmp, 2 * k);
-		p += k;
-		n -= k;
-	}
-}
-
 void hpi_out_json_str(struct hpi_out *o, const char *s, size_t n)
 {
 	size_t run = 0;
@@ -192,25 +161,6 @@ void hpi_out_json_str(struct hpi_out *o, const char *s, size_t n)
 
 			hpi_out_write(o, u, 6);
 		}
-	}
-	hpi_out_write(o, s + run, n - run);
-	hpi_out_char(o, '"');
-}
-
-void hpi_out_csv_str(struct hpi_out *o, const char *s, size_t n)
-{
-	size_t run = 0;
-
-	if (!memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n)) {
-		hpi_out_write(o, s, n);
-		return;
-	}
-	hpi_out_char(o, '"');
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] != '"')
-			continue;
-		hpi_out_write(o, s + run, i + 1 - run); /* the quote, then its double */
-		run = i;
 	}
 	hpi_out_write(o, s + run, n - run);
 	hpi_out_char(o, '"');

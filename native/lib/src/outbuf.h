@@ -51,12 +51,8 @@ static inline void hpi_out_char(struct hpi_out *o, char c)
 
 void hpi_out_u64(struct hpi_out *o, uint64_t v);
 void hpi_out_i64(struct hpi_out *o, int64_t v);
-void hpi_out_hex(struct hpi_out *o, uint64_t v); /* 0x... */
-void hpi_out_hexbytes(struct hpi_out *o, const uint8_t *p, size_t n);
 /* A JSON string literal (quotes included) of valid UTF-8 text. */
 void hpi_out_json_str(struct hpi_out *o, const char *s, size_t n);
-/* A CSV field, quoted per RFC 4180 when it needs to be. */
-void hpi_out_csv_str(struct hpi_out *o, const char *s, size_t n);
 
 /* Whether s[0, n) is valid UTF-8. */
 int hpi_utf8_valid(const char *s, size_t n);

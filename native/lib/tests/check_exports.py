@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 
-from export_expect import REGS, HIT_REGS, HIT_TASK, HIT_USER, HIT_BLOCKED, load
+from export_expect import CSV_HEADER, HIT_MEM, HIT_TASK, REGS, csv_text, jsonl_object, load
 
 N = 500
 tool, work = sys.argv[1], sys.argv[2]
@@ -41,16 +41,21 @@ check(raw.count("\r\n") >= N + 1, "csv CRLF line ends")
 with open(out, newline="", encoding="utf-8") as f:
     rows = list(csv.reader(f))
 header, rows = rows[0], rows[1:]
-check(header[:12] == ["seq", "time_ns", "rel_ns", "probe", "spec", "vcpu", "pid", "tgid", "comm", "ip", "cr3",
-                      "flags"], "csv header")
+check(header == CSV_HEADER, "csv header %r" % header)
 check(len(rows) == N, "csv rows %d" % len(rows))
 for h, r in zip(hits, rows):
-    want = [str(h["seq"]), str(h["time_ns"]), str(h["rel_ns"]), str(h["probe"]), h["spec"], str(h["vcpu"]),
-            str(h["pid"]), str(h["tgid"]), h["comm"], hex(h["ip"]), hex(h["cr3"]), str(h["flags"])]
+    task, mem = bool(h["flags"] & HIT_TASK), bool(h["flags"] & HIT_MEM)
+    o = jsonl_object(h)
+    want = [str(h["seq"]), str(h["time_ns"]), str(h["rel_ns"]), str(h["probe"]), csv_text(h["spec"]),
+            str(h["vcpu"]), str(h["pid"]) if task else "", str(h["tgid"]) if task else "",
+            csv_text(h["comm"]) if task else "", hex(h["ip"]), hex(h["cr3"]), str(o["user"]).lower(),
+            str(o["blocked"]).lower()]
     want += [str(h["args"][i]) if i < len(h["args"]) else "" for i in range(6)]
-    want += [hex(h["memaddr"]) if h["mem"] else "", h["mem"]]
+    want += [hex(h["memaddr"]) if mem else "", h["mem"] if mem else ""]
     want += [";".join("%s=%s" % (n, hex(v)) for n, v in zip(REGS, h["regs"])) if h["regs"] else ""]
     check(r == want, "csv row %d: %r != %r" % (h["seq"], r, want))
+check(any(r[8].startswith("'=") for r in rows) and any(r[8].startswith("'-") for r in rows),
+      "csv: formula-like comms neutralised")
 
 # JSON Lines
 out = os.path.join(work, "hits.jsonl")
@@ -59,17 +64,9 @@ with open(out, encoding="utf-8") as f:
     objs = [json.loads(line) for line in f]
 check(len(objs) == N, "jsonl lines")
 for h, o in zip(hits, objs):
-    want = {"seq": h["seq"], "probe": h["probe"], "spec": h["spec"], "vcpu": h["vcpu"], "time_ns": h["time_ns"],
-            "rel_ns": h["rel_ns"], "pid": h["pid"], "tgid": h["tgid"], "comm": h["comm"], "ip": hex(h["ip"]),
-            "cr3": hex(h["cr3"]), "user": bool(h["flags"] & HIT_USER), "args": h["args"]}
-    if h["flags"] & HIT_BLOCKED:
-        want["blocked"] = True
-    if h["regs"]:
-        want["regs"] = {n: hex(v) for n, v in zip(REGS, h["regs"])}
-    if h["mem"]:
-        want["memaddr"] = hex(h["memaddr"])
-        want["mem"] = h["mem"]
+    want = jsonl_object(h)
     check(o == want, "jsonl %d: %r != %r" % (h["seq"], o, want))
+check(any(o["pid"] is None for o in objs), "jsonl: an unknown task is null")
 
 # Chrome Trace Event JSON
 out = os.path.join(work, "trace.json")
@@ -82,14 +79,11 @@ evs = doc["traceEvents"]
 hev = [e for e in evs if e.get("cat") == "hit"]
 check(len(hev) == N, "chrome hits %d" % len(hev))
 for h, e in zip(hits, hev):
-    a = e["args"]
+    task = bool(h["flags"] & HIT_TASK)
     check(e["ph"] == "i" and e["s"] == "t" and e["name"] == h["spec"], "chrome event %d" % h["seq"])
-    check(e["pid"] == h["tgid"] and e["tid"] == h["pid"], "chrome pid/tid %d" % h["seq"])
+    check((e["pid"], e["tid"]) == ((h["tgid"], h["pid"]) if task else (0, 0)), "chrome pid/tid %d" % h["seq"])
     check(abs(e["ts"] - h["rel_ns"] / 1000.0) < 1e-6, "chrome ts %d" % h["seq"])
-    check(a["seq"] == h["seq"] and a["probe"] == h["probe"] and a["vcpu"] == h["vcpu"], "chrome args %d" % h["seq"])
-    check(a["comm"] == h["comm"] and a["ip"] == hex(h["ip"]), "chrome comm/ip %d" % h["seq"])
-    check(a["args"] == [hex(v) for v in h["args"]], "chrome args list %d" % h["seq"])
-    check(("regs" in a) == bool(h["regs"]) and a.get("mem", "") == h["mem"], "chrome regs/mem %d" % h["seq"])
+    check(e["args"] == jsonl_object(h, hex_args=True), "chrome args %d: %r" % (h["seq"], e["args"]))
 names = {}
 for h in hits:
     if h["flags"] & HIT_TASK:

@@ -26,6 +26,8 @@ static const char *const comms[] = {
 	"\xe2\x82",
 	"\xf0\x9f\x98\x80ok",
 	"sysloop",
+	"=HYPERLINK(1)", /* a spreadsheet formula in a CSV cell */
+	"-2+3",
 };
 #define NCOMMS (sizeof(comms) / sizeof(comms[0]))
 #define MONO_BASE 5000000000ull
@@ -59,7 +61,9 @@ static void make_hit(uint64_t i, struct hp_hit *h)
 			h->regs[r] = 0xffffffff00000000ull + i * 0x100 + (uint64_t)r;
 	}
 	h->memlen = (uint16_t)(i % 4 == 0 ? 0 : i % 4 == 1 ? 5 : i % 4 == 2 ? HP_MAX_MEM : 1);
-	if (h->memlen) {
+	if (h->memlen || i % 8 == 4) /* captured, or tried and unreadable */
+		h->flags |= HP_HIT_MEM;
+	if (h->memlen || i % 8 == 4) {
 		h->memaddr = 0x7ffd12340000ull + i;
 		for (int m = 0; m < h->memlen; m++)
 			h->mem[m] = (uint8_t)(i * 3 + (uint64_t)m);
@@ -91,7 +95,7 @@ static void expect_line(FILE *f, uint64_t seq, const struct hp_hit *h)
 	} else {
 		fprintf(f, "null");
 	}
-	fprintf(f, ",\"memaddr\":%" PRIu64 ",\"mem\":\"", h->memlen ? h->memaddr : 0);
+	fprintf(f, ",\"memaddr\":%" PRIu64 ",\"mem\":\"", h->flags & HP_HIT_MEM ? h->memaddr : 0);
 	hex(f, h->mem, h->memlen);
 	fprintf(f, "\"}\n");
 }

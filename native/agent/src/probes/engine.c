@@ -8,7 +8,7 @@
 #include "base/util.h"
 #include "guest/kernel.h"
 #include "guest/vmi.h"
-#include "hprobe/export.h"
+#include "hprobe/hit.h"
 #include "probes/apps.h"
 #include "probes/probe.h"
 #include "probes/target.h"
@@ -288,48 +288,13 @@ int hp_engine__disarm(struct hp_target *t, struct hp_probe *p, struct hp_err *er
 	return rc;
 }
 
-/* Guest-controlled bytes: escaped once by libhprobe (the same text as in every
- * export), then quoted for JSON. */
-void hp_engine__json_string(struct hp_strbuf *sb, const char *bytes, size_t len)
-{
-	char esc[4 * HP_MAX_MEM + 1];
-	hp_export__escape(bytes, len, esc, sizeof esc);
-	hp_strbuf__putc(sb, '"');
-	for (const char *p = esc; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			hp_strbuf__putc(sb, '\\');
-		hp_strbuf__putc(sb, *p);
-	}
-	hp_strbuf__putc(sb, '"');
-}
-
-/* Written by hand rather than with jansson: arguments are unsigned 64-bit, which
- * json_int_t cannot hold, and this runs once per hit. */
+/* The hit's fields as libhprobe's table says (hprobe/hit.h), as in every export. */
 void hp_engine__hit_json(struct hp_strbuf *sb, const struct hp_hit *h, uint64_t seq)
 {
-	hp_strbuf__printf(
-		sb, "{\"seq\":%llu,\"probe\":%u,\"vcpu\":%u,\"time_ns\":%llu,\"pid\":%d,\"tgid\":%d,\"comm\":",
-		(unsigned long long)seq, h->probe_id, h->vcpu, (unsigned long long)h->time_ns, h->pid, h->tgid);
-	hp_engine__json_string(sb, h->comm, strnlen(h->comm, HP_COMM_LEN));
-	hp_strbuf__printf(sb, ",\"ip\":\"0x%llx\",\"user\":%s,\"args\":[", (unsigned long long)h->ip,
-			  h->flags & HP_HIT_USER ? "true" : "false");
-	for (int i = 0; i < h->nargs && i < HP_MAX_ARGS; i++)
-		hp_strbuf__printf(sb, "%s%llu", i ? "," : "", (unsigned long long)h->args[i]);
-	hp_strbuf__putc(sb, ']');
-	if (h->flags & HP_HIT_REGS) {
-		hp_strbuf__puts(sb, ",\"regs\":{");
-		for (int i = 0; i < HP_NREGS; i++)
-			hp_strbuf__printf(sb, "%s\"%s\":\"0x%llx\"", i ? "," : "", hp_reg__name(i),
-					  (unsigned long long)h->regs[i]);
-		hp_strbuf__putc(sb, '}');
-	}
-	if (h->flags & HP_HIT_MEM) {
-		hp_strbuf__puts(sb, ",\"mem\":\"");
-		for (int i = 0; i < h->memlen && i < HP_MAX_MEM; i++)
-			hp_strbuf__printf(sb, "%02x", h->mem[i]);
-		hp_strbuf__printf(sb, "\",\"memaddr\":\"0x%llx\"", (unsigned long long)h->memaddr);
-	}
-	if (h->flags & HP_HIT_BLOCKED)
-		hp_strbuf__puts(sb, ",\"blocked\":true");
-	hp_strbuf__putc(sb, '}');
+	struct hp_hit_ctx c = { .seq = seq, .spec = "" };
+	hp_strbuf__reserve(sb, HP_HIT_TEXT_MAX);
+	if (sb->oom)
+		return;
+	size_t n = hp_hit__json(h, &c, HP_HF_IN_STREAM, sb->buf + sb->len, HP_HIT_TEXT_MAX);
+	sb->len += n < HP_HIT_TEXT_MAX ? n : HP_HIT_TEXT_MAX - 1;
 }

@@ -19,6 +19,4 @@ int hp_engine__disarm(struct hp_target *t, struct hp_probe *p, struct hp_err *er
 /* Appends a hit as a JSON object (protocol schema, docs/protocol.md). */
 struct hp_strbuf;
 void hp_engine__hit_json(struct hp_strbuf *sb, const struct hp_hit *hit, uint64_t seq);
-/* Appends guest-controlled bytes as a JSON string, escaped as in every export. */
-void hp_engine__json_string(struct hp_strbuf *sb, const char *bytes, size_t len);
 #endif

@@ -189,6 +189,7 @@ public final class Messages extends NLS {
     public static String Hits_kernel;
     public static String Hits_allProbes;
     public static String Hits_evicted;
+    public static String Hits_taskUnknown;
     public static String Hits_filtering;
     public static String Hits_follow;
     public static String Hits_followTip;

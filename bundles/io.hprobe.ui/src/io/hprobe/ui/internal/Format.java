@@ -3,6 +3,7 @@ package io.hprobe.ui.internal;
 import java.util.Locale;
 
 import io.hprobe.core.model.Vm;
+import io.hprobe.ui.Messages;
 
 /** How times, addresses and sizes read across the views. */
 public final class Format {
@@ -18,6 +19,11 @@ public final class Format {
 
     public static String seconds(long ns) {
         return String.format(Locale.ROOT, "%.6f", ns / 1e9); //$NON-NLS-1$
+    }
+
+    /** A pid or tgid; a hit whose task could not be identified says so (the agent sends null). */
+    public static String task(int id) {
+        return id < 0 ? Messages.Hits_taskUnknown : Integer.toString(id);
     }
 
     public static String hex(long v) {

@@ -38,8 +38,9 @@ final class HitPropertySource implements IPropertySource {
         rows.add(new String[]{ Messages.Props_seq, Long.toString(h.seq()) });
         rows.add(new String[]{ Messages.Props_time, Format.time(sel.vm(), h.timeNs()) });
         rows.add(new String[]{ Messages.Props_probe, h.probe() + (p == null ? "" : " " + p.label()) }); //$NON-NLS-1$ //$NON-NLS-2$
-        rows.add(new String[]{ Messages.Props_process, h.comm() + " (" + h.pid() + ")" }); //$NON-NLS-1$ //$NON-NLS-2$
-        rows.add(new String[]{ Messages.Props_tgid, Integer.toString(h.tgid()) });
+        rows.add(new String[]{ Messages.Props_process,
+                h.pid() < 0 ? Messages.Hits_taskUnknown : h.comm() + " (" + h.pid() + ")" }); //$NON-NLS-1$ //$NON-NLS-2$
+        rows.add(new String[]{ Messages.Props_tgid, Format.task(h.tgid()) });
         rows.add(new String[]{ Messages.Props_vcpu, Integer.toString(h.vcpu()) });
         rows.add(new String[]{ Messages.Props_ip, Format.hex(h.ip()) });
         rows.add(new String[]{ Messages.Props_mode, h.user() ? Messages.Props_user : Messages.Props_kernel });

@@ -160,8 +160,8 @@ public class HitsView extends HProbeView {
         Hit h = vm.hits().get(i);
         Probe p = vm.probe(h.probe());
         item.setText(new String[]{ Long.toString(h.seq()), Format.time(vm, h.timeNs()),
-                h.probe() + (p == null ? "" : " " + p.label()), Integer.toString(h.vcpu()), Integer.toString(h.pid()), //$NON-NLS-1$ //$NON-NLS-2$
-                Integer.toString(h.tgid()), h.comm(), Format.hex(h.ip()),
+                h.probe() + (p == null ? "" : " " + p.label()), Integer.toString(h.vcpu()), Format.task(h.pid()), //$NON-NLS-1$ //$NON-NLS-2$
+                Format.task(h.tgid()), h.pid() < 0 ? Messages.Hits_taskUnknown : h.comm(), Format.hex(h.ip()),
                 h.user() ? Messages.Hits_user : Messages.Hits_kernel, Format.args(h.args()) });
     }
 
