@@ -16,7 +16,8 @@ class Faults(AgentTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.g = Guest(cls.agent, "f")
+        # the guardian's claim is about the gdbstub tier: the VM stopped at a breakpoint
+        cls.g = Guest(cls.agent, "f", "--no-plugin")
 
     @classmethod
     def tearDownClass(cls):
@@ -45,6 +46,7 @@ class Faults(AgentTestCase):
     def test_1_kill9_agent_then_recover(self):
         base = self.rate()
         pr = int(self.agent.cli("probe", "add", "f", "kernel:__x64_sys_getpid", "--comm", "sysloop").stdout)
+        self.assertEqual(self.probes()[pr]["mechanism"], "gdbstub", "the guardian test runs on the gdbstub tier")
         self.g.type("sysloop -g -t 4")
         wait_until(lambda: self.probes()[pr]["hits"] > 100, 30, "hits before the kill")
         before = self.agent.client().ok("journal-info", vm="f")["flushed_seq"]

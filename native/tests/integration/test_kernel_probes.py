@@ -30,6 +30,8 @@ class KernelProbes(AgentTestCase):
         pr = int(self.agent.cli("probe", "add", "lab", *args).stdout)
         # a failing test must not leave a probe that slows the next ones
         self.addCleanup(self.agent.cli, "probe", "remove", "lab", str(pr), check=False)
+        # every test of this class concerns its tier: it must have run on it
+        self.assertEqual(self.probe(pr)["mechanism"], self.MECH, "the probe is on the tier under test")
         return pr
 
     def probe(self, pid):

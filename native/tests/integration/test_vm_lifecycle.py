@@ -16,7 +16,8 @@ class Smp(AgentTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.g = Guest(cls.agent, "smp", "--smp", "2")
+        # exactness on -smp 2 with the VM stopping at each hit: the gdbstub tier
+        cls.g = Guest(cls.agent, "smp", "--smp", "2", "--no-plugin")
 
     @classmethod
     def tearDownClass(cls):
@@ -30,6 +31,7 @@ class Smp(AgentTestCase):
         b = self.g.start_waiting("/tmp/loopb -w -g -n 300", "sysloop")
         pa = int(self.agent.cli("probe", "add", "smp", "kernel:__x64_sys_getpid", "--comm", "sysloop").stdout)
         pb = int(self.agent.cli("probe", "add", "smp", "kernel:__x64_sys_getpid", "--comm", "loopb").stdout)
+        self.assertEqual({p["mechanism"] for p in self.agent.cli_json("probe", "list", "smp")}, {"gdbstub"})
         since = self.g.type("kill -USR1 %d %d" % (a, b))
         self.g.wait_for(r"sysloop\[%d\]: getpid_calls=400" % a, since, 180)
         self.g.wait_for(r"sysloop\[%d\]: getpid_calls=300" % b, since, 180)
@@ -140,7 +142,8 @@ class ManyVmsAndDeath(AgentTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.a = Guest(cls.agent, "va")
+        # va dies mid-hit: stopped at a breakpoint, the gdbstub tier; vb runs in-QEMU
+        cls.a = Guest(cls.agent, "va", "--no-plugin")
         cls.b = Guest(cls.agent, "vb", "--no-kaslr")
 
     @classmethod
@@ -155,6 +158,8 @@ class ManyVmsAndDeath(AgentTestCase):
         # the real one is test_kernel_probes' and test_recover's to check
         pa = self.agent.cli("probe", "add", "va", "kernel:__x64_sys_getpid", "--comm", "sysloop").stdout.strip()
         pb = self.agent.cli("probe", "add", "vb", "kernel:__x64_sys_getpid", "--comm", "sysloop").stdout.strip()
+        self.assertEqual(self.agent.cli_json("probe", "list", "va")[0]["mechanism"], "gdbstub")
+        self.assertEqual(self.agent.cli_json("probe", "list", "vb")[0]["mechanism"], "tcg-plugin")
         self.a.type("sysloop -g -t 60")
         wait_until(lambda: self.agent.cli_json("probe", "list", "va")[0]["hits"] > 50, 30, "hits on va")
         qemu = int(subprocess.run(["pgrep", "-f", "vms/va/qmp.sock"], capture_output=True, text=True).stdout.split()[0])
