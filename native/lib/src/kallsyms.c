@@ -165,17 +165,19 @@ static int markers_match(struct ks *k, size_t at, uint32_t n, unsigned size)
 static int names_at(struct ks *k, size_t p)
 {
 	uint32_t n = le32(k->img + p);
-	size_t names = p + 8, end, after;
+	/* the names after 4 bytes of padding (.balign 8), or right after the count (7.x) */
+	size_t names = le32(k->img + p + 4) == 0 ? p + 8 : p + 4, end, after;
 	int rc;
 
-	if (le32(k->img + p + 4) != 0 || n < k->min_syms || n > KS_MAX_SYMS)
+	if (n < k->min_syms || n > KS_MAX_SYMS)
 		return 0;
 	if (names > k->tt || (k->tt - names) / 2 < n) /* an entry takes 2 bytes at least */
 		return 0;
 	rc = walk_names(k, names, n, k->tt, &end);
 	if (rc)
 		return rc == -E2BIG ? rc : 0;
-	if (!markers_match(k, align_up(k, end, 8), n, 4) && !markers_match(k, align_up(k, end, 8), n, 8))
+	if (!markers_match(k, align_up(k, end, 8), n, 4) && !markers_match(k, align_up(k, end, 8), n, 8) &&
+	    !markers_match(k, align_up(k, end, 4), n, 4))
 		return 0;
 	after = align_up(k, k->markers_end, 8);
 	if (after == SIZE_MAX || after > k->tt)
@@ -255,6 +257,24 @@ static int try_relative(struct ks *k, size_t offs, size_t rb_at)
 	return 1;
 }
 
+/* kallsyms_offsets at offs holding place-relative values (the kernel's offset_to_ptr):
+ * address i = the address of entry i + its signed 32-bit value. */
+static int try_place_relative(struct ks *k, size_t offs)
+{
+	uint64_t at = k->vaddr + offs;
+
+	for (uint32_t i = 0; i < k->n; i++, at += 4)
+		k->addr[i] = at + (uint64_t)(int64_t)(int32_t)le32(k->img + offs + 4 * i);
+	if (!sorted_nontrivial(k->addr, k->n))
+		return 0;
+	k->layout = HP_KALLSYMS_PLACE_REL;
+	k->rb = 0;
+	k->abs_percpu = 0;
+	k->addrs = offs;
+	k->addrs_end = offs + 4ull * k->n;
+	return 1;
+}
+
 static int find_addresses(struct ks *k)
 {
 	size_t need = 4ull * k->n, rb_at, offs;
@@ -274,6 +294,9 @@ static int find_addresses(struct ks *k)
 	k->layout = HP_KALLSYMS_REL_AFTER;
 	if (offs != SIZE_MAX && offs <= k->len && need <= k->len - offs &&
 	    try_relative(k, offs, align_up(k, offs + need, 8)))
+		return 1;
+	/* 7.x: no relative_base, each offset counts from its own entry's address */
+	if (offs != SIZE_MAX && offs <= k->len && need <= k->len - offs && try_place_relative(k, offs))
 		return 1;
 	/* no KALLSYMS_BASE_RELATIVE: kallsyms_addresses right before num_syms */
 	if (k->nsyms_at >= 8ull * k->n) {

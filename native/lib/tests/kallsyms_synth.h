@@ -1,8 +1,8 @@
 /* Hand-built kallsyms table sets, written the way the kernel's scripts/kallsyms.c
  * writes them (every table .balign 8 in the kernel's address space), in the three
  * layouts the library reads: offsets + relative_base before num_syms (<= 6.3, with
- * or without kallsyms_seqs_of_names), after the token index (>= 6.4), and absolute
- * kallsyms_addresses. The compression is simpler than the kernel's (fixed
+ * or without kallsyms_seqs_of_names), after the token index (>= 6.4), place-relative
+ * offsets after the token index (7.x), and absolute kallsyms_addresses. The compression is simpler than the kernel's (fixed
  * multi-character tokens, greedy), which the reader does not care about. */
 #ifndef HP_TEST_KALLSYMS_SYNTH_H
 #define HP_TEST_KALLSYMS_SYNTH_H
@@ -125,24 +125,27 @@ static inline uint8_t *ks_synth(const struct ks_sym *syms, uint32_t n, const str
 
 	for (size_t i = 0; i < o->prefix; i++)
 		ks_le(&b, 0x5a ^ (i * 7), 1);
-#define KS_ADDRS()                                                                            \
-	do {                                                                                  \
-		ks_align(&b);                                                                 \
-		for (uint32_t i = 0; i < n; i++) {                                            \
-			uint64_t a = syms[i].addr;                                            \
-			if (o->layout == HP_KALLSYMS_ABSOLUTE)                                \
-				ks_le(&b, a, 8);                                              \
-			else if (o->abs_percpu)                                               \
-				ks_le(&b, syms[i].type == 'A' && a < rb ? a : rb - 1 - a, 4); \
-			else                                                                  \
-				ks_le(&b, a - rb, 4);                                         \
-		}                                                                             \
-		if (o->layout != HP_KALLSYMS_ABSOLUTE) {                                      \
-			ks_align(&b);                                                         \
-			ks_le(&b, rb, 8);                                                     \
-		}                                                                             \
+#define KS_ADDRS()                                                                             \
+	do {                                                                                   \
+		ks_align(&b);                                                                  \
+		for (uint32_t i = 0; i < n; i++) {                                             \
+			uint64_t a = syms[i].addr;                                             \
+			if (o->layout == HP_KALLSYMS_ABSOLUTE)                                 \
+				ks_le(&b, a, 8);                                               \
+			else if (o->layout == HP_KALLSYMS_PLACE_REL)                           \
+				ks_le(&b, a - (b.vaddr + b.len), 4);                           \
+			else if (o->abs_percpu)                                                \
+				ks_le(&b, syms[i].type == 'A' && a < rb ? a : rb - 1 - a, 4);  \
+			else                                                                   \
+				ks_le(&b, a - rb, 4);                                          \
+		}                                                                              \
+		if (o->layout != HP_KALLSYMS_ABSOLUTE && o->layout != HP_KALLSYMS_PLACE_REL) { \
+			ks_align(&b);                                                          \
+			ks_le(&b, rb, 8);                                                      \
+		}                                                                              \
 	} while (0)
-	if (o->layout != HP_KALLSYMS_REL_AFTER)
+	int after = o->layout == HP_KALLSYMS_REL_AFTER || o->layout == HP_KALLSYMS_PLACE_REL;
+	if (!after)
 		KS_ADDRS();
 	ks_align(&b);
 	ks_le(&b, n, 4);
@@ -151,7 +154,7 @@ static inline uint8_t *ks_synth(const struct ks_sym *syms, uint32_t n, const str
 	ks_align(&b);
 	for (uint32_t i = 0; i < (n + 255) / 256; i++)
 		ks_le(&b, marks[i], 4);
-	if (o->seqs && o->layout != HP_KALLSYMS_REL_AFTER) {
+	if (o->seqs && !after) {
 		ks_align(&b);
 		for (uint32_t i = 0; i < n; i++) { /* big-endian 3-byte indexes; any order will do */
 			uint32_t seq = n - 1 - i;
@@ -173,7 +176,7 @@ static inline uint8_t *ks_synth(const struct ks_sym *syms, uint32_t n, const str
 		for (int c = 0; c < 256; c++)
 			ks_le(&b, idx[c], 2);
 	}
-	if (o->layout == HP_KALLSYMS_REL_AFTER) {
+	if (after) {
 		KS_ADDRS();
 		ks_align(&b);
 		for (uint32_t i = 0; i < n; i++)

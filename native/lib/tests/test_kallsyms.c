@@ -58,8 +58,9 @@ static void test_layouts(void)
 	} cases[] = {
 		{ HP_KALLSYMS_REL_BEFORE, 1, 1 }, /* Debian 6.1 (x86-64) */
 		{ HP_KALLSYMS_REL_BEFORE, 1, 0 }, /* mainline 6.1 */
-		{ HP_KALLSYMS_REL_BEFORE, 0, 0 }, { HP_KALLSYMS_REL_AFTER, 1, 0 }, { HP_KALLSYMS_REL_AFTER, 0, 0 },
-		{ HP_KALLSYMS_ABSOLUTE, 0, 0 },   { HP_KALLSYMS_ABSOLUTE, 0, 1 },
+		{ HP_KALLSYMS_REL_BEFORE, 0, 0 }, { HP_KALLSYMS_REL_AFTER, 1, 0 },
+		{ HP_KALLSYMS_REL_AFTER, 0, 0 },  { HP_KALLSYMS_ABSOLUTE, 0, 0 },
+		{ HP_KALLSYMS_ABSOLUTE, 0, 1 },   { HP_KALLSYMS_PLACE_REL, 0, 0 }, /* Debian 7.2 (sid) */
 	};
 
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {

@@ -46,6 +46,7 @@ enum hp_kallsyms_layout {
 	HP_KALLSYMS_REL_BEFORE = 1, /* offsets + relative_base before num_syms (<= 6.3) */
 	HP_KALLSYMS_REL_AFTER,      /* offsets + relative_base after token_index (>= 6.4) */
 	HP_KALLSYMS_ABSOLUTE,       /* kallsyms_addresses (no KALLSYMS_BASE_RELATIVE) */
+	HP_KALLSYMS_PLACE_REL,      /* offsets from each entry's own address, after token_index (7.x) */
 };
 
 struct hp_kallsyms_info {
@@ -53,7 +54,7 @@ struct hp_kallsyms_info {
 	enum hp_kallsyms_layout layout;
 	int abs_percpu;         /* non-negative offsets are absolute (per-CPU) values */
 	int seqs_of_names;      /* kallsyms_seqs_of_names sits before the token table */
-	uint64_t relative_base; /* as stored in the image (0 for ABSOLUTE) */
+	uint64_t relative_base; /* as stored in the image (0 for ABSOLUTE and PLACE_REL) */
 	uint64_t token_table;   /* addresses of the tables in the image */
 	uint64_t names;
 	uint64_t addresses;  /* kallsyms_offsets or kallsyms_addresses */
