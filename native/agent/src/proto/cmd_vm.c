@@ -17,6 +17,8 @@
 #include "vm/vm.h"
 
 #define MAX_DISAS 65536
+#define MAX_SYM_LIMIT 100000
+#define MAX_SYM_OFFSET 100000000 /* far above any symbol table (a kernel has ~200k) */
 
 static json_t *hexs(uint64_t v)
 {
@@ -117,8 +119,8 @@ int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
 	json_int_t limit =
 		json_object_get(job->args, "limit") ? json_integer_value(json_object_get(job->args, "limit")) : 100;
 	json_int_t offset = json_integer_value(json_object_get(job->args, "offset"));
-	if (limit <= 0 || limit > 100000 || offset < 0) {
-		hp_err__set(&job->err, EINVAL, "limit must be 1..100000 and offset >= 0");
+	if (limit <= 0 || limit > MAX_SYM_LIMIT || offset < 0 || offset > MAX_SYM_OFFSET) {
+		hp_err__set(&job->err, EINVAL, "limit must be 1..%d and offset 0..%d", MAX_SYM_LIMIT, MAX_SYM_OFFSET);
 		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
 	}
 	struct hp_symtab *elf = NULL;
@@ -135,15 +137,19 @@ int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
 			return job->rc;
 		st = vm->tgt.kernel->syms;
 	}
-	/* paging: the matches of [offset, offset + limit) */
-	size_t want = (size_t)(offset + limit);
-	const struct hp_sym **res = malloc(want * sizeof *res);
+	/* paging: the matches of [offset, offset + limit); only as many slots as there
+	 * are matches (both bounds are small, so offset + limit cannot wrap) */
+	size_t total = hp_symtab__search(st, pat, 0, NULL, 0);
+	size_t want = (size_t)offset + (size_t)limit;
+	if (want > total)
+		want = total;
+	const struct hp_sym **res = malloc((want ? want : 1) * sizeof *res);
 	if (!res) {
 		hp_symtab__free(elf);
 		hp_err__set(&job->err, ENOMEM, "out of memory");
 		return hp_job__fail(job, EC_INTERNAL, -ENOMEM);
 	}
-	size_t total = hp_symtab__search(st, pat, 0, res, want);
+	hp_symtab__search(st, pat, 0, res, want);
 	json_t *arr = json_array();
 	for (size_t i = (size_t)offset; i < total && i < want; i++)
 		sym_json(arr, res[i], elf ? res[i]->addr : hp_kernel__runtime(vm->tgt.kernel, res[i]));
