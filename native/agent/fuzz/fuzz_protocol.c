@@ -58,6 +58,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (memmem(frame, len, "vm-launch", 9) || memmem(frame, len, "vm-attach", 9))
 			continue;
 		hp_commands__dispatch(&agent, c, frame, len);
+		/* every frame gets an answer: a reply that does not encode (a string that is
+		 * not UTF-8) must become an error reply, never a dropped client */
+		if (c->closing)
+			abort();
 		char sink[65536];
 		while (read(peer, sink, sizeof sink) > 0)
 			;

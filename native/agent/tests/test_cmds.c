@@ -1,5 +1,6 @@
 /* VM-thread commands on a fake VM (no QEMU): sym-search's paging bounds (an offset
- * near 2^61 once wrapped offset + limit and overflowed the result array). */
+ * near 2^61 once wrapped offset + limit and overflowed the result array), and strings
+ * that are not UTF-8 in errors and summaries. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -93,6 +94,39 @@ static void test_sym_search(struct hp_vm *vm)
 	json_decref(r);
 }
 
+/* Every string a reply or error carries must be valid UTF-8 (json_pack refuses
+ * anything else, and the client was then dropped with no answer). */
+static void test_foreign_bytes(struct hp_vm *vm)
+{
+	/* probe-add quotes the spec in its error, cut to the message's 256 bytes */
+	char args[1024], spec[512] = "app:/x/";
+	for (int i = 0; i < 110; i++)
+		strcat(spec, "\u00e9");
+	snprintf(args, sizeof args, "{\"vm\":\"unit\",\"spec\":\"%s\"}", spec);
+	json_error_t je;
+	struct hp_job *job = hp_job__new(hp_cmd__probe_add, 1, NULL);
+	json_decref(job->args);
+	job->args = json_loads(args, 0, &je);
+	REQUIRE(job->args);
+	CHECK(hp_cmd__probe_add(vm, job) < 0);
+	json_t *msg = json_string(job->err.msg);
+	if (!msg)
+		fprintf(stderr, "error message is not UTF-8\n");
+	CHECK(msg != NULL);
+	json_decref(msg);
+	hp_job__free(job);
+
+	/* a guest banner (the kernel release) with a byte that is no UTF-8: the VM stays
+	 * in vm-list */
+	snprintf(vm->kernel_release, sizeof vm->kernel_release, "6.1.0-\xff\xfe-amd64");
+	snprintf(vm->qemu_version, sizeof vm->qemu_version, "8.2.\xc3");
+	json_t *sum = hp_vm__summary(vm);
+	CHECK(sum != NULL);
+	CHECK_STR(json_string_value(json_object_get(sum, "name")), "unit");
+	json_decref(sum);
+	vm->kernel_release[0] = vm->qemu_version[0] = 0;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/hp-cmds-XXXXXX";
@@ -100,6 +134,7 @@ int main(void)
 	struct fake *f = fake_new();
 	struct hp_vm *vm = make_vm(f, dir);
 	test_sym_search(vm);
+	test_foreign_bytes(vm);
 	while (vm->tgt.probes)
 		hp_probe__destroy(&vm->tgt, vm->tgt.probes);
 	vm->tgt.kernel->btf = NULL; /* the placeholder is not a real BTF */

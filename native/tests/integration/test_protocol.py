@@ -60,6 +60,18 @@ class Protocol(unittest.TestCase):
         self.assertEqual(self.error(self.c.cmd("vm-launch", smp=0)), "InvalidArgument")
         self.assertEqual(self.error(self.c.cmd("vm-launch", name="bad name!")), "InvalidArgument")
 
+    def test_long_non_ascii_strings_get_an_answer(self):
+        """An error quoting a client's string is cut at 512 bytes: inside a 2-byte
+        character, the reply once did not encode and the client was dropped unanswered."""
+        for pad in (0, 1):  # the cut on either byte of a character
+            name = "x" * pad + "\u00e9" * 300
+            self.assertEqual(self.error(self.c.cmd(name)), "UnknownCommand")
+            self.assertEqual(self.error(self.c.cmd("vm-list", **{name: 1})), "InvalidArgument")
+            r = self.c.cmd("probe-add", vm=name, spec="app:/x/" + "\u00e9" * 110)
+            self.assertEqual(self.error(r), "UnknownVm")
+            self.assertTrue(r["error"]["desc"].startswith("no VM named"), r)
+        self.assertIn("version", self.c.ok("agent-info"), "still connected")
+
     def test_client_vanishing_mid_command(self):
         for _ in range(20):
             s = socket.socket(socket.AF_UNIX)

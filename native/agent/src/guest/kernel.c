@@ -345,6 +345,7 @@ static int find_slide(struct hp_kernel *k, struct hp_backend *b, struct hp_err *
 		*nl = 0;
 	snprintf(k->banner, sizeof k->banner, "%s", text);
 	sscanf(text, "Linux version %63s", k->release);
+	hp_utf8__fix(k->release); /* guest bytes, shown in JSON */
 	return 0;
 }
 

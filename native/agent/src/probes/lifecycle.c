@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "base/util.h"
 #include "guest/kernel.h"
 #include "probes/apps.h"
@@ -17,18 +18,19 @@ json_t *hp_probe__json(const struct hp_probe *p)
 {
 	char addr[24];
 	snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)p->addr);
-	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:b, s:I, s:s, s:s, s:s, s:s, s:i, s:b}", "id", p->id, "spec",
-			      p->spec, "addr", addr, "function", p->func, "enabled", p->o.enabled, "hits",
+	json_t *o = json_pack("{s:i, s:o, s:s, s:o, s:b, s:I, s:s, s:s, s:s, s:s, s:i, s:b}", "id", p->id, "spec",
+			      hp_text__json(p->spec, sizeof p->spec), "addr", addr, "function",
+			      hp_text__json(p->func, sizeof p->func), "enabled", p->o.enabled, "hits",
 			      (json_int_t)p->hits, "kind", p->o.kind == HP_PROBE_COUNT ? "count" : "capture",
 			      "mechanism", p->mech ? hp_backend__name(p->mech) : "none", "state",
 			      p->journal_paused ? "paused" : hp_probe__state_name(p->state), "resume",
 			      hp_probe__resume_name(p->resume), "args", p->o.nargs, "regs", p->o.regs);
 	if (p->o.mem_text[0])
-		json_object_set_new(o, "mem", json_string(p->o.mem_text));
+		json_object_set_new(o, "mem", hp_text__json(p->o.mem_text, sizeof p->o.mem_text));
 	if (p->o.pid >= 0)
 		json_object_set_new(o, "pid", json_integer(p->o.pid));
 	if (p->o.comm[0])
-		json_object_set_new(o, "comm", json_stringn(p->o.comm, strnlen(p->o.comm, HP_COMM_LEN)));
+		json_object_set_new(o, "comm", hp_text__json(p->o.comm, HP_COMM_LEN));
 	if (p->o.owner)
 		json_object_set_new(o, "detector", json_integer(p->o.owner));
 	return o;

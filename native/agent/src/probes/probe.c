@@ -9,6 +9,7 @@
 
 #include "backend/backend.h"
 #include "base/errors.h"
+#include "base/text.h"
 #include "guest/kernel.h"
 #include "hprobe/plugin_proto.h"
 #include "probes/target.h"
@@ -206,7 +207,7 @@ int hp_probe__resolve_kernel(struct hp_probe *p, const char *spec, const struct 
 	}
 	p->addr = addr;
 	p->func_off = off;
-	snprintf(p->func, sizeof p->func, "%s", sym ? sym->name : "?");
+	hp_text__copy(p->func, sizeof p->func, sym ? sym->name : "?"); /* a guest's symbol name: any bytes */
 	p->syscall_wrapper = sym && off == 0 && hp_kernel__is_syscall_wrapper(sym->name);
 	p->resume = hp_probe__classify(code + off, scan - off, &p->insn_len, &p->call_rel);
 	p->user = 0;

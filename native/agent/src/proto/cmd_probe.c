@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "base/text.h"
 #include "base/util.h"
 #include "guest/kernel.h"
 #include "probes/engine.h"
@@ -72,7 +73,7 @@ int hp_cmd__probe_add(struct hp_vm *vm, struct hp_job *job)
 			size_t n = hp_symtab__suggest(vm->tgt.kernel->syms, name, sug, 5);
 			json_t *list = json_array();
 			for (size_t i = 0; i < n; i++)
-				json_array_append_new(list, json_string(sug[i]->name));
+				json_array_append_new(list, hp_text__json(sug[i]->name, SIZE_MAX));
 			job->result = json_pack("{s:o}", "suggestions", list);
 		}
 		return hp_job__fail(job, cls, -EINVAL);

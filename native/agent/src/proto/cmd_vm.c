@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "base/text.h"
 #include "base/util.h"
 #include "guest/disas.h"
 #include "guest/kernel.h"
@@ -108,8 +109,10 @@ int hp_cmd__vm_ps(struct hp_vm *vm, struct hp_job *job)
 
 static void sym_json(json_t *arr, const struct hp_sym *s, uint64_t addr)
 {
-	json_array_append_new(arr, json_pack("{s:s, s:o, s:s%, s:I}", "name", s->name, "addr", hexs(addr), "type",
-					     &s->type, (size_t)1, "size", (json_int_t)s->size));
+	/* names come from the guest's kallsyms or an ELF file: any bytes */
+	char type[2] = { (unsigned char)s->type < 0x80 && s->type ? s->type : '?', 0 };
+	json_array_append_new(arr, json_pack("{s:o, s:o, s:s, s:I}", "name", hp_text__json(s->name, SIZE_MAX), "addr",
+					     hexs(addr), "type", type, "size", (json_int_t)s->size));
 }
 
 int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
@@ -218,8 +221,8 @@ int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
 			hp_err__set(&job->err, -n, "disassembler failed");
 		return hp_job__fail(job, rc ? EC_GUEST_ERROR : EC_INTERNAL, n);
 	}
-	job->result = json_pack("{s:s, s:o, s:I, s:o}", "function", fname, "addr", hexs(addr), "size", (json_int_t)len,
-				"insns", arr);
+	job->result = json_pack("{s:o, s:o, s:I, s:o}", "function", hp_text__json(fname, SIZE_MAX), "addr", hexs(addr),
+				"size", (json_int_t)len, "insns", arr);
 	hp_symtab__free(elf);
 	return 0;
 }

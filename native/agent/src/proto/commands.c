@@ -18,6 +18,7 @@
 #include "proto/client.h"
 #include "probes/engine.h"
 #include "hprobe/journal.h"
+#include "base/text.h"
 #include "base/util.h"
 #include "vm/vm.h"
 
@@ -40,6 +41,7 @@ void hp_commands__errf(struct hp_agent *a, struct hp_client *c, json_t *id, enum
 	va_start(ap, fmt);
 	vsnprintf(d, sizeof d, fmt, ap);
 	va_end(ap);
+	hp_utf8__fix(d);
 	hp_client__error(a, c, id, cls, d, NULL);
 }
 #define ERR(cls, ...) hp_commands__errf(a, c, id, cls, __VA_ARGS__)
@@ -76,9 +78,12 @@ static void cmd_agent_info(struct hp_agent *a, struct hp_client *c, json_t *args
 	int n = 0;
 	for (struct hp_vm *v = a->host.vms; v; v = v->next)
 		n++;
-	json_t *r = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:i}", "version", HP_AGENT_VERSION, "protocol",
-			      HP_PROTOCOL, "pid", (int)getpid(), "socket", a->host.paths.socket, "state_dir",
-			      a->host.paths.state_dir, "lab", a->host.paths.lab_script, "vms", n);
+	/* host paths: bytes, not necessarily UTF-8 */
+	json_t *r =
+		json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:i}", "version", HP_AGENT_VERSION, "protocol", HP_PROTOCOL,
+			  "pid", (int)getpid(), "socket", hp_text__json(a->host.paths.socket, SIZE_MAX), "state_dir",
+			  hp_text__json(a->host.paths.state_dir, SIZE_MAX), "lab",
+			  hp_text__json(a->host.paths.lab_script, SIZE_MAX), "vms", n);
 	hp_client__reply(a, c, id, r);
 	json_decref(r);
 }

@@ -15,6 +15,7 @@
 #include "proto/client.h"
 #include "proto/commands.h"
 #include "hprobe/journal.h"
+#include "base/text.h"
 #include "base/util.h"
 #include "vm/vm.h"
 
@@ -154,17 +155,56 @@ void hp_client__send(struct hp_agent *a, struct hp_client *c, const char *line, 
 	flush_out(a, c);
 }
 
+/* The line of msg, or NULL when it cannot be encoded (a string that is not valid
+ * UTF-8 made json_pack or json_dumps fail). */
+static char *encode(json_t *msg, size_t *len)
+{
+	char *s = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	if (!s)
+		return NULL;
+	*len = strlen(s);
+	s[*len] = '\n'; /* over the NUL: sent by length */
+	*len += 1;
+	return s;
+}
+
 static void send_json(struct hp_agent *a, struct hp_client *c, json_t *msg)
 {
-	char *s = json_dumps(msg, JSON_COMPACT);
+	size_t n;
+	char *s = encode(msg, &n);
 	if (!s) {
 		c->closing = 1;
 		return;
 	}
-	size_t n = strlen(s);
-	s[n] = '\n';
-	hp_client__send(a, c, s, n + 1);
+	hp_client__send(a, c, s, n);
 	free(s);
+}
+
+/* An error line that always encodes: desc is made valid UTF-8 first, and if the
+ * message still does not encode (data, id), it goes without them. */
+static void send_error(struct hp_agent *a, struct hp_client *c, json_t *id, enum hp_eclass cls, const char *desc,
+		       json_t *data)
+{
+	char d[HP_ERR_MAX * 2];
+	hp_text__copy(d, sizeof d, desc);
+	for (int attempt = 0; attempt < 3; attempt++) {
+		json_t *e = json_pack("{s:s, s:s}", "class", hp_eclass_name(cls), "desc", d);
+		if (data && attempt == 0)
+			json_object_set(e, "data", data);
+		json_t *m = json_pack("{s:o}", "error", e);
+		if (id && attempt < 2)
+			json_object_set(m, "id", id);
+		size_t n;
+		char *s = encode(m, &n);
+		json_decref(m);
+		if (s) {
+			hp_client__send(a, c, s, n);
+			free(s);
+			return;
+		}
+		hp_warn("client %llu: an error reply did not encode", (unsigned long long)c->id);
+	}
+	c->closing = 1; /* not reached: the last form holds only valid strings */
 }
 
 void hp_client__reply(struct hp_agent *a, struct hp_client *c, json_t *id, json_t *ret)
@@ -174,21 +214,25 @@ void hp_client__reply(struct hp_agent *a, struct hp_client *c, json_t *id, json_
 		json_decref(json_object_get(m, "return"));
 	if (id)
 		json_object_set(m, "id", id);
-	send_json(a, c, m);
+	size_t n;
+	char *s = encode(m, &n);
 	json_decref(m);
+	if (!s) {
+		/* some foreign string in the result escaped its repair: the client still
+		 * gets an answer to its request */
+		hp_warn("client %llu: a reply did not encode (not UTF-8?)", (unsigned long long)c->id);
+		send_error(a, c, id, EC_INTERNAL, "the reply could not be encoded as JSON (a string that is not UTF-8)",
+			   NULL);
+		return;
+	}
+	hp_client__send(a, c, s, n);
+	free(s);
 }
 
 void hp_client__error(struct hp_agent *a, struct hp_client *c, json_t *id, enum hp_eclass cls, const char *desc,
 		      json_t *data)
 {
-	json_t *e = json_pack("{s:s, s:s}", "class", hp_eclass_name(cls), "desc", desc);
-	if (data)
-		json_object_set(e, "data", data);
-	json_t *m = json_pack("{s:o}", "error", e);
-	if (id)
-		json_object_set(m, "id", id);
-	send_json(a, c, m);
-	json_decref(m);
+	send_error(a, c, id, cls, desc, data);
 }
 
 struct hp_client *hp_client__find(struct hp_agent *a, uint64_t id)

@@ -15,6 +15,7 @@
 
 #include "backend/backend.h"
 #include "backend/qmp.h"
+#include "base/text.h"
 #include "base/util.h"
 #include "detectors/detector.h"
 #include "guest/kernel.h"
@@ -107,17 +108,19 @@ void hp_vm__submit(struct hp_vm *vm, struct hp_job *job)
 
 void hp_vm__set_state(struct hp_vm *vm, enum hp_vm_state st, const char *reason)
 {
+	char why[sizeof vm->reason];
+	hp_text__copy(why, sizeof why, reason); /* it may quote the guest, and is cut */
 	pthread_mutex_lock(&vm->lock);
 	enum hp_vm_state old = vm->state;
 	vm->state = st;
 	if (reason)
-		snprintf(vm->reason, sizeof vm->reason, "%s", reason);
+		memcpy(vm->reason, why, sizeof why);
 	pthread_mutex_unlock(&vm->lock);
 	if (old == st)
 		return;
 	json_t *d = json_pack("{s:s}", "state", hp_vm_state_name(st));
 	if (reason)
-		json_object_set_new(d, "reason", json_string(reason));
+		json_object_set_new(d, "reason", json_string(why));
 	hp_vm__event(vm, "VM_STATE", d);
 }
 
@@ -256,10 +259,14 @@ json_t *hp_vm__summary(struct hp_vm *vm)
 	pthread_mutex_lock(&vm->lock);
 	char slide[24];
 	snprintf(slide, sizeof slide, "0x%llx", (long long)vm->slide);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:i, s:I, s:s}", "name", vm->cfg.name, "state",
-			      hp_vm_state_name(vm->state), "accel", vm->accel, "smp", vm->smp, "qemu", vm->qemu_version,
-			      "kernel", vm->kernel_release, "slide", slide, "launched", vm->cfg.launch, "probes",
-			      vm->nprobes, "hits", (json_int_t)vm->total_hits, "journal", vm->journal_path);
+	/* what QEMU and the guest said is shown as text that always encodes: a VM whose
+	 * banner holds a stray byte must not vanish from vm-list */
+	json_t *o = json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:s, s:b, s:i, s:I, s:o}", "name", vm->cfg.name, "state",
+			      hp_vm_state_name(vm->state), "accel", hp_text__json(vm->accel, sizeof vm->accel), "smp",
+			      vm->smp, "qemu", hp_text__json(vm->qemu_version, sizeof vm->qemu_version), "kernel",
+			      hp_text__json(vm->kernel_release, sizeof vm->kernel_release), "slide", slide, "launched",
+			      vm->cfg.launch, "probes", vm->nprobes, "hits", (json_int_t)vm->total_hits, "journal",
+			      hp_text__json(vm->journal_path, sizeof vm->journal_path));
 	if (vm->state == HP_VM_DEAD && vm->reason[0])
 		json_object_set_new(o, "reason", json_string(vm->reason));
 	if (vm->profile)

@@ -16,6 +16,7 @@
 #include "backend/plugin_backend.h"
 #include "backend/qmp.h"
 #include "backend/rsp.h"
+#include "base/text.h"
 #include "base/util.h"
 #include "detectors/detector.h"
 #include "guest/kernel.h"
@@ -256,7 +257,7 @@ static void query_vm(struct hp_vm *vm)
 {
 	json_t *r = NULL;
 	pthread_mutex_lock(&vm->lock);
-	snprintf(vm->qemu_version, sizeof vm->qemu_version, "%s", hp_qmp__version(vm->qmp));
+	hp_text__copy(vm->qemu_version, sizeof vm->qemu_version, hp_qmp__version(vm->qmp));
 	pthread_mutex_unlock(&vm->lock);
 	int kvm = 0, ncpu = 0;
 	if (!hp_qmp__execute(vm->qmp, "query-kvm", NULL, &r, NULL)) {
@@ -344,7 +345,7 @@ static int load_profile(struct hp_vm *vm, const char *symbols, const char *vmlin
 	json_decref(vm->profile);
 	vm->profile = profile;
 	vm->slide = vm->tgt.kernel->slide;
-	snprintf(vm->kernel_release, sizeof vm->kernel_release, "%s", vm->tgt.kernel->release);
+	hp_text__copy(vm->kernel_release, sizeof vm->kernel_release, vm->tgt.kernel->release);
 	pthread_mutex_unlock(&vm->lock);
 	return 0;
 }

@@ -22,6 +22,12 @@ struct hp_err {
 /* Formats msg into err (if non-NULL) and returns -errnum (errnum > 0). */
 int hp_err__set(struct hp_err *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Makes the NUL-terminated s valid UTF-8 in place, for text that goes into JSON (an
+ * error message may quote foreign bytes, or be cut by its buffer inside a character):
+ * each byte that does not belong to a well-formed sequence becomes '?', and an
+ * incomplete sequence at the very end (a cut) is removed. Returns the new length. */
+size_t hp_utf8__fix(char *s);
+
 /* Library version string, e.g. "0.1.0". */
 const char *hp_version(void);
 
