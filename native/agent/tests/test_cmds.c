@@ -1,6 +1,8 @@
-/* VM-thread commands on a fake VM (no QEMU): sym-search's paging bounds (an offset
- * near 2^61 once wrapped offset + limit and overflowed the result array), and strings
- * that are not UTF-8 in errors and summaries. */
+/* VM-thread commands and the session restore on a fake VM (no QEMU): sym-search's
+ * paging bounds (an offset near 2^61 once wrapped offset + limit and overflowed the
+ * result array), strings that are not UTF-8 in errors and summaries, and a restored
+ * session.json checked field by field (a bad "args" once copied past a hit's 6
+ * argument slots). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -127,6 +129,69 @@ static void test_foreign_bytes(struct hp_vm *vm)
 	vm->kernel_release[0] = vm->qemu_version[0] = 0;
 }
 
+static int has_probe(struct hp_vm *vm, uint32_t id)
+{
+	return hp_target__probe(&vm->tgt, id) != NULL;
+}
+
+static void test_restore(struct hp_vm *vm)
+{
+	static const char session[] =
+		"{\"probes\": ["
+		/* 5: args past the 6 slots of a hit */
+		" {\"id\": 5, \"spec\": \"kernel:func_0005\", \"args\": 1000, \"enabled\": true, \"pid\": -1},"
+		/* 6: negative args */
+		" {\"id\": 6, \"spec\": \"kernel:func_0006\", \"args\": -1, \"enabled\": true, \"pid\": -1},"
+		/* 7: a pid no kernel has (and that does not fit 32 bits) */
+		" {\"id\": 7, \"spec\": \"kernel:func_0007\", \"args\": 1, \"enabled\": true, \"pid\": 99999999999},"
+		/* 8: a comm longer than the kernel keeps */
+		" {\"id\": 8, \"spec\": \"kernel:func_0008\", \"args\": 1, \"enabled\": true, \"pid\": -1,"
+		"  \"comm\": \"a-comm-of-many-many-characters\"},"
+		/* 9: a memory capture that does not parse */
+		" {\"id\": 9, \"spec\": \"kernel:func_0009\", \"args\": 1, \"enabled\": true, \"pid\": -1, \"mem\": "
+		"\"arg9:4\"},"
+		/* 10: an unknown kind */
+		" {\"id\": 10, \"spec\": \"kernel:func_0010\", \"enabled\": true, \"pid\": -1, \"kind\": \"bogus\"},"
+		/* 11: an id out of range */
+		" {\"id\": 4294967296, \"spec\": \"kernel:func_0011\", \"enabled\": true, \"pid\": -1},"
+		/* 12: args of the wrong type */
+		" {\"id\": 12, \"spec\": \"kernel:func_0012\", \"args\": \"3\", \"enabled\": true, \"pid\": -1},"
+		/* 20: good */
+		" {\"id\": 20, \"spec\": \"kernel:func_0020\", \"args\": 6, \"enabled\": true, \"pid\": -1, \"comm\": "
+		"\"sysloop\", \"mem\": \"arg2:s16\", \"kind\": \"capture\", \"regs\": true},"
+		" 42, {\"id\": 21}"
+		"]}";
+	json_error_t je;
+	vm->restore = json_loads(session, 0, &je);
+	REQUIRE(vm->restore);
+	/* a comm filter needs task offsets: this fake kernel has them */
+	vm->tgt.kernel->off.task_pid = 100;
+	vm->tgt.kernel->off.task_tgid = 104;
+	vm->tgt.kernel->off.task_comm = 200;
+	vm->tgt.kernel->current_task = 0x1000;
+	vm->tgt.kernel->btf = (struct hp_btf *)1; /* present; never dereferenced here */
+	hp_session__restore_probes(vm);
+	for (uint32_t id = 5; id <= 12; id++) {
+		if (has_probe(vm, id))
+			fprintf(stderr, "probe %u was restored from a bad record\n", id);
+		CHECK(!has_probe(vm, id));
+	}
+	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next) {
+		CHECK(p->o.nargs >= 0 && p->o.nargs <= HP_MAX_ARGS);
+		CHECK(p->o.pid >= -1);
+		CHECK(memchr(p->o.comm, 0, sizeof p->o.comm) != NULL);
+	}
+	struct hp_probe *good = hp_target__probe(&vm->tgt, 20);
+	CHECK(good != NULL);
+	if (good) {
+		CHECK_EQ_INT(good->o.nargs, 6);
+		CHECK_STR(good->o.comm, "sysloop");
+		CHECK_STR(good->o.mem_text, "arg2:s16");
+		CHECK(good->o.regs);
+	}
+	CHECK(vm->tgt.next_probe_id > 20);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/hp-cmds-XXXXXX";
@@ -135,6 +200,7 @@ int main(void)
 	struct hp_vm *vm = make_vm(f, dir);
 	test_sym_search(vm);
 	test_foreign_bytes(vm);
+	test_restore(vm);
 	while (vm->tgt.probes)
 		hp_probe__destroy(&vm->tgt, vm->tgt.probes);
 	vm->tgt.kernel->btf = NULL; /* the placeholder is not a real BTF */

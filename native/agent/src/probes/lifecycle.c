@@ -127,6 +127,8 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 		hp_err__set(err, EINVAL, spec ? "probe spec too long" : "no probe spec");
 		return NULL;
 	}
+	if (hp_probe__check_opts(o, err))
+		return NULL;
 	struct hp_probe *p = calloc(1, sizeof *p);
 	if (!p) {
 		hp_err__set(err, ENOMEM, "out of memory");

@@ -35,6 +35,26 @@ static int reg_by_name(const char *name)
 	return -1;
 }
 
+int hp_probe__check_opts(const struct hp_probe_opts *o, struct hp_err *err)
+{
+	if (o->nargs < 0 || o->nargs > HP_MAX_ARGS)
+		return hp_err__set(err, EINVAL, "args must be 0..%d", HP_MAX_ARGS);
+	if (o->pid != -1 && (o->pid < 1 || o->pid > HP_PID_MAX))
+		return hp_err__set(err, EINVAL, "pid must be 1..%d", HP_PID_MAX);
+	if (!memchr(o->comm, 0, sizeof o->comm) || !memchr(o->mem_text, 0, sizeof o->mem_text))
+		return hp_err__set(err, EINVAL, "comm or memory capture not terminated");
+	if (o->kind != HP_PROBE_CAPTURE && o->kind != HP_PROBE_COUNT)
+		return hp_err__set(err, EINVAL, "bad probe kind");
+	if (o->mem.len) {
+		if (o->mem.len > HP_MAX_MEM || (o->mem.src != HP_MEM_ARG && o->mem.src != HP_MEM_REG))
+			return hp_err__set(err, EINVAL, "bad memory capture");
+		if (o->mem.src == HP_MEM_ARG ? o->mem.index < 1 || o->mem.index > HP_MAX_ARGS
+					     : o->mem.index < 0 || o->mem.index >= HP_NREGS)
+			return hp_err__set(err, EINVAL, "bad memory capture source");
+	}
+	return 0;
+}
+
 int hp_probe__parse_mem(const char *text, struct hp_mem_spec *m, struct hp_err *err)
 {
 	char src[16];

@@ -14,6 +14,7 @@ struct hp_app;
 struct hp_target;
 
 enum hp_probe_kind { HP_PROBE_CAPTURE, HP_PROBE_COUNT };
+#define HP_PID_MAX 4194304 /* the kernel's PID_MAX_LIMIT */
 /* Owner of the agent's own probes (the application probes' exec/exit hooks). */
 #define HP_OWNER_INTERNAL UINT32_MAX
 enum hp_probe_state { HP_PSTATE_ARMED, HP_PSTATE_DISABLED, HP_PSTATE_PENDING, HP_PSTATE_STALE };
@@ -65,6 +66,10 @@ struct hp_probe {
 	struct hp_probe *next;
 };
 
+/* Whether o is something a probe can be made of (what probe-add accepts): nargs
+ * 0..HP_MAX_ARGS, pid -1 or 1..HP_PID_MAX, a NUL-terminated comm, a memory capture
+ * within bounds. Every creation path goes through it (hp_probe__create). */
+int hp_probe__check_opts(const struct hp_probe_opts *o, struct hp_err *err);
 /* Parses "SRC[+OFF]:LEN" / "SRC[+OFF]:sLEN". */
 int hp_probe__parse_mem(const char *text, struct hp_mem_spec *m, struct hp_err *err);
 const char *hp_probe__state_name(enum hp_probe_state s);

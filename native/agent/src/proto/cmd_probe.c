@@ -40,8 +40,8 @@ int hp_cmd__probe_add(struct hp_vm *vm, struct hp_job *job)
 		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
 	}
 	if (pid) {
-		if (json_integer_value(pid) <= 0 || json_integer_value(pid) > 4194304) {
-			hp_err__set(err, EINVAL, "pid must be 1..4194304");
+		if (json_integer_value(pid) <= 0 || json_integer_value(pid) > HP_PID_MAX) {
+			hp_err__set(err, EINVAL, "pid must be 1..%d", HP_PID_MAX);
 			return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
 		}
 		o.pid = (int32_t)json_integer_value(pid);

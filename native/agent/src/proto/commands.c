@@ -95,18 +95,6 @@ static void cmd_agent_shutdown(struct hp_agent *a, struct hp_client *c, json_t *
 	a->quit = 1;
 }
 
-static int valid_name(const char *n)
-{
-	size_t len = strlen(n);
-	if (!len || len > 63)
-		return 0;
-	for (const char *p = n; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-		      *p == '_' || *p == '.'))
-			return 0;
-	return n[0] != '.';
-}
-
 static void start_vm(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id, struct hp_vm_config *cfg)
 {
 	const char *name = json_string_value(json_object_get(args, "name"));
@@ -118,7 +106,7 @@ static void start_vm(struct hp_agent *a, struct hp_client *c, json_t *args, json
 		for (int i = 2; find_vm(a, cfg->name); i++)
 			snprintf(cfg->name, sizeof cfg->name, "%s%d", base, i);
 	}
-	if (!valid_name(cfg->name))
+	if (!hp_vm__valid_name(cfg->name))
 		ERR_RET(EC_INVALID_ARGUMENT, "bad VM name '%s': 1-63 of [A-Za-z0-9._-]", cfg->name);
 	if (find_vm(a, cfg->name))
 		ERR_RET(EC_INVALID_ARGUMENT, "a VM named '%s' already exists", cfg->name);

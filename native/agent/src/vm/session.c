@@ -118,6 +118,20 @@ static void copy_str(char *dst, size_t cap, json_t *o, const char *k)
 		dst[0] = 0;
 }
 
+/* An integer member within [lo, hi], or def when absent; -1 when present but not an
+ * integer or out of range. */
+static int int_member(json_t *o, const char *k, json_int_t lo, json_int_t hi, json_int_t def, json_int_t *out)
+{
+	json_t *v = json_object_get(o, k);
+	*out = def;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return -1;
+	*out = json_integer_value(v);
+	return 0;
+}
+
 static int qmp_alive(const char *path)
 {
 	struct hp_qmp *q;
@@ -146,10 +160,17 @@ int hp_session__recover(struct hp_host *a)
 		if (!s)
 			continue;
 		struct hp_vm_config cfg = { 0 };
+		json_int_t smp, mem;
 		copy_str(cfg.name, sizeof cfg.name, s, "name");
 		cfg.launch = json_is_true(json_object_get(s, "launched"));
-		cfg.smp = (int)json_integer_value(json_object_get(s, "smp"));
-		cfg.mem_mb = (int)json_integer_value(json_object_get(s, "mem"));
+		if (!hp_vm__valid_name(cfg.name) || int_member(s, "smp", 0, 16, 0, &smp) ||
+		    int_member(s, "mem", 0, 16384, 0, &mem)) {
+			close_session(sdir, "its session.json is damaged (name, smp or mem)");
+			json_decref(s);
+			continue;
+		}
+		cfg.smp = (int)smp;
+		cfg.mem_mb = (int)mem;
 		cfg.kaslr = json_is_true(json_object_get(s, "kaslr"));
 		copy_str(cfg.symbols, sizeof cfg.symbols, s, "symbols");
 		copy_str(cfg.vmlinux, sizeof cfg.vmlinux, s, "vmlinux");
@@ -192,6 +213,51 @@ int hp_session__recover(struct hp_host *a)
 	return n;
 }
 
+/* One saved probe into opts, every field checked as probe-add checks it: the file is
+ * ours, but a damaged or edited one must not plant something probe-add would refuse
+ * (an "args" past the 6 slots of a hit, a pid cut to 32 bits). */
+static int saved_probe(json_t *p, struct hp_probe_opts *o, uint32_t *id, const char **spec, struct hp_err *err)
+{
+	json_int_t v;
+	*o = (struct hp_probe_opts){ .pid = -1 };
+	*spec = json_string_value(json_object_get(p, "spec"));
+	if (!json_is_object(p) || int_member(p, "id", 1, UINT32_MAX - 1, 0, &v) || !v)
+		return hp_err__set(err, EINVAL, "no valid id");
+	*id = (uint32_t)v;
+	if (!*spec)
+		return hp_err__set(err, EINVAL, "no spec");
+	if (int_member(p, "args", 0, HP_MAX_ARGS, 0, &v))
+		return hp_err__set(err, EINVAL, "args must be 0..%d", HP_MAX_ARGS);
+	o->nargs = (int)v;
+	if (int_member(p, "pid", -1, HP_PID_MAX, -1, &v) || v == 0)
+		return hp_err__set(err, EINVAL, "pid must be -1 (any) or 1..%d", HP_PID_MAX);
+	o->pid = (int32_t)v;
+	json_t *regs = json_object_get(p, "regs"), *en = json_object_get(p, "enabled");
+	if ((regs && !json_is_boolean(regs)) || (en && !json_is_boolean(en)))
+		return hp_err__set(err, EINVAL, "regs and enabled must be booleans");
+	o->regs = json_is_true(regs);
+	o->enabled = json_is_true(en);
+	json_t *mem = json_object_get(p, "mem"), *comm = json_object_get(p, "comm"), *kind = json_object_get(p, "kind");
+	if ((mem && !json_is_string(mem)) || (comm && !json_is_string(comm)) || (kind && !json_is_string(kind)))
+		return hp_err__set(err, EINVAL, "mem, comm and kind must be strings");
+	const char *m = json_string_value(mem);
+	if (m && m[0]) {
+		if (strlen(m) >= sizeof o->mem_text || hp_probe__parse_mem(m, &o->mem, err))
+			return hp_err__set(err, EINVAL, "bad memory capture");
+		memcpy(o->mem_text, m, strlen(m) + 1);
+	}
+	const char *c = json_string_value(comm);
+	if (c && strlen(c) >= sizeof o->comm)
+		return hp_err__set(err, EINVAL, "comm longer than %d characters", HP_COMM_LEN - 1);
+	if (c)
+		memcpy(o->comm, c, strlen(c) + 1);
+	const char *k = json_string_value(kind);
+	if (k && strcmp(k, "count") && strcmp(k, "capture"))
+		return hp_err__set(err, EINVAL, "kind must be capture or count");
+	o->kind = k && !strcmp(k, "count") ? HP_PROBE_COUNT : HP_PROBE_CAPTURE;
+	return 0;
+}
+
 void hp_session__restore_probes(struct hp_vm *vm)
 {
 	json_t *s = vm->restore;
@@ -200,25 +266,18 @@ void hp_session__restore_probes(struct hp_vm *vm)
 	uint32_t max_id = 0;
 	json_array_foreach(json_object_get(s, "probes"), i, p)
 	{
-		struct hp_probe_opts o = { .pid = -1 };
-		o.nargs = (int)json_integer_value(json_object_get(p, "args"));
-		o.regs = json_is_true(json_object_get(p, "regs"));
-		o.enabled = json_is_true(json_object_get(p, "enabled"));
-		o.pid = (int32_t)json_integer_value(json_object_get(p, "pid"));
-		const char *mem = json_string_value(json_object_get(p, "mem"));
-		if (mem && mem[0] && !hp_probe__parse_mem(mem, &o.mem, NULL))
-			snprintf(o.mem_text, sizeof o.mem_text, "%s", mem);
-		copy_str(o.comm, sizeof o.comm, p, "comm");
-		const char *kind = json_string_value(json_object_get(p, "kind"));
-		o.kind = kind && !strcmp(kind, "count") ? HP_PROBE_COUNT : HP_PROBE_CAPTURE;
-		uint32_t id = (uint32_t)json_integer_value(json_object_get(p, "id"));
-		const char *spec = json_string_value(json_object_get(p, "spec"));
-		vm->tgt.next_probe_id = id; /* the same id as before the restart: clients still use it */
+		struct hp_probe_opts o;
+		uint32_t id = 0;
+		const char *spec;
 		enum hp_eclass cls;
 		struct hp_err err;
-		if (!spec || !hp_probe__create(&vm->tgt, spec, &o, &cls, &err))
-			hp_warn("%s: probe %u (%s) not restored: %s", vm->cfg.name, id, spec ? spec : "?",
-				spec ? err.msg : "");
+		if (saved_probe(p, &o, &id, &spec, &err)) {
+			hp_warn("%s: saved probe %zu (id %u) not restored: %s", vm->cfg.name, i, id, err.msg);
+			continue;
+		}
+		vm->tgt.next_probe_id = id; /* the same id as before the restart: clients still use it */
+		if (!hp_probe__create(&vm->tgt, spec, &o, &cls, &err))
+			hp_warn("%s: probe %u (%s) not restored: %s", vm->cfg.name, id, spec, err.msg);
 		if (id > max_id)
 			max_id = id;
 	}
@@ -230,7 +289,12 @@ void hp_session__restore_probes(struct hp_vm *vm)
 		const char *kind = json_string_value(json_object_get(d, "kind"));
 		enum hp_eclass cls;
 		struct hp_err err;
-		vm->tgt.next_detector_id = (uint32_t)json_integer_value(json_object_get(d, "id"));
+		json_int_t did;
+		if (!kind || int_member(d, "id", 1, UINT32_MAX - 1, 0, &did) || !did) {
+			hp_warn("%s: saved detector %zu not restored: no kind or no valid id", vm->cfg.name, i);
+			continue;
+		}
+		vm->tgt.next_detector_id = (uint32_t)did;
 		if (!hp_detector__add(&vm->tgt, kind, json_object_get(d, "config"), &cls, &err))
 			hp_warn("%s: detector %s not restored: %s", vm->cfg.name, kind ? kind : "?", err.msg);
 	}

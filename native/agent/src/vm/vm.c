@@ -106,6 +106,18 @@ void hp_vm__submit(struct hp_vm *vm, struct hp_job *job)
 		hp_warn("%s: cannot wake the VM thread", vm->cfg.name);
 }
 
+int hp_vm__valid_name(const char *n)
+{
+	size_t len = strlen(n);
+	if (!len || len > 63)
+		return 0;
+	for (const char *p = n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '_' || *p == '.'))
+			return 0;
+	return n[0] != '.';
+}
+
 void hp_vm__set_state(struct hp_vm *vm, enum hp_vm_state st, const char *reason)
 {
 	char why[sizeof vm->reason];

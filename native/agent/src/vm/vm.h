@@ -116,6 +116,8 @@ struct hp_vm {
 };
 
 /* Main thread. */
+/* A VM name: 1-63 of [A-Za-z0-9._-], not starting with '.' (it names directories). */
+int hp_vm__valid_name(const char *name);
 struct hp_vm *hp_vm__create(struct hp_host *h, const struct hp_vm_config *cfg, struct hp_err *err);
 int hp_vm__start(struct hp_vm *vm, struct hp_job *first_job, struct hp_err *err);
 void hp_vm__submit(struct hp_vm *vm, struct hp_job *job);
