@@ -45,6 +45,12 @@ static int f_read_regs(struct hp_backend *b, uint64_t regs[HP_NREGS], struct hp_
 	return 0;
 }
 
+static int f_vcpu_regs(struct hp_backend *b, int vcpu, uint64_t regs[HP_NREGS], struct hp_err *err)
+{
+	(void)vcpu;
+	return f_read_regs(b, regs, err);
+}
+
 static int f_write_regs(struct hp_backend *b, const uint64_t regs[HP_NREGS], uint32_t mask, struct hp_err *err)
 {
 	(void)err;
@@ -132,6 +138,7 @@ static const struct hp_backend_ops fake_ops = {
 	.read_virt = f_read,
 	.write_virt = f_write,
 	.read_regs = f_read_regs,
+	.vcpu_regs = f_vcpu_regs,
 	.write_regs = f_write_regs,
 	.arm = f_arm,
 	.disarm = f_disarm,

@@ -1,14 +1,15 @@
 /* VM-thread commands and the session restore on a fake VM (no QEMU): sym-search's
  * paging bounds (an offset near 2^61 once wrapped offset + limit and overflowed the
- * result array), strings that are not UTF-8 in errors and summaries, and a restored
+ * result array), strings that are not UTF-8 in errors and summaries, a restored
  * session.json checked field by field (a bad "args" once copied past a hit's 6
- * argument slots). */
+ * argument slots), and integers range-checked before they are narrowed. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "fake_backend.h"
+#include "detectors/detector.h"
 #include "guest/kernel.h"
 #include "hp_test.h"
 #include "probes/probe.h"
@@ -129,6 +130,42 @@ static void test_foreign_bytes(struct hp_vm *vm)
 	vm->kernel_release[0] = vm->qemu_version[0] = 0;
 }
 
+/* Detector configs: a pid is range-checked as the JSON integer, before the 32-bit cut
+ * (2^32 + 5 once became pid 5, 2^31 a negative pid: "any process"). */
+static void test_detector_ints(struct hp_vm *vm)
+{
+	static const char *const bad[] = {
+		"{\"pid\": 4294967301}",
+		"{\"pid\": 2147483648}",
+		"{\"pid\": -1}",
+		"{\"pid\": 0}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		json_error_t je;
+		json_t *cfg = json_loads(bad[i], 0, &je);
+		enum hp_eclass cls;
+		struct hp_err err;
+		struct hp_detector *d = hp_detector__add(&vm->tgt, "loop", cfg, &cls, &err);
+		if (d)
+			fprintf(stderr, "loop detector took %s\n", bad[i]);
+		CHECK(d == NULL);
+		if (d)
+			hp_detector__remove(&vm->tgt, d->id, &err);
+		json_decref(cfg);
+	}
+	/* the same config with a good pid is taken: the refusals above are the pid's */
+	json_t *cfg = json_pack("{s:i}", "pid", 5);
+	enum hp_eclass cls;
+	struct hp_err err;
+	struct hp_detector *d = hp_detector__add(&vm->tgt, "loop", cfg, &cls, &err);
+	if (!d)
+		fprintf(stderr, "loop detector: %s\n", err.msg);
+	CHECK(d != NULL);
+	if (d)
+		hp_detector__remove(&vm->tgt, d->id, &err);
+	json_decref(cfg);
+}
+
 static int has_probe(struct hp_vm *vm, uint32_t id)
 {
 	return hp_target__probe(&vm->tgt, id) != NULL;
@@ -201,6 +238,7 @@ int main(void)
 	test_sym_search(vm);
 	test_foreign_bytes(vm);
 	test_restore(vm);
+	test_detector_ints(vm);
 	while (vm->tgt.probes)
 		hp_probe__destroy(&vm->tgt, vm->tgt.probes);
 	vm->tgt.kernel->btf = NULL; /* the placeholder is not a real BTF */

@@ -72,6 +72,14 @@ class Protocol(unittest.TestCase):
             self.assertTrue(r["error"]["desc"].startswith("no VM named"), r)
         self.assertIn("version", self.c.ok("agent-info"), "still connected")
 
+    def test_integers_are_range_checked_before_narrowing(self):
+        """smp 2^32+1 once became 1 (a 32-bit cut) and passed the 1..16 check."""
+        for args in (dict(smp=2**32 + 1), dict(mem=2**32 + 512), dict(http_port=2**32 + 80),
+                     dict(smp=-(2**32) + 1)):
+            r = self.c.cmd("vm-launch", lab_kernel="NOT A SUITE", **args)
+            self.assertEqual(self.error(r), "InvalidArgument")
+            self.assertNotIn("lab_kernel", r["error"]["desc"], "the integer was refused first: %s" % r)
+
     def test_client_vanishing_mid_command(self):
         for _ in range(20):
             s = socket.socket(socket.AF_UNIX)

@@ -107,9 +107,11 @@ static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum 
 	if (!rc && !s->scope_user && !s->scope_kernel)
 		rc = hp_err__set(err, EINVAL, "loop: scope must be all, user or kernel");
 	json_t *pid = json_object_get(cfg, "pid");
-	s->pid = pid ? (int32_t)json_integer_value(pid) : -1;
-	if (!rc && pid && (!json_is_integer(pid) || s->pid <= 0))
-		rc = hp_err__set(err, EINVAL, "loop: pid must be a positive integer");
+	/* checked as the JSON integer, before the 32-bit cut (2^32 + 5 is not pid 5) */
+	if (!rc && pid &&
+	    (!json_is_integer(pid) || json_integer_value(pid) <= 0 || json_integer_value(pid) > HP_PID_MAX))
+		rc = hp_err__set(err, EINVAL, "loop: pid must be 1..%d", HP_PID_MAX);
+	s->pid = pid && !rc ? (int32_t)json_integer_value(pid) : -1;
 	if (!rc && s->window_ns < 2 * s->period_ns)
 		rc = hp_err__set(err, EINVAL, "loop: window_ms must hold at least two samples (>= 2 x period_ms)");
 	if (rc) {

@@ -81,8 +81,8 @@ static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum 
 	if (!json_is_integer(per) || json_integer_value(per) <= 0 || json_integer_value(per) > 3600000)
 		return hp_err__set(err, EINVAL,
 				   "watchdog: \"period_ms\" must be an integer in 1..3600000 (the heartbeat period T)");
-	if (pid && (!json_is_integer(pid) || json_integer_value(pid) <= 0))
-		return hp_err__set(err, EINVAL, "watchdog: \"pid\" must be a positive integer");
+	if (pid && (!json_is_integer(pid) || json_integer_value(pid) <= 0 || json_integer_value(pid) > HP_PID_MAX))
+		return hp_err__set(err, EINVAL, "watchdog: \"pid\" must be 1..%d", HP_PID_MAX); /* 2^31 is not "any" */
 	if (comm && (!comm[0] || strlen(comm) >= HP_COMM_LEN))
 		return hp_err__set(err, EINVAL, "watchdog: \"comm\" must be 1..15 characters");
 	struct wd *s = calloc(1, sizeof *s);

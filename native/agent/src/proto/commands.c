@@ -33,7 +33,8 @@ struct cmd {
 	int final;
 };
 
-/* Error descriptions are cut at 512 bytes on purpose: they are messages, not data. */
+/* Error descriptions are cut at 512 bytes on purpose: they are messages, not data.
+ * The cut falls between characters, and quoted bytes that are not UTF-8 become '?'. */
 void hp_commands__errf(struct hp_agent *a, struct hp_client *c, json_t *id, enum hp_eclass cls, const char *fmt, ...)
 {
 	char d[512];
@@ -126,25 +127,28 @@ static void start_vm(struct hp_agent *a, struct hp_client *c, json_t *args, json
 	}
 }
 
-static int opt_int(json_t *args, const char *k, int def)
+/* An optional integer argument in [lo, hi] (def when absent): checked as the JSON
+ * integer it is, before it is narrowed to an int (2^32 + 1 is not 1). */
+static int opt_int(json_t *args, const char *k, int def, int lo, int hi, int *out)
 {
 	json_t *v = json_object_get(args, k);
-	return v ? (int)json_integer_value(v) : def;
+	json_int_t n = v ? json_integer_value(v) : def;
+	if (n < lo || n > hi)
+		return -1;
+	*out = (int)n;
+	return 0;
 }
 
 static void cmd_vm_launch(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
 {
 	struct hp_vm_config cfg = { .launch = 1 };
-	cfg.smp = opt_int(args, "smp", 1);
-	cfg.mem_mb = opt_int(args, "mem", 512);
-	cfg.http_port = opt_int(args, "http_port", 0);
 	cfg.kaslr = !json_is_false(json_object_get(args, "kaslr"));
 	cfg.plugin = !json_is_false(json_object_get(args, "plugin"));
-	if (cfg.smp < 1 || cfg.smp > 16)
+	if (opt_int(args, "smp", 1, 1, 16, &cfg.smp))
 		ERR_RET(EC_INVALID_ARGUMENT, "smp must be 1..16");
-	if (cfg.mem_mb < 128 || cfg.mem_mb > 16384)
+	if (opt_int(args, "mem", 512, 128, 16384, &cfg.mem_mb))
 		ERR_RET(EC_INVALID_ARGUMENT, "mem must be 128..16384 MiB");
-	if (cfg.http_port < 0 || cfg.http_port > 65535)
+	if (opt_int(args, "http_port", 0, 0, 65535, &cfg.http_port))
 		ERR_RET(EC_INVALID_ARGUMENT, "http_port must be 1..65535");
 	const char *kernel = json_string_value(json_object_get(args, "lab_kernel"));
 	if (kernel && (!kernel[0] || strlen(kernel) >= sizeof cfg.lab_kernel ||
