@@ -53,7 +53,7 @@ int hp_pring__create(const char *path, unsigned nvcpus, uint32_t ring_bytes)
 	return rc;
 }
 
-void *hp_pring__map(const char *path, size_t *len, int *errnum, const char **why)
+void *hp_pring__map(const char *path, struct hp_pring_file *hdr, size_t *len, int *errnum, const char **why)
 {
 	*why = NULL;
 	int fd = open(path, O_RDWR | O_CLOEXEC);
@@ -76,6 +76,7 @@ void *hp_pring__map(const char *path, size_t *len, int *errnum, const char **why
 			m = NULL;
 		} else {
 			*len = h.file_size;
+			*hdr = h; /* what was checked, not what the file says later */
 		}
 	}
 	if (*why && h.magic == HP_PRING_MAGIC && h.version != HP_PRING_VERSION)

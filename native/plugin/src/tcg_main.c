@@ -70,12 +70,13 @@ static int ring_map(void)
 	int e;
 	const char *why;
 	size_t len;
-	void *m = hp_pring__map(tcg.ring_path, &len, &e, &why);
+	struct hp_pring_file hdr;
+	void *m = hp_pring__map(tcg.ring_path, &hdr, &len, &e, &why);
 	if (!m) {
 		tcg__log("ring %s: %s (%s)", tcg.ring_path, why, strerror(e));
 		return -1;
 	}
-	const struct hp_pring_file *h = m;
+	const struct hp_pring_file *h = &hdr; /* checked; the mapped copy is not read again */
 	if (h->nrings - 1 < tcg.max_vcpus) {
 		tcg__log("ring file has %u vCPU rings, the VM has up to %u vCPUs", h->nrings - 1, tcg.max_vcpus);
 		munmap(m, len);

@@ -50,9 +50,10 @@ static void test_header(const char *path)
 	size_t len;
 	int e;
 	const char *why;
-	void *m = hp_pring__map(path, &len, &e, &why);
+	struct hp_pring_file h;
+	void *m = hp_pring__map(path, &h, &len, &e, &why);
 	REQUIRE(m);
-	struct hp_pring_file h = *(struct hp_pring_file *)m;
+	CHECK(memcmp(&h, m, sizeof h) == 0);
 	CHECK_EQ_INT(h.nrings, 3);
 	CHECK_EQ_U64(len, HP_PRING_HDR_SIZE + 3 * (128 + 4096));
 	CHECK(hp_pring__check_file(&h, len) == NULL);
@@ -69,6 +70,29 @@ static void test_header(const char *path)
 	b = h;
 	b.version = 99;
 	CHECK(hp_pring__check_file(&b, len) != NULL);
+	munmap(m, len);
+}
+
+/* The file stays writable by its other side: after the check, its header may say
+ * anything. Rings are found from the checked copy, so they stay inside the mapping. */
+static void test_header_rewritten(const char *path)
+{
+	REQUIRE(hp_pring__create(path, 2, 4096) == 0);
+	size_t len;
+	int e;
+	const char *why;
+	struct hp_pring_file h;
+	uint8_t *m = hp_pring__map(path, &h, &len, &e, &why);
+	REQUIRE(m);
+	struct hp_pring_file *live = (struct hp_pring_file *)m;
+	live->hdr_size = 0x7ff00000;
+	live->ring_stride = 0x7ff00000;
+	live->nrings = 100000;
+	for (unsigned i = 0; i < h.nrings; i++) {
+		uint8_t *r = (uint8_t *)hp_pring__at(m, &h, i);
+		CHECK(r >= m + HP_PRING_HDR_SIZE && r + h.ring_stride <= m + len);
+	}
+	CHECK_EQ_INT(h.nrings, 3);
 	munmap(m, len);
 }
 
@@ -205,17 +229,19 @@ int main(void)
 	REQUIRE(fd >= 0);
 	close(fd);
 	test_header(path);
+	test_header_rewritten(path);
 	const uint32_t bytes = 4096;
 	REQUIRE(hp_pring__create(path, 1, bytes) == 0);
 	size_t len;
 	int e;
 	const char *why;
-	void *m = hp_pring__map(path, &len, &e, &why);
+	struct hp_pring_file h;
+	void *m = hp_pring__map(path, &h, &len, &e, &why);
 	REQUIRE(m);
-	struct hp_pring *r = hp_pring__at(m, m, 0);
+	struct hp_pring *r = hp_pring__at(m, &h, 0);
 	test_wrap_and_full(r, bytes);
 	test_concurrent(r, bytes);
-	test_corrupt(hp_pring__at(m, m, 1), bytes);
+	test_corrupt(hp_pring__at(m, &h, 1), bytes);
 	munmap(m, len);
 	unlink(path);
 	TEST_MAIN_END();

@@ -47,6 +47,7 @@ struct plug {
 	uint32_t wait_ms;
 	uint8_t *map;
 	size_t map_len;
+	struct hp_pring_file hdr; /* the checked header: QEMU can rewrite the mapped one */
 	uint32_t nrings, ring_bytes;
 	uint64_t *tail; /* our cursor per ring (never re-read from the file) */
 	uint64_t *seen_dropped;
@@ -64,7 +65,7 @@ static struct plug *P(struct hp_backend *b)
 
 static struct hp_pring *ring_at(struct plug *g, unsigned i)
 {
-	return hp_pring__at(g->map, (const struct hp_pring_file *)g->map, i);
+	return hp_pring__at(g->map, &g->hdr, i);
 }
 
 int hp_plugin_ring__create(const char *path, unsigned nvcpus, uint32_t ring_bytes, struct hp_err *err)
@@ -531,12 +532,11 @@ static int map_ring(struct plug *g, const char *path, struct hp_err *err)
 {
 	int e;
 	const char *why;
-	g->map = hp_pring__map(path, &g->map_len, &e, &why);
+	g->map = hp_pring__map(path, &g->hdr, &g->map_len, &e, &why);
 	if (!g->map)
 		return hp_err__set(err, e, "ring file %s: %s (%s)", path, why, strerror(e));
-	const struct hp_pring_file *h = (const void *)g->map;
-	g->nrings = h->nrings;
-	g->ring_bytes = h->ring_bytes;
+	g->nrings = g->hdr.nrings;
+	g->ring_bytes = g->hdr.ring_bytes;
 	g->tail = calloc(g->nrings, sizeof *g->tail);
 	g->seen_dropped = calloc(g->nrings, sizeof *g->seen_dropped);
 	if (!g->tail || !g->seen_dropped)

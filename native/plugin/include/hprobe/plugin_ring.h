@@ -14,10 +14,13 @@ const char *hp_pring__check_file(const struct hp_pring_file *h, uint64_t file_si
  * ring, ring_bytes each (a power of two, 4 KiB..64 MiB). 0 or -errno. */
 int hp_pring__create(const char *path, unsigned nvcpus, uint32_t ring_bytes);
 
-/* Maps a ring file read-write after checking its header. NULL on failure with
- * *errnum (positive) and *why set. munmap(map, *len) when done. */
-void *hp_pring__map(const char *path, size_t *len, int *errnum, const char **why);
+/* Maps a ring file read-write after checking its header; *hdr receives the header
+ * that was checked. The mapped header stays writable by the other side (QEMU), so
+ * the geometry must come from *hdr from then on, never from the map. NULL on failure
+ * with *errnum (positive) and *why set. munmap(map, *len) when done. */
+void *hp_pring__map(const char *path, struct hp_pring_file *hdr, size_t *len, int *errnum, const char **why);
 
+/* Ring i of a mapping; h is the checked copy hp_pring__map gave (i < h->nrings). */
 static inline struct hp_pring *hp_pring__at(void *map, const struct hp_pring_file *h, unsigned i)
 {
 	return (struct hp_pring *)((uint8_t *)map + h->hdr_size + (size_t)i * h->ring_stride);
