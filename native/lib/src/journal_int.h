@@ -76,8 +76,20 @@ uint32_t hpi_crc32(uint32_t crc, const void *buf, size_t len);
  * Returns 1 and the batch size in *size if valid, 0 if truncated or corrupt. */
 int hpi_batch_check(const uint8_t *buf, size_t avail, uint64_t expect_seq, size_t *size);
 
-/* Reads every batch from the start; returns the end of the valid prefix and the
- * seq that follows it (used by append mode). */
+/* A damaged region a reader stepped over: [off, off + len) held no valid batch, and
+ * the records seq..next_seq - 1 were lost with it. reported: a JOURNAL_GAP event
+ * about it is in the journal already (seen by hpi_reader_scan_end). */
+struct hpi_gap {
+	uint64_t off, len, seq, next_seq;
+	int reported;
+};
+#define HPI_MAX_GAPS 16
+/* The gaps this reader stepped over so far (the first HPI_MAX_GAPS). */
+size_t hpi_reader_gaps(const struct hp_journal_reader *r, const struct hpi_gap **gaps);
+
+/* Reads every batch from the start, over gaps; returns the end of the last valid
+ * batch and the seq that follows it (used by append mode), and notes which gaps a
+ * JOURNAL_GAP event reports already. */
 int hpi_reader_scan_end(struct hp_journal_reader *r, uint64_t *valid_end, uint64_t *next_seq, struct hp_err *err);
 
 #endif

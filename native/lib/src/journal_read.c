@@ -1,7 +1,16 @@
 /* Journal reader. The file is untrusted: a batch is used only after its header,
  * CRC and record structure were all checked, so a reader returns whole batches
- * or nothing. It stops at the first bad batch (a crash tail) and can be polled
- * again while a writer appends (tail -f). */
+ * or nothing. A bad batch with valid batches after it is a gap: the reader goes on
+ * with the next valid one (the records' seq jumps over the loss). A bad batch with
+ * nothing valid after it is the end (a crash tail); the reader can be polled again
+ * while a writer appends (tail -f).
+ *
+ * Where the next batch starts: where the damaged batch's own header says, when it
+ * still reads; else the first batch magic after the damage (within two batches'
+ * size) that starts a batch which checks. A batch whose header reads but which the
+ * file ends inside is a write in progress or cut by a crash: nothing follows it,
+ * and its bytes are never searched (a record's captured bytes may look like a
+ * batch). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,6 +20,8 @@
 #include "journal_int.h"
 
 #define READ_AHEAD ((size_t)256 << 10)
+#define SCAN_STEP ((size_t)64 << 10)
+#define RESYNC_WINDOW ((uint64_t)2 * (HPJ_BATCH_HDR + HPJ_BATCH_MAX))
 
 struct hp_journal_reader {
 	int fd;       /* -1: reading from mem */
@@ -31,6 +42,8 @@ struct hp_journal_reader {
 	int have_batch, truncated;
 	char *json;
 	size_t json_cap;
+	struct hpi_gap gaps[HPI_MAX_GAPS];
+	size_t ngaps;
 };
 
 /* Up to len bytes at off (fewer at the end of the file). */
@@ -76,6 +89,97 @@ static int fetch(struct hp_journal_reader *r, uint64_t off, size_t len, const ui
 	return 0;
 }
 
+/* Whether the file has a byte at off. */
+static int has_byte(struct hp_journal_reader *r, uint64_t off)
+{
+	const uint8_t *p;
+	size_t avail;
+
+	return fetch(r, off, 1, &p, &avail) == 0 && avail == 1;
+}
+
+/* 1 if a valid batch whose first seq is at least min_seq starts at off (*seq = that
+ * seq), 0 if not, <0 on an I/O error. */
+static int batch_at(struct hp_journal_reader *r, uint64_t off, uint64_t min_seq, uint64_t *seq)
+{
+	const uint8_t *p;
+	size_t avail, size;
+	uint32_t plen;
+	uint64_t s;
+	int rc;
+
+	if ((rc = fetch(r, off, HPJ_BATCH_HDR, &p, &avail)) < 0)
+		return rc;
+	if (avail < HPJ_BATCH_HDR || hpi_get32(p) != HPJ_BATCH_MAGIC)
+		return 0;
+	plen = hpi_get32(p + 4);
+	s = hpi_get64(p + 8);
+	if (plen > HPJ_BATCH_MAX || s < min_seq)
+		return 0;
+	if ((rc = fetch(r, off, HPJ_BATCH_HDR + (size_t)plen, &p, &avail)) < 0)
+		return rc;
+	if (!hpi_batch_check(p, avail, s, &size))
+		return 0;
+	*seq = s;
+	return 1;
+}
+
+static void note_gap(struct hp_journal_reader *r, uint64_t off, uint64_t len, uint64_t seq, uint64_t next_seq)
+{
+	for (size_t i = 0; i < r->ngaps; i++)
+		if (r->gaps[i].off == off)
+			return; /* read again after a seek */
+	if (r->ngaps < HPI_MAX_GAPS)
+		r->gaps[r->ngaps++] = (struct hpi_gap){ off, len, seq, next_seq, 0 };
+}
+
+/* The batch at r->off is bad: moves r to the next valid batch after it (1), or
+ * says there is none (0); <0 on an I/O error. See the top of this file. */
+static int resync(struct hp_journal_reader *r)
+{
+	static const uint8_t magic[4] = { HPJ_BATCH_MAGIC & 0xff, (HPJ_BATCH_MAGIC >> 8) & 0xff,
+					  (HPJ_BATCH_MAGIC >> 16) & 0xff, HPJ_BATCH_MAGIC >> 24 };
+	uint64_t bad = r->off, seq = 0, cand = 0, off;
+	const uint8_t *p;
+	size_t avail;
+	int rc;
+
+	if ((rc = fetch(r, bad, HPJ_BATCH_HDR, &p, &avail)) < 0)
+		return rc;
+	if (avail == HPJ_BATCH_HDR && hpi_get32(p) == HPJ_BATCH_MAGIC && hpi_get32(p + 4) <= HPJ_BATCH_MAX) {
+		cand = bad + HPJ_BATCH_HDR + hpi_get32(p + 4);
+		if (!has_byte(r, cand - 1))
+			return 0; /* the file ends inside it: a tail, not a gap */
+		if ((rc = batch_at(r, cand, r->next_seq, &seq)) != 0)
+			goto found;
+	}
+	for (off = bad + 1; off < bad + RESYNC_WINDOW;) {
+		const uint8_t *m;
+
+		if ((rc = fetch(r, off, SCAN_STEP, &p, &avail)) < 0)
+			return rc;
+		if (avail < HPJ_BATCH_HDR)
+			return 0;
+		m = memmem(p, avail, magic, sizeof(magic));
+		if (!m) {
+			off += avail - (sizeof(magic) - 1);
+			continue;
+		}
+		cand = off + (uint64_t)(m - p);
+		if ((rc = batch_at(r, cand, r->next_seq, &seq)) != 0)
+			goto found;
+		off = cand + 1;
+	}
+	return 0;
+found:
+	if (rc < 0)
+		return rc;
+	note_gap(r, bad, cand - bad, r->next_seq, seq);
+	r->off = cand;
+	r->next_seq = seq;
+	return 1;
+}
+
 /* Loads and checks the batch at r->off. 1 = loaded, 0 = end or bad tail, <0 = I/O error. */
 static int load_batch(struct hp_journal_reader *r)
 {
@@ -96,6 +200,11 @@ static int load_batch(struct hp_journal_reader *r)
 	    (rc = fetch(r, r->off, HPJ_BATCH_HDR + (size_t)plen, &p, &avail)) < 0)
 		return rc;
 	if (!hpi_batch_check(p, avail, r->next_seq, &size)) {
+		rc = resync(r);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			return load_batch(r); /* the batch resync found checks: no deeper */
 		r->truncated = 1;
 		r->cache_len = 0; /* the tail may be rewritten (append mode): read it afresh */
 		return 0;
@@ -252,12 +361,19 @@ static int scan_to(struct hp_journal_reader *r, uint64_t seq, struct hp_err *err
 
 		if ((rc = fetch(r, r->off, HPJ_BATCH_HDR, &p, &avail)) < 0)
 			return hp_err__set(err, -rc, "journal: read: %s", strerror(-rc));
-		if (avail < HPJ_BATCH_HDR || hpi_get32(p) != HPJ_BATCH_MAGIC)
-			return 0; /* at the end: next() reports end or truncation */
-		plen = hpi_get32(p + 4);
-		nrec = hpi_get32(p + 16);
-		if (plen > HPJ_BATCH_MAX || nrec == 0 || hpi_get64(p + 8) != r->next_seq)
-			return 0;
+		if (avail == 0)
+			return 0; /* at the end: next() reports it */
+		plen = avail < HPJ_BATCH_HDR ? 0 : hpi_get32(p + 4);
+		nrec = avail < HPJ_BATCH_HDR ? 0 : hpi_get32(p + 16);
+		if (avail < HPJ_BATCH_HDR || hpi_get32(p) != HPJ_BATCH_MAGIC || plen > HPJ_BATCH_MAX || nrec == 0 ||
+		    hpi_get64(p + 8) != r->next_seq) {
+			/* a damaged header: over the gap, or the end (next() reports truncation) */
+			if ((rc = resync(r)) < 0)
+				return hp_err__set(err, -rc, "journal: read: %s", strerror(-rc));
+			if (rc == 0)
+				return 0;
+			continue;
+		}
 		if (seq < r->next_seq + nrec)
 			break;
 		/* Skipped batches are not read, only their headers. */
@@ -317,6 +433,38 @@ uint64_t hp_journal__offset(const struct hp_journal_reader *r)
 	return r ? r->off : 0;
 }
 
+size_t hpi_reader_gaps(const struct hp_journal_reader *r, const struct hpi_gap **gaps)
+{
+	*gaps = r->gaps;
+	return r->ngaps;
+}
+
+/* A JOURNAL_GAP event in the current batch: marks the gap it reports. */
+static void note_reported_gaps(struct hp_journal_reader *r)
+{
+	static const char name[] = "\"JOURNAL_GAP\"", key[] = "\"offset\":";
+	size_t pos = 0;
+
+	for (uint32_t i = 0; i < r->brem && pos + HPJ_REC_HDR <= r->blen; i++) {
+		const uint8_t *rec = r->bp + pos, *json = rec + HPJ_REC_HDR + 8, *k;
+		uint32_t blen = hpi_get32(rec + 1);
+		char num[24];
+		size_t n;
+
+		pos += HPJ_REC_HDR + blen;
+		if (rec[0] != HP_REC_EVENT || blen <= 8 || !memmem(json, blen - 8, name, sizeof(name) - 1) ||
+		    !(k = memmem(json, blen - 8, key, sizeof(key) - 1)))
+			continue;
+		k += sizeof(key) - 1;
+		n = (size_t)(json + blen - 8 - k) < sizeof(num) - 1 ? (size_t)(json + blen - 8 - k) : sizeof(num) - 1;
+		memcpy(num, k, n);
+		num[n] = '\0';
+		for (size_t g = 0; g < r->ngaps; g++)
+			if (r->gaps[g].off == strtoull(num, NULL, 10))
+				r->gaps[g].reported = 1;
+	}
+}
+
 int hpi_reader_scan_end(struct hp_journal_reader *r, uint64_t *valid_end, uint64_t *next_seq, struct hp_err *err)
 {
 	int rc;
@@ -324,7 +472,8 @@ int hpi_reader_scan_end(struct hp_journal_reader *r, uint64_t *valid_end, uint64
 	r->off = r->header_len;
 	r->next_seq = 0;
 	while ((rc = load_batch(r)) > 0)
-		;
+		if (r->ngaps)
+			note_reported_gaps(r);
 	if (rc < 0)
 		return hp_err__set(err, -rc, "journal: read: %s", strerror(-rc));
 	*valid_end = r->off;

@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "journal_int.h"
@@ -239,6 +241,34 @@ static void sync_dir(const char *path)
 	free(copy);
 }
 
+/* One JOURNAL_GAP event per damaged region the scan stepped over that no earlier
+ * event reports: {"event":"JOURNAL_GAP","data":{"offset":..,"bytes":..,"lost_from_seq":..,
+ * "next_seq":..}} (lost_from_seq..next_seq-1 were in it). Written at once. */
+static int report_gaps(struct hp_journal_writer *w, struct hp_journal_reader *r, struct hp_err *err)
+{
+	const struct hpi_gap *g;
+	size_t n = hpi_reader_gaps(r, &g), added = 0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	for (size_t i = 0; i < n; i++) {
+		char json[256];
+		int len;
+
+		if (g[i].reported)
+			continue;
+		len = snprintf(json, sizeof(json),
+			       "{\"event\":\"JOURNAL_GAP\",\"data\":{\"offset\":%llu,\"bytes\":%llu,"
+			       "\"lost_from_seq\":%llu,\"next_seq\":%llu}}",
+			       (unsigned long long)g[i].off, (unsigned long long)g[i].len, (unsigned long long)g[i].seq,
+			       (unsigned long long)g[i].next_seq);
+		if (hp_journal__append_json(w, HP_REC_EVENT, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec,
+					    json, (size_t)len, NULL) == 0)
+			added++;
+	}
+	return added ? hp_journal__flush(w, 0, err) : 0;
+}
+
 /* In append mode: validates the existing journal and finds where to continue. */
 static int scan_existing(struct hp_journal_writer *w, const char *path, int *fresh, struct hp_err *err)
 {
@@ -264,14 +294,22 @@ static int scan_existing(struct hp_journal_writer *w, const char *path, int *fre
 	if (rc < 0)
 		return rc; /* not a journal of ours: never overwrite it */
 	rc = hpi_reader_scan_end(r, &valid, &w->next_seq, err);
-	hp_journal__close_reader(r);
-	if (rc < 0)
+	if (rc < 0) {
+		hp_journal__close_reader(r);
 		return rc;
-	if ((uint64_t)sb.st_size != valid && ftruncate(w->fd, (off_t)valid) < 0)
-		return hp_err__set(err, errno, "journal: cannot cut the invalid tail of %s: %s", path, strerror(errno));
+	}
+	/* only what no valid batch follows is cut: a damaged batch in the middle stays
+	 * (readers step over it) and is reported once, in the journal itself */
+	if ((uint64_t)sb.st_size != valid && ftruncate(w->fd, (off_t)valid) < 0) {
+		rc = hp_err__set(err, errno, "journal: cannot cut the invalid tail of %s: %s", path, strerror(errno));
+		hp_journal__close_reader(r);
+		return rc;
+	}
 	w->file_end = valid;
 	w->first_seq = w->next_seq;
-	return 0;
+	rc = report_gaps(w, r, err);
+	hp_journal__close_reader(r);
+	return rc;
 }
 
 int hp_journal__create(const char *path, const struct hp_journal_meta *meta, int append, struct hp_journal_writer **out,

@@ -1,7 +1,9 @@
 /* Crash tails: a journal cut at every byte offset of its last batch reads back
  * exactly the records of the complete batches, and reports the truncation (and
  * the valid length); append mode then cuts the tail and continues the sequence.
- * Cuts inside the file header are refused. */
+ * Cuts inside the file header are refused. A damaged batch in the middle is a gap,
+ * not an end: readers go on with the batches after it (their seq jumps), and append
+ * mode keeps them, continues after the last one and records the gap once. */
 #include <errno.h>
 
 #include "hp_test.h"
@@ -11,6 +13,85 @@
 #define BATCHES 4
 #define PER 9
 
+/* Reads path; returns the records' count, their seqs in seqs[], and how many
+ * JOURNAL_GAP events were among them. */
+static uint64_t read_all(const char *path, uint64_t *seqs, size_t cap, int *gap_events)
+{
+	struct hp_journal_reader *r;
+	struct hp_record rec;
+	struct hp_err err = { { 0 } };
+	uint64_t n = 0;
+
+	*gap_events = 0;
+	REQUIRE(hp_journal__open(path, &r, &err) == 0);
+	while (hp_journal__next(r, &rec, &err) == 1) {
+		if (n < cap)
+			seqs[n] = rec.seq;
+		n++;
+		if (rec.type == HP_REC_EVENT && strstr(rec.json, "\"JOURNAL_GAP\""))
+			(*gap_events)++;
+	}
+	CHECK_EQ_INT(hp_journal__truncated(r, NULL), 0);
+	hp_journal__close_reader(r);
+	return n;
+}
+
+/* Batch 1 of BATCHES damaged (damage() at its offset): the records of batches 0, 2
+ * and 3 come back, in order; append mode keeps them and goes on after them. */
+static void test_gap(const char *path, const uint8_t *img, size_t len, const uint64_t *starts, int header)
+{
+	struct hp_journal_writer *w = NULL;
+	struct hp_journal_reader *r = NULL;
+	struct hp_err err = { { 0 } };
+	uint64_t seqs[64], n, total = BATCHES * PER + 3;
+	uint8_t *bad = malloc(len);
+	int gaps, fails = hp_test_failures;
+	struct hp_hit h;
+	struct hp_record rec;
+
+	memcpy(bad, img, len);
+	if (header)
+		bad[starts[1]] ^= 0xff; /* the batch magic */
+	else
+		bad[starts[1] + 40] ^= 0xff; /* a record's body: the CRC fails */
+	hp_write_file(path, bad, len);
+	n = read_all(path, seqs, 64, &gaps);
+	CHECK_EQ_U64(n, total - PER);
+	CHECK_EQ_U64(seqs[PER - 1], PER - 1);
+	CHECK_EQ_U64(seqs[PER], 2 * PER); /* the jump over the lost batch */
+	CHECK_EQ_INT(gaps, 0);
+
+	/* seeking lands after the gap too */
+	REQUIRE(hp_journal__open(path, &r, &err) == 0);
+	REQUIRE(hp_journal__seek(r, 2 * PER + 1, &err) == 0);
+	CHECK(hp_journal__next(r, &rec, &err) == 1 && rec.seq == 2 * PER + 1);
+	REQUIRE(hp_journal__seek(r, PER + 1, &err) == 0); /* a lost record: the next one there is */
+	CHECK(hp_journal__next(r, &rec, &err) == 1 && rec.seq == 2 * PER);
+	hp_journal__close_reader(r);
+
+	/* append mode: nothing cut, the sequence goes on after the last batch */
+	REQUIRE(hp_journal__create(path, NULL, 1, &w, &err) == 0);
+	CHECK(hp_file_size(path) >= (long)len);
+	CHECK_EQ_U64(hp_journal__next_seq(w), total + 1); /* + the gap's event */
+	hp_make_hit(hp_journal__next_seq(w), &h);
+	REQUIRE(hp_journal__append_hit(w, &h, NULL) == 0);
+	REQUIRE(hp_journal__close(w, &err) == 0);
+	n = read_all(path, seqs, 64, &gaps);
+	CHECK_EQ_U64(n, total - PER + 2);
+	CHECK_EQ_INT(gaps, 1);
+	CHECK_EQ_U64(seqs[n - 1], total + 1);
+
+	/* again: the same gap is not reported twice */
+	REQUIRE(hp_journal__create(path, NULL, 1, &w, &err) == 0);
+	CHECK_EQ_U64(hp_journal__next_seq(w), total + 2);
+	REQUIRE(hp_journal__close(w, &err) == 0);
+	n = read_all(path, seqs, 64, &gaps);
+	CHECK_EQ_INT(gaps, 1);
+	if (hp_test_failures != fails)
+		fprintf(stderr, "  with the %s of batch 1 damaged\n", header ? "header" : "payload");
+	free(bad);
+}
+
 int main(void)
 {
 	struct hp_journal_writer *w = NULL;
@@ -19,7 +100,7 @@ int main(void)
 	struct hp_record rec;
 	struct hp_hit h;
 	char path[256], cut_path[256];
-	uint64_t i = 0, valid = 0, last_start;
+	uint64_t i = 0, valid = 0, last_start, starts[BATCHES];
 	uint8_t *img;
 	size_t len;
 
@@ -40,6 +121,7 @@ int main(void)
 			REQUIRE(hp_journal__append_dropped(w, &d, NULL) == 0);
 			REQUIRE(hp_journal__append_count(w, &c, NULL) == 0);
 		}
+		starts[b] = (uint64_t)hp_file_size(path);
 		if (b == BATCHES - 1)
 			last_start = (uint64_t)hp_file_size(path);
 		REQUIRE(hp_journal__flush(w, 1, &err) == 0);
@@ -90,6 +172,10 @@ int main(void)
 		CHECK_EQ_INT(hp_journal__truncated(r, NULL), 0);
 		hp_journal__close_reader(r);
 	}
+
+	/* damage in the middle: a gap, not the end */
+	test_gap(cut_path, img, len, starts, 0);
+	test_gap(cut_path, img, len, starts, 1);
 
 	/* cuts inside the header: refused, never a crash */
 	for (size_t cut = 0; cut < HPJ_HEADER_LEN; cut++) {
