@@ -4,9 +4,17 @@
  * forward in big pipelined reads until libhprobe finds the kallsyms tables, read the
  * BTF between the symbols __start_BTF and __stop_BTF, and ask the kernel's vmcoreinfo
  * for its KASLR offset so that the table holds link-time addresses like a System.map.
- * The result is cached per kernel build (its GNU build id) under
- * <state>/profiles/<build id>/ as kallsyms text + raw BTF + profile.json, and found
- * again by checking the banner and build id at the cached link addresses + slide.
+ * The result is cached under <state>/profiles/<build id>-<content hash>/ as kallsyms
+ * text + raw BTF + profile.json. The cache is shared by every VM the agent watches,
+ * and each guest writes what its own memory says: one guest could lie (its kallsyms,
+ * its BTF) under a build id that another guest's kernel really has. So an entry is
+ * a candidate only (banner and build id at its link addresses + slide), and it is
+ * taken only when the new guest's own memory holds the same tables and the same BTF:
+ * its kallsyms tables, read where the entry says they are and decoded, must give
+ * the cached text byte for byte, and its .BTF must equal the cached BTF. That reads
+ * a fraction of what recovery reads (the tables and the BTF, not the scan up to
+ * them) and leaves nothing of the first guest's word unchecked. An entry is never
+ * replaced: other content goes beside it, a few per build id at most.
  * Guest memory is untrusted: sizes are bounded and libhprobe checks the tables. */
 #include "guest/recover.h"
 
@@ -34,13 +42,16 @@
 #define BTF_MAX ((size_t)64 << 20)
 #define PAGE 4096u
 #define BANNER_MAX 512
-#define BUILD_ID_MAX 64 /* bytes; hex is twice that */
-#define PROFILE_FORMAT 1
+#define BUILD_ID_MAX 64  /* bytes; hex is twice that */
+#define PROFILE_FORMAT 2 /* 2: "tables"; entries are verified against the guest */
+#define TABLES_MAX ((size_t)64 << 20)
+#define MAX_VARIANTS 4 /* cache entries per build id (different content) */
 
 struct ident {
 	char banner[BANNER_MAX];
 	char build_id[2 * BUILD_ID_MAX + 1];
 	uint64_t divide_error, linux_banner, notes, notes_end; /* as stored in the table */
+	uint64_t tables, tables_len;                           /* the kallsyms tables (link address) */
 };
 
 struct scan_stats {
@@ -212,7 +223,8 @@ static uint64_t json_addr(json_t *o, const char *key)
 
 /* Whether the profile in dir describes the running kernel: its banner and build id
  * are at its link addresses + the slide the IDT handler gives. */
-static int profile_matches(struct hp_backend *b, const char *dir, uint64_t handler, struct ident *id)
+static int profile_matches(struct hp_backend *b, const char *dir, uint64_t handler, struct ident *id,
+			   uint64_t *slide_out)
 {
 	char p[PATH_MAX], banner[BANNER_MAX], bid[sizeof id->build_id];
 	if (hp_pathf(p, sizeof p, "%s/profile.json", dir))
@@ -228,7 +240,12 @@ static int profile_matches(struct hp_backend *b, const char *dir, uint64_t handl
 	id->linux_banner = json_addr(link, "linux_banner");
 	id->notes = json_addr(link, "__start_notes");
 	id->notes_end = json_addr(link, "__stop_notes");
+	json_t *tables = json_object_get(j, "tables");
+	id->tables = json_addr(tables, "start");
+	id->tables_len = (uint64_t)json_integer_value(json_object_get(tables, "len"));
+	ok = ok && id->tables && id->tables_len && id->tables_len <= TABLES_MAX;
 	uint64_t slide = handler - id->divide_error;
+	*slide_out = slide;
 	ok = ok && jb && jid && id->divide_error && id->linux_banner && slide % KASLR_ALIGN == 0;
 	if (ok) {
 		read_banner(b, id->linux_banner + slide, banner);
@@ -249,6 +266,82 @@ struct ctx {
 	const char *name;
 };
 
+static char *table_text(const struct hp_symtab *rt, uint64_t offset, size_t *len);
+
+static uint64_t runtime(uint64_t link, uint64_t slide)
+{
+	return link >= KERNEL_IMAGE_MIN ? link + slide : link;
+}
+
+static unsigned char *read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf = NULL;
+	long n;
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && (size_t)n <= max && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc(n ? (size_t)n : 1)) && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+		*len = (size_t)n;
+	} else {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Whether [va, va + len) of the guest holds exactly want. */
+static int guest_equals(struct hp_backend *b, uint64_t va, const unsigned char *want, size_t len)
+{
+	unsigned char *buf = malloc(len ? len : 1);
+	struct scan_stats st = { 0 };
+	int same = buf && read_region(b, va, buf, len, &st, NULL) == 0 && !st.bad_pages && !memcmp(buf, want, len);
+	free(buf);
+	return same;
+}
+
+/* Whether the entry in dir describes this guest's kernel as its own memory shows
+ * it (see the top): its kallsyms tables decode to the cached text, and its .BTF is
+ * the cached BTF. syms is the entry's table, loaded. */
+static int profile_verified(const struct ctx *vm, const char *dir, const struct ident *id, uint64_t slide,
+			    const struct hp_symtab *syms)
+{
+	char p[PATH_MAX];
+	size_t tlen = 0, blen = 0;
+	unsigned char *text = NULL, *btf = NULL, *tab = malloc((size_t)id->tables_len);
+	struct hp_symtab *rt = NULL;
+	struct scan_stats st = { 0 };
+	char *mine = NULL;
+	size_t mlen = 0;
+	int ok = 0;
+	if (!tab || hp_pathf(p, sizeof p, "%s/kallsyms", dir) || !(text = read_file(p, (size_t)256 << 20, &tlen)))
+		goto out;
+	uint64_t at = runtime(id->tables, slide);
+	if (read_region(vm->b, at, tab, (size_t)id->tables_len, &st, NULL) || st.bad_pages ||
+	    hp_kallsyms__recover(tab, (size_t)id->tables_len, at, &rt, NULL) ||
+	    !(mine = table_text(rt, slide, &mlen)) || mlen != tlen || memcmp(mine, text, tlen))
+		goto out;
+	uint64_t bs = sym_addr(syms, "__start_BTF"), be = sym_addr(syms, "__stop_BTF");
+	if (bs && be > bs && be - bs <= BTF_MAX) {
+		if (hp_pathf(p, sizeof p, "%s/btf", dir) || !(btf = read_file(p, BTF_MAX, &blen)) || blen != be - bs ||
+		    !guest_equals(vm->b, runtime(bs, slide), btf, blen))
+			goto out;
+	} else if (!hp_pathf(p, sizeof p, "%s/btf", dir) && access(p, F_OK) == 0) {
+		goto out; /* a BTF this table does not locate */
+	}
+	ok = 1;
+out:
+	if (!ok)
+		hp_info("%s: profile cache %s: not what this guest's memory holds", vm->name, dir);
+	free(tab);
+	free(text);
+	free(btf);
+	free(mine);
+	hp_symtab__free(rt);
+	return ok;
+}
+
 static int cache_lookup(const struct ctx *vm, uint64_t handler, struct hp_symtab **syms, struct hp_btf **btf,
 			char *found, size_t cap)
 {
@@ -262,11 +355,17 @@ static int cache_lookup(const struct ctx *vm, uint64_t handler, struct hp_symtab
 	int rc = -ENOENT;
 	for (struct dirent *e; rc && (e = readdir(d));) {
 		struct hp_err err = { { 0 } };
+		uint64_t slide = 0;
 		if (e->d_name[0] == '.' || hp_pathf(found, cap, "%s/%s", dir, e->d_name) ||
-		    !profile_matches(vm->b, found, handler, &id))
+		    !profile_matches(vm->b, found, handler, &id, &slide))
 			continue;
 		if (hp_pathf(p, sizeof p, "%s/kallsyms", found) || hp_symtab__load_text(p, syms, &err)) {
 			hp_warn("profile cache %s: %s", found, err.msg);
+			continue;
+		}
+		if (!profile_verified(vm, found, &id, slide, *syms)) {
+			hp_symtab__free(*syms);
+			*syms = NULL;
 			continue;
 		}
 		if (!*btf && !hp_pathf(p, sizeof p, "%s/btf", found) && access(p, R_OK) == 0 &&
@@ -276,6 +375,33 @@ static int cache_lookup(const struct ctx *vm, uint64_t handler, struct hp_symtab
 	}
 	closedir(d);
 	return rc;
+}
+
+#define FNV_SEED 1469598103934665603ull
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* Entries named key-<hash> (the different contents cached for one build id). */
+static int count_variants(const char *state_dir, const char *key)
+{
+	char dir[PATH_MAX];
+	size_t kl = strlen(key);
+	int n = 0;
+	if (hp_pathf(dir, sizeof dir, "%s/profiles", state_dir))
+		return 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += !strncmp(e->d_name, key, kl) && e->d_name[kl] == '-';
+	closedir(d);
+	return n;
 }
 
 static int write_file(const char *path, const void *data, size_t len)
@@ -293,14 +419,25 @@ static int write_file(const char *path, const void *data, size_t len)
 static void cache_store(const struct ctx *vm, const struct ident *id, const char *text, size_t text_len,
 			const unsigned char *btf_raw, size_t btf_len, json_t *extra)
 {
-	char prof[PATH_MAX], tmp[PATH_MAX] = "", final[PATH_MAX], p[PATH_MAX], name[2 * BUILD_ID_MAX + 8];
+	char prof[PATH_MAX], tmp[PATH_MAX] = "", final[PATH_MAX], p[PATH_MAX], key[2 * BUILD_ID_MAX + 8],
+			     name[2 * BUILD_ID_MAX + 32];
 	if (id->build_id[0]) {
-		snprintf(name, sizeof name, "%s", id->build_id);
+		snprintf(key, sizeof key, "%s", id->build_id);
 	} else {
-		uint64_t h = 1469598103934665603ull; /* FNV-1a of the banner */
-		for (const char *c = id->banner; *c; c++)
-			h = (h ^ (unsigned char)*c) * 1099511628211ull;
-		snprintf(name, sizeof name, "banner-%016llx", (unsigned long long)h);
+		uint64_t h = fnv1a(FNV_SEED, id->banner, strlen(id->banner));
+		snprintf(key, sizeof key, "banner-%016llx", (unsigned long long)h);
+	}
+	/* named by content too: a guest whose memory says otherwise under the same build
+	 * id gets an entry of its own, and replaces none */
+	uint64_t h = fnv1a(FNV_SEED, id->banner, strlen(id->banner));
+	h = fnv1a(h, text, text_len);
+	h = fnv1a(h, btf_raw, btf_len);
+	snprintf(name, sizeof name, "%s-%016llx", key, (unsigned long long)h);
+	if (count_variants(vm->state_dir, key) >= MAX_VARIANTS) {
+		hp_warn("%s: %d kernel profiles with different content claim build %s already: not caching another "
+			"(a guest may be forging its kernel's tables)",
+			vm->name, MAX_VARIANTS, key);
+		return;
 	}
 	if (hp_pathf(prof, sizeof prof, "%s/profiles", vm->state_dir) ||
 	    hp_pathf(tmp, sizeof tmp, "%s/.tmp-%s-XXXXXX", prof, name) ||
@@ -314,9 +451,12 @@ static void cache_store(const struct ctx *vm, const struct ident *id, const char
 	const uint64_t addrs[4] = { id->divide_error, id->linux_banner, id->notes, id->notes_end };
 	for (int i = 0; i < 4; i++)
 		snprintf(link[i], sizeof link[i], "0x%llx", (unsigned long long)addrs[i]);
-	json_t *j = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "format", PROFILE_FORMAT, "banner", id->banner,
-			      "build_id", id->build_id, "link", "asm_exc_divide_error", link[0], "linux_banner",
-			      link[1], "__start_notes", link[2], "__stop_notes", link[3]);
+	char tables[24];
+	snprintf(tables, sizeof tables, "0x%llx", (unsigned long long)id->tables);
+	json_t *j = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:I}}", "format", PROFILE_FORMAT,
+			      "banner", id->banner, "build_id", id->build_id, "link", "asm_exc_divide_error", link[0],
+			      "linux_banner", link[1], "__start_notes", link[2], "__stop_notes", link[3], "tables",
+			      "start", tables, "len", (json_int_t)id->tables_len);
 	if (!j)
 		goto fail;
 	json_object_update(j, extra);
@@ -330,10 +470,10 @@ static void cache_store(const struct ctx *vm, const struct ident *id, const char
 		hp_info("%s: kernel profile cached in %s", vm->name, final);
 		return;
 	}
-	if (errno == EEXIST || errno == ENOTEMPTY) { /* an older profile of the same build: replace it */
-		remove_profile_dir(final);
-		if (rename(tmp, final) == 0)
-			return;
+	if (errno == EEXIST || errno == ENOTEMPTY) { /* the same content is there: keep it */
+		hp_info("%s: kernel profile already cached in %s", vm->name, final);
+		remove_profile_dir(tmp);
+		return;
 	}
 fail:
 	hp_warn("%s: could not cache the kernel profile in %s/profiles: %s", vm->name, vm->state_dir, strerror(errno));
@@ -476,6 +616,8 @@ static int from_memory(const struct ctx *vm, uint64_t handler, struct hp_symtab 
 	id.linux_banner = link_addr(rt, "linux_banner", off);
 	id.notes = link_addr(rt, "__start_notes", off);
 	id.notes_end = link_addr(rt, "__stop_notes", off);
+	id.tables = info.start >= KERNEL_IMAGE_MIN ? info.start - off : info.start;
+	id.tables_len = info.end > info.start ? info.end - info.start : 0;
 	text = table_text(rt, off, &tlen);
 	if (!text || (rc = hp_symtab__parse_text(text, tlen, syms, NULL, err))) {
 		rc = text ? rc : hp_err__set(err, ENOMEM, "out of memory");
@@ -489,7 +631,7 @@ static int from_memory(const struct ctx *vm, uint64_t handler, struct hp_symtab 
 		(unsigned long long)bva, (double)st.bytes / (1 << 20), st.ms, st.bad_pages, decode_ms, btf_ms,
 		(unsigned long long)off, have_off ? " (vmcoreinfo)" : " (unknown: runtime addresses)",
 		id.build_id[0] ? id.build_id : "-");
-	if (id.banner[0] && id.divide_error) {
+	if (id.banner[0] && id.divide_error && id.tables_len && id.tables_len <= TABLES_MAX) {
 		json_t *extra = json_pack("{s:b, s:i, s:I, s:f, s:I}", "kernel_offset_known", have_off, "num_syms",
 					  (int)info.num_syms, "btf_bytes", (json_int_t)(mem ? blen : 0), "recovery_ms",
 					  ms_since(t0), "read_bytes", (json_int_t)st.bytes);
