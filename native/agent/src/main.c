@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/files.h"
 #include "proto/agent.h"
 #include "vm/guard.h"
 #include "vm/session.h"
@@ -135,24 +136,20 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	char deflog[PATH_MAX + 16];
-	if (!logfile && daemonize && hp_pathf(deflog, sizeof deflog, "%s/hprobed.log", a->host.paths.state_dir) == 0) {
-		/* a daemon started on demand still leaves a trace of what it did */
-		char dir[PATH_MAX];
-		memcpy(dir, a->host.paths.state_dir, sizeof dir);
-		for (char *p = dir + 1; *p; p++)
-			if (*p == '/') {
-				*p = 0;
-				mkdir(dir, 0700);
-				*p = '/';
-			}
-		mkdir(dir, 0700);
-		logfile = deflog;
+	/* the state directory is ours and private before anything is written there (the
+	 * log first): a symlink, or a directory someone else made in /tmp, is refused */
+	struct hp_err err;
+	if (hp_files__private_dir(a->host.paths.state_dir, &err)) {
+		fprintf(stderr, "hprobed: state directory: %s\n", err.msg);
+		return 1;
 	}
+	char deflog[PATH_MAX + 16];
+	if (!logfile && daemonize && hp_pathf(deflog, sizeof deflog, "%s/hprobed.log", a->host.paths.state_dir) == 0)
+		logfile = deflog; /* a daemon started on demand still leaves a trace of what it did */
 	if (logfile) {
-		int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		int fd = hp_files__open_log(logfile, &err);
 		if (fd < 0) {
-			fprintf(stderr, "hprobed: cannot open log %s: %s\n", logfile, strerror(errno));
+			fprintf(stderr, "hprobed: %s\n", err.msg);
 			return 1;
 		}
 		dup2(fd, 2);
@@ -162,7 +159,6 @@ int main(int argc, char **argv)
 	a->host.outbox.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	signal_efd = a->host.outbox.efd;
 	signal_agent = a;
-	struct hp_err err;
 	a->host.guard_fd = -1;
 	if (hp_server__listen(a, &err)) {
 		fprintf(stderr, "hprobed: %s\n", err.msg);

@@ -2,12 +2,15 @@
 agent (errors) and reliability/security (channel)."""
 import json
 import os
+import shutil
 import socket
 import stat
 import subprocess
+import tempfile
+import time
 import unittest
 
-from hplab import Agent, Client
+from hplab import BIN, Agent, Client
 
 
 class Protocol(unittest.TestCase):
@@ -122,6 +125,81 @@ class Protocol(unittest.TestCase):
             for p in (self.agent.dir, d):
                 os.chmod(p, 0o700)
             os.chmod(self.agent.socket, 0o600)
+
+
+class StateDirectory(unittest.TestCase):
+    """The state directory and the daemon's log: checked before anything is written
+    there (a symlink or a directory of another user could send the agent's files
+    anywhere)."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="hprobe-it-state-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def daemon(self, state, *extra, env=None):
+        sock = os.path.join(self.dir, "s", "hprobed.sock")
+        r = subprocess.run([os.path.join(BIN, "hprobed"), "--daemon", "--socket", sock, "--state-dir", state]
+                           + list(extra), capture_output=True, text=True, timeout=30, env=env)
+        if r.returncode == 0:  # it runs: stop it
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                try:
+                    c = Client(sock)
+                    c.cmd("agent-shutdown")
+                    c.close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            while os.path.exists(sock) and time.time() < deadline:
+                time.sleep(0.1)
+        return r
+
+    def test_log_symlink_refused(self):
+        state = os.path.join(self.dir, "state")
+        os.mkdir(state, 0o700)
+        victim = os.path.join(self.dir, "victim")
+        open(victim, "w").close()
+        os.symlink(victim, os.path.join(state, "hprobed.log"))
+        r = self.daemon(state)
+        self.assertNotEqual(r.returncode, 0, "the daemon started with its log a symlink")
+        self.assertIn("hprobed.log", r.stderr)
+        self.assertEqual(os.path.getsize(victim), 0, "the agent wrote through the symlink")
+
+    def test_state_dir_symlink_refused(self):
+        real = os.path.join(self.dir, "real")
+        os.mkdir(real, 0o700)
+        state = os.path.join(self.dir, "state")
+        os.symlink(real, state)
+        r = self.daemon(state)
+        self.assertNotEqual(r.returncode, 0, "the agent took a symlink for its state directory")
+        self.assertEqual(os.listdir(real), [], "it wrote into the symlink's target")
+
+    def test_state_dir_made_private(self):
+        state = os.path.join(self.dir, "a", "b", "state")
+        r = self.daemon(state)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(stat.S_IMODE(os.stat(state).st_mode), 0o700)
+        self.assertEqual(stat.S_IMODE(os.lstat(os.path.join(state, "hprobed.log")).st_mode), 0o600)
+        os.chmod(state, 0o777)
+        r = self.daemon(state)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(stat.S_IMODE(os.stat(state).st_mode), 0o700, "opened up state directory closed again")
+
+    @unittest.skipUnless(os.getuid() == 0, "needs root to make a directory of another uid")
+    def test_state_dir_of_another_user_refused(self):
+        """In a world-writable directory (the /tmp fallback), a directory another user
+        made first is not taken for ours."""
+        shared = os.path.join(self.dir, "tmp")
+        os.mkdir(shared)
+        os.chmod(shared, 0o1777)
+        theirs = os.path.join(shared, "hprobe-0")
+        os.mkdir(theirs, 0o777)
+        os.chown(theirs, 65534, 65534)
+        r = self.daemon(os.path.join(theirs, "state"))
+        self.assertNotEqual(r.returncode, 0, "the agent used a directory another user owns")
+        self.assertEqual(os.listdir(theirs), [])
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@
 #include "proto/client.h"
 #include "proto/commands.h"
 #include "hprobe/journal.h"
+#include "base/files.h"
 #include "base/text.h"
 #include "base/util.h"
 #include "vm/vm.h"
@@ -42,21 +43,6 @@ int hp_default_state_dir(char *buf, size_t cap)
 	return snprintf(buf, cap, "/tmp/hprobe-%u/state", (unsigned)getuid()) < (int)cap ? 0 : -ENAMETOOLONG;
 }
 
-/* The socket's directory must be ours and closed to others, or anyone could swap the socket. */
-static int secure_dir(const char *dir, struct hp_err *err)
-{
-	struct stat st;
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return hp_err__set(err, errno, "cannot create %s: %s", dir, strerror(errno));
-	if (lstat(dir, &st))
-		return hp_err__set(err, errno, "cannot stat %s: %s", dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid())
-		return hp_err__set(err, EPERM, "%s is not a directory owned by uid %u", dir, (unsigned)getuid());
-	if ((st.st_mode & 0077) && chmod(dir, 0700))
-		return hp_err__set(err, errno, "cannot make %s private: %s", dir, strerror(errno));
-	return 0;
-}
-
 int hp_server__listen(struct hp_agent *a, struct hp_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -67,7 +53,8 @@ int hp_server__listen(struct hp_agent *a, struct hp_err *err)
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = 0;
-		int rc = secure_dir(dir, err);
+		/* ours and closed to others, or anyone could swap the socket */
+		int rc = hp_files__private_dir(dir, err);
 		if (rc)
 			return rc;
 	}
