@@ -145,16 +145,45 @@ static json_t *read_msg(struct conn *c, int timeout_ms)
 	}
 }
 
+/* Whose agent listens on fd. The CLI talks to an agent of its own user, or to
+ * root's (root can read and change everything of ours anyway). Anything else, root
+ * included for an agent of another user, is refused: anyone can listen first on a
+ * socket path (in /tmp, say) and answer in the agent's place, to read what we ask
+ * or to feed us what it likes. */
+static int peer_ok(int fd, const char *path, char *err, size_t errlen)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || len != sizeof cred) {
+		snprintf(err, errlen, "%s: cannot tell who listens there (SO_PEERCRED: %s)", path, strerror(errno));
+		return 0;
+	}
+	if (cred.uid != geteuid() && cred.uid != 0) {
+		snprintf(err, errlen,
+			 "%s: the process listening there (pid %d) runs as uid %u, not as you (uid %u) or root: "
+			 "not talking to it",
+			 path, (int)cred.pid, (unsigned)cred.uid, (unsigned)geteuid());
+		return 0;
+	}
+	return 1;
+}
+
 struct conn *conn_open(const char *path, int autostart, char *err, size_t errlen)
 {
 	int fd = try_connect(path);
 	if (fd < 0 && autostart && (errno == ENOENT || errno == ECONNREFUSED)) {
-		if (start_agent(path, err, errlen))
-			return NULL;
+		/* another CLI may be starting one at the same moment: then theirs serves */
+		int started = start_agent(path, err, errlen) == 0;
 		fd = try_connect(path);
+		if (fd < 0 && !started)
+			return NULL;
 	}
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot connect to hprobed at %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!peer_ok(fd, path, err, errlen)) {
+		close(fd);
 		return NULL;
 	}
 	struct conn *c = calloc(1, sizeof *c);

@@ -202,5 +202,35 @@ class StateDirectory(unittest.TestCase):
         self.assertEqual(os.listdir(theirs), [])
 
 
+@unittest.skipUnless(os.getuid() == 0, "needs root to run an agent as another uid")
+class CliChecksTheAgent(unittest.TestCase):
+    """The CLI talks only to an agent of its own user (or root's): anyone can listen
+    on a socket path first, e.g. in /tmp, and answer in the agent's place."""
+
+    def test_agent_of_another_uid_refused(self):
+        d = tempfile.mkdtemp(prefix="hprobe-it-peer-")
+        os.chmod(d, 0o755)
+        os.chown(d, 65534, 65534)
+        sock = os.path.join(d, "s", "hprobed.sock")
+        agent = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                  os.path.join(BIN, "hprobed"), "--socket", sock,
+                                  "--state-dir", os.path.join(d, "state")],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.time() + 10
+            while not os.path.exists(sock) and time.time() < deadline and agent.poll() is None:
+                time.sleep(0.05)
+            self.assertTrue(os.path.exists(sock), "the agent of uid 65534 did not start")
+            os.chmod(os.path.dirname(sock), 0o777)  # root can reach it anyway; to be plain
+            r = subprocess.run([os.path.join(BIN, "hprobe"), "--socket", sock, "agent", "info"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertNotEqual(r.returncode, 0, "the CLI talked to an agent of uid 65534: " + r.stdout)
+            self.assertIn("65534", r.stderr)
+        finally:
+            agent.kill()
+            agent.wait()
+            shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()
