@@ -26,11 +26,13 @@ static int signal_efd = -1;
 static void on_signal(int sig)
 {
 	(void)sig;
+	int saved = errno; /* the interrupted code may be about to read it */
 	signal_agent->quit = 1;
 	uint64_t one = 1;
 	/* wakes the main loop; the outbox eventfd doubles as the wake-up */
 	if (signal_efd >= 0 && write(signal_efd, &one, sizeof one) < 0)
 		_exit(1);
+	errno = saved;
 }
 
 static void set_path(char *dst, size_t cap, const char *v)
@@ -99,7 +101,7 @@ int main(int argc, char **argv)
 	 * mmap threshold gives them back to the system when freed; glibc's sliding one
 	 * would serve them from the heap, which keeps its high-water mark. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	a->listen_fd = a->epfd = -1;
+	a->listen_fd = a->epfd = a->lock_fd = -1;
 	a->host.uid = getuid();
 	hp_default_socket_path(a->host.paths.socket, sizeof a->host.paths.socket);
 	hp_default_state_dir(a->host.paths.state_dir, sizeof a->host.paths.state_dir);
@@ -198,7 +200,14 @@ int main(int argc, char **argv)
 	while (a->host.vms) {
 		struct hp_vm *vm = a->host.vms;
 		a->host.vms = vm->next;
-		struct hp_job *job = hp_job__new(hp_vm__detach_job, 1, NULL);
+		struct hp_job *job = NULL;
+		for (int tries = 0; !job && tries < 50; tries++)
+			if (!(job = hp_job__new(hp_vm__detach_job, 1, NULL)))
+				usleep(100000); /* the worker ends only after a final job */
+		if (!job) {
+			hp_error("%s: out of memory: cannot detach; leaving its worker running", vm->cfg.name);
+			continue;
+		}
 		job->final = 1; /* the worker exits after it */
 		hp_vm__submit(vm, job);
 		hp_vm__destroy(vm);

@@ -202,6 +202,83 @@ class StateDirectory(unittest.TestCase):
         self.assertEqual(os.listdir(theirs), [])
 
 
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Listening(unittest.TestCase):
+    """The listening socket under pressure: out of file descriptors, and two agents
+    started at once on one path."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="hprobe-it-listen-")
+        self.sock = os.path.join(self.dir, "s", "hprobed.sock")
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start(self, *prefix):
+        p = subprocess.Popen(list(prefix) + [os.path.join(BIN, "hprobed"), "--socket", self.sock,
+                                             "--state-dir", os.path.join(self.dir, "state")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        return p
+
+    def wait_socket(self):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                return Client(self.sock)
+            except OSError:
+                time.sleep(0.05)
+        self.fail("no agent answered on " + self.sock)
+
+    def test_out_of_fds_backs_off(self):
+        """accept() failing with EMFILE once made the epoll loop spin at full speed."""
+        p = self.start("prlimit", "--nofile=32:32")
+        first = self.wait_socket()
+        extra = []
+        for _ in range(60):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(self.sock)  # the kernel queues it; the agent cannot accept it all
+            extra.append(s)
+        time.sleep(0.5)
+        t0 = cpu_seconds(p.pid)
+        time.sleep(1.5)
+        used = cpu_seconds(p.pid) - t0
+        self.assertLess(used, 0.3, "the agent burnt %.2f s of CPU in 1.5 s while out of fds" % used)
+        self.assertIn("version", first.ok("agent-info"), "connected clients are still served")
+        for s in extra:
+            s.close()
+        first.close()
+        c = self.wait_socket()
+        self.assertIn("version", c.ok("agent-info"), "new clients are accepted again")
+        c.close()
+
+    def test_two_agents_at_once(self):
+        """Started at the same moment on one path, one agent serves and the other
+        leaves; neither is left listening on a socket file the other replaced."""
+        for _ in range(40):
+            a, b = self.start(), self.start()
+            c = self.wait_socket()
+            deadline = time.time() + 5
+            while a.poll() is None and b.poll() is None and time.time() < deadline:
+                time.sleep(0.05)
+            alive = [p for p in (a, b) if p.poll() is None]
+            self.assertEqual(len(alive), 1, "both agents kept running")
+            self.assertEqual(c.ok("agent-info")["pid"], alive[0].pid)
+            c.cmd("agent-shutdown")
+            c.close()
+            alive[0].wait(10)
+
+
 @unittest.skipUnless(os.getuid() == 0, "needs root to run an agent as another uid")
 class CliChecksTheAgent(unittest.TestCase):
     """The CLI talks only to an agent of its own user (or root's): anyone can listen

@@ -17,6 +17,8 @@ struct hp_client;
 struct hp_agent {
 	struct hp_host host;
 	int listen_fd, epfd;
+	int lock_fd;               /* flock'd <socket>.lock: one agent per socket path */
+	uint64_t accept_resume_ns; /* accepting paused (out of fds) until then; 0 = not */
 	volatile sig_atomic_t quit;
 	struct hp_client *clients;
 	uint64_t next_client_id;

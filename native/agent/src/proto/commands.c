@@ -116,6 +116,10 @@ static void start_vm(struct hp_agent *a, struct hp_client *c, json_t *args, json
 	if (!vm)
 		ERR_RET(EC_INTERNAL, "%s", err.msg);
 	struct hp_job *job = hp_job__new(hp_vm__attach_job, 0, args);
+	if (!job) {
+		hp_vm__destroy(vm); /* its thread was never started */
+		ERR_RET(EC_INTERNAL, "out of memory");
+	}
 	job->client_id = c->id;
 	job->req_id = json_incref(id);
 	vm->next = a->host.vms;
@@ -423,10 +427,14 @@ void hp_commands__dispatch(struct hp_agent *a, struct hp_client *c, const char *
 			struct hp_vm *vm = hp_commands__vm(a, c, args, id);
 			if (vm) {
 				struct hp_job *job = hp_job__new(cmd->job, cmd->needs_stop, args);
-				job->client_id = c->id;
-				job->req_id = json_incref(id);
-				job->final = cmd->final;
-				hp_vm__submit(vm, job);
+				if (!job) {
+					ERR(EC_INTERNAL, "out of memory");
+				} else {
+					job->client_id = c->id;
+					job->req_id = json_incref(id);
+					job->final = cmd->final;
+					hp_vm__submit(vm, job);
+				}
 			}
 		}
 	}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -59,6 +60,22 @@ int hp_server__listen(struct hp_agent *a, struct hp_err *err)
 			return rc;
 	}
 	strcpy(sa.sun_path, a->host.paths.socket);
+	/* one agent per path: two started at once (two CLIs auto-starting) would both
+	 * find no listener, and the second would unlink the first's socket. The lock is
+	 * held for the agent's life; the file stays (unlinking it would race again). */
+	char lock[sizeof sa.sun_path + 8];
+	snprintf(lock, sizeof lock, "%s.lock", a->host.paths.socket);
+	a->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (a->lock_fd < 0)
+		return hp_err__set(err, errno, "cannot open %s: %s", lock, strerror(errno));
+	if (flock(a->lock_fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+		close(a->lock_fd);
+		a->lock_fd = -1;
+		return e == EWOULDBLOCK
+			       ? hp_err__set(err, EADDRINUSE, "another agent holds %s (running or starting)", lock)
+			       : hp_err__set(err, e, "cannot lock %s: %s", lock, strerror(e));
+	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return hp_err__set(err, errno, "socket: %s", strerror(errno));
@@ -248,21 +265,40 @@ static void free_client(struct hp_agent *a, struct hp_client *c)
 	free(c);
 }
 
+#define ACCEPT_PAUSE_NS 100000000ull /* out of fds: look again in 100 ms */
+
+static void set_accepting(struct hp_agent *a, int on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u64 = TAG_LISTEN };
+	epoll_ctl(a->epfd, EPOLL_CTL_MOD, a->listen_fd, &ev);
+}
+
 static void accept_clients(struct hp_agent *a)
 {
 	for (;;) {
 		int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* the pending connection stays readable: without a pause the
+				 * loop would come straight back here, at full speed */
+				hp_warn("cannot accept a client (%s): not accepting for 100 ms", strerror(errno));
+				set_accepting(a, 0);
+				a->accept_resume_ns = hp_now_ns() + ACCEPT_PAUSE_NS;
+			}
 			return;
-		struct ucred cred;
+		}
+		struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 		socklen_t len = sizeof cred;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
-		    (cred.uid != a->host.uid && cred.uid != 0)) {
+		int known = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && len == sizeof cred;
+		if (!known || (cred.uid != a->host.uid && cred.uid != 0)) {
 			static const char msg[] = "{\"error\":{\"class\":\"PermissionDenied\",\"desc\":\"only the "
 						  "agent's owner or root may connect\"}}\n";
 			if (send(fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 				hp_debug("refused peer did not get its error");
-			hp_warn("refused a connection from uid %d", (int)cred.uid);
+			if (known)
+				hp_warn("refused a connection from uid %u", (unsigned)cred.uid);
+			else
+				hp_warn("refused a connection whose credentials are unknown: %s", strerror(errno));
 			close(fd);
 			continue;
 		}
@@ -425,7 +461,17 @@ int hp_server__run(struct hp_agent *a)
 	struct epoll_event evs[64];
 	int busy = 0;
 	while (!a->quit) {
-		int n = epoll_wait(a->epfd, evs, 64, busy ? 0 : 200);
+		int timeout = busy ? 0 : 200;
+		if (a->accept_resume_ns) {
+			uint64_t now = hp_now_ns();
+			if (now >= a->accept_resume_ns) {
+				a->accept_resume_ns = 0;
+				set_accepting(a, 1);
+			} else if ((a->accept_resume_ns - now) / 1000000 + 1 < (uint64_t)timeout) {
+				timeout = (int)((a->accept_resume_ns - now) / 1000000 + 1);
+			}
+		}
+		int n = epoll_wait(a->epfd, evs, 64, timeout);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (int i = 0; i < n; i++) {
@@ -467,6 +513,8 @@ void hp_server__close(struct hp_agent *a)
 		close(a->listen_fd);
 		unlink(a->host.paths.socket);
 	}
+	if (a->lock_fd >= 0)
+		close(a->lock_fd); /* after the unlink: the next agent may take the path */
 	if (a->epfd >= 0)
 		close(a->epfd);
 }

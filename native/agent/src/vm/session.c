@@ -197,6 +197,13 @@ int hp_session__recover(struct hp_host *a)
 			copy_str(vm->guest_dir, sizeof vm->guest_dir, s, "guest_dir");
 			vm->restore = json_incref(s);
 			struct hp_job *job = hp_job__new(hp_vm__attach_job, 0, NULL);
+			if (!job) {
+				hp_warn("recovering VM %s: out of memory (its session stays for the next start)",
+					cfg.name);
+				hp_vm__destroy(vm);
+				json_decref(s);
+				continue;
+			}
 			vm->next = a->vms;
 			a->vms = vm;
 			if (hp_vm__start(vm, job, &err)) {
