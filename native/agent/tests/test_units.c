@@ -1,6 +1,11 @@
 /* Small agent units: memory-capture specs, the entry-instruction classifier, the
- * disassembler's back-edges, ps state letters, RSP stop replies. */
+ * disassembler's back-edges, ps state letters, RSP stop replies, strbuf hand-over,
+ * UTF-8 repair. */
+#include <malloc.h>
 #include <string.h>
+
+#include "base/strbuf.h"
+#include "base/text.h"
 
 #include "guest/disas.h"
 #include "hp_test.h"
@@ -95,6 +100,46 @@ static void test_stop_replies(void)
 	CHECK(hp_rsp__parse_stop("E01", &st) < 0);
 }
 
+/* A buffer handed over is NUL-terminated, also when nothing was written to it (its
+ * fresh allocation held whatever malloc left there). */
+static void test_strbuf_take(void)
+{
+	mallopt(M_PERTURB, 0x55); /* malloc'd bytes are not zero */
+	struct hp_strbuf sb = { 0 };
+	size_t len = 99;
+	char *s = hp_strbuf__take(&sb, &len);
+	REQUIRE(s);
+	CHECK_EQ_INT(len, 0);
+	CHECK_EQ_INT(s[0], 0);
+	free(s);
+	hp_strbuf__puts(&sb, "ab");
+	s = hp_strbuf__take(&sb, &len);
+	CHECK_EQ_INT(len, 2);
+	CHECK_STR(s, "ab");
+	free(s);
+	mallopt(M_PERTURB, 0);
+}
+
+static void test_utf8(void)
+{
+	char b[8];
+	hp_text__copy(b, sizeof b, "abcd\xc3\xa9\xc3\xa9"); /* the cut falls inside the 2nd e-acute */
+	CHECK_STR(b, "abcd\xc3\xa9");
+	hp_text__copy(b, sizeof b,
+		      "a\xff"
+		      "b\xc0\x80");
+	CHECK_STR(b, "a?b??");
+	char m[] = "ok \xe2\x82"; /* a cut euro sign */
+	CHECK_EQ_INT(hp_utf8__fix(m), 3);
+	CHECK_STR(m, "ok ");
+	char s[] = "\xed\xa0\x80 \xf4\x90\x80\x80 \xf0\x9f\x98\x80"; /* a surrogate, > U+10FFFF, an emoji */
+	hp_utf8__fix(s);
+	CHECK_STR(s, "??? ???? \xf0\x9f\x98\x80");
+	json_t *j = hp_text__json("x\xffy", 16);
+	CHECK_STR(json_string_value(j), "x?y");
+	json_decref(j);
+}
+
 int main(void)
 {
 	test_mem_spec();
@@ -102,5 +147,7 @@ int main(void)
 	test_back_edges();
 	test_states();
 	test_stop_replies();
+	test_strbuf_take();
+	test_utf8();
 	TEST_MAIN_END();
 }

@@ -76,6 +76,11 @@ char *hp_strbuf__take(struct hp_strbuf *sb, size_t *len)
 		return NULL;
 	}
 	hp_strbuf__reserve(sb, 0);
+	if (sb->oom) {
+		hp_strbuf__free(sb);
+		return NULL;
+	}
+	sb->buf[sb->len] = 0; /* a buffer nothing was written to was never terminated */
 	char *b = sb->buf;
 	if (len)
 		*len = sb->len;
