@@ -379,7 +379,9 @@ int hp_rsp__read_regs(struct hp_rsp *r, uint64_t regs[RSP_NREGS], struct hp_err 
 	if ((int)n < r->g_size || hex_decode(reply, raw, n))
 		return hp_err__set(err, EPROTO, "short register block from gdbstub (%zu bytes)", n);
 	for (int i = 0; i < RSP_NREGS; i++)
-		regs[i] = r->regs[i].size ? le_value(raw + r->regs[i].offset, r->regs[i].size) : 0;
+		regs[i] = r->regs[i].size && r->regs[i].offset + r->regs[i].size <= (int)n
+				  ? le_value(raw + r->regs[i].offset, r->regs[i].size)
+				  : 0;
 	return 0;
 }
 
@@ -553,6 +555,20 @@ struct tdesc_walk {
 	int regnum, offset;
 };
 
+/* A decimal attribute in [lo, hi], or -1 (signs, junk, overflow included). */
+static long dec_in(const char *s, long lo, long hi)
+{
+	long v = 0;
+	if (!*s || strlen(s) > 9)
+		return -1;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return v >= lo && v <= hi ? v : -1;
+}
+
 /* Walks <reg> elements in document order, descending into xi:include files. */
 static int walk_tdesc(struct hp_rsp *r, const char *annex, struct tdesc_walk *w, int depth, struct hp_err *err)
 {
@@ -573,9 +589,27 @@ static int walk_tdesc(struct hp_rsp *r, const char *annex, struct tdesc_walk *w,
 			char name[64], bits[16];
 			if (attr(p, "name", name, sizeof name) || attr(p, "bitsize", bits, sizeof bits))
 				continue;
-			if (!attr(p, "regnum", val, sizeof val))
-				w->regnum = atoi(val);
-			int size = atoi(bits) / 8;
+			/* the description is the gdbstub's word: a negative or absurd size
+			 * would place the registers after it outside the 'g' block */
+			long nbits = dec_in(bits, 8, 8 * 512), regnum = 0;
+			if (nbits < 0 || nbits % 8) {
+				rc = hp_err__set(err, EPROTO, "target description: register %s has bitsize '%s'", name,
+						 bits);
+				break;
+			}
+			if (!attr(p, "regnum", val, sizeof val)) {
+				if ((regnum = dec_in(val, 0, 0xffff)) < 0) {
+					rc = hp_err__set(err, EPROTO, "target description: register %s has regnum '%s'",
+							 name, val);
+					break;
+				}
+				w->regnum = (int)regnum;
+			}
+			int size = (int)(nbits / 8);
+			if (w->offset + size > HP_RSP_MAX_PACKET / 2 || w->regnum > 0xffff) {
+				rc = hp_err__set(err, EPROTO, "target description: registers past a packet's size");
+				break;
+			}
 			for (int i = 0; i < RSP_NREGS; i++)
 				if (!strcmp(name, reg_names[i]) && size <= 8)
 					r->regs[i] = (struct reg_loc){ w->regnum, w->offset, size };
