@@ -6,6 +6,8 @@
 
 #include "base/strbuf.h"
 #include "base/text.h"
+#include "probes/apps.h"
+#include "probes/target.h"
 
 #include "guest/disas.h"
 #include "hp_test.h"
@@ -140,6 +142,26 @@ static void test_utf8(void)
 	json_decref(j);
 }
 
+/* A lab path (/apps/NAME) maps into the lab's host copy, NAME being one file name:
+ * a name from the guest (its exe) with "..", or with '/', must not reach any other
+ * host file. */
+static void test_host_path(void)
+{
+	static struct hp_target t;
+	char out[PATH_MAX];
+	snprintf(t.sysroot, sizeof t.sysroot, "/tmp/hp-no-such-sysroot");
+	hp_apps__host_path(&t, "/apps/hb", out, sizeof out);
+	CHECK_STR(out, "/tmp/hp-no-such-sysroot/apps/hb");
+	static const char *const bad[] = { "/apps/..", "/apps/../../etc/passwd",      "/apps/.",
+					   "/apps/",   "/apps/x/../../../etc/shadow", "/apps/a/b" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		hp_apps__host_path(&t, bad[i], out, sizeof out);
+		if (out[0])
+			fprintf(stderr, "  %s -> %s\n", bad[i], out);
+		CHECK(out[0] == 0);
+	}
+}
+
 int main(void)
 {
 	test_mem_spec();
@@ -149,5 +171,6 @@ int main(void)
 	test_stop_replies();
 	test_strbuf_take();
 	test_utf8();
+	test_host_path();
 	TEST_MAIN_END();
 }

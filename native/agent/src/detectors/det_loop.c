@@ -149,10 +149,11 @@ static int code_at(struct hp_target *t, const struct hp_task *task, uint64_t rip
 	/* user code: the program's own ELF gives the function and its bytes */
 	char exe[16], guest[PATH_MAX + 8], path[PATH_MAX];
 	hp_apps__task_exe(t, task, exe);
-	if (!exe[0])
+	if (!hp_apps__file_name_ok(exe)) /* the guest's bytes: never "..", never a '/' */
 		return -ENOENT;
 	snprintf(guest, sizeof guest, "/apps/%s", exe);
-	hp_apps__host_path(t, guest, path, sizeof path);
+	if (hp_apps__host_path(t, guest, path, sizeof path))
+		return -ENOENT;
 	struct hp_symtab *st;
 	if (hp_symtab__load_elf(path, &st, NULL))
 		return -ENOENT;

@@ -203,14 +203,29 @@ void hp_apps__on_hook(struct hp_target *t, struct hp_probe *hook, const uint64_t
 
 /* ---- resolution ---- */
 
-/* A path inside a lab guest ("/apps/hb") maps to the lab's host copy. */
-void hp_apps__host_path(const struct hp_target *t, const char *bin, char *out, size_t cap)
+int hp_apps__file_name_ok(const char *name)
 {
-	snprintf(out, cap, "%s", bin);
+	return name[0] && strcmp(name, ".") && strcmp(name, "..") && !strchr(name, '/');
+}
+
+/* A path inside a lab guest ("/apps/hb") maps to the lab's host copy. What follows
+ * /apps/ is one file name: it may be a guest's bytes (a task's exe), and must not
+ * lead anywhere else on the host (checked before the path is even tried). */
+int hp_apps__host_path(const struct hp_target *t, const char *bin, char *out, size_t cap)
+{
+	if (!strncmp(bin, "/apps/", 6) && !hp_apps__file_name_ok(bin + 6)) {
+		out[0] = 0;
+		return -EINVAL;
+	}
+	if (hp_pathf(out, cap, "%s", bin)) {
+		out[0] = 0;
+		return -ENAMETOOLONG;
+	}
 	if (access(out, R_OK) == 0 || !t->sysroot[0] || strncmp(bin, "/apps/", 6) != 0)
-		return;
+		return 0;
 	if (hp_pathf(out, cap, "%s/apps/%s", t->sysroot, bin + 6))
 		snprintf(out, cap, "%s", bin);
+	return 0;
 }
 
 static int find_running(struct hp_target *t, struct hp_probe *p, enum hp_eclass *ecls, struct hp_err *err)
@@ -272,7 +287,8 @@ int hp_apps__resolve(struct hp_target *t, struct hp_probe *p, const char *spec, 
 		*ecls = EC_NOT_SUPPORTED;
 		return rc;
 	}
-	hp_apps__host_path(t, raw, path, sizeof path);
+	if ((rc = hp_apps__host_path(t, raw, path, sizeof path)))
+		return hp_err__set(err, -rc, "bad binary path '%s': after /apps/ comes one file name", raw);
 	struct hp_symtab *st;
 	rc = hp_symtab__load_elf(path, &st, err);
 	if (rc == -ENODATA)

@@ -41,8 +41,12 @@ int hp_apps__resolve(struct hp_target *t, struct hp_probe *p, const char *spec, 
 void hp_apps__free(struct hp_target *t, struct hp_probe *p);
 /* The file name of the executable a task runs ("" for kernel threads or if unreadable). */
 void hp_apps__task_exe(struct hp_target *t, const struct hp_task *task, char exe[16]);
-/* A path inside a lab guest ("/apps/hb") as the lab's host copy; other paths as given. */
-void hp_apps__host_path(const struct hp_target *t, const char *bin, char *out, size_t cap);
+/* A path inside a lab guest ("/apps/hb") as the lab's host copy; other paths as given.
+ * -EINVAL (and out "") when what follows /apps/ is not one file name ("..", a '/'). */
+int hp_apps__host_path(const struct hp_target *t, const char *bin, char *out, size_t cap);
+/* Whether name is one file name: not empty, ".", "..", and without '/'. Guest bytes
+ * (a task's exe) become part of a host path only when they pass. */
+int hp_apps__file_name_ok(const char *name);
 /* Plants / lifts the probe in every matching process (state armed, pending or disabled). */
 int hp_apps__arm(struct hp_target *t, struct hp_probe *p, struct hp_err *err);
 int hp_apps__disarm(struct hp_target *t, struct hp_probe *p, struct hp_err *err);

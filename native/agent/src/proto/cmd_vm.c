@@ -130,8 +130,12 @@ int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
 	const struct hp_symtab *st;
 	if (bin) {
 		char path[PATH_MAX];
-		hp_apps__host_path(&vm->tgt, bin, path, sizeof path);
-		int rc = hp_symtab__load_elf(path, &elf, &job->err);
+		int rc = hp_apps__host_path(&vm->tgt, bin, path, sizeof path);
+		if (rc) {
+			hp_err__set(&job->err, -rc, "bad binary path '%s'", bin);
+			return hp_job__fail(job, EC_INVALID_ARGUMENT, rc);
+		}
+		rc = hp_symtab__load_elf(path, &elf, &job->err);
 		if (rc)
 			return hp_job__fail(job, rc == -ENOENT ? EC_INVALID_ARGUMENT : EC_UNKNOWN_SYMBOL, rc);
 		st = elf;
@@ -178,7 +182,10 @@ int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
 		}
 		char raw[PATH_MAX];
 		snprintf(raw, sizeof raw, "%.*s", (int)(colon - bin), bin);
-		hp_apps__host_path(&vm->tgt, raw, path, sizeof path);
+		if ((rc = hp_apps__host_path(&vm->tgt, raw, path, sizeof path))) {
+			hp_err__set(&job->err, -rc, "bad binary path '%s'", raw);
+			return hp_job__fail(job, EC_INVALID_ARGUMENT, rc);
+		}
 		if ((rc = hp_symtab__load_elf(path, &elf, &job->err)))
 			return hp_job__fail(job, EC_INVALID_ARGUMENT, rc);
 		s = hp_symtab__find(elf, colon + 1);
