@@ -252,7 +252,7 @@ int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *
 	for (p = path; *p;) {
 		char part[PATH_PART_MAX];
 		size_t n = strcspn(p, ".");
-		uint64_t bits;
+		uint64_t bits = 0; /* set by find_member when it succeeds (gcc -O3 cannot tell) */
 		int rc;
 
 		if (n == 0 || n >= sizeof(part)) {

@@ -92,8 +92,8 @@ static int fetch(struct hp_journal_reader *r, uint64_t off, size_t len, const ui
 /* Whether the file has a byte at off. */
 static int has_byte(struct hp_journal_reader *r, uint64_t off)
 {
-	const uint8_t *p;
-	size_t avail;
+	const uint8_t *p = NULL;
+	size_t avail = 0;
 
 	return fetch(r, off, 1, &p, &avail) == 0 && avail == 1;
 }
@@ -102,8 +102,8 @@ static int has_byte(struct hp_journal_reader *r, uint64_t off)
  * seq), 0 if not, <0 on an I/O error. */
 static int batch_at(struct hp_journal_reader *r, uint64_t off, uint64_t min_seq, uint64_t *seq)
 {
-	const uint8_t *p;
-	size_t avail, size;
+	const uint8_t *p = NULL;
+	size_t avail = 0, size = 0;
 	uint32_t plen;
 	uint64_t s;
 	int rc;
@@ -140,8 +140,8 @@ static int resync(struct hp_journal_reader *r)
 	static const uint8_t magic[4] = { HPJ_BATCH_MAGIC & 0xff, (HPJ_BATCH_MAGIC >> 8) & 0xff,
 					  (HPJ_BATCH_MAGIC >> 16) & 0xff, HPJ_BATCH_MAGIC >> 24 };
 	uint64_t bad = r->off, seq = 0, cand = 0, off;
-	const uint8_t *p;
-	size_t avail;
+	const uint8_t *p = NULL;
+	size_t avail = 0;
 	int rc;
 
 	if ((rc = fetch(r, bad, HPJ_BATCH_HDR, &p, &avail)) < 0)
@@ -183,8 +183,8 @@ found:
 /* Loads and checks the batch at r->off. 1 = loaded, 0 = end or bad tail, <0 = I/O error. */
 static int load_batch(struct hp_journal_reader *r)
 {
-	const uint8_t *p;
-	size_t avail, size;
+	const uint8_t *p = NULL;
+	size_t avail = 0, size = 0;
 	uint32_t plen;
 	int rc;
 
@@ -225,8 +225,8 @@ static int load_batch(struct hp_journal_reader *r)
 
 static int open_common(struct hp_journal_reader *r, struct hp_err *err)
 {
-	const uint8_t *p;
-	size_t avail;
+	const uint8_t *p = NULL;
+	size_t avail = 0;
 	int rc;
 
 	if ((rc = fetch(r, 0, HPJ_HEADER_MAX, &p, &avail)) < 0)
@@ -310,7 +310,7 @@ int hp_journal__next(struct hp_journal_reader *r, struct hp_record *rec, struct 
 	if (!r || !rec)
 		return hp_err__set(err, EINVAL, "journal: no reader");
 	for (;;) {
-		const uint8_t *p;
+		const uint8_t *p = NULL;
 		uint32_t blen;
 		uint8_t type;
 
@@ -355,8 +355,8 @@ static int scan_to(struct hp_journal_reader *r, uint64_t seq, struct hp_err *err
 
 	r->have_batch = 0;
 	for (;;) {
-		const uint8_t *p;
-		size_t avail;
+		const uint8_t *p = NULL;
+		size_t avail = 0;
 		uint32_t plen, nrec;
 
 		if ((rc = fetch(r, r->off, HPJ_BATCH_HDR, &p, &avail)) < 0)
@@ -406,8 +406,8 @@ int hp_journal__seek(struct hp_journal_reader *r, uint64_t seq, struct hp_err *e
 int hp_journal__seek_from(struct hp_journal_reader *r, uint64_t offset, uint64_t seq_at, uint64_t seq,
 			  struct hp_err *err)
 {
-	const uint8_t *p;
-	size_t avail;
+	const uint8_t *p = NULL;
+	size_t avail = 0;
 
 	if (!r)
 		return hp_err__set(err, EINVAL, "journal: no reader");
