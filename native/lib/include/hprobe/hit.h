@@ -36,10 +36,10 @@ enum hp_hf {
 };
 
 enum hp_hf_type {
-	HP_HFT_UINT,  /* unsigned 64-bit number */
-	HP_HFT_INT,   /* signed number */
-	HP_HFT_ADDR,  /* a guest address: "0x..." in JSON, hex elsewhere */
-	HP_HFT_TEXT,  /* text: a guest's bytes escaped (hp_export__escape), or a probe spec */
+	HP_HFT_UINT, /* unsigned 64-bit number */
+	HP_HFT_INT,  /* signed number */
+	HP_HFT_ADDR, /* a guest address: "0x..." in JSON, hex elsewhere */
+	HP_HFT_TEXT, /* text: a guest's bytes escaped (hp_export__escape), or a probe spec */
 	HP_HFT_BOOL,
 	HP_HFT_ARGS,  /* up to HP_MAX_ARGS unsigned integers */
 	HP_HFT_BYTES, /* captured memory: hex */
@@ -54,7 +54,7 @@ enum hp_hf_type {
 #define HP_HF_JSON_HEX_ARGS 0x100
 
 struct hp_hit_field {
-	const char *name;  /* JSON key, CSV column, CTF field */
+	const char *name; /* JSON key, CSV column, CTF field */
 	enum hp_hf_type type;
 	unsigned in;       /* HP_HF_IN_* */
 	int optional;      /* may be absent from a hit (hp_hit__has) */
