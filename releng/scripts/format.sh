@@ -6,7 +6,7 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$top"
 cf=$(command -v clang-format-14 || command -v clang-format || true)
 [ -n "$cf" ] || { echo "format: clang-format (14) is not installed: apt-get install clang-format-14" >&2; exit 2; }
-mapfile -t files < <(git ls-files 'native/*.c' 'native/*.h')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard 'native/*.c' 'native/*.h')
 if [ "${1:-}" = "--check" ]; then
 	bad=0
 	for f in "${files[@]}"; do
