@@ -2,7 +2,9 @@
  * paging bounds (an offset near 2^61 once wrapped offset + limit and overflowed the
  * result array), strings that are not UTF-8 in errors and summaries, a restored
  * session.json checked field by field (a bad "args" once copied past a hit's 6
- * argument slots), and integers range-checked before they are narrowed. */
+ * argument slots), integers range-checked before they are narrowed, and the
+ * guardian's watch given back however the VM ends (a failed attach leaked it). */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -27,6 +29,7 @@ static struct hp_vm *make_vm(struct fake *f, char *dir)
 	struct hp_vm_config cfg = { .name = "unit" };
 	struct hp_err err;
 	host.outbox.efd = eventfd(0, EFD_NONBLOCK);
+	host.guard_fd = -1;
 	pthread_mutex_init(&host.outbox.lock, NULL);
 	struct hp_vm *vm = hp_vm__create(&host, &cfg, &err);
 	REQUIRE(vm);
@@ -243,7 +246,20 @@ int main(void)
 		hp_probe__destroy(&vm->tgt, vm->tgt.probes);
 	vm->tgt.kernel->btf = NULL; /* the placeholder is not a real BTF */
 	vm->tgt.gdb = NULL;
+	/* a VM whose gdbstub the guardian watches, ending without a detach job (a failed
+	 * attach, a launch that died): the guardian hears that it is no longer to be
+	 * released, or its 64 slots fill up with dead VMs */
+	int gp[2];
+	REQUIRE(pipe2(gp, O_NONBLOCK) == 0);
+	host.guard_fd = gp[1];
+	snprintf(vm->gdb_path, sizeof vm->gdb_path, "/tmp/hp-cmds-gdb.sock");
 	hp_vm__destroy(vm);
+	char said[256] = "";
+	ssize_t n = read(gp[0], said, sizeof said - 1);
+	said[n > 0 ? n : 0] = 0;
+	CHECK_STR(said, "- /tmp/hp-cmds-gdb.sock\n");
+	close(gp[0]);
+	close(gp[1]);
 	fake_free(f);
 	for (struct hp_msg *m = host.outbox.head, *n; m; m = n) {
 		n = m->next;

@@ -51,7 +51,13 @@ static void guardian(int fd)
 			*nl = 0;
 			if (buf[0] == 'Q')
 				_exit(0);
-			if (buf[0] == '+' && n < MAX_WATCH && hp_pathf(watched[n], PATH_MAX, "%s", buf + 2) == 0)
+			int known = 0;
+			for (int i = 0; buf[0] == '+' && i < n; i++)
+				known |= !strcmp(watched[i], buf + 2); /* one slot per gdbstub */
+			if (buf[0] == '+' && !known && n == MAX_WATCH)
+				hp_warn("guardian: watching %d gdbstubs already: %s is not protected", MAX_WATCH,
+					buf + 2);
+			else if (buf[0] == '+' && !known && hp_pathf(watched[n], PATH_MAX, "%s", buf + 2) == 0)
 				n++;
 			if (buf[0] == '-')
 				for (int i = 0; i < n; i++)

@@ -106,6 +106,14 @@ void hp_vm__submit(struct hp_vm *vm, struct hp_job *job)
 		hp_warn("%s: cannot wake the VM thread", vm->cfg.name);
 }
 
+void hp_vm__unwatch_gdb(struct hp_vm *vm)
+{
+	if (!vm->gdb_path[0])
+		return;
+	hp_guard__unwatch(vm->host, vm->gdb_path);
+	vm->gdb_path[0] = 0;
+}
+
 int hp_vm__valid_name(const char *n)
 {
 	size_t len = strlen(n);
@@ -473,7 +481,7 @@ static void mark_dead(struct hp_vm *vm, const char *reason)
 	hp_vm__set_state(vm, HP_VM_DEAD, reason);
 	hp_vm__flush(vm, 1);
 	if (vm->tgt.gdb) {
-		hp_guard__unwatch(vm->host, vm->gdb_path);
+		hp_vm__unwatch_gdb(vm);
 		hp_backend__destroy(vm->tgt.gdb);
 		vm->tgt.gdb = NULL;
 	}

@@ -142,6 +142,9 @@ int hp_vm__seek(struct hp_vm *vm, struct hp_journal_reader *r, uint64_t seq, str
 void hp_vm__probes_changed(struct hp_vm *vm);
 /* The guest rebooted: kernel probes may point at the wrong place now. */
 void hp_vm__on_reset(struct hp_vm *vm);
+/* The guardian no longer has to release this VM's gdbstub (we left it, or it is
+ * gone). Once per watch; every way a VM ends goes through it. */
+void hp_vm__unwatch_gdb(struct hp_vm *vm);
 /* Closes the in-QEMU tier (the VM is gone, or being left). */
 void hp_vm__drop_plugin(struct hp_vm *vm);
 /* After a reset: queues re-reading the kernel profile when due. */

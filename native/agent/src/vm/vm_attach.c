@@ -299,7 +299,7 @@ static void leave_as_found(struct hp_vm *vm, int was_running)
 		/* the gdbstub lifts its breakpoints and lets the VM go at detach */
 		if (hp_backend__detach(vm->tgt.gdb, &e))
 			hp_warn("%s: detach after a failed attach: %s", vm->cfg.name, e.msg);
-		hp_guard__unwatch(vm->host, vm->gdb_path);
+		hp_vm__unwatch_gdb(vm);
 		hp_backend__destroy(vm->tgt.gdb);
 		vm->tgt.gdb = NULL;
 	}
@@ -434,13 +434,14 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 		goto fail;
 	}
 	vm->tgt.gdb = hp_gdb_backend__new(rsp, stop.thread);
-	memcpy(vm->gdb_path, gdb_path, sizeof vm->gdb_path);
-	hp_guard__watch(vm->host, gdb_path);
 	if (!vm->tgt.gdb) {
 		hp_rsp__free(rsp);
 		rc = hp_err__set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
+	/* from here on, every way out gives the watch back (hp_vm__unwatch_gdb) */
+	memcpy(vm->gdb_path, gdb_path, sizeof vm->gdb_path);
+	hp_guard__watch(vm->host, gdb_path);
 	/* the VM is stopped from here until the end of this job */
 	memcpy(vm->sym_path, symbols, sizeof vm->sym_path);
 	memcpy(vm->vmlinux_path, vmlinux, sizeof vm->vmlinux_path);
@@ -486,6 +487,7 @@ void hp_vm__release(struct hp_vm *vm)
 	}
 	vm->tgt.probes = NULL;
 	vm->tgt.app_hooks[0] = vm->tgt.app_hooks[1] = NULL;
+	hp_vm__unwatch_gdb(vm); /* a failed attach or a dead launch end here too */
 	hp_backend__destroy(vm->tgt.gdb);
 	vm->tgt.gdb = NULL;
 	hp_vm__drop_plugin(vm);
@@ -515,7 +517,7 @@ int hp_vm__detach_job(struct hp_vm *vm, struct hp_job *job)
 		/* the gdbstub lifts its own breakpoints at detach */
 		if (hp_backend__detach(vm->tgt.gdb, &err))
 			hp_warn("%s: detach: %s", vm->cfg.name, err.msg);
-		hp_guard__unwatch(vm->host, vm->gdb_path);
+		hp_vm__unwatch_gdb(vm);
 		hp_backend__destroy(vm->tgt.gdb);
 		vm->tgt.gdb = NULL;
 	}
@@ -539,7 +541,7 @@ int hp_vm__quit_job(struct hp_vm *vm, struct hp_job *job)
 	}
 	job->final = 1;
 	if (vm->tgt.gdb) {
-		hp_guard__unwatch(vm->host, vm->gdb_path);
+		hp_vm__unwatch_gdb(vm);
 		hp_backend__destroy(vm->tgt.gdb); /* closing the gdbstub lets QEMU run and quit */
 		vm->tgt.gdb = NULL;
 	}
