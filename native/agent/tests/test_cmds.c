@@ -3,8 +3,10 @@
  * result array), strings that are not UTF-8 in errors and summaries, a restored
  * session.json checked field by field (a bad "args" once copied past a hit's 6
  * argument slots), integers range-checked before they are narrowed, and the
- * guardian's watch given back however the VM ends (a failed attach leaked it). */
+ * guardian's watch given back however the VM ends (a failed attach leaked it), and
+ * the paths the main thread reads set before the VM's thread starts. */
 #include <fcntl.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -232,6 +234,55 @@ static void test_restore(struct hp_vm *vm)
 	CHECK(vm->tgt.next_probe_id > 20);
 }
 
+static sem_t job_running, job_may_end;
+
+static int blocking_job(struct hp_vm *vm, struct hp_job *job)
+{
+	(void)vm;
+	(void)job;
+	sem_post(&job_running);
+	sem_wait(&job_may_end);
+	return 0;
+}
+
+/* The main thread reads a VM's journal path, console paths and QMP path (vm-list,
+ * hits-read, vm-console, vm-attach's duplicate check) with no lock: they must be set
+ * before the VM's thread starts, and never written by it. */
+static void test_paths_before_thread(const char *dir)
+{
+	static struct hp_host h;
+	struct hp_err err;
+	h.outbox.efd = eventfd(0, EFD_NONBLOCK);
+	h.guard_fd = -1;
+	pthread_mutex_init(&h.outbox.lock, NULL);
+	snprintf(h.paths.state_dir, sizeof h.paths.state_dir, "%s/state", dir);
+	snprintf(h.paths.socket, sizeof h.paths.socket, "%s/run/hprobed.sock", dir);
+	struct hp_vm_config cfg = { .name = "paths", .launch = 1, .smp = 1, .mem_mb = 512 };
+	struct hp_vm *vm = hp_vm__create(&h, &cfg, &err);
+	REQUIRE(vm);
+	sem_init(&job_running, 0, 0);
+	sem_init(&job_may_end, 0, 0);
+	struct hp_job *job = hp_job__new(blocking_job, 0, NULL);
+	job->final = 1;
+	REQUIRE(hp_vm__start(vm, job, &err) == 0);
+	sem_wait(&job_running); /* the VM's thread runs its first job now */
+	CHECK(vm->session_dir[0] != 0);
+	CHECK(vm->rundir[0] != 0);
+	CHECK(vm->journal_path[0] != 0);
+	CHECK(strstr(vm->cfg.console_log, "console.log") != NULL);
+	CHECK(strstr(vm->cfg.console_sock, "console.sock") != NULL);
+	CHECK(strstr(vm->cfg.qmp, "qmp.sock") != NULL);
+	sem_post(&job_may_end);
+	hp_vm__destroy(vm);
+	for (struct hp_msg *m = h.outbox.head, *n; m; m = n) {
+		n = m->next;
+		hp_job__free(m->job);
+		free(m->line);
+		free(m);
+	}
+	close(h.outbox.efd);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/hp-cmds-XXXXXX";
@@ -242,6 +293,7 @@ int main(void)
 	test_foreign_bytes(vm);
 	test_restore(vm);
 	test_detector_ints(vm);
+	test_paths_before_thread(dir);
 	while (vm->tgt.probes)
 		hp_probe__destroy(&vm->tgt, vm->tgt.probes);
 	vm->tgt.kernel->btf = NULL; /* the placeholder is not a real BTF */

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backend/qmp.h"
@@ -32,23 +31,7 @@ static int mkdirs(const char *path)
 
 int hp_session__create(struct hp_vm *vm, struct hp_err *err)
 {
-	char stamp[32], rt[PATH_MAX];
-	time_t now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-	if (hp_pathf(vm->session_dir, sizeof vm->session_dir, "%s/sessions/%s-%s", vm->host->paths.state_dir,
-		     vm->cfg.name, stamp))
-		return hp_err__set(err, ENAMETOOLONG, "state directory path too long");
-	snprintf(rt, sizeof rt, "%s", vm->host->paths.socket);
-	char *slash = strrchr(rt, '/');
-	if (slash)
-		*slash = 0;
-	if (hp_pathf(vm->rundir, sizeof vm->rundir, "%s/vms/%s", rt, vm->cfg.name))
-		return hp_err__set(err, ENAMETOOLONG, "run directory path too long");
-	/* every file name joined to these later is short; the sockets must fit sun_path */
-	if (strlen(vm->rundir) + sizeof "/console.sock" > 108 || strlen(vm->session_dir) + 32 > PATH_MAX)
-		return hp_err__set(err, ENAMETOOLONG, "run directory %s is too long for Unix sockets", vm->rundir);
+	/* the paths themselves were set before the VM's thread started (vm.c) */
 	int rc = mkdirs(vm->session_dir);
 	if (!rc)
 		rc = mkdirs(vm->rundir);

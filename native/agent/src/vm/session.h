@@ -6,7 +6,8 @@
 
 struct hp_vm;
 
-/* Creates the VM's session directory (state dir) and run directory (sockets). */
+/* Creates the VM's session directory (state dir) and run directory (sockets), whose
+ * paths hp_vm__start set. */
 int hp_session__create(struct hp_vm *vm, struct hp_err *err);
 /* Writes session.json (atomically). */
 void hp_session__save(struct hp_vm *vm);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -743,9 +744,46 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* The paths the main thread reads with no lock (vm-list, hits-read, vm-console,
+ * vm-attach's duplicate check): set here, before the VM's thread exists, and only
+ * read afterwards. A recovered session brings its directories and console paths. */
+static int set_paths(struct hp_vm *vm, struct hp_err *err)
+{
+	if (!vm->restore) {
+		char stamp[32], rt[sizeof vm->host->paths.socket];
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+		if (hp_pathf(vm->session_dir, sizeof vm->session_dir, "%s/sessions/%s-%s", vm->host->paths.state_dir,
+			     vm->cfg.name, stamp))
+			return hp_err__set(err, ENAMETOOLONG, "state directory path too long");
+		memcpy(rt, vm->host->paths.socket, sizeof rt);
+		char *slash = strrchr(rt, '/');
+		if (slash)
+			*slash = 0;
+		if (hp_pathf(vm->rundir, sizeof vm->rundir, "%s/vms/%s", rt, vm->cfg.name))
+			return hp_err__set(err, ENAMETOOLONG, "run directory path too long");
+	}
+	/* every file name joined to these later is short; the sockets must fit sun_path */
+	if (strlen(vm->rundir) + sizeof "/console.sock" > 108 || strlen(vm->session_dir) + 32 > PATH_MAX)
+		return hp_err__set(err, ENAMETOOLONG, "run directory %s is too long for Unix sockets", vm->rundir);
+	if (hp_pathf(vm->journal_path, sizeof vm->journal_path, "%s/journal.hpj", vm->session_dir))
+		return hp_err__set(err, ENAMETOOLONG, "session directory path too long");
+	if (vm->cfg.launch &&
+	    (hp_pathf(vm->cfg.console_log, sizeof vm->cfg.console_log, "%s/console.log", vm->rundir) ||
+	     hp_pathf(vm->cfg.console_sock, sizeof vm->cfg.console_sock, "%s/console.sock", vm->rundir) ||
+	     hp_pathf(vm->cfg.qmp, sizeof vm->cfg.qmp, "%s/qmp.sock", vm->rundir)))
+		return hp_err__set(err, ENAMETOOLONG, "run directory path too long");
+	return 0;
+}
+
 int hp_vm__start(struct hp_vm *vm, struct hp_job *first, struct hp_err *err)
 {
 	hp_vm__submit(vm, first);
+	int prc = set_paths(vm, err);
+	if (prc)
+		return prc;
 	int rc = pthread_create(&vm->thread, NULL, worker, vm);
 	if (rc)
 		return hp_err__set(err, rc, "cannot start the VM thread: %s", strerror(rc));

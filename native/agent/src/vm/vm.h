@@ -57,10 +57,11 @@ struct hp_job {
 
 struct hp_vm {
 	struct hp_vm *next; /* the agent's list (main thread) */
-	/* ---- set at creation, read-only afterwards ---- */
+	/* ---- set by hp_vm__create and hp_vm__start (main thread, before the VM's
+	 * thread exists), read-only afterwards: the main thread reads them unlocked ---- */
 	uint32_t id;
 	struct hp_host *host;
-	struct hp_vm_config cfg;
+	struct hp_vm_config cfg; /* console_log/console_sock/qmp of a launched VM included */
 	char rundir[PATH_MAX];
 	char session_dir[PATH_MAX];
 	char journal_path[PATH_MAX];

@@ -361,7 +361,6 @@ static int open_journal(struct hp_vm *vm, struct hp_err *err)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	meta.created_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	meta.mono_base_ns = hp_now_ns();
-	hp_pathf(vm->journal_path, sizeof vm->journal_path, "%s/journal.hpj", vm->session_dir);
 	/* append: a recovered session continues its journal after the last whole batch */
 	int rc = hp_journal__create(vm->journal_path, &meta, 1, &vm->journal, err);
 	if (!rc) {
@@ -397,8 +396,6 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 			hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
 		if (!vmlinux[0])
 			hp_pathf(vmlinux, sizeof vmlinux, "%s/vmlinux", guest);
-		hp_pathf(vm->cfg.console_log, sizeof vm->cfg.console_log, "%s/console.log", vm->rundir);
-		hp_pathf(vm->cfg.console_sock, sizeof vm->cfg.console_sock, "%s/console.sock", vm->rundir);
 		if ((rc = hp_qmp__connect(qmp_path, QMP_WAIT_MS, &vm->qmp, err)))
 			goto fail;
 		if ((rc = wait_ready(vm, err)))
@@ -408,7 +405,6 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 		if (vm->cfg.launch) { /* recovering a guest an earlier agent launched */
 			memcpy(guest, vm->guest_dir, sizeof guest);
 			memcpy(vm->tgt.sysroot, guest, sizeof vm->tgt.sysroot);
-			hp_pathf(vm->cfg.qmp, sizeof vm->cfg.qmp, "%s/qmp.sock", vm->rundir);
 			if (!symbols[0])
 				hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
 			if (!vmlinux[0])
