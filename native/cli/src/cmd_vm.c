@@ -53,9 +53,31 @@ static void set_path(json_t *o, const char *k, const char *v)
 	json_object_set_new(o, k, json_string(buf));
 }
 
+/* The console is the guest's bytes. On a terminal its escape sequences would be
+ * obeyed by the user's terminal (retitle it, clear it, remap keys, or worse on some
+ * emulators), so control characters other than newline, carriage return and tab are
+ * shown in caret notation (ESC as ^[, DEL as ^?). Into a file or a pipe they go as
+ * they are. */
+static void put_console(const char *t, int tty)
+{
+	if (!tty) {
+		fputs(t, stdout);
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
+		if ((*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') || *p == 0x7f) {
+			putchar('^');
+			putchar(*p == 0x7f ? '?' : *p + 0x40);
+		} else {
+			putchar(*p);
+		}
+	}
+}
+
 static int vm_console(struct cli *c, const char *vm)
 {
 	int follow = cli_flag(c, "--follow");
+	int tty = isatty(STDOUT_FILENO);
 	const char *input = cli_opt(c, "--input");
 	json_int_t off = 0;
 	for (int first = 1;; first = 0) {
@@ -64,7 +86,7 @@ static int vm_console(struct cli *c, const char *vm)
 			json_object_set_new(a, "input", json_string(input));
 		json_t *r = cli_call(c, "vm-console", a);
 		const char *t = json_string_value(json_object_get(r, "text"));
-		fputs(t ? t : "", stdout);
+		put_console(t ? t : "", tty);
 		fflush(stdout);
 		json_int_t next = json_integer_value(json_object_get(r, "offset"));
 		json_decref(r);

@@ -2,11 +2,13 @@
 agent (errors) and reliability/security (channel)."""
 import json
 import os
+import pty
 import shutil
 import socket
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -277,6 +279,70 @@ class Listening(unittest.TestCase):
             c.cmd("agent-shutdown")
             c.close()
             alive[0].wait(10)
+
+
+class CliConsoleOnATerminal(unittest.TestCase):
+    """A guest's console is the guest's bytes: printed raw to a terminal, its escape
+    sequences would drive the user's terminal (retitle it, remap keys, clear it).
+    A fake agent serves vm-console; the CLI runs on a pseudo-terminal."""
+
+    TEXT = "login: \x1b]0;owned\x07\x1b[2J\x1b[31mred\x1b[0m\x08\x7f\ttab\r\nnext line\n"
+
+    def serve(self, srv):
+        conn, _ = srv.accept()
+        f = conn.makefile("rwb")
+        f.write(b'{"hprobe":{"version":"0.1.0","protocol":1,"pid":1,"capabilities":[]}}\n')
+        f.flush()
+        req = json.loads(f.readline())
+        f.write((json.dumps({"return": {"text": self.TEXT, "offset": len(self.TEXT)}, "id": req["id"]}) + "\n")
+                .encode())
+        f.flush()
+        conn.close()
+
+    def run_cli(self, on_tty):
+        d = tempfile.mkdtemp(prefix="hprobe-it-tty-")
+        path = os.path.join(d, "fake.sock")
+        srv = socket.socket(socket.AF_UNIX)
+        srv.bind(path)
+        srv.listen(1)
+        t = threading.Thread(target=self.serve, args=(srv,))
+        t.start()
+        try:
+            cmd = [os.path.join(BIN, "hprobe"), "--socket", path, "vm", "console", "x"]
+            if not on_tty:
+                return subprocess.run(cmd, capture_output=True, timeout=30).stdout
+            master, slave = pty.openpty()
+            p = subprocess.Popen(cmd, stdout=slave, stderr=subprocess.DEVNULL)
+            os.close(slave)
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            p.wait(30)
+            os.close(master)
+            return out
+        finally:
+            t.join(10)
+            srv.close()
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_escape_sequences_neutralised_on_a_tty(self):
+        out = self.run_cli(True)
+        self.assertIn(b"login:", out)
+        self.assertIn(b"next line", out)
+        for c in (b"\x1b", b"\x07", b"\x08", b"\x7f"):
+            self.assertNotIn(c, out, "a control byte reached the terminal: %r" % out)
+        self.assertIn(b"^[]0;owned", out, "shown, not obeyed")
+        self.assertIn(b"\ttab", out)
+
+    def test_raw_when_not_a_terminal(self):
+        """Into a file or a pipe, the bytes are the guest's, unchanged."""
+        self.assertEqual(self.run_cli(False), self.TEXT.encode())
 
 
 @unittest.skipUnless(os.getuid() == 0, "needs root to run an agent as another uid")
