@@ -4,6 +4,7 @@
 #ifndef HP_AGENT_H
 #define HP_AGENT_H
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "hprobe/common.h"
@@ -19,6 +20,7 @@ struct hp_agent {
 	int listen_fd, epfd;
 	int lock_fd;               /* flock'd <socket>.lock: one agent per socket path */
 	uint64_t accept_resume_ns; /* accepting paused (out of fds) until then; 0 = not */
+	atomic_int console_drains; /* vm-console inputs still being delivered (threads) */
 	volatile sig_atomic_t quit;
 	struct hp_client *clients;
 	uint64_t next_client_id;

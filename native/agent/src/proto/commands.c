@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,6 +202,80 @@ static void cmd_vm_list(struct hp_agent *a, struct hp_client *c, json_t *args, j
 	json_decref(r);
 }
 
+#define CONSOLE_DRAINS_MAX 8
+
+struct console_drain {
+	int fd;
+	atomic_int *count;
+};
+
+/* QEMU reads a console socket only as fast as the guest's UART takes bytes, and
+ * closing earlier would lose the rest of the line: the connection is held until
+ * QEMU took everything (2 s at most), by this thread, not the main one. */
+static void *drain_console(void *arg)
+{
+	struct console_drain *d = arg;
+	for (int i = 0, queued = 1; i < 200 && queued > 0; i++) {
+		if (ioctl(d->fd, SIOCOUTQ, &queued) < 0)
+			break;
+		if (queued > 0)
+			usleep(10000);
+	}
+	close(d->fd);
+	atomic_fetch_sub(d->count, 1);
+	free(d);
+	return NULL;
+}
+
+/* Types input into the console: never blocks the main thread (the connect and the
+ * send do not wait; a QEMU that does not read gets what its socket buffer holds). */
+static int console_input(struct hp_agent *a, const char *path, const char *input, char *why, size_t cap)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (hp_pathf(sa.sun_path, sizeof sa.sun_path, "%s", path)) {
+		snprintf(why, cap, "console socket path too long");
+		return -1;
+	}
+	if (atomic_fetch_add(&a->console_drains, 1) >= CONSOLE_DRAINS_MAX) {
+		atomic_fetch_sub(&a->console_drains, 1);
+		snprintf(why, cap, "earlier input is still being delivered to the console: try again");
+		return -1;
+	}
+	struct console_drain *d = malloc(sizeof *d);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	size_t len = strlen(input);
+	ssize_t sent = -1;
+	if (d && fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+		sent = send(fd, input, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	int e = errno;
+	pthread_t th;
+	pthread_attr_t at;
+	if (sent > 0) { /* what was taken is delivered even when the rest is refused */
+		d->fd = fd;
+		d->count = &a->console_drains;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&th, &at, drain_console, d) == 0) {
+			d = NULL;
+			fd = -1;
+		}
+		pthread_attr_destroy(&at);
+	}
+	if (fd >= 0) {
+		close(fd);
+		free(d);
+		atomic_fetch_sub(&a->console_drains, 1);
+	}
+	if (sent == (ssize_t)len)
+		return 0;
+	if (sent > 0)
+		snprintf(why, cap, "the console took %zd of %zu bytes (its buffer is full)", sent, len);
+	else
+		snprintf(why, cap, "cannot type into the console %.200s: %.200s", path,
+			 e == EAGAIN ? "it is busy (another client holds it)" : strerror(e));
+	return -1;
+}
+
 static void cmd_vm_console(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
 {
 	struct hp_vm *vm = hp_commands__vm(a, c, args, id);
@@ -209,29 +284,9 @@ static void cmd_vm_console(struct hp_agent *a, struct hp_client *c, json_t *args
 	if (!vm->cfg.console_log[0])
 		ERR_RET(EC_NOT_SUPPORTED, "no console for %s (attach with console_log/console_sock)", vm->cfg.name);
 	const char *input = json_string_value(json_object_get(args, "input"));
-	if (input) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		if (hp_pathf(sa.sun_path, sizeof sa.sun_path, "%s", vm->cfg.console_sock))
-			ERR_RET(EC_INVALID_ARGUMENT, "console socket path too long");
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		size_t len = strlen(input);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) ||
-		    send(fd, input, len, MSG_NOSIGNAL) != (ssize_t)len) {
-			if (fd >= 0)
-				close(fd);
-			ERR_RET(EC_IO_ERROR, "cannot type into the console %s: %s", vm->cfg.console_sock,
-				strerror(errno));
-		}
-		/* QEMU reads from the socket only as fast as the guest's UART takes bytes:
-		 * closing earlier would lose the rest of the line */
-		for (int i = 0, queued = 1; i < 200 && queued > 0; i++) {
-			if (ioctl(fd, SIOCOUTQ, &queued) < 0)
-				break;
-			if (queued > 0)
-				usleep(10000);
-		}
-		close(fd);
-	}
+	char why[512];
+	if (input && console_input(a, vm->cfg.console_sock, input, why, sizeof why))
+		ERR_RET(EC_IO_ERROR, "%s", why);
 	json_int_t off = json_integer_value(json_object_get(args, "offset"));
 	json_int_t max = json_object_get(args, "max") ? json_integer_value(json_object_get(args, "max")) : 65536;
 	if (off < 0 || max <= 0 || max > (1 << 20))
