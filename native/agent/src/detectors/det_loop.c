@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "probes/apps.h"
 #include "backend/backend.h"
 #include "detectors/detector.h"
@@ -261,9 +262,11 @@ static json_t *loop_json(const struct track *tr)
 	char lo[24], hi[24];
 	snprintf(lo, sizeof lo, "0x%llx", (unsigned long long)tr->loop.lo);
 	snprintf(hi, sizeof hi, "0x%llx", (unsigned long long)tr->loop.hi);
-	return json_pack("{s:i, s:i, s:o, s:i, s:s, s:s, s:s, s:s}", "pid", tr->pid, "tgid", tr->tgid, "comm",
+	/* the function's name comes from the guest's kallsyms or a guest program's ELF */
+	return json_pack("{s:i, s:i, s:o, s:i, s:s, s:o, s:s, s:s}", "pid", tr->pid, "tgid", tr->tgid, "comm",
 			 hp_json_comm(tr->comm), "vcpu", tr->vcpu, "scope", tr->loop.lo >> 63 ? "kernel" : "user",
-			 "function", tr->loop.name, "loop_start", lo, "loop_end", hi);
+			 "function", hp_text__json(tr->loop.name, sizeof tr->loop.name), "loop_start", lo, "loop_end",
+			 hi);
 }
 
 static void consider(struct hp_target *t, struct hp_detector *d, struct track *tr, const struct hp_task *task,
