@@ -537,9 +537,12 @@ cmd_run() {
 		-serial chardev:con0)
 	[ "$accel" = kvm ] && args+=(-cpu host)
 	[ $gdb = 1 ] && args+=(-chardev "socket,id=gdb0,path=$rundir/gdb.sock,server=on,wait=off" -gdb chardev:gdb0)
+	# restrict=on: the guest reaches nothing of the host or beyond (with it off,
+	# 10.0.2.2 is the host's loopback, every service there included); the host
+	# reaches the guest's httpd through the one forward it asked for
 	local fwd=""
 	[ -n "$http" ] && fwd=",hostfwd=tcp:127.0.0.1:$http-10.0.2.15:80"
-	args+=(-netdev "user,id=n0,restrict=off$fwd" -device e1000,netdev=n0)
+	args+=(-netdev "user,id=n0,restrict=on$fwd" -device e1000,netdev=n0)
 	[ -n "$plugin" ] && args+=(-plugin "file=$plugin")
 	exec qemu-system-x86_64 "${args[@]}"
 }

@@ -8,6 +8,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -111,6 +112,35 @@ class Lab(unittest.TestCase):
             return urllib.request.urlopen("http://127.0.0.1:%d/" % self.port, timeout=5).read()
         except OSError:
             return None
+
+    def test_host_loopback_unreachable_from_guest(self):
+        """The guest's user network forwards the host's ports it was given (the httpd)
+        and nothing else: with restrict=off, 10.0.2.2 was the host's loopback, so a
+        guest reached every service the host keeps to itself."""
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(4)
+        port = srv.getsockname()[1]
+        srv.settimeout(20)
+
+        def serve():
+            try:
+                while True:
+                    c, _ = srv.accept()
+                    c.sendall(b"HOST-ONLY-SERVICE\n")
+                    c.close()
+            except OSError:
+                pass
+
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        try:
+            m = self.con.run("nc -w 3 10.0.2.2 %d </dev/null; echo NETRC-$((1+1))-END" % port,
+                             r"NETRC-2-END", timeout=60)
+            out = m.string[m.start() - 400 if m.start() > 400 else 0:m.end()]
+            self.assertNotIn("HOST-ONLY-SERVICE", self.con.console(), out)
+        finally:
+            srv.close()
 
     def test_test_programs_count_themselves(self):
         m = self.con.run("sysloop -n 1234", r"sysloop\[\d+\]: getpid_calls=(\d+) write_calls=(\d+)")
