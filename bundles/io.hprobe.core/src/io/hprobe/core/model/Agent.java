@@ -329,28 +329,20 @@ public final class Agent {
 
     /** Lifts every probe and leaves the guest running; the VM leaves the model. */
     public CompletableFuture<Void> detach(Vm vm) {
-        return callVm("vm-detach", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> {
-//$NON-NLS-0$
-        });
+        return callVm("vm-detach", vm, null).thenCompose(r -> refreshVms()).thenAccept(Agent::done); //$NON-NLS-1$
     }
 
     /** Powers off a launched guest. */
     public CompletableFuture<Void> quit(Vm vm) {
-        return callVm("vm-quit", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> {
-//$NON-NLS-0$
-        });
+        return callVm("vm-quit", vm, null).thenCompose(r -> refreshVms()).thenAccept(Agent::done); //$NON-NLS-1$
     }
 
     public CompletableFuture<Void> pause(Vm vm) {
-        return callVm("vm-pause", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> {
-//$NON-NLS-0$
-        });
+        return callVm("vm-pause", vm, null).thenCompose(r -> refreshVms()).thenAccept(Agent::done); //$NON-NLS-1$
     }
 
     public CompletableFuture<Void> resume(Vm vm) {
-        return callVm("vm-resume", vm, null).thenCompose(r -> refreshVms()).thenAccept(x -> {
-//$NON-NLS-0$
-        });
+        return callVm("vm-resume", vm, null).thenCompose(r -> refreshVms()).thenAccept(Agent::done); //$NON-NLS-1$
     }
 
     /** Reads the guest's process list (vm-ps) into the VM. */
@@ -480,9 +472,7 @@ public final class Agent {
     public CompletableFuture<Void> removeProbe(Vm vm, int probe) {
         JsonObject a = new JsonObject();
         a.addProperty("probe", probe); //$NON-NLS-1$
-        return callVm("probe-remove", vm, a).thenCompose(r -> refreshProbes(vm)).thenAccept(x -> {
-//$NON-NLS-0$
-        });
+        return callVm("probe-remove", vm, a).thenCompose(r -> refreshProbes(vm)).thenAccept(Agent::done); //$NON-NLS-1$
     }
 
     // ---- detectors ----
@@ -512,9 +502,7 @@ public final class Agent {
     public CompletableFuture<Void> removeDetector(Vm vm, int detector) {
         JsonObject a = new JsonObject();
         a.addProperty("detector", detector); //$NON-NLS-1$
-        return callVm("detector-remove", vm, a).thenCompose(r -> refreshDetectors(vm)).thenAccept(x -> {
-//$NON-NLS-0$
-        });
+        return callVm("detector-remove", vm, a).thenCompose(r -> refreshDetectors(vm)).thenAccept(Agent::done); //$NON-NLS-1$
     }
 
     // ---- hits ----
@@ -609,6 +597,11 @@ public final class Agent {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closed: nothing more to refresh
         }
+    }
+
+    /** The end of a command whose result the model already holds. */
+    private static void done(Object result) {
+        // nothing more: the refresh before it updated the model
     }
 
     @Override
