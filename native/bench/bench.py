@@ -7,6 +7,7 @@ measured in the same run, on the same VM; medians over repetitions, with min and
 Prints a Markdown report (docs/performance.md is made from it) and optionally JSON.
 Needs the native build (HPROBE_BIN, default native/target/cmake/bin) and gdb."""
 import argparse
+import json
 import os
 import platform
 import re
@@ -50,9 +51,14 @@ class Bench:
         self.agent.cli("vm", "detach", "b")
 
     def rate(self, secs=None, args="-g"):
-        """Guest getpid calls per second over secs, by the guest's own counter."""
-        m = self.con.run("sysloop %s -t %d" % (args, secs or self.secs), r"rate=(\d+)/s", timeout=120 + 10 * self.secs)
-        return int(m.group(1))
+        """Guest getpid calls per host second: the guest counts its calls, the host's
+        monotonic clock times the run (a guest's clock stops while the VM is stopped, and
+        that is where a stopping probe spends its time). The guest-clock rate of the same
+        run is kept in self.guest_rate, for comparison only."""
+        m, host_s = self.con.timed_run("sysloop %s -t %d" % (args, secs or self.secs),
+                                       r"getpid_calls=(\d+) .* rate=(\d+)/s", timeout=120 + 10 * self.secs)
+        self.guest_rate = int(m.group(2))
+        return int(m.group(1)) / host_s
 
     def addr(self):
         return self.sym["__x64_sys_getpid"] + self.slide
@@ -127,18 +133,37 @@ class Bench:
         return r
 
     def per_hit(self):
-        floor, cap, gdb, counted = [], [], [], []
-        for _ in range(self.reps):
-            self.detach()
+        """The three gdbstub clients on the same loop, interleaved within each repetition
+        (the order rotates, so a drift of the host's speed favours none), on the host's
+        clock; the guest-clock rates of the same runs beside them."""
+        floor, cap, gdb, counted, guest = [], [], [], [], {"floor": [], "capture": [], "gdb": []}
+
+        def run_floor():
             floor.append(self.floor_rate())
+            guest["floor"].append(self.guest_rate)
+
+        def run_gdb():
             gdb.append(self.gdb_rate())
+            guest["gdb"].append(self.guest_rate)
+
+        def run_capture():
             self.attach()
             r, hits = self.capture_rate()
             cap.append(r)
+            guest["capture"].append(self.guest_rate)
             counted.append(hits)
+            self.detach()
+
+        order = [run_floor, run_gdb, run_capture]
+        self.detach()
+        for i in range(self.reps):
+            for f in order[i % 3:] + order[:i % 3]:
+                f()
+        self.attach()
         us = lambda xs: stats([1e6 / x for x in xs])
         return {"floor_hits_s": stats(floor), "capture_hits_s": stats(cap), "gdb_hits_s": stats(gdb),
                 "floor_us": us(floor), "capture_us": us(cap), "gdb_us": us(gdb),
+                "guest_clock_hits_s": {k: stats(v) for k, v in guest.items()},
                 "capture_vs_floor": statistics.median(floor) / statistics.median(cap),
                 "gdb_vs_capture": statistics.median(cap) / statistics.median(gdb)}
 
@@ -155,22 +180,29 @@ def fmt(s, unit="", digits=0):
 
 def machine_line(r):
     m = r["machine"]
-    return ("Measured by `native/bench/bench.py` on %s, %d cores, %s, accelerator %s; medians over %d "
-            "repetitions (min–max), every ratio against a baseline measured in the same run."
-            % (m["host"], m["cores"], m["qemu"], m["accel"], r["reps"]))
+    return ("Measured by `native/bench/bench.py` on %s, %d cores, %s, accelerator %s, guest kernel %s, "
+            "commit %s, %s; medians over %d repetitions (min–max), every ratio against a baseline measured in "
+            "the same run. Raw results: `docs/data/bench.json` (`bench.py --from-json` renders these tables "
+            "from it)." % (m["host"], m["cores"], m["qemu"], m["accel"], m.get("kernel", "?"), m.get("commit", "?"),
+                           m.get("date", "?"), r["reps"]))
 
 
 def report_gdbstub(r):
     p = r["per_hit"]
     out = [machine_line(r), "",
-           "Each hit is one `getpid()` of the guest's `sysloop`, counted by the guest itself.", "",
+           "Each hit is one `getpid()` of the guest's `sysloop`, counted by the guest itself and "
+           "timed on the host's monotonic clock (a stopped VM's clock stops too: the guest's own "
+           "rate, in the last column, leaves out exactly the time the client works).", "",
            "**(a) Per-hit cost**", "",
-           "| client | hits/s | µs per hit | ratio |", "|---|---|---|---|",
-           "| floor: bare client, RIP += 5 and continue | %s | %s | 1.00 |" % (fmt(p["floor_hits_s"]), fmt(p["floor_us"])),
-           "| hprobed capture: registers + 2 args + pid/comm | %s | %s | %.2f× the floor |" % (
-               fmt(p["capture_hits_s"]), fmt(p["capture_us"]), p["capture_vs_floor"]),
-           "| stock gdb, `commands / silent / continue` | %s | %s | hprobed %.2f× faster |" % (
-               fmt(p["gdb_hits_s"]), fmt(p["gdb_us"]), p["gdb_vs_capture"]),
+           "| client | hits/s (host clock) | µs per hit | ratio | hits/s by the guest's clock |",
+           "|---|---|---|---|---|",
+           "| floor: bare client, RIP += 5 and continue | %s | %s | 1.00 | %s |" % (
+               fmt(p["floor_hits_s"]), fmt(p["floor_us"]), fmt(p["guest_clock_hits_s"]["floor"])),
+           "| hprobed capture: registers + 2 args + pid/comm | %s | %s | %.2f× the floor | %s |" % (
+               fmt(p["capture_hits_s"]), fmt(p["capture_us"]), p["capture_vs_floor"],
+               fmt(p["guest_clock_hits_s"]["capture"])),
+           "| stock gdb, `commands / silent / continue` | %s | %s | hprobed %.2f× faster | %s |" % (
+               fmt(p["gdb_hits_s"]), fmt(p["gdb_us"]), p["gdb_vs_capture"], fmt(p["guest_clock_hits_s"]["gdb"])),
            "", "Target: at most 1.2× the floor, and faster than gdb.", "",
            "**(e) All probes disabled vs never probed**", "",
            "| guest getpid loop | calls/s |", "|---|---|",
@@ -250,18 +282,26 @@ def plots(r):
          "Guest speed with probes, relative to no probe", "ratio")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--seconds", type=int, default=5)
-    ap.add_argument("--json")
-    ap.add_argument("--markdown", action="store_true", help="write the tables into docs/performance.md, plots into docs/images")
-    a = ap.parse_args()
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "data", "bench.json")
+
+
+def render(res, write_docs):
+    publish(res, None, "performance.md", [("bench_gdbstub", report_gdbstub(res)),
+                                          ("bench_inqemu", report_inqemu(res, res["per_hit"]["gdb_hits_s"]["median"]))],
+            write_docs)
+    if write_docs:
+        plots(res)
+
+
+def measure(a):
     b = Bench(a.reps, a.seconds)
     try:
         b.attach()
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
         res = {"reps": a.reps, "machine": {"host": platform.node(), "cores": os.cpu_count(), "qemu": b.qemu_version,
-                                           "accel": b.vm["accel"]}}
+                                           "accel": b.vm["accel"], "kernel": b.vm["kernel"],
+                                           "date": time.strftime("%Y-%m-%d"), "commit": commit}}
         res["disabled"] = b.disabled_overhead()
         res["latency"] = b.latencies()
         res["ps"] = b.ps_walk()
@@ -279,11 +319,29 @@ def main():
             q2.close()
     finally:
         b.close()
-    publish(res, a.json, "performance.md", [("bench_gdbstub", report_gdbstub(res)),
-                                            ("bench_inqemu", report_inqemu(res, res["per_hit"]["gdb_hits_s"]["median"]))],
-            a.markdown)
-    if a.markdown:
-        plots(res)
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--json", help="also write the raw results here")
+    ap.add_argument("--markdown", action="store_true",
+                    help="write the raw results to docs/data/bench.json, the tables into docs/performance.md, "
+                         "the plots into docs/images")
+    ap.add_argument("--from-json", metavar="FILE",
+                    help="measure nothing: render the tables from raw results (docs/data/bench.json)")
+    a = ap.parse_args()
+    if a.from_json:
+        with open(a.from_json) as f:
+            res = json.load(f)
+    else:
+        res = measure(a)
+        for path in ([a.json] if a.json else []) + ([DATA] if a.markdown else []):
+            with open(path, "w") as f:
+                json.dump(res, f, indent=1)
+    render(res, a.markdown)
 
 
 if __name__ == "__main__":

@@ -237,6 +237,23 @@ class Guest:
         since = self.type(line)
         return self.wait_for(done_pattern, since, timeout)
 
+    def timed_run(self, line, done_pattern, timeout=60):
+        """Runs line like run(), timed on the host's monotonic clock: from just before the
+        line is sent to the moment done_pattern appears on the console (polled every
+        5 ms). A guest's own clock stops while a probe holds the VM stopped; this one
+        does not. The few ms the guest takes to start the program count too, the same
+        for every contender. Returns (match, host seconds)."""
+        t0 = time.monotonic()
+        since = self.type(line)
+        rx = re.compile(done_pattern)
+        end = t0 + timeout
+        while time.monotonic() < end:
+            m = rx.search(self.console(), since)
+            if m:
+                return m, time.monotonic() - t0
+            time.sleep(0.005)
+        raise AssertionError("timed out after %.0f s waiting for /%s/" % (timeout, done_pattern))
+
     def start_waiting(self, cmdline, name):
         """Starts 'cmdline' (a program run with -w) in the background; returns its pid."""
         since = self.type(cmdline + " &")
