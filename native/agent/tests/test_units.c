@@ -12,6 +12,7 @@
 #include "guest/disas.h"
 #include "hp_test.h"
 #include "probes/probe.h"
+#include "backend/plugin_backend.h"
 #include "backend/rsp.h"
 #include "guest/vmi.h"
 
@@ -162,8 +163,20 @@ static void test_host_path(void)
 	}
 }
 
+/* The in-QEMU tier's rings: 32 MiB per vCPU (no drop at full rate here), shared
+ * within 256 MiB for a large VM, never under 4 MiB. */
+static void test_ring_bytes(void)
+{
+	CHECK_EQ_INT(hp_plugin_ring__bytes(1), 32u << 20);
+	CHECK_EQ_INT(hp_plugin_ring__bytes(8), 32u << 20);
+	CHECK_EQ_INT(hp_plugin_ring__bytes(16), 16u << 20);
+	CHECK_EQ_INT(hp_plugin_ring__bytes(64), 4u << 20);
+	CHECK_EQ_INT(hp_plugin_ring__bytes(256), 4u << 20);
+}
+
 int main(void)
 {
+	test_ring_bytes();
 	test_mem_spec();
 	test_classify();
 	test_back_edges();

@@ -77,6 +77,14 @@ int hp_plugin_ring__create(const char *path, unsigned nvcpus, uint32_t ring_byte
 	return rc ? hp_err__set(err, -rc, "cannot create ring file %s: %s", path, strerror(-rc)) : 0;
 }
 
+uint32_t hp_plugin_ring__bytes(unsigned nvcpus)
+{
+	uint32_t b = HP_PLUGIN_RING_BYTES;
+	while (nvcpus && b > (4u << 20) && (uint64_t)b * nvcpus > HP_PLUGIN_RINGS_MAX)
+		b /= 2;
+	return b;
+}
+
 int hp_plugin__find_so(char *dst, size_t cap, struct hp_err *err)
 {
 	const char *env = getenv("HPROBE_TCG_PLUGIN");

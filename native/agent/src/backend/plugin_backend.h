@@ -14,12 +14,21 @@
 #include "backend/backend.h"
 #include "hprobe/plugin_proto.h"
 
-#define HP_PLUGIN_RING_BYTES (4u << 20) /* per vCPU: ~16,000 hits with registers, ~28 ms at full rate */
+/* Per vCPU: ~130,000 hits with registers, ~200 ms at the fastest a vCPU calls under TCG
+ * here (~650k hits/s): the drain keeps up on average but stalls while the journal syncs
+ * (once a second); 4 MiB dropped 5-8% of such a run, 16 MiB 0.04-0.4%, 32 MiB none
+ * (docs/performance.md). A large VM's rings share HP_PLUGIN_RINGS_MAX (memory is
+ * shared by QEMU and the agent, touched as the rings fill). */
+#define HP_PLUGIN_RING_BYTES (32u << 20)
+#define HP_PLUGIN_RINGS_MAX (256u << 20)
 #define HP_PLUGIN_CONNECT_MS 5000
 
 /* Creates the ring file (mode 0600; an existing file is replaced) for up to nvcpus
  * vCPUs, ring_bytes of records each (a power of two, 4 KiB..64 MiB). */
 int hp_plugin_ring__create(const char *path, unsigned nvcpus, uint32_t ring_bytes, struct hp_err *err);
+/* The ring size for nvcpus vCPUs: HP_PLUGIN_RING_BYTES each, less (a power of two, at
+ * least 4 MiB) when they would pass HP_PLUGIN_RINGS_MAX together. */
+uint32_t hp_plugin_ring__bytes(unsigned nvcpus);
 
 /* The .so to load: $HPROBE_TCG_PLUGIN, else ../lib/hprobe-tcg.so next to our binary. */
 int hp_plugin__find_so(char *dst, size_t cap, struct hp_err *err);

@@ -148,8 +148,8 @@ static void prepare_plugin(struct hp_vm *vm)
 	}
 	if (hp_pathf(vm->plugin_ring, sizeof vm->plugin_ring, "%s/plugin.ring", vm->rundir) ||
 	    hp_pathf(vm->plugin_ctl, sizeof vm->plugin_ctl, "%s/plugin.sock", vm->rundir) ||
-	    hp_plugin_ring__create(vm->plugin_ring, (unsigned)(vm->cfg.smp > 0 ? vm->cfg.smp : 1), HP_PLUGIN_RING_BYTES,
-				   &err)) {
+	    hp_plugin_ring__create(vm->plugin_ring, (unsigned)(vm->cfg.smp > 0 ? vm->cfg.smp : 1),
+				   hp_plugin_ring__bytes((unsigned)(vm->cfg.smp > 0 ? vm->cfg.smp : 1)), &err)) {
 		hp_warn("%s: no in-QEMU tier: %s", vm->cfg.name, err.msg);
 		vm->plugin_ring[0] = 0;
 	}
