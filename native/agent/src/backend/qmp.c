@@ -15,19 +15,23 @@
 #define QMP_MAX_LINE (4u << 20)
 #define MAX_QUEUED_EVENTS 1024
 
-struct hp_qmp {
+/* The socket implementation. */
+struct qmp_sock {
+	struct hp_qmp base;
 	int fd;
 	char *buf;
 	size_t len, cap;
 	json_t *events; /* array of queued events */
-	char version[32];
-	int major;
 	unsigned next_id;
+	char path[108];
 };
+#define SOCK(q) ((struct qmp_sock *)(q))
+
+/* ---- the front door ---- */
 
 int hp_qmp__fd(const struct hp_qmp *q)
 {
-	return q->fd;
+	return q->ops->fd(q);
 }
 const char *hp_qmp__version(const struct hp_qmp *q)
 {
@@ -37,11 +41,56 @@ int hp_qmp__version_major(const struct hp_qmp *q)
 {
 	return q->major;
 }
-
+json_t *hp_qmp__source(const struct hp_qmp *q)
+{
+	return q->ops->source(q);
+}
 void hp_qmp__free(struct hp_qmp *q)
 {
-	if (!q)
-		return;
+	if (q)
+		q->ops->free(q);
+}
+int hp_qmp__execute(struct hp_qmp *q, const char *cmd, json_t *args, json_t **ret, struct hp_err *err)
+{
+	return q->ops->execute(q, cmd, args, ret, err);
+}
+int hp_qmp__next_event(struct hp_qmp *q, json_t **ev)
+{
+	return q->ops->next_event(q, ev);
+}
+int hp_qmp__hmp(struct hp_qmp *q, const char *cmdline, char **out, struct hp_err *err)
+{
+	return q->ops->hmp(q, cmdline, out, err);
+}
+
+int hp_qmp__reply(json_t *j, const char *cmd, json_t **ret, struct hp_err *err)
+{
+	json_t *e = json_object_get(j, "error");
+	if (e)
+		return hp_err__set(err, EIO, "QMP %s failed: %s", cmd,
+				   json_string_value(json_object_get(e, "desc")) ?: "unknown error");
+	if (!json_object_get(j, "return"))
+		return hp_err__set(err, EPROTO, "QMP %s: a reply without \"return\"", cmd);
+	if (ret)
+		*ret = json_incref(json_object_get(j, "return"));
+	return 0;
+}
+
+/* ---- QMP over a Unix socket ---- */
+
+static int sock_fd(const struct hp_qmp *q)
+{
+	return SOCK(q)->fd;
+}
+
+static json_t *sock_source(const struct hp_qmp *q)
+{
+	return json_pack("{s:s, s:s}", "kind", "qmp", "path", SOCK(q)->path);
+}
+
+static void sock_free(struct hp_qmp *base)
+{
+	struct qmp_sock *q = SOCK(base);
 	if (q->fd >= 0)
 		close(q->fd);
 	json_decref(q->events);
@@ -50,7 +99,7 @@ void hp_qmp__free(struct hp_qmp *q)
 }
 
 /* Reads one JSON line, waiting up to timeout_ms (0 = only what is already there). */
-static int read_line(struct hp_qmp *q, json_t **out, int timeout_ms, struct hp_err *err)
+static int read_line(struct qmp_sock *q, json_t **out, int timeout_ms, struct hp_err *err)
 {
 	uint64_t deadline = hp_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	for (;;) {
@@ -92,7 +141,7 @@ static int read_line(struct hp_qmp *q, json_t **out, int timeout_ms, struct hp_e
 	}
 }
 
-static int send_json(struct hp_qmp *q, json_t *msg, struct hp_err *err)
+static int send_json(struct qmp_sock *q, json_t *msg, struct hp_err *err)
 {
 	char *s = json_dumps(msg, JSON_COMPACT);
 	if (!s)
@@ -117,15 +166,16 @@ static int send_json(struct hp_qmp *q, json_t *msg, struct hp_err *err)
 	return rc;
 }
 
-static void queue_event(struct hp_qmp *q, json_t *ev)
+static void queue_event(struct qmp_sock *q, json_t *ev)
 {
 	if (json_array_size(q->events) >= MAX_QUEUED_EVENTS)
 		json_array_remove(q->events, 0); /* bounded: oldest event goes first */
 	json_array_append_new(q->events, ev);
 }
 
-int hp_qmp__execute(struct hp_qmp *q, const char *cmd, json_t *args, json_t **ret, struct hp_err *err)
+static int sock_execute(struct hp_qmp *base, const char *cmd, json_t *args, json_t **ret, struct hp_err *err)
 {
+	struct qmp_sock *q = SOCK(base);
 	unsigned id = ++q->next_id;
 	json_t *msg = json_pack("{s:s, s:I}", "execute", cmd, "id", (json_int_t)id);
 	if (args)
@@ -148,20 +198,13 @@ int hp_qmp__execute(struct hp_qmp *q, const char *cmd, json_t *args, json_t **re
 			json_decref(j); /* a late reply to an earlier, timed-out command */
 			continue;
 		}
-		json_t *e = json_object_get(j, "error");
-		rc = 0;
-		if (e) {
-			rc = hp_err__set(err, EIO, "QMP %s failed: %s", cmd,
-					 json_string_value(json_object_get(e, "desc")) ?: "unknown error");
-		} else if (ret) {
-			*ret = json_incref(json_object_get(j, "return"));
-		}
+		rc = hp_qmp__reply(j, cmd, ret, err);
 		json_decref(j);
 		return rc;
 	}
 }
 
-int hp_qmp__hmp(struct hp_qmp *q, const char *cmdline, char **out, struct hp_err *err)
+static int sock_hmp(struct hp_qmp *q, const char *cmdline, char **out, struct hp_err *err)
 {
 	json_t *args = json_pack("{s:s}", "command-line", cmdline), *ret = NULL;
 	int rc = hp_qmp__execute(q, "human-monitor-command", args, &ret, err);
@@ -173,8 +216,9 @@ int hp_qmp__hmp(struct hp_qmp *q, const char *cmdline, char **out, struct hp_err
 	return *out ? 0 : hp_err__set(err, ENOMEM, "out of memory");
 }
 
-int hp_qmp__next_event(struct hp_qmp *q, json_t **ev)
+static int sock_next_event(struct hp_qmp *base, json_t **ev)
 {
+	struct qmp_sock *q = SOCK(base);
 	if (json_array_size(q->events)) {
 		*ev = json_incref(json_array_get(q->events, 0));
 		json_array_remove(q->events, 0);
@@ -194,15 +238,26 @@ int hp_qmp__next_event(struct hp_qmp *q, json_t **ev)
 	}
 }
 
+static const struct hp_qmp_ops sock_ops = {
+	.execute = sock_execute,
+	.hmp = sock_hmp,
+	.next_event = sock_next_event,
+	.fd = sock_fd,
+	.source = sock_source,
+	.free = sock_free,
+};
+
 int hp_qmp__connect(const char *path, int timeout_ms, struct hp_qmp **out, struct hp_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof sa.sun_path)
 		return hp_err__set(err, ENAMETOOLONG, "QMP socket path too long: %s", path);
 	strcpy(sa.sun_path, path);
-	struct hp_qmp *q = calloc(1, sizeof *q);
+	struct qmp_sock *q = calloc(1, sizeof *q);
 	if (!q)
 		return hp_err__set(err, ENOMEM, "out of memory");
+	q->base.ops = &sock_ops;
+	strcpy(q->path, path);
 	q->events = json_array();
 	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	uint64_t deadline = hp_now_ns() + (uint64_t)timeout_ms * 1000000ull;
@@ -227,17 +282,17 @@ int hp_qmp__connect(const char *path, int timeout_ms, struct hp_qmp **out, struc
 		rc = hp_err__set(err, EPROTO, "%s does not speak QMP", path);
 		goto fail;
 	}
-	q->major = (int)json_integer_value(json_object_get(v, "major"));
-	snprintf(q->version, sizeof q->version, "%d.%d.%d", q->major,
+	q->base.major = (int)json_integer_value(json_object_get(v, "major"));
+	snprintf(q->base.version, sizeof q->base.version, "%d.%d.%d", q->base.major,
 		 (int)json_integer_value(json_object_get(v, "minor")),
 		 (int)json_integer_value(json_object_get(v, "micro")));
 	json_decref(greet);
-	rc = hp_qmp__execute(q, "qmp_capabilities", NULL, NULL, err);
+	rc = sock_execute(&q->base, "qmp_capabilities", NULL, NULL, err);
 	if (rc)
 		goto fail;
-	*out = q;
+	*out = &q->base;
 	return 0;
 fail:
-	hp_qmp__free(q);
+	sock_free(&q->base);
 	return rc;
 }

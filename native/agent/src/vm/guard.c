@@ -12,32 +12,66 @@
 #include <unistd.h>
 
 #include "vm/host.h"
+#include "backend/qmp.h"
 #include "backend/rsp.h"
 #include "base/util.h"
 
 #define MAX_WATCH 64
+#define WATCH_MAX PIPE_BUF /* one line of the pipe */
 
-static void release(const char *path)
+/* The gdbstub the agent started goes away with it: "gdbserver none" on QEMU's monitor,
+ * reached as the agent reached it (the dead agent's QMP connection is closed, so the
+ * socket takes ours; libvirt takes any number). */
+static void turn_off(const char *gdb_path, const char *monitor)
+{
+	json_t *m = json_loads(monitor, 0, NULL);
+	const char *kind = json_string_value(json_object_get(m, "kind"));
+	struct hp_qmp *q = NULL;
+	struct hp_err err;
+	int rc = -EINVAL;
+	if (kind && !strcmp(kind, "qmp"))
+		rc = hp_qmp__connect(json_string_value(json_object_get(m, "path")) ?: "", 3000, &q, &err);
+	else if (kind && !strcmp(kind, "libvirt"))
+		rc = hp_qmp__connect_libvirt(json_string_value(json_object_get(m, "uri")),
+					     json_string_value(json_object_get(m, "uuid")), HP_QMP_NO_EVENTS, &q, &err);
+	else
+		hp_err__set(&err, EINVAL, "unknown monitor %s", monitor);
+	char *out = NULL;
+	if (!rc)
+		rc = hp_qmp__hmp(q, "gdbserver none", &out, &err);
+	if (rc)
+		hp_warn("guardian: the gdbstub %s stays open: %s", gdb_path, err.msg);
+	else
+		hp_info("guardian: turned off the gdbstub %s", gdb_path);
+	free(out);
+	hp_qmp__free(q);
+	json_decref(m);
+}
+
+static void release(const char *path, const char *monitor)
 {
 	struct hp_rsp *r;
 	struct hp_err err;
 	/* QEMU accepts the next debugger once the dead agent's connection is gone */
 	if (hp_rsp__connect(path, 3000, &r, &err)) {
 		hp_warn("guardian: %s", err.msg);
-		return;
+	} else {
+		if (hp_rsp__detach(r, &err))
+			hp_warn("guardian: detaching %s: %s", path, err.msg);
+		else
+			hp_info("guardian: released %s (breakpoints lifted, VM resumed)", path);
+		hp_rsp__free(r);
 	}
-	if (hp_rsp__detach(r, &err))
-		hp_warn("guardian: detaching %s: %s", path, err.msg);
-	else
-		hp_info("guardian: released %s (breakpoints lifted, VM resumed)", path);
-	hp_rsp__free(r);
+	if (monitor[0])
+		turn_off(path, monitor);
 }
 
+/* One watch: "GDB_SOCKET\tMONITOR_JSON" (the JSON may be empty). */
 static void guardian(int fd)
 {
-	char watched[MAX_WATCH][PATH_MAX];
+	static char watched[MAX_WATCH][WATCH_MAX];
 	int n = 0;
-	char buf[PATH_MAX + 8];
+	char buf[WATCH_MAX + 8];
 	size_t len = 0;
 	for (;;) {
 		ssize_t got = read(fd, buf + len, sizeof buf - 1 - len);
@@ -52,17 +86,18 @@ static void guardian(int fd)
 			if (buf[0] == 'Q')
 				_exit(0);
 			int known = 0;
+			size_t klen = strcspn(buf + 2, "\t"); /* the key: the gdbstub's path */
 			for (int i = 0; buf[0] == '+' && i < n; i++)
-				known |= !strcmp(watched[i], buf + 2); /* one slot per gdbstub */
+				known |= !strncmp(watched[i], buf + 2, klen + 1); /* one slot per gdbstub */
 			if (buf[0] == '+' && !known && n == MAX_WATCH)
 				hp_warn("guardian: watching %d gdbstubs already: %s is not protected", MAX_WATCH,
 					buf + 2);
-			else if (buf[0] == '+' && !known && hp_pathf(watched[n], PATH_MAX, "%s", buf + 2) == 0)
+			else if (buf[0] == '+' && !known && hp_pathf(watched[n], WATCH_MAX, "%s", buf + 2) == 0)
 				n++;
 			if (buf[0] == '-')
 				for (int i = 0; i < n; i++)
-					if (!strcmp(watched[i], buf + 2)) {
-						memcpy(watched[i], watched[--n], PATH_MAX);
+					if (!strncmp(watched[i], buf + 2, klen) && watched[i][klen] == '\t') {
+						memcpy(watched[i], watched[--n], WATCH_MAX);
 						break;
 					}
 			size_t used = (size_t)(nl - buf) + 1;
@@ -72,8 +107,12 @@ static void guardian(int fd)
 		if (len >= sizeof buf - 1)
 			len = 0;
 	}
-	for (int i = 0; i < n; i++)
-		release(watched[i]);
+	for (int i = 0; i < n; i++) {
+		char *tab = strchr(watched[i], '\t');
+		if (tab)
+			*tab = 0;
+		release(watched[i], tab ? tab + 1 : "");
+	}
 	_exit(0);
 }
 
@@ -107,22 +146,26 @@ int hp_guard__start(struct hp_host *a)
 	return 0;
 }
 
-static void say(struct hp_host *a, char op, const char *path)
+static void say(struct hp_host *a, char op, const char *path, const char *monitor)
 {
-	char line[PATH_MAX + 8];
-	int n = snprintf(line, sizeof line, "%c %s\n", op, path);
+	char line[WATCH_MAX + 8];
+	int n = snprintf(line, sizeof line, "%c %s\t%s\n", op, path, monitor);
 	/* one write under PIPE_BUF is atomic: VM threads may call this concurrently */
-	if (a->guard_fd >= 0 && n > 0 && n < PIPE_BUF && write(a->guard_fd, line, (size_t)n) != n)
+	if (a->guard_fd < 0 || n <= 0 || n >= PIPE_BUF || strcspn(path, "\t\n") != strlen(path) ||
+	    write(a->guard_fd, line, (size_t)n) != n)
 		hp_warn("guardian unreachable: a crash would leave %s stopped", path);
 }
 
-void hp_guard__watch(struct hp_host *a, const char *gdb_socket)
+void hp_guard__watch(struct hp_host *a, const char *gdb_socket, const json_t *monitor)
 {
-	say(a, '+', gdb_socket);
+	/* compact JSON has no newline: control characters are escaped */
+	char *m = monitor ? json_dumps(monitor, JSON_COMPACT) : NULL;
+	say(a, '+', gdb_socket, m ? m : "");
+	free(m);
 }
 void hp_guard__unwatch(struct hp_host *a, const char *gdb_socket)
 {
-	say(a, '-', gdb_socket);
+	say(a, '-', gdb_socket, "");
 }
 
 void hp_guard__stop(struct hp_host *a)

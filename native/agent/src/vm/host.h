@@ -55,6 +55,9 @@ void hp_outbox__post(struct hp_outbox *o, struct hp_msg *m);
  * steals data. */
 char *hp_event__line(const char *name, const char *vm, json_t *data, size_t *len);
 void hp_outbox__post_event(struct hp_outbox *o, uint32_t vm_id, const char *name, const char *vm, json_t *data);
+/* Runs job->fn(NULL, job) on a thread of its own (work that may block and belongs to
+ * no VM, e.g. asking libvirtd); its reply comes back through the outbox as any job's. */
+int hp_host__run_job(struct hp_host *h, struct hp_job *job, struct hp_err *err);
 /* The VM of that name, or NULL (main thread). */
 struct hp_vm *hp_host__find_vm(struct hp_host *h, const char *name);
 #endif

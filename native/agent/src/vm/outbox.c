@@ -1,6 +1,9 @@
 /* The outbox: replies, hit batches and events from VM threads to the main thread. */
 #include "vm/host.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -72,4 +75,47 @@ struct hp_vm *hp_host__find_vm(struct hp_host *h, const char *name)
 		if (!strcmp(v->cfg.name, name))
 			return v;
 	return NULL;
+}
+
+struct side_job {
+	struct hp_host *host;
+	struct hp_job *job;
+};
+
+static void *side_main(void *arg)
+{
+	struct side_job *sj = arg;
+	sj->job->rc = sj->job->fn(NULL, sj->job);
+	struct hp_msg *m = calloc(1, sizeof *m);
+	if (m) {
+		m->type = HP_MSG_JOB_DONE;
+		m->job = sj->job;
+		hp_outbox__post(&sj->host->outbox, m);
+	} else {
+		hp_job__free(sj->job);
+	}
+	free(sj);
+	return NULL;
+}
+
+int hp_host__run_job(struct hp_host *h, struct hp_job *job, struct hp_err *err)
+{
+	struct side_job *sj = malloc(sizeof *sj);
+	if (!sj)
+		return hp_err__set(err, ENOMEM, "out of memory");
+	*sj = (struct side_job){ h, job };
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old); /* signals stay the main thread's */
+	int rc = pthread_create(&(pthread_t){ 0 }, &at, side_main, sj);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&at);
+	if (rc) {
+		free(sj);
+		return hp_err__set(err, rc, "cannot start a thread: %s", strerror(rc));
+	}
+	return 0;
 }
