@@ -18,13 +18,15 @@ root=${root%/}
 PACKAGES=(
 	# build
 	build-essential cmake pkg-config openjdk-17-jdk-headless
-	libjansson-dev libelf-dev libbpf-dev libcapstone-dev zlib1g-dev
+	libjansson-dev libelf-dev libbpf-dev libcapstone-dev zlib1g-dev libvirt-dev
 	clang libclang-rt-14-dev clang-format-14
 	# guest lab (zstd: the 6.12+ kernel images)
 	busybox-static cpio xz-utils zstd binutils
 	# tests and tools used by them
 	python3 xvfb xauth libgtk-3-0 babeltrace2 gdb socat procps util-linux
 )
+
+LIBVIRT_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
@@ -61,4 +63,7 @@ export DEBIAN_FRONTEND=noninteractive
 priv apt-get update -q
 priv apt-get install -y -q -t bookworm-backports qemu-system-x86
 priv apt-get install -y -q "${PACKAGES[@]}"
+# libvirtd for libvirt domains (and test_libvirt); without recommends, which would
+# ask for bookworm's QEMU 7.2 metapackages next to backports' QEMU 10
+priv apt-get install -y -q --no-install-recommends "${LIBVIRT_PACKAGES[@]}"
 [ -n "${HP_SETUP_DRY_RUN:-}" ] || qemu-system-x86_64 --version | head -n1
