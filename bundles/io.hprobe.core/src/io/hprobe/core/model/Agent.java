@@ -8,10 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.eclipse.jdt.annotation.Nullable;
 
@@ -20,8 +16,6 @@ import com.google.gson.JsonObject;
 
 import io.hprobe.core.journal.JournalException;
 import io.hprobe.core.journal.Journals;
-import io.hprobe.core.protocol.AgentConnection;
-import io.hprobe.core.protocol.AgentEvent;
 import io.hprobe.core.protocol.AgentException;
 import io.hprobe.core.protocol.Json;
 import io.hprobe.core.symbols.Disassembly;
@@ -29,9 +23,10 @@ import io.hprobe.core.symbols.Symbol;
 import io.hprobe.core.symbols.SymbolIndex;
 
 /**
- * One hprobed agent and the mirror of its VMs. It owns the connection: it subscribes to events and to the
- * hits of every VM, applies what is pushed to the model, and reconnects when the socket drops, resuming
- * each VM's hits from the last seq it holds (the journal fills the gap, nothing is lost).
+ * One hprobed agent and the mirror of its VMs, and the typed commands the views send it. The work is in
+ * three parts: {@link AgentSession} holds the connection (connect, reconnect resuming each VM's hits, close,
+ * state); this class turns commands into protocol calls and their replies into the model; {@link AgentEvents}
+ * applies what the agent pushes.
  * <p>
  * Commands return futures completed on the connection's reader thread; the model is updated before the
  * future completes, so a caller that reads the model afterwards sees the change.
@@ -42,54 +37,44 @@ public final class Agent {
         DISCONNECTED, CONNECTING, CONNECTED,
     }
 
-    /** How long most commands may take; vm-launch boots a guest and gets longer. */
-    private static final long COMMAND_TIMEOUT_S = 30;
+    /** vm-launch and vm-attach boot or reach a guest: longer than other commands. */
     private static final long LAUNCH_TIMEOUT_S = 180;
 
     private final HProbeModel model;
-    private final Path socket;
-    private final @Nullable AgentLauncher launcher;
     private final long hitCapacity;
-    private final ScheduledExecutorService timer;
+    private final AgentSession session;
     private final Map<String, Vm> vms = new LinkedHashMap<>();
-    private final Set<String> probeRefreshPending = new HashSet<>();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private volatile @Nullable AgentConnection connection;
-    private volatile State state = State.DISCONNECTED;
-    private volatile @Nullable String lastError;
-    private volatile JsonObject info = new JsonObject();
 
     /**
      * @param launcher starts the agent when nothing listens on socket; null to only connect
      */
     public Agent(HProbeModel model, Path socket, @Nullable AgentLauncher launcher, long hitCapacity) {
         this.model = model;
-        this.socket = socket;
-        this.launcher = launcher;
         this.hitCapacity = hitCapacity;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "hprobe agent " + socket); //$NON-NLS-1$
-            t.setDaemon(true);
-            return t;
-        });
+        this.session = new AgentSession(socket, launcher, new AgentEvents(this)::apply, s -> sync(),
+                () -> model.fire(ModelChange.Kind.CONNECTION, this, null));
+    }
+
+    AgentSession session() {
+        return session;
     }
 
     public Path socket() {
-        return socket;
+        return session.socket();
     }
 
     public State state() {
-        return state;
+        return session.state();
     }
 
     /** Why the last connection attempt failed or the connection dropped, or null. */
     public @Nullable String lastError() {
-        return lastError;
+        return session.lastError();
     }
 
     /** agent-info of the connected agent ({} before the first connection). */
     public JsonObject info() {
-        return info;
+        return session.info();
     }
 
     public synchronized List<Vm> vms() {
@@ -100,127 +85,35 @@ public final class Agent {
         return vms.get(name);
     }
 
-    // ---- connection ----
-
     /**
      * Connects (starting the agent first if a launcher is set and nothing listens), subscribes, and loads
      * the VMs. Blocking: call it from a background job.
      */
     public void connect() throws AgentException {
-        if (closed.get()) {
-            throw new AgentException(AgentException.DISCONNECTED, "agent closed", (JsonElement) null); //$NON-NLS-1$
-        }
-        setState(State.CONNECTING, null);
-        try {
-            AgentConnection c;
-            try {
-                c = AgentConnection.open(socket, this::onEvent, this::onClosed);
-            } catch (AgentException e) {
-                AgentLauncher l = launcher;
-                if (l == null || !AgentException.DISCONNECTED.equals(e.errorClass())) {
-                    throw e;
-                }
-                l.start(socket);
-                c = AgentConnection.open(socket, this::onEvent, this::onClosed);
-            }
-            connection = c;
-            sync(c);
-            setState(State.CONNECTED, null);
-        } catch (AgentException e) {
-            setState(State.DISCONNECTED, e.desc());
-            throw e;
-        }
+        session.connect();
     }
 
-    private void sync(AgentConnection c) throws AgentException {
-        info = asObject(join(c.call("agent-info", null, COMMAND_TIMEOUT_S, TimeUnit.SECONDS))); //$NON-NLS-1$
-        join(c.call("events-subscribe", null, COMMAND_TIMEOUT_S, TimeUnit.SECONDS)); //$NON-NLS-1$
-        applyVmList(join(c.call("vm-list", null, COMMAND_TIMEOUT_S, TimeUnit.SECONDS))); //$NON-NLS-1$
-    }
-
-    private static JsonElement join(CompletableFuture<JsonElement> f) throws AgentException {
-        try {
-            return f.join();
-        } catch (RuntimeException e) {
-            AgentException a = AgentException.unwrap(e);
-            if (a != null) {
-                throw a;
-            }
-            throw e;
-        }
-    }
-
-    private void onClosed(@Nullable Throwable why) {
-        if (closed.get()) {
-            return;
-        }
-        setState(State.DISCONNECTED, why == null ? "the agent closed the connection" : why.getMessage()); //$NON-NLS-1$
-        scheduleReconnect(1);
-    }
-
-    private void scheduleReconnect(long delaySeconds) {
-        if (closed.get()) {
-            return;
-        }
-        timer.schedule(() -> {
-            if (closed.get() || state == State.CONNECTED) {
-                return;
-            }
-            try {
-                AgentConnection c = AgentConnection.open(socket, this::onEvent, this::onClosed);
-                connection = c;
-                sync(c);
-                setState(State.CONNECTED, null);
-            } catch (AgentException | RuntimeException e) {
-                setState(State.DISCONNECTED, e.getMessage());
-                scheduleReconnect(Math.min(delaySeconds * 2, 10));
-            }
-        }, delaySeconds, TimeUnit.SECONDS);
-    }
-
-    private void setState(State s, @Nullable String error) {
-        state = s;
-        lastError = error;
-        model.fire(ModelChange.Kind.CONNECTION, this, null);
+    /** Loads the VMs on each new connection; each resumes its hits from what it holds. */
+    private void sync() throws AgentException {
+        applyVmList(AgentSession.join(session.call("vm-list", null, AgentSession.COMMAND_TIMEOUT_S))); //$NON-NLS-1$
     }
 
     /** Closes the connection for good (the agent and its VMs keep running). */
     public void close() {
-        if (closed.getAndSet(true)) {
-            return;
-        }
-        AgentConnection c = connection;
-        if (c != null) {
-            c.close();
-        }
-        timer.shutdownNow();
-        state = State.DISCONNECTED;
+        session.close();
     }
-
-    // ---- raw calls ----
 
     /** Sends a command with the default timeout. Fails with DISCONNECTED when not connected. */
     public CompletableFuture<JsonElement> call(String command, @Nullable JsonObject args) {
-        return call(command, args, COMMAND_TIMEOUT_S);
+        return session.call(command, args, AgentSession.COMMAND_TIMEOUT_S);
     }
 
-    private CompletableFuture<JsonElement> call(String command, @Nullable JsonObject args, long timeoutS) {
-        AgentConnection c = connection;
-        if (c == null || !c.isOpen()) {
-            return CompletableFuture.failedFuture(new AgentException(AgentException.DISCONNECTED,
-                    "not connected to the agent at " + socket, (JsonElement) null)); //$NON-NLS-1$
-        }
-        return c.call(command, args, timeoutS, TimeUnit.SECONDS);
-    }
-
-    private CompletableFuture<JsonElement> callVm(String command, Vm vm, @Nullable JsonObject more) {
-        JsonObject a = more == null ? new JsonObject() : more;
-        a.addProperty("vm", vm.name()); //$NON-NLS-1$
-        return call(command, a);
+    private CompletableFuture<JsonElement> callVm(String command, Vm vm, @Nullable JsonObject args) {
+        return session.callVm(command, vm, args);
     }
 
     private static JsonObject asObject(JsonElement e) {
-        return e instanceof JsonObject o ? o : new JsonObject();
+        return AgentSession.asObject(e);
     }
 
     // ---- VMs ----
@@ -267,7 +160,7 @@ public final class Agent {
         }
         // every known VM: (re)subscribe to its hits from what we hold, and reload its probes and detectors
         for (Vm vm : vms()) {
-            subscribeHits(vm);
+            session.resumeHits(vm);
             refreshProbes(vm);
             refreshDetectors(vm);
         }
@@ -289,12 +182,6 @@ public final class Agent {
         }
     }
 
-    private void subscribeHits(Vm vm) {
-        JsonObject a = new JsonObject();
-        a.addProperty("from_seq", vm.hits().lastSeq() + 1); //$NON-NLS-1$
-        callVm("hits-subscribe", vm, a); //$NON-NLS-1$
-    }
-
     private Vm added(JsonElement reply) {
         VmInfo vi = VmInfo.fromJson(asObject(reply));
         Vm vm;
@@ -311,7 +198,7 @@ public final class Agent {
         vm.setInfo(vi);
         if (isNew) {
             model.fire(ModelChange.Kind.VMS, this, vm);
-            subscribeHits(vm);
+            session.resumeHits(vm);
             refreshProbes(vm);
         }
         return vm;
@@ -319,12 +206,12 @@ public final class Agent {
 
     /** Boots a lab guest (about 10 s under TCG) and attaches. */
     public CompletableFuture<Vm> launchLab(LaunchOptions options) {
-        return call("vm-launch", options.toJson(), LAUNCH_TIMEOUT_S).thenApply(this::added); //$NON-NLS-1$
+        return session.call("vm-launch", options.toJson(), LAUNCH_TIMEOUT_S).thenApply(this::added); //$NON-NLS-1$
     }
 
     /** Attaches to a running QEMU by its QMP socket. */
     public CompletableFuture<Vm> attach(AttachOptions options) {
-        return call("vm-attach", options.toJson(), LAUNCH_TIMEOUT_S).thenApply(this::added); //$NON-NLS-1$
+        return session.call("vm-attach", options.toJson(), LAUNCH_TIMEOUT_S).thenApply(this::added); //$NON-NLS-1$
     }
 
     /** Lifts every probe and leaves the guest running; the VM leaves the model. */
@@ -415,7 +302,7 @@ public final class Agent {
             } catch (AgentException e) {
                 throw new java.util.concurrent.CompletionException(e);
             }
-        }, timer);
+        }, session.executor());
     }
 
     /** sym-disas of a spec (kernel:FUNC or app:BINARY:FUNC). */
@@ -527,78 +414,6 @@ public final class Agent {
         return callVm("journal-info", vm, null).thenApply(Agent::asObject); //$NON-NLS-1$
     }
 
-    // ---- events (reader thread) ----
-
-    private void onEvent(AgentEvent e) {
-        String vmName = e.vm();
-        Vm vm = vmName == null ? null : vm(vmName);
-        switch (e.name()) {
-            case "HITS" : //$NON-NLS-1$
-                if (vm != null) {
-                    HitBatches.append(vm, Json.arr(e.data(), "hits")); //$NON-NLS-1$
-                    scheduleProbeRefresh(vm);
-                }
-                break;
-            case "VM_STATE" : //$NON-NLS-1$
-                if (vm != null) {
-                    vm.setInfo(
-                            vm.info().withState(Json.str(e.data(), "state", "?"), Json.strOrNull(e.data(), "reason"))); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-                }
-                refreshVms(); // a VM may have appeared (launched by another client) or gone
-                break;
-            case "PROBE" : //$NON-NLS-1$
-                if (vm != null) {
-                    vm.applyProbeChange(e.data());
-                    scheduleProbeRefresh(vm);
-                }
-                break;
-            case "DETECTOR" : //$NON-NLS-1$
-                if (vm != null) {
-                    refreshDetectors(vm);
-                }
-                break;
-            case "DETECTOR_STATE" : //$NON-NLS-1$
-                if (vm != null) {
-                    vm.applyDetectorState(e.data());
-                }
-                break;
-            case "ALERT" : //$NON-NLS-1$
-                if (vm != null) {
-                    vm.addAlert(e.data(), vm.hits().count() > 0 ? vm.hits().time(vm.hits().size() - 1) : 0);
-                }
-                break;
-            case "CONSOLE" : //$NON-NLS-1$
-                if (vm != null && e.data().has("text")) { //$NON-NLS-1$
-                    String text = Json.str(e.data(), "text", ""); //$NON-NLS-1$ //$NON-NLS-2$
-                    vm.appendConsole(text, Json.lng(e.data(), "offset", vm.consoleOffset() + text.length())); //$NON-NLS-1$
-                }
-                break;
-            default :
-                break; // HITS_LAGGING and future events: the journal catch-up needs nothing from us
-        }
-    }
-
-    /** Hit counts live in probe-list: re-read it at most twice a second while hits flow. */
-    private void scheduleProbeRefresh(Vm vm) {
-        synchronized (probeRefreshPending) {
-            if (!probeRefreshPending.add(vm.name())) {
-                return;
-            }
-        }
-        try {
-            timer.schedule(() -> {
-                synchronized (probeRefreshPending) {
-                    probeRefreshPending.remove(vm.name());
-                }
-                if (!vm.isGone()) {
-                    refreshProbes(vm);
-                }
-            }, 500, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            // closed: nothing more to refresh
-        }
-    }
-
     /** The end of a command whose result the model already holds. */
     private static void done(Object result) {
         // nothing more: the refresh before it updated the model
@@ -606,6 +421,6 @@ public final class Agent {
 
     @Override
     public String toString() {
-        return socket.toString();
+        return session.socket().toString();
     }
 }
