@@ -298,20 +298,31 @@ static int elf_from(Elf *e, struct hp_symtab **out, struct hp_err *err)
 	return 0;
 }
 
+/* An ELF handle on an open file: read with pread at the offsets it names (the fd's
+ * own offset is neither used nor moved). */
+static int begin_elf(int fd, const char *name, Elf **e, struct hp_err *err)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return hp_err__set(err, ENOSYS, "elf: libelf version mismatch");
+	/* ELF_C_READ, not mmap: a file truncated under us must not SIGBUS the agent. */
+	*e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!*e)
+		return hp_err__set(err, ENOEXEC, "elf: %s: %s", name, elf_errmsg(-1));
+	return 0;
+}
+
 static int open_elf(const char *path, int *fd, Elf **e, struct hp_err *err)
 {
+	int rc;
+
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return hp_err__set(err, ENOSYS, "elf: libelf version mismatch");
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0)
 		return hp_err__set(err, errno, "elf: cannot open %s: %s", path, strerror(errno));
-	/* ELF_C_READ, not mmap: a file truncated under us must not SIGBUS the agent. */
-	*e = elf_begin(*fd, ELF_C_READ, NULL);
-	if (!*e) {
+	if ((rc = begin_elf(*fd, path, e, err)) < 0)
 		close(*fd);
-		return hp_err__set(err, ENOEXEC, "elf: %s: %s", path, elf_errmsg(-1));
-	}
-	return 0;
+	return rc;
 }
 
 int hp_symtab__load_elf(const char *path, struct hp_symtab **out, struct hp_err *err)
@@ -327,6 +338,21 @@ int hp_symtab__load_elf(const char *path, struct hp_symtab **out, struct hp_err 
 	rc = elf_from(e, out, err);
 	elf_end(e);
 	close(fd);
+	return rc;
+}
+
+int hp_symtab__load_elf_fd(int fd, const char *name, struct hp_symtab **out, struct hp_err *err)
+{
+	Elf *e;
+	int rc;
+
+	if (fd < 0 || !out)
+		return hp_err__set(err, EINVAL, "elf: no file");
+	*out = NULL;
+	if ((rc = begin_elf(fd, name ? name : "(fd)", &e, err)) < 0)
+		return rc;
+	rc = elf_from(e, out, err);
+	elf_end(e);
 	return rc;
 }
 
@@ -382,19 +408,14 @@ const struct hp_elf_info *hp_symtab__elf_info(const struct hp_symtab *st)
 
 #define READ_VADDR_MAX ((size_t)64 << 20)
 
-long hp_elf__read_vaddr(const char *path, uint64_t vaddr, void *buf, size_t len, struct hp_err *err)
+static long read_vaddr(int fd, Elf *e, const char *path, uint64_t vaddr, void *buf, size_t len, struct hp_err *err)
 {
 	size_t phnum = 0, done = 0;
 	struct stat sb;
-	Elf *e;
-	int fd, rc;
+	int rc;
 
-	if (!path || (!buf && len))
-		return hp_err__set(err, EINVAL, "elf: no path or buffer");
 	if (len > READ_VADDR_MAX)
 		len = READ_VADDR_MAX;
-	if ((rc = open_elf(path, &fd, &e, err)) < 0)
-		return rc;
 	if (elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &phnum) < 0 || fstat(fd, &sb) < 0) {
 		rc = hp_err__set(err, ENOEXEC, "elf: %s has no program headers", path);
 		goto out;
@@ -437,7 +458,37 @@ long hp_elf__read_vaddr(const char *path, uint64_t vaddr, void *buf, size_t len,
 			  : hp_err__set(err, EFAULT, "elf: 0x%llx is not in a loadable segment of %s",
 					(unsigned long long)vaddr, path);
 out:
+	return rc < 0 ? rc : (long)done;
+}
+
+long hp_elf__read_vaddr(const char *path, uint64_t vaddr, void *buf, size_t len, struct hp_err *err)
+{
+	Elf *e;
+	int fd, rc;
+	long got;
+
+	if (!path || (!buf && len))
+		return hp_err__set(err, EINVAL, "elf: no path or buffer");
+	if ((rc = open_elf(path, &fd, &e, err)) < 0)
+		return rc;
+	got = read_vaddr(fd, e, path, vaddr, buf, len, err);
 	elf_end(e);
 	close(fd);
-	return rc < 0 ? rc : (long)done;
+	return got;
+}
+
+long hp_elf__read_vaddr_fd(int fd, const char *name, uint64_t vaddr, void *buf, size_t len, struct hp_err *err)
+{
+	Elf *e;
+	int rc;
+	long got;
+
+	if (fd < 0 || (!buf && len))
+		return hp_err__set(err, EINVAL, "elf: no file or buffer");
+	name = name ? name : "(fd)";
+	if ((rc = begin_elf(fd, name, &e, err)) < 0)
+		return rc;
+	got = read_vaddr(fd, e, name, vaddr, buf, len, err);
+	elf_end(e);
+	return got;
 }

@@ -2,7 +2,9 @@
  * static, static-pie, dynamic PIE, shared library, stripped, relocatable; and on
  * this test's own executable, whose code bytes must equal what read_vaddr returns. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "hp_test.h"
 #include "hprobe/symtab.h"
@@ -92,6 +94,27 @@ static void test_static(const char *dir)
 		}
 	}
 	fclose(f);
+	hp_symtab__free(st2);
+	st2 = NULL;
+
+	/* the same file through an fd the caller opened: the same table and bytes, and
+	 * the fd stays open and unmoved */
+	{
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		REQUIRE(fd >= 0);
+		REQUIRE(hp_symtab__load_elf_fd(fd, "static", &st2, &err) == 0);
+		CHECK_EQ_INT(hp_symtab__count(st2), hp_symtab__count(st));
+		CHECK_STR(hp_symtab__elf_info(st2)->build_id, info->build_id);
+		s = hp_symtab__find(st, "hp_fixture_bytes");
+		CHECK_EQ_INT(hp_elf__read_vaddr_fd(fd, "static", s->addr, buf, 32, &err), 32);
+		CHECK(memcmp(buf, "HPROBE-FIXTURE-0123456789abcdef", 32) == 0);
+		CHECK_EQ_INT(hp_elf__read_vaddr_fd(fd, "static", 0x10, buf, 16, &err), -EFAULT);
+		CHECK(strstr(err.msg, "static") != NULL);
+		CHECK_EQ_INT(lseek(fd, 0, SEEK_CUR), 0);
+		close(fd);
+		CHECK_EQ_INT(hp_symtab__load_elf_fd(-1, "x", &st2, &err), -EINVAL);
+	}
 	hp_symtab__free(st2);
 	hp_symtab__free(st);
 }

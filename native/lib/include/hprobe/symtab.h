@@ -34,6 +34,10 @@ int hp_symtab__load_text(const char *path, struct hp_symtab **out, struct hp_err
  * with no symbol at all (stripped) gets -ENODATA. */
 int hp_symtab__load_elf(const char *path, struct hp_symtab **out, struct hp_err *err);
 int hp_symtab__parse_elf(const void *buf, size_t len, struct hp_symtab **out, struct hp_err *err);
+/* The same from a file the caller opened (somewhere only it can resolve safely, e.g.
+ * under a guest's sysroot): fd stays the caller's, read with pread (its offset is
+ * neither used nor moved); name is for messages. */
+int hp_symtab__load_elf_fd(int fd, const char *name, struct hp_symtab **out, struct hp_err *err);
 
 /* Kernel symbols without a file: the kernel's own compressed kallsyms tables found
  * inside a kernel image given as bytes mapped at image_vaddr (the inflated vmlinux's
@@ -114,6 +118,8 @@ int hp_elf__read_info(const char *path, struct hp_elf_info *info, struct hp_err 
 /* Read the bytes backing a virtual address range of an ELF file (from its PT_LOAD
  * segments), e.g. a function's code for disassembly. Returns bytes copied or -errno. */
 long hp_elf__read_vaddr(const char *path, uint64_t vaddr, void *buf, size_t len, struct hp_err *err);
+/* The same on an open file (as hp_symtab__load_elf_fd). */
+long hp_elf__read_vaddr_fd(int fd, const char *name, uint64_t vaddr, void *buf, size_t len, struct hp_err *err);
 
 #ifdef __cplusplus
 }
