@@ -208,6 +208,33 @@ static int task_state(struct hp_kernel *k, char *why, size_t cap)
 	return -ENOENT;
 }
 
+/* What names a process's executable by its whole guest path (the dentries up to the
+ * root, and the mounts crossed on the way) and finds its program headers in memory
+ * (the auxiliary vector's AT_PHDR): none is needed, each missing piece only leaves
+ * less to say (a file name, no build id from the guest). */
+static void optional_layout(struct hp_kernel *k)
+{
+	struct hp_kernel_offsets *o = &k->off;
+	char why[HP_ERR_MAX];
+	const uint32_t max = HP_KERNEL_STRUCT_MAX;
+	if (!member(k, "dentry", "d_parent", 8, max, &o->dentry_parent, why, sizeof why)) {
+		o->exe_paths = 1;
+		if (!member(k, "file", "f_path.mnt", 8, max, &o->file_mnt, why, sizeof why) &&
+		    !member(k, "vfsmount", "mnt_root", 8, max, &o->vfsmount_root, why, sizeof why) &&
+		    !member(k, "mount", "mnt", 0, max, &o->mount_mnt, why, sizeof why) &&
+		    !member(k, "mount", "mnt_parent", 8, max, &o->mount_parent, why, sizeof why) &&
+		    !member(k, "mount", "mnt_mountpoint", 8, max, &o->mount_mountpoint, why, sizeof why))
+			o->exe_paths = 2;
+		else
+			hp_debug("process paths stop at their file system's root: %s", why);
+	}
+	uint32_t auxv_size = 0;
+	if (!member(k, "mm_struct", "saved_auxv", 0, max, &o->mm_saved_auxv, why, sizeof why) &&
+	    !hp_btf__member(k->btf, "mm_struct", "saved_auxv", &o->mm_saved_auxv, &auxv_size, NULL) &&
+	    auxv_size >= 16 && auxv_size <= 1024 && auxv_size % 16 == 0)
+		o->mm_saved_auxv_size = auxv_size;
+}
+
 /* Fills k->off and the features; fails only on a BTF that contradicts the symbols. */
 static int derive_layout(struct hp_kernel *k, struct hp_err *err)
 {
@@ -279,6 +306,8 @@ static int derive_layout(struct hp_kernel *k, struct hp_err *err)
 		feature_off(k, HP_KF_APPS, "%s", k->off_why[HP_KF_PS]);
 	else if (!members(k, HP_KF_APPS, exe, sizeof exe / sizeof exe[0]) && hp_kernel__process_hooks(k, hooks, &e))
 		feature_off(k, HP_KF_APPS, "%s", e.msg);
+	if (!k->off_why[HP_KF_APPS])
+		optional_layout(k);
 	const struct need bl[] = {
 		{ "kprobe_blacklist_entry", "list", 16, &o->bl_list },
 		{ "kprobe_blacklist_entry", "start_addr", 8, &o->bl_start },
@@ -402,6 +431,17 @@ static int load_forbidden(struct hp_kernel *k, struct hp_backend *b, struct hp_e
 	return 0;
 }
 
+/* 4-level or 5-level page tables: the kernel's own flag where it has one (up to
+ * 6.15), else where the direct map lies (below the 4-level kernel half: LA57). */
+static int paging_levels(struct hp_kernel *k, struct hp_backend *b)
+{
+	uint64_t flag = hp_kernel__addr(k, "__pgtable_l5_enabled");
+	uint8_t v[4];
+	if (flag && !hp_backend__read_virt(b, flag, v, sizeof v, NULL))
+		return v[0] | v[1] | v[2] | v[3] ? 5 : 4;
+	return k->page_offset_base < 0xffff800000000000ull ? 5 : 4;
+}
+
 /* b NULL: a profile from files alone, at a slide the caller knows (nothing read). */
 static int make(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend *b, int64_t slide, struct hp_kernel **out,
 		struct hp_err *err)
@@ -430,6 +470,8 @@ static int make(struct hp_symtab *syms, struct hp_btf *btf, struct hp_backend *b
 		uint64_t pob = hp_kernel__addr(k, "page_offset_base");
 		if (b && pob && hp_backend__read_u64(b, pob, &k->page_offset_base, NULL))
 			k->page_offset_base = 0;
+		if (b && k->page_offset_base)
+			k->paging_levels = paging_levels(k, b);
 	}
 	if ((rc = derive_layout(k, err)))
 		goto fail;

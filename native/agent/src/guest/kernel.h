@@ -33,6 +33,11 @@ struct hp_kernel_offsets {
 	uint32_t regs_di, regs_si, regs_dx, regs_r10, regs_r8, regs_r9, regs_ax, regs_ip, regs_sp;
 	uint32_t regs_size;
 	uint32_t bl_list, bl_start, bl_end; /* struct kprobe_blacklist_entry */
+	/* optional: a task's executable by its whole guest path, and its auxiliary vector */
+	int exe_paths; /* 0: its file name only; 1: up its file system's root; 2: across mounts */
+	uint32_t dentry_parent, file_mnt, vfsmount_root;    /* dentry.d_parent, file.f_path.mnt, vfsmount.mnt_root */
+	uint32_t mount_mnt, mount_parent, mount_mountpoint; /* struct mount: mnt, mnt_parent, mnt_mountpoint */
+	uint32_t mm_saved_auxv, mm_saved_auxv_size;         /* 0 size: unknown */
 };
 
 struct hp_range {
@@ -58,6 +63,7 @@ struct hp_kernel {
 	 * non-zero-based per-CPU data, a runtime address that wraps) */
 	uint64_t current_task;
 	uint64_t page_offset_base;
+	int paging_levels;              /* 4, or 5 (LA57); 0 unknown (no guest memory read) */
 	uint64_t init_task;             /* runtime address */
 	uint64_t switch_out, switch_in; /* __switch_to, finish_task_switch (runtime; 0 = unknown) */
 	struct hp_range text, inittext;
