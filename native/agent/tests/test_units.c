@@ -1,10 +1,18 @@
 /* Small agent units: memory-capture specs, the entry-instruction classifier, the
  * disassembler's back-edges, ps state letters, RSP stop replies, strbuf hand-over,
- * UTF-8 repair. */
+ * UTF-8 repair, guest paths under a sysroot. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/strbuf.h"
+#include "base/sysroot.h"
 #include "base/text.h"
 #include "probes/apps.h"
 #include "probes/target.h"
@@ -143,35 +151,132 @@ static void test_utf8(void)
 	json_decref(j);
 }
 
-/* A lab path (/apps/NAME) maps into the lab's host copy, NAME being one file name:
- * a name from the guest (its exe) with "..", or with '/', must not reach any other
- * host file. */
-static void test_host_path(void)
+/* ---- guest paths under a sysroot (base/sysroot.c) ---- */
+
+static char sysroot_dir[PATH_MAX], outside[PATH_MAX];
+
+static void put_file(const char *path, const char *text)
 {
-	static struct hp_target t;
-	char out[PATH_MAX];
-	snprintf(t.sysroot, sizeof t.sysroot, "/tmp/hp-no-such-sysroot");
-	hp_apps__host_path(&t, "/apps/hb", out, sizeof out);
-	CHECK_STR(out, "/tmp/hp-no-such-sysroot/apps/hb");
-	static const char *const bad[] = { "/apps/..", "/apps/../../etc/passwd",      "/apps/.",
-					   "/apps/",   "/apps/x/../../../etc/shadow", "/apps/a/b" };
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		hp_apps__host_path(&t, bad[i], out, sizeof out);
-		if (out[0])
-			fprintf(stderr, "  %s -> %s\n", bad[i], out);
-		CHECK(out[0] == 0);
+	FILE *f = fopen(path, "w");
+	REQUIRE(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void sub(char *out, const char *rel)
+{
+	snprintf(out, PATH_MAX, "%s%s", sysroot_dir, rel);
+}
+
+/* The file a guest path opens under the sysroot (its first line), or the errno. */
+static int opened(const char *guest, char *line, size_t cap)
+{
+	struct hp_err err = { { 0 } };
+	char host[PATH_MAX];
+	int fd = hp_sysroot__open(sysroot_dir, guest, host, sizeof host, &err);
+	line[0] = 0;
+	if (fd < 0) {
+		CHECK(err.msg[0] != 0);
+		return fd;
 	}
+	ssize_t n = read(fd, line, cap - 1);
+	close(fd);
+	line[n > 0 ? n : 0] = 0;
+	line[strcspn(line, "\n")] = 0;
+	CHECK(!strncmp(host, sysroot_dir, strlen(sysroot_dir))); /* where it was found: inside */
+	return 0;
+}
+
+/* A sysroot is the guest's "/": "..", absolute symlinks and symlinks that climb out
+ * all stay inside it; a host file outside is never opened, whatever the guest path
+ * (a client's, or bytes from guest memory). */
+static void test_sysroot(void)
+{
+	char tmpl[] = "/tmp/hp-sysroot-XXXXXX", p[PATH_MAX], q[PATH_MAX], line[256];
+	REQUIRE(mkdtemp(tmpl));
+	snprintf(sysroot_dir, sizeof sysroot_dir, "%s/root", tmpl);
+	snprintf(outside, sizeof outside, "%s/secret", tmpl);
+	REQUIRE(mkdir(sysroot_dir, 0700) == 0);
+	put_file(outside, "outside\n");
+	const char *dirs[] = { "/usr", "/usr/bin", "/usr/local", "/usr/local/bin", "/etc", "/opt" };
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		sub(p, dirs[i]);
+		REQUIRE(mkdir(p, 0700) == 0);
+	}
+	sub(p, "/usr/bin/prog");
+	put_file(p, "prog\n");
+	sub(p, "/etc/secret");
+	put_file(p, "inside\n");
+	sub(p, "/usr/local/bin/abs"); /* absolute: means /usr/bin/prog of the guest */
+	REQUIRE(symlink("/usr/bin/prog", p) == 0);
+	sub(p, "/usr/local/bin/rel");
+	REQUIRE(symlink("../../bin/prog", p) == 0);
+	sub(p, "/usr/bin/climb"); /* climbs above the root: stops there */
+	REQUIRE(symlink("../../../../../../../secret", p) == 0);
+	sub(p, "/usr/bin/host"); /* the host's own path of the outside file */
+	REQUIRE(symlink(outside, p) == 0);
+	sub(p, "/usr/bin/proc"); /* a magic link out of any root */
+	REQUIRE(symlink("/proc/self/root/etc/passwd", p) == 0);
+	sub(p, "/opt/fifo");
+	REQUIRE(mkfifo(p, 0600) == 0);
+	sub(p, "/usr/bin/dir");
+	REQUIRE(mkdir(p, 0700) == 0);
+
+	CHECK_EQ_INT(opened("/usr/bin/prog", line, sizeof line), 0);
+	CHECK_STR(line, "prog");
+	CHECK_EQ_INT(opened("/usr/local/bin/abs", line, sizeof line), 0);
+	CHECK_STR(line, "prog");
+	CHECK_EQ_INT(opened("/usr/local/bin/rel", line, sizeof line), 0);
+	CHECK_STR(line, "prog");
+	CHECK_EQ_INT(opened("/../../../usr/bin/prog", line, sizeof line), 0);
+	CHECK_STR(line, "prog");
+	/* ".." and climbing symlinks end at the sysroot's own /secret: there is none,
+	 * and the host's file of that name is never reached */
+	CHECK_EQ_INT(opened("/../secret", line, sizeof line), -ENOENT);
+	CHECK_EQ_INT(opened("/usr/bin/climb", line, sizeof line), -ENOENT);
+	CHECK_EQ_INT(opened("/usr/bin/host", line, sizeof line), -ENOENT);
+	sub(q, "/etc/secret");
+	CHECK_EQ_INT(opened("/usr/bin/../../etc/secret", line, sizeof line), 0);
+	CHECK_STR(line, "inside");
+	CHECK(opened("/usr/bin/proc", line, sizeof line) < 0);
+	CHECK_EQ_INT(opened("/opt/fifo", line, sizeof line), -EINVAL); /* not even opened */
+	CHECK_EQ_INT(opened("/usr/bin/dir", line, sizeof line), -EINVAL);
+	CHECK_EQ_INT(opened("/usr/bin/none", line, sizeof line), -ENOENT);
+
+	/* the error says what is missing where */
+	struct hp_err err;
+	CHECK(hp_sysroot__open(sysroot_dir, "/usr/bin/none", NULL, 0, &err) == -ENOENT);
+	CHECK(strstr(err.msg, "/usr/bin/none is not under the sysroot ") == err.msg);
+	/* guest paths that are no paths */
+	static const char *const bad[] = { "", "usr/bin/prog", "prog", "/usr/bin/\xff", "/usr/\x01" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CHECK_EQ_INT(hp_sysroot__open(sysroot_dir, bad[i], NULL, 0, &err), -EINVAL);
+	char longp[PATH_MAX + 8];
+	memset(longp, 'a', sizeof longp - 1);
+	longp[0] = '/';
+	longp[sizeof longp - 1] = 0;
+	CHECK_EQ_INT(hp_sysroot__open(sysroot_dir, longp, NULL, 0, &err), -EINVAL);
+	/* what a sysroot may be */
+	CHECK_EQ_INT(hp_sysroot__check(sysroot_dir, &err), 0);
+	CHECK(hp_sysroot__check("relative/dir", &err) < 0);
+	CHECK(hp_sysroot__check("", &err) < 0);
+	CHECK(hp_sysroot__check(outside, &err) < 0); /* a file */
+	CHECK_STR(hp_sysroot__base("/usr/bin/prog"), "prog");
+
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
+	CHECK_EQ_INT(system(cmd), 0);
 }
 
 /* The in-QEMU tier's rings: 32 MiB per vCPU (no drop at full rate here), shared
  * within 256 MiB for a large VM, never under 4 MiB. */
 static void test_ring_bytes(void)
 {
-	CHECK_EQ_INT(hp_plugin_ring__bytes(1), 32u << 20);
-	CHECK_EQ_INT(hp_plugin_ring__bytes(8), 32u << 20);
-	CHECK_EQ_INT(hp_plugin_ring__bytes(16), 16u << 20);
-	CHECK_EQ_INT(hp_plugin_ring__bytes(64), 4u << 20);
-	CHECK_EQ_INT(hp_plugin_ring__bytes(256), 4u << 20);
+	CHECK_EQ_INT(hp_pring__bytes(1), 32u << 20);
+	CHECK_EQ_INT(hp_pring__bytes(8), 32u << 20);
+	CHECK_EQ_INT(hp_pring__bytes(16), 16u << 20);
+	CHECK_EQ_INT(hp_pring__bytes(64), 4u << 20);
+	CHECK_EQ_INT(hp_pring__bytes(256), 4u << 20);
 }
 
 int main(void)
@@ -184,6 +289,6 @@ int main(void)
 	test_stop_replies();
 	test_strbuf_take();
 	test_utf8();
-	test_host_path();
+	test_sysroot();
 	TEST_MAIN_END();
 }

@@ -6,8 +6,11 @@
  * silent while the samples stay in it is stuck: alert, with the function and the
  * loop's address range. Cheap when healthy: a stop per sample, no per-hit probes. */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/text.h"
 #include "probes/apps.h"
@@ -25,6 +28,7 @@
 #define MAX_SAMPLES 64
 #define MAX_EXITS 8
 #define MAX_CODE 16384
+#define MEM_WINDOW 4096 /* a loop found from memory alone: at most this far back and ahead */
 #define FORGET_NS 5000000000ull
 
 enum lstate { L_NONE, L_CONFIRMING, L_STUCK };
@@ -33,6 +37,9 @@ struct loop_range {
 	uint64_t lo, hi; /* [lo, hi): the loop body, back-edge included */
 	uint64_t func;
 	char name[128];
+	char from[16];    /* its code came from: "kernel", "memory" (the process's), "sysroot" */
+	char binary[256]; /* the program's guest path ("" unknown) */
+	char note[192];   /* why its function has no name, if it has none */
 	uint64_t exits[MAX_EXITS];
 	int nexits;
 };
@@ -49,6 +56,7 @@ struct track {
 	struct hp_probe *exit_probes[MAX_EXITS];
 	int nprobes;
 	uint64_t confirm_from, confirm_until, cooldown_until, stuck_since;
+	int unreadable; /* said once: its code could be read from nowhere */
 };
 
 struct loopdet {
@@ -126,64 +134,163 @@ static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum 
 /* ---- finding the loop a sample is in ---- */
 
 struct code {
-	uint64_t func, size, bias; /* runtime = link + bias */
-	char name[128];
+	uint64_t func, size; /* runtime addresses */
+	char name[128];      /* "?" when no symbol says */
+	char from[16];       /* where the bytes came from: "kernel", "memory", "sysroot" */
+	char binary[PATH_MAX];
+	char note[HP_ERR_MAX]; /* why there are no symbols, when there are none */
 	uint8_t *bytes;
 };
 
-static int code_at(struct hp_target *t, const struct hp_task *task, uint64_t rip, struct code *c)
+static int read_kernel(struct hp_target *t, uint64_t rip, struct code *c)
 {
-	memset(c, 0, sizeof *c);
-	if (rip >> 63) {
-		uint64_t off;
-		const struct hp_sym *s = hp_kernel__lookup(t->kernel, rip, &off);
-		if (!s || (s->type != 'T' && s->type != 't') || !s->size)
-			return -ENOENT;
-		c->func = rip - off;
-		c->size = s->size < MAX_CODE ? s->size : MAX_CODE;
-		snprintf(c->name, sizeof c->name, "%s", s->name);
-		c->bytes = malloc(c->size);
-		if (!c->bytes || hp_backend__read_virt(t->gdb, c->func, c->bytes, c->size, NULL))
-			return -EFAULT;
-		return 0;
-	}
-	/* user code: the program's own ELF gives the function and its bytes */
-	char exe[16], guest[PATH_MAX + 8], path[PATH_MAX];
-	hp_apps__task_exe(t, task, exe);
-	if (!hp_apps__file_name_ok(exe)) /* the guest's bytes: never "..", never a '/' */
-		return -ENOENT;
-	snprintf(guest, sizeof guest, "/apps/%s", exe);
-	if (hp_apps__host_path(t, guest, path, sizeof path))
-		return -ENOENT;
-	struct hp_symtab *st;
-	if (hp_symtab__load_elf(path, &st, NULL))
-		return -ENOENT;
-	const struct hp_elf_info *info = hp_symtab__elf_info(st);
-	c->bias = info->is_pie ? task->start_code - info->text_vaddr : 0;
 	uint64_t off;
-	const struct hp_sym *s = hp_symtab__lookup_addr(st, rip - c->bias, &off);
+	const struct hp_sym *s = hp_kernel__lookup(t->kernel, rip, &off);
+	if (!s || (s->type != 'T' && s->type != 't') || !s->size)
+		return -ENOENT;
+	c->func = rip - off;
+	c->size = s->size < MAX_CODE ? s->size : MAX_CODE;
+	snprintf(c->name, sizeof c->name, "%s", s->name);
+	snprintf(c->from, sizeof c->from, "kernel");
+	c->bytes = malloc(c->size);
+	if (!c->bytes || hp_backend__read_virt(t->gdb, c->func, c->bytes, c->size, NULL))
+		return -EFAULT;
+	return 0;
+}
+
+/* The function around rip from the program's ELF under the sysroot (its symbols give
+ * the bounds), its bytes from the process's memory where they are paged in, else
+ * from the file. -ENOENT with why set when the sysroot cannot say. */
+static int read_with_symbols(struct hp_target *t, const struct hp_task *task, uint64_t rip, struct code *c, char *why,
+			     size_t cap)
+{
+	struct hp_err err;
+	char guest[PATH_MAX], host[PATH_MAX];
+	enum hp_eclass cls;
+	if (hp_vmi__exe_path(t->kernel, t->gdb, task, guest, sizeof guest, &err)) {
+		snprintf(why, cap, "%s", err.msg);
+		return -ENOENT;
+	}
+	snprintf(c->binary, sizeof c->binary, "%s", guest);
+	struct hp_symtab *st;
+	int fd;
+	if (hp_apps__load(t, guest, &st, &fd, host, sizeof host, &cls, &err)) {
+		snprintf(why, cap, "%s", err.msg);
+		return -ENOENT;
+	}
+	const struct hp_elf_info *info = hp_symtab__elf_info(st);
+	uint64_t bias = info->is_pie ? task->start_code - info->text_vaddr : 0, off;
+	const struct hp_sym *s = hp_symtab__lookup_addr(st, rip - bias, &off);
 	int rc = -ENOENT;
-	if (s && (s->type == 'T' || s->type == 't') && s->size) {
+	if (hp_apps__same_build(t, task, guest, host, info->build_id, &err)) {
+		snprintf(why, cap, "%s", err.msg); /* its symbols would lie */
+	} else if (!s || (s->type != 'T' && s->type != 't') || !s->size || off >= s->size) {
+		snprintf(why, cap, "no function of %s holds 0x%llx", guest, (unsigned long long)(rip - bias));
+	} else {
 		c->func = rip - off;
 		c->size = s->size < MAX_CODE ? s->size : MAX_CODE;
 		snprintf(c->name, sizeof c->name, "%s", s->name);
 		c->bytes = malloc(c->size);
-		long got = c->bytes ? hp_elf__read_vaddr(path, c->func - c->bias, c->bytes, c->size, NULL) : -ENOMEM;
-		rc = got > 0 ? 0 : -EFAULT;
-		if (got > 0)
-			c->size = (uint64_t)got;
+		if (c->bytes && !hp_vmi__read_user(t->kernel, t->gdb, task, c->func, c->bytes, c->size, NULL)) {
+			snprintf(c->from, sizeof c->from, "memory");
+			rc = 0;
+		} else if (c->bytes) {
+			long got = hp_elf__read_vaddr_fd(fd, host, c->func - bias, c->bytes, c->size, NULL);
+			snprintf(c->from, sizeof c->from, "sysroot");
+			rc = got > 0 ? 0 : -EFAULT;
+			if (got > 0)
+				c->size = (uint64_t)got;
+			else
+				snprintf(why, cap, "%s: its code is neither in memory nor readable in %s", guest, host);
+		}
 	}
 	hp_symtab__free(st);
+	close(fd);
+	return rc;
+}
+
+/* No symbols: the code itself, from the process's memory. rip is an instruction
+ * boundary; decoding forward from it finds the branches back over it, the innermost
+ * of which closes the loop; its target is a boundary too, from which the whole loop
+ * decodes. The "function" is then that loop. */
+static int read_from_memory(struct hp_target *t, const struct hp_task *task, uint64_t rip, struct code *c, char *why,
+			    size_t cap)
+{
+	uint8_t ahead[MEM_WINDOW];
+	size_t n = 0;
+	/* page by page: the loop's own page is in memory, the next one may not be */
+	while (n < sizeof ahead) {
+		size_t chunk = 4096 - (size_t)((rip + n) & 4095);
+		if (chunk > sizeof ahead - n)
+			chunk = sizeof ahead - n;
+		if (hp_vmi__read_user(t->kernel, t->gdb, task, rip + n, ahead + n, chunk, NULL))
+			break;
+		n += chunk;
+	}
+	if (!n) {
+		snprintf(why, cap, "its code at 0x%llx is not readable in its memory", (unsigned long long)rip);
+		return -EFAULT;
+	}
+	struct hp_insn *in = NULL;
+	int ni = hp_disas__function(ahead, n, rip, &in, NULL);
+	uint64_t lo = 0, hi = 0;
+	for (int i = 0; i < ni; i++)
+		if (in[i].target && !in[i].is_call && in[i].target <= rip && rip - in[i].target < MEM_WINDOW &&
+		    (!hi || in[i].addr + in[i].size - in[i].target < hi - lo)) {
+			lo = in[i].target;
+			hi = in[i].addr + in[i].size;
+		}
+	free(in);
+	if (!hi)
+		return -ENOENT; /* no branch back over rip: not in a loop */
+	c->func = lo;
+	c->size = hi - lo;
+	snprintf(c->name, sizeof c->name, "?");
+	snprintf(c->from, sizeof c->from, "memory");
+	c->bytes = malloc(c->size);
+	if (!c->bytes || hp_vmi__read_user(t->kernel, t->gdb, task, lo, c->bytes, c->size, NULL)) {
+		snprintf(why, cap, "its loop's code at 0x%llx is not readable in its memory", (unsigned long long)lo);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/* The code around rip: 0, -ENOENT (no loop can be there, or nothing to say), or
+ * -EFAULT with why set when the code could not be read anywhere. */
+static int code_at(struct hp_target *t, const struct hp_task *task, uint64_t rip, struct code *c, char *why, size_t cap)
+{
+	memset(c, 0, sizeof *c);
+	why[0] = 0;
+	if (rip >> 63)
+		return read_kernel(t, rip, c);
+	/* user code: the program's own ELF (sysroot) gives the function; without it the
+	 * loop is found in the process's memory alone */
+	char nosym[HP_ERR_MAX];
+	if (!read_with_symbols(t, task, rip, c, nosym, sizeof nosym))
+		return 0;
+	char binary[PATH_MAX];
+	memcpy(binary, c->binary, sizeof binary);
+	free(c->bytes);
+	memset(c, 0, sizeof *c);
+	memcpy(c->binary, binary, sizeof binary);
+	hp_debug("loop: pid %d at 0x%llx: no symbols (%s): reading its code from memory", task->pid,
+		 (unsigned long long)rip, nosym);
+	int rc = read_from_memory(t, task, rip, c, why, cap);
+	snprintf(c->note, sizeof c->note, "%s", nosym);
+	if (rc == -EFAULT && nosym[0])
+		snprintf(why + strlen(why), cap - strlen(why), "; and no program file: %s", nosym);
 	return rc;
 }
 
 /* The innermost loop around rip and its exits; 0 if rip is in no loop. */
 static int find_loop(const struct code *c, uint64_t rip, struct loop_range *l)
 {
-	struct hp_insn *in;
+	struct hp_insn *in = NULL;
 	int n = hp_disas__function(c->bytes, c->size, c->func, &in, NULL);
-	if (n <= 0)
+	if (n <= 0) {
+		free(in); /* an empty decode still hands over its array */
 		return 0;
+	}
 	int best = -1;
 	for (int i = 0; i < n; i++)
 		if (in[i].back_edge && in[i].target <= rip && rip < in[i].addr + in[i].size &&
@@ -198,6 +305,9 @@ static int find_loop(const struct code *c, uint64_t rip, struct loop_range *l)
 	l->hi = in[best].addr + in[best].size;
 	l->func = c->func;
 	snprintf(l->name, sizeof l->name, "%s", c->name);
+	snprintf(l->from, sizeof l->from, "%s", c->from);
+	hp_text__copy(l->binary, sizeof l->binary, c->binary);
+	hp_text__copy(l->note, sizeof l->note, c->note);
 	for (int i = 0; i < n && l->nexits < MAX_EXITS; i++) {
 		if (in[i].addr < l->lo || in[i].addr >= l->hi)
 			continue;
@@ -263,10 +373,29 @@ static json_t *loop_json(const struct track *tr)
 	snprintf(lo, sizeof lo, "0x%llx", (unsigned long long)tr->loop.lo);
 	snprintf(hi, sizeof hi, "0x%llx", (unsigned long long)tr->loop.hi);
 	/* the function's name comes from the guest's kallsyms or a guest program's ELF */
-	return json_pack("{s:i, s:i, s:o, s:i, s:s, s:o, s:s, s:s}", "pid", tr->pid, "tgid", tr->tgid, "comm",
-			 hp_json_comm(tr->comm), "vcpu", tr->vcpu, "scope", tr->loop.lo >> 63 ? "kernel" : "user",
-			 "function", hp_text__json(tr->loop.name, sizeof tr->loop.name), "loop_start", lo, "loop_end",
-			 hi);
+	json_t *o = json_pack("{s:i, s:i, s:o, s:i, s:s, s:o, s:s, s:s, s:s}", "pid", tr->pid, "tgid", tr->tgid, "comm",
+			      hp_json_comm(tr->comm), "vcpu", tr->vcpu, "scope", tr->loop.lo >> 63 ? "kernel" : "user",
+			      "function", hp_text__json(tr->loop.name, sizeof tr->loop.name), "loop_start", lo,
+			      "loop_end", hi, "code_from", tr->loop.from);
+	if (tr->loop.binary[0])
+		json_object_set_new(o, "binary", hp_text__json(tr->loop.binary, sizeof tr->loop.binary));
+	if (tr->loop.note[0])
+		json_object_set_new(o, "no_symbols", hp_text__json(tr->loop.note, sizeof tr->loop.note));
+	return o;
+}
+
+/* How far apart the samples since `since` lie: a window wider than a function's code
+ * holds no single loop, and no code need be read for it. */
+static uint64_t span_since(const struct track *tr, uint64_t since)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (int i = 0; i < tr->n; i++) {
+		if (tr->t[i] < since)
+			continue;
+		lo = tr->rip[i] < lo ? tr->rip[i] : lo;
+		hi = tr->rip[i] > hi ? tr->rip[i] : hi;
+	}
+	return hi >= lo ? hi - lo : 0;
 }
 
 static void consider(struct hp_target *t, struct hp_detector *d, struct track *tr, const struct hp_task *task,
@@ -281,8 +410,22 @@ static void consider(struct hp_target *t, struct hp_detector *d, struct track *t
 		uint64_t first = tr->t[tr->n - 1] - s->window_ns;
 		struct code c;
 		uint64_t rip = tr->rip[tr->n - 1];
-		if (code_at(t, task, rip, &c)) {
+		char why[2 * HP_ERR_MAX];
+		if (span_since(tr, first) >= MAX_CODE)
+			return;
+		int rc = code_at(t, task, rip, &c, why, sizeof why);
+		if (rc) {
 			free(c.bytes);
+			if (rc == -EFAULT && !tr->unreadable) {
+				/* a loop may be there, and nothing can tell: said once, not judged */
+				tr->unreadable = 1;
+				char at[24];
+				snprintf(at, sizeof at, "0x%llx", (unsigned long long)rip);
+				hp_detector__alert(t, d, "loop-unanalysed",
+						   json_pack("{s:i, s:i, s:o, s:s, s:o}", "pid", tr->pid, "tgid",
+							     tr->tgid, "comm", hp_json_comm(tr->comm), "rip", at,
+							     "reason", hp_text__json(why, sizeof why)));
+			}
 			return;
 		}
 		int found = find_loop(&c, rip, &tr->loop);

@@ -77,7 +77,8 @@ static int create(struct hp_target *t, struct hp_detector *d, json_t *cfg, enum 
 	const char *comm = json_string_value(json_object_get(cfg, "comm"));
 	if (!spec || strncmp(spec, "app:", 4))
 		return hp_err__set(err, EINVAL,
-				   "watchdog: \"probe\" must be an application function, e.g. app:/apps/hb:heartbeat");
+				   "watchdog: \"probe\" must be an application function, e.g. "
+				   "app:/usr/sbin/httpd:heartbeat (a guest path, found under the VM's sysroot)");
 	if (!json_is_integer(per) || json_integer_value(per) <= 0 || json_integer_value(per) > 3600000)
 		return hp_err__set(err, EINVAL,
 				   "watchdog: \"period_ms\" must be an integer in 1..3600000 (the heartbeat period T)");

@@ -9,6 +9,7 @@
 
 #include "backend/backend.h"
 #include "base/errors.h"
+#include "base/sysroot.h"
 #include "base/util.h"
 #include "guest/kernel.h"
 #include "guest/vmi.h"
@@ -42,13 +43,19 @@ void hp_apps__task_exe(struct hp_target *t, const struct hp_task *task, char exe
 	memcpy(exe, buf, 16);
 }
 
-static int wants(const struct hp_probe *p, const struct hp_task *t, const char *exe)
+static int wants(struct hp_target *t, const struct hp_probe *p, const struct hp_task *task, const char *exe)
 {
 	if (strcmp(exe, p->app->exe) != 0)
 		return 0;
-	if (p->o.pid >= 0 && t->tgid != p->o.pid && t->pid != p->o.pid)
+	if (p->o.pid >= 0 && task->tgid != p->o.pid && task->pid != p->o.pid)
 		return 0;
-	if (p->o.comm[0] && strncmp(t->comm, p->o.comm, HP_COMM_LEN) != 0)
+	if (p->o.comm[0] && strncmp(task->comm, p->o.comm, HP_COMM_LEN) != 0)
+		return 0;
+	/* a program of the same name elsewhere is another program: where the guest says
+	 * the whole path (mounts included), it must be the file's */
+	char path[PATH_MAX];
+	if (p->app->guest[0] && t->kernel->off.exe_paths == 2 &&
+	    !hp_vmi__exe_path(t->kernel, t->gdb, task, path, sizeof path, NULL) && strcmp(path, p->app->guest))
 		return 0;
 	return 1;
 }
@@ -108,10 +115,21 @@ static void set_state(struct hp_target *t, struct hp_probe *p, const char *why, 
 				   why, "pid", pid));
 }
 
-/* A matching process appeared (exec, or found at add time). */
-static void add_proc(struct hp_target *t, struct hp_probe *p, const struct hp_task *task)
+/* A matching process appeared (exec, or found at add time); checked: its build id
+ * was compared already. */
+static void add_proc(struct hp_target *t, struct hp_probe *p, const struct hp_task *task, int checked)
 {
 	struct hp_app *a = p->app;
+	struct hp_err err;
+	if (!checked && hp_apps__same_build(t, task, a->path, a->host, a->build_id, &err)) {
+		/* its code is not the code the probe was resolved in: an address there may
+		 * be the middle of an instruction */
+		hp_warn("%s: probe %u does not follow pid %d: %s", t->name, p->id, task->tgid, err.msg);
+		hp_target__event(t, "PROBE",
+				 json_pack("{s:i, s:s, s:s, s:i}", "id", p->id, "state", hp_probe__state_name(p->state),
+					   "change", err.msg, "pid", task->tgid));
+		return;
+	}
 	if (a->nprocs == HP_APP_MAX_PROCS) {
 		hp_warn("%s: probe %u follows %d processes already; ignoring pid %d", t->name, p->id, HP_APP_MAX_PROCS,
 			task->tgid);
@@ -123,7 +141,6 @@ static void add_proc(struct hp_target *t, struct hp_probe *p, const struct hp_ta
 	pr->task = task->addr;
 	pr->base = a->pie ? task->start_code - a->text_vaddr : 0;
 	pr->addr = pr->base + a->link_addr;
-	struct hp_err err;
 	/* while the probe is being created its mechanism is not chosen yet: it is armed
 	 * as a whole right after (hp_apps__arm) */
 	if (p->o.enabled && p->mech && arm_proc(t, p, pr, &err))
@@ -196,36 +213,65 @@ void hp_apps__on_hook(struct hp_target *t, struct hp_probe *hook, const uint64_t
 		if (!p->user)
 			continue;
 		drop_proc(t, p, task.tgid, "process replaced its image");
-		if (wants(p, &task, exe))
-			add_proc(t, p, &task);
+		if (wants(t, p, &task, exe))
+			add_proc(t, p, &task, 0);
 	}
 }
 
 /* ---- resolution ---- */
 
-int hp_apps__file_name_ok(const char *name)
+int hp_apps__load(const struct hp_target *t, const char *guest_path, struct hp_symtab **st, int *fd, char *host,
+		  size_t cap, enum hp_eclass *cls, struct hp_err *err)
 {
-	return name[0] && strcmp(name, ".") && strcmp(name, "..") && !strchr(name, '/');
+	*st = NULL;
+	*fd = -1;
+	*cls = EC_INVALID_ARGUMENT;
+	if (!t->sysroot[0])
+		return hp_err__set(err, ENOENT,
+				   "VM %s has no sysroot: give one with vm-attach/vm-set --sysroot DIR (a host "
+				   "directory that mirrors the guest's files)",
+				   t->name);
+	int f = hp_sysroot__open(t->sysroot, guest_path, host, cap, err);
+	if (f < 0) {
+		*cls = f == -ENOSYS ? EC_NOT_SUPPORTED : EC_INVALID_ARGUMENT;
+		return f;
+	}
+	const char *name = host[0] ? host : guest_path;
+	int rc = hp_symtab__load_elf_fd(f, name, st, err);
+	if (rc == -ENODATA)
+		rc = hp_err__set(err, ENODATA,
+				 "%s (%s) has no symbols (stripped?): put an unstripped copy in the sysroot",
+				 guest_path, name);
+	if (rc) {
+		close(f);
+		return rc;
+	}
+	*fd = f;
+	return 0;
 }
 
-/* A path inside a lab guest ("/apps/hb") maps to the lab's host copy. What follows
- * /apps/ is one file name: it may be a guest's bytes (a task's exe), and must not
- * lead anywhere else on the host (checked before the path is even tried). */
-int hp_apps__host_path(const struct hp_target *t, const char *bin, char *out, size_t cap)
+int hp_apps__same_build(struct hp_target *t, const struct hp_task *task, const char *guest_path, const char *host,
+			const char *file_id, struct hp_err *err)
 {
-	if (!strncmp(bin, "/apps/", 6) && !hp_apps__file_name_ok(bin + 6)) {
-		out[0] = 0;
-		return -EINVAL;
-	}
-	if (hp_pathf(out, cap, "%s", bin)) {
-		out[0] = 0;
-		return -ENAMETOOLONG;
-	}
-	if (access(out, R_OK) == 0 || !t->sysroot[0] || strncmp(bin, "/apps/", 6) != 0)
-		return 0;
-	if (hp_pathf(out, cap, "%s/apps/%s", t->sysroot, bin + 6))
-		snprintf(out, cap, "%s", bin);
-	return 0;
+	char id[41];
+	hp_vmi__exe_build_id(t->kernel, t->gdb, task, id);
+	if (!id[0] || !file_id[0] || !strcmp(id, file_id))
+		return 0; /* the guest shows none (or the file has none): nothing says they differ */
+	return hp_err__set(err, EXDEV, "the guest runs a different %s than %s: build id %s (pid %d) vs %s", guest_path,
+			   host, id, task->tgid, file_id);
+}
+
+/* The guest path of a file under the sysroot (host, symlinks resolved): what the
+ * guest's kernel calls it. "" when host does not lie under the sysroot's own path. */
+static void guest_path_of(const struct hp_target *t, const char *host, char *out, size_t cap)
+{
+	char root[PATH_MAX];
+	out[0] = 0;
+	if (!realpath(t->sysroot, root))
+		return;
+	size_t n = strcmp(root, "/") ? strlen(root) : 0;
+	if (!strncmp(host, root, n) && host[n] == '/' && strlen(host + n) < cap)
+		memcpy(out, host + n, strlen(host + n) + 1);
 }
 
 static int find_running(struct hp_target *t, struct hp_probe *p, enum hp_eclass *ecls, struct hp_err *err)
@@ -236,7 +282,7 @@ static int find_running(struct hp_target *t, struct hp_probe *p, enum hp_eclass 
 		*ecls = EC_GUEST_ERROR;
 		return n;
 	}
-	int found_pid = 0;
+	int found_pid = 0, rc = 0;
 	char other[16] = "";
 	for (int i = 0; i < n; i++) {
 		if (tasks[i].kernel)
@@ -247,10 +293,18 @@ static int find_running(struct hp_target *t, struct hp_probe *p, enum hp_eclass 
 			found_pid = 1;
 			snprintf(other, sizeof other, "%s", exe);
 		}
-		if (wants(p, &tasks[i], exe))
-			add_proc(t, p, &tasks[i]);
+		if (!wants(t, p, &tasks[i], exe))
+			continue;
+		/* a process of the program that is not the file resolved: refused at once */
+		if ((rc = hp_apps__same_build(t, &tasks[i], p->app->path, p->app->host, p->app->build_id, err)))
+			break;
+		add_proc(t, p, &tasks[i], 1);
 	}
 	free(tasks);
+	if (rc) {
+		*ecls = EC_INVALID_ARGUMENT;
+		return rc;
+	}
 	if (p->o.pid >= 0 && !found_pid) {
 		*ecls = EC_INVALID_ARGUMENT;
 		return hp_err__set(err, ESRCH, "no process with pid %d in the guest", p->o.pid);
@@ -287,13 +341,9 @@ int hp_apps__resolve(struct hp_target *t, struct hp_probe *p, const char *spec, 
 		*ecls = EC_NOT_SUPPORTED;
 		return rc;
 	}
-	if ((rc = hp_apps__host_path(t, raw, path, sizeof path)))
-		return hp_err__set(err, -rc, "bad binary path '%s': after /apps/ comes one file name", raw);
 	struct hp_symtab *st;
-	rc = hp_symtab__load_elf(path, &st, err);
-	if (rc == -ENODATA)
-		return hp_err__set(err, ENODATA, "%s has no symbols (stripped?): give an unstripped copy", path);
-	if (rc)
+	int fd;
+	if ((rc = hp_apps__load(t, raw, &st, &fd, path, sizeof path, ecls, err)))
 		return rc;
 	const struct hp_elf_info *info = hp_symtab__elf_info(st);
 	const struct hp_sym *s = hp_symtab__find(st, func);
@@ -319,16 +369,20 @@ int hp_apps__resolve(struct hp_target *t, struct hp_probe *p, const char *spec, 
 	if (!rc) {
 		uint8_t code[4096];
 		size_t want = off + 16 <= sizeof code ? off + 16 : sizeof code;
-		long got = hp_elf__read_vaddr(path, s->addr, code, want, err);
+		long got = hp_elf__read_vaddr_fd(fd, path, s->addr, code, want, err);
 		if (got < (long)(off + 1) || !hp_probe__on_boundary(code, (size_t)got, off)) {
 			rc = got < 0 ? (int)got
 				     : hp_err__set(err, EINVAL, "%s+0x%llx is not on an instruction boundary", func,
 						   (unsigned long long)off);
 			*ecls = EC_BAD_ADDRESS;
 		} else {
-			snprintf(a->path, sizeof a->path, "%s", path);
-			const char *base = strrchr(path, '/');
-			snprintf(a->exe, sizeof a->exe, "%.15s", base ? base + 1 : path);
+			snprintf(a->path, sizeof a->path, "%s", raw);
+			snprintf(a->host, sizeof a->host, "%s", path);
+			guest_path_of(t, path, a->guest, sizeof a->guest);
+			snprintf(a->build_id, sizeof a->build_id, "%s", info->build_id);
+			/* the kernel names a process's program by the file's own name: a symlink
+			 * the spec went through is not what the guest shows */
+			snprintf(a->exe, sizeof a->exe, "%.15s", hp_sysroot__base(path));
 			a->pie = info->is_pie;
 			a->link_addr = s->addr + off;
 			a->text_vaddr = info->text_vaddr;
@@ -342,6 +396,7 @@ int hp_apps__resolve(struct hp_target *t, struct hp_probe *p, const char *spec, 
 		}
 	}
 	hp_symtab__free(st);
+	close(fd);
 	if (rc) {
 		free(a);
 		return rc;

@@ -12,6 +12,7 @@
 struct hp_target;
 struct hp_probe;
 struct hp_task;
+struct hp_symtab;
 
 #define HP_APP_MAX_PROCS 64
 
@@ -24,8 +25,11 @@ struct hp_app_proc {
 };
 
 struct hp_app {
-	char path[PATH_MAX]; /* host copy of the guest executable */
-	char exe[16];        /* its file name as the kernel keeps it (dentry name, cut to 15) */
+	char path[PATH_MAX];  /* the guest path the spec names */
+	char host[PATH_MAX];  /* the file under the sysroot it was resolved to (symlinks followed) */
+	char guest[PATH_MAX]; /* that file's own guest path, which processes run ("" unknown) */
+	char build_id[41];    /* the file's (hex, "" none) */
+	char exe[16];         /* its file name as the kernel keeps it (dentry name, cut to 15) */
 	int pie;
 	uint64_t link_addr;  /* FUNC+OFF at link time */
 	uint64_t text_vaddr; /* lowest executable PT_LOAD vaddr: start_code - this = load bias */
@@ -41,12 +45,18 @@ int hp_apps__resolve(struct hp_target *t, struct hp_probe *p, const char *spec, 
 void hp_apps__free(struct hp_target *t, struct hp_probe *p);
 /* The file name of the executable a task runs ("" for kernel threads or if unreadable). */
 void hp_apps__task_exe(struct hp_target *t, const struct hp_task *task, char exe[16]);
-/* A path inside a lab guest ("/apps/hb") as the lab's host copy; other paths as given.
- * -EINVAL (and out "") when what follows /apps/ is not one file name ("..", a '/'). */
-int hp_apps__host_path(const struct hp_target *t, const char *bin, char *out, size_t cap);
-/* Whether name is one file name: not empty, ".", "..", and without '/'. Guest bytes
- * (a task's exe) become part of a host path only when they pass. */
-int hp_apps__file_name_ok(const char *name);
+/* The ELF symbols of the program a guest path names ("/usr/sbin/nginx"), from the
+ * file under the VM's sysroot (base/sysroot.h: nothing outside it is reached). *st
+ * and *fd (open for the file's bytes) are the caller's to free and close; host
+ * receives the file's host path. -errno with cls and err set: the VM has no
+ * sysroot, the path is not under it, not an ELF, stripped (-ENODATA). */
+int hp_apps__load(const struct hp_target *t, const char *guest_path, struct hp_symtab **st, int *fd, char *host,
+		  size_t cap, enum hp_eclass *cls, struct hp_err *err);
+/* Whether the program a task runs is the file loaded for guest_path (host, whose build
+ * id is file_id): where the task's memory shows a build id, it must be the same. 0,
+ * or -EXDEV with err set ("the guest runs a different ..."). */
+int hp_apps__same_build(struct hp_target *t, const struct hp_task *task, const char *guest_path, const char *host,
+			const char *file_id, struct hp_err *err);
 /* Plants / lifts the probe in every matching process (state armed, pending or disabled). */
 int hp_apps__arm(struct hp_target *t, struct hp_probe *p, struct hp_err *err);
 int hp_apps__disarm(struct hp_target *t, struct hp_probe *p, struct hp_err *err);

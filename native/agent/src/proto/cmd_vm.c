@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend/backend.h"
 #include "base/text.h"
@@ -129,15 +130,13 @@ int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
 	struct hp_symtab *elf = NULL;
 	const struct hp_symtab *st;
 	if (bin) {
+		/* a guest path, found under the VM's sysroot */
 		char path[PATH_MAX];
-		int rc = hp_apps__host_path(&vm->tgt, bin, path, sizeof path);
-		if (rc) {
-			hp_err__set(&job->err, -rc, "bad binary path '%s'", bin);
-			return hp_job__fail(job, EC_INVALID_ARGUMENT, rc);
-		}
-		rc = hp_symtab__load_elf(path, &elf, &job->err);
+		enum hp_eclass cls;
+		int fd, rc = hp_apps__load(&vm->tgt, bin, &elf, &fd, path, sizeof path, &cls, &job->err);
 		if (rc)
-			return hp_job__fail(job, rc == -ENOENT ? EC_INVALID_ARGUMENT : EC_UNKNOWN_SYMBOL, rc);
+			return hp_job__fail(job, cls, rc);
+		close(fd);
 		st = elf;
 	} else {
 		if (need_kernel(vm, job))
@@ -173,7 +172,7 @@ int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
 	const struct hp_sym *s;
 	char path[PATH_MAX] = "";
 	uint64_t addr;
-	int rc;
+	int rc, fd = -1;
 	if (!strncmp(spec, "app:", 4)) {
 		const char *bin = spec + 4, *colon = strrchr(bin, ':');
 		if (!colon || colon == bin || (size_t)(colon - bin) >= sizeof path) {
@@ -181,13 +180,10 @@ int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
 			return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
 		}
 		char raw[PATH_MAX];
+		enum hp_eclass cls;
 		snprintf(raw, sizeof raw, "%.*s", (int)(colon - bin), bin);
-		if ((rc = hp_apps__host_path(&vm->tgt, raw, path, sizeof path))) {
-			hp_err__set(&job->err, -rc, "bad binary path '%s'", raw);
-			return hp_job__fail(job, EC_INVALID_ARGUMENT, rc);
-		}
-		if ((rc = hp_symtab__load_elf(path, &elf, &job->err)))
-			return hp_job__fail(job, EC_INVALID_ARGUMENT, rc);
+		if ((rc = hp_apps__load(&vm->tgt, raw, &elf, &fd, path, sizeof path, &cls, &job->err)))
+			return hp_job__fail(job, cls, rc);
 		s = hp_symtab__find(elf, colon + 1);
 		addr = s ? s->addr : 0;
 	} else {
@@ -198,6 +194,8 @@ int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
 	}
 	if (!s || (s->type != 'T' && s->type != 't')) {
 		hp_symtab__free(elf);
+		if (fd >= 0)
+			close(fd);
 		hp_err__set(&job->err, ENOENT, "no function '%s'", spec);
 		return hp_job__fail(job, EC_UNKNOWN_SYMBOL, -ENOENT);
 	}
@@ -210,13 +208,15 @@ int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
 		rc = hp_err__set(&job->err, ENOMEM, "out of memory");
 	} else if (elf) {
 		/* application code comes from the binary, so no guest stop is needed for it */
-		long got = hp_elf__read_vaddr(path, addr, code, len, &job->err);
+		long got = hp_elf__read_vaddr_fd(fd, path, addr, code, len, &job->err);
 		rc = got < 0 ? (int)got : 0;
 		if (got >= 0)
 			len = (size_t)got;
 	} else {
 		rc = hp_backend__read_virt(vm->tgt.gdb, addr, code, len, &job->err);
 	}
+	if (fd >= 0)
+		close(fd);
 	struct hp_insn *ins = NULL;
 	json_t *arr = NULL;
 	int n = rc ? rc : hp_disas__function(code, len, addr, &ins, &arr);

@@ -134,13 +134,25 @@ class AgentModelTest {
         }
     }
 
+    private static final String GETPID = "{\"id\":2,\"spec\":\"kernel:__x64_sys_getpid\",\"addr\":\"0xffffffff81abe350\","
+            + "\"function\":\"__x64_sys_getpid\",\"enabled\":true,\"hits\":7,\"kind\":\"capture\",\"state\":\"armed\","
+            + "\"comm\":\"sysloop\"}";
+
     @Test
     void probeEventsAndListKeepTheProbes() throws Exception {
         agent.connect();
         Vm vm = nn(agent.vm("lab"));
-        probes.set("[{\"id\":2,\"spec\":\"kernel:__x64_sys_getpid\",\"addr\":\"0xffffffff81abe350\",\"enabled\":true,"
-                + "\"hits\":7,\"kind\":\"capture\",\"state\":\"armed\",\"comm\":\"sysloop\"}]");
-        fake.on("probe-add", (a, c) -> JsonParser.parseString("{\"id\":2,\"addr\":\"0xffffffff81abe350\"}"));
+        probes.set("[" + GETPID + "]");
+        // like the agent: the PROBE event ("added", the whole probe) goes out before the reply
+        fake.on("probe-add", (a, c) -> {
+            try {
+                fake.push("{\"event\":\"PROBE\",\"vm\":\"lab\",\"data\":"
+                        + GETPID.replace("}", ",\"change\":\"added\"}") + "}");
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return JsonParser.parseString("{\"id\":2,\"addr\":\"0xffffffff81abe350\"}");
+        });
         Probe p = agent.addProbe(vm, ProbeRequest.at("kernel:__x64_sys_getpid")).get(5, TimeUnit.SECONDS);
         assertEquals(2, p.id());
         assertEquals(7, p.hits());
@@ -155,6 +167,54 @@ class AgentModelTest {
         fake.push("{\"event\":\"PROBE\",\"vm\":\"lab\",\"data\":{\"id\":2,\"change\":\"removed\"}}");
         probes.set("[]");
         Poll.until("removed", T, () -> vm.probe(2) == null);
+    }
+
+    @Test
+    void addingAProbeTakesItFromTheEventWithoutReReadingTheList() throws Exception {
+        agent.connect();
+        Vm vm = nn(agent.vm("lab"));
+        // the connection's own probe-list is sent right after the VM list: let it land first
+        Poll.until("the first probe-list", T, () -> fake.received("probe-list").size() == 1);
+        fake.on("probe-add", (a, c) -> {
+            try {
+                fake.push("{\"event\":\"PROBE\",\"vm\":\"lab\",\"data\":"
+                        + GETPID.replace("}", ",\"change\":\"added\"}") + "}");
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return JsonParser.parseString("{\"id\":2,\"addr\":\"0xffffffff81abe350\",\"mechanism\":\"tcg-plugin\"}");
+        });
+        Probe p = agent.addProbe(vm, ProbeRequest.at("kernel:__x64_sys_getpid")).get(5, TimeUnit.SECONDS);
+        assertEquals("__x64_sys_getpid", p.function(), "the event's probe, function included");
+        assertEquals(p, vm.probe(2));
+        // a PROBE event carries the probe: nothing to re-read, now or later
+        Thread.sleep(800);
+        assertEquals(1, fake.received("probe-list").size(), "probe-list after probe-add");
+    }
+
+    @Test
+    void withoutItsEventTheProbeComesFromTheRequestAndTheReply() throws Exception {
+        agent.connect();
+        Vm vm = nn(agent.vm("lab"));
+        fake.on("probe-add", (a, c) -> JsonParser.parseString("{\"id\":5,\"addr\":\"0xffffffff81b67770\","
+                + "\"mechanism\":\"gdbstub\",\"resume\":\"emulate-nop5\",\"state\":\"armed\"}"));
+        ProbeRequest r = new ProbeRequest("kernel:__x64_sys_write", 3, "arg2:s64", false, -1, "sysloop", false, true);
+        Probe p = agent.addProbe(vm, r).get(5, TimeUnit.SECONDS);
+        assertEquals(5, p.id());
+        assertEquals("kernel:__x64_sys_write", p.spec());
+        assertEquals(0xffffffff81b67770L, p.addr());
+        assertEquals("gdbstub", p.mechanism());
+        assertEquals("armed", p.state());
+        assertEquals(3, p.args());
+        assertEquals("arg2:s64", p.mem());
+        assertEquals("comm sysloop", p.filterText());
+        assertEquals(p, vm.probe(5), "the model holds it too");
+        // the event that comes later completes it
+        fake.push("{\"event\":\"PROBE\",\"vm\":\"lab\",\"data\":{\"id\":5,\"function\":\"__x64_sys_write\","
+                + "\"hits\":3,\"change\":\"added\"}}");
+        Poll.until("the event merged", T, () -> nn(vm.probe(5)).hits() == 3);
+        assertEquals("__x64_sys_write", nn(vm.probe(5)).function());
+        assertEquals("arg2:s64", nn(vm.probe(5)).mem());
     }
 
     @Test

@@ -326,19 +326,27 @@ public final class Agent {
         });
     }
 
-    /** Adds a probe; the future gives its id once the probe list has been re-read. */
+    /**
+     * Adds a probe. The agent's PROBE event ("added", the whole probe as probe-list shows it) reaches the
+     * model before the reply, which names the probe by its id: no probe-list round trip. Should the event
+     * be missing (another client's removal raced it, say), the request and the reply (id, addr, mechanism,
+     * resume, state) make the probe.
+     */
     public CompletableFuture<Probe> addProbe(Vm vm, ProbeRequest request) {
-        return callVm("probe-add", vm, request.toJson()).thenCompose(r -> { //$NON-NLS-1$
-            int id = Json.integer(asObject(r), "id", 0); //$NON-NLS-1$
-            return refreshProbes(vm).thenApply(list -> {
-                Probe p = vm.probe(id);
-                if (p == null) {
-                    JsonObject o = asObject(r).deepCopy();
-                    o.addProperty("spec", request.spec()); //$NON-NLS-1$
-                    return Probe.fromJson(o);
-                }
+        return callVm("probe-add", vm, request.toJson()).thenApply(r -> { //$NON-NLS-1$
+            JsonObject reply = asObject(r);
+            int id = Json.integer(reply, "id", 0); //$NON-NLS-1$
+            Probe p = vm.probe(id);
+            if (p != null) {
                 return p;
-            });
+            }
+            JsonObject made = request.toJson();
+            reply.entrySet().forEach(e -> made.add(e.getKey(), e.getValue()));
+            if (id != 0) {
+                vm.applyProbeChange(made);
+            }
+            Probe now = vm.probe(id);
+            return now != null ? now : Probe.fromJson(made);
         });
     }
 

@@ -42,9 +42,9 @@ final class AgentEvents {
                 agent.refreshVms(); // a VM may have appeared (launched by another client) or gone
                 break;
             case "PROBE" : //$NON-NLS-1$
+                // the whole probe (added, enabled, disabled...) or what changed (stale, pending): nothing to re-read
                 if (vm != null) {
                     vm.applyProbeChange(e.data());
-                    scheduleProbeRefresh(vm);
                 }
                 break;
             case "DETECTOR" : //$NON-NLS-1$
