@@ -87,6 +87,7 @@ class AppProbes(AgentTestCase):
         """App specs name guest paths, found under the VM's sysroot: the lab guest's is
         its folder (a stripped program and host paths: test_sysroot)."""
         gd = guest_dir()
+        self.assertEqual(self.agent.cli_json("vm", "list")[0]["sysroot"], gd)
         cases = [
             ("app:/manifest.env:heartbeat", "not an ELF"),
             ("app:/apps/hb:no_such_function", "no function"),

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "base/sysroot.h"
 #include "base/text.h"
 #include "base/util.h"
 #include "guest/disas.h"
@@ -16,6 +17,7 @@
 #include "hprobe/plugin_proto.h"
 #include "probes/apps.h"
 #include "proto/commands.h"
+#include "vm/session.h"
 #include "vm/vm.h"
 
 #define MAX_DISAS 65536
@@ -78,6 +80,25 @@ int hp_cmd__vm_stats(struct hp_vm *vm, struct hp_job *job)
 				   "probes", (int)st.nprobes);
 	}
 	job->result = json_pack("{s:I, s:I, s:o}", "records", next, "dropped", dropped, "plugin", plugin);
+	return 0;
+}
+
+/* What may change while a VM is monitored: its sysroot ("" for none). Probes
+ * already added keep the program file they were resolved in. */
+int hp_cmd__vm_set(struct hp_vm *vm, struct hp_job *job)
+{
+	const char *dir = json_string_value(json_object_get(job->args, "sysroot"));
+	int rc;
+	if (!dir) {
+		hp_err__set(&job->err, EINVAL, "vm-set: nothing to set (sysroot)");
+		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
+	}
+	if (dir[0] && (rc = hp_sysroot__check(dir, &job->err)))
+		return hp_job__fail(job, EC_INVALID_ARGUMENT, rc);
+	hp_vm__set_sysroot(vm, dir);
+	hp_session__save(vm);
+	hp_info("%s: sysroot %s", vm->cfg.name, dir[0] ? dir : "none");
+	job->result = hp_vm__summary(vm);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "proto/client.h"
 #include "probes/engine.h"
 #include "hprobe/journal.h"
+#include "base/sysroot.h"
 #include "base/text.h"
 #include "base/util.h"
 #include "vm/vm.h"
@@ -144,6 +145,22 @@ static int opt_int(json_t *args, const char *k, int def, int lo, int hi, int *ou
 	return 0;
 }
 
+/* The "sysroot" of vm-launch and vm-attach: a host directory that mirrors the
+ * guest's files (base/sysroot.h). */
+static int sysroot_arg(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id, struct hp_vm_config *cfg)
+{
+	const char *dir = json_string_value(json_object_get(args, "sysroot"));
+	struct hp_err err;
+	if (!dir)
+		return 0;
+	if (hp_sysroot__check(dir, &err)) {
+		ERR(EC_INVALID_ARGUMENT, "%s", err.msg);
+		return -1;
+	}
+	snprintf(cfg->sysroot, sizeof cfg->sysroot, "%s", dir);
+	return 0;
+}
+
 static void cmd_vm_launch(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
 {
 	struct hp_vm_config cfg = { .launch = 1 };
@@ -162,6 +179,8 @@ static void cmd_vm_launch(struct hp_agent *a, struct hp_client *c, json_t *args,
 					     "bookworm-backports, trixie, sid)");
 	if (kernel)
 		snprintf(cfg.lab_kernel, sizeof cfg.lab_kernel, "%s", kernel);
+	if (sysroot_arg(a, c, args, id, &cfg))
+		return;
 	if (access(a->host.paths.lab_script, X_OK))
 		ERR_RET(EC_NOT_SUPPORTED, "the guest lab script %s is missing: start hprobed with --lab PATH",
 			a->host.paths.lab_script);
@@ -178,6 +197,8 @@ static void cmd_vm_attach(struct hp_agent *a, struct hp_client *c, json_t *args,
 {
 	struct hp_vm_config cfg = { .launch = 0, .kaslr = 1 };
 	copy_path(cfg.qmp, sizeof cfg.qmp, args, "qmp");
+	if (sysroot_arg(a, c, args, id, &cfg))
+		return;
 	copy_path(cfg.symbols, sizeof cfg.symbols, args, "symbols");
 	copy_path(cfg.vmlinux, sizeof cfg.vmlinux, args, "vmlinux");
 	copy_path(cfg.console_log, sizeof cfg.console_log, args, "console_log");
@@ -316,17 +337,16 @@ static void cmd_vm_console(struct hp_agent *a, struct hp_client *c, json_t *args
 
 static const struct hp_arg a_none[] = { { NULL, 0, 0 } };
 static const struct hp_arg a_vm[] = { { "vm", ARG_STR, 1 }, { NULL, 0, 0 } };
-static const struct hp_arg a_launch[] = { { "name", ARG_STR, 0 },       { "smp", ARG_INT, 0 },
-					  { "mem", ARG_INT, 0 },        { "kaslr", ARG_BOOL, 0 },
-					  { "plugin", ARG_BOOL, 0 },    { "http_port", ARG_INT, 0 },
-					  { "lab_kernel", ARG_STR, 0 }, { NULL, 0, 0 } };
-static const struct hp_arg a_attach[] = { { "qmp", ARG_STR, 1 },
-					  { "name", ARG_STR, 0 },
-					  { "symbols", ARG_STR, 0 },
-					  { "vmlinux", ARG_STR, 0 },
-					  { "console_log", ARG_STR, 0 },
-					  { "console_sock", ARG_STR, 0 },
-					  { NULL, 0, 0 } };
+static const struct hp_arg a_set[] = { { "vm", ARG_STR, 1 }, { "sysroot", ARG_STR, 0 }, { NULL, 0, 0 } };
+static const struct hp_arg a_launch[] = {
+	{ "name", ARG_STR, 0 },       { "smp", ARG_INT, 0 },     { "mem", ARG_INT, 0 },
+	{ "kaslr", ARG_BOOL, 0 },     { "plugin", ARG_BOOL, 0 }, { "http_port", ARG_INT, 0 },
+	{ "lab_kernel", ARG_STR, 0 }, { "sysroot", ARG_STR, 0 }, { NULL, 0, 0 }
+};
+static const struct hp_arg a_attach[] = { { "qmp", ARG_STR, 1 },         { "name", ARG_STR, 0 },
+					  { "symbols", ARG_STR, 0 },     { "vmlinux", ARG_STR, 0 },
+					  { "console_log", ARG_STR, 0 }, { "console_sock", ARG_STR, 0 },
+					  { "sysroot", ARG_STR, 0 },     { NULL, 0, 0 } };
 static const struct hp_arg a_console[] = {
 	{ "vm", ARG_STR, 1 }, { "offset", ARG_INT, 0 }, { "max", ARG_INT, 0 }, { "input", ARG_STR, 0 }, { NULL, 0, 0 }
 };
@@ -364,6 +384,7 @@ static const struct cmd commands[] = {
 	{ "vm-console", a_console, cmd_vm_console, NULL, 0, 0 },
 	{ "vm-ps", a_vm, NULL, hp_cmd__vm_ps, 1, 0 },
 	{ "vm-stats", a_vm, NULL, hp_cmd__vm_stats, 0, 0 },
+	{ "vm-set", a_set, NULL, hp_cmd__vm_set, 0, 0 },
 	{ "sym-search", a_sym_search, NULL, hp_cmd__sym_search, 0, 0 },
 	{ "sym-disas", a_disas, NULL, hp_cmd__sym_disas, 1, 0 },
 	{ "probe-add", a_probe_add, NULL, hp_cmd__probe_add, 1, 0 },

@@ -63,6 +63,7 @@ void hp_session__save(struct hp_vm *vm)
 			  vm->journal_path, "smp", vm->cfg.smp, "mem", vm->cfg.mem_mb, "kaslr", vm->cfg.kaslr,
 			  "console_log", vm->cfg.console_log, "console_sock", vm->cfg.console_sock, "qemu_pid",
 			  (json_int_t)vm->qemu_pid, "guest_dir", vm->guest_dir, "probes", probes, "detectors", dets);
+	json_object_set_new(s, "sysroot", json_string(vm->tgt.sysroot));
 	char path[PATH_MAX + 32], tmp[PATH_MAX + 32];
 	hp_pathf(path, sizeof path, "%s/session.json", vm->session_dir);
 	hp_pathf(tmp, sizeof tmp, "%s/.session.json.tmp", vm->session_dir);
@@ -159,6 +160,12 @@ int hp_session__recover(struct hp_host *a)
 		copy_str(cfg.vmlinux, sizeof cfg.vmlinux, s, "vmlinux");
 		copy_str(cfg.console_log, sizeof cfg.console_log, s, "console_log");
 		copy_str(cfg.console_sock, sizeof cfg.console_sock, s, "console_sock");
+		/* the sysroot as it was last set ("": none); a session from before sysroots: a
+		 * lab guest's was its folder */
+		if (json_is_string(json_object_get(s, "sysroot")))
+			copy_str(cfg.sysroot, sizeof cfg.sysroot, s, "sysroot");
+		else if (cfg.launch)
+			copy_str(cfg.sysroot, sizeof cfg.sysroot, s, "guest_dir");
 		char rundir[PATH_MAX], qmp[PATH_MAX];
 		copy_str(rundir, sizeof rundir, s, "rundir");
 		copy_str(qmp, sizeof qmp, s, "qmp");

@@ -253,6 +253,14 @@ void hp_vm__probes_changed(struct hp_vm *vm)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+void hp_vm__set_sysroot(struct hp_vm *vm, const char *dir)
+{
+	snprintf(vm->tgt.sysroot, sizeof vm->tgt.sysroot, "%s", dir ? dir : "");
+	pthread_mutex_lock(&vm->lock);
+	memcpy(vm->sysroot, vm->tgt.sysroot, sizeof vm->sysroot);
+	pthread_mutex_unlock(&vm->lock);
+}
+
 static void t_probes_changed(struct hp_target *t)
 {
 	hp_vm__probes_changed(of(t));
@@ -292,6 +300,8 @@ json_t *hp_vm__summary(struct hp_vm *vm)
 		json_object_set_new(o, "reason", json_string(vm->reason));
 	if (vm->profile)
 		json_object_set_new(o, "profile", json_deep_copy(vm->profile));
+	json_object_set_new(o, "sysroot",
+			    vm->sysroot[0] ? hp_text__json(vm->sysroot, sizeof vm->sysroot) : json_null());
 	pthread_mutex_unlock(&vm->lock);
 	return o;
 }

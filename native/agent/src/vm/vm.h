@@ -33,6 +33,7 @@ struct hp_vm_config {
 	char vmlinux[PATH_MAX]; /* BTF source */
 	char console_log[PATH_MAX];
 	char console_sock[PATH_MAX];
+	char sysroot[PATH_MAX]; /* the guest's files on the host ("" none; a lab guest: its folder) */
 };
 
 struct hp_job;
@@ -73,7 +74,8 @@ struct hp_vm {
 	char accel[8];
 	char qemu_version[32];
 	char kernel_release[64];
-	json_t *profile; /* what the kernel profile found (JSON, docs/protocol.md) */
+	char sysroot[PATH_MAX]; /* tgt.sysroot, for the summary */
+	json_t *profile;        /* what the kernel profile found (JSON, docs/protocol.md) */
 	int64_t slide;
 	int smp;
 	int nprobes;
@@ -141,6 +143,8 @@ int hp_vm__flush(struct hp_vm *vm, int force);
 int hp_vm__seek(struct hp_vm *vm, struct hp_journal_reader *r, uint64_t seq, struct hp_err *err);
 /* The probe set changed: the summary's count and the session file follow. */
 void hp_vm__probes_changed(struct hp_vm *vm);
+/* Sets the VM's sysroot ("" none), its target's and its summary's. Worker thread. */
+void hp_vm__set_sysroot(struct hp_vm *vm, const char *dir);
 /* The guest rebooted: kernel probes may point at the wrong place now. */
 void hp_vm__on_reset(struct hp_vm *vm);
 /* The guardian no longer has to release this VM's gdbstub (we left it, or it is

@@ -390,7 +390,8 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 		if ((rc = spawn_lab(vm, guest, err)))
 			goto fail;
 		memcpy(vm->guest_dir, guest, sizeof vm->guest_dir);
-		memcpy(vm->tgt.sysroot, guest, sizeof vm->tgt.sysroot);
+		/* the lab's programs, /apps/NAME in the guest, are <guest>/apps/NAME here */
+		hp_vm__set_sysroot(vm, vm->cfg.sysroot[0] ? vm->cfg.sysroot : guest);
 		hp_pathf(qmp_path, sizeof qmp_path, "%s/qmp.sock", vm->rundir);
 		if (!symbols[0])
 			hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
@@ -404,12 +405,12 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 	} else {
 		if (vm->cfg.launch) { /* recovering a guest an earlier agent launched */
 			memcpy(guest, vm->guest_dir, sizeof guest);
-			memcpy(vm->tgt.sysroot, guest, sizeof vm->tgt.sysroot);
 			if (!symbols[0])
 				hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
 			if (!vmlinux[0])
 				hp_pathf(vmlinux, sizeof vmlinux, "%s/vmlinux", guest);
 		}
+		hp_vm__set_sysroot(vm, vm->cfg.sysroot); /* as given, or as the recovered session had it */
 		snprintf(qmp_path, sizeof qmp_path, "%s", vm->cfg.qmp);
 		if ((rc = hp_qmp__connect(qmp_path, 2000, &vm->qmp, err))) {
 			job->ecls = EC_INVALID_ARGUMENT;
