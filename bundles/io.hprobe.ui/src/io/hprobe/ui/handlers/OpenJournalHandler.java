@@ -7,7 +7,6 @@ import org.eclipse.core.commands.ExecutionEvent;
 import org.eclipse.core.runtime.IProgressMonitor;
 import org.eclipse.core.runtime.IStatus;
 import org.eclipse.core.runtime.Status;
-import org.eclipse.core.runtime.SubMonitor;
 import org.eclipse.core.runtime.jobs.Job;
 import org.eclipse.jdt.annotation.Nullable;
 import org.eclipse.osgi.util.NLS;
@@ -18,11 +17,11 @@ import org.eclipse.ui.handlers.HandlerUtil;
 
 import io.hprobe.core.journal.Journals;
 import io.hprobe.core.journal.Outcome;
-import io.hprobe.core.journal.ProgressSink;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.Activator;
 import io.hprobe.ui.HProbeUi;
 import io.hprobe.ui.Messages;
+import io.hprobe.ui.internal.MonitorSink;
 import io.hprobe.ui.preferences.Prefs;
 
 /** File > Open Journal: a saved journal browsed in the same views, with no agent (through libhprobe). */
@@ -47,25 +46,8 @@ public class OpenJournalHandler extends AbstractHandler {
 
             @Override
             protected IStatus run(IProgressMonitor monitor) {
-                SubMonitor sub = SubMonitor.convert(monitor, getName(), 1000);
-                Outcome<Vm> o = Journals.load(HProbeUi.model(), journal, Prefs.hitCapacity(), new ProgressSink() {
-
-                    private int reported;
-
-                    @Override
-                    public void progress(long done, long total) {
-                        int now = total > 0 ? (int) (done * 1000 / total) : 0;
-                        if (now > reported) {
-                            sub.worked(now - reported);
-                            reported = now;
-                        }
-                    }
-
-                    @Override
-                    public boolean isCancelled() {
-                        return monitor.isCanceled();
-                    }
-                });
+                Outcome<Vm> o = Journals.load(HProbeUi.model(), journal, Prefs.hitCapacity(),
+                        new MonitorSink(monitor, getName()));
                 Vm vm = o.value();
                 if (o.isOk() && vm != null) {
                     Display.getDefault().asyncExec(() -> {

@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import org.eclipse.core.runtime.IProgressMonitor;
 import org.eclipse.core.runtime.IStatus;
 import org.eclipse.core.runtime.Status;
-import org.eclipse.core.runtime.SubMonitor;
 import org.eclipse.core.runtime.jobs.Job;
 import org.eclipse.jdt.annotation.Nullable;
 import org.eclipse.jface.wizard.Wizard;
@@ -16,10 +15,10 @@ import io.hprobe.core.journal.ExportRequest;
 import io.hprobe.core.journal.ExportStats;
 import io.hprobe.core.journal.Journals;
 import io.hprobe.core.journal.Outcome;
-import io.hprobe.core.journal.ProgressSink;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.Activator;
 import io.hprobe.ui.Messages;
+import io.hprobe.ui.internal.MonitorSink;
 
 /**
  * Exports a VM's journal (live or opened offline) with libhprobe's exporters, in a job with progress and
@@ -64,25 +63,7 @@ public class ExportWizard extends Wizard {
 
             @Override
             protected IStatus run(IProgressMonitor monitor) {
-                SubMonitor sub = SubMonitor.convert(monitor, getName(), 1000);
-                Outcome<ExportStats> o = Journals.export(req, new ProgressSink() {
-
-                    private int reported;
-
-                    @Override
-                    public void progress(long done, long total) {
-                        int now = total > 0 ? (int) (done * 1000 / total) : 0;
-                        if (now > reported) {
-                            sub.worked(now - reported);
-                            reported = now;
-                        }
-                    }
-
-                    @Override
-                    public boolean isCancelled() {
-                        return monitor.isCanceled();
-                    }
-                });
+                Outcome<ExportStats> o = Journals.export(req, new MonitorSink(monitor, getName()));
                 switch (o.status()) {
                     case OK :
                         ExportStats s = o.value();
