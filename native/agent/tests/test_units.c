@@ -1,6 +1,7 @@
 /* Small agent units: memory-capture specs, the entry-instruction classifier, the
  * disassembler's back-edges, ps state letters, RSP stop replies, strbuf hand-over,
- * UTF-8 repair, guest paths under a sysroot. */
+ * UTF-8 repair, guest paths under a sysroot, a process's program and memory as the
+ * guest shows them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,7 +23,9 @@
 #include "probes/probe.h"
 #include "backend/plugin_backend.h"
 #include "backend/rsp.h"
+#include "guest/kernel.h"
 #include "guest/vmi.h"
+#include "fake_backend.h"
 
 static void test_mem_spec(void)
 {
@@ -268,6 +271,114 @@ static void test_sysroot(void)
 	CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* ---- a process's program and memory, as the guest shows them (guest/vmi.c) ---- */
+
+#define POB 0xffff888000000000ull /* the direct map: physical address p at POB + p */
+
+static void put64(uint8_t *mem, uint64_t pa, uint64_t v)
+{
+	memcpy(mem + pa, &v, 8);
+}
+
+/* One fake guest: 4-level page tables mapping the user page 0x400000 (a static
+ * program's ELF header, program headers and build-id note) and nothing else; an
+ * mm_struct whose exe_file is /apps/hb (dentries "hb" -> "apps" -> root). */
+static void test_process_memory(void)
+{
+	static struct hp_kernel k;
+	struct fake *f = fake_new();
+	uint8_t *mem = fake_map(f, POB, 0x10000);
+	k.page_offset_base = POB;
+	k.paging_levels = 4;
+	k.off = (struct hp_kernel_offsets){ .mm_exe_file = 0x10,
+					    .file_dentry = 0x20,
+					    .dentry_name = 0x8,
+					    .dentry_parent = 0x18,
+					    .exe_paths = 1,
+					    .mm_saved_auxv = 0x100,
+					    .mm_saved_auxv_size = 64 };
+	/* page tables: PML4 0x1000 -> PDPT 0x2000 -> PD 0x3000 -> PT 0x4000 -> page 0x5000 */
+	uint64_t va = 0x400000;
+	put64(mem, 0x1000 + ((va >> 39) & 511) * 8, 0x2000 | 7);
+	put64(mem, 0x2000 + ((va >> 30) & 511) * 8, 0x3000 | 7);
+	put64(mem, 0x3000 + ((va >> 21) & 511) * 8, 0x4000 | 7);
+	put64(mem, 0x4000 + ((va >> 12) & 511) * 8, 0x5000 | 5);
+	/* the page: ELF header, 2 program headers (PT_LOAD at offset 0, PT_NOTE), the note */
+	uint8_t *pg = mem + 0x5000;
+	memcpy(pg,
+	       "\x7f"
+	       "ELF\x02\x01\x01",
+	       7);
+	put64(pg, 32, 64);               /* e_phoff */
+	pg[54] = 56;                     /* e_phentsize */
+	pg[56] = 2;                      /* e_phnum */
+	pg[64] = 1;                      /* PT_LOAD, offset 0 */
+	put64(pg, 64 + 16, va);          /* p_vaddr */
+	pg[120] = 4;                     /* PT_NOTE */
+	put64(pg, 120 + 16, va + 0x200); /* p_vaddr */
+	put64(pg, 120 + 32, 16 + 20);    /* p_filesz */
+	put64(pg, 120 + 48, 4);          /* p_align */
+	const uint8_t note[] = { 4, 0, 0, 0, 20, 0, 0, 0, 3, 0, 0, 0, 'G', 'N', 'U', 0 };
+	memcpy(pg + 0x200, note, sizeof note);
+	for (int i = 0; i < 20; i++)
+		pg[0x200 + 16 + i] = (uint8_t)(0xa0 + i);
+	/* mm 0x8000: exe_file, the auxiliary vector (AT_PHDR, AT_PHNUM) */
+	put64(mem, 0x8000 + 0x10, POB + 0x8800);
+	uint64_t auxv[] = { 3, va + 64, 5, 2, 0, 0 };
+	memcpy(mem + 0x8100, auxv, sizeof auxv);
+	put64(mem, 0x8800 + 0x20, POB + 0x9000); /* file->f_path.dentry */
+	/* dentries: 0x9000 "hb" -> 0x9100 "apps" -> 0x9200 (root: its own parent) */
+	put64(mem, 0x9000 + 0x8, POB + 0x9800);
+	put64(mem, 0x9000 + 0x18, POB + 0x9100);
+	put64(mem, 0x9100 + 0x8, POB + 0x9900);
+	put64(mem, 0x9100 + 0x18, POB + 0x9200);
+	put64(mem, 0x9200 + 0x18, POB + 0x9200);
+	memcpy(mem + 0x9800, "hb", 3);
+	memcpy(mem + 0x9900, "apps", 5);
+	struct hp_task t = { .pid = 7, .tgid = 7, .mm = POB + 0x8000, .cr3 = 0x1000 };
+	struct hp_err err;
+	char path[PATH_MAX], id[41];
+	uint8_t buf[16];
+
+	CHECK_EQ_INT(hp_vmi__exe_path(&k, &f->b, &t, path, sizeof path, &err), 0);
+	CHECK_STR(path, "/apps/hb");
+	CHECK_EQ_INT(hp_vmi__read_user(&k, &f->b, &t, va + 0x200 + 12, buf, 4, &err), 0);
+	CHECK(!memcmp(buf, "GNU", 4));
+	/* the next page is not mapped; a kernel address is no user address */
+	CHECK_EQ_INT(hp_vmi__read_user(&k, &f->b, &t, va + 4096 - 2, buf, 4, &err), -EFAULT);
+	CHECK_EQ_INT(hp_vmi__read_user(&k, &f->b, &t, POB, buf, 4, &err), -EFAULT);
+	hp_vmi__exe_build_id(&k, &f->b, &t, id);
+	CHECK_STR(id, "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3");
+	/* headers that do not agree with the auxiliary vector: no build id, no harm */
+	pg[56] = 3;
+	hp_vmi__exe_build_id(&k, &f->b, &t, id);
+	CHECK_STR(id, "");
+	pg[56] = 2;
+	put64(pg, 120 + 32, 100000); /* a note segment too large to read */
+	hp_vmi__exe_build_id(&k, &f->b, &t, id);
+	CHECK_STR(id, "");
+	put64(pg, 120 + 32, 36);
+
+	/* the guest's names are its bytes: never '/', "..", endless, or a loop */
+	static const char *const bad[] = { "..", ".", "", "a/b", "\xff\xfe" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		memcpy(mem + 0x9900, bad[i], strlen(bad[i]) + 1);
+		CHECK(hp_vmi__exe_path(&k, &f->b, &t, path, sizeof path, &err) < 0);
+		CHECK_STR(path, "");
+	}
+	memset(mem + 0x9900, 'x', 300); /* no NUL within NAME_MAX */
+	CHECK_EQ_INT(hp_vmi__exe_path(&k, &f->b, &t, path, sizeof path, &err), -EINVAL);
+	memcpy(mem + 0x9900, "apps", 5);
+	put64(mem, 0x9100 + 0x18, POB + 0x9000); /* "apps" -> "hb" -> "apps" ... */
+	CHECK_EQ_INT(hp_vmi__exe_path(&k, &f->b, &t, path, sizeof path, &err), -EINVAL);
+	CHECK(strstr(err.msg, "deeper") != NULL);
+	put64(mem, 0x9100 + 0x18, POB + 0x9200);
+	CHECK_EQ_INT(hp_vmi__exe_path(&k, &f->b, &t, path, 5, &err), -ENAMETOOLONG);
+	k.off.exe_paths = 0;
+	CHECK_EQ_INT(hp_vmi__exe_path(&k, &f->b, &t, path, sizeof path, &err), -ENOTSUP);
+	fake_free(f);
+}
+
 /* The in-QEMU tier's rings: 32 MiB per vCPU (no drop at full rate here), shared
  * within 256 MiB for a large VM, never under 4 MiB. */
 static void test_ring_bytes(void)
@@ -290,5 +401,6 @@ int main(void)
 	test_strbuf_take();
 	test_utf8();
 	test_sysroot();
+	test_process_memory();
 	TEST_MAIN_END();
 }

@@ -202,11 +202,14 @@ static int dentry_name(const struct hp_kernel *k, struct hp_backend *b, uint64_t
 		first = 256;
 	if (hp_backend__read_virt(b, p, name, first, NULL))
 		return -EFAULT;
-	if (!memchr(name, 0, first) &&
-	    (first == 256 || hp_backend__read_virt(b, p + first, name + first, 256 - first, NULL)))
-		return -EFAULT;
-	if (!memchr(name, 0, 256))
-		return -EINVAL; /* longer than NAME_MAX */
+	if (!memchr(name, 0, first)) {
+		if (first == 256)
+			return -EINVAL; /* longer than NAME_MAX */
+		if (hp_backend__read_virt(b, p + first, name + first, 256 - first, NULL))
+			return -EFAULT;
+		if (!memchr(name, 0, 256))
+			return -EINVAL;
+	}
 	if (!name[0] || !strcmp(name, ".") || !strcmp(name, "..") || strchr(name, '/'))
 		return -EINVAL;
 	return 0;
@@ -268,8 +271,9 @@ int hp_vmi__exe_path(const struct hp_kernel *k, struct hp_backend *b, const stru
 		return hp_err__set(err, EINVAL, "pid %d's program is the root directory", t->pid);
 	if (len >= cap)
 		return hp_err__set(err, ENAMETOOLONG, "pid %d's program path is too long", t->pid);
+	/* what repair would change is not valid UTF-8 */
 	memcpy(out, path + pos, len + 1);
-	if (hp_utf8__fix(out) != len) {
+	if (hp_utf8__fix(path + pos) != len || memcmp(out, path + pos, len)) {
 		out[0] = 0;
 		return hp_err__set(err, EINVAL, "pid %d's program path is not valid UTF-8", t->pid);
 	}
