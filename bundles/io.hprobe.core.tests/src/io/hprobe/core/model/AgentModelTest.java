@@ -169,12 +169,21 @@ class AgentModelTest {
         Poll.until("removed", T, () -> vm.probe(2) == null);
     }
 
+    /**
+     * The connection reads probe-list after the VM list; the fake answers each command on a thread of its
+     * own, so that reply could overtake a later probe-add's event and wipe the new probe (hprobed answers
+     * a VM's commands in order): wait until it is in the model.
+     */
+    private void firstProbeListApplied() {
+        Poll.until("the connection's probe-list in the model", T,
+                () -> changes.stream().anyMatch(c -> c.kind() == ModelChange.Kind.PROBES));
+    }
+
     @Test
     void addingAProbeTakesItFromTheEventWithoutReReadingTheList() throws Exception {
         agent.connect();
         Vm vm = nn(agent.vm("lab"));
-        // the connection's own probe-list is sent right after the VM list: let it land first
-        Poll.until("the first probe-list", T, () -> fake.received("probe-list").size() == 1);
+        firstProbeListApplied();
         fake.on("probe-add", (a, c) -> {
             try {
                 fake.push("{\"event\":\"PROBE\",\"vm\":\"lab\",\"data\":"
@@ -196,6 +205,7 @@ class AgentModelTest {
     void withoutItsEventTheProbeComesFromTheRequestAndTheReply() throws Exception {
         agent.connect();
         Vm vm = nn(agent.vm("lab"));
+        firstProbeListApplied();
         fake.on("probe-add", (a, c) -> JsonParser.parseString("{\"id\":5,\"addr\":\"0xffffffff81b67770\","
                 + "\"mechanism\":\"gdbstub\",\"resume\":\"emulate-nop5\",\"state\":\"armed\"}"));
         ProbeRequest r = new ProbeRequest("kernel:__x64_sys_write", 3, "arg2:s64", false, -1, "sysloop", false, true);
