@@ -28,6 +28,7 @@ import io.hprobe.core.model.ModelChange;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.Messages;
 import io.hprobe.ui.dialogs.DetectorDialog;
+import io.hprobe.ui.internal.ById;
 import io.hprobe.ui.internal.Jobs;
 import io.hprobe.ui.internal.JsonTree;
 
@@ -55,6 +56,7 @@ public class DetectorsView extends HProbeView {
         col(t, Messages.Detectors_alerts, 50, d -> Long.toString(d.alerts()));
         col(t, Messages.Detectors_config, 260, d -> d.config().toString());
         t.setContentProvider(ArrayContentProvider.getInstance());
+        t.setComparer(new ById<>(Detector.class, Detector::id)); // the selection outlives state updates
         t.addSelectionChangedListener(e -> {
             selectedId = e.getStructuredSelection().getFirstElement() instanceof Detector d ? d.id() : 0;
             showState();

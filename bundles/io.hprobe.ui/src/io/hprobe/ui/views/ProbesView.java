@@ -23,6 +23,7 @@ import io.hprobe.core.model.ModelChange;
 import io.hprobe.core.model.Probe;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.Messages;
+import io.hprobe.ui.internal.ById;
 import io.hprobe.ui.internal.Format;
 import io.hprobe.ui.internal.Jobs;
 import io.hprobe.ui.operations.Operations;
@@ -56,6 +57,7 @@ public class ProbesView extends HProbeView {
         column(v, Messages.Probes_capture, 120, ProbesView::captures);
         column(v, Messages.Probes_mechanism, 80, Probe::mechanism);
         v.setContentProvider(ArrayContentProvider.getInstance());
+        v.setComparer(new ById<>(Probe.class, Probe::id)); // the selection outlives hit count updates
         v.setCheckStateProvider(new org.eclipse.jface.viewers.ICheckStateProvider() {
 
             @Override
