@@ -99,8 +99,7 @@ class HProbePerspectiveUITest {
     @Test
     void hitTimelineIsALaneChartOverTime() {
         HitTimelineView view = assertInstanceOf(HitTimelineView.class, page.findView(HitTimelineView.ID));
-        ChartComposite composite = view.getChartComposite();
-        assertNotNull(composite);
+        ChartComposite composite = Widgets.find(view, ChartComposite.class);
         JFreeChart chart = composite.getChart();
         assertInstanceOf(NumberAxis.class, chart.getXYPlot().getDomainAxis());
         assertInstanceOf(SymbolAxis.class, chart.getXYPlot().getRangeAxis());

@@ -13,14 +13,21 @@ import java.util.concurrent.TimeUnit;
 
 import org.eclipse.core.runtime.IStatus;
 import org.eclipse.core.runtime.jobs.Job;
-import org.eclipse.jface.action.Action;
+import org.eclipse.jface.action.IAction;
 import org.eclipse.jface.viewers.IStructuredSelection;
 import org.eclipse.jface.wizard.WizardDialog;
+import org.eclipse.swt.custom.StyledText;
+import org.eclipse.swt.widgets.Button;
 import org.eclipse.swt.widgets.Shell;
+import org.eclipse.swt.widgets.Table;
 import org.eclipse.swt.widgets.Text;
+import org.eclipse.swt.widgets.Tree;
+import org.eclipse.swt.widgets.TreeItem;
 import org.eclipse.ui.IViewPart;
 import org.eclipse.ui.IWorkbenchPage;
 import org.eclipse.ui.PlatformUI;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.swt.ChartComposite;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -35,8 +42,9 @@ import io.hprobe.core.journal.Journals;
 import io.hprobe.core.model.Agent;
 import io.hprobe.core.model.Probe;
 import io.hprobe.core.model.Vm;
-import io.hprobe.core.timeline.Timeline;
 import io.hprobe.ui.HProbeUi;
+import io.hprobe.ui.Messages;
+import io.hprobe.ui.internal.ChartImages;
 import io.hprobe.ui.internal.HitSelection;
 import io.hprobe.ui.views.ConsoleView;
 import io.hprobe.ui.views.HitTimelineView;
@@ -147,6 +155,18 @@ class LiveWorkbenchUITest {
                 .resolve(name);
     }
 
+    /** Types a line into the console's input field and presses Enter, as a user does. */
+    private static void type(ConsoleView console, String line) {
+        Text input = Widgets.find(console, Text.class);
+        input.setText(line);
+        Widgets.pressEnter(input);
+    }
+
+    /** The Probes view's row of the probe under test (by its id), or -1. */
+    private static int probeRow(Table table) {
+        return Widgets.rowWith(table, 1, Integer.toString(probe.id()));
+    }
+
     @Test
     @Order(1)
     void launchTheLabGuestFromTheVmBrowser() throws Exception {
@@ -155,9 +175,7 @@ class LiveWorkbenchUITest {
         UiTestSupport.waitUntil("the workbench to connect to (or start) hprobed at " + agent.socket(), T,
                 () -> agent.state() == Agent.State.CONNECTED);
         int before = agent.vms().size();
-        Action launch = browser.getLaunchAction();
-        assertNotNull(launch);
-        launch.run();
+        Widgets.toolbarAction(browser, Messages.VmBrowser_launch).run();
         UiTestSupport.waitUntil(() -> "the lab guest to boot and be selected; " + diagnostics(), BOOT, () -> {
             UiTestSupport.failOnErrorDialog();
             Vm selected = HProbeUi.context().vm();
@@ -169,8 +187,11 @@ class LiveWorkbenchUITest {
         assertTrue(vm.info().kernel().startsWith("6."), vm.info().kernel());
         UiTestSupport.waitUntil("the guest's process list", T, () -> vm.processes().size() > 5);
         assertTrue(vm.processes().stream().anyMatch(p -> p.pid() == 1), "init is listed");
-        UiTestSupport.waitUntil("the VM's processes shown in the tree", T,
-                () -> UiTestSupport.nn(browser.getViewer()).getExpandedState(vm));
+        Tree tree = Widgets.find(browser, Tree.class);
+        UiTestSupport.waitUntil("the VM's processes shown in the tree", T, () -> {
+            TreeItem item = Widgets.itemOf(tree, vm);
+            return item != null && item.getExpanded();
+        });
         UiTestSupport.settle(browser.getSite().getShell().getDisplay());
         UiTestSupport.screenshotMaximized(page(), browser, docs("vm-browser.png"));
     }
@@ -180,20 +201,20 @@ class LiveWorkbenchUITest {
     void searchTheSymbolAndProbeItFromTheEditor() throws Exception {
         assumeTrue(vm != null, "no lab VM (the launch step failed)");
         ProbeEditorView editor = show(ProbeEditorView.ID, ProbeEditorView.class);
-        UiTestSupport.waitUntil("the kernel symbols to load", T, () -> !editor.getShownSymbols().isEmpty());
-        Text search = editor.getSearchField();
-        assertNotNull(search);
+        Table symbols = Widgets.table(editor, Messages.ProbeEditor_symbol);
+        UiTestSupport.waitUntil("the kernel symbols to load", T, () -> symbols.getItemCount() > 0);
+        Text search = Widgets.find(editor, Text.class, t -> Messages.ProbeEditor_searchHint.equals(t.getMessage()),
+                "the symbol search");
         search.setText(FUNCTION); // a modify event per setText, as typing gives per keystroke
         UiTestSupport.waitUntil(FUNCTION + " first in the list", T,
-                () -> !editor.getShownSymbols().isEmpty() && FUNCTION.equals(editor.getShownSymbols().get(0).name()));
-        editor.selectSymbol(0);
-        UiTestSupport.waitUntil("its disassembly", T,
-                () -> UiTestSupport.nn(editor.getDisassemblyTable()).getItemCount() > 3);
-        Action here = editor.getProbeHereAction();
-        assertNotNull(here);
-        UiTestSupport.nn(editor.getSymbolTable()).setFocus();
-        editor.setCaptureRegisters(true);
-        here.run();
+                () -> symbols.getItemCount() > 0 && FUNCTION.equals(symbols.getItem(0).getText(0)));
+        Widgets.click(symbols, 0);
+        Table disassembly = Widgets.table(editor, Messages.ProbeEditor_insn);
+        UiTestSupport.waitUntil("its disassembly", T, () -> disassembly.getItemCount() > 3);
+        symbols.setFocus();
+        Widgets.find(editor, Button.class, b -> Messages.ProbeForm_regs.equals(b.getText()), "the registers box")
+                .setSelection(true);
+        Widgets.toolbarAction(editor, Messages.ProbeEditor_probeHere).run();
         UiTestSupport.waitUntil("the probe armed in the agent", T,
                 () -> UiTestSupport.failOnErrorDialog() && vm.probes().stream().anyMatch(
                         p -> p.spec().equals("kernel:" + FUNCTION) && p.enabled() && "armed".equals(p.state())));
@@ -206,11 +227,12 @@ class LiveWorkbenchUITest {
     void sysloopInTheConsoleMakesHitsAndTimelinePoints() throws Exception {
         assumeTrue(vm != null && probe != null, "no probe (an earlier step failed)");
         ConsoleView console = show(ConsoleView.ID, ConsoleView.class);
-        UiTestSupport.waitUntil("the shell prompt in the console", T, () -> console.getText().contains("lab#"));
+        StyledText output = Widgets.find(console, StyledText.class);
+        UiTestSupport.waitUntil("the shell prompt in the console", T, () -> output.getText().contains("lab#"));
         // busy work between the calls spreads the hits over a few seconds of timeline
-        console.type(vm, "sysloop -n " + CALLS + " -g -k 400000\n");
+        type(console, "sysloop -n " + CALLS + " -g -k 400000");
         UiTestSupport.waitUntil("sysloop to finish in the guest", T,
-                () -> console.getText().contains("getpid_calls=" + CALLS));
+                () -> output.getText().contains("getpid_calls=" + CALLS));
         UiTestSupport.waitUntil("at least " + CALLS + " hits counted by the agent", T,
                 () -> vm.probe(probe.id()) != null && UiTestSupport.nn(vm.probe(probe.id())).hits() >= CALLS);
         UiTestSupport.waitUntil("the hits in the workbench's store", T, () -> vm.hits().count() >= CALLS);
@@ -224,25 +246,25 @@ class LiveWorkbenchUITest {
         UiTestSupport.screenshotMaximized(page(), console, docs("console.png"));
 
         HitTimelineView timeline = show(HitTimelineView.ID, HitTimelineView.class);
-        UiTestSupport.waitUntil("points on the timeline", T, () -> {
-            Timeline t = timeline.getTimeline();
-            return t != null && t.total() >= CALLS && t.cells() > 0;
-        });
+        JFreeChart chart = Widgets.find(timeline, ChartComposite.class).getChart();
+        UiTestSupport.waitUntil("points on the timeline", T,
+                () -> UiTestSupport.pointHits(chart) >= CALLS && UiTestSupport.points(chart) > 0);
         Path png = Files.createTempFile("timeline", ".png");
         Path svg = Files.createTempFile("timeline", ".svg");
-        timeline.saveChart(png, false, 900, 400);
-        timeline.saveChart(svg, true, 900, 400);
+        ChartImages.save(chart, png, false, 900, 400);
+        ChartImages.save(chart, svg, true, 900, 400);
         assertTrue(Files.size(png) > 5000, "PNG written");
         assertTrue(Files.readString(svg, StandardCharsets.UTF_8).contains("<svg"), "SVG written");
         UiTestSupport.screenshotMaximized(page(), timeline, docs("timeline.png"));
 
         HitsView hits = show(HitsView.ID, HitsView.class);
-        UiTestSupport.waitUntil("rows in the hits table", T, () -> hits.getRowCount() >= CALLS);
+        Table rows = Widgets.find(hits, Table.class);
+        UiTestSupport.waitUntil("rows in the hits table", T, () -> rows.getItemCount() >= CALLS);
         UiTestSupport.screenshotMaximized(page(), hits, docs("hits.png"));
         show(VmBrowserView.ID, VmBrowserView.class);
         show(HitTimelineView.ID, HitTimelineView.class);
         show(HitsView.ID, HitsView.class);
-        hits.selectRow(hits.getRowCount() - 1); // the Properties view shows the active part's selection
+        Widgets.click(rows, rows.getItemCount() - 1); // the Properties view shows the active part's selection
         UiTestSupport.waitUntil("the hit in the Properties view", T,
                 () -> page().findView(org.eclipse.ui.IPageLayout.ID_PROP_SHEET) != null);
         // the table keeps columns only: the registers come from the agent's journal record of that hit
@@ -262,13 +284,11 @@ class LiveWorkbenchUITest {
     void disableTheProbeFromTheProbesView() throws Exception {
         assumeTrue(vm != null && probe != null, "no probe (an earlier step failed)");
         ProbesView probes = show(ProbesView.ID, ProbesView.class);
-        UiTestSupport.waitUntil("the probe listed", T,
-                () -> UiTestSupport.nn(probes.getViewer()).getTable().getItemCount() > 0);
-        Probe p = vm.probe(probe.id());
-        assertNotNull(p);
+        Table table = Widgets.table(probes, Messages.Probes_probe);
+        UiTestSupport.waitUntil("the probe listed", T, () -> probeRow(table) >= 0);
+        assertNotNull(vm.probe(probe.id()));
         UiTestSupport.screenshotMaximized(page(), probes, docs("probes.png"));
-        UiTestSupport.nn(probes.getViewer()).setChecked(p, false); // what a click on the box shows ...
-        probes.setEnabled(p, false); // ... and what it does
+        Widgets.setChecked(table, probeRow(table), false); // a click on the box
         UiTestSupport.waitUntil("the probe disabled in the agent", T,
                 () -> vm.probe(probe.id()) != null && !UiTestSupport.nn(vm.probe(probe.id())).enabled()
                         && "disabled".equals(UiTestSupport.nn(vm.probe(probe.id())).state()));
@@ -328,7 +348,7 @@ class LiveWorkbenchUITest {
         assumeTrue(vm != null, "no lab VM (an earlier step failed)");
         // a watchdog on a heartbeating program: its live state has a process to show
         ConsoleView console = show(ConsoleView.ID, ConsoleView.class);
-        console.type(vm, "/apps/hb -p 100 &\n");
+        type(console, "/apps/hb -p 100 &");
         com.google.gson.JsonObject config = new com.google.gson.JsonObject();
         config.addProperty("probe", "app:/apps/hb:heartbeat");
         config.addProperty("period_ms", 500);
@@ -336,22 +356,23 @@ class LiveWorkbenchUITest {
         int id = agent.addDetector(vm, "watchdog", config).get(30, TimeUnit.SECONDS);
         io.hprobe.ui.views.DetectorsView view = show(io.hprobe.ui.views.DetectorsView.ID,
                 io.hprobe.ui.views.DetectorsView.class);
-        view.selectDetector(id);
-        UiTestSupport.waitUntil("the detector and its live state (DETECTOR_STATE)", T,
-                () -> UiTestSupport.nn(view.getTable()).getTable().getItemCount() == 1
-                        && UiTestSupport.nn(view.getStateTree()).getTree().getItemCount() > 0);
-        // the first DETECTOR_STATE may come before hb's first beat: wait for a watched process
-        UiTestSupport.waitQuietly(Duration.ofSeconds(20), () -> {
-            view.selectDetector(id);
-            return java.util.Arrays.stream(UiTestSupport.nn(view.getStateTree()).getTree().getItems())
-                    .anyMatch(i -> i.getText(0).startsWith("processes") && !i.getText(1).equals("[0]"));
+        Table detectors = Widgets.table(view, Messages.Detectors_kind);
+        Tree state = Widgets.find(view, Tree.class);
+        UiTestSupport.waitUntil("the detector and its live state (DETECTOR_STATE)", T, () -> {
+            int row = Widgets.rowWith(detectors, 0, Integer.toString(id));
+            if (row >= 0 && detectors.getSelectionIndex() != row) {
+                Widgets.click(detectors, row); // its state shows below
+            }
+            return detectors.getItemCount() == 1 && state.getItemCount() > 0;
         });
-        UiTestSupport.nn(view.getStateTree()).expandAll();
+        // the first DETECTOR_STATE may come before hb's first beat: wait for a watched process
+        UiTestSupport.waitQuietly(Duration.ofSeconds(20), () -> java.util.Arrays.stream(state.getItems())
+                .anyMatch(i -> i.getText(0).startsWith("processes") && !i.getText(1).equals("[0]")));
+        Widgets.expandAll(state);
         UiTestSupport.screenshotMaximized(page(), view, docs("detectors.png"));
         agent.removeDetector(vm, id).get(30, TimeUnit.SECONDS);
-        console.type(vm, "kill %1\n");
-        UiTestSupport.waitUntil("the detector removed", T,
-                () -> UiTestSupport.nn(view.getTable()).getTable().getItemCount() == 0);
+        type(console, "kill %1");
+        UiTestSupport.waitUntil("the detector removed", T, () -> detectors.getItemCount() == 0);
     }
 
     @Test
@@ -359,10 +380,10 @@ class LiveWorkbenchUITest {
     void removingAProbeCanBeUndoneAndRedone() throws Exception {
         assumeTrue(vm != null && probe != null, "no probe (an earlier step failed)");
         ProbesView probes = show(ProbesView.ID, ProbesView.class);
-        org.eclipse.jface.viewers.CheckboxTableViewer table = UiTestSupport.nn(probes.getViewer());
-        UiTestSupport.waitUntil("the probe listed", T, () -> table.getTable().getItemCount() > 0);
-        table.setSelection(new org.eclipse.jface.viewers.StructuredSelection(UiTestSupport.nn(vm.probe(probe.id()))));
-        Action remove = UiTestSupport.nn(probes.getRemoveAction());
+        Table table = Widgets.table(probes, Messages.Probes_probe);
+        UiTestSupport.waitUntil("the probe listed", T, () -> probeRow(table) >= 0);
+        Widgets.click(table, probeRow(table));
+        IAction remove = Widgets.toolbarAction(probes, Messages.Probes_remove);
         assertTrue(remove.isEnabled(), "Remove is enabled for a selected probe");
         remove.run();
         String spec = "kernel:" + FUNCTION;

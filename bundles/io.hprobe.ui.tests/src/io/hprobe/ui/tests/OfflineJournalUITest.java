@@ -11,6 +11,9 @@ import java.util.concurrent.TimeUnit;
 
 import org.eclipse.ui.IWorkbenchPage;
 import org.eclipse.ui.PlatformUI;
+import org.eclipse.swt.widgets.Table;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.swt.ChartComposite;
 import org.jfree.data.Range;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -18,9 +21,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.hprobe.core.journal.JournalWriter;
 import io.hprobe.core.journal.Journals;
-import io.hprobe.core.model.Alert;
 import io.hprobe.core.model.Vm;
-import io.hprobe.core.timeline.Timeline;
 import io.hprobe.ui.HProbeUi;
 import io.hprobe.ui.handlers.OpenJournalHandler;
 import io.hprobe.ui.views.AlertsView;
@@ -67,20 +68,19 @@ class OfflineJournalUITest {
 
         IWorkbenchPage page = PlatformUI.getWorkbench().getActiveWorkbenchWindow().getActivePage();
         HitsView hits = (HitsView) page.showView(HitsView.ID);
-        UiTestSupport.waitUntil("2000 rows", T, () -> hits.getRowCount() == 2000);
+        Table rows = Widgets.find(hits, Table.class);
+        UiTestSupport.waitUntil("2000 rows", T, () -> rows.getItemCount() == 2000);
         HitTimelineView timeline = (HitTimelineView) page.showView(HitTimelineView.ID);
-        UiTestSupport.waitUntil("the timeline's points", T, () -> {
-            Timeline t = timeline.getTimeline();
-            return t != null && t.total() == 2000 && t.laneKeys().length == 2;
-        });
+        JFreeChart chart = Widgets.find(timeline, ChartComposite.class).getChart();
+        UiTestSupport.waitUntil("the timeline's points", T, () -> UiTestSupport.pointHits(chart) == 2000
+                && chart.getXYPlot().getDataset() != null && chart.getXYPlot().getDataset().getSeriesCount() == 2);
 
         AlertsView alerts = (AlertsView) page.showView(AlertsView.ID);
-        UiTestSupport.waitUntil("the alert listed", T,
-                () -> UiTestSupport.nn(alerts.getViewer()).getTable().getItemCount() == 1);
-        Alert a = vm.alerts().get(0);
-        alerts.jumpTo(a);
+        Table alertRows = Widgets.find(alerts, Table.class);
+        UiTestSupport.waitUntil("the alert listed", T, () -> alertRows.getItemCount() == 1);
+        Widgets.doubleClick(alertRows, 0); // go to the alert's moment
         UiTestSupport.waitUntil("the timeline at the alert's moment", T, () -> {
-            Range r = UiTestSupport.nn(timeline.getChartComposite()).getChart().getXYPlot().getDomainAxis().getRange();
+            Range r = chart.getXYPlot().getDomainAxis().getRange();
             return r.contains(1.5) && r.getLength() < 5;
         });
         assertTrue(vm.alerts().get(0).what().equals("hang"));

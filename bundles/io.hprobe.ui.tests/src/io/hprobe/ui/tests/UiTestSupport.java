@@ -89,6 +89,29 @@ final class UiTestSupport {
                 clientOrigin.y + client.height - topLeft.y);
     }
 
+    /** Points a chart's XY dataset draws (0 without a dataset). */
+    static int points(org.jfree.chart.JFreeChart chart) {
+        org.jfree.data.xy.XYDataset d = chart.getXYPlot().getDataset();
+        int n = 0;
+        for (int s = 0; d != null && s < d.getSeriesCount(); s++) {
+            n += d.getItemCount(s);
+        }
+        return n;
+    }
+
+    /** The hits a chart's points stand for: the sum of their z (0 unless the dataset is an XYZDataset). */
+    static long pointHits(org.jfree.chart.JFreeChart chart) {
+        long n = 0;
+        if (chart.getXYPlot().getDataset() instanceof org.jfree.data.xy.XYZDataset d) {
+            for (int s = 0; s < d.getSeriesCount(); s++) {
+                for (int i = 0; i < d.getItemCount(s); i++) {
+                    n += (long) d.getZValue(s, i);
+                }
+            }
+        }
+        return n;
+    }
+
     /** Fails when t is null, else returns it (for the views' nullable getters). */
     static <T> @org.eclipse.jdt.annotation.NonNull T nn(@org.eclipse.jdt.annotation.Nullable T t) {
         if (t == null) {

@@ -72,7 +72,7 @@ public class AlertsView extends HProbeView {
     }
 
     /** Signals "go to this alert's moment" and brings the timeline forward. */
-    public void jumpTo(Alert a) {
+    private void jumpTo(Alert a) {
         Vm vm = vm();
         if (vm == null) {
             return;
@@ -110,11 +110,6 @@ public class AlertsView extends HProbeView {
         v.setInput(alerts);
         setContentDescription(
                 vm == null ? Messages.Alerts_noVm : NLS.bind(Messages.Alerts_description, vm.name(), alerts.size()));
-    }
-
-    /** The table (tests read it). */
-    public @Nullable TableViewer getViewer() {
-        return viewer;
     }
 
     @Override

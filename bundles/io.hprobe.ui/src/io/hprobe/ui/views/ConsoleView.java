@@ -71,7 +71,7 @@ public class ConsoleView extends HProbeView {
     }
 
     /** Types the input line into the guest's console, with a newline. */
-    public void send() {
+    private void send() {
         Text in = input;
         Vm vm = vm();
         if (in == null || vm == null) {
@@ -81,8 +81,8 @@ public class ConsoleView extends HProbeView {
         in.setText(""); //$NON-NLS-1$
     }
 
-    /** Types text into the selected VM's console as it is (tests, and the input line). */
-    public void type(Vm vm, String text) {
+    /** Types text into a VM's console as it is. */
+    private static void type(Vm vm, String text) {
         Agent a = vm.agent();
         if (a != null) {
             Jobs.agent(NLS.bind(Messages.Job_console, vm.name()), () -> a.console(vm, text), null, true);
@@ -135,12 +135,6 @@ public class ConsoleView extends HProbeView {
         out.setText(ESCAPES.matcher(all).replaceAll("")); //$NON-NLS-1$
         out.setTopIndex(out.getLineCount() - 1);
         out.setCaretOffset(out.getCharCount());
-    }
-
-    /** What the console shows (tests read it). */
-    public String getText() {
-        StyledText out = output;
-        return out == null ? "" : out.getText(); //$NON-NLS-1$
     }
 
     @Override

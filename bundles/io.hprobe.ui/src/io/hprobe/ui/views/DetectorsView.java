@@ -207,21 +207,6 @@ public class DetectorsView extends HProbeView {
         s.setInput(d == null ? null : d.state());
     }
 
-    /** The detectors table and the state tree (tests read them). */
-    public @Nullable TableViewer getTable() {
-        return table;
-    }
-
-    public @Nullable TreeViewer getStateTree() {
-        return state;
-    }
-
-    /** Shows a detector's state as a click on its row does (tests). */
-    public void selectDetector(int id) {
-        selectedId = id;
-        requestRefresh();
-    }
-
     @Override
     public void setFocus() {
         TableViewer t = table;

@@ -3,12 +3,9 @@ package io.hprobe.ui.views;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
-import java.awt.Rectangle;
 import java.awt.Shape;
 import java.awt.geom.Rectangle2D;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 
@@ -27,7 +24,6 @@ import org.eclipse.swt.widgets.Event;
 import org.eclipse.swt.widgets.FileDialog;
 import org.jfree.chart.ChartMouseEvent;
 import org.jfree.chart.ChartMouseListener;
-import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.SymbolAxis;
@@ -38,7 +34,6 @@ import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.swt.ChartComposite;
 import org.jfree.data.Range;
-import org.jfree.svg.SVGGraphics2D;
 
 import io.hprobe.core.model.HitStore;
 import io.hprobe.core.model.ModelChange;
@@ -48,6 +43,7 @@ import io.hprobe.core.timeline.LaneMode;
 import io.hprobe.core.timeline.Timeline;
 import io.hprobe.core.timeline.TimelineAggregator;
 import io.hprobe.ui.Messages;
+import io.hprobe.ui.internal.ChartImages;
 import io.hprobe.ui.internal.ErrorDialogs;
 import io.hprobe.ui.internal.HitSelection;
 import io.hprobe.ui.internal.Images;
@@ -429,41 +425,10 @@ public class HitTimelineView extends HProbeView {
         }
         try {
             org.eclipse.swt.graphics.Point size = cc.getSize();
-            saveChart(Path.of(f), svg, Math.max(640, size.x), Math.max(360, size.y));
+            ChartImages.save(c, Path.of(f), svg, Math.max(640, size.x), Math.max(360, size.y));
         } catch (IOException e) {
             ErrorDialogs.show(getSite().getShell(), svg ? Messages.Timeline_svg : Messages.Timeline_png, e);
         }
-    }
-
-    /** Writes the chart as PNG (ChartUtils) or SVG (JFreeSVG) at the given size. */
-    public void saveChart(Path file, boolean svg, int width, int height) throws IOException {
-        JFreeChart c = chart;
-        if (c == null) {
-            throw new IOException("no chart"); //$NON-NLS-1$
-        }
-        if (svg) {
-            SVGGraphics2D g = new SVGGraphics2D(width, height);
-            c.draw(g, new Rectangle(0, 0, width, height));
-            Files.writeString(file, g.getSVGDocument(), StandardCharsets.UTF_8);
-        } else {
-            ChartUtils.saveChartAsPNG(file.toFile(), c, width, height);
-        }
-    }
-
-    /** Re-buckets and redraws at once instead of at the next coalesced refresh (benchmarks, tests). */
-    public void redrawNow() {
-        refresh();
-    }
-
-    /** The chart widget, or null before createPartControl. */
-    public @Nullable ChartComposite getChartComposite() {
-        return chartComposite;
-    }
-
-    /** What the chart shows now (tests count its points), or null. */
-    public @Nullable Timeline getTimeline() {
-        TimelineDataset d = dataset;
-        return d == null ? null : d.timeline();
     }
 
     @Override

@@ -354,22 +354,6 @@ public class HitsView extends HProbeView {
         p.select(idx);
     }
 
-    /** Selects a row as a click does: the Properties view shows the hit (tests). */
-    public void selectRow(int row) {
-        Table t = table;
-        if (t != null && row >= 0 && row < t.getItemCount()) {
-            follow = false;
-            t.setSelection(row);
-            t.notifyListeners(SWT.Selection, new org.eclipse.swt.widgets.Event());
-        }
-    }
-
-    /** Rows shown now (tests). */
-    public int getRowCount() {
-        Table t = table;
-        return t == null ? 0 : t.getItemCount();
-    }
-
     @Override
     public void setFocus() {
         Table t = table;

@@ -68,7 +68,6 @@ public class ProbeEditorView extends HProbeView {
     private @Nullable Disassembly listing;
     private @Nullable Vm indexedVm;
     private String indexedSource = ""; //$NON-NLS-1$
-    private @Nullable Action probeHere;
 
     @Override
     protected Control createContents(Composite parent) {
@@ -207,7 +206,6 @@ public class ProbeEditorView extends HProbeView {
         };
         here.setImageDescriptor(Images.own("probe")); //$NON-NLS-1$
         here.setToolTipText(Messages.ProbeEditor_probeHereTip);
-        probeHere = here;
         Action onInsn = new Action(Messages.ProbeEditor_probeInsn) {
 
             @Override
@@ -409,14 +407,6 @@ public class ProbeEditorView extends HProbeView {
         }
     }
 
-    /** Ticks the form's "registers" box, as a click does (tests). */
-    public void setCaptureRegisters(boolean on) {
-        ProbeForm f = form;
-        if (f != null) {
-            f.setRegisters(on);
-        }
-    }
-
     /** Adds a probe with the spec field's text and the form's options (the form's Add button, Ctrl+Shift+P). */
     public void addFromForm() {
         ProbeForm f = form;
@@ -481,42 +471,6 @@ public class ProbeEditorView extends HProbeView {
         Disassembly dis = listing;
         if (dis != null) {
             showListing(dis); // probe marks follow the probes
-        }
-    }
-
-    // ---- for tests and the Ctrl+Shift+P handler ----
-
-    /** The search field (tests type into it). */
-    public @Nullable Text getSearchField() {
-        return search;
-    }
-
-    /** The symbol table (virtual; tests select rows). */
-    public @Nullable Table getSymbolTable() {
-        return symbols;
-    }
-
-    /** Names currently listed, best match first. */
-    public List<Symbol> getShownSymbols() {
-        return shown;
-    }
-
-    /** The disassembly table. */
-    public @Nullable Table getDisassemblyTable() {
-        return disas;
-    }
-
-    /** "Probe here": entry of the selected symbol, or the selected instruction when that table has focus. */
-    public @Nullable Action getProbeHereAction() {
-        return probeHere;
-    }
-
-    /** Selects row i of the symbol list as a click would (disassembly loads, spec fills in). */
-    public void selectSymbol(int i) {
-        Table t = symbols;
-        if (t != null && i < t.getItemCount()) {
-            t.setSelection(i);
-            symbolSelected();
         }
     }
 

@@ -75,10 +75,6 @@ final class ProbeForm {
         spec.setText(s);
     }
 
-    void setRegisters(boolean on) {
-        regs.setSelection(on);
-    }
-
     String spec() {
         return spec.getText().trim();
     }

@@ -38,7 +38,6 @@ public class ProbesView extends HProbeView {
     public static final String ID = "io.hprobe.ui.probes"; //$NON-NLS-1$
 
     private @Nullable CheckboxTableViewer viewer;
-    private @Nullable Action remove;
 
     @Override
     protected Control createContents(Composite parent) {
@@ -138,7 +137,6 @@ public class ProbesView extends HProbeView {
         rm.setImageDescriptor(
                 PlatformUI.getWorkbench().getSharedImages().getImageDescriptor(ISharedImages.IMG_ETOOL_DELETE));
         rm.setToolTipText(Messages.Probes_removeTip);
-        remove = rm;
         Action refresh = new Action(Messages.Probes_refresh) {
 
             @Override
@@ -166,7 +164,7 @@ public class ProbesView extends HProbeView {
     }
 
     /** Enables or disables a probe in the agent (the checkbox). */
-    public void setEnabled(Probe p, boolean enabled) {
+    private void setEnabled(Probe p, boolean enabled) {
         Vm vm = vm();
         Agent a = vm == null ? null : vm.agent();
         if (vm == null || a == null) {
@@ -195,15 +193,6 @@ public class ProbesView extends HProbeView {
                 ? Messages.Probes_noVm
                 : NLS.bind(Messages.Probes_description,
                         new Object[]{ vm.name(), probes.size(), probes.stream().mapToLong(Probe::hits).sum() }));
-    }
-
-    /** The table (tests read rows and check boxes). */
-    public @Nullable CheckboxTableViewer getViewer() {
-        return viewer;
-    }
-
-    public @Nullable Action getRemoveAction() {
-        return remove;
     }
 
     @Override

@@ -1,14 +1,16 @@
 package io.hprobe.ui.views;
 
 import org.jfree.data.xy.AbstractXYDataset;
+import org.jfree.data.xy.XYZDataset;
 
 import io.hprobe.core.timeline.Timeline;
 
 /**
  * A {@link Timeline} as a JFreeChart dataset without copying it into XYSeries: one series per lane, one
- * item per non-empty bucket; x is the bucket's middle in seconds since the VM's time origin, y the lane.
+ * item per non-empty bucket; x is the bucket's middle in seconds since the VM's time origin, y the lane, z
+ * the hits the point stands for.
  */
-final class TimelineDataset extends AbstractXYDataset {
+final class TimelineDataset extends AbstractXYDataset implements XYZDataset {
 
     private static final long serialVersionUID = 1L;
 
@@ -40,10 +42,6 @@ final class TimelineDataset extends AbstractXYDataset {
             }
             buckets[l] = b;
         }
-    }
-
-    Timeline timeline() {
-        return timeline;
     }
 
     @Override
@@ -81,6 +79,16 @@ final class TimelineDataset extends AbstractXYDataset {
     @Override
     public double getYValue(int series, int item) {
         return series;
+    }
+
+    @Override
+    public Number getZ(int series, int item) {
+        return Integer.valueOf(count(series, item));
+    }
+
+    @Override
+    public double getZValue(int series, int item) {
+        return count(series, item);
     }
 
     /** Hits in the point's bucket. */

@@ -48,7 +48,6 @@ public class VmBrowserView extends HProbeView {
 
     private @Nullable TreeViewer viewer;
     private final List<Action> vmActions = new ArrayList<>();
-    private @Nullable Action launch;
 
     @Override
     protected Control createContents(Composite parent) {
@@ -310,7 +309,6 @@ public class VmBrowserView extends HProbeView {
                 shared(ISharedImages.IMG_OBJ_ADD), this::connectAgent, false);
         Action launchLab = action(Messages.VmBrowser_launch, Messages.VmBrowser_launchTip, Images.own("launch"), //$NON-NLS-1$
                 () -> VmActions.launchLab(selectedAgent()), false);
-        launch = launchLab;
         Action attach = action(Messages.VmBrowser_attach, Messages.VmBrowser_attachTip, null, () -> {
             AttachDialog d = new AttachDialog(getSite().getShell());
             if (d.open() == Window.OK) {
@@ -417,16 +415,6 @@ public class VmBrowserView extends HProbeView {
         } catch (PartInitException e) {
             ErrorDialogs.show(getSite().getShell(), Messages.VmBrowser_console, e);
         }
-    }
-
-    /** The launch action (what the toolbar button does); tests run it like a click. */
-    public @Nullable Action getLaunchAction() {
-        return launch;
-    }
-
-    /** The tree (tests read the rows). */
-    public @Nullable TreeViewer getViewer() {
-        return viewer;
     }
 
     @Override
