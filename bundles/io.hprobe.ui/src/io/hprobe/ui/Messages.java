@@ -14,6 +14,7 @@ public final class Messages extends NLS {
     public static String Advice_Disconnected;
     public static String Advice_Timeout;
     public static String Advice_Protocol;
+    public static String Advice_Untrusted;
     public static String Advice_UnknownSymbol;
     public static String Advice_UnsafeAddress;
     public static String Advice_BadAddress;

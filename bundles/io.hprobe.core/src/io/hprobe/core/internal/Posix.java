@@ -28,4 +28,9 @@ public final class Posix {
             throw new IllegalStateException("cannot read the uid of this process from " + self, e);
         }
     }
+
+    /** The effective user id of this process (geteuid), the one the kernel checks and SO_PEERCRED reports. */
+    public static int euid() {
+        return Libc.geteuid();
+    }
 }

@@ -2,10 +2,6 @@ package io.hprobe.core.protocol;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
@@ -23,6 +19,9 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 
+import io.hprobe.core.internal.Posix;
+import io.hprobe.core.internal.UnixSocket;
+
 /**
  * One connection to hprobed: newline-delimited JSON over a Unix domain socket.
  * <ul>
@@ -31,6 +30,9 @@ import com.google.gson.JsonPrimitive;
  * ordered); the consumer must be quick or hand off.</li>
  * <li>When the socket closes, every pending future fails with {@link AgentException#DISCONNECTED} and the
  * close handler runs once. Reconnecting is the owner's job (a new connection), see the model's Agent.</li>
+ * <li>Before a byte is read, the kernel says who listens (SO_PEERCRED): only an agent of this user, or of
+ * root, is talked to. Anyone can listen first on a socket path (in /tmp, say) and answer in the agent's
+ * place, to read what we ask or to feed us what it likes. The CLI has the same rule (native/cli/src/conn.c).</li>
  * </ul>
  */
 public final class AgentConnection implements AutoCloseable {
@@ -42,8 +44,9 @@ public final class AgentConnection implements AutoCloseable {
      * replies can be longer (a sym-search of 20000 names is ~1.5 MB), so only a runaway line is refused.
      */
     private static final int MAX_FRAME = 64 << 20;
+    private static final int READ_SIZE = 256 * 1024;
 
-    private final SocketChannel channel;
+    private final UnixSocket channel;
     private final JsonObject greeting;
     private final Map<Long, CompletableFuture<JsonElement>> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextId = new AtomicLong(1);
@@ -51,31 +54,35 @@ public final class AgentConnection implements AutoCloseable {
     private final Consumer<AgentEvent> events;
     private final Consumer<@Nullable Throwable> onClose;
     private final Thread reader;
-    private final ByteBuffer in = ByteBuffer.allocate(256 * 1024);
+    private final byte[] in = new byte[READ_SIZE];
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(64 * 1024);
     private volatile boolean closed;
 
-    private AgentConnection(SocketChannel channel, JsonObject greeting, Consumer<AgentEvent> events,
+    private AgentConnection(UnixSocket channel, Path socket, JsonObject greeting, Consumer<AgentEvent> events,
             Consumer<@Nullable Throwable> onClose) {
         this.channel = channel;
         this.greeting = greeting;
         this.events = events;
         this.onClose = onClose;
-        this.reader = new Thread(this::readLoop, "hprobed reader " + channel); //$NON-NLS-1$
+        this.reader = new Thread(this::readLoop, "hprobed reader " + socket); //$NON-NLS-1$
         this.reader.setDaemon(true);
     }
 
     /**
-     * Connects, reads and checks the greeting, then starts the reader thread.
+     * Connects, checks who listens, reads and checks the greeting, then starts the reader thread.
      *
-     * @throws AgentException DISCONNECTED if nothing listens, PROTOCOL if the agent speaks another protocol
+     * @throws AgentException DISCONNECTED if nothing listens, UNTRUSTED if another user's process listens,
+     *                        PROTOCOL if the agent speaks another protocol
      */
     public static AgentConnection open(Path socket, Consumer<AgentEvent> events, Consumer<@Nullable Throwable> onClose)
             throws AgentException {
-        SocketChannel ch = null;
+        UnixSocket ch = null;
         try {
-            ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-            ch.connect(UnixDomainSocketAddress.of(socket));
+            ch = UnixSocket.connect(socket, READ_SIZE);
+            String refused = refusal(socket, ch.peer(), Posix.euid());
+            if (refused != null) {
+                throw new AgentException(AgentException.UNTRUSTED, refused, (JsonElement) null);
+            }
             JsonObject hello = readGreeting(ch);
             JsonObject info = Json.obj(hello, "hprobe"); //$NON-NLS-1$
             int protocol = Json.integer(info, "protocol", -1); //$NON-NLS-1$
@@ -84,7 +91,7 @@ public final class AgentConnection implements AutoCloseable {
                         "agent at " + socket + " speaks protocol " + protocol + ", this workbench " + PROTOCOL, //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
                         (JsonElement) null);
             }
-            AgentConnection c = new AgentConnection(ch, info, events, onClose);
+            AgentConnection c = new AgentConnection(ch, socket, info, events, onClose);
             c.reader.start();
             return c;
         } catch (IOException e) {
@@ -97,16 +104,28 @@ public final class AgentConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * Why the process listening on socket must not be talked to, or null when it may: it runs as this
+     * process's effective user, or as root (who can read and change everything of ours anyway). Root's
+     * workbench, like anyone's, refuses another user's agent: an unprivileged agent must not steer root.
+     */
+    static @Nullable String refusal(Path socket, UnixSocket.Peer peer, int euid) {
+        if (peer.uid() == euid || peer.uid() == 0) {
+            return null;
+        }
+        return socket + ": the process listening there (pid " + peer.pid() + ") runs as uid " + peer.uid() //$NON-NLS-1$ //$NON-NLS-2$
+                + ", not as you (uid " + euid + ") or root: not talking to it"; //$NON-NLS-1$ //$NON-NLS-2$
+    }
+
     /** Byte by byte up to the first newline: the greeting is small and nothing may be read past it. */
-    private static JsonObject readGreeting(SocketChannel ch) throws IOException, AgentException {
-        ByteBuffer one = ByteBuffer.allocate(1);
+    private static JsonObject readGreeting(UnixSocket ch) throws IOException, AgentException {
+        byte[] one = new byte[1];
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         while (buf.size() < 64 * 1024) {
-            one.clear();
-            if (ch.read(one) < 0) {
+            if (ch.read(one, 0, 1) < 0) {
                 throw new IOException("closed before the greeting"); //$NON-NLS-1$
             }
-            byte b = one.get(0);
+            byte b = one[0];
             if (b == '\n') {
                 try {
                     JsonElement e = JsonParser.parseString(buf.toString(StandardCharsets.UTF_8));
@@ -152,10 +171,7 @@ public final class AgentConnection implements AutoCloseable {
         byte[] bytes = (msg.toString() + "\n").getBytes(StandardCharsets.UTF_8); //$NON-NLS-1$
         try {
             synchronized (writeLock) {
-                ByteBuffer b = ByteBuffer.wrap(bytes);
-                while (b.hasRemaining()) {
-                    channel.write(b);
-                }
+                channel.write(bytes, 0, bytes.length);
             }
         } catch (IOException e) {
             pending.remove(id);
@@ -185,12 +201,11 @@ public final class AgentConnection implements AutoCloseable {
         Throwable why = null;
         try {
             while (!closed) {
-                in.clear();
-                int n = channel.read(in);
+                int n = channel.read(in, 0, in.length);
                 if (n < 0) {
                     break;
                 }
-                byte[] a = in.array();
+                byte[] a = in;
                 int start = 0;
                 for (int i = 0; i < n; i++) {
                     if (a[i] == '\n') {
@@ -273,13 +288,9 @@ public final class AgentConnection implements AutoCloseable {
         shutdown(null);
     }
 
-    private static void closeQuietly(@Nullable SocketChannel ch) {
+    private static void closeQuietly(@Nullable UnixSocket ch) {
         if (ch != null) {
-            try {
-                ch.close();
-            } catch (IOException e) {
-                // nothing to do: it is closed either way
-            }
+            ch.close();
         }
     }
 }

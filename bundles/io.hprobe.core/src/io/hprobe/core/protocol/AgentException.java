@@ -18,6 +18,8 @@ public class AgentException extends Exception {
     public static final String NO_REPLY = "NoReply"; //$NON-NLS-1$
     /** Local class: the agent speaks a protocol this client does not know. */
     public static final String PROTOCOL = "ProtocolMismatch"; //$NON-NLS-1$
+    /** Local class: the process on the socket runs as another user (not ours, not root's). */
+    public static final String UNTRUSTED = "UntrustedAgent"; //$NON-NLS-1$
 
     private final String errorClass;
     private final String desc;

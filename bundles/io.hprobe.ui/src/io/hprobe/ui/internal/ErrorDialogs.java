@@ -32,6 +32,8 @@ public final class ErrorDialogs {
                 return Messages.Advice_Timeout;
             case AgentException.PROTOCOL :
                 return Messages.Advice_Protocol;
+            case AgentException.UNTRUSTED :
+                return Messages.Advice_Untrusted;
             case "UnknownSymbol" : //$NON-NLS-1$
                 return Messages.Advice_UnknownSymbol;
             case "UnsafeAddress" : //$NON-NLS-1$
