@@ -177,20 +177,11 @@ public final class Messages extends NLS {
     public static String Hits_timeHint;
     public static String Hits_apply;
     public static String Hits_clear;
-    public static String Hits_seq;
-    public static String Hits_time;
-    public static String Hits_cpu;
-    public static String Hits_pid;
-    public static String Hits_tgid;
-    public static String Hits_comm;
-    public static String Hits_ip;
-    public static String Hits_mode;
-    public static String Hits_args;
-    public static String Hits_user;
-    public static String Hits_kernel;
     public static String Hits_allProbes;
     public static String Hits_evicted;
     public static String Hits_taskUnknown;
+    public static String Hits_yes;
+    public static String Hits_no;
     public static String Hits_filtering;
     public static String Hits_follow;
     public static String Hits_followTip;
@@ -284,20 +275,6 @@ public final class Messages extends NLS {
     public static String Props_evicted;
     public static String Props_bucket;
     public static String Props_bucketValue;
-    public static String Props_seq;
-    public static String Props_time;
-    public static String Props_probe;
-    public static String Props_process;
-    public static String Props_tgid;
-    public static String Props_vcpu;
-    public static String Props_ip;
-    public static String Props_mode;
-    public static String Props_user;
-    public static String Props_kernel;
-    public static String Props_blocked;
-    public static String Props_arg;
-    public static String Props_memory;
-    public static String Props_registers;
 
     static {
         NLS.initializeMessages(BUNDLE_NAME, Messages.class);

@@ -14,12 +14,13 @@ import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 
 /**
- * JNA direct mapping of the parts of libhprobe the workbench uses (native/lib/include/hprobe/journal.h and
- * export.h). Direct mapping, not an interface proxy: offline loading calls hp_journal__next once per
- * record, millions of times.
+ * JNA direct mapping of the parts of libhprobe the workbench uses (native/lib/include/hprobe/journal.h,
+ * export.h and hit.h). Direct mapping, not an interface proxy: offline loading calls hp_journal__next once
+ * per record, millions of times.
  * <p>
  * Structs are not mapped as JNA Structures: records are read from one reused buffer at the offsets below,
- * which were checked against offsetof() on x86_64 (LP64). size_t is a Java long there.
+ * which were checked against offsetof() on x86_64 (LP64). size_t is a Java long there. Loading checks the
+ * sizes the library reports (hp_record__size, hp_journal_meta__size) against these.
  */
 final class LibHprobe {
 
@@ -54,6 +55,16 @@ final class LibHprobe {
     static final int META_KERNEL = 128;
     static final int META_CREATED = 256;
     static final int META_MONO_BASE = 264;
+    // struct hp_hit_field (40 bytes), HP_HF_COUNT of them from hp_hit__fields()
+    static final int HF_SIZE = 40;
+    static final int HF_NAME = 0;
+    static final int HF_TYPE = 8;
+    static final int HF_IN = 12;
+    static final int HF_OPTIONAL = 16;
+    static final int HF_TITLE = 24;
+    static final int HF_DOC = 32;
+    static final int HF_IN_STREAM = 0x1;
+    static final int HF_IN_EXPORT = 0x2;
     // struct hp_export_filter (48 bytes)
     static final int FILTER_SIZE = 48;
     // struct hp_err
@@ -110,6 +121,13 @@ final class LibHprobe {
             }
             NativeLibrary lib = NativeLibrary.getInstance(path != null ? path.toString() : "hprobe"); //$NON-NLS-1$
             Native.register(LibHprobe.class, lib);
+            long rec = hp_record__size(), meta = hp_journal_meta__size();
+            if (rec != REC_SIZE || meta != META_SIZE) {
+                loadError = "libhprobe" + (path != null ? " at " + path : "") + " has a struct hp_record of " + rec //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
+                        + " bytes and a struct hp_journal_meta of " + meta + ", this workbench expects " + REC_SIZE //$NON-NLS-1$ //$NON-NLS-2$
+                        + " and " + META_SIZE + ": another version"; //$NON-NLS-1$ //$NON-NLS-2$
+                return false;
+            }
             loaded = true;
             return true;
         } catch (UnsatisfiedLinkError | RuntimeException e) {
@@ -128,6 +146,14 @@ final class LibHprobe {
     }
 
     static native String hp_version();
+
+    static native long hp_record__size();
+
+    static native long hp_journal_meta__size();
+
+    static native Pointer hp_hit__fields();
+
+    static native long hp_hit__csv_header(Pointer out, long cap);
 
     static native int hp_journal__open(String path, PointerByReference out, Pointer err);
 

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +19,8 @@ import org.eclipse.swt.graphics.ImageData;
 import org.eclipse.swt.graphics.Point;
 import org.eclipse.swt.graphics.Rectangle;
 import org.eclipse.swt.widgets.Shell;
+import org.eclipse.swt.widgets.Table;
+import org.eclipse.swt.widgets.TableColumn;
 import org.eclipse.ui.IViewPart;
 import org.eclipse.ui.IViewReference;
 import org.eclipse.ui.IWorkbenchPage;
@@ -34,6 +37,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import io.hprobe.core.journal.HitField;
+import io.hprobe.core.journal.HitFields;
+import io.hprobe.core.journal.Journals;
 import io.hprobe.rcp.Perspective;
 import io.hprobe.ui.views.AlertsView;
 import io.hprobe.ui.views.ConsoleView;
@@ -107,6 +113,26 @@ class HProbePerspectiveUITest {
             Point size = composite.getSize();
             return composite.isVisible() && size.x > 100 && size.y > 100;
         });
+    }
+
+    @Test
+    void hitsTableColumnsAreLibhprobesHitFields() throws Exception {
+        HitsView view = (HitsView) page.showView(HitsView.ID);
+        Table table = Widgets.find(view, Table.class);
+        if (Journals.isAvailable()) {
+            assertEquals("libhprobe", HitFields.source());
+        }
+        List<HitField> fields = HitFields.all();
+        for (TableColumn c : table.getColumns()) {
+            HitField f = fields.stream().filter(x -> x.title().equals(c.getText())).findFirst().orElse(null);
+            assertNotNull(f, "column " + c.getText() + " is no hit field's title");
+            assertEquals(f.doc(), c.getToolTipText(), "the field's doc is the column's tooltip");
+        }
+        List<String> titles = Arrays.stream(table.getColumns()).map(TableColumn::getText).toList();
+        for (String held : List.of("seq", "rel_ns", "probe", "vcpu", "pid", "tgid", "comm", "ip", "user", "blocked",
+                "args")) {
+            assertTrue(titles.contains(UiTestSupport.nn(HitFields.named(held)).title()), held + " in " + titles);
+        }
     }
 
     /** Also documentation: docs/images/workbench-perspective.png is this picture. */

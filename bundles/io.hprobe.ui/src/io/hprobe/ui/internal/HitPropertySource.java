@@ -1,6 +1,7 @@
 package io.hprobe.ui.internal;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -12,13 +13,17 @@ import org.eclipse.ui.views.properties.PropertyDescriptor;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
+import io.hprobe.core.journal.HitField;
+import io.hprobe.core.journal.HitFields;
 import io.hprobe.core.model.Hit;
 import io.hprobe.core.model.HitStore;
-import io.hprobe.core.model.Probe;
-import io.hprobe.core.protocol.Json;
 import io.hprobe.ui.Messages;
 
-/** A hit in the Properties view: read-only rows from the hit store. */
+/**
+ * A hit in the Properties view: a row per field of libhprobe's hit field table, titled as the table says;
+ * from the hit store for what it keeps, from the hit's journal record (once fetched) for the rest:
+ * captured memory, and the registers in a category of their own.
+ */
 final class HitPropertySource implements IPropertySource {
 
     private final List<String[]> rows = new ArrayList<>();
@@ -30,44 +35,48 @@ final class HitPropertySource implements IPropertySource {
             return;
         }
         Hit h = store.get(sel.index());
-        Probe p = sel.vm().probe(h.probe());
         if (sel.count() > 1) {
             rows.add(new String[]{ Messages.Props_bucket,
                     org.eclipse.osgi.util.NLS.bind(Messages.Props_bucketValue, sel.count()) });
         }
-        rows.add(new String[]{ Messages.Props_seq, Long.toString(h.seq()) });
-        rows.add(new String[]{ Messages.Props_time, Format.time(sel.vm(), h.timeNs()) });
-        rows.add(new String[]{ Messages.Props_probe, h.probe() + (p == null ? "" : " " + p.label()) }); //$NON-NLS-1$ //$NON-NLS-2$
-        rows.add(new String[]{ Messages.Props_process,
-                h.pid() < 0 ? Messages.Hits_taskUnknown : h.comm() + " (" + h.pid() + ")" }); //$NON-NLS-1$ //$NON-NLS-2$
-        rows.add(new String[]{ Messages.Props_tgid, Format.task(h.tgid()) });
-        rows.add(new String[]{ Messages.Props_vcpu, Integer.toString(h.vcpu()) });
-        rows.add(new String[]{ Messages.Props_ip, Format.hex(h.ip()) });
-        rows.add(new String[]{ Messages.Props_mode, h.user() ? Messages.Props_user : Messages.Props_kernel });
-        if (h.blocked()) {
-            rows.add(new String[]{ Messages.Props_blocked, Boolean.TRUE.toString() });
-        }
-        for (int i = 0; i < h.args().length; i++) {
-            long a = h.args()[i];
-            rows.add(new String[]{ Messages.Props_arg + (i + 1),
-                    Long.toUnsignedString(a) + "  (" + Format.hex(a) + ")" }); //$NON-NLS-1$ //$NON-NLS-2$
-        }
         JsonObject rec = sel.record();
-        if (rec != null) {
-            addRecord(rec);
+        Map<String, HitColumns.Column> held = new HashMap<>();
+        for (HitColumns.Column c : HitColumns.held()) {
+            held.put(c.field().name(), c);
+        }
+        for (HitField f : HitFields.all()) {
+            HitColumns.Column c = held.get(f.name());
+            if (f.type() == HitField.Type.ARGS) {
+                args(f, h.args());
+            } else if (c != null) {
+                rows.add(new String[]{ f.title(), c.value().of(sel.vm(), h) });
+            } else if (rec != null) {
+                fromRecord(f, rec);
+            }
         }
     }
 
-    /** What only the journal record has: the memory capture, and the registers in a category of their own. */
-    private void addRecord(JsonObject rec) {
-        if (rec.has("mem")) { //$NON-NLS-1$
-            rows.add(new String[]{ Messages.Props_memory, Json.str(rec, "mem", "") + "  @ " //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-                    + Json.str(rec, "memaddr", "?") }); //$NON-NLS-1$ //$NON-NLS-2$
+    /** One row per argument, in decimal and hex. */
+    private void args(HitField f, long[] args) {
+        for (int i = 0; i < args.length; i++) {
+            long a = args[i];
+            rows.add(new String[]{ f.title() + " " + i, //$NON-NLS-1$
+                    Long.toUnsignedString(a) + "  (" + Format.hex(a) + ")" }); //$NON-NLS-1$ //$NON-NLS-2$
         }
-        if (rec.get("regs") instanceof JsonObject regs) { //$NON-NLS-1$
+    }
+
+    /** What only the journal record has (absent members are left out: no capture, no registers). */
+    private void fromRecord(HitField f, JsonObject rec) {
+        JsonElement v = rec.get(f.name());
+        if (v == null || v.isJsonNull()) {
+            return;
+        }
+        if (v instanceof JsonObject regs) {
             for (Map.Entry<String, JsonElement> r : regs.entrySet()) {
-                rows.add(new String[]{ r.getKey(), r.getValue().getAsString(), Messages.Props_registers });
+                rows.add(new String[]{ r.getKey(), r.getValue().getAsString(), f.title() });
             }
+        } else {
+            rows.add(new String[]{ f.title(), v.isJsonPrimitive() ? v.getAsString() : v.toString() });
         }
     }
 

@@ -32,13 +32,14 @@ import io.hprobe.core.model.ModelChange;
 import io.hprobe.core.model.Probe;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.Messages;
-import io.hprobe.ui.internal.Format;
+import io.hprobe.ui.internal.HitColumns;
 import io.hprobe.ui.internal.HitSelection;
 import io.hprobe.ui.internal.SelectionProvider;
 
 /**
  * Every hit of the selected VM in a virtual table: only the visible rows are materialised, so millions of
- * hits scroll like a hundred. Filters by probe, process (pid or comm) and time range select the matching
+ * hits scroll like a hundred. The columns are libhprobe's hit fields that the store holds (the CLI and the
+ * exports follow the same table); the Properties view adds what only a hit's journal record has. Filters by probe, process (pid or comm) and time range select the matching
  * indexes in a job; without a filter the rows are the store itself.
  */
 public class HitsView extends HProbeView {
@@ -59,6 +60,7 @@ public class HitsView extends HProbeView {
     private boolean follow = true;
     private @Nullable Job filterJob;
     private final SelectionProvider selection = new SelectionProvider();
+    private final List<HitColumns.Column> columns = HitColumns.table();
 
     @Override
     protected Control createContents(Composite parent) {
@@ -94,14 +96,12 @@ public class HitsView extends HProbeView {
         t.setHeaderVisible(true);
         t.setLinesVisible(true);
         t.setFont(JFaceResources.getTextFont());
-        String[] cols = { Messages.Hits_seq, Messages.Hits_time, Messages.Hits_probe, Messages.Hits_cpu,
-                Messages.Hits_pid, Messages.Hits_tgid, Messages.Hits_comm, Messages.Hits_ip, Messages.Hits_mode,
-                Messages.Hits_args };
-        int[] widths = { 70, 100, 170, 45, 60, 60, 120, 150, 65, 260 };
-        for (int i = 0; i < cols.length; i++) {
-            TableColumn c = new TableColumn(t, i == 0 || i == 3 || i == 4 || i == 5 ? SWT.RIGHT : SWT.LEFT);
-            c.setText(cols[i]);
-            c.setWidth(widths[i]);
+        // libhprobe's hit field table makes the columns: its titles, its docs as tooltips
+        for (HitColumns.Column col : columns) {
+            TableColumn c = new TableColumn(t, col.right() ? SWT.RIGHT : SWT.LEFT);
+            c.setText(col.field().title());
+            c.setToolTipText(col.field().doc());
+            c.setWidth(col.width());
             c.setMoveable(true);
         }
         t.addListener(SWT.SetData, e -> fill((TableItem) e.item, t.indexOf((TableItem) e.item)));
@@ -158,11 +158,11 @@ public class HitsView extends HProbeView {
             return;
         }
         Hit h = vm.hits().get(i);
-        Probe p = vm.probe(h.probe());
-        item.setText(new String[]{ Long.toString(h.seq()), Format.time(vm, h.timeNs()),
-                h.probe() + (p == null ? "" : " " + p.label()), Integer.toString(h.vcpu()), Format.task(h.pid()), //$NON-NLS-1$ //$NON-NLS-2$
-                Format.task(h.tgid()), h.pid() < 0 ? Messages.Hits_taskUnknown : h.comm(), Format.hex(h.ip()),
-                h.user() ? Messages.Hits_user : Messages.Hits_kernel, Format.args(h.args()) });
+        String[] text = new String[columns.size()];
+        for (int c = 0; c < text.length; c++) {
+            text[c] = columns.get(c).value().of(vm, h);
+        }
+        item.setText(text);
     }
 
     /** Reads the filter fields; null (with the status line saying why) when one is invalid. */

@@ -1,0 +1,105 @@
+package io.hprobe.ui.internal;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.hprobe.core.journal.HitField;
+import io.hprobe.core.journal.HitFields;
+import io.hprobe.core.model.Hit;
+import io.hprobe.core.model.Probe;
+import io.hprobe.core.model.Vm;
+import io.hprobe.ui.Messages;
+
+/**
+ * The hit fields (libhprobe's one table, {@link HitFields}) that the in-memory model can show, with their
+ * text: the Properties view has them all as rows, the hits table most as columns (not the host clock, nor
+ * the spec that the probe's label stands for: the table stays readable on one screen). The titles and docs
+ * are the table's; the fields the store does not keep (cr3, captured memory, registers) come from a hit's
+ * journal record in the Properties view only.
+ */
+public final class HitColumns {
+
+    /** Text of a field for one hit of a VM. */
+    @FunctionalInterface
+    public interface Value {
+
+        String of(Vm vm, Hit hit);
+    }
+
+    /** A column: the field, its text, and how it is laid out. */
+    public record Column(HitField field, Value value, int width, boolean right) {
+    }
+
+    private record Layout(Value value, int width, boolean right, boolean inTable) {
+    }
+
+    private static final Map<String, Layout> HELD = new HashMap<>();
+
+    static {
+        held("seq", 60, true, true, (vm, h) -> Long.toString(h.seq())); //$NON-NLS-1$
+        held("time_ns", 125, true, false, (vm, h) -> Long.toString(h.timeNs())); //$NON-NLS-1$
+        held("rel_ns", 140, true, true, (vm, h) -> Long.toString(h.timeNs() - origin(vm))); //$NON-NLS-1$
+        held("probe", 170, false, true, HitColumns::probe); //$NON-NLS-1$
+        held("spec", 190, false, false, HitColumns::spec); //$NON-NLS-1$
+        held("vcpu", 45, true, true, (vm, h) -> Integer.toString(h.vcpu())); //$NON-NLS-1$
+        held("pid", 55, true, true, (vm, h) -> Format.task(h.pid())); //$NON-NLS-1$
+        held("tgid", 55, true, true, (vm, h) -> Format.task(h.tgid())); //$NON-NLS-1$
+        held("comm", 110, false, true, (vm, h) -> h.pid() < 0 ? Messages.Hits_taskUnknown : h.comm()); //$NON-NLS-1$
+        held("ip", 165, false, true, (vm, h) -> Format.hex(h.ip())); //$NON-NLS-1$
+        held("user", 50, false, true, (vm, h) -> yesNo(h.user())); //$NON-NLS-1$
+        held("blocked", 60, false, true, (vm, h) -> yesNo(h.blocked())); //$NON-NLS-1$
+        held("args", 240, false, true, (vm, h) -> Format.args(h.args())); //$NON-NLS-1$
+    }
+
+    private HitColumns() {
+    }
+
+    private static void held(String name, int width, boolean right, boolean inTable, Value value) {
+        HELD.put(name, new Layout(value, width, right, inTable));
+    }
+
+    /** The VM's time origin (the journal's start when known, else its first hit), as the timeline counts. */
+    private static long origin(Vm vm) {
+        long o = vm.timeOriginNs();
+        return o == Long.MIN_VALUE ? 0 : o;
+    }
+
+    /** The probe's id, and the name users know it by. */
+    private static String probe(Vm vm, Hit h) {
+        Probe p = vm.probe(h.probe());
+        return h.probe() + (p == null ? "" : " " + p.label()); //$NON-NLS-1$ //$NON-NLS-2$
+    }
+
+    private static String spec(Vm vm, Hit h) {
+        Probe p = vm.probe(h.probe());
+        return p == null ? "" : p.spec(); //$NON-NLS-1$
+    }
+
+    private static String yesNo(boolean b) {
+        return b ? Messages.Hits_yes : Messages.Hits_no;
+    }
+
+    /** Every field the model holds, in the field table's order (the Properties view's rows). */
+    public static List<Column> held() {
+        return columns(false);
+    }
+
+    /** The columns of the hits table, in the field table's order. */
+    public static List<Column> table() {
+        return columns(true);
+    }
+
+    private static List<Column> columns(boolean tableOnly) {
+        List<Column> out = new ArrayList<>();
+        for (HitField f : HitFields.all()) {
+            Layout l = HELD.get(f.name());
+            if (l != null && (l.inTable() || !tableOnly)) {
+                out.add(new Column(f, l.value(), l.width(), l.right()));
+            }
+        }
+        return out;
+    }
+
+}
