@@ -3,26 +3,62 @@
 #define HPCLI_H
 #include <jansson.h>
 #include "conn.h"
+#include "usage.h"
 
 struct cli {
-	int json; /* --json: machine output (docs/protocol.md schemas) */
+	int json;     /* --json: machine output (docs/protocol.md schemas) */
+	int no_start; /* --no-start: never start an agent */
 	char socket[108];
 	struct conn *conn;
 	int argc; /* remaining words after global options */
 	char **argv;
 };
 
-/* Connects (starting the agent if needed). Exits with a message on failure. */
+/* One command's parsed words (cli_parse). */
+struct cli_args {
+	const struct cli_cmddoc *doc;
+	const char *val[CLI_MAX_OPTS]; /* each option's value ("" for a flag given), or NULL */
+	long long num[CLI_MAX_OPTS];   /* its number, for CLI_K_NUM options */
+	const char *pos[CLI_MAX_POS];
+	long long posnum[CLI_MAX_POS];
+	int npos;
+};
+
+/* Parses c->argv (the words after the command and its subcommand) by the command's
+ * table with getopt_long: options, global options, positional arguments; checks
+ * numbers, choices, required options and the count of arguments. On an error prints
+ * it with the command's usage and exits 2; --help prints the command's help and exits 0. */
+void cli_parse(struct cli *c, const struct cli_cmddoc *d, struct cli_args *a);
+/* The value of option name (NULL if absent); its number; whether a flag was given. */
+const char *cli_arg(const struct cli_args *a, const char *name);
+long long cli_argnum(const struct cli_args *a, const char *name, long long def);
+int cli_flag(const struct cli_args *a, const char *name);
+/* Takes the subcommand word of a group (c->argv[0]) and returns its command; the
+ * global options may come first. Exits 2 with the group's usage when it is missing,
+ * unknown or preceded by another option; --help prints the group's help. */
+const struct cli_cmddoc *cli_sub(struct cli *c, const char *group);
+/* A usage error of command d (NULL: of hprobe itself): the message, the usage, exit 2. */
+void cli_usage_error(const struct cli_cmddoc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+/* The agent's socket: --socket, or the default one. */
+const char *cli_socket(struct cli *c);
+/* Connects (starting the agent if needed and allowed). Exits 3 on failure. */
 struct conn *cli_conn(struct cli *c);
-/* Runs a command and returns its "return" value (new ref); on error prints the
- * agent's message and exits 1. args is stolen. */
+/* Runs a command and returns its "return" value (new ref); on an error reply prints
+ * its class and message and exits 1 (4 for a guest error). args is stolen. */
 json_t *cli_call(struct cli *c, const char *cmd, json_t *args);
-/* Option lookup in c->argv: --name VALUE (removed from argv), or NULL. */
-const char *cli_opt(struct cli *c, const char *name);
-int cli_flag(struct cli *c, const char *name);
-/* The i-th positional word (after options were taken), or exits with usage. */
-const char *cli_pos(struct cli *c, int i, const char *what);
+/* The same without the reply's parse tree: returns the whole reply (its "_raw" text
+ * holds the exact JSON), after the error check. */
+json_t *cli_call_raw(struct cli *c, const char *cmd, json_t *args);
+/* Prints an agent's error reply ({"class", "desc"}) and exits with its status. */
+void cli_agent_error(json_t *e) __attribute__((noreturn));
+/* One JSON value on one line, written by jansson (integers beyond int64 exact). */
 void cli_print_json(json_t *j);
+/* The same, and the reference is dropped. */
+void cli_print_json_new(json_t *j);
+/* An error: "hprobe: message" on stderr and exit with status. */
+void cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* cli_fail(CLI_EXIT_REFUSED, ...): a command that failed. */
 void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 int cmd_vm(struct cli *c);

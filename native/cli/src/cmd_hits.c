@@ -1,20 +1,143 @@
 /* hprobe hits ... and hprobe export ... */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "hprobe/hit.h"
 #include "hprobe/export.h"
+#include "hprobe/journal.h"
 #include "jsonx.h"
+
+enum time_style { T_REL, T_MONO, T_WALL };
 
 struct hit_out {
 	struct cli *c;
-	long probe;
+	long long probe; /* -1: every probe */
 	long long count, limit;
 	long long last_seq;
+	int table;            /* a terminal: aligned columns under a header */
+	enum time_style time; /* not with --json */
+	int have_origin;      /* rel: origin_ns known */
+	int64_t origin_ns;    /* rel: time_ns of the journal's start */
+	int64_t wall_base_ns; /* wall: CLOCK_REALTIME - CLOCK_MONOTONIC, in ns */
+	int width;            /* the terminal's columns */
 };
+
+/* Column widths of the table (text longer than its column is cut; numbers are not). */
+enum { W_SEQ = 10, W_PROBE = 5, W_VCPU = 4, W_TASK = 15, W_COMM = 16, W_IP = 18, W_ARGS_MIN = 12 };
+
+static int time_width(const struct hit_out *o)
+{
+	return o->time == T_WALL ? 32 : o->time == T_MONO ? 14 : 13;
+}
+
+/* Seconds with microseconds, exactly (no floating point). */
+static void fmt_seconds(char *buf, size_t cap, int64_t ns)
+{
+	uint64_t a = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+	snprintf(buf, cap, "%s%llu.%06llu", ns < 0 ? "-" : "", (unsigned long long)(a / 1000000000u),
+		 (unsigned long long)(a % 1000000000u / 1000u));
+}
+
+static void fmt_time(struct hit_out *o, char *buf, size_t cap, uint64_t time_ns)
+{
+	if (o->time == T_MONO) {
+		fmt_seconds(buf, cap, (int64_t)time_ns);
+	} else if (o->time == T_REL) {
+		if (!o->have_origin) { /* no journal start known and no earlier hit: this one is the first */
+			o->origin_ns = (int64_t)time_ns;
+			o->have_origin = 1;
+		}
+		fmt_seconds(buf, cap, (int64_t)time_ns - o->origin_ns);
+	} else {
+		int64_t ns = o->wall_base_ns + (int64_t)time_ns;
+		time_t sec = (time_t)(ns / 1000000000);
+		struct tm tm;
+		char d[32], z[8];
+		localtime_r(&sec, &tm);
+		strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
+		strftime(z, sizeof z, "%z", &tm); /* +0100: ISO 8601 wants +01:00 */
+		snprintf(buf, cap, "%s.%06lld%.3s:%.2s", d, (long long)(ns % 1000000000 / 1000), z, z + 3);
+	}
+}
+
+/* UTF-8 aware: the number of characters, and the byte length of the first n of them. */
+static size_t u8_chars(const char *s, size_t *bytes_for, size_t n)
+{
+	size_t chars = 0, i = 0;
+	for (; s[i]; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80) {
+			if (chars == n && bytes_for)
+				*bytes_for = i;
+			chars++;
+		}
+	if (chars <= n && bytes_for)
+		*bytes_for = i;
+	return chars;
+}
+
+/* One cell of the table: cut to width (with an ellipsis) and padded; then a space. */
+static void put_cell(const char *s, int width, int right, int last)
+{
+	size_t cut;
+	size_t chars = u8_chars(s, NULL, 0);
+	if (chars > (size_t)width && width > 1) {
+		u8_chars(s, &cut, (size_t)width - 1);
+		fwrite(s, 1, cut, stdout);
+		fputs("\xe2\x80\xa6", stdout); /* ... */
+		chars = (size_t)width;
+	} else {
+		if (right)
+			printf("%*s", (int)((size_t)width > chars ? (size_t)width - chars : 0), "");
+		fputs(s, stdout);
+		if (right)
+			chars = (size_t)width;
+	}
+	if (!last) {
+		printf("%*s", (int)((size_t)width > chars ? (size_t)width - chars : 0), "");
+		putchar(' ');
+	}
+}
+
+static int args_width(const struct hit_out *o)
+{
+	int used = W_SEQ + time_width(o) + W_PROBE + W_VCPU + W_TASK + W_COMM + W_IP + 7;
+	return o->width - used > W_ARGS_MIN ? o->width - used : W_ARGS_MIN;
+}
+
+static void print_header(const struct hit_out *o)
+{
+	put_cell("SEQ", W_SEQ, 1, 0);
+	put_cell("TIME", time_width(o), 1, 0);
+	put_cell("PROBE", W_PROBE, 1, 0);
+	put_cell("VCPU", W_VCPU, 1, 0);
+	put_cell("PID/TGID", W_TASK, 1, 0);
+	put_cell("COMM", W_COMM, 0, 0);
+	put_cell("IP", W_IP, 0, 0);
+	put_cell("ARGS", args_width(o), 0, 1);
+	putchar('\n');
+}
+
+/* The arguments in hex, comma-separated (64-bit values exact: see jsonx.h). */
+static void fmt_args(char *buf, size_t cap, json_t *args)
+{
+	size_t i, o = 0;
+	json_t *v;
+	buf[0] = 0;
+	json_array_foreach(args, i, v)
+	{
+		uint64_t u;
+		if (!jx_u64(v, &u) || o >= cap)
+			continue;
+		o += (size_t)snprintf(buf + o, cap - o, "%s0x%llx", o ? "," : "", (unsigned long long)u);
+	}
+}
 
 static void print_hit(const char *text, size_t len, void *ud)
 {
@@ -34,56 +157,132 @@ static void print_hit(const char *text, size_t len, void *ud)
 		/* the agent's own text: unsigned arguments stay exact */
 		fwrite(text, 1, len, stdout);
 		fputc('\n', stdout);
-	} else {
-		/* a hit whose task the agent could not identify has a null pid/tgid/comm */
-		char task[32] = "?/?";
-		if (json_is_integer(json_object_get(h, "pid")))
-			snprintf(task, sizeof task, "%lld/%lld", json_integer_value(json_object_get(h, "pid")),
-				 json_integer_value(json_object_get(h, "tgid")));
-		const char *comm = json_string_value(json_object_get(h, "comm"));
-		printf("%8lld p%-3lld cpu%-2lld %14.6f %11s %-16s %s", json_integer_value(json_object_get(h, "seq")),
-		       json_integer_value(json_object_get(h, "probe")), json_integer_value(json_object_get(h, "vcpu")),
-		       (double)json_integer_value(json_object_get(h, "time_ns")) / 1e9, task,
-		       comm ? comm : "(unknown task)", json_string_value(json_object_get(h, "ip")));
-		size_t i;
-		json_t *a;
-		json_array_foreach(json_object_get(h, "args"), i, a)
-		{
-			if (json_is_string(a))
-				printf("%s%s", i ? "," : " args=", json_string_value(a));
-			else
-				printf("%s0x%llx", i ? "," : " args=", (unsigned long long)json_integer_value(a));
-		}
-		if (json_object_get(h, "mem"))
-			printf(" mem=%s", json_string_value(json_object_get(h, "mem")));
-		if (json_is_true(json_object_get(h, "blocked")))
-			printf(" BLOCKED");
-		putchar('\n');
+		json_decref(h);
+		return;
+	}
+	char seq[24], tm[64], probe[16], vcpu[16], pid[16] = "-", tgid[16] = "-", task[40] = "-", args[160];
+	uint64_t t = 0;
+	jx_u64(json_object_get(h, "time_ns"), &t);
+	snprintf(seq, sizeof seq, "%lld", json_integer_value(json_object_get(h, "seq")));
+	fmt_time(o, tm, sizeof tm, t);
+	snprintf(probe, sizeof probe, "%lld", json_integer_value(json_object_get(h, "probe")));
+	snprintf(vcpu, sizeof vcpu, "%lld", json_integer_value(json_object_get(h, "vcpu")));
+	/* a hit whose task the agent could not identify has a null pid/tgid/comm */
+	if (json_is_integer(json_object_get(h, "pid"))) {
+		snprintf(pid, sizeof pid, "%lld", json_integer_value(json_object_get(h, "pid")));
+		snprintf(tgid, sizeof tgid, "%lld", json_integer_value(json_object_get(h, "tgid")));
+		snprintf(task, sizeof task, "%s/%s", pid, tgid);
+	}
+	const char *comm = json_string_value(json_object_get(h, "comm"));
+	const char *ip = json_string_value(json_object_get(h, "ip"));
+	const char *mem = json_string_value(json_object_get(h, "mem"));
+	int blocked = json_is_true(json_object_get(h, "blocked"));
+	fmt_args(args, sizeof args, json_object_get(h, "args"));
+	if (!comm || !*comm)
+		comm = "-";
+	if (!ip)
+		ip = "-";
+	if (!o->table) {
+		printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", seq, tm, probe, vcpu, pid, tgid, comm, ip,
+		       args[0] ? args : "-", mem && *mem ? mem : "-", blocked ? "blocked" : "-");
+		json_decref(h);
+		return;
+	}
+	put_cell(seq, W_SEQ, 1, 0);
+	put_cell(tm, time_width(o), 1, 0);
+	put_cell(probe, W_PROBE, 1, 0);
+	put_cell(vcpu, W_VCPU, 1, 0);
+	put_cell(task, W_TASK, 1, 0);
+	put_cell(comm, W_COMM, 0, 0);
+	put_cell(ip, W_IP, 0, 0);
+	size_t n = strlen(args) + (mem ? strlen(mem) : 0) + 32;
+	char *last = malloc(n);
+	snprintf(last, n, "%s%s%s%s%s", args[0] ? args : "-", mem ? " mem=" : "", mem ? mem : "", blocked ? " " : "",
+		 blocked ? "BLOCKED" : "");
+	put_cell(last, args_width(o), 0, 1);
+	free(last);
+	putchar('\n');
+	json_decref(h);
+}
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void first_time(const char *text, size_t len, void *ud)
+{
+	struct hit_out *o = ud;
+	json_t *h = json_loads_lenient(text, len);
+	uint64_t t;
+	if (h && !o->have_origin && jx_u64(json_object_get(h, "time_ns"), &t)) {
+		o->origin_ns = (int64_t)t;
+		o->have_origin = 1;
 	}
 	json_decref(h);
 }
 
+/* Where times count from: the journal's start (its header) when this host can read
+ * the journal, as the workbench and the exports do; else the VM's first hit, and this
+ * host's clocks for wall times. */
+static void time_origin(struct cli *c, struct hit_out *o, const char *vm)
+{
+	json_t *info = cli_call(c, "journal-info", json_pack("{s:s}", "vm", vm));
+	const char *path = json_string_value(json_object_get(info, "path"));
+	struct hp_journal_reader *r = NULL;
+	struct hp_err err;
+	if (path && !hp_journal__open(path, &r, &err)) {
+		const struct hp_journal_meta *m = hp_journal__meta(r);
+		/* the same VM's journal, not a file that happens to be at that path here */
+		if (m && !strcmp(m->vm_name, vm) && m->mono_base_ns) {
+			o->origin_ns = (int64_t)m->mono_base_ns;
+			o->have_origin = 1;
+			o->wall_base_ns = (int64_t)m->created_ns - (int64_t)m->mono_base_ns;
+		}
+		hp_journal__close_reader(r);
+	}
+	json_decref(info);
+	if (o->have_origin)
+		return;
+	o->wall_base_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	if (o->time != T_REL)
+		return;
+	json_t *rr = cli_call_raw(c, "hits-read", json_pack("{s:s, s:i, s:i}", "vm", vm, "from_seq", 0, "limit", 1));
+	const char *text = json_string_value(json_object_get(rr, "_raw"));
+	if (text)
+		json_each_raw(text, strlen(text), "hits", first_time, o);
+	json_decref(rr);
+}
+
 int cmd_hits(struct cli *c)
 {
-	int follow = cli_flag(c, "--follow");
-	const char *p = cli_opt(c, "--probe"), *l = cli_opt(c, "--limit"), *f = cli_opt(c, "--from");
-	struct hit_out o = { c, p ? atol(p) : -1, 0, l ? atoll(l) : -1, -1 };
-	const char *vm = cli_pos(c, 0, "VM name");
+	struct cli_args a;
+	cli_parse(c, cli_cmd("hits", NULL), &a);
+	const char *vm = a.pos[0];
+	int follow = cli_flag(&a, "follow");
+	const char *tw = cli_arg(&a, "time");
+	struct hit_out o = {
+		.c = c, .probe = cli_argnum(&a, "probe", -1), .limit = cli_argnum(&a, "limit", -1), .last_seq = -1
+	};
+	o.time = !tw || !strcmp(tw, "rel") ? T_REL : !strcmp(tw, "mono") ? T_MONO : T_WALL;
+	o.table = !c->json && isatty(STDOUT_FILENO);
+	struct winsize ws;
+	o.width = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 120;
+	if (!c->json && o.time != T_MONO)
+		time_origin(c, &o, vm);
+	if (o.table)
+		print_header(&o);
+	long long from = cli_argnum(&a, "from", 0);
 	if (!follow) {
-		long long from = f ? atoll(f) : 0;
-		for (;;) {
-			json_t *a =
+		while (o.limit < 0 || o.count < o.limit) {
+			json_t *args =
 				json_pack("{s:s, s:I, s:i}", "vm", vm, "from_seq", (json_int_t)from, "limit", 10000);
 			if (o.probe >= 0)
-				json_object_set_new(a, "probe", json_integer(o.probe));
+				json_object_set_new(args, "probe", json_integer(o.probe));
 			/* hits-read replies carry hits too: read the text, not the parsed numbers */
-			json_t *r = conn_cmd(cli_conn(c), "hits-read", a);
-			json_decref(a);
-			if (!r)
-				cli_die("the agent went away");
-			json_t *e = json_object_get(r, "error");
-			if (e)
-				cli_die("%s", json_string_value(json_object_get(e, "desc")));
+			json_t *r = cli_call_raw(c, "hits-read", args);
 			const char *text = json_string_value(json_object_get(r, "_raw"));
 			json_t *ret = json_object_get(r, "return");
 			if (text)
@@ -92,20 +291,21 @@ int cmd_hits(struct cli *c)
 			int end = json_is_true(json_object_get(ret, "end")) ||
 				  !json_array_size(json_object_get(ret, "hits"));
 			json_decref(r);
-			if (end || (o.limit >= 0 && o.count >= o.limit))
+			if (end)
 				break;
 		}
 		return 0;
 	}
-	json_t *a = json_pack("{s:s}", "vm", vm);
-	if (f)
-		json_object_set_new(a, "from_seq", json_integer(atoll(f)));
-	json_decref(cli_call(c, "hits-subscribe", a));
+	json_t *args = json_pack("{s:s}", "vm", vm);
+	if (cli_arg(&a, "from"))
+		json_object_set_new(args, "from_seq", json_integer(from));
+	json_decref(cli_call(c, "hits-subscribe", args));
+	fflush(stdout);
 	while (o.limit < 0 || o.count < o.limit) {
 		json_t *ev = conn_event(c->conn, -1);
 		if (!ev)
-			cli_die("the agent went away (last seq %lld; resume with --from %lld)", o.last_seq,
-				o.last_seq + 1);
+			cli_fail(CLI_EXIT_UNREACHABLE, "the agent went away (last seq %lld; resume with --from %lld)",
+				 o.last_seq, o.last_seq + 1);
 		const char *name = json_string_value(json_object_get(ev, "event"));
 		const char *text = json_string_value(json_object_get(ev, "_raw"));
 		if (name && !strcmp(name, "HITS") && text)
@@ -127,33 +327,89 @@ static int progress(uint64_t done, uint64_t total, void *ud)
 	return 0;
 }
 
+/* Copies the file at path to stdout. */
+static int copy_out(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	char buf[65536];
+	size_t n;
+	int rc = 0;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n) {
+			rc = -1;
+			break;
+		}
+	if (ferror(f))
+		rc = -1;
+	fclose(f);
+	return fflush(stdout) || rc ? -1 : 0;
+}
+
 int cmd_export(struct cli *c)
 {
-	const char *fmt = cli_opt(c, "--format"), *out = cli_opt(c, "--out");
-	const char *probe = cli_opt(c, "--probe"), *pid = cli_opt(c, "--pid");
-	const char *journal = cli_pos(c, 0, "journal file");
-	if (!fmt || !out)
-		cli_die("export needs --format csv|jsonl|chrome|ctf and --out PATH");
+	struct cli_args a;
+	const struct cli_cmddoc *d = cli_cmd("export", NULL);
+	cli_parse(c, d, &a);
+	const char *fmt = cli_arg(&a, "format"), *out = cli_arg(&a, "out");
+	const char *journal = a.pos[0];
 	enum hp_export_format f = hp_export__parse_format(fmt);
 	if (!f)
-		cli_die("unknown format '%s' (csv, jsonl, chrome, ctf)", fmt);
-	uint32_t pr = probe ? (uint32_t)atol(probe) : 0;
-	int32_t pd = pid ? (int32_t)atol(pid) : 0;
-	struct hp_export_filter filt = {
-		.probes = probe ? &pr : NULL, .n_probes = probe ? 1 : 0, .pids = pid ? &pd : NULL, .n_pids = pid ? 1 : 0
-	};
-	struct hp_export_stats st;
+		cli_usage_error(d, "unknown format '%s' (csv, jsonl, chrome, ctf)", fmt);
+	int to_stdout = !strcmp(out, "-");
+	if (to_stdout && f == HP_EXPORT_CTF)
+		cli_usage_error(d, "--out -: a CTF trace is a directory (metadata and stream), not one stream: "
+				   "give a directory");
+	/* the exporter writes files (under a temporary name, renamed at the end): for "-",
+	 * into a private directory, then copied out */
+	char tmpdir[4096] = "", tmpfile[4200];
+	if (to_stdout) {
+		const char *t = getenv("TMPDIR");
+		snprintf(tmpdir, sizeof tmpdir, "%s/hprobe-export-XXXXXX", t && *t == '/' ? t : "/tmp");
+		if (!mkdtemp(tmpdir))
+			cli_die("export: cannot make a temporary directory (%s): %s", tmpdir, strerror(errno));
+		snprintf(tmpfile, sizeof tmpfile, "%s/trace", tmpdir);
+	}
+	uint32_t pr = (uint32_t)cli_argnum(&a, "probe", 0);
+	int32_t pd = (int32_t)cli_argnum(&a, "pid", 0);
+	int has_pr = cli_arg(&a, "probe") != NULL, has_pd = cli_arg(&a, "pid") != NULL;
+	struct hp_export_filter filt = { .probes = has_pr ? &pr : NULL,
+					 .n_probes = has_pr ? 1 : 0,
+					 .pids = has_pd ? &pd : NULL,
+					 .n_pids = has_pd ? 1 : 0 };
+	struct hp_export_stats st = { 0 };
 	struct hp_err err;
-	int rc = hp_export__journal(journal, f, out, &filt, isatty(2) ? progress : NULL, NULL, &st, &err);
+	int rc = hp_export__journal(journal, f, to_stdout ? tmpfile : out, &filt, isatty(2) ? progress : NULL, NULL,
+				    &st, &err);
 	if (isatty(2))
 		fputc('\n', stderr);
+	int copy_rc = 0, copy_errno = 0;
+	if (to_stdout) {
+		if (!rc && copy_out(tmpfile)) {
+			copy_rc = -1;
+			copy_errno = errno;
+		}
+		unlink(tmpfile);
+		rmdir(tmpdir);
+	}
 	if (rc)
 		cli_die("export failed: %s", err.msg);
-	if (c->json)
-		printf("{\"hits\":%llu,\"records\":%llu,\"out\":\"%s\"}\n", (unsigned long long)st.hits_written,
-		       (unsigned long long)st.records_read, out);
-	else
-		printf("%llu hits written to %s\n", (unsigned long long)st.hits_written, out);
+	if (copy_rc)
+		cli_die("export: writing to stdout: %s", strerror(copy_errno));
+	/* with --out - the trace is on stdout: the summary goes to stderr */
+	FILE *sum = to_stdout ? stderr : stdout;
+	if (c->json) {
+		json_t *j = json_pack("{s:I, s:I, s:s}", "hits", (json_int_t)st.hits_written, "records",
+				      (json_int_t)st.records_read, "out", out);
+		char *s = jx_dumps(j, JSON_COMPACT);
+		fprintf(sum, "%s\n", s ? s : "null");
+		free(s);
+		json_decref(j);
+	} else {
+		fprintf(sum, "%llu hits written to %s\n", (unsigned long long)st.hits_written,
+			to_stdout ? "stdout" : out);
+	}
 	return 0;
 }
 
@@ -164,13 +420,13 @@ int cmd_fields(struct cli *c)
 		"integer", "integer",           "string \"0x...\"", "string",
 		"bool",    "array of integers", "string (hex)",     "object {name: \"0x...\"}"
 	};
-	const char *md = cli_opt(c, "--markdown");
+	struct cli_args a;
+	cli_parse(c, cli_cmd("fields", NULL), &a);
+	const char *md = cli_arg(&a, "markdown");
 	unsigned in = !md                     ? HP_HF_IN_STREAM | HP_HF_IN_EXPORT
 		      : !strcmp(md, "stream") ? HP_HF_IN_STREAM
 		      : !strcmp(md, "export") ? HP_HF_IN_EXPORT
 					      : 0;
-	if (!in)
-		cli_die("fields --markdown takes stream or export");
 	const struct hp_hit_field *f = hp_hit__fields();
 	if (md)
 		printf("| member | type | meaning |\n|---|---|---|\n");

@@ -4,49 +4,40 @@
 #include <string.h>
 
 #include "cli.h"
-
-static long num(const char *what, const char *v)
-{
-	char *end;
-	long n = strtol(v, &end, 0);
-	if (*end || end == v)
-		cli_die("%s must be a number, not '%s'", what, v);
-	return n;
-}
+#include "jsonx.h"
 
 int cmd_probe(struct cli *c)
 {
-	const char *sub = cli_pos(c, 0, "probe subcommand");
-	c->argc--;
-	c->argv++;
+	const struct cli_cmddoc *d = cli_sub(c, "probe");
+	const char *sub = d->sub;
+	struct cli_args a;
+	cli_parse(c, d, &a);
+	const char *vm = a.pos[0];
 	if (!strcmp(sub, "add")) {
-		json_t *a = json_object();
+		json_t *args = json_pack("{s:s, s:s}", "vm", vm, "spec", a.pos[1]);
 		const char *v;
-		if ((v = cli_opt(c, "--args")))
-			json_object_set_new(a, "args", json_integer(num("--args", v)));
-		if ((v = cli_opt(c, "--mem")))
-			json_object_set_new(a, "mem", json_string(v));
-		if ((v = cli_opt(c, "--pid")))
-			json_object_set_new(a, "pid", json_integer(num("--pid", v)));
-		if ((v = cli_opt(c, "--comm")))
-			json_object_set_new(a, "comm", json_string(v));
-		if ((v = cli_opt(c, "--kind")))
-			json_object_set_new(a, "kind", json_string(v));
-		if (cli_flag(c, "--regs"))
-			json_object_set_new(a, "regs", json_true());
-		if (cli_flag(c, "--disabled"))
-			json_object_set_new(a, "enabled", json_false());
-		json_object_set_new(a, "vm", json_string(cli_pos(c, 0, "VM name")));
-		json_object_set_new(a, "spec", json_string(cli_pos(c, 1, "probe spec")));
-		json_t *r = cli_call(c, "probe-add", a);
+		if (cli_arg(&a, "args"))
+			json_object_set_new(args, "args", json_integer(cli_argnum(&a, "args", 0)));
+		if ((v = cli_arg(&a, "mem")))
+			json_object_set_new(args, "mem", json_string(v));
+		if (cli_arg(&a, "pid"))
+			json_object_set_new(args, "pid", json_integer(cli_argnum(&a, "pid", 0)));
+		if ((v = cli_arg(&a, "comm")))
+			json_object_set_new(args, "comm", json_string(v));
+		if ((v = cli_arg(&a, "kind")))
+			json_object_set_new(args, "kind", json_string(v));
+		if (cli_flag(&a, "regs"))
+			json_object_set_new(args, "regs", json_true());
+		if (cli_flag(&a, "disabled"))
+			json_object_set_new(args, "enabled", json_false());
+		json_t *r = cli_call(c, "probe-add", args);
 		if (c->json)
-			cli_print_json(json_pack("{s:O}", "id", json_object_get(r, "id")));
+			cli_print_json_new(json_pack("{s:O}", "id", json_object_get(r, "id")));
 		else
 			printf("%lld\n", json_integer_value(json_object_get(r, "id")));
 		json_decref(r);
 		return 0;
 	}
-	const char *vm = cli_pos(c, 0, "VM name");
 	if (!strcmp(sub, "list")) {
 		json_t *r = cli_call(c, "probe-list", json_pack("{s:s}", "vm", vm));
 		if (c->json) {
@@ -66,14 +57,10 @@ int cmd_probe(struct cli *c)
 		json_decref(r);
 		return 0;
 	}
-	const char *cmd = !strcmp(sub, "enable")    ? "probe-enable"
-			  : !strcmp(sub, "disable") ? "probe-disable"
-			  : !strcmp(sub, "remove")  ? "probe-remove"
-						    : NULL;
-	if (!cmd)
-		cli_die("unknown probe subcommand '%s'", sub);
-	long id = num("probe id", cli_pos(c, 1, "probe id"));
-	json_t *r = cli_call(c, cmd, json_pack("{s:s, s:i}", "vm", vm, "probe", (int)id));
+	/* enable, disable, remove */
+	char cmd[32];
+	snprintf(cmd, sizeof cmd, "probe-%s", sub);
+	json_t *r = cli_call(c, cmd, json_pack("{s:s, s:I}", "vm", vm, "probe", (json_int_t)a.posnum[1]));
 	if (c->json)
 		cli_print_json(r);
 	json_decref(r);
@@ -82,18 +69,17 @@ int cmd_probe(struct cli *c)
 
 int cmd_sym(struct cli *c)
 {
-	const char *sub = cli_pos(c, 0, "sym subcommand (search|disas)");
-	c->argc--;
-	c->argv++;
-	if (!strcmp(sub, "search")) {
-		const char *bin = cli_opt(c, "--binary"), *lim = cli_opt(c, "--limit");
-		json_t *a =
-			json_pack("{s:s, s:s}", "vm", cli_pos(c, 0, "VM name"), "pattern", cli_pos(c, 1, "pattern"));
+	const struct cli_cmddoc *d = cli_sub(c, "sym");
+	struct cli_args a;
+	cli_parse(c, d, &a);
+	if (!strcmp(d->sub, "search")) {
+		const char *bin = cli_arg(&a, "binary");
+		json_t *args = json_pack("{s:s, s:s}", "vm", a.pos[0], "pattern", a.pos[1]);
 		if (bin)
-			json_object_set_new(a, "binary", json_string(bin));
-		if (lim)
-			json_object_set_new(a, "limit", json_integer(num("--limit", lim)));
-		json_t *r = cli_call(c, "sym-search", a);
+			json_object_set_new(args, "binary", json_string(bin));
+		if (cli_arg(&a, "limit"))
+			json_object_set_new(args, "limit", json_integer(cli_argnum(&a, "limit", 0)));
+		json_t *r = cli_call(c, "sym-search", args);
 		if (c->json) {
 			cli_print_json(r);
 		} else {
@@ -112,46 +98,49 @@ int cmd_sym(struct cli *c)
 		json_decref(r);
 		return 0;
 	}
-	if (!strcmp(sub, "disas")) {
-		json_t *r = cli_call(c, "sym-disas",
-				     json_pack("{s:s, s:s}", "vm", cli_pos(c, 0, "VM name"), "spec",
-					       cli_pos(c, 1, "function spec")));
-		if (c->json) {
-			cli_print_json(r);
-		} else {
-			printf("%s at %s (%lld bytes):\n", json_string_value(json_object_get(r, "function")),
-			       json_string_value(json_object_get(r, "addr")),
-			       json_integer_value(json_object_get(r, "size")));
-			size_t i;
-			json_t *in;
-			json_array_foreach(json_object_get(r, "insns"), i, in)
-				printf("  %s  %-24s %s%s\n", json_string_value(json_object_get(in, "addr")),
-				       json_string_value(json_object_get(in, "bytes")),
-				       json_string_value(json_object_get(in, "text")),
-				       json_is_true(json_object_get(in, "back_edge")) ? "   <- back-edge" : "");
-		}
-		json_decref(r);
-		return 0;
+	/* disas */
+	json_t *r = cli_call(c, "sym-disas", json_pack("{s:s, s:s}", "vm", a.pos[0], "spec", a.pos[1]));
+	if (c->json) {
+		cli_print_json(r);
+	} else {
+		printf("%s at %s (%lld bytes):\n", json_string_value(json_object_get(r, "function")),
+		       json_string_value(json_object_get(r, "addr")), json_integer_value(json_object_get(r, "size")));
+		size_t i;
+		json_t *in;
+		json_array_foreach(json_object_get(r, "insns"), i, in) printf(
+			"  %s  %-24s %s%s\n", json_string_value(json_object_get(in, "addr")),
+			json_string_value(json_object_get(in, "bytes")), json_string_value(json_object_get(in, "text")),
+			json_is_true(json_object_get(in, "back_edge")) ? "   <- back-edge" : "");
 	}
-	cli_die("unknown sym subcommand '%s'", sub);
+	json_decref(r);
+	return 0;
+}
+
+/* A detector's configuration: a JSON object from a file, or from stdin for "-". */
+static json_t *load_config(const char *file)
+{
+	json_error_t je;
+	int in = !strcmp(file, "-");
+	json_t *cfg = in ? json_loadf(stdin, 0, &je) : json_load_file(file, 0, &je);
+	const char *name = in ? "stdin" : file;
+	if (!cfg)
+		cli_die("--config %s: not JSON (%s, line %d)", name, je.text, je.line);
+	if (!json_is_object(cfg))
+		cli_die("--config %s: not a JSON object", name);
+	return cfg;
 }
 
 int cmd_detector(struct cli *c)
 {
-	const char *sub = cli_pos(c, 0, "detector subcommand (add|list|remove|enable|disable)");
-	c->argc--;
-	c->argv++;
+	const struct cli_cmddoc *d = cli_sub(c, "detector");
+	const char *sub = d->sub;
+	struct cli_args a;
+	cli_parse(c, d, &a);
+	const char *vm = a.pos[0];
 	if (!strcmp(sub, "add")) {
-		const char *file = cli_opt(c, "--config");
-		if (!file)
-			cli_die("detector add needs --config FILE (JSON)");
-		json_error_t je;
-		json_t *cfg = json_load_file(file, 0, &je);
-		if (!cfg || !json_is_object(cfg))
-			cli_die("%s: not a JSON object (%s, line %d)", file, je.text, je.line);
+		json_t *cfg = load_config(cli_arg(&a, "config"));
 		json_t *r = cli_call(c, "detector-add",
-				     json_pack("{s:s, s:s, s:o}", "vm", cli_pos(c, 0, "VM name"), "kind",
-					       cli_pos(c, 1, "detector kind"), "config", cfg));
+				     json_pack("{s:s, s:s, s:o}", "vm", vm, "kind", a.pos[1], "config", cfg));
 		if (c->json)
 			cli_print_json(r);
 		else
@@ -159,39 +148,33 @@ int cmd_detector(struct cli *c)
 		json_decref(r);
 		return 0;
 	}
-	const char *vm = cli_pos(c, 0, "VM name");
 	if (!strcmp(sub, "list")) {
 		json_t *r = cli_call(c, "detector-list", json_pack("{s:s}", "vm", vm));
 		if (c->json) {
 			cli_print_json(r);
 		} else {
 			size_t i;
-			json_t *d;
-			json_array_foreach(r, i, d)
+			json_t *det;
+			json_array_foreach(r, i, det)
 			{
-				char *st = json_dumps(json_object_get(d, "state"), JSON_COMPACT);
-				printf("%3lld %-10s alerts=%-4lld %s\n", json_integer_value(json_object_get(d, "id")),
-				       json_string_value(json_object_get(d, "kind")),
-				       json_integer_value(json_object_get(d, "alerts")), st ? st : "");
+				char *st = jx_dumps(json_object_get(det, "state"), JSON_COMPACT);
+				printf("%3lld %-10s alerts=%-4lld %s\n", json_integer_value(json_object_get(det, "id")),
+				       json_string_value(json_object_get(det, "kind")),
+				       json_integer_value(json_object_get(det, "alerts")), st ? st : "");
 				free(st);
 			}
 		}
 		json_decref(r);
 		return 0;
 	}
-	const char *cmd = !strcmp(sub, "remove")    ? "detector-remove"
-			  : !strcmp(sub, "enable")  ? "detector-enable"
-			  : !strcmp(sub, "disable") ? "detector-disable"
-						    : NULL;
-	if (cmd) {
-		long id = num("detector id", cli_pos(c, 1, "detector id"));
-		json_t *r = cli_call(c, cmd, json_pack("{s:s, s:i}", "vm", vm, "detector", (int)id));
-		if (c->json)
-			cli_print_json(r);
-		json_decref(r);
-		return 0;
-	}
-	cli_die("unknown detector subcommand '%s'", sub);
+	/* remove, enable, disable */
+	char cmd[32];
+	snprintf(cmd, sizeof cmd, "detector-%s", sub);
+	json_t *r = cli_call(c, cmd, json_pack("{s:s, s:I}", "vm", vm, "detector", (json_int_t)a.posnum[1]));
+	if (c->json)
+		cli_print_json(r);
+	json_decref(r);
+	return 0;
 }
 
 static void print_alert(struct cli *c, json_t *al)
@@ -201,7 +184,7 @@ static void print_alert(struct cli *c, json_t *al)
 		return;
 	}
 	const char *what = json_string_value(json_object_get(al, "alert"));
-	char *s = json_dumps(al, JSON_COMPACT);
+	char *s = jx_dumps(al, JSON_COMPACT);
 	printf("%s detector=%lld (%s): %s\n", what ? what : "alert",
 	       json_integer_value(json_object_get(al, "detector")), json_string_value(json_object_get(al, "kind")),
 	       s ? s : "");
@@ -210,21 +193,22 @@ static void print_alert(struct cli *c, json_t *al)
 
 int cmd_alerts(struct cli *c)
 {
-	int follow = cli_flag(c, "--follow");
-	const char *vm = cli_pos(c, 0, "VM name");
+	struct cli_args a;
+	cli_parse(c, cli_cmd("alerts", NULL), &a);
+	const char *vm = a.pos[0];
 	json_t *r = cli_call(c, "alerts-read", json_pack("{s:s}", "vm", vm));
 	size_t i;
 	json_t *al;
 	json_array_foreach(json_object_get(r, "alerts"), i, al) print_alert(c, al);
 	json_decref(r);
 	fflush(stdout);
-	if (!follow)
+	if (!cli_flag(&a, "follow"))
 		return 0;
 	json_decref(cli_call(c, "events-subscribe", NULL));
 	for (;;) {
 		json_t *ev = conn_event(c->conn, -1);
 		if (!ev)
-			cli_die("the agent went away");
+			cli_fail(CLI_EXIT_UNREACHABLE, "the agent went away");
 		const char *name = json_string_value(json_object_get(ev, "event"));
 		const char *evm = json_string_value(json_object_get(ev, "vm"));
 		if (name && !strcmp(name, "ALERT") && evm && !strcmp(evm, vm)) {

@@ -6,27 +6,17 @@
 
 #include "cli.h"
 
-static int int_opt(struct cli *c, const char *name, int def)
-{
-	const char *v = cli_opt(c, name);
-	if (!v)
-		return def;
-	char *end;
-	long n = strtol(v, &end, 0);
-	if (*end || end == v)
-		cli_die("%s needs a number, not '%s'", name, v);
-	return (int)n;
-}
-
 static void print_vm(json_t *v)
 {
-	printf("%-10s %-8s %-4s smp=%-2lld qemu=%-8s kernel=%s probes=%lld hits=%lld%s%s\n",
+	const char *sysroot = json_string_value(json_object_get(v, "sysroot"));
+	printf("%-10s %-8s %-4s smp=%-2lld qemu=%-8s kernel=%s probes=%lld hits=%lld%s%s%s%s\n",
 	       json_string_value(json_object_get(v, "name")), json_string_value(json_object_get(v, "state")),
 	       json_string_value(json_object_get(v, "accel")), json_integer_value(json_object_get(v, "smp")),
 	       json_string_value(json_object_get(v, "qemu")), json_string_value(json_object_get(v, "kernel")),
 	       json_integer_value(json_object_get(v, "probes")), json_integer_value(json_object_get(v, "hits")),
 	       json_object_get(v, "reason") ? " reason=" : "",
-	       json_object_get(v, "reason") ? json_string_value(json_object_get(v, "reason")) : "");
+	       json_object_get(v, "reason") ? json_string_value(json_object_get(v, "reason")) : "",
+	       sysroot ? " sysroot=" : "", sysroot ? sysroot : "");
 }
 
 static void set_str(json_t *o, const char *k, const char *v)
@@ -38,7 +28,7 @@ static void set_str(json_t *o, const char *k, const char *v)
 static void absolute(char *buf, size_t cap, const char *p)
 {
 	/* the agent runs elsewhere: relative paths are the caller's */
-	if (p[0] == '/' || !getcwd(buf, cap))
+	if (p[0] == '/' || !p[0] || !getcwd(buf, cap))
 		snprintf(buf, cap, "%s", p);
 	else
 		snprintf(buf + strlen(buf), cap - strlen(buf), "/%s", p);
@@ -74,17 +64,18 @@ static void put_console(const char *t, int tty)
 	}
 }
 
-static int vm_console(struct cli *c, const char *vm)
+static int vm_console(struct cli *c, const struct cli_args *a)
 {
-	int follow = cli_flag(c, "--follow");
+	const char *vm = a->pos[0];
+	int follow = cli_flag(a, "follow");
 	int tty = isatty(STDOUT_FILENO);
-	const char *input = cli_opt(c, "--input");
+	const char *input = cli_arg(a, "input");
 	json_int_t off = 0;
 	for (int first = 1;; first = 0) {
-		json_t *a = json_pack("{s:s, s:I}", "vm", vm, "offset", off);
+		json_t *args = json_pack("{s:s, s:I}", "vm", vm, "offset", off);
 		if (first && input)
-			json_object_set_new(a, "input", json_string(input));
-		json_t *r = cli_call(c, "vm-console", a);
+			json_object_set_new(args, "input", json_string(input));
+		json_t *r = cli_call(c, "vm-console", args);
 		const char *t = json_string_value(json_object_get(r, "text"));
 		put_console(t ? t : "", tty);
 		fflush(stdout);
@@ -118,41 +109,38 @@ static void print_stats(const char *vm, json_t *r)
 
 int cmd_vm(struct cli *c)
 {
-	const char *sub = cli_pos(c, 0, "vm subcommand");
-	c->argc--;
-	c->argv++;
+	const struct cli_cmddoc *d = cli_sub(c, "vm");
+	const char *sub = d->sub;
+	struct cli_args a;
+	cli_parse(c, d, &a);
 	if (!strcmp(sub, "launch")) {
-		if (!cli_flag(c, "--lab"))
-			cli_die("vm launch boots the guest lab: pass --lab");
-		json_t *a = json_object();
-		set_str(a, "name", cli_opt(c, "--name"));
-		set_str(a, "lab_kernel", cli_opt(c, "--lab-kernel"));
-		json_object_set_new(a, "smp", json_integer(int_opt(c, "--smp", 1)));
-		json_object_set_new(a, "mem", json_integer(int_opt(c, "--mem", 512)));
-		int port = int_opt(c, "--http-port", 0);
-		if (port)
-			json_object_set_new(a, "http_port", json_integer(port));
-		if (cli_flag(c, "--no-kaslr"))
-			json_object_set_new(a, "kaslr", json_false());
-		if (cli_flag(c, "--no-plugin"))
-			json_object_set_new(a, "plugin", json_false());
-		json_t *r = cli_call(c, "vm-launch", a);
+		json_t *args = json_object();
+		set_str(args, "name", cli_arg(&a, "name"));
+		set_str(args, "lab_kernel", cli_arg(&a, "lab-kernel"));
+		json_object_set_new(args, "smp", json_integer(cli_argnum(&a, "smp", 1)));
+		json_object_set_new(args, "mem", json_integer(cli_argnum(&a, "mem", 512)));
+		if (cli_arg(&a, "http-port"))
+			json_object_set_new(args, "http_port", json_integer(cli_argnum(&a, "http-port", 0)));
+		if (cli_flag(&a, "no-kaslr"))
+			json_object_set_new(args, "kaslr", json_false());
+		if (cli_flag(&a, "no-plugin"))
+			json_object_set_new(args, "plugin", json_false());
+		set_path(args, "sysroot", cli_arg(&a, "sysroot"));
+		json_t *r = cli_call(c, "vm-launch", args);
 		c->json ? cli_print_json(r) : print_vm(r);
 		json_decref(r);
 		return 0;
 	}
 	if (!strcmp(sub, "attach")) {
-		const char *qmp = cli_opt(c, "--qmp");
-		if (!qmp)
-			cli_die("vm attach needs --qmp PATH (the QEMU's QMP socket)");
-		json_t *a = json_object();
-		set_path(a, "qmp", qmp);
-		set_str(a, "name", cli_opt(c, "--name"));
-		set_path(a, "symbols", cli_opt(c, "--symbols"));
-		set_path(a, "vmlinux", cli_opt(c, "--vmlinux"));
-		set_path(a, "console_log", cli_opt(c, "--console-log"));
-		set_path(a, "console_sock", cli_opt(c, "--console-sock"));
-		json_t *r = cli_call(c, "vm-attach", a);
+		json_t *args = json_object();
+		set_path(args, "qmp", cli_arg(&a, "qmp"));
+		set_str(args, "name", cli_arg(&a, "name"));
+		set_path(args, "symbols", cli_arg(&a, "symbols"));
+		set_path(args, "vmlinux", cli_arg(&a, "vmlinux"));
+		set_path(args, "console_log", cli_arg(&a, "console-log"));
+		set_path(args, "console_sock", cli_arg(&a, "console-sock"));
+		set_path(args, "sysroot", cli_arg(&a, "sysroot"));
+		json_t *r = cli_call(c, "vm-attach", args);
 		c->json ? cli_print_json(r) : print_vm(r);
 		json_decref(r);
 		return 0;
@@ -169,9 +157,17 @@ int cmd_vm(struct cli *c)
 		json_decref(r);
 		return 0;
 	}
-	const char *vm = cli_pos(c, 0, "VM name");
+	const char *vm = a.pos[0];
 	if (!strcmp(sub, "console"))
-		return vm_console(c, vm);
+		return vm_console(c, &a);
+	if (!strcmp(sub, "set")) {
+		json_t *args = json_pack("{s:s}", "vm", vm);
+		set_path(args, "sysroot", cli_arg(&a, "sysroot")); /* "" removes it */
+		json_t *r = cli_call(c, "vm-set", args);
+		c->json ? cli_print_json(r) : print_vm(r);
+		json_decref(r);
+		return 0;
+	}
 	static const struct {
 		const char *sub, *cmd;
 	} simple[] = {
@@ -209,13 +205,15 @@ int cmd_vm(struct cli *c)
 		json_decref(r);
 		return 0;
 	}
-	cli_die("unknown vm subcommand '%s'", sub);
+	cli_usage_error(d, "not implemented");
 }
 
 int cmd_agent(struct cli *c)
 {
-	const char *sub = cli_pos(c, 0, "agent subcommand (start|stop|info)");
-	if (!strcmp(sub, "start") || !strcmp(sub, "info")) {
+	const struct cli_cmddoc *d = cli_sub(c, "agent");
+	struct cli_args a;
+	cli_parse(c, d, &a);
+	if (!strcmp(d->sub, "start") || !strcmp(d->sub, "info")) {
 		json_t *r = cli_call(c, "agent-info", NULL); /* connecting starts it if needed */
 		if (c->json)
 			cli_print_json(r);
@@ -229,16 +227,14 @@ int cmd_agent(struct cli *c)
 		json_decref(r);
 		return 0;
 	}
-	if (!strcmp(sub, "stop")) {
-		char err[256];
-		struct conn *k = conn_open(c->socket, 0, err, sizeof err);
-		if (!k) {
-			fprintf(stderr, "hprobe: no agent running (%s)\n", err);
-			return 0;
-		}
-		c->conn = k;
-		json_decref(cli_call(c, "agent-shutdown", NULL));
+	/* stop: never starts one */
+	char err[512];
+	struct conn *k = conn_open(cli_socket(c), 0, err, sizeof err);
+	if (!k) {
+		fprintf(stderr, "hprobe: no agent running (%s)\n", err);
 		return 0;
 	}
-	cli_die("unknown agent subcommand '%s'", sub);
+	c->conn = k;
+	json_decref(cli_call(c, "agent-shutdown", NULL));
+	return 0;
 }

@@ -20,7 +20,8 @@ struct conn {
 	char *buf;
 	size_t len, cap;
 	long next_id;
-	json_t *events; /* queued while waiting for a reply */
+	json_t *events;   /* queued while waiting for a reply */
+	json_t *greeting; /* the agent's "hprobe" member */
 	int eof;
 };
 
@@ -199,6 +200,7 @@ struct conn *conn_open(const char *path, int autostart, char *err, size_t errlen
 		conn_close(c);
 		return NULL;
 	}
+	c->greeting = json_incref(hp);
 	json_decref(g);
 	return c;
 }
@@ -210,7 +212,13 @@ void conn_close(struct conn *c)
 	close(c->fd);
 	free(c->buf);
 	json_decref(c->events);
+	json_decref(c->greeting);
 	free(c);
+}
+
+const json_t *conn_greeting(const struct conn *c)
+{
+	return c->greeting;
 }
 
 int conn_eof(const struct conn *c)

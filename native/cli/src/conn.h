@@ -6,7 +6,8 @@
 
 struct conn;
 
-/* Connects to path; if nothing listens and autostart is set, starts hprobed. */
+/* Connects to path; if nothing listens and autostart is set, starts hprobed. NULL
+ * (and a message in err) when no agent of ours answers there. */
 struct conn *conn_open(const char *path, int autostart, char *err, size_t errlen);
 void conn_close(struct conn *c);
 /* Sends {"execute": name, "arguments": args}; returns the reply object ({"return":..} or
@@ -16,4 +17,6 @@ json_t *conn_cmd(struct conn *c, const char *name, json_t *args);
  * (conn_eof tells which). */
 json_t *conn_event(struct conn *c, int timeout_ms);
 int conn_eof(const struct conn *c);
+/* The greeting's "hprobe" object: version, protocol, pid, capabilities. */
+const json_t *conn_greeting(const struct conn *c);
 #endif

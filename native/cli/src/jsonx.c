@@ -3,6 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A string holding an integer above INT64_MAX: NUL, a tag, the digits. No other
+ * string in a parsed message holds a NUL: the agent's text with one is refused. */
+#define BIG_TAG "u64:"
+#define BIG_ESC "\\u0000" BIG_TAG
+
 static int big_int(const char *p, size_t n)
 {
 	/* INT64_MAX has 19 digits: compare as strings when the length ties */
@@ -16,7 +21,8 @@ json_t *json_loads_lenient(const char *text, size_t len)
 	json_t *j = json_loadb(text, len, 0, NULL);
 	if (j)
 		return j;
-	char *out = malloc(len * 2 + 1);
+	/* each big integer grows by the tag, its quotes and the escaped NUL */
+	char *out = malloc(len * 6 + 1);
 	if (!out)
 		return NULL;
 	size_t o = 0;
@@ -25,10 +31,15 @@ json_t *json_loads_lenient(const char *text, size_t len)
 		char ch = text[i];
 		if (in_str) {
 			out[o++] = ch;
-			if (ch == '\\' && i + 1 < len)
+			if (ch == '\\' && i + 1 < len) {
+				if (i + 5 < len && !memcmp(text + i + 1, "u0000", 5)) {
+					free(out); /* a NUL in the text: not JSON we take */
+					return NULL;
+				}
 				out[o++] = text[++i];
-			else if (ch == '"')
+			} else if (ch == '"') {
 				in_str = 0;
+			}
 			continue;
 		}
 		if (ch == '"') {
@@ -41,7 +52,8 @@ json_t *json_loads_lenient(const char *text, size_t len)
 			while (k < len && text[k] >= '0' && text[k] <= '9')
 				k++;
 			if (big_int(text + i, k - i) && (k == len || !strchr(".eE", text[k]))) {
-				out[o++] = '"';
+				memcpy(out + o, "\"" BIG_ESC, sizeof BIG_ESC);
+				o += sizeof BIG_ESC;
 				memcpy(out + o, text + i, k - i);
 				o += k - i;
 				out[o++] = '"';
@@ -51,9 +63,49 @@ json_t *json_loads_lenient(const char *text, size_t len)
 		}
 		out[o++] = ch;
 	}
-	j = json_loadb(out, o, 0, NULL);
+	j = json_loadb(out, o, JSON_ALLOW_NUL, NULL);
 	free(out);
 	return j;
+}
+
+int jx_u64(const json_t *v, uint64_t *out)
+{
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return 1;
+	}
+	if (!json_is_string(v) || json_string_length(v) < sizeof BIG_TAG + 1)
+		return 0;
+	const char *s = json_string_value(v);
+	if (s[0] || memcmp(s + 1, BIG_TAG, sizeof BIG_TAG - 1))
+		return 0;
+	char *end;
+	*out = strtoull(s + sizeof BIG_TAG, &end, 10);
+	return !*end;
+}
+
+char *jx_dumps(const json_t *j, size_t flags)
+{
+	char *s = json_dumps(j, flags);
+	if (!s)
+		return NULL;
+	/* "\u0000u64:DIGITS" back to DIGITS: the number as the agent sent it */
+	char *w = s;
+	for (const char *r = s; *r;) {
+		if (*r == '"' && !strncmp(r + 1, BIG_ESC, sizeof BIG_ESC - 1)) {
+			const char *d = r + sizeof BIG_ESC;
+			size_t n = strspn(d, "0123456789");
+			if (n && d[n] == '"') {
+				memmove(w, d, n);
+				w += n;
+				r = d + n + 1;
+				continue;
+			}
+		}
+		*w++ = *r++;
+	}
+	*w = 0;
+	return s;
 }
 
 /* Index just past the JSON value starting at i (strings and nesting aware). */

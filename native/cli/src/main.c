@@ -1,5 +1,7 @@
-/* hprobe: the scripting client of hprobed (docs/protocol.md, docs/user-guide.md). */
+/* hprobe: the scripting client of hprobed (docs/protocol.md, docs/user-guide.md).
+ * Its commands and options are described once, in usage.c. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,37 +10,31 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "jsonx.h"
+#include "hprobe/common.h"
 
-static const char usage[] =
-	"usage: hprobe [--json] [--socket PATH] COMMAND ...\n"
-	"  vm launch --lab [--lab-kernel SUITE] [--name N] [--smp K] [--mem MB] [--no-kaslr] [--no-plugin]\n"
-	"            [--http-port P]\n"
-	"  vm attach --qmp PATH [--name N] [--symbols FILE] [--vmlinux FILE]\n"
-	"            [--console-log FILE --console-sock PATH]\n"
-	"  vm list | vm detach N | vm quit N | vm pause N | vm resume N | vm ps N | vm stats N\n"
-	"  vm console N [--follow] [--input TEXT]\n"
-	"  sym search N PATTERN [--binary FILE] [--limit K]\n"
-	"  sym disas N SPEC\n"
-	"  probe add N SPEC [--args K] [--mem SRC[+OFF]:LEN] [--regs] [--pid P | --comm C]\n"
-	"            [--kind capture|count] [--disabled]\n"
-	"  probe enable|disable|remove N ID | probe list N\n"
-	"  hits N [--probe ID] [--follow] [--limit K] [--from SEQ]\n"
-	"  detector add N KIND --config FILE | detector list N | detector remove|enable|disable N ID\n"
-	"  alerts N [--follow]\n"
-	"  export JOURNAL --format csv|jsonl|chrome|ctf --out PATH [--probe ID] [--pid P]\n"
-	"  agent start | agent stop | agent info\n"
-	"  fields [--markdown stream|export]   the hit's fields (JSON members, CSV columns)\n"
-	"SPEC: kernel:FUNC[+OFF] | 0xADDR | app:BINARY:FUNC[+OFF]\n";
+void cli_fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fflush(stdout);
+	fputs("hprobe: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(status);
+}
 
 void cli_die(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
+	fflush(stdout);
 	fputs("hprobe: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
-	exit(1);
+	exit(CLI_EXIT_REFUSED);
 }
 
 /* Same rule as hprobed and the workbench (docs/protocol.md). */
@@ -55,96 +51,187 @@ static void default_socket(char *buf, size_t cap)
 		snprintf(buf, cap, "/tmp/hprobe-%u/hprobed.sock", (unsigned)getuid());
 }
 
+const char *cli_socket(struct cli *c)
+{
+	if (!c->socket[0])
+		default_socket(c->socket, sizeof c->socket);
+	return c->socket;
+}
+
 struct conn *cli_conn(struct cli *c)
 {
 	if (!c->conn) {
 		char err[512];
-		c->conn = conn_open(c->socket, 1, err, sizeof err);
+		c->conn = conn_open(cli_socket(c), !c->no_start, err, sizeof err);
 		if (!c->conn)
-			cli_die("%s", err);
+			cli_fail(CLI_EXIT_UNREACHABLE, "%s", err);
 	}
 	return c->conn;
 }
 
-json_t *cli_call(struct cli *c, const char *cmd, json_t *args)
+void cli_agent_error(json_t *e)
+{
+	const char *cls = json_string_value(json_object_get(e, "class"));
+	const char *desc = json_string_value(json_object_get(e, "desc"));
+	fflush(stdout);
+	fprintf(stderr, "hprobe: %s: %s\n", cls ? cls : "Error", desc ? desc : "(no message)");
+	exit(cls && (!strcmp(cls, "GuestError") || !strcmp(cls, "VmDead")) ? CLI_EXIT_GUEST : CLI_EXIT_REFUSED);
+}
+
+json_t *cli_call_raw(struct cli *c, const char *cmd, json_t *args)
 {
 	json_t *r = conn_cmd(cli_conn(c), cmd, args);
 	json_decref(args);
 	if (!r)
-		cli_die("the agent closed the connection during %s", cmd);
+		cli_fail(CLI_EXIT_UNREACHABLE, "the agent closed the connection during %s", cmd);
 	json_t *e = json_object_get(r, "error");
-	if (e) {
-		fprintf(stderr, "hprobe: %s: %s\n", json_string_value(json_object_get(e, "class")),
-			json_string_value(json_object_get(e, "desc")));
-		json_decref(r);
-		exit(1);
-	}
+	if (e)
+		cli_agent_error(e);
+	return r;
+}
+
+json_t *cli_call(struct cli *c, const char *cmd, json_t *args)
+{
+	json_t *r = cli_call_raw(c, cmd, args);
 	json_t *ret = json_incref(json_object_get(r, "return"));
 	json_decref(r);
 	return ret;
 }
 
-const char *cli_opt(struct cli *c, const char *name)
-{
-	for (int i = 0; i < c->argc; i++)
-		if (!strcmp(c->argv[i], name)) {
-			if (i + 1 >= c->argc)
-				cli_die("%s needs a value", name);
-			const char *v = c->argv[i + 1];
-			memmove(c->argv + i, c->argv + i + 2, (size_t)(c->argc - i - 2) * sizeof *c->argv);
-			c->argc -= 2;
-			return v;
-		}
-	return NULL;
-}
-
-int cli_flag(struct cli *c, const char *name)
-{
-	for (int i = 0; i < c->argc; i++)
-		if (!strcmp(c->argv[i], name)) {
-			memmove(c->argv + i, c->argv + i + 1, (size_t)(c->argc - i - 1) * sizeof *c->argv);
-			c->argc--;
-			return 1;
-		}
-	return 0;
-}
-
-const char *cli_pos(struct cli *c, int i, const char *what)
-{
-	if (i >= c->argc) {
-		fprintf(stderr, "hprobe: missing %s\n%s", what, usage);
-		exit(2);
-	}
-	if (c->argv[i][0] == '-' && c->argv[i][1] == '-')
-		cli_die("unknown option %s", c->argv[i]);
-	return c->argv[i];
-}
-
 void cli_print_json(json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = jx_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 	puts(s ? s : "null");
 	free(s);
+}
+
+void cli_print_json_new(json_t *j)
+{
+	cli_print_json(j);
+	json_decref(j);
+}
+
+/* hprobe --version: ours, and the agent's when one answers (none is started). */
+static int version(struct cli *c)
+{
+	char err[512];
+	struct conn *k = conn_open(cli_socket(c), 0, err, sizeof err);
+	const json_t *g = k ? conn_greeting(k) : NULL;
+	if (c->json) {
+		json_t *agent = g ? json_pack("{s:O?, s:O?, s:s}", "version", json_object_get(g, "version"), "protocol",
+					      json_object_get(g, "protocol"), "socket", c->socket)
+				  : json_null();
+		cli_print_json_new(
+			json_pack("{s:s, s:i, s:o}", "version", hp_version(), "protocol", 1, "agent", agent));
+	} else {
+		printf("hprobe %s (protocol 1)\n", hp_version());
+		if (g)
+			printf("hprobed %s (protocol %lld) at %s\n", json_string_value(json_object_get(g, "version")),
+			       json_integer_value(json_object_get(g, "protocol")), c->socket);
+		else
+			printf("no agent answers at %s\n", c->socket);
+	}
+	conn_close(k);
+	return CLI_EXIT_OK;
+}
+
+/* hprobe help [COMMAND [SUB]] */
+static int help(struct cli *c)
+{
+	struct cli_args a;
+	const struct cli_cmddoc *hd = cli_cmd("help", NULL);
+	cli_parse(c, hd, &a);
+	if (!a.npos) {
+		cli_print_main_help(stdout);
+		return CLI_EXIT_OK;
+	}
+	const struct cli_groupdoc *g = cli_group(a.pos[0]);
+	if (!g)
+		cli_usage_error(hd, "no command '%s' (hprobe --help lists them)", a.pos[0]);
+	if (a.npos == 1 || !g->has_subs) {
+		if (a.npos > 1)
+			cli_usage_error(hd, "%s has no subcommands", g->name);
+		cli_print_group_help(stdout, g);
+		return CLI_EXIT_OK;
+	}
+	const struct cli_cmddoc *d = cli_cmd(g->name, a.pos[1]);
+	if (!d)
+		cli_usage_error(hd, "no command '%s %s' (hprobe help %s lists them)", g->name, a.pos[1], g->name);
+	cli_print_cmd_help(stdout, d);
+	cli_print_footer(stdout, 0);
+	return CLI_EXIT_OK;
+}
+
+/* An option of a command given before it: "hprobe --follow hits lab". */
+static void misplaced(int argc, char **argv, const char *word)
+{
+	for (int i = optind; i < argc; i++) {
+		const struct cli_groupdoc *g = argv[i][0] != '-' ? cli_group(argv[i]) : NULL;
+		if (!g)
+			continue;
+		const struct cli_cmddoc *d = cli_cmd(g->name, g->has_subs && i + 1 < argc ? argv[i + 1] : NULL);
+		if (!d)
+			d = cli_cmd(g->name, NULL);
+		if (d)
+			cli_usage_error(d, "'%s' before the command: a command's options go after it", word);
+		break;
+	}
+	cli_usage_error(NULL, "unknown option '%s'", word);
 }
 
 int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
-	c.argc = argc - 1;
-	c.argv = argv + 1;
-	c.json = cli_flag(&c, "--json");
-	const char *sock = cli_opt(&c, "--socket");
-	if (sock)
-		snprintf(c.socket, sizeof c.socket, "%s", sock);
-	else
-		default_socket(c.socket, sizeof c.socket);
-	if (cli_flag(&c, "--help") || cli_flag(&c, "-h") || c.argc == 0) {
-		fputs(usage, c.argc ? stdout : stderr);
-		return c.argc ? 0 : 2;
+	enum { O_JSON = 1000, O_SOCKET, O_NO_START, O_HELP, O_VERSION };
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, O_JSON },         { "socket", required_argument, NULL, O_SOCKET },
+		{ "no-start", no_argument, NULL, O_NO_START }, { "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },   { NULL, 0, NULL, 0 },
+	};
+	int want_version = 0, ch;
+	opterr = 0;
+	/* "+": the global options stop at the command; the command parses the rest */
+	while ((ch = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_JSON:
+			c.json = 1;
+			break;
+		case O_SOCKET:
+			if (!*optarg || strlen(optarg) >= sizeof c.socket)
+				cli_usage_error(NULL, "--socket: a Unix socket path of 1 to %zu bytes",
+						sizeof c.socket - 1);
+			snprintf(c.socket, sizeof c.socket, "%s", optarg);
+			break;
+		case O_NO_START:
+			c.no_start = 1;
+			break;
+		case O_HELP:
+		case 'h':
+			cli_print_main_help(stdout);
+			return CLI_EXIT_OK;
+		case O_VERSION:
+			want_version = 1;
+			break;
+		case ':':
+			cli_usage_error(NULL, "%s needs a value", argv[optind - 1]);
+		default:
+			if (optopt > 0 && optopt < 256)
+				cli_usage_error(NULL, "unknown option '-%c'", optopt);
+			if (optopt >= O_JSON)
+				cli_usage_error(NULL, "--%s takes no value", opts[optopt - O_JSON].name);
+			misplaced(argc, argv, argv[optind - 1]);
+		}
 	}
-	const char *cmd = c.argv[0];
-	c.argc--;
-	c.argv++;
+	if (want_version) {
+		if (optind < argc)
+			cli_usage_error(NULL, "--version takes no command");
+		return version(&c);
+	}
+	if (optind >= argc)
+		cli_usage_error(NULL, "missing command");
+	const char *cmd = argv[optind];
+	c.argc = argc - optind - 1;
+	c.argv = argv + optind + 1;
 	static const struct {
 		const char *name;
 		int (*fn)(struct cli *);
@@ -152,13 +239,15 @@ int main(int argc, char **argv)
 		{ "vm", cmd_vm },         { "sym", cmd_sym },           { "probe", cmd_probe },
 		{ "hits", cmd_hits },     { "detector", cmd_detector }, { "alerts", cmd_alerts },
 		{ "export", cmd_export }, { "agent", cmd_agent },       { "fields", cmd_fields },
+		{ "help", help },
 	};
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		if (!strcmp(cmd, cmds[i].name)) {
 			int rc = cmds[i].fn(&c);
+			if (fflush(stdout) || ferror(stdout))
+				cli_fail(CLI_EXIT_REFUSED, "writing the output: %s", strerror(errno));
 			conn_close(c.conn);
 			return rc;
 		}
-	fprintf(stderr, "hprobe: unknown command '%s'\n%s", cmd, usage);
-	return 2;
+	cli_usage_error(NULL, "unknown command '%s'", cmd);
 }

@@ -1,0 +1,510 @@
+/* The CLI's one description of itself (usage.h): commands, options, exit statuses. */
+#include <stdint.h>
+#include <string.h>
+
+#include "usage.h"
+
+/* clang-format off */
+#define VM { "N", "N", "the VM's name (hprobe vm list)", CLI_K_VM, 0, 0, 0, NULL }
+#define ID(what) { "ID", "ID", "the " what "'s id", CLI_K_NUM, 0, 0, UINT32_MAX, NULL }
+#define FLAG(n, d) { n, NULL, d, CLI_K_TEXT, 0, 0, 0, NULL }
+#define OPT(n, m, k, d) { n, m, d, k, 0, 0, 0, NULL }
+#define NUM(n, m, lo, hi, d) { n, m, d, CLI_K_NUM, 0, lo, hi, NULL }
+#define WORDS(n, m, w, d) { n, m, d, CLI_K_WORD, 0, 0, 0, w }
+/* clang-format on */
+
+const char cli_exit_doc[] = "0\tsuccess\n"
+			    "1\tthe agent refused the command (its error class and message are printed), "
+			    "or a local step failed (a file, an export)\n"
+			    "2\tusage error: unknown or misplaced option, bad number, missing argument\n"
+			    "3\tcannot reach the agent: none runs and none could be started, the socket is "
+			    "not an agent's, or the agent went away\n"
+			    "4\tguest error: the agent's error class GuestError or VmDead\n";
+
+const char cli_description[] =
+	"hprobe is the command-line client of hprobed, the HProbe agent: it launches or attaches "
+	"virtual machines, plants probes in their kernel and programs, prints the hits, runs "
+	"detectors and exports the journal of hits as traces. Nothing is installed in the guest.\n"
+	"\n"
+	"The agent is started when it is not running (unless --no-start is given). Options "
+	"take their value as --opt=value or --opt value and may come before or after the "
+	"command's other arguments; the global options may also come before the command. "
+	"An argument after -- is never an option. With --json every command prints JSON (one "
+	"value per line) in the schemas of the protocol (docs/protocol.md); otherwise text "
+	"for people, and tab-separated lines from hits into a pipe or a file.";
+
+const char *const cli_environment[] = {
+	"XDG_RUNTIME_DIR",
+	"the default socket is $XDG_RUNTIME_DIR/hprobe/hprobed.sock when it is an absolute path; "
+	"otherwise /run/hprobe/hprobed.sock when /run/hprobe is writable (root), else "
+	"/tmp/hprobe-UID/hprobed.sock",
+	"HPROBE_AGENT",
+	"the hprobed binary to start (default: hprobed next to hprobe, else on PATH)",
+	"TZ",
+	"the time zone of hits --time=wall",
+	NULL,
+};
+
+const struct cli_argdoc cli_global_opts[] = {
+	FLAG("json", "machine output: JSON, one value per line (the protocol's schemas)"),
+	OPT("socket", "PATH", CLI_K_FILE,
+	    "the agent's socket (default: $XDG_RUNTIME_DIR/hprobe/hprobed.sock; see ENVIRONMENT in man hprobe)"),
+	FLAG("no-start", "do not start the agent when none runs (exit status 3 instead)"),
+	FLAG("help", "this command's help (also -h)"),
+	{ 0 },
+};
+
+const struct cli_argdoc cli_top_opts[] = {
+	FLAG("version", "the CLI's version, and the agent's and its protocol when one answers (never starts one)"),
+	{ 0 },
+};
+
+const struct cli_groupdoc cli_groups[] = {
+	{ "vm", 1, "launch, attach and drive virtual machines" },
+	{ "sym", 1, "search a guest's symbols, disassemble a function" },
+	{ "probe", 1, "plant, list, enable, disable and remove probes" },
+	{ "hits", 0, "print a VM's hits, from its journal and live" },
+	{ "detector", 1, "add, list and control detectors" },
+	{ "alerts", 0, "print a VM's detector alerts" },
+	{ "export", 0, "export a journal as a trace (CSV, JSON Lines, Chrome, CTF)" },
+	{ "agent", 1, "start, stop or describe the agent" },
+	{ "fields", 0, "list the fields of a hit" },
+	{ "help", 0, "help on a command" },
+};
+const unsigned cli_ngroups = sizeof cli_groups / sizeof cli_groups[0];
+
+const struct cli_cmddoc cli_cmds[] = {
+	{ "vm",
+	  "launch",
+	  "boot a lab guest (native/guest/lab.sh) and attach to it; prints the VM",
+	  "Replies when the guest is up and probes can be planted (about 10 s under TCG).",
+	  { { 0 } },
+	  {
+		  { "lab", NULL, "boot a lab guest: the only kind vm launch boots", CLI_K_TEXT, CLI_REQ, 0, 0, NULL },
+		  OPT("lab-kernel", "SUITE", CLI_K_TEXT,
+		      "the guest's kernel, a Debian suite of the lab (lab.sh kernels lists them)"),
+		  OPT("name", "NAME", CLI_K_TEXT, "the VM's name (default lab, lab2, ...)"),
+		  NUM("smp", "K", 1, 1024, "vCPUs (default 1)"),
+		  NUM("mem", "MB", 16, 1048576, "memory in MiB (default 512)"),
+		  FLAG("no-kaslr", "boot the guest kernel without KASLR"),
+		  FLAG("no-plugin", "no in-QEMU tier: every probe stops the VM through its gdbstub"),
+		  NUM("http-port", "P", 1, 65535, "forward port P of 127.0.0.1 to the guest's httpd"),
+		  OPT("sysroot", "DIR", CLI_K_DIR,
+		      "where the guest's programs are found on this host (default: the guest's folder of the lab)"),
+	  } },
+	{ "vm",
+	  "attach",
+	  "attach to a running QEMU through its QMP socket; prints the VM",
+	  "QEMU needs a QMP socket (-qmp unix:PATH,server=on,wait=off), no -gdb. Without --symbols "
+	  "and --vmlinux the kernel's symbols and BTF are recovered from guest memory.",
+	  { { 0 } },
+	  {
+		  { "qmp", "PATH", "the QEMU's QMP socket", CLI_K_FILE, CLI_REQ, 0, 0, NULL },
+		  OPT("name", "NAME", CLI_K_TEXT, "the VM's name"),
+		  OPT("symbols", "FILE", CLI_K_FILE, "the guest kernel's System.map or kallsyms text"),
+		  OPT("vmlinux", "FILE", CLI_K_FILE, "the guest kernel's vmlinux (its BTF)"),
+		  OPT("console-log", "FILE", CLI_K_FILE, "the guest's serial console log (with --console-sock)"),
+		  OPT("console-sock", "PATH", CLI_K_FILE, "the guest's serial console socket (for vm console --input)"),
+		  OPT("sysroot", "DIR", CLI_K_DIR,
+		      "a host directory that mirrors the guest's files, where its programs are found by their guest "
+		      "path"),
+	  } },
+	{ "vm",
+	  "list",
+	  "list the agent's VMs: name, state, accelerator, vCPUs, QEMU, kernel, probes, hits",
+	  "--json adds each VM's journal and kernel profile.",
+	  { { 0 } },
+	  { { 0 } } },
+	{ "vm",
+	  "set",
+	  "change what may change while a VM is monitored: its sysroot; prints the VM",
+	  "Probes already added keep the program file they were resolved in.",
+	  { VM },
+	  {
+		  { "sysroot", "DIR", "the VM's new sysroot ('' for none)", CLI_K_DIR, CLI_REQ, 0, 0, NULL },
+	  } },
+	{ "vm", "detach", "lift every probe and disconnect: the guest runs on at full speed", NULL, { VM }, { { 0 } } },
+	{ "vm", "quit", "power off a guest the agent launched", NULL, { VM }, { { 0 } } },
+	{ "vm", "pause", "pause a VM", NULL, { VM }, { { 0 } } },
+	{ "vm", "resume", "resume a paused VM", NULL, { VM }, { { 0 } } },
+	{ "vm", "ps", "the guest's tasks, read from its memory", NULL, { VM }, { { 0 } } },
+	{ "vm",
+	  "stats",
+	  "what the VM's probes journalled, dropped, and what the in-QEMU tier filtered out or could not read",
+	  NULL,
+	  { VM },
+	  { { 0 } } },
+	{ "vm",
+	  "console",
+	  "print the guest's serial console",
+	  "On a terminal, control characters are shown in caret notation (ESC as ^[), never obeyed.",
+	  { VM },
+	  {
+		  FLAG("follow", "keep printing what comes, until interrupted"),
+		  OPT("input", "TEXT", CLI_K_TEXT, "type TEXT into the console first (e.g. $'uname -a\\n')"),
+	  } },
+	{ "sym",
+	  "search",
+	  "search the kernel's symbols (or a program's) by substring or glob (* and ?)",
+	  NULL,
+	  { VM, { "PATTERN", "PATTERN", "a substring, or a glob with * and ?", CLI_K_TEXT, 0, 0, 0, NULL } },
+	  {
+		  OPT("binary", "FILE", CLI_K_FILE,
+		      "search this guest program's ELF symbols (/apps/NAME: a lab program)"),
+		  NUM("limit", "K", 1, 100000, "at most K symbols (default 100)"),
+	  } },
+	{ "sym",
+	  "disas",
+	  "disassemble a function; back-edges are marked",
+	  NULL,
+	  { VM, { "SPEC", "SPEC", "kernel:FUNC or app:BINARY:FUNC", CLI_K_TEXT, 0, 0, 0, NULL } },
+	  { { 0 } } },
+	{ "probe",
+	  "add",
+	  "plant a probe; prints its id",
+	  "For __x64_sys_* wrappers the arguments are the system call's, read from the struct "
+	  "pt_regs the wrapper receives. An application probe is pending until a process runs "
+	  "its program.",
+	  { VM,
+	    { "SPEC", "SPEC", "kernel:FUNC[+OFF], 0xADDR (kernel) or app:BINARY:FUNC[+OFF]", CLI_K_TEXT, 0, 0, 0,
+	      NULL } },
+	  {
+		  NUM("args", "K", 0, 6, "capture the first K arguments"),
+		  OPT("mem", "SRC[+OFF]:LEN", CLI_K_TEXT,
+		      "capture LEN bytes at SRC+OFF (SRC: argN or a register; :sLEN for a C string)"),
+		  FLAG("regs", "capture the registers"),
+		  NUM("pid", "P", 0, INT32_MAX, "only hits of task P"),
+		  OPT("comm", "C", CLI_K_TEXT, "only hits of tasks named C"),
+		  WORDS("kind", "KIND", "capture count", "capture (default: every hit) or count (totals only)"),
+		  FLAG("disabled", "add it disabled"),
+	  } },
+	{ "probe", "list", "list a VM's probes: id, state, kind, mechanism, hits, spec", NULL, { VM }, { { 0 } } },
+	{ "probe", "enable", "enable a probe", NULL, { VM, ID("probe") }, { { 0 } } },
+	{ "probe", "disable", "disable a probe: it leaves nothing in QEMU", NULL, { VM, ID("probe") }, { { 0 } } },
+	{ "probe", "remove", "remove a probe", NULL, { VM, ID("probe") }, { { 0 } } },
+	{ "hits",
+	  NULL,
+	  "print a VM's hits: those in its journal, then with --follow the new ones as they come",
+	  "On a terminal: a table with a header line: SEQ, TIME, PROBE, VCPU, PID/TGID, COMM, IP "
+	  "and ARGS (the arguments in hex, then mem=HEX for a memory capture and BLOCKED for a call "
+	  "a virtual patch blocked); a value longer than its column is cut.\n"
+	  "\n"
+	  "Into a pipe or a file: one line per hit, no header, tab-separated: seq, time, probe, "
+	  "vcpu, pid, tgid, comm, ip, args (hex, comma-separated), mem (hex), blocked. A task the "
+	  "agent could not identify, an empty value or a call not blocked is -.\n"
+	  "\n"
+	  "Times (--time): rel, the default, is seconds since the journal's start, as in the "
+	  "workbench and in exports; mono is the host's CLOCK_MONOTONIC in seconds (the hit's "
+	  "time_ns); wall is the date and time (local, ISO 8601). The journal's start is read "
+	  "from the journal when this host can read it; otherwise rel counts from the VM's "
+	  "first hit and wall uses this host's clocks.\n"
+	  "\n"
+	  "--json prints the agent's hit objects, one per line, unchanged (64-bit arguments exact). "
+	  "A follower that stops resumes where it was with --from (its last seq plus one).",
+	  { VM },
+	  {
+		  NUM("probe", "ID", 0, UINT32_MAX, "only the hits of probe ID"),
+		  FLAG("follow", "then print new hits as they come, until interrupted"),
+		  NUM("limit", "K", 0, INT64_MAX, "stop after K hits"),
+		  NUM("from", "SEQ", 0, INT64_MAX, "start at journal record SEQ (default: the first)"),
+		  WORDS("time", "WHEN", "rel mono wall", "rel (default), mono or wall"),
+	  } },
+	{ "detector",
+	  "add",
+	  "add a detector; prints its id",
+	  "KIND is emergency, watchdog or loop; its configuration (a JSON object) is described in "
+	  "docs/detectors.md. The detector plants its own probes.",
+	  { VM, { "KIND", "KIND", "emergency, watchdog or loop", CLI_K_WORD, 0, 0, 0, "emergency watchdog loop" } },
+	  {
+		  { "config", "FILE", "the configuration, a JSON object (- reads it from stdin)", CLI_K_FILE, CLI_REQ,
+		    0, 0, NULL },
+	  } },
+	{ "detector", "list", "list a VM's detectors with their live state", NULL, { VM }, { { 0 } } },
+	{ "detector", "remove", "remove a detector and its probes", NULL, { VM, ID("detector") }, { { 0 } } },
+	{ "detector", "enable", "enable a detector", NULL, { VM, ID("detector") }, { { 0 } } },
+	{ "detector",
+	  "disable",
+	  "disable a detector: it keeps its state, its probes leave the guest",
+	  NULL,
+	  { VM, ID("detector") },
+	  { { 0 } } },
+	{ "alerts",
+	  NULL,
+	  "print a VM's alerts (those in its journal), then with --follow the new ones",
+	  NULL,
+	  { VM },
+	  {
+		  FLAG("follow", "then print new alerts as they come, until interrupted"),
+	  } },
+	{ "export",
+	  NULL,
+	  "export a journal's hits as a trace file",
+	  "Formats: csv, jsonl (JSON Lines), chrome (Chrome Trace Event JSON, for ui.perfetto.dev) "
+	  "and ctf (CTF 1.8, a directory, for babeltrace2 and Trace Compass); docs/journal.md "
+	  "describes them. No agent is needed. With --out - the trace goes to stdout and the "
+	  "summary to stderr (not for ctf, which is a directory).",
+	  { { "JOURNAL", "JOURNAL", "a journal file (journal.hpj; hprobe vm list --json gives its path)", CLI_K_FILE, 0,
+	      0, 0, NULL } },
+	  {
+		  { "format", "FORMAT", "csv, jsonl, chrome or ctf", CLI_K_WORD, CLI_REQ, 0, 0,
+		    "csv jsonl chrome ctf" },
+		  { "out", "PATH", "where to write (a directory for ctf; - for stdout)", CLI_K_DIR, CLI_REQ, 0, 0,
+		    NULL },
+		  NUM("probe", "ID", 0, UINT32_MAX, "only the hits of probe ID"),
+		  NUM("pid", "P", 0, INT32_MAX, "only the hits of task (or process) P"),
+	  } },
+	{ "agent", "start", "start the agent if it does not run, and describe it", NULL, { { 0 } }, { { 0 } } },
+	{ "agent",
+	  "stop",
+	  "stop the agent: it detaches from every VM first (guests run on)",
+	  NULL,
+	  { { 0 } },
+	  { { 0 } } },
+	{ "agent", "info", "the agent's version, pid, socket, state directory and VMs", NULL, { { 0 } }, { { 0 } } },
+	{ "fields",
+	  NULL,
+	  "list the fields of a hit: JSON members, CSV columns",
+	  NULL,
+	  { { 0 } },
+	  {
+		  WORDS("markdown", "WHERE", "stream export",
+			"a Markdown table of the fields of the stream (the protocol) or of exports"),
+	  } },
+	{ "help",
+	  NULL,
+	  "help on a command (or on one subcommand)",
+	  NULL,
+	  { { "COMMAND", "COMMAND", "a command", CLI_K_CMD, CLI_OPTIONAL, 0, 0, NULL },
+	    { "SUB", "SUB", "one of its subcommands", CLI_K_CMD, CLI_OPTIONAL, 0, 0, NULL } },
+	  { { 0 } } },
+};
+const unsigned cli_ncmds = sizeof cli_cmds / sizeof cli_cmds[0];
+
+const struct cli_groupdoc *cli_group(const char *name)
+{
+	for (unsigned i = 0; i < cli_ngroups; i++)
+		if (!strcmp(cli_groups[i].name, name))
+			return &cli_groups[i];
+	return NULL;
+}
+
+const struct cli_cmddoc *cli_cmd(const char *group, const char *sub)
+{
+	for (unsigned i = 0; i < cli_ncmds; i++)
+		if (!strcmp(cli_cmds[i].group, group) &&
+		    ((!sub && !cli_cmds[i].sub) || (sub && cli_cmds[i].sub && !strcmp(cli_cmds[i].sub, sub))))
+			return &cli_cmds[i];
+	return NULL;
+}
+
+const char *cli_cmd_name(const struct cli_cmddoc *d, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s%s", d->group, d->sub ? " " : "", d->sub ? d->sub : "");
+	return buf;
+}
+
+/* Writes words, breaking lines before width; continuation lines start with indent spaces. */
+struct wrap {
+	FILE *f;
+	int col, indent, width;
+	int fresh; /* at the start of a line's text: no space before the next word */
+};
+
+static void wrap_word(struct wrap *w, const char *s, size_t n)
+{
+	if (!w->fresh && w->col + 1 + (int)n > w->width) {
+		fprintf(w->f, "\n%*s", w->indent, "");
+		w->col = w->indent;
+	} else if (!w->fresh) {
+		fputc(' ', w->f);
+		w->col++;
+	}
+	fwrite(s, 1, n, w->f);
+	w->col += (int)n;
+	w->fresh = 0;
+}
+
+/* An option's value as the usage shows it: its choices (rel|mono|wall), or its name. */
+static const char *meta_text(const struct cli_argdoc *o, char *buf, size_t cap)
+{
+	if (o->kind != CLI_K_WORD || !o->words)
+		return o->meta;
+	snprintf(buf, cap, "%s", o->words);
+	for (char *p = buf; *p; p++)
+		if (*p == ' ')
+			*p = '|';
+	return buf;
+}
+
+static void wrap_text(struct wrap *w, const char *t)
+{
+	while (*t) {
+		while (*t == ' ')
+			t++;
+		size_t n = strcspn(t, " ");
+		if (n)
+			wrap_word(w, t, n);
+		t += n;
+	}
+}
+
+static void synopsis_item(struct wrap *w, const struct cli_argdoc *o)
+{
+	char buf[160], m[96];
+	int req = o->flags & CLI_REQ;
+	if (o->meta)
+		snprintf(buf, sizeof buf, "%s--%s %s%s", req ? "" : "[", o->name, meta_text(o, m, sizeof m),
+			 req ? "" : "]");
+	else
+		snprintf(buf, sizeof buf, "%s--%s%s", req ? "" : "[", o->name, req ? "" : "]");
+	wrap_word(w, buf, strlen(buf));
+}
+
+void cli_print_synopsis(FILE *f, const struct cli_cmddoc *d, const char *prefix)
+{
+	char name[64], head[128];
+	snprintf(head, sizeof head, "%shprobe %s", prefix, cli_cmd_name(d, name, sizeof name));
+	fputs(head, f);
+	struct wrap w = { f, (int)strlen(head), (int)strlen(head) + 1, 100, 0 };
+	/* required options first, as the command reads: export JOURNAL --format F --out PATH */
+	for (const struct cli_argdoc *p = d->pos; p->name; p++) {
+		char buf[64];
+		snprintf(buf, sizeof buf, p->flags & CLI_OPTIONAL ? "[%s]" : "%s", p->name);
+		wrap_word(&w, buf, strlen(buf));
+	}
+	for (const struct cli_argdoc *o = d->opts; o->name; o++)
+		if (o->flags & CLI_REQ)
+			synopsis_item(&w, o);
+	for (const struct cli_argdoc *o = d->opts; o->name; o++)
+		if (!(o->flags & CLI_REQ))
+			synopsis_item(&w, o);
+	fputc('\n', f);
+}
+
+/* "  left    doc" with doc at column col, wrapped under itself. */
+static void print_item(FILE *f, const char *left, const char *doc, int col)
+{
+	int n = fprintf(f, "  %s", left);
+	if (n > col - 2)
+		fprintf(f, "\n%*s", col, "");
+	else
+		fprintf(f, "%*s", col - n, "");
+	struct wrap w = { f, col, col, 100, 1 };
+	wrap_text(&w, doc);
+	fputc('\n', f);
+}
+
+static void print_opt(FILE *f, const struct cli_argdoc *o)
+{
+	char left[160], m[96];
+	if (o->meta)
+		snprintf(left, sizeof left, "--%s %s", o->name, meta_text(o, m, sizeof m));
+	else
+		snprintf(left, sizeof left, "--%s", o->name);
+	print_item(f, left, o->doc, 26);
+}
+
+static void print_paragraphs(FILE *f, const char *t)
+{
+	struct wrap w = { f, 0, 0, 90, 1 };
+	while (*t) {
+		size_t n = strcspn(t, "\n");
+		char para[2048];
+		snprintf(para, sizeof para, "%.*s", (int)n, t);
+		if (n) {
+			w.col = 0;
+			w.fresh = 1;
+			wrap_text(&w, para);
+		}
+		fputc('\n', f);
+		t += n;
+		if (*t == '\n')
+			t++;
+	}
+}
+
+void cli_print_cmd_help(FILE *f, const struct cli_cmddoc *d)
+{
+	cli_print_synopsis(f, d, "usage: ");
+	fputc('\n', f);
+	char s[512];
+	snprintf(s, sizeof s, "%s.", d->summary);
+	s[0] = (char)(s[0] >= 'a' && s[0] <= 'z' ? s[0] - 32 : s[0]);
+	print_paragraphs(f, s);
+	if (d->detail) {
+		fputc('\n', f);
+		print_paragraphs(f, d->detail);
+	}
+	if (d->pos[0].name) {
+		fputs("\narguments:\n", f);
+		for (const struct cli_argdoc *p = d->pos; p->name; p++)
+			print_item(f, p->name, p->doc, 26);
+	}
+	if (d->opts[0].name) {
+		fputs("\noptions:\n", f);
+		for (const struct cli_argdoc *o = d->opts; o->name; o++)
+			print_opt(f, o);
+	}
+}
+
+void cli_print_footer(FILE *f, int top)
+{
+	fputs(top ? "\noptions:\n" : "\nglobal options (before or after the command):\n", f);
+	for (const struct cli_argdoc *o = cli_global_opts; o->name; o++)
+		print_opt(f, o);
+	if (top)
+		for (const struct cli_argdoc *o = cli_top_opts; o->name; o++)
+			print_opt(f, o);
+	fputs("\nexit status:\n", f);
+	for (const char *t = cli_exit_doc; *t;) {
+		size_t n = strcspn(t, "\n");
+		char line[512];
+		snprintf(line, sizeof line, "%.*s", (int)n, t);
+		char *tab = strchr(line, '\t');
+		if (tab) {
+			*tab = 0;
+			print_item(f, line, tab + 1, 5);
+		}
+		t += n + (t[n] == '\n');
+	}
+}
+
+void cli_print_group_synopses(FILE *f, const struct cli_groupdoc *g)
+{
+	const char *prefix = "usage: ";
+	for (unsigned i = 0; i < cli_ncmds; i++)
+		if (!strcmp(cli_cmds[i].group, g->name)) {
+			cli_print_synopsis(f, &cli_cmds[i], prefix);
+			prefix = "       ";
+		}
+}
+
+void cli_print_group_help(FILE *f, const struct cli_groupdoc *g)
+{
+	if (!g->has_subs) {
+		cli_print_cmd_help(f, cli_cmd(g->name, NULL));
+		cli_print_footer(f, 0);
+		return;
+	}
+	fprintf(f, "hprobe %s: %s\n\n", g->name, g->summary);
+	cli_print_group_synopses(f, g);
+	for (unsigned i = 0; i < cli_ncmds; i++)
+		if (!strcmp(cli_cmds[i].group, g->name)) {
+			fputs("\n", f);
+			cli_print_cmd_help(f, &cli_cmds[i]);
+		}
+	cli_print_footer(f, 0);
+}
+
+void cli_print_main_help(FILE *f)
+{
+	fputs("usage: hprobe [--json] [--socket PATH] [--no-start] COMMAND [ARGS...]\n"
+	      "       hprobe --version | --help | help COMMAND [SUB]\n\ncommands:\n",
+	      f);
+	for (unsigned i = 0; i < cli_ncmds; i++)
+		cli_print_synopsis(f, &cli_cmds[i], "  ");
+	fputs("\nSPEC: kernel:FUNC[+OFF] | 0xADDR | app:BINARY:FUNC[+OFF]\n"
+	      "hprobe help COMMAND, or hprobe COMMAND --help, explains a command and its options.\n",
+	      f);
+	cli_print_footer(f, 1);
+}
