@@ -1,0 +1,719 @@
+"""The hprobe command line: option parsing, help, version, exit statuses, "-" for
+stdin and stdout, JSON written by the JSON library (64-bit integers exact), the hits
+table and its times, the man page and the bash completion, and the user guide's
+examples. Issue 20 (the CLI part).
+
+Usage needs no agent; FakeAgentCli talks to a stand-in agent that replies with exact
+texts (integers beyond int64, a task the agent could not identify, guest errors);
+LiveCli and DeadVm run a real agent and lab guest."""
+import datetime
+import fcntl
+import json
+import os
+import pty
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import termios
+import threading
+import time
+import unittest
+
+from hplab import BIN, ROOT, AgentTestCase, Guest, wait_until
+
+HPROBE = os.path.join(BIN, "hprobe")
+BUILD = os.path.dirname(os.path.abspath(BIN))
+GUIDE = os.path.join(ROOT, "docs", "user-guide.md")
+GROUPS = ["vm", "sym", "probe", "hits", "detector", "alerts", "export", "agent", "fields"]
+U64_MAX = 2 ** 64 - 1
+
+
+def run(*args, socket_path=None, input=None, env=None, timeout=60, cwd=None):
+    """hprobe with args; never starts an agent unless one is asked for (HPROBE_AGENT
+    points nowhere, so a CLI that would start one fails instead)."""
+    e = dict(os.environ, HPROBE_AGENT="/nonexistent/hprobed")
+    e.update(env or {})
+    cmd = [HPROBE] + (["--socket", socket_path] if socket_path else []) + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True, input=input, env=e, timeout=timeout, cwd=cwd)
+
+
+def run_on_tty(args, cols=120, env=None):
+    """hprobe with its stdout on a pseudo-terminal of cols columns; returns its output."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, cols, 0, 0))
+    e = dict(os.environ, HPROBE_AGENT="/nonexistent/hprobed")
+    e.update(env or {})
+    p = subprocess.Popen([HPROBE] + list(args), stdout=slave, stderr=subprocess.PIPE, env=e)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(30)
+    os.close(master)
+    return p.returncode, out.decode().replace("\r\n", "\n")
+
+
+def nobody_socket():
+    d = tempfile.mkdtemp(prefix="hprobe-it-cli-")
+    return d, os.path.join(d, "nobody.sock")
+
+
+def complete(line, completion=None, cwd=None):
+    """What the bash completion offers for a command line typed up to its end."""
+    completion = completion or os.path.join(BUILD, "share", "bash-completion", "completions", "hprobe")
+    script = ('source "$1"; COMP_LINE="$2"; COMP_POINT=${#COMP_LINE}; read -ra COMP_WORDS <<<"$COMP_LINE"; '
+              'COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); [[ $COMP_LINE == *" " ]] && COMP_CWORD=${#COMP_WORDS[@]}; '
+              '_hprobe; printf "%s\\n" "${COMPREPLY[@]}"')
+    env = dict(os.environ, PATH=BIN + ":" + os.environ["PATH"], HPROBE_AGENT="/nonexistent/hprobed")
+    r = subprocess.run(["bash", "-c", script, "bash", completion, line], capture_output=True, text=True,
+                       env=env, cwd=cwd, timeout=60)
+    if r.returncode != 0:
+        raise AssertionError("completion of %r failed: %s" % (line, r.stderr))
+    return [w for w in r.stdout.split("\n") if w]
+
+
+class Usage(unittest.TestCase):
+    """What needs no agent: parsing, help, version, exit statuses 2 and 3, and what the
+    build installs."""
+
+    def usage_error(self, args, command, why):
+        r = run(*args)
+        self.assertEqual(r.returncode, 2, "hprobe %s: %s %s" % (" ".join(args), r.stdout, r.stderr))
+        self.assertIn(why, r.stderr)
+        self.assertIn("usage: hprobe " + command, r.stderr, "the usage of that command")
+        self.assertEqual(r.stdout, "")
+
+    def test_option_errors_print_that_commands_usage(self):
+        self.usage_error(["hits", "lab", "--probe", "abc"], "hits N", "--probe takes a number")
+        self.usage_error(["hits", "lab", "--probe=abc"], "hits N", "--probe takes a number")
+        self.usage_error(["hits", "lab", "--limit", "-1"], "hits N", "--limit takes a number")
+        self.usage_error(["hits", "lab", "--bogus"], "hits N", "unknown option '--bogus'")
+        self.usage_error(["hits", "lab", "--follow=yes"], "hits N", "--follow takes no value")
+        self.usage_error(["hits", "lab", "--probe"], "hits N", "--probe needs a value")
+        self.usage_error(["hits", "lab", "--time=boot"], "hits N", "--time takes rel, mono or wall")
+        self.usage_error(["hits", "lab", "extra"], "hits N", "unexpected argument 'extra'")
+        self.usage_error(["hits"], "hits N", "missing N")
+        self.usage_error(["probe", "add", "lab", "kernel:f", "--args", "7"], "probe add N SPEC",
+                         "--args takes a number from 0 to 6")
+        self.usage_error(["probe", "remove", "lab", "one"], "probe remove N ID", "ID takes a number")
+        self.usage_error(["vm", "launch", "--lab", "--smp", "2x"], "vm launch", "--smp takes a number")
+        self.usage_error(["vm", "attach", "--name", "x"], "vm attach", "missing --qmp")
+        self.usage_error(["export", "j.hpj", "--format", "xml", "--out", "x"], "export JOURNAL",
+                         "--format takes csv, jsonl, chrome or ctf")
+        self.usage_error(["detector", "add", "lab", "loop"], "detector add", "missing --config")
+
+    def test_misplaced_options(self):
+        # an option of another command
+        self.usage_error(["hits", "lab", "--config", "x.json"], "hits N", "--config is an option of detector add")
+        # a command's option before the command
+        self.usage_error(["--follow", "hits", "lab"], "hits N", "'--follow' before the command")
+        # a subcommand's option before the subcommand
+        r = run("probe", "--args", "2", "add", "lab", "kernel:f")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("before the subcommand", r.stderr)
+        self.assertIn("usage: hprobe probe add", r.stderr)
+        self.usage_error(["hits", "lab", "--version"], "hits N", "--version goes before any command")
+
+    def test_both_option_forms_and_global_options_anywhere(self):
+        """--opt=value and --opt value; --json and --socket before or after the command."""
+        d, sock = nobody_socket()
+        try:
+            for args in (["--socket", sock, "--no-start", "vm", "list"],
+                         ["vm", "list", "--socket=" + sock, "--no-start"],
+                         ["--no-start", "vm", "--socket", sock, "list", "--json"]):
+                r = run(*args)
+                self.assertEqual(r.returncode, 3, (args, r.stderr))
+                self.assertIn(sock, r.stderr)
+        finally:
+            shutil.rmtree(d)
+
+    def test_unknown_command_and_subcommand(self):
+        r = run("frobnicate")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown command 'frobnicate'", r.stderr)
+        r = run("vm", "frobnicate")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown subcommand 'frobnicate'", r.stderr)
+        self.assertIn("usage: hprobe vm launch", r.stderr)
+        r = run()
+        self.assertEqual(r.returncode, 2)
+
+    def test_help_per_command(self):
+        main = run("--help")
+        self.assertEqual(main.returncode, 0)
+        for g in GROUPS:
+            self.assertIn("hprobe " + g, main.stdout)
+            a, b = run("help", g), run(g, "--help")
+            self.assertEqual(a.returncode, 0, g)
+            self.assertEqual(b.returncode, 0, g)
+            self.assertEqual(a.stdout, b.stdout, "hprobe help %s and hprobe %s --help" % (g, g))
+            self.assertIn("usage: hprobe " + g, a.stdout)
+            self.assertIn("exit status", a.stdout)
+        sub = run("help", "probe", "add")
+        self.assertEqual(sub.stdout, run("probe", "add", "--help").stdout)
+        self.assertEqual(sub.stdout, run("probe", "add", "-h").stdout)
+        for opt in ("--args K", "--mem", "--regs", "--pid P", "--comm C", "--kind capture|count", "--disabled"):
+            self.assertIn(opt, sub.stdout)
+        self.assertNotIn("vm launch", sub.stdout, "one subcommand's help")
+        hits = run("help", "hits").stdout
+        for word in ("--time", "rel", "mono", "wall", "--follow", "--from SEQ", "tab-separated"):
+            self.assertIn(word, hits)
+        r = run("help", "nosuch")
+        self.assertEqual(r.returncode, 2)
+
+    def test_exit_statuses_documented(self):
+        text = run("--help").stdout
+        for code, what in (("0", "success"), ("1", "refused"), ("2", "usage"), ("3", "cannot reach"),
+                           ("4", "GuestError")):
+            self.assertRegex(text, r"(?m)^\s+%s\s.*%s" % (code, what))
+
+    def test_version_without_agent(self):
+        d, sock = nobody_socket()
+        try:
+            r = run("--version", socket_path=sock)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertRegex(r.stdout, r"^hprobe \d+\.\d+\.\d+")
+            self.assertIn("no agent", r.stdout)
+            j = json.loads(run("--json", "--version", socket_path=sock).stdout)
+            self.assertIsNone(j["agent"])
+            self.assertEqual(j["protocol"], 1)
+            self.assertFalse(os.path.exists(sock), "--version never starts an agent")
+        finally:
+            shutil.rmtree(d)
+
+    def test_no_agent_is_exit_3(self):
+        d, sock = nobody_socket()
+        try:
+            # nobody listens and none may be started
+            r = run("--no-start", "vm", "list", socket_path=sock)
+            self.assertEqual(r.returncode, 3, r.stderr)
+            self.assertIn("cannot connect", r.stderr)
+            # nobody listens and the agent cannot be started
+            r = run("probe", "list", "lab", socket_path=sock)
+            self.assertEqual(r.returncode, 3, r.stderr)
+            # a socket whose listener is not an agent (no greeting)
+            srv = socket.socket(socket.AF_UNIX)
+            srv.bind(sock)
+            srv.listen(1)
+            try:
+                r = run("--no-start", "vm", "list", socket_path=sock, timeout=30)
+                self.assertEqual(r.returncode, 3, r.stderr)
+            finally:
+                srv.close()
+        finally:
+            shutil.rmtree(d)
+
+    def test_export_ctf_to_stdout_refused(self):
+        r = run("export", "/nonexistent/journal.hpj", "--format", "ctf", "--out", "-")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("directory", r.stderr)
+        r = run("export", "/nonexistent/journal.hpj", "--format", "csv", "--out", "-")
+        self.assertEqual(r.returncode, 1, "a journal that cannot be read: the export failed")
+        self.assertIn("export failed", r.stderr)
+        self.assertEqual(r.stdout, "")
+
+    def test_detector_config_errors(self):
+        r = run("--no-start", "detector", "add", "lab", "loop", "--config", "-", input="{not json")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("stdin", r.stderr)
+        r = run("detector", "add", "lab", "loop", "--config", "-", "--kind", "x")
+        self.assertEqual(r.returncode, 2)
+
+    def test_install_man_page_and_completion(self):
+        if not os.path.exists(os.path.join(BUILD, "CMakeCache.txt")):
+            self.skipTest("HPROBE_BIN is not in a CMake build tree (%s)" % BUILD)
+        prefix = tempfile.mkdtemp(prefix="hprobe-it-install-")
+        try:
+            r = subprocess.run(["cmake", "--install", BUILD, "--prefix", prefix], capture_output=True, text=True,
+                               timeout=300)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            exe = os.path.join(prefix, "bin", "hprobe")
+            man = os.path.join(prefix, "share", "man", "man1", "hprobe.1")
+            comp = os.path.join(prefix, "share", "bash-completion", "completions", "hprobe")
+            for f in (exe, man, comp):
+                self.assertTrue(os.path.isfile(f), f + " installed")
+            self.assertTrue(os.access(exe, os.X_OK))
+            self.assertEqual(subprocess.run([exe, "help", "hits"], capture_output=True, text=True).stdout,
+                             run("help", "hits").stdout)
+            # the man page: valid roff, every command and option --help shows
+            if shutil.which("groff"):
+                r = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-rLL=200n", man], capture_output=True,
+                                   text=True, env=dict(os.environ, LC_ALL="C.UTF-8"))
+                self.assertEqual(r.stderr, "", "groff warnings")
+                text = re.sub(".\b", "", r.stdout).replace("\u2010", "-").replace("\u2212", "-")
+                for g in GROUPS:
+                    self.assertIn("hprobe " + g, text)
+                    for opt in set(re.findall(r"--[a-z][a-z-]*", run("help", g).stdout)):
+                        self.assertIn(opt, text, "%s of hprobe %s in the man page" % (opt, g))
+                for word in ("EXIT STATUS", "GuestError", "XDG_RUNTIME_DIR"):
+                    self.assertIn(word, text)
+            # the completion installed is the build's
+            self.assertIn("vm", complete("hprobe ", comp))
+        finally:
+            shutil.rmtree(prefix)
+
+    def test_completion(self):
+        self.assertEqual(sorted(complete("hprobe ")), sorted(GROUPS + ["help"]))
+        self.assertIn("launch", complete("hprobe vm "))
+        self.assertEqual(complete("hprobe vm la"), ["launch"])
+        opts = complete("hprobe vm launch --")
+        for o in ("--lab", "--lab-kernel", "--smp", "--no-kaslr", "--json", "--socket"):
+            self.assertIn(o, opts)
+        self.assertNotIn("--qmp", opts)
+        self.assertEqual(sorted(complete("hprobe export j.hpj --format ")), ["chrome", "csv", "ctf", "jsonl"])
+        self.assertEqual(sorted(complete("hprobe export j.hpj --format=c")), ["chrome", "csv", "ctf"])
+        self.assertEqual(complete("hprobe hits lab --time "), ["rel", "mono", "wall"])
+        self.assertIn("--version", complete("hprobe --ver"))
+        self.assertEqual(complete("hprobe help pro"), ["probe"])
+        self.assertIn("add", complete("hprobe help probe "))
+        d, sock = nobody_socket()
+        try:
+            open(os.path.join(d, "cfg.json"), "w").close()
+            self.assertEqual(complete("hprobe detector add lab loop --config cf", cwd=d), ["cfg.json"])
+            # VM names with no agent: none, and none is started
+            self.assertEqual(complete("hprobe --socket %s probe list " % sock), [])
+            self.assertFalse(os.path.exists(sock))
+        finally:
+            shutil.rmtree(d)
+
+
+HITS = [
+    {"seq": 0, "time_ns": 5000000000, "probe": 1, "vcpu": 0, "pid": 42, "tgid": 40, "comm": "sysloop",
+     "ip": "0xffffffff81000000", "user": False, "args": [1, U64_MAX, 3]},
+    # a task the agent could not identify
+    {"seq": 1, "time_ns": 5500000000, "probe": 1, "vcpu": 1, "pid": None, "tgid": None, "comm": None,
+     "ip": "0xffffffff81000000", "user": False, "args": []},
+    {"seq": 2, "time_ns": 6000001000, "probe": 2, "vcpu": 0, "pid": 7, "tgid": 7,
+     "comm": "a-very-long-command-name\\xff", "ip": "0x401000", "user": True, "args": [0],
+     "memaddr": "0x7ffd0000", "mem": "68656c6c6f", "blocked": True},
+]
+
+
+class FakeAgent:
+    """A stand-in for hprobed on a socket of its own: answers each command with the
+    exact text given (a reply function per command), so the CLI can be shown what a
+    real agent sends only now and then."""
+
+    def __init__(self, replies):
+        self.dir = tempfile.mkdtemp(prefix="hprobe-it-fake-")
+        self.socket = os.path.join(self.dir, "fake.sock")
+        self.replies = replies
+        self.requests = []
+        self.srv = socket.socket(socket.AF_UNIX)
+        self.srv.bind(self.socket)
+        self.srv.listen(8)
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn):
+        f = conn.makefile("rwb")
+        try:
+            f.write(b'{"hprobe":{"version":"9.8.7","protocol":1,"pid":1,"capabilities":["events"]}}\n')
+            f.flush()
+            for line in f:
+                req = json.loads(line)
+                self.requests.append(req)
+                r = self.replies.get(req["execute"])
+                r = r(req.get("arguments", {})) if callable(r) else r
+                if r == "CLOSE":
+                    break
+                if r is None:
+                    r = ("UnknownCommand", "the fake agent has no " + req["execute"])
+                if isinstance(r, tuple):
+                    text = json.dumps({"error": {"class": r[0], "desc": r[1]}, "id": req["id"]})
+                else:
+                    text = '{"return":%s,"id":%d}' % (r, req["id"])
+                f.write(text.encode() + b"\n")
+                f.flush()
+        except (OSError, ValueError):
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.srv.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def hit_text(h):
+    return json.dumps(h, separators=(",", ":"))
+
+
+def hits_read(args):
+    hs = [h for h in HITS if h["seq"] >= args.get("from_seq", 0) and
+          ("probe" not in args or h["probe"] == args["probe"])][:args.get("limit", 1000)]
+    nxt = hs[-1]["seq"] + 1 if hs else args.get("from_seq", 0)
+    return '{"hits":[%s],"next_seq":%d,"end":%s}' % (",".join(hit_text(h) for h in hs), nxt,
+                                                        "true" if nxt >= len(HITS) else "false")
+
+
+class FakeAgentCli(unittest.TestCase):
+    """The agent's replies the CLI must render: errors, integers beyond int64, unknown
+    tasks, long names; the hits table and its times."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = FakeAgent({
+            "probe-remove": ("UnknownProbe", "no probe 5 on VM 'x'"),
+            "vm-pause": ("GuestError", "cannot read guest memory at 0xffff"),
+            "vm-resume": ("VmDead", "QEMU exited (signal 9)"),
+            "vm-stats": "CLOSE",
+            "journal-info": '{"path":"/nonexistent/journal.hpj","next_seq":3,"flushed_seq":3,"dropped":0}',
+            "hits-read": hits_read,
+            "alerts-read": '{"alerts":[{"detector":1,"kind":"emergency","alert":"exploit-attempt",'
+                           '"args":[%d,1],"time_ns":5}],"next_seq":1}' % U64_MAX,
+            "probe-list": '[{"id":1,"spec":"kernel:f","hits":%d,"note":"a \\"quoted\\" \\\\ word"}]' % U64_MAX,
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.close()
+
+    def cli(self, *args, **kw):
+        return run(*args, socket_path=self.fake.socket, **kw)
+
+    def test_refused_is_exit_1_with_class_and_message(self):
+        r = self.cli("probe", "remove", "x", "5")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("UnknownProbe: no probe 5 on VM 'x'", r.stderr)
+
+    def test_guest_error_is_exit_4(self):
+        r = self.cli("vm", "pause", "x")
+        self.assertEqual(r.returncode, 4)
+        self.assertIn("GuestError: cannot read guest memory", r.stderr)
+        r = self.cli("vm", "resume", "x")
+        self.assertEqual(r.returncode, 4)
+        self.assertIn("VmDead", r.stderr)
+
+    def test_agent_gone_is_exit_3(self):
+        r = self.cli("vm", "stats", "x")
+        self.assertEqual(r.returncode, 3, r.stderr)
+
+    def test_version_with_agent(self):
+        r = self.cli("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("hprobed 9.8.7 (protocol 1)", r.stdout)
+        j = json.loads(self.cli("--json", "--version").stdout)
+        self.assertEqual(j["agent"]["version"], "9.8.7")
+        self.assertEqual(j["agent"]["protocol"], 1)
+
+    def test_json_big_integers_exact(self):
+        """Unsigned 64-bit values stay JSON integers, exact, through jansson."""
+        out = self.cli("--json", "alerts", "x").stdout
+        self.assertIn("[%d,1]" % U64_MAX, out)
+        self.assertEqual(json.loads(out)["args"], [U64_MAX, 1])
+        out = self.cli("--json", "probe", "list", "x").stdout
+        p = json.loads(out)[0]
+        self.assertEqual(p["hits"], U64_MAX)
+        self.assertEqual(p["note"], 'a "quoted" \\ word')
+        # the text form shows the same number
+        self.assertIn(str(U64_MAX), self.cli("alerts", "x").stdout)
+
+    def test_hits_json_unchanged(self):
+        r = self.cli("--json", "hits", "x")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines(), [hit_text(h) for h in HITS])
+        for t in ("rel", "mono", "wall"):
+            self.assertEqual(self.cli("--json", "hits", "x", "--time", t).stdout, r.stdout)
+
+    def test_hits_tab_separated_into_a_pipe(self):
+        r = self.cli("hits", "x")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = [l.split("\t") for l in r.stdout.splitlines()]
+        self.assertEqual(rows, [
+            # the journal cannot be read here: times count from the first hit
+            ["0", "0.000000", "1", "0", "42", "40", "sysloop", "0xffffffff81000000",
+             "0x1,0xffffffffffffffff,0x3", "-", "-"],
+            ["1", "0.500000", "1", "1", "-", "-", "-", "0xffffffff81000000", "-", "-", "-"],
+            ["2", "1.000001", "2", "0", "7", "7", "a-very-long-command-name\\xff", "0x401000", "0x0",
+             "68656c6c6f", "blocked"],
+        ])
+        self.assertEqual([l.split("\t")[1] for l in self.cli("hits", "x", "--time=mono").stdout.splitlines()],
+                         ["5.000000", "5.500000", "6.000001"])
+        wall = [l.split("\t")[1] for l in self.cli("hits", "x", "--time", "wall").stdout.splitlines()]
+        ts = [datetime.datetime.fromisoformat(w).timestamp() for w in wall]
+        self.assertAlmostEqual(ts[2] - ts[0], 1.000001, places=5)
+        self.assertLess(abs(ts[0] - (time.time() - time.monotonic() + 5.0)), 5, "host clocks: the wall time")
+        r = self.cli("hits", "x", "--probe", "2")
+        self.assertEqual([l.split("\t")[0] for l in r.stdout.splitlines()], ["2"])
+        r = self.cli("hits", "x", "--limit", "1")
+        self.assertEqual(len(r.stdout.splitlines()), 1)
+
+    def test_hits_table_on_a_terminal(self):
+        rc, out = run_on_tty(["--socket", self.fake.socket, "hits", "x"], cols=140)
+        self.assertEqual(rc, 0, out)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 4, out)
+        head = lines[0]
+        cols = ["SEQ", "TIME", "PROBE", "VCPU", "PID/TGID", "COMM", "IP", "ARGS"]
+        self.assertEqual(head.split(), cols)
+        # right-aligned numbers end under their header, text starts under it
+        for name in ("SEQ", "TIME", "PROBE", "VCPU", "PID/TGID"):
+            end = head.index(name) + len(name)
+            for l in lines[1:]:
+                self.assertNotEqual(l[end - 1], " ", "%s column of %r" % (name, l))
+                self.assertEqual(l[end], " ", "%s column of %r" % (name, l))
+        for name in ("COMM", "IP", "ARGS"):
+            start = head.index(name)
+            for l in lines[1:]:
+                self.assertNotEqual(l[start], " ", "%s column of %r" % (name, l))
+                self.assertEqual(l[start - 1], " ", "%s column of %r" % (name, l))
+        comm = head.index("COMM")
+        self.assertEqual(lines[1][comm:].split()[0], "sysloop")
+        self.assertEqual(lines[2][head.index("PID/TGID"):].split()[0], "-", "unknown task")
+        self.assertEqual(lines[2][comm:].split()[0], "-", "unknown task")
+        self.assertEqual(lines[1][head.index("PID/TGID"):].split()[0], "42/40")
+        cut = lines[3][comm:head.index("IP")].strip()
+        self.assertEqual(len(cut), 16, "cut to its column: %r" % cut)
+        self.assertTrue("a-very-long-command-name".startswith(cut[:-1]) and cut.endswith("\u2026"), cut)
+        self.assertIn("0x1,0xffffffffffffffff,0x3", lines[1])
+        self.assertIn("mem=68656c6c6f", lines[3])
+        self.assertIn("BLOCKED", lines[3])
+        for l in lines:
+            self.assertLessEqual(len(l), 140, "fits the terminal: %r" % l)
+        self.assertIn("0.500000", lines[2])
+
+
+class LiveCli(AgentTestCase):
+    """A real agent and lab guest."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.g = Guest(cls.agent, "lab")
+        cls.sock = cls.agent.socket
+        cls.probe = int(cls.agent.cli("probe", "add", "lab", "kernel:__x64_sys_getpid", "--comm", "sysloop",
+                                      "--args", "1").stdout)
+        pid = cls.g.start_waiting("sysloop -w -g -n 50", "sysloop")
+        since = cls.g.type("kill -USR1 %d" % pid)
+        cls.g.wait_for(r"sysloop\[%d\]: getpid_calls=50" % pid, since, 120)
+        wait_until(lambda: len(cls.hits_json()) >= 50, 30, "50 hits journalled")
+        cls.agent.cli("probe", "disable", "lab", str(cls.probe))
+        cls.journal = cls.agent.cli_json("vm", "list")[0]["journal"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.g.quit()
+        super().tearDownClass()
+
+    @classmethod
+    def hits_json(cls):
+        r = run("--json", "hits", "lab", "--probe", str(cls.probe), socket_path=cls.agent.socket)
+        return [json.loads(l) for l in r.stdout.splitlines()]
+
+    def cli(self, *args, **kw):
+        return run(*args, socket_path=self.sock, **kw)
+
+    def test_hits_tsv_and_table(self):
+        hj = self.hits_json()
+        r = self.cli("hits", "lab", "--probe", str(self.probe))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = [l.split("\t") for l in r.stdout.splitlines()]
+        self.assertEqual(len(rows), len(hj))
+        for row, h in zip(rows, hj):
+            self.assertEqual(len(row), 11, row)
+            self.assertEqual(row[0], str(h["seq"]))
+            self.assertEqual(row[2], str(self.probe))
+            self.assertEqual((row[4], row[5], row[6]), (str(h["pid"]), str(h["tgid"]), "sysloop"))
+            self.assertEqual(row[7], h["ip"])
+            self.assertEqual(row[8], ",".join("0x%x" % a for a in h["args"]))
+        rc, out = run_on_tty(["--socket", self.sock, "hits", "lab", "--probe", str(self.probe)], cols=120)
+        lines = out.splitlines()
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(lines[0].split(), ["SEQ", "TIME", "PROBE", "VCPU", "PID/TGID", "COMM", "IP", "ARGS"])
+        self.assertEqual(len(lines), len(hj) + 1)
+        comm = lines[0].index("COMM")
+        self.assertTrue(all(l[comm:].startswith("sysloop ") for l in lines[1:]))
+
+    def test_hits_follow_from_a_seq(self):
+        hj = self.hits_json()
+        r = self.cli("hits", "lab", "--follow", "--from", str(hj[-3]["seq"]), "--limit", "3", timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([l.split("\t")[0] for l in r.stdout.splitlines()], [str(h["seq"]) for h in hj[-3:]])
+
+    def test_hits_times(self):
+        """rel: since the journal's start, as exports count (rel_ns); mono: time_ns;
+        wall: the journal's creation plus rel."""
+        hj = self.hits_json()
+        rel = [l.split("\t")[1] for l in self.cli("hits", "lab", "--probe", str(self.probe)).stdout.splitlines()]
+        exp = self.cli("export", self.journal, "--format", "jsonl", "--out", "-", "--probe", str(self.probe))
+        self.assertEqual(exp.returncode, 0, exp.stderr)
+        ex = [json.loads(l) for l in exp.stdout.splitlines()]
+        ex = [e for e in ex if e.get("seq") in {h["seq"] for h in hj}]
+        self.assertEqual(len(ex), len(hj))
+        for r_, e in zip(rel, ex):
+            self.assertEqual(r_, "%d.%06d" % (e["rel_ns"] // 10 ** 9, e["rel_ns"] % 10 ** 9 // 1000))
+        mono = [l.split("\t")[1] for l in
+                self.cli("hits", "lab", "--probe", str(self.probe), "--time=mono").stdout.splitlines()]
+        for m, h in zip(mono, hj):
+            self.assertEqual(m, "%d.%06d" % (h["time_ns"] // 10 ** 9, h["time_ns"] % 10 ** 9 // 1000))
+        wall = [l.split("\t")[1] for l in
+                self.cli("hits", "lab", "--probe", str(self.probe), "--time", "wall").stdout.splitlines()]
+        starts = [datetime.datetime.fromisoformat(w).timestamp() - float(r_) for w, r_ in zip(wall, rel)]
+        self.assertLess(max(starts) - min(starts), 2e-6, "wall - rel is the journal's start")
+        self.assertLess(abs(starts[0] - time.time()), 1800, "a start of this test run")
+
+    def test_unknown_probe_is_exit_1(self):
+        r = self.cli("probe", "remove", "lab", "999")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("UnknownProbe", r.stderr)
+        r = self.cli("probe", "add", "lab", "kernel:__x64_sys_getpidd")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("UnknownSymbol", r.stderr)
+
+    def test_detector_config_from_stdin(self):
+        r = self.cli("detector", "add", "lab", "loop", "--config", "-", input='{}')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        det = int(r.stdout)
+        try:
+            ds = json.loads(self.cli("--json", "detector", "list", "lab").stdout)
+            self.assertIn(det, [d["id"] for d in ds])
+            self.assertEqual(next(d for d in ds if d["id"] == det)["kind"], "loop")
+        finally:
+            self.assertEqual(self.cli("detector", "remove", "lab", str(det)).returncode, 0)
+        r = self.cli("detector", "add", "lab", "loop", "--config", "-", input='[1]')
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not a JSON object", r.stderr)
+
+    def test_export_to_stdout_is_the_file_export(self):
+        d = tempfile.mkdtemp(prefix="hprobe-it-export-")
+        try:
+            for fmt in ("csv", "jsonl", "chrome"):
+                for _ in range(3):  # the journal may grow between two exports (agent events)
+                    a, b = os.path.join(d, "a." + fmt), os.path.join(d, "b." + fmt)
+                    self.assertEqual(self.cli("export", self.journal, "--format", fmt, "--out", a).returncode, 0)
+                    out = subprocess.run([HPROBE, "export", self.journal, "--format", fmt, "--out", "-"],
+                                         capture_output=True, timeout=120)
+                    self.assertEqual(self.cli("export", self.journal, "--format", fmt, "--out", b).returncode, 0)
+                    with open(a, "rb") as fa, open(b, "rb") as fb:
+                        first, second = fa.read(), fb.read()
+                    if first == second:
+                        break
+                self.assertEqual(out.returncode, 0, out.stderr)
+                self.assertEqual(out.stdout, first, "%s: --out - is the file's content" % fmt)
+                self.assertIn(b"hits written to stdout", out.stderr)
+                self.assertGreater(len(first), 100)
+            self.assertEqual(os.listdir(d).count("a.csv"), 1)
+            # --json's summary is JSON whatever the path holds
+            odd = os.path.join(d, 'tr"ace\\ \x01.csv')
+            r = self.cli("--json", "export", self.journal, "--format", "csv", "--out", odd)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            j = json.loads(r.stdout)
+            self.assertEqual(j["out"], odd)
+            self.assertGreaterEqual(j["hits"], 50)
+            self.assertGreaterEqual(j["records"], j["hits"])
+        finally:
+            shutil.rmtree(d)
+
+    def test_vm_set_sysroot(self):
+        """vm set, and --sysroot: a relative path is the caller's; '' removes it."""
+        orig = self.agent.cli_json("vm", "list")[0]["sysroot"]
+        parent = tempfile.mkdtemp(prefix="hprobe-it-sysroot-")
+        os.mkdir(os.path.join(parent, "root"))
+        try:
+            r = self.cli("--json", "vm", "set", "lab", "--sysroot", "root", cwd=parent)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(json.loads(r.stdout)["sysroot"], os.path.join(os.path.realpath(parent), "root"))
+            self.assertIn(" sysroot=%s" % os.path.join(os.path.realpath(parent), "root"),
+                          self.cli("vm", "list").stdout)
+            r = self.cli("vm", "set", "lab", "--sysroot=")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertNotIn("sysroot=", r.stdout)
+            self.assertIsNone(self.agent.cli_json("vm", "list")[0].get("sysroot"))
+            r = self.cli("vm", "set", "lab", "--sysroot", "/nonexistent-hprobe-sysroot")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("InvalidArgument", r.stderr)
+        finally:
+            self.agent.cli("vm", "set", "lab", "--sysroot", orig or "")
+            shutil.rmtree(parent)
+
+    def test_completion_of_vm_names(self):
+        self.assertEqual(complete("hprobe --socket %s probe list " % self.sock), ["lab"])
+        self.assertEqual(complete("hprobe --socket=%s hits l" % self.sock), ["lab"])
+        self.assertEqual(complete("hprobe --socket %s sym search lab " % self.sock), [], "a pattern")
+
+    def test_guide_examples(self):
+        """The CLI examples of the user guide run (those that can here: the guest is
+        "lab" already, files stand for themselves); the others at least parse."""
+        with open(GUIDE) as f:
+            guide = f.read()
+        lines = [l[4:] for l in guide.splitlines() if re.match(r"    (hprobe |echo |id=\$\(|babeltrace2 )", l)]
+        self.assertGreater(len(lines), 20)
+        # the guide's other VMs (attached, launched under another name) are not here
+        others = set(re.findall(r"--name (\w+)", guide)) - {"lab"}
+        work = tempfile.mkdtemp(prefix="hprobe-it-guide-")
+        # one shell for them all, as a user types them (id=$(...) is used further on)
+        script = ['hprobe() { "%s" --socket "%s" "$@"; }' % (HPROBE, self.sock)]
+        try:
+            for line in lines:
+                cmd = line.split("#")[0].strip() if " # " in line else line
+                # placeholders (…, /path/to, a pid of the guide's guest), and what would end the
+                # guest or reach elsewhere
+                live = not (re.search(r"vm (launch|attach|detach|quit)|…|/path/to|--pid 123|remote|babeltrace2", cmd)
+                            or others & set(cmd.split()))
+                if not live:
+                    if not cmd.startswith("hprobe "):
+                        continue
+                    # parse only: --help after the options checks them and stops there
+                    cmd = cmd.replace("…", "x").split(" | ")[0] + " --help >/dev/null"
+                ok = "0"
+                if "--follow" in cmd:  # a follower runs until stopped
+                    cmd = "timeout 15 " + cmd.replace("hprobe ", '"%s" --socket "%s" ' % (HPROBE, self.sock), 1)
+                    ok = "0|124"
+                script.append('%s\nrc=$?; case $rc in %s) ;; *) echo "FAILED ($rc): %s" >&2; exit 1 ;; esac'
+                              % (cmd, ok, line.replace('"', "'").replace("$", "\\$")))
+            r = subprocess.run(["bash", "-c", "\n".join(script)], capture_output=True, text=True, cwd=work,
+                               timeout=600, env=dict(os.environ, HPROBE_AGENT="/nonexistent/hprobed"))
+            self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        finally:
+            shutil.rmtree(work)
+            for p in self.agent.cli_json("probe", "list", "lab"):
+                if p["id"] != self.probe:
+                    self.agent.cli("probe", "remove", "lab", str(p["id"]), check=False)
+            for d in self.agent.cli_json("detector", "list", "lab"):
+                self.agent.cli("detector", "remove", "lab", str(d["id"]), check=False)
+
+
+class DeadVm(AgentTestCase):
+    """A command on a VM whose QEMU died is a guest error: exit status 4."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.g = Guest(cls.agent, "dead")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.g.client.close()
+        super().tearDownClass()
+
+    def test_probe_on_a_dead_vm_is_exit_4(self):
+        qemu = int(subprocess.run(["pgrep", "-f", "vms/dead/qmp.sock"], capture_output=True,
+                                  text=True).stdout.split()[0])
+        os.kill(qemu, signal.SIGKILL)
+        wait_until(lambda: self.agent.cli_json("vm", "list")[0]["state"] == "dead", 15, "the VM marked dead")
+        r = run("probe", "add", "dead", "kernel:__x64_sys_getpid", socket_path=self.agent.socket)
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertIn("VmDead", r.stderr)
+        self.agent.cli("vm", "detach", "dead")
+
+
+if __name__ == "__main__":
+    unittest.main()
