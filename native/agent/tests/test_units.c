@@ -15,6 +15,7 @@
 #include "base/strbuf.h"
 #include "base/sysroot.h"
 #include "base/text.h"
+#include "base/util.h"
 #include "probes/apps.h"
 #include "probes/target.h"
 
@@ -168,7 +169,7 @@ static void put_file(const char *path, const char *text)
 
 static void sub(char *out, const char *rel)
 {
-	snprintf(out, PATH_MAX, "%s%s", sysroot_dir, rel);
+	REQUIRE(hp_pathf(out, PATH_MAX, "%s%s", sysroot_dir, rel) == 0);
 }
 
 /* The file a guest path opens under the sysroot (its first line), or the errno. */

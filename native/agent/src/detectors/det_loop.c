@@ -185,7 +185,7 @@ static int read_with_symbols(struct hp_target *t, const struct hp_task *task, ui
 	if (hp_apps__same_build(t, task, guest, host, info->build_id, &err)) {
 		snprintf(why, cap, "%s", err.msg); /* its symbols would lie */
 	} else if (!s || (s->type != 'T' && s->type != 't') || !s->size || off >= s->size) {
-		snprintf(why, cap, "no function of %s holds 0x%llx", guest, (unsigned long long)(rip - bias));
+		snprintf(why, cap, "no function of %.200s holds 0x%llx", guest, (unsigned long long)(rip - bias));
 	} else {
 		c->func = rip - off;
 		c->size = s->size < MAX_CODE ? s->size : MAX_CODE;
@@ -201,7 +201,8 @@ static int read_with_symbols(struct hp_target *t, const struct hp_task *task, ui
 			if (got > 0)
 				c->size = (uint64_t)got;
 			else
-				snprintf(why, cap, "%s: its code is neither in memory nor readable in %s", guest, host);
+				snprintf(why, cap, "%.100s: its code is neither in memory nor readable in %.100s",
+					 guest, host);
 		}
 	}
 	hp_symtab__free(st);
