@@ -309,7 +309,7 @@ int main(void)
 	char said[256] = "";
 	ssize_t n = read(gp[0], said, sizeof said - 1);
 	said[n > 0 ? n : 0] = 0;
-	CHECK_STR(said, "- /tmp/hp-cmds-gdb.sock\n");
+	CHECK_STR(said, "- /tmp/hp-cmds-gdb.sock\t\n"); /* "- GDB\tMONITOR" */
 	close(gp[0]);
 	close(gp[1]);
 	fake_free(f);

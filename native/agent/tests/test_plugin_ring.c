@@ -71,7 +71,7 @@ int main(void)
 	pthread_t th;
 	REQUIRE(pthread_create(&th, NULL, fake_plugin, NULL) == 0);
 
-	struct hp_backend *b = hp_plugin_backend__new(ctl, ring, &err);
+	struct hp_backend *b = hp_plugin_backend__new(ctl, ring, 0, &err);
 	if (!b)
 		fprintf(stderr, "backend: %s\n", err.msg);
 	REQUIRE(b);

@@ -155,3 +155,11 @@ int hp_pring__take(struct hp_pring *r, uint32_t ring_bytes, uint64_t *tail, void
 	}
 	return 0;
 }
+
+uint32_t hp_pring__bytes(unsigned nvcpus)
+{
+	uint32_t b = HP_PRING_VCPU_BYTES;
+	while (nvcpus && b > (4u << 20) && (uint64_t)b * nvcpus > HP_PRING_TOTAL_MAX)
+		b /= 2;
+	return b;
+}

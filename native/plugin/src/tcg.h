@@ -80,6 +80,7 @@ struct tcg {
 	int api_version;
 	unsigned max_vcpus;
 	const char *ring_path, *ctl_path;
+	char own_ring[4096]; /* ring_path when we created it (no ring= given): removed at exit */
 	unsigned period_ms;
 	int debug;
 

@@ -1,5 +1,5 @@
 /* hprobe-tcg.so's control thread: the agent's requests on the ctl socket (one client
- * at a time, SOCK_SEQPACKET, same uid only), plan publication, and the counting
+ * at a time, SOCK_SEQPACKET, same uid or root only), plan publication, and the counting
  * probes' totals written to the control ring every period_ms and on request. */
 #include <errno.h>
 #include <fcntl.h>
@@ -452,7 +452,9 @@ static void on_accept(void)
 		return;
 	struct ucred cr;
 	socklen_t len = sizeof cr;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) || cr.uid != geteuid()) {
+	/* QEMU's own user, or root (an agent attaching to a libvirt domain's QEMU, which
+	 * runs as libvirt's QEMU user) */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) || (cr.uid != geteuid() && cr.uid != 0)) {
 		close(fd);
 		return;
 	}

@@ -491,6 +491,8 @@ static void on_atexit(qemu_plugin_id_t id, void *udata)
 	(void)id;
 	(void)udata;
 	tcg_ctl__stop();
+	if (tcg.own_ring[0])
+		unlink(tcg.own_ring);
 }
 
 static int parse_args(int argc, char **argv)
@@ -512,14 +514,33 @@ static int parse_args(int argc, char **argv)
 		} else if (!strcmp(a, "debug=on")) {
 			tcg.debug = 1;
 		} else {
-			tcg__log("unknown argument '%s' (ring=PATH,ctl=PATH[,period_ms=N][,debug=on])", a);
+			tcg__log("unknown argument '%s' (ctl=PATH[,ring=PATH][,period_ms=N][,debug=on])", a);
 			return -1;
 		}
 	}
-	if (!tcg.ring_path || !tcg.ctl_path) {
-		tcg__log("ring=PATH and ctl=PATH are required");
+	if (!tcg.ctl_path) {
+		tcg__log("ctl=PATH is required (the control socket the agent connects to)");
 		return -1;
 	}
+	return 0;
+}
+
+/* A QEMU its owner started with our plugin (no agent created a ring for it): the
+ * plugin makes CTL.ring itself, sized for the VM's vCPUs, for an agent that attaches. */
+static int ring_create(void)
+{
+	if (tcg.ring_path)
+		return 0;
+	if (snprintf(tcg.own_ring, sizeof tcg.own_ring, "%s.ring", tcg.ctl_path) >= (int)sizeof tcg.own_ring) {
+		tcg__log("ctl path too long");
+		return -1;
+	}
+	int rc = hp_pring__create(tcg.own_ring, tcg.max_vcpus, hp_pring__bytes(tcg.max_vcpus));
+	if (rc) {
+		tcg__log("cannot create the ring file %s: %s", tcg.own_ring, strerror(-rc));
+		return -1;
+	}
+	tcg.ring_path = tcg.own_ring;
 	return 0;
 }
 
@@ -536,7 +557,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 		tcg__log("at most %u vCPUs", TCG_MAX_VCPUS);
 		return -1;
 	}
-	if (parse_args(argc, argv) || ring_map())
+	if (parse_args(argc, argv) || ring_create() || ring_map())
 		return -1;
 	tcg.vs = calloc(tcg.max_vcpus, sizeof *tcg.vs);
 	if (!tcg.vs)

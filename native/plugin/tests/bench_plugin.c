@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 		return 1;
 	struct labvm vm;
 	struct tally t = { 0 };
-	if (labvm__boot(&vm, argv[1], guest, argv[2], smp, HP_PLUGIN_RING_BYTES))
+	if (labvm__boot(&vm, argv[1], guest, argv[2], smp, HP_PRING_VCPU_BYTES))
 		return 1;
 	vm.on_event = on_event;
 	vm.ctx = &t;

@@ -269,7 +269,7 @@ int labvm__boot(struct labvm *vm, const char *lab, const char *guest, const char
 		return -1;
 	}
 	if (so) {
-		vm->b = hp_plugin_backend__new(vm->ctl, vm->ring, &err);
+		vm->b = hp_plugin_backend__new(vm->ctl, vm->ring, 0, &err);
 		if (!vm->b) {
 			fprintf(stderr, "tcg-plugin backend: %s\n", err.msg);
 			show_qemu_log(vm);

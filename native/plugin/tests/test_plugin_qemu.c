@@ -239,7 +239,7 @@ static void scenario_main(const char *lab, const char *guest, const char *so, co
 	struct labvm vm;
 	struct acc a = { .getpid_addr = k->sys_getpid, .write_addr = k->sys_write, .write_fd = -1 };
 	live = &vm; /* cleaned up at exit even if the boot fails half-way */
-	REQUIRE(labvm__boot(&vm, lab, guest, so, 2, HP_PLUGIN_RING_BYTES) == 0);
+	REQUIRE(labvm__boot(&vm, lab, guest, so, 2, HP_PRING_VCPU_BYTES) == 0);
 	vm.on_event = on_event;
 	vm.ctx = &a;
 	struct hp_err err;

@@ -84,7 +84,9 @@ class Domain:
     """A transient domain (gone when it stops) booted from the lab guest's kernel and
     initramfs, TCG, its serial console on a Unix socket with a log file."""
 
-    def __init__(self, name, gdir=None, smp=2, mem=512):
+    def __init__(self, name, gdir=None, smp=2, mem=512, plugin=None):
+        """plugin: our TCG plugin's .so, given to QEMU in the domain's <qemu:commandline>
+        (a copy beside the kernel: QEMU runs as libvirt's user)."""
         self.name = name
         gdir = gdir or hplab.guest_dir()
         # QEMU runs as libvirt's QEMU user: it reads copies in a directory it may
@@ -98,15 +100,26 @@ class Domain:
             shutil.copy(os.path.join(gdir, f), self.dir)
         self.console_log = os.path.join(self.con, "console.log")
         self.console_sock = os.path.join(self.con, "console.sock")
+        self.ctl = os.path.join(self.con, "hprobe.sock")
+        extra = ""
+        if plugin:
+            shutil.copy(plugin, os.path.join(self.dir, "hprobe-tcg.so"))
+            extra = self.PLUGIN % dict(dir=self.dir, ctl=self.ctl)
         self.xml = os.path.join(self.dir, "domain.xml")
         with open(self.xml, "w") as f:
-            f.write(self.XML % dict(name=name, dir=self.dir, con=self.con, smp=smp, mem=mem))
+            f.write(self.XML % dict(name=name, dir=self.dir, con=self.con, smp=smp, mem=mem, extra=extra))
         virsh("create", self.xml)
         hplab.wait_until(self._ready, 240, "domain %s to boot" % name, 0.5)
 
     # <features><acpi/></features>: without it libvirt 9.0 passes -no-acpi, which QEMU 10
     # refuses
-    XML = """<domain type='qemu'>
+    # the lines docs/user-guide.md shows
+    PLUGIN = """  <qemu:commandline>
+    <qemu:arg value='-plugin'/>
+    <qemu:arg value='%(dir)s/hprobe-tcg.so,ctl=%(ctl)s'/>
+  </qemu:commandline>
+"""
+    XML = """<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>%(name)s</name>
   <memory unit='MiB'>%(mem)d</memory>
   <vcpu>%(smp)d</vcpu>
@@ -119,7 +132,7 @@ class Domain:
       <log file='%(con)s/console.log' append='off'/><target port='0'/></serial>
     <memballoon model='none'/>
   </devices>
-</domain>
+%(extra)s</domain>
 """
 
     def _ready(self):

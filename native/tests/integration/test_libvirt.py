@@ -169,5 +169,44 @@ class Libvirt(unittest.TestCase):
         self.assert_left_alone(xml, info)
 
 
+class LibvirtPlugin(unittest.TestCase):
+    """A domain whose <qemu:commandline> loads our plugin: attached by name, it gets the
+    in-QEMU tier (the VM never stops for a hit)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.daemon = Daemon()
+        cls.name = "hpit-plugin-" + hplab.KERNEL
+        cls.dom = Domain(cls.name, plugin=os.path.join(hplab.BIN, "..", "lib", "hprobe-tcg.so"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dom.destroy()
+        cls.daemon.stop()
+
+    def test_in_qemu_tier(self):
+        agent = Agent()
+        self.addCleanup(agent.cleanup)
+        c = agent.client()
+        self.addCleanup(c.close)
+        self.assertTrue(os.path.exists(self.dom.ctl + ".ring"), "the plugin made its ring beside its socket")
+        vm = c.ok("vm-attach", libvirt=self.name, console_log=self.dom.console_log,
+                  console_sock=self.dom.console_sock)
+        self.assertEqual(vm["source"]["kind"], "libvirt")
+        g = AttachedGuest(agent, self.name)
+        self.addCleanup(g.client.close)
+        pid = g.start_waiting("sysloop -w -g -n 300", "sysloop")
+        pr = c.ok("probe-add", vm=self.name, spec="kernel:__x64_sys_getpid", pid=pid, kind="count")
+        self.assertEqual(pr["mechanism"], "tcg-plugin")
+        since = g.type("kill -USR1 %d" % pid)
+        g.wait_for(r"sysloop\[%d\]: getpid_calls=300 " % pid, since, 120)
+        hits = lambda: next(p for p in c.ok("probe-list", vm=self.name) if p["id"] == pr["id"])["hits"]
+        wait_until(lambda: hits() >= 300, 15, "the count")
+        self.assertEqual(hits(), 300)
+        c.ok("vm-detach", vm=self.name)
+        self.assertEqual(self.dom.state(), "running")
+        self.assertNotIn(GDB, self.dom.private_files())
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -77,14 +77,6 @@ int hp_plugin_ring__create(const char *path, unsigned nvcpus, uint32_t ring_byte
 	return rc ? hp_err__set(err, -rc, "cannot create ring file %s: %s", path, strerror(-rc)) : 0;
 }
 
-uint32_t hp_plugin_ring__bytes(unsigned nvcpus)
-{
-	uint32_t b = HP_PLUGIN_RING_BYTES;
-	while (nvcpus && b > (4u << 20) && (uint64_t)b * nvcpus > HP_PLUGIN_RINGS_MAX)
-		b /= 2;
-	return b;
-}
-
 int hp_plugin__find_so(char *dst, size_t cap, struct hp_err *err)
 {
 	const char *env = getenv("HPROBE_TCG_PLUGIN");
@@ -554,7 +546,7 @@ static int map_ring(struct plug *g, const char *path, struct hp_err *err)
 	return 0;
 }
 
-static int connect_ctl(struct plug *g, const char *path, struct hp_err *err)
+static int connect_ctl(struct plug *g, const char *path, int qemu_pid, struct hp_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof sa.sun_path)
@@ -576,7 +568,11 @@ static int connect_ctl(struct plug *g, const char *path, struct hp_err *err)
 	}
 	struct ucred cr;
 	socklen_t len = sizeof cr;
-	if (getsockopt(g->ctl, SOL_SOCKET, SO_PEERCRED, &cr, &len) || cr.uid != geteuid())
+	if (getsockopt(g->ctl, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		return hp_err__set(err, errno, "the TCG plugin's socket %s: %s", path, strerror(errno));
+	if (qemu_pid > 0 && cr.pid != qemu_pid)
+		return hp_err__set(err, EPERM, "the socket %s is not QEMU's (pid %d, not %d)", path, cr.pid, qemu_pid);
+	if (qemu_pid <= 0 && cr.uid != geteuid())
 		return hp_err__set(err, EPERM, "the TCG plugin's socket %s belongs to another user", path);
 	const struct hp_pring_file *f = (const void *)g->map;
 	uint64_t mapped_by = atomic_load(&((struct hp_pring_file *)f)->plugin_pid);
@@ -585,7 +581,7 @@ static int connect_ctl(struct plug *g, const char *path, struct hp_err *err)
 	return 0;
 }
 
-struct hp_backend *hp_plugin_backend__new(const char *ctl_path, const char *ring_path, struct hp_err *err)
+struct hp_backend *hp_plugin_backend__new(const char *ctl_path, const char *ring_path, int qemu_pid, struct hp_err *err)
 {
 	struct plug *g = calloc(1, sizeof *g);
 	if (!g) {
@@ -599,7 +595,7 @@ struct hp_backend *hp_plugin_backend__new(const char *ctl_path, const char *ring
 	struct hp_pctl_reply rep;
 	int rc = map_ring(g, ring_path, err);
 	if (!rc)
-		rc = connect_ctl(g, ctl_path, err);
+		rc = connect_ctl(g, ctl_path, qemu_pid, err);
 	if (!rc)
 		rc = simple(g, HP_PCTL_HELLO, 0, 0, &rep, err);
 	if (!rc && rep.max_vcpus > g->nrings - 1)

@@ -14,21 +14,14 @@
 #include "backend/backend.h"
 #include "hprobe/plugin_proto.h"
 
-/* Per vCPU: ~130,000 hits with registers, ~200 ms at the fastest a vCPU calls under TCG
- * here (~650k hits/s): the drain keeps up on average but stalls while the journal syncs
- * (once a second); 4 MiB dropped 5-8% of such a run, 16 MiB 0.04-0.4%, 32 MiB none
- * (docs/performance.md). A large VM's rings share HP_PLUGIN_RINGS_MAX (memory is
- * shared by QEMU and the agent, touched as the rings fill). */
-#define HP_PLUGIN_RING_BYTES (32u << 20)
-#define HP_PLUGIN_RINGS_MAX (256u << 20)
+#include "hprobe/plugin_ring.h"
+
 #define HP_PLUGIN_CONNECT_MS 5000
 
 /* Creates the ring file (mode 0600; an existing file is replaced) for up to nvcpus
  * vCPUs, ring_bytes of records each (a power of two, 4 KiB..64 MiB). */
 int hp_plugin_ring__create(const char *path, unsigned nvcpus, uint32_t ring_bytes, struct hp_err *err);
-/* The ring size for nvcpus vCPUs: HP_PLUGIN_RING_BYTES each, less (a power of two, at
- * least 4 MiB) when they would pass HP_PLUGIN_RINGS_MAX together. */
-uint32_t hp_plugin_ring__bytes(unsigned nvcpus);
+/* Its size: hp_pring__bytes (hprobe/plugin_ring.h). */
 
 /* The .so to load: $HPROBE_TCG_PLUGIN, else ../lib/hprobe-tcg.so next to our binary. */
 int hp_plugin__find_so(char *dst, size_t cap, struct hp_err *err);
@@ -42,6 +35,9 @@ int hp_plugin__qemu_arg(char *dst, size_t cap, const char *so, const char *ring,
  * mapped this ring. NULL on error, with err set. Free with hp_backend__destroy. Its
  * tier-specific operations (sync, count totals, stats) are the optional ones of
  * backend.h. */
-struct hp_backend *hp_plugin_backend__new(const char *ctl_path, const char *ring_path, struct hp_err *err);
+/* qemu_pid > 0: the plugin must be in that process (an attached QEMU, maybe another
+ * user's: a libvirt domain's runs as libvirt's QEMU user); 0: in a process of ours. */
+struct hp_backend *hp_plugin_backend__new(const char *ctl_path, const char *ring_path, int qemu_pid,
+					  struct hp_err *err);
 
 #endif

@@ -45,6 +45,10 @@ json_t *hp_qmp__source(const struct hp_qmp *q)
 {
 	return q->ops->source(q);
 }
+int hp_qmp__pid(const struct hp_qmp *q)
+{
+	return q->ops->pid(q);
+}
 void hp_qmp__free(struct hp_qmp *q)
 {
 	if (q)
@@ -86,6 +90,14 @@ static int sock_fd(const struct hp_qmp *q)
 static json_t *sock_source(const struct hp_qmp *q)
 {
 	return json_pack("{s:s, s:s}", "kind", "qmp", "path", SOCK(q)->path);
+}
+
+/* The peer of a Unix socket is the process that accepted it: QEMU. */
+static int sock_pid(const struct hp_qmp *q)
+{
+	struct ucred cr;
+	socklen_t len = sizeof cr;
+	return getsockopt(SOCK(q)->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) || cr.pid <= 0 ? -1 : cr.pid;
 }
 
 static void sock_free(struct hp_qmp *base)
@@ -244,6 +256,7 @@ static const struct hp_qmp_ops sock_ops = {
 	.next_event = sock_next_event,
 	.fd = sock_fd,
 	.source = sock_source,
+	.pid = sock_pid,
 	.free = sock_free,
 };
 

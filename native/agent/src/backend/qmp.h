@@ -31,6 +31,8 @@ int hp_qmp__version_major(const struct hp_qmp *q);
 /* Where the VM is reached, as JSON: {"kind": "qmp", "path": P} or {"kind": "libvirt",
  * "uri": U, "domain": NAME, "uuid": UUID}. A new reference. */
 json_t *hp_qmp__source(const struct hp_qmp *q);
+/* QEMU's process id (its command line tells what it was started with), or -1. */
+int hp_qmp__pid(const struct hp_qmp *q);
 
 /* Runs a command; args may be NULL and is not stolen. *ret (if non-NULL) receives a
  * new reference to the "return" value. A QMP error becomes -EIO with its desc. */
@@ -50,6 +52,7 @@ struct hp_qmp_ops {
 	int (*next_event)(struct hp_qmp *q, json_t **ev);
 	int (*fd)(const struct hp_qmp *q);
 	json_t *(*source)(const struct hp_qmp *q);
+	int (*pid)(const struct hp_qmp *q);
 	void (*free)(struct hp_qmp *q);
 };
 struct hp_qmp {

@@ -4,7 +4,9 @@
  * here and an eventfd wakes the VM's thread. Nothing is added to the domain: no
  * second monitor, no change to its definition. libvirt does mark the running domain
  * "tainted: custom-monitor" at the first command passed through (docs/user-guide.md). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -24,6 +26,7 @@
 #define LV_MAX_EVENTS 1024
 #define LV_RETRY_NS 1000000000ull
 #define LV_KEEPALIVE_S 5
+#define LV_CMDLINE_MAX (256u << 10)
 
 /* What libvirt's event thread shares with the VM's thread. Each callback registration
  * holds a reference (libvirt drops it through its free callback after the last call),
@@ -373,6 +376,40 @@ static json_t *lv_source(const struct hp_qmp *base)
 	return json_pack("{s:s, s:s, s:s, s:s}", "kind", "libvirt", "uri", q->uri, "domain", q->name, "uuid", q->uuid);
 }
 
+/* libvirt starts each domain's QEMU with "-uuid UUID": the process whose command
+ * line says so. */
+static int lv_pid(const struct hp_qmp *base)
+{
+	const struct qmp_lv *q = LV(base);
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int found = -1;
+	char *buf = malloc(LV_CMDLINE_MAX);
+	while (buf && d && found < 0 && (e = readdir(d))) {
+		char path[64];
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
+		    snprintf(path, sizeof path, "/proc/%.20s/cmdline", e->d_name) >= (int)sizeof path)
+			continue;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, buf, LV_CMDLINE_MAX - 1);
+		close(fd);
+		if (n > 0)
+			buf[n] = 0;
+		for (ssize_t i = 0; n > 0 && i < n; i += (ssize_t)strlen(buf + i) + 1) {
+			if (!strcmp(buf + i, "-uuid") && i + 6 < n && !strcmp(buf + i + 6, q->uuid)) {
+				found = atoi(e->d_name);
+				break;
+			}
+		}
+	}
+	if (d)
+		closedir(d);
+	free(buf);
+	return found;
+}
+
 static void lv_free(struct hp_qmp *base)
 {
 	struct qmp_lv *q = LV(base);
@@ -387,6 +424,7 @@ static const struct hp_qmp_ops lv_ops = {
 	.next_event = lv_next_event,
 	.fd = lv_fd,
 	.source = lv_source,
+	.pid = lv_pid,
 	.free = lv_free,
 };
 

@@ -103,7 +103,7 @@ static void start_vm(struct hp_agent *a, struct hp_client *c, json_t *args, json
 	const char *name = json_string_value(json_object_get(args, "name"));
 	if (name) {
 		snprintf(cfg->name, sizeof cfg->name, "%s", name);
-	} else {
+	} else if (!cfg->name[0]) {
 		const char *base = cfg->launch ? "lab" : "vm";
 		snprintf(cfg->name, sizeof cfg->name, "%s", base);
 		for (int i = 2; find_vm(a, cfg->name); i++)
@@ -161,6 +161,12 @@ static int sysroot_arg(struct hp_agent *a, struct hp_client *c, json_t *args, js
 	return 0;
 }
 
+static void copy_path(char *dst, size_t cap, json_t *args, const char *k)
+{
+	const char *v = json_string_value(json_object_get(args, k));
+	snprintf(dst, cap, "%s", v ? v : "");
+}
+
 static void cmd_vm_launch(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
 {
 	struct hp_vm_config cfg = { .launch = 1 };
@@ -181,22 +187,40 @@ static void cmd_vm_launch(struct hp_agent *a, struct hp_client *c, json_t *args,
 		snprintf(cfg.lab_kernel, sizeof cfg.lab_kernel, "%s", kernel);
 	if (sysroot_arg(a, c, args, id, &cfg))
 		return;
+	char msg[256];
+	if (hp_cmd__own_guest_args(args, &cfg.own, msg, sizeof msg))
+		ERR_RET(EC_INVALID_ARGUMENT, "%s", msg);
+	copy_path(cfg.symbols, sizeof cfg.symbols, args, "symbols");
+	copy_path(cfg.vmlinux, sizeof cfg.vmlinux, args, "vmlinux");
+	if (hp_vm__own_guest(&cfg)) {
+		if (kernel || json_object_get(args, "http_port"))
+			ERR_RET(EC_INVALID_ARGUMENT, "lab_kernel and http_port are the lab guest's (an own guest: "
+						     "\"net\" and \"forward\")");
+		start_vm(a, c, args, id, &cfg);
+		return;
+	}
 	if (access(a->host.paths.lab_script, X_OK))
 		ERR_RET(EC_NOT_SUPPORTED, "the guest lab script %s is missing: start hprobed with --lab PATH",
 			a->host.paths.lab_script);
 	start_vm(a, c, args, id, &cfg);
 }
 
-static void copy_path(char *dst, size_t cap, json_t *args, const char *k)
-{
-	const char *v = json_string_value(json_object_get(args, k));
-	snprintf(dst, cap, "%s", v ? v : "");
-}
-
 static void cmd_vm_attach(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
 {
 	struct hp_vm_config cfg = { .launch = 0, .kaslr = 1 };
+	cfg.plugin = !json_is_false(json_object_get(args, "plugin")); /* one its owner gave QEMU */
 	copy_path(cfg.qmp, sizeof cfg.qmp, args, "qmp");
+	const char *dom = json_string_value(json_object_get(args, "libvirt"));
+	const char *uri = json_string_value(json_object_get(args, "connect"));
+	if (!cfg.qmp[0] == !dom)
+		ERR_RET(EC_INVALID_ARGUMENT, "give one of \"qmp\" (a QMP socket) and \"libvirt\" (a domain)");
+	if ((dom && (!dom[0] || strlen(dom) >= sizeof cfg.libvirt_domain)) ||
+	    (uri && strlen(uri) >= sizeof cfg.libvirt_uri))
+		ERR_RET(EC_INVALID_ARGUMENT, "libvirt domain or connection URI empty or too long");
+	if (uri && !dom)
+		ERR_RET(EC_INVALID_ARGUMENT, "\"connect\" goes with \"libvirt\"");
+	copy_path(cfg.libvirt_domain, sizeof cfg.libvirt_domain, args, "libvirt");
+	copy_path(cfg.libvirt_uri, sizeof cfg.libvirt_uri, args, "connect");
 	if (sysroot_arg(a, c, args, id, &cfg))
 		return;
 	copy_path(cfg.symbols, sizeof cfg.symbols, args, "symbols");
@@ -208,8 +232,13 @@ static void cmd_vm_attach(struct hp_agent *a, struct hp_client *c, json_t *args,
 		if (files[i][0] && access(files[i], R_OK))
 			ERR_RET(EC_INVALID_ARGUMENT, "cannot read %s: %s", files[i], strerror(errno));
 	for (struct hp_vm *v = a->host.vms; v; v = v->next)
-		if (!v->cfg.launch && !strcmp(v->cfg.qmp, cfg.qmp))
-			ERR_RET(EC_INVALID_ARGUMENT, "already attached to %s as '%s'", cfg.qmp, v->cfg.name);
+		if (!v->cfg.launch && !strcmp(v->cfg.qmp, cfg.qmp) && !strcmp(v->cfg.libvirt_uri, cfg.libvirt_uri) &&
+		    !strcmp(v->cfg.libvirt_domain, cfg.libvirt_domain))
+			ERR_RET(EC_INVALID_ARGUMENT, "already attached to %s as '%s'", dom ? dom : cfg.qmp,
+				v->cfg.name);
+	/* a libvirt domain's name makes a good VM name, when it is one */
+	if (dom && !json_object_get(args, "name") && hp_vm__valid_name(dom) && !find_vm(a, dom))
+		snprintf(cfg.name, sizeof cfg.name, "%s", dom);
 	start_vm(a, c, args, id, &cfg);
 }
 
@@ -338,15 +367,29 @@ static void cmd_vm_console(struct hp_agent *a, struct hp_client *c, json_t *args
 static const struct hp_arg a_none[] = { { NULL, 0, 0 } };
 static const struct hp_arg a_vm[] = { { "vm", ARG_STR, 1 }, { NULL, 0, 0 } };
 static const struct hp_arg a_set[] = { { "vm", ARG_STR, 1 }, { "sysroot", ARG_STR, 0 }, { NULL, 0, 0 } };
-static const struct hp_arg a_launch[] = {
-	{ "name", ARG_STR, 0 },       { "smp", ARG_INT, 0 },     { "mem", ARG_INT, 0 },
-	{ "kaslr", ARG_BOOL, 0 },     { "plugin", ARG_BOOL, 0 }, { "http_port", ARG_INT, 0 },
-	{ "lab_kernel", ARG_STR, 0 }, { "sysroot", ARG_STR, 0 }, { NULL, 0, 0 }
-};
-static const struct hp_arg a_attach[] = { { "qmp", ARG_STR, 1 },         { "name", ARG_STR, 0 },
-					  { "symbols", ARG_STR, 0 },     { "vmlinux", ARG_STR, 0 },
-					  { "console_log", ARG_STR, 0 }, { "console_sock", ARG_STR, 0 },
-					  { "sysroot", ARG_STR, 0 },     { NULL, 0, 0 } };
+static const struct hp_arg a_launch[] = { { "name", ARG_STR, 0 },         { "smp", ARG_INT, 0 },
+					  { "mem", ARG_INT, 0 },          { "kaslr", ARG_BOOL, 0 },
+					  { "plugin", ARG_BOOL, 0 },      { "http_port", ARG_INT, 0 },
+					  { "lab_kernel", ARG_STR, 0 },   { "sysroot", ARG_STR, 0 },
+					  { "kernel", ARG_STR, 0 },       { "initrd", ARG_STR, 0 },
+					  { "append", ARG_STR, 0 },       { "disk", ARG_STR, 0 },
+					  { "disk_format", ARG_STR, 0 },  { "disk_mode", ARG_STR, 0 },
+					  { "net", ARG_STR, 0 },          { "nic", ARG_STR, 0 },
+					  { "forward", ARG_ANY, 0 },      { "qemu_args", ARG_ANY, 0 },
+					  { "boot_timeout", ARG_INT, 0 }, { "symbols", ARG_STR, 0 },
+					  { "vmlinux", ARG_STR, 0 },      { NULL, 0, 0 } };
+static const struct hp_arg a_attach[] = { { "qmp", ARG_STR, 0 },
+					  { "libvirt", ARG_STR, 0 },
+					  { "connect", ARG_STR, 0 },
+					  { "name", ARG_STR, 0 },
+					  { "symbols", ARG_STR, 0 },
+					  { "vmlinux", ARG_STR, 0 },
+					  { "console_log", ARG_STR, 0 },
+					  { "console_sock", ARG_STR, 0 },
+					  { "sysroot", ARG_STR, 0 },
+					  { "plugin", ARG_BOOL, 0 },
+					  { NULL, 0, 0 } };
+static const struct hp_arg a_libvirt[] = { { "connect", ARG_STR, 0 }, { NULL, 0, 0 } };
 static const struct hp_arg a_console[] = {
 	{ "vm", ARG_STR, 1 }, { "offset", ARG_INT, 0 }, { "max", ARG_INT, 0 }, { "input", ARG_STR, 0 }, { NULL, 0, 0 }
 };
@@ -377,6 +420,7 @@ static const struct cmd commands[] = {
 	{ "vm-launch", a_launch, cmd_vm_launch, NULL, 0, 0 },
 	{ "vm-attach", a_attach, cmd_vm_attach, NULL, 0, 0 },
 	{ "vm-list", a_none, cmd_vm_list, NULL, 0, 0 },
+	{ "libvirt-list", a_libvirt, hp_cmd_libvirt_list, NULL, 0, 0 },
 	{ "vm-detach", a_vm, NULL, hp_vm__detach_job, 1, 1 },
 	{ "vm-quit", a_vm, NULL, hp_vm__quit_job, 1, 0 },
 	{ "vm-pause", a_vm, NULL, hp_cmd__vm_pause, 1, 0 },

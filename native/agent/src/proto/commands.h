@@ -29,6 +29,11 @@ void hp_cmd_hits_unsubscribe(struct hp_agent *a, struct hp_client *c, json_t *ar
 void hp_cmd_hits_read(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
 void hp_cmd_journal_info(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
 void hp_cmd_alerts_read(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
+/* cmd_launch.c: an own guest's vm-launch arguments into g; -1 with msg. */
+struct hp_own_guest;
+int hp_cmd__own_guest_args(json_t *args, struct hp_own_guest *g, char *msg, size_t cap);
+/* cmd_libvirt.c */
+void hp_cmd_libvirt_list(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
 
 /* Argument schema: one entry per allowed argument. */
 enum hp_arg_type { ARG_STR, ARG_INT, ARG_BOOL, ARG_OBJ, ARG_ANY };

@@ -64,6 +64,16 @@ void hp_session__save(struct hp_vm *vm)
 			  "console_log", vm->cfg.console_log, "console_sock", vm->cfg.console_sock, "qemu_pid",
 			  (json_int_t)vm->qemu_pid, "guest_dir", vm->guest_dir, "probes", probes, "detectors", dets);
 	json_object_set_new(s, "sysroot", json_string(vm->tgt.sysroot));
+	if (vm->cfg.libvirt_domain[0]) {
+		/* by UUID: a domain may be renamed while we are away */
+		pthread_mutex_lock(&vm->lock);
+		const char *uuid = json_string_value(json_object_get(vm->source, "uuid"));
+		const char *uri = json_string_value(json_object_get(vm->source, "uri"));
+		json_object_set_new(s, "libvirt",
+				    json_pack("{s:s, s:s}", "domain", uuid && uuid[0] ? uuid : vm->cfg.libvirt_domain,
+					      "connect", uri ? uri : vm->cfg.libvirt_uri));
+		pthread_mutex_unlock(&vm->lock);
+	}
 	char path[PATH_MAX + 32], tmp[PATH_MAX + 32];
 	hp_pathf(path, sizeof path, "%s/session.json", vm->session_dir);
 	hp_pathf(tmp, sizeof tmp, "%s/.session.json.tmp", vm->session_dir);
@@ -116,10 +126,13 @@ static int int_member(json_t *o, const char *k, json_int_t lo, json_int_t hi, js
 	return 0;
 }
 
-static int qmp_alive(const char *path)
+static int qmp_alive(const struct hp_vm_config *cfg)
 {
 	struct hp_qmp *q;
-	if (hp_qmp__connect(path, 500, &q, NULL))
+	struct hp_err err;
+	if (cfg->libvirt_domain[0]
+		    ? hp_qmp__connect_libvirt(cfg->libvirt_uri, cfg->libvirt_domain, HP_QMP_NO_EVENTS, &q, &err)
+		    : hp_qmp__connect(cfg->qmp, 500, &q, NULL))
 		return 0;
 	hp_qmp__free(q); /* the attach job opens its own connection */
 	return 1;
@@ -172,6 +185,12 @@ int hp_session__recover(struct hp_host *a)
 		if (cfg.launch)
 			hp_pathf(qmp, sizeof qmp, "%s/qmp.sock", rundir);
 		memcpy(cfg.qmp, qmp, sizeof cfg.qmp);
+		json_t *lv = json_object_get(s, "libvirt");
+		if (lv) {
+			copy_str(cfg.libvirt_domain, sizeof cfg.libvirt_domain, lv, "domain");
+			copy_str(cfg.libvirt_uri, sizeof cfg.libvirt_uri, lv, "connect");
+			cfg.qmp[0] = 0;
+		}
 		int taken = 0;
 		for (struct hp_vm *v = a->vms; v; v = v->next)
 			taken |= !strcmp(v->cfg.name, cfg.name);
@@ -179,7 +198,7 @@ int hp_session__recover(struct hp_host *a)
 		struct hp_vm *vm = NULL;
 		if (!cfg.name[0] || taken) {
 			close_session(sdir, "a VM of that name is already monitored");
-		} else if (!qmp_alive(qmp)) {
+		} else if ((!cfg.qmp[0] && !cfg.libvirt_domain[0]) || !qmp_alive(&cfg)) {
 			close_session(sdir, "its VM was gone when the agent restarted");
 		} else if ((vm = hp_vm__create(a, &cfg, &err))) {
 			memcpy(vm->session_dir, sdir, sizeof vm->session_dir);

@@ -302,6 +302,8 @@ json_t *hp_vm__summary(struct hp_vm *vm)
 		json_object_set_new(o, "profile", json_deep_copy(vm->profile));
 	json_object_set_new(o, "sysroot",
 			    vm->sysroot[0] ? hp_text__json(vm->sysroot, sizeof vm->sysroot) : json_null());
+	if (vm->source)
+		json_object_set_new(o, "source", json_deep_copy(vm->source));
 	pthread_mutex_unlock(&vm->lock);
 	return o;
 }
@@ -715,7 +717,8 @@ static void *worker(void *arg)
 			fds[n++] = (struct pollfd){ .fd = hp_backend__event_fd(vm->tgt.plugin), .events = POLLIN };
 		}
 		int timeout = vm->journal && hp_journal__pending(vm->journal) ? 5 : TICK_MS;
-		if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR)
+		int ready = poll(fds, (nfds_t)n, timeout);
+		if (ready < 0 && errno != EINTR)
 			break;
 		if (fds[0].revents) {
 			uint64_t v;
@@ -723,7 +726,8 @@ static void *worker(void *arg)
 				;
 		}
 		/* QMP first: a RESET must lift stale probes before their stops count as hits */
-		if (qmp_i >= 0 && vm->qmp && fds[qmp_i].revents)
+		/* and on idle ticks: a lost libvirt connection is retried from there */
+		if (qmp_i >= 0 && vm->qmp && (fds[qmp_i].revents || ready == 0))
 			drain_qmp(vm);
 		/* not only on POLLIN: the RSP reader may hold buffered packets already */
 		if (gdb_i >= 0 && vm->tgt.gdb) {
@@ -811,6 +815,7 @@ void hp_vm__destroy(struct hp_vm *vm)
 	hp_vm__release(vm);
 	json_decref(vm->restore);
 	json_decref(vm->profile);
+	json_decref(vm->source);
 	close(vm->wake_fd);
 	hp_strbuf__free(&vm->batch);
 	for (struct hp_job *j = vm->jobs, *n; j; j = n) {

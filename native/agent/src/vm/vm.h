@@ -23,18 +23,45 @@ struct hp_qmp;
 enum hp_vm_state { HP_VM_STARTING, HP_VM_RUNNING, HP_VM_PAUSED, HP_VM_DEAD };
 const char *hp_vm_state_name(enum hp_vm_state s);
 
+/* A user's own guest, booted by the agent (vm-launch with a kernel and/or a disk). */
+enum hp_disk_mode { HP_DISK_SNAPSHOT, HP_DISK_READONLY, HP_DISK_WRITABLE };
+#define HP_OWN_MAX_FWD 8
+#define HP_OWN_EXTRA 4096
+struct hp_own_guest {
+	char kernel[PATH_MAX], initrd[PATH_MAX], append[1024];
+	char disk[PATH_MAX];
+	char disk_format[8]; /* qcow2 or raw ("" = from the file's first bytes) */
+	enum hp_disk_mode disk_mode;
+	int net;                      /* 0 none, 1 user-mode, 2 user-mode with restrict=on */
+	char nic[32];                 /* its device ("" = virtio-net-pci) */
+	char fwd[HP_OWN_MAX_FWD][48]; /* "tcp:127.0.0.1:8080-:80", QEMU's hostfwd */
+	int nfwd;
+	char extra[HP_OWN_EXTRA]; /* more QEMU arguments, each NUL-terminated */
+	size_t extra_len;
+	int boot_timeout_s; /* until the kernel runs */
+};
+
 struct hp_vm_config {
 	char name[64];
-	int launch; /* boot a lab guest (else attach) */
+	int launch; /* boot a guest (else attach): the lab's, or own.kernel/own.disk */
 	int smp, mem_mb, kaslr, plugin, http_port;
-	char lab_kernel[32];    /* launch: the lab guest's kernel suite ("" = lab.sh's default) */
-	char qmp[PATH_MAX];     /* attach: the QMP socket */
-	char symbols[PATH_MAX]; /* System.map / kallsyms text */
-	char vmlinux[PATH_MAX]; /* BTF source */
+	struct hp_own_guest own;
+	char lab_kernel[32];      /* launch: the lab guest's kernel suite ("" = lab.sh's default) */
+	char qmp[PATH_MAX];       /* attach: the QMP socket, or */
+	char libvirt_domain[256]; /* attach: a libvirt domain (name or UUID), */
+	char libvirt_uri[256];    /* of this connection ("" = libvirt's default) */
+	char symbols[PATH_MAX];   /* System.map / kallsyms text */
+	char vmlinux[PATH_MAX];   /* BTF source */
 	char console_log[PATH_MAX];
 	char console_sock[PATH_MAX];
 	char sysroot[PATH_MAX]; /* the guest's files on the host ("" none; a lab guest: its folder) */
 };
+
+/* A launched guest that is the user's own, not the lab's. */
+static inline int hp_vm__own_guest(const struct hp_vm_config *c)
+{
+	return c->launch && (c->own.kernel[0] || c->own.disk[0]);
+}
 
 struct hp_job;
 typedef int (*hp_job_fn)(struct hp_vm *vm, struct hp_job *job);
@@ -76,6 +103,7 @@ struct hp_vm {
 	char kernel_release[64];
 	char sysroot[PATH_MAX]; /* tgt.sysroot, for the summary */
 	json_t *profile;        /* what the kernel profile found (JSON, docs/protocol.md) */
+	json_t *source;         /* how QEMU is reached (hp_qmp__source), once attached */
 	int64_t slide;
 	int smp;
 	int nprobes;
@@ -107,7 +135,8 @@ struct hp_vm {
 	char guest_dir[PATH_MAX]; /* the lab guest's files (launched VMs) */
 	char gdb_path[PATH_MAX];  /* the gdbstub socket (the guardian's to release) */
 	char plugin_so[PATH_MAX], plugin_ring[PATH_MAX], plugin_ctl[PATH_MAX]; /* the in-QEMU tier */
-	int need_reprofile;                                                    /* after a guest reset */
+	int plugin_ours;    /* we created its ring (QEMU started by us) */
+	int need_reprofile; /* after a guest reset */
 	int reprofile_queued;
 	int reset_pending;  /* a RESET event seen, stale probes not lifted yet */
 	int journal_failed; /* the last flush failed: probes paused */

@@ -25,188 +25,38 @@
 #include "probes/engine.h"
 #include "probes/probe.h"
 #include "vm/guard.h"
+#include "vm/qemu.h"
 #include "vm/session.h"
 #include "vm/vm.h"
 
 #define QMP_WAIT_MS 60000
-#define READY_WAIT_S 240
-#define READY_MARKER "HPROBE-READY"
+#define PROFILE_TRIES 40 /* an own guest: its kernel may take a moment to set up */
 
-/* Runs "lab.sh build" and returns the guest directory it prints (building if needed). */
-static int lab_guest_dir(struct hp_vm *vm, char *dir, size_t cap, struct hp_err *err)
+/* The directory of QEMU's own monitor socket (libvirt's "charmonitor"). */
+static int monitor_dir(struct hp_vm *vm, char *dir, size_t cap)
 {
-	char cmd[PATH_MAX * 2 + 64];
-	if (hp_pathf(cmd, sizeof cmd, "'%s' build%s%s 2>>'%s/lab-build.log'", vm->host->paths.lab_script,
-		     vm->cfg.lab_kernel[0] ? " --kernel " : "", vm->cfg.lab_kernel, vm->rundir))
-		return hp_err__set(err, ENAMETOOLONG, "lab script path too long");
-	FILE *f = popen(cmd, "r");
-	if (!f)
-		return hp_err__set(err, errno, "cannot run %s: %s", vm->host->paths.lab_script, strerror(errno));
-	char line[PATH_MAX] = "";
-	while (fgets(line, sizeof line, f))
-		snprintf(dir, cap, "%s", line);
-	int st = pclose(f);
-	dir[strcspn(dir, "\n")] = 0;
-	if (st != 0 || !dir[0])
-		return hp_err__set(err, EIO, "building the lab guest failed (see %s/lab-build.log)", vm->rundir);
-	return 0;
-}
-
-static int spawn_lab(struct hp_vm *vm, const char *guest, struct hp_err *err)
-{
-	char smp[16], mem[16], port[16], log[PATH_MAX];
-	snprintf(smp, sizeof smp, "%d", vm->cfg.smp > 0 ? vm->cfg.smp : 1);
-	snprintf(mem, sizeof mem, "%d", vm->cfg.mem_mb > 0 ? vm->cfg.mem_mb : 512);
-	snprintf(port, sizeof port, "%d", vm->cfg.http_port);
-	hp_pathf(log, sizeof log, "%s/qemu.log", vm->rundir);
-	const char *argv[24];
-	int n = 0;
-	argv[n++] = vm->host->paths.lab_script;
-	argv[n++] = "run";
-	argv[n++] = "--dir";
-	argv[n++] = vm->rundir;
-	argv[n++] = "--guest";
-	argv[n++] = guest;
-	argv[n++] = "--smp";
-	argv[n++] = smp;
-	argv[n++] = "--mem";
-	argv[n++] = mem;
-	if (!vm->cfg.kaslr)
-		argv[n++] = "--no-kaslr";
-	if (vm->cfg.http_port > 0) {
-		argv[n++] = "--http-port";
-		argv[n++] = port;
-	}
-	char plugin_arg[3 * PATH_MAX];
-	if (vm->plugin_ring[0] &&
-	    !hp_plugin__qemu_arg(plugin_arg, sizeof plugin_arg, vm->plugin_so, vm->plugin_ring, vm->plugin_ctl, err)) {
-		argv[n++] = "--plugin";
-		argv[n++] = plugin_arg + 5; /* lab.sh adds "file=" itself */
-	}
-	argv[n] = NULL;
-	/* the ready marker of an earlier boot must not count for this one */
-	char cons[PATH_MAX], prev[PATH_MAX];
-	if (!hp_pathf(cons, sizeof cons, "%s/console.log", vm->rundir) &&
-	    !hp_pathf(prev, sizeof prev, "%s/console.prev.log", vm->rundir))
-		rename(cons, prev);
-	/* stale sockets of an earlier run would make us talk to nobody */
-	const char *socks[] = { "qmp.sock", "gdb.sock", "console.sock" };
-	for (size_t i = 0; i < 3; i++) {
-		char p[PATH_MAX];
-		hp_pathf(p, sizeof p, "%s/%s", vm->rundir, socks[i]);
-		unlink(p);
-	}
-	pid_t pid = fork();
-	if (pid < 0)
-		return hp_err__set(err, errno, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		/* own session: the guest survives the agent (kill -9 included) */
-		setsid();
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int nul = open("/dev/null", O_RDONLY);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		if (nul >= 0)
-			dup2(nul, 0);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	vm->qemu_pid = pid;
-	return 0;
-}
-
-/* The in-QEMU tier needs TCG and a plugin .so; without either, probes use the gdbstub. */
-static void prepare_plugin(struct hp_vm *vm)
-{
-	struct hp_err err;
-	char cmd[PATH_MAX + 16], accel[16] = "";
-	vm->plugin_ring[0] = 0;
-	if (!vm->cfg.plugin)
-		return;
-	if (hp_pathf(cmd, sizeof cmd, "'%s' accel", vm->host->paths.lab_script) == 0) {
-		FILE *f = popen(cmd, "r");
-		if (f) {
-			if (!fgets(accel, sizeof accel, f))
-				accel[0] = 0;
-			pclose(f);
+	json_t *chars = NULL, *c;
+	size_t i;
+	int rc = -ENOENT;
+	if (hp_qmp__execute(vm->qmp, "query-chardev", NULL, &chars, NULL))
+		return rc;
+	json_array_foreach(chars, i, c)
+	{
+		const char *label = json_string_value(json_object_get(c, "label"));
+		const char *fn = json_string_value(json_object_get(c, "filename"));
+		if (!label || !fn || strcmp(label, "charmonitor") || strncmp(fn, "unix:", 5))
+			continue;
+		fn += 5;
+		const char *slash = strrchr(fn, '/');
+		size_t len = slash ? (size_t)(slash - fn) : 0;
+		if (len && len < cap && !memchr(fn, ',', len)) {
+			memcpy(dir, fn, len);
+			dir[len] = 0;
+			rc = 0;
 		}
 	}
-	if (strncmp(accel, "tcg", 3) != 0) {
-		hp_info("%s: %s: probes use the gdbstub (the in-QEMU tier needs TCG)", vm->cfg.name, accel);
-		return;
-	}
-	if (vm->host->paths.plugin[0])
-		memcpy(vm->plugin_so, vm->host->paths.plugin, sizeof vm->plugin_so);
-	else if (hp_plugin__find_so(vm->plugin_so, sizeof vm->plugin_so, &err)) {
-		hp_warn("%s: %s: probes use the gdbstub", vm->cfg.name, err.msg);
-		return;
-	}
-	if (hp_pathf(vm->plugin_ring, sizeof vm->plugin_ring, "%s/plugin.ring", vm->rundir) ||
-	    hp_pathf(vm->plugin_ctl, sizeof vm->plugin_ctl, "%s/plugin.sock", vm->rundir) ||
-	    hp_plugin_ring__create(vm->plugin_ring, (unsigned)(vm->cfg.smp > 0 ? vm->cfg.smp : 1),
-				   hp_plugin_ring__bytes((unsigned)(vm->cfg.smp > 0 ? vm->cfg.smp : 1)), &err)) {
-		hp_warn("%s: no in-QEMU tier: %s", vm->cfg.name, err.msg);
-		vm->plugin_ring[0] = 0;
-	}
-}
-
-static void connect_plugin(struct hp_vm *vm)
-{
-	struct hp_err err;
-	if (!vm->plugin_ring[0])
-		return;
-	vm->tgt.plugin = hp_plugin_backend__new(vm->plugin_ctl, vm->plugin_ring, &err);
-	if (!vm->tgt.plugin)
-		hp_warn("%s: the in-QEMU tier did not come up (%s): probes use the gdbstub", vm->cfg.name, err.msg);
-}
-
-void hp_vm__drop_plugin(struct hp_vm *vm)
-{
-	if (!vm->tgt.plugin)
-		return;
-	hp_backend__destroy(vm->tgt.plugin);
-	vm->tgt.plugin = NULL;
-	unlink(vm->plugin_ring);
-}
-
-static int child_alive(struct hp_vm *vm, struct hp_err *err)
-{
-	int status;
-	if (vm->qemu_pid > 0 && waitpid(vm->qemu_pid, &status, WNOHANG) == vm->qemu_pid) {
-		vm->qemu_pid = 0;
-		return hp_err__set(err, ECHILD, "QEMU exited during start-up (status 0x%x); see %s/qemu.log", status,
-				   vm->rundir);
-	}
-	return 0;
-}
-
-static int wait_ready(struct hp_vm *vm, struct hp_err *err)
-{
-	char log[PATH_MAX];
-	hp_pathf(log, sizeof log, "%s/console.log", vm->rundir);
-	for (int i = 0; i < READY_WAIT_S * 10; i++) {
-		int rc = child_alive(vm, err);
-		if (rc)
-			return rc;
-		FILE *f = fopen(log, "r");
-		if (f) {
-			char line[512];
-			int found = 0;
-			while (!found && fgets(line, sizeof line, f))
-				found = strstr(line, READY_MARKER) != NULL;
-			fclose(f);
-			if (found)
-				return 0;
-		}
-		usleep(100000);
-	}
-	return hp_err__set(err, ETIMEDOUT, "the guest did not print %s within %d s (see %s)", READY_MARKER,
-			   READY_WAIT_S, log);
+	json_decref(chars);
+	return rc;
 }
 
 /* An attached QEMU may have no gdbstub: give it one on a Unix socket, no restart. */
@@ -232,7 +82,14 @@ static int ensure_gdbstub(struct hp_vm *vm, char *gdb_path, size_t cap, int *ena
 		}
 		json_decref(chars);
 	}
-	hp_pathf(gdb_path, cap, "%s/gdb-hprobe.sock", vm->rundir);
+	/* QEMU creates the socket: a libvirt domain's QEMU runs as libvirt's user, maybe
+	 * confined, and may write beside its monitor socket (its private directory) */
+	char dir[PATH_MAX];
+	memcpy(dir, vm->rundir, sizeof dir);
+	if (vm->cfg.libvirt_domain[0] && monitor_dir(vm, dir, sizeof dir))
+		hp_warn("%s: the domain's private directory is unknown: its gdbstub goes in %s", vm->cfg.name, dir);
+	if (hp_pathf(gdb_path, cap, "%s/hprobe-gdb.sock", dir) || strlen(gdb_path) >= 108)
+		return hp_err__set(err, ENAMETOOLONG, "gdbstub socket path too long: %s/hprobe-gdb.sock", dir);
 	unlink(gdb_path);
 	char cmd[PATH_MAX + 64], *out = NULL;
 	snprintf(cmd, sizeof cmd, "gdbserver unix:%s,server=on,wait=off", gdb_path);
@@ -277,6 +134,16 @@ static void query_vm(struct hp_vm *vm)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/* Turns off the gdbstub we started. */
+static void gdbstub_off(struct hp_vm *vm)
+{
+	char *out = NULL;
+	struct hp_err e;
+	if (hp_qmp__hmp(vm->qmp, "gdbserver none", &out, &e))
+		hp_warn("%s: the gdbstub we started stays open: %s", vm->cfg.name, e.msg);
+	free(out);
+}
+
 /* 1 running, 0 not, -1 unknown. */
 static int qmp_running(struct hp_vm *vm)
 {
@@ -303,9 +170,8 @@ static void leave_as_found(struct hp_vm *vm, int was_running)
 		hp_backend__destroy(vm->tgt.gdb);
 		vm->tgt.gdb = NULL;
 	}
-	char *out = NULL;
-	if (vm->qmp && vm->gdb_enabled_by_us && hp_qmp__hmp(vm->qmp, "gdbserver none", &out, NULL) == 0)
-		free(out);
+	if (vm->qmp && vm->gdb_enabled_by_us)
+		gdbstub_off(vm);
 	vm->gdb_enabled_by_us = 0;
 	int now = qmp_running(vm);
 	if (was_running == 1 && now == 0 && hp_qmp__execute(vm->qmp, "cont", NULL, NULL, &e))
@@ -384,26 +250,22 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 	snprintf(symbols, sizeof symbols, "%s", vm->cfg.symbols);
 	snprintf(vmlinux, sizeof vmlinux, "%s", vm->cfg.vmlinux);
 	if (vm->cfg.launch && !vm->restore) {
-		if ((rc = lab_guest_dir(vm, guest, sizeof guest, err)))
-			goto fail;
-		prepare_plugin(vm);
-		if ((rc = spawn_lab(vm, guest, err)))
+		if ((rc = hp_qemu__start(vm, guest, sizeof guest, err)))
 			goto fail;
 		memcpy(vm->guest_dir, guest, sizeof vm->guest_dir);
 		/* the lab's programs, /apps/NAME in the guest, are <guest>/apps/NAME here */
-		hp_vm__set_sysroot(vm, vm->cfg.sysroot[0] ? vm->cfg.sysroot : guest);
+		hp_vm__set_sysroot(vm, vm->cfg.sysroot[0] || !guest[0] ? vm->cfg.sysroot : guest);
 		hp_pathf(qmp_path, sizeof qmp_path, "%s/qmp.sock", vm->rundir);
-		if (!symbols[0])
+		if (!symbols[0] && guest[0])
 			hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
-		if (!vmlinux[0])
+		if (!vmlinux[0] && guest[0])
 			hp_pathf(vmlinux, sizeof vmlinux, "%s/vmlinux", guest);
 		if ((rc = hp_qmp__connect(qmp_path, QMP_WAIT_MS, &vm->qmp, err)))
 			goto fail;
-		if ((rc = wait_ready(vm, err)))
+		if ((rc = hp_qemu__wait_ready(vm, err)))
 			goto fail;
-		connect_plugin(vm);
 	} else {
-		if (vm->cfg.launch) { /* recovering a guest an earlier agent launched */
+		if (vm->cfg.launch && vm->guest_dir[0]) { /* recovering a lab guest an earlier agent launched */
 			memcpy(guest, vm->guest_dir, sizeof guest);
 			if (!symbols[0])
 				hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
@@ -412,12 +274,26 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 		}
 		hp_vm__set_sysroot(vm, vm->cfg.sysroot); /* as given, or as the recovered session had it */
 		snprintf(qmp_path, sizeof qmp_path, "%s", vm->cfg.qmp);
-		if ((rc = hp_qmp__connect(qmp_path, 2000, &vm->qmp, err))) {
-			job->ecls = EC_INVALID_ARGUMENT;
+		if (vm->cfg.libvirt_domain[0])
+			rc = hp_qmp__connect_libvirt(vm->cfg.libvirt_uri, vm->cfg.libvirt_domain, 0, &vm->qmp, err);
+		else
+			rc = hp_qmp__connect(qmp_path, 2000, &vm->qmp, err);
+		if (rc) {
+			job->ecls = rc == -ECONNREFUSED ? EC_IO_ERROR : EC_INVALID_ARGUMENT;
 			goto fail;
 		}
 	}
+	json_t *source = vm->cfg.launch ? json_pack("{s:s}", "kind", hp_vm__own_guest(&vm->cfg) ? "own" : "lab")
+					: hp_qmp__source(vm->qmp);
+	int pid = hp_qmp__pid(vm->qmp);
+	if (pid > 0)
+		json_object_set_new(source, "pid", json_integer(pid));
+	pthread_mutex_lock(&vm->lock);
+	json_decref(vm->source);
+	vm->source = source;
+	pthread_mutex_unlock(&vm->lock);
 	query_vm(vm);
+	hp_qemu__connect_plugin(vm);
 	was_running = qmp_running(vm);
 	if ((rc = ensure_gdbstub(vm, gdb_path, sizeof gdb_path, &enabled_gdb, err)))
 		goto fail;
@@ -438,11 +314,25 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 	}
 	/* from here on, every way out gives the watch back (hp_vm__unwatch_gdb) */
 	memcpy(vm->gdb_path, gdb_path, sizeof vm->gdb_path);
-	hp_guard__watch(vm->host, gdb_path);
+	hp_guard__watch(vm->host, gdb_path, enabled_gdb ? vm->source : NULL);
 	/* the VM is stopped from here until the end of this job */
 	memcpy(vm->sym_path, symbols, sizeof vm->sym_path);
 	memcpy(vm->vmlinux_path, vmlinux, sizeof vm->vmlinux_path);
-	if ((rc = load_profile(vm, symbols, vmlinux, err)) || (rc = open_journal(vm, err)))
+	if (hp_vm__own_guest(&vm->cfg) && !vm->restore && (rc = hp_qemu__wait_kernel(vm, err)))
+		goto fail;
+	rc = load_profile(vm, symbols, vmlinux, err);
+	for (int i = 0; rc && hp_vm__own_guest(&vm->cfg) && !vm->restore && i < PROFILE_TRIES; i++) {
+		struct hp_bev ev;
+		int got = 0;
+		hp_debug("%s: kernel profile not yet: %s", vm->cfg.name, err->msg);
+		if ((rc = hp_backend__resume(vm->tgt.gdb, err)))
+			break;
+		usleep(250000);
+		if ((rc = hp_backend__stop(vm->tgt.gdb, &ev, &got, err)))
+			break;
+		rc = load_profile(vm, symbols, vmlinux, err);
+	}
+	if (rc || (rc = open_journal(vm, err)))
 		goto fail;
 	if (vm->restore)
 		hp_session__restore_probes(vm);
@@ -518,11 +408,8 @@ int hp_vm__detach_job(struct hp_vm *vm, struct hp_job *job)
 		hp_backend__destroy(vm->tgt.gdb);
 		vm->tgt.gdb = NULL;
 	}
-	if (vm->qmp && vm->gdb_enabled_by_us) {
-		char *out = NULL;
-		if (hp_qmp__hmp(vm->qmp, "gdbserver none", &out, NULL) == 0)
-			free(out);
-	}
+	if (vm->qmp && vm->gdb_enabled_by_us)
+		gdbstub_off(vm);
 	hp_vm__flush(vm, 1);
 	hp_session__remove(vm);
 	job->result = json_object();

@@ -10,6 +10,17 @@
  * else why not. */
 const char *hp_pring__check_file(const struct hp_pring_file *h, uint64_t file_size);
 
+/* Per vCPU: ~130,000 hits with registers, ~200 ms at the fastest a vCPU calls under TCG
+ * here (~650k hits/s): the drain keeps up on average but stalls while the journal syncs
+ * (once a second); 4 MiB dropped 5-8% of such a run, 16 MiB 0.04-0.4%, 32 MiB none
+ * (docs/performance.md). A large VM's rings share HP_PRING_TOTAL_MAX (memory is shared
+ * by QEMU and the agent, touched as the rings fill). */
+#define HP_PRING_VCPU_BYTES (32u << 20)
+#define HP_PRING_TOTAL_MAX (256u << 20)
+/* The ring size for nvcpus vCPUs: HP_PRING_VCPU_BYTES each, less (a power of two, at
+ * least 4 MiB) when they would pass HP_PRING_TOTAL_MAX together. */
+uint32_t hp_pring__bytes(unsigned nvcpus);
+
 /* Creates the file (mode 0600, replacing any) for nvcpus vCPU rings plus the control
  * ring, ring_bytes each (a power of two, 4 KiB..64 MiB). 0 or -errno. */
 int hp_pring__create(const char *path, unsigned nvcpus, uint32_t ring_bytes);
