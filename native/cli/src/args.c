@@ -161,9 +161,11 @@ void cli_parse(struct cli *c, const struct cli_cmddoc *d, struct cli_args *a)
 	opts[n++] = (struct option){ "no-start", no_argument, NULL, G_NO_START };
 	opts[n++] = (struct option){ "help", no_argument, NULL, G_HELP };
 	opts[n] = (struct option){ NULL, 0, NULL, 0 };
-	int maxpos = 0;
+	int maxpos = 0, rest = 0;
 	while (maxpos < CLI_MAX_POS && d->pos[maxpos].name)
 		maxpos++;
+	if (maxpos && (d->pos[maxpos - 1].flags & CLI_REST))
+		rest = 1, maxpos--;
 
 	/* argv[0] for getopt: the words start at index 1 */
 	char *argv[c->argc + 2];
@@ -209,6 +211,11 @@ void cli_parse(struct cli *c, const struct cli_cmddoc *d, struct cli_args *a)
 		} else {
 			unknown_option(d, argv[optind - 1]);
 		}
+	}
+	if (rest && optind < argc && !strcmp(argv[optind - 1], "--")) {
+		a->rest = &c->argv[optind - 1];
+		a->nrest = argc - optind;
+		optind = argc;
 	}
 	for (; optind < argc; optind++) { /* after "--" */
 		if (a->npos >= maxpos)

@@ -22,6 +22,8 @@ struct cli_args {
 	const char *pos[CLI_MAX_POS];
 	long long posnum[CLI_MAX_POS];
 	int npos;
+	char **rest; /* a CLI_REST command's words after "--" */
+	int nrest;
 };
 
 /* Parses c->argv (the words after the command and its subcommand) by the command's

@@ -9,14 +9,24 @@
 static void print_vm(json_t *v)
 {
 	const char *sysroot = json_string_value(json_object_get(v, "sysroot"));
-	printf("%-10s %-8s %-4s smp=%-2lld qemu=%-8s kernel=%s probes=%lld hits=%lld%s%s%s%s\n",
+	json_t *src = json_object_get(v, "source");
+	const char *kind = json_string_value(json_object_get(src, "kind"));
+	char from[400] = "";
+	if (kind && !strcmp(kind, "libvirt"))
+		snprintf(from, sizeof from, " from=libvirt:%s/%s", json_string_value(json_object_get(src, "uri")) ?: "",
+			 json_string_value(json_object_get(src, "domain")) ?: "");
+	else if (kind && !strcmp(kind, "qmp"))
+		snprintf(from, sizeof from, " from=qmp:%s", json_string_value(json_object_get(src, "path")) ?: "");
+	else if (kind)
+		snprintf(from, sizeof from, " from=%s", kind);
+	printf("%-10s %-8s %-4s smp=%-2lld qemu=%-8s kernel=%s probes=%lld hits=%lld%s%s%s%s%s\n",
 	       json_string_value(json_object_get(v, "name")), json_string_value(json_object_get(v, "state")),
 	       json_string_value(json_object_get(v, "accel")), json_integer_value(json_object_get(v, "smp")),
 	       json_string_value(json_object_get(v, "qemu")), json_string_value(json_object_get(v, "kernel")),
 	       json_integer_value(json_object_get(v, "probes")), json_integer_value(json_object_get(v, "hits")),
 	       json_object_get(v, "reason") ? " reason=" : "",
 	       json_object_get(v, "reason") ? json_string_value(json_object_get(v, "reason")) : "",
-	       sysroot ? " sysroot=" : "", sysroot ? sysroot : "");
+	       sysroot ? " sysroot=" : "", sysroot ? sysroot : "", from);
 }
 
 static void set_str(json_t *o, const char *k, const char *v)
@@ -107,6 +117,39 @@ static void print_stats(const char *vm, json_t *r)
 	printf("\n");
 }
 
+/* vm launch's own-guest options, as vm-launch's arguments (docs/protocol.md). */
+static void own_guest_args(json_t *args, const struct cli_args *a)
+{
+	set_path(args, "kernel", cli_arg(a, "kernel"));
+	set_path(args, "initrd", cli_arg(a, "initrd"));
+	set_str(args, "append", cli_arg(a, "append"));
+	set_path(args, "disk", cli_arg(a, "disk"));
+	set_str(args, "disk_format", cli_arg(a, "disk-format"));
+	set_str(args, "disk_mode", cli_arg(a, "disk-mode"));
+	set_str(args, "net", cli_arg(a, "net"));
+	set_str(args, "nic", cli_arg(a, "nic"));
+	set_path(args, "symbols", cli_arg(a, "symbols"));
+	set_path(args, "vmlinux", cli_arg(a, "vmlinux"));
+	if (cli_arg(a, "boot-timeout"))
+		json_object_set_new(args, "boot_timeout", json_integer(cli_argnum(a, "boot-timeout", 300)));
+	const char *fw = cli_arg(a, "forward");
+	if (fw) {
+		json_t *list = json_array();
+		for (const char *p = fw; *p;) {
+			size_t n = strcspn(p, ",");
+			json_array_append_new(list, json_stringn(p, n));
+			p += n + (p[n] == ',');
+		}
+		json_object_set_new(args, "forward", list);
+	}
+	if (a->nrest) {
+		json_t *extra = json_array();
+		for (int i = 0; i < a->nrest; i++)
+			json_array_append_new(extra, json_string(a->rest[i]));
+		json_object_set_new(args, "qemu_args", extra);
+	}
+}
+
 int cmd_vm(struct cli *c)
 {
 	const struct cli_cmddoc *d = cli_sub(c, "vm");
@@ -114,7 +157,13 @@ int cmd_vm(struct cli *c)
 	struct cli_args a;
 	cli_parse(c, d, &a);
 	if (!strcmp(sub, "launch")) {
+		int own = cli_arg(&a, "kernel") || cli_arg(&a, "disk");
+		if (cli_flag(&a, "lab") == own)
+			cli_usage_error(d, "give --lab for a lab guest, or --kernel and/or --disk for your own");
+		if (!own && a.nrest)
+			cli_usage_error(d, "QEMU arguments after -- are for your own guest (--kernel, --disk)");
 		json_t *args = json_object();
+		own_guest_args(args, &a);
 		set_str(args, "name", cli_arg(&a, "name"));
 		set_str(args, "lab_kernel", cli_arg(&a, "lab-kernel"));
 		json_object_set_new(args, "smp", json_integer(cli_argnum(&a, "smp", 1)));
@@ -132,8 +181,16 @@ int cmd_vm(struct cli *c)
 		return 0;
 	}
 	if (!strcmp(sub, "attach")) {
+		if (!cli_arg(&a, "qmp") == !cli_arg(&a, "libvirt"))
+			cli_usage_error(d, "give --qmp PATH (a QEMU's QMP socket) or --libvirt DOMAIN");
+		if (cli_arg(&a, "connect") && !cli_arg(&a, "libvirt"))
+			cli_usage_error(d, "--connect goes with --libvirt");
 		json_t *args = json_object();
 		set_path(args, "qmp", cli_arg(&a, "qmp"));
+		set_str(args, "libvirt", cli_arg(&a, "libvirt"));
+		set_str(args, "connect", cli_arg(&a, "connect"));
+		if (cli_flag(&a, "no-plugin"))
+			json_object_set_new(args, "plugin", json_false());
 		set_str(args, "name", cli_arg(&a, "name"));
 		set_path(args, "symbols", cli_arg(&a, "symbols"));
 		set_path(args, "vmlinux", cli_arg(&a, "vmlinux"));
@@ -142,6 +199,25 @@ int cmd_vm(struct cli *c)
 		set_path(args, "sysroot", cli_arg(&a, "sysroot"));
 		json_t *r = cli_call(c, "vm-attach", args);
 		c->json ? cli_print_json(r) : print_vm(r);
+		json_decref(r);
+		return 0;
+	}
+	if (!strcmp(sub, "domains")) {
+		json_t *args = json_object();
+		set_str(args, "connect", cli_arg(&a, "connect"));
+		json_t *r = cli_call(c, "libvirt-list", args);
+		if (c->json) {
+			cli_print_json_new(r);
+			return 0;
+		}
+		size_t i;
+		json_t *v;
+		json_array_foreach(json_object_get(r, "domains"), i, v)
+		{
+			const char *at = json_string_value(json_object_get(v, "attached"));
+			printf("%-20s %-14s %s%s\n", json_string_value(json_object_get(v, "name")),
+			       json_string_value(json_object_get(v, "state")), at ? "attached as " : "", at ? at : "");
+		}
 		json_decref(r);
 		return 0;
 	}

@@ -76,6 +76,8 @@ static void man_cmd(const struct cli_cmddoc *d)
 	roff(name);
 	fputs("\\fR", stdout);
 	for (const struct cli_argdoc *p = d->pos; p->name; p++) {
+		if (p->flags & CLI_REST)
+			continue;
 		printf(p->flags & CLI_OPTIONAL ? " [\\fI" : " \\fI");
 		roff(p->name);
 		printf(p->flags & CLI_OPTIONAL ? "\\fR]" : "\\fR");
@@ -86,6 +88,12 @@ static void man_cmd(const struct cli_cmddoc *d)
 				putchar(' ');
 				roff_opt(o, 1);
 			}
+	for (const struct cli_argdoc *p = d->pos; p->name; p++)
+		if (p->flags & CLI_REST) { /* the words after "--" come last */
+			fputs(" [\\fI", stdout);
+			roff(p->name);
+			fputs("\\fR]", stdout);
+		}
 	puts("\n.PP");
 	char s[512];
 	snprintf(s, sizeof s, "%s.", d->summary);

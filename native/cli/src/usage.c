@@ -76,31 +76,59 @@ const unsigned cli_ngroups = sizeof cli_groups / sizeof cli_groups[0];
 const struct cli_cmddoc cli_cmds[] = {
 	{ "vm",
 	  "launch",
-	  "boot a lab guest (native/guest/lab.sh) and attach to it; prints the VM",
-	  "Replies when the guest is up and probes can be planted (about 10 s under TCG).",
-	  { { 0 } },
+	  "boot a guest and attach to it: a lab guest (--lab), or your own kernel and/or disk image; prints the VM",
+	  "A lab guest: replies when it is up and probes can be planted (about 10 s under TCG).\n"
+	  "\n"
+	  "Your own guest: --kernel (with --initrd, --append) and/or --disk. The disk is opened as a "
+	  "snapshot unless --disk-mode says otherwise: the guest's writes vanish with QEMU. No network "
+	  "unless --net; --forward binds each host port on 127.0.0.1. More QEMU arguments go after --. "
+	  "Replies once the guest's kernel runs and its symbols are read (--boot-timeout). Under TCG "
+	  "its probes run inside QEMU (the in-QEMU tier), like a lab guest's.",
+	  { { "-- QEMU_ARG...", "ARG", "more arguments for QEMU (own guest)", CLI_K_TEXT, CLI_OPTIONAL | CLI_REST, 0, 0,
+	      NULL } },
 	  {
-		  { "lab", NULL, "boot a lab guest: the only kind vm launch boots", CLI_K_TEXT, CLI_REQ, 0, 0, NULL },
+		  FLAG("lab", "boot a lab guest (native/guest/lab.sh)"),
 		  OPT("lab-kernel", "SUITE", CLI_K_TEXT,
-		      "the guest's kernel, a Debian suite of the lab (lab.sh kernels lists them)"),
+		      "the lab guest's kernel, a Debian suite of the lab (lab.sh kernels lists them)"),
+		  OPT("kernel", "FILE", CLI_K_FILE, "your own guest's kernel (bzImage/vmlinuz)"),
+		  OPT("initrd", "FILE", CLI_K_FILE, "its initramfs (with --kernel)"),
+		  OPT("append", "CMDLINE", CLI_K_TEXT,
+		      "its kernel command line (with --kernel), e.g. 'console=ttyS0 root=/dev/vda1'"),
+		  OPT("disk", "IMAGE", CLI_K_FILE, "your own guest's disk image (qcow2 or raw), a virtio disk"),
+		  WORDS("disk-format", "FMT", "qcow2 raw", "the image's format (default: from its first bytes)"),
+		  WORDS("disk-mode", "MODE", "snapshot readonly writable",
+			"snapshot (default: writes vanish with QEMU), readonly, or writable (the image changes)"),
+		  WORDS("net", "NET", "none user restricted",
+			"none (default), user (QEMU user-mode network), restricted (user-mode, reaching nothing "
+			"outside)"),
+		  OPT("nic", "DEVICE", CLI_K_TEXT, "the network device (default virtio-net-pci)"),
+		  OPT("forward", "FWDS", CLI_K_TEXT,
+		      "host ports to the guest, comma-separated [tcp:|udp:]HOSTPORT:GUESTPORT (bound to 127.0.0.1)"),
+		  NUM("boot-timeout", "S", 10, 3600, "seconds for your own guest's kernel to come up (default 300)"),
+		  OPT("symbols", "FILE", CLI_K_FILE, "the guest kernel's System.map or kallsyms text"),
+		  OPT("vmlinux", "FILE", CLI_K_FILE, "the guest kernel's vmlinux (its BTF)"),
 		  OPT("name", "NAME", CLI_K_TEXT, "the VM's name (default lab, lab2, ...)"),
 		  NUM("smp", "K", 1, 1024, "vCPUs (default 1)"),
 		  NUM("mem", "MB", 16, 1048576, "memory in MiB (default 512)"),
-		  FLAG("no-kaslr", "boot the guest kernel without KASLR"),
+		  FLAG("no-kaslr", "boot the lab guest's kernel without KASLR"),
 		  FLAG("no-plugin", "no in-QEMU tier: every probe stops the VM through its gdbstub"),
-		  NUM("http-port", "P", 1, 65535, "forward port P of 127.0.0.1 to the guest's httpd"),
+		  NUM("http-port", "P", 1, 65535, "forward port P of 127.0.0.1 to the lab guest's httpd"),
 		  OPT("sysroot", "DIR", CLI_K_DIR,
 		      "where the guest's programs are found on this host (default: the guest's folder of the lab)"),
 	  } },
 	{ "vm",
 	  "attach",
-	  "attach to a running QEMU through its QMP socket; prints the VM",
-	  "QEMU needs a QMP socket (-qmp unix:PATH,server=on,wait=off), no -gdb. Without --symbols "
-	  "and --vmlinux the kernel's symbols and BTF are recovered from guest memory.",
+	  "attach to a running QEMU through its QMP socket, or to a libvirt domain; prints the VM",
+	  "QEMU needs a QMP socket (-qmp unix:PATH,server=on,wait=off), no -gdb. A libvirt domain is "
+	  "reached through libvirt, by its name or UUID (libvirt marks it 'tainted: custom-monitor'). "
+	  "Without --symbols and --vmlinux the kernel's symbols and BTF are recovered from guest memory. "
+	  "A QEMU given our plugin (-plugin .../hprobe-tcg.so,ctl=PATH) gets the in-QEMU tier.",
 	  { { 0 } },
 	  {
-		  { "qmp", "PATH", "the QEMU's QMP socket", CLI_K_FILE, CLI_REQ, 0, 0, NULL },
-		  OPT("name", "NAME", CLI_K_TEXT, "the VM's name"),
+		  OPT("qmp", "PATH", CLI_K_FILE, "the QEMU's QMP socket"),
+		  OPT("libvirt", "DOMAIN", CLI_K_TEXT, "a running libvirt domain, by name or UUID (hprobe vm domains)"),
+		  OPT("connect", "URI", CLI_K_TEXT, "the libvirt connection (default: libvirt's, e.g. qemu:///system)"),
+		  OPT("name", "NAME", CLI_K_TEXT, "the VM's name (default: the domain's)"),
 		  OPT("symbols", "FILE", CLI_K_FILE, "the guest kernel's System.map or kallsyms text"),
 		  OPT("vmlinux", "FILE", CLI_K_FILE, "the guest kernel's vmlinux (its BTF)"),
 		  OPT("console-log", "FILE", CLI_K_FILE, "the guest's serial console log (with --console-sock)"),
@@ -108,6 +136,15 @@ const struct cli_cmddoc cli_cmds[] = {
 		  OPT("sysroot", "DIR", CLI_K_DIR,
 		      "a host directory that mirrors the guest's files, where its programs are found by their guest "
 		      "path"),
+		  FLAG("no-plugin", "do not use a plugin on QEMU's command line: probes use the gdbstub"),
+	  } },
+	{ "vm",
+	  "domains",
+	  "list a libvirt connection's domains: name, state, and the VM each is attached as",
+	  NULL,
+	  { { 0 } },
+	  {
+		  OPT("connect", "URI", CLI_K_TEXT, "the libvirt connection (default: libvirt's, e.g. qemu:///system)"),
 	  } },
 	{ "vm",
 	  "list",
@@ -367,8 +404,10 @@ void cli_print_synopsis(FILE *f, const struct cli_cmddoc *d, const char *prefix)
 	fputs(head, f);
 	struct wrap w = { f, (int)strlen(head), (int)strlen(head) + 1, 100, 0 };
 	/* required options first, as the command reads: export JOURNAL --format F --out PATH */
+	char buf[64];
 	for (const struct cli_argdoc *p = d->pos; p->name; p++) {
-		char buf[64];
+		if (p->flags & CLI_REST)
+			continue;
 		snprintf(buf, sizeof buf, p->flags & CLI_OPTIONAL ? "[%s]" : "%s", p->name);
 		wrap_word(&w, buf, strlen(buf));
 	}
@@ -378,6 +417,11 @@ void cli_print_synopsis(FILE *f, const struct cli_cmddoc *d, const char *prefix)
 	for (const struct cli_argdoc *o = d->opts; o->name; o++)
 		if (!(o->flags & CLI_REQ))
 			synopsis_item(&w, o);
+	for (const struct cli_argdoc *p = d->pos; p->name; p++)
+		if (p->flags & CLI_REST) { /* the words after "--" come last */
+			snprintf(buf, sizeof buf, "[%s]", p->name);
+			wrap_word(&w, buf, strlen(buf));
+		}
 	fputc('\n', f);
 }
 

@@ -28,6 +28,7 @@ enum cli_kind {
 
 #define CLI_REQ 1u      /* an option that must be given */
 #define CLI_OPTIONAL 2u /* a positional argument that may be left out */
+#define CLI_REST 4u     /* the last positional: every word after "--" (none or more) */
 
 /* An option (name without the dashes; meta NULL for a flag) or a positional argument
  * (name is its placeholder, e.g. "N"). */
@@ -41,7 +42,7 @@ struct cli_argdoc {
 	const char *words; /* CLI_K_WORD: the choices, space-separated */
 };
 
-#define CLI_MAX_OPTS 10
+#define CLI_MAX_OPTS 24
 #define CLI_MAX_POS 3
 
 /* One command: group ("vm") and, for groups that have them, its subcommand ("launch"). */

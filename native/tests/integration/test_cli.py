@@ -107,7 +107,10 @@ class Usage(unittest.TestCase):
                          "--args takes a number from 0 to 6")
         self.usage_error(["probe", "remove", "lab", "one"], "probe remove N ID", "ID takes a number")
         self.usage_error(["vm", "launch", "--lab", "--smp", "2x"], "vm launch", "--smp takes a number")
-        self.usage_error(["vm", "attach", "--name", "x"], "vm attach", "missing --qmp")
+        self.usage_error(["vm", "attach", "--name", "x"], "vm attach", "give --qmp PATH (a QEMU's QMP socket) or --libvirt")
+        self.usage_error(["vm", "attach", "--qmp", "q", "--libvirt", "d"], "vm attach", "give --qmp PATH")
+        self.usage_error(["vm", "launch"], "vm launch", "give --lab for a lab guest, or --kernel")
+        self.usage_error(["vm", "launch", "--lab", "--", "-m", "1G"], "vm launch", "are for your own guest")
         self.usage_error(["export", "j.hpj", "--format", "xml", "--out", "x"], "export JOURNAL",
                          "--format takes csv, jsonl, chrome or ctf")
         self.usage_error(["detector", "add", "lab", "loop"], "detector add", "missing --config")
@@ -666,13 +669,15 @@ class LiveCli(AgentTestCase):
                 cmd = line.split("#")[0].strip() if " # " in line else line
                 # placeholders (…, /path/to, a pid of the guide's guest), and what would end the
                 # guest or reach elsewhere
-                live = not (re.search(r"vm (launch|attach|detach|quit)|…|/path/to|--pid 123|remote|babeltrace2", cmd)
+                live = not (re.search(r"vm (launch|attach|detach|quit|domains)|…|/path/to|--pid 123|remote|babeltrace2", cmd)
                             or others & set(cmd.split()))
                 if not live:
                     if not cmd.startswith("hprobe "):
                         continue
                     # parse only: --help after the options checks them and stops there
-                    cmd = cmd.replace("…", "x").split(" | ")[0] + " --help >/dev/null"
+                    cmd = cmd.replace("…", "x").split(" | ")[0]
+                    # before a "--": the words after it are not options
+                    cmd = (cmd.replace(" -- ", " --help -- ", 1) if " -- " in cmd else cmd + " --help") + " >/dev/null"
                 ok = "0"
                 if "--follow" in cmd:  # a follower runs until stopped
                     cmd = "timeout 15 " + cmd.replace("hprobe ", '"%s" --socket "%s" ' % (HPROBE, self.sock), 1)

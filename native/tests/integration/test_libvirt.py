@@ -78,7 +78,14 @@ class Libvirt(unittest.TestCase):
         xml, info = self.dom.dumpxml(), self.dom.dominfo()
         before = self.listed()
         self.assertEqual((before["state"], before["running"], before["attached"]), ("running", True, None))
-        vm = self.attach()["return"]
+        # the user guide's lines: list the connection's domains, attach one by name
+        listing = self.agent.cli("vm", "domains", "--connect", "qemu:///system").stdout
+        self.assertRegex(listing, r"(?m)^%s +running *$" % self.name)
+        vm = self.agent.cli_json("vm", "attach", "--libvirt", self.name, "--connect", "qemu:///system",
+                                 "--console-log", self.dom.console_log, "--console-sock", self.dom.console_sock)
+        self.assertRegex(self.agent.cli("vm", "domains").stdout, r"(?m)^%s +running +attached as %s$" % (
+            self.name, self.name))
+        self.assertIn(" from=libvirt:qemu:///system/%s" % self.name, self.agent.cli("vm", "list").stdout)
         self.assertEqual(vm["name"], self.name, "a domain's name is the VM's name")
         self.assertEqual(vm["source"]["kind"], "libvirt")
         self.assertEqual(vm["source"]["domain"], self.name)
@@ -91,7 +98,7 @@ class Libvirt(unittest.TestCase):
         hits, calls = self.count_getpid(g, 200)
         self.assertEqual(calls, 200)
         self.assertEqual(hits, 200, "every getpid of sysloop, no other")
-        self.c.ok("vm-detach", vm=self.name)
+        self.agent.cli("vm", "detach", self.name)
         self.assertIsNone(self.listed()["attached"])
         self.assert_left_alone(xml, info)
 
@@ -142,6 +149,9 @@ class Libvirt(unittest.TestCase):
         r = self.c.cmd("vm-attach", libvirt="no-such-domain-here")
         self.assertEqual(r["error"]["class"], "InvalidArgument")
         self.assertIn("no domain 'no-such-domain-here'", r["error"]["desc"])
+        r = self.agent.cli("vm", "attach", "--libvirt", "no-such-domain-here", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("InvalidArgument", r.stderr)
         r = self.c.cmd("vm-attach", libvirt=self.name, connect="test:///nowhere/at/all")
         self.assertIn("error", r)
         self.assertIn("libvirt", r["error"]["desc"])

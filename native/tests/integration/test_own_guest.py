@@ -25,7 +25,7 @@ def exact_count(agent, g):
     """sysloop's N getpid calls under a counting probe filtered by its pid: the probe,
     settled, and the guest's own count."""
     pid = g.start_waiting("sysloop -w -g -n %d" % N, "sysloop")
-    pr = int(agent.cli("probe", "add", g.name, "kernel:__x64_sys_getpid", "--pid", str(pid), "--count").stdout)
+    pr = int(agent.cli("probe", "add", g.name, "kernel:__x64_sys_getpid", "--pid", str(pid), "--kind", "count").stdout)
     since = g.type("kill -USR1 %d" % pid)
     m = g.wait_for(r"sysloop\[%d\]: getpid_calls=(\d+)" % pid, since, 120)
     wait_until(lambda: probe_of(agent, g.name, pr)["hits"] >= int(m.group(1)), 15, "the count")
@@ -112,7 +112,7 @@ class OwnGuest(AgentTestCase):
         for args, text in ((["--kernel", "/nonexistent/vmlinuz"], "cannot read /nonexistent/vmlinuz"),
                            (["--kernel", self.kernel, "--forward", "8080:80"], "needs a network"),
                            (["--kernel", self.kernel, "--net", "user", "--forward", "99999:80"], "bad forward"),
-                           (["--disk", self.disk, "--disk-mode", "scratch"], "disk_mode"),
+                           (["--disk", self.disk, "--disk-mode", "scratch"], "--disk-mode takes"),
                            (["--kernel", self.kernel, "--", "-gdb", "tcp::1234"], "set by the agent")):
             r = self.agent.cli("vm", "launch", "--name", "bad", *args, check=False)
             self.assertNotEqual(r.returncode, 0, args)
@@ -141,7 +141,8 @@ class UserStartedQemu(AgentTestCase):
              "-plugin", "%s,ctl=%s" % (os.path.realpath(PLUGIN), cls.ctl)],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(cls.dir, "qemu.log"), "wb"))
         cls.con = DirectConsole(cls.dir)
-        wait_until(lambda: "HPROBE-READY" in cls.con.console(), 120, "the guest to boot")
+        log = os.path.join(cls.dir, "console.log")
+        wait_until(lambda: os.path.exists(log) and "HPROBE-READY" in cls.con.console(), 120, "the guest to boot")
 
     @classmethod
     def tearDownClass(cls):
