@@ -82,7 +82,8 @@ class Libvirt(unittest.TestCase):
         listing = self.agent.cli("vm", "domains", "--connect", "qemu:///system").stdout
         self.assertRegex(listing, r"(?m)^%s +running *$" % self.name)
         vm = self.agent.cli_json("vm", "attach", "--libvirt", self.name, "--connect", "qemu:///system",
-                                 "--console-log", self.dom.console_log, "--console-sock", self.dom.console_sock)
+                                 "--console-log", self.dom.console_log, "--console-sock", self.dom.console_sock,
+                                 "--sysroot", hplab.guest_dir())
         self.assertRegex(self.agent.cli("vm", "domains").stdout, r"(?m)^%s +running +attached as %s$" % (
             self.name, self.name))
         self.assertIn(" from=libvirt:qemu:///system/%s" % self.name, self.agent.cli("vm", "list").stdout)
@@ -98,6 +99,17 @@ class Libvirt(unittest.TestCase):
         hits, calls = self.count_getpid(g, 200)
         self.assertEqual(calls, 200)
         self.assertEqual(hits, 200, "every getpid of sysloop, no other")
+        # a program of the guest, by its guest path under the sysroot
+        pr = int(self.agent.cli("probe", "add", self.name, "app:/apps/hb:heartbeat", "--args", "1",
+                                "--comm", "hb").stdout)
+        since = g.type("/apps/hb -p 20 &")
+        pid = int(g.wait_for(r"hb\[(\d+)\]: start", since).group(1))
+        wait_until(lambda: self.hits_of(pr) >= 20, 60, "heartbeats")
+        since = g.type("kill %d" % pid)
+        beats = int(g.wait_for(r"hb\[%d\]: exit heartbeat_calls=(\d+)" % pid, since, 60).group(1))
+        wait_until(lambda: self.hits_of(pr) >= beats, 10, "every heartbeat journalled")
+        seqs = [h["args"][0] for h in self.c.ok("hits-read", vm=self.name, probe=pr, limit=100000)["hits"]]
+        self.assertEqual(seqs, list(range(1, beats + 1)), "heartbeat(seq) as 1, 2, 3, ... with no gap")
         self.agent.cli("vm", "detach", self.name)
         self.assertIsNone(self.listed()["attached"])
         self.assert_left_alone(xml, info)
