@@ -116,7 +116,13 @@ class Recover(AgentTestCase):
         self.assertEqual(vm2["slide"], vm["slide"])
         print("\nattach with recovery from guest memory %.0f ms, from the cache %.0f ms"
               % (t_memory * 1e3, t_cache * 1e3), file=sys.stderr)
-        self.assertLess(t_cache, t_memory)
+        # No speed claim: the cache's check against this guest's memory (its kallsyms
+        # tables decoded, its BTF compared byte for byte, so no other guest can have
+        # planted the entry) reads about as much as a recovery does. Measured here
+        # 2026-12-05: profile step 461 ms from memory, 506 ms from the cache.
+        with open(self.agent.log, errors="replace") as f:
+            log = f.read()
+        self.assertRegex(log, r"kernel profile from the cache \S+ in \d+ ms \(\d+ symbols, BTF loaded\)")
         # the cached BTF gives comm too
         pid, hits = self.run_sysloop(50, "comm")
         self.assertEqual(len(hits), 50)
