@@ -320,6 +320,16 @@ int hp_qemu__start(struct hp_vm *vm, char *guest, size_t cap, struct hp_err *err
 	return rc;
 }
 
+void hp_qemu__lab_files(const struct hp_vm *vm, char *symbols, char *vmlinux, size_t cap)
+{
+	if (!vm->cfg.launch || !vm->guest_dir[0])
+		return;
+	if (!symbols[0] && hp_pathf(symbols, cap, "%s/kallsyms", vm->guest_dir))
+		symbols[0] = 0;
+	if (!vmlinux[0] && hp_pathf(vmlinux, cap, "%s/vmlinux", vm->guest_dir))
+		vmlinux[0] = 0;
+}
+
 int hp_qemu__alive(struct hp_vm *vm, struct hp_err *err)
 {
 	int status;

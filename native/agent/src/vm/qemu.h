@@ -18,6 +18,10 @@ const char *hp_qemu__accel(void);
 /* Starts the VM's QEMU (lab guest or own guest) with the in-QEMU tier when it can
  * have one. A lab guest's folder goes to guest (built first if needed). */
 int hp_qemu__start(struct hp_vm *vm, char *guest, size_t cap, struct hp_err *err);
+/* A lab guest's kernel files (its folder's kallsyms and vmlinux), where symbols and
+ * vmlinux (cap bytes each) are not given; its programs, /apps/NAME in the guest, are
+ * its folder's apps/NAME (the sysroot it gets). Nothing for other VMs. */
+void hp_qemu__lab_files(const struct hp_vm *vm, char *symbols, char *vmlinux, size_t cap);
 /* A lab guest: until its init says it is ready. An own guest: nothing to wait for. */
 int hp_qemu__wait_ready(struct hp_vm *vm, struct hp_err *err);
 /* An own guest, stopped under the gdbstub: lets it run until its kernel runs (the

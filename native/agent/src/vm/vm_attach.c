@@ -253,25 +253,15 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 		if ((rc = hp_qemu__start(vm, guest, sizeof guest, err)))
 			goto fail;
 		memcpy(vm->guest_dir, guest, sizeof vm->guest_dir);
-		/* the lab's programs, /apps/NAME in the guest, are <guest>/apps/NAME here */
 		hp_vm__set_sysroot(vm, vm->cfg.sysroot[0] || !guest[0] ? vm->cfg.sysroot : guest);
+		hp_qemu__lab_files(vm, symbols, vmlinux, sizeof symbols);
 		hp_pathf(qmp_path, sizeof qmp_path, "%s/qmp.sock", vm->rundir);
-		if (!symbols[0] && guest[0])
-			hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
-		if (!vmlinux[0] && guest[0])
-			hp_pathf(vmlinux, sizeof vmlinux, "%s/vmlinux", guest);
 		if ((rc = hp_qmp__connect(qmp_path, QMP_WAIT_MS, &vm->qmp, err)))
 			goto fail;
 		if ((rc = hp_qemu__wait_ready(vm, err)))
 			goto fail;
 	} else {
-		if (vm->cfg.launch && vm->guest_dir[0]) { /* recovering a lab guest an earlier agent launched */
-			memcpy(guest, vm->guest_dir, sizeof guest);
-			if (!symbols[0])
-				hp_pathf(symbols, sizeof symbols, "%s/kallsyms", guest);
-			if (!vmlinux[0])
-				hp_pathf(vmlinux, sizeof vmlinux, "%s/vmlinux", guest);
-		}
+		hp_qemu__lab_files(vm, symbols, vmlinux, sizeof symbols); /* a lab guest launched before a restart */
 		hp_vm__set_sysroot(vm, vm->cfg.sysroot); /* as given, or as the recovered session had it */
 		snprintf(qmp_path, sizeof qmp_path, "%s", vm->cfg.qmp);
 		if (vm->cfg.libvirt_domain[0])
