@@ -35,7 +35,13 @@ int hpi_out_open(struct hpi_out *o, const char *path)
 		o->tmp = NULL;
 		o->fd = open(path, O_WRONLY | O_CLOEXEC);
 	} else {
-		o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/* a new file of ours: never through a symlink or onto a file someone put at
+		 * <out>.partial (in a shared directory it could point at any file we can
+		 * write). One left by an export that died is removed (the link itself). */
+		int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+		o->fd = open(o->tmp, flags, 0644);
+		if (o->fd < 0 && errno == EEXIST && unlink(o->tmp) == 0)
+			o->fd = open(o->tmp, flags, 0644);
 	}
 	if (o->fd < 0) {
 		int e = -errno;

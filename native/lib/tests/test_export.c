@@ -105,6 +105,31 @@ int main(void)
 	CHECK(exists(out) && !exists(partial));
 	unlink(out);
 
+	/* <out>.partial planted as a symlink to another file, or left by an export that
+	 * died: the export writes a file of its own, the other file is untouched */
+	{
+		char victim[300];
+
+		snprintf(victim, sizeof(victim), "%s.victim", out);
+		FILE *v = fopen(victim, "w");
+		REQUIRE(v);
+		fputs("precious\n", v);
+		fclose(v);
+		REQUIRE(symlink(victim, partial) == 0);
+		CHECK_EQ_INT(hp_export__journal(j, HP_EXPORT_CSV, out, NULL, NULL, NULL, &st, &err), 0);
+		CHECK_EQ_U64(st.hits_written, 20000);
+		CHECK_EQ_INT(hp_file_size(victim), 9);
+		CHECK(exists(out) && !exists(partial));
+		unlink(out);
+		v = fopen(partial, "w"); /* a stale partial file */
+		REQUIRE(v);
+		fclose(v);
+		CHECK_EQ_INT(hp_export__journal(j, HP_EXPORT_CSV, out, NULL, NULL, NULL, &st, &err), 0);
+		CHECK(exists(out) && !exists(partial));
+		unlink(out);
+		unlink(victim);
+	}
+
 	/* cancellation: -ECANCELED, no output, no partial file, for files and CTF dirs */
 	for (int fmt = HP_EXPORT_CSV; fmt <= HP_EXPORT_CTF; fmt++) {
 		struct prog c = { .monotonic = 1, .cancel_at = 50 };
