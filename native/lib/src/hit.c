@@ -26,6 +26,11 @@ static const struct hp_hit_field fields[HP_HF_COUNT] = {
 	[HP_HF_CR3] = { "cr3", HP_HFT_ADDR, E, 0, "CR3", "the address space (page table root)" },
 	[HP_HF_USER] = { "user", HP_HFT_BOOL, S | E, 0, "User", "a probe in a guest program (not the kernel)" },
 	[HP_HF_BLOCKED] = { "blocked", HP_HFT_BOOL, S | E, 0, "Blocked", "a virtual patch returned an error instead" },
+	[HP_HF_RETVAL] = { "retval", HP_HFT_INT, S | E, 1, "Return value",
+			   "a return probe's return value (rax, signed; left out of other hits)" },
+	[HP_HF_LATENCY_NS] = { "latency_ns", HP_HFT_UINT, S | E, 1, "Latency (ns)",
+			       "a return probe's time from the call's entry to this return, host CLOCK_MONOTONIC "
+			       "(left out of other hits)" },
 	[HP_HF_ARGS] = { "args", HP_HFT_ARGS, S | E, 0, "Args", "the function's arguments, as unsigned integers" },
 	[HP_HF_MEMADDR] = { "memaddr", HP_HFT_ADDR, S | E, 1, "Mem at",
 			    "where the captured memory was read (left out when the probe captures none)" },
@@ -55,6 +60,9 @@ int hp_hit__has(const struct hp_hit *h, enum hp_hf f)
 		return (h->flags & HP_HIT_MEM) != 0;
 	case HP_HF_REGS:
 		return (h->flags & HP_HIT_REGS) != 0;
+	case HP_HF_RETVAL:
+	case HP_HF_LATENCY_NS:
+		return (h->flags & HP_HIT_RET) != 0;
 	default:
 		return 1;
 	}
@@ -193,6 +201,8 @@ uint64_t hp_hit__uint(const struct hp_hit *h, const struct hp_hit_ctx *c, enum h
 		return h->cr3;
 	case HP_HF_MEMADDR:
 		return h->memaddr;
+	case HP_HF_LATENCY_NS:
+		return h->latency_ns;
 	case HP_HF_USER:
 		return (h->flags & HP_HIT_USER) != 0;
 	case HP_HF_BLOCKED:
@@ -204,7 +214,16 @@ uint64_t hp_hit__uint(const struct hp_hit *h, const struct hp_hit_ctx *c, enum h
 
 int64_t hp_hit__int(const struct hp_hit *h, const struct hp_hit_ctx *c, enum hp_hf f)
 {
-	return f == HP_HF_REL_NS ? (c ? c->rel_ns : 0) : f == HP_HF_PID ? h->pid : h->tgid;
+	switch (f) {
+	case HP_HF_REL_NS:
+		return c ? c->rel_ns : 0;
+	case HP_HF_PID:
+		return h->pid;
+	case HP_HF_RETVAL:
+		return h->retval;
+	default:
+		return h->tgid;
+	}
 }
 
 size_t hp_hit__json(const struct hp_hit *h, const struct hp_hit_ctx *c, unsigned in, char *out, size_t cap)
@@ -216,8 +235,9 @@ size_t hp_hit__json(const struct hp_hit *h, const struct hp_hit_ctx *c, unsigned
 	for (int f = 0; f < HP_HF_COUNT; f++) {
 		const struct hp_hit_field *d = &fields[f];
 		int has = hp_hit__has(h, (enum hp_hf)f);
-		if (!(d->in & in) || (!has && d->type != HP_HFT_INT && d->type != HP_HFT_TEXT))
-			continue; /* absent registers and memory are left out; an absent task is null */
+		int task = f == HP_HF_PID || f == HP_HF_TGID || f == HP_HF_COMM;
+		if (!(d->in & in) || (!has && !task))
+			continue; /* absent registers, memory, return values are left out; an absent task is null */
 		if (!first)
 			putc_(&w, ',');
 		first = 0;

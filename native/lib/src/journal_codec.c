@@ -35,7 +35,12 @@ size_t hpi_hit_len(const struct hp_hit *h)
 	size_t mem = h->memlen < HP_MAX_MEM ? h->memlen : HP_MAX_MEM;
 
 	return HPJ_HIT_FIXED + comm_len(h->comm) + 8 * nargs + (h->flags & HP_HIT_REGS ? 8 * HP_NREGS : 0) +
-	       (mem || (h->flags & HP_HIT_MEM) ? 8 + mem : 0);
+	       (mem || (h->flags & HP_HIT_MEM) ? 8 + mem : 0) + (h->flags & HP_HIT_RET ? HPJ_HIT_RET_EXTRA : 0);
+}
+
+uint8_t hpi_hit_type(const struct hp_hit *h)
+{
+	return h->flags & HP_HIT_RET ? HP_REC_HIT_RET : HP_REC_HIT;
 }
 
 /* Hit body: fixed 48 bytes, then comm, args, regs (if flagged), memaddr + mem (if any).
@@ -70,6 +75,11 @@ uint8_t *hpi_enc_hit(uint8_t *p, const struct hp_hit *h)
 		memcpy(p + 8, h->mem, mem);
 		p += 8 + mem;
 	}
+	if (h->flags & HP_HIT_RET) {
+		hpi_put64(p, (uint64_t)h->retval);
+		hpi_put64(p + 8, h->latency_ns);
+		p += HPJ_HIT_RET_EXTRA;
+	}
 	return p;
 }
 
@@ -94,8 +104,9 @@ uint8_t *hpi_enc_count(uint8_t *p, const struct hp_count *c)
 int hpi_rec_check(uint8_t type, const uint8_t *body, uint32_t len)
 {
 	switch (type) {
-	case HP_REC_HIT: {
-		uint32_t nargs, cl, mem, want;
+	case HP_REC_HIT:
+	case HP_REC_HIT_RET: {
+		uint32_t nargs, cl, mem, want, flags;
 
 		if (len < HPJ_HIT_FIXED)
 			return -1;
@@ -104,8 +115,12 @@ int hpi_rec_check(uint8_t type, const uint8_t *body, uint32_t len)
 		mem = hpi_get16(body + 46);
 		if (nargs > HP_MAX_ARGS || cl > HP_COMM_LEN || mem > HP_MAX_MEM)
 			return -1;
-		want = HPJ_HIT_FIXED + cl + 8 * nargs + (hpi_get32(body + 40) & HP_HIT_REGS ? 8 * HP_NREGS : 0) +
-		       (mem || (hpi_get32(body + 40) & HP_HIT_MEM) ? 8 + mem : 0);
+		flags = hpi_get32(body + 40);
+		/* the RET flag and the record type say the same, or the record is damaged */
+		if (!(flags & HP_HIT_RET) != (type == HP_REC_HIT))
+			return -1;
+		want = HPJ_HIT_FIXED + cl + 8 * nargs + (flags & HP_HIT_REGS ? 8 * HP_NREGS : 0) +
+		       (mem || (flags & HP_HIT_MEM) ? 8 + mem : 0) + (type == HP_REC_HIT_RET ? HPJ_HIT_RET_EXTRA : 0);
 		return len == want ? 0 : -1;
 	}
 	case HP_REC_PROBE:
@@ -127,11 +142,12 @@ int hpi_rec_check(uint8_t type, const uint8_t *body, uint32_t len)
 void hpi_rec_decode(uint8_t type, const uint8_t *body, uint32_t len, struct hp_record *rec)
 {
 	(void)len;
-	rec->type = (enum hp_rec_type)type;
+	rec->type = (enum hp_rec_type)(type == HP_REC_HIT_RET ? HP_REC_HIT : type);
 	rec->json = NULL;
 	rec->json_len = 0;
 	switch (type) {
-	case HP_REC_HIT: {
+	case HP_REC_HIT:
+	case HP_REC_HIT_RET: {
 		struct hp_hit *h = &rec->u.hit;
 		const uint8_t *p = body + HPJ_HIT_FIXED;
 		uint8_t cl = body[45];
@@ -157,6 +173,11 @@ void hpi_rec_decode(uint8_t type, const uint8_t *body, uint32_t len, struct hp_r
 		if (h->memlen || (h->flags & HP_HIT_MEM)) {
 			h->memaddr = hpi_get64(p);
 			memcpy(h->mem, p + 8, h->memlen);
+			p += 8 + h->memlen;
+		}
+		if (type == HP_REC_HIT_RET) {
+			h->retval = (int64_t)hpi_get64(p);
+			h->latency_ns = hpi_get64(p + 8);
 		}
 		rec->time_ns = h->time_ns;
 		break;

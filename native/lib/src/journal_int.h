@@ -14,6 +14,7 @@
 #define HPJ_REC_HDR 5                      /* u8 type + u32 body length */
 #define HPJ_JSON_MAX ((uint32_t)1 << 20)   /* JSON text bytes per record */
 #define HPJ_HIT_FIXED 48                   /* hit body without the variable parts */
+#define HPJ_HIT_RET_EXTRA 16               /* HIT_RET: retval and latency_ns after the HIT body */
 #define HPJ_DROPPED_LEN 20
 #define HPJ_COUNT_LEN 32
 
@@ -55,7 +56,9 @@ static inline uint64_t hpi_get64(const uint8_t *p)
 	return hpi_get32(p) | (uint64_t)hpi_get32(p + 4) << 32;
 }
 
-/* Record bodies. hit_len is the encoded body size; encoders return the end. */
+/* Record bodies. hit_len is the encoded body size (a return hit's included, whose
+ * record type is hpi_hit_type); encoders return the end. */
+uint8_t hpi_hit_type(const struct hp_hit *h);
 size_t hpi_hit_len(const struct hp_hit *h);
 uint8_t *hpi_enc_hit(uint8_t *p, const struct hp_hit *h);
 uint8_t *hpi_enc_dropped(uint8_t *p, const struct hp_dropped *d);

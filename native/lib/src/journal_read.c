@@ -327,7 +327,7 @@ int hp_journal__next(struct hp_journal_reader *r, struct hp_record *rec, struct 
 		blen = hpi_get32(p + 1);
 		rec->seq = r->bseq;
 		skip_record(r);
-		if (type < HP_REC_HIT || type > HP_REC_COUNT)
+		if (type < HP_REC_HIT || type > HP_REC_HIT_RET)
 			continue; /* a later version's record type */
 		hpi_rec_decode(type, p + HPJ_REC_HDR, blen, rec);
 		if (is_json(type)) { /* handed out NUL-terminated, so copied */

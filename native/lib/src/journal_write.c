@@ -124,7 +124,7 @@ int hp_journal__append_hit(struct hp_journal_writer *w, const struct hp_hit *hit
 
 	if (!w || !hit)
 		return -EINVAL;
-	if (!(p = reserve(w, HP_REC_HIT, hpi_hit_len(hit), &rc)))
+	if (!(p = reserve(w, hpi_hit_type(hit), hpi_hit_len(hit), &rc)))
 		return rc;
 	hpi_enc_hit(p, hit);
 	commit(w, seq);

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from export_expect import HIT_MEM, HIT_TASK, HIT_USER, HIT_BLOCKED, load
+from export_expect import HIT_MEM, HIT_RET, HIT_TASK, HIT_USER, HIT_BLOCKED, load
 
 N = 8000
 tool, work, bt = sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else ""
@@ -125,6 +125,7 @@ def want_fields(h, pretty):
     """The hit event's fields (docs/journal.md, CTF): optional values are variants on
     <name>_tag; babeltrace2 shows a present one as {present = v}, an absent one as {absent = {}}."""
     task, mem = bool(h["flags"] & HIT_TASK), bool(h["flags"] & HIT_MEM)
+    ret = bool(h["flags"] & HIT_RET)
     regs = h["regs"] or []
 
     def opt(present, v):
@@ -133,11 +134,14 @@ def want_fields(h, pretty):
     f = {"seq": h["seq"], "time_ns": h["time_ns"], "rel_ns": h["rel_ns"], "probe": h["probe"], "spec": h["spec"],
          "vcpu": h["vcpu"], "pid": opt(task, h["pid"]), "tgid": opt(task, h["tgid"]), "comm": opt(task, h["comm"]),
          "ip": h["ip"], "cr3": h["cr3"], "user": int(bool(h["flags"] & HIT_USER)),
-         "blocked": int(bool(h["flags"] & HIT_BLOCKED)), "nargs": len(h["args"]), "args": h["args"],
+         "blocked": int(bool(h["flags"] & HIT_BLOCKED)),
+         "retval": opt(ret, h["retval"]), "latency_ns": opt(ret, h["latency_ns"]),
+         "nargs": len(h["args"]), "args": h["args"],
          "memaddr": opt(mem, h["memaddr"]), "memlen": len(h["mem"]) // 2 if mem else 0,
          "mem": list(bytes.fromhex(h["mem"])) if mem else [], "nregs": len(regs), "regs": regs}
     if pretty:
-        for k, present in (("pid", task), ("tgid", task), ("comm", task), ("memaddr", mem)):
+        for k, present in (("pid", task), ("tgid", task), ("comm", task), ("retval", ret), ("latency_ns", ret),
+                           ("memaddr", mem)):
             f[k + "_tag"] = "present" if present else "absent"
     return f
 
@@ -201,6 +205,8 @@ def decode_stream(path):
                 f["tgid"] = u("q") if u("B") else None
                 f["comm"] = string() if u("B") else None
                 f["ip"], f["cr3"], f["user"], f["blocked"] = u("Q"), u("Q"), u("B"), u("B")
+                f["retval"] = u("q") if u("B") else None
+                f["latency_ns"] = u("Q") if u("B") else None
                 f["nargs"] = u("B")
                 f["args"] = [u("Q") for _ in range(f["nargs"])]
                 f["memaddr"] = u("Q") if u("B") else None

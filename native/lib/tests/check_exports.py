@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 
-from export_expect import CSV_HEADER, HIT_MEM, HIT_TASK, REGS, csv_text, jsonl_object, load
+from export_expect import CSV_HEADER, HIT_MEM, HIT_RET, HIT_TASK, REGS, csv_text, jsonl_object, load
 
 N = 500
 tool, work = sys.argv[1], sys.argv[2]
@@ -50,6 +50,8 @@ for h, r in zip(hits, rows):
             str(h["vcpu"]), str(h["pid"]) if task else "", str(h["tgid"]) if task else "",
             csv_text(h["comm"]) if task else "", hex(h["ip"]), hex(h["cr3"]), str(o["user"]).lower(),
             str(o["blocked"]).lower()]
+    ret = bool(h["flags"] & HIT_RET)
+    want += [str(h["retval"]) if ret else "", str(h["latency_ns"]) if ret else ""]
     want += [str(h["args"][i]) if i < len(h["args"]) else "" for i in range(6)]
     want += [hex(h["memaddr"]) if mem else "", h["mem"] if mem else ""]
     want += [";".join("%s=%s" % (n, hex(v)) for n, v in zip(REGS, h["regs"])) if h["regs"] else ""]

@@ -6,10 +6,10 @@ SPECS = {1: "kernel:do_sys_openat2", 2: "user:hb:heartbeat", 3: 'kernel:odd"name
 REGS = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
         "r12", "r13", "r14", "r15", "rip", "rflags", "cr3", "gs_base", "k_gs_base"]
 MONO_BASE = 5000000000
-HIT_USER, HIT_REGS, HIT_TASK, HIT_BLOCKED, HIT_MEM = 1, 2, 4, 8, 16
+HIT_USER, HIT_REGS, HIT_TASK, HIT_BLOCKED, HIT_MEM, HIT_RET = 1, 2, 4, 8, 16, 32
 # the hit fields of docs/journal.md, in export order (CSV columns: args as arg0..arg5)
 CSV_HEADER = ["seq", "time_ns", "rel_ns", "probe", "spec", "vcpu", "pid", "tgid", "comm", "ip", "cr3", "user",
-              "blocked", "arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "memaddr", "mem", "regs"]
+              "blocked", "retval", "latency_ns", "arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "memaddr", "mem", "regs"]
 
 
 def spec(probe):
@@ -48,8 +48,11 @@ def jsonl_object(h, hex_args=False):
     o = {"seq": h["seq"], "time_ns": h["time_ns"], "rel_ns": h["rel_ns"], "probe": h["probe"], "spec": h["spec"],
          "vcpu": h["vcpu"], "pid": h["pid"] if task else None, "tgid": h["tgid"] if task else None,
          "comm": h["comm"] if task else None, "ip": hex(h["ip"]), "cr3": hex(h["cr3"]),
-         "user": bool(h["flags"] & HIT_USER), "blocked": bool(h["flags"] & HIT_BLOCKED),
-         "args": [hex(a) for a in h["args"]] if hex_args else h["args"]}
+         "user": bool(h["flags"] & HIT_USER), "blocked": bool(h["flags"] & HIT_BLOCKED)}
+    if h["flags"] & HIT_RET:
+        o["retval"] = h["retval"]
+        o["latency_ns"] = h["latency_ns"]
+    o["args"] = ( [hex(a) for a in h["args"]] if hex_args else h["args"])
     if h["flags"] & HIT_MEM:
         o["memaddr"] = hex(h["memaddr"])
         o["mem"] = h["mem"]

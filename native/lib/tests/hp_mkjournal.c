@@ -68,6 +68,11 @@ static void make_hit(uint64_t i, struct hp_hit *h)
 		for (int m = 0; m < h->memlen; m++)
 			h->mem[m] = (uint8_t)(i * 3 + (uint64_t)m);
 	}
+	if (i % 7 == 6) { /* a return probe's hit: a negative return value now and then */
+		h->flags |= HP_HIT_RET;
+		h->retval = i % 14 == 6 ? -(int64_t)(i % 50) - 1 : (int64_t)(i * 11);
+		h->latency_ns = 1000 + i * 37;
+	}
 }
 
 static void hex(FILE *f, const void *p, size_t n)
@@ -97,7 +102,7 @@ static void expect_line(FILE *f, uint64_t seq, const struct hp_hit *h)
 	}
 	fprintf(f, ",\"memaddr\":%" PRIu64 ",\"mem\":\"", h->flags & HP_HIT_MEM ? h->memaddr : 0);
 	hex(f, h->mem, h->memlen);
-	fprintf(f, "\"}\n");
+	fprintf(f, "\",\"retval\":%" PRId64 ",\"latency_ns\":%" PRIu64 "}\n", h->retval, h->latency_ns);
 }
 
 static int json(struct hp_journal_writer *w, enum hp_rec_type t, uint64_t time, const char *s)

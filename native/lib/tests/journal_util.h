@@ -40,6 +40,11 @@ static inline void hp_make_hit(uint64_t i, struct hp_hit *h)
 		for (int m = 0; m < h->memlen; m++)
 			h->mem[m] = (uint8_t)(i + (uint64_t)m);
 	}
+	if (i % 6 == 5) { /* a return probe's hit */
+		h->flags |= HP_HIT_RET;
+		h->retval = i % 12 == 5 ? -4 : (int64_t)(i * 3);
+		h->latency_ns = 1000 + i;
+	}
 }
 
 static inline int hp_hit_equal(const struct hp_hit *a, const struct hp_hit *b)
@@ -50,7 +55,8 @@ static inline int hp_hit_equal(const struct hp_hit *a, const struct hp_hit *b)
 	       memcmp(a->args, b->args, sizeof(a->args[0]) * a->nargs) == 0 &&
 	       (!(a->flags & HP_HIT_REGS) || memcmp(a->regs, b->regs, sizeof(a->regs)) == 0) &&
 	       a->memlen == b->memlen && (!a->memlen || a->memaddr == b->memaddr) &&
-	       memcmp(a->mem, b->mem, a->memlen) == 0;
+	       memcmp(a->mem, b->mem, a->memlen) == 0 &&
+	       (!(a->flags & HP_HIT_RET) || (a->retval == b->retval && a->latency_ns == b->latency_ns));
 }
 
 static inline long hp_file_size(const char *path)

@@ -362,6 +362,132 @@ static void test_unknown_record(void)
 	hp_journal__close_reader(r);
 }
 
+/* A return probe's hit is a record of its own type (7): the HIT body, then retval
+ * and latency_ns. Readers hand it out as a HIT with HP_HIT_RET. */
+static void test_return_hits(void)
+{
+	struct hp_journal_meta m = test_meta();
+	struct hp_journal_writer *w = NULL;
+	struct hp_journal_reader *r = NULL;
+	struct hp_err err = { { 0 } };
+	struct hp_record rec;
+	struct hp_hit h, e;
+	long before;
+
+	memset(&h, 0, sizeof(h));
+	h.time_ns = 5000;
+	h.probe_id = 3;
+	h.pid = h.tgid = 42;
+	h.flags = HP_HIT_TASK | HP_HIT_RET;
+	memcpy(h.comm, "retlab", 6);
+	h.retval = -11;
+	h.latency_ns = 123456789;
+	memset(&e, 0, sizeof(e));
+	e.time_ns = 6000;
+	e.probe_id = 4;
+	e.retval = 77; /* not a return hit: not written, not read back */
+	REQUIRE(hp_journal__create(path, &m, 0, &w, &err) == 0);
+	before = hp_file_size(path);
+	CHECK_EQ_INT(hp_journal__append_hit(w, &h, NULL), 0);
+	CHECK_EQ_INT(hp_journal__append_hit(w, &e, NULL), 0);
+	CHECK_EQ_INT(hp_journal__close(w, &err), 0);
+	CHECK_EQ_INT(hp_file_size(path) - before, HPJ_BATCH_HDR + 2 * HPJ_REC_HDR + 48 + 6 + 16 + 48);
+	REQUIRE(hp_journal__open(path, &r, &err) == 0);
+	CHECK_EQ_INT(hp_journal__next(r, &rec, &err), 1);
+	CHECK_EQ_INT(rec.type, HP_REC_HIT);
+	CHECK(hp_hit_equal(&rec.u.hit, &h));
+	CHECK_EQ_INT(rec.u.hit.retval, -11);
+	CHECK_EQ_U64(rec.u.hit.latency_ns, 123456789);
+	CHECK_EQ_INT(hp_journal__next(r, &rec, &err), 1);
+	CHECK_EQ_INT(rec.type, HP_REC_HIT);
+	CHECK_EQ_INT(rec.u.hit.flags & HP_HIT_RET, 0);
+	CHECK_EQ_INT(rec.u.hit.retval, 0);
+	CHECK_EQ_INT(hp_journal__next(r, &rec, &err), 0);
+	hp_journal__close_reader(r);
+
+	/* on disk: type 7; the RET flag in a type-1 record (or its absence in type 7) is damage */
+	uint8_t body[48 + 16];
+	memset(&h, 0, sizeof(h));
+	h.flags = HP_HIT_RET;
+	CHECK_EQ_INT(hpi_hit_type(&h), HP_REC_HIT_RET);
+	CHECK_EQ_INT(hpi_hit_len(&h), 64);
+	hpi_enc_hit(body, &h);
+	CHECK_EQ_INT(hpi_rec_check(HP_REC_HIT_RET, body, 64), 0);
+	CHECK(hpi_rec_check(HP_REC_HIT, body, 64) != 0);
+	CHECK(hpi_rec_check(HP_REC_HIT_RET, body, 48) != 0);
+	hpi_put32(body + 40, 0);
+	CHECK(hpi_rec_check(HP_REC_HIT_RET, body, 64) != 0);
+}
+
+/* A journal written before return probes existed (version 1, HIT records of type 1,
+ * bytes laid out by hand as docs/journal.md says) reads as it always did; and a
+ * reader that does not know type 7 skips it and keeps every other record's seq, as
+ * the compatibility rules promise. */
+static void test_old_journal_and_old_reader(void)
+{
+	struct hp_journal_reader *r = NULL;
+	struct hp_err err = { { 0 } };
+	struct hp_record rec;
+	uint8_t img[HPJ_HEADER_LEN + HPJ_BATCH_HDR + 256];
+	uint8_t *b = img + HPJ_HEADER_LEN, *p = b + HPJ_BATCH_HDR;
+	uint32_t plen;
+
+	memset(img, 0, sizeof(img));
+	hpi_header_encode(img, NULL);
+	p[0] = HP_REC_HIT; /* time 1000, probe 2, vcpu 1, pid/tgid 9, ip, cr3, task flag, comm "sh" + 8 bytes of arg */
+	hpi_put32(p + 1, 48 + 2 + 8);
+	hpi_put64(p + 5, 1000);
+	hpi_put32(p + 5 + 8, 2);
+	hpi_put32(p + 5 + 12, 1);
+	hpi_put32(p + 5 + 16, 9);
+	hpi_put32(p + 5 + 20, 9);
+	hpi_put64(p + 5 + 24, 0xffffffff81000010ull);
+	hpi_put64(p + 5 + 32, 0x1000);
+	hpi_put32(p + 5 + 40, HP_HIT_TASK);
+	p[5 + 44] = 1;
+	p[5 + 45] = 2;
+	memcpy(p + 5 + 48, "sh", 2);
+	hpi_put64(p + 5 + 50, 0xdeadbeef);
+	p += HPJ_REC_HDR + 58;
+	p[0] = HP_REC_HIT; /* a bare hit */
+	hpi_put32(p + 1, 48);
+	hpi_put64(p + 5, 2000);
+	plen = (uint32_t)(p + HPJ_REC_HDR + 48 - (b + HPJ_BATCH_HDR));
+	hpi_put32(b, HPJ_BATCH_MAGIC);
+	hpi_put32(b + 4, plen);
+	hpi_put64(b + 8, 0);
+	hpi_put32(b + 16, 2);
+	hpi_put32(b + 20, hpi_crc32(hpi_crc32(0, b, 20), b + HPJ_BATCH_HDR, plen));
+	REQUIRE(hp_journal__open_mem(img, HPJ_HEADER_LEN + HPJ_BATCH_HDR + plen, &r, &err) == 0);
+	CHECK_EQ_INT(hp_journal__next(r, &rec, &err), 1);
+	CHECK_EQ_INT(rec.type, HP_REC_HIT);
+	CHECK_EQ_U64(rec.u.hit.time_ns, 1000);
+	CHECK_EQ_INT(rec.u.hit.pid, 9);
+	CHECK_STR(rec.u.hit.comm, "sh");
+	CHECK_EQ_INT(rec.u.hit.nargs, 1);
+	CHECK_EQ_U64(rec.u.hit.args[0], 0xdeadbeef);
+	CHECK_EQ_INT(rec.u.hit.flags, HP_HIT_TASK);
+	CHECK_EQ_INT(rec.u.hit.retval, 0);
+	CHECK_EQ_U64(rec.u.hit.latency_ns, 0);
+	CHECK_EQ_INT(hp_journal__next(r, &rec, &err), 1);
+	CHECK_EQ_U64(rec.seq, 1);
+	CHECK_EQ_U64(rec.u.hit.time_ns, 2000);
+	CHECK_EQ_INT(hp_journal__next(r, &rec, &err), 0);
+	CHECK_EQ_INT(hp_journal__truncated(r, NULL), 0);
+	hp_journal__close_reader(r);
+
+	/* the same batch with the first record's type a later one (as type 7 is to a reader
+	 * that predates it): skipped, the next record keeps seq 1 */
+	b[HPJ_BATCH_HDR] = 8;
+	hpi_put32(b + 20, hpi_crc32(hpi_crc32(0, b, 20), b + HPJ_BATCH_HDR, plen));
+	REQUIRE(hp_journal__open_mem(img, HPJ_HEADER_LEN + HPJ_BATCH_HDR + plen, &r, &err) == 0);
+	CHECK_EQ_INT(hp_journal__next(r, &rec, &err), 1);
+	CHECK_EQ_U64(rec.seq, 1);
+	CHECK_EQ_U64(rec.u.hit.time_ns, 2000);
+	CHECK_EQ_INT(hp_journal__next(r, &rec, &err), 0);
+	hp_journal__close_reader(r);
+}
+
 /* A full disk (here: RLIMIT_FSIZE) fails the flush; the batch stays pending and
  * is written whole by the next flush. Runs in a child: the limit is process-wide. */
 static void test_failed_write(void)
@@ -426,6 +552,8 @@ int main(void)
 	test_seek_from();
 	test_append_and_corruption();
 	test_unknown_record();
+	test_return_hits();
+	test_old_journal_and_old_reader();
 	test_failed_write();
 	unlink(path);
 	TEST_MAIN_END();

@@ -4,7 +4,8 @@
  *
  * A field may be absent from a hit: pid, tgid and comm when the task could not be
  * identified (the hit says so: null in JSON, an empty CSV cell, never -1 as if it were
- * data), registers and memory when they were not captured. */
+ * data), registers and memory when they were not captured, the return value and
+ * latency in a hit that is not a return probe's (left out of JSON, an empty CSV cell). */
 #ifndef HPROBE_HIT_H
 #define HPROBE_HIT_H
 #include "common.h"
@@ -28,6 +29,8 @@ enum hp_hf {
 	HP_HF_CR3,
 	HP_HF_USER,
 	HP_HF_BLOCKED,
+	HP_HF_RETVAL,
+	HP_HF_LATENCY_NS,
 	HP_HF_ARGS,
 	HP_HF_MEMADDR,
 	HP_HF_MEM,

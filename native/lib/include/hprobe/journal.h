@@ -49,6 +49,10 @@ enum hp_rec_type {
 	HP_REC_ALERT = 4,   /* a detector alert: JSON text */
 	HP_REC_DROPPED = 5, /* hits lost before the journal (ring full): struct hp_dropped */
 	HP_REC_COUNT = 6,   /* a counting probe's totals per vCPU: struct hp_count */
+	/* On disk only: a return probe's hit (HP_HIT_RET), the HIT body and then retval and
+	 * latency_ns. Readers hand it out as HP_REC_HIT with HP_HIT_RET set; a reader that
+	 * predates it skips it like any unknown type (docs/journal.md). */
+	HP_REC_HIT_RET = 7,
 };
 
 #define HP_HIT_USER 0x01    /* the hit was in user mode */
@@ -56,6 +60,7 @@ enum hp_rec_type {
 #define HP_HIT_TASK 0x04    /* pid/tgid/comm are valid */
 #define HP_HIT_BLOCKED 0x08 /* the call was blocked by a virtual patch */
 #define HP_HIT_MEM 0x10     /* a memory capture was attempted at memaddr (memlen 0: unreadable) */
+#define HP_HIT_RET 0x20     /* a return probe's hit: retval and latency_ns are valid */
 
 struct hp_hit {
 	uint64_t time_ns; /* host CLOCK_MONOTONIC */
@@ -72,6 +77,9 @@ struct hp_hit {
 	uint16_t memlen;
 	uint64_t memaddr;        /* guest address the captured bytes came from */
 	uint8_t mem[HP_MAX_MEM]; /* guest-controlled bytes */
+	/* Return probes (flags & HP_HIT_RET); last, so the members above keep their offsets. */
+	int64_t retval;      /* rax at the return */
+	uint64_t latency_ns; /* host CLOCK_MONOTONIC from the matching entry to the return */
 };
 
 struct hp_dropped {
