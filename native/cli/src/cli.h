@@ -63,6 +63,12 @@ void cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2,
 /* cli_fail(CLI_EXIT_REFUSED, ...): a command that failed. */
 void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* The hits output of hprobe hits, for hprobe run: the same table, lines or JSON. */
+struct hit_out;
+struct hit_out *hits_out_new(struct cli *c, const char *vm, const char *time_word);
+void hits_out_print(struct hit_out *o, const char *text, size_t len); /* one hit object's exact text */
+void hits_out_free(struct hit_out *o);
+
 int cmd_vm(struct cli *c);
 int cmd_sym(struct cli *c);
 int cmd_probe(struct cli *c);
@@ -72,4 +78,9 @@ int cmd_alerts(struct cli *c);
 int cmd_export(struct cli *c);
 int cmd_agent(struct cli *c);
 int cmd_fields(struct cli *c);
+int cmd_run(struct cli *c);
+/* hprobe probe save, probe load and probe check: probe set files (cmd_run.c) */
+int cmd_probe_save(struct cli *c, const struct cli_args *a);
+int cmd_probe_load(struct cli *c, const struct cli_args *a);
+int cmd_probe_check(struct cli *c, const struct cli_args *a);
 #endif

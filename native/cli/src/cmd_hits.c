@@ -256,24 +256,49 @@ static void time_origin(struct cli *c, struct hit_out *o, const char *vm)
 	json_decref(rr);
 }
 
+/* The output's style (--time WHEN, a table on a terminal), its time origin, its header. */
+static void hit_out_start(struct hit_out *o, struct cli *c, const char *vm, const char *tw)
+{
+	o->time = !tw || !strcmp(tw, "rel") ? T_REL : !strcmp(tw, "mono") ? T_MONO : T_WALL;
+	o->table = !c->json && isatty(STDOUT_FILENO);
+	struct winsize ws;
+	o->width = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 120;
+	if (!c->json && o->time != T_MONO)
+		time_origin(c, o, vm);
+	if (o->table)
+		print_header(o);
+}
+
+struct hit_out *hits_out_new(struct cli *c, const char *vm, const char *time_word)
+{
+	struct hit_out *o = calloc(1, sizeof *o);
+	if (!o)
+		cli_die("out of memory");
+	*o = (struct hit_out){ .c = c, .probe = -1, .limit = -1, .last_seq = -1 };
+	hit_out_start(o, c, vm, time_word);
+	return o;
+}
+
+void hits_out_print(struct hit_out *o, const char *text, size_t len)
+{
+	print_hit(text, len, o);
+}
+
+void hits_out_free(struct hit_out *o)
+{
+	free(o);
+}
+
 int cmd_hits(struct cli *c)
 {
 	struct cli_args a;
 	cli_parse(c, cli_cmd("hits", NULL), &a);
 	const char *vm = a.pos[0];
 	int follow = cli_flag(&a, "follow");
-	const char *tw = cli_arg(&a, "time");
 	struct hit_out o = {
 		.c = c, .probe = cli_argnum(&a, "probe", -1), .limit = cli_argnum(&a, "limit", -1), .last_seq = -1
 	};
-	o.time = !tw || !strcmp(tw, "rel") ? T_REL : !strcmp(tw, "mono") ? T_MONO : T_WALL;
-	o.table = !c->json && isatty(STDOUT_FILENO);
-	struct winsize ws;
-	o.width = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 120;
-	if (!c->json && o.time != T_MONO)
-		time_origin(c, &o, vm);
-	if (o.table)
-		print_header(&o);
+	hit_out_start(&o, c, vm, cli_arg(&a, "time"));
 	long long from = cli_argnum(&a, "from", 0);
 	if (!follow) {
 		while (o.limit < 0 || o.count < o.limit) {

@@ -12,6 +12,12 @@ int cmd_probe(struct cli *c)
 	const char *sub = d->sub;
 	struct cli_args a;
 	cli_parse(c, d, &a);
+	if (!strcmp(sub, "save"))
+		return cmd_probe_save(c, &a);
+	if (!strcmp(sub, "load"))
+		return cmd_probe_load(c, &a);
+	if (!strcmp(sub, "check"))
+		return cmd_probe_check(c, &a);
 	const char *vm = a.pos[0];
 	if (!strcmp(sub, "add")) {
 		json_t *args = json_pack("{s:s, s:s}", "vm", vm, "spec", a.pos[1]);

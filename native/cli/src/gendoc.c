@@ -171,6 +171,8 @@ static int man(const char *version)
 		"hprobe hits lab --time=wall | cut -f2,7",
 		"echo '{}' | hprobe detector add lab loop --config -",
 		"hprobe export journal.hpj --format csv --out - | head",
+		"hprobe run set.json --vm lab           # a probe set until Ctrl-C (docs/probesets.md)",
+		"hprobe probe save lab set.json",
 		NULL,
 	};
 	for (const char *const *e = ex; *e; e++) {

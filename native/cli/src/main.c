@@ -236,9 +236,16 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(struct cli *);
 	} cmds[] = {
-		{ "vm", cmd_vm },         { "sym", cmd_sym },           { "probe", cmd_probe },
-		{ "hits", cmd_hits },     { "detector", cmd_detector }, { "alerts", cmd_alerts },
-		{ "export", cmd_export }, { "agent", cmd_agent },       { "fields", cmd_fields },
+		{ "vm", cmd_vm },
+		{ "sym", cmd_sym },
+		{ "probe", cmd_probe },
+		{ "hits", cmd_hits },
+		{ "detector", cmd_detector },
+		{ "alerts", cmd_alerts },
+		{ "export", cmd_export },
+		{ "agent", cmd_agent },
+		{ "fields", cmd_fields },
+		{ "run", cmd_run },
 		{ "help", help },
 	};
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

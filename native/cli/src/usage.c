@@ -62,7 +62,8 @@ const struct cli_argdoc cli_top_opts[] = {
 const struct cli_groupdoc cli_groups[] = {
 	{ "vm", 1, "launch, attach and drive virtual machines" },
 	{ "sym", 1, "search a guest's symbols, disassemble a function" },
-	{ "probe", 1, "plant, list, enable, disable and remove probes" },
+	{ "probe", 1, "plant, list, enable, disable and remove probes; save and load probe sets" },
+	{ "run", 0, "apply a probe set file, print its hits until interrupted, then remove it" },
 	{ "hits", 0, "print a VM's hits, from its journal and live" },
 	{ "detector", 1, "add, list and control detectors" },
 	{ "alerts", 0, "print a VM's detector alerts" },
@@ -219,6 +220,33 @@ const struct cli_cmddoc cli_cmds[] = {
 	{ "probe", "enable", "enable a probe", NULL, { VM, ID("probe") }, { { 0 } } },
 	{ "probe", "disable", "disable a probe: it leaves nothing in QEMU", NULL, { VM, ID("probe") }, { { 0 } } },
 	{ "probe", "remove", "remove a probe", NULL, { VM, ID("probe") }, { { 0 } } },
+	{ "probe",
+	  "save",
+	  "write a VM's probes and detectors as a probe set file (docs/probesets.md)",
+	  "The probes a detector planted are not written: the detector plants them again. A probe "
+	  "on an address (0xADDR) holds that boot's address: KASLR moves it at the next boot.",
+	  { VM, { "FILE", "FILE", "the probe set file to write (- for stdout)", CLI_K_FILE, 0, 0, 0, NULL } },
+	  {
+		  OPT("description", "TEXT", CLI_K_TEXT,
+		      "the set's description (default: the VM, its kernel and the date)"),
+	  } },
+	{ "probe",
+	  "load",
+	  "add a probe set file's probes and detectors to a VM and leave them there; prints their ids",
+	  "The whole file is checked first: an error names the file's line and the member "
+	  "(set.json:14: probes[2].spec: ...), and nothing is applied. If the agent refuses one of "
+	  "the set's probes or detectors, everything the set added so far is removed again: the VM "
+	  "is left as it was. hprobe run applies a set only while it runs.",
+	  { VM,
+	    { "FILE", "FILE", "a probe set file (docs/probesets.md; - reads it from stdin)", CLI_K_FILE, 0, 0, 0,
+	      NULL } },
+	  { { 0 } } },
+	{ "probe",
+	  "check",
+	  "check a probe set file without applying it: no agent is needed",
+	  "Prints how many probes and detectors it holds, or every error with its line and member.",
+	  { { "FILE", "FILE", "a probe set file (- reads it from stdin)", CLI_K_FILE, 0, 0, 0, NULL } },
+	  { { 0 } } },
 	{ "hits",
 	  NULL,
 	  "print a VM's hits: those in its journal, then with --follow the new ones as they come",
@@ -245,6 +273,26 @@ const struct cli_cmddoc cli_cmds[] = {
 		  NUM("limit", "K", 0, INT64_MAX, "stop after K hits"),
 		  NUM("from", "SEQ", 0, INT64_MAX, "start at journal record SEQ (default: the first)"),
 		  WORDS("time", "WHEN", "rel mono wall", "rel (default), mono or wall"),
+	  } },
+	{ "run",
+	  NULL,
+	  "apply a probe set file to a VM, print its hits as they come, and remove the set at the end",
+	  "The set's probes and detectors are added (as probe load does: the whole file is checked "
+	  "first, and a set the agent refuses part of is rolled back), then the hits of its probes "
+	  "are printed as hprobe hits --follow prints them, with its detectors' alerts, until "
+	  "Ctrl-C, SIGTERM or SIGHUP (or --duration). Then everything the set added is removed, "
+	  "and a summary (each probe's hits, each detector's alerts) goes to stderr: JSON with --json.\n"
+	  "\n"
+	  "Exit status 0 when the set ran and was removed. If the agent goes away meanwhile (status "
+	  "3), its guardian lifts the probes from the guest, but an agent that restarts restores the "
+	  "VM's session with them: the summary says which ids to remove. hprobe killed by SIGKILL "
+	  "removes nothing.",
+	  { { "FILE", "FILE", "a probe set file (docs/probesets.md; - reads it from stdin)", CLI_K_FILE, 0, 0, 0,
+	      NULL } },
+	  {
+		  { "vm", "N", "the VM to apply the set to (hprobe vm list)", CLI_K_VM, CLI_REQ, 0, 0, NULL },
+		  NUM("duration", "S", 1, INT32_MAX, "stop by itself after S seconds"),
+		  WORDS("time", "WHEN", "rel mono wall", "how hits' times are printed, as for hprobe hits"),
 	  } },
 	{ "detector",
 	  "add",
