@@ -4,11 +4,29 @@ libvirtd is used as the machine has it: a running one (systemd starts it on a
 desktop) answers on qemu:///system. On a machine without one (CI containers have no
 systemd) the tests start libvirtd and virtlogd themselves, as root, and stop them at
 the end. The facts this relies on are in ../shared/reference/libvirt.md and
-docs/user-guide.md ("A VM from virt-manager / virsh")."""
+docs/user-guide.md ("A VM from virt-manager / virsh").
+
+Run as a program, it gives other test suites (the workbench's UI test) a domain that
+outlives it:
+
+    python3 libvirtlab.py up NAME [--smp N] [--mem MIB] [--state FILE]
+    python3 libvirtlab.py down NAME [--state FILE]
+
+`up` boots the transient domain NAME (libvirtd and virtlogd started first when none
+answers, as root), prints one JSON object (uri, name, uuid, id, console_log,
+console_sock, dir, qemu_pid, daemons: the pids of the daemons it started) and leaves them
+running, the same facts in a state file ($TMPDIR/hprobe-libvirtlab-NAME.json). It
+exits 77 when this machine cannot have a domain (no libvirtd, not root), saying why.
+`down` destroys the domain, removes its files and stops the daemons `up` started."""
+import argparse
+import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
+import time
 
 import hplab
 
@@ -180,3 +198,111 @@ class AttachedGuest(hplab.Guest):
 
     def __init__(self, agent, name):
         self.agent, self.name, self.client, self.text = agent, name, agent.client(), ""
+
+
+# ---- the command line: a domain for other test suites ----
+
+def _state_file(name):
+    return os.path.join(tempfile.gettempdir(), "hprobe-libvirtlab-%s.json" % name)
+
+
+def up(name, smp=1, mem=512, state=None):
+    """Boots the domain NAME and leaves it (and any daemon started for it) running;
+    returns what a test needs to know, also written to the state file."""
+    state = state or _state_file(name)
+    if os.path.exists(state):
+        down(name, state)  # what a killed run left
+    daemon = Daemon()
+    try:
+        virsh("destroy", name, check=False)  # a transient domain of that name, left by a killed run
+        dom = Domain(name, smp=smp, mem=mem)
+        info = dict(uri=URI, name=name, uuid=virsh("domuuid", name).strip(), id=int(virsh("domid", name)),
+                    console_log=dom.console_log, console_sock=dom.console_sock, dir=dom.dir,
+                    qemu_pid=_qemu_pid(name), daemons=[p.pid for p in daemon.procs], log_dir=daemon.log_dir,
+                    state=state)
+    except BaseException:
+        daemon.stop()
+        raise
+    with open(state + ".tmp", "w") as f:
+        json.dump(info, f)
+    os.replace(state + ".tmp", state)
+    return info
+
+
+def _qemu_pid(name):
+    """The domain's QEMU, from the pid file qemu:///system keeps (0 if none)."""
+    try:
+        with open("/run/libvirt/qemu/%s.pid" % name) as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _running(pid, comm):
+    """Whether pid is still a live process named comm (not a zombie, not a reused pid)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.index("(") + 1:stat.rindex(")")] == comm and stat[stat.rindex(")") + 2] != "Z"
+
+
+def down(name, state=None):
+    """Destroys the domain NAME and stops the daemons its up started (never a libvirtd
+    that was running before)."""
+    state = state or _state_file(name)
+    try:
+        with open(state) as f:
+            info = json.load(f)
+    except (OSError, ValueError):
+        info = {}
+    if _answers():
+        virsh("destroy", name, check=False)
+    # a libvirtd gone meanwhile (another suite stopped the one it shared) cannot destroy it
+    pid = info.get("qemu_pid", 0)
+    if pid and _running(pid, "qemu-system-x86"):
+        os.kill(pid, signal.SIGKILL)
+    if info.get("dir"):
+        shutil.rmtree(info["dir"], ignore_errors=True)
+    # the daemons are not our children: signalled by pid, checked by name
+    for pid, comm in reversed(list(zip(info.get("daemons", []), ("virtlogd", "libvirtd")))):
+        if _running(pid, comm):
+            os.kill(pid, signal.SIGTERM)
+            end = time.time() + 30
+            while _running(pid, comm) and time.time() < end:
+                time.sleep(0.1)
+            if _running(pid, comm):
+                os.kill(pid, signal.SIGKILL)
+    if info.get("log_dir"):
+        shutil.rmtree(info["log_dir"], ignore_errors=True)
+    if os.path.exists(state):
+        os.unlink(state)
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description="A transient libvirt domain booted from the lab guest, "
+                                 "for tests outside this suite.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    u = sub.add_parser("up", help="boot domain NAME; print JSON; leave it running")
+    u.add_argument("name")
+    u.add_argument("--smp", type=int, default=1)
+    u.add_argument("--mem", type=int, default=512, help="MiB")
+    u.add_argument("--state", help="state file (default $TMPDIR/hprobe-libvirtlab-NAME.json)")
+    d = sub.add_parser("down", help="destroy domain NAME; stop the daemons its up started")
+    d.add_argument("name")
+    d.add_argument("--state")
+    a = ap.parse_args(argv)
+    if a.command == "down":
+        down(a.name, a.state)
+        return 0
+    try:
+        print(json.dumps(up(a.name, a.smp, a.mem, a.state)), flush=True)
+    except hplab.unittest.SkipTest as e:
+        print("libvirtlab: no domain on this machine: %s" % e, file=sys.stderr)
+        return 77
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
