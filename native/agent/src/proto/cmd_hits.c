@@ -204,7 +204,40 @@ void hp_cmd_journal_info(struct hp_agent *a, struct hp_client *c, json_t *args, 
 	json_decref(r);
 }
 
-/* Alerts are journalled like hits; this reads them back (all, from from_seq). */
+/* Alerts are journalled like hits. The alerts after from_seq: a scan of the journal, which may be long (alerts are
+ * few among millions of hits), so on a thread of its own; the main loop serves the
+ * other clients meanwhile. The reader was opened and positioned on the main thread
+ * (the VM may go away during the scan; its journal file stays). */
+static int alerts_job(struct hp_vm *none, struct hp_job *job)
+{
+	(void)none;
+	struct hp_journal_reader *r = job->ud;
+	json_t *alerts = json_array();
+	struct hp_record rec;
+	uint64_t next = (uint64_t)json_integer_value(json_object_get(job->args, "from_seq"));
+	int rc;
+	while ((rc = hp_journal__next(r, &rec, &job->err)) == 1) {
+		next = rec.seq + 1;
+		if (rec.type != HP_REC_ALERT || !rec.json)
+			continue;
+		json_t *j = json_loadb(rec.json, rec.json_len, 0, NULL);
+		json_t *d = json_is_object(json_object_get(j, "data")) ? json_object_get(j, "data") : j;
+		if (d) {
+			json_object_set_new(d, "seq", json_integer((json_int_t)rec.seq));
+			json_array_append(alerts, d);
+		}
+		json_decref(j);
+	}
+	hp_journal__close_reader(r);
+	job->ud = NULL;
+	if (rc < 0) {
+		json_decref(alerts);
+		return hp_job__fail(job, EC_IO_ERROR, rc);
+	}
+	job->result = json_pack("{s:o, s:I}", "alerts", alerts, "next_seq", (json_int_t)next);
+	return 0;
+}
+
 void hp_cmd_alerts_read(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
 {
 	struct hp_vm *vm = hp_commands__vm(a, c, args, id);
@@ -221,28 +254,18 @@ void hp_cmd_alerts_read(struct hp_agent *a, struct hp_client *c, json_t *args, j
 		hp_journal__close_reader(r);
 		ERR_RET(EC_IO_ERROR, "%s", err.msg);
 	}
-	json_t *alerts = json_array();
-	struct hp_record rec;
-	uint64_t next = (uint64_t)from;
-	int rc;
-	while ((rc = hp_journal__next(r, &rec, &err)) == 1) {
-		next = rec.seq + 1;
-		if (rec.type != HP_REC_ALERT || !rec.json)
-			continue;
-		json_t *j = json_loadb(rec.json, rec.json_len, 0, NULL);
-		json_t *d = json_is_object(json_object_get(j, "data")) ? json_object_get(j, "data") : j;
-		if (d) {
-			json_object_set_new(d, "seq", json_integer((json_int_t)rec.seq));
-			json_array_append(alerts, d);
-		}
-		json_decref(j);
+	struct hp_job *job = hp_job__new(alerts_job, 0, args);
+	if (!job) {
+		hp_journal__close_reader(r);
+		ERR_RET(EC_INTERNAL, "out of memory");
 	}
-	hp_journal__close_reader(r);
-	if (rc < 0) {
-		json_decref(alerts);
-		ERR_RET(EC_IO_ERROR, "%s", err.msg);
+	job->ud = r;
+	job->client_id = c->id;
+	job->req_id = json_incref(id);
+	if (hp_host__run_job(&a->host, job, &err)) {
+		hp_journal__close_reader(r);
+		job->ud = NULL;
+		hp_job__free(job);
+		ERR_RET(EC_INTERNAL, "%s", err.msg);
 	}
-	json_t *res = json_pack("{s:o, s:I}", "alerts", alerts, "next_seq", (json_int_t)next);
-	hp_client__reply(a, c, id, res);
-	json_decref(res);
 }
