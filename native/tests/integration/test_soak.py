@@ -23,7 +23,7 @@ def sanitized():
 class Soak(unittest.TestCase):
     def test_one_minute_at_a_high_rate(self):
         r = soak(60, 20000, stall=3)
-        print("soak: %.0f hits/s, %d calls, %d dropped, agent RSS x%.3f" % (
+        print("soak: %.0f hits/s, %d calls, %d dropped, agent RssAnon x%.3f" % (
             r["hit_rate"], r["guest_calls"], r["dropped"], r["agent_rss_growth"]))
         self.assertEqual(r["dropped"], 0, "the rate is meant to stay within what the agent drains")
         self.assertEqual(r["journal_hits"], r["guest_calls"])
