@@ -61,29 +61,35 @@ int hp_rsp__connect(const char *path, int timeout_ms, struct hp_rsp **out, struc
 	if (strlen(path) >= sizeof sa.sun_path)
 		return hp_err__set(err, ENAMETOOLONG, "gdbstub socket path too long: %s", path);
 	strcpy(sa.sun_path, path);
-	struct hp_rsp *r = calloc(1, sizeof *r);
-	if (!r)
-		return hp_err__set(err, ENOMEM, "out of memory");
-	r->ack = 1;
-	r->trace = getenv("HPROBE_RSP_TRACE") != NULL;
-	r->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int rc = -errno;
 	uint64_t deadline = hp_now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	while (r->fd >= 0) {
-		if (connect(r->fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
-			*out = r;
-			return 0;
-		}
+	while (fd >= 0) {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+			return hp_rsp__adopt(fd, out, err);
 		rc = -errno;
 		/* QEMU creates the socket a moment after it starts: retry until the deadline */
 		if ((errno != ENOENT && errno != ECONNREFUSED) || hp_now_ns() > deadline)
 			break;
 		usleep(20000);
 	}
-	if (r->fd >= 0)
-		close(r->fd);
-	free(r);
+	if (fd >= 0)
+		close(fd);
 	return hp_err__set(err, -rc, "cannot connect to gdbstub %s: %s", path, strerror(-rc));
+}
+
+int hp_rsp__adopt(int fd, struct hp_rsp **out, struct hp_err *err)
+{
+	struct hp_rsp *r = calloc(1, sizeof *r);
+	if (!r) {
+		close(fd);
+		return hp_err__set(err, ENOMEM, "out of memory");
+	}
+	r->fd = fd;
+	r->ack = 1;
+	r->trace = getenv("HPROBE_RSP_TRACE") != NULL;
+	*out = r;
+	return 0;
 }
 
 void hp_rsp__free(struct hp_rsp *r)

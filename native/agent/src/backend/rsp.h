@@ -46,6 +46,8 @@ struct hp_rsp_stop {
 };
 
 int hp_rsp__connect(const char *unix_path, int timeout_ms, struct hp_rsp **out, struct hp_err *err);
+/* A client on a connected stream socket (owned from then on, closed on error too). */
+int hp_rsp__adopt(int fd, struct hp_rsp **out, struct hp_err *err);
 void hp_rsp__free(struct hp_rsp *r);
 int hp_rsp__fd(const struct hp_rsp *r);
 
