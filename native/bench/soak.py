@@ -59,7 +59,9 @@ def stall_follower(pid, at, secs):
     os.kill(pid, signal.SIGCONT)
 
 
-def soak(seconds, work, stall=5):
+def soak(seconds, work, stall=5, after=None):
+    """after(agent, vm): called with the journal full, before the agent stops; its
+    value is the result's "after"."""
     agent = Agent()
     g = Guest(agent, "soak")
     try:
@@ -107,6 +109,7 @@ def soak(seconds, work, stall=5):
         counter.join(5)
         streamed = streamed[0]
         c.close()
+        extra = after(agent, "soak") if after else None
         steady = [s for s in samples if s["t"] >= min(30, seconds / 4)] or samples
         first = steady[: max(1, len(steady) // 10)]
         last = steady[-max(1, len(steady) // 10):]
@@ -121,7 +124,7 @@ def soak(seconds, work, stall=5):
                 "agent_fds": sorted({x["agent_fds"] for x in steady}),
                 "follower_fds": sorted({x["follower_fds"] for x in steady}),
                 "agent_fds_first_last": fd_growth("agent_fds"), "follower_fds_first_last": fd_growth("follower_fds"),
-                "samples": samples}
+                "samples": samples, "after": extra}
     finally:
         g.quit()
         agent.cleanup()
