@@ -202,7 +202,9 @@ class KernelProbes(AgentTestCase):
         m = self.g.run("sysloop -g -t 2", r"sysloop\[\d+\]: getpid_calls=\d+ .* rate=(\d+)/s")
         after = int(m.group(1))
         self.assertLess(probed, base / 10, "an armed probe stops the VM on every call")
-        self.assertGreater(after, base / 2, "after remove the guest is no longer stopped")
+        # a probe left behind costs ~1000x; base/5 leaves room for a host busy with
+        # other work during one 2-s window (a loaded CI host measured base/3.3)
+        self.assertGreater(after, max(base / 5, probed * 10), "after remove the guest is no longer stopped")
 
     def test_errors(self):
         r = self.agent.cli("probe", "add", "lab", "kernel:__x64_sys_getpidd", check=False)
