@@ -66,7 +66,9 @@ class Faults(AgentTestCase):
         dc.wait_for(r"sysloop\[\d+\]: getpid_calls=\d+", mark, 30)
         r = int(dc.run("sysloop -g -t 1", r"rate=(\d+)/s").group(1))
         self.assertLess(time.time() - t0, 15)
-        self.assertGreater(r, base / 2, "no breakpoint left in QEMU after the agent died")
+        # a breakpoint left behind costs ~1000x; base/5 leaves room for a host busy with
+        # other work during one 1-s window (a loaded CI host: 761k vs a 1930k base)
+        self.assertGreater(r, base / 5, "no breakpoint left in QEMU after the agent died")
         # restart: the VM, its probe (same id) and its journal come back
         self.agent.start()
         wait_until(lambda: [v for v in self.agent.cli_json("vm", "list") if v["state"] == "running"], 60, "recovery")
