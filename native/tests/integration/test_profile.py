@@ -83,7 +83,8 @@ class Profile(AgentTestCase):
         finally:
             self.agent.cli("vm", "detach", "own")
         self.assert_as_found(running=True)
-        self.assertGreater(self.guest_rate(), base / 2, "full speed after detach")
+        # a breakpoint or a pause left behind costs ~1000x; base/5 tolerates a busy host
+        self.assertGreater(self.guest_rate(), base / 5, "full speed after detach")
 
     def test_2_vmlinux_of_another_kernel_is_refused(self):
         other = guest_dir(other_kernel())
