@@ -38,6 +38,11 @@ public final class HitFields {
             field("cr3", Type.ADDR, false, false, "CR3", "the address space (page table root)"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
             field("user", Type.BOOL, true, false, "User", "a probe in a guest program (not the kernel)"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
             field("blocked", Type.BOOL, true, false, "Blocked", "a virtual patch returned an error instead"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+            field("retval", Type.INT, true, true, "Return value", //$NON-NLS-1$ //$NON-NLS-2$
+                    "a return probe's return value (rax, signed; left out of other hits)"), //$NON-NLS-1$
+            field("latency_ns", Type.UINT, true, true, "Latency (ns)", //$NON-NLS-1$ //$NON-NLS-2$
+                    "a return probe's time from the call's entry to this return, host CLOCK_MONOTONIC " //$NON-NLS-1$
+                            + "(left out of other hits)"), //$NON-NLS-1$
             field("args", Type.ARGS, true, false, "Args", "the function's arguments, as unsigned integers"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
             field("memaddr", Type.ADDR, true, true, "Mem at", //$NON-NLS-1$ //$NON-NLS-2$
                     "where the captured memory was read (left out when the probe captures none)"), //$NON-NLS-1$

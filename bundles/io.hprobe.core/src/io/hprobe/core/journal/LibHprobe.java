@@ -24,16 +24,16 @@ import com.sun.jna.ptr.PointerByReference;
  */
 final class LibHprobe {
 
-    // struct hp_record (592 bytes)
-    static final int REC_SIZE = 592;
+    // struct hp_record (608 bytes)
+    static final int REC_SIZE = 608;
     static final int REC_SEQ = 0;
     static final int REC_TYPE = 8;
     static final int REC_TIME = 16;
     static final int REC_U = 24;
-    static final int REC_JSON = 576;
-    static final int REC_JSON_LEN = 584;
-    // struct hp_hit, at REC_U (552 bytes)
-    static final int HIT_SIZE = 552;
+    static final int REC_JSON = 592;
+    static final int REC_JSON_LEN = 600;
+    // struct hp_hit, at REC_U (568 bytes)
+    static final int HIT_SIZE = 568;
     static final int HIT_TIME = 0;
     static final int HIT_PROBE = 8;
     static final int HIT_VCPU = 12;
@@ -45,6 +45,8 @@ final class LibHprobe {
     static final int HIT_NARGS = 60;
     static final int HIT_ARGS = 64;
     static final int HIT_MEMLEN = 280;
+    static final int HIT_RETVAL = 552;
+    static final int HIT_LATENCY = 560;
     // struct hp_count, at REC_U
     static final int COUNT_PROBE = 0;
     static final int COUNT_COUNT = 8;
@@ -80,6 +82,7 @@ final class LibHprobe {
     static final int HIT_USER = 0x01;
     static final int HIT_TASK = 0x04;
     static final int HIT_BLOCKED = 0x08;
+    static final int HIT_RET = 0x20;
 
     /** Progress of hp_export__journal: non-zero cancels. */
     interface ProgressFn extends Callback {
