@@ -15,6 +15,7 @@ public class Activator extends AbstractUIPlugin {
     public void start(BundleContext context) throws Exception {
         super.start(context);
         plugin = this;
+        getPreferenceStore().addPropertyChangeListener(HProbeUi::preferenceChanged);
     }
 
     @Override

@@ -78,9 +78,29 @@ public final class HProbeUi {
             }
         }
         Agent agent = new Agent(model(), socket, launcher, Prefs.hitCapacity());
+        agent.libvirt().setUri(Prefs.libvirtUri());
         model().addAgent(agent);
         connect(agent);
         return agent;
+    }
+
+    /**
+     * The libvirt connection URI of the preferences changed (the preference page, or the VM Browser's
+     * libvirt node): every agent lists that connection's domains from now on.
+     */
+    static void preferenceChanged(org.eclipse.jface.util.PropertyChangeEvent event) {
+        if (!Prefs.LIBVIRT_URI.equals(event.getProperty())) {
+            return;
+        }
+        String uri = Prefs.libvirtUri();
+        for (Agent a : model().agents()) {
+            if (!a.libvirt().uri().equals(uri)) {
+                a.libvirt().setUri(uri);
+                if (a.state() == Agent.State.CONNECTED) {
+                    a.libvirt().refresh();
+                }
+            }
+        }
     }
 
     /** (Re)connects an agent in a job; failures show in the VM browser, not in a dialog. */

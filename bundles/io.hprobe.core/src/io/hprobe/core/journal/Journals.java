@@ -22,6 +22,7 @@ import io.hprobe.core.model.HitStore;
 import io.hprobe.core.model.ModelChange;
 import io.hprobe.core.model.Vm;
 import io.hprobe.core.model.VmInfo;
+import io.hprobe.core.model.VmSource;
 import io.hprobe.core.protocol.Json;
 
 /**
@@ -101,7 +102,7 @@ public final class Journals {
             JournalMeta meta = meta(reader);
             String name = meta.vmName().isEmpty() ? String.valueOf(journal.getFileName()) : meta.vmName();
             Vm vm = Vm.offline(model, new VmInfo(name, VmInfo.OFFLINE, "", 0, "", meta.kernel(), 0, false, //$NON-NLS-1$ //$NON-NLS-2$
-                    journal.toString(), null), new HitStore(hitCapacity));
+                    journal.toString(), null, VmSource.UNKNOWN), new HitStore(hitCapacity));
             vm.setTimeOriginNs(meta.monoBaseNs());
             long size = fileSize(journal);
             Memory rec = new Memory(LibHprobe.REC_SIZE);

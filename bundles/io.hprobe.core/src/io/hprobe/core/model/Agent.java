@@ -44,6 +44,7 @@ public final class Agent {
     private final long hitCapacity;
     private final AgentSession session;
     private final Map<String, Vm> vms = new LinkedHashMap<>();
+    private final LibvirtConnection libvirt;
 
     /**
      * @param launcher starts the agent when nothing listens on socket; null to only connect
@@ -51,6 +52,7 @@ public final class Agent {
     public Agent(HProbeModel model, Path socket, @Nullable AgentLauncher launcher, long hitCapacity) {
         this.model = model;
         this.hitCapacity = hitCapacity;
+        this.libvirt = new LibvirtConnection(this, model);
         this.session = new AgentSession(socket, launcher, new AgentEvents(this)::apply, s -> sync(),
                 () -> model.fire(ModelChange.Kind.CONNECTION, this, null));
     }
@@ -93,9 +95,13 @@ public final class Agent {
         session.connect();
     }
 
-    /** Loads the VMs on each new connection; each resumes its hits from what it holds. */
+    /**
+     * Loads the VMs on each new connection; each resumes its hits from what it holds. The libvirt domains
+     * are listed too, without waiting: libvirtd may be slow or absent, and that is the listing's own state.
+     */
     private void sync() throws AgentException {
         applyVmList(AgentSession.join(session.call("vm-list", null, AgentSession.COMMAND_TIMEOUT_S))); //$NON-NLS-1$
+        libvirt.refresh();
     }
 
     /** Closes the connection for good (the agent and its VMs keep running). */
@@ -214,9 +220,88 @@ public final class Agent {
         return session.call("vm-attach", options.toJson(), LAUNCH_TIMEOUT_S).thenApply(this::added); //$NON-NLS-1$
     }
 
-    /** Lifts every probe and leaves the guest running; the VM leaves the model. */
+    /**
+     * Lifts every probe and leaves the guest running; the VM leaves the model (and, a libvirt domain, shows
+     * as not attached once the domains are listed again).
+     */
     public CompletableFuture<Void> detach(Vm vm) {
-        return callVm("vm-detach", vm, null).thenCompose(r -> refreshVms()).thenAccept(Agent::done); //$NON-NLS-1$
+        CompletableFuture<Void> f = callVm("vm-detach", vm, null).thenCompose(r -> refreshVms()) //$NON-NLS-1$
+                .thenAccept(Agent::done);
+        return vm.info().source().isLibvirt() ? f.thenCompose(x -> relistLibvirt()).thenAccept(Agent::done) : f;
+    }
+
+    // ---- libvirt ----
+
+    /** The libvirt connection this agent lists and attaches domains of. */
+    public LibvirtConnection libvirt() {
+        return libvirt;
+    }
+
+    /**
+     * The domains of a libvirt connection (libvirt-list), running or not, each with the VM it is attached as.
+     * When uri is the {@link #libvirt()} connection's, the listing (or its failure) is kept there.
+     *
+     * @param uri the connection URI; null for the agent's libvirt default
+     */
+    public CompletableFuture<List<LibvirtDomain>> listLibvirtDomains(@Nullable String uri) {
+        JsonObject a = new JsonObject();
+        if (uri != null && !uri.isBlank()) {
+            a.addProperty("connect", uri.trim()); //$NON-NLS-1$
+        }
+        long gen = uri == null ? -1 : libvirt.listing(uri.trim());
+        CompletableFuture<List<LibvirtDomain>> f = call("libvirt-list", a).thenApply(r -> { //$NON-NLS-1$
+            List<LibvirtDomain> list = new ArrayList<>();
+            for (JsonObject o : Json.objects(Json.get(asObject(r), "domains"))) { //$NON-NLS-1$
+                list.add(LibvirtDomain.fromJson(o));
+            }
+            if (gen >= 0) {
+                libvirt.listed(gen, list);
+            }
+            return List.copyOf(list);
+        });
+        if (gen >= 0) {
+            f = f.whenComplete((list, e) -> {
+                if (e != null) {
+                    libvirt.failed(gen, e);
+                }
+            });
+        }
+        return f;
+    }
+
+    /**
+     * Attaches a running libvirt domain through libvirt (vm-attach with "libvirt"). The future completes
+     * once the VM is in the model and, for the {@link #libvirt()} connection's URI, its domains were listed
+     * again (showing the domain attached); a failure of that listing is the listing's, not the attach's.
+     *
+     * @param domain the domain's name or UUID
+     * @param uri    the connection URI; null for the agent's libvirt default
+     * @param name   the VM's name in the agent; null for the domain's own name
+     * @param plugin false to go without the in-QEMU tier even when the domain's QEMU loaded our plugin
+     */
+    public CompletableFuture<Vm> attachLibvirt(String domain, @Nullable String uri, @Nullable String name,
+            boolean plugin) {
+        JsonObject a = new JsonObject();
+        a.addProperty("libvirt", domain); //$NON-NLS-1$
+        if (uri != null && !uri.isBlank()) {
+            a.addProperty("connect", uri.trim()); //$NON-NLS-1$
+        }
+        if (name != null && !name.isBlank()) {
+            a.addProperty("name", name.trim()); //$NON-NLS-1$
+        }
+        if (!plugin) {
+            a.addProperty("plugin", false); //$NON-NLS-1$ the agent's default is true
+        }
+        return session.call("vm-attach", a, LAUNCH_TIMEOUT_S).thenApply(this::added) //$NON-NLS-1$
+                .thenCompose(vm -> relistLibvirt().thenApply(x -> vm));
+    }
+
+    /** Lists the libvirt connection's domains again, if it was listed before; never fails: whether it listed. */
+    private CompletableFuture<Boolean> relistLibvirt() {
+        if (libvirt.state() == LibvirtConnection.State.NOT_LISTED) {
+            return CompletableFuture.completedFuture(false);
+        }
+        return libvirt.refresh().handle((list, e) -> e == null);
     }
 
     /** Powers off a launched guest. */

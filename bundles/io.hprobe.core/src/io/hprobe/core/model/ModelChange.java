@@ -19,5 +19,7 @@ public record ModelChange(Kind kind, @Nullable Agent agent, @Nullable Vm vm) {
         VM_INFO, PROCESSES, PROBES,
         /** new hits in a VM's store */
         HITS, DETECTORS, ALERTS, CONSOLE,
+        /** the domains of an agent's libvirt connection were listed again, or its URI changed */
+        LIBVIRT,
     }
 }

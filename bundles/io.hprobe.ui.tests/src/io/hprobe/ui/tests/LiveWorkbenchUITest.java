@@ -94,30 +94,8 @@ class LiveWorkbenchUITest {
             }
         } finally {
             // the workbench started this agent for the tests: stop it so no process outlives the build
-            UiTestSupport.waitUntil("the agent connection for shutdown", T,
-                    () -> agent.state() == Agent.State.CONNECTED);
-            agent.call("agent-shutdown", null).handle((r, e) -> null).get(10, TimeUnit.SECONDS);
-            deleteTree(agent.socket().getParent()); // the run files of this run's VMs
-        }
-    }
-
-    private static void deleteTree(Path dir) throws java.io.IOException {
-        if (dir == null || !Files.isDirectory(dir) || !dir.toString().startsWith("/tmp/hprobe-uitest-")) {
-            return;
-        }
-        // the agent may still be removing its own files (socket, run dirs) as it exits:
-        // a file that vanishes under the walk is retried, not an error
-        for (int attempt = 0; attempt < 5 && Files.exists(dir); attempt++) {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (java.io.UncheckedIOException e) {
-                try {
-                    Thread.sleep(200); // then again: the next walk no longer lists it
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+            UiTestSupport.shutDownAgent(agent, T);
+            UiTestSupport.deleteTree(agent.socket().getParent()); // the run files of this run's VMs
         }
     }
 
@@ -171,9 +149,7 @@ class LiveWorkbenchUITest {
     @Order(1)
     void launchTheLabGuestFromTheVmBrowser() throws Exception {
         VmBrowserView browser = show(VmBrowserView.ID, VmBrowserView.class);
-        agent = HProbeUi.localAgent();
-        UiTestSupport.waitUntil("the workbench to connect to (or start) hprobed at " + agent.socket(), T,
-                () -> agent.state() == Agent.State.CONNECTED);
+        agent = UiTestSupport.connectedLocalAgent(T);
         int before = agent.vms().size();
         Widgets.toolbarAction(browser, Messages.VmBrowser_launch).run();
         UiTestSupport.waitUntil(() -> "the lab guest to boot and be selected; " + diagnostics(), BOOT, () -> {

@@ -46,8 +46,8 @@ class TimelineRedrawBenchmarkTests {
             int pid = 100 + rnd.nextInt(40);
             store.append(i, 1 + rnd.nextInt(8), 0, t, pid, pid, "p" + pid, 0, false, false, args, 2);
         }
-        Vm vm = Vm.offline(HProbeUi.model(), new VmInfo("bench", VmInfo.OFFLINE, "", 0, "", "", 0, false, null, null),
-                store);
+        Vm vm = Vm.offline(HProbeUi.model(), new VmInfo("bench", VmInfo.OFFLINE, "", 0, "", "", 0, false, null, null,
+                io.hprobe.core.model.VmSource.UNKNOWN), store);
         vm.setTimeOriginNs(1_000_000_000L);
         HProbeUi.model().addOffline(vm);
         HProbeUi.context().selectVm(vm);

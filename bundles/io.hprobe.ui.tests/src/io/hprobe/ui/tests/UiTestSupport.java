@@ -112,6 +112,62 @@ final class UiTestSupport {
         return n;
     }
 
+    /**
+     * The workbench's local agent, connected: the one it starts on demand. An agent an earlier test class
+     * shut down (its connection closed, nothing listening) is dropped from the model first, so the workbench
+     * starts a new one as it does at start-up.
+     */
+    static io.hprobe.core.model.Agent connectedLocalAgent(Duration timeout) {
+        io.hprobe.core.model.Agent a = io.hprobe.ui.HProbeUi.localAgent();
+        waitUntil(() -> "the workbench to connect to (or start) hprobed at " + a.socket() + ": " + a.lastError(),
+                timeout, () -> a.state() == io.hprobe.core.model.Agent.State.CONNECTED
+                        || (a.state() == io.hprobe.core.model.Agent.State.DISCONNECTED && a.lastError() != null));
+        if (a.state() == io.hprobe.core.model.Agent.State.CONNECTED) {
+            return a;
+        }
+        io.hprobe.ui.HProbeUi.model().removeAgent(a);
+        io.hprobe.core.model.Agent fresh = io.hprobe.ui.HProbeUi.localAgent();
+        waitUntil(() -> "the workbench to start hprobed at " + fresh.socket() + ": " + fresh.lastError(), timeout,
+                () -> fresh.state() == io.hprobe.core.model.Agent.State.CONNECTED);
+        return fresh;
+    }
+
+    /**
+     * Stops an agent the workbench started for the tests (no process outlives the build) and drops it from
+     * the model: a later test class gets a new one from {@link #connectedLocalAgent(Duration)}.
+     */
+    static void shutDownAgent(io.hprobe.core.model.Agent agent, Duration timeout) throws Exception {
+        waitUntil("the agent connection for shutdown", timeout,
+                () -> agent.state() == io.hprobe.core.model.Agent.State.CONNECTED);
+        agent.call("agent-shutdown", null).handle((r, e) -> null).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        io.hprobe.ui.HProbeUi.model().removeAgent(agent);
+        // commands still under way (a symbol table loading) fail with the connection: the shutdown's failures,
+        // not a later test's
+        waitQuietly(Duration.ofSeconds(5), () -> org.eclipse.core.runtime.jobs.Job.getJobManager().isIdle());
+        io.hprobe.ui.internal.Jobs.takeLastFailure();
+    }
+
+    /** Removes a test run's agent directory (/tmp/hprobe-uitest-*: its socket, its VMs' run files). */
+    static void deleteTree(Path dir) throws java.io.IOException {
+        if (dir == null || !Files.isDirectory(dir) || !dir.toString().startsWith("/tmp/hprobe-uitest-")) {
+            return;
+        }
+        // the agent may still be removing its own files (socket, run dirs) as it exits:
+        // a file that vanishes under the walk is retried, not an error
+        for (int attempt = 0; attempt < 5 && Files.exists(dir); attempt++) {
+            try (var walk = Files.walk(dir)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (java.io.UncheckedIOException e) {
+                try {
+                    Thread.sleep(200); // then again: the next walk no longer lists it
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
     /** Fails when t is null, else returns it (for the views' nullable getters). */
     static <T> @org.eclipse.jdt.annotation.NonNull T nn(@org.eclipse.jdt.annotation.Nullable T t) {
         if (t == null) {

@@ -15,6 +15,8 @@ import org.eclipse.swt.SWT;
 import org.eclipse.swt.widgets.Composite;
 import org.eclipse.swt.widgets.Control;
 import org.eclipse.swt.widgets.Event;
+import org.eclipse.swt.widgets.Menu;
+import org.eclipse.swt.widgets.MenuItem;
 import org.eclipse.swt.widgets.Table;
 import org.eclipse.swt.widgets.TableColumn;
 import org.eclipse.swt.widgets.TableItem;
@@ -185,6 +187,92 @@ final class Widgets {
         }
         for (TreeItem i : item.getItems()) {
             expand(t, i);
+        }
+    }
+
+    /** The index of the tree's column titled header, or -1. */
+    static int column(Tree t, String header) {
+        for (int i = 0; i < t.getColumnCount(); i++) {
+            if (header.equals(t.getColumn(i).getText())) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The item of the tree whose first column shows text, under an item whose first column shows parent. */
+    static TreeItem itemWith(Tree t, String parent, String text) {
+        List<TreeItem> all = new ArrayList<>();
+        for (TreeItem i : t.getItems()) {
+            collect(i, all);
+        }
+        for (TreeItem i : all) {
+            TreeItem p = i.getParentItem();
+            if (text.equals(i.getText(0)) && p != null && parent.equals(p.getText(0))) {
+                return i;
+            }
+        }
+        return null;
+    }
+
+    private static void collect(TreeItem item, List<TreeItem> out) {
+        out.add(item);
+        for (TreeItem i : item.getItems()) {
+            collect(i, out);
+        }
+    }
+
+    /** Folds an item, as a click on its expander does. */
+    static void collapse(Tree t, TreeItem item) {
+        Event e = new Event();
+        e.item = item;
+        t.notifyListeners(SWT.Collapse, e);
+        item.setExpanded(false);
+    }
+
+    /** Selects item as a click does. */
+    static void click(Tree t, TreeItem item) {
+        t.setSelection(item);
+        Event e = new Event();
+        e.item = item;
+        t.notifyListeners(SWT.Selection, e);
+    }
+
+    /** Selects item and opens it, as a double-click does. */
+    static void doubleClick(Tree t, TreeItem item) {
+        click(t, item);
+        Event e = new Event();
+        e.item = item;
+        t.notifyListeners(SWT.DefaultSelection, e);
+    }
+
+    /**
+     * Opens the control's context menu (its manager fills it for the selection, as a right-click does) and
+     * chooses the item whose text (without mnemonics) is text; fails when it is missing or disabled.
+     */
+    static void contextMenu(Control c, String text) {
+        Menu menu = c.getMenu();
+        if (menu == null) {
+            fail("no context menu on " + c);
+            return;
+        }
+        menu.notifyListeners(SWT.Show, new Event());
+        try {
+            List<String> seen = new ArrayList<>();
+            for (MenuItem i : menu.getItems()) {
+                String label = i.getText().replace("&", "");
+                seen.add(label);
+                if (label.equals(text)) {
+                    if (!i.isEnabled()) {
+                        fail("context menu item '" + text + "' is disabled");
+                    }
+                    i.notifyListeners(SWT.Selection, new Event());
+                    return;
+                }
+            }
+            fail("no context menu item '" + text + "' in " + seen);
+        } finally {
+            menu.notifyListeners(SWT.Hide, new Event());
         }
     }
 

@@ -9,6 +9,8 @@ import org.eclipse.osgi.util.NLS;
 import io.hprobe.core.model.Agent;
 import io.hprobe.core.model.AttachOptions;
 import io.hprobe.core.model.LaunchOptions;
+import io.hprobe.core.model.LibvirtConnection;
+import io.hprobe.core.model.LibvirtDomain;
 import io.hprobe.core.model.Vm;
 import io.hprobe.core.protocol.AgentException;
 import io.hprobe.ui.HProbeUi;
@@ -49,6 +51,24 @@ public final class VmActions {
         Agent agent = target != null ? target : HProbeUi.localAgent();
         Jobs.agent(NLS.bind(Messages.Job_attach, options.qmp()), () -> connected(agent, a -> a.attach(options)),
                 vm -> HProbeUi.context().selectVm(vm));
+    }
+
+    /**
+     * Attaches a running libvirt domain of an agent's libvirt connection, and shows the VM it becomes.
+     *
+     * @param plugin false to keep every probe on the gdbstub even when the domain's QEMU has our plugin
+     */
+    public static void attachLibvirt(LibvirtConnection connection, LibvirtDomain domain, boolean plugin) {
+        Jobs.agent(NLS.bind(Messages.Job_attachLibvirt, domain.name(), connection.uri()),
+                () -> connected(connection.agent(), a -> connection.attach(domain, plugin)),
+                vm -> HProbeUi.context().selectVm(vm));
+    }
+
+    /** Lists a libvirt connection's domains again; a failure shows on the libvirt node, not in a dialog. */
+    public static void refreshLibvirt(LibvirtConnection connection) {
+        if (connection.agent().state() == Agent.State.CONNECTED) {
+            connection.refresh();
+        }
     }
 
     private static Agent agentOf(Vm vm) {

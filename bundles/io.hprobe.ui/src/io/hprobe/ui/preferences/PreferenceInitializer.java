@@ -3,6 +3,8 @@ package io.hprobe.ui.preferences;
 import org.eclipse.core.runtime.preferences.AbstractPreferenceInitializer;
 import org.eclipse.jface.preference.IPreferenceStore;
 
+import io.hprobe.core.model.LibvirtConnection;
+
 /**
  * Preference defaults. The agent ones can be given as system properties (hprobe.agent.socket,
  * hprobe.agent, hprobe.agent.stateDir), so a test run or a launcher script can point the workbench at its
@@ -25,5 +27,6 @@ public class PreferenceInitializer extends AbstractPreferenceInitializer {
         s.setDefault(Prefs.PROBE_ARGS, 2);
         s.setDefault(Prefs.LAB_SMP, 1);
         s.setDefault(Prefs.LAB_MEM, 512);
+        s.setDefault(Prefs.LIBVIRT_URI, LibvirtConnection.DEFAULT_URI);
     }
 }

@@ -8,6 +8,7 @@ import org.eclipse.jface.resource.StringConverter;
 import org.eclipse.swt.graphics.RGB;
 
 import io.hprobe.core.HProbeCore;
+import io.hprobe.core.model.LibvirtConnection;
 import io.hprobe.core.timeline.LaneMode;
 import io.hprobe.ui.Activator;
 
@@ -30,6 +31,8 @@ public final class Prefs {
     public static final String PROBE_ARGS = "probe.args"; //$NON-NLS-1$
     public static final String LAB_SMP = "lab.smp"; //$NON-NLS-1$
     public static final String LAB_MEM = "lab.mem"; //$NON-NLS-1$
+    /** The libvirt connection whose domains the VM Browser lists; blank = qemu:///system. */
+    public static final String LIBVIRT_URI = "libvirt.uri"; //$NON-NLS-1$
 
     private Prefs() {
     }
@@ -51,6 +54,11 @@ public final class Prefs {
     public static @Nullable Path stateDir() {
         String s = store().getString(AGENT_STATE_DIR).trim();
         return s.isEmpty() ? null : Path.of(s);
+    }
+
+    public static String libvirtUri() {
+        String s = store().getString(LIBVIRT_URI).trim();
+        return s.isEmpty() ? LibvirtConnection.DEFAULT_URI : s;
     }
 
     public static long hitCapacity() {

@@ -18,6 +18,7 @@ import org.eclipse.swt.layout.GridLayout;
 import org.eclipse.swt.widgets.Button;
 import org.eclipse.swt.widgets.Composite;
 import org.eclipse.swt.widgets.Control;
+import org.eclipse.swt.widgets.Display;
 import org.eclipse.swt.widgets.FileDialog;
 import org.eclipse.swt.widgets.Label;
 import org.eclipse.swt.widgets.Table;
@@ -63,6 +64,8 @@ public class ProbeEditorView extends HProbeView {
     private @Nullable ProbeForm form;
     private @Nullable Color backEdge;
     private final Map<String, SymbolIndex> indexes = new HashMap<>();
+    /** Keys of the indexes a job is loading (UI thread): a refresh meanwhile starts no second load. */
+    private final java.util.Set<String> loading = new java.util.HashSet<>();
     private @Nullable SymbolIndex index;
     private List<Symbol> shown = List.of();
     private @Nullable Disassembly listing;
@@ -254,8 +257,17 @@ public class ProbeEditorView extends HProbeView {
             return;
         }
         setCount(Messages.ProbeEditor_loading);
+        if (!loading.add(key)) {
+            return; // its job is on the way
+        }
+        Display display = getSite().getShell().getDisplay();
         Jobs.agent(NLS.bind(Messages.Job_symbols, src.isEmpty() ? vm.name() : src),
-                () -> a.loadSymbols(vm, src.isEmpty() ? null : src), ix -> {
+                () -> Jobs.quietIfVmGone(a.loadSymbols(vm, src.isEmpty() ? null : src)).whenComplete((ix, e) -> {
+                    if (e != null) {
+                        display.asyncExec(() -> loading.remove(key)); // the next refresh tries again
+                    }
+                }), ix -> {
+                    loading.remove(key);
                     indexes.put(key, ix);
                     if (vm == indexedVm && src.equals(indexedSource)) {
                         index = ix;

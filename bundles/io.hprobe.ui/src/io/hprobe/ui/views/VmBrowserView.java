@@ -9,6 +9,7 @@ import org.eclipse.jface.action.IMenuManager;
 import org.eclipse.jface.action.IToolBarManager;
 import org.eclipse.jface.action.MenuManager;
 import org.eclipse.jface.action.Separator;
+import org.eclipse.jface.dialogs.InputDialog;
 import org.eclipse.jface.viewers.ColumnLabelProvider;
 import org.eclipse.jface.viewers.ITreeContentProvider;
 import org.eclipse.jface.viewers.TreeViewer;
@@ -27,6 +28,7 @@ import org.eclipse.ui.PlatformUI;
 import io.hprobe.core.model.Agent;
 import io.hprobe.core.model.GuestProcess;
 import io.hprobe.core.model.HProbeModel;
+import io.hprobe.core.model.LibvirtConnection;
 import io.hprobe.core.model.ModelChange;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.HProbeUi;
@@ -36,10 +38,14 @@ import io.hprobe.ui.dialogs.ConnectDialog;
 import io.hprobe.ui.internal.ErrorDialogs;
 import io.hprobe.ui.internal.Images;
 import io.hprobe.ui.internal.VmActions;
+import io.hprobe.ui.preferences.Prefs;
+import io.hprobe.ui.views.LibvirtRows.DomainRow;
 
 /**
- * Agents, their VMs (state, accelerator, vCPUs, kernel) and each VM's live process list (vm-ps), plus
- * journals opened offline. Selecting a VM makes it the VM every other view shows.
+ * Agents, their VMs (state, accelerator, vCPUs, kernel, where each comes from) and each VM's live process
+ * list (vm-ps), plus journals opened offline. Under each agent, a libvirt node lists the domains of its
+ * libvirt connection (the URI is a preference); a double-click on a running domain attaches it. Selecting a
+ * VM makes it the VM every other view shows.
  */
 public class VmBrowserView extends HProbeView {
 
@@ -48,6 +54,9 @@ public class VmBrowserView extends HProbeView {
 
     private @Nullable TreeViewer viewer;
     private final List<Action> vmActions = new ArrayList<>();
+    /** VMs and libvirt nodes opened once they had children to show: the user may close them again. */
+    private final java.util.Set<Object> expandedOnce = java.util.Collections
+            .newSetFromMap(new java.util.WeakHashMap<>());
 
     @Override
     protected Control createContents(Composite parent) {
@@ -62,6 +71,8 @@ public class VmBrowserView extends HProbeView {
         column(v, Messages.VmBrowser_cpus, 55,
                 e -> e instanceof Vm vm && vm.info().smp() > 0 ? Integer.toString(vm.info().smp()) : ""); //$NON-NLS-1$
         column(v, Messages.VmBrowser_kernel, 260, this::details);
+        column(v, Messages.VmBrowser_source, 260, LibvirtRows::source);
+        org.eclipse.jface.viewers.ColumnViewerToolTipSupport.enableFor(v); // an agent's or libvirt's error
         v.setContentProvider(new Content());
         v.setInput(HProbeUi.model());
         v.setAutoExpandLevel(2);
@@ -74,6 +85,11 @@ public class VmBrowserView extends HProbeView {
             updateActions();
         });
         v.addDoubleClickListener(e -> {
+            DomainRow row = selectedDomain();
+            if (row != null) {
+                openDomain(row);
+                return;
+            }
             Vm vm = selectedVm();
             if (vm != null && vm.isLive()) {
                 openConsole();
@@ -108,6 +124,9 @@ public class VmBrowserView extends HProbeView {
                 if (element instanceof Agent a && a.lastError() != null) {
                     return a.lastError();
                 }
+                if (element instanceof LibvirtConnection c) {
+                    return LibvirtRows.toolTip(c);
+                }
                 return element instanceof Vm vm ? vm.info().reason() : null;
             }
         });
@@ -126,7 +145,8 @@ public class VmBrowserView extends HProbeView {
         if (e instanceof GuestProcess p) {
             return p.kernel() ? "[" + p.comm() + "] (" + p.pid() + ")" : p.label(); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
         }
-        return String.valueOf(e);
+        String libvirt = LibvirtRows.name(e);
+        return libvirt != null ? libvirt : String.valueOf(e);
     }
 
     /** Kernel of a VM, socket of an agent, parent and cr3 of a process. */
@@ -141,7 +161,8 @@ public class VmBrowserView extends HProbeView {
             return org.eclipse.osgi.util.NLS.bind(Messages.VmBrowser_processDetails, p.ppid(),
                     io.hprobe.ui.internal.Format.hex(p.cr3()));
         }
-        return ""; //$NON-NLS-1$
+        String libvirt = LibvirtRows.details(e);
+        return libvirt != null ? libvirt : ""; //$NON-NLS-1$
     }
 
     private String state(Object e) {
@@ -161,7 +182,8 @@ public class VmBrowserView extends HProbeView {
         if (e instanceof GuestProcess p) {
             return p.state();
         }
-        return ""; //$NON-NLS-1$
+        String libvirt = LibvirtRows.state(e);
+        return libvirt != null ? libvirt : ""; //$NON-NLS-1$
     }
 
     private static final class Content implements ITreeContentProvider {
@@ -179,7 +201,12 @@ public class VmBrowserView extends HProbeView {
         @Override
         public Object[] getChildren(@Nullable Object parent) {
             if (parent instanceof Agent a) {
-                return a.vms().toArray();
+                List<Object> children = new ArrayList<>(a.vms());
+                children.add(a.libvirt());
+                return children.toArray();
+            }
+            if (parent instanceof LibvirtConnection c) {
+                return LibvirtRows.children(c);
             }
             if (parent instanceof Vm vm) {
                 // the guest's own processes first, kernel threads after them
@@ -192,14 +219,25 @@ public class VmBrowserView extends HProbeView {
 
         @Override
         public @Nullable Object getParent(@Nullable Object element) {
-            return element instanceof Vm vm ? vm.agent() : null; // lets setSelection reveal a VM under its agent
+            // lets setSelection reveal a VM under its agent, a domain under its libvirt node
+            if (element instanceof LibvirtConnection c) {
+                return c.agent();
+            }
+            if (element instanceof DomainRow r) {
+                return r.connection;
+            }
+            return element instanceof Vm vm ? vm.agent() : null;
         }
 
         @Override
         public boolean hasChildren(@Nullable Object element) {
-            return element instanceof Agent a
-                    ? !a.vms().isEmpty()
-                    : element instanceof Vm vm && !vm.processes().isEmpty();
+            if (element instanceof Agent) {
+                return true; // its libvirt node at least
+            }
+            if (element instanceof LibvirtConnection c) {
+                return !c.domains().isEmpty();
+            }
+            return element instanceof Vm vm && !vm.processes().isEmpty();
         }
     }
 
@@ -214,12 +252,24 @@ public class VmBrowserView extends HProbeView {
         TreeViewer v = viewer;
         if (v != null && !v.getControl().isDisposed()) {
             v.refresh(true);
+            expandLibvirtNodes(v);
             selectFirstVmIfNone();
             Vm vm = vm();
-            if (vm != null && !vm.processes().isEmpty() && !v.getExpandedState(vm)) {
-                v.setExpandedState(vm, true); // the selected VM shows its processes
+            if (vm != null && !vm.processes().isEmpty() && expandedOnce.add(vm)) {
+                v.setExpandedState(vm, true); // the selected VM shows its processes; the user may close it
             }
             updateActions();
+        }
+    }
+
+    /** A libvirt node opens the first time it has domains to show; after that it stays as the user leaves it. */
+    private void expandLibvirtNodes(TreeViewer v) {
+        for (Agent a : HProbeUi.model().agents()) {
+            LibvirtConnection c = a.libvirt();
+            if (!c.domains().isEmpty() && expandedOnce.add(c)) {
+                v.setExpandedState(a, true);
+                v.setExpandedState(c, true);
+            }
         }
     }
 
@@ -257,11 +307,65 @@ public class VmBrowserView extends HProbeView {
         return null;
     }
 
+    private @Nullable DomainRow selectedDomain() {
+        TreeViewer v = viewer;
+        return v != null && v.getStructuredSelection().getFirstElement() instanceof DomainRow r ? r : null;
+    }
+
+    /** The libvirt connection of the selection (its node or one of its domains), else the selected agent's. */
+    private @Nullable LibvirtConnection selectedLibvirt() {
+        TreeViewer v = viewer;
+        Object o = v == null ? null : v.getStructuredSelection().getFirstElement();
+        if (o instanceof LibvirtConnection c) {
+            return c;
+        }
+        if (o instanceof DomainRow r) {
+            return r.connection;
+        }
+        Agent a = selectedAgent();
+        return a == null ? null : a.libvirt();
+    }
+
+    /** A double-click on a domain: attach a running one, show the VM of an attached one. */
+    private void openDomain(DomainRow row) {
+        if (row.domain.canAttach() && !row.connection.isAttaching(row.domain)) {
+            VmActions.attachLibvirt(row.connection, row.domain, true);
+            return;
+        }
+        Vm vm = row.connection.vmOf(row.domain);
+        if (vm != null) {
+            HProbeUi.context().selectVm(vm);
+        }
+    }
+
+    private void attachSelectedDomain(boolean plugin) {
+        DomainRow r = selectedDomain();
+        if (r != null && r.domain.canAttach()) {
+            VmActions.attachLibvirt(r.connection, r.domain, plugin);
+        }
+    }
+
+    private void setLibvirtUri(LibvirtConnection c) {
+        InputDialog d = new InputDialog(getSite().getShell(), Messages.VmBrowser_libvirtUriTitle,
+                Messages.VmBrowser_libvirtUriMessage, c.uri(), null);
+        if (d.open() == Window.OK) {
+            // the preference remembers it; every agent's libvirt node follows (HProbeUi.preferenceChanged)
+            Prefs.store().setValue(Prefs.LIBVIRT_URI, d.getValue().trim());
+            VmActions.refreshLibvirt(c);
+        }
+    }
+
     private @Nullable Agent selectedAgent() {
         TreeViewer v = viewer;
         Object o = v == null ? null : v.getStructuredSelection().getFirstElement();
         if (o instanceof Agent a) {
             return a;
+        }
+        if (o instanceof LibvirtConnection c) {
+            return c.agent();
+        }
+        if (o instanceof DomainRow r) {
+            return r.connection.agent();
         }
         Vm vm = selectedVm();
         return vm == null ? null : vm.agent();
@@ -335,15 +439,52 @@ public class VmBrowserView extends HProbeView {
                         HProbeUi.model().removeOffline(vm);
                     }
                 }, true);
+        Action attachDomain = action(Messages.VmBrowser_attachDomain, Messages.VmBrowser_attachDomainTip, null,
+                () -> attachSelectedDomain(true), false);
+        Action attachNoPlugin = action(Messages.VmBrowser_attachDomainNoPlugin,
+                Messages.VmBrowser_attachDomainNoPluginTip, null, () -> attachSelectedDomain(false), false);
+        Action showVm = action(Messages.VmBrowser_showVm, Messages.VmBrowser_showVmTip, null, () -> {
+            DomainRow r = selectedDomain();
+            if (r != null) {
+                openDomain(r);
+            }
+        }, false);
+        Action refreshLibvirt = action(Messages.VmBrowser_refreshLibvirt, Messages.VmBrowser_refreshLibvirtTip,
+                Images.platform("icons/full/elcl16/refresh_nav.svg"), () -> { //$NON-NLS-1$
+                    LibvirtConnection c = selectedLibvirt();
+                    VmActions.refreshLibvirt(c != null ? c : HProbeUi.localAgent().libvirt());
+                }, false);
+        Action libvirtUri = action(Messages.VmBrowser_libvirtUri, Messages.VmBrowser_libvirtUriTip, null, () -> {
+            LibvirtConnection c = selectedLibvirt();
+            setLibvirtUri(c != null ? c : HProbeUi.localAgent().libvirt());
+        }, false);
         IToolBarManager tb = getViewSite().getActionBars().getToolBarManager();
         tb.add(launchLab);
         tb.add(connect);
         tb.add(console);
         tb.add(quit);
+        tb.add(refreshLibvirt);
         MenuManager menu = new MenuManager();
         menu.setRemoveAllWhenShown(true);
         menu.addMenuListener(m -> {
             Vm vm = selectedVm();
+            DomainRow domain = selectedDomain();
+            if (domain != null) {
+                boolean can = domain.domain.canAttach() && !domain.connection.isAttaching(domain.domain);
+                attachDomain.setEnabled(can);
+                attachNoPlugin.setEnabled(can);
+                m.add(attachDomain);
+                m.add(attachNoPlugin);
+                if (domain.domain.isAttached()) {
+                    m.add(showVm);
+                }
+                m.add(refreshLibvirt);
+                m.add(new Separator());
+            } else if (selectedLibvirtRow() != null) {
+                m.add(refreshLibvirt);
+                m.add(libvirtUri);
+                m.add(new Separator());
+            }
             m.add(launchLab);
             m.add(attach);
             m.add(connect);
@@ -377,7 +518,15 @@ public class VmBrowserView extends HProbeView {
         IMenuManager viewMenu = getViewSite().getActionBars().getMenuManager();
         viewMenu.add(attach);
         viewMenu.add(console);
+        viewMenu.add(new Separator());
+        viewMenu.add(refreshLibvirt);
+        viewMenu.add(libvirtUri);
         updateActions();
+    }
+
+    private @Nullable LibvirtConnection selectedLibvirtRow() {
+        TreeViewer v = viewer;
+        return v != null && v.getStructuredSelection().getFirstElement() instanceof LibvirtConnection c ? c : null;
     }
 
     private @Nullable Agent selectedAgentRow() {
@@ -398,7 +547,9 @@ public class VmBrowserView extends HProbeView {
     private void updateActions() {
         Vm vm = selectedVm();
         for (Action a : vmActions) {
-            a.setEnabled(vm != null && (vm.isLive() || a.getText().equals(Messages.VmBrowser_close)));
+            boolean quit = a.getText().equals(Messages.VmBrowser_quit);
+            a.setEnabled(vm != null && (vm.isLive() || a.getText().equals(Messages.VmBrowser_close))
+                    && (!quit || vm.info().launched())); // an attached guest is not ours to power off
         }
     }
 
