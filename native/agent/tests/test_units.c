@@ -391,8 +391,55 @@ static void test_ring_bytes(void)
 	CHECK_EQ_INT(hp_pring__bytes(256), 4u << 20);
 }
 
+/* A task list the guest closed on itself away from init_task: refused at once, not
+ * walked 65536 times with the VM stopped. */
+static void test_task_list_cycle(void)
+{
+	struct fake *f = fake_new();
+	struct hp_kernel *k = calloc(1, sizeof *k);
+	const uint64_t t0 = 0xffff888000100000ull;
+	struct hp_task *v = NULL;
+	struct hp_err err;
+	REQUIRE(f && k);
+	k->off = (struct hp_kernel_offsets){ .task_tasks = 0x100,
+					     .task_pid = 0x200,
+					     .task_tgid = 0x204,
+					     .task_comm = 0x300,
+					     .task_mm = 0x180,
+					     .task_state = 0x10,
+					     .task_state_size = 4,
+					     .task_real_parent = 0x400,
+					     .task_exit_state = 0x20 };
+	k->init_task = t0;
+	for (int i = 0; i < 3; i++) {
+		uint8_t *t = fake_map(f, t0 + i * 0x1000ull, 0x1000);
+		memcpy(t + 0x200, &(uint32_t){ (uint32_t)i }, 4);
+		memcpy(t + 0x300, "task", 5);
+	}
+	/* init_task -> 1 -> 2 -> 1 -> ... */
+	fake_put64(f, t0 + 0x100, t0 + 0x1000 + 0x100);
+	fake_put64(f, t0 + 0x1000 + 0x100, t0 + 0x2000 + 0x100);
+	fake_put64(f, t0 + 0x2000 + 0x100, t0 + 0x1000 + 0x100);
+	int reads = f->reads;
+	CHECK(hp_vmi__tasks(k, &f->b, &v, &err) == -ELOOP);
+	CHECK(strstr(err.msg, "loops without reaching init_task") != NULL);
+	CHECK(f->reads - reads < 100);
+	/* a self-loop too */
+	fake_put64(f, t0 + 0x1000 + 0x100, t0 + 0x1000 + 0x100);
+	CHECK(hp_vmi__tasks(k, &f->b, &v, &err) == -ELOOP);
+	/* closed through init_task: three tasks */
+	fake_put64(f, t0 + 0x1000 + 0x100, t0 + 0x2000 + 0x100);
+	fake_put64(f, t0 + 0x2000 + 0x100, t0 + 0x100);
+	CHECK_EQ_INT(hp_vmi__tasks(k, &f->b, &v, &err), 3);
+	CHECK_EQ_INT(v[2].pid, 2);
+	free(v);
+	free(k);
+	fake_free(f);
+}
+
 int main(void)
 {
+	test_task_list_cycle();
 	test_ring_bytes();
 	test_mem_spec();
 	test_classify();

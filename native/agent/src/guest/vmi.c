@@ -384,6 +384,10 @@ int hp_vmi__tasks(const struct hp_kernel *k, struct hp_backend *b, struct hp_tas
 	if (!v)
 		return hp_err__set(err, ENOMEM, "out of memory");
 	uint64_t head = k->init_task + k->off.task_tasks, pos = head;
+	/* Brent's cycle check: a guest can close the list on itself away from the head,
+	 * which would otherwise be walked MAX_TASKS times with the VM stopped */
+	uint64_t saved = head;
+	size_t power = 1, lam = 0;
 	do {
 		uint64_t task = pos - k->off.task_tasks;
 		if (n == cap) {
@@ -401,6 +405,18 @@ int hp_vmi__tasks(const struct hp_kernel *k, struct hp_backend *b, struct hp_tas
 		if ((rc = hp_backend__read_virt(b, pos, nx, 8, err)))
 			break;
 		pos = rd64(nx);
+		if (pos != head && pos == saved) {
+			rc = hp_err__set(err, ELOOP,
+					 "task list loops without reaching init_task again (after %zu tasks): guest "
+					 "memory damaged or changing",
+					 n);
+			break;
+		}
+		if (++lam == power) {
+			saved = pos;
+			power *= 2;
+			lam = 0;
+		}
 		if (n >= MAX_TASKS) {
 			rc = hp_err__set(err, ELOOP, "task list does not close (guest memory changing?)");
 			break;
