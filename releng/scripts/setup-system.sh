@@ -24,6 +24,7 @@ PACKAGES=(
 	busybox-static cpio xz-utils zstd binutils
 	# tests and tools used by them
 	python3 xvfb xauth libgtk-3-0 babeltrace2 gdb socat procps util-linux
+	bpftool # an independent reader of the guest kernels' BTF (test_hostile)
 )
 
 LIBVIRT_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients)

@@ -67,16 +67,19 @@ def wait_until(cond, timeout, what, interval=0.1):
         time.sleep(interval)
 
 
-def qmp(path, command, timeout=10):
+def qmp(path, command, timeout=10, **arguments):
     """One command on a QEMU's own QMP socket (for a QEMU the agent no longer drives);
     returns its "return" value, or None when QEMU is not there (or quits first)."""
+    msg = {"execute": command, "id": 2}
+    if arguments:
+        msg["arguments"] = arguments
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(timeout)
     try:
         s.connect(path)
         f = s.makefile("rb")
         f.readline()  # the greeting
-        s.sendall(b'{"execute":"qmp_capabilities","id":1}\n' + json.dumps({"execute": command, "id": 2}).encode() + b"\n")
+        s.sendall(b'{"execute":"qmp_capabilities","id":1}\n' + json.dumps(msg).encode() + b"\n")
         while True:
             line = f.readline()
             if not line:
