@@ -2,7 +2,10 @@
 <!-- BEGIN name --> and <!-- END name --> markers, leaving the rest alone."""
 import json
 import os
+import platform
 import re
+import subprocess
+import time
 
 DOCS = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs"))
 
@@ -32,3 +35,20 @@ def publish(result, json_path, doc, sections, write_docs):
     if write_docs:
         for name, text in sections:
             update(doc, name, text)
+
+
+def machine(accel=None):
+    """Where and on what a result was measured, for its raw data and its table."""
+    def out(*cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, cwd=os.path.dirname(DOCS)).stdout
+        except OSError:
+            return ""
+    qemu = out("qemu-system-x86_64", "--version").split("\n")[0].replace("QEMU emulator version ", "")
+    return {"host": platform.node(), "cores": os.cpu_count(), "qemu": qemu or "?", "accel": accel or "?",
+            "date": time.strftime("%Y-%m-%d"), "commit": out("git", "rev-parse", "--short", "HEAD").strip() or "?"}
+
+
+def machine_text(m):
+    return "%s, %d cores, QEMU %s, accelerator %s, commit %s, %s" % (
+        m["host"], m["cores"], m["qemu"], m["accel"], m["commit"], m["date"])

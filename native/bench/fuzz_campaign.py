@@ -9,10 +9,8 @@ docs/data/fuzz.json. A run replaces its harness's entry; the others stay.
     native/bench/fuzz_campaign.py --markdown      # the table again from the data alone
 """
 import argparse
-import datetime
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -21,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from docsect import DOCS, update  # noqa: E402
+from docsect import DOCS, machine, update  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DATA = os.path.join(DOCS, "data", "fuzz.json")
@@ -64,14 +62,9 @@ def run(build, name, runs, max_time):
         print("%s: %s" % (name, c), file=sys.stderr)
     if crashes:
         print(out[-3000:], file=sys.stderr)
-    return {"runs": int(m[-1]), "seconds": round(secs), "crashes": len(crashes),
-            "date": datetime.date.today().isoformat(), "commit": commit(), "clang": clang(),
-            "machine": "%d cores, %s" % (os.cpu_count(), platform.processor() or platform.machine())}
-
-
-def commit():
-    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=TOP, capture_output=True,
-                          text=True).stdout.strip()
+    where = machine()
+    return {"runs": int(m[-1]), "seconds": round(secs), "crashes": len(crashes), "date": where["date"],
+            "commit": where["commit"], "clang": clang(), "machine": "%s, %d cores" % (where["host"], where["cores"])}
 
 
 def clang():

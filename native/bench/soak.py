@@ -20,7 +20,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
-from docsect import publish  # noqa: E402
+from docsect import machine, machine_text, publish  # noqa: E402
 from hplab import BIN, Agent, Guest, wait_until  # noqa: E402
 
 
@@ -115,7 +115,9 @@ def soak(seconds, work, stall=5, after=None):
         last = steady[-max(1, len(steady) // 10):]
         growth = lambda k: statistics.median(x[k] for x in last) / statistics.median(x[k] for x in first)
         fd_growth = lambda k: (statistics.median(x[k] for x in first), statistics.median(x[k] for x in last))
-        return {"seconds": seconds, "stall": stall, "mechanism": mech, "guest_calls": calls, "journal_hits": journal,
+        accel = next(v for v in agent.cli_json("vm", "list") if v["name"] == "soak")["accel"]
+        return {"machine": machine(accel),
+                "seconds": seconds, "stall": stall, "mechanism": mech, "guest_calls": calls, "journal_hits": journal,
                 "streamed_hits": streamed, "dropped": dropped, "hit_rate": calls / seconds,
                 "agent_cpu_s": agent_cpu, "agent_rss_growth": growth("agent_rss_kib"),
                 "follower_rss_growth": growth("follower_rss_kib"),
@@ -132,6 +134,8 @@ def soak(seconds, work, stall=5, after=None):
 
 def markdown(r):
     return "\n".join([
+        "Measured by `native/bench/soak.py --seconds %d --stall %d` on %s; raw results in "
+        "`docs/data/soak.json`." % (r["seconds"], r["stall"], machine_text(r["machine"])), "",
         "| figure | value |", "|---|---|",
         "| duration | %d s, probe mechanism `%s`, follower stopped %d s at a third |" % (
             r["seconds"], r["mechanism"], r["stall"]),
