@@ -25,6 +25,7 @@ PACKAGES=(
 	# tests and tools used by them
 	python3 xvfb xauth libgtk-3-0 babeltrace2 gdb socat procps util-linux
 	bpftool # an independent reader of the guest kernels' BTF (test_hostile)
+	python3-venv python3-setuptools python3-wheel # pip install ./python, offline (test_pyclient)
 )
 
 LIBVIRT_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients)
