@@ -324,3 +324,27 @@ class AgentTestCase(unittest.TestCase):
             seq = r["next_seq"]
             if r["end"]:
                 return out
+
+
+class OwnQemuTestCase(AgentTestCase):
+    """A lab guest in a QEMU the agent did not launch (lab.sh run, without -gdb), as a
+    user's own VM: cls.gdir, cls.rundir, cls.con (its console), cls.qmp_path."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.gdir = guest_dir()
+        cls.rundir = tempfile.mkdtemp(prefix="hprobe-own-")
+        cls.qemu = subprocess.Popen([LAB, "run", "--dir", cls.rundir, "--guest", cls.gdir, "--no-gdb"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.con = DirectConsole(cls.rundir)
+        wait_until(lambda: os.path.exists(os.path.join(cls.rundir, "console.log")) and
+                   "HPROBE-READY" in cls.con.console(), 180, "guest ready")
+        cls.qmp_path = os.path.join(cls.rundir, "qmp.sock")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.qemu.kill()
+        cls.qemu.wait()
+        shutil.rmtree(cls.rundir, ignore_errors=True)
+        super().tearDownClass()

@@ -7,14 +7,13 @@ memory: fuzz_kallsyms; BTF offsets pointing outside their structs: agent.test_pr
 Issue: hardening."""
 import os
 import re
-import shutil
 import socket
 import subprocess
-import tempfile
 import time
 import unittest
 
-from hplab import LAB, AgentTestCase, DirectConsole, guest_dir, qmp, wait_until
+
+from hplab import OwnQemuTestCase, qmp, wait_until
 
 
 def member_offset(vmlinux, struct, member):
@@ -74,26 +73,7 @@ class Stub:
         qmp(self.qmp_path, "human-monitor-command", **{"command-line": "gdbserver none"})
 
 
-class HostileGuest(AgentTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.gdir = guest_dir()
-        cls.rundir = tempfile.mkdtemp(prefix="hprobe-hostile-")
-        cls.qemu = subprocess.Popen([LAB, "run", "--dir", cls.rundir, "--guest", cls.gdir, "--no-gdb"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cls.con = DirectConsole(cls.rundir)
-        wait_until(lambda: os.path.exists(os.path.join(cls.rundir, "console.log")) and
-                   "HPROBE-READY" in cls.con.console(), 180, "guest ready")
-        cls.qmp_path = os.path.join(cls.rundir, "qmp.sock")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.qemu.kill()
-        cls.qemu.wait()
-        shutil.rmtree(cls.rundir, ignore_errors=True)
-        super().tearDownClass()
-
+class HostileGuest(OwnQemuTestCase):
     def attach(self, symbols=True, check=True):
         args = ["vm", "attach", "--qmp", self.qmp_path, "--name", "h"]
         if symbols:

@@ -6,11 +6,10 @@ breakpoint, the agent alive. Issue: guest kernel portability."""
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
-from hplab import KERNEL, LAB, AgentTestCase, DirectConsole, guest_dir, guest_manifest, qmp, wait_until
+from hplab import KERNEL, OwnQemuTestCase, guest_dir, guest_manifest, qmp
 
 # What each kernel of the lab's matrix keeps where (docs/kernels.md): the current task
 # pointer and the task state field, by kernel version.
@@ -25,28 +24,9 @@ def other_kernel():
     return "bullseye" if KERNEL != "bullseye" else "bookworm"
 
 
-class Profile(AgentTestCase):
+class Profile(OwnQemuTestCase):
     """A QEMU the agent did not launch (started without -gdb), attached by its QMP socket
     with the lab's symbols and vmlinux, as a user with their own VM would."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.gdir = guest_dir()
-        cls.rundir = tempfile.mkdtemp(prefix="hprobe-profile-")
-        cls.qemu = subprocess.Popen([LAB, "run", "--dir", cls.rundir, "--guest", cls.gdir, "--no-gdb"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cls.con = DirectConsole(cls.rundir)
-        wait_until(lambda: os.path.exists(os.path.join(cls.rundir, "console.log")) and
-                   "HPROBE-READY" in cls.con.console(), 180, "guest ready")
-        cls.qmp_path = os.path.join(cls.rundir, "qmp.sock")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.qemu.kill()
-        cls.qemu.wait()
-        shutil.rmtree(cls.rundir, ignore_errors=True)
-        super().tearDownClass()
 
     def attach(self, symbols, vmlinux, check=True):
         return self.agent.cli("--json", "vm", "attach", "--qmp", self.qmp_path, "--name", "own",
