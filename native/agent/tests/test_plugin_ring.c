@@ -106,6 +106,26 @@ int main(void)
 		;
 	CHECK_EQ_U64(hp_backend__corrupt(b), 2);
 
+	/* a return probe's hit: its return value and latency follow the header */
+	union {
+		struct hp_prec_hit h;
+		uint8_t raw[sizeof(struct hp_prec_hit) + sizeof(struct hp_prec_ret)];
+	} rh = { .h = { .h = { .len = sizeof rh, .type = HP_PREC_HIT }, .probe_id = 5, .flags = HP_PHIT_RET } };
+	struct hp_prec_ret rv = { .retval = -4, .latency_ns = 20000000 };
+	memcpy(rh.raw + sizeof rh.h, &rv, sizeof rv);
+	REQUIRE(hp_pring__put(hp_pring__at(m, &hdr, 0), hdr.ring_bytes, &rh, sizeof rh, &seen) == 0);
+	got = 0;
+	for (int i = 0; i < 8 && hp_backend__next_event(b, &ev, &err) > 0; i++)
+		got += ev.type == HP_BEV_HIT && ev.hit.probe_id == 5;
+	CHECK_EQ_INT(got, 1);
+	CHECK((ev.hit.flags & HP_HIT_RET) && ev.hit.retval == -4 && ev.hit.latency_ns == 20000000);
+	/* the flag without the bytes it promises: malformed, not read past the record */
+	rh.h.h.len = sizeof rh.h;
+	REQUIRE(hp_pring__put(hp_pring__at(m, &hdr, 0), hdr.ring_bytes, &rh, sizeof rh.h, &seen) == 0);
+	for (int i = 0; i < 8 && hp_backend__next_event(b, &ev, &err) > 0; i++)
+		;
+	CHECK_EQ_U64(hp_backend__corrupt(b), 3);
+
 	hp_backend__destroy(b);
 	pthread_join(th, NULL);
 	close(listen_fd);

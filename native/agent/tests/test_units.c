@@ -1,7 +1,7 @@
 /* Small agent units: memory-capture specs, the entry-instruction classifier, the
  * disassembler's back-edges, ps state letters, RSP stop replies, strbuf hand-over,
  * UTF-8 repair, guest paths under a sysroot, a process's program and memory as the
- * guest shows them. */
+ * guest shows them, return probe specs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -437,10 +437,28 @@ static void test_task_list_cycle(void)
 	fake_free(f);
 }
 
+/* FUNC%return: the suffix goes, the rest is the entry's spec; nothing else matches */
+static void test_split_return(void)
+{
+	char base[64];
+	CHECK_EQ_INT(hp_probe__split_return("kernel:f%return", base, sizeof base), 1);
+	CHECK(!strcmp(base, "kernel:f"));
+	CHECK_EQ_INT(hp_probe__split_return("app:/a/b:main%return", base, sizeof base), 1);
+	CHECK(!strcmp(base, "app:/a/b:main"));
+	CHECK_EQ_INT(hp_probe__split_return("kernel:f", base, sizeof base), 0);
+	CHECK(!strcmp(base, "kernel:f"));
+	CHECK_EQ_INT(hp_probe__split_return("%return", base, sizeof base), 0);
+	CHECK_EQ_INT(hp_probe__split_return("kernel:f%returns", base, sizeof base), 0);
+	CHECK_EQ_INT(hp_probe__split_return("kernel:f%retur", base, sizeof base), 0);
+	CHECK_EQ_INT(hp_probe__split_return("kernel:a_long_function_name%return", base, 8), 1);
+	CHECK(!strcmp(base, "kernel:")); /* cut to the buffer, terminated */
+}
+
 int main(void)
 {
 	test_task_list_cycle();
 	test_ring_bytes();
+	test_split_return();
 	test_mem_spec();
 	test_classify();
 	test_back_edges();

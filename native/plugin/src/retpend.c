@@ -176,6 +176,14 @@ size_t hp_retpend__drop_probe(struct hp_retpend *t, uint32_t probe_id, hp_retpen
 	return n;
 }
 
+size_t hp_retpend__drop_all(struct hp_retpend *t, enum hp_retpend_why why, hp_retpend_fn fn, void *ud)
+{
+	size_t n = 0;
+	for (; t->oldest; n++)
+		drop(t, t->oldest, why, fn, ud);
+	return n;
+}
+
 int hp_retpend__waits_at(const struct hp_retpend *t, uint64_t ret_addr)
 {
 	for (uint32_t i = t->oldest; i; i = t->node[i].newer)

@@ -15,7 +15,10 @@
 #include <stdint.h>
 
 #include "hprobe/plugin_ring.h"
+#include "hprobe/retpend.h"
 #include "qemu_plugin_api.h"
+
+_Static_assert(HP_PRET_NWHY == HP_RETPEND_NWHY, "return drop reasons");
 
 #define TCG_MAX_PROBES 256
 #define TCG_MAX_SLOTS 512 /* a probe re-added with a new plan takes a new slot */
@@ -30,6 +33,8 @@ struct slot {
 	int probe;           /* index in tcg.probes */
 	uint32_t dead_gen;   /* free once the applied plan is at least this */
 	int inline_count;    /* counting without a filter: inline add, no callback */
+	/* return probes: calls in flight and dropped by why (hprobe/retpend.h) */
+	_Atomic uint64_t ret_pending, ret_dropped[HP_RETPEND_NWHY];
 };
 
 /* A probe id as the agent knows it: its current slot, and the counts of slots it
@@ -40,9 +45,11 @@ struct probe {
 	int enabled;
 	uint64_t *base; /* [vcpu] counts of retired slots */
 	uint64_t *base_first, *base_last;
-	uint64_t *reported;    /* [vcpu] last total written to the control ring */
-	uint64_t *seen;        /* [vcpu] inline counters: the value seen at last_change */
-	uint64_t *last_change; /* [vcpu] when a change of an inline count was seen */
+	uint64_t *reported;                         /* [vcpu] last total written to the control ring */
+	uint64_t *seen;                             /* [vcpu] inline counters: the value seen at last_change */
+	uint64_t *last_change;                      /* [vcpu] when a change of an inline count was seen */
+	uint64_t ret_base[HP_RETPEND_NWHY];         /* return probes: drops of retired slots */
+	uint64_t ret_reported[1 + HP_RETPEND_NWHY]; /* pending and drops last written */
 };
 
 struct plan_entry {
@@ -53,6 +60,8 @@ struct plan_entry {
 struct plan {
 	uint64_t lo, hi;                /* vaddr range, for a quick reject */
 	uint64_t switch_out, switch_in; /* task cache hooks (hp_plugin_task_offsets); 0: none */
+	uint64_t exit_hook;             /* do_exit while return probes exist: their leaving tasks' calls go */
+	int has_ret;                    /* a return probe is in the plan */
 	size_t n;
 	struct plan_entry e[]; /* sorted by vaddr */
 };
@@ -111,6 +120,15 @@ struct tcg {
 	_Atomic int reset_wanted;
 	_Atomic uint64_t resets, instrumented;
 
+	/* return probes (tcg_main.c): the calls in flight, and the return addresses seen
+	 * at their entries, which translated code instruments (insert-only, open addressing) */
+	pthread_mutex_t ret_mu;
+	struct hp_retpend *rets;
+	_Atomic uint32_t ret_count; /* hp_retpend__count, read without the lock */
+	_Atomic uint64_t *ret_sites;
+	_Atomic uint32_t nret_sites;
+	_Atomic uint64_t ret_current_task; /* per-CPU offset of current_task, from a return probe's plan */
+
 	struct slot slots[TCG_MAX_SLOTS];
 	struct probe probes[TCG_MAX_PROBES];
 
@@ -129,6 +147,44 @@ void tcg__request_reinstrument(void);                            /* with tcg.mu 
 int tcg__ring_put(unsigned ring, const void *rec, uint32_t len); /* 0 or -1 (full: dropped) */
 uint64_t tcg__now_ns(void);
 void tcg__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void tcg__on_reset(qemu_plugin_id_t id); /* installs the pending plan (exclusive context) */
+
+/* One hit's registers, each read from QEMU at most once: a register read goes
+ * through QEMU's gdb register layer (QOM casts, a GByteArray), which is most of a
+ * hit's cost when the register dump is asked for. Reads append to one array that is
+ * emptied once per hit (emptying a GArray is a remove_range call of its own). */
+struct hitregs {
+	struct vstate *vs;
+	uint32_t have;
+	uint64_t v[HP_PREGS];
+};
+
+struct task_id {
+	int32_t pid, tgid;
+	char comm[HP_COMM_BYTES];
+};
+
+/* The vCPU's side of a hit (tcg_main.c): its buffers, registers, guest memory, the
+ * current task (its task_struct address) and the task's identity. */
+void tcg__vstate_init(struct vstate *vs);
+uint64_t tcg__reg(struct hitregs *hr, enum hp_preg r);
+int tcg__read_mem(struct vstate *vs, uint64_t va, void *dst, size_t len);
+int tcg__current_task(struct hitregs *hr, uint64_t current_task_off, unsigned vcpu, int user, uint64_t *task);
+int tcg__read_task(struct hitregs *hr, const struct hp_pctl_probe *c, unsigned vcpu, int user, struct task_id *t,
+		   uint64_t *taskp);
+
+/* tcg_ret.c: return probes */
+int tcg__ret_init(void);
+/* a return probe's entry passed its filter: the call waits for its return */
+void tcg__ret_entry(struct hitregs *hr, struct slot *s, uint64_t task, uint64_t now);
+int tcg__ret_site_known(uint64_t va);               /* a return address to instrument */
+void tcg__on_ret(unsigned vcpu, void *udata);       /* udata: the return address */
+void tcg__on_task_exit(unsigned vcpu, void *udata); /* do_exit */
+void tcg__ret_forget_sites(void);                   /* exclusive context, no return probe left */
+/* Drops the calls in flight of a slot (with tcg.mu held, when it retires) or that
+ * waited too long (the control thread, every period). */
+void tcg__ret_drop_slot(int si);
+void tcg__ret_expire(void);
 
 /* tcg_ctl.c */
 int tcg_ctl__start(void);

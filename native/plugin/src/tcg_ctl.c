@@ -57,6 +57,11 @@ static int publish(void)
 			p->switch_out = s->cfg.task.switch_out;
 			p->switch_in = s->cfg.task.switch_in;
 		}
+		if ((s->cfg.flags & HP_PPROBE_RETURN) && !p->has_ret) {
+			p->has_ret = 1;
+			p->exit_hook = s->cfg.exit_vaddr;
+			atomic_store(&tcg.ret_current_task, s->cfg.task.current_task);
+		}
 		if (s->cfg.vaddr < p->lo)
 			p->lo = s->cfg.vaddr;
 		if (s->cfg.vaddr > p->hi)
@@ -105,6 +110,8 @@ static void retire_slot(int si)
 {
 	struct slot *s = &tcg.slots[si];
 	atomic_store(&s->enabled, 0);
+	if (s->cfg.flags & HP_PPROBE_RETURN)
+		tcg__ret_drop_slot(si); /* its calls in flight: no return hit will come */
 	s->state = SLOT_DEAD;
 	s->dead_gen = tcg.generation + 1; /* the next plan no longer has it */
 }
@@ -134,8 +141,44 @@ static void reap(void)
 			atomic_store(&tcg.vs[v].first_ns[si], 0);
 			atomic_store(&tcg.vs[v].last_ns[si], 0);
 		}
+		for (int w = 0; w < HP_RETPEND_NWHY; w++) {
+			if (p && p->id)
+				p->ret_base[w] += atomic_load(&s->ret_dropped[w]);
+			atomic_store(&s->ret_dropped[w], 0);
+		}
+		atomic_store(&s->ret_pending, 0);
 		s->state = SLOT_FREE;
 		s->probe = -1;
+	}
+}
+
+/* With tcg.mu held: return probes' changed calls in flight and drops go to the
+ * control ring (totals: a full ring keeps them for the next round). */
+static void report_rets(void)
+{
+	unsigned ctl = tcg.nrings - 1;
+	for (int pi = 0; pi < TCG_MAX_PROBES; pi++) {
+		struct probe *p = &tcg.probes[pi];
+		if (!p->id || p->slot < 0 || !(tcg.slots[p->slot].cfg.flags & HP_PPROBE_RETURN))
+			continue;
+		uint64_t v[1 + HP_RETPEND_NWHY] = { 0 };
+		memcpy(v + 1, p->ret_base, sizeof p->ret_base);
+		for (int si = 0; si < TCG_MAX_SLOTS; si++) {
+			struct slot *s = &tcg.slots[si];
+			if (s->state == SLOT_FREE || s->probe != pi)
+				continue;
+			v[0] += atomic_load(&s->ret_pending);
+			for (int w = 0; w < HP_RETPEND_NWHY; w++)
+				v[1 + w] += atomic_load(&s->ret_dropped[w]);
+		}
+		if (!memcmp(v, p->ret_reported, sizeof v))
+			continue;
+		struct hp_prec_retstat r = { .h = { .len = sizeof r, .type = HP_PREC_RETSTAT },
+					     .probe_id = p->id,
+					     .pending = v[0] };
+		memcpy(r.dropped, v + 1, sizeof r.dropped);
+		if (tcg__ring_put(ctl, &r, sizeof r) == 0)
+			memcpy(p->ret_reported, v, sizeof v);
 	}
 }
 
@@ -222,6 +265,8 @@ static int check_probe(const struct hp_pctl_probe *c, char *msg, size_t cap)
 		why = "pt_regs offsets out of range";
 	else if (hp_ptask_known(o) && hp_ptask_span(o, &lo, &len))
 		why = "task_struct offsets out of range";
+	else if ((c->flags & HP_PPROBE_RETURN) && (!hp_ptask_known(o) || c->kind != HP_PKIND_CAPTURE))
+		why = "a return probe needs the current task's offsets and the capture kind";
 	if (why)
 		snprintf(msg, cap, "%s", why);
 	return why ? -EINVAL : 0;
@@ -296,6 +341,8 @@ static int op_set(uint32_t id, int op, char *msg, size_t cap, int do_publish)
 	p->enabled = op == HP_PCTL_ENABLE;
 	if (p->slot >= 0)
 		atomic_store(&tcg.slots[p->slot].enabled, p->enabled);
+	if (p->slot >= 0 && !p->enabled && (tcg.slots[p->slot].cfg.flags & HP_PPROBE_RETURN))
+		tcg__ret_drop_slot(p->slot); /* disabled is free: no call waits on it */
 	return do_publish ? publish() : 0;
 }
 
@@ -311,6 +358,8 @@ static void fill_stats(struct hp_pctl_stats *st)
 		st->task_cached += atomic_load(&tcg.vs[v].task_cached);
 	}
 	st->resets = atomic_load(&tcg.resets);
+	st->ret_pending = atomic_load(&tcg.ret_count);
+	st->ret_sites = atomic_load(&tcg.nret_sites);
 	st->instrumented = atomic_load(&tcg.instrumented);
 	st->generation = tcg.generation;
 	st->applied = tcg.applied;
@@ -397,6 +446,7 @@ static void handle(const uint8_t *buf, ssize_t n, struct hp_pctl_reply *r)
 			break;
 		case HP_PCTL_FLUSH_COUNTS:
 			report_counts();
+			report_rets();
 			break;
 		}
 		int change = h.op == HP_PCTL_ADD || h.op == HP_PCTL_ENABLE || h.op == HP_PCTL_DISABLE ||
@@ -489,6 +539,8 @@ static void *ctl_main(void *arg)
 			pthread_mutex_lock(&tcg.mu);
 			reap();
 			report_counts();
+			tcg__ret_expire();
+			report_rets();
 			pthread_mutex_unlock(&tcg.mu);
 			next_report = now + tcg.period_ms * 1000000ull;
 		}

@@ -104,19 +104,13 @@ int tcg__ring_put(unsigned ring, const void *rec, uint32_t len)
  * through QEMU's gdb register layer (QOM casts, a GByteArray), which is most of a
  * hit's cost when the register dump is asked for. Reads append to one array that is
  * emptied once per hit (emptying a GArray is a remove_range call of its own). */
-struct hitregs {
-	struct vstate *vs;
-	uint32_t have;
-	uint64_t v[HP_PREGS];
-};
-
-static void vstate_init(struct vstate *vs)
+void tcg__vstate_init(struct vstate *vs)
 {
 	vs->rbuf = g_byte_array_sized_new(8 * HP_PREGS + 64);
 	vs->buf = g_byte_array_new();
 }
 
-static uint64_t reg(struct hitregs *hr, enum hp_preg r)
+uint64_t tcg__reg(struct hitregs *hr, enum hp_preg r)
 {
 	if (hr->have & (1u << r))
 		return hr->v[r];
@@ -134,18 +128,13 @@ static uint64_t reg(struct hitregs *hr, enum hp_preg r)
 	return hr->v[r];
 }
 
-static int read_mem(struct vstate *vs, uint64_t va, void *dst, size_t len)
+int tcg__read_mem(struct vstate *vs, uint64_t va, void *dst, size_t len)
 {
 	if (!len || !qemu_plugin_read_memory_vaddr(va, vs->buf, len) || vs->buf->len < len)
 		return -1;
 	memcpy(dst, vs->buf->data, len);
 	return 0;
 }
-
-struct task_id {
-	int32_t pid, tgid;
-	char comm[HP_COMM_BYTES];
-};
 
 /* Bytes of task_struct read at once when pid, tgid and comm lie this close: one
  * guest page walk instead of two. */
@@ -156,7 +145,7 @@ struct task_id {
  * that has passed finish_task_switch since its last __switch_to keeps the pointer
  * it read (inline stores at both keep task_ok and switches; a guest read is
  * ~0.1 us). What the task holds (pid, comm) is read at every hit all the same. */
-static int current_task(struct hitregs *hr, const struct hp_pctl_probe *c, unsigned vcpu, int user, uint64_t *task)
+int tcg__current_task(struct hitregs *hr, uint64_t current_task_off, unsigned vcpu, int user, uint64_t *task)
 {
 	struct vstate *vs = hr->vs;
 	const struct sbentry *e = qemu_plugin_scoreboard_find(tcg.sb, vcpu);
@@ -169,36 +158,41 @@ static int current_task(struct hitregs *hr, const struct hp_pctl_probe *c, unsig
 				      memory_order_relaxed);
 		return 0;
 	}
-	uint64_t percpu = reg(hr, user ? HP_PREG_K_GS_BASE : HP_PREG_GS_BASE);
+	uint64_t percpu = tcg__reg(hr, user ? HP_PREG_K_GS_BASE : HP_PREG_GS_BASE);
 	if (!percpu)
-		percpu = reg(hr, user ? HP_PREG_GS_BASE : HP_PREG_K_GS_BASE);
-	if (!percpu || read_mem(vs, percpu + c->task.current_task, task, 8) || !*task)
+		percpu = tcg__reg(hr, user ? HP_PREG_GS_BASE : HP_PREG_K_GS_BASE);
+	if (!percpu || tcg__read_mem(vs, percpu + current_task_off, task, 8) || !*task)
 		return -1;
 	vs->task = ok ? *task : 0;
 	vs->task_switches = sw;
 	return 0;
 }
 
-static int read_task(struct hitregs *hr, const struct hp_pctl_probe *c, unsigned vcpu, int user, struct task_id *t)
+/* The current task's identity; its task_struct address into *taskp (may be NULL). */
+int tcg__read_task(struct hitregs *hr, const struct hp_pctl_probe *c, unsigned vcpu, int user, struct task_id *t,
+		   uint64_t *taskp)
 {
 	const struct hp_plugin_task_offsets *o = &c->task;
 	struct vstate *vs = hr->vs;
 	uint64_t task;
 	uint32_t lo, len;
-	if (!hp_ptask_known(o) || hp_ptask_span(o, &lo, &len) || current_task(hr, c, vcpu, user, &task))
+	if (!hp_ptask_known(o) || hp_ptask_span(o, &lo, &len) ||
+	    tcg__current_task(hr, o->current_task, vcpu, user, &task))
 		return -1;
+	if (taskp)
+		*taskp = task;
 	if (len <= TASK_SPAN_MAX) {
 		uint8_t span[TASK_SPAN_MAX];
-		if (read_mem(vs, task + lo, span, len))
+		if (tcg__read_mem(vs, task + lo, span, len))
 			return -1;
 		memcpy(&t->pid, span + (o->task_pid - lo), 4);
 		memcpy(&t->tgid, span + (o->task_tgid - lo), 4);
 		memcpy(t->comm, span + (o->task_comm - lo), HP_COMM_BYTES);
 		return 0;
 	}
-	if (read_mem(vs, task + o->task_pid, &t->pid, 4) || read_mem(vs, task + o->task_tgid, &t->tgid, 4))
+	if (tcg__read_mem(vs, task + o->task_pid, &t->pid, 4) || tcg__read_mem(vs, task + o->task_tgid, &t->tgid, 4))
 		return -1;
-	return read_mem(vs, task + o->task_comm, t->comm, HP_COMM_BYTES);
+	return tcg__read_mem(vs, task + o->task_comm, t->comm, HP_COMM_BYTES);
 }
 
 static int passes(const struct hp_pctl_probe *c, const struct task_id *t, int have_task)
@@ -215,13 +209,13 @@ static void capture_args(struct hitregs *hr, const struct hp_pctl_probe *c, uint
 {
 	if (!(c->flags & HP_PPROBE_SYSCALL_ARGS)) {
 		for (int i = 0; i < n; i++)
-			args[i] = reg(hr, sysv_args[i]);
+			args[i] = tcg__reg(hr, sysv_args[i]);
 		return;
 	}
 	/* a syscall wrapper's one argument is struct pt_regs *: the user's arguments are there */
 	const struct hp_plugin_task_offsets *o = &c->task;
 	uint8_t pt[512];
-	if (o->regs_size > sizeof pt || read_mem(hr->vs, reg(hr, HP_PREG_RDI), pt, o->regs_size)) {
+	if (o->regs_size > sizeof pt || tcg__read_mem(hr->vs, tcg__reg(hr, HP_PREG_RDI), pt, o->regs_size)) {
 		atomic_fetch_add_explicit(&hr->vs->mem_errors, 1, memory_order_relaxed);
 		return;
 	}
@@ -236,9 +230,9 @@ static uint16_t capture_mem(struct vstate *vs, const struct hp_pctl_probe *c, ui
 {
 	uint32_t len = c->mem_len;
 	int is_string = c->flags & HP_PPROBE_MEM_STRING;
-	if (read_mem(vs, at, dst, len)) {
+	if (tcg__read_mem(vs, at, dst, len)) {
 		uint32_t to_end = 4096 - (uint32_t)(at & 4095);
-		if (!is_string || to_end >= len || read_mem(vs, at, dst, to_end)) {
+		if (!is_string || to_end >= len || tcg__read_mem(vs, at, dst, to_end)) {
 			atomic_fetch_add_explicit(&vs->mem_errors, 1, memory_order_relaxed);
 			return 0;
 		}
@@ -260,14 +254,15 @@ static void on_hit(unsigned vcpu, void *udata)
 	const struct hp_pctl_probe *c = &s->cfg;
 	struct vstate *vs = &tcg.vs[vcpu];
 	if (!vs->buf)
-		vstate_init(vs);
+		tcg__vstate_init(vs);
 	vs->rbuf->len = 0; /* a plain byte array: no clear function, no terminator */
 	uint64_t now = tcg__now_ns();
 	int user = (c->vaddr >> 63) == 0;
 	struct hitregs hr = { .vs = vs, .have = 1u << HP_PREG_RIP, .v[HP_PREG_RIP] = c->vaddr };
 	struct task_id t = { -1, -1, { 0 } };
 	int need_task = c->kind == HP_PKIND_CAPTURE || c->filter_pid >= 0 || c->filter_comm[0];
-	int have_task = need_task && read_task(&hr, c, vcpu, user, &t) == 0;
+	uint64_t task = 0;
+	int have_task = need_task && tcg__read_task(&hr, c, vcpu, user, &t, &task) == 0;
 	if (need_task && !have_task) {
 		t = (struct task_id){ -1, -1, { 0 } }; /* nothing half-read */
 		atomic_fetch_add_explicit(&vs->mem_errors, 1, memory_order_relaxed);
@@ -277,6 +272,11 @@ static void on_hit(unsigned vcpu, void *udata)
 		return;
 	}
 	size_t si = (size_t)(s - tcg.slots);
+	if (c->flags & HP_PPROBE_RETURN) { /* its hit is the return's */
+		if (have_task)
+			tcg__ret_entry(&hr, s, task, now);
+		return;
+	}
 	if (c->kind == HP_PKIND_COUNT) {
 		struct sbentry *e = qemu_plugin_scoreboard_find(tcg.sb, vcpu);
 		e->count[si]++;
@@ -301,7 +301,7 @@ static void on_hit(unsigned vcpu, void *udata)
 	memcpy(h->comm, t.comm, HP_COMM_BYTES);
 	h->ip = c->vaddr; /* exact: TCG does not keep env->eip current inside a block */
 	h->flags = (user ? HP_PHIT_USER : 0) | (have_task ? HP_PHIT_TASK : 0);
-	h->cr3 = reg(&hr, HP_PREG_CR3);
+	h->cr3 = tcg__reg(&hr, HP_PREG_CR3);
 
 	uint64_t args[HP_PMAX_ARGS] = { 0 };
 	int nargs = c->mem_src == HP_PMEM_ARG && c->mem_index > c->nargs ? c->mem_index : c->nargs;
@@ -314,7 +314,7 @@ static void on_hit(unsigned vcpu, void *udata)
 	uint64_t regs[HP_PREGS] = { 0 };
 	if ((c->flags & HP_PPROBE_REGS) || c->mem_src == HP_PMEM_REG) {
 		for (int r = 0; r < HP_PREGS; r++)
-			regs[r] = reg(&hr, (enum hp_preg)r); /* rip is the probe's address, see h->ip */
+			regs[r] = tcg__reg(&hr, (enum hp_preg)r); /* rip is the probe's address, see h->ip */
 	}
 	if (c->flags & HP_PPROBE_REGS) {
 		h->flags |= HP_PHIT_REGS;
@@ -361,7 +361,7 @@ static void register_callbacks(void)
 
 /* Every vCPU is stopped and every translation block is gone (QEMU's exclusive
  * context): the one safe moment to change what translated code refers to. */
-static void on_reset(qemu_plugin_id_t id)
+void tcg__on_reset(qemu_plugin_id_t id)
 {
 	(void)id;
 	pthread_mutex_lock(&tcg.mu);
@@ -370,6 +370,8 @@ static void on_reset(qemu_plugin_id_t id)
 		atomic_store(&tcg.active, tcg.pending);
 		tcg.pending = NULL;
 		free(old);
+		if (!atomic_load(&tcg.active)->has_ret)
+			tcg__ret_forget_sites(); /* no return probe left: no vCPU runs now */
 	}
 	tcg.applied = tcg.generation;
 	int n = qemu_plugin_num_vcpus();
@@ -392,7 +394,7 @@ static void on_doorbell(unsigned vcpu, void *udata)
 	struct sbentry *e = qemu_plugin_scoreboard_find(tcg.sb, vcpu);
 	__atomic_store_n(&e->doorbell, 0, __ATOMIC_RELAXED);
 	if (atomic_exchange(&tcg.reset_wanted, 0))
-		qemu_plugin_reset(tcg.id, on_reset);
+		qemu_plugin_reset(tcg.id, tcg__on_reset);
 }
 
 void tcg__request_reinstrument(void)
@@ -441,12 +443,20 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 							  bell, 0, NULL);
 	}
 	const struct plan *p = atomic_load_explicit(&tcg.active, memory_order_acquire);
-	if (!p || !p->n)
+	int sites = atomic_load_explicit(&tcg.nret_sites, memory_order_relaxed) > 0;
+	if ((!p || !p->n) && !sites)
 		return;
 	size_t n = qemu_plugin_tb_n_insns(tb);
 	for (size_t i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		uint64_t va = qemu_plugin_insn_vaddr(insn);
+		if (sites && tcg__ret_site_known(va))
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, tcg__on_ret, QEMU_PLUGIN_CB_R_REGS,
+							       (void *)(uintptr_t)va);
+		if (!p || !p->n)
+			continue;
+		if (p->exit_hook == va)
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, tcg__on_task_exit, QEMU_PLUGIN_CB_R_REGS, NULL);
 		if (p->switch_out && (va == p->switch_out || va == p->switch_in))
 			instrument_switch(insn, va == p->switch_in);
 		if (va < p->lo || va > p->hi)
@@ -468,7 +478,7 @@ static void on_vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
 {
 	(void)id;
 	if (vcpu < tcg.max_vcpus && !tcg.vs[vcpu].buf)
-		vstate_init(&tcg.vs[vcpu]);
+		tcg__vstate_init(&tcg.vs[vcpu]);
 	if (tcg.have_regs)
 		return;
 	GArray *a = qemu_plugin_get_registers();
@@ -565,6 +575,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 	for (int i = 0; i < TCG_MAX_PROBES; i++)
 		tcg.probes[i].slot = -1;
 	pthread_mutex_init(&tcg.mu, NULL);
+	pthread_mutex_init(&tcg.ret_mu, NULL);
+	if (tcg__ret_init())
+		return -1;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

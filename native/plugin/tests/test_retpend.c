@@ -83,6 +83,8 @@ static void test_bounds(void)
 	CHECK_EQ_INT(hp_retpend__drop_probe(t, 1, on_drop, NULL), 2);
 	CHECK_EQ_INT(why_count[HP_RETPEND_REMOVED], 2);
 	CHECK_EQ_INT(hp_retpend__count(t), 2);
+	CHECK_EQ_INT(hp_retpend__drop_all(t, HP_RETPEND_EXIT, on_drop, NULL), 2);
+	CHECK_EQ_INT(hp_retpend__count(t), 0);
 	hp_retpend__free(t);
 	CHECK(hp_retpend__new(0) == NULL);
 	hp_retpend__free(NULL);

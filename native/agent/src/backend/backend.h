@@ -11,6 +11,7 @@
 #define HP_BACKEND_H
 #include <stdint.h>
 #include "hprobe/journal.h"
+#include "hprobe/retpend.h"
 
 struct hp_backend;
 struct hp_plugin_task_offsets; /* plugin/include/hprobe/plugin_proto.h */
@@ -22,6 +23,7 @@ enum hp_bev_type {
 	HP_BEV_HIT,         /* a hit captured inside QEMU (plugin): hit is filled */
 	HP_BEV_DROPPED,     /* hits lost before reaching us: count */
 	HP_BEV_COUNT,       /* counting probe totals: count/first/last */
+	HP_BEV_RETSTAT,     /* a return probe's calls in flight and dropped: ret_pending, ret_dropped */
 	HP_BEV_GONE,        /* the VM went away: reason */
 };
 
@@ -33,6 +35,7 @@ struct hp_bev {
 	struct hp_hit hit; /* HIT */
 	struct hp_count count;
 	uint64_t dropped;
+	uint64_t ret_pending, ret_dropped[HP_RETPEND_NWHY];
 	uint32_t probe_id;
 	char reason[128];
 };
@@ -62,6 +65,8 @@ struct hp_capture_plan {
 	struct hp_mem_spec mem;
 	int32_t pid;            /* -1: any; else the pid or tgid must match */
 	char comm[HP_COMM_LEN]; /* "" = any */
+	int ret;                /* a return probe: addr is the function's entry, hits are its returns */
+	uint64_t exit_addr;     /* return probes: do_exit, where a task's calls in flight are dropped */
 };
 
 struct hp_backend_ops {

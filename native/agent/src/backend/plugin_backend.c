@@ -196,6 +196,10 @@ static int plug_arm_plan(struct hp_backend *b, const struct hp_capture_plan *p,
 	m.mem_off = mem->off;
 	m.filter_pid = p->pid;
 	memcpy(m.filter_comm, p->comm, HP_COMM_BYTES);
+	if (p->ret) {
+		m.flags |= HP_PPROBE_RETURN;
+		m.exit_vaddr = p->exit_addr;
+	}
 	if (task)
 		m.task = *task;
 	/* like the engine: without pt_regs offsets the args are the raw registers */
@@ -295,8 +299,9 @@ static int parse_hit(const uint8_t *rec, uint32_t len, unsigned vcpu, struct hp_
 	if (len < sizeof h)
 		return -1;
 	memcpy(&h, rec, sizeof h);
+	size_t ret = h.flags & HP_PHIT_RET ? sizeof(struct hp_prec_ret) : 0;
 	if (h.nargs > HP_PMAX_ARGS || (h.nregs != 0 && h.nregs != HP_PREGS) || h.memlen > HP_PMAX_MEM ||
-	    sizeof h + 8u * h.nargs + 8u * h.nregs + h.memlen > len)
+	    sizeof h + ret + 8u * h.nargs + 8u * h.nregs + h.memlen > len)
 		return -1;
 	memset(ev, 0, sizeof *ev);
 	struct hp_hit *hit = &ev->hit;
@@ -313,6 +318,14 @@ static int parse_hit(const uint8_t *rec, uint32_t len, unsigned vcpu, struct hp_
 	if (!(hit->flags & HP_HIT_TASK))
 		hit->pid = hit->tgid = -1;
 	const uint8_t *p = rec + sizeof h;
+	if (ret) {
+		struct hp_prec_ret r;
+		memcpy(&r, p, sizeof r);
+		hit->flags |= HP_HIT_RET;
+		hit->retval = r.retval;
+		hit->latency_ns = r.latency_ns;
+		p += sizeof r;
+	}
 	hit->nargs = h.nargs;
 	memcpy(hit->args, p, 8u * h.nargs);
 	p += 8u * h.nargs;
@@ -353,6 +366,22 @@ static int parse_count(struct plug *g, const uint8_t *rec, uint32_t len, struct 
 	return 0;
 }
 
+static int parse_retstat(const uint8_t *rec, uint32_t len, struct hp_bev *ev)
+{
+	struct hp_prec_retstat r;
+	if (len < sizeof r)
+		return -1;
+	memcpy(&r, rec, sizeof r);
+	memset(ev, 0, sizeof *ev);
+	ev->type = HP_BEV_RETSTAT;
+	ev->probe_id = r.probe_id;
+	ev->time_ns = hp_now_ns();
+	ev->ret_pending = r.pending;
+	_Static_assert(sizeof r.dropped == sizeof ev->ret_dropped, "return drop reasons");
+	memcpy(ev->ret_dropped, r.dropped, sizeof r.dropped);
+	return 0;
+}
+
 /* 1 = *ev filled from ring i, 0 = ring i is empty. */
 static int take(struct plug *g, unsigned i, struct hp_bev *ev)
 {
@@ -374,6 +403,8 @@ static int take(struct plug *g, unsigned i, struct hp_bev *ev)
 			bad = parse_hit(rec.raw, len, i, ev);
 		else if (rec.h.type == HP_PREC_COUNT && ctl_ring)
 			bad = parse_count(g, rec.raw, len, ev);
+		else if (rec.h.type == HP_PREC_RETSTAT && ctl_ring)
+			bad = parse_retstat(rec.raw, len, ev);
 		else
 			bad = -1;
 		if (!bad)

@@ -11,6 +11,7 @@
 #include "hprobe/hit.h"
 #include "probes/apps.h"
 #include "probes/probe.h"
+#include "probes/retprobe.h"
 #include "probes/target.h"
 
 static uint64_t le64(const uint8_t *p)
@@ -88,7 +89,8 @@ static void record(struct hp_target *t, struct hp_probe *p, struct hp_hit *hit)
 void hp_engine__on_hit(struct hp_target *t, struct hp_probe *p, struct hp_hit *hit)
 {
 	if (p->o.owner == HP_OWNER_INTERNAL) {
-		hp_apps__on_hook_hit(t, p, hit);
+		if (!hp_ret__on_exit_hook(t, p, NULL))
+			hp_apps__on_hook_hit(t, p, hit);
 		return;
 	}
 	record(t, p, hit);
@@ -165,6 +167,12 @@ int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct h
 	int have_args = 0;
 
 	int emulate_ok = 1, foreign = 0, kernel_site = 0;
+	/* a return address some call waits for (return probes, gdbstub tier) */
+	if (hp_ret__waits_at(t, ev->addr)) {
+		have_task = hp_vmi__current(t->kernel, b, regs, &task, NULL) == 0;
+		if (have_task)
+			hp_ret__on_return(t, b, ev, regs, &task);
+	}
 	for (struct hp_probe *p = t->probes, *next; p; p = next) {
 		next = p->next; /* a hook may add or drop probes */
 		if (p->state != HP_PSTATE_ARMED || p->mech != b ||
@@ -175,10 +183,13 @@ int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct h
 			emulate_ok = 0; /* one probe here that cannot be emulated decides for all */
 		kernel_site |= !p->user;
 		if (p->o.owner == HP_OWNER_INTERNAL) {
-			hp_apps__on_hook(t, p, regs);
+			if (p == t->ret_exit_hook && have_task < 0)
+				have_task = hp_vmi__current(t->kernel, b, regs, &task, NULL) == 0;
+			if (!hp_ret__on_exit_hook(t, p, have_task > 0 ? &task : NULL))
+				hp_apps__on_hook(t, p, regs);
 			continue;
 		}
-		int need_task = p->o.kind == HP_PROBE_CAPTURE || p->o.pid >= 0 || p->o.comm[0] || p->user;
+		int need_task = p->o.kind == HP_PROBE_CAPTURE || p->o.pid >= 0 || p->o.comm[0] || p->user || p->ret;
 		if (need_task && have_task < 0)
 			have_task = hp_vmi__current(t->kernel, b, regs, &task, NULL) == 0;
 		if (p->user && (have_task <= 0 || !hp_apps__owns(p, ev->addr, &task))) {
@@ -191,6 +202,13 @@ int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct h
 		}
 		if (!passes(p, &task, have_task > 0)) {
 			p->filtered++;
+			continue;
+		}
+		if (p->ret) { /* its hit is the return's */
+			if (have_task > 0)
+				hp_ret__on_entry(t, b, p, ev, regs, &task);
+			else
+				p->filtered++;
 			continue;
 		}
 		struct hp_hit hit;
@@ -278,6 +296,8 @@ int hp_engine__arm(struct hp_target *t, struct hp_probe *p, struct hp_err *err)
 
 int hp_engine__disarm(struct hp_target *t, struct hp_probe *p, struct hp_err *err)
 {
+	if (p->ret && p->plant != HP_PLANT_INQEMU)
+		hp_ret__disarm(t, p); /* disabled is free: no return breakpoint stays */
 	if (p->user)
 		return hp_apps__disarm(t, p, err);
 	if (p->state != HP_PSTATE_ARMED)

@@ -12,6 +12,7 @@
 #include "probes/apps.h"
 #include "probes/engine.h"
 #include "probes/probe.h"
+#include "probes/retprobe.h"
 #include "probes/target.h"
 
 json_t *hp_probe__json(const struct hp_probe *p)
@@ -33,6 +34,14 @@ json_t *hp_probe__json(const struct hp_probe *p)
 		json_object_set_new(o, "comm", hp_text__json(p->o.comm, HP_COMM_LEN));
 	if (p->o.owner)
 		json_object_set_new(o, "detector", json_integer(p->o.owner));
+	if (p->ret) {
+		static const char *const why[HP_RETPEND_NWHY] = { "exit", "timeout", "full", "replaced", "removed" };
+		json_t *d = json_object();
+		for (int i = 0; i < HP_RETPEND_NWHY; i++)
+			json_object_set_new(d, why[i], json_integer((json_int_t)p->ret_dropped[i]));
+		json_object_set_new(o, "return",
+				    json_pack("{s:I, s:o}", "pending", (json_int_t)p->ret_pending, "dropped", d));
+	}
 	return o;
 }
 
@@ -138,10 +147,25 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 	p->o = *o;
 	p->id = t->next_probe_id++; /* before resolving: events about it name it */
 	int rc;
-	if (!strncmp(spec, "app:", 4))
-		rc = hp_apps__resolve(t, p, spec, cls, err);
+	char base[sizeof p->spec];
+	p->ret = hp_probe__split_return(spec, base, sizeof base);
+	if (!strncmp(base, "app:", 4))
+		rc = hp_apps__resolve(t, p, base, cls, err);
 	else
-		rc = hp_probe__resolve_kernel(p, spec, t->kernel, t->gdb, cls, err);
+		rc = hp_probe__resolve_kernel(p, base, t->kernel, t->gdb, cls, err);
+	if (!rc && p->ret && p->func_off) {
+		*cls = EC_INVALID_ARGUMENT;
+		rc = hp_err__set(err, EINVAL, "a return probe sits at a function's entry: %s%s, without +OFF", p->func,
+				 HP_RETURN_SUFFIX);
+	}
+	if (!rc && p->ret && (p->o.kind != HP_PROBE_CAPTURE || p->o.nargs || p->o.mem.len)) {
+		*cls = EC_INVALID_ARGUMENT;
+		rc = hp_err__set(err, EINVAL,
+				 "a return probe captures the return value and the latency (and --regs at the "
+				 "return): not --kind count, --args or --mem");
+	}
+	if (!rc && p->ret && (rc = hp_kernel__need(t->kernel, HP_KF_TASK, "a return probe", err)))
+		*cls = EC_NOT_SUPPORTED;
 	if (!rc && (p->o.pid >= 0 || p->o.comm[0]) &&
 	    (rc = hp_kernel__need(t->kernel, HP_KF_TASK, "a --pid or --comm filter", err)))
 		*cls = EC_NOT_SUPPORTED;
@@ -156,6 +180,12 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 	hp_probe__choose(t, p);
 	if (!p->user)
 		p->state = HP_PSTATE_DISABLED;
+	if (p->ret && p->plant != HP_PLANT_INQEMU && (rc = hp_ret__attach(t, p, err))) {
+		*cls = rc == -ENOTSUP ? EC_NOT_SUPPORTED : EC_GUEST_ERROR;
+		hp_apps__free(t, p);
+		free(p);
+		return NULL;
+	}
 	if (p->user && (rc = install_hooks(t, err))) {
 		*cls = EC_GUEST_ERROR;
 		hp_apps__free(t, p);
@@ -164,6 +194,8 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 	}
 	if (p->o.enabled && (rc = hp_engine__arm(t, p, err))) {
 		*cls = EC_GUEST_ERROR;
+		if (p->ret && p->plant != HP_PLANT_INQEMU)
+			hp_ret__detach(t, p);
 		hp_apps__free(t, p);
 		free(p);
 		if (!count_user_probes(t))
@@ -218,6 +250,8 @@ void hp_probe__destroy(struct hp_target *t, struct hp_probe *p)
 		hp_apps__free(t, p);
 	else if (p->mech && hp_engine__disarm(t, p, &err))
 		hp_warn("%s: lifting probe %u: %s", t->name, p->id, err.msg);
+	if (p->ret && p->plant != HP_PLANT_INQEMU)
+		hp_ret__detach(t, p);
 	if (p->in_mech)
 		hp_backend__forget(p->mech, p->id);
 	hp_probe__event(t, p, "removed");

@@ -145,6 +145,14 @@ int hp_probe__on_boundary(const uint8_t *code, size_t len, uint64_t off)
 	return ok;
 }
 
+int hp_probe__split_return(const char *spec, char *base, size_t cap)
+{
+	size_t n = strlen(spec), sl = strlen(HP_RETURN_SUFFIX);
+	int ret = n > sl && !strcmp(spec + n - sl, HP_RETURN_SUFFIX);
+	snprintf(base, cap, "%.*s", (int)(ret ? n - sl : n), spec);
+	return ret;
+}
+
 #define MAX_FUNC_SCAN 4096
 
 int hp_probe__resolve_kernel(struct hp_probe *p, const char *spec, const struct hp_kernel *k, struct hp_backend *b,
@@ -248,6 +256,7 @@ static void plan_of(const struct hp_probe *p, struct hp_capture_plan *c)
 	c->mem = p->o.mem;
 	c->pid = p->o.pid;
 	memcpy(c->comm, p->o.comm, HP_COMM_LEN);
+	c->ret = p->ret;
 }
 
 int hp_probe__plant_at(struct hp_target *t, struct hp_probe *p, uint64_t addr, const char *exe, struct hp_err *err)
@@ -266,6 +275,8 @@ int hp_probe__plant_at(struct hp_target *t, struct hp_probe *p, uint64_t addr, c
 		if (exe && c.pid < 0 && !c.comm[0])
 			snprintf(c.comm, sizeof c.comm, "%s", exe);
 		hp_kernel__task_offsets(t->kernel, &o);
+		if (c.ret) /* the plugin drops the calls of a task that leaves at do_exit */
+			c.exit_addr = hp_kernel__addr(t->kernel, "do_exit");
 		int rc = hp_backend__arm_plan(p->mech, &c, &o, err);
 		p->in_mech = rc == 0;
 		return rc;

@@ -8,6 +8,7 @@
 #include "backend/backend.h"
 #include "base/errors.h"
 #include "hprobe/journal.h"
+#include "hprobe/retpend.h"
 
 struct hp_kernel;
 struct hp_app;
@@ -61,8 +62,11 @@ struct hp_probe {
 	uint64_t hits;
 	uint64_t hits_journaled; /* counting probes: total last written to the journal */
 	uint64_t first_ns, last_ns;
-	uint64_t filtered;  /* stops that did not pass the filter */
-	struct hp_app *app; /* application probes */
+	uint64_t filtered;                     /* stops that did not pass the filter */
+	int ret;                               /* a return probe (FUNC%return): hits at its calls' returns */
+	uint64_t ret_pending;                  /* calls entered and not returned yet */
+	uint64_t ret_dropped[HP_RETPEND_NWHY]; /* calls that left without a return hit, by why */
+	struct hp_app *app;                    /* application probes */
 	struct hp_probe *next;
 };
 
@@ -81,6 +85,11 @@ const char *hp_probe__resume_name(enum hp_resume r);
 enum hp_resume hp_probe__classify(const uint8_t *code, size_t len, uint8_t *insn_len, int32_t *rel);
 /* Whether off is an instruction boundary of the code starting at code[0]. */
 int hp_probe__on_boundary(const uint8_t *code, size_t len, uint64_t off);
+
+/* The suffix of a return probe's spec (the kprobe-events spelling): FUNC%return. */
+#define HP_RETURN_SUFFIX "%return"
+/* Whether spec ends in HP_RETURN_SUFFIX; base (cap bytes) receives the spec without it. */
+int hp_probe__split_return(const char *spec, char *base, size_t cap);
 
 /* Resolves a kernel spec ("kernel:FUNC[+OFF]", "FUNC", "0xADDR") into p->addr/func,
  * refusing unsafe places. code is read through b to check instruction boundaries. */

@@ -17,6 +17,7 @@ struct hp_probe;
 struct hp_detector;
 struct hp_kernel;
 struct hp_backend;
+struct hp_retpend;
 
 /* What the owner of a probe (a detector) asks at a hit: gdbstub hits only. */
 struct hp_hit_action {
@@ -60,7 +61,9 @@ struct hp_target {
 	char sysroot[PATH_MAX];    /* host directory mirroring the guest's files ("" = none) */
 	struct hp_probe *probes;
 	uint32_t next_probe_id;
-	struct hp_probe *app_hooks[2]; /* exec and exit hooks while application probes exist */
+	struct hp_probe *app_hooks[2];  /* exec and exit hooks while application probes exist */
+	struct hp_retpend *rets;        /* gdbstub-tier return probes' calls in flight (probes/retprobe.h) */
+	struct hp_probe *ret_exit_hook; /* do_exit while gdbstub-tier return probes exist */
 	struct hp_detector *detectors;
 	uint32_t next_detector_id;
 };

@@ -78,6 +78,8 @@ int hp_cmd__vm_stats(struct hp_vm *vm, struct hp_job *job)
 				   (json_int_t)st.mem_errors, "task_cached", (json_int_t)st.task_cached,
 				   "reinstrumentations", (json_int_t)st.resets, "sites", (json_int_t)st.instrumented,
 				   "probes", (int)st.nprobes);
+		json_object_set_new(plugin, "return_pending", json_integer((json_int_t)st.ret_pending));
+		json_object_set_new(plugin, "return_sites", json_integer((json_int_t)st.ret_sites));
 	}
 	job->result = json_pack("{s:I, s:I, s:o}", "records", next, "dropped", dropped, "plugin", plugin);
 	return 0;

@@ -647,7 +647,7 @@ static void drain_plugin(struct hp_vm *vm)
 	     i < PLUGIN_BATCH && vm->tgt.plugin && (rc = hp_backend__next_event(vm->tgt.plugin, &ev, &err)) > 0; i++) {
 		if (i % FLUSH_MAX_PENDING == FLUSH_MAX_PENDING - 1)
 			hp_vm__flush(vm, 0); /* a live batch stays one flush's worth: clients' lines stay short */
-		struct hp_probe *p = ev.type == HP_BEV_HIT || ev.type == HP_BEV_COUNT
+		struct hp_probe *p = ev.type == HP_BEV_HIT || ev.type == HP_BEV_COUNT || ev.type == HP_BEV_RETSTAT
 					     ? hp_target__probe(&vm->tgt, ev.probe_id)
 					     : NULL;
 		switch (ev.type) {
@@ -667,6 +667,12 @@ static void drain_plugin(struct hp_vm *vm)
 			}
 			break;
 		}
+		case HP_BEV_RETSTAT: /* a return probe's calls in flight and dropped, in QEMU */
+			if (p) {
+				p->ret_pending = ev.ret_pending;
+				memcpy(p->ret_dropped, ev.ret_dropped, sizeof p->ret_dropped);
+			}
+			break;
 		case HP_BEV_DROPPED: {
 			struct hp_dropped d = { .probe_id = ev.probe_id, .count = ev.dropped, .time_ns = ev.time_ns };
 			hp_journal__append_dropped(vm->journal, &d, NULL);

@@ -24,6 +24,7 @@
 #include "probes/apps.h"
 #include "probes/engine.h"
 #include "probes/probe.h"
+#include "probes/retprobe.h"
 #include "vm/guard.h"
 #include "vm/qemu.h"
 #include "vm/session.h"
@@ -357,6 +358,7 @@ void hp_vm__release(struct hp_vm *vm)
 {
 	struct hp_err err;
 	hp_detectors__free(&vm->tgt);
+	hp_ret__reset(&vm->tgt, 1);
 	for (struct hp_probe *p = vm->tgt.probes, *n; p; p = n) {
 		n = p->next;
 		free(p->app); /* the breakpoints went with the detach */
@@ -442,6 +444,7 @@ void hp_vm__on_reset(struct hp_vm *vm)
 	 * of another function. Kernel probes go stale (lifted) until re-resolved, and the
 	 * processes application probes followed are gone. */
 	struct hp_err err;
+	hp_ret__reset(&vm->tgt, 0); /* calls in flight died with their tasks */
 	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next) {
 		if (p->user) {
 			hp_apps__forget_processes(&vm->tgt, p);

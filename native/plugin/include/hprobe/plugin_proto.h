@@ -51,8 +51,9 @@ _Static_assert(sizeof(struct hp_pring_file) == 48, "file header layout");
  * the rest of the ring instead). */
 enum hp_prec_type {
 	HP_PREC_PAD = 1,
-	HP_PREC_HIT = 2,   /* struct hp_prec_hit + args + regs + mem */
-	HP_PREC_COUNT = 3, /* struct hp_prec_count (control ring only) */
+	HP_PREC_HIT = 2,     /* struct hp_prec_hit + args + regs + mem */
+	HP_PREC_COUNT = 3,   /* struct hp_prec_count (control ring only) */
+	HP_PREC_RETSTAT = 4, /* struct hp_prec_retstat (control ring only) */
 };
 
 struct hp_prec {
@@ -91,6 +92,7 @@ enum hp_preg {
 #define HP_PHIT_REGS 0x02 /* nregs == HP_PREGS registers follow the args */
 #define HP_PHIT_TASK 0x04 /* pid/tgid/comm were read */
 #define HP_PHIT_MEM 0x08  /* a memory capture was attempted at memaddr (memlen 0: unreadable) */
+#define HP_PHIT_RET 0x10  /* a return probe's hit: struct hp_prec_ret follows the header, before the args */
 
 #define HP_PMAX_ARGS 6
 #define HP_PMAX_MEM 256
@@ -114,7 +116,14 @@ struct hp_prec_hit {
 };
 _Static_assert(sizeof(struct hp_prec_hit) == 80, "hit record layout");
 
-#define HP_PREC_HIT_MAX (sizeof(struct hp_prec_hit) + 8 * (HP_PMAX_ARGS + HP_PREGS) + HP_PMAX_MEM)
+/* A return hit's own part; its ip is the return address, its time the return's. */
+struct hp_prec_ret {
+	int64_t retval;      /* rax at the return */
+	uint64_t latency_ns; /* host CLOCK_MONOTONIC from the call's entry */
+};
+
+#define HP_PREC_HIT_MAX \
+	(sizeof(struct hp_prec_hit) + sizeof(struct hp_prec_ret) + 8 * (HP_PMAX_ARGS + HP_PREGS) + HP_PMAX_MEM)
 
 /* A counting probe's running totals on one vCPU, since the probe was added. */
 struct hp_prec_count {
@@ -126,10 +135,22 @@ struct hp_prec_count {
 	uint64_t last_ns;  /* inline counters: when the plugin last saw the count change */
 };
 
+/* A return probe's calls in flight and the calls that left without a return hit,
+ * by why (enum hp_retpend_why of hprobe/retpend.h): totals since the probe was added,
+ * written when they change. */
+#define HP_PRET_NWHY 5
+struct hp_prec_retstat {
+	struct hp_prec h;
+	uint32_t probe_id;
+	uint32_t reserved;
+	uint64_t pending;
+	uint64_t dropped[HP_PRET_NWHY];
+};
+
 /* ---- control messages ---- */
 
 #define HP_PCTL_MAGIC 0x4c544350u /* "PCTL" */
-#define HP_PCTL_VERSION 2
+#define HP_PCTL_VERSION 3
 
 enum hp_pctl_op {
 	HP_PCTL_HELLO = 1,        /* struct hp_pctl_hdr */
@@ -207,7 +228,8 @@ enum hp_pmem_src { HP_PMEM_NONE = 0, HP_PMEM_ARG = 1, HP_PMEM_REG = 2 };
 #define HP_PPROBE_REGS 0x02         /* capture all HP_PREGS registers */
 #define HP_PPROBE_SYSCALL_ARGS 0x04 /* args are the pt_regs fields at *rdi (syscall wrappers) */
 #define HP_PPROBE_MEM_STRING 0x08   /* the memory capture stops at the first NUL */
-#define HP_PPROBE_ALL_FLAGS 0x0f
+#define HP_PPROBE_RETURN 0x10       /* a return probe: vaddr is the entry, hits are at the returns */
+#define HP_PPROBE_ALL_FLAGS 0x1f
 
 struct hp_pctl_probe {
 	struct hp_pctl_hdr h;
@@ -224,6 +246,7 @@ struct hp_pctl_probe {
 	char filter_comm[HP_COMM_BYTES]; /* "" = any */
 	uint32_t reserved;
 	struct hp_plugin_task_offsets task;
+	uint64_t exit_vaddr; /* return probes: do_exit (a leaving task's calls are dropped); 0 = none */
 };
 
 struct hp_pctl_stats {
@@ -234,6 +257,8 @@ struct hp_pctl_stats {
 	uint64_t task_cached;  /* hits that took the current task from the vCPU's cache */
 	uint64_t resets;       /* re-instrumentations (each one flushes every TB) */
 	uint64_t instrumented; /* probe sites instrumented in translated code */
+	uint64_t ret_pending;  /* calls return probes wait on */
+	uint64_t ret_sites;    /* return addresses instrumented */
 	uint32_t generation;   /* the plan's version */
 	uint32_t applied;      /* the version the translated code follows */
 	uint32_t nprobes;
@@ -256,6 +281,7 @@ struct hp_pctl_reply {
 
 _Static_assert(sizeof(struct hp_prec_count) == 40, "count record layout");
 _Static_assert(sizeof(struct hp_pctl_hdr) == 24, "control header layout");
-_Static_assert(sizeof(struct hp_pctl_probe) == 144, "probe message layout");
-_Static_assert(sizeof(struct hp_pctl_reply) == 248, "reply layout");
+_Static_assert(sizeof(struct hp_prec_retstat) == 64, "return stats record layout");
+_Static_assert(sizeof(struct hp_pctl_probe) == 152, "probe message layout");
+_Static_assert(sizeof(struct hp_pctl_reply) == 264, "reply layout");
 #endif

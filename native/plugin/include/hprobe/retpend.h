@@ -55,6 +55,8 @@ int hp_retpend__pop(struct hp_retpend *t, uint64_t task, uint64_t sp, struct hp_
 size_t hp_retpend__drop_task(struct hp_retpend *t, uint64_t task, hp_retpend_fn fn, void *ud);
 size_t hp_retpend__expire(struct hp_retpend *t, uint64_t before_ns, hp_retpend_fn fn, void *ud);
 size_t hp_retpend__drop_probe(struct hp_retpend *t, uint32_t probe_id, hp_retpend_fn fn, void *ud);
+/* Drops every entry, telling why (a guest reboot: every task is gone). */
+size_t hp_retpend__drop_all(struct hp_retpend *t, enum hp_retpend_why why, hp_retpend_fn fn, void *ud);
 /* Whether some entry waits for a return at ret_addr. */
 int hp_retpend__waits_at(const struct hp_retpend *t, uint64_t ret_addr);
 #endif
