@@ -1,8 +1,8 @@
 """A hostile guest: kernel memory changed at the places the agent reads, as a guest's
 root could, on a QEMU the agent did not launch. The test corrupts it through a gdbstub
 of its own between two attaches (a task list closed on itself, a comm with no NUL); the
-agent says what is wrong, keeps running, and the guest is left running. The originals
-are written back after the test. (Huge counts in kallsyms tables read from guest
+agent says what is wrong, keeps running, and the guest is left as it was found. The
+task list is written back before the guest runs again. (Huge counts in kallsyms tables read from guest
 memory: fuzz_kallsyms; BTF offsets pointing outside their structs: agent.test_profile.)
 Issue: hardening."""
 import os
@@ -67,8 +67,10 @@ class Stub:
     def write(self, addr, data):
         assert self.cmd("M%x,%x:%s" % (addr, len(data), data.hex())) == "OK", "write at %#x" % addr
 
-    def close(self):
-        self.cmd("D;1")
+    def close(self, resume=True):
+        """Detach; or with resume=False just hang up, which leaves the guest paused."""
+        if resume:
+            self.cmd("D;1")
         self.s.close()
         qmp(self.qmp_path, "human-monitor-command", **{"command-line": "gdbserver none"})
 
@@ -95,38 +97,62 @@ class HostileGuest(OwnQemuTestCase):
             self.assertTrue((qmp(self.qmp_path, "query-status") or {}).get("running"), "the guest runs")
         self.assertIn("alive-", self.con.run("echo alive-$((6*7))", r"alive-42").group(0))
 
-    def test_task_list_loop_and_comm_without_nul(self):
-        # sysloop gets the comm (it exits at the end: nothing to restore), a sleep after
-        # it in the task list the loop (it outlives the test; its link is restored)
-        pid = int(self.con.run("sysloop -w -g -n 300 & echo started=$!", r"started=(\d+)").group(1))
-        sleeper = int(self.con.run("sleep 900 & echo started=$!", r"started=(\d+)").group(1))
+    def tasks(self):
         self.attach()
         try:
-            tasks = {t["pid"]: int(t["task"], 16) for t in self.agent.cli_json("vm", "ps", "h")}
+            return {t["pid"]: int(t["task"], 16) for t in self.agent.cli_json("vm", "ps", "h")}
         finally:
             self.detach()
-        loop, me = tasks[sleeper], tasks[pid]
-        link, comm = (member_offset(os.path.join(self.gdir, "vmlinux"), "task_struct", m) for m in ("tasks", "comm"))
+
+    def offset(self, member):
+        return member_offset(os.path.join(self.gdir, "vmlinux"), "task_struct", member)
+
+    def test_task_list_closed_on_itself(self):
+        # the guest never runs with the loop (its own walkers would spin in it): the
+        # test writes it, leaves the guest paused, and restores it before it runs again
+        sleeper = int(self.con.run("sleep 900 & echo started=$!", r"started=(\d+)").group(1))
+        tasks = self.tasks()
+        loop, link = tasks[sleeper], self.offset("tasks")
         st = self.stub()
         try:
-            self.assertEqual(st.read(me + comm, 8), b"sysloop\0", "the comm where BTF says")
             saved = st.read(loop + link, 8)
             # tasks.next is &next_task->tasks, or &init_task.tasks (in the kernel image;
             # ps leaves the idle task out)
             nxt = int.from_bytes(saved, "little") - link
             self.assertTrue(nxt in tasks.values() or nxt >= 0xffffffff80000000, hex(nxt))
             st.write(loop + link, (loop + link).to_bytes(8, "little"))  # closes on itself
-            st.write(me + comm, b"HOSTILE-COMM-16B")                     # 16 bytes, no NUL
         finally:
-            st.close()
+            st.close(resume=False)
         try:
+            self.assertEqual(qmp(self.qmp_path, "query-status")["status"], "paused")
             self.attach()
             t0 = time.monotonic()
             r = self.agent.cli("vm", "ps", "h", check=False)
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("task list loops without reaching init_task", r.stderr)
             self.assertLess(time.monotonic() - t0, 5, "refused at once, not walked 65,536 times")
-            # the task is still probed by pid; its comm is the guest's 16 bytes, cut there
+            self.assertIsNone(self.agent.proc.poll(), "the agent lives on")
+        finally:
+            self.detach()
+            self.assertEqual(qmp(self.qmp_path, "query-status")["status"], "paused", "left as found")
+            st = self.stub()
+            st.write(loop + link, saved)
+            st.close()
+        self.con.type("kill %d" % sleeper)
+        self.assert_alive()
+
+    def test_comm_without_nul(self):
+        pid = int(self.con.run("sysloop -w -g -n 300 & echo started=$!", r"started=(\d+)").group(1))
+        me, comm = self.tasks()[pid], self.offset("comm")
+        st = self.stub()
+        try:
+            self.assertEqual(st.read(me + comm, 8), b"sysloop\0", "the comm where BTF says")
+            st.write(me + comm, b"HOSTILE-COMM-16B")  # 16 bytes, no NUL
+        finally:
+            st.close()
+        self.attach()
+        try:
+            # the task is probed by pid; its comm is the guest's 16 bytes, cut there
             pr = int(self.agent.cli("probe", "add", "h", "kernel:__x64_sys_getpid", "--pid", str(pid)).stdout)
             self.con.run("kill -USR1 %d" % pid, r"sysloop\[%d\]: getpid_calls=300" % pid)
             wait_until(lambda: len(self.hits("h", pr)) >= 300, 30, "the hits")
@@ -137,14 +163,8 @@ class HostileGuest(OwnQemuTestCase):
             self.assert_alive(attached=True)
         finally:
             self.detach()
-            st = self.stub()
-            # unless the kernel linked a new task after the sleep meanwhile (it then
-            # rewrote the link itself)
-            if st.read(loop + link, 8) == (loop + link).to_bytes(8, "little"):
-                st.write(loop + link, saved)
-            st.close()
-        self.con.type("kill %d" % sleeper)
         self.assert_alive()
+
 
 if __name__ == "__main__":
     unittest.main()

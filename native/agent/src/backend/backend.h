@@ -132,6 +132,7 @@ struct hp_backend_ops {
 struct hp_backend {
 	const struct hp_backend_ops *ops;
 	void *priv;
+	int leave_stopped; /* detach leaves the VM stopped: it was paused when found, or by its user */
 };
 
 /* ---- the front door ---- */

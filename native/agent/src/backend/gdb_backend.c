@@ -369,8 +369,9 @@ static int gdb_detach(struct hp_backend *b, struct hp_err *err)
 		g->armed[0].refs = 1;
 		rc = gdb_disarm(b, addr, 0, err);
 	}
-	/* D;1 also makes QEMU drop any breakpoint and resume the VM */
-	int r2 = hp_rsp__detach(g->rsp, rc ? NULL : err);
+	/* D;1 also makes QEMU drop any breakpoint and resume the VM; hanging up instead
+	 * (at destroy) leaves it stopped, with none of ours left */
+	int r2 = b->leave_stopped ? 0 : hp_rsp__detach(g->rsp, rc ? NULL : err);
 	return rc ? rc : r2;
 }
 

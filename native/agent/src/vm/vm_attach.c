@@ -328,13 +328,16 @@ int hp_vm__attach_job(struct hp_vm *vm, struct hp_job *job)
 	if (vm->restore)
 		hp_session__restore_probes(vm);
 	hp_session__save(vm);
-	hp_vm__set_state(vm, HP_VM_RUNNING, NULL);
+	/* a guest paused when found stays paused (vm-resume runs it) */
+	vm->user_paused = was_running == 0;
+	hp_vm__set_state(vm, vm->user_paused ? HP_VM_PAUSED : HP_VM_RUNNING,
+			 vm->user_paused ? "paused when attached" : NULL);
 	hp_info("%s: attached (%s, QEMU %s, %s, slide 0x%llx)", vm->cfg.name, vm->accel, vm->qemu_version,
 		vm->kernel_release, (long long)vm->slide);
 	job->result = hp_vm__summary(vm);
 	json_object_set_new(job->result, "symbols_source", json_string(vm->tgt.kernel->symbols_source));
 	struct hp_err e2;
-	if (hp_backend__resume(vm->tgt.gdb, &e2))
+	if (!vm->user_paused && hp_backend__resume(vm->tgt.gdb, &e2))
 		hp_warn("%s: resume after attach: %s", vm->cfg.name, e2.msg);
 	return 0;
 fail:
@@ -393,7 +396,8 @@ int hp_vm__detach_job(struct hp_vm *vm, struct hp_job *job)
 	}
 	if (vm->tgt.gdb) {
 		struct hp_err err;
-		/* the gdbstub lifts its own breakpoints at detach */
+		/* the gdbstub lifts its own breakpoints at detach; a paused guest stays paused */
+		vm->tgt.gdb->leave_stopped = vm->user_paused;
 		if (hp_backend__detach(vm->tgt.gdb, &err))
 			hp_warn("%s: detach: %s", vm->cfg.name, err.msg);
 		hp_vm__unwatch_gdb(vm);
@@ -402,6 +406,9 @@ int hp_vm__detach_job(struct hp_vm *vm, struct hp_job *job)
 	}
 	if (vm->qmp && vm->gdb_enabled_by_us)
 		gdbstub_off(vm);
+	/* stopped by the gdbstub reads "debug" in QEMU: make it the "paused" a user set */
+	if (vm->qmp && vm->user_paused)
+		hp_qmp__execute(vm->qmp, "stop", NULL, NULL, NULL);
 	hp_vm__flush(vm, 1);
 	hp_session__remove(vm);
 	job->result = json_object();
