@@ -14,6 +14,15 @@ from hplab import BIN, ROOT, AgentTestCase
 PYTHON_DIR = os.path.join(ROOT, "python")
 
 
+def asan_runtime():
+    """The ASan runtime an instrumented libhprobe needs first in a Python process (the
+    CI's sanitizer build), or None."""
+    ldd = subprocess.run(["ldd", os.path.join(BIN, "..", "lib", "libhprobe.so")], capture_output=True,
+                         text=True).stdout
+    m = re.search(r"libasan\.so\S* => (\S+)", ldd)
+    return m.group(1) if m else None
+
+
 def guide_example():
     """The first python block of the user guide's Python section."""
     with open(os.path.join(ROOT, "docs", "user-guide.md")) as f:
@@ -29,6 +38,9 @@ class PyClient(AgentTestCase):
         os.symlink(os.path.dirname(self.agent.socket), os.path.join(xdg, "hprobe"))
         env = dict(os.environ, XDG_RUNTIME_DIR=xdg, PYTHONPATH=PYTHON_DIR,
                    PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+        asan = asan_runtime()
+        if asan:  # Python itself is not instrumented: the runtime first, its leaks not ours
+            env.update(LD_PRELOAD=asan, ASAN_OPTIONS="detect_leaks=0")
         r = subprocess.run([sys.executable, "-c", guide_example()], env=env, capture_output=True, text=True,
                            timeout=600)
         self.assertEqual(r.returncode, 0, r.stderr)
