@@ -77,15 +77,6 @@ static int passes(const struct hp_probe *p, const struct hp_task *t, int have_ta
 }
 
 /* The probe's own counters; the VM layer journals and streams the hit. */
-static void record(struct hp_target *t, struct hp_probe *p, struct hp_hit *hit)
-{
-	p->hits++;
-	if (!p->first_ns)
-		p->first_ns = hit->time_ns;
-	p->last_ns = hit->time_ns;
-	t->ops->record(t, p, hit);
-}
-
 void hp_engine__on_hit(struct hp_target *t, struct hp_probe *p, struct hp_hit *hit)
 {
 	if (p->o.owner == HP_OWNER_INTERNAL) {
@@ -93,7 +84,7 @@ void hp_engine__on_hit(struct hp_target *t, struct hp_probe *p, struct hp_hit *h
 			hp_apps__on_hook_hit(t, p, hit);
 		return;
 	}
-	record(t, p, hit);
+	hp_probe__record(t, p, hit);
 	if (p->o.owner)
 		t->ops->observe(t, p, hit, NULL, NULL);
 }
@@ -212,21 +203,7 @@ int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct h
 			continue;
 		}
 		struct hp_hit hit;
-		memset(&hit, 0, sizeof hit);
-		hit.time_ns = ev->time_ns;
-		hit.probe_id = p->id;
-		hit.vcpu = (uint32_t)ev->vcpu;
-		hit.ip = ev->addr;
-		hit.cr3 = regs[HP_REG_CR3];
-		hit.pid = hit.tgid = -1;
-		if (p->user)
-			hit.flags |= HP_HIT_USER;
-		if (have_task > 0) {
-			hit.pid = task.pid;
-			hit.tgid = task.tgid;
-			memcpy(hit.comm, task.comm, HP_COMM_LEN);
-			hit.flags |= HP_HIT_TASK;
-		}
+		hp_probe__hit_head(&hit, p, ev, regs, have_task > 0 ? &task : NULL);
 		if (p->o.kind == HP_PROBE_CAPTURE) {
 			int need = p->o.nargs > (p->o.mem.src == HP_MEM_ARG ? p->o.mem.index : 0)
 					   ? p->o.nargs
@@ -251,7 +228,7 @@ int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct h
 			t->ops->observe(t, p, &hit, regs, &act);
 		if (act.block)
 			hit.flags |= HP_HIT_BLOCKED;
-		record(t, p, &hit);
+		hp_probe__record(t, p, &hit);
 	}
 	if (act.block) {
 		/* virtual patch: return act.retval to the caller without running the body */

@@ -12,6 +12,7 @@
 #include "base/text.h"
 #include "guest/kernel.h"
 #include "hprobe/plugin_proto.h"
+#include "guest/vmi.h"
 #include "probes/target.h"
 
 const char *hp_probe__state_name(enum hp_probe_state s)
@@ -292,4 +293,33 @@ int hp_probe__lift_at(struct hp_probe *p, uint64_t addr, struct hp_err *err)
 {
 	return p->plant == HP_PLANT_DEBUG_REG ? hp_backend__disarm_hw(p->mech, addr, err)
 					      : hp_backend__disarm(p->mech, addr, p->id, err);
+}
+
+void hp_probe__hit_head(struct hp_hit *hit, const struct hp_probe *p, const struct hp_bev *ev,
+			const uint64_t regs[HP_NREGS], const struct hp_task *task)
+{
+	memset(hit, 0, sizeof *hit);
+	hit->time_ns = ev->time_ns;
+	hit->probe_id = p->id;
+	hit->vcpu = (uint32_t)ev->vcpu;
+	hit->ip = ev->addr;
+	hit->cr3 = regs[HP_REG_CR3];
+	hit->pid = hit->tgid = -1;
+	if (p->user)
+		hit->flags |= HP_HIT_USER;
+	if (task) {
+		hit->pid = task->pid;
+		hit->tgid = task->tgid;
+		memcpy(hit->comm, task->comm, HP_COMM_LEN);
+		hit->flags |= HP_HIT_TASK;
+	}
+}
+
+void hp_probe__record(struct hp_target *t, struct hp_probe *p, struct hp_hit *hit)
+{
+	p->hits++;
+	if (!p->first_ns)
+		p->first_ns = hit->time_ns;
+	p->last_ns = hit->time_ns;
+	t->ops->record(t, p, hit);
 }

@@ -11,6 +11,7 @@
 #include "hprobe/retpend.h"
 
 struct hp_kernel;
+struct hp_task;
 struct hp_app;
 struct hp_target;
 
@@ -127,4 +128,10 @@ json_t *hp_probe__json(const struct hp_probe *p);
 /* Publishes a PROBE event about p ("added", "enabled", ...); the agent's own probes
  * stay quiet. */
 void hp_probe__event(struct hp_target *t, const struct hp_probe *p, const char *change);
+/* A hit's head from its stop, the same for an entry's hit and a return's: time,
+ * probe, vCPU, address, address space, and the task when known (NULL: not). */
+void hp_probe__hit_head(struct hp_hit *hit, const struct hp_probe *p, const struct hp_bev *ev,
+			const uint64_t regs[HP_NREGS], const struct hp_task *task);
+/* Counts a hit on its probe and hands it to the target's journal. */
+void hp_probe__record(struct hp_target *t, struct hp_probe *p, struct hp_hit *hit);
 #endif

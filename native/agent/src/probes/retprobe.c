@@ -148,27 +148,15 @@ void hp_ret__on_return(struct hp_target *t, struct hp_backend *b, const struct h
 		return;
 	}
 	struct hp_hit hit;
-	memset(&hit, 0, sizeof hit);
-	hit.time_ns = ev->time_ns;
-	hit.probe_id = p->id;
-	hit.vcpu = (uint32_t)ev->vcpu;
-	hit.ip = ev->addr;
-	hit.cr3 = regs[HP_REG_CR3];
-	hit.pid = task->pid;
-	hit.tgid = task->tgid;
-	memcpy(hit.comm, task->comm, HP_COMM_LEN);
-	hit.flags = HP_HIT_TASK | HP_HIT_RET | (ev->addr >> 63 ? 0 : HP_HIT_USER);
+	hp_probe__hit_head(&hit, p, ev, regs, task);
+	hit.flags |= HP_HIT_RET;
 	hit.retval = (int64_t)regs[HP_REG_RAX];
 	hit.latency_ns = ev->time_ns > e.entry_ns ? ev->time_ns - e.entry_ns : 0;
 	if (p->o.regs) {
 		memcpy(hit.regs, regs, sizeof hit.regs);
 		hit.flags |= HP_HIT_REGS;
 	}
-	p->hits++;
-	if (!p->first_ns)
-		p->first_ns = hit.time_ns;
-	p->last_ns = hit.time_ns;
-	t->ops->record(t, p, &hit);
+	hp_probe__record(t, p, &hit);
 }
 
 int hp_ret__on_exit_hook(struct hp_target *t, struct hp_probe *p, const struct hp_task *task)
