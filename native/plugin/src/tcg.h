@@ -172,6 +172,12 @@ int tcg__read_mem(struct vstate *vs, uint64_t va, void *dst, size_t len);
 int tcg__current_task(struct hitregs *hr, uint64_t current_task_off, unsigned vcpu, int user, uint64_t *task);
 int tcg__read_task(struct hitregs *hr, const struct hp_pctl_probe *c, unsigned vcpu, int user, struct task_id *t,
 		   uint64_t *taskp);
+/* A hit record's head, the same for an entry's hit and a return's. */
+void tcg__hit_head(struct hp_prec_hit *h, const struct hp_pctl_probe *c, unsigned vcpu, uint64_t now,
+		   const struct task_id *t, int have_task, int user, uint64_t ip, uint64_t cr3);
+/* Pads the record that ends at end to 8 bytes and puts it in this vCPU's ring; a full
+ * ring counts a drop. */
+void tcg__hit_put(unsigned vcpu, struct hp_prec_hit *h, const uint8_t *end);
 
 /* tcg_ret.c: return probes */
 int tcg__ret_init(void);

@@ -195,6 +195,32 @@ int tcg__read_task(struct hitregs *hr, const struct hp_pctl_probe *c, unsigned v
 	return tcg__read_mem(vs, task + o->task_comm, t->comm, HP_COMM_BYTES);
 }
 
+void tcg__hit_head(struct hp_prec_hit *h, const struct hp_pctl_probe *c, unsigned vcpu, uint64_t now,
+		   const struct task_id *t, int have_task, int user, uint64_t ip, uint64_t cr3)
+{
+	memset(h, 0, sizeof *h);
+	h->h.type = HP_PREC_HIT;
+	h->probe_id = c->probe_id;
+	h->vcpu = vcpu;
+	h->time_ns = now;
+	h->pid = t->pid;
+	h->tgid = t->tgid;
+	memcpy(h->comm, t->comm, HP_COMM_BYTES);
+	h->ip = ip;
+	h->flags = (user ? HP_PHIT_USER : 0) | (have_task ? HP_PHIT_TASK : 0);
+	h->cr3 = cr3;
+}
+
+void tcg__hit_put(unsigned vcpu, struct hp_prec_hit *h, const uint8_t *end)
+{
+	uint32_t len = ((uint32_t)(end - (const uint8_t *)h) + 7) & ~7u;
+	h->h.len = len;
+	if (tcg__ring_put(vcpu, h, len)) /* this vCPU is the ring's one writer */
+		atomic_store_explicit(&tcg.rings[vcpu]->dropped,
+				      atomic_load_explicit(&tcg.rings[vcpu]->dropped, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+}
+
 static int passes(const struct hp_pctl_probe *c, const struct task_id *t, int have_task)
 {
 	if (c->filter_pid >= 0 && (!have_task || (t->pid != c->filter_pid && t->tgid != c->filter_pid)))
@@ -291,17 +317,8 @@ static void on_hit(unsigned vcpu, void *udata)
 		uint8_t raw[HP_PREC_HIT_MAX + 8];
 	} rec;
 	struct hp_prec_hit *h = &rec.h;
-	memset(h, 0, sizeof *h);
-	h->h.type = HP_PREC_HIT;
-	h->probe_id = c->probe_id;
-	h->vcpu = vcpu;
-	h->time_ns = now;
-	h->pid = t.pid;
-	h->tgid = t.tgid;
-	memcpy(h->comm, t.comm, HP_COMM_BYTES);
-	h->ip = c->vaddr; /* exact: TCG does not keep env->eip current inside a block */
-	h->flags = (user ? HP_PHIT_USER : 0) | (have_task ? HP_PHIT_TASK : 0);
-	h->cr3 = tcg__reg(&hr, HP_PREG_CR3);
+	/* ip exact: TCG does not keep env->eip current inside a block */
+	tcg__hit_head(h, c, vcpu, now, &t, have_task, user, c->vaddr, tcg__reg(&hr, HP_PREG_CR3));
 
 	uint64_t args[HP_PMAX_ARGS] = { 0 };
 	int nargs = c->mem_src == HP_PMEM_ARG && c->mem_index > c->nargs ? c->mem_index : c->nargs;
@@ -329,13 +346,7 @@ static void on_hit(unsigned vcpu, void *udata)
 		h->flags |= HP_PHIT_MEM;
 		p += h->memlen;
 	}
-	uint32_t len = (uint32_t)(p - rec.raw);
-	len = (len + 7) & ~7u;
-	h->h.len = len;
-	if (tcg__ring_put(vcpu, rec.raw, len)) /* this vCPU is the ring's one writer */
-		atomic_store_explicit(&tcg.rings[vcpu]->dropped,
-				      atomic_load_explicit(&tcg.rings[vcpu]->dropped, memory_order_relaxed) + 1,
-				      memory_order_relaxed);
+	tcg__hit_put(vcpu, h, p);
 }
 
 /* First hit of an inline counter on this vCPU (the condition is tested before the add). */

@@ -163,17 +163,8 @@ void tcg__on_ret(unsigned vcpu, void *udata)
 		uint8_t raw[HP_PREC_HIT_MAX + 8];
 	} rec;
 	struct hp_prec_hit *h = &rec.h;
-	memset(h, 0, sizeof *h);
-	h->h.type = HP_PREC_HIT;
-	h->probe_id = c->probe_id;
-	h->vcpu = vcpu;
-	h->time_ns = now;
-	h->pid = t.pid;
-	h->tgid = t.tgid;
-	memcpy(h->comm, t.comm, HP_COMM_BYTES);
-	h->ip = site;
-	h->flags = HP_PHIT_RET | (user ? HP_PHIT_USER : 0) | (have_task ? HP_PHIT_TASK : 0);
-	h->cr3 = tcg__reg(&hr, HP_PREG_CR3);
+	tcg__hit_head(h, c, vcpu, now, &t, have_task, user, site, tcg__reg(&hr, HP_PREG_CR3));
+	h->flags |= HP_PHIT_RET;
 	uint8_t *p = rec.raw + sizeof *h;
 	struct hp_prec_ret r = { .retval = (int64_t)tcg__reg(&hr, HP_PREG_RAX), .latency_ns = now - e.entry_ns };
 	memcpy(p, &r, sizeof r);
@@ -187,13 +178,7 @@ void tcg__on_ret(unsigned vcpu, void *udata)
 		memcpy(p, regs, sizeof regs);
 		p += sizeof regs;
 	}
-	uint32_t len = (uint32_t)(p - rec.raw);
-	len = (len + 7) & ~7u;
-	h->h.len = len;
-	if (tcg__ring_put(vcpu, rec.raw, len))
-		atomic_store_explicit(&tcg.rings[vcpu]->dropped,
-				      atomic_load_explicit(&tcg.rings[vcpu]->dropped, memory_order_relaxed) + 1,
-				      memory_order_relaxed);
+	tcg__hit_put(vcpu, h, p);
 }
 
 /* do_exit: the leaving task's calls will not return. */
