@@ -48,6 +48,15 @@ const struct hp_hit_field *hp_hit__fields(void)
 	return fields;
 }
 
+const char *hp_hit__type_name(enum hp_hf_type t)
+{
+	static const char *const names[] = {
+		[HP_HFT_UINT] = "uint", [HP_HFT_INT] = "int",   [HP_HFT_ADDR] = "addr",   [HP_HFT_TEXT] = "text",
+		[HP_HFT_BOOL] = "bool", [HP_HFT_ARGS] = "args", [HP_HFT_BYTES] = "bytes", [HP_HFT_REGS] = "regs",
+	};
+	return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : NULL;
+}
+
 int hp_hit__has(const struct hp_hit *h, enum hp_hf f)
 {
 	switch (f) {

@@ -39,6 +39,17 @@ class Protocol(unittest.TestCase):
         self.assertEqual(g["protocol"], 1)
         self.assertIn("hit-batches", g["capabilities"])
 
+    def test_agent_info_publishes_the_hit_field_table(self):
+        # the same rows, in the same order, as libhprobe's table that `hprobe fields` prints
+        rows = self.c.ok("agent-info")["hit_fields"]
+        listed = [line.split()[0] for line in self.agent.cli("fields").stdout.splitlines()]
+        self.assertEqual([r["name"] for r in rows], listed)
+        pid = next(r for r in rows if r["name"] == "pid")
+        self.assertEqual(pid, {"name": "pid", "type": "int", "stream": True, "export": True, "optional": True,
+                               "title": "PID", "doc": "the task's pid (thread id); null when unknown"})
+        self.assertEqual({r["type"] for r in rows},
+                         {"uint", "int", "addr", "text", "bool", "args", "bytes", "regs"})
+
     def test_malformed_frames_keep_the_connection(self):
         self.c.send_raw(b"this is not json\n")
         self.assertEqual(self.error(self.c.read()), "MalformedFrame")

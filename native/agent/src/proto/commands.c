@@ -18,6 +18,7 @@
 #include "proto/agent.h"
 #include "proto/client.h"
 #include "probes/engine.h"
+#include "hprobe/hit.h"
 #include "hprobe/journal.h"
 #include "base/sysroot.h"
 #include "base/text.h"
@@ -75,6 +76,21 @@ struct hp_vm *hp_commands__vm(struct hp_agent *a, struct hp_client *c, json_t *a
 
 /* ---- main-thread commands ---- */
 
+/* libhprobe's hit field table, for clients that cannot load libhprobe (the workbench
+ * builds its columns from it). */
+static json_t *hit_fields_json(void)
+{
+	const struct hp_hit_field *f = hp_hit__fields();
+	json_t *arr = json_array();
+	for (int i = 0; i < HP_HF_COUNT; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:b, s:b, s:s, s:s}", "name", f[i].name, "type",
+						     hp_hit__type_name(f[i].type), "stream",
+						     (f[i].in & HP_HF_IN_STREAM) != 0, "export",
+						     (f[i].in & HP_HF_IN_EXPORT) != 0, "optional", f[i].optional != 0,
+						     "title", f[i].title, "doc", f[i].doc));
+	return arr;
+}
+
 static void cmd_agent_info(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
 {
 	(void)args;
@@ -83,10 +99,10 @@ static void cmd_agent_info(struct hp_agent *a, struct hp_client *c, json_t *args
 		n++;
 	/* host paths: bytes, not necessarily UTF-8 */
 	json_t *r =
-		json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:i}", "version", HP_AGENT_VERSION, "protocol", HP_PROTOCOL,
-			  "pid", (int)getpid(), "socket", hp_text__json(a->host.paths.socket, SIZE_MAX), "state_dir",
-			  hp_text__json(a->host.paths.state_dir, SIZE_MAX), "lab",
-			  hp_text__json(a->host.paths.lab_script, SIZE_MAX), "vms", n);
+		json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:i, s:o}", "version", HP_AGENT_VERSION, "protocol",
+			  HP_PROTOCOL, "pid", (int)getpid(), "socket", hp_text__json(a->host.paths.socket, SIZE_MAX),
+			  "state_dir", hp_text__json(a->host.paths.state_dir, SIZE_MAX), "lab",
+			  hp_text__json(a->host.paths.lab_script, SIZE_MAX), "vms", n, "hit_fields", hit_fields_json());
 	hp_client__reply(a, c, id, r);
 	json_decref(r);
 }

@@ -67,6 +67,9 @@ struct hp_hit_field {
 
 /* The field table, HP_HF_COUNT rows in output order. */
 const struct hp_hit_field *hp_hit__fields(void);
+/* A type's name for other programs ("uint", "int", "addr", "text", "bool", "args",
+ * "bytes", "regs": the enum's names in lower case), or NULL for no such type. */
+const char *hp_hit__type_name(enum hp_hf_type t);
 
 /* What a hit record cannot say about itself. */
 struct hp_hit_ctx {
