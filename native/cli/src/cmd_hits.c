@@ -173,6 +173,15 @@ static void print_hit(const char *text, size_t len, void *ud)
 		snprintf(tgid, sizeof tgid, "%lld", json_integer_value(json_object_get(h, "tgid")));
 		snprintf(task, sizeof task, "%s/%s", pid, tgid);
 	}
+	/* a return probe's hit: its return value and latency (left out of other hits) */
+	char ret[24] = "-", lat[24] = "-", retlat[64] = "";
+	uint64_t lat_ns;
+	if (json_is_integer(json_object_get(h, "retval")))
+		snprintf(ret, sizeof ret, "%lld", json_integer_value(json_object_get(h, "retval")));
+	if (jx_u64(json_object_get(h, "latency_ns"), &lat_ns))
+		snprintf(lat, sizeof lat, "%llu", (unsigned long long)lat_ns);
+	if (ret[0] != '-' || lat[0] != '-')
+		snprintf(retlat, sizeof retlat, " ret=%s lat=%s%s", ret, lat, lat[0] != '-' ? "ns" : "");
 	const char *comm = json_string_value(json_object_get(h, "comm"));
 	const char *ip = json_string_value(json_object_get(h, "ip"));
 	const char *mem = json_string_value(json_object_get(h, "mem"));
@@ -183,8 +192,8 @@ static void print_hit(const char *text, size_t len, void *ud)
 	if (!ip)
 		ip = "-";
 	if (!o->table) {
-		printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", seq, tm, probe, vcpu, pid, tgid, comm, ip,
-		       args[0] ? args : "-", mem && *mem ? mem : "-", blocked ? "blocked" : "-");
+		printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", seq, tm, probe, vcpu, pid, tgid, comm,
+		       ip, args[0] ? args : "-", mem && *mem ? mem : "-", blocked ? "blocked" : "-", ret, lat);
 		json_decref(h);
 		return;
 	}
@@ -195,10 +204,12 @@ static void print_hit(const char *text, size_t len, void *ud)
 	put_cell(task, W_TASK, 1, 0);
 	put_cell(comm, W_COMM, 0, 0);
 	put_cell(ip, W_IP, 0, 0);
-	size_t n = strlen(args) + (mem ? strlen(mem) : 0) + 32;
+	size_t n = strlen(args) + (mem ? strlen(mem) : 0) + sizeof retlat + 32;
 	char *last = malloc(n);
-	snprintf(last, n, "%s%s%s%s%s", args[0] ? args : "-", mem ? " mem=" : "", mem ? mem : "", blocked ? " " : "",
-		 blocked ? "BLOCKED" : "");
+	if (!last)
+		abort();
+	snprintf(last, n, "%s%s%s%s%s%s", args[0] ? args : "-", retlat, mem ? " mem=" : "", mem ? mem : "",
+		 blocked ? " " : "", blocked ? "BLOCKED" : "");
 	put_cell(last, args_width(o), 0, 1);
 	free(last);
 	putchar('\n');

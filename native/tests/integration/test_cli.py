@@ -299,6 +299,9 @@ HITS = [
     {"seq": 2, "time_ns": 6000001000, "probe": 2, "vcpu": 0, "pid": 7, "tgid": 7,
      "comm": "a-very-long-command-name\\xff", "ip": "0x401000", "user": True, "args": [0],
      "memaddr": "0x7ffd0000", "mem": "68656c6c6f", "blocked": True},
+    # a return probe's: its return value and latency
+    {"seq": 3, "time_ns": 6500000000, "probe": 3, "vcpu": 1, "pid": 42, "tgid": 40, "comm": "sysloop",
+     "ip": "0xffffffff81000100", "user": False, "retval": -2, "latency_ns": 12345, "args": []},
 ]
 
 
@@ -443,13 +446,14 @@ class FakeAgentCli(unittest.TestCase):
         self.assertEqual(rows, [
             # the journal cannot be read here: times count from the first hit
             ["0", "0.000000", "1", "0", "42", "40", "sysloop", "0xffffffff81000000",
-             "0x1,0xffffffffffffffff,0x3", "-", "-"],
-            ["1", "0.500000", "1", "1", "-", "-", "-", "0xffffffff81000000", "-", "-", "-"],
+             "0x1,0xffffffffffffffff,0x3", "-", "-", "-", "-"],
+            ["1", "0.500000", "1", "1", "-", "-", "-", "0xffffffff81000000", "-", "-", "-", "-", "-"],
             ["2", "1.000001", "2", "0", "7", "7", "a-very-long-command-name\\xff", "0x401000", "0x0",
-             "68656c6c6f", "blocked"],
+             "68656c6c6f", "blocked", "-", "-"],
+            ["3", "1.500000", "3", "1", "42", "40", "sysloop", "0xffffffff81000100", "-", "-", "-", "-2", "12345"],
         ])
         self.assertEqual([l.split("\t")[1] for l in self.cli("hits", "x", "--time=mono").stdout.splitlines()],
-                         ["5.000000", "5.500000", "6.000001"])
+                         ["5.000000", "5.500000", "6.000001", "6.500000"])
         wall = [l.split("\t")[1] for l in self.cli("hits", "x", "--time", "wall").stdout.splitlines()]
         ts = [datetime.datetime.fromisoformat(w).timestamp() for w in wall]
         self.assertAlmostEqual(ts[2] - ts[0], 1.000001, places=5)
@@ -463,7 +467,7 @@ class FakeAgentCli(unittest.TestCase):
         rc, out = run_on_tty(["--socket", self.fake.socket, "hits", "x"], cols=140)
         self.assertEqual(rc, 0, out)
         lines = out.splitlines()
-        self.assertEqual(len(lines), 4, out)
+        self.assertEqual(len(lines), 5, out)
         head = lines[0]
         cols = ["SEQ", "TIME", "PROBE", "VCPU", "PID/TGID", "COMM", "IP", "ARGS"]
         self.assertEqual(head.split(), cols)
@@ -489,6 +493,8 @@ class FakeAgentCli(unittest.TestCase):
         self.assertIn("0x1,0xffffffffffffffff,0x3", lines[1])
         self.assertIn("mem=68656c6c6f", lines[3])
         self.assertIn("BLOCKED", lines[3])
+        self.assertEqual(lines[4][head.index("ARGS"):].split(), ["-", "ret=-2", "lat=12345ns"])
+        self.assertNotIn("ret=", "".join(lines[1:4]), "only a return probe's hits have a return value")
         for l in lines:
             self.assertLessEqual(len(l), 140, "fits the terminal: %r" % l)
         self.assertIn("0.500000", lines[2])
@@ -531,7 +537,7 @@ class LiveCli(AgentTestCase):
         rows = [l.split("\t") for l in r.stdout.splitlines()]
         self.assertEqual(len(rows), len(hj))
         for row, h in zip(rows, hj):
-            self.assertEqual(len(row), 11, row)
+            self.assertEqual(len(row), 13, row)
             self.assertEqual(row[0], str(h["seq"]))
             self.assertEqual(row[2], str(self.probe))
             self.assertEqual((row[4], row[5], row[6]), (str(h["pid"]), str(h["tgid"]), "sysloop"))
