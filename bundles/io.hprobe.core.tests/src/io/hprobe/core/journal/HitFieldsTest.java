@@ -2,6 +2,7 @@ package io.hprobe.core.journal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
@@ -11,9 +12,11 @@ import org.eclipse.jdt.annotation.NonNullByDefault;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import com.google.gson.JsonParser;
+
 /**
  * The hit fields come from libhprobe's one table (hp_hit__fields), read only as far as its own CSV heading
- * vouches for; the built-in copy the workbench falls back on is that same table.
+ * vouches for, or from the agent's copy of the same table (agent-info) when libhprobe cannot be loaded.
  */
 @NonNullByDefault({})
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
@@ -27,12 +30,25 @@ class HitFieldsTest {
     }
 
     @Test
-    void theFieldsAreLibhprobesTableAndTheBuiltInCopyIsTheSame() throws Exception {
+    void theFieldsAreLibhprobesTable() throws Exception {
         assumeTrue(Journals.isAvailable(), "libhprobe not available: " + Journals.unavailableReason());
         List<HitField> lib = HitFields.fromLibrary();
-        assertEquals(HitFields.DEFAULTS, lib, "the built-in copy of the table drifted from hit.c");
         assertEquals(lib, HitFields.all());
         assertEquals("libhprobe", HitFields.source());
+        assertEquals("seq", lib.get(0).name());
+    }
+
+    @Test
+    void anAgentsTableIsReadRowByRowAndAMalformedOneRefused() throws Exception {
+        List<HitField> f = HitFields.fromJson(JsonParser.parseString("[{\"name\":\"pid\",\"type\":\"int\","
+                + "\"stream\":true,\"export\":false,\"optional\":true,\"title\":\"PID\",\"doc\":\"the pid\"}]"));
+        assertEquals(List.of(new HitField("pid", HitField.Type.INT, true, false, true, "PID", "the pid")), f);
+        for (String bad : new String[]{ "null", "[]", "{}", "[1]", "[{\"name\":\"x\"}]",
+                "[{\"name\":\"x\",\"type\":\"float\",\"stream\":true,\"export\":true,\"optional\":false,"
+                        + "\"title\":\"X\",\"doc\":\"x\"}]" }) {
+            assertThrows(JournalException.class, () -> HitFields.fromJson(JsonParser.parseString(bad)), bad);
+        }
+        HitFields.adoptAgent(JsonParser.parseString("[{\"name\":\"x\"}]")); // ignored, no throw
     }
 
     @Test

@@ -2,96 +2,79 @@ package io.hprobe.core.journal;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 import org.eclipse.jdt.annotation.Nullable;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 
 import io.hprobe.core.journal.HitField.Type;
 
 /**
- * The fields of a hit as libhprobe lists them (hp_hit__fields), read once; a built-in copy of the table
- * when libhprobe cannot be loaded or its table cannot be checked.
+ * The fields of a hit as libhprobe lists them (hp_hit__fields): read from libhprobe when it loads, else as
+ * the connected agent publishes the same table (agent-info's hit_fields), else none yet. There is no copy of
+ * the table here: hit.c owns it.
  * <p>
  * C gives the table no length: HP_HF_COUNT is a compile-time constant. The binding reads as many rows as the
  * library's own CSV heading (hp_hit__csv_header) names fields, which the table always has, and requires
  * each row to be the field of that column: a library whose table differs from what this binding can read
- * gives the built-in list, never a read past the table's end.
+ * is not used, never read past the table's end.
  */
 public final class HitFields {
 
     private static final int HEADING_CAP = 8192;
 
-    /** The table of this version of hit.c, in its order. */
-    static final List<HitField> DEFAULTS = List.of(//
-            field("seq", Type.UINT, true, false, "Seq", "the hit's record number in the VM's journal"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("time_ns", Type.UINT, true, false, "Time (ns)", "host CLOCK_MONOTONIC at the hit"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("rel_ns", Type.INT, false, false, "Since start (ns)", "time since the journal's start"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("probe", Type.UINT, true, false, "Probe", "the probe's id"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("spec", Type.TEXT, false, false, "Spec", "the probe's spec"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("vcpu", Type.UINT, true, false, "vCPU", "the vCPU (0-based) that hit"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("pid", Type.INT, true, true, "PID", "the task's pid (thread id); null when unknown"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("tgid", Type.INT, true, true, "TGID", "the task's thread group (process) id; null when unknown"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("comm", Type.TEXT, true, true, "Comm", "the task's name (guest bytes, escaped); null when unknown"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("ip", Type.ADDR, true, false, "IP", "the probed instruction's address"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("cr3", Type.ADDR, false, false, "CR3", "the address space (page table root)"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("user", Type.BOOL, true, false, "User", "a probe in a guest program (not the kernel)"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("blocked", Type.BOOL, true, false, "Blocked", "a virtual patch returned an error instead"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("retval", Type.INT, true, true, "Return value", //$NON-NLS-1$ //$NON-NLS-2$
-                    "a return probe's return value (rax, signed; left out of other hits)"), //$NON-NLS-1$
-            field("latency_ns", Type.UINT, true, true, "Latency (ns)", //$NON-NLS-1$ //$NON-NLS-2$
-                    "a return probe's time from the call's entry to this return, host CLOCK_MONOTONIC " //$NON-NLS-1$
-                            + "(left out of other hits)"), //$NON-NLS-1$
-            field("args", Type.ARGS, true, false, "Args", "the function's arguments, as unsigned integers"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            field("memaddr", Type.ADDR, true, true, "Mem at", //$NON-NLS-1$ //$NON-NLS-2$
-                    "where the captured memory was read (left out when the probe captures none)"), //$NON-NLS-1$
-            field("mem", Type.BYTES, true, true, "Mem", //$NON-NLS-1$ //$NON-NLS-2$
-                    "the captured memory, hex (empty when unreadable; left out when the probe captures none)"), //$NON-NLS-1$
-            field("regs", Type.REGS, true, true, "Regs", //$NON-NLS-1$ //$NON-NLS-2$
-                    "every register, by name (left out unless the probe asks for them)")); //$NON-NLS-1$
-
-    private static @Nullable List<HitField> fields;
-    private static String source = ""; //$NON-NLS-1$
+    /** libhprobe's table, once read; null until then or when it cannot be read. */
+    private static @Nullable List<HitField> library;
+    private static boolean libraryTried;
+    private static String libraryWhy = ""; //$NON-NLS-1$
+    /** The agent's table (agent-info), or null. */
+    private static @Nullable List<HitField> agent;
 
     private HitFields() {
     }
 
-    private static HitField field(String name, Type type, boolean inStream, boolean optional, String title,
-            String doc) {
-        return new HitField(name, type, inStream, true, optional, title, doc);
-    }
-
-    /** The fields, in the table's order: libhprobe's, else the built-in copy. */
+    /** The fields, in the table's order: libhprobe's, else the agent's, else none (no hits to show either). */
     public static synchronized List<HitField> all() {
-        List<HitField> f = fields;
-        if (f == null) {
-            String why;
+        if (!libraryTried) {
+            libraryTried = true;
             if (!LibHprobe.load()) {
-                why = Journals.unavailableReason();
+                libraryWhy = String.valueOf(Journals.unavailableReason());
             } else {
                 try {
-                    f = fromLibrary();
-                    why = null;
+                    library = fromLibrary();
                 } catch (JournalException e) {
-                    why = e.getMessage();
+                    libraryWhy = String.valueOf(e.getMessage());
                 }
             }
-            if (f == null) {
-                f = DEFAULTS;
-                source = "built in (" + why + ")"; //$NON-NLS-1$ //$NON-NLS-2$
-            } else {
-                source = "libhprobe"; //$NON-NLS-1$
-            }
-            fields = f;
         }
-        return f;
+        List<HitField> f = library != null ? library : agent;
+        return f != null ? f : List.of();
     }
 
-    /** Where {@link #all()} comes from: "libhprobe", or "built in" with the reason. */
+    /** Where {@link #all()} comes from: "libhprobe", "agent", or "none" with the reason. */
     public static synchronized String source() {
         all();
-        return source;
+        return library != null ? "libhprobe" : agent != null ? "agent" : "none (" + libraryWhy + ")"; //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
+    }
+
+    /**
+     * Takes the table an agent published (agent-info's hit_fields), used when libhprobe cannot be read. An
+     * absent or malformed table (an older agent) is ignored.
+     */
+    public static void adoptAgent(@Nullable JsonElement table) {
+        List<HitField> f;
+        try {
+            f = fromJson(table);
+        } catch (JournalException e) {
+            return;
+        }
+        synchronized (HitFields.class) {
+            agent = f;
+        }
     }
 
     /** The field named name, or null. */
@@ -102,6 +85,26 @@ public final class HitFields {
             }
         }
         return null;
+    }
+
+    /** An agent's table (docs/protocol.md, agent-info), every row checked. */
+    public static List<HitField> fromJson(@Nullable JsonElement table) throws JournalException {
+        if (table == null || !table.isJsonArray() || table.getAsJsonArray().isEmpty()) {
+            throw new JournalException("the agent lists no hit fields"); //$NON-NLS-1$
+        }
+        List<HitField> out = new ArrayList<>();
+        for (JsonElement e : table.getAsJsonArray()) {
+            try {
+                JsonObject o = e.getAsJsonObject();
+                Type type = Type.valueOf(o.get("type").getAsString().toUpperCase(Locale.ROOT)); //$NON-NLS-1$
+                out.add(new HitField(o.get("name").getAsString(), type, o.get("stream").getAsBoolean(), //$NON-NLS-1$ //$NON-NLS-2$
+                        o.get("export").getAsBoolean(), o.get("optional").getAsBoolean(), //$NON-NLS-1$ //$NON-NLS-2$
+                        o.get("title").getAsString(), o.get("doc").getAsString())); //$NON-NLS-1$ //$NON-NLS-2$
+            } catch (RuntimeException x) { // a missing member, a wrong kind, an unknown type
+                throw new JournalException("the agent's hit field " + out.size() + " cannot be read: " + e); //$NON-NLS-1$ //$NON-NLS-2$
+            }
+        }
+        return List.copyOf(out);
     }
 
     /** libhprobe's table, checked row by row against its CSV heading. libhprobe must be loaded. */

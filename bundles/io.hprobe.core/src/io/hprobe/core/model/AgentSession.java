@@ -15,6 +15,7 @@ import org.eclipse.jdt.annotation.Nullable;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
+import io.hprobe.core.journal.HitFields;
 import io.hprobe.core.protocol.AgentConnection;
 import io.hprobe.core.protocol.AgentEvent;
 import io.hprobe.core.protocol.AgentException;
@@ -133,6 +134,7 @@ final class AgentSession {
     private void start(AgentConnection c) throws AgentException {
         connection = c;
         info = asObject(join(c.call("agent-info", null, COMMAND_TIMEOUT_S, TimeUnit.SECONDS))); //$NON-NLS-1$
+        HitFields.adoptAgent(info.get("hit_fields")); //$NON-NLS-1$
         join(c.call("events-subscribe", null, COMMAND_TIMEOUT_S, TimeUnit.SECONDS)); //$NON-NLS-1$
         sync.run(this);
         setState(Agent.State.CONNECTED, null);

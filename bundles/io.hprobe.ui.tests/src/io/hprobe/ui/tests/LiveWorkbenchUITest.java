@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.hprobe.core.journal.ExportFormat;
+import io.hprobe.core.journal.HitFields;
 import io.hprobe.core.journal.Journals;
 import io.hprobe.core.model.Agent;
 import io.hprobe.core.model.Probe;
@@ -150,6 +151,8 @@ class LiveWorkbenchUITest {
     void launchTheLabGuestFromTheVmBrowser() throws Exception {
         VmBrowserView browser = show(VmBrowserView.ID, VmBrowserView.class);
         agent = UiTestSupport.connectedLocalAgent(T);
+        assertEquals(HitFields.all(), HitFields.fromJson(agent.info().get("hit_fields")),
+                "the agent publishes libhprobe's hit field table, for a workbench without libhprobe");
         int before = agent.vms().size();
         Widgets.toolbarAction(browser, Messages.VmBrowser_launch).run();
         UiTestSupport.waitUntil(() -> "the lab guest to boot and be selected; " + diagnostics(), BOOT, () -> {

@@ -60,7 +60,8 @@ public class HitsView extends HProbeView {
     private boolean follow = true;
     private @Nullable Job filterJob;
     private final SelectionProvider selection = new SelectionProvider();
-    private final List<HitColumns.Column> columns = HitColumns.table();
+    /** The table's columns; empty until the hit fields are known (libhprobe, else the agent's table). */
+    private List<HitColumns.Column> columns = List.of();
 
     @Override
     protected Control createContents(Composite parent) {
@@ -96,14 +97,7 @@ public class HitsView extends HProbeView {
         t.setHeaderVisible(true);
         t.setLinesVisible(true);
         t.setFont(JFaceResources.getTextFont());
-        // libhprobe's hit field table makes the columns: its titles, its docs as tooltips
-        for (HitColumns.Column col : columns) {
-            TableColumn c = new TableColumn(t, col.right() ? SWT.RIGHT : SWT.LEFT);
-            c.setText(col.field().title());
-            c.setToolTipText(col.field().doc());
-            c.setWidth(col.width());
-            c.setMoveable(true);
-        }
+        makeColumns(t);
         t.addListener(SWT.SetData, e -> fill((TableItem) e.item, t.indexOf((TableItem) e.item)));
         t.addListener(SWT.Selection, e -> {
             Vm vm = vm();
@@ -127,6 +121,21 @@ public class HitsView extends HProbeView {
         followAction.setToolTipText(Messages.Hits_followTip);
         getViewSite().getActionBars().getToolBarManager().add(followAction);
         return top;
+    }
+
+    /** libhprobe's hit field table makes the columns: its titles, its docs as tooltips. Once. */
+    private void makeColumns(Table t) {
+        if (!columns.isEmpty()) {
+            return;
+        }
+        columns = HitColumns.table();
+        for (HitColumns.Column col : columns) {
+            TableColumn c = new TableColumn(t, col.right() ? SWT.RIGHT : SWT.LEFT);
+            c.setText(col.field().title());
+            c.setToolTipText(col.field().doc());
+            c.setWidth(col.width());
+            c.setMoveable(true);
+        }
     }
 
     private static Text field(Composite bar, String label, String hint, int width) {
@@ -289,6 +298,7 @@ public class HitsView extends HProbeView {
         if (t == null || t.isDisposed()) {
             return;
         }
+        makeColumns(t); // without libhprobe, the fields come with the agent
         Vm vm = vm();
         if (vm != shownVm) {
             shownVm = vm;
