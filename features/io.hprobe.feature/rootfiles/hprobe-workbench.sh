@@ -6,7 +6,7 @@
 #   JAVA_HOME         Java 17 or newer; else java from PATH
 #   HPROBE_AGENT      hprobed to start when no agent listens (else bin/hprobed here, else PATH)
 #   HPROBE_LIBHPROBE  libhprobe.so for exports and offline journals (else lib/libhprobe.so here)
-# Further arguments go to the workbench, e.g. -consoleLog or -clean.
+# Further arguments go to the workbench, e.g. -consoleLog or -clean; a journal (NAME.hpj) opens at start.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 java=java

@@ -285,6 +285,9 @@ public final class Messages extends NLS {
     public static String Journal_open;
     public static String Journal_job;
     public static String Journal_failed;
+    public static String Journal_recentNone;
+    public static String Journal_recentItem;
+    public static String Journal_recentClear;
     public static String Prefs_description;
     public static String Prefs_socket;
     public static String Prefs_binary;

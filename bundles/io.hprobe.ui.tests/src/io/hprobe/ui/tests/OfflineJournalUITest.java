@@ -7,8 +7,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.eclipse.core.runtime.jobs.Job;
+import org.eclipse.jface.action.ActionContributionItem;
+import org.eclipse.jface.action.IAction;
+import org.eclipse.jface.action.IContributionItem;
 import org.eclipse.ui.IWorkbenchPage;
 import org.eclipse.ui.PlatformUI;
 import org.eclipse.swt.widgets.Table;
@@ -24,6 +29,8 @@ import io.hprobe.core.journal.Journals;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.HProbeUi;
 import io.hprobe.ui.handlers.OpenJournalHandler;
+import io.hprobe.ui.handlers.RecentJournalsMenu;
+import io.hprobe.ui.internal.RecentJournals;
 import io.hprobe.ui.views.AlertsView;
 import io.hprobe.ui.views.HitTimelineView;
 import io.hprobe.ui.views.HitsView;
@@ -57,7 +64,11 @@ class OfflineJournalUITest {
             w.json(4, BASE + 1_500_000_000L, "{\"event\":\"ALERT\",\"data\":{\"detector\":1,\"kind\":\"watchdog\","
                     + "\"alert\":\"hang\",\"pid\":100,\"comm\":\"hb\",\"time_ns\":" + (BASE + 1_500_000_000L) + "}}");
         }
-        OpenJournalHandler.open(journal);
+        RecentJournals.clear();
+        // as from the command line: the harness's own arguments are not journals
+        List<Job> jobs = OpenJournalHandler.openArguments(
+                new String[]{ "-testproperties", "surefire.properties", journal.toString(), "-product" });
+        assertEquals(1, jobs.size());
         UiTestSupport.waitUntil("the journal opened and selected", T, () -> {
             Vm vm = HProbeUi.context().vm();
             return vm != null && !vm.isLive() && "saved".equals(vm.name());
@@ -86,5 +97,31 @@ class OfflineJournalUITest {
         assertTrue(vm.alerts().get(0).what().equals("hang"));
         HProbeUi.model().removeOffline(vm);
         HProbeUi.context().selectVm(null);
+
+        // File > Recent Journals lists it, and opens it again
+        assertEquals(List.of(journal.toAbsolutePath().normalize()), RecentJournals.list());
+        IContributionItem[] items = new RecentMenu().items();
+        assertEquals(3, items.length, "the journal, a separator, Clear");
+        IAction again = ((ActionContributionItem) items[0]).getAction();
+        assertEquals("&1 saved.hpj", again.getText());
+        assertEquals(journal.toAbsolutePath().normalize().toString(), again.getToolTipText());
+        again.run();
+        UiTestSupport.waitUntil("the journal opened again from Recent Journals", T, () -> {
+            Vm v = HProbeUi.context().vm();
+            return v != null && v != vm && "saved".equals(v.name());
+        });
+        HProbeUi.model().removeOffline(UiTestSupport.nn(HProbeUi.context().vm()));
+        HProbeUi.context().selectVm(null);
+        ((ActionContributionItem) new RecentMenu().items()[2]).getAction().run();
+        assertEquals(List.of(), RecentJournals.list(), "Clear Recent Journals");
+        assertEquals(1, new RecentMenu().items().length, "(none yet)");
+    }
+
+    /** The menu's items, as Eclipse asks for them when File opens. */
+    private static final class RecentMenu extends RecentJournalsMenu {
+
+        IContributionItem[] items() {
+            return getContributionItems();
+        }
     }
 }

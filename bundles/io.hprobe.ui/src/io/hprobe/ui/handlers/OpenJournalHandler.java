@@ -1,6 +1,9 @@
 package io.hprobe.ui.handlers;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 
 import org.eclipse.core.commands.AbstractHandler;
 import org.eclipse.core.commands.ExecutionEvent;
@@ -22,9 +25,13 @@ import io.hprobe.ui.Activator;
 import io.hprobe.ui.HProbeUi;
 import io.hprobe.ui.Messages;
 import io.hprobe.ui.internal.MonitorSink;
+import io.hprobe.ui.internal.RecentJournals;
 import io.hprobe.ui.preferences.Prefs;
 
-/** File > Open Journal: a saved journal browsed in the same views, with no agent (through libhprobe). */
+/**
+ * File > Open Journal: a saved journal browsed in the same views, with no agent (through libhprobe). Also the
+ * journals named on the command line ({@code hprobe-workbench.sh run.hpj}) and File > Recent Journals.
+ */
 public class OpenJournalHandler extends AbstractHandler {
 
     @Override
@@ -40,6 +47,20 @@ public class OpenJournalHandler extends AbstractHandler {
         return null;
     }
 
+    /**
+     * Opens the journals among the workbench's command-line arguments: those whose name ends in ".hpj" (the
+     * others belong to the platform or a test harness). A missing or damaged one fails as Open Journal does.
+     */
+    public static List<Job> openArguments(String[] args) {
+        List<Job> jobs = new ArrayList<>();
+        for (String a : args) {
+            if (!a.startsWith("-") && a.toLowerCase(Locale.ROOT).endsWith(".hpj")) { //$NON-NLS-1$ //$NON-NLS-2$
+                jobs.add(open(Path.of(a)));
+            }
+        }
+        return jobs;
+    }
+
     /** Loads a journal in a job and selects it when done. */
     public static Job open(Path journal) {
         Job job = new Job(NLS.bind(Messages.Journal_job, journal.getFileName())) {
@@ -53,6 +74,7 @@ public class OpenJournalHandler extends AbstractHandler {
                     Display.getDefault().asyncExec(() -> {
                         HProbeUi.model().addOffline(vm);
                         HProbeUi.context().selectVm(vm);
+                        RecentJournals.add(journal);
                     });
                     return Status.OK_STATUS;
                 }

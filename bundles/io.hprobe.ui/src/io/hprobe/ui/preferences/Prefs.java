@@ -33,6 +33,8 @@ public final class Prefs {
     public static final String LAB_MEM = "lab.mem"; //$NON-NLS-1$
     /** The libvirt connection whose domains the VM Browser lists; blank = qemu:///system. */
     public static final String LIBVIRT_URI = "libvirt.uri"; //$NON-NLS-1$
+    /** The journals opened last, one path per line, newest first (RecentJournals). */
+    public static final String RECENT_JOURNALS = "journal.recent"; //$NON-NLS-1$
 
     private Prefs() {
     }
