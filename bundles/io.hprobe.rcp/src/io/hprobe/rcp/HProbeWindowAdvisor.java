@@ -24,6 +24,8 @@ class HProbeWindowAdvisor extends WorkbenchWindowAdvisor {
         configurer.setInitialSize(new Point(1280, 800));
         configurer.setShowCoolBar(false);
         configurer.setShowStatusLine(true);
+        // running jobs (launch, attach, symbols, export) where Eclipse users look: the status line's indicator
+        configurer.setShowProgressIndicator(true);
         // no setTitle: the workbench titles the window with the product name, product.name in plugin.properties
     }
 }

@@ -40,6 +40,7 @@ public class Perspective implements IPerspectiveFactory {
         bottom.addView(HitsView.ID);
         bottom.addView(AlertsView.ID);
         bottom.addView(ConsoleView.ID);
+        bottom.addPlaceholder(IPageLayout.ID_PROGRESS_VIEW);
         // the hidden editor area gives its space to the probe editor, which shares it with the timeline
         layout.addView(ProbeEditorView.ID, IPageLayout.TOP, 0.5f, editorArea);
         layout.addView(HitTimelineView.ID, IPageLayout.BOTTOM, 0.62f, ProbeEditorView.ID);
@@ -47,5 +48,6 @@ public class Perspective implements IPerspectiveFactory {
         for (String id : VIEWS) {
             layout.addShowViewShortcut(id);
         }
+        layout.addShowViewShortcut(IPageLayout.ID_PROGRESS_VIEW);
     }
 }

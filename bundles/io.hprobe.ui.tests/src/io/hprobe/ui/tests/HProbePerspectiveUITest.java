@@ -15,12 +15,22 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import org.eclipse.core.runtime.IProgressMonitor;
+import org.eclipse.core.runtime.IStatus;
+import org.eclipse.core.runtime.Status;
+import org.eclipse.core.runtime.jobs.Job;
+import org.eclipse.swt.SWT;
 import org.eclipse.swt.graphics.ImageData;
 import org.eclipse.swt.graphics.Point;
 import org.eclipse.swt.graphics.Rectangle;
+import org.eclipse.swt.widgets.Composite;
+import org.eclipse.swt.widgets.Event;
+import org.eclipse.swt.widgets.Label;
 import org.eclipse.swt.widgets.Shell;
 import org.eclipse.swt.widgets.Table;
 import org.eclipse.swt.widgets.TableColumn;
+import org.eclipse.swt.widgets.ToolBar;
+import org.eclipse.ui.IPageLayout;
 import org.eclipse.ui.IViewPart;
 import org.eclipse.ui.IViewReference;
 import org.eclipse.ui.IWorkbenchPage;
@@ -136,6 +146,46 @@ class HProbePerspectiveUITest {
     }
 
     /** Also documentation: docs/images/workbench-perspective.png is this picture. */
+    @Test
+    void longWorkShowsInTheProgressViewAndItsStopButtonCancelsIt() throws Exception {
+        String name = "hprobe test: long work";
+        Job job = new Job(name) {
+
+            @Override
+            protected IStatus run(IProgressMonitor monitor) {
+                monitor.beginTask(name, IProgressMonitor.UNKNOWN);
+                while (!monitor.isCanceled()) {
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        break;
+                    }
+                }
+                return Status.CANCEL_STATUS;
+            }
+        };
+        job.schedule();
+        try {
+            assertTrue(Arrays.asList(page.getShowViewShortcuts()).contains(IPageLayout.ID_PROGRESS_VIEW),
+                    "Window > Show View lists the Progress view");
+            IViewPart progress = page.showView(IPageLayout.ID_PROGRESS_VIEW);
+            Composite root = Widgets.root(progress);
+            UiTestSupport.waitUntil("the job listed in the Progress view", UI_TIMEOUT, () -> Widgets
+                    .all(root, Label.class).stream().anyMatch(l -> !l.isDisposed() && l.getText().contains(name)));
+            Label label = Widgets.all(root, Label.class).stream().filter(l -> l.getText().contains(name)).findFirst()
+                    .orElseThrow();
+            ToolBar stop = Widgets.all(label.getParent(), ToolBar.class).get(0);
+            assertTrue(stop.getItemCount() > 0 && stop.getItem(0).isEnabled(), "a stop button for the job");
+            stop.getItem(0).notifyListeners(SWT.Selection, new Event());
+            UiTestSupport.waitUntil("the job cancelled from the Progress view", UI_TIMEOUT,
+                    () -> job.getResult() != null);
+            assertEquals(IStatus.CANCEL, job.getResult().getSeverity());
+            page.hideView(progress);
+        } finally {
+            job.cancel();
+        }
+    }
+
     @Test
     void screenshotOfTheWorkbench() throws Exception {
         Shell shell = window.getShell();
