@@ -162,6 +162,8 @@ class LiveWorkbenchUITest {
                     && selected.info().isRunning();
         });
         vm = HProbeUi.context().vm();
+        UiTestSupport.waitUntil("Add Probe enabled for a live VM", T,
+                () -> UiTestSupport.commandEnabled("io.hprobe.ui.addProbe"));
         assertEquals("tcg", vm.info().accel());
         assertTrue(vm.info().kernel().startsWith("6."), vm.info().kernel());
         UiTestSupport.waitUntil("the guest's process list", T, () -> vm.processes().size() > 5);

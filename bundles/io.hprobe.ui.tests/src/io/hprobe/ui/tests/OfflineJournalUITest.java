@@ -65,6 +65,10 @@ class OfflineJournalUITest {
                     + "\"alert\":\"hang\",\"pid\":100,\"comm\":\"hb\",\"time_ns\":" + (BASE + 1_500_000_000L) + "}}");
         }
         RecentJournals.clear();
+        HProbeUi.context().selectVm(null);
+        UiTestSupport.waitUntil("Export and Add Probe disabled with no VM", T,
+                () -> !UiTestSupport.commandEnabled("io.hprobe.ui.export")
+                        && !UiTestSupport.commandEnabled("io.hprobe.ui.addProbe"));
         // as from the command line: the harness's own arguments are not journals
         List<Job> jobs = OpenJournalHandler.openArguments(
                 new String[]{ "-testproperties", "surefire.properties", journal.toString(), "-product" });
@@ -75,6 +79,9 @@ class OfflineJournalUITest {
         });
         Vm vm = UiTestSupport.nn(HProbeUi.context().vm());
         assertEquals(2000, vm.hits().count());
+        UiTestSupport.waitUntil("Export enabled for a saved journal, Add Probe not (no live VM)", T,
+                () -> UiTestSupport.commandEnabled("io.hprobe.ui.export")
+                        && !UiTestSupport.commandEnabled("io.hprobe.ui.addProbe"));
         assertEquals(1000, UiTestSupport.nn(vm.probe(1)).hits());
 
         IWorkbenchPage page = PlatformUI.getWorkbench().getActiveWorkbenchWindow().getActivePage();

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
+import org.eclipse.ui.commands.ICommandService;
+import org.eclipse.ui.PlatformUI;
 import org.eclipse.swt.SWT;
 import org.eclipse.swt.graphics.GC;
 import org.eclipse.swt.graphics.Image;
@@ -25,6 +27,12 @@ final class UiTestSupport {
     }
 
     /** Runs the event loop until the condition holds; fails after the timeout (never a fixed sleep). */
+    /** Whether the command's handler is enabled now (its enabledWhen), as its menu item and key see it. */
+    static boolean commandEnabled(String id) {
+        ICommandService commands = PlatformUI.getWorkbench().getService(ICommandService.class);
+        return commands.getCommand(id).isEnabled();
+    }
+
     static void waitUntil(String what, Duration timeout, BooleanSupplier condition) {
         waitUntil(() -> what, timeout, condition);
     }
