@@ -29,6 +29,7 @@ class HProbeActionBarAdvisor extends ActionBarAdvisor {
         IWorkbenchAction resetPerspective = ActionFactory.RESET_PERSPECTIVE.create(window);
         IWorkbenchAction undo = ActionFactory.UNDO.create(window);
         IWorkbenchAction redo = ActionFactory.REDO.create(window);
+        IWorkbenchAction copy = ActionFactory.COPY.create(window);
         IWorkbenchAction delete = ActionFactory.DELETE.create(window);
         IWorkbenchAction preferences = ActionFactory.PREFERENCES.create(window);
         IWorkbenchAction about = ActionFactory.ABOUT.create(window);
@@ -36,6 +37,7 @@ class HProbeActionBarAdvisor extends ActionBarAdvisor {
         register(resetPerspective);
         register(undo);
         register(redo);
+        register(copy);
         register(delete);
         register(preferences);
         register(about);
@@ -50,6 +52,7 @@ class HProbeActionBarAdvisor extends ActionBarAdvisor {
         edit.add(undo);
         edit.add(redo);
         edit.add(new Separator());
+        edit.add(copy);
         edit.add(delete);
         menuBar.add(edit);
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -14,7 +15,12 @@ import org.eclipse.core.runtime.jobs.Job;
 import org.eclipse.jface.action.ActionContributionItem;
 import org.eclipse.jface.action.IAction;
 import org.eclipse.jface.action.IContributionItem;
+import org.eclipse.swt.dnd.Clipboard;
+import org.eclipse.swt.dnd.TextTransfer;
+import org.eclipse.swt.widgets.TableColumn;
+import org.eclipse.ui.IWorkbenchCommandConstants;
 import org.eclipse.ui.IWorkbenchPage;
+import org.eclipse.ui.handlers.IHandlerService;
 import org.eclipse.ui.PlatformUI;
 import org.eclipse.swt.widgets.Table;
 import org.jfree.chart.JFreeChart;
@@ -24,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import io.hprobe.core.journal.HitFields;
 import io.hprobe.core.journal.JournalWriter;
 import io.hprobe.core.journal.Journals;
 import io.hprobe.core.model.Vm;
@@ -88,6 +95,25 @@ class OfflineJournalUITest {
         HitsView hits = (HitsView) page.showView(HitsView.ID);
         Table rows = Widgets.find(hits, Table.class);
         UiTestSupport.waitUntil("2000 rows", T, () -> rows.getItemCount() == 2000);
+        // Edit > Copy of three selected rows: tab-separated under the columns' titles
+        page.activate(hits);
+        rows.setSelection(new int[]{ 0, 1, 2 });
+        hits.getSite().getService(IHandlerService.class).executeCommand(IWorkbenchCommandConstants.EDIT_COPY, null);
+        Clipboard clipboard = new Clipboard(rows.getDisplay());
+        String copied = (String) clipboard.getContents(TextTransfer.getInstance());
+        clipboard.dispose();
+        List<String> lines = copied.lines().toList();
+        assertEquals(4, lines.size(), copied);
+        List<String> titles = List.of(lines.get(0).split("\t"));
+        assertEquals(Arrays.stream(rows.getColumns()).map(TableColumn::getText).toList(), titles);
+        int comm = titles.indexOf(UiTestSupport.nn(HitFields.named("comm")).title());
+        int seq = titles.indexOf(UiTestSupport.nn(HitFields.named("seq")).title());
+        for (int i = 0; i < 3; i++) {
+            String[] cells = lines.get(1 + i).split("\t");
+            assertEquals(titles.size(), cells.length, lines.get(1 + i));
+            assertEquals(Integer.toString(2 + i), cells[seq], "a record number: the two PROBE records come first");
+            assertEquals(i % 3 == 0 ? "hb" : "sysloop", cells[comm]);
+        }
         HitTimelineView timeline = (HitTimelineView) page.showView(HitTimelineView.ID);
         JFreeChart chart = Widgets.find(timeline, ChartComposite.class).getChart();
         UiTestSupport.waitUntil("the timeline's points", T, () -> UiTestSupport.pointHits(chart) == 2000

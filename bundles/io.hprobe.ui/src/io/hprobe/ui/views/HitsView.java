@@ -13,6 +13,9 @@ import org.eclipse.jface.action.IAction;
 import org.eclipse.jface.resource.JFaceResources;
 import org.eclipse.osgi.util.NLS;
 import org.eclipse.swt.SWT;
+import org.eclipse.swt.dnd.Clipboard;
+import org.eclipse.swt.dnd.TextTransfer;
+import org.eclipse.swt.dnd.Transfer;
 import org.eclipse.swt.layout.GridData;
 import org.eclipse.swt.layout.GridLayout;
 import org.eclipse.swt.widgets.Button;
@@ -24,6 +27,7 @@ import org.eclipse.swt.widgets.Table;
 import org.eclipse.swt.widgets.TableColumn;
 import org.eclipse.swt.widgets.TableItem;
 import org.eclipse.swt.widgets.Text;
+import org.eclipse.ui.actions.ActionFactory;
 
 import io.hprobe.core.model.Hit;
 import io.hprobe.core.model.HitFilter;
@@ -92,7 +96,7 @@ public class HitsView extends HProbeView {
         }
         p.addListener(SWT.Selection, e -> applyFilter());
 
-        Table t = new Table(top, SWT.VIRTUAL | SWT.BORDER | SWT.FULL_SELECTION | SWT.SINGLE);
+        Table t = new Table(top, SWT.VIRTUAL | SWT.BORDER | SWT.FULL_SELECTION | SWT.MULTI);
         t.setLayoutData(new GridData(SWT.FILL, SWT.FILL, true, true));
         t.setHeaderVisible(true);
         t.setLinesVisible(true);
@@ -108,6 +112,15 @@ public class HitsView extends HProbeView {
         });
         table = t;
         getSite().setSelectionProvider(selection);
+        // Edit > Copy (Ctrl+C): the selected rows as text a spreadsheet pastes into columns
+        Action copy = new Action() {
+
+            @Override
+            public void run() {
+                copySelection();
+            }
+        };
+        getViewSite().getActionBars().setGlobalActionHandler(ActionFactory.COPY.getId(), copy);
         Action followAction = new Action(Messages.Hits_follow, IAction.AS_CHECK_BOX) {
 
             @Override
@@ -135,6 +148,37 @@ public class HitsView extends HProbeView {
             c.setToolTipText(col.field().doc());
             c.setWidth(col.width());
             c.setMoveable(true);
+        }
+    }
+
+    /** The selected rows, tab-separated under the columns' titles, to the clipboard. */
+    private void copySelection() {
+        Table t = table;
+        Vm vm = vm();
+        if (t == null || vm == null || t.getSelectionCount() == 0) {
+            return;
+        }
+        StringBuilder out = new StringBuilder();
+        for (HitColumns.Column c : columns) {
+            out.append(out.isEmpty() ? "" : "\t").append(c.field().title()); //$NON-NLS-1$ //$NON-NLS-2$
+        }
+        for (int row : t.getSelectionIndices()) {
+            long i = storeIndex(row);
+            if (i < vm.hits().first()) {
+                continue; // evicted meanwhile
+            }
+            Hit h = vm.hits().get(i);
+            out.append('\n');
+            for (int c = 0; c < columns.size(); c++) {
+                out.append(c == 0 ? "" : "\t").append(columns.get(c).value().of(vm, h)); //$NON-NLS-1$ //$NON-NLS-2$
+            }
+        }
+        out.append('\n');
+        Clipboard clipboard = new Clipboard(t.getDisplay());
+        try {
+            clipboard.setContents(new Object[]{ out.toString() }, new Transfer[]{ TextTransfer.getInstance() });
+        } finally {
+            clipboard.dispose();
         }
     }
 
