@@ -19,16 +19,19 @@ import org.eclipse.core.runtime.IProgressMonitor;
 import org.eclipse.core.runtime.IStatus;
 import org.eclipse.core.runtime.Status;
 import org.eclipse.core.runtime.jobs.Job;
+import org.eclipse.jface.dialogs.IDialogConstants;
 import org.eclipse.swt.SWT;
 import org.eclipse.swt.graphics.ImageData;
 import org.eclipse.swt.graphics.Point;
 import org.eclipse.swt.graphics.Rectangle;
+import org.eclipse.swt.widgets.Button;
 import org.eclipse.swt.widgets.Composite;
 import org.eclipse.swt.widgets.Event;
 import org.eclipse.swt.widgets.Label;
 import org.eclipse.swt.widgets.Shell;
 import org.eclipse.swt.widgets.Table;
 import org.eclipse.swt.widgets.TableColumn;
+import org.eclipse.swt.widgets.Text;
 import org.eclipse.swt.widgets.ToolBar;
 import org.eclipse.ui.IPageLayout;
 import org.eclipse.ui.IViewPart;
@@ -51,6 +54,7 @@ import io.hprobe.core.journal.HitField;
 import io.hprobe.core.journal.HitFields;
 import io.hprobe.core.journal.Journals;
 import io.hprobe.rcp.Perspective;
+import io.hprobe.ui.dialogs.AttachDialog;
 import io.hprobe.ui.views.AlertsView;
 import io.hprobe.ui.views.ConsoleView;
 import io.hprobe.ui.views.DetectorsView;
@@ -184,6 +188,40 @@ class HProbePerspectiveUITest {
         } finally {
             job.cancel();
         }
+    }
+
+    @Test
+    void attachDialogShowsWhatWasTypedAtTheLastOk() {
+        typeAndClose(List.of("/tmp/hprobe-test/qmp.sock", "mine"), IDialogConstants.OK_LABEL);
+        typeAndClose(List.of("/tmp/cancelled.sock", "cancelled"), IDialogConstants.CANCEL_LABEL);
+        AttachDialog again = new AttachDialog(window.getShell());
+        again.setBlockOnOpen(false);
+        again.open();
+        try {
+            List<Text> fields = editable(again.getShell());
+            assertEquals(4, fields.size());
+            assertEquals(List.of("/tmp/hprobe-test/qmp.sock", "mine", "", ""),
+                    fields.stream().map(Text::getText).toList(), "what was typed before OK, not before Cancel");
+        } finally {
+            again.close();
+        }
+    }
+
+    private void typeAndClose(List<String> values, String button) {
+        AttachDialog d = new AttachDialog(window.getShell());
+        d.setBlockOnOpen(false);
+        d.open();
+        List<Text> fields = editable(d.getShell());
+        for (int i = 0; i < fields.size(); i++) {
+            fields.get(i).setText(i < values.size() ? values.get(i) : "");
+        }
+        Widgets.all(d.getShell(), Button.class).stream().filter(b -> button.equals(b.getText())).findFirst()
+                .orElseThrow().notifyListeners(SWT.Selection, new Event());
+        assertTrue(d.getShell() == null, "the dialog closed");
+    }
+
+    private static List<Text> editable(Shell shell) {
+        return Widgets.all(shell, Text.class).stream().filter(t -> (t.getStyle() & SWT.READ_ONLY) == 0).toList();
     }
 
     @Test

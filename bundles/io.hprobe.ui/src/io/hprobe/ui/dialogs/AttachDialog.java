@@ -34,10 +34,10 @@ public class AttachDialog extends FieldDialog {
         Composite c = new Composite(area, SWT.NONE);
         c.setLayoutData(new GridData(SWT.FILL, SWT.FILL, true, true));
         c.setLayout(new GridLayout(3, false));
-        qmp = field(c, Messages.Attach_qmp, Messages.Attach_qmpHint, true);
-        name = field(c, Messages.Attach_name, Messages.Attach_nameHint, false);
-        symbols = field(c, Messages.Attach_symbols, Messages.Attach_symbolsHint, true);
-        vmlinux = field(c, Messages.Attach_vmlinux, Messages.Attach_vmlinuxHint, true);
+        qmp = remember("qmp", field(c, Messages.Attach_qmp, Messages.Attach_qmpHint, true)); //$NON-NLS-1$
+        name = remember("name", field(c, Messages.Attach_name, Messages.Attach_nameHint, false)); //$NON-NLS-1$
+        symbols = remember("symbols", field(c, Messages.Attach_symbols, Messages.Attach_symbolsHint, true)); //$NON-NLS-1$
+        vmlinux = remember("vmlinux", field(c, Messages.Attach_vmlinux, Messages.Attach_vmlinuxHint, true)); //$NON-NLS-1$
         return area;
     }
 

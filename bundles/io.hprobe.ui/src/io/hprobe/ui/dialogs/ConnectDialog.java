@@ -38,6 +38,7 @@ public class ConnectDialog extends FieldDialog {
         c.setLayout(new GridLayout(3, false));
         Text s = field(c, Messages.Connect_socket, Messages.Connect_socketHint, true);
         s.setText(Prefs.socket().toString());
+        remember("socket", s); // the socket typed last time, else the preferences' //$NON-NLS-1$
         socket = s;
         Button b = new Button(c, SWT.CHECK);
         b.setText(Messages.Connect_start);

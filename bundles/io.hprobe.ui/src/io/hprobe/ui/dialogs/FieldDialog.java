@@ -1,6 +1,11 @@
 package io.hprobe.ui.dialogs;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import org.eclipse.jdt.annotation.Nullable;
+import org.eclipse.jface.dialogs.DialogSettings;
+import org.eclipse.jface.dialogs.IDialogSettings;
 import org.eclipse.jface.dialogs.TitleAreaDialog;
 import org.eclipse.swt.SWT;
 import org.eclipse.swt.layout.GridData;
@@ -11,10 +16,17 @@ import org.eclipse.swt.widgets.Label;
 import org.eclipse.swt.widgets.Shell;
 import org.eclipse.swt.widgets.Text;
 
+import io.hprobe.ui.Activator;
 import io.hprobe.ui.Messages;
 
-/** A title-area dialog with labelled text fields and Browse buttons. */
+/**
+ * A title-area dialog with labelled text fields and Browse buttons. The fields given to {@link #remember} show
+ * what was typed last time (saved on OK), and the dialog keeps its size and place: the workbench's dialog
+ * settings, as Eclipse's own dialogs do.
+ */
 abstract class FieldDialog extends TitleAreaDialog {
+
+    private final Map<String, Text> remembered = new LinkedHashMap<>();
 
     FieldDialog(@Nullable Shell parent) {
         super(parent);
@@ -40,6 +52,37 @@ abstract class FieldDialog extends TitleAreaDialog {
             });
         }
         return t;
+    }
+
+    /** This dialog's section of the workbench's dialog settings. */
+    private IDialogSettings settings() {
+        return DialogSettings.getOrCreateSection(Activator.getDefault().getDialogSettings(), getClass().getName());
+    }
+
+    @Override
+    protected IDialogSettings getDialogBoundsSettings() {
+        return settings();
+    }
+
+    /** Fills t with what was typed under key last time, and saves it when OK is pressed. */
+    Text remember(String key, Text t) {
+        String last = settings().get(key);
+        if (last != null) {
+            t.setText(last);
+        }
+        remembered.put(key, t);
+        return t;
+    }
+
+    @Override
+    protected void okPressed() {
+        IDialogSettings s = settings();
+        remembered.forEach((key, t) -> {
+            if (!t.isDisposed()) {
+                s.put(key, t.getText().trim());
+            }
+        });
+        super.okPressed();
     }
 
     static @Nullable String value(Text t) {
