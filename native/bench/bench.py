@@ -237,7 +237,11 @@ def report_inqemu(r, gdb_hits_s):
                100 * sl["capture"]["slowdown"]),
            "| in-QEMU counting (inline counter) | %s | %s / %s | %.1f%% | ≤ 5%% |" % (
                fmt(sl["count"]["hits_per_s"]), fmt(sl["count"]["base"]), fmt(sl["count"]["probed"]),
-               100 * sl["count"]["slowdown"]), "",
+               100 * sl["count"]["slowdown"])] + ([
+           "| in-QEMU return probe (`%%return`: return value + latency, `sysloop -k %d`) | %s | %s / %s | %.1f%% | "
+           "— (compare with capture) |" % (
+               sl["k"], fmt(sl["return"]["hits_per_s"]), fmt(sl["return"]["base"]), fmt(sl["return"]["probed"]),
+               100 * sl["return"]["slowdown"])] if "return" in sl else []) + ["",
            "**(d) Exactness on -smp 2**: two processes at once; guest counters %s, capture totals %s, "
            "counting total %d (for the second), dropped %d: **%s**." % (
                ex["guest"], ex["capture"], ex["count"], ex["dropped"], "equal" if ex["equal"] else "NOT EQUAL"), "",

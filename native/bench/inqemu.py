@@ -45,8 +45,8 @@ class InQemu:
         self.host_s = host_s
         return int(m.group(1)), int(m.group(1)) / host_s
 
-    def add(self, **kw):
-        return self.c.ok("probe-add", vm=self.name, spec="kernel:__x64_sys_getpid", **kw)
+    def add(self, spec="kernel:__x64_sys_getpid", **kw):
+        return self.c.ok("probe-add", vm=self.name, spec=spec, **kw)
 
     def probe(self, pid):
         return next(p for p in self.c.ok("probe-list", vm=self.name) if p["id"] == pid)
@@ -81,11 +81,22 @@ class InQemu:
         return k
 
     def slowdown(self, reps, secs):
-        """Guest speed with a capture probe hit >= 100k times/s, and with a counting probe
-        hit >= 1M times/s, against no probe, interleaved."""
+        """Guest speed with a capture probe hit >= 100k times/s, with a return probe on the
+        same function at the same rate (return value and latency: two callbacks a call),
+        and with a counting probe hit >= 1M times/s, against no probe, interleaved."""
         k = self.calibrate(120000)
-        res = {"k": k, "base_cap": [], "cap": [], "cap_hits_s": [], "base_cnt": [], "cnt": [], "cnt_hits_s": []}
+        res = {"k": k, "base_cap": [], "cap": [], "cap_hits_s": [], "base_cnt": [], "cnt": [], "cnt_hits_s": [],
+               "base_ret": [], "ret": [], "ret_hits_s": []}
         for _ in range(reps):
+            res["base_ret"].append(self.rate("-g -k %d" % k, secs)[1])
+            p = self.add(spec="kernel:__x64_sys_getpid%return", comm="sysloop")
+            assert p["mechanism"] == "tcg-plugin", p
+            d0 = self.dropped()
+            calls, r = self.rate("-g -k %d" % k, secs)
+            res["ret"].append(r)
+            wait_until(lambda: self.probe(p["id"])["hits"] + self.dropped() - d0 >= calls, 60, "drained")
+            res["ret_hits_s"].append(self.probe(p["id"])["hits"] / self.host_s)
+            self.c.ok("probe-remove", vm=self.name, probe=p["id"])
             res["base_cap"].append(self.rate("-g -k %d" % k, secs)[1])
             p = self.add(comm="sysloop", regs=True, args=2)
             d0 = self.dropped()
@@ -105,7 +116,9 @@ class InQemu:
         return {"k": k, "capture": {"base": stats(res["base_cap"]), "probed": stats(res["cap"]),
                                     "hits_per_s": stats(res["cap_hits_s"]), "slowdown": 1 - med("cap") / med("base_cap")},
                 "count": {"base": stats(res["base_cnt"]), "probed": stats(res["cnt"]),
-                          "hits_per_s": stats(res["cnt_hits_s"]), "slowdown": 1 - med("cnt") / med("base_cnt")}}
+                          "hits_per_s": stats(res["cnt_hits_s"]), "slowdown": 1 - med("cnt") / med("base_cnt")},
+                "return": {"base": stats(res["base_ret"]), "probed": stats(res["ret"]),
+                           "hits_per_s": stats(res["ret_hits_s"]), "slowdown": 1 - med("ret") / med("base_ret")}}
 
     def disabled(self, reps):
         def with_disabled_probe():
