@@ -176,12 +176,14 @@ static void print_hit(const char *text, size_t len, void *ud)
 	/* a return probe's hit: its return value and latency (left out of other hits) */
 	char ret[24] = "-", lat[24] = "-", retlat[64] = "";
 	uint64_t lat_ns;
-	if (json_is_integer(json_object_get(h, "retval")))
+	int has_ret = json_is_integer(json_object_get(h, "retval"));
+	int has_lat = jx_u64(json_object_get(h, "latency_ns"), &lat_ns);
+	if (has_ret)
 		snprintf(ret, sizeof ret, "%lld", json_integer_value(json_object_get(h, "retval")));
-	if (jx_u64(json_object_get(h, "latency_ns"), &lat_ns))
+	if (has_lat)
 		snprintf(lat, sizeof lat, "%llu", (unsigned long long)lat_ns);
-	if (ret[0] != '-' || lat[0] != '-')
-		snprintf(retlat, sizeof retlat, " ret=%s lat=%s%s", ret, lat, lat[0] != '-' ? "ns" : "");
+	if (has_ret || has_lat)
+		snprintf(retlat, sizeof retlat, " ret=%s lat=%s%s", ret, lat, has_lat ? "ns" : "");
 	const char *comm = json_string_value(json_object_get(h, "comm"));
 	const char *ip = json_string_value(json_object_get(h, "ip"));
 	const char *mem = json_string_value(json_object_get(h, "mem"));

@@ -302,6 +302,9 @@ HITS = [
     # a return probe's: its return value and latency
     {"seq": 3, "time_ns": 6500000000, "probe": 3, "vcpu": 1, "pid": 42, "tgid": 40, "comm": "sysloop",
      "ip": "0xffffffff81000100", "user": False, "retval": -2, "latency_ns": 12345, "args": []},
+    # a return value alone (a negative one is not "absent")
+    {"seq": 4, "time_ns": 7000000000, "probe": 3, "vcpu": 0, "pid": 42, "tgid": 40, "comm": "sysloop",
+     "ip": "0xffffffff81000100", "user": False, "retval": -14, "args": []},
 ]
 
 
@@ -451,9 +454,10 @@ class FakeAgentCli(unittest.TestCase):
             ["2", "1.000001", "2", "0", "7", "7", "a-very-long-command-name\\xff", "0x401000", "0x0",
              "68656c6c6f", "blocked", "-", "-"],
             ["3", "1.500000", "3", "1", "42", "40", "sysloop", "0xffffffff81000100", "-", "-", "-", "-2", "12345"],
+            ["4", "2.000000", "3", "0", "42", "40", "sysloop", "0xffffffff81000100", "-", "-", "-", "-14", "-"],
         ])
         self.assertEqual([l.split("\t")[1] for l in self.cli("hits", "x", "--time=mono").stdout.splitlines()],
-                         ["5.000000", "5.500000", "6.000001", "6.500000"])
+                         ["5.000000", "5.500000", "6.000001", "6.500000", "7.000000"])
         wall = [l.split("\t")[1] for l in self.cli("hits", "x", "--time", "wall").stdout.splitlines()]
         ts = [datetime.datetime.fromisoformat(w).timestamp() for w in wall]
         self.assertAlmostEqual(ts[2] - ts[0], 1.000001, places=5)
@@ -467,7 +471,7 @@ class FakeAgentCli(unittest.TestCase):
         rc, out = run_on_tty(["--socket", self.fake.socket, "hits", "x"], cols=140)
         self.assertEqual(rc, 0, out)
         lines = out.splitlines()
-        self.assertEqual(len(lines), 5, out)
+        self.assertEqual(len(lines), 6, out)
         head = lines[0]
         cols = ["SEQ", "TIME", "PROBE", "VCPU", "PID/TGID", "COMM", "IP", "ARGS"]
         self.assertEqual(head.split(), cols)
@@ -494,6 +498,7 @@ class FakeAgentCli(unittest.TestCase):
         self.assertIn("mem=68656c6c6f", lines[3])
         self.assertIn("BLOCKED", lines[3])
         self.assertEqual(lines[4][head.index("ARGS"):].split(), ["-", "ret=-2", "lat=12345ns"])
+        self.assertEqual(lines[5][head.index("ARGS"):].split(), ["-", "ret=-14", "lat=-"])
         self.assertNotIn("ret=", "".join(lines[1:4]), "only a return probe's hits have a return value")
         for l in lines:
             self.assertLessEqual(len(l), 140, "fits the terminal: %r" % l)
