@@ -88,23 +88,8 @@ class InQemu:
         res = {"k": k, "base_cap": [], "cap": [], "cap_hits_s": [], "base_cnt": [], "cnt": [], "cnt_hits_s": [],
                "base_ret": [], "ret": [], "ret_hits_s": []}
         for _ in range(reps):
-            res["base_ret"].append(self.rate("-g -k %d" % k, secs)[1])
-            p = self.add(spec="kernel:__x64_sys_getpid%return", comm="sysloop")
-            assert p["mechanism"] == "tcg-plugin", p
-            d0 = self.dropped()
-            calls, r = self.rate("-g -k %d" % k, secs)
-            res["ret"].append(r)
-            wait_until(lambda: self.probe(p["id"])["hits"] + self.dropped() - d0 >= calls, 60, "drained")
-            res["ret_hits_s"].append(self.probe(p["id"])["hits"] / self.host_s)
-            self.c.ok("probe-remove", vm=self.name, probe=p["id"])
-            res["base_cap"].append(self.rate("-g -k %d" % k, secs)[1])
-            p = self.add(comm="sysloop", regs=True, args=2)
-            d0 = self.dropped()
-            calls, r = self.rate("-g -k %d" % k, secs)
-            res["cap"].append(r)
-            wait_until(lambda: self.probe(p["id"])["hits"] + self.dropped() - d0 >= calls, 60, "drained")
-            res["cap_hits_s"].append(self.probe(p["id"])["hits"] / self.host_s)
-            self.c.ok("probe-remove", vm=self.name, probe=p["id"])
+            self.ring_run(res, "ret", k, secs, spec="kernel:__x64_sys_getpid%return", comm="sysloop")
+            self.ring_run(res, "cap", k, secs, comm="sysloop", regs=True, args=2)
             res["base_cnt"].append(self.rate("-g", secs)[1])
             p = self.add(kind="count")
             calls, r = self.rate("-g", secs)
@@ -119,6 +104,19 @@ class InQemu:
                           "hits_per_s": stats(res["cnt_hits_s"]), "slowdown": 1 - med("cnt") / med("base_cnt")},
                 "return": {"base": stats(res["base_ret"]), "probed": stats(res["ret"]),
                            "hits_per_s": stats(res["ret_hits_s"]), "slowdown": 1 - med("ret") / med("base_ret")}}
+
+    def ring_run(self, res, key, k, secs, **probe):
+        """One interleaved pair at rate k: the guest without a probe (base_KEY), then with
+        an in-QEMU probe that writes ring records (KEY), and its hits per host second."""
+        res["base_" + key].append(self.rate("-g -k %d" % k, secs)[1])
+        p = self.add(**probe)
+        assert p["mechanism"] == "tcg-plugin", p
+        d0 = self.dropped()
+        calls, r = self.rate("-g -k %d" % k, secs)
+        res[key].append(r)
+        wait_until(lambda: self.probe(p["id"])["hits"] + self.dropped() - d0 >= calls, 60, "drained")
+        res[key + "_hits_s"].append(self.probe(p["id"])["hits"] / self.host_s)
+        self.c.ok("probe-remove", vm=self.name, probe=p["id"])
 
     def disabled(self, reps):
         def with_disabled_probe():
