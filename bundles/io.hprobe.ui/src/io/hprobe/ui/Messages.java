@@ -307,6 +307,33 @@ public final class Messages extends NLS {
     public static String Props_evicted;
     public static String Props_bucket;
     public static String Props_bucketValue;
+    public static String Props_vm;
+    public static String Props_probe;
+    public static String Props_name;
+    public static String Props_state;
+    public static String Props_reason;
+    public static String Props_accel;
+    public static String Props_vcpus;
+    public static String Props_qemu;
+    public static String Props_kernel;
+    public static String Props_slide;
+    public static String Props_source;
+    public static String Props_journal;
+    public static String Props_probes;
+    public static String Props_hitsHeld;
+    public static String Props_id;
+    public static String Props_spec;
+    public static String Props_function;
+    public static String Props_address;
+    public static String Props_enabled;
+    public static String Props_kind;
+    public static String Props_mechanism;
+    public static String Props_hits;
+    public static String Props_args;
+    public static String Props_mem;
+    public static String Props_regs;
+    public static String Props_process;
+    public static String Props_detector;
 
     static {
         NLS.initializeMessages(BUNDLE_NAME, Messages.class);

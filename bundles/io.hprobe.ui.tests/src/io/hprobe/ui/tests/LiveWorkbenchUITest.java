@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import org.eclipse.core.runtime.Adapters;
 import org.eclipse.core.runtime.IStatus;
 import org.eclipse.core.runtime.jobs.Job;
 import org.eclipse.jface.action.IAction;
@@ -23,9 +24,12 @@ import org.eclipse.swt.widgets.Table;
 import org.eclipse.swt.widgets.Text;
 import org.eclipse.swt.widgets.Tree;
 import org.eclipse.swt.widgets.TreeItem;
+import org.eclipse.ui.IPageLayout;
 import org.eclipse.ui.IViewPart;
 import org.eclipse.ui.IWorkbenchPage;
 import org.eclipse.ui.PlatformUI;
+import org.eclipse.ui.views.properties.IPropertyDescriptor;
+import org.eclipse.ui.views.properties.IPropertySource;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.swt.ChartComposite;
 import org.junit.jupiter.api.AfterAll;
@@ -175,6 +179,23 @@ class LiveWorkbenchUITest {
         });
         UiTestSupport.settle(browser.getSite().getShell().getDisplay());
         UiTestSupport.screenshotMaximized(page(), browser, docs("vm-browser.png"));
+
+        // the selected VM in the Properties view: what the agent reports of it
+        Widgets.click(tree, UiTestSupport.nn(Widgets.itemOf(tree, vm)));
+        IViewPart props = page().showView(IPageLayout.ID_PROP_SHEET, null, IWorkbenchPage.VIEW_VISIBLE);
+        // the view keeps a page (a tree) per part it has shown: the browser's is the visible one
+        UiTestSupport.waitUntil("the VM's kernel in the Properties view", T, () -> {
+            for (Tree rows : Widgets.all(Widgets.root(props), Tree.class)) {
+                if (rows.isVisible()) {
+                    Widgets.expandAll(rows);
+                    TreeItem k = Widgets.itemWith(rows, Messages.Props_vm, Messages.Props_kernel);
+                    TreeItem name = Widgets.itemWith(rows, Messages.Props_vm, Messages.Props_name);
+                    return k != null && vm.info().kernel().equals(k.getText(1)) && name != null
+                            && "lab".equals(name.getText(1));
+                }
+            }
+            return false;
+        });
     }
 
     @Test
@@ -275,6 +296,17 @@ class LiveWorkbenchUITest {
                         && "disabled".equals(UiTestSupport.nn(vm.probe(probe.id())).state()));
         finalHits = UiTestSupport.nn(vm.probe(probe.id())).hits();
         assertTrue(finalHits >= CALLS);
+        // a probe in the Properties view: the adapter plugin.xml registers, its rows
+        IPropertySource src = Adapters.adapt(UiTestSupport.nn(vm.probe(probe.id())), IPropertySource.class);
+        assertNotNull(src, "probes adapt to the Properties view");
+        java.util.Map<String, Object> byName = new java.util.HashMap<>();
+        for (IPropertyDescriptor d : src.getPropertyDescriptors()) {
+            byName.put(d.getDisplayName(), src.getPropertyValue(d.getId()));
+        }
+        assertEquals(probe.spec(), byName.get(Messages.Props_spec));
+        assertEquals("tcg-plugin", byName.get(Messages.Props_mechanism));
+        assertEquals("disabled", byName.get(Messages.Props_state));
+        assertEquals(Long.toString(finalHits), byName.get(Messages.Props_hits));
     }
 
     @Test

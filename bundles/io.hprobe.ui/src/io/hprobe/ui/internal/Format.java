@@ -2,7 +2,11 @@ package io.hprobe.ui.internal;
 
 import java.util.Locale;
 
+import org.eclipse.jdt.annotation.Nullable;
+import org.eclipse.osgi.util.NLS;
+
 import io.hprobe.core.model.Vm;
+import io.hprobe.core.model.VmSource;
 import io.hprobe.ui.Messages;
 
 /** How times, addresses and sizes read across the views. */
@@ -38,5 +42,32 @@ public final class Format {
             b.append(Long.compareUnsigned(a, 0x10000) < 0 ? Long.toUnsignedString(a) : hex(a));
         }
         return b.toString();
+    }
+
+    /** Where a VM comes from: the lab, the user's own guest, a QMP socket, a libvirt domain. */
+    public static String source(Vm vm) {
+        VmSource s = vm.info().source();
+        String text;
+        switch (s.kind()) {
+            case VmSource.LAB :
+                text = Messages.VmBrowser_sourceLab;
+                break;
+            case VmSource.OWN :
+                text = Messages.VmBrowser_sourceOwn;
+                break;
+            case VmSource.QMP :
+                text = NLS.bind(Messages.VmBrowser_sourceQmp, orEmpty(s.path()));
+                break;
+            case VmSource.LIBVIRT :
+                text = NLS.bind(Messages.VmBrowser_sourceLibvirt, orEmpty(s.uri()), orEmpty(s.domain()));
+                break;
+            default :
+                return s.kind();
+        }
+        return s.pid() > 0 ? NLS.bind(Messages.VmBrowser_sourcePid, text, Long.toString(s.pid())) : text;
+    }
+
+    private static String orEmpty(@Nullable String s) {
+        return s == null ? "" : s; //$NON-NLS-1$
     }
 }

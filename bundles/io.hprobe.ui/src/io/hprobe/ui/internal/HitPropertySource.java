@@ -1,14 +1,7 @@
 package io.hprobe.ui.internal;
 
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-
-import org.eclipse.jdt.annotation.Nullable;
-import org.eclipse.ui.views.properties.IPropertyDescriptor;
-import org.eclipse.ui.views.properties.IPropertySource;
-import org.eclipse.ui.views.properties.PropertyDescriptor;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -24,20 +17,18 @@ import io.hprobe.ui.Messages;
  * from the hit store for what it keeps, from the hit's journal record (once fetched) for the rest:
  * captured memory, and the registers in a category of their own.
  */
-final class HitPropertySource implements IPropertySource {
-
-    private final List<String[]> rows = new ArrayList<>();
+final class HitPropertySource extends RowsPropertySource {
 
     HitPropertySource(HitSelection sel) {
         HitStore store = sel.vm().hits();
         if (sel.index() < store.first() || sel.index() >= store.size()) {
-            rows.add(new String[]{ Messages.Props_hit, Messages.Props_evicted });
+            add(Messages.Props_category, Messages.Props_hit, Messages.Props_evicted);
             return;
         }
         Hit h = store.get(sel.index());
         if (sel.count() > 1) {
-            rows.add(new String[]{ Messages.Props_bucket,
-                    org.eclipse.osgi.util.NLS.bind(Messages.Props_bucketValue, sel.count()) });
+            add(Messages.Props_category, Messages.Props_bucket,
+                    org.eclipse.osgi.util.NLS.bind(Messages.Props_bucketValue, sel.count()));
         }
         JsonObject rec = sel.record();
         Map<String, HitColumns.Column> held = new HashMap<>();
@@ -49,7 +40,7 @@ final class HitPropertySource implements IPropertySource {
             if (f.type() == HitField.Type.ARGS) {
                 args(f, h.args());
             } else if (c != null) {
-                rows.add(new String[]{ f.title(), c.value().of(sel.vm(), h) });
+                add(Messages.Props_category, f.title(), c.value().of(sel.vm(), h));
             } else if (rec != null) {
                 fromRecord(f, rec);
             }
@@ -60,8 +51,8 @@ final class HitPropertySource implements IPropertySource {
     private void args(HitField f, long[] args) {
         for (int i = 0; i < args.length; i++) {
             long a = args[i];
-            rows.add(new String[]{ f.title() + " " + i, //$NON-NLS-1$
-                    Long.toUnsignedString(a) + "  (" + Format.hex(a) + ")" }); //$NON-NLS-1$ //$NON-NLS-2$
+            add(Messages.Props_category, f.title() + " " + i, //$NON-NLS-1$
+                    Long.toUnsignedString(a) + "  (" + Format.hex(a) + ")"); //$NON-NLS-1$ //$NON-NLS-2$
         }
     }
 
@@ -73,47 +64,10 @@ final class HitPropertySource implements IPropertySource {
         }
         if (v instanceof JsonObject regs) {
             for (Map.Entry<String, JsonElement> r : regs.entrySet()) {
-                rows.add(new String[]{ r.getKey(), r.getValue().getAsString(), f.title() });
+                add(f.title(), r.getKey(), r.getValue().getAsString());
             }
         } else {
-            rows.add(new String[]{ f.title(), v.isJsonPrimitive() ? v.getAsString() : v.toString() });
+            add(Messages.Props_category, f.title(), v.isJsonPrimitive() ? v.getAsString() : v.toString());
         }
-    }
-
-    @Override
-    public @Nullable Object getEditableValue() {
-        return null;
-    }
-
-    @Override
-    public IPropertyDescriptor[] getPropertyDescriptors() {
-        IPropertyDescriptor[] d = new IPropertyDescriptor[rows.size()];
-        for (int i = 0; i < d.length; i++) {
-            String[] row = rows.get(i);
-            PropertyDescriptor pd = new PropertyDescriptor(Integer.valueOf(i), row[0]);
-            pd.setCategory(row.length > 2 ? row[2] : Messages.Props_category);
-            d[i] = pd;
-        }
-        return d;
-    }
-
-    @Override
-    public @Nullable Object getPropertyValue(@Nullable Object id) {
-        return id instanceof Integer i && i < rows.size() ? rows.get(i)[1] : null;
-    }
-
-    @Override
-    public boolean isPropertySet(@Nullable Object id) {
-        return false;
-    }
-
-    @Override
-    public void resetPropertyValue(@Nullable Object id) {
-        // read-only
-    }
-
-    @Override
-    public void setPropertyValue(@Nullable Object id, @Nullable Object value) {
-        // read-only
     }
 }

@@ -6,8 +6,8 @@ import org.eclipse.osgi.util.NLS;
 import io.hprobe.core.model.LibvirtConnection;
 import io.hprobe.core.model.LibvirtDomain;
 import io.hprobe.core.model.Vm;
-import io.hprobe.core.model.VmSource;
 import io.hprobe.ui.Messages;
+import io.hprobe.ui.internal.Format;
 
 /**
  * The VM Browser's texts for its libvirt rows (the connection node, its domains) and for the Source column
@@ -107,33 +107,8 @@ final class LibvirtRows {
         return null;
     }
 
-    /** Where a VM comes from: the lab, the user's own guest, a QMP socket, a libvirt domain. */
+    /** Where a VM comes from (the VM Browser's Source column). */
     static String source(Object e) {
-        if (!(e instanceof Vm vm)) {
-            return ""; //$NON-NLS-1$
-        }
-        VmSource s = vm.info().source();
-        String text;
-        switch (s.kind()) {
-            case VmSource.LAB :
-                text = Messages.VmBrowser_sourceLab;
-                break;
-            case VmSource.OWN :
-                text = Messages.VmBrowser_sourceOwn;
-                break;
-            case VmSource.QMP :
-                text = NLS.bind(Messages.VmBrowser_sourceQmp, orEmpty(s.path()));
-                break;
-            case VmSource.LIBVIRT :
-                text = NLS.bind(Messages.VmBrowser_sourceLibvirt, orEmpty(s.uri()), orEmpty(s.domain()));
-                break;
-            default :
-                return s.kind();
-        }
-        return s.pid() > 0 ? NLS.bind(Messages.VmBrowser_sourcePid, text, Long.toString(s.pid())) : text;
-    }
-
-    private static String orEmpty(@Nullable String s) {
-        return s == null ? "" : s; //$NON-NLS-1$
+        return e instanceof Vm vm ? Format.source(vm) : ""; //$NON-NLS-1$
     }
 }
