@@ -20,8 +20,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hplab import BIN, LAB, Agent, DirectConsole, guest_dir, wait_until  # noqa: E402
-from docsect import publish  # noqa: E402
-from inqemu import InQemu, disabled_vs_never, stats  # noqa: E402
+from docsect import fmt, publish, stats  # noqa: E402
+from inqemu import InQemu, disabled_vs_never  # noqa: E402
 
 
 class Bench:
@@ -171,11 +171,6 @@ class Bench:
         self.agent.cleanup()
         self.qemu.kill()
         self.qemu.wait()
-
-
-def fmt(s, unit="", digits=0):
-    f = "%%.%df" % digits
-    return "%s (%s–%s)%s" % (f % s["median"], f % s["min"], f % s["max"], unit)
 
 
 def machine_line(r):

@@ -4,6 +4,7 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import time
 
@@ -52,3 +53,14 @@ def machine(accel=None):
 def machine_text(m):
     return "%s, %d cores, QEMU %s, accelerator %s, commit %s, %s" % (
         m["host"], m["cores"], m["qemu"], m["accel"], m["commit"], m["date"])
+
+
+def stats(xs):
+    """Median, min, max and count of a run's repetitions: what a table cell shows."""
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
+
+
+def fmt(s, unit="", digits=0):
+    """A stats() cell: "median (min–max)" and its unit."""
+    f = "%%.%df" % digits
+    return "%s (%s–%s)%s" % (f % s["median"], f % s["min"], f % s["max"], unit)

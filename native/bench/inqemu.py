@@ -8,10 +8,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hplab import Guest, wait_until  # noqa: E402
-
-
-def stats(xs):
-    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
+from docsect import stats  # noqa: E402
 
 
 def disabled_vs_never(reps, never, disabled):

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from docsect import DOCS, machine, publish
+from docsect import DOCS, fmt, machine, publish, stats
 
 TOP = os.path.dirname(DOCS)
 MODULES = "target-platform,bundles/io.hprobe.core,bundles/io.hprobe.ui,bundles/io.hprobe.rcp," \
@@ -88,37 +88,32 @@ def java_version():
     return (r.stderr.splitlines() or ["?"])[0]
 
 
-def fmt(xs, digits=1, unit=""):
-    m = statistics.median(xs)
-    f = "%%.%df" % digits
-    return (f % m) + " (" + (f % min(xs)) + "–" + (f % max(xs)) + ")" + unit
-
-
 def render(res):
     runs = res["runs"]
     col = lambda k: [r[k] for r in runs]  # noqa: E731
+    cell = lambda k, unit, digits: fmt(stats(col(k)), unit, digits)  # noqa: E731
     m = res["machine"]
     rows = [
-        ("timeline aggregation, 8 probe lanes × 1600 buckets", fmt(col("agg_probe_ms"), 1, " ms"), "< 200 ms"),
-        ("timeline aggregation, 40 process lanes × 1600 buckets", fmt(col("agg_process_ms"), 1, " ms"), "< 200 ms"),
-        ("timeline aggregation of a 1% zoom", fmt(col("agg_zoom_ms"), 2, " ms"), ""),
+        ("timeline aggregation, 8 probe lanes × 1600 buckets", cell("agg_probe_ms", " ms", 1), "< 200 ms"),
+        ("timeline aggregation, 40 process lanes × 1600 buckets", cell("agg_process_ms", " ms", 1), "< 200 ms"),
+        ("timeline aggregation of a 1% zoom", cell("agg_zoom_ms", " ms", 2), ""),
         ("the real Hit Timeline view: re-bucket + draw (%d points), median of a run's 15 redraws"
-         % runs[0]["redraw_points"], fmt(col("redraw_median_ms"), 1, " ms"), "< 200 ms"),
-        ("the same, worst redraw of a run (the first: JIT, font caches)", fmt(col("redraw_worst_ms"), 0, " ms"),
+         % runs[0]["redraw_points"], cell("redraw_median_ms", " ms", 1), "< 200 ms"),
+        ("the same, worst redraw of a run (the first: JIT, font caches)", cell("redraw_worst_ms", " ms", 0),
          "< 200 ms"),
-        ("symbol index build, {:,} names".format(runs[0]["index_names"]), fmt(col("index_ms"), 0, " ms"),
+        ("symbol index build, {:,} names".format(runs[0]["index_names"]), cell("index_ms", " ms", 0),
          "(once per VM)"),
-        ("symbol search per keystroke, typing `__x64_sys_getpid`: mean", fmt(col("search_mean_ms"), 1, " ms"),
+        ("symbol search per keystroke, typing `__x64_sys_getpid`: mean", cell("search_mean_ms", " ms", 1),
          "< 50 ms"),
-        ("the same, worst keystroke", fmt(col("search_worst_ms"), 1, " ms"), "< 50 ms"),
-        ("glob `__x64_sys_get*`", fmt(col("glob_ms"), 1, " ms"), ""),
-        ("CTF export through JNA (libhprobe)", fmt(col("export_ctf_s"), 2, " s"), "< 3 s"),
+        ("the same, worst keystroke", cell("search_worst_ms", " ms", 1), "< 50 ms"),
+        ("glob `__x64_sys_get*`", cell("glob_ms", " ms", 1), ""),
+        ("CTF export through JNA (libhprobe)", cell("export_ctf_s", " s", 2), "< 3 s"),
         ("CSV / JSON Lines / Chrome trace export through JNA", " / ".join(
             "%.2f" % statistics.median(col(k)) for k in ("export_csv_s", "export_jsonl_s", "export_chrome_s")) + " s",
          ""),
         ("write a 1 M-hit journal through JNA (%.0f MB)" % statistics.median(col("journal_mb")),
-         fmt(col("write_s"), 2, " s"), ""),
-        ("open a 1 M-hit journal offline into the hit store", fmt(col("load_s"), 2, " s"), ""),
+         cell("write_s", " s", 2), ""),
+        ("open a 1 M-hit journal offline into the hit store", cell("load_s", " s", 2), ""),
     ]
     out = ["Measured by `native/bench/workbench_bench.py` on %s, %d cores (%s, Xvfb), commit %s, %s: "
            "%d runs of the Java benchmarks (`-Dhprobe.bench=true`); medians over the runs (min–max). "
