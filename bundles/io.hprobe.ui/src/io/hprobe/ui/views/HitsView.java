@@ -158,19 +158,11 @@ public class HitsView extends HProbeView {
         if (t == null || vm == null || t.getSelectionCount() == 0) {
             return;
         }
-        StringBuilder out = new StringBuilder();
-        for (HitColumns.Column c : columns) {
-            out.append(out.isEmpty() ? "" : "\t").append(c.field().title()); //$NON-NLS-1$ //$NON-NLS-2$
-        }
+        StringBuilder out = new StringBuilder(String.join("\t", columns.stream().map(c -> c.field().title()).toList())); //$NON-NLS-1$
         for (int row : t.getSelectionIndices()) {
             long i = storeIndex(row);
-            if (i < vm.hits().first()) {
-                continue; // evicted meanwhile
-            }
-            Hit h = vm.hits().get(i);
-            out.append('\n');
-            for (int c = 0; c < columns.size(); c++) {
-                out.append(c == 0 ? "" : "\t").append(columns.get(c).value().of(vm, h)); //$NON-NLS-1$ //$NON-NLS-2$
+            if (i >= vm.hits().first()) { // else evicted meanwhile
+                out.append('\n').append(String.join("\t", cells(vm, vm.hits().get(i)))); //$NON-NLS-1$
             }
         }
         out.append('\n');
@@ -210,12 +202,16 @@ public class HitsView extends HProbeView {
             item.setText(new String[]{ "", Messages.Hits_evicted }); //$NON-NLS-1$
             return;
         }
-        Hit h = vm.hits().get(i);
+        item.setText(cells(vm, vm.hits().get(i)));
+    }
+
+    /** A hit's text in each column, as the table shows it and Copy puts it. */
+    private String[] cells(Vm vm, Hit h) {
         String[] text = new String[columns.size()];
         for (int c = 0; c < text.length; c++) {
             text[c] = columns.get(c).value().of(vm, h);
         }
-        item.setText(text);
+        return text;
     }
 
     /** Reads the filter fields; null (with the status line saying why) when one is invalid. */
