@@ -35,6 +35,8 @@ HARNESSES = {
                       "stop at their validation)", ["-dict=native/agent/fuzz/fuzz_protocol.dict", "-max_len=1024"]),
     "fuzz_rsp": ("agent", "gdbstub client against a hostile stub: handshake, target description "
                  "(xi:include), registers, memory, monitor, detach", ["-max_len=8192"]),
+    "fuzz_cli": ("cli", "what the CLI reads: an agent's stream (greeting, replies, events; HITS batches printed "
+                 "tab-separated, as the table and as JSON) and probe set files", ["-max_len=8192"]),
 }
 
 

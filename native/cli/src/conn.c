@@ -14,6 +14,11 @@
 #include <unistd.h>
 
 #define MAX_LINE (64u << 20)
+/* The first read buffer: a HITS batch of 512 hits is ~130 KiB. The fuzz build starts
+ * smaller, so that growing it is fuzzed too (and each run is not a fresh 256 KiB). */
+#ifndef CONN_BUF0
+#define CONN_BUF0 262144u
+#endif
 
 struct conn {
 	int fd;
@@ -97,7 +102,7 @@ static int read_more(struct conn *c, int timeout_ms)
 	if (c->len == c->cap) {
 		if (c->cap >= MAX_LINE)
 			return -1;
-		size_t nc = c->cap ? c->cap * 2 : 262144; /* a HITS batch of 512 hits: ~130 KiB */
+		size_t nc = c->cap ? c->cap * 2 : CONN_BUF0;
 		char *nb = realloc(c->buf, nc);
 		if (!nb)
 			return -1;
@@ -187,15 +192,25 @@ struct conn *conn_open(const char *path, int autostart, char *err, size_t errlen
 		close(fd);
 		return NULL;
 	}
+	return conn_over(fd, path, err, errlen);
+}
+
+struct conn *conn_over(int fd, const char *name, char *err, size_t errlen)
+{
 	struct conn *c = calloc(1, sizeof *c);
+	if (!c) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	c->fd = fd;
 	c->events = json_array();
 	json_t *g = read_msg(c, 5000);
 	json_t *hp = json_object_get(g, "hprobe");
 	if (!hp || json_integer_value(json_object_get(hp, "protocol")) != 1) {
 		json_t *e = json_object_get(g, "error");
-		snprintf(err, errlen, "%s: %s", path,
-			 e ? json_string_value(json_object_get(e, "desc")) : "no hprobed greeting (protocol 1)");
+		const char *desc = json_string_value(json_object_get(e, "desc"));
+		snprintf(err, errlen, "%s: %s", name, desc ? desc : "no hprobed greeting (protocol 1)");
 		json_decref(g);
 		conn_close(c);
 		return NULL;

@@ -9,6 +9,9 @@ struct conn;
 /* Connects to path; if nothing listens and autostart is set, starts hprobed. NULL
  * (and a message in err) when no agent of ours answers there. */
 struct conn *conn_open(const char *path, int autostart, char *err, size_t errlen);
+/* Takes fd, a stream connected to an agent, and reads its greeting; NULL (fd closed,
+ * a message naming name in err) unless it is hprobed's. */
+struct conn *conn_over(int fd, const char *name, char *err, size_t errlen);
 void conn_close(struct conn *c);
 /* Sends {"execute": name, "arguments": args}; returns the reply object ({"return":..} or
  * {"error":..}), new reference, or NULL if the agent went away. args is not stolen. */

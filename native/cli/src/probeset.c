@@ -576,6 +576,17 @@ int probeset_read(struct probeset *ps, const char *file)
 			ps_error(ps, &top, "cannot read: %s", strerror(e));
 		return -1;
 	}
+	return probeset_parse(ps, NULL, ps->text, ps->len);
+}
+
+int probeset_parse(struct probeset *ps, const char *name, char *text, size_t len)
+{
+	if (name) {
+		memset(ps, 0, sizeof *ps);
+		snprintf(ps->name, sizeof ps->name, "%s", name);
+	}
+	ps->text = text;
+	ps->len = len;
 	json_error_t je;
 	ps->root = json_loadb(ps->text, ps->len, JSON_REJECT_DUPLICATES, &je);
 	if (!ps->root) {

@@ -47,6 +47,9 @@ struct probeset {
  * the errors in ps->errors (every one the checks found, up to PS_MAX_ERRORS). The caller
  * frees ps with probeset_free either way. */
 int probeset_read(struct probeset *ps, const char *file);
+/* The same for a set already in memory: ps takes text (malloc'd, len bytes); name is
+ * the set's name in messages, or NULL when ps->name is set already. */
+int probeset_parse(struct probeset *ps, const char *name, char *text, size_t len);
 void probeset_free(struct probeset *ps);
 
 /* "probes[2].spec" */
