@@ -23,6 +23,7 @@ from docsect import DOCS, machine, update  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DATA = os.path.join(DOCS, "data", "fuzz.json")
+KEEP = os.path.join(tempfile.gettempdir(), "hprobe-fuzz-artifacts")
 
 # harness: (where it lives, what it parses, extra libFuzzer options)
 HARNESSES = {
@@ -54,6 +55,9 @@ def run(build, name, runs, max_time):
         p = subprocess.run(cmd + [corpus], cwd=TOP, capture_output=True, text=True, errors="replace")
         secs = time.monotonic() - t0
         crashes = sorted(f for f in os.listdir(tmp) if f.startswith(("crash-", "leak-", "timeout-", "oom-")))
+        for c in crashes:  # kept past the temporary directory, to reproduce: ./fuzz_X FILE
+            os.makedirs(KEEP, exist_ok=True)
+            shutil.copy(os.path.join(tmp, c), os.path.join(KEEP, "%s-%s" % (name, c)))
         out = p.stderr
     m = re.findall(r"stat::number_of_executed_units: (\d+)", out)
     if not m:
@@ -61,7 +65,7 @@ def run(build, name, runs, max_time):
     if p.returncode and not crashes:
         crashes = ["exit status %d" % p.returncode]
     for c in crashes:
-        print("%s: %s" % (name, c), file=sys.stderr)
+        print("%s: %s (kept in %s)" % (name, c, KEEP), file=sys.stderr)
     if crashes:
         print(out[-3000:], file=sys.stderr)
     where = machine()
