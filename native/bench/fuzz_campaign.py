@@ -36,6 +36,8 @@ HARNESSES = {
                       "stop at their validation)", ["-dict=native/agent/fuzz/fuzz_protocol.dict", "-max_len=1024"]),
     "fuzz_rsp": ("agent", "gdbstub client against a hostile stub: handshake, target description "
                  "(xi:include), registers, memory, monitor, detach", ["-max_len=8192"]),
+    "fuzz_export": ("lib", "the exporters (CSV, JSON Lines, Chrome/Perfetto, CTF) on random journals, their output "
+                    "read back as its readers would", []),
     "fuzz_cli": ("cli", "what the CLI reads: an agent's stream (greeting, replies, events; HITS batches printed "
                  "tab-separated, as the table and as JSON) and probe set files", ["-max_len=8192"]),
 }
@@ -113,6 +115,8 @@ def main():
         r = run(a.build, h, a.runs, a.max_time)
         r["found"] = data.get(h, {}).get("found", "—")
         print("%s: %d runs in %d s, %d crashes" % (h, r["runs"], r["seconds"], r["crashes"]))
+        with open(DATA) as f:  # again: another campaign may have written its harness meanwhile
+            data = json.load(f)
         data[h] = r
         with open(DATA, "w") as f:
             json.dump(data, f, indent=1, sort_keys=True)

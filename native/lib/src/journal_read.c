@@ -19,7 +19,9 @@
 
 #include "journal_int.h"
 
+#ifndef READ_AHEAD /* the fuzz build sets a small one, so that its edges are fuzzed */
 #define READ_AHEAD ((size_t)256 << 10)
+#endif
 #define SCAN_STEP ((size_t)64 << 10)
 #define RESYNC_WINDOW ((uint64_t)2 * (HPJ_BATCH_HDR + HPJ_BATCH_MAX))
 
