@@ -14,7 +14,8 @@
 
 #define CTF_MAGIC 0xC1FC1FC1u
 #define PKT_PROLOGUE 64 /* header 24 + context 40 */
-#ifndef PKT_TARGET /* the fuzz build sets a small one, so that its edges are fuzzed */
+/* The fuzz build sets a small one, so that its edges get fuzzed. */
+#ifndef PKT_TARGET
 #define PKT_TARGET ((size_t)1 << 20)
 #endif
 #define EV_HIT 0

@@ -19,7 +19,8 @@
 
 #include "journal_int.h"
 
-#ifndef READ_AHEAD /* the fuzz build sets a small one, so that its edges are fuzzed */
+/* The fuzz build sets a small one, so that its edges get fuzzed. */
+#ifndef READ_AHEAD
 #define READ_AHEAD ((size_t)256 << 10)
 #endif
 #define SCAN_STEP ((size_t)64 << 10)
