@@ -28,4 +28,13 @@ void fake_free(struct fake *f);
 uint8_t *fake_map(struct fake *f, uint64_t va, size_t len);
 void fake_put64(struct fake *f, uint64_t va, uint64_t v);
 void fake_put32(struct fake *f, uint64_t va, uint32_t v);
+
+/* A VM named "unit" over f, with no worker thread: a kernel of FAKE_NSYMS functions
+ * func_0000.. of 0x100 bytes from FAKE_TEXT, each starting with a 5-byte nop; its
+ * session files go to dir. host gets an outbox. NULL if it cannot be made. */
+#define FAKE_TEXT 0xffffffff81000000ull
+#define FAKE_NSYMS 1000
+struct hp_host;
+struct hp_vm;
+struct hp_vm *fake_vm_new(struct hp_host *host, struct fake *f, const char *dir);
 #endif

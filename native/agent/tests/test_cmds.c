@@ -21,39 +21,7 @@
 #include "vm/session.h"
 #include "vm/vm.h"
 
-#define TEXT 0xffffffff81000000ull
-#define NSYMS 1000
-
 static struct hp_host host;
-
-static struct hp_vm *make_vm(struct fake *f, char *dir)
-{
-	struct hp_vm_config cfg = { .name = "unit" };
-	struct hp_err err;
-	host.outbox.efd = eventfd(0, EFD_NONBLOCK);
-	host.guard_fd = -1;
-	pthread_mutex_init(&host.outbox.lock, NULL);
-	struct hp_vm *vm = hp_vm__create(&host, &cfg, &err);
-	REQUIRE(vm);
-	snprintf(vm->session_dir, sizeof vm->session_dir, "%s", dir);
-	vm->tgt.gdb = &f->b;
-	/* NSYMS functions of 0x100 bytes, each starting with a 5-byte nop */
-	char *text = malloc(NSYMS * 48);
-	size_t len = 0;
-	for (int i = 0; i < NSYMS; i++)
-		len += (size_t)sprintf(text + len, "%016llx T func_%04d\n", (unsigned long long)(TEXT + 0x100ull * i),
-				       i);
-	struct hp_kernel *k = calloc(1, sizeof *k);
-	REQUIRE(hp_symtab__parse_text(text, len, &k->syms, NULL, &err) == 0);
-	free(text);
-	k->text.start = TEXT;
-	k->text.end = TEXT + 0x100ull * NSYMS;
-	vm->tgt.kernel = k;
-	uint8_t *code = fake_map(f, TEXT, 0x100 * NSYMS);
-	for (int i = 0; i < NSYMS; i++)
-		memcpy(code + 0x100 * i, "\x0f\x1f\x44\x00\x00", 5);
-	return vm;
-}
 
 static json_t *run(struct hp_vm *vm, hp_job_fn fn, const char *args_json, int *rc)
 {
@@ -75,7 +43,7 @@ static void test_sym_search(struct hp_vm *vm)
 	json_t *r =
 		run(vm, hp_cmd__sym_search, "{\"vm\":\"unit\",\"pattern\":\"func_\",\"offset\":10,\"limit\":5}", &rc);
 	CHECK_EQ_INT(rc, 0);
-	CHECK_EQ_INT(json_integer_value(json_object_get(r, "total")), NSYMS);
+	CHECK_EQ_INT(json_integer_value(json_object_get(r, "total")), FAKE_NSYMS);
 	json_t *syms = json_object_get(r, "symbols");
 	CHECK_EQ_INT(json_array_size(syms), 5);
 	CHECK_STR(json_string_value(json_object_get(json_array_get(syms, 0), "name")), "func_0010");
@@ -89,7 +57,7 @@ static void test_sym_search(struct hp_vm *vm)
 	r = run(vm, hp_cmd__sym_search, "{\"vm\":\"unit\",\"pattern\":\"\",\"offset\":5000,\"limit\":100}", &rc);
 	CHECK_EQ_INT(rc, 0);
 	CHECK_EQ_INT(json_array_size(json_object_get(r, "symbols")), 0);
-	CHECK_EQ_INT(json_integer_value(json_object_get(r, "total")), NSYMS);
+	CHECK_EQ_INT(json_integer_value(json_object_get(r, "total")), FAKE_NSYMS);
 	json_decref(r);
 
 	/* 2^61 + 100 slots of 8 bytes wrap to 800 bytes: refused, not overflowed */
@@ -288,7 +256,8 @@ int main(void)
 	char dir[] = "/tmp/hp-cmds-XXXXXX";
 	REQUIRE(mkdtemp(dir));
 	struct fake *f = fake_new();
-	struct hp_vm *vm = make_vm(f, dir);
+	struct hp_vm *vm = fake_vm_new(&host, f, dir);
+	REQUIRE(vm);
 	test_sym_search(vm);
 	test_foreign_bytes(vm);
 	test_restore(vm);

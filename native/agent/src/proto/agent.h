@@ -30,6 +30,9 @@ struct hp_agent {
 int hp_server__listen(struct hp_agent *a, struct hp_err *err);
 int hp_server__run(struct hp_agent *a);
 void hp_server__close(struct hp_agent *a);
+/* What the VMs posted (replies, hits, events) sent to their clients; the loop calls it
+ * when the outbox's eventfd fires. */
+void hp_server__drain_outbox(struct hp_agent *a);
 
 /* Default paths (the same rule as the CLI and the workbench). */
 int hp_default_socket_path(char *buf, size_t cap);

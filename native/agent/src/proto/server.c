@@ -403,7 +403,7 @@ static void hits_msg(struct hp_agent *a, struct hp_msg *m)
 		}
 }
 
-static void drain_outbox(struct hp_agent *a)
+void hp_server__drain_outbox(struct hp_agent *a)
 {
 	uint64_t v;
 	if (read(a->host.outbox.efd, &v, sizeof v) < 0 && errno != EAGAIN)
@@ -478,7 +478,7 @@ int hp_server__run(struct hp_agent *a)
 			if (evs[i].data.u64 == TAG_LISTEN) {
 				accept_clients(a);
 			} else if (evs[i].data.u64 == TAG_OUTBOX) {
-				drain_outbox(a);
+				hp_server__drain_outbox(a);
 			} else {
 				struct hp_client *c = evs[i].data.ptr;
 				if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
