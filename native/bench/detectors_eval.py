@@ -12,6 +12,7 @@ detector on against off, in the same run. The CI runs a short version
 (native/tests/integration/test_detectors.py) that asserts coverage, bounds and no false
 positive."""
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -20,7 +21,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
-from docsect import publish  # noqa: E402
+from docsect import DOCS, fmt, publish, stats  # noqa: E402
 from hplab import Agent, Guest, free_port, wait_until  # noqa: E402
 
 WATCH_T_MS = 500
@@ -158,8 +159,7 @@ class Campaign:
                     self.remove(i)
         self.kill(*pids)
         base = statistics.median(res["off"])
-        return {name: {"median": statistics.median(v), "min": min(v), "max": max(v),
-                       "ratio": statistics.median(v) / base} for name, v in res.items()}
+        return {name: dict(stats(v), ratio=statistics.median(v) / base) for name, v in res.items()}
 
 
 def load(port, seconds, threads=4):
@@ -239,7 +239,7 @@ def markdown(r):
                   "medians of interleaved repetitions (min–max):", "",
                   "| detectors on | requests/s | vs off |", "|---|---|---|"]
         for k, v in o.items():
-            lines.append("| %s | %.1f (%.1f–%.1f) | %.3f |" % (k, v["median"], v["min"], v["max"], v["ratio"]))
+            lines.append("| %s | %s | %.3f |" % (k, fmt(v, digits=1), v["ratio"]))
     return "\n".join(lines) + "\n"
 
 
@@ -250,11 +250,18 @@ def main():
     ap.add_argument("--exploits", type=int, default=20)
     ap.add_argument("--benign-seconds", type=int, default=600)
     ap.add_argument("--overhead-seconds", type=int, default=20)
-    ap.add_argument("--json")
-    ap.add_argument("--markdown", action="store_true", help="write the table into docs/detectors.md")
+    ap.add_argument("--json", help="also write the raw results here")
+    ap.add_argument("--markdown", action="store_true",
+                    help="write the table into docs/detectors.md and its raw results into docs/data/detectors.json")
+    ap.add_argument("--from-json", metavar="FILE", help="measure nothing: render the table from raw results")
     a = ap.parse_args()
-    r = run(a.stalls, a.loops, a.exploits, a.benign_seconds, a.overhead_seconds)
-    publish(r, a.json, "detectors.md", [("detectors_eval", markdown(r))], a.markdown)
+    if a.from_json:
+        with open(a.from_json) as f:
+            r = json.load(f)
+    else:
+        r = run(a.stalls, a.loops, a.exploits, a.benign_seconds, a.overhead_seconds)
+    json_path = a.json or (os.path.join(DOCS, "data", "detectors.json") if a.markdown and not a.from_json else None)
+    publish(r, json_path, "detectors.md", [("detectors_eval", markdown(r))], a.markdown)
 
 
 if __name__ == "__main__":
