@@ -1,8 +1,8 @@
 /* libFuzzer harness: the commands that need a VM, on a VM over the fake backend (no
- * QEMU: guest memory in the harness, a kernel of 1000 functions). Each input line is a
- * protocol frame, dispatched as the server does; the VM's queued jobs then run here,
- * as its worker would run them, and their replies go to the client (a socketpair,
- * drained). A line "session {...}" is a session.json whose probes and detectors are
+ * QEMU: guest memory in the harness, a kernel of 64 functions, few because a suggestion
+ * for an unknown symbol looks at each). Each input line is a protocol frame, dispatched
+ * as the server does; the VM's queued jobs then run here, as its worker would run
+ * them, and their replies go to the client (a socketpair, drained). A line "session {...}" is a session.json whose probes and detectors are
  * restored. After each input every probe and detector is removed, so inputs do not
  * pile up state. Left out: commands that end the VM, start or reach QEMU or libvirt. */
 #include <fcntl.h>
@@ -58,7 +58,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	static char dir[] = "/dev/shm/fuzz_vm.XXXXXX";
 	struct fake *f = fake_new();
 	int sv[2];
-	if (!mkdtemp(dir) || !f || !(vm = fake_vm_new(&agent.host, f, dir)) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+	if (!mkdtemp(dir) || !f || !(vm = fake_vm_new(&agent.host, f, dir, 64)) ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
 		abort();
 	make_journal(dir);
 	/* task offsets, as a kernel profile gives them: comm and pid filters accepted */

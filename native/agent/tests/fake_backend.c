@@ -189,17 +189,19 @@ void fake_put32(struct fake *f, uint64_t va, uint32_t v)
 	memcpy(find(f, va, 4), &v, 4);
 }
 
-struct hp_vm *fake_vm_new(struct hp_host *host, struct fake *f, const char *dir)
+struct hp_vm *fake_vm_new(struct hp_host *host, struct fake *f, const char *dir, int nsyms)
 {
 	struct hp_vm_config cfg = { .name = "unit" };
 	struct hp_err err;
 	host->outbox.efd = eventfd(0, EFD_NONBLOCK);
 	host->guard_fd = -1;
 	pthread_mutex_init(&host->outbox.lock, NULL);
+	if (nsyms < 1 || nsyms > 10000)
+		return NULL;
 	struct hp_vm *vm = hp_vm__create(host, &cfg, &err);
-	char *text = malloc(FAKE_NSYMS * 48);
+	char *text = malloc((size_t)nsyms * 48);
 	struct hp_kernel *k = calloc(1, sizeof *k);
-	uint8_t *code = fake_map(f, FAKE_TEXT, 0x100 * FAKE_NSYMS);
+	uint8_t *code = fake_map(f, FAKE_TEXT, 0x100 * (size_t)nsyms);
 	if (!vm || !text || !k || !code) {
 		free(text);
 		free(k);
@@ -208,7 +210,7 @@ struct hp_vm *fake_vm_new(struct hp_host *host, struct fake *f, const char *dir)
 	snprintf(vm->session_dir, sizeof vm->session_dir, "%s", dir);
 	vm->tgt.gdb = &f->b;
 	size_t len = 0;
-	for (int i = 0; i < FAKE_NSYMS; i++)
+	for (int i = 0; i < nsyms; i++)
 		len += (size_t)sprintf(text + len, "%016llx T func_%04d\n",
 				       (unsigned long long)(FAKE_TEXT + 0x100ull * i), i);
 	int rc = hp_symtab__parse_text(text, len, &k->syms, NULL, &err);
@@ -218,9 +220,9 @@ struct hp_vm *fake_vm_new(struct hp_host *host, struct fake *f, const char *dir)
 		return NULL;
 	}
 	k->text.start = FAKE_TEXT;
-	k->text.end = FAKE_TEXT + 0x100ull * FAKE_NSYMS;
+	k->text.end = FAKE_TEXT + 0x100ull * (size_t)nsyms;
 	vm->tgt.kernel = k;
-	for (int i = 0; i < FAKE_NSYMS; i++)
+	for (int i = 0; i < nsyms; i++)
 		memcpy(code + 0x100 * i, "\x0f\x1f\x44\x00\x00", 5);
 	return vm;
 }

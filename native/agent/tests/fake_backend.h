@@ -29,12 +29,11 @@ uint8_t *fake_map(struct fake *f, uint64_t va, size_t len);
 void fake_put64(struct fake *f, uint64_t va, uint64_t v);
 void fake_put32(struct fake *f, uint64_t va, uint32_t v);
 
-/* A VM named "unit" over f, with no worker thread: a kernel of FAKE_NSYMS functions
- * func_0000.. of 0x100 bytes from FAKE_TEXT, each starting with a 5-byte nop; its
- * session files go to dir. host gets an outbox. NULL if it cannot be made. */
+/* A VM named "unit" over f, with no worker thread: a kernel of nsyms (<= 10000)
+ * functions func_0000.. of 0x100 bytes from FAKE_TEXT, each starting with a 5-byte nop;
+ * its session files go to dir. host gets an outbox. NULL if it cannot be made. */
 #define FAKE_TEXT 0xffffffff81000000ull
-#define FAKE_NSYMS 1000
 struct hp_host;
 struct hp_vm;
-struct hp_vm *fake_vm_new(struct hp_host *host, struct fake *f, const char *dir);
+struct hp_vm *fake_vm_new(struct hp_host *host, struct fake *f, const char *dir, int nsyms);
 #endif
