@@ -49,6 +49,7 @@ HARNESSES = {
 
 def run(build, name, runs, max_time):
     where, _, opts = HARNESSES[name]
+    at = machine()  # the commit as the run starts: the code the build was made from
     exe = os.path.join(build, where, "fuzz", name)
     seeds = os.path.join(TOP, "native", where, "fuzz", "corpus", name)
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,9 +75,8 @@ def run(build, name, runs, max_time):
         print("%s: %s (kept in %s)" % (name, c, KEEP), file=sys.stderr)
     if crashes:
         print(out[-3000:], file=sys.stderr)
-    where = machine()
-    return {"runs": int(m[-1]), "seconds": round(secs), "crashes": len(crashes), "date": where["date"],
-            "commit": where["commit"], "clang": clang(), "machine": "%s, %d cores" % (where["host"], where["cores"])}
+    return {"runs": int(m[-1]), "seconds": round(secs), "crashes": len(crashes), "date": at["date"],
+            "commit": at["commit"], "clang": clang(), "machine": "%s, %d cores" % (at["host"], at["cores"])}
 
 
 def clang():

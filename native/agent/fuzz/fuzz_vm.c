@@ -5,23 +5,16 @@
  * them, and their replies go to the client (a socketpair, drained). A line "session {...}" is a session.json whose probes and detectors are
  * restored. After each input every probe and detector is removed, so inputs do not
  * pile up state. Left out: commands that end the VM, start or reach QEMU or libvirt. */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "detectors/detector.h"
 #include "fake_backend.h"
+#include "fuzz_client.h"
 #include "guest/kernel.h"
-#include "hprobe/journal.h"
 #include "probes/probe.h"
-#include "proto/agent.h"
-#include "proto/client.h"
 #include "proto/commands.h"
 #include "vm/session.h"
-#include "base/strbuf.h"
 #include "vm/vm.h"
 
 static struct hp_agent agent;
@@ -57,9 +50,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	static char dir[] = "/dev/shm/fuzz_vm.XXXXXX";
 	struct fake *f = fake_new();
-	int sv[2];
-	if (!mkdtemp(dir) || !f || !(vm = fake_vm_new(&agent.host, f, dir, 64)) ||
-	    socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+	if (!mkdtemp(dir) || !f || !(vm = fake_vm_new(&agent.host, f, dir, 64)))
 		abort();
 	make_journal(dir);
 	/* task offsets, as a kernel profile gives them: comm and pid filters accepted */
@@ -72,12 +63,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	agent.listen_fd = -1;
 	agent.epfd = epoll_create1(EPOLL_CLOEXEC);
 	snprintf(agent.host.paths.state_dir, sizeof agent.host.paths.state_dir, "%s", dir);
-	fcntl(sv[1], F_SETFL, O_NONBLOCK);
-	peer = sv[1];
-	struct hp_client *c = calloc(1, sizeof *c);
-	c->fd = sv[0];
-	c->id = 1;
-	agent.clients = c;
+	peer = fuzz_client_new(&agent);
 	return 0;
 }
 
@@ -99,9 +85,6 @@ static void run_jobs(void)
 		hp_outbox__post(&agent.host.outbox, m);
 	}
 	hp_server__drain_outbox(&agent);
-	char buf[65536];
-	while (read(peer, buf, sizeof buf) > 0)
-		;
 }
 
 static int left_out(const char *frame, size_t len)
@@ -114,48 +97,33 @@ static int left_out(const char *frame, size_t len)
 	return 0;
 }
 
+static void handle(struct hp_client *c, const char *frame, size_t len)
+{
+	if (left_out(frame, len))
+		return;
+	if (len > 8 && !memcmp(frame, "session ", 8)) {
+		vm->restore = json_loadb(frame + 8, len - 8, 0, NULL);
+		if (vm->restore)
+			hp_session__restore_probes(vm); /* it takes vm->restore */
+	} else {
+		hp_commands__dispatch(&agent, c, frame, len);
+	}
+	run_jobs();
+	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next)
+		if (p->o.nargs < 0 || p->o.nargs > HP_MAX_ARGS || p->o.pid < -1 ||
+		    !memchr(p->o.comm, 0, sizeof p->o.comm))
+			__builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct hp_client *c = agent.clients;
-	c->closing = 0;
-	size_t start = 0;
-	for (size_t i = 0; i <= size; i++) {
-		if (i < size && data[i] != '\n')
-			continue;
-		size_t len = i - start;
-		const char *frame = (const char *)data + start;
-		start = i + 1;
-		if (!len || len > HP_MAX_FRAME || left_out(frame, len))
-			continue;
-		if (len > 8 && !memcmp(frame, "session ", 8)) {
-			vm->restore = json_loadb(frame + 8, len - 8, 0, NULL);
-			if (vm->restore)
-				hp_session__restore_probes(vm); /* it takes vm->restore */
-		} else {
-			hp_commands__dispatch(&agent, c, frame, len);
-		}
-		run_jobs();
-		if (c->closing) /* every frame gets an answer, never a dropped client */
-			abort();
-		for (struct hp_probe *p = vm->tgt.probes; p; p = p->next)
-			if (p->o.nargs < 0 || p->o.nargs > HP_MAX_ARGS || p->o.pid < -1 ||
-			    !memchr(p->o.comm, 0, sizeof p->o.comm))
-				__builtin_trap();
-	}
+	fuzz_client_feed(&agent, peer, data, size, handle);
 	struct hp_err err;
 	while (vm->tgt.detectors)
 		hp_detector__remove(&vm->tgt, vm->tgt.detectors->id, &err);
 	while (vm->tgt.probes)
 		hp_probe__destroy(&vm->tgt, vm->tgt.probes);
 	hp_server__drain_outbox(&agent);
-	hp_strbuf__reset(&c->out);
-	c->out_off = 0;
-	for (struct hp_sub *s = c->subs, *n; s; s = n) {
-		n = s->next;
-		hp_journal__close_reader(s->reader);
-		free(s);
-	}
-	c->subs = NULL;
-	agent.quit = 0;
+	fuzz_client_reset(&agent);
 	return 0;
 }

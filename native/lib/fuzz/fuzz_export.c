@@ -140,13 +140,6 @@ static void drive(const uint8_t *img, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	size_t len;
-	uint8_t *img = fuzz_journal_img(data, size, &len);
-	if (img) {
-		drive(img, len);
-		free(img);
-	} else {
-		drive(data, size);
-	}
+	fuzz_journal_run(data, size, drive);
 	return 0;
 }

@@ -29,4 +29,17 @@ static inline uint8_t *fuzz_journal_img(const uint8_t *data, size_t size, size_t
 	hpi_put32(b + 20, hpi_crc32(hpi_crc32(0, b, 20), b + HPJ_BATCH_HDR, plen));
 	return img;
 }
+
+/* A harness's entry: drive() on the image of a 'P' input, on any other as it is. */
+static inline void fuzz_journal_run(const uint8_t *data, size_t size, void (*drive)(const uint8_t *img, size_t len))
+{
+	size_t len;
+	uint8_t *img = fuzz_journal_img(data, size, &len);
+	if (img) {
+		drive(img, len);
+		free(img);
+	} else {
+		drive(data, size);
+	}
+}
 #endif
