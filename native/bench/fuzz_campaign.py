@@ -7,6 +7,9 @@ docs/data/fuzz.json. A run replaces its harness's entry; the others stay.
     cmake --build /tmp/nbf -j2
     native/bench/fuzz_campaign.py --build /tmp/nbf --runs 10000000 fuzz_rsp --markdown
     native/bench/fuzz_campaign.py --markdown      # the table again from the data alone
+
+A run stopped early with SIGUSR1 (libFuzzer's graceful exit) is recorded with the runs
+it made.
 """
 import argparse
 import json
