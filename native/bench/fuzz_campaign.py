@@ -41,7 +41,7 @@ HARNESSES = {
                  "(xi:include), registers, memory, monitor, detach", ["-max_len=8192"]),
     "fuzz_vm": ("agent", "the commands that need a VM (probes, detectors, symbols, hits-read, alerts-read) and "
                 "session.json restore, on a VM over the fake backend, its jobs run as its worker runs them "
-                "(leaks checked at exit, not after each input: the VM keeps state between inputs)",
+                "(no leak check after each input, -detect_leaks=0: the VM keeps state between inputs)",
                 ["-dict=native/agent/fuzz/fuzz_protocol.dict", "-max_len=2048", "-detect_leaks=0"]),
     "fuzz_export": ("lib", "the exporters (CSV, JSON Lines, Chrome/Perfetto, CTF) on random journals, their output "
                     "read back as its readers would", []),
