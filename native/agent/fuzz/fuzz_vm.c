@@ -76,13 +76,7 @@ static void run_jobs(void)
 		struct hp_job *job = list;
 		list = job->next;
 		job->rc = job->fn(vm, job);
-		struct hp_msg *m = calloc(1, sizeof *m);
-		if (!m)
-			abort();
-		m->type = HP_MSG_JOB_DONE;
-		m->vm_id = vm->id;
-		m->job = job;
-		hp_outbox__post(&agent.host.outbox, m);
+		hp_vm__post_done(vm, job);
 	}
 	hp_server__drain_outbox(&agent);
 }

@@ -473,7 +473,7 @@ int hp_vm__flush(struct hp_vm *vm, int force)
 
 /* ---- the worker loop ---- */
 
-static void post_done(struct hp_vm *vm, struct hp_job *job)
+void hp_vm__post_done(struct hp_vm *vm, struct hp_job *job)
 {
 	struct hp_msg *m = calloc(1, sizeof *m);
 	if (!m) {
@@ -586,7 +586,7 @@ static void run_jobs(struct hp_vm *vm)
 		if (job->internal)
 			hp_job__free(job);
 		else
-			post_done(vm, job);
+			hp_vm__post_done(vm, job);
 		if (final)
 			vm->quit = 1;
 	}

@@ -152,6 +152,8 @@ struct hp_vm {
 int hp_vm__valid_name(const char *name);
 struct hp_vm *hp_vm__create(struct hp_host *h, const struct hp_vm_config *cfg, struct hp_err *err);
 int hp_vm__start(struct hp_vm *vm, struct hp_job *first_job, struct hp_err *err);
+/* A job run on the VM's thread handed back to the main thread, its reply with it. */
+void hp_vm__post_done(struct hp_vm *vm, struct hp_job *job);
 void hp_vm__submit(struct hp_vm *vm, struct hp_job *job);
 void hp_vm__destroy(struct hp_vm *vm); /* joins the thread */
 json_t *hp_vm__summary(struct hp_vm *vm);
