@@ -386,13 +386,88 @@ int hp_btf__var(const struct hp_btf *btf, const char *section, const char *name,
 	return hp_err__set(err, ENOENT, "btf: no variable %s in %s", name, section);
 }
 
-int hp_btf__func_params(const struct hp_btf *btf, const char *func, char (*names)[64], int max, struct hp_err *err)
+/* A type as declared ("const char *", "size_t", "struct file *"): the first named
+ * type through pointers and qualifiers, typedef names kept. */
+static void decl_name(const struct btf *b, __u32 id, char *out, size_t cap)
+{
+	static const char stars[] = "****";
+	int nptr = 0, cnst = 0;
+
+	snprintf(out, cap, "?");
+	for (int depth = 0; depth < NEST_MAX; depth++) {
+		const struct btf_type *t = id ? btf__type_by_id(b, id) : NULL;
+		const char *kw = "", *name;
+
+		if (id && !t)
+			return;
+		if (t && btf_is_ptr(t)) {
+			nptr++;
+			cnst = 0; /* a const pointer is not a pointer to const */
+			id = t->type;
+			continue;
+		}
+		if (t && btf_is_mod(t)) {
+			cnst |= btf_is_const(t);
+			id = t->type;
+			continue;
+		}
+		if (t && (btf_is_struct(t) || btf_is_union(t) || btf_is_any_enum(t)))
+			kw = btf_is_struct(t) ? "struct " : btf_is_union(t) ? "union " : "enum ";
+		name = !t ? "void" : btf__name_by_offset(b, t->name_off);
+		if (!name || !*name)
+			name = t && btf_is_func_proto(t) ? "function" : "(anon)";
+		snprintf(out, cap, "%s%s%s%s%.*s", cnst ? "const " : "", kw, name, nptr ? " " : "", nptr < 4 ? nptr : 4,
+			 stars);
+		return;
+	}
+}
+
+/* How a value of type id reads from a register (hprobe/param.h). */
+static void classify(const struct btf *b, __u32 id, struct hp_param *p)
+{
+	int ptr = 0;
+
+	p->cls = HP_PARAM_RAW;
+	p->size = 8;
+	for (int depth = 0; depth < NEST_MAX; depth++) {
+		const struct btf_type *t = id ? btf__type_by_id(b, id) : NULL;
+
+		if (!t) {
+			if (ptr)
+				p->cls = HP_PARAM_PTR; /* void * */
+			return;
+		}
+		if (btf_is_mod(t) || btf_is_typedef(t)) {
+			id = t->type;
+			continue;
+		}
+		if (btf_is_ptr(t) && !ptr) {
+			ptr = 1;
+			id = t->type;
+			continue;
+		}
+		if (ptr) { /* char * (one level) is a string */
+			const char *n = btf__name_by_offset(b, t->name_off);
+
+			p->cls = btf_is_int(t) && t->size == 1 && n && strstr(n, "char") ? HP_PARAM_STR : HP_PARAM_PTR;
+		} else if (btf_is_int(t) && t->size >= 1 && t->size <= 8) {
+			p->cls = btf_int_encoding(t) & BTF_INT_SIGNED ? HP_PARAM_INT : HP_PARAM_UINT;
+			p->size = t->size;
+		} else if (btf_is_any_enum(t) && t->size >= 1 && t->size <= 8) {
+			p->cls = btf_kflag(t) ? HP_PARAM_INT : HP_PARAM_UINT; /* kflag: a signed enum */
+			p->size = t->size;
+		}
+		return;
+	}
+}
+
+int hp_btf__func_proto(const struct hp_btf *btf, const char *func, struct hp_param *params, int max, struct hp_err *err)
 {
 	const struct btf_type *f, *proto;
 	const struct btf_param *p;
 	int id, n;
 
-	if (!btf || !func || (max > 0 && !names))
+	if (!btf || !func || (max > 0 && !params))
 		return hp_err__set(err, EINVAL, "btf: no function name");
 	id = btf__find_by_name_kind(btf->btf, func, BTF_KIND_FUNC);
 	if (id <= 0)
@@ -408,9 +483,27 @@ int hp_btf__func_params(const struct hp_btf *btf, const char *func, char (*names
 	for (int i = 0; i < n && i < max; i++) {
 		const char *pn = btf__name_by_offset(btf->btf, p[i].name_off);
 
-		names[i][0] = '\0';
-		if (pn)
-			strncat(names[i], pn, 63);
+		memset(&params[i], 0, sizeof(params[i]));
+		if (pn && *pn && !hp_param__valid_name(pn))
+			return hp_err__set(err, EBADMSG, "btf: parameter %d of %s has no valid name", i + 1, func);
+		snprintf(params[i].name, sizeof(params[i].name), "%s", pn && *pn ? pn : "");
+		if (!params[i].name[0]) /* an unnamed parameter */
+			snprintf(params[i].name, sizeof(params[i].name), "arg%d", i + 1);
+		decl_name(btf->btf, p[i].type, params[i].type, sizeof(params[i].type));
+		classify(btf->btf, p[i].type, &params[i]);
 	}
 	return n;
+}
+
+void hp_btf__ctype_param(const struct hp_btf *btf, const char *ctype, struct hp_param *p)
+{
+	int id;
+
+	hp_param__from_ctype(p, ctype);
+	if (p->cls != HP_PARAM_RAW || !btf)
+		return;
+	/* a typedef such as size_t or pid_t: its width and sign are in the BTF */
+	id = btf__find_by_name_kind(btf->btf, strncmp(p->type, "const ", 6) ? p->type : p->type + 6, BTF_KIND_TYPEDEF);
+	if (id > 0)
+		classify(btf->btf, (__u32)id, p);
 }

@@ -11,7 +11,7 @@ static inline void *hp_btf_synth(size_t *len)
 {
 	struct btf *b = btf__new_empty();
 	int u32, i32, u64, chr, comm, pid_t_, anon_s, anon_u, thread, task, ptr_task, list, proto, fn;
-	int pgd_t, mm_ptr, proto2;
+	int pgd_t, mm_ptr, proto2, proto3, size_t_, cstr;
 	const void *raw;
 	__u32 sz;
 	void *copy;
@@ -66,6 +66,20 @@ static inline void *hp_btf_synth(size_t *len)
 	btf__add_func_param(b, "fmt", ptr_task);
 	btf__add_func_param(b, NULL, 0); /* ... */
 	btf__add_func(b, "printk", BTF_FUNC_GLOBAL, proto2);
+	/* ksys_write(unsigned int fd, const char *buf, size_t count, struct task_struct *,
+	 * pid_t) with its fourth parameter unnamed */
+	size_t_ = btf__add_typedef(b, "size_t", u64);
+	cstr = btf__add_ptr(b, btf__add_const(b, chr));
+	proto3 = btf__add_func_proto(b, i32);
+	btf__add_func_param(b, "fd", u32);
+	btf__add_func_param(b, "buf", cstr);
+	btf__add_func_param(b, "count", size_t_);
+	btf__add_func_param(b, NULL, ptr_task);
+	btf__add_func_param(b, "pid", pid_t_);
+	btf__add_func(b, "ksys_write", BTF_FUNC_GLOBAL, proto3);
+	proto3 = btf__add_func_proto(b, i32);
+	btf__add_func_param(b, "no-name", u32); /* recovered from a guest: any bytes */
+	btf__add_func(b, "bad_names", BTF_FUNC_GLOBAL, proto3);
 	(void)fn;
 
 	raw = btf__raw_data(b, &sz);

@@ -44,7 +44,7 @@ int main(void)
 	struct hp_err err = { { 0 } };
 	struct hp_btf *btf = NULL, *b2 = NULL;
 	uint32_t off = 0, size = 0;
-	char names[8][64];
+	struct hp_param names[8];
 	char tmpl[] = "/tmp/hp_btf_XXXXXX";
 	size_t len;
 	void *raw = hp_btf_synth(&len);
@@ -98,14 +98,41 @@ int main(void)
 	CHECK_EQ_INT(size, 4);
 	CHECK_EQ_INT(hp_btf__type_size(btf, "nosuch", &size, &err), -ENOENT);
 
-	CHECK_EQ_INT(hp_btf__func_params(btf, "__do_sys_vmsplice", names, 8, &err), 4);
-	CHECK_STR(names[0], "fd");
-	CHECK_STR(names[1], "uiov");
-	CHECK_STR(names[2], "nr_segs");
-	CHECK_STR(names[3], "flags");
-	CHECK_EQ_INT(hp_btf__func_params(btf, "__do_sys_vmsplice", names, 2, &err), 4); /* count, 2 copied */
-	CHECK_EQ_INT(hp_btf__func_params(btf, "printk", names, 8, &err), 1);            /* no "..." */
-	CHECK_EQ_INT(hp_btf__func_params(btf, "vmsplice", names, 8, &err), -ENOENT);
+	CHECK_EQ_INT(hp_btf__func_proto(btf, "__do_sys_vmsplice", names, 8, &err), 4);
+	CHECK_STR(names[0].name, "fd");
+	CHECK_STR(names[1].name, "uiov");
+	CHECK_STR(names[2].name, "nr_segs");
+	CHECK_STR(names[3].name, "flags");
+	CHECK_EQ_INT(hp_btf__func_proto(btf, "__do_sys_vmsplice", names, 2, &err), 4); /* count, 2 copied */
+	CHECK_EQ_INT(hp_btf__func_proto(btf, "printk", names, 8, &err), 1);            /* no "..." */
+	CHECK_EQ_INT(hp_btf__func_proto(btf, "vmsplice", names, 8, &err), -ENOENT);
+	CHECK_EQ_INT(hp_btf__func_proto(btf, "bad_names", names, 8, &err), -EBADMSG);
+	CHECK_EQ_INT(hp_btf__func_proto(btf, "ksys_write", names, 8, &err), 5);
+	{
+		static const struct hp_param want[] = {
+			{ "fd", "unsigned int", HP_PARAM_UINT, 4 }, { "buf", "const char *", HP_PARAM_STR, 8 },
+			{ "count", "size_t", HP_PARAM_UINT, 8 },    { "arg4", "struct task_struct *", HP_PARAM_PTR, 8 },
+			{ "pid", "pid_t", HP_PARAM_INT, 4 },
+		};
+		for (int i = 0; i < 5; i++) {
+			CHECK_STR(names[i].name, want[i].name);
+			CHECK_STR(names[i].type, want[i].type);
+			CHECK_EQ_INT(names[i].cls, want[i].cls);
+			CHECK_EQ_INT(names[i].size, want[i].size);
+		}
+	}
+	/* syscall metadata's spellings, typedefs through the BTF */
+	hp_btf__ctype_param(btf, "size_t", &names[0]);
+	CHECK_EQ_INT(names[0].cls, HP_PARAM_UINT);
+	CHECK_EQ_INT(names[0].size, 8);
+	hp_btf__ctype_param(btf, "pid_t", &names[0]);
+	CHECK_EQ_INT(names[0].cls, HP_PARAM_INT);
+	CHECK_EQ_INT(names[0].size, 4);
+	hp_btf__ctype_param(btf, "umode_t", &names[0]); /* not in this BTF */
+	CHECK_EQ_INT(names[0].cls, HP_PARAM_RAW);
+	hp_btf__ctype_param(NULL, "const char __user *", &names[0]);
+	CHECK_STR(names[0].type, "const char *");
+	CHECK_EQ_INT(names[0].cls, HP_PARAM_STR);
 
 	/* the same blob from a file */
 	fd = mkstemp(tmpl);

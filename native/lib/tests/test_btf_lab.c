@@ -26,7 +26,8 @@ int main(int argc, char **argv)
 	const char *dir = hp_lab_dir(argc > 1 ? argv[1] : NULL);
 	struct hp_err err = { { 0 } };
 	struct hp_btf *b = NULL;
-	char p[4200], names[8][64];
+	char p[4200];
+	struct hp_param names[8];
 	uint32_t size = 0, off = 0;
 	double t0;
 
@@ -62,13 +63,22 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(hp_btf__type_size(b, "pid_t", &size, &err), 0);
 	CHECK_EQ_INT(size, 4);
 
-	CHECK_EQ_INT(hp_btf__func_params(b, "__do_sys_vmsplice", names, 8, &err), 4);
-	CHECK_STR(names[0], "fd");
-	CHECK_STR(names[1], "uiov");
-	CHECK_STR(names[2], "nr_segs");
-	CHECK_STR(names[3], "flags");
-	CHECK_EQ_INT(hp_btf__func_params(b, "do_sys_openat2", names, 8, &err), 3);
-	CHECK_STR(names[0], "dfd");
+	CHECK_EQ_INT(hp_btf__func_proto(b, "__do_sys_vmsplice", names, 8, &err), 4);
+	CHECK_STR(names[0].name, "fd");
+	CHECK_STR(names[1].name, "uiov");
+	CHECK_STR(names[2].name, "nr_segs");
+	CHECK_STR(names[3].name, "flags");
+	CHECK_EQ_INT(hp_btf__func_proto(b, "do_sys_openat2", names, 8, &err), 3);
+	CHECK_STR(names[0].name, "dfd");
+	CHECK_STR(names[0].type, "int");
+	CHECK_EQ_INT(names[0].cls, HP_PARAM_INT);
+	CHECK_STR(names[1].type, "const char *");
+	CHECK_EQ_INT(names[1].cls, HP_PARAM_STR);
+	CHECK_EQ_INT(hp_btf__func_proto(b, "ksys_write", names, 8, &err), 3);
+	CHECK_STR(names[2].name, "count");
+	CHECK_STR(names[2].type, "size_t");
+	CHECK_EQ_INT(names[2].cls, HP_PARAM_UINT);
+	CHECK_EQ_INT(names[2].size, 8);
 	hp_btf__free(b);
 	TEST_MAIN_END();
 }

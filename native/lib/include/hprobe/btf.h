@@ -3,6 +3,7 @@
 #ifndef HPROBE_BTF_H
 #define HPROBE_BTF_H
 #include "common.h"
+#include "param.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,10 +43,15 @@ int hp_btf__var(const struct hp_btf *btf, const char *section, const char *name,
 /* Number of BTF types (for sanity checks and tests). */
 uint32_t hp_btf__type_count(const struct hp_btf *btf);
 
-/* The function prototype's parameter names of a kernel function, for the editor
- * ("vmsplice" -> fd, uiov, nr_segs, flags). Returns count or -errno; names are
- * copied into names[i] (each up to 64 bytes). */
-int hp_btf__func_params(const struct hp_btf *btf, const char *func, char (*names)[64], int max, struct hp_err *err);
+/* The parameters of a kernel function from its BTF prototype, for a probe's hits
+ * ("vmsplice" -> fd int, uiov const struct iovec *, ...). Returns the number of
+ * parameters, of which the first max are filled, or -errno: -ENOENT no such
+ * function, -EBADMSG a name that is not a C identifier (BTF recovered from guest
+ * memory is guest data). An unnamed parameter is called argN. */
+int hp_btf__func_proto(const struct hp_btf *btf, const char *func, struct hp_param *params, int max,
+		       struct hp_err *err);
+/* hp_param__from_ctype, with typedefs (size_t, pid_t) resolved through btf (may be NULL). */
+void hp_btf__ctype_param(const struct hp_btf *btf, const char *ctype, struct hp_param *p);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,50 @@
+/* A function's parameter as a hit shows it: its name, its C type and how a 64-bit
+ * register holding it reads (fd=3 count=4096 buf=0x7ffd...). Found by the agent in the
+ * guest kernel's BTF or its syscall metadata (both guest data: names are checked),
+ * carried in the probe's description ("params", docs/protocol.md), and formatted here
+ * for the CLI, the exports and the workbench alike. */
+#ifndef HPROBE_PARAM_H
+#define HPROBE_PARAM_H
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HP_PARAM_NAME 32
+#define HP_PARAM_TYPE 64
+
+enum hp_param_class {
+	HP_PARAM_RAW,  /* unknown or by-value aggregate: the register in hex */
+	HP_PARAM_INT,  /* signed integer of size bytes: sign-extended, decimal */
+	HP_PARAM_UINT, /* unsigned integer, enum or bool of size bytes: decimal */
+	HP_PARAM_PTR,  /* a pointer: hex */
+	HP_PARAM_STR,  /* a char pointer: hex (the string itself is read by a memory capture) */
+	HP_PARAM_NCLASS
+};
+
+struct hp_param {
+	char name[HP_PARAM_NAME]; /* a C identifier */
+	char type[HP_PARAM_TYPE]; /* as declared: "unsigned int", "const char *", "size_t" */
+	enum hp_param_class cls;
+	uint32_t size; /* bytes of the value (1, 2, 4, 8) */
+};
+
+/* "raw", "int", "uint", "ptr", "str"; NULL for no such class. */
+const char *hp_param__class_name(enum hp_param_class c);
+/* The class named name, or -1. */
+int hp_param__class_of(const char *name);
+/* Whether name is a C identifier that fits (what a parameter's name must be). */
+int hp_param__valid_name(const char *name);
+/* Classifies a C type as written in source ("const char __user *", "unsigned long",
+ * "u32"): fills p->type (annotations such as __user dropped), cls and size. A name
+ * only BTF can resolve (size_t, pid_t) is left raw, 8 bytes: hp_btf__ctype_param. */
+void hp_param__from_ctype(struct hp_param *p, const char *ctype);
+/* Writes the value raw of parameter p as the class says, NUL-terminated: "3", "-2",
+ * "0x7ffd1234". Returns the length written (cut to cap - 1). */
+size_t hp_param__format(const struct hp_param *p, uint64_t raw, char *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,160 @@
+/* Parameters of probed functions: classes, C type spellings, formatting. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hprobe/param.h"
+
+static const char *const class_names[HP_PARAM_NCLASS] = { "raw", "int", "uint", "ptr", "str" };
+
+const char *hp_param__class_name(enum hp_param_class c)
+{
+	return (unsigned)c < HP_PARAM_NCLASS ? class_names[c] : NULL;
+}
+
+int hp_param__class_of(const char *name)
+{
+	for (int i = 0; name && i < HP_PARAM_NCLASS; i++)
+		if (!strcmp(name, class_names[i]))
+			return i;
+	return -1;
+}
+
+int hp_param__valid_name(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (!n || n >= HP_PARAM_NAME || isdigit((unsigned char)name[0]))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+			return 0;
+	return 1;
+}
+
+/* The C base types by their spellings in kernel sources (syscall metadata). */
+static const struct {
+	const char *name;
+	enum hp_param_class cls;
+	uint32_t size;
+} base_types[] = {
+	{ "char", HP_PARAM_INT, 1 },
+	{ "signed char", HP_PARAM_INT, 1 },
+	{ "unsigned char", HP_PARAM_UINT, 1 },
+	{ "short", HP_PARAM_INT, 2 },
+	{ "short int", HP_PARAM_INT, 2 },
+	{ "unsigned short", HP_PARAM_UINT, 2 },
+	{ "short unsigned int", HP_PARAM_UINT, 2 },
+	{ "int", HP_PARAM_INT, 4 },
+	{ "signed int", HP_PARAM_INT, 4 },
+	{ "signed", HP_PARAM_INT, 4 },
+	{ "unsigned", HP_PARAM_UINT, 4 },
+	{ "unsigned int", HP_PARAM_UINT, 4 },
+	{ "long", HP_PARAM_INT, 8 },
+	{ "long int", HP_PARAM_INT, 8 },
+	{ "signed long", HP_PARAM_INT, 8 },
+	{ "unsigned long", HP_PARAM_UINT, 8 },
+	{ "long unsigned int", HP_PARAM_UINT, 8 },
+	{ "unsigned long int", HP_PARAM_UINT, 8 },
+	{ "long long", HP_PARAM_INT, 8 },
+	{ "long long int", HP_PARAM_INT, 8 },
+	{ "unsigned long long", HP_PARAM_UINT, 8 },
+	{ "long long unsigned int", HP_PARAM_UINT, 8 },
+	{ "bool", HP_PARAM_UINT, 1 },
+	{ "_Bool", HP_PARAM_UINT, 1 },
+};
+
+/* u8..u64, s8..s64 and their __ forms. */
+static int kernel_int(const char *t, struct hp_param *p)
+{
+	unsigned bits;
+	char sign, end;
+
+	t += strncmp(t, "__", 2) ? 0 : 2;
+	if (sscanf(t, "%c%u%c", &sign, &bits, &end) != 2 || (sign != 'u' && sign != 's') ||
+	    (bits != 8 && bits != 16 && bits != 32 && bits != 64))
+		return 0;
+	p->cls = sign == 'u' ? HP_PARAM_UINT : HP_PARAM_INT;
+	p->size = bits / 8;
+	return 1;
+}
+
+/* Copies ctype into out without annotations and with single spaces. */
+static void normalize(const char *ctype, char *out, size_t cap)
+{
+	static const char *const drop[] = { "__user", "__force", "__iomem", "volatile", "restrict", "__restrict" };
+	size_t o = 0;
+
+	out[0] = '\0';
+	while (*ctype && o + 1 < cap) {
+		size_t n = 0, k;
+
+		while (*ctype == ' ' || *ctype == '\t')
+			ctype++;
+		if (*ctype == '*') {
+			n = 1;
+		} else {
+			while (ctype[n] && ctype[n] != ' ' && ctype[n] != '\t' && ctype[n] != '*')
+				n++;
+		}
+		for (k = 0; n && k < sizeof drop / sizeof drop[0]; k++)
+			if (strlen(drop[k]) == n && !strncmp(ctype, drop[k], n))
+				break;
+		if (n && k == sizeof drop / sizeof drop[0] && o + n + 2 < cap) {
+			if (o && !(ctype[0] == '*' && out[o - 1] == '*'))
+				out[o++] = ' ';
+			memcpy(out + o, ctype, n);
+			o += n;
+			out[o] = '\0';
+		}
+		ctype += n;
+	}
+}
+
+void hp_param__from_ctype(struct hp_param *p, const char *ctype)
+{
+	char base[HP_PARAM_TYPE];
+	const char *b;
+	const char *star;
+
+	normalize(ctype ? ctype : "", p->type, sizeof p->type);
+	p->cls = HP_PARAM_RAW;
+	p->size = 8;
+	star = strchr(p->type, '*');
+	b = strncmp(p->type, "const ", 6) ? p->type : p->type + 6;
+	snprintf(base, sizeof base, "%.*s", (int)(star ? (size_t)(star - b) : strlen(b)), b);
+	if (strlen(base) && base[strlen(base) - 1] == ' ')
+		base[strlen(base) - 1] = '\0';
+	if (star) { /* char * (one level) is a string; anything else a pointer */
+		p->cls = !strcmp(base, "char") && !strchr(star + 1, '*') ? HP_PARAM_STR : HP_PARAM_PTR;
+		return;
+	}
+	for (size_t i = 0; i < sizeof base_types / sizeof base_types[0]; i++)
+		if (!strcmp(base, base_types[i].name)) {
+			p->cls = base_types[i].cls;
+			p->size = base_types[i].size;
+			return;
+		}
+	kernel_int(base, p);
+}
+
+size_t hp_param__format(const struct hp_param *p, uint64_t raw, char *buf, size_t cap)
+{
+	uint32_t size = p && p->size && p->size < 8 ? p->size : 8;
+	uint64_t v = size < 8 ? raw & (((uint64_t)1 << (size * 8)) - 1) : raw;
+	int n;
+
+	if (!cap)
+		return 0;
+	if (p && p->cls == HP_PARAM_INT) {
+		int64_t s = size < 8 && v >> (size * 8 - 1) ? (int64_t)(v | ~(((uint64_t)1 << (size * 8)) - 1))
+							    : (int64_t)v;
+		n = snprintf(buf, cap, "%" PRId64, s);
+	} else if (p && p->cls == HP_PARAM_UINT) {
+		n = snprintf(buf, cap, "%" PRIu64, v);
+	} else {
+		n = snprintf(buf, cap, "0x%" PRIx64, raw);
+	}
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}

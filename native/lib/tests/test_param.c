@@ -1,0 +1,65 @@
+/* Parameters: C type spellings of the syscall metadata, and values as hits show them. */
+#include "hp_test.h"
+#include "hprobe/param.h"
+
+static const char *fmt(enum hp_param_class cls, uint32_t size, uint64_t raw)
+{
+	static char buf[32];
+	struct hp_param p = { .cls = cls, .size = size };
+
+	hp_param__format(&p, raw, buf, sizeof buf);
+	return buf;
+}
+
+int main(void)
+{
+	static const struct {
+		const char *ctype, *type;
+		enum hp_param_class cls;
+		uint32_t size;
+	} cases[] = {
+		{ "unsigned int", "unsigned int", HP_PARAM_UINT, 4 },
+		{ "const char __user *", "const char *", HP_PARAM_STR, 8 },
+		{ "char __user *  const __user *", "char * const *", HP_PARAM_PTR, 8 },
+		{ "struct stat __user *", "struct stat *", HP_PARAM_PTR, 8 },
+		{ "unsigned long", "unsigned long", HP_PARAM_UINT, 8 },
+		{ "long", "long", HP_PARAM_INT, 8 },
+		{ "int", "int", HP_PARAM_INT, 4 },
+		{ "u32", "u32", HP_PARAM_UINT, 4 },
+		{ "__s16", "__s16", HP_PARAM_INT, 2 },
+		{ "u12", "u12", HP_PARAM_RAW, 8 },
+		{ "size_t", "size_t", HP_PARAM_RAW, 8 }, /* only BTF knows */
+		{ "", "", HP_PARAM_RAW, 8 },
+	};
+	struct hp_param p;
+	char small[4];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		hp_param__from_ctype(&p, cases[i].ctype);
+		CHECK_STR(p.type, cases[i].type);
+		CHECK_EQ_INT(p.cls, cases[i].cls);
+		CHECK_EQ_INT(p.size, cases[i].size);
+	}
+	/* a 64-bit register holding a 32-bit value: its upper half is not the value's */
+	CHECK_STR(fmt(HP_PARAM_UINT, 4, 0xdeadbeef00000003ull), "3");
+	CHECK_STR(fmt(HP_PARAM_INT, 4, 0x00000000fffffffeull), "-2");
+	CHECK_STR(fmt(HP_PARAM_INT, 8, 0xffffffffffffff9cull), "-100");
+	CHECK_STR(fmt(HP_PARAM_INT, 1, 0x80), "-128");
+	CHECK_STR(fmt(HP_PARAM_UINT, 8, UINT64_MAX), "18446744073709551615");
+	CHECK_STR(fmt(HP_PARAM_PTR, 8, 0x7ffd1234), "0x7ffd1234");
+	CHECK_STR(fmt(HP_PARAM_STR, 8, 0xffff888000001000ull), "0xffff888000001000");
+	CHECK_STR(fmt(HP_PARAM_RAW, 4, 0x100000001ull), "0x100000001"); /* raw: the whole register */
+	CHECK_STR(fmt(HP_PARAM_UINT, 0, 5), "5");
+	CHECK_EQ_INT(hp_param__format(NULL, 255, small, sizeof small), 3);
+	CHECK_STR(small, "0xf");
+	CHECK_EQ_INT(hp_param__format(NULL, 1, small, 0), 0);
+
+	CHECK_EQ_INT(hp_param__class_of("uint"), HP_PARAM_UINT);
+	CHECK_EQ_INT(hp_param__class_of("nope"), -1);
+	CHECK_STR(hp_param__class_name(HP_PARAM_STR), "str");
+	CHECK(hp_param__class_name(HP_PARAM_NCLASS) == NULL);
+	CHECK(hp_param__valid_name("count") && hp_param__valid_name("_x9"));
+	CHECK(!hp_param__valid_name("9x") && !hp_param__valid_name("a-b") && !hp_param__valid_name(""));
+	CHECK(!hp_param__valid_name("a_very_long_parameter_name_that_is_too_long"));
+	TEST_MAIN_END();
+}
