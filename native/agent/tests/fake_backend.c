@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 
+#include "btf_synth.h"
 #include "guest/kernel.h"
 #include "vm/vm.h"
 
@@ -221,7 +222,14 @@ struct hp_vm *fake_vm_new(struct hp_host *host, struct fake *f, const char *dir,
 	}
 	k->text.start = FAKE_TEXT;
 	k->text.end = FAKE_TEXT + 0x100ull * (size_t)nsyms;
+	/* a real BTF (lib/tests/btf_synth.h): ksys_write's prototype, size_t, pid_t */
+	size_t blen;
+	void *blob = hp_btf_synth(&blen);
+	rc = hp_btf__load_raw(blob, blen, &k->btf, &err);
+	free(blob);
 	vm->tgt.kernel = k;
+	if (rc)
+		return NULL;
 	for (int i = 0; i < nsyms; i++)
 		memcpy(code + 0x100 * i, "\x0f\x1f\x44\x00\x00", 5);
 	return vm;

@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "btf_synth.h"
 #include "fake_backend.h"
 #include "detectors/detector.h"
 #include "guest/kernel.h"
@@ -181,7 +182,6 @@ static void test_restore(struct hp_vm *vm)
 	vm->tgt.kernel->off.task_tgid = 104;
 	vm->tgt.kernel->off.task_comm = 200;
 	vm->tgt.kernel->current_task = 0x1000;
-	vm->tgt.kernel->btf = (struct hp_btf *)1; /* present; never dereferenced here */
 	hp_session__restore_probes(vm);
 	for (uint32_t id = 5; id <= 12; id++) {
 		if (has_probe(vm, id))
@@ -253,6 +253,106 @@ static void test_paths_before_thread(const char *dir)
 	close(h.outbox.efd);
 }
 
+/* Parameters of probed functions: a syscall's from its metadata in guest memory (the
+ * kernel's layout: name@0, nb_args@12, types@16, args@24), another function's from
+ * BTF; hostile metadata leaves a probe without names, never without the probe. */
+#define META 0xffffffff82000000ull
+static int params_of(struct hp_vm *vm, const char *spec, struct hp_param *out, char *from)
+{
+	struct hp_probe_opts o = { .pid = -1, .kind = HP_PROBE_CAPTURE, .nargs = 3 };
+	enum hp_eclass cls;
+	struct hp_err err;
+	struct hp_probe *p = hp_probe__create(&vm->tgt, spec, &o, &cls, &err);
+	if (!p) {
+		fprintf(stderr, "%s: %s\n", spec, err.msg);
+		return -1;
+	}
+	int n = p->nparams;
+	memcpy(out, p->params, sizeof p->params);
+	strcpy(from, p->params_from);
+	json_t *j = hp_probe__json(p);
+	CHECK_EQ_INT((int)json_array_size(json_object_get(j, "params")), n);
+	json_decref(j);
+	hp_probe__destroy(&vm->tgt, p);
+	return n;
+}
+
+static void test_params(struct hp_vm *vm, struct fake *f)
+{
+	static const char text[] = "ffffffff81000000 T __x64_sys_write\n"
+				   "ffffffff81000100 T ksys_write\n"
+				   "ffffffff81000200 T bad_names\n"
+				   "ffffffff82000000 d __syscall_meta__write\n";
+	struct hp_kernel *k = vm->tgt.kernel;
+	struct hp_symtab *own = k->syms;
+	struct hp_param p[HP_MAX_ARGS];
+	char from[24];
+	REQUIRE(hp_symtab__parse_text(text, sizeof text - 1, &k->syms, NULL, NULL) == 0);
+	k->off.syscall_meta = 1;
+	k->off.meta_nb_args = 12;
+	k->off.meta_types = 16;
+	k->off.meta_args = 24;
+	k->off.meta_size = 32;
+	uint8_t *m = fake_map(f, META, 0x1000);
+	static const char *const names[] = { "fd", "buf", "count" };
+	static const char *const types[] = { "unsigned int", "const char __user *", "size_t" };
+	for (int i = 0; i < 3; i++) {
+		fake_put64(f, META + 0x100 + 8 * i, META + 0x200 + 0x40 * i); /* args[i] */
+		fake_put64(f, META + 0x180 + 8 * i, META + 0x400 + 0x40 * i); /* types[i] */
+		strcpy((char *)m + 0x200 + 0x40 * i, names[i]);
+		strcpy((char *)m + 0x400 + 0x40 * i, types[i]);
+	}
+	fake_put32(f, META + 12, 3);
+	fake_put64(f, META + 16, META + 0x180);
+	fake_put64(f, META + 24, META + 0x100);
+
+	CHECK_EQ_INT(params_of(vm, "kernel:__x64_sys_write", p, from), 3);
+	CHECK_STR(from, "syscall metadata");
+	CHECK_STR(p[0].name, "fd");
+	CHECK_EQ_INT(p[0].cls, HP_PARAM_UINT);
+	CHECK_EQ_INT(p[0].size, 4);
+	CHECK_STR(p[1].type, "const char *");
+	CHECK_EQ_INT(p[1].cls, HP_PARAM_STR);
+	CHECK_STR(p[2].name, "count");
+	CHECK_EQ_INT(p[2].cls, HP_PARAM_UINT); /* size_t through the BTF */
+	CHECK_EQ_INT(p[2].size, 8);
+	CHECK_EQ_INT(params_of(vm, "kernel:ksys_write", p, from), 5);
+	CHECK_STR(from, "btf");
+	CHECK_STR(p[3].name, "arg4");
+	CHECK_EQ_INT(params_of(vm, "kernel:bad_names", p, from), 0);    /* not identifiers */
+	CHECK_EQ_INT(params_of(vm, "kernel:ksys_write+5", p, from), 0); /* not at the entry */
+
+	/* a type too long to show: names kept, the value raw */
+	memset(m + 0x440, 'x', 0x40);
+	CHECK_EQ_INT(params_of(vm, "kernel:__x64_sys_write", p, from), 3);
+	CHECK_STR(p[1].type, "?");
+	CHECK_EQ_INT(p[1].cls, HP_PARAM_RAW);
+	strcpy((char *)m + 0x440, types[1]);
+	/* a guest's lies: each one costs the names, not the probe */
+	strcpy((char *)m + 0x240, "b f");
+	CHECK_EQ_INT(params_of(vm, "kernel:__x64_sys_write", p, from), 0);
+	memset(m + 0x240, 'y', 0x40); /* no NUL in reach */
+	CHECK_EQ_INT(params_of(vm, "kernel:__x64_sys_write", p, from), 0);
+	strcpy((char *)m + 0x240, "buf");
+	fake_put64(f, META + 0x108, 0xffff800000000000ull); /* unmapped */
+	CHECK_EQ_INT(params_of(vm, "kernel:__x64_sys_write", p, from), 0);
+	fake_put64(f, META + 0x108, META + 0xffe); /* 2 bytes before the end of the mapping */
+	CHECK_EQ_INT(params_of(vm, "kernel:__x64_sys_write", p, from), 0);
+	fake_put64(f, META + 0x108, META + 0x240);
+	fake_put32(f, META + 12, 7);
+	CHECK_EQ_INT(params_of(vm, "kernel:__x64_sys_write", p, from), 0);
+	fake_put32(f, META + 12, 0xffffffffu);
+	CHECK_EQ_INT(params_of(vm, "kernel:__x64_sys_write", p, from), 0);
+	fake_put32(f, META + 12, 3);
+	fake_put64(f, META + 16, 0x10); /* types array at a null page */
+	CHECK_EQ_INT(params_of(vm, "kernel:__x64_sys_write", p, from), 0);
+	fake_put64(f, META + 16, META + 0x180);
+	CHECK_EQ_INT(params_of(vm, "kernel:__x64_sys_write", p, from), 3);
+
+	hp_symtab__free(k->syms);
+	k->syms = own;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/hp-cmds-XXXXXX";
@@ -264,10 +364,10 @@ int main(void)
 	test_foreign_bytes(vm);
 	test_restore(vm);
 	test_detector_ints(vm);
+	test_params(vm, f);
 	test_paths_before_thread(dir);
 	while (vm->tgt.probes)
 		hp_probe__destroy(&vm->tgt, vm->tgt.probes);
-	vm->tgt.kernel->btf = NULL; /* the placeholder is not a real BTF */
 	vm->tgt.gdb = NULL;
 	/* a VM whose gdbstub the guardian watches, ending without a detach job (a failed
 	 * attach, a launch that died): the guardian hears that it is no longer to be

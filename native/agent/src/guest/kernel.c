@@ -57,12 +57,17 @@ const struct hp_sym *hp_kernel__lookup(const struct hp_kernel *k, uint64_t addr,
 /* x86-64 syscalls since 4.17 enter through wrappers that take struct pt_regs *. */
 static const char *const syscall_prefixes[] = { "__x64_sys_", "__ia32_sys_", NULL };
 
-int hp_kernel__is_syscall_wrapper(const char *name)
+const char *hp_kernel__syscall_name(const char *name)
 {
 	for (int i = 0; syscall_prefixes[i]; i++)
 		if (!strncmp(name, syscall_prefixes[i], strlen(syscall_prefixes[i])))
-			return 1;
-	return 0;
+			return name + strlen(syscall_prefixes[i]);
+	return NULL;
+}
+
+int hp_kernel__is_syscall_wrapper(const char *name)
+{
+	return hp_kernel__syscall_name(name) != NULL;
 }
 
 /* ---- the layout, from BTF ---- */
@@ -233,6 +238,10 @@ static void optional_layout(struct hp_kernel *k)
 	    !hp_btf__member(k->btf, "mm_struct", "saved_auxv", &o->mm_saved_auxv, &auxv_size, NULL) &&
 	    auxv_size >= 16 && auxv_size <= 1024 && auxv_size % 16 == 0)
 		o->mm_saved_auxv_size = auxv_size;
+	o->syscall_meta = !member(k, "syscall_metadata", "nb_args", 4, max, &o->meta_nb_args, why, sizeof why) &&
+			  !member(k, "syscall_metadata", "types", 8, max, &o->meta_types, why, sizeof why) &&
+			  !member(k, "syscall_metadata", "args", 8, max, &o->meta_args, why, sizeof why) &&
+			  !hp_btf__type_size(k->btf, "syscall_metadata", &o->meta_size, NULL) && o->meta_size <= max;
 }
 
 /* Fills k->off and the features; fails only on a BTF that contradicts the symbols. */

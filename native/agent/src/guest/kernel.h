@@ -38,6 +38,9 @@ struct hp_kernel_offsets {
 	uint32_t dentry_parent, file_mnt, vfsmount_root;    /* dentry.d_parent, file.f_path.mnt, vfsmount.mnt_root */
 	uint32_t mount_mnt, mount_parent, mount_mountpoint; /* struct mount: mnt, mnt_parent, mnt_mountpoint */
 	uint32_t mm_saved_auxv, mm_saved_auxv_size;         /* 0 size: unknown */
+	/* optional: a syscall's parameter names and types (struct syscall_metadata) */
+	int syscall_meta;
+	uint32_t meta_nb_args, meta_types, meta_args, meta_size;
 };
 
 struct hp_range {
@@ -118,9 +121,17 @@ int hp_kernel__has_task_offsets(const struct hp_kernel *k);
 /* Whether name is a syscall wrapper taking struct pt_regs * (its args live there,
  * where the profile's syscall_args feature can find them). */
 int hp_kernel__is_syscall_wrapper(const char *name);
+/* The syscall a wrapper enters ("__x64_sys_write" -> "write"), or NULL. */
+const char *hp_kernel__syscall_name(const char *name);
 /* Where the in-QEMU tier finds the current task and a syscall's arguments; zeros
  * where unknown (the plugin then reports no task). */
 void hp_kernel__task_offsets(const struct hp_kernel *k, struct hp_plugin_task_offsets *o);
+/* The parameters of the kernel function func as its hits show them (params.c): for
+ * a syscall wrapper, from the kernel's syscall metadata in guest memory read through
+ * b, else from its BTF prototype. Returns how many were filled (at most max; 0 when
+ * neither source knows), and names the source in from ("syscall metadata", "btf"). */
+int hp_kernel__func_params(const struct hp_kernel *k, struct hp_backend *b, const char *func, struct hp_param *params,
+			   int max, char *from, size_t cap);
 /* The two kernel functions where application probes follow processes: an exec that
  * mapped and named the new image (specs[0]) and a task's exit (specs[1]), as probe specs. */
 int hp_kernel__process_hooks(const struct hp_kernel *k, const char *specs[2], struct hp_err *err);

@@ -34,6 +34,17 @@ json_t *hp_probe__json(const struct hp_probe *p)
 		json_object_set_new(o, "comm", hp_text__json(p->o.comm, HP_COMM_LEN));
 	if (p->o.owner)
 		json_object_set_new(o, "detector", json_integer(p->o.owner));
+	if (p->nparams) {
+		json_t *a = json_array();
+		for (int i = 0; i < p->nparams; i++)
+			json_array_append_new(
+				a, json_pack("{s:o, s:o, s:s, s:i}", "name",
+					     hp_text__json(p->params[i].name, sizeof p->params[i].name), "type",
+					     hp_text__json(p->params[i].type, sizeof p->params[i].type), "class",
+					     hp_param__class_name(p->params[i].cls), "size", (int)p->params[i].size));
+		json_object_set_new(o, "params", a);
+		json_object_set_new(o, "params_from", json_string(p->params_from));
+	}
 	if (p->ret) {
 		static const char *const why[HP_RETPEND_NWHY] = { "exit", "timeout", "full", "replaced", "removed" };
 		json_t *d = json_object();
@@ -166,6 +177,9 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 	}
 	if (!rc && p->ret && (rc = hp_kernel__need(t->kernel, HP_KF_TASK, "a return probe", err)))
 		*cls = EC_NOT_SUPPORTED;
+	if (!rc && !p->user && !p->func_off && !p->ret && strcmp(p->func, "?"))
+		p->nparams = hp_kernel__func_params(t->kernel, t->gdb, p->func, p->params, HP_MAX_ARGS, p->params_from,
+						    sizeof p->params_from);
 	if (!rc && (p->o.pid >= 0 || p->o.comm[0]) &&
 	    (rc = hp_kernel__need(t->kernel, HP_KF_TASK, "a --pid or --comm filter", err)))
 		*cls = EC_NOT_SUPPORTED;

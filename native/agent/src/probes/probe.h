@@ -8,6 +8,7 @@
 #include "backend/backend.h"
 #include "base/errors.h"
 #include "hprobe/journal.h"
+#include "hprobe/param.h"
 #include "hprobe/retpend.h"
 
 struct hp_kernel;
@@ -54,6 +55,9 @@ struct hp_probe {
 	int in_mech;         /* the mechanism holds its capture plan (arm_plan done) */
 	int journal_paused;  /* lifted while the journal cannot be written */
 	int syscall_wrapper; /* args come from struct pt_regs */
+	int nparams;         /* the function's parameters, as its hits show them */
+	struct hp_param params[HP_MAX_ARGS];
+	char params_from[24]; /* where they came from: "btf", "syscall metadata" */
 	enum hp_resume resume;
 	uint8_t insn_len; /* length of the instruction at addr */
 	int32_t call_rel; /* HP_RESUME_CALL: displacement of the call */
