@@ -38,7 +38,8 @@ static void roundtrip(const char *text, size_t len)
 	json_decref(j);
 }
 
-static void print_batch(const char *text)
+/* A batch in every style; list (may be NULL) says what the probes' parameters are. */
+static void print_batch(const char *text, json_t *list)
 {
 	static const struct {
 		int json, table;
@@ -53,7 +54,9 @@ static void print_batch(const char *text)
 				     .table = styles[i].table,
 				     .time = styles[i].time,
 				     .width = i == 1 ? 80 : 200 };
+		params_add(&o, list);
 		json_each_raw(text, strlen(text), "hits", print_hit, &o);
+		free(o.probes);
 	}
 }
 
@@ -73,9 +76,11 @@ static void agent_stream(const uint8_t *data, size_t size)
 	}
 	json_t *r = conn_cmd(c, "hits-read", NULL);
 	const char *raw = json_string_value(json_object_get(r, "_raw"));
+	/* then, in the same stream, what probe-list says of the probes' parameters */
+	json_t *pl = raw ? conn_cmd(c, "probe-list", NULL) : NULL;
 	if (raw) {
 		roundtrip(raw, strlen(raw));
-		print_batch(raw);
+		print_batch(raw, json_object_get(pl, "return"));
 	}
 	json_decref(r);
 	json_t *ev;
@@ -83,10 +88,11 @@ static void agent_stream(const uint8_t *data, size_t size)
 		raw = json_string_value(json_object_get(ev, "_raw"));
 		if (raw) {
 			roundtrip(raw, strlen(raw));
-			print_batch(raw);
+			print_batch(raw, json_object_get(pl, "return"));
 		}
 		json_decref(ev);
 	}
+	json_decref(pl);
 	ASSERT(conn_eof(c));
 	conn_close(c);
 	close(sv[1]);

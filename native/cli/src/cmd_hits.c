@@ -12,12 +12,23 @@
 #include "hprobe/hit.h"
 #include "hprobe/export.h"
 #include "hprobe/journal.h"
+#include "hprobe/param.h"
 #include "jsonx.h"
 
 enum time_style { T_REL, T_MONO, T_WALL };
 
+/* A probe's parameters as the agent described them (probe-list "params"). */
+struct probe_params {
+	long long id;
+	int n; /* 0: known to have none */
+	struct hp_param p[HP_MAX_ARGS];
+};
+
 struct hit_out {
 	struct cli *c;
+	const char *vm;              /* NULL: no agent to ask about probes */
+	struct probe_params *probes; /* every probe asked about so far */
+	size_t nprobes, cap;
 	long long probe; /* -1: every probe */
 	long long count, limit;
 	long long last_seq;
@@ -124,8 +135,69 @@ static void print_header(const struct hit_out *o)
 	putchar('\n');
 }
 
-/* The arguments in hex, comma-separated (64-bit values exact: see jsonx.h). */
-static void fmt_args(char *buf, size_t cap, json_t *args)
+/* Keeps what a probe-list reply says of each probe's parameters (guest-derived names
+ * the agent checked; checked again: this text may come from anywhere). */
+static void params_add(struct hit_out *o, json_t *list)
+{
+	size_t i, k;
+	json_t *pr, *v;
+	json_array_foreach(list, i, pr)
+	{
+		json_t *id = json_object_get(pr, "id");
+		if (!json_is_integer(id))
+			continue;
+		if (o->nprobes == o->cap) {
+			size_t cap = o->cap ? o->cap * 2 : 16;
+			struct probe_params *np = realloc(o->probes, cap * sizeof *np);
+			if (!np)
+				cli_die("out of memory");
+			o->probes = np;
+			o->cap = cap;
+		}
+		struct probe_params *pp = &o->probes[o->nprobes++];
+		memset(pp, 0, sizeof *pp);
+		pp->id = json_integer_value(id);
+		json_array_foreach(json_object_get(pr, "params"), k, v)
+		{
+			const char *name = json_string_value(json_object_get(v, "name"));
+			int cls = hp_param__class_of(json_string_value(json_object_get(v, "class")));
+			json_int_t size = json_integer_value(json_object_get(v, "size"));
+			if (k >= HP_MAX_ARGS || !hp_param__valid_name(name) || cls < 0 || size < 1 || size > 8) {
+				pp->n = 0; /* all or nothing: a name must not land on another's value */
+				break;
+			}
+			snprintf(pp->p[k].name, sizeof pp->p[k].name, "%s", name);
+			pp->p[k].cls = (enum hp_param_class)cls;
+			pp->p[k].size = (uint32_t)size;
+			pp->n = (int)k + 1;
+		}
+	}
+}
+
+/* The parameters of probe id, asking the agent once about a probe not seen yet (one
+ * added while following, or removed: it then has none). */
+static const struct probe_params *params_of(struct hit_out *o, long long id)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < o->nprobes; i++) /* the first: "gone" below comes after the list */
+			if (o->probes[i].id == id)
+				return &o->probes[i];
+		if (pass || !o->vm)
+			break;
+		json_t *list = cli_call(o->c, "probe-list", json_pack("{s:s}", "vm", o->vm));
+		json_t *gone = json_pack("[{s:I}]", "id", (json_int_t)id); /* remembered as having none */
+		params_add(o, list);
+		params_add(o, gone);
+		json_decref(list);
+		json_decref(gone);
+	}
+	return NULL;
+}
+
+/* The arguments: by name and type where the probe's function is known (fd=3
+ * buf=0x7ffd... count=7), else in hex, comma-separated (64-bit values exact: see
+ * jsonx.h). */
+static void fmt_args(char *buf, size_t cap, json_t *args, const struct probe_params *pp)
 {
 	size_t i, o = 0;
 	json_t *v;
@@ -133,9 +205,21 @@ static void fmt_args(char *buf, size_t cap, json_t *args)
 	json_array_foreach(args, i, v)
 	{
 		uint64_t u;
+		char val[32];
 		if (!jx_u64(v, &u) || o >= cap)
 			continue;
-		o += (size_t)snprintf(buf + o, cap - o, "%s0x%llx", o ? "," : "", (unsigned long long)u);
+		if (!pp || !pp->n) {
+			o += (size_t)snprintf(buf + o, cap - o, "%s0x%llx", o ? "," : "", (unsigned long long)u);
+			continue;
+		}
+		if (i < (size_t)pp->n)
+			hp_param__format(&pp->p[i], u, val, sizeof val);
+		else
+			snprintf(val, sizeof val, "0x%llx", (unsigned long long)u);
+		if (i < (size_t)pp->n)
+			o += (size_t)snprintf(buf + o, cap - o, "%s%s=%s", o ? " " : "", pp->p[i].name, val);
+		else
+			o += (size_t)snprintf(buf + o, cap - o, "%sarg%zu=%s", o ? " " : "", i + 1, val);
 	}
 }
 
@@ -160,7 +244,7 @@ static void print_hit(const char *text, size_t len, void *ud)
 		json_decref(h);
 		return;
 	}
-	char seq[24], tm[64], probe[16], vcpu[16], pid[16] = "-", tgid[16] = "-", task[40] = "-", args[160];
+	char seq[24], tm[64], probe[16], vcpu[16], pid[16] = "-", tgid[16] = "-", task[40] = "-", args[400];
 	uint64_t t = 0;
 	jx_u64(json_object_get(h, "time_ns"), &t);
 	snprintf(seq, sizeof seq, "%lld", json_integer_value(json_object_get(h, "seq")));
@@ -188,7 +272,9 @@ static void print_hit(const char *text, size_t len, void *ud)
 	const char *ip = json_string_value(json_object_get(h, "ip"));
 	const char *mem = json_string_value(json_object_get(h, "mem"));
 	int blocked = json_is_true(json_object_get(h, "blocked"));
-	fmt_args(args, sizeof args, json_object_get(h, "args"));
+	json_t *hargs = json_object_get(h, "args");
+	fmt_args(args, sizeof args, hargs,
+		 json_array_size(hargs) ? params_of(o, json_integer_value(json_object_get(h, "probe"))) : NULL);
 	if (!comm || !*comm)
 		comm = "-";
 	if (!ip)
@@ -287,7 +373,7 @@ struct hit_out *hits_out_new(struct cli *c, const char *vm, const char *time_wor
 	struct hit_out *o = calloc(1, sizeof *o);
 	if (!o)
 		cli_die("out of memory");
-	*o = (struct hit_out){ .c = c, .probe = -1, .limit = -1, .last_seq = -1 };
+	*o = (struct hit_out){ .c = c, .vm = vm, .probe = -1, .limit = -1, .last_seq = -1 };
 	hit_out_start(o, c, vm, time_word);
 	return o;
 }
@@ -299,6 +385,8 @@ void hits_out_print(struct hit_out *o, const char *text, size_t len)
 
 void hits_out_free(struct hit_out *o)
 {
+	if (o)
+		free(o->probes);
 	free(o);
 }
 
@@ -308,9 +396,11 @@ int cmd_hits(struct cli *c)
 	cli_parse(c, cli_cmd("hits", NULL), &a);
 	const char *vm = a.pos[0];
 	int follow = cli_flag(&a, "follow");
-	struct hit_out o = {
-		.c = c, .probe = cli_argnum(&a, "probe", -1), .limit = cli_argnum(&a, "limit", -1), .last_seq = -1
-	};
+	struct hit_out o = { .c = c,
+			     .vm = vm,
+			     .probe = cli_argnum(&a, "probe", -1),
+			     .limit = cli_argnum(&a, "limit", -1),
+			     .last_seq = -1 };
 	hit_out_start(&o, c, vm, cli_arg(&a, "time"));
 	long long from = cli_argnum(&a, "from", 0);
 	if (!follow) {
@@ -332,6 +422,7 @@ int cmd_hits(struct cli *c)
 			if (end)
 				break;
 		}
+		free(o.probes);
 		return 0;
 	}
 	json_t *args = json_pack("{s:s}", "vm", vm);
@@ -354,6 +445,7 @@ int cmd_hits(struct cli *c)
 		fflush(stdout);
 		json_decref(ev);
 	}
+	free(o.probes);
 	return 0;
 }
 

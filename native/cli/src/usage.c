@@ -251,11 +251,14 @@ const struct cli_cmddoc cli_cmds[] = {
 	  NULL,
 	  "print a VM's hits: those in its journal, then with --follow the new ones as they come",
 	  "On a terminal: a table with a header line: SEQ, TIME, PROBE, VCPU, PID/TGID, COMM, IP "
-	  "and ARGS (the arguments in hex, then mem=HEX for a memory capture and BLOCKED for a call "
-	  "a virtual patch blocked); a value longer than its column is cut.\n"
+	  "and ARGS (the arguments, then mem=HEX for a memory capture and BLOCKED for a call "
+	  "a virtual patch blocked); a value longer than its column is cut. Arguments read "
+	  "NAME=VALUE (fd=1 buf=0x55d0c0a2e2a0 count=7: integers in decimal, pointers in hex) when "
+	  "the guest kernel names the probed function's parameters (probe list --json: params), "
+	  "else they are hex, comma-separated.\n"
 	  "\n"
 	  "Into a pipe or a file: one line per hit, no header, tab-separated: seq, time, probe, "
-	  "vcpu, pid, tgid, comm, ip, args (hex, comma-separated), mem (hex), blocked. A task the "
+	  "vcpu, pid, tgid, comm, ip, args (as in the table), mem (hex), blocked. A task the "
 	  "agent could not identify, an empty value or a call not blocked is -.\n"
 	  "\n"
 	  "Times (--time): rel, the default, is seconds since the journal's start, as in the "

@@ -435,6 +435,33 @@ class FakeAgentCli(unittest.TestCase):
         # the text form shows the same number
         self.assertIn(str(U64_MAX), self.cli("alerts", "x").stdout)
 
+    def test_hits_named_args(self):
+        """Arguments by the names and types probe-list gives: an unsigned int is its low
+        32 bits in decimal, an int sign-extended, a pointer hex; a set with a name that
+        is not an identifier, and a probe probe-list does not know, stay hex. probe-list
+        is asked when a probe it did not name shows up, not once per hit: for probe 1
+        (which brings 2 along) and for probe 3."""
+        ps = [{"name": "fd", "type": "unsigned int", "class": "uint", "size": 4},
+              {"name": "off", "type": "int", "class": "int", "size": 4},
+              {"name": "buf", "type": "const char *", "class": "str", "size": 8}]
+        hs = [{"seq": i, "probe": p, "time_ns": 5 + i, "vcpu": 0, "pid": 9, "tgid": 9, "comm": "x",
+               "ip": "0x1", "args": a}
+              for i, (p, a) in enumerate([(1, [0xdead00000003, 0xfffffffe, 0x1234]), (1, [1, 2, 3, 4]),
+                                          (2, [5]), (3, [6])])]
+        fake = FakeAgent({
+            "journal-info": '{"path":"/nonexistent"}',
+            "hits-read": '{"hits":[%s],"next_seq":4,"end":true}' % ",".join(hit_text(h) for h in hs),
+            "probe-list": json.dumps([{"id": 1, "params": ps},
+                                      {"id": 2, "params": [{"name": "a b", "class": "uint", "size": 4}]}])})
+        try:
+            r = run("hits", "x", socket_path=fake.socket)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual([l.split("\t")[8] for l in r.stdout.splitlines()],
+                             ["fd=3 off=-2 buf=0x1234", "fd=1 off=2 buf=0x3 arg4=0x4", "0x5", "0x6"])
+            self.assertEqual([q["execute"] for q in fake.requests].count("probe-list"), 2)
+        finally:
+            fake.close()
+
     def test_hits_json_unchanged(self):
         r = self.cli("--json", "hits", "x")
         self.assertEqual(r.returncode, 0, r.stderr)
