@@ -104,6 +104,35 @@ class KernelProbes(AgentTestCase):
             self.assertEqual(int(h["memaddr"], 16), buf)
             self.assertIn("rip", h["regs"])
             self.assertEqual(int(h["regs"]["rip"], 16), int(h["ip"], 16))
+        # the wrapper takes pt_regs: the names come from the kernel's syscall metadata
+        self.assert_named_args(pr, "syscall metadata", fd, buf, ln)
+        self.remove(pr)
+
+    WRITE_PARAMS = [("fd", "unsigned int", "uint", 4), ("buf", "const char *", "str", 8),
+                    ("count", "size_t", "uint", 8)]
+
+    def assert_named_args(self, pr, source, fd, buf, ln):
+        """The probe names write's parameters with their types, and the CLI shows
+        every one of the loop's 50 writes by them."""
+        p = self.probe(pr)
+        self.assertEqual([(q["name"], q["type"], q["class"], q["size"]) for q in p["params"]],
+                         self.WRITE_PARAMS)
+        self.assertEqual(p["params_from"], source)
+        rows = [r.split("\t") for r in self.agent.cli("hits", "lab", "--probe", str(pr)).stdout.splitlines()]
+        want = "fd=%d buf=0x%x count=%d" % (fd, buf, ln)
+        self.assertEqual(sum(1 for r in rows if r[8] == want), 50, rows[:3])
+
+    def test_named_args_from_btf(self):
+        """A function that is not a syscall wrapper: its parameters from the kernel's
+        BTF prototype of ksys_write (the same three: fd, buf, count)."""
+        pid = self.g.start_waiting("sysloop -w -n 50", "sysloop")
+        m = re.search(r"sysloop\[%d\]: fd=(\d+) buf=0x([0-9a-f]+) len=(\d+)" % pid, self.g.console())
+        fd, buf, ln = int(m.group(1)), int(m.group(2), 16), int(m.group(3))
+        pr = self.add("kernel:ksys_write", "--args", "3", "--pid", str(pid))
+        since = self.g.type("kill -USR1 %d" % pid)
+        self.g.wait_for(r"sysloop\[%d\]: getpid_calls=50 write_calls=50" % pid, since, 120)
+        self.settled_hits(pr, 51)
+        self.assert_named_args(pr, "btf", fd, buf, ln)
         self.remove(pr)
 
     def test_two_processes_identity(self):
