@@ -1,5 +1,7 @@
 /* Chrome Trace Event JSON (chrome://tracing, Perfetto UI): an instant event per
- * hit on the guest process/thread (pid = tgid, tid = pid), alerts and drops as
+ * hit on the guest process/thread (pid = tgid, tid = pid), a return probe's hit as
+ * a complete event (X: the call from its entry, latency_ns before, to its return,
+ * nested on its thread as the calls were), alerts and drops as
  * global instant events, process/thread names from comm. Timestamps are in µs
  * since the journal start with ns precision. Addresses are hex strings because
  * the viewers hold numbers as doubles. */
@@ -100,8 +102,16 @@ static int chrome_hit(struct hpi_export *x, const struct hp_record *rec, const c
 	sep(c, o);
 	hpi_out_str(o, "{\"name\":");
 	hpi_out_json_str(o, spec, strlen(spec));
-	hpi_out_str(o, ",\"cat\":\"hit\",\"ph\":\"i\",\"s\":\"t\",\"ts\":");
-	ts_us(o, hpi_rel_ns(x, h->time_ns));
+	if ((h->flags & (HP_HIT_RET | HP_HIT_TASK)) == (HP_HIT_RET | HP_HIT_TASK) && h->latency_ns <= INT64_MAX) {
+		/* a return on its thread: the call as a slice, from its entry to the return */
+		hpi_out_str(o, ",\"cat\":\"hit\",\"ph\":\"X\",\"ts\":");
+		ts_us(o, hpi_rel_ns(x, h->time_ns) - (int64_t)h->latency_ns);
+		hpi_out_str(o, ",\"dur\":");
+		ts_us(o, (int64_t)h->latency_ns);
+	} else {
+		hpi_out_str(o, ",\"cat\":\"hit\",\"ph\":\"i\",\"s\":\"t\",\"ts\":");
+		ts_us(o, hpi_rel_ns(x, h->time_ns));
+	}
 	/* a hit whose task is unknown goes on the global lane, as alerts do */
 	hpi_out_str(o, ",\"pid\":");
 	hpi_out_i64(o, h->flags & HP_HIT_TASK ? h->tgid : 0);
