@@ -42,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (size_t f = 0; f < sizeof(funcs) / sizeof(funcs[0]); f++)
 		hp_btf__func_proto(b, funcs[f], params, 8, NULL);
+	hp_btf__func_ret(b, funcs[f], params, NULL);
 	hp_btf__ctype_param(b, "size_t", &params[0]);
 	hp_btf__type_count(b);
 	hp_btf__free(b);

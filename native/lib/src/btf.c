@@ -461,21 +461,34 @@ static void classify(const struct btf *b, __u32 id, struct hp_param *p)
 	}
 }
 
-int hp_btf__func_proto(const struct hp_btf *btf, const char *func, struct hp_param *params, int max, struct hp_err *err)
+/* The prototype of the kernel function func. */
+static int func_proto(const struct hp_btf *btf, const char *func, const struct btf_type **proto, struct hp_err *err)
 {
-	const struct btf_type *f, *proto;
-	const struct btf_param *p;
-	int id, n;
+	const struct btf_type *f;
+	int id;
 
-	if (!btf || !func || (max > 0 && !params))
+	if (!btf || !func)
 		return hp_err__set(err, EINVAL, "btf: no function name");
 	id = btf__find_by_name_kind(btf->btf, func, BTF_KIND_FUNC);
 	if (id <= 0)
 		return hp_err__set(err, ENOENT, "btf: no function %s", func);
 	f = btf__type_by_id(btf->btf, (__u32)id);
-	proto = f ? btf__type_by_id(btf->btf, f->type) : NULL;
-	if (!proto || !btf_is_func_proto(proto))
+	*proto = f ? btf__type_by_id(btf->btf, f->type) : NULL;
+	if (!*proto || !btf_is_func_proto(*proto))
 		return hp_err__set(err, EINVAL, "btf: %s has no prototype", func);
+	return 0;
+}
+
+int hp_btf__func_proto(const struct hp_btf *btf, const char *func, struct hp_param *params, int max, struct hp_err *err)
+{
+	const struct btf_type *proto;
+	const struct btf_param *p;
+	int n;
+
+	if (max > 0 && !params)
+		return hp_err__set(err, EINVAL, "btf: nowhere to put parameters");
+	if ((n = func_proto(btf, func, &proto, err)))
+		return n;
 	p = btf_params(proto);
 	n = btf_vlen(proto);
 	if (n > 0 && p[n - 1].type == 0 && p[n - 1].name_off == 0)
@@ -493,6 +506,20 @@ int hp_btf__func_proto(const struct hp_btf *btf, const char *func, struct hp_par
 		classify(btf->btf, p[i].type, &params[i]);
 	}
 	return n;
+}
+
+int hp_btf__func_ret(const struct hp_btf *btf, const char *func, struct hp_param *ret, struct hp_err *err)
+{
+	const struct btf_type *proto;
+	int rc = func_proto(btf, func, &proto, err);
+
+	if (rc)
+		return rc;
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->name, sizeof(ret->name), "return");
+	decl_name(btf->btf, proto->type, ret->type, sizeof(ret->type));
+	classify(btf->btf, proto->type, ret);
+	return 0;
 }
 
 void hp_btf__ctype_param(const struct hp_btf *btf, const char *ctype, struct hp_param *p)

@@ -121,6 +121,12 @@ int main(void)
 			CHECK_EQ_INT(names[i].size, want[i].size);
 		}
 	}
+	CHECK_EQ_INT(hp_btf__func_ret(btf, "ksys_write", &names[0], &err), 0);
+	CHECK_STR(names[0].name, "return");
+	CHECK_STR(names[0].type, "int");
+	CHECK_EQ_INT(names[0].cls, HP_PARAM_INT);
+	CHECK_EQ_INT(names[0].size, 4);
+	CHECK_EQ_INT(hp_btf__func_ret(btf, "nosuch", &names[0], &err), -ENOENT);
 	/* syscall metadata's spellings, typedefs through the BTF */
 	hp_btf__ctype_param(btf, "size_t", &names[0]);
 	CHECK_EQ_INT(names[0].cls, HP_PARAM_UINT);

@@ -79,6 +79,12 @@ int main(int argc, char **argv)
 	CHECK_STR(names[2].type, "size_t");
 	CHECK_EQ_INT(names[2].cls, HP_PARAM_UINT);
 	CHECK_EQ_INT(names[2].size, 8);
+	CHECK_EQ_INT(hp_btf__func_ret(b, "ksys_write", &names[0], &err), 0);
+	CHECK_STR(names[0].type, "ssize_t");
+	CHECK_EQ_INT(names[0].cls, HP_PARAM_INT);
+	CHECK_EQ_INT(names[0].size, 8);
+	CHECK_EQ_INT(hp_btf__func_ret(b, "do_exit", &names[0], &err), 0);
+	CHECK_STR(names[0].type, "void");
 	hp_btf__free(b);
 	TEST_MAIN_END();
 }

@@ -50,6 +50,9 @@ uint32_t hp_btf__type_count(const struct hp_btf *btf);
  * memory is guest data). An unnamed parameter is called argN. */
 int hp_btf__func_proto(const struct hp_btf *btf, const char *func, struct hp_param *params, int max,
 		       struct hp_err *err);
+/* The return type of a kernel function from its BTF prototype, as a parameter named
+ * "return" ("void" for none: raw). 0, or -ENOENT for no such function. */
+int hp_btf__func_ret(const struct hp_btf *btf, const char *func, struct hp_param *ret, struct hp_err *err);
 /* hp_param__from_ctype, with typedefs (size_t, pid_t) resolved through btf (may be NULL). */
 void hp_btf__ctype_param(const struct hp_btf *btf, const char *ctype, struct hp_param *p);
 
