@@ -132,6 +132,10 @@ void hp_kernel__task_offsets(const struct hp_kernel *k, struct hp_plugin_task_of
  * neither source knows), and names the source in from ("syscall metadata", "btf"). */
 int hp_kernel__func_params(const struct hp_kernel *k, struct hp_backend *b, const char *func, struct hp_param *params,
 			   int max, char *from, size_t cap);
+/* The return type of the kernel function func (params.c): a syscall wrapper's is long
+ * and a negative value -errno (*is_errno); any other's from its BTF prototype.
+ * -ENOENT when unknown. */
+int hp_kernel__func_ret(const struct hp_kernel *k, const char *func, struct hp_param *ret, int *is_errno);
 /* The two kernel functions where application probes follow processes: an exec that
  * mapped and named the new image (specs[0]) and a task's exit (specs[1]), as probe specs. */
 int hp_kernel__process_hooks(const struct hp_kernel *k, const char *specs[2], struct hp_err *err);

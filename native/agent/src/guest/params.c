@@ -108,3 +108,20 @@ int hp_kernel__func_params(const struct hp_kernel *k, struct hp_backend *b, cons
 	snprintf(from, cap, "btf");
 	return n < max ? n : max;
 }
+
+int hp_kernel__func_ret(const struct hp_kernel *k, const char *func, struct hp_param *ret, int *is_errno)
+{
+	*is_errno = 0;
+	if (hp_kernel__syscall_name(func)) { /* every syscall returns long: a value or -errno */
+		hp_param__from_ctype(ret, "long");
+		snprintf(ret->name, sizeof ret->name, "return");
+		*is_errno = 1;
+		return 0;
+	}
+	struct hp_err e;
+	if (!k->btf || hp_btf__func_ret(k->btf, func, ret, &e)) {
+		hp_debug("no return type for %s", func);
+		return -ENOENT;
+	}
+	return 0;
+}

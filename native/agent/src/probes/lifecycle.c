@@ -15,6 +15,14 @@
 #include "probes/retprobe.h"
 #include "probes/target.h"
 
+/* {"name", "type", "class", "size"} of a parameter (hprobe/param.h). */
+static json_t *param_json(const struct hp_param *q)
+{
+	return json_pack("{s:o, s:o, s:s, s:i}", "name", hp_text__json(q->name, sizeof q->name), "type",
+			 hp_text__json(q->type, sizeof q->type), "class", hp_param__class_name(q->cls), "size",
+			 (int)q->size);
+}
+
 json_t *hp_probe__json(const struct hp_probe *p)
 {
 	char addr[24];
@@ -34,16 +42,18 @@ json_t *hp_probe__json(const struct hp_probe *p)
 		json_object_set_new(o, "comm", hp_text__json(p->o.comm, HP_COMM_LEN));
 	if (p->o.owner)
 		json_object_set_new(o, "detector", json_integer(p->o.owner));
-	if (p->nparams) {
+	if (p->params_from[0]) { /* known, maybe none (getpid): [] */
 		json_t *a = json_array();
 		for (int i = 0; i < p->nparams; i++)
-			json_array_append_new(
-				a, json_pack("{s:o, s:o, s:s, s:i}", "name",
-					     hp_text__json(p->params[i].name, sizeof p->params[i].name), "type",
-					     hp_text__json(p->params[i].type, sizeof p->params[i].type), "class",
-					     hp_param__class_name(p->params[i].cls), "size", (int)p->params[i].size));
+			json_array_append_new(a, param_json(&p->params[i]));
 		json_object_set_new(o, "params", a);
 		json_object_set_new(o, "params_from", json_string(p->params_from));
+	}
+	if (p->has_ret_type) {
+		json_t *r = param_json(&p->ret_type);
+		json_object_del(r, "name");
+		json_object_set_new(r, "errno", json_boolean(p->ret_errno));
+		json_object_set_new(o, "ret_type", r);
 	}
 	if (p->ret) {
 		static const char *const why[HP_RETPEND_NWHY] = { "exit", "timeout", "full", "replaced", "removed" };
@@ -180,6 +190,8 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 	if (!rc && !p->user && !p->func_off && !p->ret && strcmp(p->func, "?"))
 		p->nparams = hp_kernel__func_params(t->kernel, t->gdb, p->func, p->params, HP_MAX_ARGS, p->params_from,
 						    sizeof p->params_from);
+	if (!rc && !p->user && p->ret)
+		p->has_ret_type = !hp_kernel__func_ret(t->kernel, p->func, &p->ret_type, &p->ret_errno);
 	if (!rc && (p->o.pid >= 0 || p->o.comm[0]) &&
 	    (rc = hp_kernel__need(t->kernel, HP_KF_TASK, "a --pid or --comm filter", err)))
 		*cls = EC_NOT_SUPPORTED;

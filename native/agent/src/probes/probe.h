@@ -57,7 +57,10 @@ struct hp_probe {
 	int syscall_wrapper; /* args come from struct pt_regs */
 	int nparams;         /* the function's parameters, as its hits show them */
 	struct hp_param params[HP_MAX_ARGS];
-	char params_from[24]; /* where they came from: "btf", "syscall metadata" */
+	char params_from[24]; /* where they came from: "btf", "syscall metadata"; "": unknown */
+	int has_ret_type;     /* a return probe: its function's return type is known */
+	int ret_errno;        /* and a negative return is -errno (a syscall) */
+	struct hp_param ret_type;
 	enum hp_resume resume;
 	uint8_t insn_len; /* length of the instruction at addr */
 	int32_t call_rel; /* HP_RESUME_CALL: displacement of the call */
