@@ -20,8 +20,11 @@ enum time_style { T_REL, T_MONO, T_WALL };
 /* A probe's parameters as the agent described them (probe-list "params"). */
 struct probe_params {
 	long long id;
-	int n; /* 0: known to have none */
+	int known; /* the agent knows the function's parameters: n of them (getpid: 0) */
+	int n;
 	struct hp_param p[HP_MAX_ARGS];
+	int has_ret, ret_errno; /* a return probe's return type (ret_type), and whether < 0 is -errno */
+	struct hp_param ret;
 };
 
 struct hit_out {
@@ -135,6 +138,18 @@ static void print_header(const struct hit_out *o)
 	putchar('\n');
 }
 
+/* One parameter's class and size; 0 if the agent's description is not one. */
+static int param_of(struct hp_param *p, json_t *v)
+{
+	int cls = hp_param__class_of(json_string_value(json_object_get(v, "class")));
+	json_int_t size = json_integer_value(json_object_get(v, "size"));
+	if (cls < 0 || size < 1 || size > 8)
+		return 0;
+	p->cls = (enum hp_param_class)cls;
+	p->size = (uint32_t)size;
+	return 1;
+}
+
 /* Keeps what a probe-list reply says of each probe's parameters (guest-derived names
  * the agent checked; checked again: this text may come from anywhere). */
 static void params_add(struct hit_out *o, json_t *list)
@@ -160,17 +175,18 @@ static void params_add(struct hit_out *o, json_t *list)
 		json_array_foreach(json_object_get(pr, "params"), k, v)
 		{
 			const char *name = json_string_value(json_object_get(v, "name"));
-			int cls = hp_param__class_of(json_string_value(json_object_get(v, "class")));
-			json_int_t size = json_integer_value(json_object_get(v, "size"));
-			if (k >= HP_MAX_ARGS || !hp_param__valid_name(name) || cls < 0 || size < 1 || size > 8) {
-				pp->n = 0; /* all or nothing: a name must not land on another's value */
-				break;
-			}
+			if (k >= HP_MAX_ARGS || !hp_param__valid_name(name) || !param_of(&pp->p[k], v))
+				break; /* all or nothing (known stays 0): a name must not land on another's value */
 			snprintf(pp->p[k].name, sizeof pp->p[k].name, "%s", name);
-			pp->p[k].cls = (enum hp_param_class)cls;
-			pp->p[k].size = (uint32_t)size;
 			pp->n = (int)k + 1;
 		}
+		pp->known = json_is_array(json_object_get(pr, "params")) &&
+			    (size_t)pp->n == json_array_size(json_object_get(pr, "params"));
+		if (!pp->known)
+			pp->n = 0;
+		json_t *rt = json_object_get(pr, "ret_type");
+		pp->has_ret = param_of(&pp->ret, rt);
+		pp->ret_errno = json_is_true(json_object_get(rt, "errno"));
 	}
 }
 
@@ -195,8 +211,8 @@ static const struct probe_params *params_of(struct hit_out *o, long long id)
 }
 
 /* The arguments: by name and type where the probe's function is known (fd=3
- * buf=0x7ffd... count=7), else in hex, comma-separated (64-bit values exact: see
- * jsonx.h). */
+ * buf=0x7ffd... count=7; argN=0x... past its parameters: registers, not values), else
+ * in hex, comma-separated (64-bit values exact: see jsonx.h). */
 static void fmt_args(char *buf, size_t cap, json_t *args, const struct probe_params *pp)
 {
 	size_t i, o = 0;
@@ -208,7 +224,7 @@ static void fmt_args(char *buf, size_t cap, json_t *args, const struct probe_par
 		char val[32];
 		if (!jx_u64(v, &u) || o >= cap)
 			continue;
-		if (!pp || !pp->n) {
+		if (!pp || !pp->known) {
 			o += (size_t)snprintf(buf + o, cap - o, "%s0x%llx", o ? "," : "", (unsigned long long)u);
 			continue;
 		}
@@ -262,19 +278,32 @@ static void print_hit(const char *text, size_t len, void *ud)
 	uint64_t lat_ns;
 	int has_ret = json_is_integer(json_object_get(h, "retval"));
 	int has_lat = jx_u64(json_object_get(h, "latency_ns"), &lat_ns);
-	if (has_ret)
-		snprintf(ret, sizeof ret, "%lld", json_integer_value(json_object_get(h, "retval")));
+	json_t *hargs = json_object_get(h, "args");
+	const struct probe_params *pp = json_array_size(hargs) || has_ret
+						? params_of(o, json_integer_value(json_object_get(h, "probe")))
+						: NULL;
+	/* typed as the function returns it (an int's upper half of rax is not its value),
+	 * and a syscall's -errno named in the table */
+	const char *ename = NULL;
+	if (has_ret) {
+		uint64_t rv = (uint64_t)json_integer_value(json_object_get(h, "retval"));
+		if (pp && pp->has_ret)
+			hp_param__format(&pp->ret, rv, ret, sizeof ret);
+		else
+			snprintf(ret, sizeof ret, "%lld", (long long)rv);
+		if (pp && pp->has_ret && pp->ret_errno && (int64_t)rv < 0 && (int64_t)rv >= -4095)
+			ename = strerrorname_np((int)-(int64_t)rv);
+	}
 	if (has_lat)
 		snprintf(lat, sizeof lat, "%llu", (unsigned long long)lat_ns);
 	if (has_ret || has_lat)
-		snprintf(retlat, sizeof retlat, " ret=%s lat=%s%s", ret, lat, has_lat ? "ns" : "");
+		snprintf(retlat, sizeof retlat, " ret=%s%s%s%s lat=%s%s", ret, ename ? "(" : "", ename ? ename : "",
+			 ename ? ")" : "", lat, has_lat ? "ns" : "");
 	const char *comm = json_string_value(json_object_get(h, "comm"));
 	const char *ip = json_string_value(json_object_get(h, "ip"));
 	const char *mem = json_string_value(json_object_get(h, "mem"));
 	int blocked = json_is_true(json_object_get(h, "blocked"));
-	json_t *hargs = json_object_get(h, "args");
-	fmt_args(args, sizeof args, hargs,
-		 json_array_size(hargs) ? params_of(o, json_integer_value(json_object_get(h, "probe"))) : NULL);
+	fmt_args(args, sizeof args, hargs, pp);
 	if (!comm || !*comm)
 		comm = "-";
 	if (!ip)

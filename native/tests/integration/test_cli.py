@@ -438,7 +438,9 @@ class FakeAgentCli(unittest.TestCase):
     def test_hits_named_args(self):
         """Arguments by the names and types probe-list gives: an unsigned int is its low
         32 bits in decimal, an int sign-extended, a pointer hex; a set with a name that
-        is not an identifier, and a probe probe-list does not know, stay hex. probe-list
+        is not an identifier, and a probe probe-list does not know, stay hex; values past
+        a function's parameters are argN (getpid has none: what --args 2 reads there is
+        registers, not arguments). probe-list
         is asked when a probe it did not name shows up, not once per hit: for probe 1
         (which brings 2 along) and for probe 3."""
         ps = [{"name": "fd", "type": "unsigned int", "class": "uint", "size": 4},
@@ -447,18 +449,32 @@ class FakeAgentCli(unittest.TestCase):
         hs = [{"seq": i, "probe": p, "time_ns": 5 + i, "vcpu": 0, "pid": 9, "tgid": 9, "comm": "x",
                "ip": "0x1", "args": a}
               for i, (p, a) in enumerate([(1, [0xdead00000003, 0xfffffffe, 0x1234]), (1, [1, 2, 3, 4]),
-                                          (2, [5]), (3, [6])])]
+                                          (2, [5]), (3, [6]), (7, [0x43add9, 1])])]
+        # return probes: a syscall's long with -errno, an int with garbage above its 32 bits
+        hs += [{"seq": 5 + i, "probe": p, "time_ns": 20 + i, "vcpu": 0, "pid": 9, "tgid": 9, "comm": "x",
+                "ip": "0x1", "args": [], "retval": rv, "latency_ns": 100}
+               for i, (p, rv) in enumerate([(4, -2), (4, 7), (5, 0x100000005), (6, -2)])]
         fake = FakeAgent({
             "journal-info": '{"path":"/nonexistent"}',
-            "hits-read": '{"hits":[%s],"next_seq":4,"end":true}' % ",".join(hit_text(h) for h in hs),
-            "probe-list": json.dumps([{"id": 1, "params": ps},
-                                      {"id": 2, "params": [{"name": "a b", "class": "uint", "size": 4}]}])})
+            "hits-read": '{"hits":[%s],"next_seq":9,"end":true}' % ",".join(hit_text(h) for h in hs),
+            "probe-list": json.dumps([
+                {"id": 1, "params": ps}, {"id": 2, "params": [{"name": "a b", "class": "uint", "size": 4}]},
+                {"id": 4, "ret_type": {"type": "long", "class": "int", "size": 8, "errno": True}},
+                {"id": 5, "ret_type": {"type": "int", "class": "int", "size": 4, "errno": False}},
+                {"id": 6, "ret_type": {"type": "int", "class": "int", "size": 99, "errno": True}},
+                {"id": 7, "params": []}])})
         try:
             r = run("hits", "x", socket_path=fake.socket)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertEqual([l.split("\t")[8] for l in r.stdout.splitlines()],
-                             ["fd=3 off=-2 buf=0x1234", "fd=1 off=2 buf=0x3 arg4=0x4", "0x5", "0x6"])
+            rows = [l.split("\t") for l in r.stdout.splitlines()]
+            self.assertEqual([r[8] for r in rows[:5]],
+                             ["fd=3 off=-2 buf=0x1234", "fd=1 off=2 buf=0x3 arg4=0x4", "0x5", "0x6",
+                              "arg1=0x43add9 arg2=0x1"])  # getpid: no parameters, registers only
+            self.assertEqual([r[11] for r in rows[5:]], ["-2", "7", "5", "-2"], "retval, typed")
             self.assertEqual([q["execute"] for q in fake.requests].count("probe-list"), 2)
+            rc, out = run_on_tty(["--socket", fake.socket, "hits", "x"], cols=160)
+            rets = [re.search(r"ret=(\S+)", l).group(1) for l in out.splitlines() if "ret=" in l]
+            self.assertEqual(rets, ["-2(ENOENT)", "7", "5", "-2"], out)
         finally:
             fake.close()
 
@@ -574,7 +590,8 @@ class LiveCli(AgentTestCase):
             self.assertEqual(row[2], str(self.probe))
             self.assertEqual((row[4], row[5], row[6]), (str(h["pid"]), str(h["tgid"]), "sysloop"))
             self.assertEqual(row[7], h["ip"])
-            self.assertEqual(row[8], ",".join("0x%x" % a for a in h["args"]))
+            # getpid has no parameters (its syscall metadata says so): --args 1 read a register
+            self.assertEqual(row[8], " ".join("arg%d=0x%x" % (i + 1, a) for i, a in enumerate(h["args"])))
         rc, out = run_on_tty(["--socket", self.sock, "hits", "lab", "--probe", str(self.probe)], cols=120)
         lines = out.splitlines()
         self.assertEqual(rc, 0, out)

@@ -6,6 +6,7 @@ import time
 import unittest
 
 from hplab import AgentTestCase, Guest, wait_until
+from test_cli import run_on_tty
 
 SLEEP_US = 20000  # retloop -s: each nanosleep asks for 20 ms
 # Bounds of a return hit's latency against the guest's timing of the same call:
@@ -154,6 +155,21 @@ class ReturnProbes(AgentTestCase):
         self.assertEqual((h["pid"], h["retval"]), (pid, -516))
         wait_until(lambda: self.probe(pr)["return"]["pending"] == 0, 10, "nothing pending")
         self.assertEqual(sum(self.probe(pr)["return"]["dropped"].values()), 0)
+
+    def test_typed_returns(self):
+        """A syscall's return is a long and a negative one -errno: three opens of a file
+        that does not exist each return -2, shown as -2(ENOENT); ksys_write's type
+        comes from BTF (ssize_t, no errno claim)."""
+        pr = self.add("kernel:__x64_sys_openat%return", "--comm", "cat")
+        kw = self.add("kernel:ksys_write%return", "--comm", "cat")
+        self.assertEqual(self.probe(pr)["ret_type"], {"type": "long", "class": "int", "size": 8, "errno": True})
+        self.assertEqual(self.probe(kw)["ret_type"], {"type": "ssize_t", "class": "int", "size": 8, "errno": False})
+        self.g.run("for i in 1 2 3; do cat /nonexistent-hprobe; done; echo opened", r"opened")
+        enoent = lambda: [h for h in self.hits("lab", probe=pr) if h["retval"] == -2]
+        wait_until(lambda: len(enoent()) == 3, 20, "three failed opens")
+        rc, out = run_on_tty(["--socket", self.agent.socket, "hits", "lab", "--probe", str(pr)], cols=200)
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(out.count("ret=-2(ENOENT)"), 3, out)
 
     def test_disable_drops_calls(self):
         """Disabled is free: a call in flight when its probe is disabled is dropped
