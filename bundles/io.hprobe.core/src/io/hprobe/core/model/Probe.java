@@ -1,5 +1,7 @@
 package io.hprobe.core.model;
 
+import java.util.List;
+
 import org.eclipse.jdt.annotation.Nullable;
 
 import com.google.gson.JsonObject;
@@ -13,10 +15,14 @@ import io.hprobe.core.protocol.Json;
  * @param hits     hits counted by the agent (the authority; the hit store may hold fewer)
  * @param state    armed, disabled, pending or stale
  * @param detector id of the detector that owns it, 0 for the user's own probes
+ * @param params   its function's parameters (null: unknown; empty: none), {@link Param#listOf}
+ * @param retType  a return probe's return type, or null
+ * @param retErrno whether a negative return is -errno (a syscall's)
  */
 public record Probe(int id, String spec, long addr, String function, boolean enabled, long hits, String kind,
         String mechanism, String state, int args, @Nullable String mem, boolean regs, int pid, @Nullable String comm,
-        int detector, @Nullable String reason) {
+        int detector, @Nullable String reason, @Nullable List<Param> params, @Nullable Param retType,
+        boolean retErrno) {
 
     static Probe fromJson(JsonObject o) {
         return new Probe(Json.integer(o, "id", 0), Json.str(o, "spec", ""), Json.addr(o, "addr", 0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
@@ -24,7 +30,8 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
                 Json.str(o, "kind", "capture"), Json.str(o, "mechanism", ""), Json.str(o, "state", ""), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$ //$NON-NLS-5$ //$NON-NLS-6$
                 Json.integer(o, "args", 0), Json.strOrNull(o, "mem"), Json.bool(o, "regs", false), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
                 Json.integer(o, "pid", -1), Json.strOrNull(o, "comm"), Json.integer(o, "detector", 0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-                Json.strOrNull(o, "reason")); //$NON-NLS-1$
+                Json.strOrNull(o, "reason"), Param.listOf(o), Param.returnOf(o), //$NON-NLS-1$
+                Json.bool(Json.obj(o, "ret_type"), "errno", false)); //$NON-NLS-1$ //$NON-NLS-2$
     }
 
     /** A PROBE event's partial record applied on top of this one (events carry only what changed). */
@@ -34,12 +41,14 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
                 Json.str(o, "mechanism", mechanism), Json.str(o, "state", state), Json.integer(o, "args", args), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
                 o.has("mem") ? Json.strOrNull(o, "mem") : mem, Json.bool(o, "regs", regs), Json.integer(o, "pid", pid), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
                 o.has("comm") ? Json.strOrNull(o, "comm") : comm, Json.integer(o, "detector", detector), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-                o.has("reason") ? Json.strOrNull(o, "reason") : reason); //$NON-NLS-1$ //$NON-NLS-2$
+                o.has("reason") ? Json.strOrNull(o, "reason") : reason, //$NON-NLS-1$ //$NON-NLS-2$
+                o.has("params") ? Param.listOf(o) : params, o.has("ret_type") ? Param.returnOf(o) : retType, //$NON-NLS-1$ //$NON-NLS-2$
+                o.has("ret_type") ? Json.bool(Json.obj(o, "ret_type"), "errno", false) : retErrno); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
     }
 
     Probe withHits(long count) {
         return new Probe(id, spec, addr, function, enabled, count, kind, mechanism, state, args, mem, regs, pid, comm,
-                detector, reason);
+                detector, reason, params, retType, retErrno);
     }
 
     /** The name users know it by: the function for symbol specs, else the spec. */
@@ -53,6 +62,25 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
             return s.substring(colon + 1);
         }
         return s;
+    }
+
+    /**
+     * The arguments of a hit of this probe as the CLI shows them: "fd=3 buf=0x7ffd… count=7" (argN past the
+     * function's parameters), or null when its parameters are unknown.
+     */
+    public @Nullable String namedArgs(long[] values) {
+        List<Param> ps = params;
+        if (ps == null) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < values.length; i++) {
+            b.append(i > 0 ? " " : ""); //$NON-NLS-1$ //$NON-NLS-2$
+            b.append(i < ps.size()
+                    ? ps.get(i).name() + "=" + ps.get(i).format(values[i]) //$NON-NLS-1$
+                    : "arg" + (i + 1) + "=0x" + Long.toHexString(values[i])); //$NON-NLS-1$ //$NON-NLS-2$
+        }
+        return b.toString();
     }
 
     /** The process filter as text, or "" when the probe fires for every process. */

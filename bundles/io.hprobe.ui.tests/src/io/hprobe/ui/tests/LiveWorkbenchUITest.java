@@ -45,7 +45,9 @@ import io.hprobe.core.journal.ExportFormat;
 import io.hprobe.core.journal.HitFields;
 import io.hprobe.core.journal.Journals;
 import io.hprobe.core.model.Agent;
+import io.hprobe.core.model.Param;
 import io.hprobe.core.model.Probe;
+import io.hprobe.core.model.ProbeRequest;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.HProbeUi;
 import io.hprobe.ui.Messages;
@@ -75,6 +77,7 @@ class LiveWorkbenchUITest {
     private static final Duration T = Duration.ofSeconds(60);
     private static final String FUNCTION = "__x64_sys_getpid";
     private static final int CALLS = 300;
+    private static final int WRITES = 5;
 
     private static Agent agent;
     private static Vm vm;
@@ -221,6 +224,8 @@ class LiveWorkbenchUITest {
                 () -> UiTestSupport.failOnErrorDialog() && vm.probes().stream().anyMatch(
                         p -> p.spec().equals("kernel:" + FUNCTION) && p.enabled() && "armed".equals(p.state())));
         probe = vm.probes().stream().filter(p -> p.spec().equals("kernel:" + FUNCTION)).findFirst().orElseThrow();
+        // the guest kernel's syscall metadata says getpid takes nothing: no argument to name
+        assertEquals(java.util.List.of(), probe.params(), "getpid's parameters, known to be none");
         UiTestSupport.screenshotMaximized(page(), editor, docs("probe-editor.png"));
     }
 
@@ -417,5 +422,41 @@ class LiveWorkbenchUITest {
         assertEquals(IStatus.OK, history.redo(context, null, null).getSeverity());
         UiTestSupport.waitUntil("the probe removed again", T,
                 () -> vm.probes().stream().noneMatch(p -> p.spec().equals(spec)));
+    }
+
+    @Test
+    @Order(8)
+    void writeHitsShowTheirArgumentsByName() throws Exception {
+        assumeTrue(vm != null, "no lab VM (the launch step failed)");
+        Probe write = agent
+                .addProbe(vm, new ProbeRequest("kernel:__x64_sys_write", 3, null, false, -1, "sysloop", false, true))
+                .get(60, TimeUnit.SECONDS);
+        assertEquals(java.util.List.of("fd", "buf", "count"),
+                UiTestSupport.nn(write.params()).stream().map(Param::name).toList(), "write's parameters");
+        ConsoleView console = show(ConsoleView.ID, ConsoleView.class);
+        StyledText output = Widgets.find(console, StyledText.class);
+        int before = output.getText().length();
+        type(console, "sysloop -n " + WRITES); // WRITES writes of "sysloop" (7 bytes) to /dev/null, fd 3
+        UiTestSupport.waitUntil("sysloop's writes in the guest", T,
+                () -> output.getText().indexOf("write_calls=" + WRITES, before) >= 0);
+        HitsView hits = show(HitsView.ID, HitsView.class);
+        Table rows = Widgets.find(hits, Table.class);
+        int args = -1;
+        for (int c = 0; c < rows.getColumnCount(); c++) {
+            args = HitFields.named("args") != null
+                    && UiTestSupport.nn(HitFields.named("args")).title().equals(rows.getColumn(c).getText()) ? c : args;
+        }
+        assertTrue(args >= 0, "an Args column in the hits table");
+        int col = args;
+        java.util.regex.Pattern named = java.util.regex.Pattern.compile("fd=3 buf=0x[0-9a-f]+ count=7");
+        UiTestSupport.waitUntil(WRITES + " writes by name in the hits table", T, () -> {
+            int n = 0;
+            for (int r = 0; r < rows.getItemCount(); r++) {
+                n += named.matcher(rows.getItem(r).getText(col)).matches() ? 1 : 0;
+            }
+            return n == WRITES;
+        });
+        rows.setTopIndex(Math.max(0, rows.getItemCount() - 1));
+        UiTestSupport.screenshotMaximized(page(), hits, docs("hits-args.png"));
     }
 }

@@ -50,7 +50,7 @@ public final class HitColumns {
         held("ip", 165, false, true, (vm, h) -> Format.hex(h.ip())); //$NON-NLS-1$
         held("user", 50, false, true, (vm, h) -> yesNo(h.user())); //$NON-NLS-1$
         held("blocked", 60, false, true, (vm, h) -> yesNo(h.blocked())); //$NON-NLS-1$
-        held("args", 240, false, true, (vm, h) -> Format.args(h.args())); //$NON-NLS-1$
+        held("args", 240, false, true, HitColumns::args); //$NON-NLS-1$
     }
 
     private HitColumns() {
@@ -70,6 +70,13 @@ public final class HitColumns {
     private static String probe(Vm vm, Hit h) {
         Probe p = vm.probe(h.probe());
         return h.probe() + (p == null ? "" : " " + p.label()); //$NON-NLS-1$ //$NON-NLS-2$
+    }
+
+    /** By name where the agent knows the function's parameters (fd=3 count=7), else as numbers. */
+    private static String args(Vm vm, Hit h) {
+        Probe p = vm.probe(h.probe());
+        String named = p == null ? null : p.namedArgs(h.args());
+        return named != null ? named : Format.args(h.args());
     }
 
     private static String spec(Vm vm, Hit h) {

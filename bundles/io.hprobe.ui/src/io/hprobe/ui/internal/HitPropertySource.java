@@ -1,7 +1,10 @@
 package io.hprobe.ui.internal;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+
+import org.eclipse.jdt.annotation.Nullable;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -10,6 +13,8 @@ import io.hprobe.core.journal.HitField;
 import io.hprobe.core.journal.HitFields;
 import io.hprobe.core.model.Hit;
 import io.hprobe.core.model.HitStore;
+import io.hprobe.core.model.Param;
+import io.hprobe.core.model.Probe;
 import io.hprobe.ui.Messages;
 
 /**
@@ -38,7 +43,7 @@ final class HitPropertySource extends RowsPropertySource {
         for (HitField f : HitFields.all()) {
             HitColumns.Column c = held.get(f.name());
             if (f.type() == HitField.Type.ARGS) {
-                args(f, h.args());
+                args(f, h.args(), sel.vm().probe(h.probe()));
             } else if (c != null) {
                 add(Messages.Props_category, f.title(), c.value().of(sel.vm(), h));
             } else if (rec != null) {
@@ -47,12 +52,22 @@ final class HitPropertySource extends RowsPropertySource {
         }
     }
 
-    /** One row per argument, in decimal and hex. */
-    private void args(HitField f, long[] args) {
+    /**
+     * One row per argument: by its parameter's name, read as its type, where the agent knows the function's
+     * parameters ("Args 0 fd": "3  (unsigned int, 0x3)"); else in decimal and hex.
+     */
+    private void args(HitField f, long[] args, @Nullable Probe probe) {
+        List<Param> ps = probe == null ? null : probe.params();
         for (int i = 0; i < args.length; i++) {
             long a = args[i];
-            add(Messages.Props_category, f.title() + " " + i, //$NON-NLS-1$
-                    Long.toUnsignedString(a) + "  (" + Format.hex(a) + ")"); //$NON-NLS-1$ //$NON-NLS-2$
+            if (ps != null && i < ps.size()) {
+                Param p = ps.get(i);
+                add(Messages.Props_category, f.title() + " " + i + " " + p.name(), //$NON-NLS-1$ //$NON-NLS-2$
+                        p.format(a) + "  (" + p.type() + ", " + Format.hex(a) + ")"); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+            } else {
+                add(Messages.Props_category, f.title() + " " + i, //$NON-NLS-1$
+                        Long.toUnsignedString(a) + "  (" + Format.hex(a) + ")"); //$NON-NLS-1$ //$NON-NLS-2$
+            }
         }
     }
 
