@@ -22,8 +22,10 @@ int cmd_probe(struct cli *c)
 	if (!strcmp(sub, "add")) {
 		json_t *args = json_pack("{s:s, s:s}", "vm", vm, "spec", a.pos[1]);
 		const char *v;
-		if (cli_arg(&a, "args"))
-			json_object_set_new(args, "args", json_integer(cli_argnum(&a, "args", 0)));
+		if ((v = cli_arg(&a, "args"))) /* a count, or parameter names the agent resolves */
+			json_object_set_new(args, "args",
+					    v[strspn(v, "0123456789")] || !*v ? json_string(v)
+									      : json_integer(atoll(v)));
 		if ((v = cli_arg(&a, "mem")))
 			json_object_set_new(args, "mem", json_string(v));
 		if (cli_arg(&a, "pid"))

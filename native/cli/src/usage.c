@@ -207,7 +207,9 @@ const struct cli_cmddoc cli_cmds[] = {
 	    { "SPEC", "SPEC", "kernel:FUNC[+OFF], 0xADDR (kernel) or app:BINARY:FUNC[+OFF]", CLI_K_TEXT, 0, 0, 0,
 	      NULL } },
 	  {
-		  NUM("args", "K", 0, 6, "capture the first K arguments"),
+		  OPT("args", "K|NAME,...", CLI_K_TEXT,
+		      "capture the first K (0..6) arguments, or those up to the last parameter named (fd,count: the "
+		      "names probe list --json shows in params)"),
 		  OPT("mem", "SRC[+OFF]:LEN", CLI_K_TEXT,
 		      "capture LEN bytes at SRC+OFF (SRC: argN or a register; :sLEN for a C string)"),
 		  FLAG("regs", "capture the registers"),

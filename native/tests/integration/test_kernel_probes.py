@@ -124,11 +124,17 @@ class KernelProbes(AgentTestCase):
 
     def test_named_args_from_btf(self):
         """A function that is not a syscall wrapper: its parameters from the kernel's
-        BTF prototype of ksys_write (the same three: fd, buf, count)."""
+        BTF prototype of ksys_write (the same three: fd, buf, count), and --args by
+        name: "count" captures the arguments up to count; a name it does not have is
+        refused with the names it has."""
         pid = self.g.start_waiting("sysloop -w -n 50", "sysloop")
         m = re.search(r"sysloop\[%d\]: fd=(\d+) buf=0x([0-9a-f]+) len=(\d+)" % pid, self.g.console())
         fd, buf, ln = int(m.group(1)), int(m.group(2), 16), int(m.group(3))
-        pr = self.add("kernel:ksys_write", "--args", "3", "--pid", str(pid))
+        r = self.agent.cli("probe", "add", "lab", "kernel:ksys_write", "--args", "fd,cnt", check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("ksys_write has no parameter 'cnt' (its parameters: fd, buf, count)", r.stderr)
+        pr = self.add("kernel:ksys_write", "--args", "count", "--pid", str(pid))
+        self.assertEqual(self.probe(pr)["args"], 3)
         since = self.g.type("kill -USR1 %d" % pid)
         self.g.wait_for(r"sysloop\[%d\]: getpid_calls=50 write_calls=50" % pid, since, 120)
         self.settled_hits(pr, 51)

@@ -192,6 +192,8 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 						    sizeof p->params_from);
 	if (!rc && !p->user && p->ret)
 		p->has_ret_type = !hp_kernel__func_ret(t->kernel, p->func, &p->ret_type, &p->ret_errno);
+	if (!rc && (rc = hp_probe__args_by_name(p, err)))
+		*cls = EC_INVALID_ARGUMENT;
 	if (!rc && (p->o.pid >= 0 || p->o.comm[0]) &&
 	    (rc = hp_kernel__need(t->kernel, HP_KF_TASK, "a --pid or --comm filter", err)))
 		*cls = EC_NOT_SUPPORTED;

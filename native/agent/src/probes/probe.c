@@ -42,8 +42,9 @@ int hp_probe__check_opts(const struct hp_probe_opts *o, struct hp_err *err)
 		return hp_err__set(err, EINVAL, "args must be 0..%d", HP_MAX_ARGS);
 	if (o->pid != -1 && (o->pid < 1 || o->pid > HP_PID_MAX))
 		return hp_err__set(err, EINVAL, "pid must be 1..%d", HP_PID_MAX);
-	if (!memchr(o->comm, 0, sizeof o->comm) || !memchr(o->mem_text, 0, sizeof o->mem_text))
-		return hp_err__set(err, EINVAL, "comm or memory capture not terminated");
+	if (!memchr(o->comm, 0, sizeof o->comm) || !memchr(o->mem_text, 0, sizeof o->mem_text) ||
+	    !memchr(o->args_names, 0, sizeof o->args_names))
+		return hp_err__set(err, EINVAL, "comm, memory capture or argument names not terminated");
 	if (o->kind != HP_PROBE_CAPTURE && o->kind != HP_PROBE_COUNT)
 		return hp_err__set(err, EINVAL, "bad probe kind");
 	if (o->mem.len) {
@@ -53,6 +54,35 @@ int hp_probe__check_opts(const struct hp_probe_opts *o, struct hp_err *err)
 					     : o->mem.index < 0 || o->mem.index >= HP_NREGS)
 			return hp_err__set(err, EINVAL, "bad memory capture source");
 	}
+	return 0;
+}
+
+int hp_probe__args_by_name(struct hp_probe *p, struct hp_err *err)
+{
+	char list[sizeof p->o.args_names], known[HP_MAX_ARGS * (HP_PARAM_NAME + 2)] = "", *save = NULL;
+	int n = 0;
+	if (!p->o.args_names[0])
+		return 0;
+	if (p->ret)
+		return hp_err__set(err, EINVAL, "a return probe captures the return value, not --args");
+	for (int i = 0; i < p->nparams; i++)
+		snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", p->params[i].name);
+	if (!p->params_from[0])
+		return hp_err__set(err, EINVAL,
+				   "--args %s: the parameters of %s are not known here (no BTF or syscall metadata "
+				   "for it): give --args as a count",
+				   p->o.args_names, p->func);
+	snprintf(list, sizeof list, "%s", p->o.args_names);
+	for (char *name = strtok_r(list, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
+		int i = 0;
+		while (i < p->nparams && strcmp(p->params[i].name, name))
+			i++;
+		if (i == p->nparams)
+			return hp_err__set(err, EINVAL, "--args: %s has no parameter '%s' (its parameters: %s)",
+					   p->func, name, p->nparams ? known : "none");
+		n = i + 1 > n ? i + 1 : n;
+	}
+	p->o.nargs = n;
 	return 0;
 }
 

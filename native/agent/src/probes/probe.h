@@ -32,6 +32,9 @@ enum hp_plant { HP_PLANT_INQEMU, HP_PLANT_BREAKPOINT, HP_PLANT_DEBUG_REG };
 
 struct hp_probe_opts {
 	int nargs; /* 0..6 */
+	/* or by name ("fd,count"): the arguments up to the last one named, resolved once
+	 * the function's parameters are known; "" for a count */
+	char args_names[96];
 	int regs;
 	struct hp_mem_spec mem;
 	char mem_text[64];
@@ -82,6 +85,9 @@ struct hp_probe {
  * 0..HP_MAX_ARGS, pid -1 or 1..HP_PID_MAX, a NUL-terminated comm, a memory capture
  * within bounds. Every creation path goes through it (hp_probe__create). */
 int hp_probe__check_opts(const struct hp_probe_opts *o, struct hp_err *err);
+/* Resolves o.args_names against p's parameters into o.nargs (the arguments up to the
+ * last one named); -EINVAL naming the unknown one, or when p's parameters are unknown. */
+int hp_probe__args_by_name(struct hp_probe *p, struct hp_err *err);
 /* Parses "SRC[+OFF]:LEN" / "SRC[+OFF]:sLEN". */
 int hp_probe__parse_mem(const char *text, struct hp_mem_spec *m, struct hp_err *err);
 const char *hp_probe__state_name(enum hp_probe_state s);

@@ -19,7 +19,18 @@ int hp_cmd__probe_add(struct hp_vm *vm, struct hp_job *job)
 	json_t *a = job->args;
 	struct hp_probe_opts o = { .pid = -1, .enabled = 1, .kind = HP_PROBE_CAPTURE };
 	struct hp_err *err = &job->err;
-	o.nargs = (int)json_integer_value(json_object_get(a, "args"));
+	json_int_t nargs = json_integer_value(json_object_get(a, "args"));
+	o.nargs = nargs < 0 || nargs > HP_MAX_ARGS ? -1 : (int)nargs; /* not cut to an int first */
+	json_t *jargs = json_object_get(a, "args");                   /* a count or names: the table says "any" */
+	const char *names = json_string_value(jargs);
+	if ((jargs && !json_is_integer(jargs) && !names) ||
+	    (names && (!*names || strlen(names) >= sizeof o.args_names))) {
+		hp_err__set(err, EINVAL, "args: a count 0..%d, or parameter names (\"fd,count\") of up to %zu bytes",
+			    HP_MAX_ARGS, sizeof o.args_names - 1);
+		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
+	}
+	if (names)
+		snprintf(o.args_names, sizeof o.args_names, "%s", names);
 	o.regs = json_is_true(json_object_get(a, "regs"));
 	if (json_is_false(json_object_get(a, "enabled")))
 		o.enabled = 0;

@@ -414,7 +414,7 @@ static const struct hp_arg a_sym_search[] = { { "vm", ARG_STR, 1 },     { "patte
 					      { "binary", ARG_STR, 0 }, { NULL, 0, 0 } };
 static const struct hp_arg a_disas[] = { { "vm", ARG_STR, 1 }, { "spec", ARG_STR, 1 }, { NULL, 0, 0 } };
 static const struct hp_arg a_probe_add[] = { { "vm", ARG_STR, 1 },       { "spec", ARG_STR, 1 },
-					     { "args", ARG_INT, 0 },     { "mem", ARG_STR, 0 },
+					     { "args", ARG_ANY, 0 },     { "mem", ARG_STR, 0 },
 					     { "regs", ARG_BOOL, 0 },    { "pid", ARG_INT, 0 },
 					     { "comm", ARG_STR, 0 },     { "kind", ARG_STR, 0 },
 					     { "enabled", ARG_BOOL, 0 }, { NULL, 0, 0 } };
