@@ -40,9 +40,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++)
 			hp_btf__member(b, types[t], paths[p], &off, &sz, NULL);
 	}
-	for (size_t f = 0; f < sizeof(funcs) / sizeof(funcs[0]); f++)
+	for (size_t f = 0; f < sizeof(funcs) / sizeof(funcs[0]); f++) {
 		hp_btf__func_proto(b, funcs[f], params, 8, NULL);
-	hp_btf__func_ret(b, funcs[f], params, NULL);
+		hp_btf__func_ret(b, funcs[f], params, NULL);
+	}
 	hp_btf__ctype_param(b, "size_t", &params[0]);
 	hp_btf__type_count(b);
 	hp_btf__free(b);
