@@ -65,8 +65,15 @@ class _Err(ctypes.Structure):
     _fields_ = [("msg", ctypes.c_char * 256)]
 
 
+class _Param(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char * 32), ("type", ctypes.c_char * 64), ("cls", ctypes.c_int),
+                ("size", ctypes.c_uint32)]
+
+
 class _HitCtx(ctypes.Structure):
-    _fields_ = [("seq", ctypes.c_uint64), ("rel_ns", ctypes.c_int64), ("spec", ctypes.c_char_p)]
+    # params NULL: the probe's parameters are unknown (named_args then reads arg1=0x...)
+    _fields_ = [("seq", ctypes.c_uint64), ("rel_ns", ctypes.c_int64), ("spec", ctypes.c_char_p),
+                ("params", ctypes.POINTER(_Param)), ("nparams", ctypes.c_int)]
 
 
 class _Field(ctypes.Structure):
@@ -130,6 +137,8 @@ def library():
     lib.hp_hit__json.argtypes = [P, ctypes.POINTER(_HitCtx), ctypes.c_uint, ctypes.c_char_p, ctypes.c_size_t]
     lib.hp_hit__fields.restype = ctypes.POINTER(_Field)
     lib.hp_hit__fields.argtypes = []
+    lib.hp_param__list_of_text.restype = ctypes.c_int
+    lib.hp_param__list_of_text.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_Param), ctypes.c_int]
     # the structures here must be the library's: a build with another layout would
     # hand out garbage, so it is refused (as the workbench's JNA binding does)
     lib.Record = _record_type(lib.hp_record__size())
@@ -185,6 +194,7 @@ class Journal:
                      "kernel": m.kernel.decode(errors="replace"), "created_ns": m.created_ns,
                      "mono_base_ns": m.mono_base_ns}
         self._specs = {}
+        self._params = {}  # probe id -> (array of _Param, count), from PROBE records as the exports read them
         self._rec = self._lib.Record()
         self._text = ctypes.create_string_buffer(HP_HIT_TEXT_MAX + 6 * 4096)
 
@@ -225,7 +235,8 @@ class Journal:
         probe = ctypes.c_uint32.from_address(u + _HIT_PROBE_ID).value
         spec = self._specs.get(probe) or ("#%d" % probe)
         rel = (time_ns - self.meta["mono_base_ns"]) & 0xffffffffffffffff
-        ctx = _HitCtx(rec.seq, rel - (1 << 64) if rel >= 1 << 63 else rel, spec.encode())
+        params, n = self._params.get(probe, (None, -1))
+        ctx = _HitCtx(rec.seq, rel - (1 << 64) if rel >= 1 << 63 else rel, spec.encode(), params, n)
         n = self._lib.hp_hit__json(u, ctypes.byref(ctx), HP_HF_IN_EXPORT, self._text, len(self._text))
         return json.loads(self._text.raw[:min(n, len(self._text) - 1)])
 
@@ -256,6 +267,9 @@ class Journal:
                     out = {"value": out}
                 if kind == "probe" and isinstance(out.get("id"), int) and isinstance(out.get("spec"), str):
                     self._specs[out["id"]] = out["spec"]  # the latest spec of an id wins, as in the exports
+                    params = (_Param * 6)()
+                    n = self._lib.hp_param__list_of_text(rec.json, rec.json_len, params, 6)
+                    self._params[out["id"]] = (params, n) if n >= 0 else (None, -1)
                 out.setdefault("time_ns", rec.time_ns)
             elif kind == "dropped":
                 d = rec.u.dropped

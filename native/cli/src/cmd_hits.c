@@ -138,24 +138,12 @@ static void print_header(const struct hit_out *o)
 	putchar('\n');
 }
 
-/* One parameter's class and size; 0 if the agent's description is not one. */
-static int param_of(struct hp_param *p, json_t *v)
-{
-	int cls = hp_param__class_of(json_string_value(json_object_get(v, "class")));
-	json_int_t size = json_integer_value(json_object_get(v, "size"));
-	if (cls < 0 || size < 1 || size > 8)
-		return 0;
-	p->cls = (enum hp_param_class)cls;
-	p->size = (uint32_t)size;
-	return 1;
-}
-
 /* Keeps what a probe-list reply says of each probe's parameters (guest-derived names
  * the agent checked; checked again: this text may come from anywhere). */
 static void params_add(struct hit_out *o, json_t *list)
 {
-	size_t i, k;
-	json_t *pr, *v;
+	size_t i;
+	json_t *pr;
 	json_array_foreach(list, i, pr)
 	{
 		json_t *id = json_object_get(pr, "id");
@@ -172,21 +160,9 @@ static void params_add(struct hit_out *o, json_t *list)
 		struct probe_params *pp = &o->probes[o->nprobes++];
 		memset(pp, 0, sizeof *pp);
 		pp->id = json_integer_value(id);
-		json_array_foreach(json_object_get(pr, "params"), k, v)
-		{
-			const char *name = json_string_value(json_object_get(v, "name"));
-			if (k >= HP_MAX_ARGS || !hp_param__valid_name(name) || !param_of(&pp->p[k], v))
-				break; /* all or nothing (known stays 0): a name must not land on another's value */
-			snprintf(pp->p[k].name, sizeof pp->p[k].name, "%s", name);
-			pp->n = (int)k + 1;
-		}
-		pp->known = json_is_array(json_object_get(pr, "params")) &&
-			    (size_t)pp->n == json_array_size(json_object_get(pr, "params"));
-		if (!pp->known)
-			pp->n = 0;
-		json_t *rt = json_object_get(pr, "ret_type");
-		pp->has_ret = param_of(&pp->ret, rt);
-		pp->ret_errno = json_is_true(json_object_get(rt, "errno"));
+		pp->n = hp_param__list_of(pr, pp->p, HP_MAX_ARGS);
+		pp->known = pp->n >= 0;
+		pp->has_ret = !hp_param__ret_of(pr, &pp->ret, &pp->ret_errno);
 	}
 }
 
@@ -217,26 +193,23 @@ static void fmt_args(char *buf, size_t cap, json_t *args, const struct probe_par
 {
 	size_t i, o = 0;
 	json_t *v;
+	uint64_t vals[HP_MAX_ARGS];
+	int n = 0;
 	buf[0] = 0;
 	json_array_foreach(args, i, v)
 	{
 		uint64_t u;
-		char val[32];
 		if (!jx_u64(v, &u) || o >= cap)
 			continue;
-		if (!pp || !pp->known) {
-			o += (size_t)snprintf(buf + o, cap - o, "%s0x%llx", o ? "," : "", (unsigned long long)u);
+		if (pp && pp->known) {
+			if (n < HP_MAX_ARGS)
+				vals[n++] = u;
 			continue;
 		}
-		if (i < (size_t)pp->n)
-			hp_param__format(&pp->p[i], u, val, sizeof val);
-		else
-			snprintf(val, sizeof val, "0x%llx", (unsigned long long)u);
-		if (i < (size_t)pp->n)
-			o += (size_t)snprintf(buf + o, cap - o, "%s%s=%s", o ? " " : "", pp->p[i].name, val);
-		else
-			o += (size_t)snprintf(buf + o, cap - o, "%sarg%zu=%s", o ? " " : "", i + 1, val);
+		o += (size_t)snprintf(buf + o, cap - o, "%s0x%llx", o ? "," : "", (unsigned long long)u);
 	}
+	if (pp && pp->known)
+		hp_param__format_args(pp->p, pp->n, vals, n, buf, cap);
 }
 
 static void print_hit(const char *text, size_t len, void *ud)

@@ -61,10 +61,12 @@ void hpi_idset_free(struct hpi_idset *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Probe id -> spec, from the journal's PROBE records (the latest one wins). */
+/* Probe id -> spec and parameters, from the journal's PROBE records (the latest one wins). */
 struct probe_ent {
 	uint32_t id;
-	char *spec; /* NULL: free slot */
+	char *spec;  /* NULL: free slot */
+	int nparams; /* -1: unknown */
+	struct hp_param params[HP_MAX_ARGS];
 };
 
 struct probe_map {
@@ -79,7 +81,7 @@ static struct probe_ent *probe_slot(const struct probe_map *m, uint32_t id)
 			return &m->e[i];
 }
 
-static int probe_put(struct probe_map *m, uint32_t id, const char *spec)
+static int probe_put(struct probe_map *m, uint32_t id, const char *spec, const struct hp_param *params, int nparams)
 {
 	struct probe_ent *s;
 	char *copy;
@@ -107,12 +109,17 @@ static int probe_put(struct probe_map *m, uint32_t id, const char *spec)
 	free(s->spec);
 	s->id = id;
 	s->spec = copy;
+	s->nparams = nparams;
+	if (nparams > 0)
+		memcpy(s->params, params, (size_t)nparams * sizeof(*params));
 	return 0;
 }
 
-static const char *probe_get(const struct probe_map *m, uint32_t id)
+static const struct probe_ent *probe_get(const struct probe_map *m, uint32_t id)
 {
-	return m->cap ? probe_slot(m, id)->spec : NULL;
+	const struct probe_ent *e = m->cap ? probe_slot(m, id) : NULL;
+
+	return e && e->spec ? e : NULL;
 }
 
 static void probe_free(struct probe_map *m)
@@ -122,9 +129,10 @@ static void probe_free(struct probe_map *m)
 	free(m->e);
 }
 
-/* {"id":N,"spec":"..."}: anything else in a PROBE record is ignored here. */
+/* {"id":N,"spec":"...","params":[...]}: anything else in a PROBE record is ignored here. */
 static int note_probe(struct probe_map *m, const struct hp_record *rec)
 {
+	struct hp_param params[HP_MAX_ARGS];
 	json_t *o = json_loadb(rec->json, rec->json_len, JSON_DECODE_INT_AS_REAL, NULL);
 	json_t *id = o ? json_object_get(o, "id") : NULL;
 	json_t *spec = o ? json_object_get(o, "spec") : NULL;
@@ -133,7 +141,8 @@ static int note_probe(struct probe_map *m, const struct hp_record *rec)
 
 	if (v >= 0 && v <= UINT32_MAX && v == (double)(uint32_t)v && json_is_string(spec) &&
 	    json_string_length(spec) <= SPEC_MAX)
-		rc = probe_put(m, (uint32_t)v, json_string_value(spec));
+		rc = probe_put(m, (uint32_t)v, json_string_value(spec), params,
+			       hp_param__list_of(o, params, HP_MAX_ARGS));
 	json_decref(o);
 	return rc;
 }
@@ -241,15 +250,19 @@ int hp_export__journal(const char *journal_path, enum hp_export_format fmt, cons
 		case HP_REC_HIT: {
 			const struct hp_hit *h = &rec.u.hit;
 			char comm[HP_COMM_ESC_MAX];
+			const struct probe_ent *pe;
 			const char *spec;
 
 			if (!hit_kept(filter, h, rel))
 				continue;
-			spec = probe_get(&probes, h->probe_id);
+			pe = probe_get(&probes, h->probe_id);
+			spec = pe ? pe->spec : NULL;
 			if (!spec) {
 				snprintf(fallback, sizeof(fallback), "#%u", h->probe_id);
 				spec = fallback;
 			}
+			x.params = pe && pe->nparams >= 0 ? pe->params : NULL;
+			x.nparams = pe ? pe->nparams : -1;
 			hp_export__escape(h->comm, strnlen(h->comm, HP_COMM_LEN), comm, sizeof(comm));
 			rc = ops->hit(&x, &rec, spec, comm);
 			st.hits_written++;

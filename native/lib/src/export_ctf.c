@@ -102,8 +102,15 @@ static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
 /* The hit event's payload, field by field as the table says (hprobe/hit.h); the
  * metadata (hit_tsdl) declares the same layout. An optional scalar or string is a
  * one-byte tag (0 absent, 1 present) and, when present, its value. */
+/* A TEXT field's text: the comm as the export escaped it, else the table's (buf). */
+static const char *text_of(const struct hp_hit *h, const struct hp_hit_ctx *hc, int f, const char *comm, char *buf)
+{
+	return f == HP_HF_COMM ? comm : hp_hit__text(h, hc, (enum hp_hf)f, buf, HP_HIT_FIELD_TEXT_MAX);
+}
+
 static size_t hit_size(const struct hp_hit *h, const struct hp_hit_ctx *hc, const char *comm)
 {
+	char buf[HP_HIT_FIELD_TEXT_MAX];
 	const struct hp_hit_field *fs = hp_hit__fields();
 	size_t n = 10;
 
@@ -127,7 +134,7 @@ static size_t hit_size(const struct hp_hit *h, const struct hp_hit_ctx *hc, cons
 			n += 1;
 			break;
 		case HP_HFT_TEXT:
-			n += strlen(f == HP_HF_COMM ? comm : hc->spec) + 1;
+			n += strlen(text_of(h, hc, f, comm, buf)) + 1;
 			break;
 		case HP_HFT_ARGS:
 			n += 1 + 8 * (size_t)h->nargs;
@@ -147,7 +154,8 @@ static int ctf_hit(struct hpi_export *x, const struct hp_record *rec, const char
 {
 	const struct hp_hit *h = &rec->u.hit;
 	const struct hp_hit_field *fs = hp_hit__fields();
-	struct hp_hit_ctx hc = { rec->seq, hpi_rel_ns(x, h->time_ns), spec };
+	struct hp_hit_ctx hc = { rec->seq, hpi_rel_ns(x, h->time_ns), spec, x->params, x->nparams };
+	char buf[HP_HIT_FIELD_TEXT_MAX];
 	uint8_t *p = ev_begin(x, x->priv, EV_HIT, h->time_ns, hit_size(h, &hc, comm));
 
 	if (!p)
@@ -177,7 +185,7 @@ static int ctf_hit(struct hpi_export *x, const struct hp_record *rec, const char
 			*p++ = (uint8_t)hp_hit__uint(h, &hc, (enum hp_hf)f);
 			break;
 		case HP_HFT_TEXT: {
-			const char *t = f == HP_HF_COMM ? comm : spec;
+			const char *t = text_of(h, &hc, f, comm, buf);
 			p = put_str(p, t, strlen(t));
 			break;
 		}

@@ -29,6 +29,9 @@ struct hpi_export {
 	void *priv;         /* the format's state */
 	struct hp_err *err;
 	char *text; /* HPI_TEXT_MAX bytes for a hit's text (hpi_hit_text) */
+	/* the parameters of the current hit's probe (hp_hit_ctx), NULL: unknown */
+	const struct hp_param *params;
+	int nparams;
 };
 
 /* Relative time (ns since the journal's monotonic base), signed. */
@@ -41,7 +44,7 @@ static inline int64_t hpi_rel_ns(const struct hpi_export *x, uint64_t t)
  * (style -1) or a JSON object (style: hp_hit__json's bits besides the export's). */
 static inline size_t hpi_hit_text(struct hpi_export *x, const struct hp_record *rec, const char *spec, int style)
 {
-	struct hp_hit_ctx c = { rec->seq, hpi_rel_ns(x, rec->u.hit.time_ns), spec };
+	struct hp_hit_ctx c = { rec->seq, hpi_rel_ns(x, rec->u.hit.time_ns), spec, x->params, x->nparams };
 	size_t n = style < 0 ? hp_hit__csv(&rec->u.hit, &c, x->text, HPI_TEXT_MAX)
 			     : hp_hit__json(&rec->u.hit, &c, HP_HF_IN_EXPORT | (unsigned)style, x->text, HPI_TEXT_MAX);
 	return n < HPI_TEXT_MAX ? n : HPI_TEXT_MAX - 1; /* cannot happen: the spec is bounded */

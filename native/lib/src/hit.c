@@ -32,6 +32,10 @@ static const struct hp_hit_field fields[HP_HF_COUNT] = {
 			       "a return probe's time from the call's entry to this return, host CLOCK_MONOTONIC "
 			       "(left out of other hits)" },
 	[HP_HF_ARGS] = { "args", HP_HFT_ARGS, S | E, 0, "Args", "the function's arguments, as unsigned integers" },
+	[HP_HF_NAMED_ARGS] = { "named_args", HP_HFT_TEXT, E, 1, "Args by name",
+			       "the arguments by their parameters' names and types where the probe's function is "
+			       "known (fd=3 buf=0x7ffd1234 count=7), else arg1=0x...; left out of a hit without "
+			       "arguments" },
 	[HP_HF_MEMADDR] = { "memaddr", HP_HFT_ADDR, S | E, 1, "Mem at",
 			    "where the captured memory was read (left out when the probe captures none)" },
 	[HP_HF_MEM] = { "mem", HP_HFT_BYTES, S | E, 1, "Mem",
@@ -72,6 +76,8 @@ int hp_hit__has(const struct hp_hit *h, enum hp_hf f)
 	case HP_HF_RETVAL:
 	case HP_HF_LATENCY_NS:
 		return (h->flags & HP_HIT_RET) != 0;
+	case HP_HF_NAMED_ARGS:
+		return h->nargs > 0;
 	default:
 		return 1;
 	}
@@ -189,6 +195,11 @@ const char *hp_hit__text(const struct hp_hit *h, const struct hp_hit_ctx *c, enu
 {
 	if (f == HP_HF_SPEC)
 		return c && c->spec ? c->spec : "";
+	if (f == HP_HF_NAMED_ARGS) {
+		int n = h->nargs < HP_MAX_ARGS ? h->nargs : HP_MAX_ARGS;
+		hp_param__format_args(c ? c->params : NULL, c && c->params ? c->nparams : -1, h->args, n, buf, cap);
+		return buf;
+	}
 	hp_export__escape(h->comm, strnlen(h->comm, HP_COMM_LEN), buf, cap);
 	return buf;
 }
@@ -238,7 +249,7 @@ int64_t hp_hit__int(const struct hp_hit *h, const struct hp_hit_ctx *c, enum hp_
 size_t hp_hit__json(const struct hp_hit *h, const struct hp_hit_ctx *c, unsigned in, char *out, size_t cap)
 {
 	struct w w = { out, 0, cap ? cap - 1 : 0 };
-	char esc[HP_COMM_ESC_MAX];
+	char esc[HP_HIT_FIELD_TEXT_MAX];
 	int first = 1;
 	putc_(&w, '{');
 	for (int f = 0; f < HP_HF_COUNT; f++) {
@@ -347,7 +358,7 @@ size_t hp_hit__csv_header(char *out, size_t cap)
 size_t hp_hit__csv(const struct hp_hit *h, const struct hp_hit_ctx *c, char *out, size_t cap)
 {
 	struct w w = { out, 0, cap ? cap - 1 : 0 };
-	char esc[HP_COMM_ESC_MAX];
+	char esc[HP_HIT_FIELD_TEXT_MAX];
 	int first = 1;
 	for (int f = 0; f < HP_HF_COUNT; f++) {
 		const struct hp_hit_field *d = &fields[f];

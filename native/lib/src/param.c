@@ -1,6 +1,7 @@
 /* Parameters of probed functions: classes, C type spellings, formatting. */
 #include <ctype.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -157,4 +158,84 @@ size_t hp_param__format(const struct hp_param *p, uint64_t raw, char *buf, size_
 		n = snprintf(buf, cap, "0x%" PRIx64, raw);
 	}
 	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+size_t hp_param__format_args(const struct hp_param *params, int nparams, const uint64_t *vals, int nvals, char *buf,
+			     size_t cap)
+{
+	size_t o = 0;
+
+	if (!cap)
+		return 0;
+	buf[0] = '\0';
+	for (int i = 0; i < nvals && o + 1 < cap; i++) {
+		char val[32];
+		int n;
+
+		if (i < nparams) {
+			hp_param__format(&params[i], vals[i], val, sizeof val);
+			n = snprintf(buf + o, cap - o, "%s%s=%s", i ? " " : "", params[i].name, val);
+		} else {
+			n = snprintf(buf + o, cap - o, "%sarg%d=0x%" PRIx64, i ? " " : "", i + 1, vals[i]);
+		}
+		if (n < 0)
+			break;
+		o = (size_t)n < cap - o ? o + (size_t)n : cap - 1;
+	}
+	return o;
+}
+
+/* A parameter's class and size from its description; 0 if it is not one. */
+static int described(const json_t *v, struct hp_param *p)
+{
+	int cls = hp_param__class_of(json_string_value(json_object_get(v, "class")));
+	double size = json_number_value(json_object_get(v, "size")); /* read as real by some callers */
+	const char *type = json_string_value(json_object_get(v, "type"));
+
+	if (cls < 0 || !(size >= 1 && size <= 8) || size != (double)(int)size)
+		return 0;
+	memset(p, 0, sizeof(*p));
+	p->cls = (enum hp_param_class)cls;
+	p->size = (uint32_t)size;
+	snprintf(p->type, sizeof(p->type), "%s", type ? type : "");
+	return 1;
+}
+
+int hp_param__list_of(const struct json_t *probe, struct hp_param *out, int max)
+{
+	const json_t *a = json_object_get(probe, "params");
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(a) || json_array_size(a) > (size_t)max)
+		return -1;
+	json_array_foreach(a, i, v)
+	{
+		const char *name = json_string_value(json_object_get(v, "name"));
+
+		if (!hp_param__valid_name(name) || !described(v, &out[i]))
+			return -1;
+		memcpy(out[i].name, name, strlen(name) + 1); /* valid: it fits */
+	}
+	return (int)json_array_size(a);
+}
+
+int hp_param__list_of_text(const char *json, size_t len, struct hp_param *out, int max)
+{
+	json_t *o = json ? json_loadb(json, len, 0, NULL) : NULL;
+	int n = hp_param__list_of(o, out, max);
+
+	json_decref(o);
+	return n;
+}
+
+int hp_param__ret_of(const struct json_t *probe, struct hp_param *ret, int *is_errno)
+{
+	const json_t *r = json_object_get(probe, "ret_type");
+
+	if (!json_is_object(r) || !described(r, ret))
+		return -1;
+	snprintf(ret->name, sizeof(ret->name), "return");
+	*is_errno = json_is_true(json_object_get(r, "errno"));
+	return 0;
 }

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from export_expect import HIT_MEM, HIT_RET, HIT_TASK, HIT_USER, HIT_BLOCKED, load
+from export_expect import HIT_MEM, HIT_RET, HIT_TASK, HIT_USER, HIT_BLOCKED, load, named_args
 
 N = 8000
 tool, work, bt = sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else ""
@@ -136,12 +136,12 @@ def want_fields(h, pretty):
          "ip": h["ip"], "cr3": h["cr3"], "user": int(bool(h["flags"] & HIT_USER)),
          "blocked": int(bool(h["flags"] & HIT_BLOCKED)),
          "retval": opt(ret, h["retval"]), "latency_ns": opt(ret, h["latency_ns"]),
-         "nargs": len(h["args"]), "args": h["args"],
+         "nargs": len(h["args"]), "args": h["args"], "named_args": opt(bool(h["args"]), named_args(h)),
          "memaddr": opt(mem, h["memaddr"]), "memlen": len(h["mem"]) // 2 if mem else 0,
          "mem": list(bytes.fromhex(h["mem"])) if mem else [], "nregs": len(regs), "regs": regs}
     if pretty:
         for k, present in (("pid", task), ("tgid", task), ("comm", task), ("retval", ret), ("latency_ns", ret),
-                           ("memaddr", mem)):
+                           ("named_args", bool(h["args"])), ("memaddr", mem)):
             f[k + "_tag"] = "present" if present else "absent"
     return f
 
@@ -209,6 +209,7 @@ def decode_stream(path):
                 f["latency_ns"] = u("Q") if u("B") else None
                 f["nargs"] = u("B")
                 f["args"] = [u("Q") for _ in range(f["nargs"])]
+                f["named_args"] = string() if u("B") else None
                 f["memaddr"] = u("Q") if u("B") else None
                 f["memlen"] = u("H")
                 f["mem"] = list(data[p:p + f["memlen"]])

@@ -9,7 +9,29 @@ MONO_BASE = 5000000000
 HIT_USER, HIT_REGS, HIT_TASK, HIT_BLOCKED, HIT_MEM, HIT_RET = 1, 2, 4, 8, 16, 32
 # the hit fields of docs/journal.md, in export order (CSV columns: args as arg0..arg5)
 CSV_HEADER = ["seq", "time_ns", "rel_ns", "probe", "spec", "vcpu", "pid", "tgid", "comm", "ip", "cr3", "user",
-              "blocked", "retval", "latency_ns", "arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "memaddr", "mem", "regs"]
+              "blocked", "retval", "latency_ns", "arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "named_args",
+              "memaddr", "mem", "regs"]
+# probe 1's parameters as hp_mkjournal's PROBE record names them (name, class, size)
+PARAMS = {1: [("dfd", "int", 4), ("filename", "str", 8), ("how", "uint", 4)]}
+
+
+def named_args(h):
+    """The arguments by name (docs/journal.md): a value read as its parameter's class,
+    argN=0x... past the known parameters or for a probe whose parameters are unknown."""
+    ps, out = PARAMS.get(h["probe"], []), []
+    for i, v in enumerate(h["args"]):
+        if i < len(ps):
+            name, cls, size = ps[i]
+            low = v & ((1 << (8 * size)) - 1)
+            if cls == "int":
+                out.append("%s=%d" % (name, low - (1 << (8 * size)) if low >> (8 * size - 1) else low))
+            elif cls == "uint":
+                out.append("%s=%d" % (name, low))
+            else:
+                out.append("%s=%s" % (name, hex(v)))
+        else:
+            out.append("arg%d=%s" % (i + 1, hex(v)))
+    return " ".join(out)
 
 
 def spec(probe):
@@ -53,6 +75,8 @@ def jsonl_object(h, hex_args=False):
         o["retval"] = h["retval"]
         o["latency_ns"] = h["latency_ns"]
     o["args"] = ( [hex(a) for a in h["args"]] if hex_args else h["args"])
+    if h["args"]:
+        o["named_args"] = named_args(h)
     if h["flags"] & HIT_MEM:
         o["memaddr"] = hex(h["memaddr"])
         o["mem"] = h["mem"]

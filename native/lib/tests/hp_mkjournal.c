@@ -126,9 +126,16 @@ static int make(const char *path, const char *expected, uint64_t n)
 		fprintf(stderr, "create: %s\n", err.msg);
 		return 1;
 	}
-	json(w, HP_REC_PROBE, MONO_BASE, "{\"id\":1,\"spec\":\"kernel:do_sys_openat2\",\"args\":3}");
+	/* probe 1's parameters are known (named arguments), probe 3's have a bad name (unknown) */
+	json(w, HP_REC_PROBE, MONO_BASE,
+	     "{\"id\":1,\"spec\":\"kernel:do_sys_openat2\",\"args\":3,\"params\":["
+	     "{\"name\":\"dfd\",\"type\":\"int\",\"class\":\"int\",\"size\":4},"
+	     "{\"name\":\"filename\",\"type\":\"const char *\",\"class\":\"str\",\"size\":8},"
+	     "{\"name\":\"how\",\"type\":\"unsigned int\",\"class\":\"uint\",\"size\":4}]}");
 	json(w, HP_REC_PROBE, MONO_BASE, "{\"id\":2,\"spec\":\"user:hb:heartbeat\"}");
-	json(w, HP_REC_PROBE, MONO_BASE, "{\"id\":3,\"spec\":\"kernel:odd\\\"name,x\\n\"}");
+	json(w, HP_REC_PROBE, MONO_BASE,
+	     "{\"id\":3,\"spec\":\"kernel:odd\\\"name,x\\n\",\"params\":[{\"name\":\"a b\",\"class\":\"int\","
+	     "\"size\":4}]}");
 	json(w, HP_REC_EVENT, MONO_BASE, "{\"vm\":\"running\"}");
 	for (uint64_t i = 0; i < n; i++) {
 		struct hp_hit h;

@@ -10,6 +10,7 @@
 #define HPROBE_HIT_H
 #include "common.h"
 #include "journal.h"
+#include "param.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,6 +33,7 @@ enum hp_hf {
 	HP_HF_RETVAL,
 	HP_HF_LATENCY_NS,
 	HP_HF_ARGS,
+	HP_HF_NAMED_ARGS,
 	HP_HF_MEMADDR,
 	HP_HF_MEM,
 	HP_HF_REGS,
@@ -76,6 +78,10 @@ struct hp_hit_ctx {
 	uint64_t seq;     /* its journal record number */
 	int64_t rel_ns;   /* time since the journal's start */
 	const char *spec; /* its probe's spec ("" if unknown) */
+	/* its probe's function's parameters (hprobe/param.h): nparams of them, or unknown
+	 * when params is NULL */
+	const struct hp_param *params;
+	int nparams;
 };
 
 /* Whether field f has a value in h. */
@@ -83,7 +89,9 @@ int hp_hit__has(const struct hp_hit *h, enum hp_hf f);
 /* Its value, for UINT, ADDR, BOOL (uint) and INT (int) fields. */
 uint64_t hp_hit__uint(const struct hp_hit *h, const struct hp_hit_ctx *c, enum hp_hf f);
 int64_t hp_hit__int(const struct hp_hit *h, const struct hp_hit_ctx *c, enum hp_hf f);
-/* The text of a TEXT field: the spec, or the comm escaped into buf (HP_COMM_ESC_MAX). */
+/* The text of a TEXT field: the spec, the comm escaped into buf, or the arguments by
+ * name into buf (hp_param__format_args); buf of HP_HIT_FIELD_TEXT_MAX bytes. */
+#define HP_HIT_FIELD_TEXT_MAX HP_PARAM_ARGS_MAX
 const char *hp_hit__text(const struct hp_hit *h, const struct hp_hit_ctx *c, enum hp_hf f, char *buf, size_t cap);
 
 /* Enough for any hit's JSON object or CSV row, plus 6 bytes per byte of spec. */

@@ -43,6 +43,25 @@ void hp_param__from_ctype(struct hp_param *p, const char *ctype);
 /* Writes the value raw of parameter p as the class says, NUL-terminated: "3", "-2",
  * "0x7ffd1234". Returns the length written (cut to cap - 1). */
 size_t hp_param__format(const struct hp_param *p, uint64_t raw, char *buf, size_t cap);
+/* A hit's arguments by name, NUL-terminated: "fd=3 buf=0x7ffd1234 count=7"; values past
+ * the nparams parameters (all of them when nparams < 0: unknown) are "argN=0x...", N
+ * from 1. Returns the length written (cut to cap - 1). Enough: HP_PARAM_ARGS_MAX. */
+size_t hp_param__format_args(const struct hp_param *params, int nparams, const uint64_t *vals, int nvals, char *buf,
+			     size_t cap);
+#define HP_PARAM_ARGS_MAX (6 * (HP_PARAM_NAME + 1 + 20 + 1) + 1)
+
+/* jansson's json_t, for the readers of probe descriptions below. */
+struct json_t;
+/* The parameters a probe description names (its "params", docs/protocol.md), checked
+ * all or nothing (a name must not land on another's value): how many (0: the
+ * function has none; at most max), or -1 when it names none or one is malformed. */
+int hp_param__list_of(const struct json_t *probe, struct hp_param *out, int max);
+/* The same from a probe description's JSON text (a journal's PROBE record), for
+ * readers without jansson: the Python client. */
+int hp_param__list_of_text(const char *json, size_t len, struct hp_param *out, int max);
+/* Its "ret_type" (a return probe's): 0, with *ret ("return") and *is_errno filled, or
+ * -1 when absent or malformed. */
+int hp_param__ret_of(const struct json_t *probe, struct hp_param *ret, int *is_errno);
 
 #ifdef __cplusplus
 }
