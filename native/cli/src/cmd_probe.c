@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "jsonx.h"
+#include "probeset.h"
 
 int cmd_probe(struct cli *c)
 {
@@ -22,10 +23,15 @@ int cmd_probe(struct cli *c)
 	if (!strcmp(sub, "add")) {
 		json_t *args = json_pack("{s:s, s:s}", "vm", vm, "spec", a.pos[1]);
 		const char *v;
-		if ((v = cli_arg(&a, "args"))) /* a count, or parameter names the agent resolves */
-			json_object_set_new(args, "args",
-					    v[strspn(v, "0123456789")] || !*v ? json_string(v)
-									      : json_integer(atoll(v)));
+		if ((v = cli_arg(&a, "args"))) { /* a count, or parameter names the agent resolves */
+			int digits = *v && !v[strspn(v, "0123456789")];
+			if (digits ? strlen(v) > 1 || *v > '6' : !probeset_args_names_ok(v))
+				cli_usage_error(d,
+						"--args takes a number from 0 to 6, or parameter names (fd,count), "
+						"not '%s'",
+						v);
+			json_object_set_new(args, "args", digits ? json_integer(*v - '0') : json_string(v));
+		}
 		if ((v = cli_arg(&a, "mem")))
 			json_object_set_new(args, "mem", json_string(v));
 		if (cli_arg(&a, "pid"))

@@ -1,6 +1,7 @@
 /* Probe sets as files: reading, checking (every error with its line and path) and
  * writing. The format is docs/probesets.md; docs/probeset.schema.json says the same
  * as the checks below, which test_probesets compares. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -340,6 +341,25 @@ static int want_string(struct probeset *ps, json_t *obj, const struct ps_path *p
 	return 1;
 }
 
+/* "fd,count": C identifiers separated by commas (and spaces). */
+int probeset_args_names_ok(const char *v)
+{
+	int at_start = 1, any = 0;
+	for (; *v; v++) {
+		if (*v == ',' || *v == ' ') {
+			if (*v == ',' && at_start)
+				return 0;
+			at_start = *v == ',' ? 1 : at_start;
+			continue;
+		}
+		if (!(isalnum((unsigned char)*v) || *v == '_') || (at_start && isdigit((unsigned char)*v)))
+			return 0;
+		at_start = 0;
+		any = 1;
+	}
+	return any && !at_start;
+}
+
 static int want_int(struct probeset *ps, json_t *obj, const struct ps_path *p, const char *key, json_int_t lo,
 		    json_int_t hi)
 {
@@ -402,7 +422,14 @@ static void check_probe(struct probeset *ps, json_t *pr, const struct ps_path *p
 				 shown(json_object_get(pr, "kind"), buf, sizeof buf));
 		}
 	}
-	want_int(ps, pr, p, "args", 0, 6);
+	json_t *nargs = json_object_get(pr, "args");
+	if (json_is_string(nargs) && !probeset_args_names_ok(json_string_value(nargs))) {
+		struct ps_path q = path_key(p, "args");
+		ps_error(ps, &q, "a number from 0 to 6, or parameter names (\"fd,count\"), not %s",
+			 shown(nargs, buf, sizeof buf));
+	} else if (!json_is_string(nargs)) {
+		want_int(ps, pr, p, "args", 0, 6);
+	}
 	want_string(ps, pr, p, "mem", 0);
 	want_bool(ps, pr, p, "regs");
 	int has_pid = want_int(ps, pr, p, "pid", 1, 4194304);

@@ -63,4 +63,6 @@ void ps_error(struct probeset *ps, const struct ps_path *p, const char *fmt, ...
 /* The set of a VM from its probe-list and detector-list replies: its own probes (not
  * those a detector planted) and its detectors, as a set file's JSON (new reference). */
 json_t *probeset_from_lists(json_t *probes, json_t *detectors, const char *description);
+/* Whether v is parameter names for args ("fd,count": C identifiers, commas). */
+int probeset_args_names_ok(const char *v);
 #endif

@@ -93,6 +93,23 @@ class Usage(unittest.TestCase):
         self.assertIn("usage: hprobe " + command, r.stderr, "the usage of that command")
         self.assertEqual(r.stdout, "")
 
+    def test_probe_set_args_by_name(self):
+        """A set's args: a count, or parameter names the agent resolves; anything else is
+        refused with its line, before any agent is asked."""
+        d = tempfile.mkdtemp(prefix="hprobe-set-")
+        path = os.path.join(d, "set.json")
+        with open(path, "w") as f:
+            f.write('{"format": "hprobe-probeset", "version": 1, "probes": [\n'
+                    ' {"spec": "kernel:ksys_write", "args": "fd,count"},\n'
+                    ' {"spec": "kernel:ksys_write", "args": "fd,,x"},\n'
+                    ' {"spec": "kernel:ksys_write", "args": 3}]}\n')
+        r = run("probe", "check", path)
+        shutil.rmtree(d)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual([l for l in r.stderr.splitlines() if ": probes[" in l],
+                         [path + ':3: probes[1].args: a number from 0 to 6, or parameter names ("fd,count"), '
+                          'not "fd,,x"'])
+
     def test_option_errors_print_that_commands_usage(self):
         self.usage_error(["hits", "lab", "--probe", "abc"], "hits N", "--probe takes a number")
         self.usage_error(["hits", "lab", "--probe=abc"], "hits N", "--probe takes a number")
