@@ -18,7 +18,7 @@ import shutil
 from .errors import JournalError, LibraryNotFound
 
 HP_HF_IN_STREAM, HP_HF_IN_EXPORT = 0x1, 0x2
-HP_HIT_TEXT_MAX = 4096
+HP_HIT_TEXT_MAX = 8192
 RECORD_TYPES = {1: "hit", 2: "probe", 3: "event", 4: "alert", 5: "dropped", 6: "count"}
 
 

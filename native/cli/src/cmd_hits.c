@@ -1,4 +1,5 @@
 /* hprobe hits ... and hprobe export ... */
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -189,7 +190,26 @@ static const struct probe_params *params_of(struct hit_out *o, long long id)
 /* The arguments: by name and type where the probe's function is known (fd=3
  * buf=0x7ffd... count=7; argN=0x... past its parameters: registers, not values), else
  * in hex, comma-separated (64-bit values exact: see jsonx.h). */
-static void fmt_args(char *buf, size_t cap, json_t *args, const struct probe_params *pp)
+/* The memory a hit captured (hex "mem" at "memaddr"), for a string argument; 0 if none. */
+static int captured(json_t *h, struct hp_param_mem *m, uint8_t bytes[HP_MAX_MEM])
+{
+	const char *hex = json_string_value(json_object_get(h, "mem"));
+	const char *at = json_string_value(json_object_get(h, "memaddr"));
+	size_t n = hex ? strlen(hex) / 2 : 0;
+	if (!hex || !at || !n || n > HP_MAX_MEM || strlen(hex) % 2)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1 || !isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]))
+			return 0;
+		bytes[i] = (uint8_t)v;
+	}
+	*m = (struct hp_param_mem){ strtoull(at, NULL, 16), bytes, n };
+	return 1;
+}
+
+static void fmt_args(char *buf, size_t cap, json_t *args, const struct probe_params *pp, const struct hp_param_mem *mem)
 {
 	size_t i, o = 0;
 	json_t *v;
@@ -209,7 +229,7 @@ static void fmt_args(char *buf, size_t cap, json_t *args, const struct probe_par
 		o += (size_t)snprintf(buf + o, cap - o, "%s0x%llx", o ? "," : "", (unsigned long long)u);
 	}
 	if (pp && pp->known)
-		hp_param__format_args(pp->p, pp->n, vals, n, buf, cap);
+		hp_param__format_args(pp->p, pp->n, vals, n, mem, buf, cap);
 }
 
 static void print_hit(const char *text, size_t len, void *ud)
@@ -233,7 +253,8 @@ static void print_hit(const char *text, size_t len, void *ud)
 		json_decref(h);
 		return;
 	}
-	char seq[24], tm[64], probe[16], vcpu[16], pid[16] = "-", tgid[16] = "-", task[40] = "-", args[400];
+	char seq[24], tm[64], probe[16], vcpu[16], pid[16] = "-", tgid[16] = "-", task[40] = "-",
+						   args[HP_PARAM_ARGS_MAX];
 	uint64_t t = 0;
 	jx_u64(json_object_get(h, "time_ns"), &t);
 	snprintf(seq, sizeof seq, "%lld", json_integer_value(json_object_get(h, "seq")));
@@ -276,7 +297,9 @@ static void print_hit(const char *text, size_t len, void *ud)
 	const char *ip = json_string_value(json_object_get(h, "ip"));
 	const char *mem = json_string_value(json_object_get(h, "mem"));
 	int blocked = json_is_true(json_object_get(h, "blocked"));
-	fmt_args(args, sizeof args, hargs, pp);
+	struct hp_param_mem m;
+	uint8_t mbytes[HP_MAX_MEM];
+	fmt_args(args, sizeof args, hargs, pp, captured(h, &m, mbytes) ? &m : NULL);
 	if (!comm || !*comm)
 		comm = "-";
 	if (!ip)

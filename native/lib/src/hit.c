@@ -34,7 +34,8 @@ static const struct hp_hit_field fields[HP_HF_COUNT] = {
 	[HP_HF_ARGS] = { "args", HP_HFT_ARGS, S | E, 0, "Args", "the function's arguments, as unsigned integers" },
 	[HP_HF_NAMED_ARGS] = { "named_args", HP_HFT_TEXT, E, 1, "Args by name",
 			       "the arguments by their parameters' names and types where the probe's function is "
-			       "known (fd=3 buf=0x7ffd1234 count=7), else arg1=0x...; left out of a hit without "
+			       "known (fd=3 buf=0x7ffd1234 count=7; a string argument whose memory was captured "
+			       "reads as the string: buf=\"hello\"), else arg1=0x...; left out of a hit without "
 			       "arguments" },
 	[HP_HF_MEMADDR] = { "memaddr", HP_HFT_ADDR, S | E, 1, "Mem at",
 			    "where the captured memory was read (left out when the probe captures none)" },
@@ -197,7 +198,9 @@ const char *hp_hit__text(const struct hp_hit *h, const struct hp_hit_ctx *c, enu
 		return c && c->spec ? c->spec : "";
 	if (f == HP_HF_NAMED_ARGS) {
 		int n = h->nargs < HP_MAX_ARGS ? h->nargs : HP_MAX_ARGS;
-		hp_param__format_args(c ? c->params : NULL, c && c->params ? c->nparams : -1, h->args, n, buf, cap);
+		struct hp_param_mem m = { h->memaddr, h->mem, h->memlen < HP_MAX_MEM ? h->memlen : HP_MAX_MEM };
+		hp_param__format_args(c ? c->params : NULL, c && c->params ? c->nparams : -1, h->args, n,
+				      hp_hit__has(h, HP_HF_MEM) ? &m : NULL, buf, cap);
 		return buf;
 	}
 	hp_export__escape(h->comm, strnlen(h->comm, HP_COMM_LEN), buf, cap);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hprobe/export.h"
 #include "hprobe/param.h"
 
 static const char *const class_names[HP_PARAM_NCLASS] = { "raw", "int", "uint", "ptr", "str" };
@@ -160,8 +161,8 @@ size_t hp_param__format(const struct hp_param *p, uint64_t raw, char *buf, size_
 	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
-size_t hp_param__format_args(const struct hp_param *params, int nparams, const uint64_t *vals, int nvals, char *buf,
-			     size_t cap)
+size_t hp_param__format_args(const struct hp_param *params, int nparams, const uint64_t *vals, int nvals,
+			     const struct hp_param_mem *mem, char *buf, size_t cap)
 {
 	size_t o = 0;
 
@@ -169,10 +170,20 @@ size_t hp_param__format_args(const struct hp_param *params, int nparams, const u
 		return 0;
 	buf[0] = '\0';
 	for (int i = 0; i < nvals && o + 1 < cap; i++) {
-		char val[32];
+		char val[4 * 256 + 3];
 		int n;
 
-		if (i < nparams) {
+		if (i < nparams && params[i].cls == HP_PARAM_STR && mem && mem->bytes && mem->len &&
+		    mem->addr == vals[i]) {
+			size_t len = mem->len < 256 ? mem->len : 256;
+			const void *nul = memchr(mem->bytes, 0, len);
+
+			val[0] = '"';
+			hp_export__escape(mem->bytes, nul ? (size_t)((const uint8_t *)nul - mem->bytes) : len, val + 1,
+					  sizeof val - 2);
+			strcat(val, "\"");
+			n = snprintf(buf + o, cap - o, "%s%s=%s", i ? " " : "", params[i].name, val);
+		} else if (i < nparams) {
 			hp_param__format(&params[i], vals[i], val, sizeof val);
 			n = snprintf(buf + o, cap - o, "%s%s=%s", i ? " " : "", params[i].name, val);
 		} else {

@@ -27,6 +27,8 @@ def named_args(h):
                 out.append("%s=%d" % (name, low - (1 << (8 * size)) if low >> (8 * size - 1) else low))
             elif cls == "uint":
                 out.append("%s=%d" % (name, low))
+            elif cls == "str" and h["flags"] & HIT_MEM and h["mem"] and h["memaddr"] == v:
+                out.append('%s="%s"' % (name, escape(bytes.fromhex(h["mem"]).split(b"\0")[0])))
             else:
                 out.append("%s=%s" % (name, hex(v)))
         else:

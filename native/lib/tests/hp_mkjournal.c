@@ -68,6 +68,14 @@ static void make_hit(uint64_t i, struct hp_hit *h)
 		for (int m = 0; m < h->memlen; m++)
 			h->mem[m] = (uint8_t)(i * 3 + (uint64_t)m);
 	}
+	if (i % 12 == 0 && h->nargs >= 2) { /* the string probe 1's filename points at */
+		static const char path[] = "/etc/p\\w\x01"
+					   "d\0tail";
+		h->flags |= HP_HIT_MEM;
+		h->memaddr = h->args[1];
+		h->memlen = sizeof path - 1;
+		memcpy(h->mem, path, h->memlen);
+	}
 	if (i % 7 == 6) { /* a return probe's hit: a negative return value now and then */
 		h->flags |= HP_HIT_RET;
 		h->retval = i % 14 == 6 ? -(int64_t)(i % 50) - 1 : (int64_t)(i * 11);

@@ -54,6 +54,25 @@ int main(void)
 	CHECK_STR(small, "0xf");
 	CHECK_EQ_INT(hp_param__format(NULL, 1, small, 0), 0);
 
+	/* a string argument that points at the captured memory reads as the string */
+	{
+		static const struct hp_param ps[] = { { "fd", "unsigned int", HP_PARAM_UINT, 4 },
+						      { "buf", "const char *", HP_PARAM_STR, 8 } };
+		const uint64_t vals[] = { 0x100000001ull, 0x7000, 9 };
+		const uint8_t bytes[] = "sys\\\x01loop\0tail";
+		struct hp_param_mem m = { 0x7000, bytes, sizeof bytes - 1 };
+		char out[HP_PARAM_ARGS_MAX];
+		hp_param__format_args(ps, 2, vals, 3, &m, out, sizeof out);
+		CHECK_STR(out, "fd=1 buf=\"sys\\\\\\x01loop\" arg3=0x9");
+		m.addr = 0x7001; /* elsewhere: the pointer */
+		hp_param__format_args(ps, 2, vals, 3, &m, out, sizeof out);
+		CHECK_STR(out, "fd=1 buf=0x7000 arg3=0x9");
+		hp_param__format_args(NULL, -1, vals, 2, &m, out, sizeof out);
+		CHECK_STR(out, "arg1=0x100000001 arg2=0x7000");
+		hp_param__format_args(ps, 2, vals, 3, NULL, out, 8); /* cut, terminated */
+		CHECK_STR(out, "fd=1 bu");
+	}
+
 	CHECK_EQ_INT(hp_param__class_of("uint"), HP_PARAM_UINT);
 	CHECK_EQ_INT(hp_param__class_of("nope"), -1);
 	CHECK_STR(hp_param__class_name(HP_PARAM_STR), "str");

@@ -467,6 +467,7 @@ class FakeAgentCli(unittest.TestCase):
                "ip": "0x1", "args": a}
               for i, (p, a) in enumerate([(1, [0xdead00000003, 0xfffffffe, 0x1234]), (1, [1, 2, 3, 4]),
                                           (2, [5]), (3, [6]), (7, [0x43add9, 1])])]
+        hs[0].update(memaddr="0x1234", mem="7379736c6f6f70")  # what buf points at: "sysloop"
         # return probes: a syscall's long with -errno, an int with garbage above its 32 bits
         hs += [{"seq": 5 + i, "probe": p, "time_ns": 20 + i, "vcpu": 0, "pid": 9, "tgid": 9, "comm": "x",
                 "ip": "0x1", "args": [], "retval": rv, "latency_ns": 100}
@@ -485,7 +486,7 @@ class FakeAgentCli(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             rows = [l.split("\t") for l in r.stdout.splitlines()]
             self.assertEqual([r[8] for r in rows[:5]],
-                             ["fd=3 off=-2 buf=0x1234", "fd=1 off=2 buf=0x3 arg4=0x4", "0x5", "0x6",
+                             ['fd=3 off=-2 buf="sysloop"', "fd=1 off=2 buf=0x3 arg4=0x4", "0x5", "0x6",
                               "arg1=0x43add9 arg2=0x1"])  # getpid: no parameters, registers only
             self.assertEqual([r[11] for r in rows[5:]], ["-2", "7", "5", "-2"], "retval, typed")
             self.assertEqual([q["execute"] for q in fake.requests].count("probe-list"), 2)

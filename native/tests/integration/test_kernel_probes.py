@@ -92,7 +92,8 @@ class KernelProbes(AgentTestCase):
         pid = self.g.start_waiting("sysloop -w -n 50", "sysloop")
         m = re.search(r"sysloop\[%d\]: fd=(\d+) buf=0x([0-9a-f]+) len=(\d+)" % pid, self.g.console())
         fd, buf, ln = int(m.group(1)), int(m.group(2), 16), int(m.group(3))
-        pr = self.add("kernel:__x64_sys_write", "--args", "3", "--mem", "arg2:s16", "--regs", "--pid", str(pid))
+        # the memory capture names its parameter (buf: arg2), as --args may
+        pr = self.add("kernel:__x64_sys_write", "--args", "3", "--mem", "buf:s16", "--regs", "--pid", str(pid))
         since = self.g.type("kill -USR1 %d" % pid)
         self.g.wait_for(r"sysloop\[%d\]: getpid_calls=50 write_calls=50" % pid, since, 120)
         self.settled_hits(pr, 51)
@@ -104,14 +105,15 @@ class KernelProbes(AgentTestCase):
             self.assertEqual(int(h["memaddr"], 16), buf)
             self.assertIn("rip", h["regs"])
             self.assertEqual(int(h["regs"]["rip"], 16), int(h["ip"], 16))
-        # the wrapper takes pt_regs: the names come from the kernel's syscall metadata
-        self.assert_named_args(pr, "syscall metadata", fd, buf, ln)
+        # the wrapper takes pt_regs: the names come from the kernel's syscall metadata, and
+        # buf points at the string captured: it reads as that string
+        self.assert_named_args(pr, "syscall metadata", 'fd=%d buf="sysloop" count=%d' % (fd, ln))
         self.remove(pr)
 
     WRITE_PARAMS = [("fd", "unsigned int", "uint", 4), ("buf", "const char *", "str", 8),
                     ("count", "size_t", "uint", 8)]
 
-    def assert_named_args(self, pr, source, fd, buf, ln):
+    def assert_named_args(self, pr, source, want):
         """The probe names write's parameters with their types, and the CLI shows
         every one of the loop's 50 writes by them."""
         p = self.probe(pr)
@@ -119,7 +121,6 @@ class KernelProbes(AgentTestCase):
                          self.WRITE_PARAMS)
         self.assertEqual(p["params_from"], source)
         rows = [r.split("\t") for r in self.agent.cli("hits", "lab", "--probe", str(pr)).stdout.splitlines()]
-        want = "fd=%d buf=0x%x count=%d" % (fd, buf, ln)
         self.assertEqual(sum(1 for r in rows if r[8] == want), 50, rows[:3])
 
     def test_named_args_from_btf(self):
@@ -130,15 +131,16 @@ class KernelProbes(AgentTestCase):
         pid = self.g.start_waiting("sysloop -w -n 50", "sysloop")
         m = re.search(r"sysloop\[%d\]: fd=(\d+) buf=0x([0-9a-f]+) len=(\d+)" % pid, self.g.console())
         fd, buf, ln = int(m.group(1)), int(m.group(2), 16), int(m.group(3))
-        r = self.agent.cli("probe", "add", "lab", "kernel:ksys_write", "--args", "fd,cnt", check=False)
-        self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("ksys_write has no parameter 'cnt' (its parameters: fd, buf, count)", r.stderr)
+        for opt, val in (("--args", "fd,cnt"), ("--mem", "cnt:8")):
+            r = self.agent.cli("probe", "add", "lab", "kernel:ksys_write", opt, val, check=False)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("ksys_write has no parameter 'cnt' (its parameters: fd, buf, count)", r.stderr)
         pr = self.add("kernel:ksys_write", "--args", "count", "--pid", str(pid))
         self.assertEqual(self.probe(pr)["args"], 3)
         since = self.g.type("kill -USR1 %d" % pid)
         self.g.wait_for(r"sysloop\[%d\]: getpid_calls=50 write_calls=50" % pid, since, 120)
         self.settled_hits(pr, 51)
-        self.assert_named_args(pr, "btf", fd, buf, ln)
+        self.assert_named_args(pr, "btf", "fd=%d buf=0x%x count=%d" % (fd, buf, ln))
         self.remove(pr)
 
     def test_two_processes_identity(self):

@@ -43,7 +43,7 @@ int hp_probe__check_opts(const struct hp_probe_opts *o, struct hp_err *err)
 	if (o->pid != -1 && (o->pid < 1 || o->pid > HP_PID_MAX))
 		return hp_err__set(err, EINVAL, "pid must be 1..%d", HP_PID_MAX);
 	if (!memchr(o->comm, 0, sizeof o->comm) || !memchr(o->mem_text, 0, sizeof o->mem_text) ||
-	    !memchr(o->args_names, 0, sizeof o->args_names))
+	    !memchr(o->args_names, 0, sizeof o->args_names) || !memchr(o->mem_param, 0, sizeof o->mem_param))
 		return hp_err__set(err, EINVAL, "comm, memory capture or argument names not terminated");
 	if (o->kind != HP_PROBE_CAPTURE && o->kind != HP_PROBE_COUNT)
 		return hp_err__set(err, EINVAL, "bad probe kind");
@@ -61,17 +61,26 @@ int hp_probe__args_by_name(struct hp_probe *p, struct hp_err *err)
 {
 	char list[sizeof p->o.args_names], known[HP_MAX_ARGS * (HP_PARAM_NAME + 2)] = "", *save = NULL;
 	int n = 0;
-	if (!p->o.args_names[0])
+	if (!p->o.args_names[0] && !p->o.mem_param[0])
 		return 0;
 	if (p->ret)
-		return hp_err__set(err, EINVAL, "a return probe captures the return value, not --args");
+		return hp_err__set(err, EINVAL, "a return probe captures the return value, not --args or --mem");
 	for (int i = 0; i < p->nparams; i++)
 		snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", p->params[i].name);
 	if (!p->params_from[0])
 		return hp_err__set(err, EINVAL,
-				   "--args %s: the parameters of %s are not known here (no BTF or syscall metadata "
-				   "for it): give --args as a count",
-				   p->o.args_names, p->func);
+				   "--args %s%s--mem %s: the parameters of %s are not known here (no BTF or syscall "
+				   "metadata for it): give argN",
+				   p->o.args_names, p->o.mem_param[0] ? " " : "", p->o.mem_param, p->func);
+	if (p->o.mem_param[0]) {
+		int i = 0;
+		while (i < p->nparams && strcmp(p->params[i].name, p->o.mem_param))
+			i++;
+		if (i == p->nparams)
+			return hp_err__set(err, EINVAL, "--mem: %s has no parameter '%s' (its parameters: %s)", p->func,
+					   p->o.mem_param, p->nparams ? known : "none");
+		p->o.mem.index = i + 1;
+	}
 	snprintf(list, sizeof list, "%s", p->o.args_names);
 	for (char *name = strtok_r(list, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
 		int i = 0;
@@ -82,8 +91,37 @@ int hp_probe__args_by_name(struct hp_probe *p, struct hp_err *err)
 					   p->func, name, p->nparams ? known : "none");
 		n = i + 1 > n ? i + 1 : n;
 	}
-	p->o.nargs = n;
+	if (p->o.args_names[0])
+		p->o.nargs = n;
 	return 0;
+}
+
+int hp_probe__parse_mem_opts(const char *text, struct hp_probe_opts *o, struct hp_err *err)
+{
+	size_t n = strcspn(text, "+-:");
+	char src[HP_PARAM_NAME], as_arg[sizeof o->mem_text];
+	o->mem_param[0] = 0;
+	if (strlen(text) >= sizeof o->mem_text)
+		return hp_err__set(err, EINVAL, "memory capture too long");
+	if (n < sizeof src) {
+		memcpy(src, text, n);
+		src[n] = 0;
+		/* a parameter's name (not argN, not a register): parsed as arg1, resolved later */
+		if (hp_param__valid_name(src) && reg_by_name(src) < 0 &&
+		    !(!strncmp(src, "arg", 3) && isdigit((unsigned char)src[3]) && !src[4])) {
+			snprintf(as_arg, sizeof as_arg, "arg1%s", text + n);
+			int rc = hp_probe__parse_mem(as_arg, &o->mem, err);
+			if (rc)
+				return rc;
+			memcpy(o->mem_param, src, n + 1);
+			snprintf(o->mem_text, sizeof o->mem_text, "%s", text);
+			return 0;
+		}
+	}
+	int rc = hp_probe__parse_mem(text, &o->mem, err);
+	if (!rc)
+		snprintf(o->mem_text, sizeof o->mem_text, "%s", text);
+	return rc;
 }
 
 int hp_probe__parse_mem(const char *text, struct hp_mem_spec *m, struct hp_err *err)

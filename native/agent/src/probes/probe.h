@@ -35,6 +35,9 @@ struct hp_probe_opts {
 	/* or by name ("fd,count"): the arguments up to the last one named, resolved once
 	 * the function's parameters are known; "" for a count */
 	char args_names[96];
+	/* a memory capture at a parameter given by name (--mem buf:s64): resolved with
+	 * args_names; mem.index holds 1 until then */
+	char mem_param[HP_PARAM_NAME];
 	int regs;
 	struct hp_mem_spec mem;
 	char mem_text[64];
@@ -85,11 +88,15 @@ struct hp_probe {
  * 0..HP_MAX_ARGS, pid -1 or 1..HP_PID_MAX, a NUL-terminated comm, a memory capture
  * within bounds. Every creation path goes through it (hp_probe__create). */
 int hp_probe__check_opts(const struct hp_probe_opts *o, struct hp_err *err);
-/* Resolves o.args_names against p's parameters into o.nargs (the arguments up to the
- * last one named); -EINVAL naming the unknown one, or when p's parameters are unknown. */
+/* Resolves o.args_names and o.mem_param against p's parameters into o.nargs (the
+ * arguments up to the last one named) and o.mem.index; -EINVAL naming the unknown
+ * one, or when p's parameters are unknown. */
 int hp_probe__args_by_name(struct hp_probe *p, struct hp_err *err);
 /* Parses "SRC[+OFF]:LEN" / "SRC[+OFF]:sLEN". */
 int hp_probe__parse_mem(const char *text, struct hp_mem_spec *m, struct hp_err *err);
+/* The same into o (mem, mem_text), SRC also a parameter's name, resolved later
+ * (hp_probe__args_by_name). */
+int hp_probe__parse_mem_opts(const char *text, struct hp_probe_opts *o, struct hp_err *err);
 const char *hp_probe__state_name(enum hp_probe_state s);
 const char *hp_probe__resume_name(enum hp_resume r);
 

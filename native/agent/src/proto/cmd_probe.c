@@ -39,11 +39,8 @@ int hp_cmd__probe_add(struct hp_vm *vm, struct hp_job *job)
 		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
 	}
 	const char *mem = json_string_value(json_object_get(a, "mem"));
-	if (mem) {
-		if (hp_probe__parse_mem(mem, &o.mem, err))
-			return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
-		snprintf(o.mem_text, sizeof o.mem_text, "%s", mem);
-	}
+	if (mem && hp_probe__parse_mem_opts(mem, &o, err)) /* SRC may be a parameter's name */
+		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
 	json_t *pid = json_object_get(a, "pid");
 	const char *comm = json_string_value(json_object_get(a, "comm"));
 	if (pid && comm) {

@@ -257,11 +257,8 @@ static int saved_probe(json_t *p, struct hp_probe_opts *o, uint32_t *id, const c
 	if ((mem && !json_is_string(mem)) || (comm && !json_is_string(comm)) || (kind && !json_is_string(kind)))
 		return hp_err__set(err, EINVAL, "mem, comm and kind must be strings");
 	const char *m = json_string_value(mem);
-	if (m && m[0]) {
-		if (strlen(m) >= sizeof o->mem_text || hp_probe__parse_mem(m, &o->mem, err))
-			return hp_err__set(err, EINVAL, "bad memory capture");
-		memcpy(o->mem_text, m, strlen(m) + 1);
-	}
+	if (m && m[0] && hp_probe__parse_mem_opts(m, o, err))
+		return hp_err__set(err, EINVAL, "bad memory capture");
 	const char *c = json_string_value(comm);
 	if (c && strlen(c) >= sizeof o->comm)
 		return hp_err__set(err, EINVAL, "comm longer than %d characters", HP_COMM_LEN - 1);

@@ -94,8 +94,9 @@ int64_t hp_hit__int(const struct hp_hit *h, const struct hp_hit_ctx *c, enum hp_
 #define HP_HIT_FIELD_TEXT_MAX HP_PARAM_ARGS_MAX
 const char *hp_hit__text(const struct hp_hit *h, const struct hp_hit_ctx *c, enum hp_hf f, char *buf, size_t cap);
 
-/* Enough for any hit's JSON object or CSV row, plus 6 bytes per byte of spec. */
-#define HP_HIT_TEXT_MAX 4096
+/* Enough for any hit's JSON object or CSV row (a named string argument included), plus
+ * 6 bytes per byte of spec. */
+#define HP_HIT_TEXT_MAX 8192
 
 /* h as one JSON object with the fields of `in`, NUL-terminated into out; returns the
  * length it needs (like snprintf: a return >= cap means it was cut). Absent fields

@@ -43,12 +43,22 @@ void hp_param__from_ctype(struct hp_param *p, const char *ctype);
 /* Writes the value raw of parameter p as the class says, NUL-terminated: "3", "-2",
  * "0x7ffd1234". Returns the length written (cut to cap - 1). */
 size_t hp_param__format(const struct hp_param *p, uint64_t raw, char *buf, size_t cap);
+/* Memory a hit captured (hp_hit's memaddr, mem, memlen): a string argument that points
+ * there is shown as the string. */
+struct hp_param_mem {
+	uint64_t addr;
+	const uint8_t *bytes;
+	size_t len;
+};
 /* A hit's arguments by name, NUL-terminated: "fd=3 buf=0x7ffd1234 count=7"; values past
  * the nparams parameters (all of them when nparams < 0: unknown) are "argN=0x...", N
- * from 1. Returns the length written (cut to cap - 1). Enough: HP_PARAM_ARGS_MAX. */
-size_t hp_param__format_args(const struct hp_param *params, int nparams, const uint64_t *vals, int nvals, char *buf,
-			     size_t cap);
-#define HP_PARAM_ARGS_MAX (6 * (HP_PARAM_NAME + 1 + 20 + 1) + 1)
+ * from 1. A str parameter whose value is mem's address reads buf="sysloop" (the bytes
+ * up to a NUL, escaped as a comm is: hp_export__escape); mem may be NULL, and memory
+ * that could not be read (len 0) leaves the pointer. Returns the
+ * length written (cut to cap - 1). Enough: HP_PARAM_ARGS_MAX. */
+size_t hp_param__format_args(const struct hp_param *params, int nparams, const uint64_t *vals, int nvals,
+			     const struct hp_param_mem *mem, char *buf, size_t cap);
+#define HP_PARAM_ARGS_MAX (6 * (HP_PARAM_NAME + 1 + 20 + 1) + 4 * 256 + 3)
 
 /* jansson's json_t, for the readers of probe descriptions below. */
 struct json_t;
