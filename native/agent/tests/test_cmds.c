@@ -253,6 +253,114 @@ static void test_paths_before_thread(const char *dir)
 	close(h.outbox.efd);
 }
 
+/* Return types, and --args / --mem by parameter name (test_params' kernel). */
+static void test_by_name(struct hp_vm *vm)
+{
+	/* return probes: a syscall's long (negative: -errno), another's from BTF */
+	static const struct {
+		const char *spec, *type, *cls;
+		int size, is_errno;
+	} rets[] = { { "kernel:__x64_sys_write%return", "long", "int", 8, 1 },
+		     { "kernel:ksys_write%return", "int", "int", 4, 0 } };
+	for (size_t i = 0; i < sizeof rets / sizeof rets[0]; i++) {
+		struct hp_probe_opts o = { .pid = -1, .kind = HP_PROBE_CAPTURE };
+		enum hp_eclass cls;
+		struct hp_err err = { "" };
+		struct hp_probe *rp = hp_probe__create(&vm->tgt, rets[i].spec, &o, &cls, &err);
+		CHECK(rp != NULL);
+		if (!rp) {
+			fprintf(stderr, "%s: %s\n", rets[i].spec, err.msg);
+			continue;
+		}
+		json_t *pj = hp_probe__json(rp), *jo = json_object_get(pj, "ret_type");
+		CHECK_STR(json_string_value(json_object_get(jo, "type")), rets[i].type);
+		CHECK_STR(json_string_value(json_object_get(jo, "class")), rets[i].cls);
+		CHECK_EQ_INT(json_integer_value(json_object_get(jo, "size")), rets[i].size);
+		CHECK_EQ_INT(json_is_true(json_object_get(jo, "errno")), rets[i].is_errno);
+		CHECK(json_object_get(pj, "params") == NULL);
+		json_decref(pj);
+		hp_probe__destroy(&vm->tgt, rp);
+	}
+
+	/* --args by name: up to the last one named; an unknown name is refused, naming it */
+	static const struct {
+		const char *spec, *names;
+		int nargs;
+		const char *err;
+	} byname[] = {
+		{ "kernel:__x64_sys_write", "count", 3, NULL },
+		{ "kernel:__x64_sys_write", "fd", 1, NULL },
+		{ "kernel:ksys_write", "buf, fd", 2, NULL },
+		{ "kernel:ksys_write", "fd,cnt", 0, "no parameter 'cnt' (its parameters: fd, buf, count, arg4, pid)" },
+		{ "kernel:bad_names", "x", 0, "are not known here" },
+		{ "kernel:ksys_write+5", "fd", 0, "are not known here" },
+		{ "kernel:ksys_write%return", "fd", 0, "a return probe" },
+	};
+	for (size_t i = 0; i < sizeof byname / sizeof byname[0]; i++) {
+		struct hp_probe_opts o = { .pid = -1, .kind = HP_PROBE_CAPTURE };
+		enum hp_eclass cls;
+		struct hp_err err = { "" };
+		snprintf(o.args_names, sizeof o.args_names, "%s", byname[i].names);
+		struct hp_probe *bp = hp_probe__create(&vm->tgt, byname[i].spec, &o, &cls, &err);
+		CHECK_EQ_INT(bp != NULL, byname[i].err == NULL);
+		if (bp) {
+			CHECK_EQ_INT(bp->o.nargs, byname[i].nargs);
+			hp_probe__destroy(&vm->tgt, bp);
+		} else if (!strstr(err.msg, byname[i].err)) {
+			fprintf(stderr, "--args %s on %s: '%s'\n", byname[i].names, byname[i].spec, err.msg);
+			CHECK(0);
+		}
+	}
+
+	/* --mem at a parameter by name: resolved to its position; a count stays a count */
+	static const struct {
+		const char *mem;
+		int ok, src, index;
+	} mems[] = { { "buf:s16", 1, HP_MEM_ARG, 2 },
+		     { "count+8:4", 1, HP_MEM_ARG, 3 },
+		     { "arg3:8", 1, HP_MEM_ARG, 3 },
+		     { "rsi:8", 1, HP_MEM_REG, HP_REG_RSI },
+		     { "cnt:8", 0, 0, 0 } };
+	for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++) {
+		struct hp_probe_opts o = { .pid = -1, .kind = HP_PROBE_CAPTURE, .nargs = 3 };
+		enum hp_eclass cls;
+		struct hp_err err = { "" };
+		REQUIRE(hp_probe__parse_mem_opts(mems[i].mem, &o, &err) == 0);
+		struct hp_probe *mp = hp_probe__create(&vm->tgt, "kernel:__x64_sys_write", &o, &cls, &err);
+		CHECK_EQ_INT(mp != NULL, mems[i].ok);
+		if (mp) {
+			CHECK_EQ_INT(mp->o.mem.src, mems[i].src);
+			CHECK_EQ_INT(mp->o.mem.index, mems[i].index);
+			CHECK_STR(mp->o.mem_text, mems[i].mem);
+			CHECK_EQ_INT(mp->o.nargs, 3);
+			hp_probe__destroy(&vm->tgt, mp);
+		} else {
+			CHECK(strstr(err.msg, "no parameter 'cnt' (its parameters: fd, buf, count)") != NULL);
+		}
+	}
+
+	/* through the command: a count, names, or else refused */
+	static const char *const bad_args[] = { "[1]", "\"\"", "4294967297", "-1", "7", "true" };
+	for (size_t i = 0; i < sizeof bad_args / sizeof bad_args[0]; i++) {
+		char req[160];
+		int rc;
+		snprintf(req, sizeof req, "{\"vm\":\"unit\",\"spec\":\"kernel:ksys_write\",\"args\":%s}", bad_args[i]);
+		json_decref(run(vm, hp_cmd__probe_add, req, &rc));
+		CHECK(rc < 0);
+	}
+	int arc;
+	json_t *made =
+		run(vm, hp_cmd__probe_add, "{\"vm\":\"unit\",\"spec\":\"kernel:ksys_write\",\"args\":\"count\"}", &arc);
+	CHECK_EQ_INT(arc, 0);
+	struct hp_probe *mk = hp_target__probe(&vm->tgt, (uint32_t)json_integer_value(json_object_get(made, "id")));
+	CHECK(mk != NULL);
+	if (mk) {
+		CHECK_EQ_INT(mk->o.nargs, 3);
+		hp_probe__destroy(&vm->tgt, mk);
+	}
+	json_decref(made);
+}
+
 /* Parameters of probed functions: a syscall's from its metadata in guest memory (the
  * kernel's layout: name@0, nb_args@12, types@16, args@24), another function's from
  * BTF; hostile metadata leaves a probe without names, never without the probe. */
@@ -282,6 +390,7 @@ static void test_params(struct hp_vm *vm, struct fake *f)
 	static const char text[] = "ffffffff81000000 T __x64_sys_write\n"
 				   "ffffffff81000100 T ksys_write\n"
 				   "ffffffff81000200 T bad_names\n"
+				   "ffffffff81000300 T do_exit\n"
 				   "ffffffff82000000 d __syscall_meta__write\n";
 	struct hp_kernel *k = vm->tgt.kernel;
 	struct hp_symtab *own = k->syms;
@@ -349,6 +458,7 @@ static void test_params(struct hp_vm *vm, struct fake *f)
 	fake_put64(f, META + 16, META + 0x180);
 	CHECK_EQ_INT(params_of(vm, "kernel:__x64_sys_write", p, from), 3);
 
+	test_by_name(vm);
 	hp_symtab__free(k->syms);
 	k->syms = own;
 }
