@@ -481,7 +481,7 @@ static int func_proto(const struct hp_btf *btf, const char *func, const struct b
 
 int hp_btf__func_proto(const struct hp_btf *btf, const char *func, struct hp_param *params, int max, struct hp_err *err)
 {
-	const struct btf_type *proto;
+	const struct btf_type *proto = NULL; /* set when func_proto returns 0 */
 	const struct btf_param *p;
 	int n;
 
@@ -510,7 +510,7 @@ int hp_btf__func_proto(const struct hp_btf *btf, const char *func, struct hp_par
 
 int hp_btf__func_ret(const struct hp_btf *btf, const char *func, struct hp_param *ret, struct hp_err *err)
 {
-	const struct btf_type *proto;
+	const struct btf_type *proto = NULL; /* set when func_proto returns 0 */
 	int rc = func_proto(btf, func, &proto, err);
 
 	if (rc)
