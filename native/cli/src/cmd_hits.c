@@ -187,9 +187,6 @@ static const struct probe_params *params_of(struct hit_out *o, long long id)
 	return NULL;
 }
 
-/* The arguments: by name and type where the probe's function is known (fd=3
- * buf=0x7ffd... count=7; argN=0x... past its parameters: registers, not values), else
- * in hex, comma-separated (64-bit values exact: see jsonx.h). */
 /* The memory a hit captured (hex "mem" at "memaddr"), for a string argument; 0 if none. */
 static int captured(json_t *h, struct hp_param_mem *m, uint8_t bytes[HP_MAX_MEM])
 {
@@ -209,6 +206,9 @@ static int captured(json_t *h, struct hp_param_mem *m, uint8_t bytes[HP_MAX_MEM]
 	return 1;
 }
 
+/* The arguments: by name and type where the probe's function is known (fd=3
+ * buf=0x7ffd... count=7; argN=0x... past its parameters: registers, not values), else
+ * in hex, comma-separated (64-bit values exact: see jsonx.h). */
 static void fmt_args(char *buf, size_t cap, json_t *args, const struct probe_params *pp, const struct hp_param_mem *mem)
 {
 	size_t i, o = 0;

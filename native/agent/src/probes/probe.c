@@ -57,6 +57,21 @@ int hp_probe__check_opts(const struct hp_probe_opts *o, struct hp_err *err)
 	return 0;
 }
 
+/* The position of p's parameter name, or p->nparams when it has none of that name. */
+static int param_index(const struct hp_probe *p, const char *name)
+{
+	int i = 0;
+	while (i < p->nparams && strcmp(p->params[i].name, name))
+		i++;
+	return i;
+}
+
+/* Whether src is a memory capture's argN (one digit). */
+static int is_argn(const char *src)
+{
+	return !strncmp(src, "arg", 3) && isdigit((unsigned char)src[3]) && !src[4];
+}
+
 int hp_probe__args_by_name(struct hp_probe *p, struct hp_err *err)
 {
 	char list[sizeof p->o.args_names], known[HP_MAX_ARGS * (HP_PARAM_NAME + 2)] = "", *save = NULL;
@@ -73,9 +88,7 @@ int hp_probe__args_by_name(struct hp_probe *p, struct hp_err *err)
 				   "metadata for it): give argN",
 				   p->o.args_names, p->o.mem_param[0] ? " " : "", p->o.mem_param, p->func);
 	if (p->o.mem_param[0]) {
-		int i = 0;
-		while (i < p->nparams && strcmp(p->params[i].name, p->o.mem_param))
-			i++;
+		int i = param_index(p, p->o.mem_param);
 		if (i == p->nparams)
 			return hp_err__set(err, EINVAL, "--mem: %s has no parameter '%s' (its parameters: %s)", p->func,
 					   p->o.mem_param, p->nparams ? known : "none");
@@ -83,9 +96,7 @@ int hp_probe__args_by_name(struct hp_probe *p, struct hp_err *err)
 	}
 	snprintf(list, sizeof list, "%s", p->o.args_names);
 	for (char *name = strtok_r(list, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
-		int i = 0;
-		while (i < p->nparams && strcmp(p->params[i].name, name))
-			i++;
+		int i = param_index(p, name);
 		if (i == p->nparams)
 			return hp_err__set(err, EINVAL, "--args: %s has no parameter '%s' (its parameters: %s)",
 					   p->func, name, p->nparams ? known : "none");
@@ -107,8 +118,7 @@ int hp_probe__parse_mem_opts(const char *text, struct hp_probe_opts *o, struct h
 		memcpy(src, text, n);
 		src[n] = 0;
 		/* a parameter's name (not argN, not a register): parsed as arg1, resolved later */
-		if (hp_param__valid_name(src) && reg_by_name(src) < 0 &&
-		    !(!strncmp(src, "arg", 3) && isdigit((unsigned char)src[3]) && !src[4])) {
+		if (hp_param__valid_name(src) && reg_by_name(src) < 0 && !is_argn(src)) {
 			snprintf(as_arg, sizeof as_arg, "arg1%s", text + n);
 			int rc = hp_probe__parse_mem(as_arg, &o->mem, err);
 			if (rc)
@@ -134,7 +144,7 @@ int hp_probe__parse_mem(const char *text, struct hp_mem_spec *m, struct hp_err *
 	memcpy(src, text, n);
 	src[n] = 0;
 	const char *p = text + n;
-	if (!strncmp(src, "arg", 3) && isdigit((unsigned char)src[3]) && !src[4]) {
+	if (is_argn(src)) {
 		m->src = HP_MEM_ARG;
 		m->index = src[3] - '0';
 		if (m->index < 1 || m->index > HP_MAX_ARGS)
