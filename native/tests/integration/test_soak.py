@@ -51,6 +51,15 @@ def alerts_scan(agent, vm):
         b.close()
 
 
+def follower_bytes_per_hit(r):
+    """The follower's anonymous RSS growth over the steady part of the run, per hit
+    in it (the guest's calls spread evenly over the run's seconds)."""
+    steady = [x for x in r["samples"] if x["t"] >= min(30, r["seconds"] / 4)]
+    grown = (steady[-1]["follower_rss_kib"] - steady[0]["follower_rss_kib"]) * 1024
+    hits = r["guest_calls"] * (steady[-1]["t"] - steady[0]["t"]) / r["seconds"]
+    return max(grown, 0) / hits
+
+
 class Soak(unittest.TestCase):
     def test_one_minute_at_a_high_rate(self):
         r = soak(60, 20000, stall=3, after=alerts_scan)
@@ -63,7 +72,11 @@ class Soak(unittest.TestCase):
             print("soak: ASan build, RSS not compared (quarantine); LeakSanitizer checks at exit")
         else:
             self.assertLess(r["agent_rss_growth"], 1.10)
-            self.assertLess(r["follower_rss_growth"], 1.10)
+            # the follower's few hundred KiB grow by a step when it catches up after
+            # its stall (buffers sized to the burst); a leak costs bytes per hit
+            per_hit = follower_bytes_per_hit(r)
+            print("soak: follower RssAnon x%.3f, %.3f bytes per hit" % (r["follower_rss_growth"], per_hit))
+            self.assertLess(per_hit, 1.0)
         # a catching-up subscriber holds a journal reader for a while: one fd, given back
         a0, a1 = r["agent_fds_first_last"]
         self.assertEqual(a1, a0, "no descriptor growth: %s" % r["agent_fds"])
