@@ -267,6 +267,14 @@ static int check_probe(const struct hp_pctl_probe *c, char *msg, size_t cap)
 		why = "task_struct offsets out of range";
 	else if ((c->flags & HP_PPROBE_RETURN) && (!hp_ptask_known(o) || c->kind != HP_PKIND_CAPTURE))
 		why = "a return probe needs the current task's offsets and the capture kind";
+	else if ((why = hp_pcond_check(&c->cond)))
+		;
+	else if (c->cond.nops && (c->flags & HP_PPROBE_RETURN))
+		why = "no condition on a return probe";
+	else if ((c->cond.need & HP_PCOND_NEED_TASK) && !hp_ptask_known(o))
+		why = "a condition on the task needs the current task's offsets";
+	else if ((c->cond.need & HP_PCOND_NEED_MEM) && (c->mem_src == HP_PMEM_NONE || c->kind != HP_PKIND_CAPTURE))
+		why = "a condition on memory needs a memory capture";
 	if (why)
 		snprintf(msg, cap, "%s", why);
 	return why ? -EINVAL : 0;
@@ -312,7 +320,7 @@ static int op_add(const struct hp_pctl_probe *c, char *msg, size_t cap)
 		retire_slot(p->slot);
 	struct slot *s = &tcg.slots[si];
 	s->cfg = *c;
-	s->inline_count = c->kind == HP_PKIND_COUNT && c->filter_pid < 0 && !c->filter_comm[0];
+	s->inline_count = c->kind == HP_PKIND_COUNT && c->filter_pid < 0 && !c->filter_comm[0] && !c->cond.nops;
 	s->state = SLOT_LIVE;
 	s->probe = pi;
 	p->slot = si;

@@ -286,7 +286,8 @@ static void on_hit(unsigned vcpu, void *udata)
 	int user = (c->vaddr >> 63) == 0;
 	struct hitregs hr = { .vs = vs, .have = 1u << HP_PREG_RIP, .v[HP_PREG_RIP] = c->vaddr };
 	struct task_id t = { -1, -1, { 0 } };
-	int need_task = c->kind == HP_PKIND_CAPTURE || c->filter_pid >= 0 || c->filter_comm[0];
+	int need_task = c->kind == HP_PKIND_CAPTURE || c->filter_pid >= 0 || c->filter_comm[0] ||
+			(c->cond.need & HP_PCOND_NEED_TASK);
 	uint64_t task = 0;
 	int have_task = need_task && tcg__read_task(&hr, c, vcpu, user, &t, &task) == 0;
 	if (need_task && !have_task) {
@@ -303,7 +304,15 @@ static void on_hit(unsigned vcpu, void *udata)
 			tcg__ret_entry(&hr, s, task, now);
 		return;
 	}
+	uint64_t args[HP_PMAX_ARGS] = { 0 };
+	struct hp_pcond_in in = { .args = args, .have_task = have_task, .pid = t.pid, .tgid = t.tgid, .comm = t.comm };
 	if (c->kind == HP_PKIND_COUNT) {
+		if (c->cond.nargs)
+			capture_args(&hr, c, args, c->cond.nargs);
+		if (!hp_pcond_eval(&c->cond, &in)) {
+			atomic_fetch_add_explicit(&vs->filtered, 1, memory_order_relaxed);
+			return;
+		}
 		struct sbentry *e = qemu_plugin_scoreboard_find(tcg.sb, vcpu);
 		e->count[si]++;
 		if (!atomic_load_explicit(&vs->first_ns[si], memory_order_relaxed))
@@ -320,8 +329,8 @@ static void on_hit(unsigned vcpu, void *udata)
 	/* ip exact: TCG does not keep env->eip current inside a block */
 	tcg__hit_head(h, c, vcpu, now, &t, have_task, user, c->vaddr, tcg__reg(&hr, HP_PREG_CR3));
 
-	uint64_t args[HP_PMAX_ARGS] = { 0 };
 	int nargs = c->mem_src == HP_PMEM_ARG && c->mem_index > c->nargs ? c->mem_index : c->nargs;
+	nargs = c->cond.nargs > nargs ? c->cond.nargs : nargs;
 	if (nargs)
 		capture_args(&hr, c, args, nargs);
 	uint8_t *p = rec.raw + sizeof *h;
@@ -344,7 +353,13 @@ static void on_hit(unsigned vcpu, void *udata)
 		h->memaddr = base + (uint64_t)c->mem_off;
 		h->memlen = capture_mem(vs, c, h->memaddr, p);
 		h->flags |= HP_PHIT_MEM;
+		in.mem = p;
+		in.memlen = h->memlen;
 		p += h->memlen;
+	}
+	if (!hp_pcond_eval(&c->cond, &in)) { /* before the record is published: it costs nothing */
+		atomic_fetch_add_explicit(&vs->filtered, 1, memory_order_relaxed);
+		return;
 	}
 	tcg__hit_put(vcpu, h, p);
 }

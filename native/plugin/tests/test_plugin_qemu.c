@@ -224,6 +224,18 @@ static void check_protocol(struct labvm *vm)
 	CHECK_EQ_INT(raw(fd, &p, sizeof p, &rep), -EINVAL);
 	p.h.len = 5;
 	CHECK_EQ_INT(raw(fd, &p, sizeof p, &rep), -EBADMSG); /* len field disagrees */
+	p.h.len = sizeof p;
+	p.mem_src = HP_PMEM_NONE;
+	p.mem_index = 0;
+	p.mem_len = 0;
+	p.cond.nops = 1;
+	p.cond.ops[0] = (struct hp_pcop_insn){ .op = HP_PCOP_EQ }; /* pops an empty stack */
+	CHECK_EQ_INT(raw(fd, &p, sizeof p, &rep), -EINVAL);
+	CHECK(strstr(rep.msg, "underflow") != NULL);
+	p.cond.ops[0] = (struct hp_pcop_insn){ .op = HP_PCOP_PID };
+	p.cond.need = HP_PCOND_NEED_TASK; /* and no task offsets to read it with */
+	CHECK_EQ_INT(raw(fd, &p, sizeof p, &rep), -EINVAL);
+	CHECK(strstr(rep.msg, "task's offsets") != NULL);
 	uint8_t big[4000] = { 0 };
 	memcpy(big, &h, sizeof h);
 	CHECK_EQ_INT(raw(fd, big, sizeof big, &rep), -EMSGSIZE);
@@ -231,7 +243,8 @@ static void check_protocol(struct labvm *vm)
 	CHECK_EQ_INT(raw(fd, &h, sizeof h, &rep), 0); /* still serving */
 	CHECK_EQ_INT(rep.stats.nprobes, 0);
 	close(fd);
-	printf("6: control socket 0600; malformed requests refused with EPROTO/EOPNOTSUPP/EBADMSG/EINVAL/EMSGSIZE\n");
+	printf("6: control socket 0600; malformed requests (and conditions) refused with "
+	       "EPROTO/EOPNOTSUPP/EBADMSG/EINVAL/EMSGSIZE\n");
 }
 
 static void scenario_main(const char *lab, const char *guest, const char *so, const struct lab_kernel *k)

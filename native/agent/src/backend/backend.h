@@ -11,6 +11,7 @@
 #define HP_BACKEND_H
 #include <stdint.h>
 #include "hprobe/journal.h"
+#include "hprobe/pcond.h"
 #include "hprobe/retpend.h"
 
 struct hp_backend;
@@ -67,6 +68,7 @@ struct hp_capture_plan {
 	char comm[HP_COMM_LEN]; /* "" = any */
 	int ret;                /* a return probe: addr is the function's entry, hits are its returns */
 	uint64_t exit_addr;     /* return probes: do_exit, where a task's calls in flight are dropped */
+	struct hp_pcond cond;   /* --if (checked: hp_pcond_check) */
 };
 
 struct hp_backend_ops {

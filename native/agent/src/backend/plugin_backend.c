@@ -196,6 +196,7 @@ static int plug_arm_plan(struct hp_backend *b, const struct hp_capture_plan *p,
 	m.mem_off = mem->off;
 	m.filter_pid = p->pid;
 	memcpy(m.filter_comm, p->comm, HP_COMM_BYTES);
+	m.cond = p->cond;
 	if (p->ret) {
 		m.flags |= HP_PPROBE_RETURN;
 		m.exit_vaddr = p->exit_addr;

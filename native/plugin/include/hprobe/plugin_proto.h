@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hprobe/pcond.h"
+
 /* ---- the ring file ---- */
 
 #define HP_PRING_MAGIC 0x474e495242505248ull /* "HPRBRING" */
@@ -150,7 +152,7 @@ struct hp_prec_retstat {
 /* ---- control messages ---- */
 
 #define HP_PCTL_MAGIC 0x4c544350u /* "PCTL" */
-#define HP_PCTL_VERSION 3
+#define HP_PCTL_VERSION 4
 
 enum hp_pctl_op {
 	HP_PCTL_HELLO = 1,        /* struct hp_pctl_hdr */
@@ -246,7 +248,8 @@ struct hp_pctl_probe {
 	char filter_comm[HP_COMM_BYTES]; /* "" = any */
 	uint32_t reserved;
 	struct hp_plugin_task_offsets task;
-	uint64_t exit_vaddr; /* return probes: do_exit (a leaving task's calls are dropped); 0 = none */
+	uint64_t exit_vaddr;  /* return probes: do_exit (a leaving task's calls are dropped); 0 = none */
+	struct hp_pcond cond; /* hits that fail it cost no record; nops 0: none */
 };
 
 struct hp_pctl_stats {
@@ -282,6 +285,7 @@ struct hp_pctl_reply {
 _Static_assert(sizeof(struct hp_prec_count) == 40, "count record layout");
 _Static_assert(sizeof(struct hp_pctl_hdr) == 24, "control header layout");
 _Static_assert(sizeof(struct hp_prec_retstat) == 64, "return stats record layout");
-_Static_assert(sizeof(struct hp_pctl_probe) == 152, "probe message layout");
+_Static_assert(sizeof(struct hp_pctl_probe) == 152 + sizeof(struct hp_pcond), "probe message layout");
+_Static_assert(sizeof(struct hp_pcond) == 584, "condition layout");
 _Static_assert(sizeof(struct hp_pctl_reply) == 264, "reply layout");
 #endif
