@@ -76,6 +76,20 @@ static int passes(const struct hp_probe *p, const struct hp_task *t, int have_ta
 	return 1;
 }
 
+/* The probe's --if over one hit: its arguments, task and captured memory. */
+static int cond_passes(const struct hp_probe *p, const uint64_t *args, const struct hp_task *t, int have_task,
+		       const struct hp_hit *hit)
+{
+	struct hp_pcond_in in = { .args = args,
+				  .have_task = have_task,
+				  .pid = t->pid,
+				  .tgid = t->tgid,
+				  .comm = t->comm,
+				  .mem = hit->mem,
+				  .memlen = hit->memlen };
+	return hp_pcond_eval(&p->cond, &in);
+}
+
 /* The probe's own counters; the VM layer journals and streams the hit. */
 void hp_engine__on_hit(struct hp_target *t, struct hp_probe *p, struct hp_hit *hit)
 {
@@ -150,11 +164,11 @@ int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct h
 	int rc = hp_backend__read_regs(b, regs, err);
 	if (rc)
 		return rc;
-	struct hp_task task;
+	struct hp_task task = { .pid = -1, .tgid = -1 };
 	int have_task = -1; /* -1: not read yet */
 	struct hp_probe *site = NULL;
 	struct hp_hit_action act = { 0 };
-	uint64_t args[HP_MAX_ARGS];
+	uint64_t args[HP_MAX_ARGS] = { 0 };
 	int have_args = 0;
 
 	int emulate_ok = 1, foreign = 0, kernel_site = 0;
@@ -180,7 +194,8 @@ int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct h
 				hp_apps__on_hook(t, p, regs);
 			continue;
 		}
-		int need_task = p->o.kind == HP_PROBE_CAPTURE || p->o.pid >= 0 || p->o.comm[0] || p->user || p->ret;
+		int need_task = p->o.kind == HP_PROBE_CAPTURE || p->o.pid >= 0 || p->o.comm[0] || p->user || p->ret ||
+				(p->cond.need & HP_PCOND_NEED_TASK);
 		if (need_task && have_task < 0)
 			have_task = hp_vmi__current(t->kernel, b, regs, &task, NULL) == 0;
 		if (p->user && (have_task <= 0 || !hp_apps__owns(p, ev->addr, &task))) {
@@ -204,17 +219,19 @@ int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct h
 		}
 		struct hp_hit hit;
 		hp_probe__hit_head(&hit, p, ev, regs, have_task > 0 ? &task : NULL);
+		int need = p->cond.nargs; /* the arguments a capture or the condition reads */
 		if (p->o.kind == HP_PROBE_CAPTURE) {
-			int need = p->o.nargs > (p->o.mem.src == HP_MEM_ARG ? p->o.mem.index : 0)
-					   ? p->o.nargs
-					   : (p->o.mem.src == HP_MEM_ARG ? p->o.mem.index : 0);
-			if (need && !have_args) {
-				for (int i = 0; i < HP_MAX_ARGS; i++)
-					args[i] = regs[sysv_args[i]];
-				if (p->syscall_wrapper && syscall_args(t, b, regs, args, err))
-					hp_debug("%s: pt_regs unreadable at a hit", t->name);
-				have_args = 1;
-			}
+			need = p->o.nargs > need ? p->o.nargs : need;
+			need = p->o.mem.src == HP_MEM_ARG && p->o.mem.index > need ? p->o.mem.index : need;
+		}
+		if (need && !have_args) {
+			for (int i = 0; i < HP_MAX_ARGS; i++)
+				args[i] = regs[sysv_args[i]];
+			if (p->syscall_wrapper && syscall_args(t, b, regs, args, err))
+				hp_debug("%s: pt_regs unreadable at a hit", t->name);
+			have_args = 1;
+		}
+		if (p->o.kind == HP_PROBE_CAPTURE) {
 			hit.nargs = (uint8_t)p->o.nargs;
 			memcpy(hit.args, args, sizeof(uint64_t) * (size_t)p->o.nargs);
 			if (p->o.regs) {
@@ -223,6 +240,10 @@ int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct h
 			}
 			if (p->o.mem.src != HP_MEM_NONE)
 				capture_mem(b, &p->o.mem, regs, args, &hit);
+		}
+		if (!cond_passes(p, args, &task, have_task > 0, &hit)) {
+			p->filtered++;
+			continue;
 		}
 		if (p->o.owner)
 			t->ops->observe(t, p, &hit, regs, &act);

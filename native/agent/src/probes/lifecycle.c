@@ -12,6 +12,7 @@
 #include "probes/apps.h"
 #include "probes/engine.h"
 #include "probes/probe.h"
+#include "probes/cond.h"
 #include "probes/retprobe.h"
 #include "probes/target.h"
 
@@ -40,6 +41,8 @@ json_t *hp_probe__json(const struct hp_probe *p)
 		json_object_set_new(o, "pid", json_integer(p->o.pid));
 	if (p->o.comm[0])
 		json_object_set_new(o, "comm", hp_text__json(p->o.comm, HP_COMM_LEN));
+	if (p->o.cond_text[0])
+		json_object_set_new(o, "if", hp_text__json(p->o.cond_text, sizeof p->o.cond_text));
 	if (p->o.owner)
 		json_object_set_new(o, "detector", json_integer(p->o.owner));
 	if (p->params_from[0]) { /* known, maybe none (getpid): [] */
@@ -194,10 +197,15 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 		p->has_ret_type = !hp_kernel__func_ret(t->kernel, p->func, &p->ret_type, &p->ret_errno);
 	if (!rc && (rc = hp_probe__args_by_name(p, err)))
 		*cls = EC_INVALID_ARGUMENT;
+	if (!rc && (rc = hp_cond__compile(p, err)))
+		*cls = EC_INVALID_ARGUMENT;
+	if (!rc && (p->cond.need & HP_PCOND_NEED_TASK) &&
+	    (rc = hp_kernel__need(t->kernel, HP_KF_TASK, "a condition on pid, tgid or comm", err)))
+		*cls = EC_NOT_SUPPORTED;
 	if (!rc && (p->o.pid >= 0 || p->o.comm[0]) &&
 	    (rc = hp_kernel__need(t->kernel, HP_KF_TASK, "a --pid or --comm filter", err)))
 		*cls = EC_NOT_SUPPORTED;
-	if (!rc && p->syscall_wrapper && (p->o.nargs || p->o.mem.src == HP_MEM_ARG) &&
+	if (!rc && p->syscall_wrapper && (p->o.nargs || p->o.mem.src == HP_MEM_ARG || p->cond.nargs) &&
 	    (rc = hp_kernel__need(t->kernel, HP_KF_SYSCALL_ARGS, "a syscall's arguments", err)))
 		*cls = EC_NOT_SUPPORTED;
 	if (rc) {

@@ -43,8 +43,9 @@ int hp_probe__check_opts(const struct hp_probe_opts *o, struct hp_err *err)
 	if (o->pid != -1 && (o->pid < 1 || o->pid > HP_PID_MAX))
 		return hp_err__set(err, EINVAL, "pid must be 1..%d", HP_PID_MAX);
 	if (!memchr(o->comm, 0, sizeof o->comm) || !memchr(o->mem_text, 0, sizeof o->mem_text) ||
-	    !memchr(o->args_names, 0, sizeof o->args_names) || !memchr(o->mem_param, 0, sizeof o->mem_param))
-		return hp_err__set(err, EINVAL, "comm, memory capture or argument names not terminated");
+	    !memchr(o->args_names, 0, sizeof o->args_names) || !memchr(o->mem_param, 0, sizeof o->mem_param) ||
+	    !memchr(o->cond_text, 0, sizeof o->cond_text))
+		return hp_err__set(err, EINVAL, "comm, memory capture, argument names or condition not terminated");
 	if (o->kind != HP_PROBE_CAPTURE && o->kind != HP_PROBE_COUNT)
 		return hp_err__set(err, EINVAL, "bad probe kind");
 	if (o->mem.len) {
@@ -329,6 +330,7 @@ static void plan_of(const struct hp_probe *p, struct hp_capture_plan *c)
 	c->probe_id = p->id;
 	c->addr = p->addr;
 	c->count_only = p->o.kind == HP_PROBE_COUNT;
+	c->cond = p->cond;
 	c->nargs = p->o.nargs;
 	c->syscall_args = p->syscall_wrapper;
 	c->regs = p->o.regs;

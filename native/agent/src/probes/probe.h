@@ -9,6 +9,7 @@
 #include "base/errors.h"
 #include "hprobe/journal.h"
 #include "hprobe/param.h"
+#include "hprobe/pcond.h"
 #include "hprobe/retpend.h"
 
 struct hp_kernel;
@@ -45,8 +46,9 @@ struct hp_probe_opts {
 	char comm[HP_COMM_LEN];
 	enum hp_probe_kind kind;
 	int enabled;
-	uint32_t owner; /* detector id, or 0 for a user's probe */
-	int need_stop;  /* its hits change guest state or read it at leisure: gdbstub only */
+	uint32_t owner;      /* detector id, or 0 for a user's probe */
+	int need_stop;       /* its hits change guest state or read it at leisure: gdbstub only */
+	char cond_text[256]; /* --if (compiled by probes/cond.c); "" = every hit */
 };
 
 struct hp_probe {
@@ -67,6 +69,7 @@ struct hp_probe {
 	int has_ret_type;     /* a return probe: its function's return type is known */
 	int ret_errno;        /* and a negative return is -errno (a syscall) */
 	struct hp_param ret_type;
+	struct hp_pcond cond; /* o.cond_text compiled (hp_cond__compile); nops 0: none */
 	enum hp_resume resume;
 	uint8_t insn_len; /* length of the instruction at addr */
 	int32_t call_rel; /* HP_RESUME_CALL: displacement of the call */

@@ -61,6 +61,13 @@ int hp_cmd__probe_add(struct hp_vm *vm, struct hp_job *job)
 		}
 		snprintf(o.comm, sizeof o.comm, "%s", comm);
 	}
+	const char *cond = json_string_value(json_object_get(a, "if"));
+	if (cond && (!*cond || strlen(cond) >= sizeof o.cond_text)) {
+		hp_err__set(err, EINVAL, "if: a condition of 1..%zu bytes", sizeof o.cond_text - 1);
+		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
+	}
+	if (cond)
+		snprintf(o.cond_text, sizeof o.cond_text, "%s", cond);
 	const char *kind = json_string_value(json_object_get(a, "kind"));
 	if (kind && strcmp(kind, "capture") && strcmp(kind, "count")) {
 		hp_err__set(err, EINVAL, "kind must be capture or count");

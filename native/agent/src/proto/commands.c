@@ -413,11 +413,11 @@ static const struct hp_arg a_sym_search[] = { { "vm", ARG_STR, 1 },     { "patte
 					      { "limit", ARG_INT, 0 },  { "offset", ARG_INT, 0 },
 					      { "binary", ARG_STR, 0 }, { NULL, 0, 0 } };
 static const struct hp_arg a_disas[] = { { "vm", ARG_STR, 1 }, { "spec", ARG_STR, 1 }, { NULL, 0, 0 } };
-static const struct hp_arg a_probe_add[] = { { "vm", ARG_STR, 1 },       { "spec", ARG_STR, 1 },
-					     { "args", ARG_ANY, 0 },     { "mem", ARG_STR, 0 },
-					     { "regs", ARG_BOOL, 0 },    { "pid", ARG_INT, 0 },
-					     { "comm", ARG_STR, 0 },     { "kind", ARG_STR, 0 },
-					     { "enabled", ARG_BOOL, 0 }, { NULL, 0, 0 } };
+static const struct hp_arg a_probe_add[] = {
+	{ "vm", ARG_STR, 1 },       { "spec", ARG_STR, 1 }, { "args", ARG_ANY, 0 }, { "mem", ARG_STR, 0 },
+	{ "regs", ARG_BOOL, 0 },    { "pid", ARG_INT, 0 },  { "comm", ARG_STR, 0 }, { "kind", ARG_STR, 0 },
+	{ "enabled", ARG_BOOL, 0 }, { "if", ARG_STR, 0 },   { NULL, 0, 0 }
+};
 static const struct hp_arg a_probe_id[] = { { "vm", ARG_STR, 1 }, { "probe", ARG_INT, 1 }, { NULL, 0, 0 } };
 static const struct hp_arg a_subscribe[] = { { "vm", ARG_STR, 1 }, { "from_seq", ARG_INT, 0 }, { NULL, 0, 0 } };
 static const struct hp_arg a_hits_read[] = { { "vm", ARG_STR, 1 },

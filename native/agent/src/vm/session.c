@@ -46,11 +46,11 @@ void hp_session__save(struct hp_vm *vm)
 	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next) {
 		if (p->o.owner)
 			continue; /* detectors re-create their own probes */
-		json_array_append_new(probes, json_pack("{s:i, s:s, s:i, s:b, s:s, s:i, s:s, s:s, s:b}", "id", p->id,
-							"spec", p->spec, "args", p->o.nargs, "regs", p->o.regs, "mem",
-							p->o.mem_text, "pid", p->o.pid, "comm", p->o.comm, "kind",
-							p->o.kind == HP_PROBE_COUNT ? "count" : "capture", "enabled",
-							p->o.enabled));
+		json_array_append_new(probes, json_pack("{s:i, s:s, s:i, s:b, s:s, s:i, s:s, s:s, s:b, s:s}", "id",
+							p->id, "spec", p->spec, "args", p->o.nargs, "regs", p->o.regs,
+							"mem", p->o.mem_text, "pid", p->o.pid, "comm", p->o.comm,
+							"kind", p->o.kind == HP_PROBE_COUNT ? "count" : "capture",
+							"enabled", p->o.enabled, "if", p->o.cond_text));
 	}
 	json_t *dets = json_array();
 	for (struct hp_detector *d = vm->tgt.detectors; d; d = d->next)
@@ -264,6 +264,11 @@ static int saved_probe(json_t *p, struct hp_probe_opts *o, uint32_t *id, const c
 		return hp_err__set(err, EINVAL, "comm longer than %d characters", HP_COMM_LEN - 1);
 	if (c)
 		memcpy(o->comm, c, strlen(c) + 1);
+	json_t *cond = json_object_get(p, "if");
+	if (cond && (!json_is_string(cond) || strlen(json_string_value(cond)) >= sizeof o->cond_text))
+		return hp_err__set(err, EINVAL, "if must be a string of up to %zu bytes", sizeof o->cond_text - 1);
+	if (cond)
+		memcpy(o->cond_text, json_string_value(cond), strlen(json_string_value(cond)) + 1);
 	const char *k = json_string_value(kind);
 	if (k && strcmp(k, "count") && strcmp(k, "capture"))
 		return hp_err__set(err, EINVAL, "kind must be capture or count");

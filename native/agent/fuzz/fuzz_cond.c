@@ -1,0 +1,84 @@
+/* Fuzzes probe conditions from both ends: the --if compiler on text from a user (or a
+ * probe set, or a saved session), and the plugin's view of a program that arrives
+ * over its control socket: hp_pcond_check must refuse whatever hp_pcond_eval cannot
+ * run safely. The first byte chooses; the rest is the text or the program's bytes
+ * (zero-filled when short), evaluated on hits with arguments and strings from the
+ * input too. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hprobe/pcond.h"
+#include "probes/cond.h"
+#include "probes/probe.h"
+
+#define ASSERT(c)                         \
+	do {                              \
+		if (!(c))                 \
+			__builtin_trap(); \
+	} while (0)
+
+static void run(const struct hp_pcond *c, const uint8_t *data, size_t size)
+{
+	uint64_t args[6] = { 0 };
+	char comm[16] = { 0 };
+	memcpy(args, data, size < sizeof args ? size : sizeof args);
+	if (size > sizeof args)
+		memcpy(comm, data + sizeof args, size - sizeof args < sizeof comm ? size - sizeof args : sizeof comm);
+	for (int t = 0; t < 2; t++) {
+		struct hp_pcond_in in = { .args = args,
+					  .have_task = t,
+					  .pid = (int32_t)args[0],
+					  .tgid = 7,
+					  .comm = comm,
+					  .mem = t ? (const uint8_t *)comm : NULL,
+					  .memlen = 16 };
+		int r = hp_pcond_eval(c, &in);
+		ASSERT(r == 0 || r == 1);
+	}
+}
+
+static void compile(const uint8_t *data, size_t size)
+{
+	static const struct hp_param params[] = { { "fd", "unsigned int", HP_PARAM_UINT, 4 },
+						  { "buf", "const char *", HP_PARAM_STR, 8 },
+						  { "count", "size_t", HP_PARAM_UINT, 8 },
+						  { "whence", "int", HP_PARAM_INT, 2 } };
+	struct hp_probe p;
+	struct hp_err err;
+	memset(&p, 0, sizeof p);
+	p.nparams = 4;
+	memcpy(p.params, params, sizeof params);
+	snprintf(p.params_from, sizeof p.params_from, "btf");
+	p.o.kind = size && (data[0] & 1) ? HP_PROBE_COUNT : HP_PROBE_CAPTURE;
+	if (size && (data[0] & 2)) {
+		ASSERT(hp_probe__parse_mem_opts("buf:s16", &p.o, &err) == 0);
+		ASSERT(hp_probe__args_by_name(&p, &err) == 0);
+	}
+	size_t n = size > 1 ? size - 1 : 0;
+	if (n >= sizeof p.o.cond_text)
+		n = sizeof p.o.cond_text - 1;
+	memcpy(p.o.cond_text, data + (size ? 1 : 0), n);
+	if (hp_cond__compile(&p, &err) == 0) {
+		ASSERT(hp_pcond_check(&p.cond) == NULL); /* what it compiles, a tier accepts */
+		run(&p.cond, data, size);
+	} else {
+		ASSERT(err.msg[0]);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!size)
+		return 0;
+	if (data[0] & 0x80) {
+		struct hp_pcond c;
+		memset(&c, 0, sizeof c);
+		memcpy(&c, data + 1, size - 1 < sizeof c ? size - 1 : sizeof c);
+		if (!hp_pcond_check(&c))
+			run(&c, data + 1, size - 1);
+		return 0;
+	}
+	compile(data, size);
+	return 0;
+}
