@@ -320,10 +320,12 @@ class Client:
 
     # ---- probes ----
 
-    def probe_add(self, vm, spec, args=None, mem=None, regs=None, pid=None, comm=None, kind=None, enabled=None):
-        """Plants a probe; returns the reply: {"id", "addr", "mechanism", ...}."""
+    def probe_add(self, vm, spec, args=None, mem=None, regs=None, pid=None, comm=None, kind=None, enabled=None,
+                  cond=None):
+        """Plants a probe; returns the reply: {"id", "addr", "mechanism", ...}. cond is
+        the protocol's "if" (a Python keyword): only hits where it holds."""
         return self.call("probe-add", vm=vm, spec=spec, args=args, mem=mem, regs=regs, pid=pid, comm=comm,
-                         kind=kind, enabled=enabled)
+                         kind=kind, enabled=enabled, **{"if": cond})
 
     def probe_list(self, vm):
         return self.call("probe-list", vm=vm)

@@ -40,6 +40,8 @@ int cmd_probe(struct cli *c)
 			json_object_set_new(args, "comm", json_string(v));
 		if ((v = cli_arg(&a, "kind")))
 			json_object_set_new(args, "kind", json_string(v));
+		if ((v = cli_arg(&a, "if")))
+			json_object_set_new(args, "if", json_string(v));
 		if (cli_flag(&a, "regs"))
 			json_object_set_new(args, "regs", json_true());
 		if (cli_flag(&a, "disabled"))

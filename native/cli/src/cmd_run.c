@@ -96,8 +96,9 @@ static const char *probe_member(const char *cls, const char *desc)
 {
 	static const struct {
 		const char *word, *member;
-	} words[] = { { "memory capture", "mem" }, { "args ", "args" }, { "pid ", "pid" },
-		      { "comm ", "comm" },         { "kind ", "kind" }, { "pid or comm", "comm" } };
+	} words[] = { { "memory capture", "mem" }, { "args ", "args" },       { "pid ", "pid" },  { "comm ", "comm" },
+		      { "kind ", "kind" },         { "pid or comm", "comm" }, { "--if: ", "if" }, { "if: ", "if" },
+		      { "--args", "args" },        { "--mem", "mem" } };
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
 		if (strstr(desc, words[i].word) == desc || (i == 0 && strstr(desc, words[i].word)))
 			return words[i].member;

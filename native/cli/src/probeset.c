@@ -264,8 +264,8 @@ static const char *shown(const json_t *v, char *buf, size_t cap)
 	return buf;
 }
 
-static const char *const probe_members[] = { "spec", "kind", "args",    "mem",  "regs",
-					     "pid",  "comm", "enabled", "note", NULL };
+static const char *const probe_members[] = { "spec", "kind",    "args", "mem",  "regs", "pid",
+					     "comm", "enabled", "if",   "note", NULL };
 static const char *const detector_members[] = { "kind", "config", "enabled", "note", NULL };
 static const char *const top_members[] = { "format", "version", "description", "probes", "detectors", NULL };
 
@@ -286,16 +286,10 @@ static const char *list_text(const char *const *list, char *buf, size_t cap)
 	return buf;
 }
 
-/* Members that a later version will read (issue 19: filters, aggregations): refused
- * here rather than ignored, since a set without them would do something else. */
+/* Members that a later version will read (issue 19: aggregations): refused here
+ * rather than ignored, since a set without them would do something else. */
 static int reserved(struct probeset *ps, const struct ps_path *p, const char *key)
 {
-	if (!strcmp(key, "if")) {
-		ps_error(ps, p,
-			 "filters (\"if\") are not supported yet by this hprobe: the set cannot be applied as "
-			 "written (without it the probe would take every hit)");
-		return 1;
-	}
 	if (!strcmp(key, "aggregate")) {
 		ps_error(ps, p,
 			 "aggregations (\"aggregate\") are not supported yet by this hprobe: the set cannot "
@@ -439,6 +433,7 @@ static void check_probe(struct probeset *ps, json_t *pr, const struct ps_path *p
 		ps_error(ps, &q, "give pid or comm, not both");
 	}
 	want_bool(ps, pr, p, "enabled");
+	want_string(ps, pr, p, "if", 255); /* the agent compiles it: its errors name the column */
 	want_string(ps, pr, p, "note", 0);
 	if (ps->nerrors != before)
 		return;
@@ -670,6 +665,7 @@ json_t *probeset_from_lists(json_t *probes, json_t *detectors, const char *descr
 			copy_member(p, v, "regs");
 		copy_member(p, v, "pid");
 		copy_member(p, v, "comm");
+		copy_member(p, v, "if");
 		if (json_is_false(json_object_get(v, "enabled")))
 			json_object_set_new(p, "enabled", json_false());
 		json_array_append_new(ps, p);

@@ -654,6 +654,45 @@ class LiveCli(AgentTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("UnknownSymbol", r.stderr)
 
+    def test_probe_set_conditions_round_trip(self):
+        """A probe's condition goes into a saved set and comes back from it; a set whose
+        second condition does not compile is refused with the agent's column, and the
+        first probe it had added is taken back."""
+        d = tempfile.mkdtemp(prefix="hprobe-it-set-")
+        cond = 'fd == 1 && count > 4 && comm != "bash"'
+        before = {p["id"] for p in json.loads(self.cli("--json", "probe", "list", "lab").stdout)}
+        try:
+            pr = self.cli("probe", "add", "lab", "kernel:ksys_write", "--args", "count", "--if", cond)
+            self.assertEqual(pr.returncode, 0, pr.stderr)
+            path = os.path.join(d, "set.json")
+            self.assertEqual(self.cli("probe", "save", "lab", path).returncode, 0)
+            self.assertEqual(self.cli("probe", "remove", "lab", pr.stdout.strip()).returncode, 0)
+            with open(path) as f:
+                saved = json.load(f)
+            self.assertEqual([p.get("if") for p in saved["probes"] if p["spec"] == "kernel:ksys_write"], [cond])
+            saved["probes"] = [p for p in saved["probes"] if p["spec"] == "kernel:ksys_write"]
+            with open(path, "w") as f:
+                json.dump(saved, f)
+            r = self.cli("probe", "load", "lab", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            got = json.loads(self.cli("--json", "probe", "list", "lab").stdout)
+            self.assertEqual([p["if"] for p in got if p["id"] not in before], [cond])
+            self.assertEqual(self.cli("probe", "remove", "lab", r.stdout.split()[1]).returncode, 0)  # "probe ID SPEC"
+            saved["probes"].append({"spec": "kernel:ksys_write", "if": "count >> 2"})
+            with open(path, "w") as f:
+                json.dump(saved, f)
+            r = self.cli("probe", "load", "lab", path)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("set.json:1: probes[1].if: InvalidArgument: --if: column 8: expected a value at '>'",
+                          r.stderr)
+            self.assertEqual({p["id"] for p in json.loads(self.cli("--json", "probe", "list", "lab").stdout)},
+                             before, "the set's first probe was taken back")
+        finally:
+            shutil.rmtree(d)
+            for p in json.loads(self.cli("--json", "probe", "list", "lab").stdout):
+                if p["id"] not in before:
+                    self.cli("probe", "remove", "lab", str(p["id"]))
+
     def test_detector_config_from_stdin(self):
         r = self.cli("detector", "add", "lab", "loop", "--config", "-", input='{}')
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -143,6 +143,35 @@ class KernelProbes(AgentTestCase):
         self.assert_named_args(pr, "btf", "fd=%d buf=0x%x count=%d" % (fd, buf, ln))
         self.remove(pr)
 
+    def test_condition(self):
+        """--if, evaluated where the hit happens (on this tier): of every write in the
+        guest, only sysloop's 50 to its fd, matched by comm prefix, typed arguments and
+        the captured string; a counting probe keeps the 50 getpid calls of one pid. The
+        guest's own counters give the exact numbers. A condition that does not compile
+        is refused at its column."""
+        pid = self.g.start_waiting("sysloop -w -n 50", "sysloop")
+        m = re.search(r"sysloop\[%d\]: fd=(\d+) buf=0x[0-9a-f]+ len=(\d+)" % pid, self.g.console())
+        fd, ln = int(m.group(1)), int(m.group(2))
+        r = self.agent.cli("probe", "add", "lab", "kernel:__x64_sys_write", "--if", "fd == 1 && cnt > 4",
+                           check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("--if: column 12: unknown name (known: fd, buf, count, arg1..arg6, pid, tgid, comm) at 'cnt'",
+                      r.stderr)
+        cond = 'comm == "sysl*" && fd == %d && count == %d && buf == "sysloop"' % (fd, ln)
+        pr = self.add("kernel:__x64_sys_write", "--args", "fd", "--mem", "buf:s16", "--if", cond)
+        pc = self.add("kernel:__x64_sys_getpid", "--kind", "count", "--if", "pid == %d && tgid == %d" % (pid, pid))
+        self.assertEqual(self.probe(pr)["if"], cond)
+        since = self.g.type("kill -USR1 %d" % pid)
+        self.g.wait_for(r"sysloop\[%d\]: getpid_calls=50 write_calls=50" % pid, since, 120)
+        self.assertEqual(self.settled_hits(pc, 50), 50)
+        self.assertEqual(self.settled_hits(pr, 50), 50)
+        hits = self.hits("lab", probe=pr)
+        self.assertEqual(len(hits), 50)
+        self.assertEqual({(h["pid"], h["comm"], h["args"][0], bytes.fromhex(h["mem"])) for h in hits},
+                         {(pid, "sysloop", fd, b"sysloop")})
+        self.remove(pr)
+        self.remove(pc)
+
     def test_two_processes_identity(self):
         """Unfiltered probe, two concurrent processes: each hit carries the right pid/comm."""
         self.g.run("cp /apps/sysloop /tmp/sysloop2 && echo copied", r"copied")
