@@ -285,6 +285,17 @@ static void on_hit(unsigned vcpu, void *udata)
 	uint64_t now = tcg__now_ns();
 	int user = (c->vaddr >> 63) == 0;
 	struct hitregs hr = { .vs = vs, .have = 1u << HP_PREG_RIP, .v[HP_PREG_RIP] = c->vaddr };
+	uint64_t args[HP_PMAX_ARGS] = { 0 };
+	if (c->cond.nops && !(c->cond.need & (HP_PCOND_NEED_TASK | HP_PCOND_NEED_MEM))) {
+		/* a condition on arguments alone refuses a hit before the task is read */
+		struct hp_pcond_in in = { .args = args };
+		if (c->cond.nargs)
+			capture_args(&hr, c, args, c->cond.nargs);
+		if (!hp_pcond_eval(&c->cond, &in)) {
+			atomic_fetch_add_explicit(&vs->filtered, 1, memory_order_relaxed);
+			return;
+		}
+	}
 	struct task_id t = { -1, -1, { 0 } };
 	int need_task = c->kind == HP_PKIND_CAPTURE || c->filter_pid >= 0 || c->filter_comm[0] ||
 			(c->cond.need & HP_PCOND_NEED_TASK);
@@ -304,7 +315,6 @@ static void on_hit(unsigned vcpu, void *udata)
 			tcg__ret_entry(&hr, s, task, now);
 		return;
 	}
-	uint64_t args[HP_PMAX_ARGS] = { 0 };
 	struct hp_pcond_in in = { .args = args, .have_task = have_task, .pid = t.pid, .tgid = t.tgid, .comm = t.comm };
 	if (c->kind == HP_PKIND_COUNT) {
 		if (c->cond.nargs)

@@ -160,17 +160,20 @@ class KernelProbes(AgentTestCase):
         cond = 'comm == "sysl*" && fd == %d && count == %d && buf == "sysloop"' % (fd, ln)
         pr = self.add("kernel:__x64_sys_write", "--args", "fd", "--mem", "buf:s16", "--if", cond)
         pc = self.add("kernel:__x64_sys_getpid", "--kind", "count", "--if", "pid == %d && tgid == %d" % (pid, pid))
+        # on arguments alone (the plugin refuses such a hit before it reads the task)
+        pa = self.add("kernel:__x64_sys_write", "--kind", "count", "--if", "fd == %d && count == %d" % (fd, ln))
         self.assertEqual(self.probe(pr)["if"], cond)
         since = self.g.type("kill -USR1 %d" % pid)
         self.g.wait_for(r"sysloop\[%d\]: getpid_calls=50 write_calls=50" % pid, since, 120)
         self.assertEqual(self.settled_hits(pc, 50), 50)
+        self.assertEqual(self.settled_hits(pa, 50), 50)
         self.assertEqual(self.settled_hits(pr, 50), 50)
         hits = self.hits("lab", probe=pr)
         self.assertEqual(len(hits), 50)
         self.assertEqual({(h["pid"], h["comm"], h["args"][0], bytes.fromhex(h["mem"])) for h in hits},
                          {(pid, "sysloop", fd, b"sysloop")})
-        self.remove(pr)
-        self.remove(pc)
+        for p in (pr, pc, pa):
+            self.remove(p)
 
     def test_two_processes_identity(self):
         """Unfiltered probe, two concurrent processes: each hit carries the right pid/comm."""
