@@ -286,8 +286,9 @@ static void on_hit(unsigned vcpu, void *udata)
 	int user = (c->vaddr >> 63) == 0;
 	struct hitregs hr = { .vs = vs, .have = 1u << HP_PREG_RIP, .v[HP_PREG_RIP] = c->vaddr };
 	uint64_t args[HP_PMAX_ARGS] = { 0 };
-	if (c->cond.nops && !(c->cond.need & (HP_PCOND_NEED_TASK | HP_PCOND_NEED_MEM))) {
-		/* a condition on arguments alone refuses a hit before the task is read */
+	/* a condition on arguments alone refuses a hit before the task is read */
+	int early = c->cond.nops && !(c->cond.need & (HP_PCOND_NEED_TASK | HP_PCOND_NEED_MEM));
+	if (early) {
 		struct hp_pcond_in in = { .args = args };
 		if (c->cond.nargs)
 			capture_args(&hr, c, args, c->cond.nargs);
@@ -317,9 +318,9 @@ static void on_hit(unsigned vcpu, void *udata)
 	}
 	struct hp_pcond_in in = { .args = args, .have_task = have_task, .pid = t.pid, .tgid = t.tgid, .comm = t.comm };
 	if (c->kind == HP_PKIND_COUNT) {
-		if (c->cond.nargs)
+		if (!early && c->cond.nargs)
 			capture_args(&hr, c, args, c->cond.nargs);
-		if (!hp_pcond_eval(&c->cond, &in)) {
+		if (!early && !hp_pcond_eval(&c->cond, &in)) {
 			atomic_fetch_add_explicit(&vs->filtered, 1, memory_order_relaxed);
 			return;
 		}
@@ -367,7 +368,7 @@ static void on_hit(unsigned vcpu, void *udata)
 		in.memlen = h->memlen;
 		p += h->memlen;
 	}
-	if (!hp_pcond_eval(&c->cond, &in)) { /* before the record is published: it costs nothing */
+	if (!early && !hp_pcond_eval(&c->cond, &in)) { /* before the record is published: it costs nothing */
 		atomic_fetch_add_explicit(&vs->filtered, 1, memory_order_relaxed);
 		return;
 	}
