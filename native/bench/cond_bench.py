@@ -12,14 +12,13 @@ median. The counting probe's total is checked against the guest's own counter.
     native/bench/cond_bench.py --from-json docs/data/cond.json --markdown   # the table from the data
 """
 import argparse
-import json
 import os
 import statistics
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hplab import Agent, wait_until  # noqa: E402
-from docsect import fmt, machine, machine_text, publish, stats  # noqa: E402
+from docsect import fmt, machine, machine_text, publish, results, stats  # noqa: E402
 from inqemu import InQemu  # noqa: E402
 
 NEVER_ARG = "arg1 == 12345"
@@ -102,11 +101,7 @@ def main():
     ap.add_argument("--from-json", metavar="FILE", help="no run: the table from these raw results")
     ap.add_argument("--markdown", action="store_true", help="write the table into docs/performance.md")
     a = ap.parse_args()
-    if a.from_json:
-        with open(a.from_json) as f:
-            r = json.load(f)
-    else:
-        r = measure(a.reps, a.seconds)
+    r = results(a, lambda: measure(a.reps, a.seconds))
     publish(r, a.json, "performance.md", [("conditions", markdown(r))], a.markdown)
 
 

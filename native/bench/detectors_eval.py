@@ -12,7 +12,6 @@ detector on against off, in the same run. The CI runs a short version
 (native/tests/integration/test_detectors.py) that asserts coverage, bounds and no false
 positive."""
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -21,7 +20,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
-from docsect import DOCS, fmt, publish, stats  # noqa: E402
+from docsect import DOCS, fmt, publish, results, stats  # noqa: E402
 from hplab import Agent, Guest, free_port, wait_until  # noqa: E402
 
 WATCH_T_MS = 500
@@ -255,11 +254,7 @@ def main():
                     help="write the table into docs/detectors.md and its raw results into docs/data/detectors.json")
     ap.add_argument("--from-json", metavar="FILE", help="measure nothing: render the table from raw results")
     a = ap.parse_args()
-    if a.from_json:
-        with open(a.from_json) as f:
-            r = json.load(f)
-    else:
-        r = run(a.stalls, a.loops, a.exploits, a.benign_seconds, a.overhead_seconds)
+    r = results(a, lambda: run(a.stalls, a.loops, a.exploits, a.benign_seconds, a.overhead_seconds))
     json_path = a.json or (os.path.join(DOCS, "data", "detectors.json") if a.markdown and not a.from_json else None)
     publish(r, json_path, "detectors.md", [("detectors_eval", markdown(r))], a.markdown)
 

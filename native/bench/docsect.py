@@ -38,6 +38,15 @@ def publish(result, json_path, doc, sections, write_docs):
             update(doc, name, text)
 
 
+def results(args, measure):
+    """A benchmark's raw results: read from args.from_json when given (the table again
+    from committed data), else measure()'s."""
+    if args.from_json:
+        with open(args.from_json) as f:
+            return json.load(f)
+    return measure()
+
+
 def machine(accel=None):
     """Where and on what a result was measured, for its raw data and its table."""
     def out(*cmd):
