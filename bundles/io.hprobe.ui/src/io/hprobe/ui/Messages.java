@@ -152,6 +152,9 @@ public final class Messages extends NLS {
     public static String ProbeForm_count;
     public static String ProbeForm_countTip;
     public static String ProbeForm_enabled;
+    public static String ProbeForm_if;
+    public static String ProbeForm_ifHint;
+    public static String ProbeForm_ifTip;
     public static String ProbeForm_badPid;
     public static String Probes_enabled;
     public static String Probes_id;

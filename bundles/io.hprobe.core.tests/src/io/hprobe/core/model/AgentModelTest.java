@@ -208,7 +208,8 @@ class AgentModelTest {
         firstProbeListApplied();
         fake.on("probe-add", (a, c) -> JsonParser.parseString("{\"id\":5,\"addr\":\"0xffffffff81b67770\","
                 + "\"mechanism\":\"gdbstub\",\"resume\":\"emulate-nop5\",\"state\":\"armed\"}"));
-        ProbeRequest r = new ProbeRequest("kernel:__x64_sys_write", 3, "arg2:s64", false, -1, "sysloop", false, true);
+        ProbeRequest r = new ProbeRequest("kernel:__x64_sys_write", 3, "arg2:s64", false, -1, "sysloop", false, true,
+                null);
         Probe p = agent.addProbe(vm, r).get(5, TimeUnit.SECONDS);
         assertEquals(5, p.id());
         assertEquals("kernel:__x64_sys_write", p.spec());
@@ -229,11 +230,26 @@ class AgentModelTest {
 
     @Test
     void probeRequestArguments() {
-        JsonObject o = new ProbeRequest("kernel:__x64_sys_write", 3, "arg2:s64", true, 42, "sysloop", true, false)
-                .toJson();
-        assertEquals("{\"spec\":\"kernel:__x64_sys_write\",\"args\":3,\"mem\":\"arg2:s64\",\"regs\":true,\"pid\":42,"
-                + "\"comm\":\"sysloop\",\"kind\":\"count\",\"enabled\":false}", o.toString());
+        JsonObject o = new ProbeRequest("kernel:__x64_sys_write", 3, "arg2:s64", true, 42, "sysloop", true, false,
+                "count > 4").toJson();
+        assertEquals(
+                "{\"spec\":\"kernel:__x64_sys_write\",\"args\":3,\"mem\":\"arg2:s64\",\"regs\":true,\"pid\":42,"
+                        + "\"comm\":\"sysloop\",\"kind\":\"count\",\"enabled\":false,\"if\":\"count > 4\"}",
+                o.toString());
         assertEquals("{\"spec\":\"0xffffffff81000000\"}", ProbeRequest.at("0xffffffff81000000").toJson().toString());
+    }
+
+    @Test
+    void probeConditionIsKeptShownAndAskedAgain() {
+        Probe p = Probe.fromJson(JsonParser
+                .parseString("{\"id\":3,\"spec\":\"kernel:ksys_write\",\"comm\":\"sysloop\",\"if\":\"fd == 1\"}")
+                .getAsJsonObject());
+        assertEquals("fd == 1", p.cond());
+        assertEquals("comm sysloop, if fd == 1", p.filterText());
+        assertEquals("fd == 1", ProbeRequest.of(p).toJson().get("if").getAsString());
+        // an event that says nothing of it keeps it
+        assertEquals("fd == 1", p.merge(JsonParser.parseString("{\"hits\":4}").getAsJsonObject()).cond());
+        assertEquals(null, Probe.fromJson(JsonParser.parseString("{\"id\":4}").getAsJsonObject()).cond());
     }
 
     @Test

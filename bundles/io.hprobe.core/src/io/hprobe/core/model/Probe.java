@@ -21,8 +21,8 @@ import io.hprobe.core.protocol.Json;
  */
 public record Probe(int id, String spec, long addr, String function, boolean enabled, long hits, String kind,
         String mechanism, String state, int args, @Nullable String mem, boolean regs, int pid, @Nullable String comm,
-        int detector, @Nullable String reason, @Nullable List<Param> params, @Nullable Param retType,
-        boolean retErrno) {
+        int detector, @Nullable String reason, @Nullable List<Param> params, @Nullable Param retType, boolean retErrno,
+        @Nullable String cond) {
 
     static Probe fromJson(JsonObject o) {
         return new Probe(Json.integer(o, "id", 0), Json.str(o, "spec", ""), Json.addr(o, "addr", 0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
@@ -31,7 +31,7 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
                 Json.integer(o, "args", 0), Json.strOrNull(o, "mem"), Json.bool(o, "regs", false), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
                 Json.integer(o, "pid", -1), Json.strOrNull(o, "comm"), Json.integer(o, "detector", 0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
                 Json.strOrNull(o, "reason"), Param.listOf(o), Param.returnOf(o), //$NON-NLS-1$
-                Json.bool(Json.obj(o, "ret_type"), "errno", false)); //$NON-NLS-1$ //$NON-NLS-2$
+                Json.bool(Json.obj(o, "ret_type"), "errno", false), Json.strOrNull(o, "if")); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
     }
 
     /** A PROBE event's partial record applied on top of this one (events carry only what changed). */
@@ -43,12 +43,13 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
                 o.has("comm") ? Json.strOrNull(o, "comm") : comm, Json.integer(o, "detector", detector), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
                 o.has("reason") ? Json.strOrNull(o, "reason") : reason, //$NON-NLS-1$ //$NON-NLS-2$
                 o.has("params") ? Param.listOf(o) : params, o.has("ret_type") ? Param.returnOf(o) : retType, //$NON-NLS-1$ //$NON-NLS-2$
-                o.has("ret_type") ? Json.bool(Json.obj(o, "ret_type"), "errno", false) : retErrno); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                o.has("ret_type") ? Json.bool(Json.obj(o, "ret_type"), "errno", false) : retErrno, //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                o.has("if") ? Json.strOrNull(o, "if") : cond); //$NON-NLS-1$ //$NON-NLS-2$
     }
 
     Probe withHits(long count) {
         return new Probe(id, spec, addr, function, enabled, count, kind, mechanism, state, args, mem, regs, pid, comm,
-                detector, reason, params, retType, retErrno);
+                detector, reason, params, retType, retErrno, cond);
     }
 
     /** The name users know it by: the function for symbol specs, else the spec. */
@@ -83,7 +84,7 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
         return b.toString();
     }
 
-    /** The process filter as text, or "" when the probe fires for every process. */
+    /** The process filter and condition as text, or "" when the probe keeps every hit. */
     public String filterText() {
         StringBuilder b = new StringBuilder();
         if (pid >= 0) {
@@ -92,6 +93,10 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
         String c = comm;
         if (c != null && !c.isEmpty()) {
             b.append(b.length() > 0 ? ", " : "").append("comm ").append(c); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+        }
+        String x = cond;
+        if (x != null && !x.isEmpty()) {
+            b.append(b.length() > 0 ? ", " : "").append("if ").append(x); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
         }
         return b.toString();
     }

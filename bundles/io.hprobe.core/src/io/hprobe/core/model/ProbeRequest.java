@@ -14,18 +14,19 @@ import com.google.gson.JsonObject;
  * @param comm    command-name filter, or null
  * @param count   true for a counting probe (no per-hit records)
  * @param enabled armed at once
+ * @param cond    a condition on each hit ("fd == 1 && count > 4096", the protocol's "if"), or null
  */
 public record ProbeRequest(String spec, int args, @Nullable String mem, boolean regs, int pid, @Nullable String comm,
-        boolean count, boolean enabled) {
+        boolean count, boolean enabled, @Nullable String cond) {
 
     /** A capturing probe at spec for every process, with nothing captured but the hit itself. */
     public static ProbeRequest at(String spec) {
-        return new ProbeRequest(spec, 0, null, false, -1, null, false, true);
+        return new ProbeRequest(spec, 0, null, false, -1, null, false, true, null);
     }
 
     /** The same request for another spec (undo/redo re-adds a probe as it was asked for). */
     public ProbeRequest withSpec(String other) {
-        return new ProbeRequest(other, args, mem, regs, pid, comm, count, enabled);
+        return new ProbeRequest(other, args, mem, regs, pid, comm, count, enabled, cond);
     }
 
     /** The probe-add arguments, vm excluded. */
@@ -55,12 +56,16 @@ public record ProbeRequest(String spec, int args, @Nullable String mem, boolean 
         if (!enabled) {
             o.addProperty("enabled", false); //$NON-NLS-1$
         }
+        String x = cond;
+        if (x != null && !x.isBlank()) {
+            o.addProperty("if", x.trim()); //$NON-NLS-1$
+        }
         return o;
     }
 
     /** The request that would re-create an existing probe (for redo after its removal was undone). */
     public static ProbeRequest of(Probe p) {
         return new ProbeRequest(p.spec(), p.args(), p.mem(), p.regs(), p.pid(), p.comm(), "count".equals(p.kind()), //$NON-NLS-1$
-                p.enabled());
+                p.enabled(), p.cond());
     }
 }

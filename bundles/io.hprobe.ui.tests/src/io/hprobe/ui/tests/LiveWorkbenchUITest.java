@@ -19,7 +19,9 @@ import org.eclipse.jface.viewers.IStructuredSelection;
 import org.eclipse.jface.wizard.WizardDialog;
 import org.eclipse.swt.custom.StyledText;
 import org.eclipse.swt.widgets.Button;
+import org.eclipse.swt.widgets.Label;
 import org.eclipse.swt.widgets.Shell;
+import org.eclipse.swt.widgets.Spinner;
 import org.eclipse.swt.widgets.Table;
 import org.eclipse.swt.widgets.Text;
 import org.eclipse.swt.widgets.Tree;
@@ -47,7 +49,6 @@ import io.hprobe.core.journal.Journals;
 import io.hprobe.core.model.Agent;
 import io.hprobe.core.model.Param;
 import io.hprobe.core.model.Probe;
-import io.hprobe.core.model.ProbeRequest;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.HProbeUi;
 import io.hprobe.ui.Messages;
@@ -78,6 +79,7 @@ class LiveWorkbenchUITest {
     private static final String FUNCTION = "__x64_sys_getpid";
     private static final int CALLS = 300;
     private static final int WRITES = 5;
+    private static final String CONDITION = "fd == 3 && count == 7 && comm == \"sysl*\""; //$NON-NLS-1$
 
     private static Agent agent;
     private static Vm vm;
@@ -428,9 +430,40 @@ class LiveWorkbenchUITest {
     @Order(8)
     void writeHitsShowTheirArgumentsByName() throws Exception {
         assumeTrue(vm != null, "no lab VM (the launch step failed)");
-        Probe write = agent
-                .addProbe(vm, new ProbeRequest("kernel:__x64_sys_write", 3, null, false, -1, "sysloop", false, true))
-                .get(60, TimeUnit.SECONDS);
+        // from the editor's form, with a condition the tier evaluates: sysloop's writes only
+        ProbeEditorView editor = show(ProbeEditorView.ID, ProbeEditorView.class);
+        Table symbols = Widgets.table(editor, Messages.ProbeEditor_symbol);
+        Widgets.find(editor, Text.class, t -> Messages.ProbeEditor_searchHint.equals(t.getMessage()),
+                "the symbol search").setText("__x64_sys_write");
+        UiTestSupport.waitUntil("__x64_sys_write first in the list", T,
+                () -> symbols.getItemCount() > 0 && "__x64_sys_write".equals(symbols.getItem(0).getText(0)));
+        Widgets.click(symbols, 0); // fills the form's Where
+        UiTestSupport.waitUntil("its disassembly", T, () -> !Widgets.all(Widgets.root(editor), Label.class).stream()
+                .filter(l -> l.getText().startsWith("__x64_sys_write: ")).toList().isEmpty());
+        assertEquals("kernel:__x64_sys_write", Widgets
+                .find(editor, Text.class, t -> Messages.ProbeForm_specHint.equals(t.getMessage()), "the spec field")
+                .getText());
+        Widgets.find(editor, Spinner.class).setSelection(3);
+        Widgets.find(editor, Button.class, b -> Messages.ProbeForm_regs.equals(b.getText()), "the registers box")
+                .setSelection(false);
+        Text cond = Widgets.find(editor, Text.class, t -> Messages.ProbeForm_ifHint.equals(t.getMessage()),
+                "the condition field");
+        cond.setText("cnt > 4"); // refused by the agent, which names the column and what it knows
+        editor.addFromForm();
+        UiTestSupport.waitUntil("the agent's refusal", T, () -> io.hprobe.ui.internal.Jobs.lastFailure() != null);
+        String refused = UiTestSupport.nn(io.hprobe.ui.internal.Jobs.takeLastFailure());
+        assertTrue(refused.contains("--if: column 1: unknown name (known: fd, buf, count, arg1..arg6"), refused);
+        cond.setText(CONDITION);
+        editor.addFromForm();
+        UiTestSupport.waitUntil("the write probe armed with its condition", T, () -> UiTestSupport.failOnErrorDialog()
+                && vm.probes().stream().anyMatch(p -> CONDITION.equals(p.cond()) && "armed".equals(p.state())));
+        Probe write = vm.probes().stream().filter(p -> CONDITION.equals(p.cond())).findFirst().orElseThrow();
+        assertEquals("kernel:__x64_sys_write", write.spec());
+        assertEquals("if " + CONDITION, write.filterText());
+        Table listing = Widgets.table(editor, Messages.ProbeEditor_insn);
+        UiTestSupport.waitUntil("the probe marked in the listing", T,
+                () -> listing.getItemCount() > 0 && listing.getItem(0).getText(0).contains("\u25cf"));
+        UiTestSupport.screenshotMaximized(page(), editor, docs("probe-condition.png"));
         assertEquals(java.util.List.of("fd", "buf", "count"),
                 UiTestSupport.nn(write.params()).stream().map(Param::name).toList(), "write's parameters");
         ConsoleView console = show(ConsoleView.ID, ConsoleView.class);
@@ -458,5 +491,8 @@ class LiveWorkbenchUITest {
         });
         rows.setTopIndex(Math.max(0, rows.getItemCount() - 1));
         UiTestSupport.screenshotMaximized(page(), hits, docs("hits-args.png"));
+        // the condition kept exactly the loop's writes: none of the shell's, nor sysloop's report
+        UiTestSupport.waitUntil("the probe's count settled", T,
+                () -> UiTestSupport.nn(vm.probe(write.id())).hits() == WRITES);
     }
 }

@@ -26,6 +26,7 @@ final class ProbeForm {
     private final Text comm;
     private final Button count;
     private final Button enabled;
+    private final Text cond;
     private final Button add;
 
     ProbeForm(Composite parent, Runnable onAdd) {
@@ -59,6 +60,9 @@ final class ProbeForm {
         enabled = new Button(g, SWT.CHECK);
         enabled.setText(Messages.ProbeForm_enabled);
         enabled.setSelection(true);
+        // row 3: the condition, compiled by the agent (its error names the column)
+        cond = text(g, Messages.ProbeForm_if, Messages.ProbeForm_ifHint, 8);
+        cond.setToolTipText(Messages.ProbeForm_ifTip);
     }
 
     private static Text text(Composite g, String label, String hint, int span) {
@@ -96,6 +100,6 @@ final class ProbeForm {
             }
         }
         return new ProbeRequest(where, args.getSelection(), mem.getText(), regs.getSelection(), p, comm.getText(),
-                count.getSelection(), enabled.getSelection());
+                count.getSelection(), enabled.getSelection(), cond.getText());
     }
 }
