@@ -32,7 +32,9 @@ static void run(const struct hp_pcond *c, const uint8_t *data, size_t size)
 					  .tgid = 7,
 					  .comm = comm,
 					  .mem = t ? (const uint8_t *)comm : NULL,
-					  .memlen = 16 };
+					  .memlen = 16,
+					  .retval = args[1],
+					  .latency_ns = args[2] };
 		int r = hp_pcond_eval(c, &in);
 		ASSERT(r == 0 || r == 1);
 	}
@@ -51,7 +53,12 @@ static void compile(const uint8_t *data, size_t size)
 	memcpy(p.params, params, sizeof params);
 	snprintf(p.params_from, sizeof p.params_from, "btf");
 	p.o.kind = size && (data[0] & 1) ? HP_PROBE_COUNT : HP_PROBE_CAPTURE;
-	if (size && (data[0] & 2)) {
+	if (size && (data[0] & 4)) { /* a return probe: ret (an int here) and latency, no arguments */
+		p.ret = 1;
+		p.nparams = 0;
+		p.has_ret_type = !(data[0] & 8);
+		p.ret_type = (struct hp_param){ "", "int", HP_PARAM_INT, 4 };
+	} else if (size && (data[0] & 2)) {
 		ASSERT(hp_probe__parse_mem_opts("buf:s16", &p.o, &err) == 0);
 		ASSERT(hp_probe__args_by_name(&p, &err) == 0);
 	}

@@ -160,12 +160,49 @@ static void test_errors(void)
 		strcat(deep, ")");
 	CHECK_ERR(deep, NULL, 0, "condition too long");
 	CHECK_STR(error_of("fd == 1 && comm == \"x\" && buf == \"y*\"", "buf:s16", 0), "");
+	CHECK_ERR("ret < 0", NULL, 0, "column 1: only a return probe (FUNC%return) has ret and latency");
+}
+
+/* A return probe's condition: ret typed by the return type, latency; no arguments. */
+static int eval_ret(const char *cond, const struct hp_param *rtype, uint64_t rax, uint64_t lat, char *msg)
+{
 	struct hp_probe p;
 	struct hp_err err;
-	probe_of(&p, "fd == 1");
+	probe_of(&p, cond);
+	p.nparams = 0;
 	p.ret = 1;
-	CHECK(hp_cond__compile(&p, &err) < 0);
-	CHECK(strstr(err.msg, "not on a return probe") != NULL);
+	if (rtype) {
+		p.has_ret_type = 1;
+		p.ret_type = *rtype;
+	}
+	if (hp_cond__compile(&p, &err)) {
+		snprintf(msg, 256, "%s", err.msg);
+		return -1;
+	}
+	CHECK(hp_pcond_check(&p.cond) == NULL);
+	CHECK(p.cond.need & HP_PCOND_NEED_RET);
+	struct hp_pcond_in in = {
+		.have_task = 1, .pid = 5, .tgid = 5, .comm = "cat", .retval = rax, .latency_ns = lat
+	};
+	return hp_pcond_eval(&p.cond, &in);
+}
+
+static void test_return(void)
+{
+	const struct hp_param lng = { "", "long", HP_PARAM_INT, 8 }, i32 = { "", "int", HP_PARAM_INT, 4 },
+			      u32 = { "", "unsigned int", HP_PARAM_UINT, 4 };
+	char msg[256] = "";
+	CHECK_EQ_INT(eval_ret("ret == -2 && comm == \"cat\"", &lng, (uint64_t)-2, 10, msg), 1);
+	CHECK_EQ_INT(eval_ret("ret < 0", &lng, 3, 10, msg), 0);
+	/* an int's upper half of rax is not its value; an unsigned int is never negative */
+	CHECK_EQ_INT(eval_ret("ret == -1", &i32, 0x12345678ffffffffull, 0, msg), 1);
+	CHECK_EQ_INT(eval_ret("ret < 0", &u32, 0xffffffffull, 0, msg), 0);
+	CHECK_EQ_INT(eval_ret("ret < 0", NULL, (uint64_t)-5, 0, msg), 1); /* unknown: rax, signed */
+	CHECK_EQ_INT(eval_ret("latency > 1000000 && pid == 5", &lng, 0, 2000000, msg), 1);
+	CHECK_EQ_INT(eval_ret("latency > -1", &lng, 0, 5, msg), 0); /* nanoseconds are unsigned */
+	CHECK_EQ_INT(eval_ret("count > 1", &lng, 0, 0, msg), -1);
+	CHECK(strstr(msg, "column 1: a return probe's condition reads ret, latency, pid, tgid and comm") != NULL);
+	CHECK_EQ_INT(eval_ret("arg1 > 1", &lng, 0, 0, msg), -1);
 }
 
 /* Programs from a peer that lies: hp_pcond_check refuses each before any evaluation. */
@@ -188,6 +225,8 @@ static void test_check(void)
 	BAD(c.ops[0].op = 0);
 	BAD(c.ops[0].op = HP_PCOP_LAST + 1);
 	BAD(c.ops[0].a = 7);
+	BAD(c.ops[0] = ((struct hp_pcop_insn){ .op = HP_PCOP_RET, .b = 3 }));
+	BAD(c.ops[0] = ((struct hp_pcop_insn){ .op = HP_PCOP_LAT })); /* reads what it did not declare */
 	BAD(c.ops[0].a = 0);
 	BAD(c.ops[0].b = 3);
 	BAD(c.ops[0].c = 2);
@@ -216,6 +255,7 @@ int main(void)
 {
 	test_values();
 	test_errors();
+	test_return();
 	test_check();
 	TEST_MAIN_END();
 }

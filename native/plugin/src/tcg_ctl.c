@@ -269,8 +269,10 @@ static int check_probe(const struct hp_pctl_probe *c, char *msg, size_t cap)
 		why = "a return probe needs the current task's offsets and the capture kind";
 	else if ((why = hp_pcond_check(&c->cond)))
 		;
-	else if (c->cond.nops && (c->flags & HP_PPROBE_RETURN))
-		why = "no condition on a return probe";
+	else if ((c->flags & HP_PPROBE_RETURN) && (c->cond.nargs || (c->cond.need & HP_PCOND_NEED_MEM)))
+		why = "a return probe's condition reads no argument or memory";
+	else if (!(c->flags & HP_PPROBE_RETURN) && (c->cond.need & HP_PCOND_NEED_RET))
+		why = "a condition on a return value needs a return probe";
 	else if ((c->cond.need & HP_PCOND_NEED_TASK) && !hp_ptask_known(o))
 		why = "a condition on the task needs the current task's offsets";
 	else if ((c->cond.need & HP_PCOND_NEED_MEM) && (c->mem_src == HP_PMEM_NONE || c->kind != HP_PKIND_CAPTURE))

@@ -287,7 +287,7 @@ static void on_hit(unsigned vcpu, void *udata)
 	struct hitregs hr = { .vs = vs, .have = 1u << HP_PREG_RIP, .v[HP_PREG_RIP] = c->vaddr };
 	uint64_t args[HP_PMAX_ARGS] = { 0 };
 	/* a condition on arguments alone refuses a hit before the task is read */
-	int early = c->cond.nops && !(c->cond.need & (HP_PCOND_NEED_TASK | HP_PCOND_NEED_MEM));
+	int early = c->cond.nops && !(c->cond.need & (HP_PCOND_NEED_TASK | HP_PCOND_NEED_MEM | HP_PCOND_NEED_RET));
 	if (early) {
 		struct hp_pcond_in in = { .args = args };
 		if (c->cond.nargs)

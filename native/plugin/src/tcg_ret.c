@@ -167,6 +167,16 @@ void tcg__on_ret(unsigned vcpu, void *udata)
 	h->flags |= HP_PHIT_RET;
 	uint8_t *p = rec.raw + sizeof *h;
 	struct hp_prec_ret r = { .retval = (int64_t)tcg__reg(&hr, HP_PREG_RAX), .latency_ns = now - e.entry_ns };
+	struct hp_pcond_in in = { .have_task = have_task,
+				  .pid = t.pid,
+				  .tgid = t.tgid,
+				  .comm = t.comm,
+				  .retval = (uint64_t)r.retval,
+				  .latency_ns = r.latency_ns };
+	if (!hp_pcond_eval(&c->cond, &in)) { /* --if on the value and latency: only here, at the return */
+		atomic_fetch_add_explicit(&vs->filtered, 1, memory_order_relaxed);
+		return;
+	}
 	memcpy(p, &r, sizeof r);
 	p += sizeof r;
 	if (c->flags & HP_PPROBE_REGS) {

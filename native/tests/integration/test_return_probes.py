@@ -171,6 +171,30 @@ class ReturnProbes(AgentTestCase):
         self.assertEqual(rc, 0, out)
         self.assertEqual(out.count("ret=-2(ENOENT)"), 3, out)
 
+    def test_condition_on_the_return(self):
+        """--if on a return probe reads the return value (typed) and the latency, at the
+        return: of cat's opens, only the three that fail with ENOENT; retloop's 20 ms
+        nanosleeps by a latency over 10 ms; none of cat's writes over 1 s; the entry's
+        arguments are refused with why."""
+        r = self.agent.cli("probe", "add", "lab", "kernel:__x64_sys_openat%return", "--if", "dfd == 1",
+                           check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("the entry's arguments are not kept to the return", r.stderr)
+        pr = self.add("kernel:__x64_sys_openat%return", "--if", 'ret == -2 && comm == "cat"')
+        # (one return probe per function: two would share each call's task/stack key)
+        never = self.add("kernel:ksys_write%return", "--if", 'latency > 1000000000 && comm == "cat"')
+        self.g.run("cat /proc/version; for i in 1 2 3; do cat /nonexistent-hprobe; done; echo opened", r"opened")
+        self.assertEqual(self.settled(pr, 3), 3)
+        self.assertEqual({h["retval"] for h in self.hits("lab", probe=pr)}, {-2})
+        n = 5
+        slow = self.add("kernel:__x64_sys_nanosleep%return", "--if", 'latency > 10000000 && comm == "retloop"')
+        pid = self.g.start_waiting("retloop -w -n %d -s %d" % (n, SLEEP_US), "retloop")
+        since = self.g.type("kill -USR1 %d" % pid)
+        self.g.wait_for(r"retloop\[%d\]: sleeps=%d " % (pid, n), since, 120)
+        self.assertEqual(self.settled(slow, n), n)
+        self.assertTrue(all(h["latency_ns"] > 10000000 for h in self.hits("lab", probe=slow)))
+        self.assertEqual(self.probe(never)["hits"], 0)
+
     def test_disable_drops_calls(self):
         """Disabled is free: a call in flight when its probe is disabled is dropped
         (removed) at once, and its return is no hit."""

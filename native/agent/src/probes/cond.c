@@ -119,7 +119,8 @@ static int is_argn(const char *s, size_t n)
 	return n == 4 && !strncmp(s, "arg", 3) && s[3] >= '1' && s[3] <= '6';
 }
 
-/* A name: the probe's parameter, argN, pid, tgid, comm, or the string --mem captures. */
+/* A name: the probe's parameter, argN, pid, tgid, comm, the string --mem captures, or a
+ * return probe's ret and latency. */
 static int name(struct cc *c, struct val *v)
 {
 	const struct hp_probe *p = c->p;
@@ -149,6 +150,25 @@ static int name(struct cc *c, struct val *v)
 		c->out->need |= HP_PCOND_NEED_TASK;
 		return emit(c, id[0] == 'p' ? HP_PCOP_PID : HP_PCOP_TGID, 0, 0, 0, 0);
 	}
+	if (!strcmp(id, "ret") || !strcmp(id, "latency")) {
+		if (!p->ret)
+			return fail(c, c->start, "only a return probe (FUNC%return) has ret and latency");
+		c->out->need |= HP_PCOND_NEED_RET;
+		if (id[0] == 'l') {
+			v->is_unsigned = 1;
+			return emit(c, HP_PCOP_LAT, 0, 0, 0, 0);
+		}
+		/* as the function returns it; unknown: the whole of rax, signed (int and long do) */
+		const struct hp_param *r = &p->ret_type;
+		int typed = p->has_ret_type && (r->cls == HP_PARAM_INT || r->cls == HP_PARAM_UINT);
+		uint8_t size = typed && (r->size == 1 || r->size == 2 || r->size == 4) ? (uint8_t)r->size : 8;
+		v->is_unsigned = typed && r->cls == HP_PARAM_UINT;
+		return emit(c, HP_PCOP_RET, 0, size, (uint8_t)!v->is_unsigned, 0);
+	}
+	if (p->ret)
+		return fail(c, c->start,
+			    "a return probe's condition reads ret, latency, pid, tgid and comm (the entry's "
+			    "arguments are not kept to the return)");
 	uint8_t arg = 0, size = 8, sign = 0;
 	if (i < p->nparams) {
 		const struct hp_param *q = &p->params[i];
@@ -307,8 +327,6 @@ int hp_cond__compile(struct hp_probe *p, struct hp_err *err)
 	memset(&p->cond, 0, sizeof p->cond);
 	if (!p->o.cond_text[0])
 		return 0;
-	if (p->ret)
-		return hp_err__set(err, EINVAL, "--if: not on a return probe yet (filter its entry with --pid/--comm)");
 	next(&c);
 	if (expr(&c, &v) || as_number(&c, &v))
 		return -EINVAL;

@@ -152,6 +152,16 @@ void hp_ret__on_return(struct hp_target *t, struct hp_backend *b, const struct h
 	hit.flags |= HP_HIT_RET;
 	hit.retval = (int64_t)regs[HP_REG_RAX];
 	hit.latency_ns = ev->time_ns > e.entry_ns ? ev->time_ns - e.entry_ns : 0;
+	struct hp_pcond_in in = { .have_task = 1,
+				  .pid = task->pid,
+				  .tgid = task->tgid,
+				  .comm = task->comm,
+				  .retval = (uint64_t)hit.retval,
+				  .latency_ns = hit.latency_ns };
+	if (!hp_pcond_eval(&p->cond, &in)) { /* --if on the value and latency: only at the return */
+		p->filtered++;
+		return;
+	}
 	if (p->o.regs) {
 		memcpy(hit.regs, regs, sizeof hit.regs);
 		hit.flags |= HP_HIT_REGS;

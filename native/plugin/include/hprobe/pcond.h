@@ -22,6 +22,8 @@ enum hp_pcop {
 	HP_PCOP_PID,     /* push the task's pid */
 	HP_PCOP_TGID,    /* push the task's tgid */
 	HP_PCOP_STR,     /* push 1 if string a (HP_PCSTR_*) is strs[b] (c = 0) or starts with it (c = 1) */
+	HP_PCOP_RET,     /* push a return probe's value, b bytes, sign-extended if c */
+	HP_PCOP_LAT,     /* push a return probe's latency (ns) */
 	/* binary: pop y, pop x, push x OP y */
 	HP_PCOP_EQ,
 	HP_PCOP_NE,
@@ -50,6 +52,7 @@ enum hp_pcstr { HP_PCSTR_COMM = 0, HP_PCSTR_MEM = 1 };
 /* What an evaluation reads, so the tier gets it first (HP_PCOND_NEED_*). */
 #define HP_PCOND_NEED_TASK 0x01
 #define HP_PCOND_NEED_MEM 0x02
+#define HP_PCOND_NEED_RET 0x04 /* a return probe's value or latency: evaluated at the return */
 
 struct hp_pcop_insn {
 	uint8_t op; /* enum hp_pcop */
@@ -75,11 +78,12 @@ struct hp_pcond_in {
 	const char *comm; /* HP_PCOND_COMM_BYTES, not necessarily NUL-terminated */
 	const uint8_t *mem;
 	uint32_t memlen;
+	uint64_t retval, latency_ns; /* a return probe's hit */
 };
 
 static inline int hp_pcop_pops(uint8_t op)
 {
-	if (op <= HP_PCOP_STR)
+	if (op <= HP_PCOP_LAT)
 		return 0;
 	return op < HP_PCOP_LNOT ? 2 : 1;
 }
@@ -107,6 +111,10 @@ static inline const char *hp_pcond_check(const struct hp_pcond *c)
 			need |= o->a == HP_PCSTR_MEM ? HP_PCOND_NEED_MEM : HP_PCOND_NEED_TASK;
 		} else if (o->op == HP_PCOP_PID || o->op == HP_PCOP_TGID) {
 			need |= HP_PCOND_NEED_TASK;
+		} else if (o->op == HP_PCOP_RET || o->op == HP_PCOP_LAT) {
+			if (o->op == HP_PCOP_RET && ((o->b != 1 && o->b != 2 && o->b != 4 && o->b != 8) || o->c > 1))
+				return "condition return value size out of range";
+			need |= HP_PCOND_NEED_RET;
 		}
 		int pops = hp_pcop_pops(o->op);
 		if (depth < pops)
@@ -134,6 +142,16 @@ static inline int hp_pcond_str(const struct hp_pcop_insn *o, const char *lit, co
 	return o->c ? n >= l && !memcmp(s, lit, l) : n == l && !memcmp(s, lit, l);
 }
 
+/* A register's value as a bytes-wide integer: truncated, sign-extended if is_signed. */
+static inline uint64_t hp_pcond_typed(uint64_t v, unsigned bytes, int is_signed)
+{
+	unsigned bits = 8u * bytes;
+	if (bits >= 64)
+		return v;
+	v &= (1ull << bits) - 1;
+	return is_signed && (v >> (bits - 1)) ? v | ~0ull << bits : v;
+}
+
 /* 1 when a hit passes c (also when c is empty), 0 when not; a condition over the
  * task passes no hit whose task is unknown. c must have passed hp_pcond_check(). */
 static inline int hp_pcond_eval(const struct hp_pcond *c, const struct hp_pcond_in *in)
@@ -156,16 +174,15 @@ static inline int hp_pcond_eval(const struct hp_pcond *c, const struct hp_pcond_
 		case HP_PCOP_IMM:
 			v = (uint64_t)o->imm;
 			break;
-		case HP_PCOP_ARG: {
-			unsigned bits = 8u * o->b;
-			v = in->args[o->a - 1];
-			if (bits < 64) {
-				v &= (1ull << bits) - 1;
-				if (o->c && (v >> (bits - 1)))
-					v |= ~0ull << bits;
-			}
+		case HP_PCOP_ARG:
+			v = hp_pcond_typed(in->args[o->a - 1], o->b, o->c);
 			break;
-		}
+		case HP_PCOP_RET:
+			v = hp_pcond_typed(in->retval, o->b, o->c);
+			break;
+		case HP_PCOP_LAT:
+			v = in->latency_ns;
+			break;
 		case HP_PCOP_PID:
 			v = (uint64_t)(int64_t)in->pid;
 			break;
