@@ -26,7 +26,11 @@ static void run(const struct hp_pcond *c, const uint8_t *data, size_t size)
 	if (size > sizeof args)
 		memcpy(comm, data + sizeof args, size - sizeof args < sizeof comm ? size - sizeof args : sizeof comm);
 	for (int t = 0; t < 2; t++) {
+		uint64_t regs[HP_PCOND_NREGS];
+		for (int r = 0; r < HP_PCOND_NREGS; r++)
+			regs[r] = args[r % 6] + (uint64_t)r;
 		struct hp_pcond_in in = { .args = args,
+					  .regs = regs,
 					  .have_task = t,
 					  .pid = (int32_t)args[0],
 					  .tgid = 7,

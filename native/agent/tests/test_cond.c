@@ -201,8 +201,34 @@ static void test_return(void)
 	CHECK_EQ_INT(eval_ret("latency > 1000000 && pid == 5", &lng, 0, 2000000, msg), 1);
 	CHECK_EQ_INT(eval_ret("latency > -1", &lng, 0, 5, msg), 0); /* nanoseconds are unsigned */
 	CHECK_EQ_INT(eval_ret("count > 1", &lng, 0, 0, msg), -1);
-	CHECK(strstr(msg, "column 1: a return probe's condition reads ret, latency, pid, tgid and comm") != NULL);
+	CHECK(strstr(msg, "column 1: a return probe's condition reads ret, latency, pid, tgid, comm and registers") !=
+	      NULL);
 	CHECK_EQ_INT(eval_ret("arg1 > 1", &lng, 0, 0, msg), -1);
+}
+
+/* Registers by name (enum hp_reg's), as 64-bit unsigned values. */
+static void test_registers(void)
+{
+	struct hp_probe p;
+	struct hp_err err;
+	probe_of(&p, "rsp > 0x1000 && (rflags & 0x200) != 0 && cr3 == 0x5000 && fd == 1");
+	REQUIRE(hp_cond__compile(&p, &err) == 0);
+	CHECK(hp_pcond_check(&p.cond) == NULL);
+	CHECK_EQ_INT(p.cond.regs, (1u << HP_REG_RSP) | (1u << HP_REG_RFLAGS) | (1u << HP_REG_CR3));
+	uint64_t regs[HP_NREGS] = { 0 }, args[6] = { 1 };
+	regs[HP_REG_RSP] = 0xffffc90000123f00ull;
+	regs[HP_REG_RFLAGS] = 0x246;
+	regs[HP_REG_CR3] = 0x5000;
+	struct hp_pcond_in in = { .args = args, .regs = regs };
+	CHECK_EQ_INT(hp_pcond_eval(&p.cond, &in), 1);
+	regs[HP_REG_RFLAGS] = 0x46;
+	CHECK_EQ_INT(hp_pcond_eval(&p.cond, &in), 0);
+	struct hp_pcond c = p.cond;
+	c.regs &= ~(1u << HP_REG_CR3); /* reads one it does not declare */
+	CHECK(hp_pcond_check(&c) != NULL);
+	c = p.cond;
+	c.ops[0] = (struct hp_pcop_insn){ .op = HP_PCOP_REG, .a = HP_PCOND_NREGS };
+	CHECK(hp_pcond_check(&c) != NULL);
 }
 
 /* Programs from a peer that lies: hp_pcond_check refuses each before any evaluation. */
@@ -256,6 +282,7 @@ int main(void)
 	test_values();
 	test_errors();
 	test_return();
+	test_registers();
 	test_check();
 	TEST_MAIN_END();
 }

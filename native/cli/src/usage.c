@@ -218,8 +218,9 @@ const struct cli_cmddoc cli_cmds[] = {
 		  OPT("comm", "C", CLI_K_TEXT, "only hits of tasks named C"),
 		  WORDS("kind", "KIND", "capture count", "capture (default: every hit) or count (totals only)"),
 		  OPT("if", "EXPR", CLI_K_TEXT,
-		      "only hits where EXPR holds: C operators over parameters by name, arg1..arg6, pid, tgid and "
-		      "comm; comm == \"ba*\" matches a prefix (fd == 1 && count > 4096)"),
+		      "only hits where EXPR holds: C operators over parameters by name, arg1..arg6, registers, pid, "
+		      "tgid and comm (ret and latency on a return probe); comm == \"ba*\" matches a prefix (fd == 1 "
+		      "&& count > 4096)"),
 		  FLAG("disabled", "add it disabled"),
 	  } },
 	{ "probe", "list", "list a VM's probes: id, state, kind, mechanism, hits, spec", NULL, { VM }, { { 0 } } },

@@ -168,6 +168,8 @@ struct task_id {
  * current task (its task_struct address) and the task's identity. */
 void tcg__vstate_init(struct vstate *vs);
 uint64_t tcg__reg(struct hitregs *hr, enum hp_preg r);
+/* The registers a condition reads (its regs mask) into out[HP_PREGS]. */
+void tcg__cond_regs(struct hitregs *hr, const struct hp_pcond *c, uint64_t *out);
 int tcg__read_mem(struct vstate *vs, uint64_t va, void *dst, size_t len);
 int tcg__current_task(struct hitregs *hr, uint64_t current_task_off, unsigned vcpu, int user, uint64_t *task);
 int tcg__read_task(struct hitregs *hr, const struct hp_pctl_probe *c, unsigned vcpu, int user, struct task_id *t,

@@ -221,6 +221,12 @@ void tcg__hit_put(unsigned vcpu, struct hp_prec_hit *h, const uint8_t *end)
 				      memory_order_relaxed);
 }
 
+void tcg__cond_regs(struct hitregs *hr, const struct hp_pcond *c, uint64_t *out)
+{
+	for (int r = 0; r < HP_PREGS; r++)
+		out[r] = c->regs & (1u << r) ? tcg__reg(hr, (enum hp_preg)r) : 0;
+}
+
 static int passes(const struct hp_pctl_probe *c, const struct task_id *t, int have_task)
 {
 	if (c->filter_pid >= 0 && (!have_task || (t->pid != c->filter_pid && t->tgid != c->filter_pid)))
@@ -285,11 +291,13 @@ static void on_hit(unsigned vcpu, void *udata)
 	uint64_t now = tcg__now_ns();
 	int user = (c->vaddr >> 63) == 0;
 	struct hitregs hr = { .vs = vs, .have = 1u << HP_PREG_RIP, .v[HP_PREG_RIP] = c->vaddr };
-	uint64_t args[HP_PMAX_ARGS] = { 0 };
-	/* a condition on arguments alone refuses a hit before the task is read */
+	uint64_t args[HP_PMAX_ARGS] = { 0 }, cregs[HP_PREGS] = { 0 };
+	if (c->cond.regs)
+		tcg__cond_regs(&hr, &c->cond, cregs);
+	/* a condition on arguments (and registers) alone refuses a hit before the task is read */
 	int early = c->cond.nops && !(c->cond.need & (HP_PCOND_NEED_TASK | HP_PCOND_NEED_MEM | HP_PCOND_NEED_RET));
 	if (early) {
-		struct hp_pcond_in in = { .args = args };
+		struct hp_pcond_in in = { .args = args, .regs = cregs };
 		if (c->cond.nargs)
 			capture_args(&hr, c, args, c->cond.nargs);
 		if (!hp_pcond_eval(&c->cond, &in)) {
@@ -316,7 +324,9 @@ static void on_hit(unsigned vcpu, void *udata)
 			tcg__ret_entry(&hr, s, task, now);
 		return;
 	}
-	struct hp_pcond_in in = { .args = args, .have_task = have_task, .pid = t.pid, .tgid = t.tgid, .comm = t.comm };
+	struct hp_pcond_in in = {
+		.args = args, .regs = cregs, .have_task = have_task, .pid = t.pid, .tgid = t.tgid, .comm = t.comm
+	};
 	if (c->kind == HP_PKIND_COUNT) {
 		if (!early && c->cond.nargs)
 			capture_args(&hr, c, args, c->cond.nargs);

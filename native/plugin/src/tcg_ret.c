@@ -167,7 +167,11 @@ void tcg__on_ret(unsigned vcpu, void *udata)
 	h->flags |= HP_PHIT_RET;
 	uint8_t *p = rec.raw + sizeof *h;
 	struct hp_prec_ret r = { .retval = (int64_t)tcg__reg(&hr, HP_PREG_RAX), .latency_ns = now - e.entry_ns };
-	struct hp_pcond_in in = { .have_task = have_task,
+	uint64_t cregs[HP_PREGS] = { 0 };
+	if (c->cond.regs)
+		tcg__cond_regs(&hr, &c->cond, cregs);
+	struct hp_pcond_in in = { .regs = cregs,
+				  .have_task = have_task,
 				  .pid = t.pid,
 				  .tgid = t.tgid,
 				  .comm = t.comm,

@@ -155,11 +155,14 @@ class KernelProbes(AgentTestCase):
         r = self.agent.cli("probe", "add", "lab", "kernel:__x64_sys_write", "--if", "fd == 1 && cnt > 4",
                            check=False)
         self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("--if: column 12: unknown name (known: fd, buf, count, arg1..arg6, pid, tgid, comm) at 'cnt'",
+        self.assertIn("--if: column 12: unknown name (known: fd, buf, count, arg1..arg6, pid, tgid, comm, registers) at 'cnt'",
                       r.stderr)
         cond = 'comm == "sysl*" && fd == %d && count == %d && buf == "sysloop"' % (fd, ln)
         pr = self.add("kernel:__x64_sys_write", "--args", "fd", "--mem", "buf:s16", "--if", cond)
-        pc = self.add("kernel:__x64_sys_getpid", "--kind", "count", "--if", "pid == %d && tgid == %d" % (pid, pid))
+        # and a register: rip at the entry is the probed address, as the guest's kallsyms says
+        entry, _ = self.g.kallsyms("__x64_sys_getpid")
+        pc = self.add("kernel:__x64_sys_getpid", "--kind", "count", "--if",
+                      "pid == %d && tgid == %d && rip == 0x%x && rsp != 0" % (pid, pid, entry))
         # on arguments alone (the plugin refuses such a hit before it reads the task)
         pa = self.add("kernel:__x64_sys_write", "--kind", "count", "--if", "fd == %d && count == %d" % (fd, ln))
         self.assertEqual(self.probe(pr)["if"], cond)

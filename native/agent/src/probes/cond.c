@@ -165,10 +165,16 @@ static int name(struct cc *c, struct val *v)
 		v->is_unsigned = typed && r->cls == HP_PARAM_UINT;
 		return emit(c, HP_PCOP_RET, 0, size, (uint8_t)!v->is_unsigned, 0);
 	}
+	for (int r = 0; r < HP_PCOND_NREGS && i == p->nparams; r++)
+		if (!strcmp(id, hp_reg__name((enum hp_reg)r))) { /* a register: 64-bit, unsigned */
+			c->out->regs |= 1u << r;
+			v->is_unsigned = 1;
+			return emit(c, HP_PCOP_REG, (uint8_t)r, 0, 0, 0);
+		}
 	if (p->ret)
 		return fail(c, c->start,
-			    "a return probe's condition reads ret, latency, pid, tgid and comm (the entry's "
-			    "arguments are not kept to the return)");
+			    "a return probe's condition reads ret, latency, pid, tgid, comm and registers (the "
+			    "entry's arguments are not kept to the return)");
 	uint8_t arg = 0, size = 8, sign = 0;
 	if (i < p->nparams) {
 		const struct hp_param *q = &p->params[i];
@@ -183,7 +189,7 @@ static int name(struct cc *c, struct val *v)
 		char known[HP_MAX_ARGS * (HP_PARAM_NAME + 2) + 64] = "";
 		for (int k = 0; k < p->nparams; k++)
 			snprintf(known + strlen(known), sizeof known - strlen(known), "%s, ", p->params[k].name);
-		snprintf(known + strlen(known), sizeof known - strlen(known), "arg1..arg6, pid, tgid, comm");
+		snprintf(known + strlen(known), sizeof known - strlen(known), "arg1..arg6, pid, tgid, comm, registers");
 		char what[sizeof known + 32];
 		snprintf(what, sizeof what, "unknown name (known: %s)", known);
 		return fail(c, c->start, what);

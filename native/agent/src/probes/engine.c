@@ -77,10 +77,11 @@ static int passes(const struct hp_probe *p, const struct hp_task *t, int have_ta
 }
 
 /* The probe's --if over one hit: its arguments, task and captured memory. */
-static int cond_passes(const struct hp_probe *p, const uint64_t *args, const struct hp_task *t, int have_task,
-		       const struct hp_hit *hit)
+static int cond_passes(const struct hp_probe *p, const uint64_t *args, const uint64_t *regs, const struct hp_task *t,
+		       int have_task, const struct hp_hit *hit)
 {
 	struct hp_pcond_in in = { .args = args,
+				  .regs = regs,
 				  .have_task = have_task,
 				  .pid = t->pid,
 				  .tgid = t->tgid,
@@ -241,7 +242,7 @@ int hp_engine__on_stop(struct hp_target *t, struct hp_backend *b, const struct h
 			if (p->o.mem.src != HP_MEM_NONE)
 				capture_mem(b, &p->o.mem, regs, args, &hit);
 		}
-		if (!cond_passes(p, args, &task, have_task > 0, &hit)) {
+		if (!cond_passes(p, args, regs, &task, have_task > 0, &hit)) {
 			p->filtered++;
 			continue;
 		}

@@ -157,7 +157,8 @@ void hp_ret__on_return(struct hp_target *t, struct hp_backend *b, const struct h
 				  .tgid = task->tgid,
 				  .comm = task->comm,
 				  .retval = (uint64_t)hit.retval,
-				  .latency_ns = hit.latency_ns };
+				  .latency_ns = hit.latency_ns,
+				  .regs = regs };
 	if (!hp_pcond_eval(&p->cond, &in)) { /* --if on the value and latency: only at the return */
 		p->filtered++;
 		return;

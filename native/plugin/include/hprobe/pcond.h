@@ -15,6 +15,7 @@
 #define HP_PCOND_STR_BYTES 32 /* a literal and its NUL */
 #define HP_PCOND_STACK 16
 #define HP_PCOND_COMM_BYTES 16
+#define HP_PCOND_NREGS 21 /* the registers a hit offers: enum hp_preg (= enum hp_reg) */
 
 enum hp_pcop {
 	HP_PCOP_IMM = 1, /* push imm */
@@ -24,6 +25,7 @@ enum hp_pcop {
 	HP_PCOP_STR,     /* push 1 if string a (HP_PCSTR_*) is strs[b] (c = 0) or starts with it (c = 1) */
 	HP_PCOP_RET,     /* push a return probe's value, b bytes, sign-extended if c */
 	HP_PCOP_LAT,     /* push a return probe's latency (ns) */
+	HP_PCOP_REG,     /* push register a (enum hp_preg) */
 	/* binary: pop y, pop x, push x OP y */
 	HP_PCOP_EQ,
 	HP_PCOP_NE,
@@ -65,7 +67,8 @@ struct hp_pcond {
 	uint8_t nops;  /* 0: no condition */
 	uint8_t need;  /* HP_PCOND_NEED_* */
 	uint8_t nargs; /* the highest argument read */
-	uint8_t reserved[5];
+	uint8_t reserved;
+	uint32_t regs;                                    /* the registers read: a bit per enum hp_preg */
 	char strs[HP_PCOND_MAX_STRS][HP_PCOND_STR_BYTES]; /* NUL-terminated */
 	struct hp_pcop_insn ops[HP_PCOND_MAX_OPS];
 };
@@ -79,11 +82,12 @@ struct hp_pcond_in {
 	const uint8_t *mem;
 	uint32_t memlen;
 	uint64_t retval, latency_ns; /* a return probe's hit */
+	const uint64_t *regs;        /* HP_PCOND_NREGS, those of the program's regs mask at least */
 };
 
 static inline int hp_pcop_pops(uint8_t op)
 {
-	if (op <= HP_PCOP_LAT)
+	if (op <= HP_PCOP_REG)
 		return 0;
 	return op < HP_PCOP_LNOT ? 2 : 1;
 }
@@ -92,6 +96,7 @@ static inline int hp_pcop_pops(uint8_t op)
 static inline const char *hp_pcond_check(const struct hp_pcond *c)
 {
 	int depth = 0, nargs = 0, need = 0;
+	uint32_t regs = 0;
 	if (c->nops > HP_PCOND_MAX_OPS)
 		return "condition longer than 32 operations";
 	for (int i = 0; i < HP_PCOND_MAX_STRS; i++)
@@ -115,6 +120,10 @@ static inline const char *hp_pcond_check(const struct hp_pcond *c)
 			if (o->op == HP_PCOP_RET && ((o->b != 1 && o->b != 2 && o->b != 4 && o->b != 8) || o->c > 1))
 				return "condition return value size out of range";
 			need |= HP_PCOND_NEED_RET;
+		} else if (o->op == HP_PCOP_REG) {
+			if (o->a >= HP_PCOND_NREGS)
+				return "condition register out of range";
+			regs |= 1u << o->a;
 		}
 		int pops = hp_pcop_pops(o->op);
 		if (depth < pops)
@@ -125,7 +134,7 @@ static inline const char *hp_pcond_check(const struct hp_pcond *c)
 	}
 	if (c->nops && depth != 1)
 		return "condition leaves no single value";
-	if (nargs > c->nargs || (need & ~c->need))
+	if (nargs > c->nargs || (need & ~c->need) || (regs & ~c->regs))
 		return "condition reads more than it declares";
 	return NULL;
 }
@@ -182,6 +191,9 @@ static inline int hp_pcond_eval(const struct hp_pcond *c, const struct hp_pcond_
 			break;
 		case HP_PCOP_LAT:
 			v = in->latency_ns;
+			break;
+		case HP_PCOP_REG:
+			v = in->regs[o->a];
 			break;
 		case HP_PCOP_PID:
 			v = (uint64_t)(int64_t)in->pid;

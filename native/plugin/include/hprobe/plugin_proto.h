@@ -287,5 +287,6 @@ _Static_assert(sizeof(struct hp_pctl_hdr) == 24, "control header layout");
 _Static_assert(sizeof(struct hp_prec_retstat) == 64, "return stats record layout");
 _Static_assert(sizeof(struct hp_pctl_probe) == 152 + sizeof(struct hp_pcond), "probe message layout");
 _Static_assert(sizeof(struct hp_pcond) == 584, "condition layout");
+_Static_assert(HP_PCOND_NREGS == HP_PREGS, "a condition's registers are the hit's");
 _Static_assert(sizeof(struct hp_pctl_reply) == 264, "reply layout");
 #endif
