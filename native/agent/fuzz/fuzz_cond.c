@@ -86,8 +86,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct hp_pcond c;
 		memset(&c, 0, sizeof c);
 		memcpy(&c, data + 1, size - 1 < sizeof c ? size - 1 : sizeof c);
-		if (!hp_pcond_check(&c))
+		if (!hp_pcond_check(&c)) {
+			ASSERT(c.nargs <= 6); /* what a tier reads into its args[6] */
 			run(&c, data + 1, size - 1);
+		}
 		return 0;
 	}
 	compile(data, size);

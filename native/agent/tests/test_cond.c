@@ -257,6 +257,7 @@ static void test_check(void)
 	BAD(c.ops[0].b = 3);
 	BAD(c.ops[0].c = 2);
 	BAD(c.nargs = 0);
+	BAD(c.nargs = 7); /* the plugin reads nargs arguments into an array of 6 */
 	BAD(c.need = 0);
 	BAD(memset(c.strs[1], 'x', HP_PCOND_STR_BYTES));
 	BAD(c.ops[0].op = HP_PCOP_EQ); /* underflow */

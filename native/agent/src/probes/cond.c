@@ -134,7 +134,8 @@ static int name(struct cc *c, struct val *v)
 	int i = 0;
 	while (i < p->nparams && strcmp(p->params[i].name, id))
 		i++;
-	if ((i < p->nparams && mem_str && m->index == i + 1 && !m->off) || (!strcmp(id, "mem") && m->len)) {
+	if ((i < p->nparams && mem_str && m->index == i + 1 && !m->off) ||
+	    (!strcmp(id, "mem") && m->len && i == p->nparams)) {
 		if (!m->is_string)
 			return fail(c, c->start, "mem compares as a string: capture it as one (--mem SRC:sLEN)");
 		*v = (struct val){ .is_str = 1, .src = HP_PCSTR_MEM };
@@ -217,10 +218,14 @@ static int unary(struct cc *c, struct val *v)
 	}
 	*v = (struct val){ .at = at };
 	switch (c->tok) {
-	case T_NUM:
-		v->is_unsigned = c->num > INT64_MAX;
+	case T_NUM: {
+		uint64_t num = c->num;
+		v->is_unsigned = num > INT64_MAX;
+		if (emit(c, HP_PCOP_IMM, 0, 0, 0, (int64_t)num))
+			return -1;
 		next(c);
-		return emit(c, HP_PCOP_IMM, 0, 0, 0, (int64_t)c->num);
+		return 0;
+	}
 	case T_NAME:
 		if (name(c, v))
 			return -1;

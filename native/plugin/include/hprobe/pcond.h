@@ -99,6 +99,8 @@ static inline const char *hp_pcond_check(const struct hp_pcond *c)
 	uint32_t regs = 0;
 	if (c->nops > HP_PCOND_MAX_OPS)
 		return "condition longer than 32 operations";
+	if (c->nargs > 6) /* a tier reads this many arguments into its array of 6 */
+		return "condition reads more than 6 arguments";
 	for (int i = 0; i < HP_PCOND_MAX_STRS; i++)
 		if (!memchr(c->strs[i], 0, HP_PCOND_STR_BYTES))
 			return "condition string without NUL";
