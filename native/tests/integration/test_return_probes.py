@@ -181,13 +181,16 @@ class ReturnProbes(AgentTestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("the entry's arguments are not kept to the return", r.stderr)
         pr = self.add("kernel:__x64_sys_openat%return", "--if", 'ret == -2 && comm == "cat"')
-        # (one return probe per function: two would share each call's task/stack key)
         never = self.add("kernel:ksys_write%return", "--if", 'latency > 1000000000 && comm == "cat"')
         self.g.run("cat /proc/version; for i in 1 2 3; do cat /nonexistent-hprobe; done; echo opened", r"opened")
         self.assertEqual(self.settled(pr, 3), 3)
         self.assertEqual({h["retval"] for h in self.hits("lab", probe=pr)}, {-2})
         n = 5
         slow = self.add("kernel:__x64_sys_nanosleep%return", "--if", 'latency > 10000000 && comm == "retloop"')
+        r = self.agent.cli("probe", "add", "lab", "__x64_sys_nanosleep%return", check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("probe %d takes the returns of __x64_sys_nanosleep already: one return probe per function"
+                      % slow, r.stderr)
         pid = self.g.start_waiting("retloop -w -n %d -s %d" % (n, SLEEP_US), "retloop")
         since = self.g.type("kill -USR1 %d" % pid)
         self.g.wait_for(r"retloop\[%d\]: sleeps=%d " % (pid, n), since, 120)

@@ -190,6 +190,15 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 	}
 	if (!rc && p->ret && (rc = hp_kernel__need(t->kernel, HP_KF_TASK, "a return probe", err)))
 		*cls = EC_NOT_SUPPORTED;
+	/* calls in flight are keyed by task and stack pointer: two return probes on one
+	 * function would share each call, and one of them would miss it */
+	for (struct hp_probe *q = t->probes; !rc && p->ret && q; q = q->next)
+		if (q->ret && (p->user ? q->user && !strcmp(q->spec, p->spec) : !q->user && q->addr == p->addr)) {
+			*cls = EC_INVALID_ARGUMENT;
+			rc = hp_err__set(err, EINVAL,
+					 "probe %u takes the returns of %s already: one return probe per function",
+					 q->id, p->func);
+		}
 	if (!rc && !p->user && !p->func_off && !p->ret && strcmp(p->func, "?"))
 		p->nparams = hp_kernel__func_params(t->kernel, t->gdb, p->func, p->params, HP_MAX_ARGS, p->params_from,
 						    sizeof p->params_from);
