@@ -7,12 +7,15 @@
 Injects hb stalls (watchdog), spin infinite loops (loop detector) and CVE-2008-0600
 exploit attempts mixed with benign calls (emergency detector); measures detection
 latency and coverage, false positives over a benign run (busybox httpd under load from
-the host, spin working, hb beating, benign vmsplice), and httpd requests/s with each
+the host, spin working, hb beating, benign vmsplice, QEMU held still once; a hang is
+false only if hb did not see its own beat late), and httpd requests/s with each
 detector on against off, in the same run. The CI runs a short version
 (native/tests/integration/test_detectors.py) that asserts coverage, bounds and no false
 positive."""
 import argparse
 import os
+import re
+import signal
 import statistics
 import sys
 import threading
@@ -25,6 +28,7 @@ from hplab import Agent, Guest, free_port, wait_until  # noqa: E402
 
 WATCH_T_MS = 500
 LOOP_BOUND_S = 5.0
+FREEZE_S = 1.0  # QEMU held still once in the benign run
 
 
 def mono_ns():
@@ -125,19 +129,42 @@ class Campaign:
                 "latency_s": lat, "calls_seen": st["calls"]}
 
     # ---- benign run: nothing may fire ----
-    def benign(self, seconds, port):
+    def benign(self, seconds, port, freeze_s):
         dets = [self.detector("watchdog", {"probe": "app:/apps/hb:heartbeat", "period_ms": WATCH_T_MS}),
                 self.detector("loop", {}),
                 self.detector("emergency", {"cve": "CVE-2008-0600", "action": "block"})]
         seq = self.next_seq()
-        pids = [self.bg("/apps/hb -p 100"), self.bg("spin -s"),
+        since = len(self.g.console())
+        # hb says itself when a beat came late (>= 0.9 T on its clock: the guest's clock
+        # and the agent's may differ by a few percent under TCG); a hang alert after beat
+        # N is a false positive unless the guest saw the gap after N.
+        pids = [self.bg("/apps/hb -p 100 -l %d" % (WATCH_T_MS * 9 // 10)), self.bg("spin -s"),
                 self.bg("sh -c 'while true; do vmsplice_repro -t 0 -b 20 >/dev/null; sleep 1; done'")]
+        # the host holds QEMU still once, mid-run (as a loaded host may): the guest's
+        # clock runs on, hb's next beat comes late, and the watchdog must say so
+        freeze = threading.Timer(seconds / 2, self.freeze, (freeze_s,))
+        freeze.start()
         reqs = load(port, seconds)
-        bad = [x for x in self.alerts(since_seq=seq) if x["alert"] in ("hang", "infinite-loop", "exploit-attempt")]
+        freeze.join()
+        fired = [x for x in self.alerts(since_seq=seq) if x["alert"] in ("hang", "infinite-loop", "exploit-attempt")]
         self.kill(*pids)
         for d in dets:
             self.remove(d)
-        return {"seconds": seconds, "http_requests": reqs, "false_positives": len(bad), "alerts": bad[:5]}
+        late = {int(m.group(1)): int(m.group(2))
+                for m in re.finditer(r"hb\[%d\]: late seq=(\d+) gap_ms=(\d+)" % pids[0], self.g.console()[since:])}
+        bad = [x for x in fired if not (x["alert"] == "hang" and x["beats"] in late)]
+        caught = [x for x in fired if x not in bad and late[x["beats"]] >= freeze_s * 1000]
+        return {"seconds": seconds, "http_requests": reqs, "false_positives": len(bad), "alerts": bad[:5],
+                "hangs_the_guest_saw": len(fired) - len(bad), "late_beats": late, "freeze_s": freeze_s,
+                "freeze_caught": len(caught)}
+
+    def freeze(self, seconds):
+        pid = self.g.qemu_pid()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            time.sleep(seconds)
+        finally:
+            os.kill(pid, signal.SIGCONT)
 
     # ---- overhead on httpd ----
     def overhead(self, seconds, port, reps):
@@ -194,7 +221,7 @@ def run(stalls, loops, exploits, benign_s, overhead_s, reps=3):
         out["watchdog"] = c.stalls(stalls)
         out["loop"] = c.loops(loops)
         out["emergency"] = c.exploits(exploits)
-        out["benign"] = c.benign(benign_s, port)
+        out["benign"] = c.benign(benign_s, port, FREEZE_S)
         if overhead_s:
             out["overhead"] = c.overhead(overhead_s, port, reps)
         return out
@@ -230,8 +257,11 @@ def markdown(r):
              "- Watchdog: killing the watched process is reported as an exit, not a hang: %s." % (
                  "yes" if w["exit_reported"] else "NO"),
              "- False positives over a %d s benign run (httpd serving %d requests from the host, `spin` working, "
-             "`hb` beating, benign vmsplice every second, all three detectors on): **%d**." % (
-                 b["seconds"], b["http_requests"], b["false_positives"]), ""]
+             "`hb` beating, benign vmsplice every second, all three detectors on, QEMU held still "
+             "%.1f s once mid-run): **%d**; hang alerts for silences `hb` itself reported (a beat "
+             ">= 0.9 T late on the guest's clock): %d, the hold among them: %s." % (
+                 b["seconds"], b["http_requests"], b.get("freeze_s", 0), b["false_positives"],
+                 b.get("hangs_the_guest_saw", 0), "yes" if b.get("freeze_caught") else "no"), ""]
     if "overhead" in r:
         o = r["overhead"]
         lines += ["Guest overhead: busybox httpd requests/s from the host (4 clients), `hb` and `spin -s` running, "

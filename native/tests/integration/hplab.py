@@ -271,6 +271,11 @@ class Guest:
         m = re.search(r"^([0-9a-f]{16}) [Tt] %s\b" % re.escape(name), text, re.M)
         return (int(m.group(1), 16) if m else None), text
 
+    def qemu_pid(self):
+        """The pid of the QEMU the agent launched for this guest."""
+        out = subprocess.run(["pgrep", "-f", "vms/%s/qmp.sock" % self.name], capture_output=True, text=True).stdout
+        return int(out.split()[0])
+
     def quit(self):
         try:
             self.client.ok("vm-quit", vm=self.name)

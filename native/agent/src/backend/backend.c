@@ -82,9 +82,9 @@ int hp_backend__resume(struct hp_backend *b, struct hp_err *err)
 	return b->ops->resume ? b->ops->resume(b, err) : nosup(b, "resume the VM", err);
 }
 
-uint64_t hp_backend__run_clock(struct hp_backend *b)
+uint64_t hp_backend__run_clock(struct hp_backend *b, uint64_t at)
 {
-	return b && b->ops->run_clock ? b->ops->run_clock(b) : hp_now_ns();
+	return b && b->ops->run_clock ? b->ops->run_clock(b, at) : at;
 }
 
 int hp_backend__arm(struct hp_backend *b, uint64_t addr, uint32_t probe_id, struct hp_err *err)

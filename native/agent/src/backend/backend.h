@@ -90,8 +90,8 @@ struct hp_backend_ops {
 	int (*stop)(struct hp_backend *b, struct hp_bev *ev, int *got_ev, struct hp_err *err);
 	int (*resume)(struct hp_backend *b, struct hp_err *err);
 	/* Host monotonic time minus the time this backend kept the VM stopped: the time
-	 * the guest itself lived through. */
-	uint64_t (*run_clock)(struct hp_backend *b);
+	 * the guest itself lived through, at host time `at` (now or a recent past). */
+	uint64_t (*run_clock)(struct hp_backend *b, uint64_t at);
 	/* Hardware breakpoints (debug registers): nothing is written into guest memory.
 	 * Under KVM at most 4. */
 	int (*arm_hw)(struct hp_backend *b, uint64_t addr, struct hp_err *err);
@@ -156,8 +156,9 @@ int hp_backend__write_regs(struct hp_backend *b, const uint64_t regs[HP_NREGS], 
 int hp_backend__step_over(struct hp_backend *b, int vcpu, uint64_t addr, struct hp_err *err);
 int hp_backend__stop(struct hp_backend *b, struct hp_bev *ev, int *got_ev, struct hp_err *err);
 int hp_backend__resume(struct hp_backend *b, struct hp_err *err);
-/* The guest's own elapsed time (host monotonic time while it never stops). */
-uint64_t hp_backend__run_clock(struct hp_backend *b);
+/* The guest's own elapsed time at host monotonic time `at` (host time while it never
+ * stops). */
+uint64_t hp_backend__run_clock(struct hp_backend *b, uint64_t at);
 int hp_backend__arm(struct hp_backend *b, uint64_t addr, uint32_t probe_id, struct hp_err *err);
 int hp_backend__disarm(struct hp_backend *b, uint64_t addr, uint32_t probe_id, struct hp_err *err);
 int hp_backend__arm_hw(struct hp_backend *b, uint64_t addr, struct hp_err *err);

@@ -275,12 +275,14 @@ static int gdb_resume(struct hp_backend *b, struct hp_err *err)
 }
 
 /* The guest's clock stands still while the VM is stopped (QEMU pauses its virtual
- * clock), so host time minus our stops is the time the guest lived through. */
-static uint64_t gdb_run_clock(struct hp_backend *b)
+ * clock), so host time minus our stops is the time the guest lived through. A past
+ * `at` is taken as after the stops already counted: a stop between it and now makes
+ * the answer early by that stop's length. */
+static uint64_t gdb_run_clock(struct hp_backend *b, uint64_t at)
 {
 	struct gdb *g = G(b);
-	uint64_t now = hp_now_ns();
-	return now - g->stopped_total - (g->running ? 0 : now - g->stopped_at);
+	uint64_t upto = g->running ? hp_now_ns() : g->stopped_at;
+	return (at < upto ? at : upto) - g->stopped_total;
 }
 
 static int classify(struct gdb *g, const struct hp_rsp_stop *st, struct hp_bev *ev, struct hp_err *err)

@@ -38,7 +38,16 @@ struct wd {
  * elsewhere included) must not count as a hang. */
 static uint64_t guest_now(struct hp_target *t)
 {
-	return hp_backend__run_clock(t->gdb);
+	return hp_backend__run_clock(t->gdb, hp_now_ns());
+}
+
+/* A beat counts from when it happened, not from when the agent read it: the in-QEMU
+ * tier's ring is read up to a few ms later (more if the agent was held up), which
+ * would otherwise shorten the next silence. Never before the beat before. */
+static uint64_t beat_time(struct hp_target *t, const struct hp_hit *hit, uint64_t prev, uint64_t now)
+{
+	uint64_t at = hp_backend__run_clock(t->gdb, hit->time_ns);
+	return at > now ? now : at < prev ? prev : at;
 }
 
 static struct watched *find(struct wd *s, int32_t tgid)
@@ -133,7 +142,7 @@ static void on_hit(struct hp_target *t, struct hp_detector *d, struct hp_probe *
 		s->recoveries++;
 		alert(t, d, "recovered", w, now);
 	}
-	w->last_ns = now;
+	w->last_ns = beat_time(t, hit, w->last_ns, now);
 	w->beats++;
 }
 
