@@ -73,6 +73,7 @@ int cmd_vm(struct cli *c);
 int cmd_sym(struct cli *c);
 int cmd_probe(struct cli *c);
 int cmd_hits(struct cli *c);
+int cmd_agg(struct cli *c);
 int cmd_detector(struct cli *c);
 int cmd_alerts(struct cli *c);
 int cmd_export(struct cli *c);

@@ -42,6 +42,10 @@ int cmd_probe(struct cli *c)
 			json_object_set_new(args, "kind", json_string(v));
 		if ((v = cli_arg(&a, "if")))
 			json_object_set_new(args, "if", json_string(v));
+		if ((v = cli_arg(&a, "agg")))
+			json_object_set_new(args, "agg", json_string(v));
+		if (cli_arg(&a, "agg-rows"))
+			json_object_set_new(args, "agg_rows", json_integer(cli_argnum(&a, "agg-rows", 0)));
 		if (cli_flag(&a, "regs"))
 			json_object_set_new(args, "regs", json_true());
 		if (cli_flag(&a, "disabled"))

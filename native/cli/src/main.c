@@ -236,17 +236,10 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(struct cli *);
 	} cmds[] = {
-		{ "vm", cmd_vm },
-		{ "sym", cmd_sym },
-		{ "probe", cmd_probe },
-		{ "hits", cmd_hits },
-		{ "detector", cmd_detector },
-		{ "alerts", cmd_alerts },
-		{ "export", cmd_export },
-		{ "agent", cmd_agent },
-		{ "fields", cmd_fields },
-		{ "run", cmd_run },
-		{ "help", help },
+		{ "vm", cmd_vm },         { "sym", cmd_sym },           { "probe", cmd_probe },
+		{ "hits", cmd_hits },     { "detector", cmd_detector }, { "alerts", cmd_alerts },
+		{ "agg", cmd_agg },       { "export", cmd_export },     { "agent", cmd_agent },
+		{ "fields", cmd_fields }, { "run", cmd_run },           { "help", help },
 	};
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		if (!strcmp(cmd, cmds[i].name)) {

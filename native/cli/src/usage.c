@@ -67,6 +67,7 @@ const struct cli_groupdoc cli_groups[] = {
 	{ "hits", 0, "print a VM's hits, from its journal and live" },
 	{ "detector", 1, "add, list and control detectors" },
 	{ "alerts", 0, "print a VM's detector alerts" },
+	{ "agg", 1, "show the tables of probes that aggregate (probe add --agg)" },
 	{ "export", 0, "export a journal as a trace (CSV, JSON Lines, Chrome, CTF)" },
 	{ "agent", 1, "start, stop or describe the agent" },
 	{ "fields", 0, "list the fields of a hit" },
@@ -221,6 +222,12 @@ const struct cli_cmddoc cli_cmds[] = {
 		      "only hits where EXPR holds: C operators over parameters by name, arg1..arg6, registers, pid, "
 		      "tgid and comm (ret and latency on a return probe); comm == \"ba*\" matches a prefix (fd == 1 "
 		      "&& count > 4096)"),
+		  OPT("agg", "FN(X) by KEY,...", CLI_K_TEXT,
+		      "sum the hits into a table instead of the journal (hprobe agg show): count(), sum(X), min(X), "
+		      "max(X), avg(X) or hist(X) (powers of two), X over the names --if knows, by up to three keys: "
+		      "comm, pid, tgid, vcpu, a parameter, ret, latency, the --mem string (hist(count) by comm)"),
+		  NUM("agg-rows", "K", 1, 16384,
+		      "keep at most K keys; hits of more go to one 'other' row (default 1024)"),
 		  FLAG("disabled", "add it disabled"),
 	  } },
 	{ "probe", "list", "list a VM's probes: id, state, kind, mechanism, hits, spec", NULL, { VM }, { { 0 } } },
@@ -325,6 +332,17 @@ const struct cli_cmddoc cli_cmds[] = {
 	  NULL,
 	  { VM, ID("detector") },
 	  { { 0 } } },
+	{ "agg",
+	  "show",
+	  "print a probe's aggregation: a row per key, largest first; hist as bars",
+	  "The agent keeps the table; this reads it (again with --watch). The journal keeps a snapshot "
+	  "each second while hits come, and the last one when the probe is removed.",
+	  { VM, ID("probe") },
+	  {
+		  NUM("limit", "K", 1, 100000, "the K largest rows only"),
+		  FLAG("clear", "empty the table after reading it (intervals: each read shows what came since)"),
+		  NUM("watch", "S", 1, 3600, "print it again every S seconds, until interrupted"),
+	  } },
 	{ "alerts",
 	  NULL,
 	  "print a VM's alerts (those in its journal), then with --follow the new ones",

@@ -23,6 +23,7 @@ struct cc {
 	char str[HP_PCOND_STR_BYTES + 1];
 	size_t strlen; /* the literal's whole length (str holds what fits) */
 	const struct hp_probe *p;
+	const char *opt; /* "--if", "--agg": the option errors name */
 	struct hp_pcond *out;
 	struct hp_err *err;
 	int failed;
@@ -40,7 +41,7 @@ static int fail(struct cc *c, const char *at, const char *what)
 {
 	if (!c->failed) {
 		int n = (int)strcspn(at, " \t\n");
-		hp_err__set(c->err, EINVAL, "--if: column %d: %s%s%.*s%s", (int)(at - c->text) + 1, what,
+		hp_err__set(c->err, EINVAL, "%s: column %d: %s%s%.*s%s", c->opt, (int)(at - c->text) + 1, what,
 			    *at ? " at '" : " at the end", n > 24 ? 24 : n, at, *at ? "'" : "");
 	}
 	c->failed = 1;
@@ -331,24 +332,55 @@ static int expr(struct cc *c, struct val *v)
 	return binary(c, 0, v);
 }
 
-int hp_cond__compile(struct hp_probe *p, struct hp_err *err)
+int hp_cond__compile_expr(const struct hp_probe *p, const char *opt, const char *text, size_t from, size_t to,
+			  int number, struct hp_pcond *out, struct hp_cond_val *val, struct hp_err *err)
 {
-	struct cc c = { .text = p->o.cond_text, .pos = p->o.cond_text, .p = p, .out = &p->cond, .err = err };
+	char buf[256]; /* the option's text up to `to`: columns count from its start */
+	memset(out, 0, sizeof *out);
+	if (to >= sizeof buf || from > to)
+		return hp_err__set(err, EINVAL, "%s: longer than %zu characters", opt, sizeof buf - 1);
+	memcpy(buf, text, to);
+	buf[to] = 0;
+	struct cc c = { .text = buf, .pos = buf + from, .p = p, .opt = opt, .out = out, .err = err };
 	struct val v;
-	memset(&p->cond, 0, sizeof p->cond);
-	if (!p->o.cond_text[0])
-		return 0;
 	next(&c);
-	if (expr(&c, &v) || as_number(&c, &v))
+	if (expr(&c, &v) || (number && as_number(&c, &v)))
 		return -EINVAL;
 	if (c.tok != T_END)
 		return fail(&c, c.start,
 			    c.tok == T_BAD ? "not a number, name, \"string\" or operator" : "expected an operator"),
 		       -EINVAL;
+	const char *why = hp_pcond_check(out);
+	if (why) /* the compiler's own bug: never shipped to a tier */
+		return hp_err__set(err, EINVAL, "%s: %s", opt, why);
+	*val = (struct hp_cond_val){ .is_str = v.is_str, .is_unsigned = v.is_unsigned, .src = v.src };
+	return 0;
+}
+
+int hp_cond__compile(struct hp_probe *p, struct hp_err *err)
+{
+	struct hp_cond_val v;
+	memset(&p->cond, 0, sizeof p->cond);
+	if (!p->o.cond_text[0])
+		return 0;
+	size_t len = strnlen(p->o.cond_text, sizeof p->o.cond_text);
+	if (hp_cond__compile_expr(p, "--if", p->o.cond_text, 0, len, 1, &p->cond, &v, err))
+		return -EINVAL;
 	if ((p->cond.need & HP_PCOND_NEED_MEM) && p->o.kind != HP_PROBE_CAPTURE)
 		return hp_err__set(err, EINVAL, "--if: a counting probe captures no memory to compare");
-	const char *why = hp_pcond_check(&p->cond);
-	if (why) /* the compiler's own bug: never shipped to a tier */
-		return hp_err__set(err, EINVAL, "--if: %s", why);
 	return 0;
+}
+
+void hp_cond__in_hit(struct hp_pcond_in *in, const struct hp_hit *hit, const uint64_t *regs)
+{
+	*in = (struct hp_pcond_in){ .args = hit->args,
+				    .regs = regs ? regs : hit->regs,
+				    .have_task = hit->pid >= 0,
+				    .pid = hit->pid,
+				    .tgid = hit->tgid,
+				    .comm = hit->comm,
+				    .mem = hit->mem,
+				    .memlen = hit->memlen,
+				    .retval = (uint64_t)hit->retval,
+				    .latency_ns = hit->latency_ns };
 }

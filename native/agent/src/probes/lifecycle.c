@@ -12,6 +12,7 @@
 #include "probes/apps.h"
 #include "probes/engine.h"
 #include "probes/probe.h"
+#include "probes/agg.h"
 #include "probes/cond.h"
 #include "probes/retprobe.h"
 #include "probes/target.h"
@@ -43,6 +44,10 @@ json_t *hp_probe__json(const struct hp_probe *p)
 		json_object_set_new(o, "comm", hp_text__json(p->o.comm, HP_COMM_LEN));
 	if (p->o.cond_text[0])
 		json_object_set_new(o, "if", hp_text__json(p->o.cond_text, sizeof p->o.cond_text));
+	if (p->agg) {
+		json_object_set_new(o, "agg", hp_text__json(p->o.agg_text, sizeof p->o.agg_text));
+		json_object_set_new(o, "agg_rows", json_integer(p->agg->cap));
+	}
 	if (p->o.owner)
 		json_object_set_new(o, "detector", json_integer(p->o.owner));
 	if (p->params_from[0]) { /* known, maybe none (getpid): [] */
@@ -147,6 +152,51 @@ static int install_hooks(struct hp_target *t, struct hp_err *err)
 	return 0;
 }
 
+/* A probe that did not make it into the list. */
+static void discard(struct hp_target *t, struct hp_probe *p)
+{
+	hp_apps__free(t, p);
+	hp_agg__free(p->agg);
+	free(p);
+}
+
+/* --agg: its table; the arguments and registers its expressions read are captured
+ * with each hit. */
+static int compile_agg(struct hp_probe *p, struct hp_err *err)
+{
+	if (p->o.kind != HP_PROBE_CAPTURE)
+		return hp_err__set(err, EINVAL, "--agg sums a capturing probe's hits: not --kind count");
+	uint32_t rows = p->o.agg_rows ? p->o.agg_rows : HP_AGG_ROWS_DEFAULT;
+	if (hp_agg__compile(p, p->o.agg_text, rows, &p->agg, err))
+		return -EINVAL;
+	if (p->agg->nargs > p->o.nargs)
+		p->o.nargs = p->agg->nargs;
+	if (p->agg->regs)
+		p->o.regs = 1;
+	return 0;
+}
+
+#define AGG_SNAPSHOT_NS 1000000000ull
+#define AGG_SNAPSHOT_ROWS 256 /* a journal record stays small; agg-read has them all */
+
+static void snapshot(struct hp_target *t, struct hp_probe *p, uint64_t now)
+{
+	json_t *o = hp_agg__json(p->agg, p->o.agg_text, AGG_SNAPSHOT_ROWS);
+	if (!o)
+		return;
+	json_object_set_new(o, "probe", json_integer(p->id));
+	hp_target__event(t, "AGG", o);
+	p->agg->unsnapped = 0;
+	p->agg->snap_ns = now;
+}
+
+void hp_probe__agg_snapshots(struct hp_target *t, uint64_t now, int force)
+{
+	for (struct hp_probe *p = t->probes; p; p = p->next)
+		if (p->agg && p->agg->unsnapped && (force || now - p->agg->snap_ns >= AGG_SNAPSHOT_NS))
+			snapshot(t, p, now);
+}
+
 struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const struct hp_probe_opts *o,
 				  enum hp_eclass *cls, struct hp_err *err)
 {
@@ -211,6 +261,11 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 	if (!rc && (p->cond.need & HP_PCOND_NEED_TASK) &&
 	    (rc = hp_kernel__need(t->kernel, HP_KF_TASK, "a condition on pid, tgid or comm", err)))
 		*cls = EC_NOT_SUPPORTED;
+	if (!rc && p->o.agg_text[0] && (rc = compile_agg(p, err)))
+		*cls = EC_INVALID_ARGUMENT;
+	if (!rc && p->agg && (p->agg->need & HP_PCOND_NEED_TASK) &&
+	    (rc = hp_kernel__need(t->kernel, HP_KF_TASK, "an aggregation over pid, tgid or comm", err)))
+		*cls = EC_NOT_SUPPORTED;
 	if (!rc && (p->o.pid >= 0 || p->o.comm[0]) &&
 	    (rc = hp_kernel__need(t->kernel, HP_KF_TASK, "a --pid or --comm filter", err)))
 		*cls = EC_NOT_SUPPORTED;
@@ -218,8 +273,7 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 	    (rc = hp_kernel__need(t->kernel, HP_KF_SYSCALL_ARGS, "a syscall's arguments", err)))
 		*cls = EC_NOT_SUPPORTED;
 	if (rc) {
-		hp_apps__free(t, p);
-		free(p);
+		discard(t, p);
 		return NULL;
 	}
 	hp_probe__choose(t, p);
@@ -227,22 +281,19 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 		p->state = HP_PSTATE_DISABLED;
 	if (p->ret && p->plant != HP_PLANT_INQEMU && (rc = hp_ret__attach(t, p, err))) {
 		*cls = rc == -ENOTSUP ? EC_NOT_SUPPORTED : EC_GUEST_ERROR;
-		hp_apps__free(t, p);
-		free(p);
+		discard(t, p);
 		return NULL;
 	}
 	if (p->user && (rc = install_hooks(t, err))) {
 		*cls = EC_GUEST_ERROR;
-		hp_apps__free(t, p);
-		free(p);
+		discard(t, p);
 		return NULL;
 	}
 	if (p->o.enabled && (rc = hp_engine__arm(t, p, err))) {
 		*cls = EC_GUEST_ERROR;
 		if (p->ret && p->plant != HP_PLANT_INQEMU)
 			hp_ret__detach(t, p);
-		hp_apps__free(t, p);
-		free(p);
+		discard(t, p);
 		if (!count_user_probes(t))
 			remove_hooks(t);
 		return NULL;
@@ -299,7 +350,10 @@ void hp_probe__destroy(struct hp_target *t, struct hp_probe *p)
 		hp_ret__detach(t, p);
 	if (p->in_mech)
 		hp_backend__forget(p->mech, p->id);
+	if (p->agg && p->agg->unsnapped) /* its last sums outlive it in the journal */
+		snapshot(t, p, hp_now_ns());
 	hp_probe__event(t, p, "removed");
+	hp_agg__free(p->agg);
 	free(p);
 	if (user && !count_user_probes(t))
 		remove_hooks(t);
@@ -324,4 +378,15 @@ struct hp_probe *hp_target__probe(struct hp_target *t, uint32_t id)
 		if (p->id == id)
 			return p;
 	return NULL;
+}
+
+void hp_probe__record(struct hp_target *t, struct hp_probe *p, struct hp_hit *hit)
+{
+	p->hits++;
+	if (!p->first_ns)
+		p->first_ns = hit->time_ns;
+	p->last_ns = hit->time_ns;
+	if (p->agg)
+		hp_agg__add(p->agg, hit);
+	t->ops->record(t, p, hit);
 }

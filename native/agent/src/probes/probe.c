@@ -44,8 +44,11 @@ int hp_probe__check_opts(const struct hp_probe_opts *o, struct hp_err *err)
 		return hp_err__set(err, EINVAL, "pid must be 1..%d", HP_PID_MAX);
 	if (!memchr(o->comm, 0, sizeof o->comm) || !memchr(o->mem_text, 0, sizeof o->mem_text) ||
 	    !memchr(o->args_names, 0, sizeof o->args_names) || !memchr(o->mem_param, 0, sizeof o->mem_param) ||
-	    !memchr(o->cond_text, 0, sizeof o->cond_text))
-		return hp_err__set(err, EINVAL, "comm, memory capture, argument names or condition not terminated");
+	    !memchr(o->cond_text, 0, sizeof o->cond_text) || !memchr(o->agg_text, 0, sizeof o->agg_text))
+		return hp_err__set(err, EINVAL,
+				   "comm, memory capture, argument names, condition or aggregation not terminated");
+	if (o->agg_rows > HP_AGG_ROWS_MAX)
+		return hp_err__set(err, EINVAL, "agg_rows must be 1..%d", HP_AGG_ROWS_MAX);
 	if (o->kind != HP_PROBE_CAPTURE && o->kind != HP_PROBE_COUNT)
 		return hp_err__set(err, EINVAL, "bad probe kind");
 	if (o->mem.len) {
@@ -393,13 +396,4 @@ void hp_probe__hit_head(struct hp_hit *hit, const struct hp_probe *p, const stru
 		memcpy(hit->comm, task->comm, HP_COMM_LEN);
 		hit->flags |= HP_HIT_TASK;
 	}
-}
-
-void hp_probe__record(struct hp_target *t, struct hp_probe *p, struct hp_hit *hit)
-{
-	p->hits++;
-	if (!p->first_ns)
-		p->first_ns = hit->time_ns;
-	p->last_ns = hit->time_ns;
-	t->ops->record(t, p, hit);
 }

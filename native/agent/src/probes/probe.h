@@ -16,9 +16,12 @@ struct hp_kernel;
 struct hp_task;
 struct hp_app;
 struct hp_target;
+struct hp_agg;
 
 enum hp_probe_kind { HP_PROBE_CAPTURE, HP_PROBE_COUNT };
-#define HP_PID_MAX 4194304 /* the kernel's PID_MAX_LIMIT */
+#define HP_PID_MAX 4194304       /* the kernel's PID_MAX_LIMIT */
+#define HP_AGG_ROWS_DEFAULT 1024 /* an aggregation's rows (--agg-rows) */
+#define HP_AGG_ROWS_MAX 16384
 /* Owner of the agent's own probes (the application probes' exec/exit hooks). */
 #define HP_OWNER_INTERNAL UINT32_MAX
 enum hp_probe_state { HP_PSTATE_ARMED, HP_PSTATE_DISABLED, HP_PSTATE_PENDING, HP_PSTATE_STALE };
@@ -49,6 +52,8 @@ struct hp_probe_opts {
 	uint32_t owner;      /* detector id, or 0 for a user's probe */
 	int need_stop;       /* its hits change guest state or read it at leisure: gdbstub only */
 	char cond_text[256]; /* --if (compiled by probes/cond.c); "" = every hit */
+	char agg_text[256];  /* --agg (probes/agg.c): hits summed, not journalled; "" = none */
+	uint32_t agg_rows;   /* its table's rows at most; 0 = HP_AGG_ROWS_DEFAULT */
 };
 
 struct hp_probe {
@@ -70,6 +75,7 @@ struct hp_probe {
 	int ret_errno;        /* and a negative return is -errno (a syscall) */
 	struct hp_param ret_type;
 	struct hp_pcond cond; /* o.cond_text compiled (hp_cond__compile); nops 0: none */
+	struct hp_agg *agg;   /* o.agg_text compiled; NULL: none */
 	enum hp_resume resume;
 	uint8_t insn_len; /* length of the instruction at addr */
 	int32_t call_rel; /* HP_RESUME_CALL: displacement of the call */
@@ -155,6 +161,10 @@ void hp_probe__event(struct hp_target *t, const struct hp_probe *p, const char *
  * probe, vCPU, address, address space, and the task when known (NULL: not). */
 void hp_probe__hit_head(struct hp_hit *hit, const struct hp_probe *p, const struct hp_bev *ev,
 			const uint64_t regs[HP_NREGS], const struct hp_task *task);
-/* Counts a hit on its probe and hands it to the target's journal. */
+/* Counts a hit on its probe and hands it to the target's journal, or to its
+ * aggregation. */
 void hp_probe__record(struct hp_target *t, struct hp_probe *p, struct hp_hit *hit);
+/* Journals an AGG snapshot of each aggregation that summed hits since its last one,
+ * at most once a second each (or now, when force). */
+void hp_probe__agg_snapshots(struct hp_target *t, uint64_t now, int force);
 #endif

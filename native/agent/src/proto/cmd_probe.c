@@ -8,6 +8,7 @@
 #include "base/text.h"
 #include "base/util.h"
 #include "guest/kernel.h"
+#include "probes/agg.h"
 #include "probes/engine.h"
 #include "probes/probe.h"
 #include "proto/commands.h"
@@ -68,6 +69,19 @@ int hp_cmd__probe_add(struct hp_vm *vm, struct hp_job *job)
 	}
 	if (cond)
 		snprintf(o.cond_text, sizeof o.cond_text, "%s", cond);
+	const char *agg = json_string_value(json_object_get(a, "agg"));
+	if (agg && (!*agg || strlen(agg) >= sizeof o.agg_text)) {
+		hp_err__set(err, EINVAL, "agg: an aggregation of 1..%zu bytes", sizeof o.agg_text - 1);
+		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
+	}
+	if (agg)
+		snprintf(o.agg_text, sizeof o.agg_text, "%s", agg);
+	json_t *rows = json_object_get(a, "agg_rows");
+	if (rows && (!agg || json_integer_value(rows) < 1 || json_integer_value(rows) > HP_AGG_ROWS_MAX)) {
+		hp_err__set(err, EINVAL, "agg_rows: 1..%d, with agg", HP_AGG_ROWS_MAX);
+		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
+	}
+	o.agg_rows = rows ? (uint32_t)json_integer_value(rows) : 0;
 	const char *kind = json_string_value(json_object_get(a, "kind"));
 	if (kind && strcmp(kind, "capture") && strcmp(kind, "count")) {
 		hp_err__set(err, EINVAL, "kind must be capture or count");
@@ -160,6 +174,33 @@ int hp_cmd__probe_remove(struct hp_vm *vm, struct hp_job *job)
 	hp_probe__destroy(&vm->tgt, p);
 	hp_session__save(vm);
 	job->result = json_pack("{s:i}", "id", id);
+	return 0;
+}
+
+int hp_cmd__agg_read(struct hp_vm *vm, struct hp_job *job)
+{
+	struct hp_probe *p = arg_probe(vm, job);
+	if (!p)
+		return job->rc;
+	if (!p->agg) {
+		hp_err__set(&job->err, EINVAL, "probe %u has no aggregation (probe-add with agg)", p->id);
+		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
+	}
+	json_int_t limit = json_integer_value(json_object_get(job->args, "limit"));
+	if (limit < 0) {
+		hp_err__set(&job->err, EINVAL, "limit: 0 (all) or more");
+		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
+	}
+	job->result = hp_agg__json(p->agg, p->o.agg_text, (size_t)limit);
+	if (!job->result) {
+		hp_err__set(&job->err, ENOMEM, "out of memory");
+		return hp_job__fail(job, EC_INTERNAL, -ENOMEM);
+	}
+	json_object_set_new(job->result, "probe", json_integer(p->id));
+	if (json_is_true(json_object_get(job->args, "clear"))) {
+		hp_probe__agg_snapshots(&vm->tgt, hp_now_ns(), 1); /* what is cleared stays in the journal */
+		hp_agg__clear(p->agg);
+	}
 	return 0;
 }
 

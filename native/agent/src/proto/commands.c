@@ -414,9 +414,14 @@ static const struct hp_arg a_sym_search[] = { { "vm", ARG_STR, 1 },     { "patte
 					      { "binary", ARG_STR, 0 }, { NULL, 0, 0 } };
 static const struct hp_arg a_disas[] = { { "vm", ARG_STR, 1 }, { "spec", ARG_STR, 1 }, { NULL, 0, 0 } };
 static const struct hp_arg a_probe_add[] = {
-	{ "vm", ARG_STR, 1 },       { "spec", ARG_STR, 1 }, { "args", ARG_ANY, 0 }, { "mem", ARG_STR, 0 },
-	{ "regs", ARG_BOOL, 0 },    { "pid", ARG_INT, 0 },  { "comm", ARG_STR, 0 }, { "kind", ARG_STR, 0 },
-	{ "enabled", ARG_BOOL, 0 }, { "if", ARG_STR, 0 },   { NULL, 0, 0 }
+	{ "vm", ARG_STR, 1 },   { "spec", ARG_STR, 1 },  { "args", ARG_ANY, 0 },
+	{ "mem", ARG_STR, 0 },  { "regs", ARG_BOOL, 0 }, { "pid", ARG_INT, 0 },
+	{ "comm", ARG_STR, 0 }, { "kind", ARG_STR, 0 },  { "enabled", ARG_BOOL, 0 },
+	{ "if", ARG_STR, 0 },   { "agg", ARG_STR, 0 },   { "agg_rows", ARG_INT, 0 },
+	{ NULL, 0, 0 }
+};
+static const struct hp_arg a_agg_read[] = {
+	{ "vm", ARG_STR, 1 }, { "probe", ARG_INT, 1 }, { "limit", ARG_INT, 0 }, { "clear", ARG_BOOL, 0 }, { NULL, 0, 0 }
 };
 static const struct hp_arg a_probe_id[] = { { "vm", ARG_STR, 1 }, { "probe", ARG_INT, 1 }, { NULL, 0, 0 } };
 static const struct hp_arg a_subscribe[] = { { "vm", ARG_STR, 1 }, { "from_seq", ARG_INT, 0 }, { NULL, 0, 0 } };
@@ -452,6 +457,7 @@ static const struct cmd commands[] = {
 	{ "probe-disable", a_probe_id, NULL, hp_cmd__probe_disable, 1, 0 },
 	{ "probe-remove", a_probe_id, NULL, hp_cmd__probe_remove, 1, 0 },
 	{ "probe-list", a_vm, NULL, hp_cmd__probe_list, 0, 0 },
+	{ "agg-read", a_agg_read, NULL, hp_cmd__agg_read, 0, 0 },
 	{ "hits-subscribe", a_subscribe, hp_cmd_hits_subscribe, NULL, 0, 0 },
 	{ "hits-unsubscribe", a_vm, hp_cmd_hits_unsubscribe, NULL, 0, 0 },
 	{ "hits-read", a_hits_read, hp_cmd_hits_read, NULL, 0, 0 },

@@ -56,6 +56,7 @@ int hp_cmd__probe_enable(struct hp_vm *vm, struct hp_job *job);
 int hp_cmd__probe_disable(struct hp_vm *vm, struct hp_job *job);
 int hp_cmd__probe_remove(struct hp_vm *vm, struct hp_job *job);
 int hp_cmd__probe_list(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__agg_read(struct hp_vm *vm, struct hp_job *job);
 int hp_cmd__detector_add(struct hp_vm *vm, struct hp_job *job);
 int hp_cmd__detector_remove(struct hp_vm *vm, struct hp_job *job);
 int hp_cmd__detector_list(struct hp_vm *vm, struct hp_job *job);

@@ -11,6 +11,7 @@
 #include "backend/qmp.h"
 #include "base/util.h"
 #include "detectors/detector.h"
+#include "probes/agg.h"
 #include "probes/probe.h"
 #include "vm/vm.h"
 
@@ -46,11 +47,15 @@ void hp_session__save(struct hp_vm *vm)
 	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next) {
 		if (p->o.owner)
 			continue; /* detectors re-create their own probes */
-		json_array_append_new(probes, json_pack("{s:i, s:s, s:i, s:b, s:s, s:i, s:s, s:s, s:b, s:s}", "id",
-							p->id, "spec", p->spec, "args", p->o.nargs, "regs", p->o.regs,
-							"mem", p->o.mem_text, "pid", p->o.pid, "comm", p->o.comm,
-							"kind", p->o.kind == HP_PROBE_COUNT ? "count" : "capture",
-							"enabled", p->o.enabled, "if", p->o.cond_text));
+		json_t *o =
+			json_pack("{s:i, s:s, s:i, s:b, s:s, s:i, s:s, s:s, s:b, s:s}", "id", p->id, "spec", p->spec,
+				  "args", p->o.nargs, "regs", p->o.regs, "mem", p->o.mem_text, "pid", p->o.pid, "comm",
+				  p->o.comm, "kind", p->o.kind == HP_PROBE_COUNT ? "count" : "capture", "enabled",
+				  p->o.enabled, "if", p->o.cond_text);
+		if (p->o.agg_text[0]) /* the definition: the sums start again (the journal has the last) */
+			json_object_set_new(o, "agg",
+					    json_pack("{s:s, s:i}", "text", p->o.agg_text, "rows", (int)p->o.agg_rows));
+		json_array_append_new(probes, o);
 	}
 	json_t *dets = json_array();
 	for (struct hp_detector *d = vm->tgt.detectors; d; d = d->next)
@@ -269,6 +274,15 @@ static int saved_probe(json_t *p, struct hp_probe_opts *o, uint32_t *id, const c
 		return hp_err__set(err, EINVAL, "if must be a string of up to %zu bytes", sizeof o->cond_text - 1);
 	if (cond)
 		memcpy(o->cond_text, json_string_value(cond), strlen(json_string_value(cond)) + 1);
+	json_t *agg = json_object_get(p, "agg"), *text = json_object_get(agg, "text");
+	if (agg && (!json_is_string(text) || strlen(json_string_value(text)) >= sizeof o->agg_text ||
+		    int_member(agg, "rows", 0, HP_AGG_ROWS_MAX, 0, &v)))
+		return hp_err__set(err, EINVAL, "agg must be {text: up to %zu bytes, rows: 0..%d}",
+				   sizeof o->agg_text - 1, HP_AGG_ROWS_MAX);
+	if (agg) {
+		memcpy(o->agg_text, json_string_value(text), strlen(json_string_value(text)) + 1);
+		o->agg_rows = (uint32_t)v;
+	}
 	const char *k = json_string_value(kind);
 	if (k && strcmp(k, "count") && strcmp(k, "capture"))
 		return hp_err__set(err, EINVAL, "kind must be capture or count");

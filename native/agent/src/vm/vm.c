@@ -176,8 +176,9 @@ static void t_record(struct hp_target *t, struct hp_probe *p, const struct hp_hi
 {
 	struct hp_vm *vm = of(t);
 	uint64_t seq = 0;
-	if (p->o.kind == HP_PROBE_COUNT) {
-		/* counting probes keep totals; the journal gets them at each flush */
+	if (p->o.kind == HP_PROBE_COUNT || p->agg) {
+		/* counting probes keep totals, the journal gets them at each flush; an
+		 * aggregation's hits are summed (probes/agg.h), its snapshots journalled */
 		pthread_mutex_lock(&vm->lock);
 		vm->total_hits++;
 		pthread_mutex_unlock(&vm->lock);
@@ -757,6 +758,7 @@ static void *worker(void *arg)
 		run_jobs(vm);
 		hp_vm__flush(vm, 0);
 		hp_detectors__tick(&vm->tgt, hp_now_ns());
+		hp_probe__agg_snapshots(&vm->tgt, hp_now_ns(), 0);
 		hp_vm__maybe_reprofile(vm, hp_now_ns());
 		check_child(vm);
 	}

@@ -163,15 +163,13 @@ static inline uint64_t hp_pcond_typed(uint64_t v, unsigned bytes, int is_signed)
 	return is_signed && (v >> (bits - 1)) ? v | ~0ull << bits : v;
 }
 
-/* 1 when a hit passes c (also when c is empty), 0 when not; a condition over the
- * task passes no hit whose task is unknown. c must have passed hp_pcond_check(). */
-static inline int hp_pcond_eval(const struct hp_pcond *c, const struct hp_pcond_in *in)
+/* The value of c's expression over a hit (0 for an empty program). c must have passed
+ * hp_pcond_check(). */
+static inline int64_t hp_pcond_run(const struct hp_pcond *c, const struct hp_pcond_in *in)
 {
 	int64_t st[HP_PCOND_STACK];
 	int sp = 0;
 	if (!c->nops)
-		return 1;
-	if ((c->need & HP_PCOND_NEED_TASK) && !in->have_task)
 		return 0;
 	for (int i = 0; i < c->nops; i++) {
 		const struct hp_pcop_insn *o = &c->ops[i];
@@ -263,6 +261,17 @@ static inline int hp_pcond_eval(const struct hp_pcond *c, const struct hp_pcond_
 		}
 		st[sp++] = (int64_t)v;
 	}
-	return st[0] != 0;
+	return st[0];
+}
+
+/* 1 when a hit passes c (also when c is empty), 0 when not; a condition over the
+ * task passes no hit whose task is unknown. c must have passed hp_pcond_check(). */
+static inline int hp_pcond_eval(const struct hp_pcond *c, const struct hp_pcond_in *in)
+{
+	if (!c->nops)
+		return 1;
+	if ((c->need & HP_PCOND_NEED_TASK) && !in->have_task)
+		return 0;
+	return hp_pcond_run(c, in) != 0;
 }
 #endif
