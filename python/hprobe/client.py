@@ -321,11 +321,17 @@ class Client:
     # ---- probes ----
 
     def probe_add(self, vm, spec, args=None, mem=None, regs=None, pid=None, comm=None, kind=None, enabled=None,
-                  cond=None):
+                  cond=None, agg=None, agg_rows=None):
         """Plants a probe; returns the reply: {"id", "addr", "mechanism", ...}. cond is
-        the protocol's "if" (a Python keyword): only hits where it holds."""
+        the protocol's "if" (a Python keyword): only hits where it holds. agg
+        ("count() by comm") sums its hits into a table (agg_read) instead of the journal."""
         return self.call("probe-add", vm=vm, spec=spec, args=args, mem=mem, regs=regs, pid=pid, comm=comm,
-                         kind=kind, enabled=enabled, **{"if": cond})
+                         kind=kind, enabled=enabled, agg=agg, agg_rows=agg_rows, **{"if": cond})
+
+    def agg_read(self, vm, probe, limit=None, clear=None):
+        """A probe's aggregation: {"fn", "by", "rows": [{"key", "count", ...}], "hits", ...},
+        rows largest first; clear=True empties it after the read."""
+        return self.call("agg-read", vm=vm, probe=probe, limit=limit, clear=clear)
 
     def probe_list(self, vm):
         return self.call("probe-list", vm=vm)

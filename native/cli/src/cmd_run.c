@@ -96,9 +96,20 @@ static const char *probe_member(const char *cls, const char *desc)
 {
 	static const struct {
 		const char *word, *member;
-	} words[] = { { "memory capture", "mem" }, { "args ", "args" },       { "pid ", "pid" },  { "comm ", "comm" },
-		      { "kind ", "kind" },         { "pid or comm", "comm" }, { "--if: ", "if" }, { "if: ", "if" },
-		      { "--args", "args" },        { "--mem", "mem" } };
+	} words[] = { { "memory capture", "mem" },
+		      { "args ", "args" },
+		      { "pid ", "pid" },
+		      { "comm ", "comm" },
+		      { "kind ", "kind" },
+		      { "pid or comm", "comm" },
+		      { "--if: ", "if" },
+		      { "if: ", "if" },
+		      { "--args", "args" },
+		      { "--mem", "mem" },
+		      { "--agg-rows", "agg_rows" },
+		      { "agg_rows", "agg_rows" },
+		      { "--agg", "agg" },
+		      { "agg: ", "agg" } };
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
 		if (strstr(desc, words[i].word) == desc || (i == 0 && strstr(desc, words[i].word)))
 			return words[i].member;

@@ -264,8 +264,8 @@ static const char *shown(const json_t *v, char *buf, size_t cap)
 	return buf;
 }
 
-static const char *const probe_members[] = { "spec", "kind",    "args", "mem",  "regs", "pid",
-					     "comm", "enabled", "if",   "note", NULL };
+static const char *const probe_members[] = { "spec",    "kind", "args", "mem",      "regs", "pid", "comm",
+					     "enabled", "if",   "agg",  "agg_rows", "note", NULL };
 static const char *const detector_members[] = { "kind", "config", "enabled", "note", NULL };
 static const char *const top_members[] = { "format", "version", "description", "probes", "detectors", NULL };
 
@@ -286,14 +286,12 @@ static const char *list_text(const char *const *list, char *buf, size_t cap)
 	return buf;
 }
 
-/* Members that a later version will read (issue 19: aggregations): refused here
- * rather than ignored, since a set without them would do something else. */
+/* The name once reserved for aggregations: refused with the name they have, rather
+ * than as any unknown member. */
 static int reserved(struct probeset *ps, const struct ps_path *p, const char *key)
 {
 	if (!strcmp(key, "aggregate")) {
-		ps_error(ps, p,
-			 "aggregations (\"aggregate\") are not supported yet by this hprobe: the set cannot "
-			 "be applied as written");
+		ps_error(ps, p, "an aggregation is written \"agg\": \"count() by comm\" (docs/probesets.md)");
 		return 1;
 	}
 	return 0;
@@ -434,6 +432,11 @@ static void check_probe(struct probeset *ps, json_t *pr, const struct ps_path *p
 	}
 	want_bool(ps, pr, p, "enabled");
 	want_string(ps, pr, p, "if", 255); /* the agent compiles it: its errors name the column */
+	int has_agg = want_string(ps, pr, p, "agg", 255);
+	if (want_int(ps, pr, p, "agg_rows", 1, 16384) > 0 && has_agg <= 0) {
+		struct ps_path q = path_key(p, "agg_rows");
+		ps_error(ps, &q, "the rows of an aggregation: give agg too");
+	}
 	want_string(ps, pr, p, "note", 0);
 	if (ps->nerrors != before)
 		return;
@@ -666,6 +669,9 @@ json_t *probeset_from_lists(json_t *probes, json_t *detectors, const char *descr
 		copy_member(p, v, "pid");
 		copy_member(p, v, "comm");
 		copy_member(p, v, "if");
+		copy_member(p, v, "agg");
+		if (json_object_get(v, "agg") && json_integer_value(json_object_get(v, "agg_rows")) != 1024)
+			copy_member(p, v, "agg_rows");
 		if (json_is_false(json_object_get(v, "enabled")))
 			json_object_set_new(p, "enabled", json_false());
 		json_array_append_new(ps, p);

@@ -655,28 +655,31 @@ class LiveCli(AgentTestCase):
         self.assertIn("UnknownSymbol", r.stderr)
 
     def test_probe_set_conditions_round_trip(self):
-        """A probe's condition goes into a saved set and comes back from it; a set whose
-        second condition does not compile is refused with the agent's column, and the
-        first probe it had added is taken back."""
+        """A probe's condition and aggregation go into a saved set and come back from
+        it; a set whose second condition or aggregation does not compile is refused with
+        the agent's column, and the first probe it had added is taken back."""
         d = tempfile.mkdtemp(prefix="hprobe-it-set-")
         cond = 'fd == 1 && count > 4 && comm != "bash"'
         before = {p["id"] for p in json.loads(self.cli("--json", "probe", "list", "lab").stdout)}
         try:
-            pr = self.cli("probe", "add", "lab", "kernel:ksys_write", "--args", "count", "--if", cond)
+            pr = self.cli("probe", "add", "lab", "kernel:ksys_write", "--args", "count", "--if", cond,
+                          "--agg", "hist(count) by comm", "--agg-rows", "64")
             self.assertEqual(pr.returncode, 0, pr.stderr)
             path = os.path.join(d, "set.json")
             self.assertEqual(self.cli("probe", "save", "lab", path).returncode, 0)
             self.assertEqual(self.cli("probe", "remove", "lab", pr.stdout.strip()).returncode, 0)
             with open(path) as f:
                 saved = json.load(f)
-            self.assertEqual([p.get("if") for p in saved["probes"] if p["spec"] == "kernel:ksys_write"], [cond])
+            self.assertEqual([(p.get("if"), p.get("agg"), p.get("agg_rows")) for p in saved["probes"]
+                              if p["spec"] == "kernel:ksys_write"], [(cond, "hist(count) by comm", 64)])
             saved["probes"] = [p for p in saved["probes"] if p["spec"] == "kernel:ksys_write"]
             with open(path, "w") as f:
                 json.dump(saved, f)
             r = self.cli("probe", "load", "lab", path)
             self.assertEqual(r.returncode, 0, r.stderr)
             got = json.loads(self.cli("--json", "probe", "list", "lab").stdout)
-            self.assertEqual([p["if"] for p in got if p["id"] not in before], [cond])
+            self.assertEqual([(p["if"], p["agg"], p["agg_rows"]) for p in got if p["id"] not in before],
+                             [(cond, "hist(count) by comm", 64)])
             self.assertEqual(self.cli("probe", "remove", "lab", r.stdout.split()[1]).returncode, 0)  # "probe ID SPEC"
             saved["probes"].append({"spec": "kernel:ksys_write", "if": "count >> 2"})
             with open(path, "w") as f:
@@ -687,6 +690,21 @@ class LiveCli(AgentTestCase):
                           r.stderr)
             self.assertEqual({p["id"] for p in json.loads(self.cli("--json", "probe", "list", "lab").stdout)},
                              before, "the set's first probe was taken back")
+            saved["probes"][1] = {"spec": "kernel:ksys_write", "agg": "sum(count) by comm, fdd"}
+            with open(path, "w") as f:
+                json.dump(saved, f)
+            r = self.cli("probe", "load", "lab", path)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("set.json:1: probes[1].agg: InvalidArgument: --agg: column 21: unknown name", r.stderr)
+            saved["probes"][1] = {"spec": "kernel:ksys_write", "aggregate": "count()", "agg_rows": 5}
+            with open(path, "w") as f:
+                json.dump(saved, f)
+            r = self.cli("probe", "check", path)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn('probes[1].aggregate: an aggregation is written "agg"', r.stderr)
+            self.assertIn("probes[1].agg_rows: the rows of an aggregation: give agg too", r.stderr)
+            self.assertEqual({p["id"] for p in json.loads(self.cli("--json", "probe", "list", "lab").stdout)},
+                             before)
         finally:
             shutil.rmtree(d)
             for p in json.loads(self.cli("--json", "probe", "list", "lab").stdout):
