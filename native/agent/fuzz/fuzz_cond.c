@@ -3,12 +3,14 @@
  * over its control socket: hp_pcond_check must refuse whatever hp_pcond_eval cannot
  * run safely. The first byte chooses; the rest is the text or the program's bytes
  * (zero-filled when short), evaluated on hits with arguments and strings from the
- * input too. */
+ * input too. With 0x40, the text is an aggregation (--agg, the same compiler under a
+ * parser of its own), which then sums hits made of the input into a 4-row table. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hprobe/pcond.h"
+#include "probes/agg.h"
 #include "probes/cond.h"
 #include "probes/probe.h"
 
@@ -70,6 +72,39 @@ static void compile(const uint8_t *data, size_t size)
 	if (n >= sizeof p.o.cond_text)
 		n = sizeof p.o.cond_text - 1;
 	memcpy(p.o.cond_text, data + (size ? 1 : 0), n);
+	if (size && (data[0] & 0x40)) {
+		struct hp_agg *a;
+		if (hp_agg__compile(&p, p.o.cond_text, 4, &a, &err)) {
+			ASSERT(err.msg[0] && a == NULL);
+			return;
+		}
+		struct hp_hit h;
+		memset(&h, 0, sizeof h);
+		for (size_t i = 0; i < 8; i++) { /* keys and values from the input's bytes */
+			memcpy(h.args, data + i % size,
+			       size - i % size < sizeof h.args ? size - i % size : sizeof h.args);
+			memcpy(h.comm, data + i % size,
+			       size - i % size < sizeof h.comm ? size - i % size : sizeof h.comm);
+			memcpy(h.mem, h.comm, sizeof h.comm);
+			h.memlen = (uint16_t)(h.args[0] % 17);
+			h.pid = (int32_t)h.args[1];
+			h.vcpu = (uint32_t)i;
+			h.retval = (int64_t)h.args[2];
+			h.latency_ns = h.args[3];
+			hp_agg__add(a, &h);
+		}
+		uint64_t summed = a->other.count; /* every hit in exactly one row */
+		for (uint32_t r = 0; r < a->nrows; r++)
+			summed += a->rows[r].count;
+		ASSERT(a->hits == 8 && a->nrows <= 4 && summed == 8 && a->other.count == a->overflow);
+		json_t *j = hp_agg__json(a, p.o.cond_text, 2);
+		ASSERT(j != NULL);
+		json_decref(j);
+		hp_agg__clear(a);
+		ASSERT(a->nrows == 0 && a->hits == 0);
+		hp_agg__free(a);
+		return;
+	}
 	if (hp_cond__compile(&p, &err) == 0) {
 		ASSERT(hp_pcond_check(&p.cond) == NULL); /* what it compiles, a tier accepts */
 		run(&p.cond, data, size);

@@ -237,6 +237,21 @@ static void test_string_keys(void)
 	CHECK_EQ_INT(json_integer_value(json_array_get(key, 1)), 3);
 	json_decref(t);
 	hp_agg__free(a);
+	/* a key's name is kept cut to 47 bytes, here inside a character; a text not UTF-8:
+	 * the table is still JSON (a fuzzer's find) */
+	a = compile("count() by comm == \"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\" || "
+		    "comm == \"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"",
+		    16, 0, msg);
+	REQUIRE(a != NULL);
+	hp_agg__add(a, &h);
+	t = hp_agg__json(a, "count() \x86", 0);
+	REQUIRE(t != NULL);
+	CHECK_STR(json_string_value(json_object_get(t, "agg")), "count() ?");
+	CHECK_EQ_INT(json_array_size(json_object_get(t, "by")), 1);
+	CHECK(json_string_value(json_array_get(json_object_get(t, "by"), 0)) != NULL);
+	CHECK_EQ_INT(strlen(a->keys[0].name), 47); /* the cut is inside the last character */
+	json_decref(t);
+	hp_agg__free(a);
 }
 
 int main(void)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/errors.h"
+#include "base/text.h"
 #include "hprobe/export.h"
 #include "hprobe/journal.h"
 #include "probes/cond.h"
@@ -419,11 +420,11 @@ json_t *hp_agg__json(const struct hp_agg *a, const char *text, size_t limit)
 		json_array_append_new(rows, row_json(a, order[r], 1));
 	free(order);
 	for (int k = 0; k < a->nkeys; k++)
-		json_array_append_new(by, json_string(a->keys[k].name));
-	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I}", "agg", text, "fn", fn_names[a->fn], "by",
-			      by, "rows", rows, "hits", (json_int_t)a->hits, "keys", (json_int_t)a->nrows, "max_keys",
-			      (json_int_t)a->cap, "other_hits", (json_int_t)a->overflow, "left_off",
-			      (json_int_t)(a->nrows - n));
+		json_array_append_new(by, hp_text__json(a->keys[k].name, sizeof a->keys[k].name)); /* may be cut */
+	json_t *o = json_pack("{s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I}", "agg", hp_text__json(text, SIZE_MAX),
+			      "fn", fn_names[a->fn], "by", by, "rows", rows, "hits", (json_int_t)a->hits, "keys",
+			      (json_int_t)a->nrows, "max_keys", (json_int_t)a->cap, "other_hits",
+			      (json_int_t)a->overflow, "left_off", (json_int_t)(a->nrows - n));
 	if (a->overflow)
 		json_object_set_new(o, "other", row_json(a, &a->other, 0));
 	return o;
