@@ -43,7 +43,8 @@ HARNESSES = {
                 "session.json restore, on a VM over the fake backend, its jobs run as its worker runs them "
                 "(no leak check after each input, -detect_leaks=0: the VM keeps state between inputs)",
                 ["-dict=native/agent/fuzz/fuzz_protocol.dict", "-max_len=2048", "-detect_leaks=0"]),
-    "fuzz_cond": ("agent", "probe conditions: the `--if` compiler on any text, and a condition program as the "
+    "fuzz_cond": ("agent", "probe conditions and aggregations: the `--if` and `--agg` compilers on any text "
+                  "(an aggregation then summing hits from the input), and a condition program as the "
                   "plugin receives it (`hp_pcond_check`, then `hp_pcond_eval` on hits from the input)",
                   ["-dict=native/agent/fuzz/fuzz_cond.dict", "-max_len=600"]),
     "fuzz_export": ("lib", "the exporters (CSV, JSON Lines, Chrome/Perfetto, CTF) on random journals, their output "
