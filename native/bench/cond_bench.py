@@ -11,14 +11,13 @@ median. The counting probe's total is checked against the guest's own counter.
     native/bench/cond_bench.py [--reps 5] [--seconds 3] [--json docs/data/cond.json] [--markdown]
     native/bench/cond_bench.py --from-json docs/data/cond.json --markdown   # the table from the data
 """
-import argparse
 import os
 import statistics
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hplab import Agent, wait_until  # noqa: E402
-from docsect import fmt, machine, machine_text, publish, results, stats  # noqa: E402
+from docsect import fmt, machine, machine_text, rate_bench_main, stats  # noqa: E402
 from inqemu import InQemu  # noqa: E402
 
 NEVER_ARG = "arg1 == 12345"
@@ -93,17 +92,5 @@ def markdown(r):
     return "\n".join(lines) + "\n"
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--seconds", type=int, default=3)
-    ap.add_argument("--json", help="write the raw results here")
-    ap.add_argument("--from-json", metavar="FILE", help="no run: the table from these raw results")
-    ap.add_argument("--markdown", action="store_true", help="write the table into docs/performance.md")
-    a = ap.parse_args()
-    r = results(a, lambda: measure(a.reps, a.seconds))
-    publish(r, a.json, "performance.md", [("conditions", markdown(r))], a.markdown)
-
-
 if __name__ == "__main__":
-    main()
+    rate_bench_main("conditions", measure, markdown)

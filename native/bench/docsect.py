@@ -1,5 +1,6 @@
 """Writes a benchmark's Markdown into its section of a doc, between
 <!-- BEGIN name --> and <!-- END name --> markers, leaving the rest alone."""
+import argparse
 import json
 import os
 import platform
@@ -73,3 +74,18 @@ def fmt(s, unit="", digits=0):
     """A stats() cell: "median (min–max)" and its unit."""
     f = "%%.%df" % digits
     return "%s (%s–%s)%s" % (f % s["median"], f % s["min"], f % s["max"], unit)
+
+
+def rate_bench_main(section, measure, markdown, doc="performance.md"):
+    """The command line of a benchmark of guest rates (cond_bench, agg_bench): --reps,
+    --seconds, --json, --from-json, --markdown; measure(reps, seconds) gives the raw
+    results, markdown(results) the section's text."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=3)
+    ap.add_argument("--json", help="write the raw results here")
+    ap.add_argument("--from-json", metavar="FILE", help="no run: the table from these raw results")
+    ap.add_argument("--markdown", action="store_true", help="write the table into docs/" + doc)
+    a = ap.parse_args()
+    r = results(a, lambda: measure(a.reps, a.seconds))
+    publish(r, a.json, doc, [(section, markdown(r))], a.markdown)
