@@ -28,7 +28,7 @@ from hplab import BIN, ROOT, AgentTestCase, Guest, wait_until
 HPROBE = os.path.join(BIN, "hprobe")
 BUILD = os.path.dirname(os.path.abspath(BIN))
 GUIDE = os.path.join(ROOT, "docs", "user-guide.md")
-GROUPS = ["vm", "sym", "probe", "run", "hits", "detector", "alerts", "export", "agent", "fields"]
+GROUPS = ["vm", "sym", "probe", "run", "hits", "detector", "alerts", "agg", "export", "agent", "fields"]
 U64_MAX = 2 ** 64 - 1
 
 
