@@ -4,6 +4,7 @@ import org.eclipse.ui.IFolderLayout;
 import org.eclipse.ui.IPageLayout;
 import org.eclipse.ui.IPerspectiveFactory;
 
+import io.hprobe.ui.views.AggregationView;
 import io.hprobe.ui.views.AlertsView;
 import io.hprobe.ui.views.ConsoleView;
 import io.hprobe.ui.views.DetectorsView;
@@ -23,7 +24,8 @@ public class Perspective implements IPerspectiveFactory {
     public static final String ID = "io.hprobe.rcp.perspective"; //$NON-NLS-1$
 
     private static final String[] VIEWS = { VmBrowserView.ID, ProbeEditorView.ID, HitTimelineView.ID, ProbesView.ID,
-            HitsView.ID, AlertsView.ID, DetectorsView.ID, ConsoleView.ID, IPageLayout.ID_PROP_SHEET };
+            HitsView.ID, AlertsView.ID, DetectorsView.ID, ConsoleView.ID, AggregationView.ID,
+            IPageLayout.ID_PROP_SHEET };
 
     @Override
     public void createInitialLayout(IPageLayout layout) {
@@ -40,6 +42,7 @@ public class Perspective implements IPerspectiveFactory {
         bottom.addView(HitsView.ID);
         bottom.addView(AlertsView.ID);
         bottom.addView(ConsoleView.ID);
+        bottom.addView(AggregationView.ID);
         bottom.addPlaceholder(IPageLayout.ID_PROGRESS_VIEW);
         // the hidden editor area gives its space to the probe editor, which shares it with the timeline
         layout.addView(ProbeEditorView.ID, IPageLayout.TOP, 0.5f, editorArea);

@@ -27,6 +27,16 @@ public final class Messages extends NLS {
     public static String Advice_Unknown;
     public static String Advice_Internal;
     public static String Error_title;
+    public static String Aggregation_probe;
+    public static String Aggregation_item;
+    public static String Aggregation_none;
+    public static String Aggregation_status;
+    public static String Aggregation_other;
+    public static String Aggregation_failed;
+    public static String Aggregation_count;
+    public static String Aggregation_bucket;
+    public static String Aggregation_noHist;
+    public static String Aggregation_clear;
     public static String Error_agent;
     public static String Error_other;
     public static String Error_class;

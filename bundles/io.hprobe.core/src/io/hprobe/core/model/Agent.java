@@ -455,6 +455,16 @@ public final class Agent {
         return callVm("probe-remove", vm, a).thenCompose(r -> refreshProbes(vm)).thenAccept(Agent::done); //$NON-NLS-1$
     }
 
+    /** A probe's aggregation (agg-read); clear empties it after the read. */
+    public CompletableFuture<AggTable> readAggregation(Vm vm, int probe, boolean clear) {
+        JsonObject a = new JsonObject();
+        a.addProperty("probe", probe); //$NON-NLS-1$
+        if (clear) {
+            a.addProperty("clear", true); //$NON-NLS-1$
+        }
+        return callVm("agg-read", vm, a).thenApply(r -> AggTable.fromJson(asObject(r))); //$NON-NLS-1$
+    }
+
     // ---- detectors ----
 
     public CompletableFuture<List<Detector>> refreshDetectors(Vm vm) {

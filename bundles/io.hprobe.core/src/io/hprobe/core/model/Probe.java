@@ -18,11 +18,12 @@ import io.hprobe.core.protocol.Json;
  * @param params   its function's parameters (null: unknown; empty: none), {@link Param#listOf}
  * @param retType  a return probe's return type, or null
  * @param retErrno whether a negative return is -errno (a syscall's)
+ * @param agg      what its hits are summed into ("count() by comm"), or null: journalled
  */
 public record Probe(int id, String spec, long addr, String function, boolean enabled, long hits, String kind,
         String mechanism, String state, int args, @Nullable String mem, boolean regs, int pid, @Nullable String comm,
         int detector, @Nullable String reason, @Nullable List<Param> params, @Nullable Param retType, boolean retErrno,
-        @Nullable String cond) {
+        @Nullable String cond, @Nullable String agg) {
 
     static Probe fromJson(JsonObject o) {
         return new Probe(Json.integer(o, "id", 0), Json.str(o, "spec", ""), Json.addr(o, "addr", 0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
@@ -31,7 +32,8 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
                 Json.integer(o, "args", 0), Json.strOrNull(o, "mem"), Json.bool(o, "regs", false), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
                 Json.integer(o, "pid", -1), Json.strOrNull(o, "comm"), Json.integer(o, "detector", 0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
                 Json.strOrNull(o, "reason"), Param.listOf(o), Param.returnOf(o), //$NON-NLS-1$
-                Json.bool(Json.obj(o, "ret_type"), "errno", false), Json.strOrNull(o, "if")); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                Json.bool(Json.obj(o, "ret_type"), "errno", false), Json.strOrNull(o, "if"), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                Json.strOrNull(o, "agg")); //$NON-NLS-1$
     }
 
     /** A PROBE event's partial record applied on top of this one (events carry only what changed). */
@@ -44,12 +46,12 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
                 o.has("reason") ? Json.strOrNull(o, "reason") : reason, //$NON-NLS-1$ //$NON-NLS-2$
                 o.has("params") ? Param.listOf(o) : params, o.has("ret_type") ? Param.returnOf(o) : retType, //$NON-NLS-1$ //$NON-NLS-2$
                 o.has("ret_type") ? Json.bool(Json.obj(o, "ret_type"), "errno", false) : retErrno, //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-                o.has("if") ? Json.strOrNull(o, "if") : cond); //$NON-NLS-1$ //$NON-NLS-2$
+                o.has("if") ? Json.strOrNull(o, "if") : cond, o.has("agg") ? Json.strOrNull(o, "agg") : agg); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
     }
 
     Probe withHits(long count) {
         return new Probe(id, spec, addr, function, enabled, count, kind, mechanism, state, args, mem, regs, pid, comm,
-                detector, reason, params, retType, retErrno, cond);
+                detector, reason, params, retType, retErrno, cond, agg);
     }
 
     /** The name users know it by: the function for symbol specs, else the spec. */

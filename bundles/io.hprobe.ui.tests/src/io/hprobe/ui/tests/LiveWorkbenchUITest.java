@@ -54,6 +54,7 @@ import io.hprobe.ui.HProbeUi;
 import io.hprobe.ui.Messages;
 import io.hprobe.ui.internal.ChartImages;
 import io.hprobe.ui.internal.HitSelection;
+import io.hprobe.ui.views.AggregationView;
 import io.hprobe.ui.views.ConsoleView;
 import io.hprobe.ui.views.HitTimelineView;
 import io.hprobe.ui.views.HitsView;
@@ -494,5 +495,44 @@ class LiveWorkbenchUITest {
         // the condition kept exactly the loop's writes: none of the shell's, nor sysloop's report
         UiTestSupport.waitUntil("the probe's count settled", T,
                 () -> UiTestSupport.nn(vm.probe(write.id())).hits() == WRITES);
+    }
+
+    @Test
+    @Order(9)
+    void aggregationViewShowsTheSumsByKey() throws Exception {
+        assumeTrue(vm != null, "no lab VM (the launch step failed)");
+        // sysloop's 7-byte writes summed by comm and size in the agent, shown as rows, bars and buckets
+        com.google.gson.JsonObject add = new com.google.gson.JsonObject();
+        add.addProperty("vm", vm.name());
+        add.addProperty("spec", "kernel:__x64_sys_write");
+        add.addProperty("if", "fd == 3 && comm == \"sysloop\"");
+        add.addProperty("agg", "hist(count) by comm");
+        int id = agent.call("probe-add", add).get(60, TimeUnit.SECONDS).getAsJsonObject().get("id").getAsInt();
+        UiTestSupport.waitUntil("the aggregating probe in the model", T, () -> {
+            Probe p = vm.probe(id);
+            return p != null && "hist(count) by comm".equals(p.agg());
+        });
+        AggregationView view = show(AggregationView.ID, AggregationView.class);
+        view.select(id);
+        ConsoleView console = show(ConsoleView.ID, ConsoleView.class);
+        StyledText output = Widgets.find(console, StyledText.class);
+        int before = output.getText().length();
+        type(console, "sysloop -n " + WRITES);
+        UiTestSupport.waitUntil("sysloop's writes in the guest", T,
+                () -> output.getText().indexOf("write_calls=" + WRITES, before) >= 0);
+        view = show(AggregationView.ID, AggregationView.class);
+        AggregationView v = view;
+        UiTestSupport.waitUntil(WRITES + " writes of 7 bytes by sysloop in the view", T, () -> {
+            io.hprobe.core.model.AggTable t = v.table();
+            return t != null && t.hits() == WRITES && t.rows().size() == 1
+                    && t.rows().get(0).key().equals(java.util.List.of("sysloop")) && t.rows().get(0).hist()
+                            .equals(java.util.List.of(new io.hprobe.core.model.AggTable.Bucket("4", "7", WRITES)));
+        });
+        Table rows = Widgets.find(view, Table.class);
+        UiTestSupport.waitUntil("the row in the table", T,
+                () -> rows.getItemCount() == 1 && "sysloop".equals(rows.getItem(0).getText(0))
+                        && Integer.toString(WRITES).equals(rows.getItem(0).getText(1)));
+        UiTestSupport.screenshotMaximized(page(), view, docs("aggregation.png"));
+        agent.removeProbe(vm, id).get(60, TimeUnit.SECONDS);
     }
 }
