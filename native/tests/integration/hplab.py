@@ -55,6 +55,15 @@ def free_port():
     return port
 
 
+def asan_runtime():
+    """The ASan runtime an instrumented libhprobe needs first in a Python process (the
+    CI's sanitizer build), or None."""
+    ldd = subprocess.run(["ldd", os.path.join(BIN, "..", "lib", "libhprobe.so")], capture_output=True,
+                         text=True).stdout
+    m = re.search(r"libasan\.so\S* => (\S+)", ldd)
+    return m.group(1) if m else None
+
+
 def wait_until(cond, timeout, what, interval=0.1):
     """Polls cond() until it returns a true value; fails the test after timeout."""
     end = time.time() + timeout

@@ -3,19 +3,37 @@ sums against the guest's own counters (sysloop makes exactly N calls of known
 arguments), return probes' ret and latency, the row cap and its 'other' row, clear,
 the errors, and the snapshots journalled and pushed as AGG events. Issue: filters and
 aggregations inside the tier."""
+import json
 import os
 import re
+import subprocess
 import sys
 import time
 import unittest
 
-from hplab import BIN, ROOT, AgentTestCase, Guest, wait_until
-
-sys.path.insert(0, os.path.join(ROOT, "python"))
-os.environ.setdefault("HPROBE_LIB", os.path.join(BIN, "..", "lib", "libhprobe.so"))
-import hprobe  # noqa: E402  (the repository's client reads the journal offline)
+from hplab import BIN, ROOT, AgentTestCase, Guest, asan_runtime, wait_until
 
 A, B = 60, 40  # sysloop's and sysloop2's calls
+READ_AGGS = """import hprobe, json, sys
+with hprobe.Journal(sys.argv[1]) as j:
+    print(json.dumps([r["data"] for r in j.records() if r["type"] == "event" and r.get("event") == "AGG"
+                      and r["data"].get("probe") == int(sys.argv[2])]))
+"""
+
+
+def journalled_aggs(journal, probe):
+    """A probe's AGG snapshots in a journal, read by the repository's Python reader in a
+    process of its own (an instrumented libhprobe needs the ASan runtime loaded first)."""
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"),
+               HPROBE_LIB=os.path.join(BIN, "..", "lib", "libhprobe.so"))
+    asan = asan_runtime()
+    if asan:
+        env.update(LD_PRELOAD=asan, ASAN_OPTIONS="detect_leaks=0")
+    r = subprocess.run([sys.executable, "-c", READ_AGGS, journal, str(probe)], env=env, capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode:
+        raise AssertionError("reading %s: %s" % (journal, r.stderr))
+    return json.loads(r.stdout)
 
 
 class Aggregations(AgentTestCase):
@@ -142,12 +160,9 @@ class Aggregations(AgentTestCase):
         self.agent.cli("probe", "remove", "lab", str(pr))
         vm = next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "lab")
 
-        def journalled():  # the journal is written in batches: read it until the last one is there
-            with hprobe.Journal(vm["journal"]) as j:
-                return [r["data"] for r in j.records() if r["type"] == "event" and r.get("event") == "AGG"
-                        and r["data"]["probe"] == pr]
-        snaps = wait_until(lambda: [s for s in journalled() if s["hits"] == 6] and journalled(), 10,
-                           "the last snapshot journalled")
+        # the journal is written in batches: read it until the last one is there
+        snaps = wait_until(lambda: [s for s in journalled_aggs(vm["journal"], pr) if s["hits"] == 6]
+                           and journalled_aggs(vm["journal"], pr), 10, "the last snapshot journalled")
         self.assertEqual(snaps[-1]["hits"], 6, "the last snapshot: what came after the clear")
         self.assertIn(A + B, [s["hits"] for s in snaps], "a snapshot before the clear")
         ev.close()

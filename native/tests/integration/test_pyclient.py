@@ -9,18 +9,9 @@ import sys
 import tempfile
 import unittest
 
-from hplab import BIN, ROOT, AgentTestCase
+from hplab import BIN, ROOT, AgentTestCase, asan_runtime
 
 PYTHON_DIR = os.path.join(ROOT, "python")
-
-
-def asan_runtime():
-    """The ASan runtime an instrumented libhprobe needs first in a Python process (the
-    CI's sanitizer build), or None."""
-    ldd = subprocess.run(["ldd", os.path.join(BIN, "..", "lib", "libhprobe.so")], capture_output=True,
-                         text=True).stdout
-    m = re.search(r"libasan\.so\S* => (\S+)", ldd)
-    return m.group(1) if m else None
 
 
 def guide_example():

@@ -21,6 +21,7 @@
 #include "detectors/detector.h"
 #include "guest/kernel.h"
 #include "guest/recover.h"
+#include "probes/agg.h"
 #include "probes/apps.h"
 #include "probes/engine.h"
 #include "probes/probe.h"
@@ -365,6 +366,7 @@ void hp_vm__release(struct hp_vm *vm)
 	for (struct hp_probe *p = vm->tgt.probes, *n; p; p = n) {
 		n = p->next;
 		free(p->app); /* the breakpoints went with the detach */
+		hp_agg__free(p->agg);
 		free(p);
 	}
 	vm->tgt.probes = NULL;
