@@ -36,8 +36,6 @@ class Detectors(unittest.TestCase):
         b = self.r["benign"]
         self.assertGreater(b["http_requests"], 0, "httpd was under load")
         self.assertEqual(b["false_positives"], 0, b["alerts"])
-        # QEMU held still on the host: the guest saw hb's beat late, and so did the watchdog
-        self.assertEqual(b["freeze_caught"], 1, b)
 
 
 class Quick(unittest.TestCase):
@@ -52,7 +50,6 @@ class Quick(unittest.TestCase):
         self.assertEqual(r["emergency"]["detected"], r["emergency"]["injected"])
         self.assertEqual(r["emergency"]["blocked_seen_by_guest"], r["emergency"]["injected"])
         self.assertEqual(r["benign"]["false_positives"], 0, r["benign"]["alerts"])
-        self.assertEqual(r["benign"]["freeze_caught"], 1, r["benign"])
 
 
 if __name__ == "__main__":
