@@ -28,10 +28,10 @@ from hplab import Agent, Guest, free_port, wait_until  # noqa: E402
 
 WATCH_T_MS = 500
 LOOP_BOUND_S = 5.0
-# QEMU held still once in the benign run (s): off, since such a hold also makes the loop
-# detector raise a false infinite-loop (it waits for a suspect's exits on the host's
-# clock: seen once in CI, ksoftirqd in tcp_check_req, in_loop_ms 0)
-FREEZE_S = 0.0
+# QEMU held still once in the benign run (s): longer than the loop detector's window +
+# confirmation + period (2.25 s), so that it forgets every sample from before the hold
+# (such a hold once made it call ksoftirqd stuck from one sample after it)
+FREEZE_S = 3.0
 
 
 def mono_ns():
@@ -213,7 +213,7 @@ def load(port, seconds, threads=4):
     return sum(count)
 
 
-def run(stalls, loops, exploits, benign_s, overhead_s, reps=3):
+def run(stalls, loops, exploits, benign_s, overhead_s, reps=3, freeze_s=FREEZE_S):
     agent = Agent()
     port = free_port()
     guest = Guest(agent, "eval", "--http-port", str(port))
@@ -226,7 +226,7 @@ def run(stalls, loops, exploits, benign_s, overhead_s, reps=3):
         out["watchdog"] = c.stalls(stalls)
         out["loop"] = c.loops(loops)
         out["emergency"] = c.exploits(exploits)
-        out["benign"] = c.benign(benign_s, port, FREEZE_S)
+        out["benign"] = c.benign(benign_s, port, freeze_s)
         if overhead_s:
             out["overhead"] = c.overhead(overhead_s, port, reps)
         return out

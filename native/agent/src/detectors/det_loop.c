@@ -56,7 +56,8 @@ struct track {
 	struct hp_probe *exit_probes[MAX_EXITS];
 	int nprobes;
 	uint64_t confirm_from, confirm_until, cooldown_until, stuck_since;
-	int unreadable; /* said once: its code could be read from nowhere */
+	int confirm_samples; /* samples found in the loop since confirm_from */
+	int unreadable;      /* said once: its code could be read from nowhere */
 };
 
 struct loopdet {
@@ -399,6 +400,16 @@ static uint64_t span_since(const struct track *tr, uint64_t since)
 	return hi >= lo ? hi - lo : 0;
 }
 
+/* The confirmation is counted in samples as well as in host time: a host that holds
+ * QEMU still (loaded, or the process stopped) lets host time pass while the guest does
+ * not run, and no sample can be taken then, so a stall delays a verdict instead of
+ * making one (a sample right after a long hold once called ksoftirqd stuck). */
+static int confirm_need(const struct loopdet *s)
+{
+	uint64_t n = s->confirm_ns / s->period_ns;
+	return n < 2 ? 2 : (int)n; /* n <= 600000: both are ms counts of 1..600000 */
+}
+
 static void consider(struct hp_target *t, struct hp_detector *d, struct track *tr, const struct hp_task *task,
 		     uint64_t now)
 {
@@ -450,6 +461,7 @@ static void consider(struct hp_target *t, struct hp_detector *d, struct track *t
 		tr->st = L_CONFIRMING;
 		tr->confirm_from = now;
 		tr->confirm_until = now + s->confirm_ns;
+		tr->confirm_samples = 0;
 		return;
 	}
 	case L_CONFIRMING: {
@@ -461,7 +473,7 @@ static void consider(struct hp_target *t, struct hp_detector *d, struct track *t
 			drop_probes(t, tr);
 			tr->st = L_NONE;
 			tr->cooldown_until = now + s->cooldown_ns;
-		} else if (now >= tr->confirm_until) {
+		} else if (++tr->confirm_samples >= confirm_need(s) && now >= tr->confirm_until) {
 			drop_probes(t, tr);
 			tr->st = L_STUCK;
 			tr->stuck_since = tr->t[0];
