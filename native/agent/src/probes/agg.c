@@ -171,10 +171,9 @@ static uint64_t hash_key(const struct hp_agg *a, const struct hp_agg_row *r)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 	for (int k = 0; k < a->nkeys; k++) {
-		const uint8_t *b = a->keys[k].src == HP_AGGK_COMM || a->keys[k].src == HP_AGGK_MEM
-					   ? (const uint8_t *)r->str[k]
-					   : (const uint8_t *)&r->num[k];
-		size_t n = b == (const uint8_t *)r->str[k] ? HP_AGG_STR : sizeof r->num[k];
+		int text = a->keys[k].src == HP_AGGK_COMM || a->keys[k].src == HP_AGGK_MEM;
+		const uint8_t *b = text ? (const uint8_t *)r->str[k] : (const uint8_t *)&r->num[k];
+		size_t n = text ? HP_AGG_STR : sizeof r->num[k];
 		for (size_t i = 0; i < n; i++)
 			h = (h ^ b[i]) * 1099511628211ull;
 	}
@@ -363,7 +362,7 @@ static int by_figure(const void *x, const void *y, void *ctx)
 	return before(a, r, s) ? -1 : before(a, s, r) ? 1 : 0;
 }
 
-static json_t *hist_json(const struct hp_agg *a, const uint64_t *h)
+static json_t *hist_json(const uint64_t *h)
 {
 	json_t *out = json_array();
 	int lo = HP_AGG_NBUCKETS, hi = -1;
@@ -380,7 +379,6 @@ static json_t *hist_json(const struct hp_agg *a, const uint64_t *h)
 		json_array_append_new(out,
 				      json_pack("{s:o, s:o, s:I}", "from", from, "to", to, "count", (json_int_t)h[b]));
 	}
-	(void)a;
 	return out;
 }
 
@@ -402,7 +400,7 @@ static json_t *row_json(const struct hp_agg *a, const struct hp_agg_row *r, int 
 		json_object_set_new(o, "avg", json_real(avg_of(a, r)));
 	}
 	if (r->hist)
-		json_object_set_new(o, "hist", hist_json(a, r->hist));
+		json_object_set_new(o, "hist", hist_json(r->hist));
 	return o;
 }
 

@@ -179,8 +179,10 @@ static int compile_agg(struct hp_probe *p, struct hp_err *err)
 #define AGG_SNAPSHOT_NS 1000000000ull
 #define AGG_SNAPSHOT_ROWS 256 /* a journal record stays small; agg-read has them all */
 
-static void snapshot(struct hp_target *t, struct hp_probe *p, uint64_t now)
+void hp_probe__agg_snapshot(struct hp_target *t, struct hp_probe *p, uint64_t now)
 {
+	if (!p->agg || !p->agg->unsnapped)
+		return;
 	json_t *o = hp_agg__json(p->agg, p->o.agg_text, AGG_SNAPSHOT_ROWS);
 	if (!o)
 		return;
@@ -190,11 +192,11 @@ static void snapshot(struct hp_target *t, struct hp_probe *p, uint64_t now)
 	p->agg->snap_ns = now;
 }
 
-void hp_probe__agg_snapshots(struct hp_target *t, uint64_t now, int force)
+void hp_probe__agg_snapshots(struct hp_target *t, uint64_t now)
 {
 	for (struct hp_probe *p = t->probes; p; p = p->next)
-		if (p->agg && p->agg->unsnapped && (force || now - p->agg->snap_ns >= AGG_SNAPSHOT_NS))
-			snapshot(t, p, now);
+		if (p->agg && now - p->agg->snap_ns >= AGG_SNAPSHOT_NS)
+			hp_probe__agg_snapshot(t, p, now);
 }
 
 struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const struct hp_probe_opts *o,
@@ -350,8 +352,7 @@ void hp_probe__destroy(struct hp_target *t, struct hp_probe *p)
 		hp_ret__detach(t, p);
 	if (p->in_mech)
 		hp_backend__forget(p->mech, p->id);
-	if (p->agg && p->agg->unsnapped) /* its last sums outlive it in the journal */
-		snapshot(t, p, hp_now_ns());
+	hp_probe__agg_snapshot(t, p, hp_now_ns()); /* its last sums outlive it in the journal */
 	hp_probe__event(t, p, "removed");
 	hp_agg__free(p->agg);
 	free(p);

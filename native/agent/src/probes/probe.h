@@ -165,6 +165,8 @@ void hp_probe__hit_head(struct hp_hit *hit, const struct hp_probe *p, const stru
  * aggregation. */
 void hp_probe__record(struct hp_target *t, struct hp_probe *p, struct hp_hit *hit);
 /* Journals an AGG snapshot of each aggregation that summed hits since its last one,
- * at most once a second each (or now, when force). */
-void hp_probe__agg_snapshots(struct hp_target *t, uint64_t now, int force);
+ * at most once a second each. */
+void hp_probe__agg_snapshots(struct hp_target *t, uint64_t now);
+/* The same for one probe, now (nothing when it summed nothing since its last). */
+void hp_probe__agg_snapshot(struct hp_target *t, struct hp_probe *p, uint64_t now);
 #endif

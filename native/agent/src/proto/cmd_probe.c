@@ -198,7 +198,7 @@ int hp_cmd__agg_read(struct hp_vm *vm, struct hp_job *job)
 	}
 	json_object_set_new(job->result, "probe", json_integer(p->id));
 	if (json_is_true(json_object_get(job->args, "clear"))) {
-		hp_probe__agg_snapshots(&vm->tgt, hp_now_ns(), 1); /* what is cleared stays in the journal */
+		hp_probe__agg_snapshot(&vm->tgt, p, hp_now_ns()); /* what is cleared stays in the journal */
 		hp_agg__clear(p->agg);
 	}
 	return 0;

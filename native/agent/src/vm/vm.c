@@ -758,7 +758,7 @@ static void *worker(void *arg)
 		run_jobs(vm);
 		hp_vm__flush(vm, 0);
 		hp_detectors__tick(&vm->tgt, hp_now_ns());
-		hp_probe__agg_snapshots(&vm->tgt, hp_now_ns(), 0);
+		hp_probe__agg_snapshots(&vm->tgt, hp_now_ns());
 		hp_vm__maybe_reprofile(vm, hp_now_ns());
 		check_child(vm);
 	}
