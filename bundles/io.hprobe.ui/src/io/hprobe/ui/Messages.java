@@ -165,6 +165,9 @@ public final class Messages extends NLS {
     public static String ProbeForm_if;
     public static String ProbeForm_ifHint;
     public static String ProbeForm_ifTip;
+    public static String ProbeForm_agg;
+    public static String ProbeForm_aggHint;
+    public static String ProbeForm_aggTip;
     public static String ProbeForm_badPid;
     public static String Probes_enabled;
     public static String Probes_id;

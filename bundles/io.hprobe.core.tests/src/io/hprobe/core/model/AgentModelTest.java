@@ -4,6 +4,7 @@ import static io.hprobe.core.Checks.nn;
 import org.eclipse.jdt.annotation.NonNullByDefault;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -209,7 +210,7 @@ class AgentModelTest {
         fake.on("probe-add", (a, c) -> JsonParser.parseString("{\"id\":5,\"addr\":\"0xffffffff81b67770\","
                 + "\"mechanism\":\"gdbstub\",\"resume\":\"emulate-nop5\",\"state\":\"armed\"}"));
         ProbeRequest r = new ProbeRequest("kernel:__x64_sys_write", 3, "arg2:s64", false, -1, "sysloop", false, true,
-                null);
+                null, null);
         Probe p = agent.addProbe(vm, r).get(5, TimeUnit.SECONDS);
         assertEquals(5, p.id());
         assertEquals("kernel:__x64_sys_write", p.spec());
@@ -231,11 +232,10 @@ class AgentModelTest {
     @Test
     void probeRequestArguments() {
         JsonObject o = new ProbeRequest("kernel:__x64_sys_write", 3, "arg2:s64", true, 42, "sysloop", true, false,
-                "count > 4").toJson();
-        assertEquals(
-                "{\"spec\":\"kernel:__x64_sys_write\",\"args\":3,\"mem\":\"arg2:s64\",\"regs\":true,\"pid\":42,"
-                        + "\"comm\":\"sysloop\",\"kind\":\"count\",\"enabled\":false,\"if\":\"count > 4\"}",
-                o.toString());
+                "count > 4", " hist(count) by comm ").toJson();
+        assertEquals("{\"spec\":\"kernel:__x64_sys_write\",\"args\":3,\"mem\":\"arg2:s64\",\"regs\":true,\"pid\":42,"
+                + "\"comm\":\"sysloop\",\"kind\":\"count\",\"enabled\":false,\"if\":\"count > 4\","
+                + "\"agg\":\"hist(count) by comm\"}", o.toString());
         assertEquals("{\"spec\":\"0xffffffff81000000\"}", ProbeRequest.at("0xffffffff81000000").toJson().toString());
     }
 
@@ -247,6 +247,12 @@ class AgentModelTest {
         assertEquals("fd == 1", p.cond());
         assertEquals("comm sysloop, if fd == 1", p.filterText());
         assertEquals("fd == 1", ProbeRequest.of(p).toJson().get("if").getAsString());
+        assertNull(ProbeRequest.of(p).toJson().get("agg"));
+        // an aggregating probe is asked again with its aggregation (redo after an undone removal)
+        Probe a = Probe.fromJson(
+                JsonParser.parseString("{\"id\":4,\"spec\":\"kernel:ksys_write\",\"agg\":\"count() by comm\"}")
+                        .getAsJsonObject());
+        assertEquals("count() by comm", ProbeRequest.of(a).toJson().get("agg").getAsString());
         // an event that says nothing of it keeps it
         assertEquals("fd == 1", p.merge(JsonParser.parseString("{\"hits\":4}").getAsJsonObject()).cond());
         assertEquals(null, Probe.fromJson(JsonParser.parseString("{\"id\":4}").getAsJsonObject()).cond());

@@ -53,4 +53,27 @@ class AggTableTest {
         // a reply with nothing: no rows, no crash
         assertEquals(List.of(), table("{}").rows());
     }
+
+    @Test
+    void columnsSortByNumberTextCountAndFigure() {
+        AggTable t = table("{\"fn\": \"sum\", \"by\": [\"comm\", \"fd\"], \"rows\": ["
+                + "{\"key\": [\"sshd\", 10], \"count\": 1, \"sum\": 30},"
+                + "{\"key\": [\"bash\", 9], \"count\": 3, \"sum\": 10},"
+                + "{\"key\": [\"ab\", 18446744073709551615], \"count\": 2, \"sum\": 20}]}");
+        List<AggTable.Row> rows = t.rows();
+        // by comm (text), by fd as numbers (9 before 10, 2^64 - 1 exact), by count, by sum
+        assertEquals(List.of("ab", "bash", "sshd"), sorted(t, 0).stream().map(r -> r.key().get(0)).toList());
+        assertEquals(List.of("9", "10", "18446744073709551615"),
+                sorted(t, 1).stream().map(r -> r.key().get(1)).toList());
+        assertEquals(List.of(1L, 2L, 3L), sorted(t, 2).stream().map(AggTable.Row::count).toList());
+        assertEquals(List.of("10", "20", "30"), sorted(t, 3).stream().map(AggTable.Row::sum).toList());
+        // numbers before text in a column that holds both
+        AggTable.Row num = rows.get(0);
+        AggTable.Row txt = new AggTable.Row(List.of("x", "ret < 0"), 1, null, null, null, 0, List.of());
+        assertEquals(-1, Integer.signum(t.columnOrder(1).compare(num, txt)));
+    }
+
+    private static List<AggTable.Row> sorted(AggTable t, int column) {
+        return t.rows().stream().sorted(t.columnOrder(column)).toList();
+    }
 }

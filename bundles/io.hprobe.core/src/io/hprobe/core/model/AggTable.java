@@ -1,6 +1,8 @@
 package io.hprobe.core.model;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 import org.eclipse.jdt.annotation.Nullable;
@@ -61,6 +63,42 @@ public record AggTable(int probe, String agg, String fn, List<String> by, List<A
             } catch (NumberFormatException e) {
                 return count;
             }
+        }
+    }
+
+    /**
+     * The order of a table column, ascending: a key column (0 .. by.size() - 1) by number when both keys are
+     * numbers (exact past a long), else by text; then the count; any later column (the function's figure, the
+     * bar) by {@link Row#figure}.
+     */
+    public Comparator<Row> columnOrder(int column) {
+        if (column < by.size()) {
+            return (a, b) -> compareKeys(keyAt(a, column), keyAt(b, column));
+        }
+        if (column == by.size()) {
+            return Comparator.comparingLong(Row::count);
+        }
+        return Comparator.comparingDouble(r -> r.figure(fn));
+    }
+
+    private static String keyAt(Row r, int k) {
+        return k < r.key().size() ? r.key().get(k) : ""; //$NON-NLS-1$
+    }
+
+    private static int compareKeys(String a, String b) {
+        BigDecimal x = number(a);
+        BigDecimal y = number(b);
+        if (x != null && y != null) {
+            return x.compareTo(y);
+        }
+        return x != null ? -1 : y != null ? 1 : a.compareTo(b); // numbers before text
+    }
+
+    private static @Nullable BigDecimal number(String s) {
+        try {
+            return s.isEmpty() ? null : new BigDecimal(s);
+        } catch (NumberFormatException e) {
+            return null;
         }
     }
 

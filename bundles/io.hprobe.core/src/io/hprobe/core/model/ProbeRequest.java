@@ -15,18 +15,19 @@ import com.google.gson.JsonObject;
  * @param count   true for a counting probe (no per-hit records)
  * @param enabled armed at once
  * @param cond    a condition on each hit ("fd == 1 && count > 4096", the protocol's "if"), or null
+ * @param agg     an aggregation the hits feed instead of the journal ("count() by comm"), or null
  */
 public record ProbeRequest(String spec, int args, @Nullable String mem, boolean regs, int pid, @Nullable String comm,
-        boolean count, boolean enabled, @Nullable String cond) {
+        boolean count, boolean enabled, @Nullable String cond, @Nullable String agg) {
 
     /** A capturing probe at spec for every process, with nothing captured but the hit itself. */
     public static ProbeRequest at(String spec) {
-        return new ProbeRequest(spec, 0, null, false, -1, null, false, true, null);
+        return new ProbeRequest(spec, 0, null, false, -1, null, false, true, null, null);
     }
 
     /** The same request for another spec (undo/redo re-adds a probe as it was asked for). */
     public ProbeRequest withSpec(String other) {
-        return new ProbeRequest(other, args, mem, regs, pid, comm, count, enabled, cond);
+        return new ProbeRequest(other, args, mem, regs, pid, comm, count, enabled, cond, agg);
     }
 
     /** The probe-add arguments, vm excluded. */
@@ -60,12 +61,16 @@ public record ProbeRequest(String spec, int args, @Nullable String mem, boolean 
         if (x != null && !x.isBlank()) {
             o.addProperty("if", x.trim()); //$NON-NLS-1$
         }
+        String a = agg;
+        if (a != null && !a.isBlank()) {
+            o.addProperty("agg", a.trim()); //$NON-NLS-1$
+        }
         return o;
     }
 
     /** The request that would re-create an existing probe (for redo after its removal was undone). */
     public static ProbeRequest of(Probe p) {
         return new ProbeRequest(p.spec(), p.args(), p.mem(), p.regs(), p.pid(), p.comm(), "count".equals(p.kind()), //$NON-NLS-1$
-                p.enabled(), p.cond());
+                p.enabled(), p.cond(), p.agg());
     }
 }

@@ -264,9 +264,8 @@ class LibvirtWorkbenchUITest {
     @Order(3)
     void aKernelProbeTakesTheHitsOfAProgramOnTheDomainsConsole() throws Exception {
         assumeTrue(vm != null, "not attached (an earlier step failed)");
-        Probe probe = agent
-                .addProbe(vm,
-                        new ProbeRequest("kernel:__x64_sys_getpid", 2, null, false, -1, "sysloop", false, true, null))
+        Probe probe = agent.addProbe(vm,
+                new ProbeRequest("kernel:__x64_sys_getpid", 2, null, false, -1, "sysloop", false, true, null, null))
                 .get(60, TimeUnit.SECONDS);
         assertEquals("armed", probe.state());
         assertEquals("gdbstub", probe.mechanism(), "an attached domain's probes are on the gdbstub tier");

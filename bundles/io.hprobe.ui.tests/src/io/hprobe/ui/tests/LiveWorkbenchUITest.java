@@ -17,8 +17,10 @@ import org.eclipse.core.runtime.jobs.Job;
 import org.eclipse.jface.action.IAction;
 import org.eclipse.jface.viewers.IStructuredSelection;
 import org.eclipse.jface.wizard.WizardDialog;
+import org.eclipse.swt.SWT;
 import org.eclipse.swt.custom.StyledText;
 import org.eclipse.swt.widgets.Button;
+import org.eclipse.swt.widgets.Event;
 import org.eclipse.swt.widgets.Label;
 import org.eclipse.swt.widgets.Shell;
 import org.eclipse.swt.widgets.Spinner;
@@ -501,17 +503,26 @@ class LiveWorkbenchUITest {
     @Order(9)
     void aggregationViewShowsTheSumsByKey() throws Exception {
         assumeTrue(vm != null, "no lab VM (the launch step failed)");
-        // sysloop's 7-byte writes summed by comm and size in the agent, shown as rows, bars and buckets
-        com.google.gson.JsonObject add = new com.google.gson.JsonObject();
-        add.addProperty("vm", vm.name());
-        add.addProperty("spec", "kernel:__x64_sys_write");
-        add.addProperty("if", "fd == 3 && comm == \"sysloop\"");
-        add.addProperty("agg", "hist(count) by comm");
-        int id = agent.call("probe-add", add).get(60, TimeUnit.SECONDS).getAsJsonObject().get("id").getAsInt();
-        UiTestSupport.waitUntil("the aggregating probe in the model", T, () -> {
-            Probe p = vm.probe(id);
-            return p != null && "hist(count) by comm".equals(p.agg());
-        });
+        // sysloop's 7-byte writes summed by comm and size in the agent, shown as rows, bars and buckets;
+        // the probe from the editor's form, whose Aggregate field the agent compiles
+        ProbeEditorView editor = show(ProbeEditorView.ID, ProbeEditorView.class);
+        Widgets.find(editor, Text.class, t -> Messages.ProbeForm_specHint.equals(t.getMessage()), "the spec field")
+                .setText("kernel:__x64_sys_write");
+        Widgets.find(editor, Text.class, t -> Messages.ProbeForm_ifHint.equals(t.getMessage()), "the condition field")
+                .setText("fd == 3 && comm == \"sysloop\"");
+        Text agg = Widgets.find(editor, Text.class, t -> Messages.ProbeForm_aggHint.equals(t.getMessage()),
+                "the aggregation field");
+        agg.setText("hist(cnt) by comm"); // refused by the agent, which names the column
+        editor.addFromForm();
+        UiTestSupport.waitUntil("the agent's refusal", T, () -> io.hprobe.ui.internal.Jobs.lastFailure() != null);
+        String refused = UiTestSupport.nn(io.hprobe.ui.internal.Jobs.takeLastFailure());
+        assertTrue(refused.contains("--agg: column 6: unknown name"), refused);
+        agg.setText("hist(count) by comm");
+        editor.addFromForm();
+        UiTestSupport.waitUntil("the aggregating probe armed", T, () -> UiTestSupport.failOnErrorDialog() && vm.probes()
+                .stream().anyMatch(p -> "hist(count) by comm".equals(p.agg()) && "armed".equals(p.state())));
+        int id = vm.probes().stream().filter(p -> "hist(count) by comm".equals(p.agg())).findFirst().orElseThrow().id();
+        agg.setText(""); // the form's next probe journals again
         AggregationView view = show(AggregationView.ID, AggregationView.class);
         view.select(id);
         ConsoleView console = show(ConsoleView.ID, ConsoleView.class);
@@ -532,6 +543,13 @@ class LiveWorkbenchUITest {
         UiTestSupport.waitUntil("the row in the table", T,
                 () -> rows.getItemCount() == 1 && "sysloop".equals(rows.getItem(0).getText(0))
                         && Integer.toString(WRITES).equals(rows.getItem(0).getText(1)));
+        // a header click sorts by that column, largest first for a figure; a second click turns it
+        rows.getColumn(1).notifyListeners(SWT.Selection, new Event());
+        assertEquals(rows.getColumn(1), rows.getSortColumn());
+        assertEquals(SWT.DOWN, rows.getSortDirection());
+        rows.getColumn(1).notifyListeners(SWT.Selection, new Event());
+        assertEquals(SWT.UP, rows.getSortDirection());
+        assertEquals("sysloop", rows.getItem(0).getText(0));
         UiTestSupport.screenshotMaximized(page(), view, docs("aggregation.png"));
         agent.removeProbe(vm, id).get(60, TimeUnit.SECONDS);
     }

@@ -11,6 +11,8 @@ import org.eclipse.jface.viewers.ArrayContentProvider;
 import org.eclipse.jface.viewers.ColumnLabelProvider;
 import org.eclipse.jface.viewers.TableViewer;
 import org.eclipse.jface.viewers.TableViewerColumn;
+import org.eclipse.jface.viewers.Viewer;
+import org.eclipse.jface.viewers.ViewerComparator;
 import org.eclipse.osgi.util.NLS;
 import org.eclipse.swt.SWT;
 import org.eclipse.swt.custom.SashForm;
@@ -39,8 +41,8 @@ import io.hprobe.ui.Messages;
 
 /**
  * A probe's aggregation (probe add --agg), read from the agent each second: a row per key, largest first,
- * with a bar for its share of the largest; for hist, the selected row's buckets as a bar chart. The table is
- * the agent's; this view only reads it.
+ * with a bar for its share of the largest; a click on a column's header sorts by it (again: the other way);
+ * for hist, the selected row's buckets as a bar chart. The table is the agent's; this view only reads it.
  */
 public class AggregationView extends HProbeView {
 
@@ -54,7 +56,12 @@ public class AggregationView extends HProbeView {
     private @Nullable DefaultCategoryDataset buckets;
     private List<Integer> probeIds = List.of();
     private @Nullable AggTable shown;
+    /** The largest |figure| of the rows shown: the bars' full length. */
+    private double largest;
     private List<String> columnsFor = List.of();
+    /** The column sorted by (-1: the agent's order, largest first) and its direction. */
+    private int sortColumn = -1;
+    private boolean sortUp;
     private boolean reading;
     private boolean clearNext;
 
@@ -211,8 +218,15 @@ public class AggregationView extends HProbeView {
         if (!cols.equals(columnsFor)) {
             columns(v, t);
             columnsFor = cols;
+            sortColumn = -1;
+            v.setComparator(null);
+            for (int i = 0; i < v.getTable().getColumnCount(); i++) {
+                int column = i;
+                v.getTable().getColumn(i).addListener(SWT.Selection, e -> sortBy(v, column));
+            }
         }
         shown = t;
+        largest = t.rows().stream().mapToDouble(r -> Math.abs(r.figure(t.fn()))).max().orElse(0);
         v.setInput(t.rows());
         setStatus(NLS.bind(Messages.Aggregation_status, new Object[]{ t.agg(), t.hits(), t.keys(),
                 t.otherHits() > 0 ? NLS.bind(Messages.Aggregation_other, t.otherHits(), t.maxKeys()) : "" })); //$NON-NLS-1$
@@ -253,18 +267,39 @@ public class AggregationView extends HProbeView {
         c.setLabelProvider(ColumnLabelProvider.createTextProvider(o -> o instanceof AggTable.Row r ? text.of(r) : "")); //$NON-NLS-1$
     }
 
+    /** A key column sorts up first, a figure down (largest first); the same header again turns it. */
+    private void sortBy(TableViewer v, int column) {
+        AggTable t = shown;
+        if (t == null) {
+            return;
+        }
+        sortUp = column == sortColumn ? !sortUp : column < t.by().size();
+        sortColumn = column;
+        Table table = v.getTable();
+        table.setSortColumn(table.getColumn(column));
+        table.setSortDirection(sortUp ? SWT.UP : SWT.DOWN);
+        v.setComparator(new ViewerComparator() {
+
+            @Override
+            public int compare(@Nullable Viewer viewer, @Nullable Object a, @Nullable Object b) {
+                AggTable now = shown;
+                if (now == null || !(a instanceof AggTable.Row x) || !(b instanceof AggTable.Row y)) {
+                    return 0;
+                }
+                int c = now.columnOrder(sortColumn).compare(x, y);
+                return sortUp ? c : -c;
+            }
+        });
+    }
+
     /** The last column: a bar as long as the row's figure against the largest one's. */
     private void paintBar(Table t, org.eclipse.swt.widgets.Event e) {
         AggTable a = shown;
         if (a == null || e.index != t.getColumnCount() - 1 || !(e.item.getData() instanceof AggTable.Row r)) {
             return;
         }
-        double most = 0;
-        for (AggTable.Row x : a.rows()) {
-            most = Math.max(most, Math.abs(x.figure(a.fn())));
-        }
-        int w = most > 0
-                ? (int) Math.round((t.getColumn(e.index).getWidth() - 8) * Math.abs(r.figure(a.fn())) / most)
+        int w = largest > 0
+                ? (int) Math.round((t.getColumn(e.index).getWidth() - 8) * Math.abs(r.figure(a.fn())) / largest)
                 : 0;
         e.gc.setBackground(t.getDisplay().getSystemColor(SWT.COLOR_LIST_SELECTION));
         e.gc.fillRectangle(e.x + 4, e.y + 3, Math.max(w, 1), e.height - 6);

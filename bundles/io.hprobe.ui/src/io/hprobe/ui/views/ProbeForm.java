@@ -15,7 +15,7 @@ import io.hprobe.core.model.ProbeRequest;
 import io.hprobe.ui.Messages;
 import io.hprobe.ui.preferences.Prefs;
 
-/** The probe form of the Probe Editor: where, what to capture, which processes, capture or count. */
+/** The probe form of the Probe Editor: where, what to capture, which processes, capture, count or aggregate. */
 final class ProbeForm {
 
     private final Text spec;
@@ -27,6 +27,7 @@ final class ProbeForm {
     private final Button count;
     private final Button enabled;
     private final Text cond;
+    private final Text agg;
     private final Button add;
 
     ProbeForm(Composite parent, Runnable onAdd) {
@@ -60,9 +61,11 @@ final class ProbeForm {
         enabled = new Button(g, SWT.CHECK);
         enabled.setText(Messages.ProbeForm_enabled);
         enabled.setSelection(true);
-        // row 3: the condition, compiled by the agent (its error names the column)
-        cond = text(g, Messages.ProbeForm_if, Messages.ProbeForm_ifHint, 8);
+        // row 3: the condition and the aggregation, compiled by the agent (its errors name the column)
+        cond = text(g, Messages.ProbeForm_if, Messages.ProbeForm_ifHint, 3);
         cond.setToolTipText(Messages.ProbeForm_ifTip);
+        agg = text(g, Messages.ProbeForm_agg, Messages.ProbeForm_aggHint, 4);
+        agg.setToolTipText(Messages.ProbeForm_aggTip);
     }
 
     private static Text text(Composite g, String label, String hint, int span) {
@@ -100,6 +103,6 @@ final class ProbeForm {
             }
         }
         return new ProbeRequest(where, args.getSelection(), mem.getText(), regs.getSelection(), p, comm.getText(),
-                count.getSelection(), enabled.getSelection(), cond.getText());
+                count.getSelection(), enabled.getSelection(), cond.getText(), agg.getText());
     }
 }
