@@ -69,6 +69,9 @@ struct hit_out *hits_out_new(struct cli *c, const char *vm, const char *time_wor
 void hits_out_print(struct hit_out *o, const char *text, size_t len); /* one hit object's exact text */
 void hits_out_free(struct hit_out *o);
 
+/* An agg-read reply as hprobe agg show prints it (for hprobe run's last tables too). */
+void agg_print_table(json_t *r);
+
 int cmd_vm(struct cli *c);
 int cmd_sym(struct cli *c);
 int cmd_probe(struct cli *c);
@@ -80,7 +83,7 @@ int cmd_export(struct cli *c);
 int cmd_agent(struct cli *c);
 int cmd_fields(struct cli *c);
 int cmd_run(struct cli *c);
-/* hprobe probe save, probe load and probe check: probe set files (cmd_run.c) */
+/* hprobe probe save, probe load and probe check: probe set files (cmd_set.c) */
 int cmd_probe_save(struct cli *c, const struct cli_args *a);
 int cmd_probe_load(struct cli *c, const struct cli_args *a);
 int cmd_probe_check(struct cli *c, const struct cli_args *a);

@@ -67,7 +67,7 @@ static void print_value(json_t *v)
 		printf(" %16lld", json_integer_value(v));
 }
 
-static void print_table(json_t *r)
+void agg_print_table(json_t *r)
 {
 	const char *fn = json_string_value(json_object_get(r, "fn"));
 	json_t *by = json_object_get(r, "by"), *row, *k;
@@ -130,7 +130,7 @@ int cmd_agg(struct cli *c)
 		if (c->json)
 			cli_print_json(r);
 		else
-			print_table(r);
+			agg_print_table(r);
 		json_decref(r);
 		if (!watch)
 			return 0;
