@@ -6,8 +6,11 @@ aggregations inside the tier."""
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -166,6 +169,49 @@ class Aggregations(AgentTestCase):
         self.assertEqual(snaps[-1]["hits"], 6, "the last snapshot: what came after the clear")
         self.assertIn(A + B, [s["hits"] for s in snaps], "a snapshot before the clear")
         ev.close()
+
+    def test_probe_set_run_prints_its_tables(self):
+        """hprobe run of a set with a capturing probe and an aggregating one: the first's
+        hits stream (exactly sysloop's), the second's table is printed when Ctrl-C stops
+        the run (exact per process), and nothing of the set stays in the VM."""
+        a, b, fd = self.two_processes()
+        d = tempfile.mkdtemp(prefix="hprobe-it-run-")
+        self.addCleanup(shutil.rmtree, d)
+        path = os.path.join(d, "set.json")
+        with open(path, "w") as f:
+            json.dump({"format": "hprobe-probeset", "version": 1, "description": "sums", "probes": [
+                {"spec": "kernel:__x64_sys_getpid", "if": 'comm == "sysloop"'},
+                {"spec": "kernel:__x64_sys_write", "if": 'fd == %d && comm == "sysloop*"' % fd,
+                 "agg": "count() by comm"}]}, f)
+        before = {p["id"] for p in self.agent.cli_json("probe", "list", "lab")}
+        run = subprocess.Popen([os.path.join(BIN, "hprobe"), "--socket", self.agent.socket, "run", path,
+                                "--vm", "lab"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until(lambda: len({p["id"] for p in self.agent.cli_json("probe", "list", "lab")} - before) == 2,
+                       60, "the set applied")
+            added = [p for p in self.agent.cli_json("probe", "list", "lab") if p["id"] not in before]
+            self.assertEqual({p["mechanism"] for p in added}, {self.MECH}, "the set's probes on the tier under test")
+            agg = next(p["id"] for p in added if p.get("agg"))
+            self.go(a, b)
+            self.settled(agg, A + B)
+            getpid = next(p["id"] for p in added if not p.get("agg"))
+            wait_until(lambda: next(p["hits"] for p in self.agent.cli_json("probe", "list", "lab")
+                                    if p["id"] == getpid) >= A, 60, "sysloop's getpid hits")
+            time.sleep(1)  # the stream's last batch
+            run.send_signal(signal.SIGINT)
+            out, err = run.communicate(timeout=60)
+        finally:
+            if run.poll() is None:
+                run.kill()
+        self.assertEqual(run.returncode, 0, err)
+        self.assertIn("hprobe: run stopped (SIGINT); the set was removed", err)
+        # into a pipe: a tab-separated line per hit (hprobe hits' columns), then the tables
+        hits = [l.split("\t") for l in out.splitlines() if "\t" in l]
+        self.assertEqual(len(hits), A, out[-2000:])
+        self.assertEqual({(h[4], h[6]) for h in hits}, {(str(a), "sysloop")})
+        self.assertIn("probe %d: count() by comm: %d hits, 2 keys\n" % (agg, A + B), out)
+        self.assertRegex(out, r"\n sysloop +%d\n sysloop2 +%d\n" % (A, B))
+        self.assertEqual({p["id"] for p in self.agent.cli_json("probe", "list", "lab")}, before)
 
     def test_errors(self):
         """Refused with why, at the column: nothing is planted."""
