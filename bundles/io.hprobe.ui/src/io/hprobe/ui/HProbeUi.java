@@ -72,7 +72,7 @@ public final class HProbeUi {
         }
         AgentLauncher launcher = null;
         if (startIfAbsent) {
-            Path binary = AgentLauncher.findBinary(Prefs.agentBinary(), installDir());
+            Path binary = agentBinary();
             if (binary != null) {
                 launcher = new AgentLauncher(binary, Prefs.stateDir());
             }
@@ -116,6 +116,11 @@ public final class HProbeUi {
         });
         job.setSystem(false);
         job.schedule();
+    }
+
+    /** The hprobed to start: the preference's, $HPROBE_AGENT, beside the product, on PATH; null if none. */
+    public static @Nullable Path agentBinary() {
+        return AgentLauncher.findBinary(Prefs.agentBinary(), installDir());
     }
 
     private static @Nullable Path installDir() {

@@ -58,6 +58,11 @@ public final class Messages extends NLS {
     public static String Job_detectorAdd;
     public static String Job_detectorRemove;
     public static String Op_addProbe;
+    public static String Op_loadProbeSet;
+    public static String ProbeSet_open;
+    public static String ProbeSet_save;
+    public static String ProbeSet_noCli;
+    public static String Job_saveProbeSet;
     public static String Op_removeProbe;
     public static String VmBrowser_name;
     public static String VmBrowser_state;

@@ -553,4 +553,59 @@ class LiveWorkbenchUITest {
         UiTestSupport.screenshotMaximized(page(), view, docs("aggregation.png"));
         agent.removeProbe(vm, id).get(60, TimeUnit.SECONDS);
     }
+    @Test
+    @Order(10)
+    void probeSetsAreSavedOpenedDroppedAndUndone() throws Exception {
+        assumeTrue(vm != null, "no lab VM (the launch step failed)");
+        Path dir = Files.createTempDirectory("hprobe-ui-sets");
+        // File > Save Probe Set As: what the VM has, as the CLI writes it
+        Path saved = dir.resolve("saved.json");
+        finished(io.hprobe.ui.internal.ProbeSets.save(vm, saved));
+        com.google.gson.JsonObject set = com.google.gson.JsonParser
+                .parseString(Files.readString(saved, StandardCharsets.UTF_8)).getAsJsonObject();
+        assertEquals("hprobe-probeset", set.get("format").getAsString());
+        assertEquals(vm.probes().stream().filter(p -> p.detector() == 0).map(Probe::spec).sorted().toList(),
+                set.getAsJsonArray("probes").asList().stream().map(e -> e.getAsJsonObject().get("spec").getAsString())
+                        .sorted().toList());
+        // File > Open Probe Set with a set whose second probe does not compile: refused by line and
+        // member, and its first probe taken back
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad,
+                "{\"format\": \"hprobe-probeset\", \"version\": 1, \"probes\": [\n"
+                        + " {\"spec\": \"kernel:__x64_sys_getppid\"},\n"
+                        + " {\"spec\": \"kernel:__x64_sys_getppid\", \"if\": \"cnt > 1\"}]}\n");
+        finished(io.hprobe.ui.internal.ProbeSets.open(vm, bad));
+        String refused = UiTestSupport.nn(io.hprobe.ui.internal.Jobs.takeLastFailure());
+        assertTrue(refused.contains("bad.json:3: probes[1].if: InvalidArgument: --if: column 1: unknown name"),
+                refused);
+        assertTrue(refused.contains("the 1 probe and 0 detectors it had added were removed"), refused);
+        UiTestSupport.waitUntil("no getppid probe left", T,
+                () -> vm.probes().stream().noneMatch(p -> p.spec().equals("kernel:__x64_sys_getppid")));
+        // the set mended and dropped on the VM in the VM Browser: its probe comes; Edit > Undo takes it back
+        Path good = dir.resolve("good.json");
+        Files.writeString(good, "{\"format\": \"hprobe-probeset\", \"version\": 1, \"probes\": [\n"
+                + " {\"spec\": \"kernel:__x64_sys_getppid\", \"comm\": \"sysloop\"}]}\n");
+        assertTrue(io.hprobe.ui.views.ProbeSetDrop.drop(vm, new String[]{ good.toString() }));
+        UiTestSupport.waitUntil("the dropped set's probe armed", T,
+                () -> UiTestSupport.failOnErrorDialog()
+                        && vm.probes().stream().anyMatch(p -> p.spec().equals("kernel:__x64_sys_getppid")
+                                && "sysloop".equals(p.comm()) && "armed".equals(p.state())));
+        org.eclipse.core.commands.operations.IOperationHistory history = PlatformUI.getWorkbench().getOperationSupport()
+                .getOperationHistory();
+        org.eclipse.core.commands.operations.IUndoContext context = PlatformUI.getWorkbench().getOperationSupport()
+                .getUndoContext();
+        UiTestSupport.waitUntil("the load on top of the undo history", T,
+                () -> history.getUndoOperation(context) instanceof io.hprobe.ui.operations.LoadProbeSetOperation);
+        assertEquals(IStatus.OK, history.undo(context, null, null).getSeverity());
+        UiTestSupport.waitUntil("the set's probe removed by Undo", T,
+                () -> vm.probes().stream().noneMatch(p -> p.spec().equals("kernel:__x64_sys_getppid")));
+        assertTrue(UiTestSupport.commandEnabled("io.hprobe.ui.openProbeSet"), "Open Probe Set for a live VM");
+        assertTrue(UiTestSupport.commandEnabled("io.hprobe.ui.saveProbeSet"), "Save Probe Set for a live VM");
+    }
+
+    /** Runs the event loop until the job is done. */
+    private static void finished(@org.eclipse.jdt.annotation.Nullable Job job) {
+        assertNotNull(job, "the job was started (the hprobe CLI was found)");
+        UiTestSupport.waitUntil(job.getName(), T, () -> job.getResult() != null);
+    }
 }

@@ -95,6 +95,7 @@ public class VmBrowserView extends HProbeView {
                 openConsole();
             }
         });
+        ProbeSetDrop.install(v);
         getSite().setSelectionProvider(v);
         makeActions();
         HProbeUi.localAgent();
