@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "btf_synth.h"
 #include "guest/kernel.h"
@@ -233,4 +234,14 @@ struct hp_vm *fake_vm_new(struct hp_host *host, struct fake *f, const char *dir,
 	for (int i = 0; i < nsyms; i++)
 		memcpy(code + 0x100 * i, "\x0f\x1f\x44\x00\x00", 5);
 	return vm;
+}
+
+void fake_host_free(struct hp_host *host)
+{
+	for (struct hp_msg *m = host->outbox.head, *n; m; m = n) {
+		n = m->next;
+		free(m->line);
+		free(m);
+	}
+	close(host->outbox.efd);
 }

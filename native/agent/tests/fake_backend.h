@@ -36,4 +36,6 @@ void fake_put32(struct fake *f, uint64_t va, uint32_t v);
 struct hp_host;
 struct hp_vm;
 struct hp_vm *fake_vm_new(struct hp_host *host, struct fake *f, const char *dir, int nsyms);
+/* Frees what the VM posted to host's outbox, and the outbox. */
+void fake_host_free(struct hp_host *host);
 #endif

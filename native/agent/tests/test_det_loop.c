@@ -154,12 +154,7 @@ int main(void)
 	vm->tgt.gdb = NULL;
 	hp_vm__destroy(vm);
 	fake_free(f);
-	for (struct hp_msg *m = host.outbox.head, *n; m; m = n) {
-		n = m->next;
-		free(m->line);
-		free(m);
-	}
-	close(host.outbox.efd);
+	fake_host_free(&host);
 	char cmd[64];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	CHECK_EQ_INT(system(cmd), 0);

@@ -207,11 +207,6 @@ int main(void)
 	vm->tgt.gdb = NULL;         /* the fake is freed by the test */
 	hp_vm__destroy(vm);
 	fake_free(f);
-	for (struct hp_msg *m = host.outbox.head, *n; m; m = n) {
-		n = m->next;
-		free(m->line);
-		free(m);
-	}
-	close(host.outbox.efd);
+	fake_host_free(&host);
 	TEST_MAIN_END();
 }
