@@ -164,6 +164,23 @@ static int time_kept(const struct hp_export_filter *f, int64_t rel)
 	return rel >= 0 && (uint64_t)rel >= f->from_ns && (!f->to_ns || (uint64_t)rel < f->to_ns);
 }
 
+/* An EVENT record that is an aggregation's snapshot of a probe the filter keeps: to the format. */
+static int agg_event(struct hpi_export *x, const struct hpi_export_ops *ops, const struct hp_export_filter *f,
+		     const struct hp_record *rec)
+{
+	json_t *e = json_loadb(rec->json, rec->json_len, 0, NULL);
+	json_t *data = json_object_get(e, "data");
+	json_int_t probe = json_integer_value(json_object_get(data, "probe"));
+	const char *ev = json_string_value(json_object_get(e, "event"));
+	int rc = 0;
+
+	if (ev && !strcmp(ev, "AGG") && json_is_object(data) && probe > 0 && probe <= UINT32_MAX &&
+	    probe_kept(f, (uint32_t)probe))
+		rc = ops->agg(x, rec, data);
+	json_decref(e);
+	return rc;
+}
+
 static int hit_kept(const struct hp_export_filter *f, const struct hp_hit *h, int64_t rel)
 {
 	if (!probe_kept(f, h->probe_id) || !time_kept(f, rel))
@@ -273,6 +290,9 @@ int hp_export__journal(const char *journal_path, enum hp_export_format fmt, cons
 			break;
 		case HP_REC_ALERT:
 			rc = ops->alert && time_kept(filter, rel) ? ops->alert(&x, &rec) : 0;
+			break;
+		case HP_REC_EVENT:
+			rc = ops->agg && time_kept(filter, rel) ? agg_event(&x, ops, filter, &rec) : 0;
 			break;
 		case HP_REC_DROPPED: /* probe 0 means "all probes": kept by any probe filter */
 			rc = ops->dropped && time_kept(filter, rel) &&

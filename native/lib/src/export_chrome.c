@@ -2,11 +2,13 @@
  * hit on the guest process/thread (pid = tgid, tid = pid), a return probe's hit as
  * a complete event (X: the call from its entry, latency_ns before, to its return,
  * nested on its thread as the calls were), alerts and drops as
- * global instant events, process/thread names from comm. Timestamps are in µs
+ * global instant events, an aggregation's snapshots as a counter track (a series
+ * per key), process/thread names from comm. Timestamps are in µs
  * since the journal start with ns precision. Addresses are hex strings because
  * the viewers hold numbers as doubles. */
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "export_int.h"
@@ -193,6 +195,91 @@ static int chrome_dropped(struct hpi_export *x, const struct hp_record *rec)
 	return o->err;
 }
 
+/* A key as a series name: its parts joined by ", " (strings as the agent escaped them),
+ * cut on a whole character when longer than cap - 1 bytes. */
+static void key_label(const json_t *key, char *out, size_t cap)
+{
+	size_t i, n = 0;
+	const json_t *k;
+
+	out[0] = 0;
+	json_array_foreach(key, i, k)
+	{
+		char num[32];
+		const char *part = num;
+
+		if (json_is_string(k))
+			part = json_string_value(k);
+		else if (json_is_integer(k))
+			snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(k));
+		else if (json_is_number(k))
+			snprintf(num, sizeof(num), "%.17g", json_number_value(k));
+		else
+			snprintf(num, sizeof(num), "?");
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", part);
+		if (n >= cap)
+			break;
+	}
+	if (n >= cap) {
+		size_t len = strlen(out), j = len;
+
+		while (j > 0 && ((unsigned char)out[j - 1] & 0xc0) == 0x80)
+			j--;
+		if (j > 0 && (unsigned char)out[j - 1] >= 0xc0) {
+			unsigned char lead = (unsigned char)out[j - 1];
+			size_t want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+
+			if (len - (j - 1) < want)
+				out[j - 1] = 0;
+		}
+	}
+}
+
+/* One counter event per snapshot: "agg #ID TEXT", a series per key with the function's
+ * figure (the count for count() and hist(), else sum, min, max or avg). */
+static int chrome_agg(struct hpi_export *x, const struct hp_record *rec, const json_t *snap)
+{
+	struct chrome *c = x->priv;
+	struct hpi_out *o = &x->out;
+	const char *agg = json_string_value(json_object_get(snap, "agg"));
+	const char *fn = json_string_value(json_object_get(snap, "fn"));
+	const json_t *rows = json_object_get(snap, "rows"), *row;
+	const char *col = !fn || !strcmp(fn, "hist") ? "count" : fn;
+	char name[300];
+	size_t i;
+	int n = snprintf(name, sizeof(name), "agg #%lld %s",
+			 (long long)json_integer_value(json_object_get(snap, "probe")), agg ? agg : "");
+
+	if (!json_is_array(rows))
+		return 0;
+	sep(c, o);
+	hpi_out_str(o, "{\"name\":");
+	hpi_out_json_str(o, name, (size_t)n < sizeof(name) ? (size_t)n : strlen(name));
+	hpi_out_str(o, ",\"cat\":\"agg\",\"ph\":\"C\",\"ts\":");
+	ts_us(o, hpi_rel_ns(x, rec->time_ns));
+	hpi_out_str(o, ",\"pid\":0,\"tid\":0,\"args\":{");
+	int first = 1;
+	json_array_foreach(rows, i, row)
+	{
+		const json_t *v = json_object_get(row, col);
+		char label[256], num[32];
+
+		if (!json_is_number(v) || !json_is_array(json_object_get(row, "key")))
+			continue;
+		key_label(json_object_get(row, "key"), label, sizeof(label));
+		hpi_out_str(o, first ? "" : ",");
+		first = 0;
+		hpi_out_json_str(o, label, strlen(label));
+		if (json_is_integer(v))
+			snprintf(num, sizeof(num), ":%lld", (long long)json_integer_value(v));
+		else
+			snprintf(num, sizeof(num), ":%.17g", json_number_value(v));
+		hpi_out_str(o, num);
+	}
+	hpi_out_str(o, "}}");
+	return o->err;
+}
+
 static void chrome_free(struct hpi_export *x)
 {
 	struct chrome *c = x->priv;
@@ -226,6 +313,7 @@ const struct hpi_export_ops hpi_export_chrome = {
 	.hit = chrome_hit,
 	.alert = chrome_alert,
 	.dropped = chrome_dropped,
+	.agg = chrome_agg,
 	.end = chrome_end,
 	.discard = chrome_discard,
 };

@@ -2,6 +2,8 @@
  * and looks up probe names; each format implements these callbacks. */
 #ifndef HPROBE_EXPORT_INT_H
 #define HPROBE_EXPORT_INT_H
+#include <jansson.h>
+
 #include "hprobe/export.h"
 #include "hprobe/hit.h"
 #include "outbuf.h"
@@ -18,8 +20,11 @@ struct hpi_export_ops {
 	int (*hit)(struct hpi_export *x, const struct hp_record *rec, const char *spec, const char *comm);
 	int (*alert)(struct hpi_export *x, const struct hp_record *rec);   /* may be NULL */
 	int (*dropped)(struct hpi_export *x, const struct hp_record *rec); /* may be NULL */
-	int (*end)(struct hpi_export *x);                                  /* success: finish and commit outputs */
-	void (*discard)(struct hpi_export *x);                             /* failure: remove partial outputs */
+	/* An aggregation's snapshot (an AGG event's data: agg-read's reply, from the journal,
+	 * so unchecked: any member may be missing or of another type). May be NULL. */
+	int (*agg)(struct hpi_export *x, const struct hp_record *rec, const json_t *snap);
+	int (*end)(struct hpi_export *x);      /* success: finish and commit outputs */
+	void (*discard)(struct hpi_export *x); /* failure: remove partial outputs */
 };
 
 struct hpi_export {

@@ -109,6 +109,13 @@ check(len(alerts) == 2 and alerts[0]["name"] == "alert: watchdog" and alerts[0][
 check(alerts[0]["args"]["msg"] == 'no heartbeat "x"\n' and alerts[1]["args"] == {"text": "[1, 2]"},
       "chrome alert args")
 check(len([e for e in evs if e.get("cat") == "dropped"]) == 1, "chrome dropped")
+# aggregations' snapshots as counters: a series per well-formed row; no rows, no counter
+aggs = [e for e in evs if e.get("cat") == "agg"]
+check([(e["name"], e["ph"], e["args"]) for e in aggs] ==
+      [("agg #1 count() by comm, fd", "C", {'a"b, 3': 5, "x": 2, "\u00e9" * 127: 1}),
+       ("agg #2 sum(arg1) by pid", "C", {"101": 40})],
+      "chrome agg counters %r" % aggs)
+check(all(abs(e["ts"] - alerts[0]["ts"]) < 1e-6 for e in aggs), "chrome agg times")
 
 # Filters: probes 1 and 3, pid-or-tgid 101, relative time [100 us, 400 us)
 out = os.path.join(work, "filtered.jsonl")
@@ -118,6 +125,12 @@ want = [h["seq"] for h in hits if h["probe"] in (1, 3) and 101 in (h["pid"], h["
 with open(out) as f:
     got = [json.loads(line)["seq"] for line in f]
 check(n == len(want) and got == want and len(want) > 5, "filter: %r != %r" % (got, want))
+
+out = os.path.join(work, "probe2.json")
+export("chrome", out, "--probe", "2")
+with open(out) as f:
+    only = [e["name"] for e in json.load(f)["traceEvents"] if e.get("cat") == "agg"]
+check(only == ["agg #2 sum(arg1) by pid"], "filter: the probe's aggregation only, %r" % only)
 
 for f in failures[:20]:
     print("FAIL:", f)

@@ -157,6 +157,26 @@ static int make(const char *path, const char *expected, uint64_t n)
 			json(w, HP_REC_ALERT, h.time_ns,
 			     "{\"detector\":\"watchdog\",\"msg\":\"no heartbeat \\\"x\\\"\\n\",\"pid\":101}");
 			json(w, HP_REC_ALERT, h.time_ns, "[1, 2]");
+			/* aggregations' snapshots: one of probe 1 (a quote, bad rows, a long key), one of
+			 * probe 2 (sum), one malformed (no rows), one not an AGG */
+			char agg[1024], e200[401];
+
+			for (int k = 0; k < 200; k++) /* a key longer than a series name: cut on a character */
+				memcpy(e200 + 2 * k, "\xc3\xa9", 2);
+			e200[400] = 0;
+			snprintf(agg, sizeof(agg),
+				 "{\"event\":\"AGG\",\"data\":{\"probe\":1,\"agg\":\"count() by comm, "
+				 "fd\",\"fn\":\"count\","
+				 "\"by\":[\"comm\",\"fd\"],\"rows\":[{\"key\":[\"a\\\"b\",3],\"count\":5},"
+				 "{\"key\":[\"x\"],\"count\":2},{\"key\":\"bad\",\"count\":1},{\"key\":[\"y\"]},"
+				 "{\"key\":[\"%s\"],\"count\":1}],\"hits\":9}}",
+				 e200);
+			json(w, HP_REC_EVENT, h.time_ns, agg);
+			json(w, HP_REC_EVENT, h.time_ns,
+			     "{\"event\":\"AGG\",\"data\":{\"probe\":2,\"agg\":\"sum(arg1) by pid\",\"fn\":\"sum\","
+			     "\"rows\":[{\"key\":[101],\"count\":2,\"sum\":40}]}}");
+			json(w, HP_REC_EVENT, h.time_ns, "{\"event\":\"AGG\",\"data\":{\"probe\":1,\"rows\":7}}");
+			json(w, HP_REC_EVENT, h.time_ns, "{\"event\":\"VM_STATE\",\"data\":{\"probe\":1,\"rows\":[]}}");
 			hp_journal__append_dropped(w, &d, NULL);
 		}
 		if (i % 1000 == 999 && hp_journal__flush(w, 1, &err) < 0)

@@ -168,6 +168,14 @@ class Aggregations(AgentTestCase):
                            and journalled_aggs(vm["journal"], pr), 10, "the last snapshot journalled")
         self.assertEqual(snaps[-1]["hits"], 6, "the last snapshot: what came after the clear")
         self.assertIn(A + B, [s["hits"] for s in snaps], "a snapshot before the clear")
+        # the Chrome/Perfetto export draws them as a counter track: one counter per snapshot
+        out = os.path.join(self.agent.dir, "agg-%d.json" % pr)
+        self.agent.cli("export", vm["journal"], "--format", "chrome", "--out", out, "--probe", str(pr))
+        with open(out) as f:
+            counters = [e for e in json.load(f)["traceEvents"] if e.get("cat") == "agg"]
+        self.assertEqual(len(counters), len(snaps))
+        self.assertEqual({(e["name"], e["ph"]) for e in counters}, {("agg #%d count() by pid" % pr, "C")})
+        self.assertEqual(list(counters[-1]["args"].values()), [6])
         ev.close()
 
     def test_probe_set_run_prints_its_tables(self):
