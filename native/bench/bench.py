@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hplab import BIN, LAB, Agent, DirectConsole, guest_dir, wait_until  # noqa: E402
-from docsect import fmt, publish, stats  # noqa: E402
+from docsect import fmt, plot, publish, stats  # noqa: E402
 from inqemu import InQemu, disabled_vs_never  # noqa: E402
 
 
@@ -250,29 +250,14 @@ def report_inqemu(r, gdb_hits_s):
 
 def plots(r):
     """PNG figures with JFreeChart, headless (docs/images/perf-*.png)."""
-    import glob
-    jars = glob.glob(os.path.expanduser("~/.m2/repository/org/jfree/jfreechart/1.5.6/jfreechart-1.5.6.jar"))
-    if not jars:
-        print("no JFreeChart jar in ~/.m2 (run the Maven build first): no plots")
-        return
-    here = os.path.dirname(os.path.abspath(__file__))
-    images = os.path.join(here, "..", "..", "docs", "images")
     p, q = r["per_hit"], r["inqemu"]
-
-    def draw(name, rows, title, ylabel, log=False):
-        csv = os.path.join(tempfile.gettempdir(), "hprobe-plot-%s.csv" % name)
-        with open(csv, "w") as f:
-            f.writelines("%s,%s,%f\n" % row for row in rows)
-        cmd = ["java", "-Djava.awt.headless=true", "-cp", jars[0], os.path.join(here, "Plot.java"), csv,
-               os.path.join(images, "perf-%s.png" % name), title, ylabel] + (["log"] if log else [])
-        subprocess.run(cmd, check=True)
-    draw("hits", [("hits/s", "stock gdb", p["gdb_hits_s"]["median"]),
+    plot("hits", [("hits/s", "stock gdb", p["gdb_hits_s"]["median"]),
                   ("hits/s", "gdbstub floor", p["floor_hits_s"]["median"]),
                   ("hits/s", "hprobed gdbstub capture", p["capture_hits_s"]["median"]),
                   ("hits/s", "hprobed in-QEMU capture", q["throughput"]["hits_per_s"]["median"])],
          "Capturing probe on __x64_sys_getpid: hits per second", "hits/s (log scale)", log=True)
     sl = q["slowdown"]
-    draw("slowdown", [("guest speed vs no probe", "in-QEMU capture at %.0fk hits/s" % (sl["capture"]["hits_per_s"]["median"] / 1000),
+    plot("slowdown", [("guest speed vs no probe", "in-QEMU capture at %.0fk hits/s" % (sl["capture"]["hits_per_s"]["median"] / 1000),
                        1 - sl["capture"]["slowdown"]),
                       ("guest speed vs no probe", "in-QEMU counting at %.1fM hits/s" % (sl["count"]["hits_per_s"]["median"] / 1e6),
                        1 - sl["count"]["slowdown"]),

@@ -76,6 +76,24 @@ def fmt(s, unit="", digits=0):
     return "%s (%s–%s)%s" % (f % s["median"], f % s["min"], f % s["max"], unit)
 
 
+def plot(name, rows, title, ylabel, log=False):
+    """docs/images/perf-NAME.png: a bar chart of rows (series, category, value) drawn by
+    Plot.java with JFreeChart, headless (the jar from the Maven build's ~/.m2)."""
+    import glob
+    import tempfile
+    jars = glob.glob(os.path.expanduser("~/.m2/repository/org/jfree/jfreechart/1.5.6/jfreechart-1.5.6.jar"))
+    if not jars:
+        print("no JFreeChart jar in ~/.m2 (run the Maven build first): no plot %s" % name)
+        return
+    csv = os.path.join(tempfile.gettempdir(), "hprobe-plot-%s.csv" % name)
+    with open(csv, "w") as f:
+        f.writelines("%s,%s,%f\n" % row for row in rows)
+    subprocess.run(["java", "-Djava.awt.headless=true", "-cp", jars[0],
+                    os.path.join(os.path.dirname(os.path.abspath(__file__)), "Plot.java"), csv,
+                    os.path.join(DOCS, "images", "perf-%s.png" % name), title, ylabel] + (["log"] if log else []),
+                   check=True)
+
+
 def rate_bench_main(section, measure, markdown, doc="performance.md"):
     """The command line of a benchmark of guest rates (cond_bench, agg_bench): --reps,
     --seconds, --json, --from-json, --markdown; measure(reps, seconds) gives the raw

@@ -25,9 +25,9 @@ def disabled_vs_never(reps, never, disabled):
 
 
 class InQemu:
-    def __init__(self, agent, name, smp=1):
+    def __init__(self, agent, name, smp=1, launch=()):
         self.a = agent
-        self.g = Guest(agent, name, "--smp", str(smp))
+        self.g = Guest(agent, name, "--smp", str(smp), *launch)
         self.name = name
         self.c = agent.client()
 
