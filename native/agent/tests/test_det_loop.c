@@ -1,7 +1,9 @@
 /* The infinite-loop detector against a fake guest whose one vCPU sits in a kernel
  * loop: it is called stuck after its confirmation, and a host that held QEMU still
  * (no sample taken for longer than window + confirmation) does not make a verdict of
- * the first sample after the hold. Samples are taken on real time, as in the agent. */
+ * the first sample after the hold; a confirmation is given up when its task is no
+ * longer seen running or its exits stop the VM for other tasks too often. Samples are
+ * taken on real time, as in the agent. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,12 +13,14 @@
 #include "fake_backend.h"
 #include "guest/kernel.h"
 #include "hp_test.h"
+#include "probes/probe.h"
 #include "base/util.h"
 #include "vm/vm.h"
 
 #define PERCPU 0xffff888000100000ull
 #define CUR_TASK_OFF 0x1fb80ull
 #define TASK 0xffff888000200000ull
+#define TASK2 0xffff888000300000ull /* another task, out of any loop */
 #define FUNC (FAKE_TEXT + 0x100)
 #define LOOP (FUNC + 5) /* test eax,eax; jne LOOP; ret */
 #define PERIOD_MS 20
@@ -118,6 +122,10 @@ int main(void)
 	memcpy(task + 100, &(uint32_t){ 42 }, 4);
 	memcpy(task + 104, &(uint32_t){ 42 }, 4);
 	memcpy(task + 200, "kworker", 8);
+	uint8_t *task2 = fake_map(f, TASK2, 4096);
+	memcpy(task2 + 100, &(uint32_t){ 43 }, 4);
+	memcpy(task2 + 104, &(uint32_t){ 43 }, 4);
+	memcpy(task2 + 200, "other", 6);
 	REQUIRE(hp_backend__write_virt(&f->b, LOOP, "\x85\xc0\x75\xfc\xc3", 5, NULL) == 0);
 	f->regs[HP_REG_RIP] = LOOP;
 	f->regs[HP_REG_GS_BASE] = PERCPU;
@@ -149,6 +157,32 @@ int main(void)
 	CHECK_EQ_INT(counter(vm, d, "progressing"), 0);
 	CHECK_EQ_INT(hp_detector__remove(&vm->tgt, d->id, &err), 0);
 	CHECK(vm->tgt.probes == NULL); /* the exits' probes went with it */
+
+	/* 3. the suspect is no longer seen running (another task is): given up, its exit
+	 * probes lifted, no verdict */
+	d = add(vm);
+	until_suspected(vm, d);
+	CHECK(vm->tgt.probes != NULL);
+	fake_put64(f, PERCPU + CUR_TASK_OFF, TASK2);
+	f->regs[HP_REG_RIP] = FUNC + 9;
+	run_periods(vm, 9); /* past window + confirm + period: 7 periods */
+	CHECK_EQ_INT(counter(vm, d, "abandoned"), 1);
+	CHECK_EQ_INT(counter(vm, d, "stuck"), 0);
+	CHECK(vm->tgt.probes == NULL);
+	CHECK_EQ_INT(hp_detector__remove(&vm->tgt, d->id, &err), 0);
+
+	/* 4. its exits stop the VM for other tasks too often: given up at once */
+	fake_put64(f, PERCPU + CUR_TASK_OFF, TASK);
+	f->regs[HP_REG_RIP] = LOOP;
+	d = add(vm);
+	until_suspected(vm, d);
+	REQUIRE(vm->tgt.probes != NULL);
+	vm->tgt.probes->filtered = 257; /* what 257 stops of other tasks counted */
+	run_periods(vm, 1);
+	CHECK_EQ_INT(counter(vm, d, "abandoned"), 1);
+	CHECK_EQ_INT(counter(vm, d, "stuck"), 0);
+	CHECK(vm->tgt.probes == NULL);
+	CHECK_EQ_INT(hp_detector__remove(&vm->tgt, d->id, &err), 0);
 
 	vm->tgt.ops = own;
 	vm->tgt.gdb = NULL;

@@ -30,6 +30,10 @@
 #define MAX_CODE 16384
 #define MEM_WINDOW 4096 /* a loop found from memory alone: at most this far back and ahead */
 #define FORGET_NS 5000000000ull
+/* Exit probes are breakpoints filtered on the suspect after the stop: on a path other
+ * tasks take, each of their passes stops the VM. Past this many, the confirmation is
+ * given up (no verdict) rather than slow the guest. */
+#define CONFIRM_MAX_STOPS 256
 
 enum lstate { L_NONE, L_CONFIRMING, L_STUCK };
 
@@ -68,7 +72,7 @@ struct loopdet {
 	int job_pending;
 	struct track tr[MAX_TASKS];
 	int n;
-	uint64_t samples, candidates, progressing, stuck, recovered;
+	uint64_t samples, candidates, progressing, stuck, recovered, abandoned;
 };
 
 static int get_ms(json_t *cfg, const char *k, int def, uint64_t *out, struct hp_err *err)
@@ -496,6 +500,26 @@ static void consider(struct hp_target *t, struct hp_detector *d, struct track *t
 	}
 }
 
+/* A confirmation whose task is no longer seen running (its probes would wait, planted,
+ * for nothing), or whose exits stop the VM for other tasks too often: no verdict, the
+ * probes lifted. */
+static void give_up(struct hp_target *t, struct loopdet *s, struct track *tr, uint64_t now)
+{
+	if (tr->st != L_CONFIRMING)
+		return;
+	uint64_t others = 0;
+	for (int i = 0; i < tr->nprobes; i++)
+		others += tr->exit_probes[i]->filtered;
+	if (now - tr->seen_ns <= s->window_ns + s->confirm_ns + s->period_ns && others <= CONFIRM_MAX_STOPS)
+		return;
+	hp_debug("loop: pid %d: confirmation given up (%s)", tr->pid,
+		 others > CONFIRM_MAX_STOPS ? "its exits stop the VM for other tasks" : "not seen running");
+	drop_probes(t, tr);
+	tr->st = L_NONE;
+	tr->cooldown_until = now + s->cooldown_ns;
+	s->abandoned++;
+}
+
 /* The work names its detector by id: a detector-remove run earlier in the same batch
  * of jobs has freed it, and queued work cannot be recalled once the batch is taken. */
 static void sample_work(struct hp_target *t, void *ud)
@@ -535,6 +559,8 @@ static void sample_work(struct hp_target *t, void *ud)
 		if (hp_vmi__read_task(t->kernel, t->gdb, task.addr, &task, NULL) == 0)
 			consider(t, d, tr, &task, now);
 	}
+	for (int i = 0; i < s->n; i++)
+		give_up(t, s, &s->tr[i], now);
 	for (int i = 0; i < s->n; i++)
 		if (now - s->tr[i].seen_ns > FORGET_NS && s->tr[i].st != L_CONFIRMING) {
 			drop_probes(t, &s->tr[i]);
@@ -580,10 +606,10 @@ static json_t *state(struct hp_target *t, struct hp_detector *d)
 			json_object_set_new(o, "state", json_string(names[s->tr[i].st]));
 			json_array_append_new(susp, o);
 		}
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:o}", "samples", (json_int_t)s->samples, "candidates",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:o}", "samples", (json_int_t)s->samples, "candidates",
 			 (json_int_t)s->candidates, "progressing", (json_int_t)s->progressing, "stuck",
-			 (json_int_t)s->stuck, "recovered", (json_int_t)s->recovered, "tasks", s->n, "suspicions",
-			 susp);
+			 (json_int_t)s->stuck, "recovered", (json_int_t)s->recovered, "abandoned",
+			 (json_int_t)s->abandoned, "tasks", s->n, "suspicions", susp);
 }
 
 static void destroy(struct hp_target *t, struct hp_detector *d)
