@@ -74,6 +74,7 @@ class Campaign:
         for _ in range(n):
             time.sleep(0.6)
             seq = self.next_seq()
+            t0 = mono_ns()  # the stall is asked for now: latency counts from here, not from the agent's view
             self.g.type("kill -USR1 %d" % pid)
             try:
                 a = wait_until(lambda: self.alerts("watchdog", "hang", seq), WATCH_T_MS / 1000 + 10, "hang alert")[0]
@@ -81,9 +82,7 @@ class Campaign:
                 missed += 1
                 self.g.type("kill -USR2 %d" % pid)
                 continue
-            hits = [h for h in self.c.ok("hits-read", vm=self.g.name, from_seq=max(0, seq - 200), limit=100000)["hits"]
-                    if h["pid"] == pid and h["time_ns"] <= a["time_ns"]]
-            lat.append((a["time_ns"] - hits[-1]["time_ns"]) / 1e9)
+            lat.append((a["time_ns"] - t0) / 1e9)
             self.g.type("kill -USR2 %d" % pid)
             wait_until(lambda: self.alerts("watchdog", "recovered", seq), 10, "recovered")
         seq = self.next_seq()
@@ -106,8 +105,8 @@ class Campaign:
             self.g.type("kill -USR1 %d" % pid)
             try:
                 a = wait_until(lambda: self.alerts("loop", "infinite-loop", seq), LOOP_BOUND_S + 10, "loop alert")[0]
+                assert a["function"] == "stuck_loop", a  # an alert naming another function is no detection
                 lat.append((a["time_ns"] - t0) / 1e9)
-                assert a["function"] == "stuck_loop", a
             except AssertionError:
                 missed += 1
             self.g.type("kill -USR2 %d" % pid)
@@ -152,11 +151,21 @@ class Campaign:
         if freeze:
             freeze.join()
         fired = [x for x in self.alerts(since_seq=seq) if x["alert"] in ("hang", "infinite-loop", "exploit-attempt")]
+
+        def late_lines():
+            return {int(m.group(1)): int(m.group(2)) for m in
+                    re.finditer(r"hb\[%d\]: late seq=(\d+) gap_ms=(\d+)" % pids[0], self.g.console()[since:])}
+        # hb says a beat was late when the next one comes: a hang at the run's very end
+        # gets the time to be said before hb is stopped
+        try:
+            wait_until(lambda: all(x["beats"] in late_lines() for x in fired if x["alert"] == "hang"), 15,
+                       "hb's word on each hang")
+        except AssertionError:
+            pass  # not said: counted below as a false positive
         self.kill(*pids)
         for d in dets:
             self.remove(d)
-        late = {int(m.group(1)): int(m.group(2))
-                for m in re.finditer(r"hb\[%d\]: late seq=(\d+) gap_ms=(\d+)" % pids[0], self.g.console()[since:])}
+        late = late_lines()
         bad = [x for x in fired if not (x["alert"] == "hang" and x["beats"] in late)]
         caught = [x for x in fired if freeze_s and x not in bad and late[x["beats"]] >= freeze_s * 1000]
         return {"seconds": seconds, "http_requests": reqs, "false_positives": len(bad), "alerts": bad[:5],
@@ -255,10 +264,14 @@ def markdown(r):
                  l["injected"], l["detected"], lat(l["latency_s"]), l["bound_s"]),
              "| emergency (CVE-2008-0600 attempts, blocked) | %d | %d | %s | at the call |" % (
                  e["injected"], e["detected"], lat(e["latency_s"])), "",
-             "Latency: watchdog from the last heartbeat seen to the alert; loop from sending the signal "
-             "that enters `stuck_loop()` to the alert; emergency from the probe hit to the alert.", "",
-             "- Emergency: the guest saw %d of %d triggering calls fail with EPERM (blocked); %d benign "
-             "vmsplice calls, %d flagged." % (e["blocked_seen_by_guest"], e["injected"], e["benign_calls"], e["benign_flagged"]),
+             "Latency, on the host's monotonic clock: watchdog from sending the signal that stalls `hb` "
+             "(through the guest's console) to the alert; loop from sending the signal that enters "
+             "`stuck_loop()` to the alert naming `stuck_loop` (an alert naming another function counts as "
+             "missed); emergency from the probe hit to the alert.", "",
+             "- Emergency: the guest saw %d of %d triggering calls fail with EPERM (blocked); of %d benign "
+             "vmsplice calls the guest saw %d succeed; the detector flagged %d of them." % (
+                 e["blocked_seen_by_guest"], e["injected"], e["benign_calls"], 2 * e["benign_ok"],
+                 e["benign_flagged"]),
              "- Watchdog: killing the watched process is reported as an exit, not a hang: %s." % (
                  "yes" if w["exit_reported"] else "NO"),
              "- False positives over a %d s benign run (httpd serving %d requests from the host, `spin` working, "
