@@ -294,7 +294,8 @@ class LibvirtWorkbenchUITest {
         UiTestSupport.waitUntil("the VM detached and the domain shown attachable", T, () -> {
             UiTestSupport.failOnErrorDialog();
             TreeItem row = domainRow(tree);
-            return agent.vm(DOMAIN) == null && row != null
+            // the VM's row goes with the model's next refresh of the tree, which may come after the domain's
+            return agent.vm(DOMAIN) == null && row != null && Widgets.itemOf(tree, vm) == null
                     && cell(tree, row, Messages.VmBrowser_kernel).startsWith("uuid ")
                     && "running".equals(cell(tree, row, Messages.VmBrowser_state));
         });
