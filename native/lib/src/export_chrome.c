@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "export_int.h"
+#include "hprobe/common.h"
 
 struct chrome {
 	struct hpi_idset procs, threads;
@@ -220,19 +221,8 @@ static void key_label(const json_t *key, char *out, size_t cap)
 		if (n >= cap)
 			break;
 	}
-	if (n >= cap) {
-		size_t len = strlen(out), j = len;
-
-		while (j > 0 && ((unsigned char)out[j - 1] & 0xc0) == 0x80)
-			j--;
-		if (j > 0 && (unsigned char)out[j - 1] >= 0xc0) {
-			unsigned char lead = (unsigned char)out[j - 1];
-			size_t want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-
-			if (len - (j - 1) < want)
-				out[j - 1] = 0;
-		}
-	}
+	if (n >= cap)
+		hp_utf8__fix(out); /* drops the character snprintf cut short */
 }
 
 /* One counter event per snapshot: "agg #ID TEXT", a series per key with the function's

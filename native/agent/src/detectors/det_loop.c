@@ -500,6 +500,12 @@ static void consider(struct hp_target *t, struct hp_detector *d, struct track *t
 	}
 }
 
+/* How long a task's samples are kept, and how long a suspect may go unseen. */
+static uint64_t horizon_ns(const struct loopdet *s)
+{
+	return s->window_ns + s->confirm_ns + s->period_ns;
+}
+
 /* A confirmation whose task is no longer seen running (its probes would wait, planted,
  * for nothing), or whose exits stop the VM for other tasks too often: no verdict, the
  * probes lifted. */
@@ -510,7 +516,7 @@ static void give_up(struct hp_target *t, struct loopdet *s, struct track *tr, ui
 	uint64_t others = 0;
 	for (int i = 0; i < tr->nprobes; i++)
 		others += tr->exit_probes[i]->filtered;
-	if (now - tr->seen_ns <= s->window_ns + s->confirm_ns + s->period_ns && others <= CONFIRM_MAX_STOPS)
+	if (now - tr->seen_ns <= horizon_ns(s) && others <= CONFIRM_MAX_STOPS)
 		return;
 	hp_debug("loop: pid %d: confirmation given up (%s)", tr->pid,
 		 others > CONFIRM_MAX_STOPS ? "its exits stop the VM for other tasks" : "not seen running");
@@ -548,7 +554,7 @@ static void sample_work(struct hp_target *t, void *ud)
 			tr->n--;
 		}
 		/* older than the window is of no use */
-		while (tr->n && now - tr->t[0] > s->window_ns + s->confirm_ns + s->period_ns) {
+		while (tr->n && now - tr->t[0] > horizon_ns(s)) {
 			memmove(tr->rip, tr->rip + 1, sizeof tr->rip[0] * (size_t)(tr->n - 1));
 			memmove(tr->t, tr->t + 1, sizeof tr->t[0] * (size_t)(tr->n - 1));
 			tr->n--;
