@@ -64,6 +64,14 @@ def asan_runtime():
     return m.group(1) if m else None
 
 
+def fastest_getpid_rate(console, runs=3, seconds=1):
+    """The best of a few sysloop runs (getpid calls per guest second) on a Guest or
+    DirectConsole. A probe left behind slows every run; a host busy with other work
+    slows some (on a shared host one 1 s run varied 1.0-2.1 M/s), so speed checks
+    compare the fastest run on each side."""
+    return max(int(console.run("sysloop -g -t %d" % seconds, r"rate=(\d+)/s").group(1)) for _ in range(runs))
+
+
 def wait_until(cond, timeout, what, interval=0.1):
     """Polls cond() until it returns a true value; fails the test after timeout."""
     end = time.time() + timeout

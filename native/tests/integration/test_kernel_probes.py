@@ -6,7 +6,7 @@ import re
 import time
 import unittest
 
-from hplab import AgentTestCase, Guest, wait_until
+from hplab import AgentTestCase, Guest, fastest_getpid_rate, wait_until
 
 N = 300
 
@@ -265,17 +265,15 @@ class KernelProbes(AgentTestCase):
     def test_speed_back_after_remove(self):
         """A guest loop runs at its no-probe speed once the probe is removed (a probe
         left in QEMU would cost ~1000x: the bound below only catches that)."""
-        m = self.g.run("sysloop -g -t 2", r"sysloop\[\d+\]: getpid_calls=\d+ .* rate=(\d+)/s")
-        base = int(m.group(1))
+        base = fastest_getpid_rate(self.g)
         pr = self.add("kernel:__x64_sys_getpid", "--comm", "nobody-here")
         m = self.g.run("sysloop -g -t 2", r"sysloop\[\d+\]: getpid_calls=\d+ .* rate=(\d+)/s")
         probed = int(m.group(1))
         self.remove(pr)
-        m = self.g.run("sysloop -g -t 2", r"sysloop\[\d+\]: getpid_calls=\d+ .* rate=(\d+)/s")
-        after = int(m.group(1))
+        after = fastest_getpid_rate(self.g)
         self.assertLess(probed, base / 10, "an armed probe stops the VM on every call")
         # a probe left behind costs ~1000x; base/5 leaves room for a host busy with
-        # other work during one 2-s window (a loaded CI host measured base/3.3)
+        # other work (a loaded CI host once measured base/3.3 in a single run)
         self.assertGreater(after, max(base / 5, probed * 10), "after remove the guest is no longer stopped")
 
     def test_errors(self):
@@ -321,8 +319,7 @@ class KernelProbesInQemu(KernelProbes):
     MECH = "tcg-plugin"
 
     def test_speed_back_after_remove(self):
-        m = self.g.run("sysloop -g -t 2", r"sysloop\[\d+\]: getpid_calls=\d+ .* rate=(\d+)/s")
-        base = int(m.group(1))
+        base = fastest_getpid_rate(self.g)
         c = self.agent.client()
         # journal-info's "dropped" is the VM's total since attach: earlier tests on this
         # VM may have dropped hits too, so only what this probe's run adds counts here
@@ -340,8 +337,9 @@ class KernelProbesInQemu(KernelProbes):
         c.close()
         self.assertGreater(probed, base / 10, "no stop per hit: at most a few times slower, not ~1000x")
         self.remove(pr)
-        m = self.g.run("sysloop -g -t 2", r"sysloop\[\d+\]: getpid_calls=\d+ .* rate=(\d+)/s")
-        self.assertGreater(int(m.group(1)), base / 2)
+        # a probe left in the plugin keeps the loop at its probed speed (base/4 here)
+        after = fastest_getpid_rate(self.g)
+        self.assertGreater(after, base / 2, "speed back after remove (%d vs %d, %d probed)" % (after, base, probed))
 
     def test_offset_probe_steps(self):
         """Inside a function: the plugin instruments any instruction; exact counts."""

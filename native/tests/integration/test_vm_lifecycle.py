@@ -9,7 +9,7 @@ import tempfile
 import time
 import unittest
 
-from hplab import LAB, AgentTestCase, DirectConsole, Guest, guest_dir, qmp, wait_until
+from hplab import LAB, AgentTestCase, DirectConsole, Guest, fastest_getpid_rate, guest_dir, qmp, wait_until
 
 
 class Smp(AgentTestCase):
@@ -53,9 +53,7 @@ class DetachInQemuProbes(AgentTestCase):
         rundir = os.path.join(os.path.dirname(self.agent.socket), "vms", "dq")
         dc = DirectConsole(rundir)
         try:
-            # the fastest of three 1 s runs on each side: a probe left behind halves every
-            # run, a busy host slows some (on a shared host one run varied 1.0-2.1 M/s)
-            base = max(int(g.run("sysloop -g -t 1", r"rate=(\d+)/s").group(1)) for _ in range(3))
+            base = fastest_getpid_rate(g)
             pid = g.start_waiting("sysloop -w -g -n 5000", "sysloop")
             pr = int(self.agent.cli("probe", "add", "dq", "kernel:__x64_sys_getpid", "--pid", str(pid)).stdout)
             self.assertEqual(self.agent.cli_json("probe", "list", "dq")[0]["mechanism"], "tcg-plugin")
@@ -68,7 +66,7 @@ class DetachInQemuProbes(AgentTestCase):
             self.assertIsNone(self.agent.proc.poll(), "the agent survives the detach")
             self.assertEqual(self.agent.cli_json("vm", "list"), [])
             # a probe left in the plugin halves this loop's speed (nobody drains its ring)
-            after = max(int(dc.run("sysloop -g -t 1", r"rate=(\d+)/s").group(1)) for _ in range(3))
+            after = fastest_getpid_rate(dc)
             self.assertGreater(after, 0.7 * base, "no in-QEMU probe left after detach (%d vs %d)" % (after, base))
         finally:
             if any(v["name"] == "dq" for v in self.agent.cli_json("vm", "list")):
