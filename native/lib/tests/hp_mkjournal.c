@@ -2,6 +2,9 @@
  *   hp_mkjournal make JOURNAL EXPECTED N    a deterministic journal with N hits
  *        (nasty comms, every hit shape, probes, alerts, drops) and EXPECTED: one
  *        JSON line per hit in a neutral form (raw comm bytes as hex) for the checkers
+ *        (EXPECTED "-": none, for benchmarks)
+ *   hp_mkjournal plain JOURNAL N            N hits of a default capture probe (task,
+ *        comm, ip, two arguments; no registers or memory), 1 us apart, for benchmarks
  *   hp_mkjournal export JOURNAL FMT OUT [--probe ID]... [--pid PID]... [--from NS] [--to NS]
  *   hp_mkjournal bench N DIR                time writing N hits and exporting them to CTF */
 #include <inttypes.h>
@@ -191,6 +194,36 @@ static int make(const char *path, const char *expected, uint64_t n)
 	return 0;
 }
 
+static int plain(const char *path, uint64_t n)
+{
+	struct hp_journal_meta m = { .created_ns = 1700000000000000000ull, .mono_base_ns = MONO_BASE };
+	struct hp_journal_writer *w;
+	struct hp_err err = { { 0 } };
+	struct hp_hit h;
+
+	strcpy(m.vm_name, "lab");
+	if (hp_journal__create(path, &m, 0, &w, &err) < 0) {
+		fprintf(stderr, "create: %s\n", err.msg);
+		return 1;
+	}
+	json(w, HP_REC_PROBE, MONO_BASE, "{\"id\":1,\"spec\":\"kernel:__x64_sys_getpid\",\"args\":2}");
+	memset(&h, 0, sizeof(h));
+	strcpy(h.comm, "sysloop");
+	h.probe_id = 1;
+	h.flags = HP_HIT_TASK;
+	h.ip = 0xffffffff81abe350ull;
+	h.nargs = 2;
+	for (uint64_t i = 0; i < n; i++) {
+		h.time_ns = MONO_BASE + 1000 + i * 1000;
+		h.pid = h.tgid = (int32_t)(100 + i % 40);
+		h.args[0] = i;
+		h.args[1] = 7;
+		if (hp_journal__append_hit(w, &h, NULL) < 0 || (i % 4096 == 4095 && hp_journal__flush(w, 1, &err) < 0))
+			return 1;
+	}
+	return hp_journal__close(w, &err) < 0;
+}
+
 static int do_export(int argc, char **argv)
 {
 	uint32_t probes[16];
@@ -256,7 +289,9 @@ static int bench(uint64_t n, const char *dir)
 int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "make"))
-		return make(argv[2], argv[3], strtoull(argv[4], NULL, 0));
+		return make(argv[2], strcmp(argv[3], "-") ? argv[3] : NULL, strtoull(argv[4], NULL, 0));
+	if (argc == 4 && !strcmp(argv[1], "plain"))
+		return plain(argv[2], strtoull(argv[3], NULL, 0));
 	if (argc >= 5 && !strcmp(argv[1], "export"))
 		return do_export(argc, argv);
 	if (argc == 4 && !strcmp(argv[1], "bench"))
