@@ -43,7 +43,9 @@ class JournalScaleBenchmarkTests {
             assertTrue(o.isOk(), o.message());
             HitStore store = nn(o.value()).hits();
             assertEquals(hits, store.size(), "every hit read");
-            assertEquals(Math.min(hits, store.capacity()), store.count(), "the newest kept");
+            // the store drops whole chunks of 65,536 hits: it keeps up to one chunk more than its capacity
+            long want = Math.min(hits, store.capacity());
+            assertTrue(store.count() >= want && store.count() < want + 65_536, "the newest kept: " + store.count());
             System.gc();
             Runtime rt = Runtime.getRuntime();
             double heapMb = (rt.totalMemory() - rt.freeMemory()) / 1e6;
