@@ -104,11 +104,14 @@ def cells(runs):
 
 def growth(r, key):
     """How a step's time grows from the smallest journal to the largest, against the
-    hits' growth: 'linear' within 30%, else the two factors."""
+    hits' growth: 'flat' within 30% of none, 'linear' within 30% of the hits', else the
+    two factors."""
     lo, hi = r["sizes"][0], r["sizes"][-1]
     a = statistics.median(x[key] for x in r["runs"][str(lo)])
     b = statistics.median(x[key] for x in r["runs"][str(hi)])
     f, want = b / a, hi / lo
+    if f <= 1.3:
+        return "flat (×%.2g for ×%d hits)" % (f, want)
     if 0.7 * want <= f <= 1.3 * want:
         return "linear (×%.0f for ×%d hits)" % (f, want)
     return "×%.3g for ×%d hits" % (f, want)
@@ -140,8 +143,8 @@ def plots(r):
     for key, name in KEYS:
         for n in r["sizes"]:
             v = statistics.median(x[key] for x in r["runs"][str(n)])
-            rows.append((name, "{:,} hits".format(n), v / 1000 if key.endswith("_ms") else v))
-    plot("journal-scale", rows, "Journal steps by journal size", "seconds (log scale)", log=True)
+            rows.append((name, "%g M hits" % (n / 1e6), v if key.endswith("_ms") else v * 1000))  # Plot reads CSV
+    plot("journal-scale", rows, "Journal steps by journal size", "ms (log scale)", log=True)
 
 
 def main():
