@@ -94,16 +94,26 @@ def plot(name, rows, title, ylabel, log=False):
                    check=True)
 
 
-def rate_bench_main(section, measure, markdown, doc="performance.md"):
-    """The command line of a benchmark of guest rates (cond_bench, agg_bench): --reps,
-    --seconds, --json, --from-json, --markdown; measure(reps, seconds) gives the raw
-    results, markdown(results) the section's text."""
+def bench_main(section, options, measure, markdown, plots=None, doc="performance.md"):
+    """A benchmark's command line: its own options (options(ap) adds them), --json,
+    --from-json and --markdown. measure(args) gives the raw results, markdown(results)
+    the section's text; plots(results), when given, draws its images with --markdown."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--seconds", type=int, default=3)
+    options(ap)
     ap.add_argument("--json", help="write the raw results here")
     ap.add_argument("--from-json", metavar="FILE", help="no run: the table from these raw results")
-    ap.add_argument("--markdown", action="store_true", help="write the table into docs/" + doc)
+    ap.add_argument("--markdown", action="store_true", help="write the table (and plots) into docs/" + doc)
     a = ap.parse_args()
-    r = results(a, lambda: measure(a.reps, a.seconds))
+    r = results(a, lambda: measure(a))
+    if a.markdown and plots:
+        plots(r)
     publish(r, a.json, doc, [(section, markdown(r))], a.markdown)
+
+
+def rate_bench_main(section, measure, markdown, doc="performance.md"):
+    """A benchmark of guest rates (cond_bench, agg_bench): --reps and --seconds;
+    measure(reps, seconds) gives the raw results."""
+    def options(ap):
+        ap.add_argument("--reps", type=int, default=5)
+        ap.add_argument("--seconds", type=int, default=3)
+    bench_main(section, options, lambda a: measure(a.reps, a.seconds), markdown, doc=doc)

@@ -13,7 +13,6 @@ order alternates between repetitions. Each journal is read just after it was wri
     native/bench/journal_bench.py [--reps 3] [--sizes 1000000,10000000,100000000] [--dir D] [--json F] [--markdown]
     native/bench/journal_bench.py --from-json docs/data/journal_scale.json --markdown   # the table from the data
 """
-import argparse
 import json
 import os
 import re
@@ -24,7 +23,7 @@ import sys
 import tempfile
 import time
 
-from docsect import DOCS, fmt, machine, plot, publish, results, stats
+from docsect import DOCS, bench_main, fmt, machine, plot, stats
 
 TOP = os.path.dirname(DOCS)
 BUILD = os.path.join(TOP, "native", "target", "cmake")
@@ -147,20 +146,15 @@ def plots(r):
     plot("journal-scale", rows, "Journal steps by journal size", "ms (log scale)", log=True)
 
 
-def main():
-    ap = argparse.ArgumentParser()
+def options(ap):
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--sizes", default="1000000,10000000,100000000")
     ap.add_argument("--dir", default=tempfile.gettempdir(), help="where the journals are written (~12 GB at 100 M)")
-    ap.add_argument("--json", help="write the raw results here")
-    ap.add_argument("--from-json", metavar="FILE", help="no run: the table from these raw results")
-    ap.add_argument("--markdown", action="store_true", help="write the table and plot into docs/performance.md")
-    a = ap.parse_args()
-    r = results(a, lambda: measure(a.reps, [int(x) for x in a.sizes.split(",")], a.dir))
-    if a.markdown:
-        plots(r)
-    publish(r, a.json, "performance.md", [("journal_bench", markdown(r))], a.markdown)
 
+
+def main():
+    bench_main("journal_bench", options, lambda a: measure(a.reps, [int(x) for x in a.sizes.split(",")], a.dir),
+               markdown, plots)
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,6 @@ own count.
     native/bench/scale_bench.py [--reps 3] [--seconds 3] [--sizes 1,10,100,1000] [--json F] [--markdown]
     native/bench/scale_bench.py --from-json docs/data/scale.json --markdown   # the table from the data
 """
-import argparse
 import os
 import statistics
 import sys
@@ -23,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hplab import Agent, wait_until  # noqa: E402
-from docsect import fmt, machine, machine_text, plot, publish, results, stats  # noqa: E402
+from docsect import bench_main, fmt, machine, machine_text, plot, stats  # noqa: E402
 from inqemu import InQemu  # noqa: E402
 
 GETPID = "kernel:__x64_sys_getpid"
@@ -159,20 +158,15 @@ def plots(r):
     plot("scale-speed", speed, "Guest getpid speed by probes armed, vs no probe", "ratio")
 
 
-def main():
-    ap = argparse.ArgumentParser()
+def options(ap):
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=3)
     ap.add_argument("--sizes", default="1,10,100,1000")
-    ap.add_argument("--json", help="write the raw results here")
-    ap.add_argument("--from-json", metavar="FILE", help="no run: the table from these raw results")
-    ap.add_argument("--markdown", action="store_true", help="write the table and plots into docs/performance.md")
-    a = ap.parse_args()
-    r = results(a, lambda: measure(a.reps, a.seconds, [int(x) for x in a.sizes.split(",")]))
-    if a.markdown:
-        plots(r)
-    publish(r, a.json, "performance.md", [("scale_bench", markdown(r))], a.markdown)
 
+
+def main():
+    bench_main("scale_bench", options, lambda a: measure(a.reps, a.seconds, [int(x) for x in a.sizes.split(",")]),
+               markdown, plots)
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,6 @@ alternates between repetitions.
     native/bench/vms_bench.py [--reps 3] [--seconds 3] [--counts 1,2,4] [--json F] [--markdown]
     native/bench/vms_bench.py --from-json docs/data/vms.json --markdown   # the table from the data
 """
-import argparse
 import os
 import re
 import statistics
@@ -24,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hplab import Agent, Guest, wait_until  # noqa: E402
-from docsect import machine, machine_text, plot, publish, results, stats  # noqa: E402
+from docsect import bench_main, machine, machine_text, plot, stats  # noqa: E402
 
 DONE = re.compile(r"sysloop\[\d+\]: getpid_calls=(\d+) ")
 TICK = os.sysconf("SC_CLK_TCK")
@@ -160,20 +159,15 @@ def plots(r):
     plot("vms", rows, "Hits captured per second over all VMs, by VMs per agent", "hits/s (log scale)", log=True)
 
 
-def main():
-    ap = argparse.ArgumentParser()
+def options(ap):
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=3)
     ap.add_argument("--counts", default="1,2,4")
-    ap.add_argument("--json", help="write the raw results here")
-    ap.add_argument("--from-json", metavar="FILE", help="no run: the table from these raw results")
-    ap.add_argument("--markdown", action="store_true", help="write the table and plot into docs/performance.md")
-    a = ap.parse_args()
-    r = results(a, lambda: measure(a.reps, a.seconds, [int(x) for x in a.counts.split(",")]))
-    if a.markdown:
-        plots(r)
-    publish(r, a.json, "performance.md", [("vms_bench", markdown(r))], a.markdown)
 
+
+def main():
+    bench_main("vms_bench", options, lambda a: measure(a.reps, a.seconds, [int(x) for x in a.counts.split(",")]),
+               markdown, plots)
 
 if __name__ == "__main__":
     main()
