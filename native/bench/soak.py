@@ -20,7 +20,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
-from docsect import machine, machine_text, publish  # noqa: E402
+from docsect import machine, machine_text, publish, results  # noqa: E402
 from hplab import BIN, Agent, Guest, wait_until  # noqa: E402
 
 
@@ -156,9 +156,10 @@ def main():
     ap.add_argument("--work", type=int, default=2000)
     ap.add_argument("--stall", type=int, default=5, help="seconds the follower is stopped (0: never)")
     ap.add_argument("--json")
+    ap.add_argument("--from-json", metavar="FILE", help="no run: the table from these raw results")
     ap.add_argument("--markdown", action="store_true", help="write the table into docs/reliability.md")
     a = ap.parse_args()
-    r = soak(a.seconds, a.work, a.stall)
+    r = results(a, lambda: soak(a.seconds, a.work, a.stall))
     publish(r, a.json, "reliability.md", [("soak", markdown(r))], a.markdown)
 
 
