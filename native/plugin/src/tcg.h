@@ -164,7 +164,7 @@ struct task_id {
 	char comm[HP_COMM_BYTES];
 };
 
-/* The vCPU's side of a hit (tcg_main.c): its buffers, registers, guest memory, the
+/* The vCPU's side of a hit (tcg_hit.c): its buffers, registers, guest memory, the
  * current task (its task_struct address) and the task's identity. */
 void tcg__vstate_init(struct vstate *vs);
 uint64_t tcg__reg(struct hitregs *hr, enum hp_preg r);
@@ -180,6 +180,8 @@ void tcg__hit_head(struct hp_prec_hit *h, const struct hp_pctl_probe *c, unsigne
 /* Pads the record that ends at end to 8 bytes and puts it in this vCPU's ring; a full
  * ring counts a drop. */
 void tcg__hit_put(unsigned vcpu, struct hp_prec_hit *h, const uint8_t *end);
+/* A hit the filter or the condition refused: counted (vm stats), no record. */
+void tcg__filtered(struct vstate *vs);
 
 /* tcg_ret.c: return probes */
 int tcg__ret_init(void);

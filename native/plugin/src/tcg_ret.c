@@ -178,7 +178,7 @@ void tcg__on_ret(unsigned vcpu, void *udata)
 				  .retval = (uint64_t)r.retval,
 				  .latency_ns = r.latency_ns };
 	if (!hp_pcond_eval(&c->cond, &in)) { /* --if on the value and latency: only here, at the return */
-		atomic_fetch_add_explicit(&vs->filtered, 1, memory_order_relaxed);
+		tcg__filtered(vs);
 		return;
 	}
 	memcpy(p, &r, sizeof r);
