@@ -156,5 +156,6 @@ def main():
     bench_main("journal_bench", options, lambda a: measure(a.reps, [int(x) for x in a.sizes.split(",")], a.dir),
                markdown, plots)
 
+
 if __name__ == "__main__":
     main()

@@ -168,5 +168,6 @@ def main():
     bench_main("scale_bench", options, lambda a: measure(a.reps, a.seconds, [int(x) for x in a.sizes.split(",")]),
                markdown, plots)
 
+
 if __name__ == "__main__":
     main()

@@ -169,5 +169,6 @@ def main():
     bench_main("vms_bench", options, lambda a: measure(a.reps, a.seconds, [int(x) for x in a.counts.split(",")]),
                markdown, plots)
 
+
 if __name__ == "__main__":
     main()
