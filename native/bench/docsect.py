@@ -70,6 +70,14 @@ def stats(xs):
     return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
 
 
+def interleaved(reps, items):
+    """(repetition, item) for reps repetitions of items, their order reversed every
+    other repetition: a drift of the host's speed favours no item."""
+    for r in range(reps):
+        for x in (items if r % 2 == 0 else items[::-1]):
+            yield r, x
+
+
 def fmt(s, unit="", digits=0):
     """A stats() cell: "median (min–max)" and its unit."""
     f = "%%.%df" % digits

@@ -11,6 +11,12 @@ from hplab import Guest, wait_until  # noqa: E402
 from docsect import stats  # noqa: E402
 
 
+# The two tiers a benchmark compares: its key, the mechanism probe-add reports, the
+# launch options (gdbstub: the guest without the plugin), and its name in tables.
+TIERS = [("inqemu", "tcg-plugin", ()), ("gdbstub", "gdbstub", ("--no-plugin",))]
+TIER_NAMES = {"inqemu": "in-QEMU", "gdbstub": "gdbstub"}
+
+
 def disabled_vs_never(reps, never, disabled):
     """reps runs of each of two guest-speed measurements; the order alternates, so a
     drift of the host's speed favours neither side."""

@@ -22,8 +22,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hplab import Agent, wait_until  # noqa: E402
-from docsect import bench_main, fmt, machine, machine_text, plot, stats  # noqa: E402
-from inqemu import InQemu  # noqa: E402
+from docsect import bench_main, fmt, interleaved, machine, machine_text, plot, stats  # noqa: E402
+from inqemu import TIER_NAMES as NAMES, TIERS, InQemu  # noqa: E402
 
 GETPID = "kernel:__x64_sys_getpid"
 INQEMU_MAX = 256  # the plugin's probe table (TCG_MAX_PROBES): more is refused, "too many probes"
@@ -95,16 +95,15 @@ def measure(reps, secs, sizes):
     agent = Agent()
     out = {"machine": machine("tcg"), "reps": reps, "seconds": secs, "sizes": sizes, "tiers": {}}
     try:
-        for key, mech, launch in [("inqemu", "tcg-plugin", ()), ("gdbstub", "gdbstub", ("--no-plugin",))]:
+        for key, mech, launch in TIERS:
             t = Tier(agent, "scale-" + key, mech, *launch)
             try:
                 assert len(t.spare) >= max(sizes) - 1, "only %d spare functions" % len(t.spare)
                 mine = sorted({min(n, INQEMU_MAX) for n in sizes}) if key == "inqemu" else sizes
                 runs = {n: [] for n in mine}
-                for r in range(reps):
-                    for n in (mine if r % 2 == 0 else mine[::-1]):  # a drift favours no size
-                        runs[n].append(t.one(n, secs))
-                        print(key, n, runs[n][-1], flush=True)
+                for _, n in interleaved(reps, mine):
+                    runs[n].append(t.one(n, secs))
+                    print(key, n, runs[n][-1], flush=True)
                 out["tiers"][key] = {str(n): summary(v) for n, v in runs.items()}
             finally:
                 t.close()
@@ -120,9 +119,6 @@ def summary(v):
             "ms": {k: stats([x["ms"][k] for x in v]) for k in ("add", "disable", "enable", "remove")},
             "base": stats([x["base"] for x in v]), "other_hits": max(x["other_hits"] for x in v),
             "dropped": max(x["dropped"] for x in v)}
-
-
-NAMES = {"inqemu": "in-QEMU", "gdbstub": "gdbstub"}
 
 
 def markdown(r):

@@ -23,7 +23,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hplab import Agent, Guest, wait_until  # noqa: E402
-from docsect import bench_main, machine, machine_text, plot, stats  # noqa: E402
+from docsect import bench_main, interleaved, machine, machine_text, plot, stats  # noqa: E402
+from inqemu import TIER_NAMES as NAMES, TIERS  # noqa: E402
 
 DONE = re.compile(r"sysloop\[\d+\]: getpid_calls=(\d+) ")
 TICK = os.sysconf("SC_CLK_TCK")
@@ -100,14 +101,13 @@ def measure(reps, secs, counts):
     agent = Agent()
     out = {"machine": machine("tcg"), "reps": reps, "seconds": secs, "counts": counts, "tiers": {}}
     try:
-        for key, mech, launch in [("inqemu", "tcg-plugin", ()), ("gdbstub", "gdbstub", ("--no-plugin",))]:
+        for key, mech, launch in TIERS:
             t = Tier(agent, key, mech, launch, max(counts))
             try:
                 runs = {k: [] for k in counts}
-                for r in range(reps):
-                    for k in (counts if r % 2 == 0 else counts[::-1]):
-                        runs[k].append(t.one(k, secs))
-                        print(key, k, runs[k][-1], flush=True)
+                for _, k in interleaved(reps, counts):
+                    runs[k].append(t.one(k, secs))
+                    print(key, k, runs[k][-1], flush=True)
                 out["tiers"][key] = {str(k): summary(v) for k, v in runs.items()}
             finally:
                 t.close()
@@ -126,9 +126,6 @@ def summary(v):
             "dropped": max(x["dropped"] for x in v),
             "cpu_per_mhit_s": med(lambda x: x["agent_cpu_s"] / x["hits"] * 1e6),
             "cpu_share": med(lambda x: x["agent_cpu_s"] / x["wall_s"])}
-
-
-NAMES = {"inqemu": "in-QEMU", "gdbstub": "gdbstub"}
 
 
 def markdown(r):
