@@ -34,6 +34,12 @@ LOOP_BOUND_S = 5.0
 FREEZE_S = 3.0
 
 
+def proc_state(pid):
+    """A process's state letter (/proc/PID/stat): T when stopped by a signal."""
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
 def mono_ns():
     return time.monotonic_ns()  # CLOCK_MONOTONIC, the agent's clock for time_ns
 
@@ -144,6 +150,7 @@ class Campaign:
                 self.bg("sh -c 'while true; do vmsplice_repro -t 0 -b 20 >/dev/null; sleep 1; done'")]
         # the host holds QEMU still once, mid-run (as a loaded host may): the guest's
         # clock runs on, hb's next beat comes late, and the watchdog must say so
+        self.held_s = 0
         freeze = threading.Timer(seconds / 2, self.freeze, (freeze_s,)) if freeze_s else None
         if freeze:
             freeze.start()
@@ -179,7 +186,8 @@ class Campaign:
         caught = [x for x in fired if freeze_s and x not in bad and seen(x) >= freeze_s * 1000]
         return {"seconds": seconds, "http_requests": reqs, "false_positives": len(bad), "alerts": bad[:5],
                 "hangs_the_guest_saw": len(fired) - len(bad), "late_beats": late, "freeze_s": freeze_s,
-                "freeze_caught": len(caught), "beats": calls, "beats_missed": missed}
+                "freeze_caught": len(caught), "freeze_held_s": self.held_s, "beats": calls,
+                "beats_missed": missed}
 
     def missed_beats(self, det, pid, calls):
         """How many of hb's calls the watchdog did not count, once its ring is drained."""
@@ -197,6 +205,9 @@ class Campaign:
         pid = self.g.qemu_pid()
         os.kill(pid, signal.SIGSTOP)
         try:
+            # a hold that did not happen must not pass for a hold the detectors missed
+            wait_until(lambda: proc_state(pid) == "T", 2, "QEMU (pid %d) stopped" % pid, 0.01)
+            self.held_s = seconds
             time.sleep(seconds)
         finally:
             os.kill(pid, signal.SIGCONT)

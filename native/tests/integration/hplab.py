@@ -232,6 +232,8 @@ class Guest:
 
     def __init__(self, agent, name, *launch_args):
         self.agent, self.name = agent, name
+        # the agent's run directory of this guest (QEMU's QMP, gdb and console sockets)
+        self.rundir = os.path.join(os.path.dirname(agent.socket), "vms", name)
         self.info = agent.cli_json("vm", "launch", "--lab", "--name", name, *launch_args)
         self.client = agent.client()
         self.offset = 0
@@ -289,9 +291,22 @@ class Guest:
         return (int(m.group(1), 16) if m else None), text
 
     def qemu_pid(self):
-        """The pid of the QEMU the agent launched for this guest."""
-        out = subprocess.run(["pgrep", "-f", "vms/%s/qmp.sock" % self.name], capture_output=True, text=True).stdout
-        return int(out.split()[0])
+        """The pid of the QEMU the agent launched for this guest: the one process whose
+        command line names this agent's QMP socket of it (a name alone would also match
+        the QEMU of another agent's guest of the same name, one an earlier test left)."""
+        qmp_path = os.path.join(self.rundir, "qmp.sock")
+        pids = []
+        for p in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open("/proc/%s/cmdline" % p, "rb") as f:
+                    args = f.read().decode(errors="replace").split("\0")
+            except OSError:
+                continue  # gone meanwhile
+            if any(qmp_path in a for a in args):
+                pids.append(int(p))
+        if len(pids) != 1:
+            raise AssertionError("%d processes name %s, not one: %s" % (len(pids), qmp_path, pids))
+        return pids[0]
 
     def quit(self):
         try:

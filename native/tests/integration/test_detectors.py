@@ -38,7 +38,7 @@ class Detectors(unittest.TestCase):
         self.assertEqual(b["false_positives"], 0, (b["alerts"], b["late_beats"], b["beats"], b["beats_missed"]))
         # QEMU held still for 3 s mid-run: the watchdog said hang after the beat the
         # guest itself reported late, and the loop detector said nothing of it
-        self.assertEqual(b["freeze_caught"], 1, b["late_beats"])
+        self.assertEqual(b["freeze_caught"], 1, b)
 
 
 class Quick(unittest.TestCase):
@@ -53,7 +53,7 @@ class Quick(unittest.TestCase):
         self.assertEqual(r["emergency"]["detected"], r["emergency"]["injected"])
         self.assertEqual(r["emergency"]["blocked_seen_by_guest"], r["emergency"]["injected"])
         self.assertEqual(r["benign"]["false_positives"], 0, (r["benign"]["alerts"], r["benign"]["late_beats"]))
-        self.assertEqual(r["benign"]["freeze_caught"], 1, r["benign"]["late_beats"])
+        self.assertEqual(r["benign"]["freeze_caught"], 1, r["benign"])
 
 
 if __name__ == "__main__":
