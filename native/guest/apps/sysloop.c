@@ -2,12 +2,15 @@
  * Makes exactly N getpid() calls and N write(fd, buf, len) calls with known
  * arguments (fd = a /dev/null descriptor, len = 7, buf = "sysloop"), then prints
  * its counters.  With -t SECONDS it loops for that long instead and prints the rate.
- * usage: sysloop [-n N | -t SECONDS] [-w] [-g] [-k K] [-p]
+ * usage: sysloop [-n N | -t SECONDS] [-w] [-g] [-k K] [-p] [-P]
  *   -w: wait for SIGUSR1; -g: getpid only; -k: K rounds of busy work between calls,
  *   to set the call rate (and so a probe's hit rate) below the loop's maximum;
  *   -p: ping-pong: fork a child named "sysloop-pong"; parent and child take turns
  *   through two pipes, one getpid() per turn, N turns each, so on one CPU every
- *   call is made right after a context switch. Each prints its own line. */
+ *   call is made right after a context switch. Each prints its own line.
+ *   -P: the loop calls getppid instead of getpid (counted as getpid_calls): a control
+ *   of the same cost that no getpid probe sees, so a speed check can compare the two
+ *   side by side on a host whose speed varies. */
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -72,9 +75,10 @@ int main(int argc, char **argv)
 {
 	long n = 1000, secs = 0, work = 0;
 	int opt, wait = 0, getpid_only = 0, pp = 0;
+	long nr = SYS_getpid;
 	unsigned long getpids = 0, writes = 0;
 
-	while ((opt = getopt(argc, argv, "n:t:wgk:p")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:wgk:pP")) != -1) {
 		if (opt == 'n')
 			n = atol(optarg);
 		else if (opt == 't')
@@ -87,8 +91,10 @@ int main(int argc, char **argv)
 			work = atol(optarg);
 		else if (opt == 'p')
 			pp = 1;
+		else if (opt == 'P')
+			nr = SYS_getppid;
 		else {
-			fprintf(stderr, "usage: sysloop [-n N|-t S] [-w] [-g] [-k K] [-p]\n");
+			fprintf(stderr, "usage: sysloop [-n N|-t S] [-w] [-g] [-k K] [-p] [-P]\n");
 			return 2;
 		}
 	}
@@ -110,7 +116,7 @@ int main(int argc, char **argv)
 		for (volatile long k = 0; k < work; k++)
 			;
 		/* raw syscall: glibc must not cache or skip it */
-		syscall(SYS_getpid);
+		syscall(nr);
 		getpids++;
 		if (!getpid_only) {
 			if (write(fd, buf, sizeof buf - 1) != (ssize_t)(sizeof buf - 1)) {

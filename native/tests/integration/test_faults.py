@@ -50,7 +50,7 @@ class Faults(AgentTestCase):
         self.g.type("sysloop -g -t 4")
         wait_until(lambda: self.probes()[pr]["hits"] > 100, 30, "hits before the kill")
         before = self.agent.client().ok("journal-info", vm="f")["flushed_seq"]
-        rundir = os.path.join(os.path.dirname(self.agent.socket), "vms", "f")
+        rundir = self.g.rundir
         dc = DirectConsole(rundir)
         # the 4 s run is still going: its summary line must come after this mark,
         # not be mistaken for the baseline run's line printed earlier
