@@ -47,6 +47,8 @@ HARNESSES = {
                   "(an aggregation then summing hits from the input), and a condition program as the "
                   "plugin receives it (`hp_pcond_check`, then `hp_pcond_eval` on hits from the input)",
                   ["-dict=native/agent/fuzz/fuzz_cond.dict", "-max_len=600"]),
+    "fuzz_ring": ("agent", "the in-QEMU tier's ring as QEMU may leave it (head, tail, records): the consumer and "
+                  "the record parser, and records through the producer and back", ["-max_len=1100"]),
     "fuzz_export": ("lib", "the exporters (CSV, JSON Lines, Chrome/Perfetto, CTF) on random journals, their output "
                     "read back as its readers would", []),
     "fuzz_cli": ("cli", "what the CLI reads: an agent's stream (greeting, replies, events; HITS batches printed "

@@ -2,6 +2,7 @@
  * is untrusted (a compromised or buggy QEMU can write anything there): each record is
  * copied out once, then checked, and a malformed ring is skipped, never followed. */
 #include "backend/plugin_backend.h"
+#include "backend/plugin_recs.h"
 
 #include "hprobe/plugin_ring.h"
 
@@ -20,12 +21,6 @@
 #include <unistd.h>
 
 #include "base/util.h"
-
-_Static_assert(HP_PREGS == HP_NREGS, "plugin register order is enum hp_reg");
-_Static_assert((int)HP_PREG_K_GS_BASE == (int)HP_REG_K_GS_BASE && (int)HP_PREG_CR3 == (int)HP_REG_CR3,
-	       "register order");
-_Static_assert(HP_COMM_BYTES == HP_COMM_LEN && HP_PMAX_MEM == HP_MAX_MEM && HP_PMAX_ARGS == HP_MAX_ARGS,
-	       "record sizes");
 
 #define TICK_ACTIVE_NS 2000000L /* probes armed: look at the rings every 2 ms */
 #define TICK_IDLE_NS 100000000L
@@ -294,93 +289,14 @@ static int plug_detach(struct hp_backend *b, struct hp_err *err)
 
 /* ---- events ---- */
 
-static int parse_hit(const uint8_t *rec, uint32_t len, unsigned vcpu, struct hp_bev *ev)
+/* A counting probe's latest totals on one vCPU (the parser checked the vCPU). */
+static void keep_count(struct plug *g, const struct hp_count *c)
 {
-	struct hp_prec_hit h;
-	if (len < sizeof h)
-		return -1;
-	memcpy(&h, rec, sizeof h);
-	size_t ret = h.flags & HP_PHIT_RET ? sizeof(struct hp_prec_ret) : 0;
-	if (h.nargs > HP_PMAX_ARGS || (h.nregs != 0 && h.nregs != HP_PREGS) || h.memlen > HP_PMAX_MEM ||
-	    sizeof h + ret + 8u * h.nargs + 8u * h.nregs + h.memlen > len)
-		return -1;
-	memset(ev, 0, sizeof *ev);
-	struct hp_hit *hit = &ev->hit;
-	hit->time_ns = h.time_ns;
-	hit->probe_id = h.probe_id;
-	hit->vcpu = vcpu; /* the ring says which vCPU, not the record */
-	hit->pid = h.pid;
-	hit->tgid = h.tgid;
-	memcpy(hit->comm, h.comm, HP_COMM_LEN);
-	hit->ip = h.ip;
-	hit->cr3 = h.cr3;
-	hit->flags = (h.flags & HP_PHIT_USER ? HP_HIT_USER : 0) | (h.flags & HP_PHIT_TASK ? HP_HIT_TASK : 0) |
-		     (h.nregs ? HP_HIT_REGS : 0) | (h.flags & HP_PHIT_MEM ? HP_HIT_MEM : 0);
-	if (!(hit->flags & HP_HIT_TASK))
-		hit->pid = hit->tgid = -1;
-	const uint8_t *p = rec + sizeof h;
-	if (ret) {
-		struct hp_prec_ret r;
-		memcpy(&r, p, sizeof r);
-		hit->flags |= HP_HIT_RET;
-		hit->retval = r.retval;
-		hit->latency_ns = r.latency_ns;
-		p += sizeof r;
-	}
-	hit->nargs = h.nargs;
-	memcpy(hit->args, p, 8u * h.nargs);
-	p += 8u * h.nargs;
-	if (h.nregs) {
-		memcpy(hit->regs, p, sizeof hit->regs);
-		p += sizeof hit->regs;
-	}
-	hit->memaddr = h.memaddr;
-	hit->memlen = h.memlen;
-	memcpy(hit->mem, p, h.memlen);
-	ev->type = HP_BEV_HIT;
-	ev->vcpu = (int)vcpu;
-	ev->addr = h.ip;
-	ev->time_ns = h.time_ns;
-	ev->probe_id = h.probe_id;
-	return 0;
-}
-
-static int parse_count(struct plug *g, const uint8_t *rec, uint32_t len, struct hp_bev *ev)
-{
-	struct hp_prec_count c;
-	if (len < sizeof c)
-		return -1;
-	memcpy(&c, rec, sizeof c);
-	if (c.vcpu >= g->nrings - 1)
-		return -1;
-	memset(ev, 0, sizeof *ev);
-	ev->type = HP_BEV_COUNT;
-	ev->vcpu = (int)c.vcpu;
-	ev->probe_id = c.probe_id;
-	ev->time_ns = hp_now_ns();
-	ev->count = (struct hp_count){ c.probe_id, c.vcpu, c.count, c.first_ns, c.last_ns };
-	struct known *k = find_known(g, c.probe_id);
+	struct known *k = find_known(g, c->probe_id);
 	if (k && !k->counts)
 		k->counts = calloc(g->nrings - 1, sizeof *k->counts);
 	if (k && k->counts)
-		k->counts[c.vcpu] = ev->count;
-	return 0;
-}
-
-static int parse_retstat(const uint8_t *rec, uint32_t len, struct hp_bev *ev)
-{
-	struct hp_prec_retstat r;
-	if (len < sizeof r)
-		return -1;
-	memcpy(&r, rec, sizeof r);
-	memset(ev, 0, sizeof *ev);
-	ev->type = HP_BEV_RETSTAT;
-	ev->probe_id = r.probe_id;
-	ev->time_ns = hp_now_ns();
-	ev->ret_pending = r.pending;
-	_Static_assert(sizeof r.dropped == sizeof ev->ret_dropped, "return drop reasons");
-	memcpy(ev->ret_dropped, r.dropped, sizeof r.dropped);
-	return 0;
+		k->counts[c->vcpu] = *c;
 }
 
 /* 1 = *ev filled from ring i, 0 = ring i is empty. */
@@ -392,25 +308,20 @@ static int take(struct plug *g, unsigned i, struct hp_bev *ev)
 	} rec;
 	uint32_t len;
 	const char *why;
-	int ctl_ring = i == g->nrings - 1, rc;
+	int rc;
 	while ((rc = hp_pring__take(ring_at(g, i), g->ring_bytes, &g->tail[i], rec.raw, sizeof rec, &len, &why))) {
 		if (rc < 0) {
 			g->corrupt++;
 			hp_warn("tcg-plugin: ring %u: %s: skipped to its head", i, why);
 			return 0;
 		}
-		int bad;
-		if (rec.h.type == HP_PREC_HIT && !ctl_ring)
-			bad = parse_hit(rec.raw, len, i, ev);
-		else if (rec.h.type == HP_PREC_COUNT && ctl_ring)
-			bad = parse_count(g, rec.raw, len, ev);
-		else if (rec.h.type == HP_PREC_RETSTAT && ctl_ring)
-			bad = parse_retstat(rec.raw, len, ev);
-		else
-			bad = -1;
-		if (!bad)
-			return 1;
-		g->corrupt++;
+		if (hp_plugin_rec__parse(rec.raw, len, i, g->nrings, ev)) {
+			g->corrupt++;
+			continue;
+		}
+		if (ev->type == HP_BEV_COUNT)
+			keep_count(g, &ev->count);
+		return 1;
 	}
 	return 0;
 }
