@@ -434,7 +434,7 @@ static int ctf_begin(struct hpi_export *x)
 	if (!c)
 		return -ENOMEM;
 	x->priv = c;
-	if (mkdir(x->out_path, 0755) == 0)
+	if (mkdir(x->out_path, 0700) == 0)
 		c->made_dir = 1;
 	else if (errno != EEXIST)
 		return -errno;

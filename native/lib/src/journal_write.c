@@ -328,7 +328,8 @@ int hp_journal__create(const char *path, const struct hp_journal_meta *meta, int
 	}
 	w->cap = 65536;
 	w->len = HPJ_BATCH_HDR;
-	w->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | (append ? 0 : O_TRUNC), 0644);
+	/* guest memory and strings: the owner's only, as perf.data */
+	w->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | (append ? 0 : O_TRUNC), 0600);
 	if (w->fd < 0) {
 		rc = hp_err__set(err, errno, "journal: cannot create %s: %s", path, strerror(errno));
 		goto fail;

@@ -42,9 +42,10 @@ int hpi_out_open(struct hpi_out *o, const char *path)
 		 * <out>.partial (in a shared directory it could point at any file we can
 		 * write). One left by an export that died is removed (the link itself). */
 		int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-		o->fd = open(o->tmp, flags, 0644);
+		/* an export carries the journal's guest data: the owner's only, as the journal */
+		o->fd = open(o->tmp, flags, 0600);
 		if (o->fd < 0 && errno == EEXIST && unlink(o->tmp) == 0)
-			o->fd = open(o->tmp, flags, 0644);
+			o->fd = open(o->tmp, flags, 0600);
 	}
 	if (o->fd < 0) {
 		int e = -errno;

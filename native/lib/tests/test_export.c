@@ -33,6 +33,14 @@ static int exists(const char *path)
 	return stat(path, &sb) == 0;
 }
 
+/* A trace carries guest memory and strings: only its owner may read it (as perf.data). */
+static int mode_of(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (int)(sb.st_mode & 07777) : -1;
+}
+
 static void test_escape(void)
 {
 	char out[HP_COMM_ESC_MAX];
@@ -103,7 +111,22 @@ int main(void)
 	CHECK_EQ_U64(p.last, (uint64_t)hp_file_size(j));
 	CHECK_EQ_U64(p.total, (uint64_t)hp_file_size(j));
 	CHECK(exists(out) && !exists(partial));
+	CHECK_EQ_INT(mode_of(j), 0600);
+	CHECK_EQ_INT(mode_of(out), 0600);
 	unlink(out);
+	REQUIRE(hp_export__journal(j, HP_EXPORT_CTF, out, NULL, NULL, NULL, &st, &err) == 0);
+	{
+		char meta[320], stream[320];
+
+		snprintf(meta, sizeof(meta), "%s/metadata", out);
+		snprintf(stream, sizeof(stream), "%s/stream", out);
+		CHECK_EQ_INT(mode_of(out), 0700);
+		CHECK_EQ_INT(mode_of(meta), 0600);
+		CHECK_EQ_INT(mode_of(stream), 0600);
+		unlink(meta);
+		unlink(stream);
+		rmdir(out);
+	}
 
 	/* <out>.partial planted as a symlink to another file, or left by an export that
 	 * died: the export writes a file of its own, the other file is untouched */
