@@ -49,6 +49,9 @@ HARNESSES = {
                   ["-dict=native/agent/fuzz/fuzz_cond.dict", "-max_len=600"]),
     "fuzz_ring": ("agent", "the in-QEMU tier's ring as QEMU may leave it (head, tail, records): the consumer and "
                   "the record parser, and records through the producer and back", ["-max_len=1100"]),
+    "fuzz_pctl": ("plugin", "the plugin's control handler: the agent's messages (add with a capture plan and a "
+                  "condition program, enable, disable, remove, clear, sync, flush, stats) in any order and shape, "
+                  "the plugin's probe and slot bookkeeping checked after each", ["-max_len=4096"]),
     "fuzz_export": ("lib", "the exporters (CSV, JSON Lines, Chrome/Perfetto, CTF) on random journals, their output "
                     "read back as its readers would", []),
     "fuzz_cli": ("cli", "what the CLI reads: an agent's stream (greeting, replies, events; HITS batches printed "
