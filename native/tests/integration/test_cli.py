@@ -840,9 +840,7 @@ class DeadVm(AgentTestCase):
         super().tearDownClass()
 
     def test_probe_on_a_dead_vm_is_exit_4(self):
-        qemu = int(subprocess.run(["pgrep", "-f", "vms/dead/qmp.sock"], capture_output=True,
-                                  text=True).stdout.split()[0])
-        os.kill(qemu, signal.SIGKILL)
+        os.kill(self.g.qemu_pid(), signal.SIGKILL)
         wait_until(lambda: self.agent.cli_json("vm", "list")[0]["state"] == "dead", 15, "the VM marked dead")
         r = run("probe", "add", "dead", "kernel:__x64_sys_getpid", socket_path=self.agent.socket)
         self.assertEqual(r.returncode, 4, r.stderr)

@@ -160,8 +160,7 @@ class ManyVmsAndDeath(AgentTestCase):
         self.assertEqual(self.agent.cli_json("probe", "list", "vb")[0]["mechanism"], "tcg-plugin")
         self.a.type("sysloop -g -t 60")
         wait_until(lambda: self.agent.cli_json("probe", "list", "va")[0]["hits"] > 50, 30, "hits on va")
-        qemu = int(subprocess.run(["pgrep", "-f", "vms/va/qmp.sock"], capture_output=True, text=True).stdout.split()[0])
-        os.kill(qemu, signal.SIGKILL)
+        os.kill(self.a.qemu_pid(), signal.SIGKILL)
         wait_until(lambda: next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "va")["state"] == "dead",
                    15, "va marked dead")
         va = next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "va")
