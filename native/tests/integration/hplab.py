@@ -80,15 +80,22 @@ def getpid_speed(console, runs=3, seconds=1):
     return best[""], best[" -P"]
 
 
-def assert_speed_back(test, speed, what, at_least=0.7):
-    """Fails test unless getpid ran at least at_least times as fast as the control in
-    speed (getpid_speed). The two cost about the same: getpid/getppid was 0.88-1.28 on
-    the lab's three kernels here, noise included; a getpid probe left in QEMU made it
-    0.38, one left with nobody draining its ring ~0.5, a breakpoint ~0.001."""
-    ratio = speed[0] / max(speed[1], 1)
-    said = "getpid/getppid %.2f (%d/%d calls/s)" % (ratio, speed[0], speed[1])
-    print("speed: " + said)
-    test.assertGreater(ratio, at_least, "%s: %s" % (what, said))
+def assert_speed_back(test, console, what, at_least=0.7, runs=3, rounds=3):
+    """Fails test unless getpid runs at least at_least times as fast as the control
+    (getpid_speed on console) in one of a few rounds; returns that round's speed. The
+    two cost about the same: getpid/getppid was 0.88-1.28 on the lab's three kernels
+    here, noise included, and once 0.65 on a loaded CI host; a getpid probe left in QEMU
+    made it 0.38, one left with nobody draining its ring ~0.5, a breakpoint ~0.001. A
+    probe left behind slows every round; a busy host seldom several in a row."""
+    said = []
+    for _ in range(rounds):
+        speed = getpid_speed(console, runs)
+        ratio = speed[0] / max(speed[1], 1)
+        said.append("getpid/getppid %.2f (%d/%d calls/s)" % (ratio, speed[0], speed[1]))
+        print("speed: " + said[-1])
+        if ratio > at_least:
+            return speed
+    test.fail("%s: no round above %.2f: %s" % (what, at_least, "; ".join(said)))
 
 
 def wait_until(cond, timeout, what, interval=0.1):
