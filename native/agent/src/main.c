@@ -27,7 +27,7 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	int saved = errno; /* the interrupted code may be about to read it */
-	signal_agent->quit = 1;
+	signal_agent->quit = HP_QUIT_SIGNAL;
 	uint64_t one = 1;
 	/* wakes the main loop; the outbox eventfd doubles as the wake-up */
 	if (signal_efd >= 0 && write(signal_efd, &one, sizeof one) < 0)
@@ -196,6 +196,7 @@ int main(int argc, char **argv)
 	if (recovered)
 		hp_info("recovering %d VM(s) an earlier agent left monitored", recovered);
 	hp_server__run(a);
+	hp_server__announce_shutdown(a, a->quit == HP_QUIT_SIGNAL ? "signal" : "agent-shutdown");
 	hp_info("shutting down: detaching from every VM (guests keep running)");
 	while (a->host.vms) {
 		struct hp_vm *vm = a->host.vms;

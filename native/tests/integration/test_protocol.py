@@ -292,6 +292,47 @@ class Listening(unittest.TestCase):
             alive[0].wait(10)
 
 
+class ShutdownAnnounced(unittest.TestCase):
+    """An agent ending on purpose says so to its events subscribers (AGENT_SHUTDOWN)
+    before the socket closes; one that crashes cannot. The workbench starts again a
+    local agent that vanished without it, and leaves one that said it alone."""
+
+    def ends_with(self, reason, end):
+        agent = Agent()
+        self.addCleanup(agent.cleanup)
+        sub = agent.client()
+        self.addCleanup(sub.close)
+        sub.ok("events-subscribe")
+        end(agent)
+        seen = []
+        while True:
+            try:
+                seen.append(sub.read())
+            except EOFError:
+                break
+        self.assertEqual([(m.get("event"), m.get("data")) for m in seen], [("AGENT_SHUTDOWN", {"reason": reason})])
+        self.assertEqual(agent.proc.wait(30), 0)
+
+    def test_agent_shutdown(self):
+        def shutdown(agent):
+            c = agent.client()
+            self.assertEqual(c.cmd("agent-shutdown"), {"return": {}, "id": 1})
+            c.close()
+        self.ends_with("agent-shutdown", shutdown)
+
+    def test_sigterm(self):
+        self.ends_with("signal", lambda agent: agent.proc.terminate())
+
+    def test_not_to_others(self):
+        """A client that did not subscribe to events gets no event, only the end."""
+        agent = Agent()
+        self.addCleanup(agent.cleanup)
+        quiet = agent.client()
+        self.addCleanup(quiet.close)
+        agent.proc.terminate()
+        self.assertRaises(EOFError, quiet.read)
+
+
 class CliConsoleOnATerminal(unittest.TestCase):
     """A guest's console is the guest's bytes: printed raw to a terminal, its escape
     sequences would drive the user's terminal (retitle it, remap keys, clear it).

@@ -501,6 +501,20 @@ int hp_server__run(struct hp_agent *a)
 	return 0;
 }
 
+void hp_server__announce_shutdown(struct hp_agent *a, const char *reason)
+{
+	size_t len;
+	char *line = hp_event__line("AGENT_SHUTDOWN", NULL, json_pack("{s:s}", "reason", reason), &len);
+	if (!line)
+		return;
+	for (struct hp_client *c = a->clients; c; c = c->next)
+		if (c->events && !c->closing) {
+			hp_client__send(a, c, line, len);
+			flush_out(a, c);
+		}
+	free(line);
+}
+
 void hp_server__close(struct hp_agent *a)
 {
 	while (a->clients) {
