@@ -23,7 +23,9 @@ import io.hprobe.core.protocol.AgentException;
 /**
  * The session half of an {@link Agent}: the socket, its state, and keeping it up. It connects (starting the
  * agent first when a launcher is set and nothing listens), greets the agent (agent-info, events-subscribe),
- * lets the owner load what it mirrors, and reconnects with a growing delay when the socket drops. The owner
+ * lets the owner load what it mirrors, and reconnects with a growing delay when the socket drops. With a
+ * launcher, an agent that vanished without announcing its shutdown (AGENT_SHUTDOWN: a crash, kill -9) is
+ * started again, and recovers the VMs it monitored; one shut down on purpose is left down. The owner
  * resumes each VM's hits from the last seq the VM holds ({@link #resumeHits}): the agent replays the gap
  * from the journal, so nothing is lost across a reconnect.
  */
@@ -39,6 +41,7 @@ final class AgentSession {
     /** How long most commands may take. */
     static final long COMMAND_TIMEOUT_S = 30;
     private static final long MAX_RECONNECT_DELAY_S = 10;
+    private static final String AGENT_SHUTDOWN = "AGENT_SHUTDOWN"; //$NON-NLS-1$
 
     private final Path socket;
     private final @Nullable AgentLauncher launcher;
@@ -47,6 +50,8 @@ final class AgentSession {
     private final Runnable stateChanged;
     private final ScheduledExecutorService timer;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The agent said it is ending on purpose: do not start it again. */
+    private volatile boolean announcedShutdown;
     private volatile @Nullable AgentConnection connection;
     private volatile Agent.State state = Agent.State.DISCONNECTED;
     private volatile @Nullable String lastError;
@@ -108,31 +113,43 @@ final class AgentSession {
             throw new AgentException(AgentException.DISCONNECTED, "agent closed", (JsonElement) null); //$NON-NLS-1$
         }
         setState(Agent.State.CONNECTING, null);
+        announcedShutdown = false; // asked for now: start it even if it had shut down on purpose
         try {
-            AgentConnection c;
-            try {
-                c = open();
-            } catch (AgentException e) {
-                AgentLauncher l = launcher;
-                if (l == null || !AgentException.DISCONNECTED.equals(e.errorClass())) {
-                    throw e;
-                }
-                l.start(socket);
-                c = open();
-            }
-            start(c);
+            start(openOrStart());
         } catch (AgentException e) {
             setState(Agent.State.DISCONNECTED, e.desc());
             throw e;
         }
     }
 
+    /** Opens the socket, first starting the agent when a launcher is set and nothing listens. */
+    private AgentConnection openOrStart() throws AgentException {
+        try {
+            return open();
+        } catch (AgentException e) {
+            AgentLauncher l = launcher;
+            if (l == null || announcedShutdown || !AgentException.DISCONNECTED.equals(e.errorClass())) {
+                throw e;
+            }
+            l.start(socket);
+            return open();
+        }
+    }
+
     private AgentConnection open() throws AgentException {
-        return AgentConnection.open(socket, events, this::onClosed);
+        return AgentConnection.open(socket, this::onEvent, this::onClosed);
+    }
+
+    private void onEvent(AgentEvent e) {
+        if (AGENT_SHUTDOWN.equals(e.name())) {
+            announcedShutdown = true;
+        }
+        events.accept(e);
     }
 
     private void start(AgentConnection c) throws AgentException {
         connection = c;
+        announcedShutdown = false;
         info = asObject(join(c.call("agent-info", null, COMMAND_TIMEOUT_S, TimeUnit.SECONDS))); //$NON-NLS-1$
         HitFields.adoptAgent(info.get("hit_fields")); //$NON-NLS-1$
         join(c.call("events-subscribe", null, COMMAND_TIMEOUT_S, TimeUnit.SECONDS)); //$NON-NLS-1$
@@ -158,7 +175,7 @@ final class AgentSession {
                 return;
             }
             try {
-                start(open());
+                start(openOrStart());
             } catch (AgentException | RuntimeException e) {
                 setState(Agent.State.DISCONNECTED, e.getMessage());
                 scheduleReconnect(Math.min(delaySeconds * 2, MAX_RECONNECT_DELAY_S));
