@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.core.runtime.Adapters;
@@ -114,20 +115,7 @@ class LiveWorkbenchUITest {
 
     /** What a failed wait should say: the agent's state and the tail of its log. */
     private static String diagnostics() {
-        StringBuilder b = new StringBuilder("agent ").append(agent.state()).append(' ').append(agent.lastError())
-                .append(", VMs ").append(agent.vms());
-        for (Shell s : PlatformUI.getWorkbench().getDisplay().getShells()) {
-            b.append(", shell '").append(s.getText()).append("' visible=").append(s.isVisible());
-        }
-        try {
-            Path log = Path.of(System.getProperty("hprobe.agent.stateDir", "/nonexistent"), "hprobed.log");
-            java.util.List<String> lines = Files.readAllLines(log);
-            b.append("\nagent log:\n")
-                    .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size())));
-        } catch (java.io.IOException e) {
-            b.append(" (no agent log: ").append(e.getMessage()).append(')');
-        }
-        return b.toString();
+        return UiTestSupport.diagnostics(agent);
     }
 
     private static IWorkbenchPage page() {
@@ -601,6 +589,27 @@ class LiveWorkbenchUITest {
                 () -> vm.probes().stream().noneMatch(p -> p.spec().equals("kernel:__x64_sys_getppid")));
         assertTrue(UiTestSupport.commandEnabled("io.hprobe.ui.openProbeSet"), "Open Probe Set for a live VM");
         assertTrue(UiTestSupport.commandEnabled("io.hprobe.ui.saveProbeSet"), "Save Probe Set for a live VM");
+    }
+
+    @Test
+    @Order(11)
+    void aKilledAgentIsStartedAgainWithItsVmAndProbes() throws Exception {
+        assumeTrue(vm != null, "no lab VM (the launch step failed)");
+        long pid = agent.info().get("pid").getAsLong();
+        List<Integer> probes = vm.probes().stream().filter(p -> p.detector() == 0).map(Probe::id).sorted().toList();
+        assertTrue(!probes.isEmpty(), "probes to recover");
+        // a crash, as the CI once saw: no AGENT_SHUTDOWN, the socket just drops
+        assertEquals(0, new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor());
+        UiTestSupport.waitUntil(
+                () -> "the workbench to start hprobed again, with the VM and its probes; " + diagnostics(), BOOT,
+                () -> {
+                    UiTestSupport.failOnErrorDialog();
+                    Vm back = agent.vm(vm.name());
+                    return agent.state() == Agent.State.CONNECTED && agent.info().get("pid").getAsLong() != pid
+                            && back != null && back.info().isRunning() && probes.equals(back.probes().stream()
+                                    .filter(p -> p.detector() == 0).map(Probe::id).sorted().toList());
+                });
+        assertTrue(agent.vm(vm.name()) == vm, "the same VM object, shown where it was");
     }
 
     /** Runs the event loop until the job is done. */

@@ -145,14 +145,36 @@ final class UiTestSupport {
      * the model: a later test class gets a new one from {@link #connectedLocalAgent(Duration)}.
      */
     static void shutDownAgent(io.hprobe.core.model.Agent agent, Duration timeout) throws Exception {
-        waitUntil("the agent connection for shutdown", timeout,
-                () -> agent.state() == io.hprobe.core.model.Agent.State.CONNECTED);
-        agent.call("agent-shutdown", null).handle((r, e) -> null).get(10, java.util.concurrent.TimeUnit.SECONDS);
-        io.hprobe.ui.HProbeUi.model().removeAgent(agent);
-        // commands still under way (a symbol table loading) fail with the connection: the shutdown's failures,
-        // not a later test's
-        waitQuietly(Duration.ofSeconds(5), () -> org.eclipse.core.runtime.jobs.Job.getJobManager().isIdle());
-        io.hprobe.ui.internal.Jobs.takeLastFailure();
+        try {
+            waitUntil(() -> "the agent connection for shutdown; " + diagnostics(agent), timeout,
+                    () -> agent.state() == io.hprobe.core.model.Agent.State.CONNECTED);
+            agent.call("agent-shutdown", null).handle((r, e) -> null).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            // even when this class failed: the next class starts from a new agent, not this one
+            io.hprobe.ui.HProbeUi.model().removeAgent(agent);
+            // commands still under way (a symbol table loading) fail with the connection: the shutdown's
+            // failures, not a later test's
+            waitQuietly(Duration.ofSeconds(5), () -> org.eclipse.core.runtime.jobs.Job.getJobManager().isIdle());
+            io.hprobe.ui.internal.Jobs.takeLastFailure();
+        }
+    }
+
+    /** What a failed wait should say: the agent's state, its VMs, the open shells and its log's tail. */
+    static String diagnostics(io.hprobe.core.model.Agent agent) {
+        StringBuilder b = new StringBuilder("agent ").append(agent.state()).append(' ').append(agent.lastError())
+                .append(", VMs ").append(agent.vms());
+        for (org.eclipse.swt.widgets.Shell s : org.eclipse.ui.PlatformUI.getWorkbench().getDisplay().getShells()) {
+            b.append(", shell '").append(s.getText()).append("' visible=").append(s.isVisible());
+        }
+        try {
+            Path log = Path.of(System.getProperty("hprobe.agent.stateDir", "/nonexistent"), "hprobed.log");
+            java.util.List<String> lines = Files.readAllLines(log);
+            b.append("\nagent log:\n")
+                    .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size())));
+        } catch (java.io.IOException e) {
+            b.append(" (no agent log: ").append(e.getMessage()).append(')');
+        }
+        return b.toString();
     }
 
     /** Removes a test run's agent directory (/tmp/hprobe-uitest-*: its socket, its VMs' run files). */

@@ -39,8 +39,13 @@ public final class VmActions {
         return f.apply(agent);
     }
 
+    /** target, or the local agent when none is given or the model has let target go (it is closed then). */
+    private static Agent orLocal(@Nullable Agent target) {
+        return target != null && HProbeUi.model().agents().contains(target) ? target : HProbeUi.localAgent();
+    }
+
     public static void launchLab(@Nullable Agent target) {
-        Agent agent = target != null ? target : HProbeUi.localAgent();
+        Agent agent = orLocal(target);
         LaunchOptions o = new LaunchOptions(null, Prefs.store().getInt(Prefs.LAB_SMP),
                 Prefs.store().getInt(Prefs.LAB_MEM), true);
         Jobs.agent(Messages.Job_launch, () -> connected(agent, a -> a.launchLab(o)),
@@ -48,7 +53,7 @@ public final class VmActions {
     }
 
     public static void attach(@Nullable Agent target, AttachOptions options) {
-        Agent agent = target != null ? target : HProbeUi.localAgent();
+        Agent agent = orLocal(target);
         Jobs.agent(NLS.bind(Messages.Job_attach, options.qmp()), () -> connected(agent, a -> a.attach(options)),
                 vm -> HProbeUi.context().selectVm(vm));
     }
