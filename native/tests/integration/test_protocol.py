@@ -4,6 +4,7 @@ import json
 import os
 import pty
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -12,7 +13,7 @@ import threading
 import time
 import unittest
 
-from hplab import BIN, Agent, Client
+from hplab import BIN, Agent, Client, asan_runtime, wait_until
 
 
 class Protocol(unittest.TestCase):
@@ -292,10 +293,11 @@ class Listening(unittest.TestCase):
             alive[0].wait(10)
 
 
-class ShutdownAnnounced(unittest.TestCase):
+class HowTheAgentEnds(unittest.TestCase):
     """An agent ending on purpose says so to its events subscribers (AGENT_SHUTDOWN)
-    before the socket closes; one that crashes cannot. The workbench starts again a
-    local agent that vanished without it, and leaves one that said it alone."""
+    before the socket closes; one that crashes cannot, and leaves its signal and stack
+    in its log instead. The workbench starts again a local agent that vanished without
+    AGENT_SHUTDOWN, and leaves one that said it alone."""
 
     def ends_with(self, reason, end):
         agent = Agent()
@@ -322,6 +324,28 @@ class ShutdownAnnounced(unittest.TestCase):
 
     def test_sigterm(self):
         self.ends_with("signal", lambda agent: agent.proc.terminate())
+
+    def test_crash_leaves_its_signal_and_stack_in_the_log(self):
+        agent = Agent()
+        self.addCleanup(agent.cleanup)
+        agent.proc.send_signal(signal.SIGSEGV)
+        code = agent.proc.wait(30)
+
+        def log():
+            with open(agent.log, errors="replace") as f:
+                return f.read()
+        # the guardian (a child that outlives it) says the agent went without a goodbye
+        wait_until(lambda: "guardian: the agent ended without a goodbye" in log(), 10, "the guardian's line")
+        if asan_runtime():
+            # the sanitizer's report replaces ours; cleanup would take it for a finding
+            self.assertIn("ERROR: AddressSanitizer: SEGV", log())
+            open(agent.log, "w").close()
+            return
+        self.assertEqual(code, -signal.SIGSEGV, "ended by the signal, as without the handler")
+        text = log()
+        self.assertIn("hprobed: fatal signal 11, stack:\n", text)
+        stack = text.split("fatal signal 11, stack:\n", 1)[1]
+        self.assertRegex(stack, r"hprobed\(", "frames of the agent's own binary")
 
     def test_not_to_others(self):
         """A client that did not subscribe to events gets no event, only the end."""

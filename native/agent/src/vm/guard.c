@@ -107,6 +107,8 @@ static void guardian(int fd)
 		if (len >= sizeof buf - 1)
 			len = 0;
 	}
+	/* no goodbye ("Q"): the agent crashed or was killed; its log ends here */
+	hp_warn("guardian: the agent ended without a goodbye (crash or kill): releasing %d gdbstub(s)", n);
 	for (int i = 0; i < n; i++) {
 		char *tab = strchr(watched[i], '\t');
 		if (tab)
