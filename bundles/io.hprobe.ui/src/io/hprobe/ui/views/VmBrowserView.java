@@ -580,7 +580,10 @@ public class VmBrowserView extends HProbeView {
                 v.setExpandedState(a, true);
             }
             v.setSelection(new org.eclipse.jface.viewers.StructuredSelection(vm), true);
-            v.setExpandedState(vm, true);
+            // opened once, like refresh() does: a VM the user folded stays folded when chosen again
+            if (!vm.processes().isEmpty() && expandedOnce.add(vm)) {
+                v.setExpandedState(vm, true);
+            }
         }
         if (vm != null) {
             VmActions.refreshProcessesQuietly(vm);
