@@ -45,8 +45,8 @@ static void on_signal(int sig)
 #endif
 #endif
 
-/* A crash leaves its signal and stack in the agent's log (the workbench shows the
- * log's tail), then ends the process as the signal would have. Async-signal-safe
+/* A crash leaves its signal and stack in the agent's log, then ends the process
+ * as the signal would have. Async-signal-safe
  * calls only; backtrace() was warmed up at start-up so it does not load libgcc here. */
 #ifndef HP_SANITIZED
 static void on_fatal(int sig)
@@ -236,8 +236,10 @@ int main(int argc, char **argv)
 	int recovered = hp_session__recover(&a->host);
 	if (recovered)
 		hp_info("recovering %d VM(s) an earlier agent left monitored", recovered);
-	hp_server__run(a);
-	hp_server__announce_shutdown(a, a->quit == HP_QUIT_SIGNAL ? "signal" : "agent-shutdown");
+	int run = hp_server__run(a);
+	if (run < 0)
+		hp_error("main loop: %s", strerror(-run));
+	hp_server__announce_shutdown(a, a->quit == HP_QUIT_SIGNAL ? "signal" : a->quit ? "agent-shutdown" : "error");
 	hp_info("shutting down: detaching from every VM (guests keep running)");
 	while (a->host.vms) {
 		struct hp_vm *vm = a->host.vms;
