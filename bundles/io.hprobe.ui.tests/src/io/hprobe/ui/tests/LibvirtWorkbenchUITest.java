@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import org.eclipse.jface.dialogs.ErrorDialog;
 import org.eclipse.swt.widgets.Shell;
@@ -162,6 +163,11 @@ class LibvirtWorkbenchUITest {
         return Path.of(System.getProperty("hprobe.screenshots", System.getProperty("java.io.tmpdir"))).resolve(name);
     }
 
+    /** Waits up to T; a failure says what was awaited, the agent's state and its log's tail. */
+    private static void waitFor(String what, BooleanSupplier condition) {
+        UiTestSupport.waitUntil(() -> what + "; " + UiTestSupport.diagnostics(agent), T, condition);
+    }
+
     /** The domain's row under the libvirt node, or null. */
     private static TreeItem domainRow(Tree tree) {
         return Widgets.itemWith(tree, Messages.VmBrowser_libvirt, DOMAIN);
@@ -232,32 +238,27 @@ class LibvirtWorkbenchUITest {
         VmBrowserView browser = show(VmBrowserView.ID, VmBrowserView.class);
         Tree tree = Widgets.find(browser, Tree.class);
         Widgets.doubleClick(tree, domainRow(tree));
-        UiTestSupport.waitUntil(() -> "the domain attached and its VM selected; " + UiTestSupport.diagnostics(agent), T,
-                () -> {
-                    UiTestSupport.failOnErrorDialog();
-                    Vm selected = HProbeUi.context().vm();
-                    return selected != null && DOMAIN.equals(selected.name()) && selected.info().isRunning();
-                });
+        waitFor("the domain attached and its VM selected", () -> {
+            UiTestSupport.failOnErrorDialog();
+            Vm selected = HProbeUi.context().vm();
+            return selected != null && DOMAIN.equals(selected.name()) && selected.info().isRunning();
+        });
         vm = agent.vm(DOMAIN);
         assertNotNull(vm);
         assertEquals("libvirt", vm.info().source().kind());
         assertEquals(domain.get("uuid").getAsString(), vm.info().source().uuid());
         assertEquals("tcg", vm.info().accel());
         assertTrue(vm.info().kernel().startsWith("6."), vm.info().kernel());
-        UiTestSupport.waitUntil(
-                () -> "the domain shown attached, the VM shown with its source; " + UiTestSupport.diagnostics(agent), T,
-                () -> {
-                    TreeItem row = domainRow(tree);
-                    TreeItem vmRow = Widgets.itemOf(tree, vm);
-                    return row != null && ("attached as " + DOMAIN).equals(cell(tree, row, Messages.VmBrowser_kernel))
-                            && vmRow != null && cell(tree, vmRow, Messages.VmBrowser_source)
-                                    .startsWith("libvirt qemu:///system: " + DOMAIN + ", pid ");
-                });
-        UiTestSupport.waitUntil(() -> "the guest's processes; " + UiTestSupport.diagnostics(agent), T,
-                () -> vm.processes().size() > 5);
+        waitFor("the domain shown attached, the VM shown with its source", () -> {
+            TreeItem row = domainRow(tree);
+            TreeItem vmRow = Widgets.itemOf(tree, vm);
+            return row != null && ("attached as " + DOMAIN).equals(cell(tree, row, Messages.VmBrowser_kernel))
+                    && vmRow != null && cell(tree, vmRow, Messages.VmBrowser_source)
+                            .startsWith("libvirt qemu:///system: " + DOMAIN + ", pid ");
+        });
+        waitFor("the guest's processes", () -> vm.processes().size() > 5);
         // the user folds the process list to see the domains below it
-        UiTestSupport.waitUntil(() -> "the processes shown; " + UiTestSupport.diagnostics(agent), T,
-                () -> Widgets.itemOf(tree, vm).getExpanded());
+        waitFor("the processes shown", () -> Widgets.itemOf(tree, vm).getExpanded());
         Widgets.collapse(tree, Widgets.itemOf(tree, vm));
         Widgets.click(tree, Widgets.itemOf(tree, vm));
         UiTestSupport.settle(tree.getDisplay());
@@ -276,18 +277,14 @@ class LibvirtWorkbenchUITest {
         assertEquals("gdbstub", probe.mechanism(), "an attached domain's probes are on the gdbstub tier");
         int before = consoleLog().length();
         typeOnConsole("sysloop -g -n " + CALLS);
-        UiTestSupport.waitUntil(() -> "sysloop to finish in the guest; " + UiTestSupport.diagnostics(agent), T,
-                () -> consoleLog().indexOf("getpid_calls=" + CALLS, before) >= 0);
-        UiTestSupport.waitUntil(
-                () -> "the probe's " + CALLS + " hits in the workbench; " + UiTestSupport.diagnostics(agent), T,
-                () -> vm.probe(probe.id()) != null && UiTestSupport.nn(vm.probe(probe.id())).hits() >= CALLS
-                        && vm.hits().count() >= CALLS);
+        waitFor("sysloop to finish in the guest", () -> consoleLog().indexOf("getpid_calls=" + CALLS, before) >= 0);
+        waitFor("the probe's " + CALLS + " hits in the workbench", () -> vm.probe(probe.id()) != null
+                && UiTestSupport.nn(vm.probe(probe.id())).hits() >= CALLS && vm.hits().count() >= CALLS);
         // sysloop calls getpid once at its start (to print its pid), then CALLS times in its loop
         assertEquals(CALLS + 1, UiTestSupport.nn(vm.probe(probe.id())).hits(), "every getpid of sysloop, no other");
         HitsView hits = show(HitsView.ID, HitsView.class);
         Table rows = Widgets.find(hits, Table.class);
-        UiTestSupport.waitUntil(() -> "rows in the hits table; " + UiTestSupport.diagnostics(agent), T,
-                () -> rows.getItemCount() >= CALLS);
+        waitFor("rows in the hits table", () -> rows.getItemCount() >= CALLS);
         UiTestSupport.screenshotMaximized(page(), hits, screenshots("libvirt-hits.png"));
     }
 
@@ -299,23 +296,21 @@ class LibvirtWorkbenchUITest {
         Tree tree = Widgets.find(browser, Tree.class);
         Widgets.click(tree, Widgets.itemOf(tree, vm));
         Widgets.contextMenu(tree, Messages.VmBrowser_detach);
-        UiTestSupport.waitUntil(
-                () -> "the VM detached and the domain shown attachable; " + UiTestSupport.diagnostics(agent), T, () -> {
-                    UiTestSupport.failOnErrorDialog();
-                    TreeItem row = domainRow(tree);
-                    // the VM's row goes with the model's next refresh of the tree, which may come after the domain's
-                    return agent.vm(DOMAIN) == null && row != null && Widgets.itemOf(tree, vm) == null
-                            && cell(tree, row, Messages.VmBrowser_kernel).startsWith("uuid ")
-                            && "running".equals(cell(tree, row, Messages.VmBrowser_state));
-                });
+        waitFor("the VM detached and the domain shown attachable", () -> {
+            UiTestSupport.failOnErrorDialog();
+            TreeItem row = domainRow(tree);
+            // the VM's row goes with the model's next refresh of the tree, which may come after the domain's
+            return agent.vm(DOMAIN) == null && row != null && Widgets.itemOf(tree, vm) == null
+                    && cell(tree, row, Messages.VmBrowser_kernel).startsWith("uuid ")
+                    && "running".equals(cell(tree, row, Messages.VmBrowser_state));
+        });
         assertNull(Widgets.itemOf(tree, vm), "the VM left the tree");
         assertTrue(vm.isGone());
         assertEquals("running", virsh("domstate", DOMAIN), "libvirt still runs the domain");
         // nothing of ours holds it: it runs at full speed, no breakpoint left behind
         int before = consoleLog().length();
         typeOnConsole("sysloop -g -n 1000");
-        UiTestSupport.waitUntil(() -> "sysloop to run freely; " + UiTestSupport.diagnostics(agent), T,
-                () -> consoleLog().indexOf("getpid_calls=1000", before) >= 0);
+        waitFor("sysloop to run freely", () -> consoleLog().indexOf("getpid_calls=1000", before) >= 0);
         UiTestSupport.screenshotMaximized(page(), browser, screenshots("libvirt-detached.png"));
     }
 
@@ -336,13 +331,11 @@ class LibvirtWorkbenchUITest {
             // the context menu's other attach: plugin false reaches the agent, which refuses for the domain's sake
             Widgets.click(tree, domainRow(tree));
             Widgets.contextMenu(tree, Messages.VmBrowser_attachDomainNoPlugin);
-            UiTestSupport.waitUntil(() -> "the attach to fail; " + UiTestSupport.diagnostics(agent), T,
-                    () -> Jobs.lastFailure() != null);
+            waitFor("the attach to fail", () -> Jobs.lastFailure() != null);
             String failure = UiTestSupport.nn(Jobs.takeLastFailure());
             assertTrue(failure.contains("libvirt (qemu:///system) has no domain '" + DOMAIN + "'"),
                     "the agent's words: " + failure);
-            UiTestSupport.waitUntil(() -> "the error dialog; " + UiTestSupport.diagnostics(agent), T,
-                    () -> errorDialog() != null);
+            waitFor("the error dialog", () -> errorDialog() != null);
             Shell dialog = UiTestSupport.nn(errorDialog());
             UiTestSupport.settle(dialog.getDisplay());
             UiTestSupport.screenshot(dialog, screenshots("libvirt-attach-error.png"));
@@ -351,7 +344,7 @@ class LibvirtWorkbenchUITest {
             ErrorDialog.AUTOMATED_MODE = automated;
         }
         Widgets.toolbarAction(browser, Messages.VmBrowser_refreshLibvirt).run();
-        UiTestSupport.waitUntil(() -> "the domain gone from the libvirt node; " + UiTestSupport.diagnostics(agent), T,
+        waitFor("the domain gone from the libvirt node",
                 () -> domainRow(tree) == null && agent.libvirt().domain(DOMAIN) == null);
         assertTrue(agent.vms().isEmpty(), "a failed attach leaves no VM");
     }
@@ -366,12 +359,11 @@ class LibvirtWorkbenchUITest {
         // what the libvirt node's Set Connection URI... dialog stores
         Prefs.store().setValue(Prefs.LIBVIRT_URI, bad);
         try {
-            UiTestSupport.waitUntil(
-                    () -> "the node on the other connection, failed; " + UiTestSupport.diagnostics(agent), T, () -> {
-                        TreeItem node = libvirtNode(tree);
-                        return node != null && agent.libvirt().error() != null
-                                && Messages.VmBrowser_libvirtFailed.equals(cell(tree, node, Messages.VmBrowser_state));
-                    });
+            waitFor("the node on the other connection, failed", () -> {
+                TreeItem node = libvirtNode(tree);
+                return node != null && agent.libvirt().error() != null
+                        && Messages.VmBrowser_libvirtFailed.equals(cell(tree, node, Messages.VmBrowser_state));
+            });
             assertEquals(bad, agent.libvirt().uri());
             String why = UiTestSupport.nn(agent.libvirt().error());
             assertTrue(why.contains(bad), "the agent's words name the connection: " + why);
@@ -380,9 +372,8 @@ class LibvirtWorkbenchUITest {
         } finally {
             Prefs.store().setToDefault(Prefs.LIBVIRT_URI);
         }
-        UiTestSupport.waitUntil(() -> "the default connection again; " + UiTestSupport.diagnostics(agent), T,
-                () -> "qemu:///system".equals(agent.libvirt().uri())
-                        && agent.libvirt().state() == io.hprobe.core.model.LibvirtConnection.State.LISTED);
+        waitFor("the default connection again", () -> "qemu:///system".equals(agent.libvirt().uri())
+                && agent.libvirt().state() == io.hprobe.core.model.LibvirtConnection.State.LISTED);
         assertNull(Jobs.lastFailure(), "a listing that fails opens no dialog: the node shows it");
     }
 
