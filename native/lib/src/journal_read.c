@@ -65,6 +65,17 @@ static int fetch(struct hp_journal_reader *r, uint64_t off, size_t len, const ui
 		return 0;
 	}
 	want = len > READ_AHEAD ? len : READ_AHEAD;
+	if (want > READ_AHEAD) {
+		/* a damaged header may claim up to HPJ_BATCH_MAX: read only what the file has */
+		struct stat st;
+
+		if (fstat(r->fd, &st) < 0)
+			return -errno;
+		if ((uint64_t)st.st_size <= off)
+			want = READ_AHEAD;
+		else if ((uint64_t)st.st_size - off < want)
+			want = (uint64_t)st.st_size - off > READ_AHEAD ? (size_t)(st.st_size - off) : READ_AHEAD;
+	}
 	if (want > r->cache_cap) {
 		uint8_t *nc = realloc(r->cache, want);
 
