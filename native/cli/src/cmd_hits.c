@@ -460,6 +460,10 @@ int cmd_hits(struct cli *c)
 		if (!ev)
 			cli_fail(CLI_EXIT_UNREACHABLE, "the agent went away (last seq %lld; resume with --from %lld)",
 				 o.last_seq, o.last_seq + 1);
+		if (conn_goodbye(ev))
+			cli_fail(CLI_EXIT_UNREACHABLE,
+				 "the agent shut down (%.64s) (last seq %lld; resume with --from %lld)",
+				 conn_goodbye(ev), o.last_seq, o.last_seq + 1);
 		const char *name = json_string_value(json_object_get(ev, "event"));
 		const char *text = json_string_value(json_object_get(ev, "_raw"));
 		if (name && !strcmp(name, "HITS") && text)

@@ -229,6 +229,8 @@ int cmd_alerts(struct cli *c)
 		json_t *ev = conn_event(c->conn, -1);
 		if (!ev)
 			cli_fail(CLI_EXIT_UNREACHABLE, "the agent went away");
+		if (conn_goodbye(ev))
+			cli_fail(CLI_EXIT_UNREACHABLE, "the agent shut down (%.64s)", conn_goodbye(ev));
 		const char *name = json_string_value(json_object_get(ev, "event"));
 		const char *evm = json_string_value(json_object_get(ev, "vm"));
 		if (name && !strcmp(name, "ALERT") && evm && !strcmp(evm, vm)) {

@@ -187,6 +187,7 @@ int cmd_run(struct cli *c)
 		set_plural(r.ap.np, "probe", "probes"), r.ap.nd, set_plural(r.ap.nd, "detector", "detectors"));
 
 	const char *why = NULL;
+	char gone[96]; /* why, when the agent said it was ending */
 	int status = CLI_EXIT_OK, agent_gone = 0;
 	json_t *args = json_pack("{s:s, s:I}", "vm", r.vm, "from_seq", from);
 	json_t *rep = set_call(c, "hits-subscribe", args);
@@ -238,6 +239,10 @@ int cmd_run(struct cli *c)
 		const char *text = json_string_value(json_object_get(ev, "_raw"));
 		if (!name || (evm && strcmp(evm, r.vm))) {
 			/* another VM's */
+		} else if (conn_goodbye(ev)) {
+			snprintf(gone, sizeof gone, "the agent shut down (%.64s)", conn_goodbye(ev));
+			why = gone;
+			agent_gone = 1;
 		} else if (!strcmp(name, "HITS") && text) {
 			json_each_raw(text, strlen(text), "hits", on_hit, &r);
 		} else if (!strcmp(name, "HITS_LAGGING")) {
@@ -263,7 +268,7 @@ int cmd_run(struct cli *c)
 	}
 	if (agent_gone) {
 		fflush(stdout);
-		fprintf(stderr, "hprobe: the agent went away: the set could not be removed\n");
+		fprintf(stderr, "hprobe: %s: the set could not be removed\n", why);
 		set_print_left(r.vm, &r.ap);
 		return CLI_EXIT_UNREACHABLE;
 	}

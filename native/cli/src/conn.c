@@ -241,6 +241,15 @@ int conn_eof(const struct conn *c)
 	return c->eof;
 }
 
+const char *conn_goodbye(const json_t *ev)
+{
+	const char *name = json_string_value(json_object_get(ev, "event"));
+	if (!name || strcmp(name, "AGENT_SHUTDOWN"))
+		return NULL;
+	const char *why = json_string_value(json_object_get(json_object_get(ev, "data"), "reason"));
+	return why ? why : "no reason given";
+}
+
 json_t *conn_cmd(struct conn *c, const char *name, json_t *args)
 {
 	long id = ++c->next_id;

@@ -20,6 +20,9 @@ json_t *conn_cmd(struct conn *c, const char *name, json_t *args);
  * (conn_eof tells which). */
 json_t *conn_event(struct conn *c, int timeout_ms);
 int conn_eof(const struct conn *c);
+/* The reason an AGENT_SHUTDOWN event gives ("agent-shutdown", "signal", "error"), or
+ * NULL if ev is another event: the agent is ending on purpose. */
+const char *conn_goodbye(const json_t *ev);
 /* The greeting's "hprobe" object: version, protocol, pid, capabilities. */
 const json_t *conn_greeting(const struct conn *c);
 #endif

@@ -18,7 +18,7 @@ const char cli_exit_doc[] = "0\tsuccess\n"
 			    "or a local step failed (a file, an export)\n"
 			    "2\tusage error: unknown or misplaced option, bad number, missing argument\n"
 			    "3\tcannot reach the agent: none runs and none could be started, the socket is "
-			    "not an agent's, or the agent went away\n"
+			    "not an agent's, or the agent went away or shut down\n"
 			    "4\tguest error: the agent's error class GuestError or VmDead\n";
 
 const char cli_description[] =

@@ -328,7 +328,8 @@ HITS = [
 class FakeAgent:
     """A stand-in for hprobed on a socket of its own: answers each command with the
     exact text given (a reply function per command), so the CLI can be shown what a
-    real agent sends only now and then."""
+    real agent sends only now and then. A list is the reply, then lines sent after it
+    (events), then the connection closed."""
 
     def __init__(self, replies):
         self.dir = tempfile.mkdtemp(prefix="hprobe-it-fake-")
@@ -362,12 +363,19 @@ class FakeAgent:
                     break
                 if r is None:
                     r = ("UnknownCommand", "the fake agent has no " + req["execute"])
+                after = None
+                if isinstance(r, list):
+                    r, after = r[0], r[1:]
                 if isinstance(r, tuple):
                     text = json.dumps({"error": {"class": r[0], "desc": r[1]}, "id": req["id"]})
                 else:
                     text = '{"return":%s,"id":%d}' % (r, req["id"])
                 f.write(text.encode() + b"\n")
                 f.flush()
+                if after is not None:
+                    f.write(b"".join(l.encode() + b"\n" for l in after))
+                    f.flush()
+                    break
         except (OSError, ValueError):
             pass
         finally:
@@ -376,6 +384,9 @@ class FakeAgent:
     def close(self):
         self.srv.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+GOODBYE = '{"event":"AGENT_SHUTDOWN","data":{"reason":"signal"},"timestamp":{"seconds":1,"microseconds":0}}'
 
 
 def hit_text(h):
@@ -406,6 +417,10 @@ class FakeAgentCli(unittest.TestCase):
             "alerts-read": '{"alerts":[{"detector":1,"kind":"emergency","alert":"exploit-attempt",'
                            '"args":[%d,1],"time_ns":5}],"next_seq":1}' % U64_MAX,
             "probe-list": '[{"id":1,"spec":"kernel:f","hits":%d,"note":"a \\"quoted\\" \\\\ word"}]' % U64_MAX,
+            "probe-add": '{"id":7}',
+            # run subscribes from the journal's next seq and then to events; hits --follow only to hits
+            "hits-subscribe": lambda args: "{}" if "from_seq" in args else ["{}", GOODBYE],
+            "events-subscribe": ["{}", GOODBYE],
         })
 
     @classmethod
@@ -431,6 +446,24 @@ class FakeAgentCli(unittest.TestCase):
     def test_agent_gone_is_exit_3(self):
         r = self.cli("vm", "stats", "x")
         self.assertEqual(r.returncode, 3, r.stderr)
+
+    def test_followers_told_the_agent_shut_down(self):
+        """AGENT_SHUTDOWN ends a follower with its reason, not "went away": exit 3,
+        and run names what it could not remove."""
+        r = self.cli("hits", "x", "--follow")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("the agent shut down (signal) (last seq -1; resume with --from 0)", r.stderr)
+        r = self.cli("alerts", "x", "--follow")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("hprobe: the agent shut down (signal)\n", r.stderr)
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump({"format": "hprobe-probeset", "version": 1, "probes": [{"spec": "kernel:f"}]}, f)
+            f.flush()
+            r = self.cli("run", f.name, "--vm", "x")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("hprobe: the agent shut down (signal): the set could not be removed", r.stderr)
+        self.assertIn("the set's ids on VM x: probe 7\n", r.stderr)
+        self.assertNotIn("went away", r.stderr)
 
     def test_version_with_agent(self):
         r = self.cli("--version")
@@ -827,7 +860,8 @@ class LiveCli(AgentTestCase):
 
 
 class DeadVm(AgentTestCase):
-    """A command on a VM whose QEMU died is a guest error: exit status 4."""
+    """A command on a VM whose QEMU died is a guest error: exit status 4. Then the
+    agent ends, and a follower of that VM's hits hears why (AGENT_SHUTDOWN)."""
 
     @classmethod
     def setUpClass(cls):
@@ -845,7 +879,19 @@ class DeadVm(AgentTestCase):
         r = run("probe", "add", "dead", "kernel:__x64_sys_getpid", socket_path=self.agent.socket)
         self.assertEqual(r.returncode, 4, r.stderr)
         self.assertIn("VmDead", r.stderr)
-        self.agent.cli("vm", "detach", "dead")
+        sub = self.agent.client()
+        self.addCleanup(sub.close)
+        sub.ok("hits-subscribe", vm="dead")  # a hits follower: no events-subscribe
+        self.agent.cli("agent", "stop")
+        seen = []
+        while True:
+            try:
+                seen.append(sub.read())
+            except EOFError:
+                break
+        self.assertEqual([(m.get("event"), m.get("data")) for m in seen],
+                         [("AGENT_SHUTDOWN", {"reason": "agent-shutdown"})])
+        self.assertEqual(self.agent.proc.wait(30), 0)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ struct hp_agent {
 int hp_server__listen(struct hp_agent *a, struct hp_err *err);
 int hp_server__run(struct hp_agent *a);
 void hp_server__close(struct hp_agent *a);
-/* Tells every events subscriber that the agent is ending on purpose (AGENT_SHUTDOWN):
+/* Tells every events or hits subscriber that the agent is ending on purpose (AGENT_SHUTDOWN):
  * a client that started this agent restarts it when it vanishes without this. */
 void hp_server__announce_shutdown(struct hp_agent *a, const char *reason);
 /* What the VMs posted (replies, hits, events) sent to their clients; the loop calls it

@@ -508,7 +508,7 @@ void hp_server__announce_shutdown(struct hp_agent *a, const char *reason)
 	if (!line)
 		return;
 	for (struct hp_client *c = a->clients; c; c = c->next)
-		if (c->events && !c->closing) {
+		if ((c->events || c->subs) && !c->closing) { /* hits followers too: they hear of nothing else */
 			hp_client__send(a, c, line, len);
 			flush_out(a, c);
 		}
