@@ -15,6 +15,32 @@ static inline uint64_t hp_now_ns(void)
 /* snprintf into a path buffer; -ENAMETOOLONG instead of a silently cut path. */
 int hp_pathf(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Brent's cycle check for a linked list in guest memory: a guest can close a list on
+ * itself away from its head, which a walk would otherwise follow to its bound with
+ * the VM stopped. Start with saved = the head; hp_cycle__seen(c, next) after each
+ * step is 1 when next was seen before. */
+struct hp_cycle {
+	uint64_t saved;
+	size_t power, lam;
+};
+
+static inline struct hp_cycle hp_cycle__start(uint64_t head)
+{
+	return (struct hp_cycle){ head, 1, 0 };
+}
+
+static inline int hp_cycle__seen(struct hp_cycle *c, uint64_t next)
+{
+	if (next == c->saved)
+		return 1;
+	if (++c->lam == c->power) {
+		c->saved = next;
+		c->power *= 2;
+		c->lam = 0;
+	}
+	return 0;
+}
+
 enum hp_log_level { HP_LOG_ERROR, HP_LOG_WARN, HP_LOG_INFO, HP_LOG_DEBUG };
 void hp_log_set_level(enum hp_log_level lvl);
 void hp_log(enum hp_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -425,6 +425,7 @@ static int load_forbidden(struct hp_kernel *k, struct hp_backend *b, struct hp_e
 	if (!head || !k->off.bl_end)
 		return 0;
 	uint64_t pos;
+	struct hp_cycle cyc = hp_cycle__start(head);
 	int rc = hp_backend__read_u64(b, head, &pos, err);
 	for (int n = 0; !rc && pos != head && n < MAX_BLACKLIST; n++) {
 		uint64_t ent = pos - k->off.bl_list, s, e;
@@ -434,6 +435,9 @@ static int load_forbidden(struct hp_kernel *k, struct hp_backend *b, struct hp_e
 		if (add_forbidden(k, s, e, &cap))
 			return hp_err__set(err, ENOMEM, "out of memory");
 		rc = hp_backend__read_u64(b, pos, &pos, err);
+		if (!rc && pos != head && hp_cycle__seen(&cyc, pos))
+			rc = hp_err__set(err, ELOOP,
+					 "the list loops without coming back to its head (after %d entries)", n + 1);
 	}
 	if (rc)
 		hp_warn("kprobe blacklist unreadable, using section bounds only: %s", err ? err->msg : "");

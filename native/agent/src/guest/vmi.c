@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "base/util.h"
 #include "guest/kernel.h"
 #include "hprobe/plugin_proto.h"
 
@@ -384,10 +385,7 @@ int hp_vmi__tasks(const struct hp_kernel *k, struct hp_backend *b, struct hp_tas
 	if (!v)
 		return hp_err__set(err, ENOMEM, "out of memory");
 	uint64_t head = k->init_task + k->off.task_tasks, pos = head;
-	/* Brent's cycle check: a guest can close the list on itself away from the head,
-	 * which would otherwise be walked MAX_TASKS times with the VM stopped */
-	uint64_t saved = head;
-	size_t power = 1, lam = 0;
+	struct hp_cycle cyc = hp_cycle__start(head);
 	do {
 		uint64_t task = pos - k->off.task_tasks;
 		if (n == cap) {
@@ -405,17 +403,12 @@ int hp_vmi__tasks(const struct hp_kernel *k, struct hp_backend *b, struct hp_tas
 		if ((rc = hp_backend__read_virt(b, pos, nx, 8, err)))
 			break;
 		pos = rd64(nx);
-		if (pos != head && pos == saved) {
+		if (pos != head && hp_cycle__seen(&cyc, pos)) {
 			rc = hp_err__set(err, ELOOP,
 					 "task list loops without reaching init_task again (after %zu tasks): guest "
 					 "memory damaged or changing",
 					 n);
 			break;
-		}
-		if (++lam == power) {
-			saved = pos;
-			power *= 2;
-			lam = 0;
 		}
 		if (n >= MAX_TASKS) {
 			rc = hp_err__set(err, ELOOP, "task list does not close (guest memory changing?)");
