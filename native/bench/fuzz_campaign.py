@@ -47,6 +47,10 @@ HARNESSES = {
                   "(an aggregation then summing hits from the input), and a condition program as the "
                   "plugin receives it (`hp_pcond_check`, then `hp_pcond_eval` on hits from the input)",
                   ["-dict=native/agent/fuzz/fuzz_cond.dict", "-max_len=600"]),
+    "fuzz_profile": ("agent", "a guest kernel's types: BTF whose struct sizes, member offsets and types and per-CPU "
+                     "current task the input chooses, through the profile's derivation, then used as a hit and "
+                     "the VM's views use them (current task, task list, program path and build id, kprobe "
+                     "blacklist) on guest memory the input fills", ["-max_len=4096"]),
     "fuzz_ring": ("agent", "the in-QEMU tier's ring as QEMU may leave it (head, tail, records): the consumer and "
                   "the record parser, and records through the producer and back", ["-max_len=1100"]),
     "fuzz_pctl": ("plugin", "the plugin's control handler: the agent's messages (add with a capture plan and a "
