@@ -14,11 +14,7 @@
 #include "probes/cond.h"
 #include "probes/probe.h"
 
-#define ASSERT(c)                         \
-	do {                              \
-		if (!(c))                 \
-			__builtin_trap(); \
-	} while (0)
+#include "fuzz_assert.h"
 
 static void run(const struct hp_pcond *c, const uint8_t *data, size_t size)
 {

@@ -24,11 +24,7 @@
 #include "hprobe/plugin_proto.h"
 #include "hprobe/symtab.h"
 
-#define ASSERT(c)                         \
-	do {                              \
-		if (!(c))                 \
-			__builtin_trap(); \
-	} while (0)
+#include "fuzz_assert.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,11 +15,7 @@
 #include "backend/plugin_recs.h"
 #include "hprobe/plugin_ring.h"
 
-#define ASSERT(c)                         \
-	do {                              \
-		if (!(c))                 \
-			__builtin_trap(); \
-	} while (0)
+#include "fuzz_assert.h"
 
 /* smaller than a real ring (4 KiB at least) so that short inputs reach every offset;
  * the ring's code takes any power of two */

@@ -10,11 +10,7 @@
 
 #include "backend/rsp.h"
 
-#define ASSERT(c)                         \
-	do {                              \
-		if (!(c))                 \
-			__builtin_trap(); \
-	} while (0)
+#include "fuzz_assert.h"
 
 /* The stop-reply parser alone, on the input as one NUL-terminated packet. */
 static void parse_stop(const uint8_t *data, size_t size)

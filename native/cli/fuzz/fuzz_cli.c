@@ -10,11 +10,7 @@
 #include "conn.h"
 #include "probeset.h"
 
-#define ASSERT(c)                         \
-	do {                              \
-		if (!(c))                 \
-			__builtin_trap(); \
-	} while (0)
+#include "fuzz_assert.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -12,11 +12,7 @@
 #include "fuzz_journal_img.h"
 #include "hprobe/export.h"
 
-#define ASSERT(c)                         \
-	do {                              \
-		if (!(c))                 \
-			__builtin_trap(); \
-	} while (0)
+#include "fuzz_assert.h"
 
 static char dir[64];
 

@@ -5,11 +5,7 @@
 #include "hprobe/export.h"
 #include "fuzz_journal_img.h"
 
-#define ASSERT(c)                         \
-	do {                              \
-		if (!(c))                 \
-			__builtin_trap(); \
-	} while (0)
+#include "fuzz_assert.h"
 
 static void drive(const uint8_t *img, size_t len)
 {

@@ -4,11 +4,7 @@
 
 #include "hprobe/symtab.h"
 
-#define ASSERT(c)                         \
-	do {                              \
-		if (!(c))                 \
-			__builtin_trap(); \
-	} while (0)
+#include "fuzz_assert.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

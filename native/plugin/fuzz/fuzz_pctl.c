@@ -10,11 +10,7 @@
  * would run later (tcg__on_reset) happens at once, as if every vCPU saw the doorbell. */
 #include "../src/tcg_ctl.c"
 
-#define ASSERT(c)                         \
-	do {                              \
-		if (!(c))                 \
-			__builtin_trap(); \
-	} while (0)
+#include "fuzz_assert.h"
 
 #define NV 2
 /* the harness's own walks over every slot and probe: no coverage feedback (they are
