@@ -106,7 +106,7 @@ def wait_until(cond, timeout, what, interval=0.1):
         if v:
             return v
         if time.time() > end:
-            raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
+            raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what() if callable(what) else what))
         time.sleep(interval)
 
 

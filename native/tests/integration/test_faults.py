@@ -133,15 +133,24 @@ class Faults(AgentTestCase):
 
     def test_4_guest_reboot_with_kaslr(self):
         """The slide changes at reboot: the probe goes stale (never firing at the old
-        address), then is re-resolved and re-armed, and counts exactly again."""
+        address), then is re-resolved and re-armed, and counts exactly again. A return
+        probe's call in flight dies with the kernel: dropped (as its task leaving), no
+        hit, nothing left pending; the return probe counts exactly again too."""
         pr = int(self.agent.cli("probe", "add", "f", "kernel:__x64_sys_getpid", "--comm", "sysloop").stdout)
+        rp = int(self.agent.cli("probe", "add", "f", "kernel:__x64_sys_nanosleep%return", "--comm", "retloop").stdout)
         self.g.run("sysloop -g -n 50", r"getpid_calls=50")
         wait_until(lambda: self.probes()[pr]["hits"] == 51, 10, "51 hits before reboot")
+        self.g.type("retloop -n 1 -s 600000000 &")  # 600 s: asleep when the guest reboots
+        wait_until(lambda: self.probes()[rp]["return"]["pending"] == 1, 20, "the call in flight")
         old = self.probes()[pr]["addr"]
         old_slide = next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "f")["slide"]
         since = self.g.type("reboot -f")
         self.g.wait_for(r"HPROBE-READY", since, 180)
         p = wait_until(lambda: self.probes()[pr]["state"] == "armed" and self.probes()[pr], 60, "re-armed")
+        q = wait_until(lambda: self.probes()[rp]["state"] == "armed" and self.probes()[rp], 60,
+                       lambda: "return re-armed: %s" % self.probes()[rp])
+        self.assertEqual((q["hits"], q["return"]["pending"]), (0, 0), q)
+        self.assertEqual(q["return"]["dropped"], {"exit": 1, "timeout": 0, "full": 0, "replaced": 0, "removed": 0})
         new_slide = next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "f")["slide"]
         self.assertEqual(int(p["addr"], 16) - int(new_slide, 16), int(old, 16) - int(old_slide, 16))
         # the new address is where the rebooted kernel itself says the function is
@@ -154,7 +163,11 @@ class Faults(AgentTestCase):
         wait_until(lambda: self.probes()[pr]["hits"] == 51 + 71, 10, "71 more hits after reboot")
         for h in self.hits("f", probe=pr):
             self.assertIn(h["ip"], (old, p["addr"]), "never a hit at a wrong address")
+        self.g.run("retloop -n 3 -s 20000", r"sleeps=3 ")
+        wait_until(lambda: self.probes()[rp]["hits"] == 3, 10, "3 returns after reboot")
+        self.assertEqual(self.probes()[rp]["return"]["pending"], 0)
         self.agent.cli("probe", "remove", "f", str(pr))
+        self.agent.cli("probe", "remove", "f", str(rp))
 
 
 @unittest.skipUnless(os.getuid() == 0, "mounting a small tmpfs needs root")

@@ -500,7 +500,9 @@ static int reprofile_job(struct hp_vm *vm, struct hp_job *job)
 			continue;
 		enum hp_eclass ecls;
 		uint64_t old = p->addr;
-		if (hp_probe__resolve_kernel(p, p->spec, vm->tgt.kernel, vm->tgt.gdb, &ecls, &err)) {
+		char base[sizeof p->spec]; /* FUNC of FUNC%return: the function is what moved */
+		hp_probe__split_return(p->spec, base, sizeof base);
+		if (hp_probe__resolve_kernel(p, base, vm->tgt.kernel, vm->tgt.gdb, &ecls, &err)) {
 			hp_warn("%s: probe %u (%s) stays stale: %s", vm->cfg.name, p->id, p->spec, err.msg);
 			continue;
 		}
