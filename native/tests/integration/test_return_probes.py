@@ -225,9 +225,30 @@ class ReturnProbes(AgentTestCase):
             self.assertIn(want, r.stderr + r.stdout, spec)
 
 
+    def test_zz_call_in_flight_across_reboot(self):
+        """Last of the class: it reboots the guest. A call in flight then dies with its
+        kernel: dropped as its task leaving, never a hit, nothing left pending; the
+        probe is re-resolved at the new KASLR slide and counts exactly again. Once, on
+        this tier (test_faults reboots the gdbstub tier with one in flight)."""
+        pr = self.add("kernel:__x64_sys_nanosleep%return", "--comm", "retloop")
+        self.g.type("retloop -n 1 -s 600000000 &")  # 600 s: asleep at the reboot
+        wait_until(lambda: self.probe(pr)["return"]["pending"] == 1, 20, "the call in flight")
+        since = self.g.type("reboot -f")
+        self.g.wait_for(r"HPROBE-READY", since, 180)
+        p = wait_until(lambda: self.probe(pr)["state"] == "armed" and self.probe(pr), 60,
+                       lambda: "the probe re-armed: %s" % self.probe(pr))
+        self.assertEqual(p["mechanism"], self.MECH)
+        self.assertEqual((p["hits"], p["return"]["pending"]), (0, 0), p)
+        self.assertEqual(p["return"]["dropped"], {"exit": 1, "timeout": 0, "full": 0, "replaced": 0, "removed": 0})
+        self.g.run("retloop -n 3 -s %d" % SLEEP_US, r"sleeps=3 ")
+        self.assertEqual(self.settled(pr, 3), 3)
+        self.assertEqual(self.probe(pr)["return"]["pending"], 0)
+
+
 class ReturnProbesSmp2(ReturnProbes):
     """Two vCPUs: two processes in the same functions at once."""
     LAUNCH = ("--smp", "2")
+    test_zz_call_in_flight_across_reboot = None  # one reboot per tier is enough
 
     def test_two_tasks_at_once(self):
         n, depth = 200, 8
@@ -260,6 +281,7 @@ class ReturnProbesGdbstub(ReturnProbes):
     LAUNCH = ("--no-plugin",)
     MECH = "gdbstub"
     STOP_NS = 250000000
+    test_zz_call_in_flight_across_reboot = None  # test_faults' reboot covers this tier
 
 
 if __name__ == "__main__":

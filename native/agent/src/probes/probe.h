@@ -89,6 +89,7 @@ struct hp_probe {
 	int ret;                               /* a return probe (FUNC%return): hits at its calls' returns */
 	uint64_t ret_pending;                  /* calls entered and not returned yet */
 	uint64_t ret_dropped[HP_RETPEND_NWHY]; /* calls that left without a return hit, by why */
+	uint64_t ret_base[HP_RETPEND_NWHY];    /* in-QEMU: drops before the plugin's probe was made anew */
 	struct hp_app *app;                    /* application probes */
 	struct hp_probe *next;
 };

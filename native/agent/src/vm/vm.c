@@ -521,6 +521,26 @@ static void check_child(struct hp_vm *vm)
 	mark_dead(vm, reason);
 }
 
+#define PLUGIN_BATCH 4096
+
+static int drain_plugin(struct hp_vm *vm);
+
+/* The guest rebooted: its probes go stale (hp_vm__on_reset, which lets the plugin's go);
+ * what the plugin said of its return probes before that is read, and their calls in
+ * flight died with their tasks: dropped as "exit", as the gdbstub tier counts them. */
+static void on_reset(struct hp_vm *vm)
+{
+	hp_vm__on_reset(vm);
+	while (drain_plugin(vm) == PLUGIN_BATCH)
+		;
+	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next)
+		if (p->ret && p->plant == HP_PLANT_INQEMU) {
+			p->ret_dropped[HP_RETPEND_EXIT] += p->ret_pending;
+			p->ret_pending = 0;
+			memcpy(p->ret_base, p->ret_dropped, sizeof p->ret_base); /* the plugin counts anew */
+		}
+}
+
 static void handle_stop(struct hp_vm *vm, struct hp_bev *ev, int resume)
 {
 	struct hp_err err = { "" };
@@ -534,7 +554,7 @@ static void handle_stop(struct hp_vm *vm, struct hp_bev *ev, int resume)
 		/* a stop of the rebooted guest at a stale probe: it is not a hit; lift them all
 		 * now (the VM is stopped) and let the new kernel's instruction run */
 		vm->reset_pending = 0;
-		hp_vm__on_reset(vm);
+		on_reset(vm);
 		ev->type = HP_BEV_STOP_OTHER;
 	}
 	if (ev->type == HP_BEV_STOP_BP)
@@ -604,7 +624,7 @@ static int reset_job(struct hp_vm *vm, struct hp_job *job)
 	(void)job;
 	if (vm->reset_pending) {
 		vm->reset_pending = 0;
-		hp_vm__on_reset(vm);
+		on_reset(vm);
 	}
 	return 0;
 }
@@ -635,17 +655,17 @@ static void drain_qmp(struct hp_vm *vm)
 	}
 }
 
-#define PLUGIN_BATCH 4096
-
-/* Hits captured inside QEMU: into the same journal, stream and detectors. */
-static void drain_plugin(struct hp_vm *vm)
+/* Hits captured inside QEMU: into the same journal, stream and detectors. Returns how
+ * many events it took (PLUGIN_BATCH: there may be more). */
+static int drain_plugin(struct hp_vm *vm)
 {
 	struct hp_bev ev;
 	struct hp_err err;
 	int rc = 0;
 	uint64_t dropped = 0;
-	for (int i = 0;
-	     i < PLUGIN_BATCH && vm->tgt.plugin && (rc = hp_backend__next_event(vm->tgt.plugin, &ev, &err)) > 0; i++) {
+	int i = 0;
+	for (; i < PLUGIN_BATCH && vm->tgt.plugin && (rc = hp_backend__next_event(vm->tgt.plugin, &ev, &err)) > 0;
+	     i++) {
 		if (i % FLUSH_MAX_PENDING == FLUSH_MAX_PENDING - 1)
 			hp_vm__flush(vm, 0); /* a live batch stays one flush's worth: clients' lines stay short */
 		struct hp_probe *p = ev.type == HP_BEV_HIT || ev.type == HP_BEV_COUNT || ev.type == HP_BEV_RETSTAT
@@ -671,7 +691,8 @@ static void drain_plugin(struct hp_vm *vm)
 		case HP_BEV_RETSTAT: /* a return probe's calls in flight and dropped, in QEMU */
 			if (p) {
 				p->ret_pending = ev.ret_pending;
-				memcpy(p->ret_dropped, ev.ret_dropped, sizeof p->ret_dropped);
+				for (int w = 0; w < HP_RETPEND_NWHY; w++)
+					p->ret_dropped[w] = p->ret_base[w] + ev.ret_dropped[w];
 			}
 			break;
 		case HP_BEV_DROPPED: {
@@ -686,7 +707,7 @@ static void drain_plugin(struct hp_vm *vm)
 		case HP_BEV_GONE:
 			check_child(vm);
 			mark_dead(vm, ev.reason);
-			return;
+			return i;
 		default:
 			break;
 		}
@@ -699,6 +720,7 @@ static void drain_plugin(struct hp_vm *vm)
 			(unsigned long long)vm->dropped);
 		vm->last_drop_log_ns = hp_now_ns();
 	}
+	return i;
 }
 
 static void *worker(void *arg)
