@@ -2,7 +2,9 @@
  * packets), readable by babeltrace2 and Trace Compass. All integers are byte
  * aligned and little endian, so events are packed with no padding. Events:
  * hit (id 0), alert (id 1), dropped (id 2). A packet is built in memory and
- * written whole; its context (timestamps, sizes) is filled in when it closes. */
+ * written whole; its context (timestamps, sizes, and the hits lost so far as
+ * events_discarded, which babeltrace2 and Trace Compass report as lost events) is
+ * filled in when it closes. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +15,7 @@
 #include "journal_int.h" /* hpi_put* */
 
 #define CTF_MAGIC 0xC1FC1FC1u
-#define PKT_PROLOGUE 64 /* header 24 + context 40 */
+#define PKT_PROLOGUE 72 /* header 24 + context 48 */
 /* The fuzz build sets a small one, so that its edges get fuzzed. */
 #ifndef PKT_TARGET
 #define PKT_TARGET ((size_t)1 << 20)
@@ -26,6 +28,7 @@ struct ctf {
 	uint8_t *pkt;
 	size_t plen, pcap;
 	uint64_t ts_begin, last_ts, pkt_seq;
+	uint64_t discarded; /* hits lost up to now (dropped records), saturating */
 	uint32_t pkt_events;
 	uint8_t uuid[16];
 	char *stream_path, *meta_path;
@@ -49,21 +52,34 @@ static int pkt_room(struct ctf *c, size_t n)
 	return 0;
 }
 
-static void pkt_close(struct hpi_export *x, struct ctf *c)
+static void put_prologue(uint8_t *p, const struct ctf *c, uint64_t end_ts, size_t len, uint64_t discarded)
 {
-	uint8_t *p = c->pkt;
-
-	if (!c->pkt_events)
-		return;
 	hpi_put32(p, CTF_MAGIC);
 	memcpy(p + 4, c->uuid, 16);
 	hpi_put32(p + 20, 0); /* stream_id */
 	hpi_put64(p + 24, c->ts_begin);
-	hpi_put64(p + 32, c->last_ts);
-	hpi_put64(p + 40, (uint64_t)c->plen * 8); /* content_size, bits */
-	hpi_put64(p + 48, (uint64_t)c->plen * 8); /* packet_size, bits */
-	hpi_put64(p + 56, c->pkt_seq++);
-	hpi_out_write(&x->out, p, c->plen);
+	hpi_put64(p + 32, end_ts);
+	hpi_put64(p + 40, (uint64_t)len * 8); /* content_size, bits */
+	hpi_put64(p + 48, (uint64_t)len * 8); /* packet_size, bits */
+	hpi_put64(p + 56, c->pkt_seq);
+	hpi_put64(p + 64, discarded); /* a running total, as LTTng's: readers take differences */
+}
+
+static void pkt_close(struct hpi_export *x, struct ctf *c)
+{
+	if (!c->pkt_events)
+		return;
+	if (!c->pkt_seq && c->discarded) {
+		/* readers count a packet's lost events from the one before: an empty first
+		 * packet (none lost) makes the first real one's count exact, not "may have" */
+		uint8_t empty[PKT_PROLOGUE];
+		put_prologue(empty, c, c->ts_begin, PKT_PROLOGUE, 0);
+		hpi_out_write(&x->out, empty, PKT_PROLOGUE);
+		c->pkt_seq++;
+	}
+	put_prologue(c->pkt, c, c->last_ts, c->plen, c->discarded);
+	c->pkt_seq++;
+	hpi_out_write(&x->out, c->pkt, c->plen);
 	c->plen = PKT_PROLOGUE;
 	c->pkt_events = 0;
 }
@@ -287,8 +303,10 @@ static int ctf_dropped(struct hpi_export *x, const struct hp_record *rec)
 
 	if (!p)
 		return -ENOMEM;
+	struct ctf *c = x->priv;
 	hpi_put32(p, rec->u.dropped.probe_id);
 	hpi_put64(p + 4, rec->u.dropped.count);
+	c->discarded = rec->u.dropped.count > UINT64_MAX - c->discarded ? UINT64_MAX : c->discarded + rec->u.dropped.count;
 	return x->out.err;
 }
 
@@ -340,6 +358,7 @@ static const char tsdl_stream[] =
 	"\t\tuint64_t content_size;\n"
 	"\t\tuint64_t packet_size;\n"
 	"\t\tuint64_t packet_seq_num;\n"
+	"\t\tuint64_t events_discarded;\n"
 	"\t};\n"
 	"\tevent.header := struct {\n"
 	"\t\tuint16_t id;\n"

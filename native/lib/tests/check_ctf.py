@@ -21,7 +21,8 @@ journal, expected, trace = (os.path.join(work, n) for n in ("j.hpj", "expected.j
 subprocess.run([tool, "make", journal, expected, str(N)], check=True)
 subprocess.run([tool, "export", journal, "ctf", trace], check=True)
 hits = load(expected)
-out = subprocess.run([bt, "--clock-cycles", trace], check=True, capture_output=True).stdout.decode("utf-8")
+btr = subprocess.run([bt, "--clock-cycles", trace], check=True, capture_output=True)
+out, bt_err = btr.stdout.decode("utf-8"), btr.stderr.decode("utf-8", "replace")
 
 
 class Parser:
@@ -165,6 +166,9 @@ check(alerts == ['{"detector":"watchdog","msg":"no heartbeat \\"x\\"\\n","pid":1
 drops = [e[2] for e in events if e[1] == "dropped"]
 check(drops == [{"probe_id": 2, "count": 17}], "dropped %r" % drops)
 check(len(events) == N + 3, "events %d" % len(events))
+# the lost hits in the packets' events_discarded: babeltrace2 reports them with their count
+lost = [int(n) for n in re.findall(r"Tracer discarded (\d+) events", bt_err)]
+check(lost == [17] and "may have discarded" not in bt_err, "babeltrace2's lost events: %r" % bt_err[:300])
 with open(os.path.join(trace, "metadata")) as f:
     meta = f.read()
 check(meta.startswith("/* CTF 1.8 */") and "byte_order = le;" in meta, "metadata header")
@@ -181,7 +185,8 @@ def decode_stream(path):
         magic, = struct.unpack_from("<I", data, pos)
         check(magic == 0xC1FC1FC1, "packet magic at %d" % pos)
         content = struct.unpack_from("<Q", data, pos + 40)[0] // 8
-        end, p = pos + content, pos + 64
+        discarded.append(struct.unpack_from("<Q", data, pos + 64)[0])
+        end, p = pos + content, pos + 72
 
         def string():
             nonlocal p
@@ -225,7 +230,10 @@ def decode_stream(path):
         pos = end
 
 
+discarded = []  # each packet's events_discarded: a running total of the hits lost
 raw_hits = [f for ts, eid, f in decode_stream(os.path.join(trace, "stream")) if eid == 0]
+check(discarded == sorted(discarded) and discarded[0] == 0 and discarded[-1] == 17,
+      "events_discarded per packet %r" % discarded[:10])
 check(len(raw_hits) == N, "stream hits %d" % len(raw_hits))
 for h, f in zip(hits, raw_hits):
     want = want_fields(h, False)
