@@ -306,7 +306,8 @@ static int ctf_dropped(struct hpi_export *x, const struct hp_record *rec)
 	struct ctf *c = x->priv;
 	hpi_put32(p, rec->u.dropped.probe_id);
 	hpi_put64(p + 4, rec->u.dropped.count);
-	c->discarded = rec->u.dropped.count > UINT64_MAX - c->discarded ? UINT64_MAX : c->discarded + rec->u.dropped.count;
+	c->discarded =
+		rec->u.dropped.count > UINT64_MAX - c->discarded ? UINT64_MAX : c->discarded + rec->u.dropped.count;
 	return x->out.err;
 }
 
