@@ -20,7 +20,7 @@ static inline uint8_t *fuzz_journal_img(const uint8_t *data, size_t size, size_t
 	if (!img)
 		return NULL;
 	uint8_t *b = img + HPJ_HEADER_LEN;
-	hpi_header_encode(img, NULL);
+	hpi_header_encode(img, NULL, NULL);
 	memcpy(b + HPJ_BATCH_HDR, data + 2, plen);
 	hpi_put32(b, HPJ_BATCH_MAGIC);
 	hpi_put32(b + 4, (uint32_t)plen);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "export_int.h"
+#include "journal_int.h" /* hpi_reader_boot_id */
 
 #define SPEC_MAX HPI_SPEC_MAX
 
@@ -236,6 +237,7 @@ int hp_export__journal(const char *journal_path, enum hp_export_format fmt, cons
 	step = total / 100 ? total / 100 : 1;
 	mark = step;
 	x.meta = hp_journal__meta(r);
+	x.boot_id = hpi_reader_boot_id(r);
 	x.text = malloc(HPI_TEXT_MAX);
 	if (!x.text) {
 		rc = hp_err__set(err, ENOMEM, "export: out of memory");

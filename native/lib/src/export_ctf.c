@@ -410,6 +410,11 @@ static int write_metadata(struct hpi_export *x, struct ctf *c)
 	tsdl_str(&o, m->vm_name, sizeof(m->vm_name));
 	hpi_out_str(&o, ";\n\tkernel = ");
 	tsdl_str(&o, m->kernel, sizeof(m->kernel));
+	/* LTTng names a host's CLOCK_MONOTONIC by its boot id: the same uuid lets
+	 * readers line this trace up with the host's LTTng traces of that boot */
+	static const uint8_t none[16];
+	if (x->boot_id && memcmp(x->boot_id, none, 16))
+		uuid_str(uuid, x->boot_id);
 	hpi_out_str(&o, ";\n};\n\nclock {\n\tname = monotonic;\n\tuuid = \"");
 	hpi_out_str(&o, uuid);
 	hpi_out_str(&o, "\";\n\tdescription = \"host CLOCK_MONOTONIC\";\n\tfreq = 1000000000;\n\toffset_s = ");

@@ -29,6 +29,7 @@ struct hpi_export_ops {
 
 struct hpi_export {
 	const struct hp_journal_meta *meta;
+	const uint8_t *boot_id; /* the journal's host boot (16 bytes, zeros when unknown) */
 	const char *out_path;
 	struct hpi_out out; /* the main output file */
 	void *priv;         /* the format's state */

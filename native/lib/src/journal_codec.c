@@ -1,6 +1,8 @@
 /* Encoding and validation of journal headers, batches and records (little endian,
  * byte-packed, see docs/journal.md). Shared by the writer and the reader. */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <zlib.h>
 
 #include "journal_int.h"
@@ -216,7 +218,36 @@ static void put_str(uint8_t *p, size_t n, const char *s)
 	memcpy(p, s ? s : "", l);
 }
 
-void hpi_header_encode(uint8_t out[HPJ_HEADER_LEN], const struct hp_journal_meta *meta)
+int hpi_boot_id(uint8_t out[16])
+{
+	char text[64] = "";
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	int n = 0;
+
+	memset(out, 0, 16);
+	if (f) {
+		if (!fgets(text, sizeof text, f))
+			text[0] = 0;
+		fclose(f);
+	}
+	for (const char *p = text; *p && n < 32; p++) {
+		int v = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+
+		if (*p == '-')
+			continue;
+		if (v < 0)
+			break;
+		out[n / 2] = (uint8_t)(out[n / 2] << 4 | v);
+		n++;
+	}
+	if (n != 32) {
+		memset(out, 0, 16);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+void hpi_header_encode(uint8_t out[HPJ_HEADER_LEN], const struct hp_journal_meta *meta, const uint8_t *boot_id)
 {
 	memset(out, 0, HPJ_HEADER_LEN);
 	memcpy(out, HPJ_MAGIC, 8);
@@ -230,6 +261,8 @@ void hpi_header_encode(uint8_t out[HPJ_HEADER_LEN], const struct hp_journal_meta
 		put_str(out + HPJ_H_VM, 64, meta->vm_name);
 		put_str(out + HPJ_H_KERNEL, 128, meta->kernel);
 	}
+	if (boot_id)
+		memcpy(out + HPJ_H_BOOT_ID, boot_id, 16);
 	hpi_put32(out + HPJ_HEADER_LEN - 4, hpi_crc32(0, out, HPJ_HEADER_LEN - 4));
 }
 
@@ -240,17 +273,17 @@ static void get_str(char *dst, size_t n, const uint8_t *src)
 }
 
 int hpi_header_decode(const uint8_t *buf, size_t len, struct hp_journal_meta *meta, uint32_t *header_len,
-		      struct hp_err *err)
+		      uint8_t *boot_id, struct hp_err *err)
 {
 	uint32_t hl;
 
-	if (len < HPJ_HEADER_LEN || memcmp(buf, HPJ_MAGIC, 8) != 0)
+	if (len < HPJ_HEADER_MIN || memcmp(buf, HPJ_MAGIC, 8) != 0)
 		return hp_err__set(err, EBADMSG, "journal: not an HProbe journal (bad magic or short header)");
 	if (hpi_get16(buf + HPJ_H_VERSION) != HP_JOURNAL_VERSION)
 		return hp_err__set(err, EPROTONOSUPPORT, "journal: format version %u is not supported (this is %u)",
 				   hpi_get16(buf + HPJ_H_VERSION), HP_JOURNAL_VERSION);
 	hl = hpi_get16(buf + HPJ_H_HLEN);
-	if (hl < HPJ_HEADER_LEN || hl > len)
+	if (hl < HPJ_HEADER_MIN || hl > len)
 		return hp_err__set(err, EBADMSG, "journal: bad header length %u", hl);
 	if (hpi_crc32(0, buf, hl - 4) != hpi_get32(buf + hl - 4))
 		return hp_err__set(err, EBADMSG, "journal: header CRC mismatch");
@@ -260,6 +293,11 @@ int hpi_header_decode(const uint8_t *buf, size_t len, struct hp_journal_meta *me
 	get_str(meta->session, sizeof(meta->session), buf + HPJ_H_SESSION);
 	get_str(meta->vm_name, sizeof(meta->vm_name), buf + HPJ_H_VM);
 	get_str(meta->kernel, sizeof(meta->kernel), buf + HPJ_H_KERNEL);
+	if (boot_id) { /* the first header ended at 304: its bytes from 288 are reserved and CRC */
+		memset(boot_id, 0, 16);
+		if (hl >= HPJ_H_BOOT_ID + 16 + 4)
+			memcpy(boot_id, buf + HPJ_H_BOOT_ID, 16);
+	}
 	*header_len = hl;
 	return 0;
 }

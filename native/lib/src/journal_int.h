@@ -6,7 +6,8 @@
 #include "hprobe/journal.h"
 
 #define HPJ_MAGIC "\x89HPJ\r\n\x1a\n" /* 8 bytes, PNG-style: catches text-mode damage */
-#define HPJ_HEADER_LEN 304            /* version 1 header, CRC included */
+#define HPJ_HEADER_LEN 320            /* the header written now, CRC included (boot_id since 304) */
+#define HPJ_HEADER_MIN 304            /* the first version 1 header: read, without a boot id */
 #define HPJ_HEADER_MAX 65536          /* a later minor revision may grow the header */
 #define HPJ_BATCH_MAGIC 0x31425048u   /* "HPB1" */
 #define HPJ_BATCH_HDR 24
@@ -27,6 +28,7 @@
 #define HPJ_H_SESSION 32
 #define HPJ_H_VM 96
 #define HPJ_H_KERNEL 160
+#define HPJ_H_BOOT_ID 288 /* the host's boot id (16 bytes): time_ns is this boot's CLOCK_MONOTONIC */
 
 static inline void hpi_put16(uint8_t *p, uint16_t v)
 {
@@ -69,9 +71,14 @@ int hpi_rec_check(uint8_t type, const uint8_t *body, uint32_t len);
 void hpi_rec_decode(uint8_t type, const uint8_t *body, uint32_t len, struct hp_record *rec);
 
 /* Header encode/decode. decode returns 0 or -EBADMSG / -EPROTONOSUPPORT with err set. */
-void hpi_header_encode(uint8_t out[HPJ_HEADER_LEN], const struct hp_journal_meta *meta);
+void hpi_header_encode(uint8_t out[HPJ_HEADER_LEN], const struct hp_journal_meta *meta, const uint8_t *boot_id);
+/* The boot id the reader's header gives (16 bytes, zeros when none). */
+const uint8_t *hpi_reader_boot_id(const struct hp_journal_reader *r);
+/* This host's boot id (/proc/sys/kernel/random/boot_id) in 16 bytes; 0 if unreadable. */
+int hpi_boot_id(uint8_t out[16]);
+/* boot_id (may be NULL) gets the header's, or zeros from a header that has none. */
 int hpi_header_decode(const uint8_t *buf, size_t len, struct hp_journal_meta *meta, uint32_t *header_len,
-		      struct hp_err *err);
+		      uint8_t *boot_id, struct hp_err *err);
 
 uint32_t hpi_crc32(uint32_t crc, const void *buf, size_t len);
 

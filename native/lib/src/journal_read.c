@@ -31,6 +31,7 @@ struct hp_journal_reader {
 	uint8_t *mem; /* owned copy for open_mem */
 	size_t memlen;
 	struct hp_journal_meta meta;
+	uint8_t boot_id[16]; /* zeros: the header has none */
 	uint32_t header_len;
 	uint8_t *cache; /* file bytes [cache_off, cache_off + cache_len) */
 	size_t cache_len, cache_cap;
@@ -245,7 +246,7 @@ static int open_common(struct hp_journal_reader *r, struct hp_err *err)
 
 	if ((rc = fetch(r, 0, HPJ_HEADER_MAX, &p, &avail)) < 0)
 		return hp_err__set(err, -rc, "journal: read: %s", strerror(-rc));
-	if ((rc = hpi_header_decode(p, avail, &r->meta, &r->header_len, err)) < 0)
+	if ((rc = hpi_header_decode(p, avail, &r->meta, &r->header_len, r->boot_id, err)) < 0)
 		return rc;
 	r->off = r->header_len;
 	return 0;
@@ -299,6 +300,11 @@ int hp_journal__open_mem(const void *buf, size_t len, struct hp_journal_reader *
 	}
 	*out = r;
 	return 0;
+}
+
+const uint8_t *hpi_reader_boot_id(const struct hp_journal_reader *r)
+{
+	return r->boot_id;
 }
 
 const struct hp_journal_meta *hp_journal__meta(const struct hp_journal_reader *r)

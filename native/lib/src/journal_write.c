@@ -337,9 +337,9 @@ int hp_journal__create(const char *path, const struct hp_journal_meta *meta, int
 	if (append && (rc = scan_existing(w, path, &fresh, err)) < 0)
 		goto fail;
 	if (fresh) {
-		uint8_t hdr[HPJ_HEADER_LEN];
+		uint8_t hdr[HPJ_HEADER_LEN], boot[16];
 
-		hpi_header_encode(hdr, meta);
+		hpi_header_encode(hdr, meta, hpi_boot_id(boot) == 0 ? boot : NULL);
 		rc = ftruncate(w->fd, 0) < 0 ? -errno : write_all_at(w->fd, hdr, sizeof(hdr), 0);
 		if (rc == 0 && fdatasync(w->fd) < 0)
 			rc = -errno;

@@ -172,6 +172,10 @@ check(lost == [17] and "may have discarded" not in bt_err, "babeltrace2's lost e
 with open(os.path.join(trace, "metadata")) as f:
     meta = f.read()
 check(meta.startswith("/* CTF 1.8 */") and "byte_order = le;" in meta, "metadata header")
+# the clock is this host's CLOCK_MONOTONIC of this boot, named as LTTng names it: its boot id
+boot_id = open("/proc/sys/kernel/random/boot_id").read().strip()
+clock = re.search(r'clock \{[^}]*uuid = "([0-9a-f-]+)"', meta)
+check(clock and clock.group(1) == boot_id, "clock uuid %r, boot id %s" % (clock and clock.group(1), boot_id))
 
 
 

@@ -340,7 +340,7 @@ static void test_unknown_record(void)
 	uint32_t plen = 2 * HPJ_REC_HDR + 3 + 20;
 	struct hp_dropped d = { 1, 2, 3 };
 
-	hpi_header_encode(img, NULL);
+	hpi_header_encode(img, NULL, NULL);
 	p[0] = 99;
 	hpi_put32(p + 1, 3);
 	memcpy(p + 5, "abc", 3);
@@ -433,7 +433,7 @@ static void test_old_journal_and_old_reader(void)
 	uint32_t plen;
 
 	memset(img, 0, sizeof(img));
-	hpi_header_encode(img, NULL);
+	hpi_header_encode(img, NULL, NULL);
 	p[0] = HP_REC_HIT; /* time 1000, probe 2, vcpu 1, pid/tgid 9, ip, cr3, task flag, comm "sh" + 8 bytes of arg */
 	hpi_put32(p + 1, 48 + 2 + 8);
 	hpi_put64(p + 5, 1000);
@@ -486,6 +486,36 @@ static void test_old_journal_and_old_reader(void)
 	CHECK_EQ_U64(rec.u.hit.time_ns, 2000);
 	CHECK_EQ_INT(hp_journal__next(r, &rec, &err), 0);
 	hp_journal__close_reader(r);
+}
+
+/* The header names the host boot whose CLOCK_MONOTONIC the times are (exporters give
+ * it to readers); a first-version header (304 bytes, no boot id) is still read. */
+static void test_boot_id(void)
+{
+	struct hp_journal_writer *w = NULL;
+	struct hp_journal_reader *r = NULL;
+	struct hp_err err = { { 0 } };
+	struct hp_journal_meta m = { .session = "s", .vm_name = "v" };
+	uint8_t boot[16], zero[16] = { 0 };
+
+	REQUIRE(hpi_boot_id(boot) == 0 && memcmp(boot, zero, 16));
+	REQUIRE(hp_journal__create(path, &m, 0, &w, &err) == 0);
+	REQUIRE(hp_journal__close(w, &err) == 0);
+	CHECK_EQ_INT(hp_file_size(path), HPJ_HEADER_LEN);
+	REQUIRE(hp_journal__open(path, &r, &err) == 0);
+	CHECK(!memcmp(hpi_reader_boot_id(r), boot, 16));
+	hp_journal__close_reader(r);
+
+	uint8_t img[HPJ_HEADER_LEN];
+	hpi_header_encode(img, &m, boot);
+	memset(img + HPJ_H_BOOT_ID, 0, HPJ_HEADER_LEN - HPJ_H_BOOT_ID); /* as the first version wrote it */
+	hpi_put16(img + HPJ_H_HLEN, HPJ_HEADER_MIN);
+	hpi_put32(img + HPJ_HEADER_MIN - 4, hpi_crc32(0, img, HPJ_HEADER_MIN - 4));
+	REQUIRE(hp_journal__open_mem(img, HPJ_HEADER_MIN, &r, &err) == 0);
+	CHECK_STR(hp_journal__meta(r)->vm_name, "v");
+	CHECK(!memcmp(hpi_reader_boot_id(r), zero, 16));
+	hp_journal__close_reader(r);
+	unlink(path);
 }
 
 /* A full disk (here: RLIMIT_FSIZE) fails the flush; the batch stays pending and
@@ -554,6 +584,7 @@ int main(void)
 	test_unknown_record();
 	test_return_hits();
 	test_old_journal_and_old_reader();
+	test_boot_id();
 	test_failed_write();
 	unlink(path);
 	TEST_MAIN_END();
