@@ -98,6 +98,7 @@ class Client:
 
     def _open(self):
         self._buf = bytearray()
+        self.shutdown_reason = None  # what AGENT_SHUTDOWN said, once it came
         sock = self._try_connect()
         if sock is None and self._start:
             start_agent(self.path, self._agent)  # another client may start one meanwhile: then theirs serves
@@ -156,6 +157,12 @@ class Client:
     def __exit__(self, *exc):
         self.close()
 
+    def _gone(self):
+        if self.shutdown_reason:
+            return AgentGone("the agent at %s shut down (%s)" % (self.path, self.shutdown_reason),
+                             self.shutdown_reason)
+        return AgentGone("the agent at %s closed the connection" % self.path)
+
     @property
     def closed(self):
         return self._sock is None
@@ -172,7 +179,10 @@ class Client:
                 del self._buf[:nl + 1]
                 if not line.strip():
                     continue
-                return json.loads(line)
+                msg = json.loads(line)
+                if isinstance(msg, dict) and msg.get("event") == "AGENT_SHUTDOWN":
+                    self.shutdown_reason = (msg.get("data") or {}).get("reason") or "no reason given"
+                return msg
             if len(self._buf) > MAX_LINE:
                 self.close()
                 raise AgentGone("a message from the agent longer than %d bytes" % MAX_LINE)
@@ -188,7 +198,7 @@ class Client:
                 chunk = b""
             if not chunk:
                 self.close()
-                raise AgentGone("the agent at %s closed the connection" % self.path)
+                raise self._gone()
             self._buf += chunk
 
     # ---- commands ----
@@ -210,7 +220,7 @@ class Client:
             self._sock.sendall(json.dumps(msg, separators=(",", ":")).encode() + b"\n")
         except OSError:
             self.close()
-            raise AgentGone("the agent at %s closed the connection" % self.path) from None
+            raise self._gone() from None
         deadline = None if _timeout is None else time.monotonic() + _timeout
         while True:
             m = self._read(None if deadline is None else max(0.0, deadline - time.monotonic()))

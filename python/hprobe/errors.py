@@ -23,7 +23,14 @@ class AgentUnreachable(HProbeError):
 
 
 class AgentGone(AgentUnreachable):
-    """The agent closed the connection (it stopped, or it was killed)."""
+    """The agent closed the connection (it stopped, or it was killed). reason is what
+    its AGENT_SHUTDOWN event said ("agent-shutdown", "signal", "error") when it ended
+    on purpose and this client subscribed to events or hits; None when it went away
+    without a word (a crash, kill -9) or nothing was subscribed."""
+
+    def __init__(self, message, reason=None):
+        super().__init__(message)
+        self.reason = reason
 
 
 class AgentError(HProbeError):

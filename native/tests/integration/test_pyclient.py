@@ -9,7 +9,7 @@ import sys
 import tempfile
 import unittest
 
-from hplab import BIN, ROOT, AgentTestCase, asan_runtime
+from hplab import BIN, ROOT, Agent, AgentTestCase, asan_runtime
 
 PYTHON_DIR = os.path.join(ROOT, "python")
 
@@ -59,6 +59,46 @@ class PyClient(AgentTestCase):
                            capture_output=True, text=True, cwd=self.agent.dir)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(r.stdout.split("\n")[0].startswith(venv), r.stdout)
+
+
+FOLLOW = """
+import sys
+import hprobe
+c = hprobe.Client(sys.argv[1], start=False)
+c.events_subscribe()
+print("subscribed", flush=True)
+try:
+    while True:
+        c.next_event()
+except hprobe.AgentGone as e:
+    print("gone: %s | %s" % (e.reason, e))
+"""
+
+
+class PyClientAgentEnds(unittest.TestCase):
+    """AgentGone says why the agent ended: the reason its AGENT_SHUTDOWN gave, or none
+    when it went without a word."""
+
+    def follow_until(self, end):
+        agent = Agent()
+        self.addCleanup(agent.cleanup)
+        env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
+        if asan_runtime():  # as above, should the package load libhprobe
+            env.update(LD_PRELOAD=asan_runtime(), ASAN_OPTIONS="detect_leaks=0")
+        p = subprocess.Popen([sys.executable, "-c", FOLLOW, agent.socket], env=env, stdout=subprocess.PIPE, text=True)
+        self.assertEqual(p.stdout.readline(), "subscribed\n")
+        end(agent)
+        out = p.communicate(timeout=30)[0]
+        agent.proc.wait(30)
+        return out
+
+    def test_shut_down_with_a_reason(self):
+        out = self.follow_until(lambda a: a.proc.terminate())
+        self.assertRegex(out, r"^gone: signal \| the agent at \S+ shut down \(signal\)\n$")
+
+    def test_killed_without_a_word(self):
+        out = self.follow_until(lambda a: a.proc.kill())
+        self.assertRegex(out, r"^gone: None \| the agent at \S+ closed the connection\n$")
 
 
 if __name__ == "__main__":
