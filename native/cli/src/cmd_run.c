@@ -266,19 +266,21 @@ int cmd_run(struct cli *c)
 			r.out_failed = 1;
 		}
 	}
+	int rc;
 	if (agent_gone) {
 		fflush(stdout);
 		fprintf(stderr, "hprobe: %s: the set could not be removed\n", why);
 		set_print_left(r.vm, &r.ap);
-		return CLI_EXIT_UNREACHABLE;
+		rc = CLI_EXIT_UNREACHABLE;
+	} else {
+		json_t *s = summary(&r, why);
+		/* a dead VM's probes went with it */
+		rc = status == CLI_EXIT_GUEST ? 0 : set_remove(c, r.vm, &r.ap);
+		if (rc == CLI_EXIT_UNREACHABLE)
+			set_print_left(r.vm, &r.ap);
+		print_summary(&r, s, rc == 0 && status != CLI_EXIT_GUEST);
+		json_decref(s);
 	}
-	json_t *s = summary(&r, why);
-	/* a dead VM's probes went with it */
-	int rc = status == CLI_EXIT_GUEST ? 0 : set_remove(c, r.vm, &r.ap);
-	if (rc == CLI_EXIT_UNREACHABLE)
-		set_print_left(r.vm, &r.ap);
-	print_summary(&r, s, rc == 0 && status != CLI_EXIT_GUEST);
-	json_decref(s);
 	if (r.out_failed && !freopen("/dev/null", "w", stdout)) /* the output is gone: main's last flush */
 		clearerr(stdout);
 	hits_out_free(r.out);
