@@ -11,8 +11,6 @@
  * profile (malformed BTF is fuzz_btf's); each layout choice is either the realistic
  * one (a kernel 6.1's) or taken from the input. */
 #include <bpf/btf.h>
-#include <bpf/libbpf.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +23,7 @@
 #include "hprobe/symtab.h"
 
 #include "fuzz_assert.h"
+#include "fuzz_libbpf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -313,19 +312,11 @@ static void use(const struct hp_kernel *k, struct fake *f)
 	hp_vmi__read_user(k, &f->b, &t, 0x400000, buf, sizeof buf, NULL);
 }
 
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	libbpf_set_print(quiet);
+	fuzz_quiet_libbpf();
 	hp_log_set_level(HP_LOG_ERROR); /* a feature off is logged at info: not news here */
 	return 0;
 }

@@ -1,24 +1,15 @@
 /* Fuzzes raw BTF loading (libbpf underneath) and the member/size/params queries,
  * which walk type graphs the input controls (cycles, deep nesting). */
-#include <bpf/libbpf.h>
-#include <stdarg.h>
 #include <stdint.h>
 
+#include "fuzz_libbpf.h"
 #include "hprobe/btf.h"
-
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	libbpf_set_print(quiet); /* libbpf logs every rejected blob */
+	fuzz_quiet_libbpf(); /* libbpf logs every rejected blob */
 	return 0;
 }
 

@@ -2,27 +2,18 @@
  * Byte 0 sets the image's misalignment (the tables are aligned in the kernel's
  * address space); the rest is the image. The internal entry point takes small
  * tables, so short inputs reach the decoder; the public one runs too. */
-#include <bpf/libbpf.h>
-#include <stdarg.h>
 #include <stdint.h>
 
+#include "fuzz_libbpf.h"
 #include "hprobe/btf.h"
 #include "hprobe/symtab.h"
 #include "symtab_int.h"
-
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	libbpf_set_print(quiet);
+	fuzz_quiet_libbpf();
 	return 0;
 }
 

@@ -156,6 +156,15 @@ class Client:
             raise EOFError("agent closed the connection")
         return json.loads(line)
 
+    def rest(self):
+        """Every message until the agent closes the connection."""
+        seen = []
+        while True:
+            try:
+                seen.append(self.read())
+            except EOFError:
+                return seen
+
     def cmd(self, _command, **args):
         self.next_id += 1
         msg = {"execute": _command, "id": self.next_id}

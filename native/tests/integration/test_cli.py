@@ -883,13 +883,7 @@ class DeadVm(AgentTestCase):
         self.addCleanup(sub.close)
         sub.ok("hits-subscribe", vm="dead")  # a hits follower: no events-subscribe
         self.agent.cli("agent", "stop")
-        seen = []
-        while True:
-            try:
-                seen.append(sub.read())
-            except EOFError:
-                break
-        self.assertEqual([(m.get("event"), m.get("data")) for m in seen],
+        self.assertEqual([(m.get("event"), m.get("data")) for m in sub.rest()],
                          [("AGENT_SHUTDOWN", {"reason": "agent-shutdown"})])
         self.assertEqual(self.agent.proc.wait(30), 0)
 

@@ -306,13 +306,8 @@ class HowTheAgentEnds(unittest.TestCase):
         self.addCleanup(sub.close)
         sub.ok("events-subscribe")
         end(agent)
-        seen = []
-        while True:
-            try:
-                seen.append(sub.read())
-            except EOFError:
-                break
-        self.assertEqual([(m.get("event"), m.get("data")) for m in seen], [("AGENT_SHUTDOWN", {"reason": reason})])
+        self.assertEqual([(m.get("event"), m.get("data")) for m in sub.rest()],
+                         [("AGENT_SHUTDOWN", {"reason": reason})])
         self.assertEqual(agent.proc.wait(30), 0)
 
     def test_agent_shutdown(self):
