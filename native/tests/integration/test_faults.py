@@ -48,10 +48,11 @@ class Faults(AgentTestCase):
         wait_until(lambda: self.probes()[pr]["hits"] > 100, 30, "hits before the kill")
         # those hits written out (a kill takes what is still pending: a loaded host once
         # killed between the count and the flush, and 98 were in the journal)
-        journal = lambda: self.agent.client().ok("journal-info", vm="f")
-        counted = journal()["next_seq"]
-        before = wait_until(lambda: journal()["flushed_seq"] >= counted and journal()["flushed_seq"], 10,
+        jc = self.agent.client()
+        counted = jc.ok("journal-info", vm="f")["next_seq"]
+        before = wait_until(lambda: (f := jc.ok("journal-info", vm="f")["flushed_seq"]) >= counted and f, 10,
                             "the counted hits flushed")
+        jc.close()
         rundir = self.g.rundir
         dc = DirectConsole(rundir)
         # the 4 s run is still going: its summary line must come after this mark, not
