@@ -137,10 +137,34 @@ static const char *words_text(const char *words, char *buf, size_t cap)
 	return buf;
 }
 
+/* A CLI_LIST option's value: one number or N,N,...; each one kept in a. */
+static void list_values(const struct cli_cmddoc *d, const struct cli_argdoc *o, int opt, const char *v,
+			struct cli_args *a)
+{
+	char one[32];
+	for (const char *p = v;; p++) {
+		size_t n = strcspn(p, ",");
+		long long num;
+		snprintf(one, sizeof one, "%.*s", (int)(n < sizeof one ? n : sizeof one - 1), p);
+		if (n >= sizeof one || parse_num(one, o->min, o->max, &num))
+			cli_usage_error(d, "--%s takes numbers from %lld to %lld (N or N,N,...), not '%s'", o->name,
+					o->min, o->max, v);
+		if (a->nitems == CLI_MAX_ITEMS)
+			cli_usage_error(d, "--%s: at most %d values", o->name, CLI_MAX_ITEMS);
+		a->item_opt[a->nitems] = opt;
+		a->items[a->nitems++] = num;
+		p += n;
+		if (!*p)
+			break;
+	}
+}
+
 static void check_value(const struct cli_cmddoc *d, const struct cli_argdoc *o, const char *what, const char *v,
 			long long *num)
 {
 	char buf[128];
+	if (o->flags & CLI_LIST)
+		return; /* list_values */
 	if (o->kind == CLI_K_NUM && parse_num(v, o->min, o->max, num))
 		cli_usage_error(d, "%s takes a number from %lld to %lld, not '%s'", what, o->min, o->max, v);
 	if (o->kind == CLI_K_WORD && !word_ok(o->words, v))
@@ -187,7 +211,9 @@ void cli_parse(struct cli *c, const struct cli_cmddoc *d, struct cli_args *a)
 			char what[64];
 			snprintf(what, sizeof what, "--%s", o->name);
 			a->val[ch - 256] = o->meta ? optarg : "";
-			if (o->meta)
+			if (o->flags & CLI_LIST)
+				list_values(d, o, ch - 256, optarg, a);
+			else if (o->meta)
 				check_value(d, o, what, optarg, &a->num[ch - 256]);
 		} else if (ch == G_JSON) {
 			c->json = 1;
@@ -260,6 +286,15 @@ long long cli_argnum(const struct cli_args *a, const char *name, long long def)
 int cli_flag(const struct cli_args *a, const char *name)
 {
 	return a->val[opt_index(a, name)] != NULL;
+}
+
+int cli_argnums(const struct cli_args *a, const char *name, long long *out, int max)
+{
+	int i = opt_index(a, name), n = 0;
+	for (int k = 0; k < a->nitems && n < max; k++)
+		if (a->item_opt[k] == i)
+			out[n++] = a->items[k];
+	return n;
 }
 
 const struct cli_cmddoc *cli_sub(struct cli *c, const char *group)

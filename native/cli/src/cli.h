@@ -24,6 +24,9 @@ struct cli_args {
 	int npos;
 	char **rest; /* a CLI_REST command's words after "--" */
 	int nrest;
+	long long items[CLI_MAX_ITEMS]; /* the values of CLI_LIST options, in order */
+	int item_opt[CLI_MAX_ITEMS];    /* each one's option */
+	int nitems;
 };
 
 /* Parses c->argv (the words after the command and its subcommand) by the command's
@@ -35,6 +38,8 @@ void cli_parse(struct cli *c, const struct cli_cmddoc *d, struct cli_args *a);
 const char *cli_arg(const struct cli_args *a, const char *name);
 long long cli_argnum(const struct cli_args *a, const char *name, long long def);
 int cli_flag(const struct cli_args *a, const char *name);
+/* A CLI_LIST option's values, at most max of them into out; returns how many. */
+int cli_argnums(const struct cli_args *a, const char *name, long long *out, int max);
 /* Takes the subcommand word of a group (c->argv[0]) and returns its command; the
  * global options may come first. Exits 2 with the group's usage when it is missing,
  * unknown or preceded by another option; --help prints the group's help. */

@@ -518,7 +518,7 @@ int cmd_export(struct cli *c)
 		cli_usage_error(d, "unknown format '%s' (csv, jsonl, chrome, ctf)", fmt);
 	int to_stdout = !strcmp(out, "-");
 	if (to_stdout && f == HP_EXPORT_CTF)
-		cli_usage_error(d, "--out -: a CTF trace is a directory (metadata and stream), not one stream: "
+		cli_usage_error(d, "--out -: a CTF trace is a directory (metadata and streams), not one stream: "
 				   "give a directory");
 	/* the exporter writes files (under a temporary name, renamed at the end): for "-",
 	 * into a private directory, then copied out */
@@ -530,13 +530,18 @@ int cmd_export(struct cli *c)
 			cli_die("export: cannot make a temporary directory (%s): %s", tmpdir, strerror(errno));
 		snprintf(tmpfile, sizeof tmpfile, "%s/trace", tmpdir);
 	}
-	uint32_t pr = (uint32_t)cli_argnum(&a, "probe", 0);
-	int32_t pd = (int32_t)cli_argnum(&a, "pid", 0);
-	int has_pr = cli_arg(&a, "probe") != NULL, has_pd = cli_arg(&a, "pid") != NULL;
-	struct hp_export_filter filt = { .probes = has_pr ? &pr : NULL,
-					 .n_probes = has_pr ? 1 : 0,
-					 .pids = has_pd ? &pd : NULL,
-					 .n_pids = has_pd ? 1 : 0 };
+	long long v[CLI_MAX_ITEMS];
+	uint32_t pr[CLI_MAX_ITEMS];
+	int32_t pd[CLI_MAX_ITEMS];
+	int npr = cli_argnums(&a, "probe", v, CLI_MAX_ITEMS);
+	for (int i = 0; i < npr; i++)
+		pr[i] = (uint32_t)v[i]; /* in range: the parser checked */
+	int npd = cli_argnums(&a, "pid", v, CLI_MAX_ITEMS);
+	for (int i = 0; i < npd; i++)
+		pd[i] = (int32_t)v[i];
+	struct hp_export_filter filt = {
+		.probes = npr ? pr : NULL, .n_probes = (size_t)npr, .pids = npd ? pd : NULL, .n_pids = (size_t)npd
+	};
 	struct hp_export_stats st = { 0 };
 	struct hp_err err;
 	int rc = hp_export__journal(journal, f, to_stdout ? tmpfile : out, &filt, isatty(2) ? progress : NULL, NULL,

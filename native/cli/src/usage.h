@@ -26,9 +26,11 @@ enum cli_kind {
 	CLI_K_CMD,  /* a command's name (hprobe help) */
 };
 
-#define CLI_REQ 1u      /* an option that must be given */
-#define CLI_OPTIONAL 2u /* a positional argument that may be left out */
-#define CLI_REST 4u     /* the last positional: every word after "--" (none or more) */
+#define CLI_REQ 1u       /* an option that must be given */
+#define CLI_OPTIONAL 2u  /* a positional argument that may be left out */
+#define CLI_REST 4u      /* the last positional: every word after "--" (none or more) */
+#define CLI_LIST 8u      /* a CLI_K_NUM option that repeats or takes N,N,...: every value kept */
+#define CLI_MAX_ITEMS 64 /* the values of CLI_LIST options, all together */
 
 /* An option (name without the dashes; meta NULL for a flag) or a positional argument
  * (name is its placeholder, e.g. "N"). */

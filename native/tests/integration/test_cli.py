@@ -131,6 +131,12 @@ class Usage(unittest.TestCase):
         self.usage_error(["export", "j.hpj", "--format", "xml", "--out", "x"], "export JOURNAL",
                          "--format takes csv, jsonl, chrome or ctf")
         self.usage_error(["detector", "add", "lab", "loop"], "detector add", "missing --config")
+        self.usage_error(["export", "j.hpj", "--format", "csv", "--out", "x", "--probe", "1,x"], "export JOURNAL",
+                         "--probe takes numbers from 0 to 4294967295 (N or N,N,...), not '1,x'")
+        self.usage_error(["export", "j.hpj", "--format", "csv", "--out", "x", "--pid", "1,,2"], "export JOURNAL",
+                         "--pid takes numbers from 0 to 2147483647")
+        self.usage_error(["export", "j.hpj", "--format", "csv", "--out", "x", "--probe", ",".join(["1"] * 65)],
+                         "export JOURNAL", "--probe: at most 64 values")
 
     def test_misplaced_options(self):
         # an option of another command
@@ -757,6 +763,22 @@ class LiveCli(AgentTestCase):
         r = self.cli("detector", "add", "lab", "loop", "--config", "-", input='[1]')
         self.assertEqual(r.returncode, 1)
         self.assertIn("not a JSON object", r.stderr)
+
+    def test_export_of_several_probes(self):
+        """--probe takes a list or repeats (several probes' hits: as many as each alone)."""
+        d = tempfile.mkdtemp(prefix="hprobe-it-export-")
+        self.addCleanup(shutil.rmtree, d)
+        counts = {}
+        for sel in (["--probe", str(self.probe)], ["--probe", "%d,999" % self.probe],
+                    ["--probe", "999", "--probe", str(self.probe)], ["--probe", "999"]):
+            r = self.cli("--json", "export", self.journal, "--format", "jsonl", "--out", os.path.join(d, "o"), *sel)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            counts[" ".join(sel)] = json.loads(r.stdout)["records"], json.loads(r.stdout)["hits"]
+        # the probe made sysloop's 50 calls' hits and was disabled
+        hits = counts["--probe %d" % self.probe][1]
+        self.assertEqual(hits, 50)
+        self.assertEqual(sorted(h for _, h in counts.values()), [0, hits, hits, hits], counts)
+        self.assertEqual(counts["--probe 999"][1], 0)
 
     def test_export_to_stdout_is_the_file_export(self):
         d = tempfile.mkdtemp(prefix="hprobe-it-export-")
