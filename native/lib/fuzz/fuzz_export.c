@@ -1,7 +1,9 @@
 /* Fuzzes the exporters on random journals ('P' inputs: fuzz_journal_img.h): each
  * format a run, and what it wrote is checked as its readers would read it. CSV:
  * every row as wide as the header, no cell that a spreadsheet takes for a formula;
- * JSON Lines: each line an object; Chrome: one JSON document; CTF: both files. */
+ * JSON Lines: each line an object; Chrome: one JSON document; CTF: the metadata and
+ * every stream's packets, and no stream left by an earlier run. */
+#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,15 +77,58 @@ static void check_csv(const char *s, size_t n)
 	ASSERT(cells == 0 && rows >= 1);
 }
 
+/* A CTF data stream: whole packets of its class (stream_agent: 1, others: 0), each
+ * as long as its context says. */
+static void check_ctf_stream(const char *path, uint32_t cls)
+{
+	size_t n, pos = 0;
+	uint8_t *s = (uint8_t *)slurp(path, &n);
+
+	ASSERT(n > 0);
+	while (pos < n) {
+		uint32_t magic, sid;
+		uint64_t content, size;
+
+		ASSERT(n - pos >= 72);
+		memcpy(&magic, s + pos, 4);
+		memcpy(&sid, s + pos + 20, 4);
+		memcpy(&content, s + pos + 40, 8);
+		memcpy(&size, s + pos + 48, 8);
+		ASSERT(magic == 0xC1FC1FC1u && sid == cls && content == size && size % 8 == 0);
+		ASSERT(size / 8 >= (cls ? 72u : 68u) && size / 8 <= n - pos);
+		pos += size / 8;
+	}
+	free(s);
+}
+
+/* The trace directory (re-used across runs: what an earlier export left must go). */
+static void check_ctf_dir(const char *out)
+{
+	DIR *d = opendir(out);
+	struct dirent *e;
+	char path[160];
+	int streams = 0;
+
+	ASSERT(d);
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "metadata"))
+			continue;
+		ASSERT(!strncmp(e->d_name, "stream_", 7));
+		snprintf(path, sizeof path, "%s/%s", out, e->d_name);
+		check_ctf_stream(path, !strcmp(e->d_name, "stream_agent"));
+		streams++;
+	}
+	closedir(d);
+	ASSERT(streams <= 256 + 2);
+}
+
 static void check(enum hp_export_format fmt, const char *out)
 {
 	char path[128];
 	size_t n;
 	char *s;
 	if (fmt == HP_EXPORT_CTF) {
-		struct stat sb;
-		snprintf(path, sizeof path, "%s/stream", out);
-		ASSERT(!stat(path, &sb));
+		check_ctf_dir(out);
 		snprintf(path, sizeof path, "%s/metadata", out);
 		s = slurp(path, &n);
 		ASSERT(!strncmp(s, "/* CTF 1.8 */", 13));

@@ -1,10 +1,12 @@
-/* CTF 1.8 export: DIR/metadata (TSDL text) + DIR/stream (one binary stream of
- * packets), readable by babeltrace2 and Trace Compass. All integers are byte
- * aligned and little endian, so events are packed with no padding. Events:
- * hit (id 0), alert (id 1), dropped (id 2). A packet is built in memory and
- * written whole; its context (timestamps, sizes, and the hits lost so far as
- * events_discarded, which babeltrace2 and Trace Compass report as lost events) is
- * filled in when it closes. */
+/* CTF 1.8 export: a directory of DIR/metadata (TSDL, export_ctf_meta.c) and binary
+ * data streams, readable by babeltrace2 and Trace Compass: the hits of vCPU N in
+ * DIR/stream_N (cpu_id N in each packet, as LTTng's per-CPU streams), the agent's
+ * records (alerts, lost hits) in DIR/stream_agent. All integers are byte aligned
+ * and little endian, so events are packed with no padding. A stream's packet is
+ * built in memory and written whole; its context (timestamps, sizes, and for the
+ * agent's stream the hits lost so far as events_discarded, which babeltrace2 and
+ * Trace Compass report as lost events) is filled in when it closes. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,96 +17,183 @@
 #include "journal_int.h" /* hpi_put* */
 
 #define CTF_MAGIC 0xC1FC1FC1u
-#define PKT_PROLOGUE 72 /* header 24 + context 48 */
+#define PKT_HEADER 24               /* magic, uuid, stream_id */
+#define PRO_HITS (PKT_HEADER + 44)  /* + 5 x 64-bit context, cpu_id */
+#define PRO_AGENT (PKT_HEADER + 48) /* + 5 x 64-bit context, events_discarded */
+#define CTF_VCPUS 256               /* vCPUs with a stream of their own (the in-QEMU tier's most) */
+#define CTF_MEM ((size_t)16 << 20)  /* packets held in memory, all streams together */
 /* The fuzz build sets a small one, so that its edges get fuzzed. */
 #ifndef PKT_TARGET
 #define PKT_TARGET ((size_t)1 << 20)
 #endif
+#define PKT_MIN (PKT_TARGET < 65536 ? PKT_TARGET : 65536)
 #define EV_HIT 0
 #define EV_ALERT 1
 #define EV_DROPPED 2
 
-struct ctf {
+struct ctf_stream {
+	struct hpi_out out;
+	char *path; /* the final name (removed again if the export fails after committing it) */
 	uint8_t *pkt;
-	size_t plen, pcap;
+	size_t plen, pcap, prologue;
 	uint64_t ts_begin, last_ts, pkt_seq;
+	uint32_t events, cpu; /* the open packet's events, and its cpu_id */
+	int cls;              /* stream class: 0 hits, 1 agent */
+	int committed;
+};
+
+struct ctf {
+	struct ctf_stream *hits[CTF_VCPUS + 1]; /* [CTF_VCPUS]: every vCPU from 256 on */
+	struct ctf_stream *agent;
+	size_t nstreams;
 	uint64_t discarded; /* hits lost up to now (dropped records), saturating */
-	uint32_t pkt_events;
 	uint8_t uuid[16];
-	char *stream_path, *meta_path;
+	char *meta_path;
 	int made_dir;
 };
 
-static int pkt_room(struct ctf *c, size_t n)
+/* A packet's size to aim at: memory stays bounded with many vCPUs. */
+static size_t pkt_target(const struct ctf *c)
 {
-	if (c->plen + n > c->pcap) {
-		size_t cap = c->pcap ? c->pcap : PKT_TARGET + 4096;
+	size_t t = CTF_MEM / (c->nstreams ? c->nstreams : 1);
+
+	return t > PKT_TARGET ? PKT_TARGET : t < PKT_MIN ? PKT_MIN : t;
+}
+
+static int pkt_room(struct ctf_stream *s, size_t n)
+{
+	if (s->plen + n > s->pcap) {
+		size_t cap = s->pcap ? s->pcap : 4096;
 		uint8_t *p;
 
-		while (cap < c->plen + n)
+		while (cap < s->plen + n)
 			cap *= 2;
-		p = realloc(c->pkt, cap);
+		p = realloc(s->pkt, cap);
 		if (!p)
 			return -ENOMEM;
-		c->pkt = p;
-		c->pcap = cap;
+		s->pkt = p;
+		s->pcap = cap;
 	}
 	return 0;
 }
 
-static void put_prologue(uint8_t *p, const struct ctf *c, uint64_t end_ts, size_t len, uint64_t discarded)
+static void put_prologue(uint8_t *p, const struct ctf *c, const struct ctf_stream *s, uint64_t end_ts, size_t len,
+			 uint64_t discarded)
 {
 	hpi_put32(p, CTF_MAGIC);
 	memcpy(p + 4, c->uuid, 16);
-	hpi_put32(p + 20, 0); /* stream_id */
-	hpi_put64(p + 24, c->ts_begin);
+	hpi_put32(p + 20, (uint32_t)s->cls); /* stream_id */
+	hpi_put64(p + 24, s->ts_begin);
 	hpi_put64(p + 32, end_ts);
 	hpi_put64(p + 40, (uint64_t)len * 8); /* content_size, bits */
 	hpi_put64(p + 48, (uint64_t)len * 8); /* packet_size, bits */
-	hpi_put64(p + 56, c->pkt_seq);
-	hpi_put64(p + 64, discarded); /* a running total, as LTTng's: readers take differences */
+	hpi_put64(p + 56, s->pkt_seq);
+	if (s->cls == 0)
+		hpi_put32(p + 64, s->cpu);
+	else
+		hpi_put64(p + 64, discarded); /* a running total, as LTTng's: readers take differences */
 }
 
-static void pkt_close(struct hpi_export *x, struct ctf *c)
+static void pkt_close(struct ctf *c, struct ctf_stream *s)
 {
-	if (!c->pkt_events)
+	if (!s->events)
 		return;
-	if (!c->pkt_seq && c->discarded) {
+	if (s->cls == 1 && !s->pkt_seq && c->discarded) {
 		/* readers count a packet's lost events from the one before: an empty first
 		 * packet (none lost) makes the first real one's count exact, not "may have" */
-		uint8_t empty[PKT_PROLOGUE];
-		put_prologue(empty, c, c->ts_begin, PKT_PROLOGUE, 0);
-		hpi_out_write(&x->out, empty, PKT_PROLOGUE);
-		c->pkt_seq++;
+		uint8_t empty[PRO_AGENT];
+		put_prologue(empty, c, s, s->ts_begin, PRO_AGENT, 0);
+		hpi_out_write(&s->out, empty, PRO_AGENT);
+		s->pkt_seq++;
 	}
-	put_prologue(c->pkt, c, c->last_ts, c->plen, c->discarded);
-	c->pkt_seq++;
-	hpi_out_write(&x->out, c->pkt, c->plen);
-	c->plen = PKT_PROLOGUE;
-	c->pkt_events = 0;
+	put_prologue(s->pkt, c, s, s->last_ts, s->plen, c->discarded);
+	s->pkt_seq++;
+	hpi_out_write(&s->out, s->pkt, s->plen);
+	s->plen = s->prologue;
+	s->events = 0;
+	if (s->pcap > 2 * pkt_target(c) + 65536) { /* grown before more streams came: give it back */
+		free(s->pkt);
+		s->pkt = NULL;
+		s->pcap = 0;
+		if (pkt_room(s, s->prologue) < 0)
+			s->out.err = -ENOMEM;
+	}
 }
 
-/* Starts an event of size n (header included); returns where its payload goes. */
-static uint8_t *ev_begin(struct hpi_export *x, struct ctf *c, uint16_t id, uint64_t t, size_t n)
+static char *join(const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+	char *p = malloc(a + b + 2);
+
+	if (p) {
+		memcpy(p, dir, a);
+		p[a] = '/';
+		memcpy(p + a + 1, name, b + 1);
+	}
+	return p;
+}
+
+/* The stream of a vCPU (cls 0) or the agent's (cls 1), opened on first use. */
+static struct ctf_stream *stream_of(struct hpi_export *x, int cls, uint32_t vcpu)
+{
+	struct ctf *c = x->priv;
+	struct ctf_stream **slot = cls ? &c->agent : &c->hits[vcpu < CTF_VCPUS ? vcpu : CTF_VCPUS];
+	struct ctf_stream *s = *slot;
+	char name[32], *path = NULL;
+	int rc;
+
+	if (s)
+		return s;
+	if (cls)
+		snprintf(name, sizeof(name), "stream_agent");
+	else if (vcpu < CTF_VCPUS)
+		snprintf(name, sizeof(name), "stream_%u", vcpu);
+	else
+		snprintf(name, sizeof(name), "stream_more");
+	if (!(s = calloc(1, sizeof(*s))) || !(path = join(x->out_path, name))) {
+		free(s);
+		x->out.err = -ENOMEM;
+		return NULL;
+	}
+	s->out.fd = -1;
+	s->path = path;
+	rc = hpi_out_open_cap(&s->out, path, 64); /* whole packets: written directly */
+	s->cls = cls;
+	s->cpu = vcpu;
+	s->prologue = s->plen = cls ? PRO_AGENT : PRO_HITS;
+	*slot = s; /* freed with the others, whatever happens next */
+	c->nstreams++;
+	if (rc < 0 || pkt_room(s, s->prologue) < 0) {
+		x->out.err = rc < 0 ? rc : -ENOMEM;
+		return NULL;
+	}
+	return s;
+}
+
+/* Starts an event of size n (header included) in stream s; returns where its payload
+ * goes. cpu: the vCPU of a hit (stream_more closes its packet when it changes). */
+static uint8_t *ev_begin(struct ctf *c, struct ctf_stream *s, uint16_t id, uint64_t t, size_t n, uint32_t cpu)
 {
 	uint8_t *p;
 
-	if (c->pkt_events && c->plen + n > PKT_TARGET)
-		pkt_close(x, c);
-	if (pkt_room(c, n) < 0)
+	if (s->events && (s->plen + n > pkt_target(c) || s->cpu != cpu))
+		pkt_close(c, s);
+	if (pkt_room(s, n) < 0)
 		return NULL;
-	/* Readers require time to never go back within a stream: an event journalled
-	 * late (another vCPU) is stamped at the latest time seen. */
-	if (t < c->last_ts)
-		t = c->last_ts;
-	if (!c->pkt_events)
-		c->ts_begin = t;
-	c->last_ts = t;
-	c->pkt_events++;
-	p = c->pkt + c->plen;
+	/* Readers require time to never go back within a stream. A vCPU's hits come in
+	 * time order; a journal that says otherwise is stamped at the latest time seen. */
+	if (t < s->last_ts)
+		t = s->last_ts;
+	if (!s->events) {
+		s->ts_begin = t;
+		s->cpu = cpu;
+	}
+	s->last_ts = t;
+	s->events++;
+	p = s->pkt + s->plen;
 	hpi_put16(p, id);
 	hpi_put64(p + 2, t);
-	c->plen += n;
+	s->plen += n;
 	return p + 10;
 }
 
@@ -172,8 +261,11 @@ static int ctf_hit(struct hpi_export *x, const struct hp_record *rec, const char
 	const struct hp_hit_field *fs = hp_hit__fields();
 	struct hp_hit_ctx hc = { rec->seq, hpi_rel_ns(x, h->time_ns), spec, x->params, x->nparams };
 	char buf[HP_HIT_FIELD_TEXT_MAX];
-	uint8_t *p = ev_begin(x, x->priv, EV_HIT, h->time_ns, hit_size(h, &hc, comm));
+	struct ctf_stream *s = stream_of(x, 0, h->vcpu);
+	uint8_t *p = s ? ev_begin(x->priv, s, EV_HIT, h->time_ns, hit_size(h, &hc, comm), h->vcpu) : NULL;
 
+	if (!s)
+		return x->out.err;
 	if (!p)
 		return -ENOMEM;
 	for (int f = 0; f < HP_HF_COUNT; f++) {
@@ -222,67 +314,19 @@ static int ctf_hit(struct hpi_export *x, const struct hp_record *rec, const char
 			break;
 		}
 	}
-	return x->out.err;
-}
-
-/* The hit event's fields in TSDL, from the same table. */
-static void hit_tsdl(struct hpi_out *o)
-{
-	static const char *const types[] = {
-		[HP_HFT_UINT] = "uint64_t", [HP_HFT_INT] = "int64_t",  [HP_HFT_ADDR] = "uint64x_t",
-		[HP_HFT_TEXT] = "string",   [HP_HFT_BOOL] = "uint8_t",
-	};
-	const struct hp_hit_field *fs = hp_hit__fields();
-
-	hpi_out_str(o, "/* A probe hit: its fields are docs/journal.md's hit fields. An optional value is a\n"
-		       " * variant on its <name>_tag (absent, present); regs (0 or 21) are in the order of\n"
-		       " * enum hp_reg: rax rbx rcx rdx rsi rdi rbp rsp r8-r15 rip rflags cr3 gs_base k_gs_base. */\n"
-		       "event {\n\tname = \"hit\";\n\tid = 0;\n\tstream_id = 0;\n\tfields := struct {\n");
-	for (int f = 0; f < HP_HF_COUNT; f++) {
-		const struct hp_hit_field *d = &fs[f];
-
-		if (!(d->in & HP_HF_IN_EXPORT))
-			continue;
-		hpi_out_str(o, "\t\t");
-		switch (d->type) {
-		case HP_HFT_ARGS:
-			hpi_out_str(o, "uint8_t nargs;\n\t\tuint64_t args[nargs];\n");
-			continue;
-		case HP_HFT_BYTES:
-			hpi_out_str(o, "uint16_t memlen;\n\t\tuint8_t mem[memlen];\n");
-			continue;
-		case HP_HFT_REGS:
-			hpi_out_str(o, "uint8_t nregs;\n\t\tuint64x_t regs[nregs];\n");
-			continue;
-		default:
-			break;
-		}
-		if (d->optional) {
-			hpi_out_str(o, "enum : uint8_t { absent = 0, present = 1 } ");
-			hpi_out_str(o, d->name);
-			hpi_out_str(o, "_tag;\n\t\tvariant <");
-			hpi_out_str(o, d->name);
-			hpi_out_str(o, "_tag> { struct { } absent; ");
-			hpi_out_str(o, types[d->type]);
-			hpi_out_str(o, " present; } ");
-		} else {
-			hpi_out_str(o, types[d->type]);
-			hpi_out_char(o, ' ');
-		}
-		hpi_out_str(o, d->name);
-		hpi_out_str(o, ";\n");
-	}
-	hpi_out_str(o, "\t};\n};\n\n");
+	return s->out.err;
 }
 
 static int ctf_alert(struct hpi_export *x, const struct hp_record *rec)
 {
-	struct ctf *c = x->priv;
 	const char *text = rec->json;
 	size_t tl = rec->json_len;
 	char *esc = NULL;
+	struct ctf_stream *s = stream_of(x, 1, 0);
 	uint8_t *p;
 
+	if (!s)
+		return x->out.err;
 	if (!hpi_utf8_valid(text, tl)) { /* CTF strings are UTF-8 */
 		tl = hp_export__escape(rec->json, rec->json_len, NULL, 0);
 		if (!(esc = malloc(tl + 1)))
@@ -290,141 +334,28 @@ static int ctf_alert(struct hpi_export *x, const struct hp_record *rec)
 		hp_export__escape(rec->json, rec->json_len, esc, tl + 1);
 		text = esc;
 	}
-	p = ev_begin(x, c, EV_ALERT, rec->time_ns, 10 + tl + 1);
+	p = ev_begin(x->priv, s, EV_ALERT, rec->time_ns, 10 + tl + 1, 0);
 	if (p)
 		put_str(p, text, tl);
 	free(esc);
-	return p ? x->out.err : -ENOMEM;
+	return p ? s->out.err : -ENOMEM;
 }
 
 static int ctf_dropped(struct hpi_export *x, const struct hp_record *rec)
 {
-	uint8_t *p = ev_begin(x, x->priv, EV_DROPPED, rec->time_ns, 10 + 12);
+	struct ctf *c = x->priv;
+	struct ctf_stream *s = stream_of(x, 1, 0);
+	uint8_t *p = s ? ev_begin(c, s, EV_DROPPED, rec->time_ns, 10 + 12, 0) : NULL;
 
+	if (!s)
+		return x->out.err;
 	if (!p)
 		return -ENOMEM;
-	struct ctf *c = x->priv;
 	hpi_put32(p, rec->u.dropped.probe_id);
 	hpi_put64(p + 4, rec->u.dropped.count);
 	c->discarded =
 		rec->u.dropped.count > UINT64_MAX - c->discarded ? UINT64_MAX : c->discarded + rec->u.dropped.count;
-	return x->out.err;
-}
-
-/* A TSDL string literal: printable ASCII only, quotes and backslashes escaped. */
-static void tsdl_str(struct hpi_out *o, const char *s, size_t max)
-{
-	hpi_out_char(o, '"');
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '"' || ch == '\\')
-			hpi_out_char(o, '\\');
-		hpi_out_char(o, ch >= 0x20 && ch < 0x7f ? (char)ch : '?');
-	}
-	hpi_out_char(o, '"');
-}
-
-static void uuid_str(char out[37], const uint8_t u[16])
-{
-	static const char hx[] = "0123456789abcdef";
-	int o = 0;
-
-	for (int i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hx[u[i] >> 4];
-		out[o++] = hx[u[i] & 15];
-	}
-	out[o] = '\0';
-}
-
-static const char tsdl_types[] =
-	"typealias integer { size = 8; align = 8; signed = false; } := uint8_t;\n"
-	"typealias integer { size = 16; align = 8; signed = false; } := uint16_t;\n"
-	"typealias integer { size = 32; align = 8; signed = false; } := uint32_t;\n"
-	"typealias integer { size = 64; align = 8; signed = false; } := uint64_t;\n"
-	"typealias integer { size = 32; align = 8; signed = true; } := int32_t;\n"
-	"typealias integer { size = 64; align = 8; signed = true; } := int64_t;\n"
-	"typealias integer { size = 64; align = 8; signed = false; base = hex; } := uint64x_t;\n\n";
-
-static const char tsdl_stream[] =
-	"typealias integer { size = 64; align = 8; signed = false; map = clock.monotonic.value; }"
-	" := uint64_clock_monotonic_t;\n\n"
-	"stream {\n"
-	"\tid = 0;\n"
-	"\tpacket.context := struct {\n"
-	"\t\tuint64_clock_monotonic_t timestamp_begin;\n"
-	"\t\tuint64_clock_monotonic_t timestamp_end;\n"
-	"\t\tuint64_t content_size;\n"
-	"\t\tuint64_t packet_size;\n"
-	"\t\tuint64_t packet_seq_num;\n"
-	"\t\tuint64_t events_discarded;\n"
-	"\t};\n"
-	"\tevent.header := struct {\n"
-	"\t\tuint16_t id;\n"
-	"\t\tuint64_clock_monotonic_t timestamp;\n"
-	"\t};\n"
-	"};\n\n"
-	"/* A detector alert: the agent's JSON text. */\n"
-	"event {\n"
-	"\tname = \"alert\";\n"
-	"\tid = 1;\n"
-	"\tstream_id = 0;\n"
-	"\tfields := struct {\n"
-	"\t\tstring text;\n"
-	"\t};\n"
-	"};\n\n"
-	"/* Hits lost before the journal (probe_id 0: any probe). */\n"
-	"event {\n"
-	"\tname = \"dropped\";\n"
-	"\tid = 2;\n"
-	"\tstream_id = 0;\n"
-	"\tfields := struct {\n"
-	"\t\tuint32_t probe_id;\n"
-	"\t\tuint64_t count;\n"
-	"\t};\n"
-	"};\n";
-
-static int write_metadata(struct hpi_export *x, struct ctf *c)
-{
-	const struct hp_journal_meta *m = x->meta;
-	/* The clock counts host CLOCK_MONOTONIC ns; the offset maps it to wall time. */
-	uint64_t off = m->created_ns > m->mono_base_ns ? m->created_ns - m->mono_base_ns : 0;
-	struct hpi_out o;
-	char uuid[37];
-	int rc;
-
-	if ((rc = hpi_out_open(&o, c->meta_path)) < 0)
-		return rc;
-	uuid_str(uuid, c->uuid);
-	hpi_out_str(&o, "/* CTF 1.8 */\n\n/* HProbe hit journal export (docs/journal.md). */\n\n");
-	hpi_out_str(&o, tsdl_types);
-	hpi_out_str(&o, "trace {\n\tmajor = 1;\n\tminor = 8;\n\tuuid = \"");
-	hpi_out_str(&o, uuid);
-	hpi_out_str(&o, "\";\n\tbyte_order = le;\n\tpacket.header := struct {\n"
-			"\t\tuint32_t magic;\n\t\tuint8_t uuid[16];\n\t\tuint32_t stream_id;\n\t};\n};\n\n");
-	hpi_out_str(&o, "env {\n\tdomain = \"hprobe\";\n\ttracer_name = \"hprobe\";\n\tsession = ");
-	tsdl_str(&o, m->session, sizeof(m->session));
-	hpi_out_str(&o, ";\n\tvm = ");
-	tsdl_str(&o, m->vm_name, sizeof(m->vm_name));
-	hpi_out_str(&o, ";\n\tkernel = ");
-	tsdl_str(&o, m->kernel, sizeof(m->kernel));
-	/* LTTng names a host's CLOCK_MONOTONIC by its boot id: the same uuid lets
-	 * readers line this trace up with the host's LTTng traces of that boot */
-	static const uint8_t none[16];
-	if (x->boot_id && memcmp(x->boot_id, none, 16))
-		uuid_str(uuid, x->boot_id);
-	hpi_out_str(&o, ";\n};\n\nclock {\n\tname = monotonic;\n\tuuid = \"");
-	hpi_out_str(&o, uuid);
-	hpi_out_str(&o, "\";\n\tdescription = \"host CLOCK_MONOTONIC\";\n\tfreq = 1000000000;\n\toffset_s = ");
-	hpi_out_u64(&o, off / 1000000000u);
-	hpi_out_str(&o, ";\n\toffset = ");
-	hpi_out_u64(&o, off % 1000000000u);
-	hpi_out_str(&o, ";\n};\n\n");
-	hpi_out_str(&o, tsdl_stream);
-	hit_tsdl(&o);
-	return hpi_out_commit(&o);
+	return s->out.err;
 }
 
 static uint64_t fnv64(uint64_t h, const void *p, size_t n)
@@ -436,25 +367,11 @@ static uint64_t fnv64(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-static char *join(const char *dir, const char *name)
-{
-	size_t a = strlen(dir), b = strlen(name);
-	char *p = malloc(a + b + 2);
-
-	if (p) {
-		memcpy(p, dir, a);
-		p[a] = '/';
-		memcpy(p + a + 1, name, b + 1);
-	}
-	return p;
-}
-
 static int ctf_begin(struct hpi_export *x)
 {
 	const struct hp_journal_meta *m = x->meta;
 	struct ctf *c = calloc(1, sizeof(*c));
 	uint64_t h1, h2;
-	int rc;
 
 	if (!c)
 		return -ENOMEM;
@@ -463,11 +380,8 @@ static int ctf_begin(struct hpi_export *x)
 		c->made_dir = 1;
 	else if (errno != EEXIST)
 		return -errno;
-	c->stream_path = join(x->out_path, "stream");
-	c->meta_path = join(x->out_path, "metadata");
-	if (!c->stream_path || !c->meta_path || pkt_room(c, PKT_PROLOGUE) < 0)
+	if (!(c->meta_path = join(x->out_path, "metadata")))
 		return -ENOMEM;
-	c->plen = PKT_PROLOGUE;
 	/* A stable uuid per journal: exporting twice gives identical traces. */
 	h1 = fnv64(14695981039346656037ull, m, sizeof(*m));
 	h2 = fnv64(h1 ^ 0x9e3779b97f4a7c15ull, m, sizeof(*m));
@@ -475,8 +389,93 @@ static int ctf_begin(struct hpi_export *x)
 	hpi_put64(c->uuid + 8, h2);
 	c->uuid[6] = (uint8_t)((c->uuid[6] & 0x0f) | 0x40);
 	c->uuid[8] = (uint8_t)((c->uuid[8] & 0x3f) | 0x80);
-	rc = hpi_out_open(&x->out, c->stream_path);
+	return 0;
+}
+
+/* Calls fn on every stream opened. */
+static int each_stream(struct ctf *c, int (*fn)(struct ctf *, struct ctf_stream *))
+{
+	int rc = 0;
+
+	for (int i = 0; i <= CTF_VCPUS + 1; i++) {
+		struct ctf_stream *s = i <= CTF_VCPUS ? c->hits[i] : c->agent;
+		int r = s ? fn(c, s) : 0;
+
+		if (r < 0 && !rc)
+			rc = r;
+	}
 	return rc;
+}
+
+static int stream_commit(struct ctf *c, struct ctf_stream *s)
+{
+	int rc;
+
+	pkt_close(c, s);
+	if ((rc = hpi_out_commit(&s->out)) == 0)
+		s->committed = 1;
+	return rc;
+}
+
+static int stream_free(struct ctf *c, struct ctf_stream *s)
+{
+	(void)c;
+	hpi_out_discard(&s->out);
+	free(s->pkt);
+	free(s->path);
+	free(s);
+	return 0;
+}
+
+/* Whether name is a data stream this export wrote: "stream_N" (the canonical
+ * decimal N < CTF_VCPUS), "stream_more" or "stream_agent" and opened. -1: a name
+ * of this format that it did not write (an earlier export's); 0: any other file. */
+static int ours(const struct ctf *c, const char *name)
+{
+	const char *n = name + 7;
+	unsigned v = 0;
+
+	if (!strcmp(name, "stream")) /* the single stream of exports before per-vCPU streams */
+		return -1;
+	if (strncmp(name, "stream_", 7))
+		return 0;
+	if (!strcmp(n, "more"))
+		return c->hits[CTF_VCPUS] ? 1 : -1;
+	if (!strcmp(n, "agent"))
+		return c->agent ? 1 : -1;
+	if (!*n || (n[0] == '0' && n[1]) || strlen(n) > 3)
+		return 0;
+	for (; *n; n++) {
+		if (*n < '0' || *n > '9')
+			return 0;
+		v = v * 10 + (unsigned)(*n - '0');
+	}
+	return v >= CTF_VCPUS ? 0 : c->hits[v] ? 1 : -1;
+}
+
+/* A re-export into the same directory: an earlier export's streams that this one
+ * did not write (more vCPUs then) would be read as part of the new trace. */
+static int remove_stale(struct hpi_export *x, struct ctf *c)
+{
+	DIR *d = opendir(x->out_path);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (ours(c, e->d_name) < 0 && unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT && !rc)
+			rc = -errno;
+	closedir(d);
+	return rc;
+}
+
+static int stream_unlink(struct ctf *c, struct ctf_stream *s)
+{
+	(void)c;
+	if (s->committed)
+		unlink(s->path);
+	return 0;
 }
 
 static void ctf_free(struct hpi_export *x)
@@ -485,42 +484,41 @@ static void ctf_free(struct hpi_export *x)
 
 	if (!c)
 		return;
-	free(c->pkt);
-	free(c->stream_path);
+	each_stream(c, stream_free);
 	free(c->meta_path);
 	free(c);
 	x->priv = NULL;
 }
 
-static int ctf_end(struct hpi_export *x)
-{
-	struct ctf *c = x->priv;
-	int rc;
-
-	pkt_close(x, c);
-	rc = x->out.err;
-	if (!rc)
-		rc = write_metadata(x, c);
-	if (!rc)
-		rc = hpi_out_commit(&x->out);
-	if (rc) {
-		hpi_out_discard(&x->out);
-		unlink(c->meta_path);
-		if (c->made_dir)
-			rmdir(x->out_path);
-	}
-	ctf_free(x);
-	return rc;
-}
-
 static void ctf_discard(struct hpi_export *x)
 {
 	struct ctf *c = x->priv;
+	int made = c && c->made_dir;
 
-	hpi_out_discard(&x->out);
-	if (c && c->made_dir)
+	ctf_free(x); /* removes the partial files */
+	if (made)
 		rmdir(x->out_path);
+}
+
+static int ctf_end(struct hpi_export *x)
+{
+	struct ctf *c = x->priv;
+	int rc = x->out.err;
+
+	if (!rc)
+		rc = each_stream(c, stream_commit);
+	if (!rc)
+		rc = hpi_ctf_metadata(x, c->meta_path, c->uuid);
+	if (!rc)
+		rc = remove_stale(x, c);
+	if (rc) {
+		each_stream(c, stream_unlink);
+		unlink(c->meta_path);
+		ctf_discard(x);
+		return rc;
+	}
 	ctf_free(x);
+	return 0;
 }
 
 const struct hpi_export_ops hpi_export_ctf = {

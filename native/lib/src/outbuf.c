@@ -16,20 +16,25 @@
 
 int hpi_out_open(struct hpi_out *o, const char *path)
 {
+	return hpi_out_open_cap(o, path, OUT_BUF);
+}
+
+int hpi_out_open_cap(struct hpi_out *o, const char *path, size_t cap)
+{
 	size_t n = strlen(path);
 
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
 	o->path = strdup(path);
 	o->tmp = malloc(n + sizeof(".partial"));
-	o->buf = malloc(OUT_BUF);
+	o->buf = malloc(cap ? cap : 1);
 	if (!o->path || !o->tmp || !o->buf) {
 		hpi_out_discard(o);
 		return -ENOMEM;
 	}
 	memcpy(o->tmp, path, n);
 	memcpy(o->tmp + n, ".partial", sizeof(".partial"));
-	o->cap = OUT_BUF;
+	o->cap = cap ? cap : 1;
 	struct stat st;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		/* a device or pipe (/dev/stdout, a FIFO): write to it; renaming a file over it

@@ -17,6 +17,8 @@ struct hpi_out {
 
 /* Opens path + ".partial" for writing; hpi_out_commit renames it to path. */
 int hpi_out_open(struct hpi_out *o, const char *path);
+/* The same with a buffer of cap bytes (a writer of whole blocks needs little). */
+int hpi_out_open_cap(struct hpi_out *o, const char *path, size_t cap);
 void hpi_out_drain(struct hpi_out *o);
 void hpi_out_write_direct(struct hpi_out *o, const void *p, size_t n);
 /* Flushes, closes and renames into place; 0 or the first error. */

@@ -112,7 +112,12 @@ starts = [m for m in re.finditer(r"^\[\d+\] \([^)]*\) \w+: ", out, re.M)]
 for k, m in enumerate(starts):
     body = out[m.end():starts[k + 1].start() if k + 1 < len(starts) else len(out)].rstrip("\n")
     hm = line_re.match(m.group(0))
-    events.append((int(hm.group(1)), hm.group(2), Parser(body).value()))
+    p = Parser(body)
+    v = p.value()
+    if p.s.startswith(", {", p.i):  # { cpu_id = N }, { fields }: a hit's packet context first
+        p.eat(",")
+        v = (v, p.value())
+    events.append((int(hm.group(1)), hm.group(2), v))
 
 failures = []
 
@@ -147,10 +152,14 @@ def want_fields(h, pretty):
     return f
 
 
-hev = [e for e in events if e[1] == "hit"]
+# babeltrace2 merges the per-vCPU streams by time: the hits in time order, not the journal's
+hev = sorted((e for e in events if e[1] == "hit"), key=lambda e: e[2][1]["seq"])
 check(len(hev) == N, "hit events: %d != %d" % (len(hev), N))
+check(len({h["vcpu"] for h in hits}) == 4 and any(a["time_ns"] > b["time_ns"] for a, b in zip(hits, hits[1:])),
+      "the journal has 4 vCPUs and hits journalled late")
 stale = 0
-for h, (ts, _, f) in zip(hits, hev):
+for h, (ts, _, (ctx, f)) in zip(hits, hev):
+    check(ctx == {"cpu_id": h["vcpu"]}, "hit %d: packet context %r, vCPU %d" % (h["seq"], ctx, h["vcpu"]))
     want = want_fields(h, True)
     # babeltrace2 2.0.x shows an empty string field with a stale value from an
     # earlier event (fixed upstream: review.lttng.org/c/babeltrace/+/4528); the
@@ -159,6 +168,7 @@ for h, (ts, _, f) in zip(hits, hev):
         f["comm"] = ""
         stale += 1
     check(f == want, "hit %d: %r != %r" % (h["seq"], f, want))
+    # none moved: each vCPU's stream is in time order on its own
     check(ts == h["time_ns"], "hit %d timestamp %d != %d" % (h["seq"], ts, h["time_ns"]))
 alerts = [e[2]["text"] for e in events if e[1] == "alert"]
 check(alerts == ['{"detector":"watchdog","msg":"no heartbeat \\"x\\"\\n","pid":101}', "[1, 2]"],
@@ -181,16 +191,21 @@ check(clock and clock.group(1) == boot_id, "clock uuid %r, boot id %s" % (clock 
 
 def decode_stream(path):
     """An independent decoder of the stream layout the metadata declares (byte-aligned,
-    little endian): yields (timestamp, event id, fields)."""
+    little endian): yields (timestamp, event id, fields, cpu_id or None)."""
     import struct
     data = open(path, "rb").read()
     pos = 0
     while pos < len(data):
-        magic, = struct.unpack_from("<I", data, pos)
+        magic, stream_id = struct.unpack_from("<I", data, pos)[0], struct.unpack_from("<I", data, pos + 20)[0]
         check(magic == 0xC1FC1FC1, "packet magic at %d" % pos)
         content = struct.unpack_from("<Q", data, pos + 40)[0] // 8
-        discarded.append(struct.unpack_from("<Q", data, pos + 64)[0])
-        end, p = pos + content, pos + 72
+        seqs.setdefault(path, []).append(struct.unpack_from("<Q", data, pos + 56)[0])
+        if stream_id == 0:  # hits: cpu_id
+            cpu, p = struct.unpack_from("<I", data, pos + 64)[0], pos + 68
+        else:  # the agent's: events_discarded
+            discarded.append(struct.unpack_from("<Q", data, pos + 64)[0])
+            cpu, p = None, pos + 72
+        end = pos + content
 
         def string():
             nonlocal p
@@ -207,6 +222,7 @@ def decode_stream(path):
 
         while p < end:
             eid, ts = u("H"), u("Q")
+            check((eid == 0) == (stream_id == 0), "event %d in stream class %d" % (eid, stream_id))
             if eid == 0:
                 f = {"seq": u("Q"), "time_ns": u("Q"), "rel_ns": u("q"), "probe": u("Q"), "spec": string(),
                      "vcpu": u("Q")}
@@ -229,19 +245,49 @@ def decode_stream(path):
                 f = {"text": string()}
             else:
                 f = {"probe_id": u("I"), "count": u("Q")}
-            yield ts, eid, f
+            yield ts, eid, f, cpu
         check(p == end, "packet content size")
         pos = end
 
 
-discarded = []  # each packet's events_discarded: a running total of the hits lost
-raw_hits = [f for ts, eid, f in decode_stream(os.path.join(trace, "stream")) if eid == 0]
+discarded = []  # the agent stream's events_discarded per packet: a running total of the hits lost
+seqs = {}  # each stream's packet_seq_num
+names = sorted(os.listdir(trace))
+check(names == ["metadata", "stream_0", "stream_1", "stream_agent", "stream_more"], "trace files %r" % names)
+raw_hits = []
+for name in names[1:]:
+    evs = list(decode_stream(os.path.join(trace, name)))
+    check(all(a[0] <= b[0] for a, b in zip(evs, evs[1:])), name + ": time goes back")
+    for ts, eid, f, cpu in evs:
+        if eid == 0:
+            check(cpu == f["vcpu"] and (name == "stream_more") == (cpu >= 256) and
+                  (name == "stream_more" or name == "stream_%d" % cpu), "%s: a hit of vCPU %d" % (name, f["vcpu"]))
+            check(ts == f["time_ns"], "%s: hit %d stamped %d" % (name, f["seq"], ts))
+            raw_hits.append(f)
+check(all(s == list(range(len(s))) for s in seqs.values()), "packet_seq_num per stream")
+# stream_more: a packet per run of one vCPU, each with that vCPU's cpu_id
+more = [h["vcpu"] for h in hits if h["vcpu"] >= 256]
+runs = 1 + sum(a != b for a, b in zip(more, more[1:]))
+check(len(seqs[os.path.join(trace, "stream_more")]) == runs, "stream_more packets %d, runs %d" %
+      (len(seqs[os.path.join(trace, "stream_more")]), runs))
 check(discarded == sorted(discarded) and discarded[0] == 0 and discarded[-1] == 17,
       "events_discarded per packet %r" % discarded[:10])
+raw_hits.sort(key=lambda f: f["seq"])
 check(len(raw_hits) == N, "stream hits %d" % len(raw_hits))
 for h, f in zip(hits, raw_hits):
     want = want_fields(h, False)
     check(f == want, "stream hit %d: %r != %r" % (h["seq"], f, want))
+
+# a re-export into the same directory: the streams it did not write go (an older
+# export's single stream, a vCPU it no longer has), other files stay
+for old in ("stream", "stream_9", "stream_255"):
+    open(os.path.join(trace, old), "wb").close()
+for other in ("notes.txt", "stream_07"):
+    open(os.path.join(trace, other), "w").close()
+subprocess.run([tool, "export", journal, "ctf", trace], check=True)
+left = sorted(os.listdir(trace))
+check(left == ["metadata", "notes.txt", "stream_0", "stream_07", "stream_1", "stream_agent", "stream_more"],
+      "re-export %r" % left)
 
 for f in failures[:20]:
     print("FAIL:", f)

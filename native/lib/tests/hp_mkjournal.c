@@ -38,9 +38,12 @@ static const char *const comms[] = {
 static void make_hit(uint64_t i, struct hp_hit *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->time_ns = MONO_BASE + 1000 + i * 1000 + (i % 3);
+	/* vCPU 1's hits are journalled late (each before vCPU 0's previous one), as the
+	 * agent writes them; each vCPU's own hits are in time order */
+	h->time_ns = MONO_BASE + 1000 + i * 1000 + (i % 3) - (i % 2 ? 1500 : 0);
 	h->probe_id = (uint32_t)(i % 4 + 1);
-	h->vcpu = (uint32_t)(i % 2);
+	/* now and then a vCPU beyond the 256 that CTF gives a stream of their own */
+	h->vcpu = i % 50 == 7 ? 300 + (uint32_t)(i / 50 % 2) : (uint32_t)(i % 2);
 	if (i % 9 == 8) {
 		h->pid = h->tgid = -1;
 	} else {

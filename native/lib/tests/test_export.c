@@ -1,5 +1,6 @@
 /* Export driver behaviour the format checkers do not see: progress about every 1%,
  * cancellation leaving nothing behind, errors, crash tails, and the escaping rule. */
+#include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
 
@@ -68,6 +69,49 @@ static void test_escape(void)
 	CHECK_EQ_INT(hp_export__escape("ab", 2, NULL, 0), 2);
 }
 
+static int dir_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* A journal that claims thousands of vCPUs (a damaged or hostile one): CTF gives the
+ * first 256 a stream each and the others one more, so files and memory stay bounded. */
+static void test_many_vcpus(void)
+{
+	struct hp_journal_meta m = { .mono_base_ns = 1000 };
+	struct hp_journal_writer *w = NULL;
+	struct hp_export_stats st;
+	struct hp_err err = { { 0 } };
+	char j[256], out[256], p[320];
+
+	snprintf(j, sizeof(j), "/tmp/hp_export_vcpus_%d.hpj", (int)getpid());
+	snprintf(out, sizeof(out), "/tmp/hp_export_vcpus_%d", (int)getpid());
+	REQUIRE(hp_journal__create(j, &m, 0, &w, &err) == 0);
+	for (uint64_t i = 0; i < 3000; i++) {
+		struct hp_hit h;
+
+		hp_make_hit(i, &h);
+		h.vcpu = i % 1000 == 999 ? UINT32_MAX : (uint32_t)(i % 1000);
+		REQUIRE(hp_journal__append_hit(w, &h, NULL) == 0);
+	}
+	REQUIRE(hp_journal__close(w, &err) == 0);
+	REQUIRE(hp_export__journal(j, HP_EXPORT_CTF, out, NULL, NULL, NULL, &st, &err) == 0);
+	CHECK_EQ_U64(st.hits_written, 3000);
+	CHECK_EQ_INT(dir_entries(out), 1 + 256 + 1); /* metadata, stream_0..255, stream_more */
+	snprintf(p, sizeof(p), "rm -r %s", out);
+	CHECK_EQ_INT(system(p), 0);
+	unlink(j);
+}
+
 int main(void)
 {
 	struct hp_journal_meta m = { .mono_base_ns = 1000 };
@@ -80,6 +124,7 @@ int main(void)
 	uint8_t *img;
 
 	test_escape();
+	test_many_vcpus();
 	CHECK_EQ_INT(hp_export__parse_format("csv"), HP_EXPORT_CSV);
 	CHECK_EQ_INT(hp_export__parse_format("jsonl"), HP_EXPORT_JSONL);
 	CHECK_EQ_INT(hp_export__parse_format("chrome"), HP_EXPORT_CHROME);
@@ -116,15 +161,20 @@ int main(void)
 	unlink(out);
 	REQUIRE(hp_export__journal(j, HP_EXPORT_CTF, out, NULL, NULL, NULL, &st, &err) == 0);
 	{
-		char meta[320], stream[320];
+		char meta[320], s0[320], s1[320], agent[320];
 
 		snprintf(meta, sizeof(meta), "%s/metadata", out);
-		snprintf(stream, sizeof(stream), "%s/stream", out);
+		snprintf(s0, sizeof(s0), "%s/stream_0", out); /* a stream per vCPU */
+		snprintf(s1, sizeof(s1), "%s/stream_1", out);
+		snprintf(agent, sizeof(agent), "%s/stream_agent", out);
 		CHECK_EQ_INT(mode_of(out), 0700);
 		CHECK_EQ_INT(mode_of(meta), 0600);
-		CHECK_EQ_INT(mode_of(stream), 0600);
+		CHECK_EQ_INT(mode_of(s0), 0600);
+		CHECK_EQ_INT(mode_of(s1), 0600);
+		CHECK(!exists(agent)); /* no alert, no lost hit: no agent stream */
 		unlink(meta);
-		unlink(stream);
+		unlink(s0);
+		unlink(s1);
 		rmdir(out);
 	}
 
@@ -161,6 +211,16 @@ int main(void)
 			     -ECANCELED);
 		CHECK(!exists(out) && !exists(partial));
 		CHECK(c.calls >= 40 && c.calls <= 60);
+	}
+
+	/* cancelled into a directory that was there: left as it was, empty */
+	{
+		struct prog c = { .monotonic = 1, .cancel_at = 50 };
+
+		REQUIRE(mkdir(out, 0700) == 0);
+		CHECK_EQ_INT(hp_export__journal(j, HP_EXPORT_CTF, out, NULL, on_progress, &c, &st, &err), -ECANCELED);
+		CHECK_EQ_INT(dir_entries(out), 0);
+		REQUIRE(rmdir(out) == 0);
 	}
 
 	/* a filter that keeps nothing still gives a valid, empty export */

@@ -2,6 +2,7 @@
 detach, several VMs, a QEMU killed mid-hit. Issue: probe agent."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -42,6 +43,45 @@ class Smp(AgentTestCase):
         self.assertEqual(sum(1 for h in hits if h["probe"] == pb), 300)
         self.assertLessEqual(vcpus, {0, 1})
         self.assertEqual(len({h["seq"] for h in hits}), len(hits))
+
+    def test_ctf_export_has_a_stream_per_vcpu(self):
+        """Two processes pinned one to each vCPU; the journal exported to CTF: each vCPU's
+        hits in a stream of their own (stream_0, stream_1) with that vCPU as the packets'
+        cpu_id, exactly the calls each made, at the times journalled (none moved), as
+        babeltrace2 reads them."""
+        self.g.run("cp /apps/sysloop /tmp/loopc && echo ok", "ok")
+        a = self.g.start_waiting("taskset 1 sysloop -w -g -n 200", "sysloop")
+        b = self.g.start_waiting("taskset 2 /tmp/loopc -w -g -n 150", "sysloop")
+        pa = int(self.agent.cli("probe", "add", "smp", "kernel:__x64_sys_getpid", "--comm", "sysloop").stdout)
+        pb = int(self.agent.cli("probe", "add", "smp", "kernel:__x64_sys_getpid", "--comm", "loopc").stdout)
+        for pr in (pa, pb):
+            self.addCleanup(self.agent.cli, "probe", "remove", "smp", str(pr), check=False)
+        self.assertEqual({p["mechanism"] for p in self.agent.cli_json("probe", "list", "smp")}, {"gdbstub"})
+        since = self.g.type("kill -USR1 %d %d" % (a, b))
+        self.g.wait_for(r"sysloop\[%d\]: getpid_calls=200" % a, since, 180)
+        self.g.wait_for(r"sysloop\[%d\]: getpid_calls=150" % b, since, 180)
+        journal = next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "smp")["journal"]
+        out = os.path.join(self.agent.dir, "smp-ctf")
+
+        said = []
+
+        def exported():  # the journal is written in batches: export until the last is there
+            r = self.agent.cli("export", journal, "--format", "ctf", "--out", out, "--probe", str(pa),
+                               "--probe", str(pb))
+            said[:] = [r.stdout + r.stderr]
+            return re.match(r"350 hits written", said[0])
+        wait_until(exported, 20, lambda: "350 hits exported: %r" % said)
+        self.assertEqual(sorted(os.listdir(out)), ["metadata", "stream_0", "stream_1"])
+        bt = subprocess.run(["babeltrace2", "--clock-cycles", out], capture_output=True, text=True, timeout=120)
+        self.assertEqual(bt.returncode, 0, bt.stderr[-2000:])
+        ev = re.findall(r"^\[(\d+)\] \(\S+\) hit: \{ cpu_id = (\d+) \}, \{ seq = \d+, time_ns = (\d+), "
+                        r"rel_ns = -?\d+, probe = (\d+), spec = \"[^\"]*\", vcpu = (\d+),", bt.stdout, re.M)
+        self.assertEqual(len(ev), 350, bt.stdout[:2000])
+        moved = [e for e in ev if int(e[0]) != int(e[2]) or e[1] != e[4]]
+        self.assertEqual(moved, [], "each event's timestamp is its time_ns, its cpu_id its vcpu")
+        self.assertEqual(sorted({(int(p), int(cpu)) for _, cpu, _, p, _ in ev}), [(pa, 0), (pb, 1)])
+        self.assertEqual(sum(1 for e in ev if int(e[3]) == pa), 200)
+        self.assertEqual(sum(1 for e in ev if int(e[3]) == pb), 150)
 
 
 class DetachInQemuProbes(AgentTestCase):
