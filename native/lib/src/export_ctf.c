@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "export_int.h"
+#include "export_ctf.h"
 #include "journal_int.h" /* hpi_put* */
 
 #define CTF_MAGIC 0xC1FC1FC1u
@@ -27,9 +27,6 @@
 #define PKT_TARGET ((size_t)1 << 20)
 #endif
 #define PKT_MIN (PKT_TARGET < 65536 ? PKT_TARGET : 65536)
-#define EV_HIT 0
-#define EV_ALERT 1
-#define EV_DROPPED 2
 
 struct ctf_stream {
 	struct hpi_out out;
@@ -47,6 +44,7 @@ struct ctf {
 	struct ctf_stream *agent;
 	size_t nstreams;
 	uint64_t discarded; /* hits lost up to now (dropped records), saturating */
+	struct ctf_classes classes;
 	uint8_t uuid[16];
 	char *meta_path;
 	int made_dir;
@@ -261,9 +259,15 @@ static int ctf_hit(struct hpi_export *x, const struct hp_record *rec, const char
 	const struct hp_hit_field *fs = hp_hit__fields();
 	struct hp_hit_ctx hc = { rec->seq, hpi_rel_ns(x, h->time_ns), spec, x->params, x->nparams };
 	char buf[HP_HIT_FIELD_TEXT_MAX];
-	struct ctf_stream *s = stream_of(x, 0, h->vcpu);
-	uint8_t *p = s ? ev_begin(x->priv, s, EV_HIT, h->time_ns, hit_size(h, &hc, comm), h->vcpu) : NULL;
+	struct ctf *c = x->priv;
+	int err = 0;
+	const struct ctf_class *k = hpi_ctf_class(&c->classes, h->probe_id, spec, x->params, x->nparams, &err);
+	struct ctf_stream *s = err ? NULL : stream_of(x, 0, h->vcpu);
+	size_t n = hit_size(h, &hc, comm) + (k ? hpi_ctf_params_size(k, h) : 0);
+	uint8_t *p = s ? ev_begin(c, s, k ? k->id : CTF_EV_HIT, h->time_ns, n, h->vcpu) : NULL;
 
+	if (err)
+		return err;
 	if (!s)
 		return x->out.err;
 	if (!p)
@@ -314,6 +318,8 @@ static int ctf_hit(struct hpi_export *x, const struct hp_record *rec, const char
 			break;
 		}
 	}
+	if (k)
+		hpi_ctf_params_put(k, h, p);
 	return s->out.err;
 }
 
@@ -334,7 +340,7 @@ static int ctf_alert(struct hpi_export *x, const struct hp_record *rec)
 		hp_export__escape(rec->json, rec->json_len, esc, tl + 1);
 		text = esc;
 	}
-	p = ev_begin(x->priv, s, EV_ALERT, rec->time_ns, 10 + tl + 1, 0);
+	p = ev_begin(x->priv, s, CTF_EV_ALERT, rec->time_ns, 10 + tl + 1, 0);
 	if (p)
 		put_str(p, text, tl);
 	free(esc);
@@ -345,7 +351,7 @@ static int ctf_dropped(struct hpi_export *x, const struct hp_record *rec)
 {
 	struct ctf *c = x->priv;
 	struct ctf_stream *s = stream_of(x, 1, 0);
-	uint8_t *p = s ? ev_begin(c, s, EV_DROPPED, rec->time_ns, 10 + 12, 0) : NULL;
+	uint8_t *p = s ? ev_begin(c, s, CTF_EV_DROPPED, rec->time_ns, 10 + 12, 0) : NULL;
 
 	if (!s)
 		return x->out.err;
@@ -485,6 +491,7 @@ static void ctf_free(struct hpi_export *x)
 	if (!c)
 		return;
 	each_stream(c, stream_free);
+	hpi_ctf_classes_free(&c->classes);
 	free(c->meta_path);
 	free(c);
 	x->priv = NULL;
@@ -508,7 +515,7 @@ static int ctf_end(struct hpi_export *x)
 	if (!rc)
 		rc = each_stream(c, stream_commit);
 	if (!rc)
-		rc = hpi_ctf_metadata(x, c->meta_path, c->uuid);
+		rc = hpi_ctf_metadata(x, c->meta_path, c->uuid, &c->classes);
 	if (!rc)
 		rc = remove_stale(x, c);
 	if (rc) {

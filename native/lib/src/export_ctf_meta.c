@@ -2,10 +2,42 @@
  * classes: 0, the hits, one data stream per vCPU with the vCPU in each packet's
  * cpu_id (as LTTng's per-CPU streams, which Trace Compass shows by CPU); 1, the
  * agent's records (alerts, lost hits) with events_discarded. */
-#include "export_int.h"
+#include <stdio.h>
 
-/* The hit event's fields in TSDL, from the hit field table (hprobe/hit.h). */
-static void hit_tsdl(struct hpi_out *o)
+#include "export_ctf.h"
+
+static void tsdl_chars(struct hpi_out *o, const char *s, size_t max);
+static void tsdl_str(struct hpi_out *o, const char *s, size_t max);
+
+/* A class's name: its probe's spec; with " #ID" when another class has the same spec,
+ * and ".N" for the Nth class of one probe and spec (described again otherwise). */
+static void event_name(struct hpi_out *o, const struct ctf_classes *t, const struct ctf_class *k)
+{
+	int shared = 0, nth = 0;
+	char tail[48];
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct ctf_class *j = &t->v[i];
+
+		if (j == k || strcmp(j->spec, k->spec))
+			continue;
+		shared = 1;
+		nth += j->probe_id == k->probe_id && j->id < k->id;
+	}
+	tail[0] = '\0';
+	if (shared && nth)
+		snprintf(tail, sizeof(tail), " #%u.%d", k->probe_id, nth);
+	else if (shared)
+		snprintf(tail, sizeof(tail), " #%u", k->probe_id);
+	hpi_out_char(o, '"');
+	tsdl_chars(o, k->spec, HPI_SPEC_MAX);
+	hpi_out_str(o, tail);
+	hpi_out_char(o, '"');
+}
+
+/* A hit event class in TSDL: the fields of the hit field table (hprobe/hit.h), then
+ * the class's typed parameters. k NULL: the generic class "hit". */
+static void hit_tsdl(struct hpi_out *o, const struct ctf_classes *t, const struct ctf_class *k)
 {
 	static const char *const types[] = {
 		[HP_HFT_UINT] = "uint64_t", [HP_HFT_INT] = "int64_t",  [HP_HFT_ADDR] = "uint64x_t",
@@ -13,10 +45,19 @@ static void hit_tsdl(struct hpi_out *o)
 	};
 	const struct hp_hit_field *fs = hp_hit__fields();
 
-	hpi_out_str(o, "/* A probe hit: its fields are docs/journal.md's hit fields. An optional value is a\n"
-		       " * variant on its <name>_tag (absent, present); regs (0 or 21) are in the order of\n"
-		       " * enum hp_reg: rax rbx rcx rdx rsi rdi rbp rsp r8-r15 rip rflags cr3 gs_base k_gs_base. */\n"
-		       "event {\n\tname = \"hit\";\n\tid = 0;\n\tstream_id = 0;\n\tfields := struct {\n");
+	char id[32];
+
+	hpi_out_str(o, "event {\n\tname = ");
+	if (k) {
+		event_name(o, t, k);
+		snprintf(id, sizeof(id), "%u", k->id);
+	} else {
+		hpi_out_str(o, "\"hit\"");
+		snprintf(id, sizeof(id), "%d", CTF_EV_HIT);
+	}
+	hpi_out_str(o, ";\n\tid = ");
+	hpi_out_str(o, id);
+	hpi_out_str(o, ";\n\tstream_id = 0;\n\tfields := struct {\n");
 	for (int f = 0; f < HP_HF_COUNT; f++) {
 		const struct hp_hit_field *d = &fs[f];
 
@@ -51,13 +92,15 @@ static void hit_tsdl(struct hpi_out *o)
 		hpi_out_str(o, d->name);
 		hpi_out_str(o, ";\n");
 	}
+	if (k)
+		hpi_ctf_params_tsdl(o, k);
 	hpi_out_str(o, "\t};\n};\n\n");
 }
 
-/* A TSDL string literal: printable ASCII only, quotes and backslashes escaped. */
-static void tsdl_str(struct hpi_out *o, const char *s, size_t max)
+/* A TSDL string literal's characters: printable ASCII only, quotes and backslashes
+ * escaped. */
+static void tsdl_chars(struct hpi_out *o, const char *s, size_t max)
 {
-	hpi_out_char(o, '"');
 	for (size_t i = 0; i < max && s[i]; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
@@ -65,6 +108,12 @@ static void tsdl_str(struct hpi_out *o, const char *s, size_t max)
 			hpi_out_char(o, '\\');
 		hpi_out_char(o, ch >= 0x20 && ch < 0x7f ? (char)ch : '?');
 	}
+}
+
+static void tsdl_str(struct hpi_out *o, const char *s, size_t max)
+{
+	hpi_out_char(o, '"');
+	tsdl_chars(o, s, max);
 	hpi_out_char(o, '"');
 }
 
@@ -148,7 +197,8 @@ static const char tsdl_streams[] =
 	"\t};\n"
 	"};\n";
 
-int hpi_ctf_metadata(const struct hpi_export *x, const char *path, const uint8_t uuid[16])
+int hpi_ctf_metadata(const struct hpi_export *x, const char *path, const uint8_t uuid[16],
+		     const struct ctf_classes *classes)
 {
 	static const uint8_t none[16];
 	const struct hp_journal_meta *m = x->meta;
@@ -185,6 +235,14 @@ int hpi_ctf_metadata(const struct hpi_export *x, const char *path, const uint8_t
 	hpi_out_u64(&o, off % 1000000000u);
 	hpi_out_str(&o, ";\n};\n\n");
 	hpi_out_str(&o, tsdl_streams);
-	hit_tsdl(&o);
+	hpi_out_str(&o, "/* Probe hits, a class per probe named by its spec (\"hit\": probes past the first\n"
+			" * 4096). The fields are docs/journal.md's hit fields; an optional value is a variant on\n"
+			" * its <name>_tag (absent, present); regs (0 or 21) are in the order of enum hp_reg: rax\n"
+			" * rbx rcx rdx rsi rdi rbp rsp r8-r15 rip rflags cr3 gs_base k_gs_base. \"params\": the\n"
+			" * probe's parameters by name and type, present when captured; a char pointer reads\n"
+			" * as the string when the hit captured it, else as the pointer. */\n");
+	hit_tsdl(&o, classes, NULL);
+	for (size_t i = 0; i < classes->n; i++)
+		hit_tsdl(&o, classes, &classes->v[i]);
 	return hpi_out_commit(&o);
 }

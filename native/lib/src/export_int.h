@@ -58,9 +58,6 @@ static inline size_t hpi_hit_text(struct hpi_export *x, const struct hp_record *
 
 extern const struct hpi_export_ops hpi_export_csv, hpi_export_jsonl, hpi_export_chrome, hpi_export_ctf;
 
-/* Writes a CTF export's metadata file (export_ctf_meta.c); uuid: the trace's. */
-int hpi_ctf_metadata(const struct hpi_export *x, const char *path, const uint8_t uuid[16]);
-
 /* A set of 32-bit keys (tgids already named, for Chrome metadata). */
 struct hpi_idset {
 	uint32_t *keys; /* key + 1; 0 = empty */

@@ -141,24 +141,43 @@ void hp_param__from_ctype(struct hp_param *p, const char *ctype)
 	kernel_int(base, p);
 }
 
-size_t hp_param__format(const struct hp_param *p, uint64_t raw, char *buf, size_t cap)
+uint64_t hp_param__value(const struct hp_param *p, uint64_t raw)
 {
 	uint32_t size = p && p->size && p->size < 8 ? p->size : 8;
 	uint64_t v = size < 8 ? raw & (((uint64_t)1 << (size * 8)) - 1) : raw;
+
+	if (p && p->cls == HP_PARAM_INT)
+		return size < 8 && v >> (size * 8 - 1) ? v | ~(((uint64_t)1 << (size * 8)) - 1) : v;
+	return p && p->cls == HP_PARAM_UINT ? v : raw;
+}
+
+size_t hp_param__format(const struct hp_param *p, uint64_t raw, char *buf, size_t cap)
+{
+	uint64_t v = hp_param__value(p, raw);
 	int n;
 
 	if (!cap)
 		return 0;
 	if (p && p->cls == HP_PARAM_INT) {
-		int64_t s = size < 8 && v >> (size * 8 - 1) ? (int64_t)(v | ~(((uint64_t)1 << (size * 8)) - 1))
-							    : (int64_t)v;
-		n = snprintf(buf, cap, "%" PRId64, s);
+		n = snprintf(buf, cap, "%" PRId64, (int64_t)v);
 	} else if (p && p->cls == HP_PARAM_UINT) {
 		n = snprintf(buf, cap, "%" PRIu64, v);
 	} else {
 		n = snprintf(buf, cap, "0x%" PRIx64, raw);
 	}
 	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+int hp_param__str(const struct hp_param_mem *mem, uint64_t val, char *buf, size_t cap)
+{
+	size_t len;
+	const void *nul;
+
+	if (!mem || !mem->bytes || !mem->len || mem->addr != val)
+		return -1;
+	len = mem->len < 256 ? mem->len : 256;
+	nul = memchr(mem->bytes, 0, len);
+	return (int)hp_export__escape(mem->bytes, nul ? (size_t)((const uint8_t *)nul - mem->bytes) : len, buf, cap);
 }
 
 size_t hp_param__format_args(const struct hp_param *params, int nparams, const uint64_t *vals, int nvals,
@@ -173,14 +192,9 @@ size_t hp_param__format_args(const struct hp_param *params, int nparams, const u
 		char val[4 * 256 + 3];
 		int n;
 
-		if (i < nparams && params[i].cls == HP_PARAM_STR && mem && mem->bytes && mem->len &&
-		    mem->addr == vals[i]) {
-			size_t len = mem->len < 256 ? mem->len : 256;
-			const void *nul = memchr(mem->bytes, 0, len);
-
+		if (i < nparams && params[i].cls == HP_PARAM_STR &&
+		    hp_param__str(mem, vals[i], val + 1, sizeof val - 2) >= 0) {
 			val[0] = '"';
-			hp_export__escape(mem->bytes, nul ? (size_t)((const uint8_t *)nul - mem->bytes) : len, val + 1,
-					  sizeof val - 2);
 			strcat(val, "\"");
 			n = snprintf(buf + o, cap - o, "%s%s=%s", i ? " " : "", params[i].name, val);
 		} else if (i < nparams) {

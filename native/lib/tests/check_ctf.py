@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from export_expect import HIT_MEM, HIT_RET, HIT_TASK, HIT_USER, HIT_BLOCKED, load, named_args
+from export_expect import HIT_MEM, HIT_RET, HIT_TASK, HIT_USER, HIT_BLOCKED, PARAMS, SPECS, escape, load, named_args
 
 N = 8000
 tool, work, bt = sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else ""
@@ -105,10 +105,10 @@ class Parser:
 
 
 events = []
-line_re = re.compile(r"^\[(\d+)\] \([^)]*\) (\w+): ")
+line_re = re.compile(r"^\[(\d+)\] \([^)]*\) (.+?): $")
 pos = 0
 # An event may span lines (a spec with a newline): split on the event prefixes.
-starts = [m for m in re.finditer(r"^\[\d+\] \([^)]*\) \w+: ", out, re.M)]
+starts = [m for m in re.finditer(r"^\[\d+\] \([^)]*\) .+?: (?=\{ )", out, re.M)]
 for k, m in enumerate(starts):
     body = out[m.end():starts[k + 1].start() if k + 1 < len(starts) else len(out)].rstrip("\n")
     hm = line_re.match(m.group(0))
@@ -125,6 +125,40 @@ failures = []
 def check(cond, what):
     if not cond:
         failures.append(what)
+
+
+# the params struct's field names: a TSDL keyword gets a '_', a name that clashes with
+# another's <name>_tag is argN
+CTF_NAMES = {1: ["dfd", "filename", "how"], 2: ["event_", "x", "arg3"]}
+
+
+def tsdl_name(spec):
+    return "".join(c if 0x20 <= ord(c) < 0x7f else "?" for c in spec)
+
+
+def want_params(h, pretty):
+    """A hit's typed parameters, as the probe's event class declares them."""
+    f = {}
+    for i, ((_, cls, size), name) in enumerate(zip(PARAMS[h["probe"]], CTF_NAMES[h["probe"]])):
+        v = h["args"][i] if i < len(h["args"]) else None
+        state = "absent" if v is None else "present"
+        if v is not None:
+            low = v & ((1 << (8 * size)) - 1)
+            if cls == "int":
+                v = low - (1 << (8 * size)) if low >> (8 * size - 1) else low
+            elif cls == "uint":
+                v = low
+            elif cls == "str":
+                if h["flags"] & HIT_MEM and h["mem"] and h["memaddr"] == v:
+                    v = escape(bytes.fromhex(h["mem"]).split(b"\0")[0])
+                else:
+                    state = "pointer"
+        if pretty:
+            f[name + "_tag"] = state
+            f[name] = {} if state == "absent" else v
+        else:
+            f[name] = (state, v)
+    return f
 
 
 def want_fields(h, pretty):
@@ -145,6 +179,8 @@ def want_fields(h, pretty):
          "nargs": len(h["args"]), "args": h["args"], "named_args": opt(bool(h["args"]), named_args(h)),
          "memaddr": opt(mem, h["memaddr"]), "memlen": len(h["mem"]) // 2 if mem else 0,
          "mem": list(bytes.fromhex(h["mem"])) if mem else [], "nregs": len(regs), "regs": regs}
+    if h["probe"] in PARAMS:
+        f["params"] = want_params(h, pretty)
     if pretty:
         for k, present in (("pid", task), ("tgid", task), ("comm", task), ("retval", ret), ("latency_ns", ret),
                            ("named_args", bool(h["args"])), ("memaddr", mem)):
@@ -152,8 +188,10 @@ def want_fields(h, pretty):
     return f
 
 
-# babeltrace2 merges the per-vCPU streams by time: the hits in time order, not the journal's
-hev = sorted((e for e in events if e[1] == "hit"), key=lambda e: e[2][1]["seq"])
+# a class per probe, named by its spec; babeltrace2 merges the per-vCPU streams by time:
+# the hits in time order, not the journal's
+hev = sorted((e for e in events if e[1] not in ("alert", "dropped")), key=lambda e: e[2][1]["seq"])
+check(all(e[1] == tsdl_name(SPECS.get(e[2][1]["probe"], "#%d" % e[2][1]["probe"])) for e in hev), "event names")
 check(len(hev) == N, "hit events: %d != %d" % (len(hev), N))
 check(len({h["vcpu"] for h in hits}) == 4 and any(a["time_ns"] > b["time_ns"] for a, b in zip(hits, hits[1:])),
       "the journal has 4 vCPUs and hits journalled late")
@@ -222,8 +260,8 @@ def decode_stream(path):
 
         while p < end:
             eid, ts = u("H"), u("Q")
-            check((eid == 0) == (stream_id == 0), "event %d in stream class %d" % (eid, stream_id))
-            if eid == 0:
+            check((eid in (1, 2)) == (stream_id == 1), "event %d in stream class %d" % (eid, stream_id))
+            if eid not in (1, 2):  # a hit: the generic class (0) or its probe's (3 on)
                 f = {"seq": u("Q"), "time_ns": u("Q"), "rel_ns": u("q"), "probe": u("Q"), "spec": string(),
                      "vcpu": u("Q")}
                 f["pid"] = u("q") if u("B") else None
@@ -241,6 +279,13 @@ def decode_stream(path):
                 p += f["memlen"]
                 f["nregs"] = u("B")
                 f["regs"] = [u("Q") for _ in range(f["nregs"])]
+                if eid >= 3 and f["probe"] in PARAMS:
+                    f["params"] = {}
+                    for (_, cls, _), name in zip(PARAMS[f["probe"]], CTF_NAMES[f["probe"]]):
+                        tag = u("B")
+                        v = (None if tag == 0 else string() if tag == 1 and cls == "str" else
+                             u("q") if cls == "int" else u("Q"))
+                        f["params"][name] = (("absent", "present", "pointer")[tag], v)
             elif eid == 1:
                 f = {"text": string()}
             else:
@@ -255,16 +300,25 @@ seqs = {}  # each stream's packet_seq_num
 names = sorted(os.listdir(trace))
 check(names == ["metadata", "stream_0", "stream_1", "stream_agent", "stream_more"], "trace files %r" % names)
 raw_hits = []
+class_of = {}  # probe -> the event ids of its hits
 for name in names[1:]:
     evs = list(decode_stream(os.path.join(trace, name)))
     check(all(a[0] <= b[0] for a, b in zip(evs, evs[1:])), name + ": time goes back")
     for ts, eid, f, cpu in evs:
-        if eid == 0:
+        if eid not in (1, 2):
+            class_of.setdefault(f["probe"], set()).add(eid)
             check(cpu == f["vcpu"] and (name == "stream_more") == (cpu >= 256) and
                   (name == "stream_more" or name == "stream_%d" % cpu), "%s: a hit of vCPU %d" % (name, f["vcpu"]))
             check(ts == f["time_ns"], "%s: hit %d stamped %d" % (name, f["seq"], ts))
             raw_hits.append(f)
 check(all(s == list(range(len(s))) for s in seqs.values()), "packet_seq_num per stream")
+# one class per probe, each its own id from 3 on, named by its spec in the metadata
+check(sorted(len(v) for v in class_of.values()) == [1, 1, 1, 1] and
+      sorted(min(v) for v in class_of.values()) == [3, 4, 5, 6], "event ids per probe %r" % class_of)
+declared = dict((int(i), n) for n, i in re.findall(r'event \{\n\tname = "((?:[^"\\]|\\.)*)";\n\tid = (\d+);', meta))
+check(all(declared[min(v)].replace('\\"', '"') == tsdl_name(SPECS.get(pr, "#%d" % pr))
+          for pr, v in class_of.items()), "class names %r" % declared)
+check(declared.get(0) == "hit" and "user:hb:heartbeat" in declared.values(), "classes %r" % declared)
 # stream_more: a packet per run of one vCPU, each with that vCPU's cpu_id
 more = [h["vcpu"] for h in hits if h["vcpu"] >= 256]
 runs = 1 + sum(a != b for a, b in zip(more, more[1:]))

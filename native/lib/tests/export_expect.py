@@ -11,8 +11,9 @@ HIT_USER, HIT_REGS, HIT_TASK, HIT_BLOCKED, HIT_MEM, HIT_RET = 1, 2, 4, 8, 16, 32
 CSV_HEADER = ["seq", "time_ns", "rel_ns", "probe", "spec", "vcpu", "pid", "tgid", "comm", "ip", "cr3", "user",
               "blocked", "retval", "latency_ns", "arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "named_args",
               "memaddr", "mem", "regs"]
-# probe 1's parameters as hp_mkjournal's PROBE record names them (name, class, size)
-PARAMS = {1: [("dfd", "int", 4), ("filename", "str", 8), ("how", "uint", 4)]}
+# the parameters as hp_mkjournal's PROBE records name them (name, class, size)
+PARAMS = {1: [("dfd", "int", 4), ("filename", "str", 8), ("how", "uint", 4)],
+          2: [("event", "uint", 2), ("x", "ptr", 8), ("x_tag", "int", 1)]}
 
 
 def named_args(h):

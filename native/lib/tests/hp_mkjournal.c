@@ -146,7 +146,12 @@ static int make(const char *path, const char *expected, uint64_t n)
 	     "{\"name\":\"dfd\",\"type\":\"int\",\"class\":\"int\",\"size\":4},"
 	     "{\"name\":\"filename\",\"type\":\"const char *\",\"class\":\"str\",\"size\":8},"
 	     "{\"name\":\"how\",\"type\":\"unsigned int\",\"class\":\"uint\",\"size\":4}]}");
-	json(w, HP_REC_PROBE, MONO_BASE, "{\"id\":2,\"spec\":\"user:hb:heartbeat\"}");
+	/* probe 2's names are awkward in CTF: a TSDL keyword, a name and that name's "_tag" */
+	json(w, HP_REC_PROBE, MONO_BASE,
+	     "{\"id\":2,\"spec\":\"user:hb:heartbeat\",\"params\":["
+	     "{\"name\":\"event\",\"type\":\"u16\",\"class\":\"uint\",\"size\":2},"
+	     "{\"name\":\"x\",\"type\":\"void *\",\"class\":\"ptr\",\"size\":8},"
+	     "{\"name\":\"x_tag\",\"type\":\"s8\",\"class\":\"int\",\"size\":1}]}");
 	json(w, HP_REC_PROBE, MONO_BASE,
 	     "{\"id\":3,\"spec\":\"kernel:odd\\\"name,x\\n\",\"params\":[{\"name\":\"a b\",\"class\":\"int\","
 	     "\"size\":4}]}");

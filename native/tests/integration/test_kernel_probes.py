@@ -2,11 +2,20 @@
 identity, dynamic control, errors. Issue: probe agent."""
 import collections
 import json
+import os
 import re
+import subprocess
 import time
 import unittest
 
 from hplab import AgentTestCase, Guest, assert_speed_back, wait_until
+
+
+def ctf_params(*fields):
+    """A hit's "params" as babeltrace2 prints a class's typed fields: (name, state, value)."""
+    tags = {"present": 1, "pointer": 2}
+    return "params = { %s }" % ", ".join('%s_tag = ( "%s" : container = %d ), %s = { %s }' % (n, st, tags[st], n, v)
+                                         for n, st, v in fields)
 
 N = 300
 
@@ -107,21 +116,34 @@ class KernelProbes(AgentTestCase):
             self.assertEqual(int(h["regs"]["rip"], 16), int(h["ip"], 16))
         # the wrapper takes pt_regs: the names come from the kernel's syscall metadata, and
         # buf points at the string captured: it reads as that string
-        self.assert_named_args(pr, "syscall metadata", 'fd=%d buf="sysloop" count=%d' % (fd, ln))
+        self.assert_named_args(pr, "syscall metadata", 'fd=%d buf="sysloop" count=%d' % (fd, ln),
+                               ctf_params(("fd", "present", fd), ("buf", "present", '"sysloop"'),
+                                          ("count", "present", ln)))
         self.remove(pr)
 
     WRITE_PARAMS = [("fd", "unsigned int", "uint", 4), ("buf", "const char *", "str", 8),
                     ("count", "size_t", "uint", 8)]
 
-    def assert_named_args(self, pr, source, want):
+    def assert_named_args(self, pr, source, want, ctf):
         """The probe names write's parameters with their types, and the CLI shows
-        every one of the loop's 50 writes by them."""
+        every one of the loop's 50 writes by them; so does its CTF export, as typed
+        fields of the probe's event class (babeltrace2 reads them)."""
         p = self.probe(pr)
         self.assertEqual([(q["name"], q["type"], q["class"], q["size"]) for q in p["params"]],
                          self.WRITE_PARAMS)
         self.assertEqual(p["params_from"], source)
         rows = [r.split("\t") for r in self.agent.cli("hits", "lab", "--probe", str(pr)).stdout.splitlines()]
         self.assertEqual(sum(1 for r in rows if r[8] == want), 50, rows[:3])
+        journal = next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "lab")["journal"]
+        out = os.path.join(self.agent.dir, "ctf-%d" % pr)
+        seen = []
+
+        def exported():  # the journal is written in batches
+            self.agent.cli("export", journal, "--format", "ctf", "--out", out, "--probe", str(pr))
+            text = subprocess.run(["babeltrace2", out], capture_output=True, text=True, timeout=120).stdout
+            seen[:] = [l for l in text.splitlines() if ") %s: { cpu_id = " % p["spec"] in l]
+            return sum(1 for l in seen if ctf in l) == 50
+        wait_until(exported, 20, lambda: "50 writes typed in CTF (%r): %r" % (ctf, seen[:2]))
 
     def test_named_args_from_btf(self):
         """A function that is not a syscall wrapper: its parameters from the kernel's
@@ -140,7 +162,10 @@ class KernelProbes(AgentTestCase):
         since = self.g.type("kill -USR1 %d" % pid)
         self.g.wait_for(r"sysloop\[%d\]: getpid_calls=50 write_calls=50" % pid, since, 120)
         self.settled_hits(pr, 51)
-        self.assert_named_args(pr, "btf", "fd=%d buf=0x%x count=%d" % (fd, buf, ln))
+        # buf was not captured: the CTF field holds the pointer
+        self.assert_named_args(pr, "btf", "fd=%d buf=0x%x count=%d" % (fd, buf, ln),
+                               ctf_params(("fd", "present", fd), ("buf", "pointer", "0x%X" % buf),
+                                          ("count", "present", ln)))
         self.remove(pr)
 
     def test_condition(self):

@@ -74,14 +74,16 @@ class Smp(AgentTestCase):
         self.assertEqual(sorted(os.listdir(out)), ["metadata", "stream_0", "stream_1"])
         bt = subprocess.run(["babeltrace2", "--clock-cycles", out], capture_output=True, text=True, timeout=120)
         self.assertEqual(bt.returncode, 0, bt.stderr[-2000:])
-        ev = re.findall(r"^\[(\d+)\] \(\S+\) hit: \{ cpu_id = (\d+) \}, \{ seq = \d+, time_ns = (\d+), "
-                        r"rel_ns = -?\d+, probe = (\d+), spec = \"[^\"]*\", vcpu = (\d+),", bt.stdout, re.M)
+        # a class per probe, named by the spec: two probes on getpid, so with their ids
+        ev = re.findall(r"^\[(\d+)\] \(\S+\) kernel:__x64_sys_getpid #(\d+): \{ cpu_id = (\d+) \}, "
+                        r"\{ seq = \d+, time_ns = (\d+), rel_ns = -?\d+, probe = (\d+), spec = \"[^\"]*\", "
+                        r"vcpu = (\d+),", bt.stdout, re.M)
         self.assertEqual(len(ev), 350, bt.stdout[:2000])
-        moved = [e for e in ev if int(e[0]) != int(e[2]) or e[1] != e[4]]
-        self.assertEqual(moved, [], "each event's timestamp is its time_ns, its cpu_id its vcpu")
-        self.assertEqual(sorted({(int(p), int(cpu)) for _, cpu, _, p, _ in ev}), [(pa, 0), (pb, 1)])
-        self.assertEqual(sum(1 for e in ev if int(e[3]) == pa), 200)
-        self.assertEqual(sum(1 for e in ev if int(e[3]) == pb), 150)
+        moved = [e for e in ev if int(e[0]) != int(e[3]) or e[2] != e[5] or e[1] != e[4]]
+        self.assertEqual(moved, [], "each event's timestamp is its time_ns, its cpu_id its vcpu, its class its probe")
+        self.assertEqual(sorted({(int(p), int(cpu)) for _, _, cpu, _, p, _ in ev}), [(pa, 0), (pb, 1)])
+        self.assertEqual(sum(1 for e in ev if int(e[4]) == pa), 200)
+        self.assertEqual(sum(1 for e in ev if int(e[4]) == pb), 150)
 
 
 class DetachInQemuProbes(AgentTestCase):

@@ -40,6 +40,9 @@ int hp_param__valid_name(const char *name);
  * "u32"): fills p->type (annotations such as __user dropped), cls and size. A name
  * only BTF can resolve (size_t, pid_t) is left raw, 8 bytes: hp_btf__ctype_param. */
 void hp_param__from_ctype(struct hp_param *p, const char *ctype);
+/* The value raw of parameter p as its class reads it: an int sign-extended from its
+ * size (as int64_t bits), a uint cut to its size, anything else raw. */
+uint64_t hp_param__value(const struct hp_param *p, uint64_t raw);
 /* Writes the value raw of parameter p as the class says, NUL-terminated: "3", "-2",
  * "0x7ffd1234". Returns the length written (cut to cap - 1). */
 size_t hp_param__format(const struct hp_param *p, uint64_t raw, char *buf, size_t cap);
@@ -50,6 +53,11 @@ struct hp_param_mem {
 	const uint8_t *bytes;
 	size_t len;
 };
+/* The string a char pointer of value val points at, when mem captured it: its bytes up
+ * to a NUL (256 at most), escaped as a comm is (hp_export__escape), NUL-terminated in buf
+ * (HP_PARAM_STR_MAX bytes hold any). Returns its length, or -1 when mem does not hold it. */
+#define HP_PARAM_STR_MAX (4 * 256 + 1)
+int hp_param__str(const struct hp_param_mem *mem, uint64_t val, char *buf, size_t cap);
 /* A hit's arguments by name, NUL-terminated: "fd=3 buf=0x7ffd1234 count=7"; values past
  * the nparams parameters (all of them when nparams < 0: unknown) are "argN=0x...", N
  * from 1. A str parameter whose value is mem's address reads buf="sysloop" (the bytes

@@ -157,8 +157,10 @@ class JournalsTest {
         String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), text.length() > 2000 ? text.substring(0, 2000) : text);
-        long hits = text.lines().filter(l -> l.contains("hit")).count();
-        assertTrue(hits >= 1000, "babeltrace2 shows " + hits + " hit events");
+        // a hit event: "[time] (delta) SPEC: { cpu_id = N }, { fields }", a class per probe
+        String hit = "^\\[[^\\]]+\\] \\([^)]*\\) .+: \\{ cpu_id = [01] \\}, .*";
+        assertEquals(1000, text.lines().filter(l -> l.matches(hit)).count(), "babeltrace2's hit events");
+        assertEquals(500, text.lines().filter(l -> l.contains(": { cpu_id = 1 }, { seq = ")).count(), "vCPU 1's");
     }
 
     @Test

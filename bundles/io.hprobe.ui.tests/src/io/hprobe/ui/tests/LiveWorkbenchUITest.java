@@ -349,7 +349,9 @@ class LiveWorkbenchUITest {
         String text = new String(bt.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(bt.waitFor(60, TimeUnit.SECONDS), "babeltrace2 finished");
         assertEquals(0, bt.exitValue(), text.length() > 2000 ? text.substring(0, 2000) : text);
-        long events = text.lines().filter(l -> l.contains(" hit: ")).count();
+        // the probe's event class is named by its spec; cpu_id: the vCPU's stream
+        String hit = "^\\[[^\\]]+\\] \\([^)]*\\) .+: \\{ cpu_id = \\d+ \\}, .*";
+        long events = text.lines().filter(l -> l.matches(hit)).count();
         assertEquals(finalHits, events, "CTF hit events = the probe's hit count");
     }
 
