@@ -71,9 +71,11 @@ class _Param(ctypes.Structure):
 
 
 class _HitCtx(ctypes.Structure):
-    # params NULL: the probe's parameters are unknown (named_args then reads arg1=0x...)
+    # params NULL: the probe's parameters are unknown (named_args then reads arg1=0x...);
+    # ret NULL: its return type is (named_ret then reads the signed value)
     _fields_ = [("seq", ctypes.c_uint64), ("rel_ns", ctypes.c_int64), ("spec", ctypes.c_char_p),
-                ("params", ctypes.POINTER(_Param)), ("nparams", ctypes.c_int)]
+                ("params", ctypes.POINTER(_Param)), ("nparams", ctypes.c_int), ("ret", ctypes.POINTER(_Param)),
+                ("ret_errno", ctypes.c_int)]
 
 
 class _Field(ctypes.Structure):
@@ -139,6 +141,9 @@ def library():
     lib.hp_hit__fields.argtypes = []
     lib.hp_param__list_of_text.restype = ctypes.c_int
     lib.hp_param__list_of_text.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_Param), ctypes.c_int]
+    lib.hp_param__ret_of_text.restype = ctypes.c_int
+    lib.hp_param__ret_of_text.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_Param),
+                                          ctypes.POINTER(ctypes.c_int)]
     # the structures here must be the library's: a build with another layout would
     # hand out garbage, so it is refused (as the workbench's JNA binding does)
     lib.Record = _record_type(lib.hp_record__size())
@@ -195,6 +200,7 @@ class Journal:
                      "mono_base_ns": m.mono_base_ns}
         self._specs = {}
         self._params = {}  # probe id -> (array of _Param, count), from PROBE records as the exports read them
+        self._rets = {}  # probe id -> (its return type or None, whether < 0 is -errno)
         self._rec = self._lib.Record()
         self._text = ctypes.create_string_buffer(HP_HIT_TEXT_MAX + 6 * 4096)
 
@@ -236,7 +242,8 @@ class Journal:
         spec = self._specs.get(probe) or ("#%d" % probe)
         rel = (time_ns - self.meta["mono_base_ns"]) & 0xffffffffffffffff
         params, n = self._params.get(probe, (None, -1))
-        ctx = _HitCtx(rec.seq, rel - (1 << 64) if rel >= 1 << 63 else rel, spec.encode(), params, n)
+        ret, ret_errno = self._rets.get(probe, (None, 0))
+        ctx = _HitCtx(rec.seq, rel - (1 << 64) if rel >= 1 << 63 else rel, spec.encode(), params, n, ret, ret_errno)
         n = self._lib.hp_hit__json(u, ctypes.byref(ctx), HP_HF_IN_EXPORT, self._text, len(self._text))
         return json.loads(self._text.raw[:min(n, len(self._text) - 1)])
 
@@ -270,6 +277,9 @@ class Journal:
                     params = (_Param * 6)()
                     n = self._lib.hp_param__list_of_text(rec.json, rec.json_len, params, 6)
                     self._params[out["id"]] = (params, n) if n >= 0 else (None, -1)
+                    ret, errno_ = _Param(), ctypes.c_int()
+                    ok = self._lib.hp_param__ret_of_text(rec.json, rec.json_len, ctypes.byref(ret), ctypes.byref(errno_))
+                    self._rets[out["id"]] = (ctypes.pointer(ret), errno_.value) if ok == 0 else (None, 0)
                 out.setdefault("time_ns", rec.time_ns)
             elif kind == "dropped":
                 d = rec.u.dropped

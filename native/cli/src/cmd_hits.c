@@ -285,8 +285,8 @@ static void print_hit(const char *text, size_t len, void *ud)
 			hp_param__format(&pp->ret, rv, ret, sizeof ret);
 		else
 			snprintf(ret, sizeof ret, "%lld", (long long)rv);
-		if (pp && pp->has_ret && pp->ret_errno && (int64_t)rv < 0 && (int64_t)rv >= -4095)
-			ename = strerrorname_np((int)-(int64_t)rv);
+		if (pp && pp->has_ret)
+			ename = hp_param__errno_name(&pp->ret, pp->ret_errno, rv);
 	}
 	if (has_lat)
 		snprintf(lat, sizeof lat, "%llu", (unsigned long long)lat_ns);

@@ -68,6 +68,8 @@ struct probe_ent {
 	char *spec;  /* NULL: free slot */
 	int nparams; /* -1: unknown */
 	struct hp_param params[HP_MAX_ARGS];
+	int has_ret, ret_errno; /* a return probe's return type (ret_type) */
+	struct hp_param ret;
 };
 
 struct probe_map {
@@ -82,7 +84,8 @@ static struct probe_ent *probe_slot(const struct probe_map *m, uint32_t id)
 			return &m->e[i];
 }
 
-static int probe_put(struct probe_map *m, uint32_t id, const char *spec, const struct hp_param *params, int nparams)
+static int probe_put(struct probe_map *m, uint32_t id, const char *spec, const struct hp_param *params, int nparams,
+		     const struct hp_param *ret, int ret_errno)
 {
 	struct probe_ent *s;
 	char *copy;
@@ -113,6 +116,10 @@ static int probe_put(struct probe_map *m, uint32_t id, const char *spec, const s
 	s->nparams = nparams;
 	if (nparams > 0)
 		memcpy(s->params, params, (size_t)nparams * sizeof(*params));
+	s->has_ret = ret != NULL;
+	s->ret_errno = ret_errno;
+	if (ret)
+		s->ret = *ret;
 	return 0;
 }
 
@@ -130,20 +137,23 @@ static void probe_free(struct probe_map *m)
 	free(m->e);
 }
 
-/* {"id":N,"spec":"...","params":[...]}: anything else in a PROBE record is ignored here. */
+/* {"id":N,"spec":"...","params":[...],"ret_type":{...}}: anything else in a PROBE record
+ * is ignored here. */
 static int note_probe(struct probe_map *m, const struct hp_record *rec)
 {
-	struct hp_param params[HP_MAX_ARGS];
+	struct hp_param params[HP_MAX_ARGS], ret;
+	int ret_errno = 0;
 	json_t *o = json_loadb(rec->json, rec->json_len, JSON_DECODE_INT_AS_REAL, NULL);
 	json_t *id = o ? json_object_get(o, "id") : NULL;
 	json_t *spec = o ? json_object_get(o, "spec") : NULL;
 	double v = json_is_number(id) ? json_number_value(id) : -1;
+	int has_ret = hp_param__ret_of(o, &ret, &ret_errno) == 0;
 	int rc = 0;
 
 	if (v >= 0 && v <= UINT32_MAX && v == (double)(uint32_t)v && json_is_string(spec) &&
 	    json_string_length(spec) <= SPEC_MAX)
 		rc = probe_put(m, (uint32_t)v, json_string_value(spec), params,
-			       hp_param__list_of(o, params, HP_MAX_ARGS));
+			       hp_param__list_of(o, params, HP_MAX_ARGS), has_ret ? &ret : NULL, ret_errno);
 	json_decref(o);
 	return rc;
 }
@@ -282,6 +292,8 @@ int hp_export__journal(const char *journal_path, enum hp_export_format fmt, cons
 			}
 			x.params = pe && pe->nparams >= 0 ? pe->params : NULL;
 			x.nparams = pe ? pe->nparams : -1;
+			x.ret = pe && pe->has_ret ? &pe->ret : NULL;
+			x.ret_errno = pe && pe->ret_errno;
 			hp_export__escape(h->comm, strnlen(h->comm, HP_COMM_LEN), comm, sizeof(comm));
 			rc = ops->hit(&x, &rec, spec, comm);
 			st.hits_written++;

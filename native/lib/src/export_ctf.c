@@ -257,7 +257,9 @@ static int ctf_hit(struct hpi_export *x, const struct hp_record *rec, const char
 {
 	const struct hp_hit *h = &rec->u.hit;
 	const struct hp_hit_field *fs = hp_hit__fields();
-	struct hp_hit_ctx hc = { rec->seq, hpi_rel_ns(x, h->time_ns), spec, x->params, x->nparams };
+	struct hp_hit_ctx hc = {
+		rec->seq, hpi_rel_ns(x, h->time_ns), spec, x->params, x->nparams, x->ret, x->ret_errno
+	};
 	char buf[HP_HIT_FIELD_TEXT_MAX];
 	struct ctf *c = x->priv;
 	int err = 0;

@@ -38,6 +38,8 @@ struct hpi_export {
 	/* the parameters of the current hit's probe (hp_hit_ctx), NULL: unknown */
 	const struct hp_param *params;
 	int nparams;
+	const struct hp_param *ret; /* its return type (NULL: unknown), and whether < 0 is -errno */
+	int ret_errno;
 };
 
 /* Relative time (ns since the journal's monotonic base), signed. */
@@ -50,7 +52,8 @@ static inline int64_t hpi_rel_ns(const struct hpi_export *x, uint64_t t)
  * (style -1) or a JSON object (style: hp_hit__json's bits besides the export's). */
 static inline size_t hpi_hit_text(struct hpi_export *x, const struct hp_record *rec, const char *spec, int style)
 {
-	struct hp_hit_ctx c = { rec->seq, hpi_rel_ns(x, rec->u.hit.time_ns), spec, x->params, x->nparams };
+	struct hp_hit_ctx c = { rec->seq,    hpi_rel_ns(x, rec->u.hit.time_ns), spec, x->params, x->nparams, x->ret,
+				x->ret_errno };
 	size_t n = style < 0 ? hp_hit__csv(&rec->u.hit, &c, x->text, HPI_TEXT_MAX)
 			     : hp_hit__json(&rec->u.hit, &c, HP_HF_IN_EXPORT | (unsigned)style, x->text, HPI_TEXT_MAX);
 	return n < HPI_TEXT_MAX ? n : HPI_TEXT_MAX - 1; /* cannot happen: the spec is bounded */

@@ -3,6 +3,7 @@
  * pointers) do not fit a JSON library's signed integers. */
 #include "hprobe/hit.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "hprobe/export.h"
@@ -31,6 +32,10 @@ static const struct hp_hit_field fields[HP_HF_COUNT] = {
 	[HP_HF_LATENCY_NS] = { "latency_ns", HP_HFT_UINT, S | E, 1, "Latency (ns)",
 			       "a return probe's time from the call's entry to this return, host CLOCK_MONOTONIC "
 			       "(left out of other hits)" },
+	[HP_HF_NAMED_RET] = { "named_ret", HP_HFT_TEXT, E, 1, "Returned",
+			      "a return probe's return value as its function's return type reads it, and a "
+			      "syscall's -errno with its name (-2 ENOENT); signed decimal when the type is "
+			      "unknown (left out of other hits)" },
 	[HP_HF_ARGS] = { "args", HP_HFT_ARGS, S | E, 0, "Args", "the function's arguments, as unsigned integers" },
 	[HP_HF_NAMED_ARGS] = { "named_args", HP_HFT_TEXT, E, 1, "Args by name",
 			       "the arguments by their parameters' names and types where the probe's function is "
@@ -76,6 +81,7 @@ int hp_hit__has(const struct hp_hit *h, enum hp_hf f)
 		return (h->flags & HP_HIT_REGS) != 0;
 	case HP_HF_RETVAL:
 	case HP_HF_LATENCY_NS:
+	case HP_HF_NAMED_RET:
 		return (h->flags & HP_HIT_RET) != 0;
 	case HP_HF_NAMED_ARGS:
 		return h->nargs > 0;
@@ -196,6 +202,19 @@ const char *hp_hit__text(const struct hp_hit *h, const struct hp_hit_ctx *c, enu
 {
 	if (f == HP_HF_SPEC)
 		return c && c->spec ? c->spec : "";
+	if (f == HP_HF_NAMED_RET) {
+		const struct hp_param *r = c ? c->ret : NULL;
+		const char *e = hp_param__errno_name(r, c && c->ret_errno, (uint64_t)h->retval);
+		size_t n;
+
+		if (r)
+			n = hp_param__format(r, (uint64_t)h->retval, buf, cap);
+		else
+			n = (size_t)snprintf(buf, cap, "%lld", (long long)h->retval);
+		if (e && n < cap)
+			snprintf(buf + n, cap - n, " %s", e);
+		return buf;
+	}
 	if (f == HP_HF_NAMED_ARGS) {
 		int n = h->nargs < HP_MAX_ARGS ? h->nargs : HP_MAX_ARGS;
 		struct hp_param_mem m = { h->memaddr, h->mem, h->memlen < HP_MAX_MEM ? h->memlen : HP_MAX_MEM };

@@ -151,6 +151,16 @@ uint64_t hp_param__value(const struct hp_param *p, uint64_t raw)
 	return p && p->cls == HP_PARAM_UINT ? v : raw;
 }
 
+const char *hp_param__errno_name(const struct hp_param *ret, int is_errno, uint64_t raw)
+{
+	int64_t v = (int64_t)hp_param__value(ret, raw);
+
+	/* the kernel's -errno range (MAX_ERRNO) */
+	if (!ret || !is_errno || ret->cls != HP_PARAM_INT || v >= 0 || v < -4095)
+		return NULL;
+	return strerrorname_np((int)-v);
+}
+
 size_t hp_param__format(const struct hp_param *p, uint64_t raw, char *buf, size_t cap)
 {
 	uint64_t v = hp_param__value(p, raw);
@@ -252,6 +262,15 @@ int hp_param__list_of_text(const char *json, size_t len, struct hp_param *out, i
 
 	json_decref(o);
 	return n;
+}
+
+int hp_param__ret_of_text(const char *json, size_t len, struct hp_param *ret, int *is_errno)
+{
+	json_t *o = json ? json_loadb(json, len, 0, NULL) : NULL;
+	int rc = hp_param__ret_of(o, ret, is_errno);
+
+	json_decref(o);
+	return rc;
 }
 
 int hp_param__ret_of(const struct json_t *probe, struct hp_param *ret, int *is_errno)

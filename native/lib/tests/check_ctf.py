@@ -8,7 +8,8 @@ import shutil
 import subprocess
 import sys
 
-from export_expect import HIT_MEM, HIT_RET, HIT_TASK, HIT_USER, HIT_BLOCKED, PARAMS, SPECS, escape, load, named_args
+from export_expect import (HIT_MEM, HIT_RET, HIT_TASK, HIT_USER, HIT_BLOCKED, PARAMS, SPECS, escape, load, named_args,
+                           named_ret)
 
 N = 8000
 tool, work, bt = sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else ""
@@ -176,6 +177,7 @@ def want_fields(h, pretty):
          "ip": h["ip"], "cr3": h["cr3"], "user": int(bool(h["flags"] & HIT_USER)),
          "blocked": int(bool(h["flags"] & HIT_BLOCKED)),
          "retval": opt(ret, h["retval"]), "latency_ns": opt(ret, h["latency_ns"]),
+         "named_ret": opt(ret, named_ret(h) if ret else None),
          "nargs": len(h["args"]), "args": h["args"], "named_args": opt(bool(h["args"]), named_args(h)),
          "memaddr": opt(mem, h["memaddr"]), "memlen": len(h["mem"]) // 2 if mem else 0,
          "mem": list(bytes.fromhex(h["mem"])) if mem else [], "nregs": len(regs), "regs": regs}
@@ -183,6 +185,7 @@ def want_fields(h, pretty):
         f["params"] = want_params(h, pretty)
     if pretty:
         for k, present in (("pid", task), ("tgid", task), ("comm", task), ("retval", ret), ("latency_ns", ret),
+                           ("named_ret", ret),
                            ("named_args", bool(h["args"])), ("memaddr", mem)):
             f[k + "_tag"] = "present" if present else "absent"
     return f
@@ -270,6 +273,7 @@ def decode_stream(path):
                 f["ip"], f["cr3"], f["user"], f["blocked"] = u("Q"), u("Q"), u("B"), u("B")
                 f["retval"] = u("q") if u("B") else None
                 f["latency_ns"] = u("Q") if u("B") else None
+                f["named_ret"] = string() if u("B") else None
                 f["nargs"] = u("B")
                 f["args"] = [u("Q") for _ in range(f["nargs"])]
                 f["named_args"] = string() if u("B") else None

@@ -9,7 +9,8 @@ import shutil
 import subprocess
 import sys
 
-from export_expect import CSV_HEADER, HIT_MEM, HIT_RET, HIT_TASK, REGS, csv_text, jsonl_object, load, named_args
+from export_expect import (CSV_HEADER, HIT_MEM, HIT_RET, HIT_TASK, REGS, csv_text, jsonl_object, load, named_args,
+                           named_ret)
 
 N = 500
 tool, work = sys.argv[1], sys.argv[2]
@@ -51,13 +52,14 @@ for h, r in zip(hits, rows):
             csv_text(h["comm"]) if task else "", hex(h["ip"]), hex(h["cr3"]), str(o["user"]).lower(),
             str(o["blocked"]).lower()]
     ret = bool(h["flags"] & HIT_RET)
-    want += [str(h["retval"]) if ret else "", str(h["latency_ns"]) if ret else ""]
+    want += [str(h["retval"]) if ret else "", str(h["latency_ns"]) if ret else "",
+             csv_text(named_ret(h)) if ret else ""]
     want += [str(h["args"][i]) if i < len(h["args"]) else "" for i in range(6)]
     want += [csv_text(named_args(h)) if h["args"] else ""]
     want += [hex(h["memaddr"]) if mem else "", h["mem"] if mem else ""]
     want += [";".join("%s=%s" % (n, hex(v)) for n, v in zip(REGS, h["regs"])) if h["regs"] else ""]
     check(r == want, "csv row %d: %r != %r" % (h["seq"], r, want))
-check(any(r[21].startswith("dfd=") for r in rows) and any(r[21].startswith("arg1=") for r in rows),
+check(any(r[22].startswith("dfd=") for r in rows) and any(r[22].startswith("arg1=") for r in rows),
       "csv: arguments by name where the probe's are known, by position elsewhere")
 check(any(r[8].startswith("'=") for r in rows) and any(r[8].startswith("'-") for r in rows),
       "csv: formula-like comms neutralised")

@@ -1,5 +1,6 @@
 """Shared by the export checkers: the expected hits written by hp_mkjournal and an
 independent implementation of the comm escaping rule of docs/journal.md."""
+import ctypes
 import json
 
 SPECS = {1: "kernel:do_sys_openat2", 2: "user:hb:heartbeat", 3: 'kernel:odd"name,x\n'}
@@ -9,11 +10,15 @@ MONO_BASE = 5000000000
 HIT_USER, HIT_REGS, HIT_TASK, HIT_BLOCKED, HIT_MEM, HIT_RET = 1, 2, 4, 8, 16, 32
 # the hit fields of docs/journal.md, in export order (CSV columns: args as arg0..arg5)
 CSV_HEADER = ["seq", "time_ns", "rel_ns", "probe", "spec", "vcpu", "pid", "tgid", "comm", "ip", "cr3", "user",
-              "blocked", "retval", "latency_ns", "arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "named_args",
-              "memaddr", "mem", "regs"]
+              "blocked", "retval", "latency_ns", "named_ret", "arg0", "arg1", "arg2", "arg3", "arg4", "arg5",
+              "named_args", "memaddr", "mem", "regs"]
 # the parameters as hp_mkjournal's PROBE records name them (name, class, size)
 PARAMS = {1: [("dfd", "int", 4), ("filename", "str", 8), ("how", "uint", 4)],
           2: [("event", "uint", 2), ("x", "ptr", 8), ("x_tag", "int", 1)]}
+# their return types (class, size, whether < 0 is -errno)
+RETS = {1: ("int", 8, True), 2: ("uint", 4, False)}
+_libc = ctypes.CDLL(None)
+_libc.strerrorname_np.restype = ctypes.c_char_p
 
 
 def named_args(h):
@@ -35,6 +40,16 @@ def named_args(h):
         else:
             out.append("arg%d=%s" % (i + 1, hex(v)))
     return " ".join(out)
+
+
+def named_ret(h):
+    """A return probe's value as its function's type reads it, -errno named (docs/journal.md)."""
+    cls, size, is_errno = RETS.get(h["probe"], ("int", 8, False))
+    v = h["retval"] & ((1 << (8 * size)) - 1)
+    if cls == "int" and v >> (8 * size - 1):
+        v -= 1 << (8 * size)
+    name = _libc.strerrorname_np(-v) if is_errno and -4095 <= v < 0 else None
+    return "%d %s" % (v, name.decode()) if name else str(v)
 
 
 def spec(probe):
@@ -77,6 +92,7 @@ def jsonl_object(h, hex_args=False):
     if h["flags"] & HIT_RET:
         o["retval"] = h["retval"]
         o["latency_ns"] = h["latency_ns"]
+        o["named_ret"] = named_ret(h)
     o["args"] = ( [hex(a) for a in h["args"]] if hex_args else h["args"])
     if h["args"]:
         o["named_args"] = named_args(h)

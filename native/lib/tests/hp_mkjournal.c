@@ -140,15 +140,18 @@ static int make(const char *path, const char *expected, uint64_t n)
 		fprintf(stderr, "create: %s\n", err.msg);
 		return 1;
 	}
-	/* probe 1's parameters are known (named arguments), probe 3's have a bad name (unknown) */
+	/* probe 1's parameters are known (named arguments) and it returns -errno, probe 3's
+	 * have a bad name (unknown) */
 	json(w, HP_REC_PROBE, MONO_BASE,
-	     "{\"id\":1,\"spec\":\"kernel:do_sys_openat2\",\"args\":3,\"params\":["
+	     "{\"id\":1,\"spec\":\"kernel:do_sys_openat2\",\"args\":3,"
+	     "\"ret_type\":{\"type\":\"long\",\"class\":\"int\",\"size\":8,\"errno\":true},\"params\":["
 	     "{\"name\":\"dfd\",\"type\":\"int\",\"class\":\"int\",\"size\":4},"
 	     "{\"name\":\"filename\",\"type\":\"const char *\",\"class\":\"str\",\"size\":8},"
 	     "{\"name\":\"how\",\"type\":\"unsigned int\",\"class\":\"uint\",\"size\":4}]}");
 	/* probe 2's names are awkward in CTF: a TSDL keyword, a name and that name's "_tag" */
 	json(w, HP_REC_PROBE, MONO_BASE,
-	     "{\"id\":2,\"spec\":\"user:hb:heartbeat\",\"params\":["
+	     "{\"id\":2,\"spec\":\"user:hb:heartbeat\","
+	     "\"ret_type\":{\"type\":\"unsigned int\",\"class\":\"uint\",\"size\":4},\"params\":["
 	     "{\"name\":\"event\",\"type\":\"u16\",\"class\":\"uint\",\"size\":2},"
 	     "{\"name\":\"x\",\"type\":\"void *\",\"class\":\"ptr\",\"size\":8},"
 	     "{\"name\":\"x_tag\",\"type\":\"s8\",\"class\":\"int\",\"size\":1}]}");

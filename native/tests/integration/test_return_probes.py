@@ -1,6 +1,8 @@
 """Return probes (FUNC%return) on a real lab guest: exact counts and return values the
 guest reports itself, durations checked against the guest's own timing, recursion,
 calls that never return (exit_group), two vCPUs. Issue 18, part 1."""
+import json
+import os
 import re
 import time
 import unittest
@@ -170,6 +172,20 @@ class ReturnProbes(AgentTestCase):
         rc, out = run_on_tty(["--socket", self.agent.socket, "hits", "lab", "--probe", str(pr)], cols=200)
         self.assertEqual(rc, 0, out)
         self.assertEqual(out.count("ret=-2(ENOENT)"), 3, out)
+        # the exports say it too (named_ret), and ksys_write's returns stay plain counts
+        journal = next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "lab")["journal"]
+        path = os.path.join(self.agent.dir, "typed-%d.jsonl" % pr)
+        rows = []
+
+        def exported():  # the journal is written in batches
+            self.agent.cli("export", journal, "--format", "jsonl", "--out", path, "--probe", "%d,%d" % (pr, kw))
+            with open(path) as f:
+                rows[:] = [json.loads(line) for line in f]
+            return sum(1 for r in rows if r["probe"] == pr and r["named_ret"] == "-2 ENOENT") == 3
+        wait_until(exported, 20, lambda: "three -2 ENOENT exported: %r" % rows[-3:])
+        writes = [r for r in rows if r["probe"] == kw]
+        self.assertTrue(writes and all(r["named_ret"] == str(r["retval"]) and r["retval"] >= 0 for r in writes),
+                        writes[:3])
 
     def test_condition_on_the_return(self):
         """--if on a return probe reads the return value (typed) and the latency, at the

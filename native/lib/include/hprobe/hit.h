@@ -32,6 +32,7 @@ enum hp_hf {
 	HP_HF_BLOCKED,
 	HP_HF_RETVAL,
 	HP_HF_LATENCY_NS,
+	HP_HF_NAMED_RET,
 	HP_HF_ARGS,
 	HP_HF_NAMED_ARGS,
 	HP_HF_MEMADDR,
@@ -82,6 +83,10 @@ struct hp_hit_ctx {
 	 * when params is NULL */
 	const struct hp_param *params;
 	int nparams;
+	/* a return probe's return type (NULL: unknown), and whether its negative values
+	 * are -errno (a syscall's) */
+	const struct hp_param *ret;
+	int ret_errno;
 };
 
 /* Whether field f has a value in h. */

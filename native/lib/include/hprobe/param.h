@@ -43,6 +43,9 @@ void hp_param__from_ctype(struct hp_param *p, const char *ctype);
 /* The value raw of parameter p as its class reads it: an int sign-extended from its
  * size (as int64_t bits), a uint cut to its size, anything else raw. */
 uint64_t hp_param__value(const struct hp_param *p, uint64_t raw);
+/* The errno name of a return value raw of type ret that is -errno (is_errno: the
+ * function is a syscall): "ENOENT" for -2; NULL when it is not one. */
+const char *hp_param__errno_name(const struct hp_param *ret, int is_errno, uint64_t raw);
 /* Writes the value raw of parameter p as the class says, NUL-terminated: "3", "-2",
  * "0x7ffd1234". Returns the length written (cut to cap - 1). */
 size_t hp_param__format(const struct hp_param *p, uint64_t raw, char *buf, size_t cap);
@@ -80,6 +83,8 @@ int hp_param__list_of_text(const char *json, size_t len, struct hp_param *out, i
 /* Its "ret_type" (a return probe's): 0, with *ret ("return") and *is_errno filled, or
  * -1 when absent or malformed. */
 int hp_param__ret_of(const struct json_t *probe, struct hp_param *ret, int *is_errno);
+/* The same from a PROBE record's JSON text (the Python client). */
+int hp_param__ret_of_text(const char *json, size_t len, struct hp_param *ret, int *is_errno);
 
 #ifdef __cplusplus
 }
