@@ -114,6 +114,25 @@ class JournalsTest {
     }
 
     @Test
+    void returnHitsKeepTheirValueAndLatencyOffline() throws Exception {
+        Path j = dir.resolve("ret.hpj");
+        try (JournalWriter w = JournalWriter.create(j, "lab", BASE)) {
+            w.hit(BASE + 1, 1, 0, 10, 10, "cat", 0xffffffff81000000L, false, 3);
+            w.returnHit(BASE + 2, 2, 1, 10, 10, "cat", 0xffffffff81000010L, -2, 12_345);
+            w.returnHit(BASE + 3, 2, 1, 10, 10, "cat", 0xffffffff81000010L, 7, -1L); // damaged: 2^64-1 ns
+        }
+        Outcome<Vm> o = Journals.load(new HProbeModel(), j, HitStore.DEFAULT_CAPACITY, ProgressSink.NONE);
+        assertTrue(o.isOk(), o.message());
+        HitStore s = nn(o.value()).hits();
+        assertEquals(3, s.count());
+        assertEquals(HitStore.NO_LATENCY, s.latency(0));
+        assertEquals(12_345, s.latency(1));
+        assertEquals(-2, s.retval(1));
+        assertEquals(Long.MAX_VALUE, s.latency(2));
+        assertEquals(7, s.get(2).retval());
+    }
+
+    @Test
     void aMissingJournalFailsWithTheLibrarysMessage() {
         Outcome<Vm> o = Journals.load(new HProbeModel(), dir.resolve("none.hpj"), 1000, ProgressSink.NONE);
         assertEquals(Outcome.Status.FAILED, o.status());

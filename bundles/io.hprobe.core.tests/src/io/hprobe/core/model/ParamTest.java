@@ -68,4 +68,16 @@ class ParamTest {
                 Probe.fromJson(json("{\"ret_type\":{\"type\":\"long\",\"class\":\"int\",\"size\":8,\"errno\":true}}"))
                         .retErrno());
     }
+
+    @Test
+    void returnValuesReadAsLibhprobesNamedRet() {
+        Probe sys = Probe
+                .fromJson(json("{\"ret_type\":{\"type\":\"long\",\"class\":\"int\",\"size\":8,\"errno\":true}}"));
+        assertEquals("-2 ENOENT", sys.namedRet(-2));
+        assertEquals("7", sys.namedRet(7));
+        assertEquals("-4096", sys.namedRet(-4096)); // past MAX_ERRNO: a value, not an error
+        Probe uint = Probe.fromJson(json("{\"ret_type\":{\"type\":\"unsigned int\",\"class\":\"uint\",\"size\":4}}"));
+        assertEquals("4294967295", uint.namedRet(-1));
+        assertEquals("-5", Probe.fromJson(json("{\"id\":1}")).namedRet(-5));
+    }
 }

@@ -58,4 +58,7 @@ final class Libc {
     static native int geteuid();
 
     static native String strerror(int errnum);
+
+    /** glibc 2.32+: "ENOENT" for 2, NULL for a number with no name. */
+    static native String strerrorname_np(int errnum);
 }

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.eclipse.jdt.annotation.Nullable;
+
 /** The few process facts Java has no portable API for. Linux only, like hprobed. */
 public final class Posix {
 
@@ -27,6 +29,11 @@ public final class Posix {
         } catch (IOException | UnsupportedOperationException e) {
             throw new IllegalStateException("cannot read the uid of this process from " + self, e);
         }
+    }
+
+    /** The C library's name of an errno value ("ENOENT" for 2), or null when it has none. */
+    public static @Nullable String errnoName(int errnum) {
+        return Libc.strerrorname_np(errnum);
     }
 
     /** The effective user id of this process (geteuid), the one the kernel checks and SO_PEERCRED reports. */

@@ -72,6 +72,27 @@ public final class JournalWriter implements AutoCloseable {
         return seq.getValue();
     }
 
+    /** Appends a return probe's hit (retval and latency, as hp_journal__append_hit takes it); returns its seq. */
+    public long returnHit(long timeNs, int probe, int vcpu, int pid, int tgid, String comm, long ip, long retval,
+            long latencyNs) throws JournalException {
+        hit.clear();
+        hit.setLong(LibHprobe.HIT_TIME, timeNs);
+        hit.setInt(LibHprobe.HIT_PROBE, probe);
+        hit.setInt(LibHprobe.HIT_VCPU, vcpu);
+        hit.setInt(LibHprobe.HIT_PID, pid);
+        hit.setInt(LibHprobe.HIT_TGID, tgid);
+        putString(hit, LibHprobe.HIT_COMM, comm, 17);
+        hit.setLong(LibHprobe.HIT_IP, ip);
+        hit.setInt(LibHprobe.HIT_FLAGS, LibHprobe.HIT_TASK | LibHprobe.HIT_RET);
+        hit.setLong(LibHprobe.HIT_RETVAL, retval);
+        hit.setLong(LibHprobe.HIT_LATENCY, latencyNs);
+        int rc = LibHprobe.hp_journal__append_hit(writer, hit, seq);
+        if (rc < 0) {
+            throw new JournalException("append_hit: error " + -rc); //$NON-NLS-1$
+        }
+        return seq.getValue();
+    }
+
     /** Appends a PROBE (2), EVENT (3) or ALERT (4) record of JSON text. */
     public long json(int type, long timeNs, String json) throws JournalException {
         int rc = LibHprobe.hp_journal__append_json(writer, type, timeNs, json,

@@ -159,8 +159,16 @@ public final class Journals {
                 rec.getLong(h + LibHprobe.HIT_TIME), rec.getInt(h + LibHprobe.HIT_PID),
                 rec.getInt(h + LibHprobe.HIT_TGID), comm(rec, h + LibHprobe.HIT_COMM),
                 rec.getLong(h + LibHprobe.HIT_IP), (flags & LibHprobe.HIT_USER) != 0,
-                (flags & LibHprobe.HIT_BLOCKED) != 0, args, nargs);
+                (flags & LibHprobe.HIT_BLOCKED) != 0, args, nargs, rec.getLong(h + LibHprobe.HIT_RETVAL),
+                (flags & LibHprobe.HIT_RET) != 0
+                        ? latency(rec.getLong(h + LibHprobe.HIT_LATENCY))
+                        : HitStore.NO_LATENCY);
         return probe;
+    }
+
+    /** A journalled latency (unsigned 64-bit): past Long.MAX_VALUE ns (292 years) it is damage, kept as the most. */
+    private static long latency(long ns) {
+        return ns < 0 ? Long.MAX_VALUE : ns;
     }
 
     /** The comm bytes up to the first NUL (at most 16), decoded leniently: guest-controlled. */

@@ -41,7 +41,8 @@ final class HitBatches {
             }
             store.append(seq, Json.integer(h, "probe", 0), Json.integer(h, "vcpu", 0), Json.lng(h, "time_ns", 0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
                     Json.integer(h, "pid", -1), Json.integer(h, "tgid", -1), Json.str(h, "comm", ""), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
-                    Json.addr(h, "ip", 0), Json.bool(h, "user", false), Json.bool(h, "blocked", false), args, n); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                    Json.addr(h, "ip", 0), Json.bool(h, "user", false), Json.bool(h, "blocked", false), args, n, //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+                    Json.lng(h, "retval", 0), h.has("latency_ns") ? Json.lng(h, "latency_ns", 0) : HitStore.NO_LATENCY); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
             last = seq;
             appended++;
         }

@@ -6,6 +6,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.eclipse.jdt.annotation.Nullable;
+
 /**
  * The hits of one VM in memory: primitive columns in fixed-size chunks, about 50 bytes a hit plus 8 per
  * captured argument, so a million hits take some 60 MB instead of the ~400 MB of one object each.
@@ -39,7 +41,13 @@ public final class HitStore {
         final int[] argStart = new int[CHUNK + 1];
         long[] argv = new long[CHUNK];
         int argc;
+        /** a return probe's hits: return value and latency (-1 for other rows); made at a chunk's first */
+        long @Nullable [] retval;
+        long @Nullable [] latency;
     }
+
+    /** {@link #latency(long)} of a hit that is not a return probe's. */
+    public static final long NO_LATENCY = -1;
 
     private final long capacity;
     private final Object writeLock = new Object();
@@ -68,9 +76,19 @@ public final class HitStore {
         this.capacity = Math.max(CHUNK, capacity);
     }
 
-    /** Appends one hit (writer thread only). */
+    /** Appends one hit that is not a return probe's (writer thread only). */
     public void append(long seq, int probe, int vcpu, long timeNs, int pid, int tgid, String comm, long ip,
             boolean user, boolean blocked, long[] args, int nargs) {
+        append(seq, probe, vcpu, timeNs, pid, tgid, comm, ip, user, blocked, args, nargs, 0, NO_LATENCY);
+    }
+
+    /**
+     * Appends one hit (writer thread only).
+     *
+     * @param latencyNs a return probe's time from the call to the return, or {@link #NO_LATENCY}
+     */
+    public void append(long seq, int probe, int vcpu, long timeNs, int pid, int tgid, String comm, long ip,
+            boolean user, boolean blocked, long[] args, int nargs, long retval, long latencyNs) {
         synchronized (writeLock) {
             long n = size;
             Layout l = layout;
@@ -97,6 +115,18 @@ public final class HitStore {
             System.arraycopy(args, 0, c.argv, c.argc, k);
             c.argc += k;
             c.argStart[i + 1] = c.argc;
+            long[] lat = c.latency, ret = c.retval;
+            if (latencyNs >= 0 && (lat == null || ret == null)) {
+                lat = new long[CHUNK];
+                Arrays.fill(lat, NO_LATENCY);
+                ret = new long[CHUNK];
+                c.latency = lat;
+                c.retval = ret;
+            }
+            if (lat != null && ret != null) {
+                lat[i] = latencyNs >= 0 ? latencyNs : NO_LATENCY;
+                ret[i] = retval;
+            }
             if (timeNs < lastTime) {
                 timeSorted = false;
             }
@@ -212,6 +242,20 @@ public final class HitStore {
         return chunk(l, index).seq[slot(l, index)];
     }
 
+    /** A return probe's latency in ns, or {@link #NO_LATENCY} for other hits. */
+    public long latency(long index) {
+        Layout l = layout;
+        long[] lat = chunk(l, index).latency;
+        return lat == null ? NO_LATENCY : lat[slot(l, index)];
+    }
+
+    /** A return probe's return value (rax), 0 for other hits. */
+    public long retval(long index) {
+        Layout l = layout;
+        long[] ret = chunk(l, index).retval;
+        return ret == null ? 0 : ret[slot(l, index)];
+    }
+
     /** Interned comm id (see {@link #commName(int)}), for cheap grouping. */
     public int commId(long index) {
         Layout l = layout;
@@ -256,8 +300,9 @@ public final class HitStore {
         int i = slot(l, index);
         int vf = c.vcpuFlags[i];
         long[] args = Arrays.copyOfRange(c.argv, c.argStart[i], c.argStart[i + 1]);
+        long[] lat = c.latency, ret = c.retval;
         return new Hit(c.seq[i], c.probe[i], vf >>> 8, c.time[i], c.pid[i], c.tgid[i], commName(c.comm[i]), c.ip[i],
-                (vf & 1) != 0, (vf & 2) != 0, args);
+                (vf & 1) != 0, (vf & 2) != 0, args, ret == null ? 0 : ret[i], lat == null ? NO_LATENCY : lat[i]);
     }
 
     /** The first index whose time is >= t (bisects when sorted, else scans). */

@@ -6,6 +6,7 @@ import org.eclipse.jdt.annotation.Nullable;
 
 import com.google.gson.JsonObject;
 
+import io.hprobe.core.internal.Posix;
 import io.hprobe.core.protocol.Json;
 
 /**
@@ -54,6 +55,11 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
                 detector, reason, params, retType, retErrno, cond, agg);
     }
 
+    /** Whether it is a return probe (FUNC%return): its hits carry a return value and a latency. */
+    public boolean isReturn() {
+        return spec.endsWith("%return"); //$NON-NLS-1$
+    }
+
     /** The name users know it by: the function for symbol specs, else the spec. */
     public String label() {
         String s = spec;
@@ -84,6 +90,24 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
                     : "arg" + (i + 1) + "=0x" + Long.toHexString(values[i])); //$NON-NLS-1$ //$NON-NLS-2$
         }
         return b.toString();
+    }
+
+    /**
+     * A return value of this probe as libhprobe's named_ret reads it: typed by the function's return type, a
+     * syscall's -errno with its name ("-2 ENOENT"); signed decimal when the type is unknown.
+     */
+    public String namedRet(long raw) {
+        Param r = retType;
+        if (r == null) {
+            return Long.toString(raw);
+        }
+        String v = r.format(raw);
+        if (retErrno && "int".equals(r.cls())) { //$NON-NLS-1$
+            long typed = Long.parseLong(v);
+            String name = typed < 0 && typed >= -4095 ? Posix.errnoName((int) -typed) : null;
+            return name != null ? v + " " + name : v; //$NON-NLS-1$
+        }
+        return v;
     }
 
     /** The process filter and condition as text, or "" when the probe keeps every hit. */
