@@ -10,6 +10,7 @@ import io.hprobe.ui.views.ConsoleView;
 import io.hprobe.ui.views.DetectorsView;
 import io.hprobe.ui.views.HitTimelineView;
 import io.hprobe.ui.views.HitsView;
+import io.hprobe.ui.views.LatencyView;
 import io.hprobe.ui.views.ProbeEditorView;
 import io.hprobe.ui.views.ProbesView;
 import io.hprobe.ui.views.VmBrowserView;
@@ -24,7 +25,7 @@ public class Perspective implements IPerspectiveFactory {
     public static final String ID = "io.hprobe.rcp.perspective"; //$NON-NLS-1$
 
     private static final String[] VIEWS = { VmBrowserView.ID, ProbeEditorView.ID, HitTimelineView.ID, ProbesView.ID,
-            HitsView.ID, AlertsView.ID, DetectorsView.ID, ConsoleView.ID, AggregationView.ID,
+            HitsView.ID, AlertsView.ID, DetectorsView.ID, ConsoleView.ID, AggregationView.ID, LatencyView.ID,
             IPageLayout.ID_PROP_SHEET };
 
     @Override
@@ -43,6 +44,7 @@ public class Perspective implements IPerspectiveFactory {
         bottom.addView(AlertsView.ID);
         bottom.addView(ConsoleView.ID);
         bottom.addView(AggregationView.ID);
+        bottom.addView(LatencyView.ID);
         bottom.addPlaceholder(IPageLayout.ID_PROGRESS_VIEW);
         // the hidden editor area gives its space to the probe editor, which shares it with the timeline
         layout.addView(ProbeEditorView.ID, IPageLayout.TOP, 0.5f, editorArea);

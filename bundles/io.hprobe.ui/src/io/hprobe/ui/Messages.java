@@ -37,6 +37,16 @@ public final class Messages extends NLS {
     public static String Aggregation_bucket;
     public static String Aggregation_noHist;
     public static String Aggregation_clear;
+    public static String Latency_probe;
+    public static String Latency_item;
+    public static String Latency_none;
+    public static String Latency_status;
+    public static String Latency_empty;
+    public static String Latency_calls;
+    public static String Latency_latency;
+    public static String Latency_time;
+    public static String Latency_ns;
+    public static String Latency_tip;
     public static String Error_agent;
     public static String Error_other;
     public static String Error_class;

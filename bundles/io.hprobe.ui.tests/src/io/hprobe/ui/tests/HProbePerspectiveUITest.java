@@ -55,12 +55,13 @@ import io.hprobe.core.journal.HitFields;
 import io.hprobe.core.journal.Journals;
 import io.hprobe.rcp.Perspective;
 import io.hprobe.ui.dialogs.AttachDialog;
+import io.hprobe.ui.views.AggregationView;
 import io.hprobe.ui.views.AlertsView;
 import io.hprobe.ui.views.ConsoleView;
-import io.hprobe.ui.views.AggregationView;
 import io.hprobe.ui.views.DetectorsView;
 import io.hprobe.ui.views.HitTimelineView;
 import io.hprobe.ui.views.HitsView;
+import io.hprobe.ui.views.LatencyView;
 import io.hprobe.ui.views.ProbeEditorView;
 import io.hprobe.ui.views.ProbesView;
 import io.hprobe.ui.views.VmBrowserView;
@@ -72,7 +73,8 @@ class HProbePerspectiveUITest {
 
     private static final String CATEGORY = "io.hprobe.ui.category";
     private static final Set<String> HPROBE_VIEWS = Set.of(VmBrowserView.ID, ProbeEditorView.ID, ProbesView.ID,
-            HitTimelineView.ID, HitsView.ID, DetectorsView.ID, AlertsView.ID, ConsoleView.ID, AggregationView.ID);
+            HitTimelineView.ID, HitsView.ID, DetectorsView.ID, AlertsView.ID, ConsoleView.ID, AggregationView.ID,
+            LatencyView.ID);
     private static final Duration UI_TIMEOUT = Duration.ofSeconds(60);
 
     private IWorkbenchWindow window;

@@ -52,6 +52,7 @@ import io.hprobe.core.journal.Journals;
 import io.hprobe.core.model.Agent;
 import io.hprobe.core.model.Param;
 import io.hprobe.core.model.Probe;
+import io.hprobe.core.model.ProbeRequest;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.HProbeUi;
 import io.hprobe.ui.Messages;
@@ -61,6 +62,7 @@ import io.hprobe.ui.views.AggregationView;
 import io.hprobe.ui.views.ConsoleView;
 import io.hprobe.ui.views.HitTimelineView;
 import io.hprobe.ui.views.HitsView;
+import io.hprobe.ui.views.LatencyView;
 import io.hprobe.ui.views.ProbeEditorView;
 import io.hprobe.ui.views.ProbesView;
 import io.hprobe.ui.views.VmBrowserView;
@@ -545,6 +547,64 @@ class LiveWorkbenchUITest {
     }
     @Test
     @Order(10)
+    void theLatencyViewShowsAReturnProbesCalls() throws Exception {
+        assumeTrue(vm != null, "no lab VM (the launch step failed)");
+        Probe ret = agent.addProbe(vm, new ProbeRequest("kernel:__x64_sys_getpid%return", 0, null, false, -1, "sysloop",
+                false, true, null, null)).get(60, TimeUnit.SECONDS);
+        LatencyView view = show(LatencyView.ID, LatencyView.class);
+        view.select(ret.id());
+        ConsoleView console = show(ConsoleView.ID, ConsoleView.class);
+        StyledText output = Widgets.find(console, StyledText.class);
+        int before = output.getText().length();
+        int loop = 200;
+        type(console, "sysloop -g -n " + loop);
+        UiTestSupport.waitUntil("sysloop's getpid calls in the guest", T,
+                () -> output.getText().indexOf("getpid_calls=" + loop, before) >= 0);
+        // the loop's calls and the one sysloop makes first to print its pid: each a return with its latency
+        int calls = loop + 1;
+        UiTestSupport.waitUntil(calls + " returns held", T, () -> UiTestSupport.nn(vm.probe(ret.id())).hits() == calls
+                && vm.hits().perProbe().getOrDefault(ret.id(), new long[1])[0] == calls);
+        view = show(LatencyView.ID, LatencyView.class);
+        LatencyView v = view;
+        UiTestSupport.waitUntil(calls + " calls in the view", T, () -> v.latencies().count() == calls);
+        io.hprobe.core.timeline.Latencies l = v.latencies();
+        assertEquals(calls, java.util.Arrays.stream(l.buckets()).sum(), "the histogram holds every call");
+        assertTrue(l.min() > 0 && l.min() <= l.p50() && l.p50() <= l.p90() && l.p90() <= l.p99() && l.p99() <= l.max(),
+                l.toString());
+        // the same figures from the hits themselves: every return held, each with a latency
+        long[] lat = java.util.stream.LongStream.range(vm.hits().first(), vm.hits().size())
+                .filter(i -> vm.hits().probe(i) == ret.id()).map(i -> vm.hits().latency(i)).sorted().toArray();
+        assertEquals(calls, lat.length);
+        assertEquals(lat[(int) Math.ceil(0.5 * calls) - 1], l.p50());
+        assertEquals(lat[calls - 1], l.max());
+        Label status = Widgets.find(view, Label.class, x -> x.getText().startsWith(calls + " calls: p50 "),
+                "the view's figures");
+        assertTrue(status.getText().contains("p99 "), status.getText());
+        // a call clicked: the Properties view shows that hit, with its return value and latency
+        view.selectCall(l.points().length - 1);
+        UiTestSupport.waitUntil("the call selected", T,
+                () -> page().getSelection() instanceof org.eclipse.jface.viewers.IStructuredSelection sel
+                        && sel.getFirstElement() instanceof io.hprobe.ui.internal.HitSelection hs
+                        && vm.hits().latency(hs.index()) >= 0 && vm.hits().probe(hs.index()) == ret.id());
+        UiTestSupport.screenshotMaximized(page(), view, docs("latency.png"));
+        // the hits table says what each call returned (sysloop's pid) and how long it took
+        HitsView hits = show(HitsView.ID, HitsView.class);
+        Table rows = Widgets.find(hits, Table.class);
+        java.util.regex.Pattern returned = java.util.regex.Pattern.compile("ret=[1-9][0-9]* lat=[0-9.]+ (ns|µs|ms|s)");
+        UiTestSupport.waitUntil(calls + " returns in the hits table", T, () -> {
+            int n = 0;
+            for (int r = 0; r < rows.getItemCount(); r++) {
+                for (int c = 0; c < rows.getColumnCount(); c++) {
+                    n += returned.matcher(rows.getItem(r).getText(c)).matches() ? 1 : 0;
+                }
+            }
+            return n == calls;
+        });
+        agent.removeProbe(vm, ret.id()).get(60, TimeUnit.SECONDS);
+    }
+
+    @Test
+    @Order(11)
     void probeSetsAreSavedOpenedDroppedAndUndone() throws Exception {
         assumeTrue(vm != null, "no lab VM (the launch step failed)");
         Path dir = Files.createTempDirectory("hprobe-ui-sets");
@@ -594,7 +654,7 @@ class LiveWorkbenchUITest {
     }
 
     @Test
-    @Order(11)
+    @Order(12)
     void aKilledAgentIsStartedAgainWithItsVmAndProbes() throws Exception {
         assumeTrue(vm != null, "no lab VM (the launch step failed)");
         long pid = agent.info().get("pid").getAsLong();

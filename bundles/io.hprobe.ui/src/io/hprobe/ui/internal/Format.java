@@ -25,6 +25,21 @@ public final class Format {
         return String.format(Locale.ROOT, "%.6f", ns / 1e9); //$NON-NLS-1$
     }
 
+    /** A duration as people read it: "850 ns", "12.3 µs", "4.56 ms", "1.23 s" (three digits). */
+    public static String duration(long ns) {
+        if (ns < 1000) {
+            return ns + " ns"; //$NON-NLS-1$
+        }
+        double v = ns;
+        String[] units = { "µs", "ms", "s" }; //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+        int u = -1;
+        while (u < units.length - 1 && v >= 1000) {
+            v /= 1000;
+            u++;
+        }
+        return String.format(Locale.ROOT, v >= 100 ? "%.0f %s" : v >= 10 ? "%.1f %s" : "%.2f %s", v, units[u]); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
+    }
+
     /** A pid or tgid; a hit whose task could not be identified says so (the agent sends null). */
     public static String task(int id) {
         return id < 0 ? Messages.Hits_taskUnknown : Integer.toString(id);

@@ -50,6 +50,9 @@ public final class HitColumns {
         held("ip", 165, false, true, (vm, h) -> Format.hex(h.ip())); //$NON-NLS-1$
         held("user", 50, false, true, (vm, h) -> yesNo(h.user())); //$NON-NLS-1$
         held("blocked", 60, false, true, (vm, h) -> yesNo(h.blocked())); //$NON-NLS-1$
+        // in the Args column too, as the CLI prints them: the table stays one screen wide
+        held("retval", 110, true, false, HitColumns::retval); //$NON-NLS-1$
+        held("latency_ns", 95, true, false, (vm, h) -> h.isReturn() ? Long.toString(h.latencyNs()) : ""); //$NON-NLS-1$ //$NON-NLS-2$
         held("args", 240, false, true, HitColumns::args); //$NON-NLS-1$
     }
 
@@ -72,11 +75,26 @@ public final class HitColumns {
         return h.probe() + (p == null ? "" : " " + p.label()); //$NON-NLS-1$ //$NON-NLS-2$
     }
 
-    /** By name where the agent knows the function's parameters (fd=3 count=7), else as numbers. */
+    /**
+     * By name where the agent knows the function's parameters (fd=3 count=7), else as numbers; a return
+     * probe's hit says what the call returned and how long it took (ret=-2 ENOENT lat=12.5 µs).
+     */
     private static String args(Vm vm, Hit h) {
         Probe p = vm.probe(h.probe());
+        if (h.isReturn()) {
+            return "ret=" + retval(vm, h) + " lat=" + Format.duration(h.latencyNs()); //$NON-NLS-1$ //$NON-NLS-2$
+        }
         String named = p == null ? null : p.namedArgs(h.args());
         return named != null ? named : Format.args(h.args());
+    }
+
+    /** A return probe's value as its function's type reads it ("-2 ENOENT"); empty for other hits. */
+    private static String retval(Vm vm, Hit h) {
+        if (!h.isReturn()) {
+            return ""; //$NON-NLS-1$
+        }
+        Probe p = vm.probe(h.probe());
+        return p == null ? Long.toString(h.retval()) : p.namedRet(h.retval());
     }
 
     private static String spec(Vm vm, Hit h) {
