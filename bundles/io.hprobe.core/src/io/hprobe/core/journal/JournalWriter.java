@@ -51,30 +51,26 @@ public final class JournalWriter implements AutoCloseable {
     /** Appends a hit with task info; returns its seq. */
     public long hit(long timeNs, int probe, int vcpu, int pid, int tgid, String comm, long ip, boolean user,
             long... args) throws JournalException {
-        hit.clear();
-        hit.setLong(LibHprobe.HIT_TIME, timeNs);
-        hit.setInt(LibHprobe.HIT_PROBE, probe);
-        hit.setInt(LibHprobe.HIT_VCPU, vcpu);
-        hit.setInt(LibHprobe.HIT_PID, pid);
-        hit.setInt(LibHprobe.HIT_TGID, tgid);
-        putString(hit, LibHprobe.HIT_COMM, comm, 17);
-        hit.setLong(LibHprobe.HIT_IP, ip);
-        hit.setInt(LibHprobe.HIT_FLAGS, LibHprobe.HIT_TASK | (user ? LibHprobe.HIT_USER : 0));
+        task(timeNs, probe, vcpu, pid, tgid, comm, ip, LibHprobe.HIT_TASK | (user ? LibHprobe.HIT_USER : 0));
         int n = Math.min(args.length, 6);
         hit.setByte(LibHprobe.HIT_NARGS, (byte) n);
         for (int i = 0; i < n; i++) {
             hit.setLong(LibHprobe.HIT_ARGS + 8L * i, args[i]);
         }
-        int rc = LibHprobe.hp_journal__append_hit(writer, hit, seq);
-        if (rc < 0) {
-            throw new JournalException("append_hit: error " + -rc); //$NON-NLS-1$
-        }
-        return seq.getValue();
+        return append();
     }
 
     /** Appends a return probe's hit (retval and latency, as hp_journal__append_hit takes it); returns its seq. */
     public long returnHit(long timeNs, int probe, int vcpu, int pid, int tgid, String comm, long ip, long retval,
             long latencyNs) throws JournalException {
+        task(timeNs, probe, vcpu, pid, tgid, comm, ip, LibHprobe.HIT_TASK | LibHprobe.HIT_RET);
+        hit.setLong(LibHprobe.HIT_RETVAL, retval);
+        hit.setLong(LibHprobe.HIT_LATENCY, latencyNs);
+        return append();
+    }
+
+    /** A cleared hit with its time, probe, vCPU, task, ip and flags. */
+    private void task(long timeNs, int probe, int vcpu, int pid, int tgid, String comm, long ip, int flags) {
         hit.clear();
         hit.setLong(LibHprobe.HIT_TIME, timeNs);
         hit.setInt(LibHprobe.HIT_PROBE, probe);
@@ -83,9 +79,10 @@ public final class JournalWriter implements AutoCloseable {
         hit.setInt(LibHprobe.HIT_TGID, tgid);
         putString(hit, LibHprobe.HIT_COMM, comm, 17);
         hit.setLong(LibHprobe.HIT_IP, ip);
-        hit.setInt(LibHprobe.HIT_FLAGS, LibHprobe.HIT_TASK | LibHprobe.HIT_RET);
-        hit.setLong(LibHprobe.HIT_RETVAL, retval);
-        hit.setLong(LibHprobe.HIT_LATENCY, latencyNs);
+        hit.setInt(LibHprobe.HIT_FLAGS, flags);
+    }
+
+    private long append() throws JournalException {
         int rc = LibHprobe.hp_journal__append_hit(writer, hit, seq);
         if (rc < 0) {
             throw new JournalException("append_hit: error " + -rc); //$NON-NLS-1$

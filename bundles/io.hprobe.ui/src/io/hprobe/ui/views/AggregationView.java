@@ -35,9 +35,9 @@ import org.jfree.data.category.DefaultCategoryDataset;
 
 import io.hprobe.core.model.AggTable;
 import io.hprobe.core.model.Agent;
-import io.hprobe.core.model.Probe;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.Messages;
+import io.hprobe.ui.internal.ProbeCombo;
 
 /**
  * A probe's aggregation (probe add --agg), read from the agent each second: a row per key, largest first,
@@ -50,11 +50,10 @@ public class AggregationView extends HProbeView {
     private static final int POLL_MS = 1000;
     private static final int BAR_WIDTH = 160;
 
-    private @Nullable Combo probes;
+    private @Nullable ProbeCombo probes;
     private @Nullable Label status;
     private @Nullable TableViewer table;
     private @Nullable DefaultCategoryDataset buckets;
-    private List<Integer> probeIds = List.of();
     private @Nullable AggTable shown;
     /** The largest |figure| of the rows shown: the bars' full length. */
     private double largest;
@@ -70,13 +69,14 @@ public class AggregationView extends HProbeView {
         Composite top = new Composite(parent, SWT.NONE);
         top.setLayout(new GridLayout(3, false));
         new Label(top, SWT.NONE).setText(Messages.Aggregation_probe);
-        Combo c = new Combo(top, SWT.READ_ONLY);
+        ProbeCombo pc = new ProbeCombo(top);
+        Combo c = pc.combo();
         c.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
         c.addListener(SWT.Selection, e -> {
             shown = null;
             read();
         });
-        probes = c;
+        probes = pc;
         Label s = new Label(top, SWT.NONE);
         s.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
         status = s;
@@ -132,29 +132,13 @@ public class AggregationView extends HProbeView {
     /** The VM's aggregating probes in the combo; the selection kept by probe id. */
     @Override
     protected void refresh() {
-        Combo c = probes;
-        if (c == null || c.isDisposed()) {
-            return;
-        }
+        ProbeCombo c = probes;
         Vm vm = vm();
-        List<Integer> ids = new ArrayList<>();
-        List<String> items = new ArrayList<>();
-        for (Probe p : vm == null ? List.<Probe>of() : vm.probes()) {
-            String agg = p.agg();
-            if (agg != null) {
-                ids.add(p.id());
-                items.add(NLS.bind(Messages.Aggregation_item, new Object[]{ p.id(), p.label(), agg }));
-            }
-        }
-        if (ids.equals(probeIds)) {
+        if (c == null || !c.show(vm == null ? List.of() : vm.probes(), p -> p.agg() != null,
+                p -> NLS.bind(Messages.Aggregation_item, new Object[]{ p.id(), p.label(), p.agg() }))) {
             return;
         }
-        Integer was = selectedProbe();
-        probeIds = List.copyOf(ids);
-        c.setItems(items.toArray(String[]::new));
-        int at = was != null ? ids.indexOf(was) : -1;
-        c.select(at >= 0 ? at : ids.isEmpty() ? -1 : 0);
-        if (ids.isEmpty()) {
+        if (c.isEmpty()) {
             setStatus(Messages.Aggregation_none);
         }
         read();
@@ -163,10 +147,8 @@ public class AggregationView extends HProbeView {
     /** Shows this probe's aggregation (the UI tests' way in). */
     public void select(int probe) {
         refresh();
-        Combo c = probes;
-        int at = probeIds.indexOf(probe);
-        if (c != null && at >= 0) {
-            c.select(at);
+        ProbeCombo c = probes;
+        if (c != null && c.select(probe)) {
             shown = null;
             read();
         }
@@ -178,16 +160,16 @@ public class AggregationView extends HProbeView {
     }
 
     private @Nullable Integer selectedProbe() {
-        Combo c = probes;
-        int i = c == null || c.isDisposed() ? -1 : c.getSelectionIndex();
-        return i >= 0 && i < probeIds.size() ? probeIds.get(i) : null;
+        ProbeCombo c = probes;
+        return c == null ? null : c.selected();
     }
 
     private void read() {
         Vm vm = vm();
         Agent a = vm == null ? null : vm.agent();
         Integer id = selectedProbe();
-        Combo c = probes;
+        ProbeCombo pc = probes;
+        Combo c = pc == null ? null : pc.combo();
         if (vm == null || a == null || id == null || reading || c == null) {
             return;
         }
@@ -326,9 +308,9 @@ public class AggregationView extends HProbeView {
 
     @Override
     public void setFocus() {
-        Combo c = probes;
+        ProbeCombo c = probes;
         if (c != null) {
-            c.setFocus();
+            c.combo().setFocus();
         }
     }
 

@@ -6,7 +6,6 @@ import java.awt.Font;
 import java.text.FieldPosition;
 import java.text.NumberFormat;
 import java.text.ParsePosition;
-import java.util.ArrayList;
 import java.util.List;
 
 import org.eclipse.jdt.annotation.Nullable;
@@ -15,7 +14,6 @@ import org.eclipse.swt.SWT;
 import org.eclipse.swt.custom.SashForm;
 import org.eclipse.swt.layout.GridData;
 import org.eclipse.swt.layout.GridLayout;
-import org.eclipse.swt.widgets.Combo;
 import org.eclipse.swt.widgets.Composite;
 import org.eclipse.swt.widgets.Control;
 import org.eclipse.swt.widgets.Label;
@@ -48,6 +46,7 @@ import io.hprobe.ui.HProbeUi;
 import io.hprobe.ui.Messages;
 import io.hprobe.ui.internal.Format;
 import io.hprobe.ui.internal.HitSelection;
+import io.hprobe.ui.internal.ProbeCombo;
 import io.hprobe.ui.internal.SelectionProvider;
 
 /**
@@ -62,13 +61,12 @@ public class LatencyView extends HProbeView {
     private static final int SCATTER_COLUMNS = 800;
     private static final Color BARS = new Color(0x3b, 0x7d, 0xd8);
 
-    private @Nullable Combo probes;
+    private @Nullable ProbeCombo probes;
     private @Nullable Label status;
     private @Nullable JFreeChart histogram;
     private final XYIntervalSeriesCollection bars = new XYIntervalSeriesCollection();
     private final XYSeriesCollection calls = new XYSeriesCollection();
     private final SelectionProvider selection = new SelectionProvider();
-    private List<Integer> probeIds = List.of();
     private Latencies shown = Latencies.NONE;
 
     @Override
@@ -76,10 +74,10 @@ public class LatencyView extends HProbeView {
         Composite top = new Composite(parent, SWT.NONE);
         top.setLayout(new GridLayout(3, false));
         new Label(top, SWT.NONE).setText(Messages.Latency_probe);
-        Combo c = new Combo(top, SWT.READ_ONLY);
-        c.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, false, false));
-        c.addListener(SWT.Selection, e -> requestRefresh());
-        probes = c;
+        ProbeCombo pc = new ProbeCombo(top);
+        pc.combo().setLayoutData(new GridData(SWT.FILL, SWT.CENTER, false, false));
+        pc.combo().addListener(SWT.Selection, e -> requestRefresh());
+        probes = pc;
         Label s = new Label(top, SWT.NONE);
         s.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
         status = s;
@@ -175,10 +173,8 @@ public class LatencyView extends HProbeView {
     /** Shows this probe (the UI tests' way in, as the combo is). */
     public void select(int probe) {
         refresh();
-        Combo c = probes;
-        int at = probeIds.indexOf(probe);
-        if (c != null && at >= 0) {
-            c.select(at);
+        ProbeCombo c = probes;
+        if (c != null && c.select(probe)) {
             refresh();
         }
     }
@@ -196,9 +192,8 @@ public class LatencyView extends HProbeView {
     }
 
     private @Nullable Integer selectedProbe() {
-        Combo c = probes;
-        int i = c == null || c.isDisposed() ? -1 : c.getSelectionIndex();
-        return i >= 0 && i < probeIds.size() ? probeIds.get(i) : null;
+        ProbeCombo c = probes;
+        return c == null ? null : c.selected();
     }
 
     @Override
@@ -214,13 +209,16 @@ public class LatencyView extends HProbeView {
 
     @Override
     protected void refresh() {
-        Combo c = probes;
+        ProbeCombo c = probes;
         Label s = status;
-        if (c == null || s == null || c.isDisposed()) {
+        if (c == null || s == null || s.isDisposed()) {
             return;
         }
         Vm vm = vm();
-        listProbes(vm, c);
+        if (c.show(vm == null ? List.of() : vm.probes(), Probe::isReturn,
+                p -> NLS.bind(Messages.Latency_item, p.id(), p.label()))) {
+            s.getParent().layout();
+        }
         Integer id = selectedProbe();
         if (vm == null || id == null) {
             show(null, Latencies.NONE);
@@ -239,26 +237,6 @@ public class LatencyView extends HProbeView {
                 : NLS.bind(Messages.Latency_status, new Object[]{ l.count(), Format.duration(l.p50()),
                         Format.duration(l.p90()), Format.duration(l.p99()), Format.duration(l.max()) }));
         s.getParent().layout();
-    }
-
-    private void listProbes(@Nullable Vm vm, Combo c) {
-        List<Integer> ids = new ArrayList<>();
-        List<String> items = new ArrayList<>();
-        for (Probe p : vm == null ? List.<Probe>of() : vm.probes()) {
-            if (p.isReturn()) {
-                ids.add(p.id());
-                items.add(NLS.bind(Messages.Latency_item, p.id(), p.label()));
-            }
-        }
-        if (ids.equals(probeIds)) {
-            return;
-        }
-        Integer was = selectedProbe();
-        probeIds = List.copyOf(ids);
-        c.setItems(items.toArray(String[]::new));
-        int at = was != null ? ids.indexOf(was) : -1;
-        c.select(at >= 0 ? at : ids.isEmpty() ? -1 : 0);
-        c.getParent().layout();
     }
 
     private void show(@Nullable Vm vm, Latencies l) {
@@ -346,9 +324,9 @@ public class LatencyView extends HProbeView {
 
     @Override
     public void setFocus() {
-        Combo c = probes;
+        ProbeCombo c = probes;
         if (c != null) {
-            c.setFocus();
+            c.combo().setFocus();
         }
     }
 }
