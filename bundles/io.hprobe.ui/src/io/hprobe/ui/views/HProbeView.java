@@ -43,6 +43,12 @@ public abstract class HProbeView extends ViewPart implements UiContext.Listener 
         return change.vm() == null || change.vm() == vm;
     }
 
+    /** Whether a change is to the shown VM's hits or probes: what the hit views draw. */
+    protected final boolean hitsOrProbes(ModelChange change) {
+        return change.vm() == vm()
+                && (change.kind() == ModelChange.Kind.HITS || change.kind() == ModelChange.Kind.PROBES);
+    }
+
     protected int refreshPeriodMs() {
         return 200;
     }

@@ -325,8 +325,7 @@ public class HitTimelineView extends HProbeView {
 
     @Override
     protected boolean matters(ModelChange change) {
-        return change.vm() == vm()
-                && (change.kind() == ModelChange.Kind.HITS || change.kind() == ModelChange.Kind.PROBES);
+        return hitsOrProbes(change);
     }
 
     @Override
