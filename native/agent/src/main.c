@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/files.h"
+#include "probes/retprobe.h"
 #include "proto/agent.h"
 #include "vm/guard.h"
 #include "vm/session.h"
@@ -86,7 +87,7 @@ static void set_path(char *dst, size_t cap, const char *v)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hprobed [--socket PATH] [--state-dir DIR] [--lab PATH] [--plugin SO]\n"
-		   "               [--daemon] [--log FILE] [--debug]\n"
+		   "               [--daemon] [--log FILE] [--debug] [--ret-timeout SECONDS]\n"
 		   "Serves the HProbe protocol on a 0600 Unix socket (docs/protocol.md).\n");
 }
 
@@ -127,15 +128,11 @@ int main(int argc, char **argv)
 	int daemonize = 0;
 	const char *logfile = NULL;
 	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "lab", required_argument, NULL, 'l' },
-		{ "plugin", required_argument, NULL, 'p' },
-		{ "daemon", no_argument, NULL, 'D' },
-		{ "log", required_argument, NULL, 'L' },
-		{ "debug", no_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "socket", required_argument, NULL, 's' }, { "state-dir", required_argument, NULL, 'd' },
+		{ "lab", required_argument, NULL, 'l' },    { "plugin", required_argument, NULL, 'p' },
+		{ "daemon", no_argument, NULL, 'D' },       { "log", required_argument, NULL, 'L' },
+		{ "debug", no_argument, NULL, 'g' },        { "ret-timeout", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
 	/* Client buffers of a few hundred KiB come and go with bursts of hits. A fixed
 	 * mmap threshold gives them back to the system when freed; glibc's sliding one
@@ -143,6 +140,7 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	a->listen_fd = a->epfd = a->lock_fd = -1;
 	a->host.uid = getuid();
+	a->host.ret_timeout_ns = HP_RET_TIMEOUT_NS;
 	hp_default_socket_path(a->host.paths.socket, sizeof a->host.paths.socket);
 	hp_default_state_dir(a->host.paths.state_dir, sizeof a->host.paths.state_dir);
 	default_lab(a->host.paths.lab_script, sizeof a->host.paths.lab_script);
@@ -170,6 +168,18 @@ int main(int argc, char **argv)
 		case 'g':
 			hp_log_set_level(HP_LOG_DEBUG);
 			break;
+		case 'r': {
+			char *end;
+			errno = 0;
+			unsigned long s = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || s < 1 || s > 7 * 86400) {
+				fprintf(stderr, "hprobed: --ret-timeout takes seconds, 1 to 604800, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			a->host.ret_timeout_ns = s * 1000000000ull;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;

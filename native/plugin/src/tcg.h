@@ -23,6 +23,7 @@ _Static_assert(HP_PRET_NWHY == HP_RETPEND_NWHY, "return drop reasons");
 #define TCG_MAX_PROBES 256
 #define TCG_MAX_SLOTS 512 /* a probe re-added with a new plan takes a new slot */
 #define TCG_MAX_VCPUS (HP_PRING_MAX_RINGS - 1)
+#define TCG_RET_TIMEOUT_NS (300ull * 1000000000ull) /* a return probe's call in flight, unless told */
 
 enum slot_state { SLOT_FREE, SLOT_LIVE, SLOT_DEAD };
 
@@ -128,6 +129,7 @@ struct tcg {
 	_Atomic uint64_t *ret_sites;
 	_Atomic uint32_t nret_sites;
 	_Atomic uint64_t ret_current_task; /* per-CPU offset of current_task, from a return probe's plan */
+	_Atomic uint64_t ret_timeout_ns;   /* calls in flight longer are dropped (the agent's, from a plan) */
 
 	struct slot slots[TCG_MAX_SLOTS];
 	struct probe probes[TCG_MAX_PROBES];

@@ -61,6 +61,9 @@ static int publish(void)
 			p->has_ret = 1;
 			p->exit_hook = s->cfg.exit_vaddr;
 			atomic_store(&tcg.ret_current_task, s->cfg.task.current_task);
+			/* the agent gives every return probe its own setting (hprobed --ret-timeout) */
+			atomic_store(&tcg.ret_timeout_ns,
+				     s->cfg.ret_timeout_ms ? s->cfg.ret_timeout_ms * 1000000ull : TCG_RET_TIMEOUT_NS);
 		}
 		if (s->cfg.vaddr < p->lo)
 			p->lo = s->cfg.vaddr;

@@ -18,7 +18,18 @@
 
 #define RET_TABLE 16384  /* calls in flight, every return probe */
 #define RET_SITES 65536u /* return addresses instrumented, at most half of them used */
-#define RET_TIMEOUT_NS (300ull * 1000000000ull)
+
+static void ret_dropped(void *ud, const struct hp_retpend_entry *e, enum hp_retpend_why why);
+
+/* Drops the calls in flight past the timeout (under ret_mu). */
+static void expire(uint64_t now)
+{
+	uint64_t t = atomic_load(&tcg.ret_timeout_ns);
+
+	if (!t)
+		t = TCG_RET_TIMEOUT_NS;
+	hp_retpend__expire(tcg.rets, now > t ? now - t : 0, ret_dropped, NULL);
+}
 
 static void ret_dropped(void *ud, const struct hp_retpend_entry *e, enum hp_retpend_why why)
 {
@@ -93,7 +104,7 @@ void tcg__ret_entry(struct hitregs *hr, struct slot *s, uint64_t task, uint64_t 
 		return;
 	}
 	atomic_fetch_add_explicit(&s->ret_pending, 1, memory_order_relaxed);
-	hp_retpend__expire(tcg.rets, now > RET_TIMEOUT_NS ? now - RET_TIMEOUT_NS : 0, ret_dropped, NULL);
+	expire(now);
 	hp_retpend__push(tcg.rets, &e, ret_dropped, NULL);
 	atomic_store(&tcg.ret_count, hp_retpend__count(tcg.rets));
 	pthread_mutex_unlock(&tcg.ret_mu);
@@ -113,7 +124,7 @@ void tcg__ret_expire(void)
 {
 	uint64_t now = tcg__now_ns();
 	pthread_mutex_lock(&tcg.ret_mu);
-	hp_retpend__expire(tcg.rets, now > RET_TIMEOUT_NS ? now - RET_TIMEOUT_NS : 0, ret_dropped, NULL);
+	expire(now);
 	atomic_store(&tcg.ret_count, hp_retpend__count(tcg.rets));
 	pthread_mutex_unlock(&tcg.ret_mu);
 }

@@ -191,7 +191,8 @@ class Client:
 class Agent:
     """A private hprobed for one test module."""
 
-    def __init__(self, state=None):
+    def __init__(self, state=None, args=()):
+        self.args = tuple(args)  # more hprobed options, kept for a restart
         self.dir = tempfile.mkdtemp(prefix="hprobe-it-")
         self.socket = os.path.join(self.dir, "s", "hprobed.sock")
         self.state = state or os.path.join(self.dir, "state")
@@ -203,7 +204,7 @@ class Agent:
         env = dict(os.environ, HPROBE_LAB=LAB, HPROBE_LAB_KERNEL=KERNEL)
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen([os.path.join(BIN, "hprobed"), "--socket", self.socket,
-                                      "--state-dir", self.state, "--lab", LAB],
+                                      "--state-dir", self.state, "--lab", LAB, *self.args],
                                      stdout=self.logf, stderr=self.logf, env=env)
         wait_until(lambda: self._connectable() or self.proc.poll() is not None, 10, "hprobed socket")
         if self.proc.poll() is not None:
@@ -375,9 +376,11 @@ class DirectConsole(Guest):
 class AgentTestCase(unittest.TestCase):
     """One agent per test class; subclasses boot their guests in setUpClass."""
 
+    AGENT_ARGS = ()  # hprobed options of the class's agent
+
     @classmethod
     def setUpClass(cls):
-        cls.agent = Agent()
+        cls.agent = Agent(args=cls.AGENT_ARGS)
 
     @classmethod
     def tearDownClass(cls):

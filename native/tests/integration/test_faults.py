@@ -176,6 +176,62 @@ class Faults(AgentTestCase):
         self.agent.cli("probe", "remove", "f", str(rp))
 
 
+class ReturnTimeout(AgentTestCase):
+    """A return probe's call that outlives hprobed --ret-timeout (3 s here, 300 by
+    default) is dropped as 'timeout': nothing left pending, no hit when it returns at
+    last; the calls after it count exactly. In QEMU the plugin drops it on its own."""
+    AGENT_ARGS = ("--ret-timeout", "3")
+    LAUNCH = ()
+    MECH = "tcg-plugin"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.g = Guest(cls.agent, "rt", *cls.LAUNCH)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.g.quit()
+        super().tearDownClass()
+
+    def ret(self, pr):
+        p = next(p for p in self.agent.cli_json("probe", "list", "rt") if p["id"] == pr)
+        self.assertEqual(p["mechanism"], self.MECH, "the probe is on the tier under test")
+        return p
+
+    def test_a_call_past_the_timeout_is_dropped(self):
+        self.assertEqual(self.agent.cli_json("agent", "info")["ret_timeout_s"], 3)
+        pr = int(self.agent.cli("probe", "add", "rt", "kernel:__x64_sys_nanosleep%return", "--comm", "retloop").stdout)
+        pid = self.g.start_waiting("retloop -w -n 1 -s 8000000", "retloop")  # one call of 8 s
+        since = self.g.type("kill -USR1 %d" % pid)
+        wait_until(lambda: self.ret(pr)["return"]["pending"] == 1, 20, "the call in flight")
+        t0 = time.monotonic()
+        if self.MECH == "tcg-plugin":  # the plugin checks on its own, about every 100 ms
+            p = wait_until(lambda: self.ret(pr)["return"]["dropped"]["timeout"] == 1 and self.ret(pr), 20,
+                           lambda: "dropped after 3 s: %s" % self.ret(pr)["return"])
+            self.assertGreaterEqual(time.monotonic() - t0, 2.0, "not before its time")
+            self.assertEqual(p["return"]["pending"], 0)
+        else:  # the agent checks at the next call of a return probe
+            time.sleep(3.5)
+            self.assertEqual(self.ret(pr)["return"]["pending"], 1)
+        self.g.run("retloop -n 2 -s 1000", r"sleeps=2 ")
+        p = wait_until(lambda: self.ret(pr)["hits"] == 2 and self.ret(pr), 20, "the two short calls' returns")
+        self.assertEqual(p["return"], {"pending": 0, "dropped": {"exit": 0, "timeout": 1, "full": 0, "replaced": 0,
+                                                                   "removed": 0}})
+        # the long call returns at last: no hit, its entry is gone
+        self.g.wait_for(r"retloop\[%d\]: sleeps=1 " % pid, since, 60)
+        time.sleep(1)
+        p = self.ret(pr)
+        self.assertEqual((p["hits"], p["return"]["pending"], p["return"]["dropped"]["timeout"]), (2, 0, 1))
+        self.assertEqual(len(self.hits("rt", probe=pr)), 2)
+        self.agent.cli("probe", "remove", "rt", str(pr))
+
+
+class ReturnTimeoutGdbstub(ReturnTimeout):
+    LAUNCH = ("--no-plugin",)
+    MECH = "gdbstub"
+
+
 @unittest.skipUnless(os.getuid() == 0, "mounting a small tmpfs needs root")
 class JournalDiskFull(unittest.TestCase):
     """The journal's filesystem fills up: an alert, the probes pause (no hit taken that

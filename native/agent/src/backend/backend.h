@@ -64,11 +64,12 @@ struct hp_capture_plan {
 	int syscall_args; /* the arguments are struct pt_regs fields at *rdi */
 	int regs;         /* all registers */
 	struct hp_mem_spec mem;
-	int32_t pid;            /* -1: any; else the pid or tgid must match */
-	char comm[HP_COMM_LEN]; /* "" = any */
-	int ret;                /* a return probe: addr is the function's entry, hits are its returns */
-	uint64_t exit_addr;     /* return probes: do_exit, where a task's calls in flight are dropped */
-	struct hp_pcond cond;   /* --if (checked: hp_pcond_check) */
+	int32_t pid;             /* -1: any; else the pid or tgid must match */
+	char comm[HP_COMM_LEN];  /* "" = any */
+	int ret;                 /* a return probe: addr is the function's entry, hits are its returns */
+	uint64_t exit_addr;      /* return probes: do_exit, where a task's calls in flight are dropped */
+	uint64_t ret_timeout_ns; /* return probes: a call not returned by then is dropped (0: 300 s) */
+	struct hp_pcond cond;    /* --if (checked: hp_pcond_check) */
 };
 
 struct hp_backend_ops {

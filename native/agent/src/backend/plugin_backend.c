@@ -195,6 +195,8 @@ static int plug_arm_plan(struct hp_backend *b, const struct hp_capture_plan *p,
 	if (p->ret) {
 		m.flags |= HP_PPROBE_RETURN;
 		m.exit_vaddr = p->exit_addr;
+		m.ret_timeout_ms = p->ret_timeout_ns / 1000000u > UINT32_MAX ? UINT32_MAX
+									     : (uint32_t)(p->ret_timeout_ns / 1000000u);
 	}
 	if (task)
 		m.task = *task;

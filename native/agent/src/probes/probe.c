@@ -359,8 +359,10 @@ int hp_probe__plant_at(struct hp_target *t, struct hp_probe *p, uint64_t addr, c
 		if (exe && c.pid < 0 && !c.comm[0])
 			snprintf(c.comm, sizeof c.comm, "%s", exe);
 		hp_kernel__task_offsets(t->kernel, &o);
-		if (c.ret) /* the plugin drops the calls of a task that leaves at do_exit */
+		if (c.ret) { /* the plugin drops the calls of a task that leaves at do_exit */
 			c.exit_addr = hp_kernel__addr(t->kernel, "do_exit");
+			c.ret_timeout_ns = t->ret_timeout_ns;
+		}
 		int rc = hp_backend__arm_plan(p->mech, &c, &o, err);
 		p->in_mech = rc == 0;
 		return rc;

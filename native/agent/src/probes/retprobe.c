@@ -101,7 +101,9 @@ void hp_ret__on_entry(struct hp_target *t, struct hp_backend *b, struct hp_probe
 	uint64_t ret;
 	if (!t->rets)
 		return;
-	hp_retpend__expire(t->rets, ev->time_ns > HP_RET_TIMEOUT_NS ? ev->time_ns - HP_RET_TIMEOUT_NS : 0, on_drop, t);
+	uint64_t timeout = t->ret_timeout_ns ? t->ret_timeout_ns : HP_RET_TIMEOUT_NS;
+
+	hp_retpend__expire(t->rets, ev->time_ns > timeout ? ev->time_ns - timeout : 0, on_drop, t);
 	/* the guest's stack is its own: a kernel function returns into the kernel, an
 	 * application's function into user space; nothing else gets a breakpoint */
 	int rc = hp_backend__read_u64(b, regs[HP_REG_RSP], &ret, &err);

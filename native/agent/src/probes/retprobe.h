@@ -18,7 +18,7 @@ struct hp_probe;
 struct hp_task;
 
 #define HP_RET_TABLE 4096                          /* calls in flight, all gdbstub-tier return probes */
-#define HP_RET_TIMEOUT_NS (300ull * 1000000000ull) /* a call not returned in 5 minutes is dropped */
+#define HP_RET_TIMEOUT_NS (300ull * 1000000000ull) /* a call not returned in 5 minutes is dropped, by default */
 
 /* p is a gdbstub-tier return probe: the table and the exit hook exist after this. */
 int hp_ret__attach(struct hp_target *t, struct hp_probe *p, struct hp_err *err);

@@ -63,6 +63,7 @@ struct hp_target {
 	uint32_t next_probe_id;
 	struct hp_probe *app_hooks[2];  /* exec and exit hooks while application probes exist */
 	struct hp_retpend *rets;        /* gdbstub-tier return probes' calls in flight (probes/retprobe.h) */
+	uint64_t ret_timeout_ns;        /* a call in flight longer is dropped (hprobed --ret-timeout; 0: 300 s) */
 	struct hp_probe *ret_exit_hook; /* do_exit while gdbstub-tier return probes exist */
 	struct hp_detector *detectors;
 	uint32_t next_detector_id;

@@ -99,10 +99,11 @@ static void cmd_agent_info(struct hp_agent *a, struct hp_client *c, json_t *args
 		n++;
 	/* host paths: bytes, not necessarily UTF-8 */
 	json_t *r =
-		json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:i, s:o}", "version", HP_AGENT_VERSION, "protocol",
+		json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:i, s:I, s:o}", "version", HP_AGENT_VERSION, "protocol",
 			  HP_PROTOCOL, "pid", (int)getpid(), "socket", hp_text__json(a->host.paths.socket, SIZE_MAX),
 			  "state_dir", hp_text__json(a->host.paths.state_dir, SIZE_MAX), "lab",
-			  hp_text__json(a->host.paths.lab_script, SIZE_MAX), "vms", n, "hit_fields", hit_fields_json());
+			  hp_text__json(a->host.paths.lab_script, SIZE_MAX), "vms", n, "ret_timeout_s",
+			  (json_int_t)(a->host.ret_timeout_ns / 1000000000u), "hit_fields", hit_fields_json());
 	hp_client__reply(a, c, id, r);
 	json_decref(r);
 }

@@ -46,7 +46,8 @@ struct hp_host {
 	uint32_t next_vm_id;
 	struct hp_outbox outbox;
 	uid_t uid;
-	int guard_fd; /* pipe to the guardian (guard.c) */
+	int guard_fd;            /* pipe to the guardian (guard.c) */
+	uint64_t ret_timeout_ns; /* return probes' calls in flight are dropped past it (--ret-timeout) */
 	pid_t guard_pid;
 };
 

@@ -81,6 +81,7 @@ struct hp_vm *hp_vm__create(struct hp_host *h, const struct hp_vm_config *cfg, s
 	vm->tgt.next_probe_id = 1;
 	vm->tgt.next_detector_id = 1;
 	vm->tgt.smp = cfg->smp;
+	vm->tgt.ret_timeout_ns = h->ret_timeout_ns;
 	vm->smp = cfg->smp;
 	pthread_mutex_init(&vm->lock, NULL);
 	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -246,7 +246,7 @@ struct hp_pctl_probe {
 	int64_t mem_off;
 	int32_t filter_pid;              /* -1: any; else matches pid or tgid */
 	char filter_comm[HP_COMM_BYTES]; /* "" = any */
-	uint32_t reserved;
+	uint32_t ret_timeout_ms;         /* return probes: a call not returned by then is dropped; 0: 300 s */
 	struct hp_plugin_task_offsets task;
 	uint64_t exit_vaddr;  /* return probes: do_exit (a leaving task's calls are dropped); 0 = none */
 	struct hp_pcond cond; /* hits that fail it cost no record; nops 0: none */
