@@ -68,6 +68,8 @@ public class LatencyView extends HProbeView {
     private final XYSeriesCollection calls = new XYSeriesCollection();
     private final SelectionProvider selection = new SelectionProvider();
     private Latencies shown = Latencies.NONE;
+    /** The store indexes of the scatter's items, in its order (the evicted left out). */
+    private long[] plotted = new long[0];
 
     @Override
     protected Control createContents(Composite parent) {
@@ -162,7 +164,7 @@ public class LatencyView extends HProbeView {
     /** Selects the scatter's i-th point (the UI tests' way in, as a click is). */
     public void selectCall(int i) {
         Vm vm = vm();
-        long[] pts = shown.points();
+        long[] pts = plotted;
         if (vm == null || i < 0 || i >= pts.length || pts[i] < vm.hits().first()) {
             return;
         }
@@ -240,6 +242,7 @@ public class LatencyView extends HProbeView {
 
     private void show(@Nullable Vm vm, Latencies l) {
         shown = l;
+        plotted = new long[0];
         bars.removeAllSeries();
         calls.removeAllSeries();
         JFreeChart h = histogram;
@@ -260,11 +263,15 @@ public class LatencyView extends HProbeView {
         XYSeries pts = new XYSeries(Messages.Latency_ns, false, true);
         HitStore store = vm.hits();
         long origin = vm.timeOriginNs() == Long.MIN_VALUE ? 0 : vm.timeOriginNs();
+        long[] kept = new long[l.points().length];
+        int n = 0;
         for (long i : l.points()) {
             if (i >= store.first()) {
                 pts.add((store.time(i) - origin) / 1e9, Math.max(1, store.latency(i)));
+                kept[n++] = i;
             }
         }
+        plotted = java.util.Arrays.copyOf(kept, n);
         calls.addSeries(pts);
     }
 
