@@ -72,7 +72,7 @@ class _Param(ctypes.Structure):
 
 class _HitCtx(ctypes.Structure):
     # params NULL: the probe's parameters are unknown (named_args then reads arg1=0x...);
-    # ret NULL: its return type is (named_ret then reads the signed value)
+    # ret NULL: its return type is unknown (named_ret then reads the signed value)
     _fields_ = [("seq", ctypes.c_uint64), ("rel_ns", ctypes.c_int64), ("spec", ctypes.c_char_p),
                 ("params", ctypes.POINTER(_Param)), ("nparams", ctypes.c_int), ("ret", ctypes.POINTER(_Param)),
                 ("ret_errno", ctypes.c_int)]
