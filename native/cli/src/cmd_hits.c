@@ -453,17 +453,27 @@ int cmd_hits(struct cli *c)
 	json_t *args = json_pack("{s:s}", "vm", vm);
 	if (cli_arg(&a, "from"))
 		json_object_set_new(args, "from_seq", json_integer(from));
-	json_decref(cli_call(c, "hits-subscribe", args));
+	json_t *sub = cli_call(c, "hits-subscribe", args);
+	json_t *ns = json_object_get(sub, "next_seq"); /* where the follow starts: resume there if no hit came */
+	long long start = json_is_integer(ns) ? json_integer_value(ns) : cli_arg(&a, "from") ? from : -1;
+	json_decref(sub);
 	fflush(stdout);
 	while (o.limit < 0 || o.count < o.limit) {
 		json_t *ev = conn_event(c->conn, -1);
-		if (!ev)
-			cli_fail(CLI_EXIT_UNREACHABLE, "the agent went away (last seq %lld; resume with --from %lld)",
-				 o.last_seq, o.last_seq + 1);
-		if (conn_goodbye(ev))
-			cli_fail(CLI_EXIT_UNREACHABLE,
-				 "the agent shut down (%.64s) (last seq %lld; resume with --from %lld)",
-				 conn_goodbye(ev), o.last_seq, o.last_seq + 1);
+		const char *bye = ev ? conn_goodbye(ev) : NULL;
+		if (!ev || bye) {
+			char where[96];
+			if (o.last_seq >= 0)
+				snprintf(where, sizeof where, "last seq %lld; resume with --from %lld", o.last_seq,
+					 o.last_seq + 1);
+			else if (start >= 0)
+				snprintf(where, sizeof where, "no hit yet; resume with --from %lld", start);
+			else
+				snprintf(where, sizeof where, "no hit yet");
+			if (!ev)
+				cli_fail(CLI_EXIT_UNREACHABLE, "the agent went away (%s)", where);
+			cli_fail(CLI_EXIT_UNREACHABLE, "the agent shut down (%.64s) (%s)", bye, where);
+		}
 		const char *name = json_string_value(json_object_get(ev, "event"));
 		const char *text = json_string_value(json_object_get(ev, "_raw"));
 		if (name && !strcmp(name, "HITS") && text)

@@ -425,7 +425,7 @@ class FakeAgentCli(unittest.TestCase):
             "probe-list": '[{"id":1,"spec":"kernel:f","hits":%d,"note":"a \\"quoted\\" \\\\ word"}]' % U64_MAX,
             "probe-add": '{"id":7}',
             # run subscribes from the journal's next seq and then to events; hits --follow only to hits
-            "hits-subscribe": lambda args: "{}" if "from_seq" in args else ["{}", GOODBYE],
+            "hits-subscribe": lambda args: "{}" if "from_seq" in args else ['{"next_seq": 42}', GOODBYE],
             "events-subscribe": ["{}", GOODBYE],
         })
 
@@ -458,7 +458,8 @@ class FakeAgentCli(unittest.TestCase):
         and run names what it could not remove."""
         r = self.cli("hits", "x", "--follow")
         self.assertEqual(r.returncode, 3, r.stderr)
-        self.assertIn("the agent shut down (signal) (last seq -1; resume with --from 0)", r.stderr)
+        # no hit came: resume where the follow began (hits-subscribe's next_seq), not at 0
+        self.assertIn("the agent shut down (signal) (no hit yet; resume with --from 42)", r.stderr)
         r = self.cli("alerts", "x", "--follow")
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("hprobe: the agent shut down (signal)\n", r.stderr)
