@@ -47,6 +47,7 @@ public final class Messages extends NLS {
     public static String Latency_time;
     public static String Latency_ns;
     public static String Latency_tip;
+    public static String Latency_inRange;
     public static String Error_agent;
     public static String Error_other;
     public static String Error_class;

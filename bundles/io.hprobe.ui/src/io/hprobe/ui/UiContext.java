@@ -28,7 +28,17 @@ public final class UiContext {
          */
         default void focusTime(Vm vm, long timeNs, long hitIndex) {
         }
+
+        /**
+         * The time range the Hit Timeline shows changed: a user zoomed or panned to [fromNs, toNs), or (both
+         * {@link UiContext#ALL}) went back to everything or to following live.
+         */
+        default void timeRange(Vm vm, long fromNs, long toNs) {
+        }
     }
+
+    /** {@link Listener#timeRange}'s bounds for "no range: every hit". */
+    public static final long ALL = Long.MIN_VALUE;
 
     private final CopyOnWriteArrayList<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile @Nullable Vm vm;
@@ -53,6 +63,12 @@ public final class UiContext {
         vm = newVm;
         for (Listener l : listeners) {
             l.vmSelected(newVm);
+        }
+    }
+
+    public void timeRange(Vm target, long fromNs, long toNs) {
+        for (Listener l : listeners) {
+            l.timeRange(target, fromNs, toNs);
         }
     }
 

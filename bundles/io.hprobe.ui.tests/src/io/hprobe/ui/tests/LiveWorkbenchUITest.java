@@ -600,6 +600,14 @@ class LiveWorkbenchUITest {
             }
             return n == calls;
         });
+        // the Hit Timeline's range narrows it (Trace Compass's linked time range): none of its calls
+        // 20 s before the first, and all of them again when the timeline shows every hit
+        LatencyView lv = show(LatencyView.ID, LatencyView.class);
+        long first = UiTestSupport.nn(vm.hits().perProbe().get(ret.id()))[1];
+        io.hprobe.ui.HProbeUi.context().focusTime(vm, first - 20_000_000_000L, -1);
+        UiTestSupport.waitUntil("no call in the timeline's range", T, () -> lv.latencies().count() == 0);
+        io.hprobe.ui.HProbeUi.context().timeRange(vm, io.hprobe.ui.UiContext.ALL, io.hprobe.ui.UiContext.ALL);
+        UiTestSupport.waitUntil("every call again", T, () -> lv.latencies().count() == calls);
         agent.removeProbe(vm, ret.id()).get(60, TimeUnit.SECONDS);
     }
 

@@ -42,7 +42,9 @@ import io.hprobe.core.model.Vm;
 import io.hprobe.core.timeline.LaneMode;
 import io.hprobe.core.timeline.Timeline;
 import io.hprobe.core.timeline.TimelineAggregator;
+import io.hprobe.ui.HProbeUi;
 import io.hprobe.ui.Messages;
+import io.hprobe.ui.UiContext;
 import io.hprobe.ui.internal.ChartImages;
 import io.hprobe.ui.internal.ErrorDialogs;
 import io.hprobe.ui.internal.HitSelection;
@@ -105,6 +107,7 @@ public class HitTimelineView extends HProbeView {
                 follow = false;
                 syncFollowAction();
                 view = time.getRange();
+                announceRange();
                 requestRefresh();
             }
         });
@@ -158,6 +161,7 @@ public class HitTimelineView extends HProbeView {
                 follow = isChecked();
                 if (follow) {
                     view = null;
+                    announceRange();
                 }
                 requestRefresh();
             }
@@ -254,6 +258,7 @@ public class HitTimelineView extends HProbeView {
         follow = false;
         syncFollowAction();
         view = r;
+        announceRange();
         requestRefresh();
     }
 
@@ -261,7 +266,24 @@ public class HitTimelineView extends HProbeView {
         follow = false;
         syncFollowAction();
         view = null;
+        announceRange();
         requestRefresh();
+    }
+
+    /** Tells the other views (Latency) the range shown: a zoomed one, or every hit. */
+    private void announceRange() {
+        Vm vm = vm();
+        Range r = view;
+        if (vm == null) {
+            return;
+        }
+        if (r == null || follow) {
+            HProbeUi.context().timeRange(vm, UiContext.ALL, UiContext.ALL);
+        } else {
+            long o = origin(vm);
+            HProbeUi.context().timeRange(vm, o + (long) (r.getLowerBound() * 1e9),
+                    o + (long) (r.getUpperBound() * 1e9));
+        }
     }
 
     private void select(@Nullable ChartEntity entity) {

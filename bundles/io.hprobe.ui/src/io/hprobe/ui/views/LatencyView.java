@@ -44,6 +44,7 @@ import io.hprobe.core.model.Vm;
 import io.hprobe.core.timeline.Latencies;
 import io.hprobe.ui.HProbeUi;
 import io.hprobe.ui.Messages;
+import io.hprobe.ui.UiContext;
 import io.hprobe.ui.internal.Format;
 import io.hprobe.ui.internal.HitSelection;
 import io.hprobe.ui.internal.ProbeCombo;
@@ -68,6 +69,8 @@ public class LatencyView extends HProbeView {
     private final XYSeriesCollection calls = new XYSeriesCollection();
     private final SelectionProvider selection = new SelectionProvider();
     private Latencies shown = Latencies.NONE;
+    /** The Hit Timeline's range, [from, to) host ns; UiContext.ALL: every call. */
+    private long rangeFrom = UiContext.ALL, rangeTo = UiContext.ALL;
     /** The store indexes of the scatter's items, in its order (the evicted left out). */
     private long[] plotted = new long[0];
 
@@ -181,6 +184,21 @@ public class LatencyView extends HProbeView {
         }
     }
 
+    @Override
+    public void timeRange(Vm vm, long fromNs, long toNs) {
+        if (vm == vm()) {
+            rangeFrom = fromNs;
+            rangeTo = toNs;
+            requestRefresh();
+        }
+    }
+
+    @Override
+    public void vmSelected(@Nullable Vm vm) {
+        rangeFrom = rangeTo = UiContext.ALL;
+        super.vmSelected(vm);
+    }
+
     /** What the view shows now (UI thread). */
     public Latencies latencies() {
         return shown;
@@ -227,16 +245,20 @@ public class LatencyView extends HProbeView {
             return;
         }
         HitStore store = vm.hits();
-        // every call held, from the probe's first hit to its last
+        // every call held, from the probe's first hit to its last, within the timeline's range
         long[] span = store.perProbe().get(id);
-        Latencies l = span == null || store.count() == 0
+        boolean ranged = rangeFrom != UiContext.ALL;
+        long from = span == null ? 0 : ranged ? Math.max(span[1], rangeFrom) : span[1];
+        long to = span == null ? 0 : ranged ? Math.min(span[2] + 1, rangeTo) : span[2] + 1;
+        Latencies l = span == null || store.count() == 0 || from >= to
                 ? Latencies.NONE
-                : Latencies.of(store, id, span[1], span[2] + 1, SCATTER_COLUMNS);
+                : Latencies.of(store, id, from, to, SCATTER_COLUMNS);
         show(vm, l);
-        s.setText(l.count() == 0
+        String text = l.count() == 0
                 ? Messages.Latency_empty
                 : NLS.bind(Messages.Latency_status, new Object[]{ l.count(), Format.duration(l.p50()),
-                        Format.duration(l.p90()), Format.duration(l.p99()), Format.duration(l.max()) }));
+                        Format.duration(l.p90()), Format.duration(l.p99()), Format.duration(l.max()) });
+        s.setText(ranged ? NLS.bind(Messages.Latency_inRange, text) : text);
         s.getParent().layout();
     }
 
