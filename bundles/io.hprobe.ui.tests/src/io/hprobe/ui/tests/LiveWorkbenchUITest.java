@@ -606,8 +606,12 @@ class LiveWorkbenchUITest {
         long first = UiTestSupport.nn(vm.hits().perProbe().get(ret.id()))[1];
         io.hprobe.ui.HProbeUi.context().focusTime(vm, first - 20_000_000_000L, -1);
         UiTestSupport.waitUntil("no call in the timeline's range", T, () -> lv.latencies().count() == 0);
+        // the hits table filters by it too: no row then
+        show(HitsView.ID, HitsView.class);
+        UiTestSupport.waitUntil("no hit in the timeline's range", T, () -> rows.getItemCount() == 0);
         io.hprobe.ui.HProbeUi.context().timeRange(vm, io.hprobe.ui.UiContext.ALL, io.hprobe.ui.UiContext.ALL);
         UiTestSupport.waitUntil("every call again", T, () -> lv.latencies().count() == calls);
+        UiTestSupport.waitUntil("every hit again", T, () -> rows.getItemCount() == vm.hits().count());
         agent.removeProbe(vm, ret.id()).get(60, TimeUnit.SECONDS);
     }
 

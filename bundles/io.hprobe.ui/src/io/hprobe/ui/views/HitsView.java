@@ -36,6 +36,8 @@ import io.hprobe.core.model.ModelChange;
 import io.hprobe.core.model.Probe;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.Messages;
+import io.hprobe.ui.UiContext;
+import io.hprobe.ui.internal.Format;
 import io.hprobe.ui.internal.HitColumns;
 import io.hprobe.ui.internal.HitSelection;
 import io.hprobe.ui.internal.SelectionProvider;
@@ -274,6 +276,20 @@ public class HitsView extends HProbeView {
             select(vm, f, true);
         }
         requestRefresh();
+    }
+
+    /** The Hit Timeline's range becomes the From/To filter (cleared with it), as Trace Compass links them. */
+    @Override
+    public void timeRange(Vm vm, long fromNs, long toNs) {
+        Text f = from, t = to;
+        if (vm != vm() || f == null || t == null || f.isDisposed()) {
+            return;
+        }
+        long origin = vm.timeOriginNs() == Long.MIN_VALUE ? 0 : vm.timeOriginNs();
+        boolean all = fromNs == UiContext.ALL;
+        f.setText(all ? "" : Format.seconds(fromNs - origin)); //$NON-NLS-1$
+        t.setText(all ? "" : Format.seconds(toNs - origin)); //$NON-NLS-1$
+        applyFilter();
     }
 
     private void clearFilter() {
