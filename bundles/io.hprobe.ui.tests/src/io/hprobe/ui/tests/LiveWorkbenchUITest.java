@@ -549,6 +549,8 @@ class LiveWorkbenchUITest {
     @Order(10)
     void theLatencyViewShowsAReturnProbesCalls() throws Exception {
         assumeTrue(vm != null, "no lab VM (the launch step failed)");
+        // no time range left from an earlier step: the views show every hit
+        io.hprobe.ui.HProbeUi.context().timeRange(vm, io.hprobe.ui.UiContext.ALL, io.hprobe.ui.UiContext.ALL);
         Probe ret = agent.addProbe(vm, new ProbeRequest("kernel:__x64_sys_getpid%return", 0, null, false, -1, "sysloop",
                 false, true, null, null)).get(60, TimeUnit.SECONDS);
         LatencyView view = show(LatencyView.ID, LatencyView.class);
@@ -587,7 +589,9 @@ class LiveWorkbenchUITest {
                         && sel.getFirstElement() instanceof io.hprobe.ui.internal.HitSelection hs
                         && vm.hits().latency(hs.index()) >= 0 && vm.hits().probe(hs.index()) == ret.id());
         UiTestSupport.screenshotMaximized(page(), view, docs("latency.png"));
-        // the hits table says what each call returned (sysloop's pid) and how long it took
+        // the click moved the Hit Timeline there, which narrowed the hits table to its range (every call
+        // is in it): the hits table says what each call returned (sysloop's pid) and how long it took,
+        // each once (a tail selection must not start before the range's own selection is merged)
         HitsView hits = show(HitsView.ID, HitsView.class);
         Table rows = Widgets.find(hits, Table.class);
         java.util.regex.Pattern returned = java.util.regex.Pattern.compile("ret=[1-9][0-9]* lat=[0-9.]+ (ns|µs|ms|s)");

@@ -71,6 +71,8 @@ public class HitTimelineView extends HProbeView {
     /** Visible range in seconds since the VM's origin; null = everything. */
     private @Nullable Range view;
     private boolean settingRange;
+    /** The range refresh() last gave the time axis. */
+    private @Nullable Range lastSet;
     private @Nullable ValueMarker marker;
     private @Nullable Action followAction;
 
@@ -103,7 +105,9 @@ public class HitTimelineView extends HProbeView {
         cc.setRangeZoomable(false);
         chartComposite = cc;
         time.addChangeListener(e -> {
-            if (!settingRange) { // the user zoomed: keep that range and re-bucket it
+            // the user zoomed: keep that range and re-bucket it. The chart also re-announces the
+            // range refresh() set (a redraw, a resize): that is no zoom, and must not stop following
+            if (!settingRange && !time.getRange().equals(lastSet)) {
                 follow = false;
                 syncFollowAction();
                 view = time.getRange();
@@ -401,6 +405,7 @@ public class HitTimelineView extends HProbeView {
             NumberAxis time = (NumberAxis) plot.getDomainAxis();
             double lo = (fromNs - origin) / 1e9, hi = (toNs - origin) / 1e9;
             time.setRange(lo, hi);
+            lastSet = time.getRange();
         } finally {
             settingRange = false;
         }

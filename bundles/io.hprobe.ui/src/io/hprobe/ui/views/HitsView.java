@@ -62,6 +62,8 @@ public class HitsView extends HProbeView {
     private long @Nullable [] rows;
     private HitFilter filter = HitFilter.ALL;
     private long rowsUpTo;
+    /** A selection's result is on its way (UI thread): rows and rowsUpTo are not current yet. */
+    private boolean selecting;
     private @Nullable Vm shownVm;
     private boolean follow = true;
     private @Nullable Job filterJob;
@@ -272,6 +274,7 @@ public class HitsView extends HProbeView {
         filter = f;
         rows = f.isAll() ? null : new long[0];
         rowsUpTo = vm.hits().first();
+        selecting = false; // a selection under another filter merges nothing now
         if (!f.isAll()) {
             select(vm, f, true);
         }
@@ -313,6 +316,7 @@ public class HitsView extends HProbeView {
         }
         long start = fromScratch ? vm.hits().first() : rowsUpTo;
         long end = vm.hits().size();
+        selecting = true; // no tail selection until this one is merged: it would start from a stale rowsUpTo
         Job job = Job.create(Messages.Hits_filtering, monitor -> {
             long[] sel = f.select(vm.hits(), start, end, monitor::isCanceled);
             if (sel == null) {
@@ -322,6 +326,7 @@ public class HitsView extends HProbeView {
                 if (vm != vm() || f != filter) {
                     return;
                 }
+                selecting = false;
                 long[] current = rows;
                 long[] prev = fromScratch || current == null ? new long[0] : current;
                 long[] merged = java.util.Arrays.copyOf(prev, prev.length + sel.length);
@@ -359,6 +364,7 @@ public class HitsView extends HProbeView {
             shownVm = vm;
             filter = HitFilter.ALL;
             rows = null;
+            selecting = false;
             t.removeAll();
         }
         updateProbeChoices(vm);
@@ -367,8 +373,7 @@ public class HitsView extends HProbeView {
             setContentDescription(Messages.Hits_noVm);
             return;
         }
-        Job running = filterJob;
-        if (rows != null && vm.hits().size() > rowsUpTo && (running == null || running.getState() == Job.NONE)) {
+        if (rows != null && vm.hits().size() > rowsUpTo && !selecting) {
             select(vm, filter, false); // new hits under a filter: select the tail only
         }
         showRows();
