@@ -58,17 +58,25 @@ public record Param(String name, String type, String cls, int size) {
         return new Param(name, Json.str(o, "type", ""), cls, size); //$NON-NLS-1$ //$NON-NLS-2$
     }
 
+    /**
+     * The value raw (a whole register) as this parameter's class reads it, as libhprobe's hp_param__value: an
+     * int sign-extended from its size, a uint cut to its size (64-bit pattern), anything else raw.
+     */
+    public long value(long raw) {
+        long v = size >= 8 ? raw : raw & ((1L << (size * 8)) - 1);
+        return switch (cls) {
+            case "int" -> size >= 8 ? v : v << (64 - size * 8) >> (64 - size * 8); //$NON-NLS-1$
+            case "uint" -> v; //$NON-NLS-1$
+            default -> raw;
+        };
+    }
+
     /** The value raw (a whole register) as this parameter reads: "3", "-2", "0x7ffd1234". */
     public String format(long raw) {
-        long mask = size >= 8 ? -1L : (1L << (size * 8)) - 1;
-        long v = raw & mask;
-        switch (cls) {
-            case "int" : //$NON-NLS-1$
-                return Long.toString(size >= 8 ? v : v << (64 - size * 8) >> (64 - size * 8));
-            case "uint" : //$NON-NLS-1$
-                return Long.toUnsignedString(v);
-            default :
-                return "0x" + Long.toHexString(raw); //$NON-NLS-1$
-        }
+        return switch (cls) {
+            case "int" -> Long.toString(value(raw)); //$NON-NLS-1$
+            case "uint" -> Long.toUnsignedString(value(raw)); //$NON-NLS-1$
+            default -> "0x" + Long.toHexString(raw); //$NON-NLS-1$
+        };
     }
 }

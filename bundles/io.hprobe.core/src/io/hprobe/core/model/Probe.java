@@ -102,12 +102,12 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
             return Long.toString(raw);
         }
         String v = r.format(raw);
-        if (retErrno && "int".equals(r.cls())) { //$NON-NLS-1$
-            long typed = Long.parseLong(v);
-            String name = typed < 0 && typed >= -4095 ? Posix.errnoName((int) -typed) : null;
-            return name != null ? v + " " + name : v; //$NON-NLS-1$
-        }
-        return v;
+        long typed = r.value(raw);
+        // the kernel's -errno range (MAX_ERRNO), as hp_param__errno_name
+        String name = retErrno && "int".equals(r.cls()) && typed < 0 && typed >= -4095 //$NON-NLS-1$
+                ? Posix.errnoName((int) -typed)
+                : null;
+        return name != null ? v + " " + name : v; //$NON-NLS-1$
     }
 
     /** The process filter and condition as text, or "" when the probe keeps every hit. */
