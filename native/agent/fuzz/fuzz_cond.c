@@ -62,7 +62,7 @@ static void compile(const uint8_t *data, size_t size)
 		p.ret_type = (struct hp_param){ "", "int", HP_PARAM_INT, 4 };
 	} else if (size && (data[0] & 2)) {
 		ASSERT(hp_probe__parse_mem_opts("buf:s16", &p.o, &err) == 0);
-		ASSERT(hp_probe__args_by_name(&p, &err) == 0);
+		ASSERT(hp_probe__args_by_name(&p, NULL, &err) == 0);
 	}
 	size_t n = size > 1 ? size - 1 : 0;
 	if (n >= sizeof p.o.cond_text)

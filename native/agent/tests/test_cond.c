@@ -37,7 +37,7 @@ static int eval(const char *cond, const struct hit *h, const char *mem_spec)
 	probe_of(&p, cond);
 	if (mem_spec) {
 		REQUIRE(hp_probe__parse_mem_opts(mem_spec, &p.o, &err) == 0);
-		REQUIRE(hp_probe__args_by_name(&p, &err) == 0);
+		REQUIRE(hp_probe__args_by_name(&p, NULL, &err) == 0);
 	}
 	if (hp_cond__compile(&p, &err)) {
 		fprintf(stderr, "%s: %s\n", cond, err.msg);
@@ -112,7 +112,7 @@ static const char *error_of(const char *cond, const char *mem_spec, int kind_cou
 		p.o.kind = HP_PROBE_COUNT;
 	if (mem_spec) {
 		REQUIRE(hp_probe__parse_mem_opts(mem_spec, &p.o, &err) == 0);
-		REQUIRE(hp_probe__args_by_name(&p, &err) == 0);
+		REQUIRE(hp_probe__args_by_name(&p, NULL, &err) == 0);
 	}
 	err.msg[0] = 0;
 	return hp_cond__compile(&p, &err) ? err.msg : "";

@@ -27,6 +27,8 @@
 #include "guest/kernel.h"
 #include "guest/vmi.h"
 #include "fake_backend.h"
+#include "btf_synth.h"
+#include "hprobe/btf.h"
 
 static void test_mem_spec(void)
 {
@@ -44,9 +46,74 @@ static void test_mem_spec(void)
 	CHECK_EQ_INT(m.is_string, 1);
 	CHECK_EQ_INT(hp_probe__parse_mem("rsp-8:8", &m, &err), 0);
 	CHECK_EQ_INT(m.off, -8);
-	const char *bad[] = { "", "arg7:8", "arg0:8", "xyz:8", "arg1", "arg1:0", "arg1:99999", "arg1+:4", "arg1:s" };
+	CHECK_EQ_INT(hp_probe__parse_mem("arg2:str", &m, &err), 0); /* a string as long as a capture may be */
+	CHECK_EQ_INT(m.len, HP_MAX_MEM);
+	CHECK_EQ_INT(m.is_string, 1);
+	const char *bad[] = { "",       "arg7:8",     "arg0:8",  "xyz:8",  "arg1",
+			      "arg1:0", "arg1:99999", "arg1+:4", "arg1:s", "arg1:strx" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		CHECK(hp_probe__parse_mem(bad[i], &m, &err) < 0);
+}
+
+/* A member path from a parameter by name: parsed, then resolved through the kernel's
+ * BTF with the function's parameters (a char * member read as the string it points
+ * at, an array in place). */
+static void test_mem_path(void)
+{
+	struct hp_probe p;
+	struct hp_err err = { { 0 } };
+	size_t blen;
+	void *blob = hp_btf_synth(&blen);
+	struct hp_btf *btf = NULL;
+	REQUIRE(blob && hp_btf__load_raw(blob, blen, &btf, &err) == 0);
+	memset(&p, 0, sizeof p);
+	snprintf(p.func, sizeof p.func, "wake_up");
+	snprintf(p.params_from, sizeof p.params_from, "btf");
+	p.nparams = 2;
+	snprintf(p.params[0].name, sizeof p.params[0].name, "flags");
+	snprintf(p.params[0].type, sizeof p.params[0].type, "int");
+	snprintf(p.params[1].name, sizeof p.params[1].name, "t");
+	snprintf(p.params[1].type, sizeof p.params[1].type, "struct task_struct *");
+	CHECK_EQ_INT(hp_probe__parse_mem_opts("t->mm->pgd:8", &p.o, &err), 0);
+	CHECK_STR(p.o.mem_param, "t");
+	CHECK_STR(p.o.mem_path, "->mm->pgd");
+	CHECK_STR(p.o.mem_text, "t->mm->pgd:8");
+	CHECK_EQ_INT(hp_probe__args_by_name(&p, btf, &err), 0);
+	CHECK_EQ_INT(p.o.mem.src, HP_MEM_ARG);
+	CHECK_EQ_INT(p.o.mem.index, 2);
+	CHECK_EQ_INT(p.o.mem.off, 2272);
+	CHECK_EQ_INT(p.o.mem.nderef, 1);
+	CHECK_EQ_INT(p.o.mem.deref[0], 72);
+	CHECK_EQ_INT(p.o.mem.len, 8);
+	CHECK_EQ_INT(hp_probe__parse_mem_opts("t->mm:str", &p.o, &err), 0); /* a pointer: what it points at */
+	CHECK_EQ_INT(hp_probe__args_by_name(&p, btf, &err), 0);
+	CHECK_EQ_INT(p.o.mem.nderef, 1);
+	CHECK_EQ_INT(p.o.mem.deref[0], 0);
+	CHECK_EQ_INT(hp_probe__parse_mem_opts("t->comm:s16", &p.o, &err), 0); /* an array: in place */
+	CHECK_EQ_INT(hp_probe__args_by_name(&p, btf, &err), 0);
+	CHECK_EQ_INT(p.o.mem.off, 2976);
+	CHECK_EQ_INT(p.o.mem.nderef, 0);
+	/* resolution errors name the parameter, its type and the member */
+	CHECK_EQ_INT(hp_probe__parse_mem_opts("t->nosuch:8", &p.o, &err), 0);
+	CHECK_EQ_INT(hp_probe__args_by_name(&p, btf, &err), -EINVAL);
+	CHECK_STR(err.msg, "--mem t->nosuch:8: t is struct task_struct *: ->nosuch: task_struct has no member nosuch");
+	CHECK_EQ_INT(hp_probe__parse_mem_opts("flags->x:8", &p.o, &err), 0);
+	CHECK_EQ_INT(hp_probe__args_by_name(&p, btf, &err), -EINVAL);
+	CHECK(strstr(err.msg, "int is not a pointer to a struct") != NULL);
+	CHECK_EQ_INT(hp_probe__parse_mem_opts("t->mm:8", &p.o, &err), 0);
+	CHECK_EQ_INT(hp_probe__args_by_name(&p, NULL, &err), -EINVAL);
+	CHECK(strstr(err.msg, "needs the kernel's BTF") != NULL);
+	CHECK_EQ_INT(hp_probe__parse_mem_opts("u->mm:8", &p.o, &err), 0);
+	CHECK_EQ_INT(hp_probe__args_by_name(&p, btf, &err), -EINVAL);
+	CHECK(strstr(err.msg, "has no parameter 'u'") != NULL);
+	/* parse errors: the path starts at a name, and says how much to read */
+	const char *bad[] = { "arg2->mm:8", "rsi->mm:8", "t->mm", "t->mm:0", "->mm:8", "t-x->mm:8" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		CHECK(hp_probe__parse_mem_opts(bad[i], &p.o, &err) < 0);
+		CHECK_STR(p.o.mem_param, "");
+	}
+	hp_btf__free(btf);
+	free(blob);
 }
 
 static void test_classify(void)
@@ -460,6 +527,7 @@ int main(void)
 	test_ring_bytes();
 	test_split_return();
 	test_mem_spec();
+	test_mem_path();
 	test_classify();
 	test_back_edges();
 	test_states();

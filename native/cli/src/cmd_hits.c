@@ -26,6 +26,7 @@ struct probe_params {
 	struct hp_param p[HP_MAX_ARGS];
 	int has_ret, ret_errno; /* a return probe's return type (ret_type), and whether < 0 is -errno */
 	struct hp_param ret;
+	char mem_path[192]; /* a string captured through a member path (--mem file->f_path...:str): the path */
 };
 
 struct hit_out {
@@ -164,6 +165,10 @@ static void params_add(struct hit_out *o, json_t *list)
 		pp->n = hp_param__list_of(pr, pp->p, HP_MAX_ARGS);
 		pp->known = pp->n >= 0;
 		pp->has_ret = !hp_param__ret_of(pr, &pp->ret, &pp->ret_errno);
+		const char *mem = json_string_value(json_object_get(pr, "mem")),
+			   *colon = mem ? strrchr(mem, ':') : NULL;
+		if (colon && colon[1] == 's' && strstr(mem, "->") && (size_t)(colon - mem) < sizeof pp->mem_path)
+			snprintf(pp->mem_path, sizeof pp->mem_path, "%.*s", (int)(colon - mem), mem);
 	}
 }
 
@@ -254,7 +259,7 @@ static void print_hit(const char *text, size_t len, void *ud)
 		return;
 	}
 	char seq[24], tm[64], probe[16], vcpu[16], pid[16] = "-", tgid[16] = "-", task[40] = "-",
-						   args[HP_PARAM_ARGS_MAX];
+						   args[HP_PARAM_ARGS_MAX + 192 + 4 * HP_MAX_MEM];
 	uint64_t t = 0;
 	jx_u64(json_object_get(h, "time_ns"), &t);
 	snprintf(seq, sizeof seq, "%lld", json_integer_value(json_object_get(h, "seq")));
@@ -273,7 +278,7 @@ static void print_hit(const char *text, size_t len, void *ud)
 	int has_ret = json_is_integer(json_object_get(h, "retval"));
 	int has_lat = jx_u64(json_object_get(h, "latency_ns"), &lat_ns);
 	json_t *hargs = json_object_get(h, "args");
-	const struct probe_params *pp = json_array_size(hargs) || has_ret
+	const struct probe_params *pp = json_array_size(hargs) || has_ret || json_object_get(h, "mem")
 						? params_of(o, json_integer_value(json_object_get(h, "probe")))
 						: NULL;
 	/* typed as the function returns it (an int's upper half of rax is not its value),
@@ -299,7 +304,13 @@ static void print_hit(const char *text, size_t len, void *ud)
 	int blocked = json_is_true(json_object_get(h, "blocked"));
 	struct hp_param_mem m;
 	uint8_t mbytes[HP_MAX_MEM];
-	fmt_args(args, sizeof args, hargs, pp, captured(h, &m, mbytes) ? &m : NULL);
+	int have_mem = captured(h, &m, mbytes);
+	fmt_args(args, sizeof args, hargs, pp, have_mem ? &m : NULL);
+	char str[4 * HP_MAX_MEM + 1];
+	if (have_mem && pp && pp->mem_path[0] && hp_param__str(&m, m.addr, str, sizeof str) >= 0) {
+		size_t l = strlen(args);
+		snprintf(args + l, sizeof args - l, "%s%s=\"%s\"", l ? " " : "", pp->mem_path, str);
+	}
 	if (!comm || !*comm)
 		comm = "-";
 	if (!ip)

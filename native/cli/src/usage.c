@@ -212,8 +212,9 @@ const struct cli_cmddoc cli_cmds[] = {
 		      "capture the first K (0..6) arguments, or those up to the last parameter named (fd,count: the "
 		      "names probe list --json shows in params)"),
 		  OPT("mem", "SRC[+OFF]:LEN", CLI_K_TEXT,
-		      "capture LEN bytes at SRC+OFF (SRC: argN, a parameter's name or a register; :sLEN for a C "
-		      "string)"),
+		      "capture LEN bytes at SRC+OFF (SRC: argN, a parameter's name or a register; :sLEN or :str for "
+		      "a C string), or at a struct member from a parameter, through the kernel's BTF "
+		      "('file->f_path.dentry->d_name.name:str')"),
 		  FLAG("regs", "capture the registers"),
 		  NUM("pid", "P", 0, INT32_MAX, "only hits of task P"),
 		  OPT("comm", "C", CLI_K_TEXT, "only hits of tasks named C"),

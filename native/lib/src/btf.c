@@ -3,6 +3,7 @@
  * nesting) is bounded here. libbpf's log goes wherever the process sent it
  * (libbpf_set_print); the library leaves that global alone. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,54 @@ static int find_member(const struct btf *b, int id, const char *name, int depth,
 	return -ENOENT;
 }
 
+/* Member `name` of the struct/union `id`, through anonymous members: its bit offset
+ * and type. */
+static int member_of(const struct btf *b, int id, const char *name, uint64_t *bits, __u32 *mtype, int *bitfield)
+{
+	size_t seen_len = (btf__type_cnt(b) + 7) / 8;
+	unsigned char *seen = calloc(1, seen_len);
+	int rc;
+
+	if (!seen)
+		return -ENOMEM;
+	rc = find_member(b, id, name, 0, seen, bits, mtype, bitfield);
+	free(seen);
+	return rc;
+}
+
+/* The next part of a member path at *p: its name (a C identifier of fewer than
+ * PATH_PART_MAX bytes) into part; advances *p past it. */
+static int path_part(const char **p, char part[PATH_PART_MAX])
+{
+	size_t n = strspn(*p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+
+	if (n == 0 || n >= PATH_PART_MAX || (**p >= '0' && **p <= '9'))
+		return -EINVAL;
+	memcpy(part, *p, n);
+	part[n] = '\0';
+	*p += n;
+	return 0;
+}
+
+/* The composite type a member of type mtype is (resolved through typedefs and
+ * qualifiers), or <0. */
+static int composite_of(const struct btf *b, __u32 mtype)
+{
+	int id = resolve(b, mtype);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(b, (__u32)id) : NULL;
+
+	return t && btf_is_composite(t) ? id : -EINVAL;
+}
+
+/* The struct a pointer of type mtype points at, or <0. */
+static int pointee_of(const struct btf *b, __u32 mtype)
+{
+	int id = resolve(b, mtype);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(b, (__u32)id) : NULL;
+
+	return t && btf_is_ptr(t) ? composite_of(b, t->type) : -EINVAL;
+}
+
 int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *path, uint32_t *offset, uint32_t *size,
 		   struct hp_err *err)
 {
@@ -234,8 +283,6 @@ int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *
 	const char *p;
 	uint64_t total = 0;
 	__u32 mtype = 0;
-	unsigned char *seen;
-	size_t seen_len;
 	int id, bitfield = 0;
 	long long sz;
 
@@ -245,20 +292,14 @@ int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *
 	id = find_composite(b, type_name);
 	if (id < 0)
 		return hp_err__set(err, ENOENT, "btf: no struct/union %s", type_name);
-	seen_len = (btf__type_cnt(b) + 7) / 8;
-	seen = malloc(seen_len);
-	if (!seen)
-		return hp_err__set(err, ENOMEM, "btf: out of memory");
 	for (p = path; *p;) {
 		char part[PATH_PART_MAX];
 		size_t n = strcspn(p, ".");
 		uint64_t bits = 0; /* set by find_member when it succeeds (gcc -O3 cannot tell) */
 		int rc;
 
-		if (n == 0 || n >= sizeof(part)) {
-			free(seen);
+		if (n == 0 || n >= sizeof(part))
 			return hp_err__set(err, EINVAL, "btf: bad member path %s", path);
-		}
 		memcpy(part, p, n);
 		part[n] = '\0';
 		p += n + (p[n] == '.');
@@ -271,21 +312,15 @@ int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *
 			rc = hp_err__set(err, EINVAL,
 					 "btf: %s: %s is not inside a struct/union (a pointer must be read first)",
 					 path, part);
-		else {
-			memset(seen, 0, seen_len);
-			rc = find_member(b, id, part, 0, seen, &bits, &mtype, &bitfield);
-			if (rc < 0)
-				rc = hp_err__set(err, ENOENT, "btf: %s has no member %s (path %s)", type_name, part,
-						 path);
-		}
-		if (rc < 0) {
-			free(seen);
+		else if ((rc = member_of(b, id, part, &bits, &mtype, &bitfield)) == -ENOMEM)
+			rc = hp_err__set(err, ENOMEM, "btf: out of memory");
+		else if (rc < 0)
+			rc = hp_err__set(err, ENOENT, "btf: %s has no member %s (path %s)", type_name, part, path);
+		if (rc < 0)
 			return rc;
-		}
 		total += bits;
 		id = (int)mtype;
 	}
-	free(seen);
 	if (bitfield)
 		return hp_err__set(err, EINVAL, "btf: %s.%s is a bitfield", type_name, path);
 	sz = btf__resolve_size(b, mtype);
@@ -295,6 +330,110 @@ int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *
 		*offset = (uint32_t)(total / 8);
 	if (size)
 		*size = (uint32_t)sz;
+	return 0;
+}
+
+/* The struct a pointer's C type text names ("const struct file *" -> file), or <0. */
+static int pointer_ctype(const struct btf *b, const char *ctype, char *name, size_t cap)
+{
+	const char *p = ctype;
+	size_t n;
+
+	for (;;) {
+		if (!strncmp(p, "const ", 6))
+			p += 6;
+		else if (!strncmp(p, "volatile ", 9))
+			p += 9;
+		else if (!strncmp(p, "struct ", 7))
+			p += 7;
+		else if (!strncmp(p, "union ", 6))
+			p += 6;
+		else
+			break;
+	}
+	n = strcspn(p, " *");
+	if (n == 0 || n >= cap)
+		return -EINVAL;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	p += n;
+	p += strspn(p, " ");
+	if (!strncmp(p, "__user ", 7)) /* syscall metadata's spelling of a user pointer */
+		p += 7;
+	if (strcmp(p, "*") && strcmp(p, "* const"))
+		return -EINVAL; /* not one level of pointer */
+	return find_composite(b, name);
+}
+
+int hp_btf__fetch_path(const struct hp_btf *btf, const char *ctype, const char *path, struct hp_btf_fetch *out,
+		       struct hp_err *err)
+{
+	char sname[PATH_PART_MAX], part[PATH_PART_MAX];
+	const char *p = path;
+	int64_t sums[1 + HP_BTF_FETCH_LOADS] = { 0 }; /* off, then each load_off */
+	__u32 mtype = 0;
+	int id, first = 1;
+	long long sz;
+
+	memset(out, 0, sizeof(*out));
+	if (!btf || !ctype || !path || strlen(path) > 128)
+		return hp_err__set(err, EINVAL, "btf: no type or bad member path");
+	if (strncmp(path, "->", 2))
+		return hp_err__set(err, EINVAL, "btf: a member path starts with ->: %s", path);
+	id = pointer_ctype(btf->btf, ctype, sname, sizeof(sname));
+	if (id > 0)
+		id = composite_of(btf->btf, (__u32)id); /* through a typedef */
+	if (id < 0)
+		return hp_err__set(err, EINVAL, "btf: %s is not a pointer to a struct or union this kernel's BTF has",
+				   ctype);
+	while (*p) {
+		int arrow = !strncmp(p, "->", 2), bitfield = 0, rc;
+		uint64_t bits = 0; /* set by member_of when it succeeds */
+
+		if (!arrow && *p != '.')
+			return hp_err__set(err, EINVAL, "btf: %s: expected -> or . at '%s'", path, p);
+		p += arrow ? 2 : 1;
+		if (path_part(&p, part))
+			return hp_err__set(err, EINVAL, "btf: %s: expected a member name at '%s'", path, p);
+		if (!first) {
+			id = arrow ? pointee_of(btf->btf, mtype) : composite_of(btf->btf, mtype);
+			if (id < 0)
+				return hp_err__set(err, EINVAL, "btf: %s: the member before %s is not %s", path, part,
+						   arrow ? "a pointer to a struct or union (use .)"
+							 : "a struct or union (a pointer: use ->)");
+			if (arrow) {
+				if (out->nloads == HP_BTF_FETCH_LOADS)
+					return hp_err__set(err, E2BIG, "btf: %s: more than %d pointers to follow", path,
+							   HP_BTF_FETCH_LOADS + 1);
+				out->nloads++;
+			}
+		}
+		first = 0;
+		rc = member_of(btf->btf, id, part, &bits, &mtype, &bitfield);
+		if (rc == -ENOMEM)
+			return hp_err__set(err, ENOMEM, "btf: out of memory");
+		if (rc < 0) {
+			const struct btf_type *t = btf__type_by_id(btf->btf, (__u32)id);
+			const char *tn = t ? btf__name_by_offset(btf->btf, t->name_off) : NULL;
+
+			return hp_err__set(err, ENOENT, "btf: %s: %s has no member %s", path,
+					   tn && *tn ? tn : "the anonymous struct", part);
+		}
+		if (bitfield)
+			return hp_err__set(err, EINVAL, "btf: %s: %s is a bitfield", path, part);
+		sums[out->nloads] += (int64_t)(bits / 8);
+		if (sums[out->nloads] > INT32_MAX)
+			return hp_err__set(err, EINVAL, "btf: %s: offset out of range", path);
+	}
+	out->off = sums[0];
+	for (uint32_t i = 0; i < out->nloads; i++)
+		out->load_off[i] = (int32_t)sums[i + 1];
+	sz = btf__resolve_size(btf->btf, mtype);
+	if (sz <= 0 || sz > UINT32_MAX)
+		return hp_err__set(err, EINVAL, "btf: %s: the last member has no size", path);
+	out->size = (uint32_t)sz;
+	id = resolve(btf->btf, mtype);
+	out->ptr = id > 0 && btf__type_by_id(btf->btf, (__u32)id) && btf_is_ptr(btf__type_by_id(btf->btf, (__u32)id));
 	return 0;
 }
 

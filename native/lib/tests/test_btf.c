@@ -39,6 +39,84 @@ static void test_diamonds(void)
 	btf__free(w);
 }
 
+/* Member paths from a pointer: offsets, the pointers loaded on the way, and each error
+ * naming what is wrong. */
+static void test_fetch_paths(const struct hp_btf *btf)
+{
+	struct hp_err err = { { 0 } };
+	struct hp_btf_fetch f;
+	static const struct {
+		const char *ctype, *path;
+		int rc;
+		const char *msg; /* part of the error */
+	} bad[] = {
+		{ "struct task_struct *", "->nosuch", -ENOENT, "task_struct has no member nosuch" },
+		{ "struct task_struct *", "->pid->x", -EINVAL, "before x is not a pointer to a struct" },
+		{ "struct task_struct *", "->thread->sp", -EINVAL, "(use .)" },
+		{ "struct task_struct *", "->mm.pgd", -EINVAL, "(a pointer: use ->)" },
+		{ "struct task_struct *", "->bits", -EINVAL, "bits is a bitfield" },
+		{ "struct task_struct *", ".pid", -EINVAL, "starts with ->" },
+		{ "struct task_struct *", "->", -EINVAL, "expected a member name" },
+		{ "struct task_struct *", "->pid+4", -EINVAL, "expected -> or ." },
+		{ "struct task_struct *", "->9x", -EINVAL, "expected a member name" },
+		{ "int", "->pid", -EINVAL, "int is not a pointer to a struct" },
+		{ "struct task_struct **", "->pid", -EINVAL, "not a pointer to a struct" },
+		{ "struct nosuch *", "->pid", -EINVAL, "not a pointer to a struct" },
+	};
+
+	CHECK_EQ_INT(hp_btf__fetch_path(btf, "struct task_struct *", "->pid", &f, &err), 0);
+	CHECK_EQ_INT(f.off, 2416);
+	CHECK_EQ_INT(f.nloads, 0);
+	CHECK_EQ_INT(f.size, 4);
+	CHECK_EQ_INT(f.ptr, 0);
+	CHECK_EQ_INT(hp_btf__fetch_path(btf, "const struct task_struct *", "->mm->pgd", &f, &err), 0);
+	CHECK_EQ_INT(f.off, 2272);
+	CHECK_EQ_INT(f.nloads, 1);
+	CHECK_EQ_INT(f.load_off[0], 72);
+	CHECK_EQ_INT(f.size, 8);
+	CHECK_EQ_INT(hp_btf__fetch_path(btf, "task_t *", "->thread.sp", &f, &err), 0); /* a typedef'd struct */
+	CHECK_EQ_INT(f.off, 3008);
+	CHECK_EQ_INT(hp_btf__fetch_path(btf, "struct task_struct *", "->mm", &f, &err), 0);
+	CHECK_EQ_INT(f.ptr, 1);
+	CHECK_EQ_INT(hp_btf__fetch_path(btf, "struct task_struct *", "->comm", &f, &err), 0);
+	CHECK_EQ_INT(f.size, 16);
+	CHECK_EQ_INT(f.ptr, 0);
+	CHECK_EQ_INT(hp_btf__fetch_path(btf, "struct task_struct *", "->prio", &f, &err), 0); /* anonymous members */
+	CHECK_EQ_INT(f.off, 8);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err.msg[0] = 0;
+		CHECK_EQ_INT(hp_btf__fetch_path(btf, bad[i].ctype, bad[i].path, &f, &err), bad[i].rc);
+		CHECK(strstr(err.msg, bad[i].msg) != NULL);
+	}
+	CHECK_EQ_INT(hp_btf__fetch_path(NULL, "struct task_struct *", "->pid", &f, &err), -EINVAL);
+}
+
+/* A list: four pointers followed, not five. */
+static void test_fetch_depth(void)
+{
+	struct btf *w = btf__new_empty();
+	struct hp_btf *b = NULL;
+	struct hp_err err = { { 0 } };
+	struct hp_btf_fetch f;
+	const void *raw;
+	__u32 len;
+	int i32 = btf__add_int(w, "int", 4, BTF_INT_SIGNED), node = btf__add_struct(w, "node", 16);
+
+	btf__add_field(w, "v", i32, 0, 0);
+	btf__add_field(w, "next", node + 1, 64, 0);
+	REQUIRE(btf__add_ptr(w, node) == node + 1);
+	raw = btf__raw_data(w, &len);
+	REQUIRE(hp_btf__load_raw(raw, len, &b, &err) == 0);
+	CHECK_EQ_INT(hp_btf__fetch_path(b, "struct node *", "->next->next->next->next->v", &f, &err), 0);
+	CHECK_EQ_INT(f.off, 8);
+	CHECK_EQ_INT(f.nloads, 4);
+	CHECK_EQ_INT(f.load_off[0], 8);
+	CHECK_EQ_INT(f.load_off[3], 0);
+	CHECK_EQ_INT(hp_btf__fetch_path(b, "struct node *", "->next->next->next->next->next->v", &f, &err), -E2BIG);
+	hp_btf__free(b);
+	btf__free(w);
+}
+
 int main(void)
 {
 	struct hp_err err = { { 0 } };
@@ -160,6 +238,8 @@ int main(void)
 	CHECK_EQ_INT(hp_btf__load_raw("garbage!", 8, &b2, &err) < 0, 1);
 	CHECK(err.msg[0]);
 	test_diamonds();
+	test_fetch_paths(btf);
+	test_fetch_depth();
 	hp_btf__free(NULL);
 	hp_btf__free(btf);
 	free(raw);

@@ -261,6 +261,8 @@ static int check_probe(const struct hp_pctl_probe *c, char *msg, size_t cap)
 		why = "memory register index out of range";
 	else if (c->mem_src != HP_PMEM_NONE && (c->mem_len < 1 || c->mem_len > HP_PMAX_MEM))
 		why = "memory length not in 1..256";
+	else if (c->mem_nderef > HP_PMAX_DEREF || (c->mem_nderef && c->mem_src == HP_PMEM_NONE))
+		why = "pointers to follow not in 0..5, or without a memory capture";
 	else if ((c->flags & HP_PPROBE_SYSCALL_ARGS) &&
 		 (o->regs_size > 512 || o->regs_di > o->regs_size - 8 || o->regs_si > o->regs_size - 8 ||
 		  o->regs_dx > o->regs_size - 8 || o->regs_r10 > o->regs_size - 8 || o->regs_r8 > o->regs_size - 8 ||

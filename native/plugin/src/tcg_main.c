@@ -151,6 +151,21 @@ static uint16_t capture_mem(struct vstate *vs, const struct hp_pctl_probe *c, ui
 	return (uint16_t)len;
 }
 
+/* A member path's pointers, from *at on (checked: mem_nderef <= HP_PMAX_DEREF); a bad
+ * one is a read error and leaves *at where it failed. */
+static int follow(struct vstate *vs, const struct hp_pctl_probe *c, uint64_t *at)
+{
+	for (uint32_t i = 0; i < c->mem_nderef; i++) {
+		uint64_t ptr;
+		if (tcg__read_mem(vs, *at, &ptr, 8)) {
+			atomic_fetch_add_explicit(&vs->mem_errors, 1, memory_order_relaxed);
+			return -1;
+		}
+		*at = ptr + (uint64_t)(int64_t)c->mem_deref[i];
+	}
+	return 0;
+}
+
 static void on_hit(unsigned vcpu, void *udata)
 {
 	struct slot *s = udata;
@@ -245,7 +260,7 @@ static void on_hit(unsigned vcpu, void *udata)
 	if (c->mem_src != HP_PMEM_NONE) {
 		uint64_t base = c->mem_src == HP_PMEM_ARG ? args[c->mem_index - 1] : regs[c->mem_index];
 		h->memaddr = base + (uint64_t)c->mem_off;
-		h->memlen = capture_mem(vs, c, h->memaddr, p);
+		h->memlen = follow(vs, c, &h->memaddr) ? 0 : capture_mem(vs, c, h->memaddr, p);
 		h->flags |= HP_PHIT_MEM;
 		in.mem = p;
 		in.memlen = h->memlen;

@@ -168,6 +168,39 @@ class KernelProbes(AgentTestCase):
                                           ("count", "present", ln)))
         self.remove(pr)
 
+    def test_member_paths(self):
+        """--mem through struct members, resolved by the kernel's BTF: vfs_write's file
+        ->f_path.dentry->d_name.name (two pointers followed, then the string) is "null"
+        for exactly the loop's 50 writes to /dev/null, and ->f_path.dentry->d_inode
+        ->i_rdev (three pointers) is /dev/null's device number 1:3 for the same 50. A
+        member that is not there, or a parameter that is no struct pointer, is refused
+        naming it."""
+        pid = self.g.start_waiting("sysloop -w -n 50", "sysloop")
+        bad = (("file->f_nope:8", "file is struct file *: ->f_nope: file has no member f_nope"),
+               ("count->x:8", "count is size_t: btf: size_t is not a pointer to a struct"),
+               ("file->f_path->dentry:8", "the member before dentry is not a pointer to a struct or union"))
+        for spec, msg in bad:
+            r = self.agent.cli("probe", "add", "lab", "kernel:vfs_write", "--mem", spec, check=False)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn(msg.replace("btf: ", ""), r.stderr)
+        name = self.add("kernel:vfs_write", "--mem", "file->f_path.dentry->d_name.name:str", "--pid", str(pid))
+        rdev = self.add("kernel:vfs_write", "--mem", "file->f_path.dentry->d_inode->i_rdev:4", "--pid", str(pid))
+        self.assertEqual(self.probe(name)["mem"], "file->f_path.dentry->d_name.name:str")
+        since = self.g.type("kill -USR1 %d" % pid)
+        self.g.wait_for(r"sysloop\[%d\]: getpid_calls=50 write_calls=50" % pid, since, 120)
+        self.settled_hits(name, 51)
+        self.settled_hits(rdev, 51)
+        names = collections.Counter(bytes.fromhex(h["mem"]) for h in self.hits("lab", probe=name))
+        self.assertEqual(names[b"null"], 50, names)
+        devs = collections.Counter(int.from_bytes(bytes.fromhex(h["mem"]), "little")
+                                   for h in self.hits("lab", probe=rdev))
+        self.assertEqual(devs[(1 << 20) | 3], 50, devs)  # MKDEV(1, 3) in the kernel's 12:20 split
+        # the CLI shows the string under its path
+        rows = self.agent.cli("hits", "lab", "--probe", str(name)).stdout.splitlines()
+        self.assertEqual(sum(1 for r in rows if 'file->f_path.dentry->d_name.name="null"' in r), 50, rows[:3])
+        self.remove(name)
+        self.remove(rdev)
+
     def test_condition(self):
         """--if, evaluated where the hit happens (on this tier): of every write in the
         guest, only sysloop's 50 to its fd, matched by comm prefix, typed arguments and

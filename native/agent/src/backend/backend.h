@@ -44,8 +44,10 @@ struct hp_bev {
 /* Register write mask bits (by enum hp_reg). */
 #define HP_REGBIT(r) (1u << (r))
 
-/* Memory captured at a hit: SRC[+OFF]:LEN. */
+/* Memory captured at a hit: SRC[+OFF]:LEN, or a member path (file->f_path.dentry:8):
+ * LEN bytes at (*(*(SRC + off) + deref[0])...) + deref[nderef-1]. */
 enum hp_mem_src { HP_MEM_NONE, HP_MEM_ARG, HP_MEM_REG };
+#define HP_MAX_DEREF 5 /* hp_btf__fetch_path's pointers, and a string's */
 
 struct hp_mem_spec {
 	enum hp_mem_src src;
@@ -53,6 +55,8 @@ struct hp_mem_spec {
 	int64_t off;
 	uint32_t len; /* bytes (<= HP_MAX_MEM) */
 	int is_string;
+	uint32_t nderef; /* 0..HP_MAX_DEREF pointers loaded, each then offset by deref[i] */
+	int32_t deref[HP_MAX_DEREF];
 };
 
 /* A probe's whole capture plan, for mechanisms that capture inside the hypervisor. */

@@ -180,6 +180,8 @@ static int plug_arm_plan(struct hp_backend *b, const struct hp_capture_plan *p,
 					(mem->src == HP_MEM_ARG && (mem->index < 1 || mem->index > HP_PMAX_ARGS)) ||
 					(mem->src == HP_MEM_REG && (mem->index < 0 || mem->index >= HP_PREGS))))
 		return hp_err__set(err, EINVAL, "memory capture out of range");
+	if (mem->nderef > HP_PMAX_DEREF)
+		return hp_err__set(err, EINVAL, "%u pointers to follow, %d at most", mem->nderef, HP_PMAX_DEREF);
 	m.probe_id = p->probe_id;
 	m.vaddr = p->addr;
 	m.kind = p->count_only ? HP_PKIND_COUNT : HP_PKIND_CAPTURE;
@@ -189,6 +191,8 @@ static int plug_arm_plan(struct hp_backend *b, const struct hp_capture_plan *p,
 	m.mem_index = (uint8_t)(mem->src != HP_MEM_NONE ? mem->index : 0);
 	m.mem_len = mem->src != HP_MEM_NONE ? mem->len : 0;
 	m.mem_off = mem->off;
+	m.mem_nderef = mem->nderef;
+	memcpy(m.mem_deref, mem->deref, sizeof(int32_t) * mem->nderef);
 	m.filter_pid = p->pid;
 	memcpy(m.filter_comm, p->comm, HP_COMM_BYTES);
 	m.cond = p->cond;

@@ -46,9 +46,18 @@ static void capture_mem(struct hp_backend *b, const struct hp_mem_spec *m, const
 {
 	uint64_t base = m->src == HP_MEM_ARG ? args[m->index - 1] : regs[m->index];
 	uint64_t at = base + (uint64_t)m->off;
-	hit->memaddr = at;
 	hit->memlen = 0;
 	hit->flags |= HP_HIT_MEM;
+	/* a member path: the pointers on the way (a bad one leaves memaddr where it failed) */
+	for (uint32_t i = 0; i < m->nderef && i < HP_MAX_DEREF; i++) {
+		uint8_t ptr[8];
+		if (hp_backend__read_virt(b, at, ptr, 8, NULL)) {
+			hit->memaddr = at;
+			return;
+		}
+		at = le64(ptr) + (uint64_t)(int64_t)m->deref[i];
+	}
+	hit->memaddr = at;
 	/* guest pointers may be bad or unmapped: a failed read records no bytes, nothing else */
 	if (hp_backend__read_virt(b, at, hit->mem, m->len, NULL) == 0) {
 		hit->memlen = (uint16_t)m->len;

@@ -256,7 +256,7 @@ struct hp_probe *hp_probe__create(struct hp_target *t, const char *spec, const s
 						    sizeof p->params_from);
 	if (!rc && !p->user && p->ret)
 		p->has_ret_type = !hp_kernel__func_ret(t->kernel, p->func, &p->ret_type, &p->ret_errno);
-	if (!rc && (rc = hp_probe__args_by_name(p, err)))
+	if (!rc && (rc = hp_probe__args_by_name(p, t->kernel ? t->kernel->btf : NULL, err)))
 		*cls = EC_INVALID_ARGUMENT;
 	if (!rc && (rc = hp_cond__compile(p, err)))
 		*cls = EC_INVALID_ARGUMENT;

@@ -13,6 +13,7 @@
 #include "guest/kernel.h"
 #include "hprobe/plugin_proto.h"
 #include "guest/vmi.h"
+#include "hprobe/btf.h"
 #include "probes/target.h"
 
 const char *hp_probe__state_name(enum hp_probe_state s)
@@ -76,7 +77,27 @@ static int is_argn(const char *src)
 	return !strncmp(src, "arg", 3) && isdigit((unsigned char)src[3]) && !src[4];
 }
 
-int hp_probe__args_by_name(struct hp_probe *p, struct hp_err *err)
+/* o.mem_path from p's parameter i (its C type) into o.mem's offsets. */
+static int mem_path(struct hp_probe *p, int i, const struct hp_btf *btf, struct hp_err *err)
+{
+	struct hp_btf_fetch f;
+	struct hp_err e = { { 0 } };
+	struct hp_mem_spec *m = &p->o.mem;
+	if (!btf)
+		return hp_err__set(err, EINVAL, "--mem %s: a member path needs the kernel's BTF (none here)",
+				   p->o.mem_text);
+	if (hp_btf__fetch_path(btf, p->params[i].type, p->o.mem_path, &f, &e))
+		return hp_err__set(err, EINVAL, "--mem %s: %s is %s: %s", p->o.mem_text, p->o.mem_param,
+				   p->params[i].type, e.msg + (strncmp(e.msg, "btf: ", 5) ? 0 : 5));
+	m->off = f.off;
+	m->nderef = f.nloads;
+	memcpy(m->deref, f.load_off, sizeof(int32_t) * f.nloads);
+	if (m->is_string && f.ptr) /* a char *: the string it points at (an array is read in place) */
+		m->deref[m->nderef++] = 0;
+	return 0;
+}
+
+int hp_probe__args_by_name(struct hp_probe *p, const struct hp_btf *btf, struct hp_err *err)
 {
 	char list[sizeof p->o.args_names], known[HP_MAX_ARGS * (HP_PARAM_NAME + 2)] = "", *save = NULL;
 	int n = 0;
@@ -97,6 +118,8 @@ int hp_probe__args_by_name(struct hp_probe *p, struct hp_err *err)
 			return hp_err__set(err, EINVAL, "--mem: %s has no parameter '%s' (its parameters: %s)", p->func,
 					   p->o.mem_param, p->nparams ? known : "none");
 		p->o.mem.index = i + 1;
+		if (p->o.mem_path[0] && mem_path(p, i, btf, err))
+			return -EINVAL;
 	}
 	snprintf(list, sizeof list, "%s", p->o.args_names);
 	for (char *name = strtok_r(list, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
@@ -111,13 +134,43 @@ int hp_probe__args_by_name(struct hp_probe *p, struct hp_err *err)
 	return 0;
 }
 
+/* A member path: NAME->PATH[:LEN], the path checked later against the kernel's types. */
+static int parse_mem_path(const char *text, const char *arrow, struct hp_probe_opts *o, struct hp_err *err)
+{
+	size_t n = (size_t)(arrow - text), plen = strcspn(arrow, ":");
+	char name[sizeof o->mem_param], as_arg[sizeof o->mem_text];
+	if (n >= sizeof name || plen >= sizeof o->mem_path)
+		return hp_err__set(err, EINVAL, "bad memory capture '%s': name or member path too long", text);
+	memcpy(name, text, n);
+	name[n] = 0;
+	if (!hp_param__valid_name(name) || reg_by_name(name) >= 0 || is_argn(name))
+		return hp_err__set(
+			err, EINVAL,
+			"bad memory capture '%s': a member path starts at a parameter by name (file->f_pos:8)", text);
+	if (!arrow[plen])
+		return hp_err__set(err, EINVAL, "bad memory capture '%s': missing :LEN, :sLEN or :str", text);
+	snprintf(as_arg, sizeof as_arg, "arg1%s", arrow + plen);
+	int rc = hp_probe__parse_mem(as_arg, &o->mem, err);
+	if (rc)
+		return rc;
+	memcpy(o->mem_param, name, n + 1);
+	memcpy(o->mem_path, arrow, plen);
+	o->mem_path[plen] = 0;
+	snprintf(o->mem_text, sizeof o->mem_text, "%s", text);
+	return 0;
+}
+
 int hp_probe__parse_mem_opts(const char *text, struct hp_probe_opts *o, struct hp_err *err)
 {
 	size_t n = strcspn(text, "+-:");
 	char src[HP_PARAM_NAME], as_arg[sizeof o->mem_text];
+	const char *arrow = strstr(text, "->");
 	o->mem_param[0] = 0;
+	o->mem_path[0] = 0;
 	if (strlen(text) >= sizeof o->mem_text)
 		return hp_err__set(err, EINVAL, "memory capture too long");
+	if (arrow && arrow < text + strcspn(text, ":"))
+		return parse_mem_path(text, arrow, o, err);
 	if (n < sizeof src) {
 		memcpy(src, text, n);
 		src[n] = 0;
@@ -168,6 +221,11 @@ int hp_probe__parse_mem(const char *text, struct hp_mem_spec *m, struct hp_err *
 	}
 	if (*p++ != ':')
 		return hp_err__set(err, EINVAL, "bad memory capture '%s': missing :LEN", text);
+	if (!strcmp(p, "str")) { /* a C string, as long as a capture may be */
+		m->is_string = 1;
+		m->len = HP_MAX_MEM;
+		return 0;
+	}
 	if (*p == 's') {
 		m->is_string = 1;
 		p++;

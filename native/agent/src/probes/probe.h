@@ -17,6 +17,7 @@ struct hp_task;
 struct hp_app;
 struct hp_target;
 struct hp_agg;
+struct hp_btf;
 
 enum hp_probe_kind { HP_PROBE_CAPTURE, HP_PROBE_COUNT };
 #define HP_PID_MAX 4194304       /* the kernel's PID_MAX_LIMIT */
@@ -42,9 +43,12 @@ struct hp_probe_opts {
 	/* a memory capture at a parameter given by name (--mem buf:s64): resolved with
 	 * args_names; mem.index holds 1 until then */
 	char mem_param[HP_PARAM_NAME];
+	/* and a member path from it (--mem 'file->f_path.dentry:8'): "->f_path.dentry",
+	 * resolved through the kernel's BTF with the parameters */
+	char mem_path[132];
 	int regs;
 	struct hp_mem_spec mem;
-	char mem_text[64];
+	char mem_text[192];
 	int32_t pid; /* -1 = any */
 	char comm[HP_COMM_LEN];
 	enum hp_probe_kind kind;
@@ -99,13 +103,14 @@ struct hp_probe {
  * within bounds. Every creation path goes through it (hp_probe__create). */
 int hp_probe__check_opts(const struct hp_probe_opts *o, struct hp_err *err);
 /* Resolves o.args_names and o.mem_param against p's parameters into o.nargs (the
- * arguments up to the last one named) and o.mem.index; -EINVAL naming the unknown
- * one, or when p's parameters are unknown. */
-int hp_probe__args_by_name(struct hp_probe *p, struct hp_err *err);
-/* Parses "SRC[+OFF]:LEN" / "SRC[+OFF]:sLEN". */
+ * arguments up to the last one named) and o.mem.index, and o.mem_path through btf
+ * (may be NULL: refused) into o.mem's offsets; -EINVAL naming the unknown one, or
+ * when p's parameters are unknown. */
+int hp_probe__args_by_name(struct hp_probe *p, const struct hp_btf *btf, struct hp_err *err);
+/* Parses "SRC[+OFF]:LEN" / "SRC[+OFF]:sLEN" / "SRC[+OFF]:str" (sHP_MAX_MEM). */
 int hp_probe__parse_mem(const char *text, struct hp_mem_spec *m, struct hp_err *err);
-/* The same into o (mem, mem_text), SRC also a parameter's name, resolved later
- * (hp_probe__args_by_name). */
+/* The same into o (mem, mem_text), SRC also a parameter's name or a member path from
+ * one (NAME->MEMBER[.MEMBER|->MEMBER]...:LEN), resolved later (hp_probe__args_by_name). */
 int hp_probe__parse_mem_opts(const char *text, struct hp_probe_opts *o, struct hp_err *err);
 const char *hp_probe__state_name(enum hp_probe_state s);
 const char *hp_probe__resume_name(enum hp_resume r);

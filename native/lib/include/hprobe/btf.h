@@ -30,6 +30,24 @@ void hp_btf__free(struct hp_btf *btf);
 int hp_btf__member(const struct hp_btf *btf, const char *type_name, const char *path, uint32_t *offset, uint32_t *size,
 		   struct hp_err *err);
 
+/* A member reached from a pointer through a path of members, as C writes it: from a
+ * "struct file *", "->f_path.dentry->d_name.name". The member is at
+ * ((*(*(P + off) + load_off[0])...) + load_off[nloads-1]): each "->" after the first
+ * loads a pointer. */
+#define HP_BTF_FETCH_LOADS 4
+struct hp_btf_fetch {
+	int64_t off;                          /* from the pointer to the first address */
+	uint32_t nloads;                      /* pointers loaded on the way */
+	int32_t load_off[HP_BTF_FETCH_LOADS]; /* added to each one */
+	uint32_t size;                        /* the last member's size */
+	int ptr;                              /* the last member is a pointer */
+};
+/* ctype: the pointer's C type ("struct file *", "const struct path *", a typedef'd
+ * struct "foo_t *"); path: "->member", then ".member" or "->member", at most 128
+ * bytes. Errors name the member that is not there or not a pointer/struct. */
+int hp_btf__fetch_path(const struct hp_btf *btf, const char *ctype, const char *path, struct hp_btf_fetch *out,
+		       struct hp_err *err);
+
 /* Size of a named struct/union/typedef. */
 int hp_btf__type_size(const struct hp_btf *btf, const char *type_name, uint32_t *size, struct hp_err *err);
 

@@ -98,6 +98,7 @@ enum hp_preg {
 
 #define HP_PMAX_ARGS 6
 #define HP_PMAX_MEM 256
+#define HP_PMAX_DEREF 5
 #define HP_COMM_BYTES 16
 
 struct hp_prec_hit {
@@ -152,7 +153,7 @@ struct hp_prec_retstat {
 /* ---- control messages ---- */
 
 #define HP_PCTL_MAGIC 0x4c544350u /* "PCTL" */
-#define HP_PCTL_VERSION 4
+#define HP_PCTL_VERSION 5
 
 enum hp_pctl_op {
 	HP_PCTL_HELLO = 1,        /* struct hp_pctl_hdr */
@@ -250,6 +251,10 @@ struct hp_pctl_probe {
 	struct hp_plugin_task_offsets task;
 	uint64_t exit_vaddr;  /* return probes: do_exit (a leaving task's calls are dropped); 0 = none */
 	struct hp_pcond cond; /* hits that fail it cost no record; nops 0: none */
+	/* a member path: mem_nderef pointers loaded from base + mem_off on, each then
+	 * offset by mem_deref[i]; the capture is where the last one leads */
+	uint32_t mem_nderef; /* 0..HP_PMAX_DEREF */
+	int32_t mem_deref[HP_PMAX_DEREF];
 };
 
 struct hp_pctl_stats {
@@ -285,7 +290,7 @@ struct hp_pctl_reply {
 _Static_assert(sizeof(struct hp_prec_count) == 40, "count record layout");
 _Static_assert(sizeof(struct hp_pctl_hdr) == 24, "control header layout");
 _Static_assert(sizeof(struct hp_prec_retstat) == 64, "return stats record layout");
-_Static_assert(sizeof(struct hp_pctl_probe) == 152 + sizeof(struct hp_pcond), "probe message layout");
+_Static_assert(sizeof(struct hp_pctl_probe) == 152 + sizeof(struct hp_pcond) + 24, "probe message layout");
 _Static_assert(sizeof(struct hp_pcond) == 584, "condition layout");
 _Static_assert(HP_PCOND_NREGS == HP_PREGS, "a condition's registers are the hit's");
 _Static_assert(sizeof(struct hp_pctl_reply) == 264, "reply layout");
