@@ -328,6 +328,10 @@ class Client:
     def sym_disas(self, vm, spec):
         return self.call("sym-disas", vm=vm, spec=spec)
 
+    def sym_lookup(self, vm, addrs):
+        """Names kernel addresses ("0x..." strings): {"symbols": ["func+0xoff" or None, ...]}."""
+        return self.call("sym-lookup", vm=vm, addrs=list(addrs))
+
     # ---- probes ----
 
     def probe_add(self, vm, spec, args=None, mem=None, regs=None, pid=None, comm=None, kind=None, enabled=None,

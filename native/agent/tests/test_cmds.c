@@ -40,6 +40,32 @@ static json_t *run(struct hp_vm *vm, hp_job_fn fn, const char *args_json, int *r
 	return r;
 }
 
+/* sym-lookup: inside a function, at its start, past the kernel's text, user space; a
+ * bad element refused before anything is looked up. */
+static void test_sym_lookup(struct hp_vm *vm)
+{
+	int rc;
+	json_t *r = run(vm, hp_cmd__sym_lookup,
+			"{\"vm\":\"unit\",\"addrs\":[\"0xffffffff81000510\",\"0xffffffff81000500\","
+			"\"0xffffffff9f000000\",\"0x401000\"]}",
+			&rc);
+	CHECK_EQ_INT(rc, 0);
+	json_t *s = json_object_get(r, "symbols");
+	CHECK_EQ_INT(json_array_size(s), 4);
+	CHECK_STR(json_string_value(json_array_get(s, 0)), "func_0005+0x10");
+	CHECK_STR(json_string_value(json_array_get(s, 1)), "func_0005");
+	CHECK(json_is_null(json_array_get(s, 2)));
+	CHECK(json_is_null(json_array_get(s, 3)));
+	json_decref(r);
+	const char *bad[] = { "{\"vm\":\"unit\",\"addrs\":\"0x1\"}", "{\"vm\":\"unit\",\"addrs\":[1]}",
+			      "{\"vm\":\"unit\",\"addrs\":[\"0x1\",\"1\"]}" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = run(vm, hp_cmd__sym_lookup, bad[i], &rc);
+		CHECK(rc < 0);
+		json_decref(r);
+	}
+}
+
 static void test_sym_search(struct hp_vm *vm)
 {
 	int rc;
@@ -471,6 +497,7 @@ int main(void)
 	struct hp_vm *vm = fake_vm_new(&host, f, dir, NSYMS);
 	REQUIRE(vm);
 	test_sym_search(vm);
+	test_sym_lookup(vm);
 	test_foreign_bytes(vm);
 	test_restore(vm);
 	test_detector_ints(vm);

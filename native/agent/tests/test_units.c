@@ -202,6 +202,20 @@ static void test_strbuf_take(void)
 	mallopt(M_PERTURB, 0);
 }
 
+/* Addresses as the protocol writes them, and nothing else. */
+static void test_addr_text(void)
+{
+	uint64_t a = 0;
+	CHECK_EQ_INT(hp_text__addr("0xffffffff81234560", &a), 0);
+	CHECK(a == 0xffffffff81234560ull);
+	CHECK_EQ_INT(hp_text__addr("0x0", &a), 0);
+	CHECK(a == 0);
+	const char *bad[] = { "", "0x", "ffff", "0x1ffffffffffffffff", "0x12g", "0x12 ", " 0x12", "-0x1", "0X12" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CHECK_EQ_INT(hp_text__addr(bad[i], &a), -EINVAL);
+	CHECK_EQ_INT(hp_text__addr(NULL, &a), -EINVAL);
+}
+
 static void test_utf8(void)
 {
 	char b[8];
@@ -534,6 +548,7 @@ int main(void)
 	test_stop_replies();
 	test_strbuf_take();
 	test_utf8();
+	test_addr_text();
 	test_sysroot();
 	test_process_memory();
 	TEST_MAIN_END();

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "symcache.h"
 #include "hprobe/hit.h"
 #include "hprobe/export.h"
 #include "hprobe/journal.h"
@@ -37,16 +38,17 @@ struct hit_out {
 	long long probe; /* -1: every probe */
 	long long count, limit;
 	long long last_seq;
-	int table;            /* a terminal: aligned columns under a header */
-	enum time_style time; /* not with --json */
-	int have_origin;      /* rel: origin_ns known */
-	int64_t origin_ns;    /* rel: time_ns of the journal's start */
-	int64_t wall_base_ns; /* wall: CLOCK_REALTIME - CLOCK_MONOTONIC, in ns */
-	int width;            /* the terminal's columns */
+	int table;             /* a terminal: aligned columns under a header */
+	enum time_style time;  /* not with --json */
+	int have_origin;       /* rel: origin_ns known */
+	int64_t origin_ns;     /* rel: time_ns of the journal's start */
+	int64_t wall_base_ns;  /* wall: CLOCK_REALTIME - CLOCK_MONOTONIC, in ns */
+	int width;             /* the terminal's columns */
+	struct symcache *syms; /* the table names kernel IPs (func+0xoff); NULL otherwise */
 };
 
 /* Column widths of the table (text longer than its column is cut; numbers are not). */
-enum { W_SEQ = 10, W_PROBE = 5, W_VCPU = 4, W_TASK = 15, W_COMM = 16, W_IP = 18, W_ARGS_MIN = 12 };
+enum { W_SEQ = 10, W_PROBE = 5, W_VCPU = 4, W_TASK = 15, W_COMM = 16, W_IP = 24, W_ARGS_MIN = 12 };
 
 static int time_width(const struct hit_out *o)
 {
@@ -214,7 +216,8 @@ static int captured(json_t *h, struct hp_param_mem *m, uint8_t bytes[HP_MAX_MEM]
 /* The arguments: by name and type where the probe's function is known (fd=3
  * buf=0x7ffd... count=7; argN=0x... past its parameters: registers, not values), else
  * in hex, comma-separated (64-bit values exact: see jsonx.h). */
-static void fmt_args(char *buf, size_t cap, json_t *args, const struct probe_params *pp, const struct hp_param_mem *mem)
+static void fmt_args(char *buf, size_t cap, json_t *args, const struct probe_params *pp, const struct hp_param_mem *mem,
+		     struct symcache *syms)
 {
 	size_t i, o = 0;
 	json_t *v;
@@ -233,8 +236,10 @@ static void fmt_args(char *buf, size_t cap, json_t *args, const struct probe_par
 		}
 		o += (size_t)snprintf(buf + o, cap - o, "%s0x%llx", o ? "," : "", (unsigned long long)u);
 	}
-	if (pp && pp->known)
-		hp_param__format_args(pp->p, pp->n, vals, n, mem, buf, cap);
+	if (pp && pp->known) {
+		struct hp_param_namer namer = { symcache_namer, syms };
+		hp_param__format_args_named(pp->p, pp->n, vals, n, mem, syms ? &namer : NULL, buf, cap);
+	}
 }
 
 static void print_hit(const char *text, size_t len, void *ud)
@@ -259,7 +264,7 @@ static void print_hit(const char *text, size_t len, void *ud)
 		return;
 	}
 	char seq[24], tm[64], probe[16], vcpu[16], pid[16] = "-", tgid[16] = "-", task[40] = "-",
-						   args[HP_PARAM_ARGS_MAX + 192 + 4 * HP_MAX_MEM];
+						   args[HP_PARAM_ARGS_MAX + HP_PARAM_NAMES_MAX + 192 + 4 * HP_MAX_MEM];
 	uint64_t t = 0;
 	jx_u64(json_object_get(h, "time_ns"), &t);
 	snprintf(seq, sizeof seq, "%lld", json_integer_value(json_object_get(h, "seq")));
@@ -305,7 +310,7 @@ static void print_hit(const char *text, size_t len, void *ud)
 	struct hp_param_mem m;
 	uint8_t mbytes[HP_MAX_MEM];
 	int have_mem = captured(h, &m, mbytes);
-	fmt_args(args, sizeof args, hargs, pp, have_mem ? &m : NULL);
+	fmt_args(args, sizeof args, hargs, pp, have_mem ? &m : NULL, o->syms);
 	char str[4 * HP_MAX_MEM + 1];
 	if (have_mem && pp && pp->mem_path[0] && hp_param__str(&m, m.addr, str, sizeof str) >= 0) {
 		size_t l = strlen(args);
@@ -327,7 +332,9 @@ static void print_hit(const char *text, size_t len, void *ud)
 	put_cell(vcpu, W_VCPU, 1, 0);
 	put_cell(task, W_TASK, 1, 0);
 	put_cell(comm, W_COMM, 0, 0);
-	put_cell(ip, W_IP, 0, 0);
+	/* a kernel IP by name (an application's would need the process's mappings) */
+	const char *ipname = o->syms && !json_is_true(json_object_get(h, "user")) ? symcache_name(o->syms, ip) : NULL;
+	put_cell(ipname ? ipname : ip, W_IP, 0, 0);
 	size_t n = strlen(args) + (mem ? strlen(mem) : 0) + sizeof retlat + 32;
 	char *last = malloc(n);
 	if (!last)
@@ -402,6 +409,8 @@ static void hit_out_start(struct hit_out *o, struct cli *c, const char *vm, cons
 		time_origin(c, o, vm);
 	if (o->table)
 		print_header(o);
+	if (o->table && vm)
+		o->syms = symcache_new(c, vm);
 }
 
 struct hit_out *hits_out_new(struct cli *c, const char *vm, const char *time_word)
@@ -421,8 +430,10 @@ void hits_out_print(struct hit_out *o, const char *text, size_t len)
 
 void hits_out_free(struct hit_out *o)
 {
-	if (o)
+	if (o) {
 		free(o->probes);
+		symcache_free(o->syms);
+	}
 	free(o);
 }
 
@@ -459,6 +470,7 @@ int cmd_hits(struct cli *c)
 				break;
 		}
 		free(o.probes);
+		symcache_free(o.syms);
 		return 0;
 	}
 	json_t *args = json_pack("{s:s}", "vm", vm);
@@ -496,6 +508,7 @@ int cmd_hits(struct cli *c)
 		json_decref(ev);
 	}
 	free(o.probes);
+	symcache_free(o.syms);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hprobe/export.h"
 #include "jsonx.h"
 #include "probeset.h"
 
@@ -87,6 +88,33 @@ int cmd_probe(struct cli *c)
 	return 0;
 }
 
+/* sym lookup: the agent names each address (a guest's name: escaped to show). */
+static int sym_lookup(struct cli *c, const char *vm, const char *list)
+{
+	json_t *addrs = json_array(), *r, *s;
+	char buf[4096], *save = NULL;
+	size_t i;
+	snprintf(buf, sizeof buf, "%s", list);
+	for (char *a = strtok_r(buf, ",", &save); a; a = strtok_r(NULL, ",", &save))
+		json_array_append_new(addrs, json_string(a));
+	r = cli_call(c, "sym-lookup", json_pack("{s:s, s:O}", "vm", vm, "addrs", addrs));
+	if (c->json) {
+		cli_print_json(r);
+	} else {
+		json_array_foreach(json_object_get(r, "symbols"), i, s)
+		{
+			const char *name = json_string_value(s);
+			char esc[4 * 544 + 1] = "-";
+			if (name)
+				hp_export__escape(name, strlen(name), esc, sizeof esc);
+			printf("%s\t%s\n", json_string_value(json_array_get(addrs, i)), esc);
+		}
+	}
+	json_decref(addrs);
+	json_decref(r);
+	return 0;
+}
+
 int cmd_sym(struct cli *c)
 {
 	const struct cli_cmddoc *d = cli_sub(c, "sym");
@@ -118,6 +146,8 @@ int cmd_sym(struct cli *c)
 		json_decref(r);
 		return 0;
 	}
+	if (!strcmp(d->sub, "lookup"))
+		return sym_lookup(c, a.pos[0], a.pos[1]);
 	/* disas */
 	json_t *r = cli_call(c, "sym-disas", json_pack("{s:s, s:s}", "vm", a.pos[0], "spec", a.pos[1]));
 	if (c->json) {
@@ -127,10 +157,17 @@ int cmd_sym(struct cli *c)
 		       json_string_value(json_object_get(r, "addr")), json_integer_value(json_object_get(r, "size")));
 		size_t i;
 		json_t *in;
-		json_array_foreach(json_object_get(r, "insns"), i, in) printf(
-			"  %s  %-24s %s%s\n", json_string_value(json_object_get(in, "addr")),
-			json_string_value(json_object_get(in, "bytes")), json_string_value(json_object_get(in, "text")),
-			json_is_true(json_object_get(in, "back_edge")) ? "   <- back-edge" : "");
+		json_array_foreach(json_object_get(r, "insns"), i, in)
+		{
+			const char *sym = json_string_value(json_object_get(in, "target_sym"));
+			char esc[4 * 544 + 1] = "";
+			if (sym)
+				hp_export__escape(sym, strlen(sym), esc, sizeof esc);
+			printf("  %s  %-24s %s%s%s%s%s\n", json_string_value(json_object_get(in, "addr")),
+			       json_string_value(json_object_get(in, "bytes")),
+			       json_string_value(json_object_get(in, "text")), sym ? " <" : "", esc, sym ? ">" : "",
+			       json_is_true(json_object_get(in, "back_edge")) ? "   <- back-edge" : "");
+		}
 	}
 	json_decref(r);
 	return 0;

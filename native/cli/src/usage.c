@@ -61,7 +61,7 @@ const struct cli_argdoc cli_top_opts[] = {
 
 const struct cli_groupdoc cli_groups[] = {
 	{ "vm", 1, "launch, attach and drive virtual machines" },
-	{ "sym", 1, "search a guest's symbols, disassemble a function" },
+	{ "sym", 1, "search a guest's symbols, disassemble a function, name addresses" },
 	{ "probe", 1, "plant, list, enable, disable and remove probes; save and load probe sets" },
 	{ "run", 0, "apply a probe set file, print its hits until interrupted, then remove it" },
 	{ "hits", 0, "print a VM's hits, from its journal and live" },
@@ -197,6 +197,13 @@ const struct cli_cmddoc cli_cmds[] = {
 	  "disassemble a function; back-edges are marked",
 	  NULL,
 	  { VM, { "SPEC", "SPEC", "kernel:FUNC or app:BINARY:FUNC", CLI_K_TEXT, 0, 0, 0, NULL } },
+	  { { 0 } } },
+	{ "sym",
+	  "lookup",
+	  "name kernel addresses: the function that holds each, as func+0xoff",
+	  "Prints each address and its name, or - outside the kernel's functions (data, "
+	  "the heap, user space).",
+	  { VM, { "ADDR", "ADDR[,ADDR...]", "kernel addresses, 0x and hex digits", CLI_K_TEXT, 0, 0, 0, NULL } },
 	  { { 0 } } },
 	{ "probe",
 	  "add",

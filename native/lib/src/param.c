@@ -193,6 +193,13 @@ int hp_param__str(const struct hp_param_mem *mem, uint64_t val, char *buf, size_
 size_t hp_param__format_args(const struct hp_param *params, int nparams, const uint64_t *vals, int nvals,
 			     const struct hp_param_mem *mem, char *buf, size_t cap)
 {
+	return hp_param__format_args_named(params, nparams, vals, nvals, mem, NULL, buf, cap);
+}
+
+size_t hp_param__format_args_named(const struct hp_param *params, int nparams, const uint64_t *vals, int nvals,
+				   const struct hp_param_mem *mem, const struct hp_param_namer *namer, char *buf,
+				   size_t cap)
+{
 	size_t o = 0;
 
 	if (!cap)
@@ -208,8 +215,13 @@ size_t hp_param__format_args(const struct hp_param *params, int nparams, const u
 			strcat(val, "\"");
 			n = snprintf(buf + o, cap - o, "%s%s=%s", i ? " " : "", params[i].name, val);
 		} else if (i < nparams) {
+			char sym[128];
 			hp_param__format(&params[i], vals[i], val, sizeof val);
-			n = snprintf(buf + o, cap - o, "%s%s=%s", i ? " " : "", params[i].name, val);
+			if (namer && params[i].cls == HP_PARAM_PTR &&
+			    namer->name(namer->ud, vals[i], sym, sizeof sym) > 0)
+				n = snprintf(buf + o, cap - o, "%s%s=%s<%s>", i ? " " : "", params[i].name, val, sym);
+			else
+				n = snprintf(buf + o, cap - o, "%s%s=%s", i ? " " : "", params[i].name, val);
 		} else {
 			n = snprintf(buf + o, cap - o, "%sarg%d=0x%" PRIx64, i ? " " : "", i + 1, vals[i]);
 		}

@@ -1,6 +1,7 @@
 /* The sorted symbol table shared by the text and ELF loaders: ordering, the name
  * index, address lookup, search and "did you mean" suggestions. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,6 +254,23 @@ const struct hp_sym *hp_symtab__lookup_addr(const struct hp_symtab *st, uint64_t
 	if (off)
 		*off = addr - st->syms[best].addr;
 	return &st->syms[best];
+}
+
+#define DESCRIBE_NO_SIZE_MAX 0x10000
+
+int hp_symtab__describe(const struct hp_symtab *st, uint64_t addr, char *buf, size_t cap)
+{
+	uint64_t off = 0;
+	const struct hp_sym *s = hp_symtab__lookup_addr(st, addr, &off);
+	int n;
+
+	if (cap)
+		buf[0] = '\0';
+	if (!s || !(s->type == 'T' || s->type == 't' || s->type == 'W' || s->type == 'w') ||
+	    (s->size ? off >= s->size : off >= DESCRIBE_NO_SIZE_MAX))
+		return -ENOENT;
+	n = off ? snprintf(buf, cap, "%s+0x%llx", s->name, (unsigned long long)off) : snprintf(buf, cap, "%s", s->name);
+	return n < 0 ? -ENOENT : n;
 }
 
 /* Anchored glob with '*' and '?' (no classes: symbol names never need them). */

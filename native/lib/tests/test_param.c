@@ -11,6 +11,15 @@ static const char *fmt(enum hp_param_class cls, uint32_t size, uint64_t raw)
 	return buf;
 }
 
+/* A kernel with one function, do_thing at 0xffffffff81000000. */
+static int name_one(void *ud, uint64_t addr, char *buf, size_t cap)
+{
+	(void)ud;
+	if (addr < 0xffffffff81000000ull || addr >= 0xffffffff81000100ull)
+		return 0;
+	return snprintf(buf, cap, "do_thing+0x%llx", (unsigned long long)(addr - 0xffffffff81000000ull));
+}
+
 int main(void)
 {
 	static const struct {
@@ -71,6 +80,20 @@ int main(void)
 		CHECK_STR(out, "arg1=0x100000001 arg2=0x7000");
 		hp_param__format_args(ps, 2, vals, 3, NULL, out, 8); /* cut, terminated */
 		CHECK_STR(out, "fd=1 bu");
+	}
+
+	/* a pointer the namer knows is followed by its name; others, and non-pointers, are not */
+	{
+		static const struct hp_param ps[] = { { "fn", "rcu_callback_t", HP_PARAM_PTR, 8 },
+						      { "head", "struct rcu_head *", HP_PARAM_PTR, 8 },
+						      { "n", "long unsigned int", HP_PARAM_UINT, 8 } };
+		const uint64_t vals[] = { 0xffffffff81000010ull, 0xffff888000001000ull, 0xffffffff81000010ull };
+		struct hp_param_namer namer = { name_one, NULL };
+		char out[HP_PARAM_ARGS_MAX + HP_PARAM_NAMES_MAX];
+		hp_param__format_args_named(ps, 3, vals, 3, NULL, &namer, out, sizeof out);
+		CHECK_STR(out, "fn=0xffffffff81000010<do_thing+0x10> head=0xffff888000001000 n=18446744071578845200");
+		hp_param__format_args_named(ps, 3, vals, 3, NULL, NULL, out, sizeof out);
+		CHECK_STR(out, "fn=0xffffffff81000010 head=0xffff888000001000 n=18446744071578845200");
 	}
 
 	CHECK_EQ_INT(hp_param__class_of("uint"), HP_PARAM_UINT);

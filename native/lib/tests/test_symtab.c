@@ -84,6 +84,20 @@ static void test_parse(void)
 	CHECK_EQ_U64(off, 0x10);
 	CHECK(hp_symtab__lookup_addr(st, 0x1000, &off) == NULL);
 
+	/* as a person reads an address: inside a function, at its start, nowhere */
+	char at[64];
+	CHECK_EQ_INT(hp_symtab__describe(st, 0xffffffff81000150ull, at, sizeof at), 11);
+	CHECK_STR(at, "helper+0x50");
+	CHECK_EQ_INT(hp_symtab__describe(st, 0xffffffff81000100ull, at, sizeof at), 6);
+	CHECK_STR(at, "helper");
+	CHECK_EQ_INT(hp_symtab__describe(st, 0xffffffffc0002010ull, at, sizeof at), 11); /* the last: no size */
+	CHECK_STR(at, "helper+0x10");
+	CHECK_EQ_INT(hp_symtab__describe(st, 0xffffffffc0012000ull, at, sizeof at), -ENOENT); /* too far from it */
+	CHECK_STR(at, "");
+	CHECK_EQ_INT(hp_symtab__describe(st, 0x1000, at, sizeof at), -ENOENT);
+	CHECK_EQ_INT(hp_symtab__describe(st, 0xffffffff81000150ull, at, 5), 11); /* cut, terminated */
+	CHECK_STR(at, "help");
+
 	CHECK_EQ_INT(hp_symtab__search(st, "vmsplice", 0, res, 8), 2);
 	CHECK_STR(res[0]->name, "vmsplice_to_user");
 	CHECK_EQ_INT(hp_symtab__search(st, "*sys_*", 0, res, 8), 2);

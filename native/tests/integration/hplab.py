@@ -4,14 +4,18 @@ through it, the guest console, and a raw protocol client.
 Every test module starts its own agent on its own socket and state directory, and
 boots the guests it needs (they are real QEMU guests from native/guest/lab.sh).
 Binaries come from HPROBE_BIN (set by CTest to the build's bin/ directory)."""
+import fcntl
 import json
 import os
+import pty
 import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
+import termios
 import time
 import unittest
 import warnings
@@ -261,6 +265,28 @@ class Agent:
             shutil.rmtree(self.dir, ignore_errors=True)
         if reports:
             raise AssertionError("sanitizer reports in %s:\n%s" % (self.log, "\n".join(reports[:20])))
+
+
+def run_on_tty(args, cols=120, env=None):
+    """hprobe with its stdout on a pseudo-terminal of cols columns; returns its output."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, cols, 0, 0))
+    e = dict(os.environ, HPROBE_AGENT="/nonexistent/hprobed")
+    e.update(env or {})
+    p = subprocess.Popen([os.path.join(BIN, "hprobe")] + list(args), stdout=slave, stderr=subprocess.PIPE, env=e)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(30)
+    os.close(master)
+    return p.returncode, out.decode().replace("\r\n", "\n")
 
 
 class Guest:

@@ -7,23 +7,19 @@ Usage needs no agent; FakeAgentCli talks to a stand-in agent that replies with e
 texts (integers beyond int64, a task the agent could not identify, guest errors);
 LiveCli and DeadVm run a real agent and lab guest."""
 import datetime
-import fcntl
 import json
 import os
-import pty
 import re
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import tempfile
-import termios
 import threading
 import time
 import unittest
 
-from hplab import BIN, ROOT, AgentTestCase, Guest, wait_until
+from hplab import BIN, ROOT, AgentTestCase, Guest, run_on_tty, wait_until
 
 HPROBE = os.path.join(BIN, "hprobe")
 BUILD = os.path.dirname(os.path.abspath(BIN))
@@ -39,28 +35,6 @@ def run(*args, socket_path=None, input=None, env=None, timeout=60, cwd=None):
     e.update(env or {})
     cmd = [HPROBE] + (["--socket", socket_path] if socket_path else []) + list(args)
     return subprocess.run(cmd, capture_output=True, text=True, input=input, env=e, timeout=timeout, cwd=cwd)
-
-
-def run_on_tty(args, cols=120, env=None):
-    """hprobe with its stdout on a pseudo-terminal of cols columns; returns its output."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, cols, 0, 0))
-    e = dict(os.environ, HPROBE_AGENT="/nonexistent/hprobed")
-    e.update(env or {})
-    p = subprocess.Popen([HPROBE] + list(args), stdout=slave, stderr=subprocess.PIPE, env=e)
-    os.close(slave)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    p.wait(30)
-    os.close(master)
-    return p.returncode, out.decode().replace("\r\n", "\n")
 
 
 def nobody_socket():
@@ -395,6 +369,10 @@ class FakeAgent:
 GOODBYE = '{"event":"AGENT_SHUTDOWN","data":{"reason":"signal"},"timestamp":{"seconds":1,"microseconds":0}}'
 
 
+# the fake's kernel: one function, one name with a control byte (guest data), the rest none
+SYMS = {"0xffffffff81000000": "do_thing", "0xffffffff81000100": "odd\x01name+0x10"}
+
+
 def hit_text(h):
     return json.dumps(h, separators=(",", ":"))
 
@@ -427,6 +405,7 @@ class FakeAgentCli(unittest.TestCase):
             # run subscribes from the journal's next seq and then to events; hits --follow only to hits
             "hits-subscribe": lambda args: "{}" if "from_seq" in args else ['{"next_seq": 42}', GOODBYE],
             "events-subscribe": ["{}", GOODBYE],
+            "sym-lookup": lambda args: '{"symbols":[%s]}' % json.dumps(SYMS.get(args["addrs"][0])),
         })
 
     @classmethod
@@ -569,6 +548,7 @@ class FakeAgentCli(unittest.TestCase):
         self.assertEqual(len(r.stdout.splitlines()), 1)
 
     def test_hits_table_on_a_terminal(self):
+        asked = len(self.fake.requests)
         rc, out = run_on_tty(["--socket", self.fake.socket, "hits", "x"], cols=140)
         self.assertEqual(rc, 0, out)
         lines = out.splitlines()
@@ -604,6 +584,13 @@ class FakeAgentCli(unittest.TestCase):
         for l in lines:
             self.assertLessEqual(len(l), 140, "fits the terminal: %r" % l)
         self.assertIn("0.500000", lines[2])
+        # a kernel IP is named as the agent names it (escaped), each address asked once;
+        # an application's is not asked about
+        ip = head.index("IP")
+        self.assertEqual([l[ip:].split()[0] for l in lines[1:]],
+                         ["do_thing", "do_thing", "0x401000", "odd\\x01name+0x10", "odd\\x01name+0x10"])
+        lookups = [r["arguments"]["addrs"] for r in self.fake.requests[asked:] if r["execute"] == "sym-lookup"]
+        self.assertEqual(sorted(lookups), [["0xffffffff81000000"], ["0xffffffff81000100"]])
 
 
 class LiveCli(AgentTestCase):

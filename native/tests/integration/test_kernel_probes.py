@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from hplab import AgentTestCase, Guest, assert_speed_back, wait_until
+from hplab import AgentTestCase, Guest, assert_speed_back, run_on_tty, wait_until
 
 
 def ctf_params(*fields):
@@ -85,6 +85,47 @@ class KernelProbes(AgentTestCase):
         dis = self.agent.cli_json("sym", "disas", "lab", "kernel:__x64_sys_getpid")
         self.assertEqual(int(dis["addr"], 16), addr)
         self.assertEqual(int(self.g.info["slide"], 16) % 0x200000, 0, "KASLR moves the kernel in 2 MiB steps")
+
+    def test_addresses_named(self):
+        """Addresses read as func+0xoff where the guest kernel's own kallsyms says: a call
+        in ksys_write's disassembly names vfs_write at the guest's address of it, and
+        sym lookup names an address inside __x64_sys_getpid; data, user space and an
+        address outside the kernel's text have no name."""
+        getpid, _ = self.g.kallsyms("__x64_sys_getpid")
+        vfs_write, _ = self.g.kallsyms("vfs_write")
+        dis = self.agent.cli_json("sym", "disas", "lab", "kernel:ksys_write")
+        calls = [i for i in dis["insns"] if i.get("target_sym") == "vfs_write"]
+        self.assertTrue(calls, [i for i in dis["insns"] if "target" in i])
+        self.assertEqual({int(i["target"], 16) for i in calls}, {vfs_write})
+        self.assertIn("<vfs_write>", self.agent.cli("sym", "disas", "lab", "kernel:ksys_write").stdout)
+        out = self.agent.cli("sym", "lookup", "lab", "0x%x,0x%x,0x401000,0xffffffffffffff00" % (getpid, getpid + 4))
+        # (the 32-bit entry is an alias of the same code in some builds: either name is it)
+        alias = r"__(x64|ia32)_sys_getpid"
+        self.assertRegex(out.stdout, r"\A0x%x\t%s\n0x%x\t%s\+0x4\n0x401000\t-\n0xffffffffffffff00\t-\n\Z"
+                         % (getpid, alias, getpid + 4, alias))
+        r = self.agent.cli("sym", "lookup", "lab", "ffffffff81000000", check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("addrs[0]: an address as a string", r.stderr)
+
+    def test_pointer_args_named(self):
+        """On a terminal, the hits table names a kernel IP and a pointer argument that
+        points at a function: call_rcu's func (a task's exit queues
+        delayed_put_task_struct) reads func=0x...<NAME>, NAME the guest's own kallsyms
+        name of that address; a heap pointer (head) has no name."""
+        pr = self.add("kernel:call_rcu", "--args", "func")
+        self.g.type("for i in 1 2 3 4 5; do /bin/true; done")
+        self.settled_hits(pr, 5)
+        self.agent.cli("probe", "disable", "lab", str(pr))
+        rc, out = run_on_tty(["--socket", self.agent.socket, "hits", "lab", "--probe", str(pr)], cols=250)
+        self.remove(pr)
+        self.assertEqual(rc, 0, out)
+        named = re.findall(r"func=0x([0-9a-f]+)<([A-Za-z0-9_.]+)(?:\+0x([0-9a-f]+))?>", out)
+        self.assertTrue(named, out[:2000])
+        self.assertIn("call_rcu ", out, "the IP column names the probed function")
+        self.assertNotRegex(out, r"head=0x[0-9a-f]+<", "a heap pointer is not a function")
+        for value, name, off in set(named):
+            addr, text = self.g.kallsyms(name)
+            self.assertEqual(addr + int(off or "0", 16), int(value, 16), text)
 
     def test_exact_count_by_pid(self):
         pr, (getpids, _), pid = self.run_sysloop("-g -n %d" % N, ["kernel:__x64_sys_getpid"])

@@ -155,7 +155,12 @@ class Sysroot(AgentTestCase):
         s = next(s for s in r["symbols"] if s["name"] == "heartbeat")
         self.assertEqual(int(s["addr"], 16), lo)
         d = self.c.ok("sym-disas", vm=VM, spec="app:/usr/bin/spin:stuck_loop")
-        self.assertTrue([i for i in d["insns"] if i.get("back_edge")], "stuck_loop is a loop")
+        back = [i for i in d["insns"] if i.get("back_edge")]
+        self.assertTrue(back, "stuck_loop is a loop")
+        # a branch target named from the binary's own symbols, as objdump names it
+        for i in back:
+            off = int(i["target"], 16) - int(d["addr"], 16)
+            self.assertEqual(i["target_sym"], "stuck_loop+0x%x" % off if off else "stuck_loop", i)
 
     def test_4_escapes_are_refused(self):
         """Nothing outside the sysroot is reached: not through a symlink that climbs

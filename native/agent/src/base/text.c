@@ -1,5 +1,6 @@
 #include "base/text.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,4 +30,13 @@ json_t *hp_text__json(const char *s, size_t len)
 	if (b != small)
 		free(b);
 	return j;
+}
+
+int hp_text__addr(const char *s, uint64_t *out)
+{
+	size_t n = s && !strncmp(s, "0x", 2) ? strspn(s + 2, "0123456789abcdefABCDEF") : 0;
+	if (n < 1 || n > 16 || s[2 + n])
+		return -EINVAL;
+	*out = strtoull(s + 2, NULL, 16);
+	return 0;
 }

@@ -4,6 +4,7 @@
 #ifndef HP_TEXT_H
 #define HP_TEXT_H
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 /* snprintf("%s")-like copy of src into dst[cap]: cut at a character boundary, every
@@ -15,4 +16,8 @@ void hp_text__copy(char *dst, size_t cap, const char *src);
  * where a byte's value matters (a comm, a captured string), the exporters' escaping
  * (hp_export__escape) is used instead. */
 json_t *hp_text__json(const char *s, size_t len);
+
+/* An address as the protocol writes it, "0x" and 1..16 hex digits, into *out: 0, or
+ * -EINVAL for anything else. */
+int hp_text__addr(const char *s, uint64_t *out);
 #endif

@@ -54,6 +54,15 @@ const struct hp_sym *hp_kernel__lookup(const struct hp_kernel *k, uint64_t addr,
 	return hp_symtab__lookup_addr(k->syms, link, off);
 }
 
+int hp_kernel__describe(const struct hp_kernel *k, uint64_t addr, char *buf, size_t cap)
+{
+	if (cap)
+		buf[0] = 0;
+	if (!k->syms || !k->text.start || !k->text.end || addr < k->text.start || addr >= k->text.end)
+		return -ENOENT;
+	return hp_symtab__describe(k->syms, addr - (uint64_t)k->slide, buf, cap);
+}
+
 /* x86-64 syscalls since 4.17 enter through wrappers that take struct pt_regs *. */
 static const char *const syscall_prefixes[] = { "__x64_sys_", "__ia32_sys_", NULL };
 

@@ -114,6 +114,9 @@ uint64_t hp_kernel__addr(const struct hp_kernel *k, const char *name);
 uint64_t hp_kernel__runtime(const struct hp_kernel *k, const struct hp_sym *s);
 /* The symbol containing a runtime address. */
 const struct hp_sym *hp_kernel__lookup(const struct hp_kernel *k, uint64_t addr, uint64_t *off);
+/* A runtime address of the kernel's text as "func+0xoff" (hp_symtab__describe); -ENOENT
+ * outside it (data, the heap, user space) or when no function holds it. */
+int hp_kernel__describe(const struct hp_kernel *k, uint64_t addr, char *buf, size_t cap);
 
 /* 0 if a probe may be planted at addr; else -EINVAL/-EPERM with the reason. */
 int hp_kernel__check_probe_addr(const struct hp_kernel *k, uint64_t addr, struct hp_err *err);

@@ -22,6 +22,7 @@
 
 #define MAX_DISAS 65536
 #define MAX_SYM_LIMIT 100000
+#define MAX_LOOKUP 4096
 #define MAX_SYM_OFFSET 100000000 /* far above any symbol table (a kernel has ~200k) */
 
 static json_t *hexs(uint64_t v)
@@ -188,6 +189,58 @@ int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job)
 	return 0;
 }
 
+/* Each branch's target as "func+0xoff" (target_sym), as objdump shows it: from the
+ * binary's symbols for application code, else the kernel's. */
+static void name_targets(json_t *insns, const struct hp_symtab *elf, const struct hp_kernel *k)
+{
+	size_t i;
+	json_t *in;
+	json_array_foreach(insns, i, in)
+	{
+		const char *t = json_string_value(json_object_get(in, "target"));
+		char name[544];
+		uint64_t at;
+		if (!t || hp_text__addr(t, &at))
+			continue;
+		if ((elf ? hp_symtab__describe(elf, at, name, sizeof name)
+			 : hp_kernel__describe(k, at, name, sizeof name)) > 0)
+			json_object_set_new(in, "target_sym", hp_text__json(name, SIZE_MAX));
+	}
+}
+
+int hp_cmd__sym_lookup(struct hp_vm *vm, struct hp_job *job)
+{
+	json_t *addrs = json_object_get(job->args, "addrs"), *v, *out;
+	size_t i;
+	if (!json_is_array(addrs) || json_array_size(addrs) > MAX_LOOKUP) {
+		hp_err__set(&job->err, EINVAL, "addrs: an array of at most %d addresses", MAX_LOOKUP);
+		return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
+	}
+	json_array_foreach(addrs, i, v)
+	{
+		uint64_t a;
+		if (!json_is_string(v) || hp_text__addr(json_string_value(v), &a)) {
+			hp_err__set(&job->err, EINVAL, "addrs[%zu]: an address as a string (\"0xffffffff81234560\")",
+				    i);
+			return hp_job__fail(job, EC_INVALID_ARGUMENT, -EINVAL);
+		}
+	}
+	if (need_kernel(vm, job))
+		return job->rc;
+	out = json_array();
+	json_array_foreach(addrs, i, v)
+	{
+		uint64_t a = 0;
+		char name[544];
+		hp_text__addr(json_string_value(v), &a);
+		json_array_append_new(out, hp_kernel__describe(vm->tgt.kernel, a, name, sizeof name) > 0
+						   ? hp_text__json(name, SIZE_MAX)
+						   : json_null());
+	}
+	job->result = json_pack("{s:o}", "symbols", out);
+	return 0;
+}
+
 int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
 {
 	const char *spec = json_string_value(json_object_get(job->args, "spec"));
@@ -251,6 +304,7 @@ int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job)
 			hp_err__set(&job->err, -n, "disassembler failed");
 		return hp_job__fail(job, rc ? EC_GUEST_ERROR : EC_INTERNAL, n);
 	}
+	name_targets(arr, elf, vm->tgt.kernel);
 	job->result = json_pack("{s:o, s:o, s:I, s:o}", "function", hp_text__json(fname, SIZE_MAX), "addr", hexs(addr),
 				"size", (json_int_t)len, "insns", arr);
 	hp_symtab__free(elf);

@@ -414,6 +414,7 @@ static const struct hp_arg a_sym_search[] = { { "vm", ARG_STR, 1 },     { "patte
 					      { "limit", ARG_INT, 0 },  { "offset", ARG_INT, 0 },
 					      { "binary", ARG_STR, 0 }, { NULL, 0, 0 } };
 static const struct hp_arg a_disas[] = { { "vm", ARG_STR, 1 }, { "spec", ARG_STR, 1 }, { NULL, 0, 0 } };
+static const struct hp_arg a_lookup[] = { { "vm", ARG_STR, 1 }, { "addrs", ARG_ANY, 1 }, { NULL, 0, 0 } };
 static const struct hp_arg a_probe_add[] = {
 	{ "vm", ARG_STR, 1 },   { "spec", ARG_STR, 1 },  { "args", ARG_ANY, 0 },
 	{ "mem", ARG_STR, 0 },  { "regs", ARG_BOOL, 0 }, { "pid", ARG_INT, 0 },
@@ -453,6 +454,7 @@ static const struct cmd commands[] = {
 	{ "vm-set", a_set, NULL, hp_cmd__vm_set, 0, 0 },
 	{ "sym-search", a_sym_search, NULL, hp_cmd__sym_search, 0, 0 },
 	{ "sym-disas", a_disas, NULL, hp_cmd__sym_disas, 1, 0 },
+	{ "sym-lookup", a_lookup, NULL, hp_cmd__sym_lookup, 0, 0 },
 	{ "probe-add", a_probe_add, NULL, hp_cmd__probe_add, 1, 0 },
 	{ "probe-enable", a_probe_id, NULL, hp_cmd__probe_enable, 1, 0 },
 	{ "probe-disable", a_probe_id, NULL, hp_cmd__probe_disable, 1, 0 },

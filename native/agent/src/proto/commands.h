@@ -51,6 +51,7 @@ int hp_cmd__vm_stats(struct hp_vm *vm, struct hp_job *job);
 int hp_cmd__vm_set(struct hp_vm *vm, struct hp_job *job);
 int hp_cmd__sym_search(struct hp_vm *vm, struct hp_job *job);
 int hp_cmd__sym_disas(struct hp_vm *vm, struct hp_job *job);
+int hp_cmd__sym_lookup(struct hp_vm *vm, struct hp_job *job);
 int hp_cmd__probe_add(struct hp_vm *vm, struct hp_job *job);
 int hp_cmd__probe_enable(struct hp_vm *vm, struct hp_job *job);
 int hp_cmd__probe_disable(struct hp_vm *vm, struct hp_job *job);

@@ -70,6 +70,19 @@ int hp_param__str(const struct hp_param_mem *mem, uint64_t val, char *buf, size_
 size_t hp_param__format_args(const struct hp_param *params, int nparams, const uint64_t *vals, int nvals,
 			     const struct hp_param_mem *mem, char *buf, size_t cap);
 #define HP_PARAM_ARGS_MAX (6 * (HP_PARAM_NAME + 1 + 20 + 1) + 4 * 256 + 3)
+/* Names a pointer (a function's address: "do_thing+0x10") into buf, escaped to show;
+ * > 0 when it has a name. */
+struct hp_param_namer {
+	int (*name)(void *ud, uint64_t addr, char *buf, size_t cap);
+	void *ud;
+};
+/* hp_param__format_args, and each ptr parameter the namer names (may be NULL) followed
+ * by it in angle brackets, as objdump shows a call's target: fn=0xffffffff81234560<do_thing>.
+ * Enough: HP_PARAM_ARGS_MAX + HP_PARAM_NAMES_MAX. */
+size_t hp_param__format_args_named(const struct hp_param *params, int nparams, const uint64_t *vals, int nvals,
+				   const struct hp_param_mem *mem, const struct hp_param_namer *namer, char *buf,
+				   size_t cap);
+#define HP_PARAM_NAMES_MAX (6 * (128 + 2))
 
 /* jansson's json_t, for the readers of probe descriptions below. */
 struct json_t;

@@ -89,6 +89,11 @@ const struct hp_sym *hp_symtab__find_clone(const struct hp_symtab *st, const cha
 /* The symbol containing addr (addr in [sym.addr, sym.addr+size), or the nearest
  * preceding one when size is 0). *off receives addr - sym.addr. NULL if none. */
 const struct hp_sym *hp_symtab__lookup_addr(const struct hp_symtab *st, uint64_t addr, uint64_t *off);
+/* addr as "name+0xoff" ("name" at the symbol's start) when a function holds it (a text
+ * symbol, addr inside its size, or within 64 KiB of one that has none), NUL-terminated
+ * (cut to cap). Returns the length, or -ENOENT (buf ""). The name is the guest's bytes
+ * as they are: escape it before showing. */
+int hp_symtab__describe(const struct hp_symtab *st, uint64_t addr, char *buf, size_t cap);
 
 /* Substring search (case-sensitive; a pattern with '*' or '?' is a glob). Text
  * symbols only if text_only. Fills up to max results in address order; returns the

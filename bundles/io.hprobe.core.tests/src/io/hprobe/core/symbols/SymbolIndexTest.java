@@ -78,8 +78,11 @@ class SymbolIndexTest {
                         + "\"size\":96,\"insns\":[{\"addr\":\"0x401a10\",\"bytes\":\"55\",\"text\":\"push rbp\"},"
                         + "{\"addr\":\"0x401a40\",\"bytes\":\"8b442408\",\"text\":\"mov eax, dword ptr [rsp + 8]\"},"
                         + "{\"addr\":\"0x401a4c\",\"bytes\":\"74f2\",\"text\":\"je 0x401a40\",\"target\":\"0x401a40\","
-                        + "\"back_edge\":true}]}").getAsJsonObject());
-        assertEquals(3, d.instructions().size());
+                        + "\"back_edge\":true},{\"addr\":\"0x401a4e\",\"bytes\":\"e8ad000000\",\"text\":\"call 0x401b00\","
+                        + "\"target\":\"0x401b00\",\"target_sym\":\"helper+0x10\"}]}").getAsJsonObject());
+        assertEquals(4, d.instructions().size());
+        assertEquals("je 0x401a40", d.instructions().get(2).display(), "no function named: the text alone");
+        assertEquals("call 0x401b00 <helper+0x10>", d.instructions().get(3).display());
         assertTrue(d.instructions().get(2).backEdge());
         assertEquals(0x401a40, d.instructions().get(2).target());
         assertTrue(d.isLoopHead(0x401a40));

@@ -14,7 +14,8 @@ public record Disassembly(String function, long addr, long size, List<Instructio
         List<Instruction> insns = new ArrayList<>();
         for (JsonObject i : Json.objects(o.get("insns"))) { //$NON-NLS-1$
             insns.add(new Instruction(Json.addr(i, "addr", 0), Json.str(i, "bytes", ""), Json.str(i, "text", ""), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$ //$NON-NLS-5$ //$NON-NLS-6$
-                    Json.addr(i, "target", -1), Json.bool(i, "back_edge", false))); //$NON-NLS-1$ //$NON-NLS-2$
+                    Json.addr(i, "target", -1), Json.bool(i, "back_edge", false), //$NON-NLS-1$ //$NON-NLS-2$
+                    Json.str(i, "target_sym", ""))); //$NON-NLS-1$ //$NON-NLS-2$
         }
         return new Disassembly(Json.str(o, "function", "?"), Json.addr(o, "addr", 0), Json.lng(o, "size", 0), //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$ //$NON-NLS-4$
                 List.copyOf(insns));

@@ -353,7 +353,7 @@ public class ProbeEditorView extends HProbeView {
             boolean probed = probedAddresses().contains(i.addr());
             String mark = (probed ? "\u25cf" : "") //$NON-NLS-1$ //$NON-NLS-2$
                     + (i.backEdge() ? "\u21ba" : dis.isLoopHead(i.addr()) ? "\u25b8" : ""); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-            item.setText(new String[]{ mark, Format.hex(i.addr()), i.bytes(), i.text() });
+            item.setText(new String[]{ mark, Format.hex(i.addr()), i.bytes(), i.display() });
             if (i.backEdge()) {
                 loops++;
                 item.setForeground(backEdge);
