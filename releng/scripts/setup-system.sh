@@ -18,7 +18,7 @@ root=${root%/}
 PACKAGES=(
 	# build
 	build-essential cmake pkg-config openjdk-17-jdk-headless
-	libjansson-dev libelf-dev libbpf-dev libcapstone-dev zlib1g-dev libvirt-dev
+	libjansson-dev libelf-dev libdw-dev libbpf-dev libcapstone-dev zlib1g-dev libvirt-dev
 	clang libclang-rt-14-dev clang-format-14
 	# guest lab (zstd: the 6.12+ kernel images)
 	busybox-static cpio xz-utils zstd binutils

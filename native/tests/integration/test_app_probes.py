@@ -59,6 +59,24 @@ class AppProbes(AgentTestCase):
         self.assertEqual(seqs, list(range(1, ca + 1)), "heartbeat(seq) seen as 1, 2, 3, ... with no gap")
         self.assertTrue(all(h["user"] for h in hits))
 
+    def test_named_args_from_dwarf(self):
+        """hb is built with -g: heartbeat's parameter by its DWARF name and type, --args
+        by that name, and every hit reads seq=N, N hb's own count (1, 2, 3, ...)."""
+        pr = self.add("app:/apps/hb:heartbeat", "--args", "seq", "--comm", "hb")
+        p = self.probe(pr)
+        self.assertEqual([(q["name"], q["type"], q["class"], q["size"]) for q in p["params"]],
+                         [("seq", "long unsigned int", "uint", 8)])
+        self.assertEqual((p["params_from"], p["args"]), ("dwarf", 1))
+        a = self.start_hb("-p 30")
+        wait_until(lambda: self.probe(pr)["hits"] >= 5, 30, "hits")
+        ca = self.stop_hb(a)
+        wait_until(lambda: self.probe(pr)["hits"] >= ca, 10, "every call journalled")
+        rows = [r.split("\t") for r in self.agent.cli("hits", "app", "--probe", str(pr)).stdout.splitlines()]
+        self.assertEqual([r[8] for r in rows if r[4] == str(a)], ["seq=%d" % i for i in range(1, ca + 1)])
+        r = self.agent.cli("probe", "add", "app", "app:/apps/hb:heartbeat", "--args", "sq", check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("heartbeat has no parameter 'sq' (its parameters: seq)", r.stderr)
+
     def test_pid_filter_and_pie(self):
         a = self.start_hb("-p 40", "hb-pie")
         b = self.start_hb("-p 40", "hb-pie")

@@ -119,6 +119,9 @@ class ReturnProbes(AgentTestCase):
         calls = int(m.group(1))
         self.assertEqual(calls, n * (depth + 1))
         self.assertEqual(self.settled(pr, calls), calls)
+        # retloop is built with -g: rec's return type from its DWARF, as C declares it
+        rt = self.probe(pr)["ret_type"]
+        self.assertEqual((rt["type"], rt["class"], rt["size"], rt["errno"]), ("long int", "int", 8, False))
         # by time: seq is the agent's drain order, in which two vCPUs' rings interleave
         hits = sorted(self.hits("lab", probe=pr), key=lambda h: h["time_ns"])
         self.assertEqual(len(hits), calls)

@@ -66,6 +66,8 @@ class Sysroot(AgentTestCase):
         shutil.copy(os.path.join(apps, "hb-pie"), os.path.join(cls.sr, "usr/bin/hbx"))
         subprocess.run(["strip", "-o", os.path.join(cls.sr, "usr/bin/hb-stripped"), os.path.join(apps, "hb")],
                        check=True)
+        subprocess.run(["strip", "--strip-debug", "-o", os.path.join(cls.sr, "usr/bin/hb-nodebug"),
+                        os.path.join(apps, "hb")], check=True)
         # absolute: /usr/bin/hb of the guest, i.e. inside the sysroot
         os.symlink("/usr/bin/hb", os.path.join(cls.sr, "usr/local/bin/hb"))
         # climbing out to the lab's own copy: must stay inside (and find nothing)
@@ -181,6 +183,14 @@ class Sysroot(AgentTestCase):
     def test_5_stripped_copy(self):
         e = self.error("probe-add", vm=VM, spec="app:/usr/bin/hb-stripped:heartbeat")
         self.assertIn("has no symbols (stripped?)", e["desc"])
+        # without its DWARF the symbols remain: a probe, its arguments by position only;
+        # the copy built with -g names them
+        for path, params in (("/usr/bin/hb-nodebug", None), ("/usr/bin/hb", [("seq", "long unsigned int")])):
+            pr = self.c.ok("probe-add", vm=VM, spec="app:%s:heartbeat" % path)["id"]
+            p = next(q for q in self.c.ok("probe-list", vm=VM) if q["id"] == pr)
+            self.c.ok("probe-remove", vm=VM, probe=pr)
+            self.assertEqual(params and [(q["name"], q["type"]) for q in p["params"]], params, p)
+            self.assertEqual(p.get("params_from"), params and "dwarf")
 
     def test_6_build_id_mismatch(self):
         """The guest runs hb as /usr/bin/hbx; the sysroot's /usr/bin/hbx is hb-pie. The

@@ -13,6 +13,7 @@
 #include "base/util.h"
 #include "guest/kernel.h"
 #include "guest/vmi.h"
+#include "hprobe/dwarf.h"
 #include "probes/probe.h"
 #include "probes/target.h"
 
@@ -316,6 +317,27 @@ static int find_running(struct hp_target *t, struct hp_probe *p, enum hp_eclass 
 	return 0;
 }
 
+/* The function's parameters (a probe at its entry) or its return type (a return probe)
+ * from the binary's DWARF, when it was built with -g: hits then read seq=42, as a kernel
+ * function's do through BTF. Without DWARF the arguments stay positional. */
+static void dwarf_types(struct hp_probe *p, int fd, const char *func)
+{
+	struct hp_err e;
+	if (p->ret) {
+		p->has_ret_type = !hp_dwarf__func_ret(fd, func, &p->ret_type, &e);
+		return;
+	}
+	if (p->func_off)
+		return;
+	int n = hp_dwarf__func_proto(fd, func, p->params, HP_MAX_ARGS, &e);
+	if (n < 0) {
+		hp_debug("no parameters for %s: %s", func, e.msg);
+		return;
+	}
+	p->nparams = n < HP_MAX_ARGS ? n : HP_MAX_ARGS;
+	snprintf(p->params_from, sizeof p->params_from, "dwarf");
+}
+
 int hp_apps__resolve(struct hp_target *t, struct hp_probe *p, const char *spec, enum hp_eclass *ecls,
 		     struct hp_err *err)
 {
@@ -393,6 +415,7 @@ int hp_apps__resolve(struct hp_target *t, struct hp_probe *p, const char *spec, 
 			p->addr = a->pie ? 0 : a->link_addr;
 			p->user = 1;
 			p->app = a;
+			dwarf_types(p, fd, func);
 		}
 	}
 	hp_symtab__free(st);

@@ -109,8 +109,8 @@ int hp_probe__args_by_name(struct hp_probe *p, const struct hp_btf *btf, struct 
 		snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", p->params[i].name);
 	if (!p->params_from[0])
 		return hp_err__set(err, EINVAL,
-				   "--args %s%s--mem %s: the parameters of %s are not known here (no BTF or syscall "
-				   "metadata for it): give argN",
+				   "--args %s%s--mem %s: the parameters of %s are not known here (no BTF, syscall "
+				   "metadata or DWARF for it): give argN",
 				   p->o.args_names, p->o.mem_param[0] ? " " : "", p->o.mem_param, p->func);
 	if (p->o.mem_param[0]) {
 		int i = param_index(p, p->o.mem_param);
