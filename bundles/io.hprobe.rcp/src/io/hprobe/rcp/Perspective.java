@@ -8,6 +8,7 @@ import io.hprobe.ui.views.AggregationView;
 import io.hprobe.ui.views.AlertsView;
 import io.hprobe.ui.views.ConsoleView;
 import io.hprobe.ui.views.DetectorsView;
+import io.hprobe.ui.views.HitRateView;
 import io.hprobe.ui.views.HitTimelineView;
 import io.hprobe.ui.views.HitsView;
 import io.hprobe.ui.views.LatencyView;
@@ -26,7 +27,7 @@ public class Perspective implements IPerspectiveFactory {
 
     private static final String[] VIEWS = { VmBrowserView.ID, ProbeEditorView.ID, HitTimelineView.ID, ProbesView.ID,
             HitsView.ID, AlertsView.ID, DetectorsView.ID, ConsoleView.ID, AggregationView.ID, LatencyView.ID,
-            IPageLayout.ID_PROP_SHEET };
+            HitRateView.ID, IPageLayout.ID_PROP_SHEET };
 
     @Override
     public void createInitialLayout(IPageLayout layout) {
@@ -45,6 +46,7 @@ public class Perspective implements IPerspectiveFactory {
         bottom.addView(ConsoleView.ID);
         bottom.addView(AggregationView.ID);
         bottom.addView(LatencyView.ID);
+        bottom.addView(HitRateView.ID);
         bottom.addPlaceholder(IPageLayout.ID_PROGRESS_VIEW);
         // the hidden editor area gives its space to the probe editor, which shares it with the timeline
         layout.addView(ProbeEditorView.ID, IPageLayout.TOP, 0.5f, editorArea);

@@ -43,11 +43,16 @@ public final class Messages extends NLS {
     public static String Latency_status;
     public static String Latency_empty;
     public static String Latency_calls;
+    public static String HitRate_time;
+    public static String HitRate_rate;
+    public static String HitRate_tip;
+    public static String HitRate_empty;
+    public static String HitRate_status;
     public static String Latency_latency;
     public static String Latency_time;
     public static String Latency_ns;
     public static String Latency_tip;
-    public static String Latency_inRange;
+    public static String View_inRange;
     public static String Error_agent;
     public static String Error_other;
     public static String Error_class;

@@ -59,6 +59,7 @@ import io.hprobe.ui.views.AggregationView;
 import io.hprobe.ui.views.AlertsView;
 import io.hprobe.ui.views.ConsoleView;
 import io.hprobe.ui.views.DetectorsView;
+import io.hprobe.ui.views.HitRateView;
 import io.hprobe.ui.views.HitTimelineView;
 import io.hprobe.ui.views.HitsView;
 import io.hprobe.ui.views.LatencyView;
@@ -74,7 +75,7 @@ class HProbePerspectiveUITest {
     private static final String CATEGORY = "io.hprobe.ui.category";
     private static final Set<String> HPROBE_VIEWS = Set.of(VmBrowserView.ID, ProbeEditorView.ID, ProbesView.ID,
             HitTimelineView.ID, HitsView.ID, DetectorsView.ID, AlertsView.ID, ConsoleView.ID, AggregationView.ID,
-            LatencyView.ID);
+            LatencyView.ID, HitRateView.ID);
     private static final Duration UI_TIMEOUT = Duration.ofSeconds(60);
 
     private IWorkbenchWindow window;

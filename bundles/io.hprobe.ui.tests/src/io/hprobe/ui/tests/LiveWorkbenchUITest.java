@@ -616,6 +616,16 @@ class LiveWorkbenchUITest {
         io.hprobe.ui.HProbeUi.context().timeRange(vm, io.hprobe.ui.UiContext.ALL, io.hprobe.ui.UiContext.ALL);
         UiTestSupport.waitUntil("every call again", T, () -> lv.latencies().count() == calls);
         UiTestSupport.waitUntil("every hit again", T, () -> rows.getItemCount() == vm.hits().count());
+        // the Hit Rate view: the return probe's line counts its calls, each held hit is in a line
+        io.hprobe.ui.views.HitRateView rate = show(io.hprobe.ui.views.HitRateView.ID,
+                io.hprobe.ui.views.HitRateView.class);
+        UiTestSupport.waitUntil("every held hit in the rates", T,
+                () -> rate.shown() != null && UiTestSupport.nn(rate.shown()).total() == vm.hits().count());
+        io.hprobe.core.timeline.Timeline counted = UiTestSupport.nn(rate.shown());
+        int lane = java.util.Arrays.binarySearch(counted.laneKeys(), ret.id());
+        assertTrue(lane >= 0, "the return probe has a line");
+        assertEquals(calls, java.util.Arrays.stream(counted.counts()[lane]).sum());
+        UiTestSupport.screenshotMaximized(page(), rate, docs("hit-rate.png"));
         agent.removeProbe(vm, ret.id()).get(60, TimeUnit.SECONDS);
     }
 

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 import org.eclipse.core.runtime.jobs.Job;
 import org.eclipse.jface.action.ActionContributionItem;
@@ -26,6 +27,7 @@ import org.eclipse.swt.widgets.Table;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.swt.ChartComposite;
 import org.jfree.data.Range;
+import org.jfree.data.xy.XYDataset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -34,11 +36,14 @@ import io.hprobe.core.journal.HitFields;
 import io.hprobe.core.journal.JournalWriter;
 import io.hprobe.core.journal.Journals;
 import io.hprobe.core.model.Vm;
+import io.hprobe.core.timeline.Timeline;
 import io.hprobe.ui.HProbeUi;
+import io.hprobe.ui.UiContext;
 import io.hprobe.ui.handlers.OpenJournalHandler;
 import io.hprobe.ui.handlers.RecentJournalsMenu;
 import io.hprobe.ui.internal.RecentJournals;
 import io.hprobe.ui.views.AlertsView;
+import io.hprobe.ui.views.HitRateView;
 import io.hprobe.ui.views.HitTimelineView;
 import io.hprobe.ui.views.HitsView;
 
@@ -119,6 +124,34 @@ class OfflineJournalUITest {
         UiTestSupport.waitUntil("the timeline's points", T, () -> UiTestSupport.pointHits(chart) == 2000
                 && chart.getXYPlot().getDataset() != null && chart.getXYPlot().getDataset().getSeriesCount() == 2);
 
+        // Hit Rate: a line per probe; its buckets hold every hit of that probe, and its points are those
+        // counts per second; in a range, the hits of the range
+        HitRateView rate = (HitRateView) page.showView(HitRateView.ID);
+        UiTestSupport.waitUntil("2000 hits in the rates", T, () -> total(rate) == 2000);
+        Timeline counted = UiTestSupport.nn(rate.shown());
+        assertEquals(2, counted.laneKeys().length);
+        for (int lane = 0; lane < 2; lane++) {
+            assertEquals(UiTestSupport.nn(vm.hits().perProbe().get(counted.laneKeys()[lane]))[0],
+                    IntStream.of(counted.counts()[lane]).sum());
+        }
+        XYDataset rateLines = Widgets.find(rate, ChartComposite.class).getChart().getXYPlot().getDataset();
+        assertEquals(2, rateLines.getSeriesCount());
+        double perSecondToHits = counted.bucketWidthNs() / 1e9, summed = 0;
+        for (int s = 0; s < 2; s++) {
+            for (int i = 0; i < rateLines.getItemCount(s); i++) {
+                summed += rateLines.getYValue(s, i) * perSecondToHits;
+            }
+        }
+        assertEquals(2000, summed, 1e-6);
+        long t0 = vm.timeOriginNs(), t1 = t0 + 1_000_000_000L;
+        long inFirstSecond = java.util.stream.LongStream.range(vm.hits().first(), vm.hits().size())
+                .filter(i -> vm.hits().time(i) >= t0 && vm.hits().time(i) < t1).count();
+        assertEquals(1000, inFirstSecond, "a hit per ms from the journal's start");
+        HProbeUi.context().timeRange(vm, t0, t1);
+        UiTestSupport.waitUntil(inFirstSecond + " hits in the first second's rates", T,
+                () -> total(rate) == inFirstSecond);
+        HProbeUi.context().timeRange(vm, UiContext.ALL, UiContext.ALL);
+
         AlertsView alerts = (AlertsView) page.showView(AlertsView.ID);
         Table alertRows = Widgets.find(alerts, Table.class);
         UiTestSupport.waitUntil("the alert listed", T, () -> alertRows.getItemCount() == 1);
@@ -128,6 +161,14 @@ class OfflineJournalUITest {
             return r.contains(1.5) && r.getLength() < 5;
         });
         assertTrue(vm.alerts().get(0).what().equals("hang"));
+        // a Hit Timeline range after the alert leaves it out; lifting the range brings it back
+        long origin = vm.timeOriginNs();
+        HProbeUi.context().timeRange(vm, origin + 10_000_000_000L, origin + 11_000_000_000L);
+        UiTestSupport.waitUntil("no alert in a range after it", T, () -> alertRows.getItemCount() == 0);
+        assertTrue(alerts.getContentDescription().endsWith("(in the Hit Timeline's range)"),
+                alerts.getContentDescription());
+        HProbeUi.context().timeRange(vm, UiContext.ALL, UiContext.ALL);
+        UiTestSupport.waitUntil("the alert in the whole journal again", T, () -> alertRows.getItemCount() == 1);
         HProbeUi.model().removeOffline(vm);
         HProbeUi.context().selectVm(null);
 
@@ -148,6 +189,12 @@ class OfflineJournalUITest {
         ((ActionContributionItem) new RecentMenu().items()[2]).getAction().run();
         assertEquals(List.of(), RecentJournals.list(), "Clear Recent Journals");
         assertEquals(1, new RecentMenu().items().length, "(none yet)");
+    }
+
+    /** The hits the Hit Rate view counted, -1 before it counted any. */
+    private static long total(HitRateView v) {
+        Timeline t = v.shown();
+        return t == null ? -1 : t.total();
     }
 
     /** The menu's items, as Eclipse asks for them when File opens. */

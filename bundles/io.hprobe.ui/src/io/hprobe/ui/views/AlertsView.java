@@ -24,8 +24,9 @@ import io.hprobe.ui.Messages;
 import io.hprobe.ui.internal.Format;
 
 /**
- * Alerts of the selected VM's detectors, newest first. Double-click asks the views to go to the alert's
- * moment (the timeline zooms there and selects the hit); it does not talk to the timeline itself.
+ * Alerts of the selected VM's detectors, newest first, those in the Hit Timeline's range when it has one.
+ * Double-click asks the views to go to the alert's moment (the timeline zooms there and selects the hit);
+ * it does not talk to the timeline itself.
  */
 public class AlertsView extends HProbeView {
 
@@ -94,6 +95,11 @@ public class AlertsView extends HProbeView {
     }
 
     @Override
+    protected boolean followsTimeRange() {
+        return true;
+    }
+
+    @Override
     protected boolean matters(ModelChange change) {
         return change.vm() == vm() && change.kind() == ModelChange.Kind.ALERTS;
     }
@@ -106,10 +112,15 @@ public class AlertsView extends HProbeView {
         }
         Vm vm = vm();
         List<Alert> alerts = vm == null ? new ArrayList<>() : new ArrayList<>(vm.alerts());
+        if (ranged()) {
+            alerts.removeIf(a -> a.timeNs() < rangeFrom() || a.timeNs() > rangeTo());
+        }
         Collections.reverse(alerts);
         v.setInput(alerts);
-        setContentDescription(
-                vm == null ? Messages.Alerts_noVm : NLS.bind(Messages.Alerts_description, vm.name(), alerts.size()));
+        String text = vm == null
+                ? Messages.Alerts_noVm
+                : NLS.bind(Messages.Alerts_description, vm.name(), alerts.size());
+        setContentDescription(inRange(text));
     }
 
     @Override

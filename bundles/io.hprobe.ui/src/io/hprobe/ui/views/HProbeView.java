@@ -1,6 +1,7 @@
 package io.hprobe.ui.views;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.eclipse.osgi.util.NLS;
 import org.eclipse.swt.widgets.Composite;
 import org.eclipse.swt.widgets.Control;
 import org.eclipse.ui.part.ViewPart;
@@ -9,6 +10,7 @@ import io.hprobe.core.model.ModelChange;
 import io.hprobe.core.model.ModelListener;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.HProbeUi;
+import io.hprobe.ui.Messages;
 import io.hprobe.ui.UiContext;
 import io.hprobe.ui.internal.Throttle;
 
@@ -21,6 +23,8 @@ public abstract class HProbeView extends ViewPart implements UiContext.Listener 
 
     private @Nullable Throttle throttle;
     private final ModelListener modelListener = this::modelChangedAnyThread;
+    /** The Hit Timeline's range of the shown VM, [from, to] host ns; UiContext.ALL: none. */
+    private long rangeFrom = UiContext.ALL, rangeTo = UiContext.ALL;
 
     @Override
     public final void createPartControl(Composite parent) {
@@ -74,7 +78,45 @@ public abstract class HProbeView extends ViewPart implements UiContext.Listener 
 
     @Override
     public void vmSelected(@Nullable Vm vm) {
+        rangeFrom = rangeTo = UiContext.ALL;
         requestRefresh();
+    }
+
+    /**
+     * Whether the view follows the Hit Timeline's range (Trace Compass's linked time range): a new range
+     * refreshes it, and {@link #ranged()} and the bounds say what it is. The timeline itself does not.
+     */
+    protected boolean followsTimeRange() {
+        return false;
+    }
+
+    @Override
+    public void timeRange(Vm vm, long fromNs, long toNs) {
+        if (followsTimeRange() && vm == vm()) {
+            rangeFrom = fromNs;
+            rangeTo = toNs;
+            requestRefresh();
+        }
+    }
+
+    /** Whether the Hit Timeline shows a range of the VM (not every hit). */
+    protected final boolean ranged() {
+        return rangeFrom != UiContext.ALL;
+    }
+
+    /** The range's start, host ns (only when {@link #ranged()}). */
+    protected final long rangeFrom() {
+        return rangeFrom;
+    }
+
+    /** The range's end, host ns (only when {@link #ranged()}). */
+    protected final long rangeTo() {
+        return rangeTo;
+    }
+
+    /** A view's figures, said to be the range's when it has one. */
+    protected final String inRange(String text) {
+        return ranged() ? NLS.bind(Messages.View_inRange, text) : text;
     }
 
     @Override

@@ -44,7 +44,6 @@ import io.hprobe.core.model.Vm;
 import io.hprobe.core.timeline.Latencies;
 import io.hprobe.ui.HProbeUi;
 import io.hprobe.ui.Messages;
-import io.hprobe.ui.UiContext;
 import io.hprobe.ui.internal.Format;
 import io.hprobe.ui.internal.HitSelection;
 import io.hprobe.ui.internal.ProbeCombo;
@@ -69,8 +68,6 @@ public class LatencyView extends HProbeView {
     private final XYSeriesCollection calls = new XYSeriesCollection();
     private final SelectionProvider selection = new SelectionProvider();
     private Latencies shown = Latencies.NONE;
-    /** The Hit Timeline's range, [from, to) host ns; UiContext.ALL: every call. */
-    private long rangeFrom = UiContext.ALL, rangeTo = UiContext.ALL;
     /** The store indexes of the scatter's items, in its order (the evicted left out). */
     private long[] plotted = new long[0];
 
@@ -184,21 +181,6 @@ public class LatencyView extends HProbeView {
         }
     }
 
-    @Override
-    public void timeRange(Vm vm, long fromNs, long toNs) {
-        if (vm == vm()) {
-            rangeFrom = fromNs;
-            rangeTo = toNs;
-            requestRefresh();
-        }
-    }
-
-    @Override
-    public void vmSelected(@Nullable Vm vm) {
-        rangeFrom = rangeTo = UiContext.ALL;
-        super.vmSelected(vm);
-    }
-
     /** What the view shows now (UI thread). */
     public Latencies latencies() {
         return shown;
@@ -214,6 +196,11 @@ public class LatencyView extends HProbeView {
     private @Nullable Integer selectedProbe() {
         ProbeCombo c = probes;
         return c == null ? null : c.selected();
+    }
+
+    @Override
+    protected boolean followsTimeRange() {
+        return true;
     }
 
     @Override
@@ -247,9 +234,8 @@ public class LatencyView extends HProbeView {
         HitStore store = vm.hits();
         // every call held, from the probe's first hit to its last, within the timeline's range
         long[] span = store.perProbe().get(id);
-        boolean ranged = rangeFrom != UiContext.ALL;
-        long from = span == null ? 0 : ranged ? Math.max(span[1], rangeFrom) : span[1];
-        long to = span == null ? 0 : ranged ? Math.min(span[2] + 1, rangeTo) : span[2] + 1;
+        long from = span == null ? 0 : ranged() ? Math.max(span[1], rangeFrom()) : span[1];
+        long to = span == null ? 0 : ranged() ? Math.min(span[2] + 1, rangeTo()) : span[2] + 1;
         Latencies l = span == null || store.count() == 0 || from >= to
                 ? Latencies.NONE
                 : Latencies.of(store, id, from, to, SCATTER_COLUMNS);
@@ -258,7 +244,7 @@ public class LatencyView extends HProbeView {
                 ? Messages.Latency_empty
                 : NLS.bind(Messages.Latency_status, new Object[]{ l.count(), Format.duration(l.p50()),
                         Format.duration(l.p90()), Format.duration(l.p99()), Format.duration(l.max()) });
-        s.setText(ranged ? NLS.bind(Messages.Latency_inRange, text) : text);
+        s.setText(inRange(text));
         s.getParent().layout();
     }
 
