@@ -60,7 +60,20 @@ int hp_kernel__describe(const struct hp_kernel *k, uint64_t addr, char *buf, siz
 		buf[0] = 0;
 	if (!k->syms || !k->text.start || !k->text.end || addr < k->text.start || addr >= k->text.end)
 		return -ENOENT;
-	return hp_symtab__describe(k->syms, addr - (uint64_t)k->slide, buf, cap);
+	uint64_t link = addr - (uint64_t)k->slide, off = 0;
+	int n = hp_symtab__describe(k->syms, link, buf, cap);
+	/* a syscall without arguments has one body for both ABIs: named as the 64-bit one, as
+	 * its probes are (kernel:__x64_sys_getpid), not by the alias that sorts first */
+	if (n > 0 && !strncmp(buf, "__ia32_sys_", 11)) {
+		char x64[160];
+		snprintf(x64, sizeof x64, "__x64_sys_%.*s", (int)strcspn(buf + 11, "+"), buf + 11);
+		const struct hp_sym *s = hp_symtab__find(k->syms, x64),
+				    *at = hp_symtab__lookup_addr(k->syms, link, &off);
+		if (s && at && s->addr == at->addr)
+			n = off ? snprintf(buf, cap, "%s+0x%llx", x64, (unsigned long long)off)
+				: snprintf(buf, cap, "%s", x64);
+	}
+	return n;
 }
 
 /* x86-64 syscalls since 4.17 enter through wrappers that take struct pt_regs *. */

@@ -47,6 +47,14 @@ class ParamTest {
                 Probe.fromJson(json("{\"id\":2,\"params\":[]}")).namedArgs(new long[]{ 0x43add9 }));
         // unknown: the workbench falls back to numbers
         assertNull(Probe.fromJson(json("{\"id\":3}")).namedArgs(new long[]{ 1 }));
+        // a pointer the namer knows is followed by its name, as the CLI shows it; a string or a number is not
+        Probe rcu = Probe.fromJson(json("{\"id\":4,\"params\":["
+                + "{\"name\":\"head\",\"type\":\"struct rcu_head *\",\"class\":\"ptr\",\"size\":8},"
+                + "{\"name\":\"func\",\"type\":\"rcu_callback_t\",\"class\":\"ptr\",\"size\":8},"
+                + "{\"name\":\"n\",\"type\":\"long\",\"class\":\"int\",\"size\":8}]}"));
+        long fn = 0xffffffff811c0a10L;
+        assertEquals("head=0xffff888000001000 func=0xffffffff811c0a10<delayed_put_task_struct> n=" + fn, rcu
+                .namedArgs(new long[]{ 0xffff888000001000L, fn, fn }, a -> a == fn ? "delayed_put_task_struct" : null));
         // a PROBE event that does not repeat them keeps them
         assertEquals(probe.params(), probe.merge(json("{\"enabled\":false}")).params());
     }

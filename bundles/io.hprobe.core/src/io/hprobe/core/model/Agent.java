@@ -390,6 +390,26 @@ public final class Agent {
         }, session.executor());
     }
 
+    /** sym-lookup: each kernel address's function as func+0xoff, null where none holds it. */
+    public CompletableFuture<List<@Nullable String>> lookupSymbols(Vm vm, List<Long> addrs) {
+        JsonObject a = new JsonObject();
+        com.google.gson.JsonArray arr = new com.google.gson.JsonArray();
+        for (long x : addrs) {
+            arr.add("0x" + Long.toHexString(x)); //$NON-NLS-1$
+        }
+        a.add("addrs", arr); //$NON-NLS-1$
+        return callVm("sym-lookup", vm, a).thenApply(r -> { //$NON-NLS-1$
+            List<@Nullable String> out = new ArrayList<>();
+            JsonElement list = asObject(r).get("symbols"); //$NON-NLS-1$
+            if (list != null && list.isJsonArray()) {
+                for (JsonElement e : list.getAsJsonArray()) {
+                    out.add(e.isJsonPrimitive() && e.getAsJsonPrimitive().isString() ? e.getAsString() : null);
+                }
+            }
+            return out;
+        });
+    }
+
     /** sym-disas of a spec (kernel:FUNC or app:BINARY:FUNC). */
     public CompletableFuture<Disassembly> disassemble(Vm vm, String spec) {
         JsonObject a = new JsonObject();

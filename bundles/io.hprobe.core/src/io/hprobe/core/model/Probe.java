@@ -1,6 +1,7 @@
 package io.hprobe.core.model;
 
 import java.util.List;
+import java.util.function.LongFunction;
 
 import org.eclipse.jdt.annotation.Nullable;
 
@@ -78,6 +79,14 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
      * function's parameters), or null when its parameters are unknown.
      */
     public @Nullable String namedArgs(long[] values) {
+        return namedArgs(values, a -> null);
+    }
+
+    /**
+     * The same, each pointer that names gives a name followed by it in angle brackets, as the CLI's table
+     * shows a pointer into the kernel's functions: func=0xffffffff811c0a10&lt;delayed_put_task_struct&gt;.
+     */
+    public @Nullable String namedArgs(long[] values, LongFunction<@Nullable String> names) {
         List<Param> ps = params;
         if (ps == null) {
             return null;
@@ -85,9 +94,16 @@ public record Probe(int id, String spec, long addr, String function, boolean ena
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < values.length; i++) {
             b.append(i > 0 ? " " : ""); //$NON-NLS-1$ //$NON-NLS-2$
-            b.append(i < ps.size()
-                    ? ps.get(i).name() + "=" + ps.get(i).format(values[i]) //$NON-NLS-1$
-                    : "arg" + (i + 1) + "=0x" + Long.toHexString(values[i])); //$NON-NLS-1$ //$NON-NLS-2$
+            if (i >= ps.size()) {
+                b.append("arg" + (i + 1) + "=0x" + Long.toHexString(values[i])); //$NON-NLS-1$ //$NON-NLS-2$
+                continue;
+            }
+            Param p = ps.get(i);
+            b.append(p.name()).append('=').append(p.format(values[i]));
+            String name = "ptr".equals(p.cls()) ? names.apply(values[i]) : null; //$NON-NLS-1$
+            if (name != null) {
+                b.append('<').append(name).append('>');
+            }
         }
         return b.toString();
     }

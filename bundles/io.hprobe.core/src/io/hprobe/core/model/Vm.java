@@ -33,6 +33,7 @@ public final class Vm {
     private long consoleOffset;
     private long timeOriginNs = Long.MIN_VALUE;
     private boolean gone;
+    private final @Nullable AddressNames addressNames;
 
     Vm(HProbeModel model, @Nullable Agent agent, VmInfo info, HitStore hits) {
         this.model = model;
@@ -40,6 +41,11 @@ public final class Vm {
         this.name = info.name();
         this.info = info;
         this.hits = hits;
+        Agent a = agent;
+        this.addressNames = a == null
+                ? null
+                : new AddressNames(addrs -> a.lookupSymbols(this, addrs),
+                        () -> model.fire(ModelChange.Kind.HITS, a, this));
     }
 
     /** A VM read from a journal with no agent; fill it with the package's loaders. */
@@ -66,6 +72,12 @@ public final class Vm {
 
     public HitStore hits() {
         return hits;
+    }
+
+    /** The name of a kernel address (an IP) as the guest kernel names it; null until known, or none. */
+    public @Nullable String addressName(long addr) {
+        AddressNames n = addressNames;
+        return n == null ? null : n.name(addr);
     }
 
     public synchronized List<GuestProcess> processes() {

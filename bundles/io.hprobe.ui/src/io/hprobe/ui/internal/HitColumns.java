@@ -47,7 +47,7 @@ public final class HitColumns {
         held("pid", 55, true, true, (vm, h) -> Format.task(h.pid())); //$NON-NLS-1$
         held("tgid", 55, true, true, (vm, h) -> Format.task(h.tgid())); //$NON-NLS-1$
         held("comm", 110, false, true, (vm, h) -> h.pid() < 0 ? Messages.Hits_taskUnknown : h.comm()); //$NON-NLS-1$
-        held("ip", 165, false, true, (vm, h) -> Format.hex(h.ip())); //$NON-NLS-1$
+        held("ip", 165, false, true, HitColumns::ip); //$NON-NLS-1$
         held("user", 50, false, true, (vm, h) -> yesNo(h.user())); //$NON-NLS-1$
         held("blocked", 60, false, true, (vm, h) -> yesNo(h.blocked())); //$NON-NLS-1$
         // in the Args column too, as the CLI prints them: the table stays one screen wide
@@ -69,6 +69,12 @@ public final class HitColumns {
         return o == Long.MIN_VALUE ? 0 : o;
     }
 
+    /** A kernel IP by the guest kernel's name for it (asked of the agent once), else the number. */
+    private static String ip(Vm vm, Hit h) {
+        String name = h.user() ? null : vm.addressName(h.ip());
+        return name != null ? name : Format.hex(h.ip());
+    }
+
     /** The probe's id, and the name users know it by. */
     private static String probe(Vm vm, Hit h) {
         Probe p = vm.probe(h.probe());
@@ -84,7 +90,7 @@ public final class HitColumns {
         if (h.isReturn()) {
             return "ret=" + retval(vm, h) + " lat=" + Format.duration(h.latencyNs()); //$NON-NLS-1$ //$NON-NLS-2$
         }
-        String named = p == null ? null : p.namedArgs(h.args());
+        String named = p == null ? null : p.namedArgs(h.args(), vm::addressName);
         return named != null ? named : Format.args(h.args());
     }
 
