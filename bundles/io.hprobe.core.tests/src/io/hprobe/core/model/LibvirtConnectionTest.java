@@ -251,7 +251,11 @@ class LibvirtConnectionTest {
         assertEquals("/run/q.sock", qmp.path());
         assertEquals(0, qmp.pid(), "no pid known");
         assertEquals(VmSource.UNKNOWN, nn(agent.vm("old")).info().source(), "an agent that says nothing");
-        // a state event keeps where the VM comes from
+        // a state event keeps where the VM comes from; the agent says paused from then on, as a real one
+        // would (a vm-list the connect still has in flight must not read running after the event)
+        vms.set("[{\"name\":\"lab\",\"state\":\"running\",\"source\":{\"kind\":\"lab\",\"pid\":41}},"
+                + "{\"name\":\"prod\",\"state\":\"paused\",\"source\":{\"kind\":\"qmp\",\"path\":\"/run/q.sock\"}},"
+                + "{\"name\":\"old\",\"state\":\"running\"}]");
         fake.push("{\"event\":\"VM_STATE\",\"vm\":\"prod\",\"data\":{\"state\":\"paused\"}}");
         Poll.until("paused", T, () -> nn(agent.vm("prod")).info().isPaused());
         assertEquals(qmp, nn(agent.vm("prod")).info().source());
