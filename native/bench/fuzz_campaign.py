@@ -32,6 +32,8 @@ KEEP = os.path.join(tempfile.gettempdir(), "hprobe-fuzz-artifacts")
 HARNESSES = {
     "fuzz_journal": ("lib", "journal reader (`hp_journal_reader`)", []),
     "fuzz_symtab_elf": ("lib", "vmlinux / app ELF symbols (libelf)", []),
+    "fuzz_dwarf": ("lib", "application functions' parameters and return types from any file's DWARF (libdw) "
+                   "and our type walk", []),
     "fuzz_kallsyms": ("lib", "kallsyms recovery from a guest image", []),
     "fuzz_symtab_text": ("lib", "System.map / `/proc/kallsyms` text", []),
     "fuzz_btf": ("lib", "BTF (libbpf) and our offset resolver", []),

@@ -33,6 +33,15 @@ static void join3(char *out, size_t cap, const char *a, const char *b, const cha
 		out[n] = '\0';
 }
 
+/* Whether a type's text is a pointer's ("char *"): an empty one is not (a nameless type
+ * in a crafted binary gives one). */
+static int ends_in_star(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && s[n - 1] == '*';
+}
+
 /* The type DIE t as a declaration writes it: "const char *", "long unsigned int",
  * "struct point *", "size_t". */
 static void type_text(Dwarf_Die *t, char *out, size_t cap, int depth)
@@ -52,7 +61,7 @@ static void type_text(Dwarf_Die *t, char *out, size_t cap, int depth)
 	switch (tag) {
 	case DW_TAG_base_type:
 	case DW_TAG_typedef:
-		snprintf(out, cap, "%s", name ? name : "?");
+		snprintf(out, cap, "%s", name && *name ? name : "?");
 		break;
 	case DW_TAG_structure_type:
 	case DW_TAG_union_type:
@@ -61,15 +70,15 @@ static void type_text(Dwarf_Die *t, char *out, size_t cap, int depth)
 		      tag == DW_TAG_structure_type ? "struct "
 		      : tag == DW_TAG_union_type   ? "union "
 						   : "enum ",
-		      name ? name : "(anonymous)", "");
+		      name && *name ? name : "(anonymous)", "");
 		break;
 	case DW_TAG_pointer_type: /* char * and char ** alike: the stars go together */
-		join3(out, cap, inner_text, inner_text[strlen(inner_text) - 1] == '*' ? "" : " ", "*");
+		join3(out, cap, inner_text, ends_in_star(inner_text) ? "" : " ", "*");
 		break;
 	case DW_TAG_const_type:
 	case DW_TAG_volatile_type: { /* a qualified pointer is "char * const" */
 		const char *q = tag == DW_TAG_const_type ? "const" : "volatile";
-		if (inner_text[strlen(inner_text) - 1] == '*')
+		if (ends_in_star(inner_text))
 			join3(out, cap, inner_text, " ", q);
 		else
 			join3(out, cap, q, " ", inner_text);
