@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "hprobe/export.h"
+#include "hprobe/symtab.h"
 #include "jsonx.h"
 #include "probeset.h"
 
@@ -104,7 +105,7 @@ static int sym_lookup(struct cli *c, const char *vm, const char *list)
 		json_array_foreach(json_object_get(r, "symbols"), i, s)
 		{
 			const char *name = json_string_value(s);
-			char esc[4 * 544 + 1] = "-";
+			char esc[HP_SYM_TEXT_SHOWN] = "-";
 			if (name)
 				hp_export__escape(name, strlen(name), esc, sizeof esc);
 			printf("%s\t%s\n", json_string_value(json_array_get(addrs, i)), esc);
@@ -160,7 +161,7 @@ int cmd_sym(struct cli *c)
 		json_array_foreach(json_object_get(r, "insns"), i, in)
 		{
 			const char *sym = json_string_value(json_object_get(in, "target_sym"));
-			char esc[4 * 544 + 1] = "";
+			char esc[HP_SYM_TEXT_SHOWN] = "";
 			if (sym)
 				hp_export__escape(sym, strlen(sym), esc, sizeof esc);
 			printf("  %s  %-24s %s%s%s%s%s\n", json_string_value(json_object_get(in, "addr")),

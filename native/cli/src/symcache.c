@@ -7,9 +7,9 @@
 #include "cli.h"
 #include "conn.h"
 #include "hprobe/export.h"
+#include "hprobe/symtab.h"
 
 #define SYMCACHE_MAX 4096 /* distinct addresses asked about: a table of hits has few */
-#define NAME_MAX_SHOWN (4 * 544 + 1)
 
 struct entry {
 	char ip[20];
@@ -46,8 +46,8 @@ static char *ask(struct symcache *s, const char *ip)
 	char *out = NULL;
 	if (!r || json_object_get(r, "error"))
 		s->off = 1;
-	else if (name && (out = malloc(NAME_MAX_SHOWN)))
-		hp_export__escape(name, strlen(name), out, NAME_MAX_SHOWN);
+	else if (name && (out = malloc(HP_SYM_TEXT_SHOWN)))
+		hp_export__escape(name, strlen(name), out, HP_SYM_TEXT_SHOWN);
 	json_decref(r);
 	return out;
 }

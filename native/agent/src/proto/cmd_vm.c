@@ -198,7 +198,7 @@ static void name_targets(json_t *insns, const struct hp_symtab *elf, const struc
 	json_array_foreach(insns, i, in)
 	{
 		const char *t = json_string_value(json_object_get(in, "target"));
-		char name[544];
+		char name[HP_SYM_TEXT_MAX];
 		uint64_t at;
 		if (!t || hp_text__addr(t, &at))
 			continue;
@@ -231,7 +231,7 @@ int hp_cmd__sym_lookup(struct hp_vm *vm, struct hp_job *job)
 	json_array_foreach(addrs, i, v)
 	{
 		uint64_t a = 0;
-		char name[544];
+		char name[HP_SYM_TEXT_MAX];
 		hp_text__addr(json_string_value(v), &a);
 		json_array_append_new(out, hp_kernel__describe(vm->tgt.kernel, a, name, sizeof name) > 0
 						   ? hp_text__json(name, SIZE_MAX)

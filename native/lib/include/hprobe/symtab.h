@@ -94,6 +94,10 @@ const struct hp_sym *hp_symtab__lookup_addr(const struct hp_symtab *st, uint64_t
  * (cut to cap). Returns the length, or -ENOENT (buf ""). The name is the guest's bytes
  * as they are: escape it before showing. */
 int hp_symtab__describe(const struct hp_symtab *st, uint64_t addr, char *buf, size_t cap);
+/* Enough for any name hp_symtab__describe writes (KSYM_NAME_LEN 512, "+0x" and 16 digits);
+ * HP_SYM_TEXT_SHOWN for it escaped (hp_export__escape: 4 bytes per byte at most). */
+#define HP_SYM_TEXT_MAX 544
+#define HP_SYM_TEXT_SHOWN (4 * HP_SYM_TEXT_MAX + 1)
 
 /* Substring search (case-sensitive; a pattern with '*' or '?' is a glob). Text
  * symbols only if text_only. Fills up to max results in address order; returns the
