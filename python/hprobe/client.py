@@ -347,8 +347,9 @@ class Client:
         rows largest first; clear=True empties it after the read."""
         return self.call("agg-read", vm=vm, probe=probe, limit=limit, clear=clear)
 
-    def probe_list(self, vm):
-        return self.call("probe-list", vm=vm)
+    def probe_list(self, vm, removed=False):
+        """The VM's probes; with removed, then the last ones removed (state "removed")."""
+        return self.call("probe-list", vm=vm, removed=True) if removed else self.call("probe-list", vm=vm)
 
     def probe(self, vm, probe):
         """One probe of probe_list() by its id (UnknownProbe if there is none)."""

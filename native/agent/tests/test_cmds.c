@@ -411,6 +411,32 @@ static int params_of(struct hp_vm *vm, const char *spec, struct hp_param *out, c
 	return n;
 }
 
+/* probe-list "removed": a removed probe's description stays for its hits in the journal
+ * (its parameters' names), the newest HP_REMOVED_KEPT; a plain probe-list has none. */
+static void test_removed(struct hp_vm *vm)
+{
+	struct hp_param p[HP_MAX_ARGS];
+	char from[24];
+	int rc;
+	for (int i = 0; i < HP_REMOVED_KEPT + 10; i++)
+		params_of(vm, "kernel:ksys_write", p, from);
+	CHECK_EQ_INT(params_of(vm, "kernel:__x64_sys_write", p, from), 3);
+	json_t *live = run(vm, hp_cmd__probe_list, "{\"vm\":\"x\"}", &rc);
+	json_t *all = run(vm, hp_cmd__probe_list, "{\"vm\":\"x\",\"removed\":true}", &rc);
+	CHECK_EQ_INT(rc, 0);
+	size_t n = json_array_size(live);
+	CHECK_EQ_INT((int)json_array_size(all), (int)n + HP_REMOVED_KEPT);
+	json_t *last = json_array_get(all, json_array_size(all) - 1);
+	CHECK_STR(json_string_value(json_object_get(last, "spec")), "kernel:__x64_sys_write");
+	CHECK_STR(json_string_value(json_object_get(last, "state")), "removed");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(last, "params"), 1), "name")),
+		  "buf");
+	CHECK(json_integer_value(json_object_get(last, "id")) >
+	      json_integer_value(json_object_get(json_array_get(all, n), "id"))); /* the oldest went */
+	json_decref(live);
+	json_decref(all);
+}
+
 static void test_params(struct hp_vm *vm, struct fake *f)
 {
 	static const char text[] = "ffffffff81000000 T __x64_sys_write\n"
@@ -485,6 +511,7 @@ static void test_params(struct hp_vm *vm, struct fake *f)
 	CHECK_EQ_INT(params_of(vm, "kernel:__x64_sys_write", p, from), 3);
 
 	test_by_name(vm);
+	test_removed(vm);
 	hp_symtab__free(k->syms);
 	k->syms = own;
 }

@@ -175,7 +175,8 @@ static void params_add(struct hit_out *o, json_t *list)
 }
 
 /* The parameters of probe id, asking the agent once about a probe not seen yet (one
- * added while following, or removed: it then has none). */
+ * added while following, or removed since: the agent keeps the last ones it removed;
+ * older ones have none). */
 static const struct probe_params *params_of(struct hit_out *o, long long id)
 {
 	for (int pass = 0; pass < 2; pass++) {
@@ -184,7 +185,7 @@ static const struct probe_params *params_of(struct hit_out *o, long long id)
 				return &o->probes[i];
 		if (pass || !o->vm)
 			break;
-		json_t *list = cli_call(o->c, "probe-list", json_pack("{s:s}", "vm", o->vm));
+		json_t *list = cli_call(o->c, "probe-list", json_pack("{s:s, s:b}", "vm", o->vm, "removed", 1));
 		json_t *gone = json_pack("[{s:I}]", "id", (json_int_t)id); /* remembered as having none */
 		params_add(o, list);
 		params_add(o, gone);

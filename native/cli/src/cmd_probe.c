@@ -61,7 +61,8 @@ int cmd_probe(struct cli *c)
 		return 0;
 	}
 	if (!strcmp(sub, "list")) {
-		json_t *r = cli_call(c, "probe-list", json_pack("{s:s}", "vm", vm));
+		json_t *r = cli_call(c, "probe-list",
+				     json_pack("{s:s, s:b}", "vm", vm, "removed", cli_flag(&a, "removed")));
 		if (c->json) {
 			cli_print_json(r);
 		} else {

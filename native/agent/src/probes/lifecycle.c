@@ -335,6 +335,22 @@ struct hp_probe *hp_probe__create_raw(struct hp_target *t, uint64_t addr, int32_
 	return p;
 }
 
+/* A removed probe's description outlives it: its hits in the journal still need their
+ * parameters' names and types. The oldest goes first. */
+static void remember(struct hp_target *t, const struct hp_probe *p)
+{
+	if (p->o.owner == HP_OWNER_INTERNAL || (!t->removed && !(t->removed = json_array())))
+		return;
+	json_t *o = hp_probe__json(p);
+	if (!o)
+		return;
+	json_object_set_new(o, "state", json_string("removed"));
+	json_object_set_new(o, "enabled", json_false());
+	if (json_array_size(t->removed) >= HP_REMOVED_KEPT)
+		json_array_remove(t->removed, 0);
+	json_array_append_new(t->removed, o);
+}
+
 void hp_probe__destroy(struct hp_target *t, struct hp_probe *p)
 {
 	struct hp_err err;
@@ -354,6 +370,7 @@ void hp_probe__destroy(struct hp_target *t, struct hp_probe *p)
 		hp_backend__forget(p->mech, p->id);
 	hp_probe__agg_snapshot(t, p, hp_now_ns()); /* its last sums outlive it in the journal */
 	hp_probe__event(t, p, "removed");
+	remember(t, p);
 	hp_agg__free(p->agg);
 	free(p);
 	if (user && !count_user_probes(t))

@@ -67,7 +67,11 @@ struct hp_target {
 	struct hp_probe *ret_exit_hook; /* do_exit while gdbstub-tier return probes exist */
 	struct hp_detector *detectors;
 	uint32_t next_detector_id;
+	json_t *removed; /* the last HP_REMOVED_KEPT removed probes as probe-list shows them */
 };
+
+/* Removed probes whose descriptions stay for readers of their hits (probe-list "removed"). */
+#define HP_REMOVED_KEPT 256
 
 /* The probe with this id, or NULL. */
 struct hp_probe *hp_target__probe(struct hp_target *t, uint32_t id);

@@ -210,5 +210,10 @@ int hp_cmd__probe_list(struct hp_vm *vm, struct hp_job *job)
 	for (struct hp_probe *p = vm->tgt.probes; p; p = p->next)
 		if (p->o.owner != HP_OWNER_INTERNAL)
 			json_array_append_new(job->result, hp_probe__json(p));
+	size_t i;
+	json_t *o;
+	if (json_is_true(json_object_get(job->args, "removed")))
+		json_array_foreach(vm->tgt.removed, i, o) /* copies: the reply is sent from another thread */
+			json_array_append_new(job->result, json_deep_copy(o));
 	return 0;
 }

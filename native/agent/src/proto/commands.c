@@ -383,6 +383,7 @@ static void cmd_vm_console(struct hp_agent *a, struct hp_client *c, json_t *args
 
 static const struct hp_arg a_none[] = { { NULL, 0, 0 } };
 static const struct hp_arg a_vm[] = { { "vm", ARG_STR, 1 }, { NULL, 0, 0 } };
+static const struct hp_arg a_probe_list[] = { { "vm", ARG_STR, 1 }, { "removed", ARG_BOOL, 0 }, { NULL, 0, 0 } };
 static const struct hp_arg a_set[] = { { "vm", ARG_STR, 1 }, { "sysroot", ARG_STR, 0 }, { NULL, 0, 0 } };
 static const struct hp_arg a_launch[] = { { "name", ARG_STR, 0 },         { "smp", ARG_INT, 0 },
 					  { "mem", ARG_INT, 0 },          { "kaslr", ARG_BOOL, 0 },
@@ -459,7 +460,7 @@ static const struct cmd commands[] = {
 	{ "probe-enable", a_probe_id, NULL, hp_cmd__probe_enable, 1, 0 },
 	{ "probe-disable", a_probe_id, NULL, hp_cmd__probe_disable, 1, 0 },
 	{ "probe-remove", a_probe_id, NULL, hp_cmd__probe_remove, 1, 0 },
-	{ "probe-list", a_vm, NULL, hp_cmd__probe_list, 0, 0 },
+	{ "probe-list", a_probe_list, NULL, hp_cmd__probe_list, 0, 0 },
 	{ "agg-read", a_agg_read, NULL, hp_cmd__agg_read, 0, 0 },
 	{ "hits-subscribe", a_subscribe, hp_cmd_hits_subscribe, NULL, 0, 0 },
 	{ "hits-unsubscribe", a_vm, hp_cmd_hits_unsubscribe, NULL, 0, 0 },

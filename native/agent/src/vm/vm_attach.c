@@ -370,6 +370,8 @@ void hp_vm__release(struct hp_vm *vm)
 		free(p);
 	}
 	vm->tgt.probes = NULL;
+	json_decref(vm->tgt.removed);
+	vm->tgt.removed = NULL;
 	vm->tgt.app_hooks[0] = vm->tgt.app_hooks[1] = NULL;
 	hp_vm__unwatch_gdb(vm); /* a failed attach or a dead launch end here too */
 	hp_backend__destroy(vm->tgt.gdb);
