@@ -168,6 +168,21 @@ class AgentModelTest {
         fake.push("{\"event\":\"PROBE\",\"vm\":\"lab\",\"data\":{\"id\":2,\"change\":\"removed\"}}");
         probes.set("[]");
         Poll.until("removed", T, () -> vm.probe(2) == null);
+        // its hits still name it and its parameters
+        assertEquals("kernel:__x64_sys_getpid", nn(vm.probeOfHit(2)).spec());
+        assertEquals("comm sysloop", nn(vm.probeOfHit(2)).filterText());
+    }
+
+    @Test
+    void probesRemovedBeforeTheConnectionNameTheirHits() throws Exception {
+        probes.set("[" + GETPID.replace("\"armed\"", "\"removed\"") + "]");
+        agent.connect();
+        Vm vm = nn(agent.vm("lab"));
+        firstProbeListApplied();
+        Poll.until("the removed probe kept", T, () -> vm.probeOfHit(2) != null);
+        assertNull(vm.probe(2), "a removed probe is not one of the VM's probes");
+        assertTrue(vm.probes().isEmpty());
+        assertTrue(fake.received("probe-list").get(0).get("removed").getAsBoolean(), "asked for the removed ones");
     }
 
     /**

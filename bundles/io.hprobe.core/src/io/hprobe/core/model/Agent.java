@@ -419,9 +419,11 @@ public final class Agent {
 
     // ---- probes ----
 
-    /** Re-reads probe-list (hit counts included). */
+    /** Re-reads probe-list (hit counts included; the removed ones name their hits). */
     public CompletableFuture<List<Probe>> refreshProbes(Vm vm) {
-        return callVm("probe-list", vm, null).thenApply(r -> { //$NON-NLS-1$
+        JsonObject a = new JsonObject();
+        a.addProperty("removed", true); //$NON-NLS-1$
+        return callVm("probe-list", vm, a).thenApply(r -> { //$NON-NLS-1$
             List<Probe> list = new ArrayList<>();
             for (JsonObject o : Json.objects(r)) {
                 list.add(Probe.fromJson(o));

@@ -2,6 +2,8 @@ package io.hprobe.core.model;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,6 +19,9 @@ import com.google.gson.JsonObject;
  */
 public final class Vm {
 
+    /** Removed probes kept to name their hits' arguments (as many as the agent keeps). */
+    private static final int REMOVED_KEEP = 256;
+
     /** Console text kept per VM (the tail; older text is dropped). */
     private static final int CONSOLE_KEEP = 256 * 1024;
 
@@ -27,6 +32,7 @@ public final class Vm {
     private VmInfo info;
     private List<GuestProcess> processes = List.of();
     private final Map<Integer, Probe> probes = new TreeMap<>();
+    private final Map<Integer, Probe> removed = new LinkedHashMap<>();
     private final Map<Integer, Detector> detectors = new TreeMap<>();
     private final List<Alert> alerts = new ArrayList<>();
     private final StringBuilder console = new StringBuilder();
@@ -90,6 +96,22 @@ public final class Vm {
 
     public synchronized @Nullable Probe probe(int id) {
         return probes.get(id);
+    }
+
+    /** The probe a hit came from: a live one, else one removed since (its hits keep its parameters). */
+    public synchronized @Nullable Probe probeOfHit(int id) {
+        Probe p = probes.get(id);
+        return p != null ? p : removed.get(id);
+    }
+
+    private void keepRemoved(Probe p) {
+        removed.remove(p.id());
+        removed.put(p.id(), p);
+        Iterator<Integer> oldest = removed.keySet().iterator();
+        while (removed.size() > REMOVED_KEEP) {
+            oldest.next();
+            oldest.remove();
+        }
     }
 
     public synchronized List<Detector> detectors() {
@@ -156,7 +178,11 @@ public final class Vm {
         synchronized (this) {
             probes.clear();
             for (Probe p : list) {
-                probes.put(p.id(), p);
+                if ("removed".equals(p.state())) { //$NON-NLS-1$
+                    keepRemoved(p);
+                } else {
+                    probes.put(p.id(), p);
+                }
             }
         }
         model.fire(ModelChange.Kind.PROBES, agent, this);
@@ -173,6 +199,7 @@ public final class Vm {
             Probe old = probes.get(id);
             if ("removed".equals(change)) { //$NON-NLS-1$
                 probes.remove(id);
+                keepRemoved(old != null ? old.merge(o) : Probe.fromJson(o));
             } else if (old == null) {
                 probes.put(id, Probe.fromJson(o));
             } else {

@@ -498,6 +498,19 @@ class LiveWorkbenchUITest {
         // the condition kept exactly the loop's writes: none of the shell's, nor sysloop's report
         UiTestSupport.waitUntil("the probe's count settled", T,
                 () -> UiTestSupport.nn(vm.probe(write.id())).hits() == WRITES);
+        // removed, the probe's hits keep their arguments' names: the table asks for its rows again
+        agent.removeProbe(vm, write.id()).get(60, TimeUnit.SECONDS);
+        UiTestSupport.waitUntil("the write probe gone", T, () -> vm.probe(write.id()) == null);
+        rows.clearAll();
+        int stillNamed = 0;
+        for (int r = 0; r < rows.getItemCount(); r++) {
+            stillNamed += named.matcher(rows.getItem(r).getText(col)).matches() ? 1 : 0;
+        }
+        assertEquals(WRITES, stillNamed, "a removed probe's hits by name");
+        // the probe again, as the tests after this one expect it (a killed agent restores it)
+        agent.addProbe(vm,
+                new ProbeRequest("kernel:__x64_sys_write", 3, null, false, -1, null, false, true, CONDITION, null))
+                .get(60, TimeUnit.SECONDS);
     }
 
     @Test

@@ -77,7 +77,7 @@ public final class HitColumns {
 
     /** The probe's id, and the name users know it by. */
     private static String probe(Vm vm, Hit h) {
-        Probe p = vm.probe(h.probe());
+        Probe p = vm.probeOfHit(h.probe());
         return h.probe() + (p == null ? "" : " " + p.label()); //$NON-NLS-1$ //$NON-NLS-2$
     }
 
@@ -86,7 +86,7 @@ public final class HitColumns {
      * probe's hit says what the call returned and how long it took (ret=-2 ENOENT lat=12.5 µs).
      */
     private static String args(Vm vm, Hit h) {
-        Probe p = vm.probe(h.probe());
+        Probe p = vm.probeOfHit(h.probe());
         if (h.isReturn()) {
             return "ret=" + retval(vm, h) + " lat=" + Format.duration(h.latencyNs()); //$NON-NLS-1$ //$NON-NLS-2$
         }
@@ -99,12 +99,12 @@ public final class HitColumns {
         if (!h.isReturn()) {
             return ""; //$NON-NLS-1$
         }
-        Probe p = vm.probe(h.probe());
+        Probe p = vm.probeOfHit(h.probe());
         return p == null ? Long.toString(h.retval()) : p.namedRet(h.retval());
     }
 
     private static String spec(Vm vm, Hit h) {
-        Probe p = vm.probe(h.probe());
+        Probe p = vm.probeOfHit(h.probe());
         return p == null ? "" : p.spec(); //$NON-NLS-1$
     }
 

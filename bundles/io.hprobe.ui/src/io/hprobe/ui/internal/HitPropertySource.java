@@ -43,7 +43,7 @@ final class HitPropertySource extends RowsPropertySource {
         for (HitField f : HitFields.all()) {
             HitColumns.Column c = held.get(f.name());
             if (f.type() == HitField.Type.ARGS) {
-                args(f, h.args(), sel.vm().probe(h.probe()));
+                args(f, h.args(), sel.vm().probeOfHit(h.probe()));
             } else if (c != null) {
                 add(Messages.Props_category, f.title(), c.value().of(sel.vm(), h));
             } else if (rec != null) {

@@ -156,7 +156,7 @@ public class HitRateView extends HProbeView {
     }
 
     private static String label(Vm vm, int id) {
-        Probe p = vm.probe(id);
+        Probe p = vm.probeOfHit(id);
         return p == null ? "#" + id : "#" + id + " " + p.label(); //$NON-NLS-1$ //$NON-NLS-2$
     }
 

@@ -426,7 +426,7 @@ public class HitTimelineView extends HProbeView {
         String[] names = new String[keys.length];
         for (int i = 0; i < keys.length; i++) {
             if (mode == LaneMode.PROBE) {
-                Probe p = vm.probe(keys[i]);
+                Probe p = vm.probeOfHit(keys[i]);
                 names[i] = p == null ? "#" + keys[i] : "#" + keys[i] + " " + p.label(); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
             } else {
                 names[i] = vm.hits().commOf(keys[i]) + " (" + keys[i] + ")"; //$NON-NLS-1$ //$NON-NLS-2$
