@@ -390,9 +390,18 @@ class LiveWorkbenchUITest {
             return detectors.getItemCount() == 1 && state.getItemCount() > 0;
         });
         // the first DETECTOR_STATE may come before hb's first beat: wait for a watched process
-        UiTestSupport.waitQuietly(Duration.ofSeconds(20), () -> java.util.Arrays.stream(state.getItems())
-                .anyMatch(i -> i.getText(0).startsWith("processes") && !i.getText(1).equals("[0]")));
+        UiTestSupport.waitUntil("hb's process watched", T, () -> java.util.Arrays.stream(state.getItems())
+                .anyMatch(i -> i.getText(0).equals("Processes") && i.getText(1).equals("1")));
         Widgets.expandAll(state);
+        // in words: the configuration as a sentence, the state as labelled values, hb's process by name
+        int row = Widgets.rowWith(detectors, 0, Integer.toString(id));
+        assertEquals("app:/apps/hb:heartbeat called at least every 500 ms", detectors.getItem(row).getText(3));
+        assertEquals("Period", state.getItem(0).getText(0));
+        assertEquals("500 ms", state.getItem(0).getText(1));
+        TreeItem procs = java.util.Arrays.stream(state.getItems()).filter(i -> i.getText(0).equals("Processes"))
+                .findFirst().orElseThrow();
+        assertEquals(1, procs.getItemCount());
+        assertTrue(procs.getItem(0).getText(0).matches("hb \\(pid \\d+\\)"), procs.getItem(0).getText(0));
         UiTestSupport.screenshotMaximized(page(), view, docs("detectors.png"));
         agent.removeDetector(vm, id).get(30, TimeUnit.SECONDS);
         type(console, "kill %1");

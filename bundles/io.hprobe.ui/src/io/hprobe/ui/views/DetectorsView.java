@@ -7,6 +7,7 @@ import org.eclipse.jface.action.Action;
 import org.eclipse.jface.action.MenuManager;
 import org.eclipse.jface.viewers.ArrayContentProvider;
 import org.eclipse.jface.viewers.ColumnLabelProvider;
+import org.eclipse.jface.viewers.ITreeContentProvider;
 import org.eclipse.jface.viewers.TableViewer;
 import org.eclipse.jface.viewers.TableViewerColumn;
 import org.eclipse.jface.viewers.TreeViewer;
@@ -24,18 +25,19 @@ import com.google.gson.JsonObject;
 
 import io.hprobe.core.model.Agent;
 import io.hprobe.core.model.Detector;
+import io.hprobe.core.model.DetectorText;
+import io.hprobe.core.model.DetectorText.Row;
 import io.hprobe.core.model.ModelChange;
 import io.hprobe.core.model.Vm;
 import io.hprobe.ui.Messages;
 import io.hprobe.ui.dialogs.DetectorDialog;
 import io.hprobe.ui.internal.ById;
 import io.hprobe.ui.internal.Jobs;
-import io.hprobe.ui.internal.JsonTree;
 
 /**
- * The detectors of the selected VM, generic over their kind: each row is kind + JSON config, and the tree
- * below shows the selected detector's live state (DETECTOR_STATE events) whatever its members are, so the
- * emergency, watchdog and loop detectors (and later kinds) need no code of their own here.
+ * The detectors of the selected VM, generic over their kind: each row is kind and configuration in words,
+ * and the tree below shows the selected detector's live state (DETECTOR_STATE events) as labelled values
+ * (DetectorText owns the words; a member it does not know still shows, by its name).
  */
 public class DetectorsView extends HProbeView {
 
@@ -54,7 +56,7 @@ public class DetectorsView extends HProbeView {
         col(t, Messages.Detectors_id, 35, d -> Integer.toString(d.id()));
         col(t, Messages.Detectors_kind, 80, Detector::kind);
         col(t, Messages.Detectors_alerts, 50, d -> Long.toString(d.alerts()));
-        col(t, Messages.Detectors_config, 260, d -> d.config().toString());
+        col(t, Messages.Detectors_config, 420, DetectorText::config);
         t.setContentProvider(ArrayContentProvider.getInstance());
         t.setComparer(new ById<>(Detector.class, Detector::id)); // the selection outlives state updates
         t.addSelectionChangedListener(e -> {
@@ -66,18 +68,42 @@ public class DetectorsView extends HProbeView {
         s.getTree().setHeaderVisible(true);
         TreeViewerColumn k = new TreeViewerColumn(s, SWT.LEFT);
         k.getColumn().setText(Messages.Detectors_stateKey);
-        k.getColumn().setWidth(140);
-        k.setLabelProvider(ColumnLabelProvider.createTextProvider(o -> o instanceof JsonTree.Node n ? n.key() : "")); //$NON-NLS-1$
+        k.getColumn().setWidth(200);
+        k.setLabelProvider(ColumnLabelProvider.createTextProvider(o -> o instanceof Row r ? r.label() : "")); //$NON-NLS-1$
         TreeViewerColumn v = new TreeViewerColumn(s, SWT.LEFT);
         v.getColumn().setText(Messages.Detectors_stateValue);
-        v.getColumn().setWidth(200);
-        v.setLabelProvider(ColumnLabelProvider.createTextProvider(o -> o instanceof JsonTree.Node n ? n.text() : "")); //$NON-NLS-1$
-        s.setContentProvider(new JsonTree());
+        v.getColumn().setWidth(260);
+        v.setLabelProvider(ColumnLabelProvider.createTextProvider(o -> o instanceof Row r ? r.value() : "")); //$NON-NLS-1$
+        s.setContentProvider(new Rows());
         s.setAutoExpandLevel(3);
         state = s;
         sash.setWeights(55, 45);
         makeActions(t);
         return sash;
+    }
+
+    /** The live state's rows (DetectorText: labelled values) as a tree. */
+    private static final class Rows implements ITreeContentProvider {
+
+        @Override
+        public Object[] getElements(@Nullable Object input) {
+            return input instanceof Detector d ? DetectorText.state(d).toArray() : new Object[0];
+        }
+
+        @Override
+        public Object[] getChildren(@Nullable Object parent) {
+            return parent instanceof Row r ? r.children().toArray() : new Object[0];
+        }
+
+        @Override
+        public @Nullable Object getParent(@Nullable Object element) {
+            return null;
+        }
+
+        @Override
+        public boolean hasChildren(@Nullable Object element) {
+            return element instanceof Row r && !r.children().isEmpty();
+        }
     }
 
     private interface Text {
@@ -204,7 +230,7 @@ public class DetectorsView extends HProbeView {
                 }
             }
         }
-        s.setInput(d == null ? null : d.state());
+        s.setInput(d);
     }
 
     @Override
