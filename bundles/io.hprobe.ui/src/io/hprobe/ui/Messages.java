@@ -270,6 +270,7 @@ public final class Messages extends NLS {
     public static String Detector_message;
     public static String Detector_kind;
     public static String Detector_config;
+    public static String Detector_optional;
     public static String Detector_needKind;
     public static String Detector_needObject;
     public static String Detector_badJson;

@@ -1,8 +1,11 @@
 package io.hprobe.core.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +33,23 @@ class DetectorTextTest {
         // a kind this workbench does not know: its members by name, units from their suffix
         assertEquals("max depth 3, quiet 20 s, verbose yes",
                 DetectorText.config(det("future", "{\"max_depth\":3,\"quiet_s\":20,\"verbose\":true}", "{}")));
+    }
+
+    @Test
+    void aFormsValuesMakeTheConfigurationTheAgentReads() {
+        assertEquals("{\"scope\":\"user\",\"window_ms\":2000}", DetectorKinds
+                .config("loop", Map.of("scope", "user", "window_ms", " 2000 ", "period_ms", "")).toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DetectorKinds.config("watchdog", Map.of("probe", "app:/x:f", "period_ms", "1s")));
+        assertEquals("Period (ms): a whole number, not '1s'", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> DetectorKinds.config("watchdog", Map.of("period_ms", "5")));
+        assertEquals("Heartbeat function: needed", e.getMessage());
+        assertEquals(List.of(), DetectorKinds.fields("future"), "a kind without a form: JSON");
+        // every kind's form starts from values the agent takes (docs/detectors.md)
+        assertEquals("{\"cve\":\"CVE-2008-0600\",\"action\":\"block\"}", DetectorKinds.config("emergency",
+                DetectorKinds.fields("emergency").stream().collect(Collectors.toMap(f -> f.key(), f -> f.start())))
+                .toString());
     }
 
     @Test

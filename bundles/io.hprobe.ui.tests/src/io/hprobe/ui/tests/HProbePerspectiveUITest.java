@@ -211,6 +211,67 @@ class HProbePerspectiveUITest {
         }
     }
 
+    @Test
+    void aDetectorIsConfiguredWithAForm() throws Exception {
+        // a new detector: the emergency detector's form, its action chosen and an errno typed
+        io.hprobe.ui.dialogs.DetectorDialog d = new io.hprobe.ui.dialogs.DetectorDialog(window.getShell(), null, null);
+        d.setBlockOnOpen(false);
+        d.open();
+        org.eclipse.swt.widgets.Combo action = (org.eclipse.swt.widgets.Combo) field(d.getShell(), "action");
+        action.select(Arrays.asList(action.getItems()).indexOf("alert"));
+        ((Text) field(d.getShell(), "errno")).setText("14");
+        press(d.getShell(), IDialogConstants.OK_LABEL);
+        assertEquals("emergency", d.kind());
+        assertEquals("{\"cve\":\"CVE-2008-0600\",\"action\":\"alert\",\"errno\":14}", d.config().toString());
+        // a detector edited: its configuration fills the form; a period that is no number keeps it open
+        com.google.gson.JsonObject wd = com.google.gson.JsonParser
+                .parseString("{\"probe\":\"app:/apps/hb:heartbeat\",\"period_ms\":500}").getAsJsonObject();
+        io.hprobe.ui.dialogs.DetectorDialog e = new io.hprobe.ui.dialogs.DetectorDialog(window.getShell(), "watchdog",
+                wd);
+        e.setBlockOnOpen(false);
+        e.open();
+        try {
+            Text period = (Text) field(e.getShell(), "period_ms");
+            assertEquals("500", period.getText());
+            assertEquals("app:/apps/hb:heartbeat", ((Text) field(e.getShell(), "probe")).getText());
+            UiTestSupport.screenshot(e.getShell(),
+                    Path.of(System.getProperty("hprobe.docs", System.getProperty("java.io.tmpdir"))).resolve("images")
+                            .resolve("detector-form.png"));
+            period.setText("half a second");
+            press(e.getShell(), IDialogConstants.OK_LABEL);
+            assertNotNull(e.getShell(), "a bad number keeps the dialog open");
+            period.setText("750");
+            ((Text) field(e.getShell(), "comm")).setText("hb");
+            press(e.getShell(), IDialogConstants.OK_LABEL);
+            assertEquals("{\"probe\":\"app:/apps/hb:heartbeat\",\"period_ms\":750,\"comm\":\"hb\"}",
+                    e.config().toString());
+        } finally {
+            if (e.getShell() != null) {
+                e.close();
+            }
+        }
+        // a kind without a form is configured as JSON
+        io.hprobe.ui.dialogs.DetectorDialog j = new io.hprobe.ui.dialogs.DetectorDialog(window.getShell(), "future",
+                null);
+        j.setBlockOnOpen(false);
+        j.open();
+        List<Text> texts = editable(j.getShell());
+        assertEquals(1, texts.size());
+        texts.get(0).setText("{\"depth\": 3}");
+        press(j.getShell(), IDialogConstants.OK_LABEL);
+        assertEquals("{\"depth\":3}", j.config().toString());
+    }
+
+    private static org.eclipse.swt.widgets.Control field(Shell shell, String key) {
+        return Widgets.all(shell, org.eclipse.swt.widgets.Control.class).stream().filter(c -> key.equals(c.getData()))
+                .findFirst().orElseThrow(() -> new AssertionError("no field " + key));
+    }
+
+    private static void press(Shell shell, String button) {
+        Widgets.all(shell, Button.class).stream().filter(b -> button.equals(b.getText())).findFirst().orElseThrow()
+                .notifyListeners(SWT.Selection, new Event());
+    }
+
     private void typeAndClose(List<String> values, String button) {
         AttachDialog d = new AttachDialog(window.getShell());
         d.setBlockOnOpen(false);

@@ -1,5 +1,8 @@
 package io.hprobe.ui.dialogs;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import org.eclipse.jdt.annotation.Nullable;
 import org.eclipse.jface.resource.JFaceResources;
 import org.eclipse.swt.SWT;
@@ -18,25 +21,21 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
+import io.hprobe.core.model.DetectorKinds;
+import io.hprobe.core.model.DetectorKinds.Field;
 import io.hprobe.ui.Messages;
 
 /**
- * A detector's kind and JSON config. The kinds offered are the ones the design names; any other kind the
- * agent knows can be typed. Each known kind starts from a template the user edits; the agent validates.
+ * A detector's kind and configuration: a form for the kinds the workbench knows (DetectorKinds owns their
+ * fields), JSON for any other kind the agent may know, or a configuration the form cannot hold. The agent
+ * checks what is sent.
  */
 public class DetectorDialog extends FieldDialog {
 
-    /** Kind and a starting config, with the members the agent's detectors read (native/agent/src/det_*.c). */
-    private static final String[][] TEMPLATES = {
-            { "emergency", "{\n  \"cve\": \"CVE-2008-0600\",\n  \"action\": \"block\",\n  \"errno\": 14\n}" }, //$NON-NLS-1$ //$NON-NLS-2$
-            { "watchdog", //$NON-NLS-1$
-                    "{\n  \"probe\": \"app:/apps/hb:heartbeat\",\n  \"comm\": \"hb\",\n  \"period_ms\": 1000\n}" }, //$NON-NLS-1$
-            { "loop", //$NON-NLS-1$
-                    "{\n  \"scope\": \"all\",\n  \"period_ms\": 250,\n  \"window_ms\": 1000,\n  \"confirm_ms\": 1000\n}" }, //$NON-NLS-1$
-    };
-
     private @Nullable Combo kindCombo;
-    private @Nullable Text configText;
+    private @Nullable Composite form;
+    private final Map<String, Control> fields = new LinkedHashMap<>();
+    private @Nullable Text json;
     private final @Nullable String initialKind;
     private final @Nullable JsonObject initialConfig;
     private String kind = ""; //$NON-NLS-1$
@@ -59,39 +58,88 @@ public class DetectorDialog extends FieldDialog {
         c.setLayout(new GridLayout(2, false));
         new Label(c, SWT.NONE).setText(Messages.Detector_kind);
         Combo k = new Combo(c, SWT.DROP_DOWN);
-        for (String[] t : TEMPLATES) {
-            k.add(t[0]);
-        }
+        DetectorKinds.kinds().forEach(k::add);
         k.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
         kindCombo = k;
-        Label l = new Label(c, SWT.NONE);
-        l.setText(Messages.Detector_config);
-        l.setLayoutData(new GridData(SWT.BEGINNING, SWT.TOP, false, false));
-        Text t = new Text(c, SWT.BORDER | SWT.MULTI | SWT.V_SCROLL | SWT.H_SCROLL);
-        t.setFont(JFaceResources.getTextFont());
-        GridData d = new GridData(SWT.FILL, SWT.FILL, true, true);
-        d.widthHint = 420;
-        d.heightHint = 200;
-        t.setLayoutData(d);
-        configText = t;
-        k.addListener(SWT.Selection, e -> t.setText(TEMPLATES[Math.max(0, k.getSelectionIndex())][1]));
+        Composite f = new Composite(c, SWT.NONE);
+        GridData fd = new GridData(SWT.FILL, SWT.FILL, true, true, 2, 1);
+        fd.widthHint = 460;
+        f.setLayoutData(fd);
+        f.setLayout(new GridLayout(2, false));
+        form = f;
+        k.addListener(SWT.Selection, e -> build(k.getText(), null));
+        k.addListener(SWT.DefaultSelection, e -> build(k.getText(), null));
         String ik = initialKind;
-        JsonObject ic = initialConfig;
-        if (ik != null) {
-            k.setText(ik);
-            t.setText(ic == null ? "{}" : new GsonBuilder().setPrettyPrinting().create().toJson(ic)); //$NON-NLS-1$
-        } else {
-            k.select(0);
-            t.setText(TEMPLATES[0][1]);
-        }
+        k.setText(ik != null ? ik : DetectorKinds.kinds().get(0));
+        build(k.getText(), initialConfig);
         return area;
+    }
+
+    /** The form of a kind (its fields, or JSON), filled from config or with each field's start. */
+    private void build(String kd, @Nullable JsonObject from) {
+        Composite f = form;
+        if (f == null) {
+            return;
+        }
+        for (Control child : f.getChildren()) {
+            child.dispose();
+        }
+        fields.clear();
+        json = null;
+        boolean fits = from == null || from.keySet().stream()
+                .allMatch(key -> DetectorKinds.fields(kd).stream().anyMatch(x -> x.key().equals(key)));
+        if (DetectorKinds.fields(kd).isEmpty() || !fits) {
+            Label l = new Label(f, SWT.NONE);
+            l.setText(Messages.Detector_config);
+            l.setLayoutData(new GridData(SWT.BEGINNING, SWT.TOP, false, false));
+            Text t = new Text(f, SWT.BORDER | SWT.MULTI | SWT.V_SCROLL | SWT.H_SCROLL);
+            t.setFont(JFaceResources.getTextFont());
+            GridData d = new GridData(SWT.FILL, SWT.FILL, true, true);
+            d.heightHint = 160;
+            t.setLayoutData(d);
+            t.setText(from == null ? "{}" : new GsonBuilder().setPrettyPrinting().create().toJson(from)); //$NON-NLS-1$
+            json = t;
+        } else {
+            for (Field x : DetectorKinds.fields(kd)) {
+                new Label(f, SWT.NONE).setText(x.label() + ':');
+                String v = from != null ? DetectorKinds.shown(from, x) : x.start();
+                Control w;
+                if (x.type() == DetectorKinds.Type.CHOICE) {
+                    Combo cb = new Combo(f, SWT.DROP_DOWN | SWT.READ_ONLY);
+                    if (!x.required()) {
+                        cb.add(""); //$NON-NLS-1$
+                    }
+                    x.choices().forEach(cb::add);
+                    cb.setText(v);
+                    w = cb;
+                } else {
+                    Text t = new Text(f, SWT.BORDER);
+                    t.setMessage(x.required() ? x.hint() : Messages.Detector_optional + x.hint());
+                    t.setText(v);
+                    w = t;
+                }
+                w.setData(x.key());
+                w.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
+                fields.put(x.key(), w);
+            }
+        }
+        f.layout(true, true);
+        Shell s = getShell();
+        if (s != null && s.isVisible()) {
+            s.pack();
+        }
+    }
+
+    /** Each kind's form has its own height: only the place is kept. */
+    @Override
+    protected int getDialogBoundsStrategy() {
+        return DIALOG_PERSISTLOCATION;
     }
 
     @Override
     protected void okPressed() {
         Combo k = kindCombo;
-        Text t = configText;
-        if (k == null || t == null) {
+        if (k == null) {
             return;
         }
         String kd = k.getText().trim();
@@ -99,18 +147,30 @@ public class DetectorDialog extends FieldDialog {
             setErrorMessage(Messages.Detector_needKind);
             return;
         }
-        try {
-            JsonElement e = JsonParser.parseString(t.getText());
-            if (!(e instanceof JsonObject o)) {
-                setErrorMessage(Messages.Detector_needObject);
+        Text t = json;
+        if (t != null) {
+            try {
+                JsonElement e = JsonParser.parseString(t.getText());
+                if (!(e instanceof JsonObject o)) {
+                    setErrorMessage(Messages.Detector_needObject);
+                    return;
+                }
+                config = o;
+            } catch (JsonParseException e) {
+                setErrorMessage(Messages.Detector_badJson + ' ' + e.getMessage());
                 return;
             }
-            kind = kd;
-            config = o;
-        } catch (JsonParseException e) {
-            setErrorMessage(Messages.Detector_badJson + ' ' + e.getMessage());
-            return;
+        } else {
+            Map<String, String> values = new LinkedHashMap<>();
+            fields.forEach((key, w) -> values.put(key, w instanceof Combo cb ? cb.getText() : ((Text) w).getText()));
+            try {
+                config = DetectorKinds.config(kd, values);
+            } catch (IllegalArgumentException e) {
+                setErrorMessage(e.getMessage());
+                return;
+            }
         }
+        kind = kd;
         super.okPressed();
     }
 
