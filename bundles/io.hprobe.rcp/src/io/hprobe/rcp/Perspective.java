@@ -15,6 +15,7 @@ import io.hprobe.ui.views.LatencyView;
 import io.hprobe.ui.views.ProbeEditorView;
 import io.hprobe.ui.views.ProbesView;
 import io.hprobe.ui.views.VmBrowserView;
+import io.hprobe.ui.views.VmStatsView;
 
 /**
  * The HProbe perspective: VM browser on the left, probe editor above the hit timeline in the centre,
@@ -27,7 +28,7 @@ public class Perspective implements IPerspectiveFactory {
 
     private static final String[] VIEWS = { VmBrowserView.ID, ProbeEditorView.ID, HitTimelineView.ID, ProbesView.ID,
             HitsView.ID, AlertsView.ID, DetectorsView.ID, ConsoleView.ID, AggregationView.ID, LatencyView.ID,
-            HitRateView.ID, IPageLayout.ID_PROP_SHEET };
+            HitRateView.ID, VmStatsView.ID, IPageLayout.ID_PROP_SHEET };
 
     @Override
     public void createInitialLayout(IPageLayout layout) {
@@ -47,6 +48,7 @@ public class Perspective implements IPerspectiveFactory {
         bottom.addView(AggregationView.ID);
         bottom.addView(LatencyView.ID);
         bottom.addView(HitRateView.ID);
+        bottom.addView(VmStatsView.ID);
         bottom.addPlaceholder(IPageLayout.ID_PROGRESS_VIEW);
         // the hidden editor area gives its space to the probe editor, which shares it with the timeline
         layout.addView(ProbeEditorView.ID, IPageLayout.TOP, 0.5f, editorArea);

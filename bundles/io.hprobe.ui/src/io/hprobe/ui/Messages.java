@@ -43,6 +43,15 @@ public final class Messages extends NLS {
     public static String Latency_status;
     public static String Latency_empty;
     public static String Latency_calls;
+    public static String VmStats_counter;
+    public static String VmStats_value;
+    public static String VmStats_rate;
+    public static String VmStats_meaning;
+    public static String VmStats_noVm;
+    public static String VmStats_offline;
+    public static String VmStats_failed;
+    public static String VmStats_tier;
+    public static String VmStats_noTier;
     public static String HitRate_time;
     public static String HitRate_rate;
     public static String HitRate_tip;

@@ -174,6 +174,27 @@ class AgentModelTest {
     }
 
     @Test
+    void vmStatsReadAsTheProtocolDocumentsThem() throws Exception {
+        // docs/protocol.md's example; then a VM without the in-QEMU tier ("plugin": null)
+        fake.on("vm-stats",
+                (a, c) -> JsonParser.parseString("{\"records\":20003,\"dropped\":0,\"plugin\":{"
+                        + "\"hits\":20001,\"dropped\":0,\"filtered\":5004,\"read_errors\":0,\"task_cached\":24996,"
+                        + "\"reinstrumentations\":1,\"sites\":1,\"probes\":1}}"));
+        agent.connect();
+        Vm vm = nn(agent.vm("lab"));
+        VmStats s = agent.readStats(vm).get(5, TimeUnit.SECONDS);
+        assertEquals(new VmStats.Tier(20001, 0, 5004, 0, 24996, 1, 1, 1), s.tier());
+        assertEquals(20003, s.records());
+        assertEquals(10, s.rows().size());
+        assertEquals(new VmStats.Row("Filtered out", 5004, "hits refused by a pid, comm or --if filter"),
+                s.rows().get(4));
+        fake.on("vm-stats", (a, c) -> JsonParser.parseString("{\"records\":7,\"dropped\":2,\"plugin\":null}"));
+        s = agent.readStats(vm).get(5, TimeUnit.SECONDS);
+        assertNull(s.tier());
+        assertEquals(List.of("Records journalled", "Hits dropped"), s.rows().stream().map(VmStats.Row::label).toList());
+    }
+
+    @Test
     void probesRemovedBeforeTheConnectionNameTheirHits() throws Exception {
         probes.set("[" + GETPID.replace("\"armed\"", "\"removed\"") + "]");
         agent.connect();

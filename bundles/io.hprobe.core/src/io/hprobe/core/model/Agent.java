@@ -487,6 +487,11 @@ public final class Agent {
         return callVm("agg-read", vm, a).thenApply(r -> AggTable.fromJson(asObject(r))); //$NON-NLS-1$
     }
 
+    /** The VM's counters (vm-stats): the journal's and the in-QEMU tier's; does not stop the VM. */
+    public CompletableFuture<VmStats> readStats(Vm vm) {
+        return callVm("vm-stats", vm, null).thenApply(r -> VmStats.fromJson(asObject(r))); //$NON-NLS-1$
+    }
+
     // ---- detectors ----
 
     public CompletableFuture<List<Detector>> refreshDetectors(Vm vm) {

@@ -75,7 +75,7 @@ class HProbePerspectiveUITest {
     private static final String CATEGORY = "io.hprobe.ui.category";
     private static final Set<String> HPROBE_VIEWS = Set.of(VmBrowserView.ID, ProbeEditorView.ID, ProbesView.ID,
             HitTimelineView.ID, HitsView.ID, DetectorsView.ID, AlertsView.ID, ConsoleView.ID, AggregationView.ID,
-            LatencyView.ID, HitRateView.ID);
+            LatencyView.ID, HitRateView.ID, io.hprobe.ui.views.VmStatsView.ID);
     private static final Duration UI_TIMEOUT = Duration.ofSeconds(60);
 
     private IWorkbenchWindow window;
@@ -209,6 +209,19 @@ class HProbePerspectiveUITest {
         } finally {
             again.close();
         }
+    }
+
+    /** A message with {0} goes through MessageFormat, where a lone ' quotes: "tier's" would show as "tiers". */
+    @Test
+    void messagesWithArgumentsDoubleTheirApostrophes() throws Exception {
+        List<String> bad = new java.util.ArrayList<>();
+        for (java.lang.reflect.Field f : io.hprobe.ui.Messages.class.getFields()) {
+            if (f.getType() == String.class && f.get(null) instanceof String v && v.matches("(?s).*\\{\\d+\\}.*")
+                    && v.matches("(?s).*(?<!')'(?!').*")) {
+                bad.add(f.getName() + " = " + v);
+            }
+        }
+        assertEquals(List.of(), bad);
     }
 
     @Test

@@ -507,9 +507,33 @@ class LiveWorkbenchUITest {
         // the condition kept exactly the loop's writes: none of the shell's, nor sysloop's report
         UiTestSupport.waitUntil("the probe's count settled", T,
                 () -> UiTestSupport.nn(vm.probe(write.id())).hits() == WRITES);
+        // VM Statistics: the in-QEMU tier's counters, as vm-stats has them a moment later (they only grow);
+        // the condition refused every other write in the plugin, none of them journalled
+        io.hprobe.ui.views.VmStatsView stats = show(io.hprobe.ui.views.VmStatsView.ID,
+                io.hprobe.ui.views.VmStatsView.class);
+        UiTestSupport.waitUntil("the tier's counters with the writes", T, () -> {
+            io.hprobe.core.model.VmStats s = stats.stats();
+            return s != null && s.tier() != null && UiTestSupport.nn(s.tier()).hits() >= WRITES
+                    && UiTestSupport.nn(s.tier()).filtered() > 0;
+        });
+        io.hprobe.core.model.VmStats seen = UiTestSupport.nn(stats.stats());
+        io.hprobe.core.model.VmStats now = agent.readStats(vm).get(30, TimeUnit.SECONDS);
+        for (int i = 0; i < seen.rows().size(); i++) {
+            io.hprobe.core.model.VmStats.Row a = seen.rows().get(i), b = now.rows().get(i);
+            assertTrue(a.label().equals(b.label()) && a.value() <= b.value(), a + " then " + b);
+        }
+        Table counters = Widgets.find(stats, Table.class);
+        assertEquals(seen.rows().size(), counters.getItemCount());
+        assertEquals("Filtered out", counters.getItem(4).getText(0));
+        assertEquals("lab: the journal's counters and the in-QEMU tier's, read every second",
+                Widgets.all(stats.getViewSite().getShell(), org.eclipse.swt.widgets.Label.class).stream()
+                        .map(org.eclipse.swt.widgets.Label::getText).filter(t -> t.startsWith("lab: the journal"))
+                        .findFirst().orElse("(no status line)"));
+        UiTestSupport.screenshotMaximized(page(), stats, docs("vm-stats.png"));
         // removed, the probe's hits keep their arguments' names: the table asks for its rows again
         agent.removeProbe(vm, write.id()).get(60, TimeUnit.SECONDS);
         UiTestSupport.waitUntil("the write probe gone", T, () -> vm.probe(write.id()) == null);
+        show(HitsView.ID, HitsView.class);
         rows.clearAll();
         int stillNamed = 0;
         for (int r = 0; r < rows.getItemCount(); r++) {
