@@ -163,6 +163,11 @@ size_t hp_retpend__expire(struct hp_retpend *t, uint64_t before_ns, hp_retpend_f
 	return n;
 }
 
+uint64_t hp_retpend__oldest_ns(const struct hp_retpend *t)
+{
+	return t->oldest ? t->node[t->oldest].e.entry_ns : 0;
+}
+
 size_t hp_retpend__drop_probe(struct hp_retpend *t, uint32_t probe_id, hp_retpend_fn fn, void *ud)
 {
 	size_t n = 0;

@@ -71,10 +71,13 @@ static void test_bounds(void)
 	CHECK_EQ_INT(why_count[HP_RETPEND_REPLACED], 1);
 	CHECK_EQ_INT(hp_retpend__count(t), 4);
 	/* timeout: entries 2..4 entered before 105; 5 (at 200) stays */
+	CHECK_EQ_U64(hp_retpend__oldest_ns(t), 102);
 	CHECK_EQ_INT(hp_retpend__expire(t, 150, on_drop, NULL), 3);
+	CHECK_EQ_U64(hp_retpend__oldest_ns(t), 200);
 	CHECK_EQ_INT(why_count[HP_RETPEND_TIMEOUT], 3);
 	CHECK(hp_retpend__pop(t, 5, 0x100, &e));
 	CHECK_EQ_U64(e.entry_ns, 200);
+	CHECK_EQ_U64(hp_retpend__oldest_ns(t), 0); /* none waits */
 	/* a removed probe takes its entries along */
 	for (uint64_t i = 0; i < 4; i++) {
 		e = ent(i, 0x200, 300, (uint32_t)(i % 2));

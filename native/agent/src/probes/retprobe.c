@@ -86,12 +86,36 @@ void hp_ret__reset(struct hp_target *t, int free)
 		hp_retpend__free(t->rets);
 		t->rets = NULL;
 		t->ret_exit_hook = NULL; /* freed with the probes */
+		t->ret_expiring = 0;
 	}
 }
 
 int hp_ret__waits_at(const struct hp_target *t, uint64_t addr)
 {
 	return t->rets && hp_retpend__count(t->rets) && hp_retpend__waits_at(t->rets, addr);
+}
+
+static uint64_t timeout_ns(const struct hp_target *t)
+{
+	return t->ret_timeout_ns ? t->ret_timeout_ns : HP_RET_TIMEOUT_NS;
+}
+
+static void expire_work(struct hp_target *t, void *ud)
+{
+	(void)ud;
+	t->ret_expiring = 0;
+	uint64_t now = hp_now_ns(), timeout = timeout_ns(t);
+	if (t->rets)
+		hp_retpend__expire(t->rets, now > timeout ? now - timeout : 0, on_drop, t);
+}
+
+void hp_ret__tick(struct hp_target *t, uint64_t now)
+{
+	uint64_t oldest = t->rets ? hp_retpend__oldest_ns(t->rets) : 0;
+	if (!oldest || t->ret_expiring || now < oldest || now - oldest <= timeout_ns(t))
+		return;
+	if (!t->ops->defer(t, expire_work, NULL, 1))
+		t->ret_expiring = 1;
 }
 
 void hp_ret__on_entry(struct hp_target *t, struct hp_backend *b, struct hp_probe *p, const struct hp_bev *ev,
@@ -101,7 +125,7 @@ void hp_ret__on_entry(struct hp_target *t, struct hp_backend *b, struct hp_probe
 	uint64_t ret;
 	if (!t->rets)
 		return;
-	uint64_t timeout = t->ret_timeout_ns ? t->ret_timeout_ns : HP_RET_TIMEOUT_NS;
+	uint64_t timeout = timeout_ns(t);
 
 	hp_retpend__expire(t->rets, ev->time_ns > timeout ? ev->time_ns - timeout : 0, on_drop, t);
 	/* the guest's stack is its own: a kernel function returns into the kernel, an

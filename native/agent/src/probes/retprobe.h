@@ -5,7 +5,9 @@
  * in flight wait in a bounded table (hprobe/retpend.h); a task that leaves inside the
  * function drops its calls at the kernel's do_exit (an internal probe that lives as
  * long as gdbstub-tier return probes do), and a call that never returns is dropped
- * after HP_RET_TIMEOUT_NS. The in-QEMU tier does the same inside QEMU (plugin). */
+ * after HP_RET_TIMEOUT_NS (checked at each entry, and by the VM's tick when no call
+ * comes: the drop lifts a breakpoint, so it runs with the VM stopped). The in-QEMU
+ * tier does the same inside QEMU (plugin). */
 #ifndef HP_RETPROBE_H
 #define HP_RETPROBE_H
 #include <stdint.h>
@@ -39,6 +41,9 @@ void hp_ret__on_entry(struct hp_target *t, struct hp_backend *b, struct hp_probe
  * becomes its probe's hit. */
 void hp_ret__on_return(struct hp_target *t, struct hp_backend *b, const struct hp_bev *ev, const uint64_t *regs,
 		       const struct hp_task *task);
+/* The VM's periodic tick: a call in flight past the timeout has the VM stopped once to
+ * drop it (and every other one past it), without waiting for another call. */
+void hp_ret__tick(struct hp_target *t, uint64_t now);
 /* Whether p is the exit hook; if so, the calls of task (leaving) are dropped. */
 int hp_ret__on_exit_hook(struct hp_target *t, struct hp_probe *p, const struct hp_task *task);
 #endif

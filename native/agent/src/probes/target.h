@@ -65,6 +65,7 @@ struct hp_target {
 	struct hp_retpend *rets;        /* gdbstub-tier return probes' calls in flight (probes/retprobe.h) */
 	uint64_t ret_timeout_ns;        /* a call in flight longer is dropped (hprobed --ret-timeout; 0: 300 s) */
 	struct hp_probe *ret_exit_hook; /* do_exit while gdbstub-tier return probes exist */
+	int ret_expiring;               /* a stopped-VM drop of timed-out calls is queued */
 	struct hp_detector *detectors;
 	uint32_t next_detector_id;
 	json_t *removed; /* the last HP_REMOVED_KEPT removed probes as probe-list shows them */

@@ -22,6 +22,7 @@
 #include "guest/kernel.h"
 #include "probes/engine.h"
 #include "probes/probe.h"
+#include "probes/retprobe.h"
 #include "vm/guard.h"
 
 #define FLUSH_INTERVAL_NS 20000000ull /* a crash loses at most ~20 ms of hits */
@@ -781,6 +782,7 @@ static void *worker(void *arg)
 		run_jobs(vm);
 		hp_vm__flush(vm, 0);
 		hp_detectors__tick(&vm->tgt, hp_now_ns());
+		hp_ret__tick(&vm->tgt, hp_now_ns());
 		hp_probe__agg_snapshots(&vm->tgt, hp_now_ns());
 		hp_vm__maybe_reprofile(vm, hp_now_ns());
 		check_child(vm);

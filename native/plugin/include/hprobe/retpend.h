@@ -57,6 +57,8 @@ size_t hp_retpend__expire(struct hp_retpend *t, uint64_t before_ns, hp_retpend_f
 size_t hp_retpend__drop_probe(struct hp_retpend *t, uint32_t probe_id, hp_retpend_fn fn, void *ud);
 /* Drops every entry, telling why (a guest reboot: every task is gone). */
 size_t hp_retpend__drop_all(struct hp_retpend *t, enum hp_retpend_why why, hp_retpend_fn fn, void *ud);
+/* When the oldest call in flight entered (entry_ns); 0 if none waits. */
+uint64_t hp_retpend__oldest_ns(const struct hp_retpend *t);
 /* Whether some entry waits for a return at ret_addr. */
 int hp_retpend__waits_at(const struct hp_retpend *t, uint64_t ret_addr);
 #endif
