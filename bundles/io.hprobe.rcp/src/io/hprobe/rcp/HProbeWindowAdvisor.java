@@ -6,6 +6,8 @@ import org.eclipse.ui.application.IActionBarConfigurer;
 import org.eclipse.ui.application.IWorkbenchWindowConfigurer;
 import org.eclipse.ui.application.WorkbenchWindowAdvisor;
 
+import io.hprobe.ui.views.FileDrop;
+
 /** Size and bars of the HProbe Workbench window. */
 class HProbeWindowAdvisor extends WorkbenchWindowAdvisor {
 
@@ -27,5 +29,11 @@ class HProbeWindowAdvisor extends WorkbenchWindowAdvisor {
         // running jobs (launch, attach, symbols, export) where Eclipse users look: the status line's indicator
         configurer.setShowProgressIndicator(true);
         // no setTitle: the workbench titles the window with the product name, product.name in plugin.properties
+    }
+
+    @Override
+    public void postWindowOpen() {
+        // a journal dropped anywhere on the window opens, as File > Open Journal does
+        FileDrop.install(getWindowConfigurer().getWindow().getShell());
     }
 }

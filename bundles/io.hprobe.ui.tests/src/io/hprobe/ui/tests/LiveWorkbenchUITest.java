@@ -716,7 +716,7 @@ class LiveWorkbenchUITest {
         Path good = dir.resolve("good.json");
         Files.writeString(good, "{\"format\": \"hprobe-probeset\", \"version\": 1, \"probes\": [\n"
                 + " {\"spec\": \"kernel:__x64_sys_getppid\", \"comm\": \"sysloop\"}]}\n");
-        assertTrue(io.hprobe.ui.views.ProbeSetDrop.drop(vm, new String[]{ good.toString() }));
+        assertTrue(io.hprobe.ui.views.FileDrop.drop(vm, new String[]{ good.toString() }));
         UiTestSupport.waitUntil("the dropped set's probe armed", T,
                 () -> UiTestSupport.failOnErrorDialog()
                         && vm.probes().stream().anyMatch(p -> p.spec().equals("kernel:__x64_sys_getppid")

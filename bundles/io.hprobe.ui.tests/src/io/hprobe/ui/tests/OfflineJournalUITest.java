@@ -43,6 +43,7 @@ import io.hprobe.ui.handlers.OpenJournalHandler;
 import io.hprobe.ui.handlers.RecentJournalsMenu;
 import io.hprobe.ui.internal.RecentJournals;
 import io.hprobe.ui.views.AlertsView;
+import io.hprobe.ui.views.FileDrop;
 import io.hprobe.ui.views.HitRateView;
 import io.hprobe.ui.views.HitTimelineView;
 import io.hprobe.ui.views.HitsView;
@@ -189,6 +190,23 @@ class OfflineJournalUITest {
         ((ActionContributionItem) new RecentMenu().items()[2]).getAction().run();
         assertEquals(List.of(), RecentJournals.list(), "Clear Recent Journals");
         assertEquals(1, new RecentMenu().items().length, "(none yet)");
+
+        // dropped on the window, or on the VM Browser away from a VM: the journal opens; a file that is
+        // no journal does nothing there (a probe set needs a live VM under it)
+        Path notJournal = journal.resolveSibling("set.json");
+        Files.writeString(notJournal, "{\"format\":\"hprobe-probeset\",\"version\":1,\"probes\":[]}");
+        assertTrue(
+                PlatformUI.getWorkbench().getActiveWorkbenchWindow().getShell()
+                        .getData(org.eclipse.swt.dnd.DND.DROP_TARGET_KEY) instanceof org.eclipse.swt.dnd.DropTarget,
+                "the window takes dropped files");
+        assertTrue(!FileDrop.drop(null, new String[]{ notJournal.toString() }));
+        assertTrue(FileDrop.drop(null, new String[]{ journal.toString() }));
+        UiTestSupport.waitUntil("the dropped journal opened", T, () -> {
+            Vm v = HProbeUi.context().vm();
+            return v != null && !v.isLive() && "saved".equals(v.name()) && v.hits().count() == 2000;
+        });
+        HProbeUi.model().removeOffline(UiTestSupport.nn(HProbeUi.context().vm()));
+        HProbeUi.context().selectVm(null);
     }
 
     /** The hits the Hit Rate view counted, -1 before it counted any. */

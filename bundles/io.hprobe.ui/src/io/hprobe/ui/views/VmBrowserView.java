@@ -95,7 +95,7 @@ public class VmBrowserView extends HProbeView {
                 openConsole();
             }
         });
-        ProbeSetDrop.install(v);
+        FileDrop.install(v);
         getSite().setSelectionProvider(v);
         makeActions();
         HProbeUi.localAgent();
