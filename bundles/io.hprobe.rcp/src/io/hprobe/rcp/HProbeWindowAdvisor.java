@@ -7,6 +7,7 @@ import org.eclipse.ui.application.IWorkbenchWindowConfigurer;
 import org.eclipse.ui.application.WorkbenchWindowAdvisor;
 
 import io.hprobe.ui.views.FileDrop;
+import io.hprobe.ui.views.WelcomeView;
 
 /** Size and bars of the HProbe Workbench window. */
 class HProbeWindowAdvisor extends WorkbenchWindowAdvisor {
@@ -35,5 +36,6 @@ class HProbeWindowAdvisor extends WorkbenchWindowAdvisor {
     public void postWindowOpen() {
         // a journal dropped anywhere on the window opens, as File > Open Journal does
         FileDrop.install(getWindowConfigurer().getWindow().getShell());
+        WelcomeView.showOnFirstStart();
     }
 }

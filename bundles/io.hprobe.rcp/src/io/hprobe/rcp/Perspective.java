@@ -16,6 +16,7 @@ import io.hprobe.ui.views.ProbeEditorView;
 import io.hprobe.ui.views.ProbesView;
 import io.hprobe.ui.views.VmBrowserView;
 import io.hprobe.ui.views.VmStatsView;
+import io.hprobe.ui.views.WelcomeView;
 
 /**
  * The HProbe perspective: VM browser on the left, probe editor above the hit timeline in the centre,
@@ -28,7 +29,7 @@ public class Perspective implements IPerspectiveFactory {
 
     private static final String[] VIEWS = { VmBrowserView.ID, ProbeEditorView.ID, HitTimelineView.ID, ProbesView.ID,
             HitsView.ID, AlertsView.ID, DetectorsView.ID, ConsoleView.ID, AggregationView.ID, LatencyView.ID,
-            HitRateView.ID, VmStatsView.ID, IPageLayout.ID_PROP_SHEET };
+            HitRateView.ID, VmStatsView.ID, WelcomeView.ID, IPageLayout.ID_PROP_SHEET };
 
     @Override
     public void createInitialLayout(IPageLayout layout) {
@@ -51,8 +52,11 @@ public class Perspective implements IPerspectiveFactory {
         bottom.addView(VmStatsView.ID);
         bottom.addPlaceholder(IPageLayout.ID_PROGRESS_VIEW);
         // the hidden editor area gives its space to the probe editor, which shares it with the timeline
-        layout.addView(ProbeEditorView.ID, IPageLayout.TOP, 0.5f, editorArea);
-        layout.addView(HitTimelineView.ID, IPageLayout.BOTTOM, 0.62f, ProbeEditorView.ID);
+        // (the Welcome page, shown at the first start, opens in the probe editor's place)
+        IFolderLayout centre = layout.createFolder("io.hprobe.rcp.centre", IPageLayout.TOP, 0.5f, editorArea); //$NON-NLS-1$
+        centre.addView(ProbeEditorView.ID);
+        centre.addPlaceholder(WelcomeView.ID);
+        layout.addView(HitTimelineView.ID, IPageLayout.BOTTOM, 0.62f, "io.hprobe.rcp.centre"); //$NON-NLS-1$
 
         for (String id : VIEWS) {
             layout.addShowViewShortcut(id);

@@ -43,6 +43,16 @@ public final class Messages extends NLS {
     public static String Latency_status;
     public static String Latency_empty;
     public static String Latency_calls;
+    public static String Welcome_title;
+    public static String Welcome_intro;
+    public static String Welcome_launch;
+    public static String Welcome_launchWhat;
+    public static String Welcome_attach;
+    public static String Welcome_attachWhat;
+    public static String Welcome_connect;
+    public static String Welcome_connectWhat;
+    public static String Welcome_journal;
+    public static String Welcome_journalWhat;
     public static String VmStats_counter;
     public static String VmStats_value;
     public static String VmStats_rate;

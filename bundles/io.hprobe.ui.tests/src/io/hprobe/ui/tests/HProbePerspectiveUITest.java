@@ -105,7 +105,27 @@ class HProbePerspectiveUITest {
         assertEquals("HProbe", category.getLabel());
         Set<String> ids = Arrays.stream(category.getViews()).map(IViewDescriptor::getId)
                 .collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(new TreeSet<>(HPROBE_VIEWS), ids);
+        Set<String> want = new TreeSet<>(HPROBE_VIEWS);
+        want.add(io.hprobe.ui.views.WelcomeView.ID); // opened at the first start, then from Help
+        assertEquals(want, ids);
+    }
+
+    @Test
+    void theWelcomePageOffersTheWaysIn() throws Exception {
+        assertTrue(io.hprobe.ui.preferences.Prefs.store().getBoolean(io.hprobe.ui.preferences.Prefs.WELCOME_SHOWN),
+                "shown at this first start");
+        IViewPart welcome = page.showView(io.hprobe.ui.views.WelcomeView.ID);
+        List<org.eclipse.swt.widgets.Link> links = Widgets
+                .all((Composite) welcome.getSite().getShell(), org.eclipse.swt.widgets.Link.class).stream()
+                .filter(l -> l.getData() instanceof String).toList();
+        assertEquals(List.of("io.hprobe.ui.launchLab", "io.hprobe.ui.attach", "io.hprobe.ui.connect",
+                "io.hprobe.ui.openJournal"), links.stream().map(l -> (String) l.getData()).toList());
+        for (org.eclipse.swt.widgets.Link l : links) {
+            assertTrue(UiTestSupport.commandEnabled((String) l.getData()), l.getData() + " can run from the page");
+        }
+        Path docs = Path.of(System.getProperty("hprobe.docs", System.getProperty("java.io.tmpdir")));
+        UiTestSupport.screenshotMaximized(page, welcome, docs.resolve("images").resolve("welcome.png"));
+        page.hideView(welcome);
     }
 
     @Test

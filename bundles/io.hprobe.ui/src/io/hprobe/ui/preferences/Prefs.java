@@ -35,6 +35,8 @@ public final class Prefs {
     public static final String LIBVIRT_URI = "libvirt.uri"; //$NON-NLS-1$
     /** The journals opened last, one path per line, newest first (RecentJournals). */
     public static final String RECENT_JOURNALS = "journal.recent"; //$NON-NLS-1$
+    /** The Welcome page was shown once (WelcomeView: the first start only). */
+    public static final String WELCOME_SHOWN = "welcome.shown"; //$NON-NLS-1$
 
     private Prefs() {
     }
