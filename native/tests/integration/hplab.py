@@ -427,6 +427,22 @@ class AgentTestCase(unittest.TestCase):
                 return out
 
 
+class LabTestCase(AgentTestCase):
+    """One agent and one lab guest, "lab", launched with LAUNCH, per test class."""
+
+    LAUNCH = ()  # hprobe vm launch options
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.g = Guest(cls.agent, "lab", *cls.LAUNCH)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.g.quit()
+        super().tearDownClass()
+
+
 class OwnQemuTestCase(AgentTestCase):
     """A lab guest in a QEMU the agent did not launch (lab.sh run, without -gdb), as a
     user's own VM: cls.gdir, cls.rundir, cls.con (its console), cls.qmp_path."""

@@ -14,7 +14,7 @@ import tempfile
 import time
 import unittest
 
-from hplab import BIN, ROOT, AgentTestCase, Guest, asan_runtime, wait_until
+from hplab import BIN, LabTestCase, ROOT, asan_runtime, wait_until
 
 A, B = 60, 40  # sysloop's and sysloop2's calls
 READ_AGGS = """import hprobe, json, sys
@@ -39,7 +39,7 @@ def journalled_aggs(journal, probe):
     return json.loads(r.stdout)
 
 
-class Aggregations(AgentTestCase):
+class Aggregations(LabTestCase):
     """In QEMU: the hits cross the ring, the agent sums them."""
     LAUNCH = ("--smp", "2")
     MECH = "tcg-plugin"
@@ -47,13 +47,7 @@ class Aggregations(AgentTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.g = Guest(cls.agent, "lab", *cls.LAUNCH)
         cls.g.run("cp /apps/sysloop /tmp/sysloop2 && echo copied", r"copied")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.g.quit()
-        super().tearDownClass()
 
     def add(self, *args):
         pr = int(self.agent.cli("probe", "add", "lab", *args).stdout)

@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from hplab import AgentTestCase, Guest, assert_speed_back, run_on_tty, wait_until
+from hplab import LabTestCase, assert_speed_back, run_on_tty, wait_until
 
 
 def ctf_params(*fields):
@@ -20,20 +20,10 @@ def ctf_params(*fields):
 N = 300
 
 
-class KernelProbes(AgentTestCase):
+class KernelProbes(LabTestCase):
     """Through the gdbstub: every hit stops the VM (works under KVM too)."""
     LAUNCH = ("--no-plugin",)
     MECH = "gdbstub"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.g = Guest(cls.agent, "lab", *cls.LAUNCH)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.g.quit()
-        super().tearDownClass()
 
     def add(self, *args):
         pr = int(self.agent.cli("probe", "add", "lab", *args).stdout)

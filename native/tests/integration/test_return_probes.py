@@ -7,7 +7,7 @@ import re
 import time
 import unittest
 
-from hplab import AgentTestCase, Guest, wait_until
+from hplab import LabTestCase, wait_until
 from test_cli import run_on_tty
 
 SLEEP_US = 20000  # retloop -s: each nanosleep asks for 20 ms
@@ -32,21 +32,11 @@ PATH_MAX_NS = 5000000
 #   that shares 2 loaded cores with QEMU, measured up to ~110 ms here.
 
 
-class ReturnProbes(AgentTestCase):
+class ReturnProbes(LabTestCase):
     """The in-QEMU tier: the return is seen without stopping the VM."""
     LAUNCH = ()
     MECH = "tcg-plugin"
     STOP_NS = 0
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.g = Guest(cls.agent, "lab", *cls.LAUNCH)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.g.quit()
-        super().tearDownClass()
 
     def add(self, *args, vm="lab"):
         pr = int(self.agent.cli("probe", "add", vm, *args).stdout)

@@ -6,26 +6,16 @@ kernel only. Issue 18, part 1."""
 import time
 import unittest
 
-from hplab import AgentTestCase, Guest, wait_until
+from hplab import LabTestCase, wait_until
 
 TIMEOUT_S = 3
 SLEEP_US = 40000000  # one nanosleep of 40 s: far past the timeout
 
 
-class ReturnTimeout(AgentTestCase):
+class ReturnTimeout(LabTestCase):
     AGENT_ARGS = ("--ret-timeout", str(TIMEOUT_S))
     LAUNCH = ()
     MECH = "tcg-plugin"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.g = Guest(cls.agent, "lab", *cls.LAUNCH)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.g.quit()
-        super().tearDownClass()
 
     def probe(self, pr):
         return next(p for p in self.agent.cli_json("probe", "list", "lab") if p["id"] == pr)
