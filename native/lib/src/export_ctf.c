@@ -265,7 +265,9 @@ static int ctf_hit(struct hpi_export *x, const struct hp_record *rec, const char
 	int err = 0;
 	const struct ctf_class *k = hpi_ctf_class(&c->classes, h->probe_id, spec, x->params, x->nparams, &err);
 	struct ctf_stream *s = err ? NULL : stream_of(x, 0, h->vcpu);
-	size_t n = hit_size(h, &hc, comm) + (k ? hpi_ctf_params_size(k, h) : 0);
+	uint8_t params[HPI_CTF_PARAMS_MAX];
+	size_t pn = k ? hpi_ctf_params_encode(k, h, params) : 0;
+	size_t n = hit_size(h, &hc, comm) + pn;
 	uint8_t *p = s ? ev_begin(c, s, k ? k->id : CTF_EV_HIT, h->time_ns, n, h->vcpu) : NULL;
 
 	if (err)
@@ -320,8 +322,7 @@ static int ctf_hit(struct hpi_export *x, const struct hp_record *rec, const char
 			break;
 		}
 	}
-	if (k)
-		hpi_ctf_params_put(k, h, p);
+	memcpy(p, params, pn);
 	return s->out.err;
 }
 

@@ -35,10 +35,11 @@ struct ctf_classes {
 const struct ctf_class *hpi_ctf_class(struct ctf_classes *t, uint32_t probe_id, const char *spec,
 				      const struct hp_param *params, int nparams, int *err);
 void hpi_ctf_classes_free(struct ctf_classes *t);
-/* The bytes of the params struct of a hit of class k, and writing them at p (returns
- * the end). */
-size_t hpi_ctf_params_size(const struct ctf_class *k, const struct hp_hit *h);
-uint8_t *hpi_ctf_params_put(const struct ctf_class *k, const struct hp_hit *h, uint8_t *p);
+/* The most bytes a params struct takes: each parameter's tag and a captured string. */
+#define HPI_CTF_PARAMS_MAX (HP_MAX_ARGS * (1 + HP_PARAM_STR_MAX))
+/* Writes the params struct of a hit of class k into out; returns its length. Each
+ * string is read from the hit's capture once. */
+size_t hpi_ctf_params_encode(const struct ctf_class *k, const struct hp_hit *h, uint8_t out[HPI_CTF_PARAMS_MAX]);
 /* The params struct's TSDL (nothing for a class without parameters). */
 void hpi_ctf_params_tsdl(struct hpi_out *o, const struct ctf_class *k);
 /* Writes the trace's metadata file (export_ctf_meta.c); uuid: the trace's. */

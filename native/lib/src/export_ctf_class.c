@@ -175,24 +175,12 @@ static int param_state(const struct ctf_class *k, const struct hp_hit *h, int i,
 	return hp_param__str(&m, h->args[i], str, HP_PARAM_STR_MAX) >= 0 ? 1 : 2;
 }
 
-size_t hpi_ctf_params_size(const struct ctf_class *k, const struct hp_hit *h)
+size_t hpi_ctf_params_encode(const struct ctf_class *k, const struct hp_hit *h, uint8_t out[HPI_CTF_PARAMS_MAX])
 {
 	char str[HP_PARAM_STR_MAX];
-	size_t n = 0;
+	uint8_t *p = out;
 
-	for (int i = 0; i < k->nparams; i++) {
-		int st = param_state(k, h, i, str);
-
-		n += 1 + (st == 0 ? 0 : st == 1 && k->params[i].cls == HP_PARAM_STR ? strlen(str) + 1 : 8);
-	}
-	return n;
-}
-
-uint8_t *hpi_ctf_params_put(const struct ctf_class *k, const struct hp_hit *h, uint8_t *p)
-{
-	char str[HP_PARAM_STR_MAX];
-
-	for (int i = 0; i < k->nparams; i++) {
+	for (int i = 0; i < k->nparams && i < HP_MAX_ARGS; i++) {
 		int st = param_state(k, h, i, str);
 
 		*p++ = (uint8_t)st;
@@ -206,7 +194,7 @@ uint8_t *hpi_ctf_params_put(const struct ctf_class *k, const struct hp_hit *h, u
 			p += 8;
 		}
 	}
-	return p;
+	return (size_t)(p - out);
 }
 
 void hpi_ctf_params_tsdl(struct hpi_out *o, const struct ctf_class *k)
