@@ -92,6 +92,8 @@ public final class Messages extends NLS {
     public static String Job_disable;
     public static String Job_detectorAdd;
     public static String Job_detectorRemove;
+    public static String Job_detectorEnable;
+    public static String Job_detectorDisable;
     public static String Op_addProbe;
     public static String Op_loadProbeSet;
     public static String ProbeSet_open;
@@ -282,6 +284,11 @@ public final class Messages extends NLS {
     public static String Detectors_add;
     public static String Detectors_edit;
     public static String Detectors_remove;
+    public static String Detectors_enable;
+    public static String Detectors_disable;
+    public static String Detectors_state;
+    public static String Detectors_enabled;
+    public static String Detectors_disabled;
     public static String Detectors_noVm;
     public static String Detectors_none;
     public static String Detectors_description;

@@ -18,7 +18,7 @@ class DetectorTextTest {
 
     private static Detector det(String kind, String config, String state) {
         return new Detector(1, kind, JsonParser.parseString(config).getAsJsonObject(),
-                JsonParser.parseString(state).getAsJsonObject(), 0);
+                JsonParser.parseString(state).getAsJsonObject(), 0, true);
     }
 
     @Test

@@ -516,6 +516,14 @@ public final class Agent {
         });
     }
 
+    /** Enables or disables a detector: disabled, it keeps its configuration and state, its probes leave. */
+    public CompletableFuture<Void> enableDetector(Vm vm, int detector, boolean on) {
+        JsonObject a = new JsonObject();
+        a.addProperty("detector", detector); //$NON-NLS-1$
+        return callVm(on ? "detector-enable" : "detector-disable", vm, a) //$NON-NLS-1$ //$NON-NLS-2$
+                .thenCompose(r -> refreshDetectors(vm)).thenAccept(Agent::done);
+    }
+
     public CompletableFuture<Void> removeDetector(Vm vm, int detector) {
         JsonObject a = new JsonObject();
         a.addProperty("detector", detector); //$NON-NLS-1$

@@ -239,7 +239,7 @@ public final class Vm {
             Detector d = detectors.get(id);
             if (d == null) {
                 d = new Detector(id, io.hprobe.core.protocol.Json.str(state, "kind", "?"), new JsonObject(), //$NON-NLS-1$ //$NON-NLS-2$
-                        new JsonObject(), 0);
+                        new JsonObject(), 0, true);
             }
             detectors.put(id, d.withState(state));
         }

@@ -395,7 +395,8 @@ class LiveWorkbenchUITest {
         Widgets.expandAll(state);
         // in words: the configuration as a sentence, the state as labelled values, hb's process by name
         int row = Widgets.rowWith(detectors, 0, Integer.toString(id));
-        assertEquals("app:/apps/hb:heartbeat called at least every 500 ms", detectors.getItem(row).getText(3));
+        assertEquals("app:/apps/hb:heartbeat called at least every 500 ms", detectors.getItem(row).getText(4));
+        assertEquals("enabled", detectors.getItem(row).getText(3));
         assertEquals("Period", state.getItem(0).getText(0));
         assertEquals("500 ms", state.getItem(0).getText(1));
         TreeItem procs = java.util.Arrays.stream(state.getItems()).filter(i -> i.getText(0).equals("Processes"))
@@ -403,6 +404,21 @@ class LiveWorkbenchUITest {
         assertEquals(1, procs.getItemCount());
         assertTrue(procs.getItem(0).getText(0).matches("hb \\(pid \\d+\\)"), procs.getItem(0).getText(0));
         UiTestSupport.screenshotMaximized(page(), view, docs("detectors.png"));
+        // Disable from the view: the agent says so (detector-list), and the row; Enable brings it back
+        org.eclipse.jface.action.IAction toggle = UiTestSupport.nn(view.toggleAction());
+        assertEquals("Disable", toggle.getText());
+        toggle.run();
+        UiTestSupport.waitUntil("the detector disabled", T, () -> {
+            int r = Widgets.rowWith(detectors, 0, Integer.toString(id));
+            return r >= 0 && "disabled".equals(detectors.getItem(r).getText(3)) && "Enable".equals(toggle.getText());
+        });
+        assertTrue(agent.refreshDetectors(vm).get(30, TimeUnit.SECONDS).stream()
+                .anyMatch(d -> d.id() == id && !d.enabled()), "the agent's detector is disabled");
+        toggle.run();
+        UiTestSupport.waitUntil("the detector enabled again", T, () -> {
+            int r = Widgets.rowWith(detectors, 0, Integer.toString(id));
+            return r >= 0 && "enabled".equals(detectors.getItem(r).getText(3));
+        });
         agent.removeDetector(vm, id).get(30, TimeUnit.SECONDS);
         type(console, "kill %1");
         UiTestSupport.waitUntil("the detector removed", T, () -> detectors.getItemCount() == 0);

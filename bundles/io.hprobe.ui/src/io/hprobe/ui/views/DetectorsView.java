@@ -56,6 +56,8 @@ public class DetectorsView extends HProbeView {
         col(t, Messages.Detectors_id, 35, d -> Integer.toString(d.id()));
         col(t, Messages.Detectors_kind, 80, Detector::kind);
         col(t, Messages.Detectors_alerts, 50, d -> Long.toString(d.alerts()));
+        col(t, Messages.Detectors_state, 70,
+                d -> d.enabled() ? Messages.Detectors_enabled : Messages.Detectors_disabled);
         col(t, Messages.Detectors_config, 420, DetectorText::config);
         t.setContentProvider(ArrayContentProvider.getInstance());
         t.setComparer(new ById<>(Detector.class, Detector::id)); // the selection outlives state updates
@@ -118,6 +120,13 @@ public class DetectorsView extends HProbeView {
         c.setLabelProvider(ColumnLabelProvider.createTextProvider(o -> o instanceof Detector d ? text.of(d) : "")); //$NON-NLS-1$
     }
 
+    /** The selected detector's Enable/Disable (the UI tests' way in; its text follows the selection). */
+    private @Nullable Action toggleAction;
+
+    public @Nullable Action toggleAction() {
+        return toggleAction;
+    }
+
     private void makeActions(TableViewer t) {
         Action add = new Action(Messages.Detectors_add) {
 
@@ -159,6 +168,22 @@ public class DetectorsView extends HProbeView {
                 }
             }
         };
+        Action toggle = new Action(Messages.Detectors_disable) {
+
+            @Override
+            public void run() {
+                Vm vm = vm();
+                Agent a = vm == null ? null : vm.agent();
+                if (vm != null && a != null && t.getStructuredSelection().getFirstElement() instanceof Detector d) {
+                    Jobs.agent(NLS.bind(d.enabled() ? Messages.Job_detectorDisable : Messages.Job_detectorEnable,
+                            d.kind()), () -> a.enableDetector(vm, d.id(), !d.enabled()), null);
+                }
+            }
+        };
+        t.addSelectionChangedListener(
+                e -> toggle.setText(e.getStructuredSelection().getFirstElement() instanceof Detector d && !d.enabled()
+                        ? Messages.Detectors_enable
+                        : Messages.Detectors_disable));
         Action remove = new Action(Messages.Detectors_remove) {
 
             @Override
@@ -178,6 +203,8 @@ public class DetectorsView extends HProbeView {
         MenuManager m = new MenuManager();
         m.add(add);
         m.add(reconfigure);
+        m.add(toggle);
+        toggleAction = toggle;
         m.add(remove);
         t.getControl().setMenu(m.createContextMenu(t.getControl()));
         t.addDoubleClickListener(e -> reconfigure.run());
