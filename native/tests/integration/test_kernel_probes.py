@@ -153,6 +153,9 @@ class KernelProbes(LabTestCase):
         self.remove(pr)
         # its hits outlive it in the journal, and so do the names the CLI shows them by
         self.assertEqual(self.cli_named(pr, 'fd=%d buf="sysloop" count=%d' % (fd, ln)), 50)
+        listed = [r.split() for r in self.agent.cli("probe", "list", "lab", "--removed").stdout.splitlines()[1:]]
+        self.assertIn([str(pr), "removed"], [r[:2] for r in listed])
+        self.assertNotIn(str(pr), [r.split()[0] for r in self.agent.cli("probe", "list", "lab").stdout.splitlines()[1:]])
 
     WRITE_PARAMS = [("fd", "unsigned int", "uint", 4), ("buf", "const char *", "str", 8),
                     ("count", "size_t", "uint", 8)]
