@@ -1,8 +1,9 @@
 /* The application watchdog: a heartbeat function of a guest program must be called
  * by each watched process at least every period. Silence longer than that raises a
- * "hang" alert (checked every tick, so within period + one tick); the next heartbeat
- * raises "recovered"; a process that exits or is killed raises "exited", not a hang.
- * Each process is tracked on its own. */
+ * "hang" alert (checked every tick, so within period + one tick; a silence no tick
+ * saw is said by the beat that ends it); the next heartbeat raises "recovered"; a
+ * process that exits or is killed raises "exited", not a hang. Each process is
+ * tracked on its own. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,12 +138,20 @@ static void on_hit(struct hp_target *t, struct hp_detector *d, struct hp_probe *
 		return;
 	if (!w->comm[0]) /* first seen through the process list, before its first beat */
 		snprintf(w->comm, sizeof w->comm, "%.*s", HP_COMM_LEN, hit->comm);
+	uint64_t at = beat_time(t, hit, w->last_ns, now);
+	/* a silence no tick saw (the agent's thread was held up, waiting on QEMU, while
+	 * the guest's clock ran): the beat that ends it says the hang, with its length */
+	if (w->st == WS_OK && at - w->last_ns > s->period_ns) {
+		w->st = WS_HUNG;
+		s->hangs++;
+		alert(t, d, "hang", w, at);
+	}
 	if (w->st == WS_HUNG) {
 		w->st = WS_OK;
 		s->recoveries++;
 		alert(t, d, "recovered", w, now);
 	}
-	w->last_ns = beat_time(t, hit, w->last_ns, now);
+	w->last_ns = at;
 	w->beats++;
 }
 
