@@ -175,7 +175,8 @@ public final class DetectorText {
     }
 
     private static String headline(JsonObject o) {
-        return name(o, 0).equals("#1") ? "" : name(o, 0); //$NON-NLS-1$ //$NON-NLS-2$
+        String n = name(o, 0);
+        return n.equals("#1") ? "" : n; //$NON-NLS-1$ //$NON-NLS-2$
     }
 
     /** Members but the ones named, as "Label value" joined by commas. */

@@ -115,18 +115,8 @@ public class AggregationView extends HProbeView {
             }
         };
         getViewSite().getActionBars().getToolBarManager().add(clear);
-        poll(top);
+        pollEvery(top, POLL_MS, this::read); // the agent pushes no change per hit
         return top;
-    }
-
-    /** Reads the table every POLL_MS while the view lives: the agent pushes no change per hit. */
-    private void poll(Control top) {
-        top.getDisplay().timerExec(POLL_MS, () -> {
-            if (!top.isDisposed()) {
-                read();
-                poll(top);
-            }
-        });
     }
 
     /** The VM's aggregating probes in the combo; the selection kept by probe id. */

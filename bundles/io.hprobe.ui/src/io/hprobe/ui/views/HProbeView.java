@@ -63,6 +63,19 @@ public abstract class HProbeView extends ViewPart implements UiContext.Listener 
     }
 
     /** Asks for a coalesced refresh (any thread). */
+    /**
+     * Runs read every ms on the UI thread while top lives: for what the agent does not push (aggregations,
+     * counters), read on a timer.
+     */
+    protected static void pollEvery(Control top, int ms, Runnable read) {
+        top.getDisplay().timerExec(ms, () -> {
+            if (!top.isDisposed()) {
+                read.run();
+                pollEvery(top, ms, read);
+            }
+        });
+    }
+
     protected final void requestRefresh() {
         Throttle t = throttle;
         if (t != null) {

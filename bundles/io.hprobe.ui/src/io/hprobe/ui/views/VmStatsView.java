@@ -62,7 +62,7 @@ public class VmStatsView extends HProbeView {
         col(t, Messages.VmStats_meaning, 380, SWT.LEFT, Row::meaning);
         t.setContentProvider(ArrayContentProvider.getInstance());
         table = t;
-        poll(top);
+        pollEvery(top, POLL_MS, this::read); // the agent pushes no counter
         return top;
     }
 
@@ -76,16 +76,6 @@ public class VmStatsView extends HProbeView {
         c.getColumn().setText(title);
         c.getColumn().setWidth(width);
         c.setLabelProvider(ColumnLabelProvider.createTextProvider(o -> o instanceof Row r ? text.of(r) : "")); //$NON-NLS-1$
-    }
-
-    /** vm-stats every POLL_MS while the view lives: the agent pushes no counter. */
-    private void poll(Control top) {
-        top.getDisplay().timerExec(POLL_MS, () -> {
-            if (!top.isDisposed()) {
-                read();
-                poll(top);
-            }
-        });
     }
 
     /** The counters shown now (UI thread). */
