@@ -26,6 +26,7 @@ PACKAGES=(
 	python3 xvfb xauth libgtk-3-0 babeltrace2 gdb socat procps util-linux
 	bpftool # an independent reader of the guest kernels' BTF (test_hostile)
 	python3-venv python3-setuptools python3-wheel # pip install ./python, offline (test_pyclient)
+	libwrap0 # the unpacked sshd's one library openssh-client does not bring (test_sshd below)
 )
 
 LIBVIRT_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients)
@@ -60,6 +61,27 @@ add_backports() {
 		if [ -n "${HP_SETUP_DRY_RUN:-}" ]; then cat > "$f"; else "${SUDO[@]}" tee "$f" >/dev/null; fi
 }
 
+# sshd for the tests of agents over SSH (SshTunnelTest): unpacked from Debian's package,
+# not installed, so that no ssh service starts and nothing listens on port 22.
+SSHD_DIR=/opt/hprobe-test/openssh
+test_sshd() {
+	if [ -n "${HP_SETUP_DRY_RUN:-}" ]; then
+		echo "would unpack openssh-server into $SSHD_DIR and add the system user sshd"
+		return 0
+	fi
+	if [ ! -x /usr/sbin/sshd ] && [ ! -x "$SSHD_DIR/usr/sbin/sshd" ]; then
+		local tmp
+		tmp=$(mktemp -d)
+		(cd "$tmp" && apt-get download -q openssh-server) || hp_die "cannot download openssh-server"
+		priv mkdir -p "$SSHD_DIR"
+		priv dpkg-deb -x "$tmp"/openssh-server_*.deb "$SSHD_DIR"
+		rm -rf "$tmp"
+	fi
+	# sshd started as root hands the network to this unprivileged user
+	getent passwd sshd >/dev/null ||
+		priv useradd --system --no-create-home --home-dir /run/sshd --shell /usr/sbin/nologin sshd
+}
+
 add_backports
 export DEBIAN_FRONTEND=noninteractive
 priv apt-get update -q
@@ -68,4 +90,5 @@ priv apt-get install -y -q "${PACKAGES[@]}"
 # libvirtd for libvirt domains (and test_libvirt); without recommends, which would
 # ask for bookworm's QEMU 7.2 metapackages next to backports' QEMU 10
 priv apt-get install -y -q --no-install-recommends "${LIBVIRT_PACKAGES[@]}"
+test_sshd
 [ -n "${HP_SETUP_DRY_RUN:-}" ] || qemu-system-x86_64 --version | head -n1

@@ -88,7 +88,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: hprobed [--socket PATH] [--state-dir DIR] [--lab PATH] [--plugin SO]\n"
 		   "               [--daemon] [--log FILE] [--debug] [--ret-timeout SECONDS]\n"
-		   "Serves the HProbe protocol on a 0600 Unix socket (docs/protocol.md).\n");
+		   "       hprobed [--socket PATH] --print-socket\n"
+		   "Serves the HProbe protocol on a 0600 Unix socket (docs/protocol.md).\n"
+		   "--print-socket prints the socket path and exits (clients over SSH ask it).\n");
 }
 
 /* The lab script sits at <prefix>/native/guest/lab.sh in a source tree; the binary at
@@ -125,14 +127,20 @@ int main(int argc, char **argv)
 {
 	static struct hp_agent agent;
 	struct hp_agent *a = &agent;
-	int daemonize = 0;
+	int daemonize = 0, print_socket = 0;
 	const char *logfile = NULL;
 	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' }, { "state-dir", required_argument, NULL, 'd' },
-		{ "lab", required_argument, NULL, 'l' },    { "plugin", required_argument, NULL, 'p' },
-		{ "daemon", no_argument, NULL, 'D' },       { "log", required_argument, NULL, 'L' },
-		{ "debug", no_argument, NULL, 'g' },        { "ret-timeout", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "lab", required_argument, NULL, 'l' },
+		{ "plugin", required_argument, NULL, 'p' },
+		{ "daemon", no_argument, NULL, 'D' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "debug", no_argument, NULL, 'g' },
+		{ "ret-timeout", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "print-socket", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
 	};
 	/* Client buffers of a few hundred KiB come and go with bursts of hits. A fixed
 	 * mmap threshold gives them back to the system when freed; glibc's sliding one
@@ -180,6 +188,9 @@ int main(int argc, char **argv)
 			a->host.ret_timeout_ns = s * 1000000000ull;
 			break;
 		}
+		case 'S':
+			print_socket = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -187,6 +198,10 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (print_socket) {
+		puts(a->host.paths.socket);
+		return 0;
 	}
 	/* the state directory is ours and private before anything is written there (the
 	 * log first): a symlink, or a directory someone else made in /tmp, is refused */

@@ -191,6 +191,16 @@ class Usage(unittest.TestCase):
         finally:
             shutil.rmtree(d)
 
+    def test_agent_prints_its_socket(self):
+        # what a client over SSH asks when its ssh:// URL names no socket (SshTunnel)
+        agent = os.path.join(BIN, "hprobed")
+        env = dict(os.environ, XDG_RUNTIME_DIR="/run/user/4242")
+        r = subprocess.run([agent, "--print-socket"], capture_output=True, text=True, env=env, timeout=30)
+        self.assertEqual((r.returncode, r.stdout), (0, "/run/user/4242/hprobe/hprobed.sock\n"), r.stderr)
+        r = subprocess.run([agent, "--socket", "/srv/a b.sock", "--print-socket"], capture_output=True,
+                           text=True, env=env, timeout=30)
+        self.assertEqual((r.returncode, r.stdout), (0, "/srv/a b.sock\n"), r.stderr)
+
     def test_no_agent_is_exit_3(self):
         d, sock = nobody_socket()
         try:

@@ -45,15 +45,27 @@ public final class Agent {
     private final AgentSession session;
     private final Map<String, Vm> vms = new LinkedHashMap<>();
     private final LibvirtConnection libvirt;
+    private final @Nullable SshTunnel tunnel;
 
     /**
      * @param launcher starts the agent when nothing listens on socket; null to only connect
      */
     public Agent(HProbeModel model, Path socket, @Nullable AgentLauncher launcher, long hitCapacity) {
+        this(model, socket, launcher, null, hitCapacity);
+    }
+
+    /** An agent on another host, reached through an SSH forward that each connection opens first. */
+    public Agent(HProbeModel model, SshTunnel tunnel, long hitCapacity) {
+        this(model, tunnel.localSocket(), null, tunnel, hitCapacity);
+    }
+
+    private Agent(HProbeModel model, Path socket, @Nullable AgentLauncher launcher, @Nullable SshTunnel tunnel,
+            long hitCapacity) {
         this.model = model;
         this.hitCapacity = hitCapacity;
+        this.tunnel = tunnel;
         this.libvirt = new LibvirtConnection(this, model);
-        this.session = new AgentSession(socket, launcher, new AgentEvents(this)::apply, s -> sync(),
+        this.session = new AgentSession(socket, launcher, tunnel, new AgentEvents(this)::apply, s -> sync(),
                 () -> model.fire(ModelChange.Kind.CONNECTION, this, null));
     }
 
@@ -63,6 +75,32 @@ public final class Agent {
 
     public Path socket() {
         return session.socket();
+    }
+
+    /** The forward to a remote agent, or null for a local one. */
+    public @Nullable SshTunnel tunnel() {
+        return tunnel;
+    }
+
+    /** How the user named the agent: its ssh:// URL, or its socket path. */
+    public String target() {
+        SshTunnel t = tunnel;
+        return t != null ? t.target() : session.socket().toString();
+    }
+
+    /**
+     * A file the agent names (a VM's journal) as a local path: itself for a local agent, a copy in dir for
+     * a remote one. Blocking.
+     */
+    public Path localCopy(String agentPath, Path dir) throws AgentException {
+        SshTunnel t = tunnel;
+        if (t == null) {
+            return Path.of(agentPath);
+        }
+        Path name = Path.of(agentPath).getFileName();
+        Path local = dir.resolve(name == null ? "journal.hpj" : name.toString()); //$NON-NLS-1$
+        t.fetch(agentPath, local);
+        return local;
     }
 
     public State state() {
@@ -559,6 +597,6 @@ public final class Agent {
 
     @Override
     public String toString() {
-        return session.socket().toString();
+        return target();
     }
 }

@@ -45,6 +45,7 @@ final class AgentSession {
 
     private final Path socket;
     private final @Nullable AgentLauncher launcher;
+    private final @Nullable SshTunnel tunnel;
     private final Consumer<AgentEvent> events;
     private final Sync sync;
     private final Runnable stateChanged;
@@ -58,14 +59,16 @@ final class AgentSession {
     private volatile JsonObject info = new JsonObject();
 
     /**
+     * @param tunnel       the SSH forward to open before the socket (a remote agent), or null
      * @param events       gets every pushed event, on the connection's reader thread
      * @param sync         loads the owner's mirror on each new connection
      * @param stateChanged told after each change of {@link #state()} or {@link #lastError()}
      */
-    AgentSession(Path socket, @Nullable AgentLauncher launcher, Consumer<AgentEvent> events, Sync sync,
-            Runnable stateChanged) {
+    AgentSession(Path socket, @Nullable AgentLauncher launcher, @Nullable SshTunnel tunnel, Consumer<AgentEvent> events,
+            Sync sync, Runnable stateChanged) {
         this.socket = socket;
         this.launcher = launcher;
+        this.tunnel = tunnel;
         this.events = events;
         this.sync = sync;
         this.stateChanged = stateChanged;
@@ -137,6 +140,10 @@ final class AgentSession {
     }
 
     private AgentConnection open() throws AgentException {
+        SshTunnel t = tunnel;
+        if (t != null) {
+            t.open(); // again after ssh died (network gone, host rebooted)
+        }
         return AgentConnection.open(socket, this::onEvent, this::onClosed);
     }
 
@@ -199,6 +206,10 @@ final class AgentSession {
             c.close();
         }
         timer.shutdownNow();
+        SshTunnel t = tunnel;
+        if (t != null) {
+            t.dispose();
+        }
         state = Agent.State.DISCONNECTED;
     }
 

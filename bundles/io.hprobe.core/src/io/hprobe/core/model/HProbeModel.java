@@ -61,6 +61,16 @@ public final class HProbeModel {
         return null;
     }
 
+    /** The agent the user named target (an ssh:// URL or a socket path), if the model has one. */
+    public @Nullable Agent agent(String target) {
+        for (Agent a : agents) {
+            if (a.target().equals(target)) {
+                return a;
+            }
+        }
+        return null;
+    }
+
     /** Adds a VM read from a saved journal (no agent). */
     public void addOffline(Vm vm) {
         offline.add(vm);
