@@ -12,6 +12,7 @@ import org.eclipse.osgi.service.datalocation.Location;
 import io.hprobe.core.model.Agent;
 import io.hprobe.core.model.AgentLauncher;
 import io.hprobe.core.model.HProbeModel;
+import io.hprobe.core.model.SshTunnel;
 import io.hprobe.core.protocol.AgentException;
 import io.hprobe.ui.preferences.Prefs;
 
@@ -64,6 +65,28 @@ public final class HProbeUi {
         return addAgent(socket, Prefs.store().getBoolean(Prefs.AGENT_START));
     }
 
+    /**
+     * Adds an agent by socket path, or on another host by an ssh:// URL, and connects it in a job.
+     *
+     * @throws IllegalArgumentException when target is a bad ssh:// URL
+     */
+    public static synchronized Agent addAgent(String target, boolean startIfAbsent) {
+        if (!SshTunnel.isSsh(target)) {
+            return addAgent(Path.of(target), startIfAbsent);
+        }
+        Agent existing = model().agent(target);
+        if (existing != null) {
+            return existing;
+        }
+        SshTunnel tunnel;
+        try {
+            tunnel = SshTunnel.create(target, Prefs.sshCommand());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("no temporary directory for the SSH socket: " + e.getMessage(), e); //$NON-NLS-1$
+        }
+        return add(new Agent(model(), tunnel, Prefs.hitCapacity()));
+    }
+
     /** Adds an agent by socket path and connects it in a job. */
     public static synchronized Agent addAgent(Path socket, boolean startIfAbsent) {
         Agent existing = model().agent(socket);
@@ -77,7 +100,10 @@ public final class HProbeUi {
                 launcher = new AgentLauncher(binary, Prefs.stateDir());
             }
         }
-        Agent agent = new Agent(model(), socket, launcher, Prefs.hitCapacity());
+        return add(new Agent(model(), socket, launcher, Prefs.hitCapacity()));
+    }
+
+    private static Agent add(Agent agent) {
         agent.libvirt().setUri(Prefs.libvirtUri());
         model().addAgent(agent);
         connect(agent);
@@ -105,7 +131,7 @@ public final class HProbeUi {
 
     /** (Re)connects an agent in a job; failures show in the VM browser, not in a dialog. */
     public static void connect(Agent agent) {
-        Job job = Job.create(org.eclipse.osgi.util.NLS.bind(Messages.Job_connect, agent.socket()), monitor -> {
+        Job job = Job.create(org.eclipse.osgi.util.NLS.bind(Messages.Job_connect, agent.target()), monitor -> {
             try {
                 agent.connect();
                 return Status.OK_STATUS;

@@ -107,6 +107,7 @@ public final class Messages extends NLS {
     public static String VmBrowser_cpus;
     public static String VmBrowser_kernel;
     public static String VmBrowser_agent;
+    public static String VmBrowser_remoteAgent;
     public static String VmBrowser_processDetails;
     public static String VmBrowser_journal;
     public static String VmBrowser_connected;
@@ -324,6 +325,7 @@ public final class Messages extends NLS {
     public static String Connect_socketHint;
     public static String Connect_start;
     public static String Connect_absolute;
+    public static String Job_fetchJournal;
     public static String Export_window;
     public static String Export_title;
     public static String Export_description;
@@ -364,6 +366,7 @@ public final class Messages extends NLS {
     public static String Prefs_smp;
     public static String Prefs_mem;
     public static String Prefs_libvirtUri;
+    public static String Prefs_ssh;
     public static String Prefs_backEdge;
     public static String Prefs_alert;
     public static String Props_category;

@@ -98,7 +98,9 @@ public final class Agent {
             return Path.of(agentPath);
         }
         Path name = Path.of(agentPath).getFileName();
-        Path local = dir.resolve(name == null ? "journal.hpj" : name.toString()); //$NON-NLS-1$
+        String n = name == null ? "" : name.toString(); //$NON-NLS-1$
+        // the agent names the file: only its last element, and never a directory
+        Path local = dir.resolve(n.isEmpty() || ".".equals(n) || "..".equals(n) ? "journal.hpj" : n); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
         t.fetch(agentPath, local);
         return local;
     }

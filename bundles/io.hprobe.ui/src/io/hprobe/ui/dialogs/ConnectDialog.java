@@ -1,7 +1,5 @@
 package io.hprobe.ui.dialogs;
 
-import java.nio.file.Path;
-
 import org.eclipse.jdt.annotation.Nullable;
 import org.eclipse.swt.SWT;
 import org.eclipse.swt.layout.GridData;
@@ -12,15 +10,16 @@ import org.eclipse.swt.widgets.Control;
 import org.eclipse.swt.widgets.Shell;
 import org.eclipse.swt.widgets.Text;
 
+import io.hprobe.core.model.SshTunnel;
 import io.hprobe.ui.Messages;
 import io.hprobe.ui.preferences.Prefs;
 
-/** Adds an agent by its socket path (another local agent, or one forwarded over SSH). */
+/** Adds an agent by its socket path, or on another host by an ssh:// URL (forwarded over SSH). */
 public class ConnectDialog extends FieldDialog {
 
     private @Nullable Text socket;
     private @Nullable Button start;
-    private Path result = Prefs.socket();
+    private String result = Prefs.socket().toString();
     private boolean startIfAbsent;
 
     public ConnectDialog(@Nullable Shell parent) {
@@ -52,16 +51,24 @@ public class ConnectDialog extends FieldDialog {
         Text s = socket;
         Button b = start;
         String v = s == null ? null : value(s);
-        if (v == null || !v.startsWith("/")) { //$NON-NLS-1$
+        if (v != null && SshTunnel.isSsh(v)) {
+            try {
+                SshTunnel.parse(v);
+            } catch (IllegalArgumentException e) {
+                setErrorMessage(e.getMessage());
+                return;
+            }
+        } else if (v == null || !v.startsWith("/")) { //$NON-NLS-1$
             setErrorMessage(Messages.Connect_absolute);
             return;
         }
-        result = Path.of(v);
-        startIfAbsent = b != null && b.getSelection();
+        result = v;
+        startIfAbsent = b != null && b.getSelection() && !SshTunnel.isSsh(v);
         super.okPressed();
     }
 
-    public Path socket() {
+    /** A socket path or an ssh:// URL. */
+    public String target() {
         return result;
     }
 

@@ -18,7 +18,7 @@ public class ConnectHandler extends AbstractHandler {
         ConnectDialog d = new ConnectDialog(
                 event == null ? Display.getDefault().getActiveShell() : HandlerUtil.getActiveShell(event));
         if (d.open() == Window.OK) {
-            HProbeUi.addAgent(d.socket(), d.startIfAbsent());
+            HProbeUi.addAgent(d.target(), d.startIfAbsent());
         }
         return null;
     }

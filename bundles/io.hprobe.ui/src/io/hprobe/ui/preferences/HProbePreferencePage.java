@@ -54,6 +54,7 @@ public class HProbePreferencePage extends FieldEditorPreferencePage implements I
         mem.setValidRange(128, 65536);
         addField(mem);
         addField(new StringFieldEditor(Prefs.LIBVIRT_URI, Messages.Prefs_libvirtUri, getFieldEditorParent()));
+        addField(new StringFieldEditor(Prefs.SSH_COMMAND, Messages.Prefs_ssh, getFieldEditorParent()));
         addField(new ColorFieldEditor(Prefs.COLOR_BACK_EDGE, Messages.Prefs_backEdge, getFieldEditorParent()));
         addField(new ColorFieldEditor(Prefs.COLOR_ALERT, Messages.Prefs_alert, getFieldEditorParent()));
     }

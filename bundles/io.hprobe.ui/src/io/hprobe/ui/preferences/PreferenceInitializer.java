@@ -28,5 +28,6 @@ public class PreferenceInitializer extends AbstractPreferenceInitializer {
         s.setDefault(Prefs.LAB_SMP, 1);
         s.setDefault(Prefs.LAB_MEM, 512);
         s.setDefault(Prefs.LIBVIRT_URI, LibvirtConnection.DEFAULT_URI);
+        s.setDefault(Prefs.SSH_COMMAND, "ssh"); //$NON-NLS-1$
     }
 }

@@ -33,6 +33,8 @@ public final class Prefs {
     public static final String LAB_MEM = "lab.mem"; //$NON-NLS-1$
     /** The libvirt connection whose domains the VM Browser lists; blank = qemu:///system. */
     public static final String LIBVIRT_URI = "libvirt.uri"; //$NON-NLS-1$
+    /** The ssh client and options for agents on other hosts (ssh:// URLs), split at blanks. */
+    public static final String SSH_COMMAND = "ssh.command"; //$NON-NLS-1$
     /** The journals opened last, one path per line, newest first (RecentJournals). */
     public static final String RECENT_JOURNALS = "journal.recent"; //$NON-NLS-1$
     /** The Welcome page was shown once (WelcomeView: the first start only). */
@@ -63,6 +65,11 @@ public final class Prefs {
     public static String libvirtUri() {
         String s = store().getString(LIBVIRT_URI).trim();
         return s.isEmpty() ? LibvirtConnection.DEFAULT_URI : s;
+    }
+
+    public static java.util.List<String> sshCommand() {
+        String s = store().getString(SSH_COMMAND).trim();
+        return java.util.List.of((s.isEmpty() ? "ssh" : s).split("\\s+")); //$NON-NLS-1$ //$NON-NLS-2$
     }
 
     public static long hitCapacity() {

@@ -65,7 +65,7 @@ public class VmBrowserView extends HProbeView {
         Tree tree = v.getTree();
         tree.setHeaderVisible(true);
         tree.setLinesVisible(true);
-        column(v, Messages.VmBrowser_name, 190, this::name);
+        column(v, Messages.VmBrowser_name, 260, this::name);
         column(v, Messages.VmBrowser_state, 85, this::state);
         column(v, Messages.VmBrowser_accel, 50, e -> e instanceof Vm vm ? vm.info().accel() : ""); //$NON-NLS-1$
         column(v, Messages.VmBrowser_cpus, 55,
@@ -136,7 +136,10 @@ public class VmBrowserView extends HProbeView {
     private String name(Object e) {
         if (e instanceof Agent a) {
             String version = a.info().has("version") ? a.info().get("version").getAsString() : ""; //$NON-NLS-1$ //$NON-NLS-2$
-            return org.eclipse.osgi.util.NLS.bind(Messages.VmBrowser_agent, version);
+            io.hprobe.core.model.SshTunnel t = a.tunnel();
+            return t == null
+                    ? org.eclipse.osgi.util.NLS.bind(Messages.VmBrowser_agent, version)
+                    : org.eclipse.osgi.util.NLS.bind(Messages.VmBrowser_remoteAgent, version, t.destination());
         }
         if (e instanceof Vm vm) {
             return vm.isLive() || vm.agent() != null
@@ -153,7 +156,7 @@ public class VmBrowserView extends HProbeView {
     /** Kernel of a VM, socket of an agent, parent and cr3 of a process. */
     private String details(Object e) {
         if (e instanceof Agent a) {
-            return a.socket().toString();
+            return a.target();
         }
         if (e instanceof Vm vm) {
             return vm.info().kernel();
@@ -557,7 +560,7 @@ public class VmBrowserView extends HProbeView {
     private void connectAgent() {
         ConnectDialog d = new ConnectDialog(getSite().getShell());
         if (d.open() == Window.OK) {
-            HProbeUi.addAgent(d.socket(), d.startIfAbsent());
+            HProbeUi.addAgent(d.target(), d.startIfAbsent());
         }
     }
 

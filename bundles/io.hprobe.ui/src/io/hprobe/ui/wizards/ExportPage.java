@@ -149,7 +149,11 @@ final class ExportPage extends WizardPage {
         if (o == null) {
             return;
         }
-        Path dir = journal.getParent() == null ? Path.of(System.getProperty("user.home")) : journal.getParent(); //$NON-NLS-1$
+        io.hprobe.core.model.Agent a = vm.agent();
+        boolean copy = a != null && a.tunnel() != null; // a remote journal's copy sits in a temporary directory
+        Path dir = copy || journal.getParent() == null
+                ? Path.of(System.getProperty("user.home")) //$NON-NLS-1$
+                : journal.getParent();
         String name = vm.name() + "-trace" + (format.isDirectory() ? "-ctf" : "." + format.extension()); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
         o.setText(dir.resolve(name).toString());
     }
