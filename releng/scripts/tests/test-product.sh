@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The built product as a user starts it: hprobe-workbench.sh with a journal named on its
-# command line, in a fresh workspace, on a display of its own (Xvfb). Passes when the
-# workbench has opened the journal (it records it among File > Recent Journals, saved at
-# once in the workspace's preferences) and leaves a screenshot beside the product.
+# command line, in a fresh workspace, on a display of its own (Xvfb). Passes when
+#  1. the workbench opens the journal (it records it among File > Recent Journals, saved
+#     at once in the workspace's preferences; a screenshot is left beside the product),
+#     and SIGTERM closes it as File > Exit does: its layout saved (workbench.xmi);
+#  2. started again, it restores that layout (a window size set in the saved layout, as a
+#     user's resize would, is still there when it exits again);
+#  3. a layout saved for another version of the perspective is not restored.
 #   test-product.sh PRODUCT_DIR HP_MKJOURNAL LIBHPROBE
 set -euo pipefail
 product=$1 mkjournal=$2 lib=$3
@@ -11,30 +15,67 @@ for f in "$product/hprobe-workbench.sh" "$mkjournal" "$lib"; do
 done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hprobe-product-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-"$mkjournal" make "$tmp/run.hpj" "$tmp/expected.jsonl" 500 >/dev/null
-prefs=$tmp/ws/.metadata/.plugins/org.eclipse.core.runtime/.settings/io.hprobe.ui.prefs
+ws=$tmp/ws
+prefs=$ws/.metadata/.plugins/org.eclipse.core.runtime/.settings/io.hprobe.ui.prefs
+layout=$ws/.metadata/.plugins/org.eclipse.e4.workbench/workbench.xmi
+version=$ws/.metadata/.plugins/io.hprobe.rcp/layout.version
 # no agent on this machine's sockets: a runtime directory of its own, none found to start
-cat >"$tmp/run.sh" <<EOS
+mkdir -m 700 "$tmp/xdg"
+
+# run N: starts the workbench on journal jN.hpj, waits until it has opened it, takes a
+# screenshot when asked, then SIGTERM, and waits for the exit
+cat >"$tmp/run.sh" <<EOS2
 set -u
-XDG_RUNTIME_DIR=$tmp/xdg HPROBE_WORKSPACE=$tmp/ws HPROBE_LIBHPROBE=$lib PATH=/usr/bin:/bin \
-	"$product/hprobe-workbench.sh" -consoleLog "$tmp/run.hpj" >"$tmp/workbench.log" 2>&1 &
+n=\$1 shot=\$2
+XDG_RUNTIME_DIR=$tmp/xdg HPROBE_WORKSPACE=$ws HPROBE_LIBHPROBE=$lib PATH=/usr/bin:/bin \
+	"$product/hprobe-workbench.sh" -consoleLog "$tmp/j\$n.hpj" >"$tmp/workbench\$n.log" 2>&1 &
 pid=\$!
 ok=1
 for _ in \$(seq 1 240); do
-	if grep -qs "journal.recent=$tmp/run.hpj" "$prefs"; then ok=0; break; fi
+	if grep -qsF "$tmp/j\$n.hpj" "$prefs"; then ok=0; break; fi
 	kill -0 \$pid 2>/dev/null || break
 	sleep 0.5
 done
-[ \$ok = 0 ] && sleep 2 && xwd -root -silent >"$tmp/shot.xwd"
-kill \$pid 2>/dev/null; wait \$pid 2>/dev/null
-exit \$ok
-EOS
-mkdir -m 700 "$tmp/xdg"
-t0=$(date +%s)
-if ! xvfb-run -a -s "-screen 0 1600x1000x24" bash "$tmp/run.sh"; then
-	echo "test-product: FAIL: the workbench did not open $tmp/run.hpj within 120 s; its log:" >&2
-	sed 's/^/    /' "$tmp/workbench.log" >&2
-	exit 1
+[ \$ok = 0 ] && [ "\$shot" = shot ] && sleep 2 && xwd -root -silent >"$tmp/shot.xwd"
+kill -TERM \$pid 2>/dev/null
+for _ in \$(seq 1 60); do kill -0 \$pid 2>/dev/null || break; sleep 0.5; done
+if kill -0 \$pid 2>/dev/null; then
+	echo "the workbench did not exit within 30 s of SIGTERM" >>"$tmp/workbench\$n.log"
+	kill -KILL \$pid; ok=1
 fi
+exit \$ok
+EOS2
+
+run() {
+	"$mkjournal" make "$tmp/j$1.hpj" "$tmp/expected$1.jsonl" 500 >/dev/null
+	if ! xvfb-run -a -s "-screen 0 1600x1000x24" bash "$tmp/run.sh" "$1" "${2:-}"; then
+		echo "test-product: FAIL: run $1: the workbench did not open $tmp/j$1.hpj within 120 s, or did not end on SIGTERM; its log:" >&2
+		sed 's/^/    /' "$tmp/workbench$1.log" >&2
+		exit 1
+	fi
+}
+
+# the main window's size in the saved layout
+window_size() {
+	grep -o '<children xsi:type="basic:TrimmedWindow"[^>]*>' "$layout" | head -n1 |
+		grep -o 'width="[0-9]*" height="[0-9]*"'
+}
+
+t0=$(date +%s)
+run 1 shot
 xwdtopnm "$tmp/shot.xwd" 2>/dev/null | pnmtopng >"$product/../product-test.png" 2>/dev/null || true
 echo "test-product: ok: the product opened a journal named on its command line ($(( $(date +%s) - t0 )) s)"
+
+[ -s "$layout" ] && size=$(window_size) ||
+	{ echo "test-product: FAIL: SIGTERM left no saved layout at $layout" >&2; exit 1; }
+sed -i "0,/$size/s//width=\"1111\" height=\"777\"/" "$layout"
+run 2
+[ "$(window_size)" = 'width="1111" height="777"' ] ||
+	{ echo "test-product: FAIL: the saved layout was not restored: the window is $(window_size), not 1111x777" >&2; exit 1; }
+echo "test-product: ok: SIGTERM saved the layout, and the next start restored it"
+
+echo 0 >"$version"
+run 3
+[ "$(window_size)" = "$size" ] ||
+	{ echo "test-product: FAIL: a layout of another perspective version was restored: $(window_size), not $size" >&2; exit 1; }
+echo "test-product: ok: a layout saved for another perspective version starts from the perspective ($(( $(date +%s) - t0 )) s in all)"

@@ -12,11 +12,14 @@ public class Application implements IApplication {
     @Override
     public Object start(IApplicationContext context) {
         Display display = PlatformUI.createDisplay();
+        LayoutState.resetIfOutdated();
+        Thread term = LayoutState.closeOnTerm(display);
         try {
             int code = PlatformUI.createAndRunWorkbench(display, new HProbeWorkbenchAdvisor());
             return code == PlatformUI.RETURN_RESTART ? IApplication.EXIT_RESTART : IApplication.EXIT_OK;
         } finally {
             display.dispose();
+            LayoutState.ended(term);
         }
     }
 

@@ -8,13 +8,15 @@ import org.eclipse.ui.application.WorkbenchWindowAdvisor;
 
 import io.hprobe.ui.handlers.OpenJournalHandler;
 
-/** Opens the HProbe perspective; the layout is not restored, so every start shows the same arrangement. */
+/**
+ * Opens the HProbe perspective, or the layout saved at the last exit ({@link LayoutState} forgets one saved
+ * for another version of the perspective).
+ */
 public class HProbeWorkbenchAdvisor extends WorkbenchAdvisor {
 
     @Override
     public void initialize(IWorkbenchConfigurer configurer) {
-        // a saved layout would hide views that later versions add to the perspective
-        configurer.setSaveAndRestore(false);
+        configurer.setSaveAndRestore(true);
     }
 
     @Override

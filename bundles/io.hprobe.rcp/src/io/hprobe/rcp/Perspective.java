@@ -24,6 +24,7 @@ import io.hprobe.ui.views.WelcomeView;
  * is a view, so the editor area is hidden.
  */
 public class Perspective implements IPerspectiveFactory {
+    // a change of views or folders here: bump LayoutState.VERSION, so saved layouts start from this again
 
     public static final String ID = "io.hprobe.rcp.perspective"; //$NON-NLS-1$
 
