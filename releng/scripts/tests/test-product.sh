@@ -4,8 +4,8 @@
 #  1. the workbench opens the journal (it records it among File > Recent Journals, saved
 #     at once in the workspace's preferences; a screenshot is left beside the product),
 #     and SIGTERM closes it as File > Exit does: its layout saved (workbench.xmi);
-#  2. started again, it restores that layout (a window size set in the saved layout, as a
-#     user's resize would, is still there when it exits again);
+#  2. started again, it restores that layout (a window size and a column width set in the
+#     saved layout, as a user's resize would, are still there when it exits again);
 #  3. a layout saved for another version of the perspective is not restored.
 #   test-product.sh PRODUCT_DIR HP_MKJOURNAL LIBHPROBE
 set -euo pipefail
@@ -69,13 +69,20 @@ echo "test-product: ok: the product opened a journal named on its command line (
 [ -s "$layout" ] && size=$(window_size) ||
 	{ echo "test-product: FAIL: SIGTERM left no saved layout at $layout" >&2; exit 1; }
 sed -i "0,/$size/s//width=\"1111\" height=\"777\"/" "$layout"
+# the first view's first table's widths (its memento, escaped in the XML): the first one 333
+cols=$(grep -o 'columns\.0=&quot;[0-9,]*&quot;' "$layout" | head -n1)
+[ -n "$cols" ] || { echo "test-product: FAIL: no column widths in the saved layout" >&2; exit 1; }
+wide=$(printf '%s' "$cols" | sed 's/&quot;[0-9]*,/\&quot;333,/')
+sed -i "0,/$cols/s//${wide//&/\\&}/" "$layout" # & is the match in a replacement
 run 2
 [ "$(window_size)" = 'width="1111" height="777"' ] ||
 	{ echo "test-product: FAIL: the saved layout was not restored: the window is $(window_size), not 1111x777" >&2; exit 1; }
-echo "test-product: ok: SIGTERM saved the layout, and the next start restored it"
+grep -qF "$wide" "$layout" ||
+	{ echo "test-product: FAIL: a view's column widths were not restored ($wide gone)" >&2; exit 1; }
+echo "test-product: ok: SIGTERM saved the layout and column widths, and the next start restored them"
 
 echo 0 >"$version"
 run 3
-[ "$(window_size)" = "$size" ] ||
+[ "$(window_size)" = "$size" ] && ! grep -qF "$wide" "$layout" ||
 	{ echo "test-product: FAIL: a layout of another perspective version was restored: $(window_size), not $size" >&2; exit 1; }
 echo "test-product: ok: a layout saved for another perspective version starts from the perspective ($(( $(date +%s) - t0 )) s in all)"

@@ -4,6 +4,9 @@ import org.eclipse.jdt.annotation.Nullable;
 import org.eclipse.osgi.util.NLS;
 import org.eclipse.swt.widgets.Composite;
 import org.eclipse.swt.widgets.Control;
+import org.eclipse.ui.IMemento;
+import org.eclipse.ui.IViewSite;
+import org.eclipse.ui.PartInitException;
 import org.eclipse.ui.part.ViewPart;
 
 import io.hprobe.core.model.ModelChange;
@@ -12,6 +15,7 @@ import io.hprobe.core.model.Vm;
 import io.hprobe.ui.HProbeUi;
 import io.hprobe.ui.Messages;
 import io.hprobe.ui.UiContext;
+import io.hprobe.ui.internal.ColumnWidths;
 import io.hprobe.ui.internal.Throttle;
 
 /**
@@ -25,11 +29,22 @@ public abstract class HProbeView extends ViewPart implements UiContext.Listener 
     private final ModelListener modelListener = this::modelChangedAnyThread;
     /** The Hit Timeline's range of the shown VM, [from, to] host ns; UiContext.ALL: none. */
     private long rangeFrom = UiContext.ALL, rangeTo = UiContext.ALL;
+    private @Nullable IMemento memento;
+    private @Nullable Control top;
+
+    @Override
+    public void init(IViewSite site, @Nullable IMemento m) throws PartInitException {
+        super.init(site, m);
+        memento = m;
+    }
 
     @Override
     public final void createPartControl(Composite parent) {
-        Control top = createContents(parent);
-        throttle = new Throttle(top, refreshPeriodMs(), this::refresh);
+        Control contents = createContents(parent);
+        top = contents;
+        ColumnWidths.restore(contents, memento); // as the user left them at the last exit
+        memento = null;
+        throttle = new Throttle(contents, refreshPeriodMs(), this::refresh);
         HProbeUi.model().addListener(modelListener);
         HProbeUi.context().addListener(this);
         vmSelected(HProbeUi.context().vm());
@@ -62,7 +77,6 @@ public abstract class HProbeView extends ViewPart implements UiContext.Listener 
         return HProbeUi.context().vm();
     }
 
-    /** Asks for a coalesced refresh (any thread). */
     /**
      * Runs read every ms on the UI thread while top lives: for what the agent does not push (aggregations,
      * counters), read on a timer.
@@ -76,6 +90,7 @@ public abstract class HProbeView extends ViewPart implements UiContext.Listener 
         });
     }
 
+    /** Asks for a coalesced refresh (any thread). */
     protected final void requestRefresh() {
         Throttle t = throttle;
         if (t != null) {
@@ -130,6 +145,15 @@ public abstract class HProbeView extends ViewPart implements UiContext.Listener 
     /** A view's figures, said to be the range's when it has one. */
     protected final String inRange(String text) {
         return ranged() ? NLS.bind(Messages.View_inRange, text) : text;
+    }
+
+    @Override
+    public void saveState(IMemento m) {
+        super.saveState(m);
+        Control t = top;
+        if (t != null && !t.isDisposed()) {
+            ColumnWidths.save(t, m);
+        }
     }
 
     @Override
