@@ -1,5 +1,8 @@
 package io.hprobe.ui.tests;
 
+import static io.hprobe.ui.tests.UiTestSupport.docs;
+import static io.hprobe.ui.tests.UiTestSupport.page;
+import static io.hprobe.ui.tests.UiTestSupport.show;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -25,8 +28,6 @@ import org.eclipse.swt.widgets.Shell;
 import org.eclipse.swt.widgets.Table;
 import org.eclipse.swt.widgets.Tree;
 import org.eclipse.swt.widgets.TreeItem;
-import org.eclipse.ui.IViewPart;
-import org.eclipse.ui.IWorkbenchPage;
 import org.eclipse.ui.PlatformUI;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,9 +79,7 @@ class LibvirtWorkbenchUITest {
 
     @BeforeAll
     static void aDomainOnARealLibvirtd() throws Exception {
-        String bin = System.getProperty("hprobe.agent", "");
-        assumeTrue(!bin.isEmpty() && Files.isExecutable(Path.of(bin)),
-                "hprobed not built at '" + bin + "' (-Dhprobe.agent or HPROBE_AGENT): live UI tests skipped");
+        UiTestSupport.agentBinary();
         Path out = Files.createTempFile("libvirtlab-up", ".json");
         Path err = Files.createTempFile("libvirtlab-up", ".log");
         Process p = libvirtlab("up", DOMAIN).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
@@ -141,22 +140,6 @@ class LibvirtWorkbenchUITest {
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
         }
-    }
-
-    private static IWorkbenchPage page() {
-        return PlatformUI.getWorkbench().getActiveWorkbenchWindow().getActivePage();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <V extends IViewPart> V show(String id, Class<V> type) throws Exception {
-        IViewPart part = page().showView(id, null, IWorkbenchPage.VIEW_ACTIVATE);
-        assertTrue(type.isInstance(part), id + " is " + part);
-        return (V) part;
-    }
-
-    private static Path docs(String name) {
-        return Path.of(System.getProperty("hprobe.docs", System.getProperty("java.io.tmpdir"))).resolve("images")
-                .resolve(name);
     }
 
     private static Path screenshots(String name) {

@@ -1,5 +1,8 @@
 package io.hprobe.ui.tests;
 
+import static io.hprobe.ui.tests.UiTestSupport.docs;
+import static io.hprobe.ui.tests.UiTestSupport.page;
+import static io.hprobe.ui.tests.UiTestSupport.show;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -95,9 +98,7 @@ class LiveWorkbenchUITest {
 
     @BeforeAll
     static void agentBinary() {
-        String bin = System.getProperty("hprobe.agent", "");
-        assumeTrue(!bin.isEmpty() && Files.isExecutable(Path.of(bin)),
-                "hprobed not built at '" + bin + "' (-Dhprobe.agent or HPROBE_AGENT): live UI tests skipped");
+        UiTestSupport.agentBinary();
     }
 
     @AfterAll
@@ -119,22 +120,6 @@ class LiveWorkbenchUITest {
     /** What a failed wait should say: the agent's state and the tail of its log. */
     private static String diagnostics() {
         return UiTestSupport.diagnostics(agent);
-    }
-
-    private static IWorkbenchPage page() {
-        return PlatformUI.getWorkbench().getActiveWorkbenchWindow().getActivePage();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <V extends IViewPart> V show(String id, Class<V> type) throws Exception {
-        IViewPart part = page().showView(id, null, IWorkbenchPage.VIEW_ACTIVATE);
-        assertTrue(type.isInstance(part), id + " is " + part);
-        return (V) part;
-    }
-
-    private static Path docs(String name) {
-        return Path.of(System.getProperty("hprobe.docs", System.getProperty("java.io.tmpdir"))).resolve("images")
-                .resolve(name);
     }
 
     /** Types a line into the console's input field and presses Enter, as a user does. */

@@ -1,5 +1,8 @@
 package io.hprobe.ui.tests;
 
+import static io.hprobe.ui.tests.UiTestSupport.docs;
+import static io.hprobe.ui.tests.UiTestSupport.page;
+import static io.hprobe.ui.tests.UiTestSupport.show;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,8 +34,6 @@ import org.eclipse.swt.widgets.Shell;
 import org.eclipse.swt.widgets.Text;
 import org.eclipse.swt.widgets.Tree;
 import org.eclipse.swt.widgets.TreeItem;
-import org.eclipse.ui.IViewPart;
-import org.eclipse.ui.IWorkbenchPage;
 import org.eclipse.ui.PlatformUI;
 import org.eclipse.ui.handlers.IHandlerService;
 import org.junit.jupiter.api.AfterAll;
@@ -81,9 +82,7 @@ class RemoteAgentUITest {
 
     @BeforeAll
     static void anAgentBehindARealSshd() throws Exception {
-        String bin = System.getProperty("hprobe.agent", "");
-        assumeTrue(!bin.isEmpty() && Files.isExecutable(Path.of(bin)),
-                "hprobed not built at '" + bin + "' (-Dhprobe.agent or HPROBE_AGENT): live UI tests skipped");
+        String bin = UiTestSupport.agentBinary();
         dir = Files.createTempDirectory(Path.of("/tmp"), "hprobe-uitest-ssh");
         Path socket = Files.createDirectories(dir.resolve("run")).resolve("hprobed.sock");
         remote = new ProcessBuilder(bin, "--socket", socket.toString(), "--state-dir", dir.resolve("state").toString())
@@ -147,17 +146,6 @@ class RemoteAgentUITest {
         } catch (IOException e) {
             return "(" + e.getMessage() + ")";
         }
-    }
-
-    private static IWorkbenchPage page() {
-        return PlatformUI.getWorkbench().getActiveWorkbenchWindow().getActivePage();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <V extends IViewPart> V show(String id, Class<V> type) throws Exception {
-        IViewPart part = page().showView(id, null, IWorkbenchPage.VIEW_ACTIVATE);
-        assertTrue(type.isInstance(part), id + " is " + part);
-        return (V) part;
     }
 
     private static String diagnostics() {
@@ -300,8 +288,4 @@ class RemoteAgentUITest {
         assertTrue(lines.stream().allMatch(l -> l.matches(".*\"comm\": ?\"sysloop\".*")), lines.get(0));
     }
 
-    private static Path docs(String name) {
-        return Path.of(System.getProperty("hprobe.docs", System.getProperty("java.io.tmpdir"))).resolve("images")
-                .resolve(name);
-    }
 }

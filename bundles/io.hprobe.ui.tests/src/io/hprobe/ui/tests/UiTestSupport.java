@@ -26,13 +26,39 @@ final class UiTestSupport {
     private UiTestSupport() {
     }
 
-    /** Runs the event loop until the condition holds; fails after the timeout (never a fixed sleep). */
+    /** The hprobed the live tests run (-Dhprobe.agent); without it the test class is skipped. */
+    static String agentBinary() {
+        String bin = System.getProperty("hprobe.agent", "");
+        org.junit.jupiter.api.Assumptions.assumeTrue(!bin.isEmpty() && Files.isExecutable(Path.of(bin)),
+                "hprobed not built at '" + bin + "' (-Dhprobe.agent or HPROBE_AGENT): live UI tests skipped");
+        return bin;
+    }
+
+    static org.eclipse.ui.IWorkbenchPage page() {
+        return PlatformUI.getWorkbench().getActiveWorkbenchWindow().getActivePage();
+    }
+
+    /** Shows and activates a view, of the type expected. */
+    @SuppressWarnings("unchecked")
+    static <V extends org.eclipse.ui.IViewPart> V show(String id, Class<V> type) throws Exception {
+        org.eclipse.ui.IViewPart part = page().showView(id, null, org.eclipse.ui.IWorkbenchPage.VIEW_ACTIVATE);
+        org.junit.jupiter.api.Assertions.assertTrue(type.isInstance(part), id + " is " + part);
+        return (V) part;
+    }
+
+    /** Where the user guide's screenshots go (docs/images). */
+    static Path docs(String name) {
+        return Path.of(System.getProperty("hprobe.docs", System.getProperty("java.io.tmpdir"))).resolve("images")
+                .resolve(name);
+    }
+
     /** Whether the command's handler is enabled now (its enabledWhen), as its menu item and key see it. */
     static boolean commandEnabled(String id) {
         ICommandService commands = PlatformUI.getWorkbench().getService(ICommandService.class);
         return commands.getCommand(id).isEnabled();
     }
 
+    /** Runs the event loop until the condition holds; fails after the timeout (never a fixed sleep). */
     static void waitUntil(String what, Duration timeout, BooleanSupplier condition) {
         waitUntil(() -> what, timeout, condition);
     }
