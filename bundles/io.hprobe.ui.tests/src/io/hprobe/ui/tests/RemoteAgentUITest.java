@@ -219,6 +219,13 @@ class RemoteAgentUITest {
             TreeItem v = Widgets.itemOf(tree, vm);
             return a != null && v != null && v.getParentItem() == a;
         });
+        // the probe editor's Browse... browses this machine: not for a program of the remote host
+        io.hprobe.ui.views.ProbeEditorView editor = show(io.hprobe.ui.views.ProbeEditorView.ID,
+                io.hprobe.ui.views.ProbeEditorView.class);
+        Button browse = Widgets.find(editor, Button.class, b -> io.hprobe.ui.Messages.Browse.equals(b.getText()),
+                "Browse...");
+        UiTestSupport.waitUntil("Browse... off for the remote VM", T, () -> !browse.isEnabled());
+        assertTrue(browse.getToolTipText().contains(url), browse.getToolTipText());
         Probe probe = agent.addProbe(vm,
                 new ProbeRequest("kernel:__x64_sys_getpid", 0, null, false, -1, "sysloop", false, true, null, null))
                 .get(60, TimeUnit.SECONDS);

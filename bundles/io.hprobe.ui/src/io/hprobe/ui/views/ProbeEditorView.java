@@ -61,6 +61,8 @@ public class ProbeEditorView extends HProbeView {
     private @Nullable Label disasTitle;
     private @Nullable Text binary;
     private @Nullable Button kernelSource;
+    /** Browses this machine's files: off for a VM of an agent on another host. */
+    private @Nullable Button browseButton;
     private @Nullable ProbeForm form;
     private @Nullable Color backEdge;
     private final Map<String, SymbolIndex> indexes = new HashMap<>();
@@ -98,6 +100,7 @@ public class ProbeEditorView extends HProbeView {
         binary = path;
         Button browse = new Button(bar, SWT.PUSH);
         browse.setText(Messages.Browse);
+        browseButton = browse;
         browse.addListener(SWT.Selection, e -> {
             FileDialog d = new FileDialog(getSite().getShell(), SWT.OPEN);
             String f = d.open();
@@ -476,6 +479,13 @@ public class ProbeEditorView extends HProbeView {
         ProbeForm f = form;
         if (f != null) {
             f.setEnabled(vm != null && vm.isLive());
+        }
+        Button b = browseButton;
+        Agent a = vm == null ? null : vm.agent();
+        if (b != null && !b.isDisposed()) {
+            String remote = a != null && a.tunnel() != null ? a.target() : null;
+            b.setEnabled(remote == null);
+            b.setToolTipText(remote == null ? null : NLS.bind(Messages.ProbeEditor_remoteBrowse, remote));
         }
         if (vm != indexedVm || index == null && vm != null && vm.isLive() && vm.info().isRunning()) {
             loadIndex();
