@@ -87,7 +87,7 @@ public record AgentLauncher(Path binary, @Nullable Path stateDir) {
                         (JsonElement) null);
             }
             if (p.exitValue() != 0) {
-                String out = tail(log, before);
+                String out = tail(log, before, 2000);
                 throw new AgentException(AgentException.DISCONNECTED,
                         binary + " exited with " + p.exitValue() + (out.isEmpty() ? "" : ": " + out), //$NON-NLS-1$//$NON-NLS-2$//$NON-NLS-3$
                         (JsonElement) null);
@@ -100,13 +100,13 @@ public record AgentLauncher(Path binary, @Nullable Path stateDir) {
         }
     }
 
-    /** What the log got since offset, trimmed to its last 2000 characters. */
-    private static String tail(Path log, long offset) {
+    /** What a child's log got since offset, trimmed to its last max characters ("" if unreadable). */
+    static String tail(Path log, long offset, int max) {
         try {
             byte[] all = Files.readAllBytes(log);
             String s = new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
                     StandardCharsets.UTF_8).trim();
-            return s.length() > 2000 ? s.substring(s.length() - 2000) : s;
+            return s.length() > max ? s.substring(s.length() - max) : s;
         } catch (IOException e) {
             return ""; //$NON-NLS-1$
         }

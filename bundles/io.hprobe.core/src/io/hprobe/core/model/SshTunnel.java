@@ -262,17 +262,7 @@ public final class SshTunnel {
 
     /** A DISCONNECTED failure quoting the last lines ssh wrote. */
     private static AgentException fail(String what, @Nullable Path log) {
-        String said = ""; //$NON-NLS-1$
-        try {
-            if (log != null && Files.exists(log)) {
-                said = Files.readString(log, StandardCharsets.UTF_8).trim();
-            }
-        } catch (IOException e) {
-            // what ssh said is a courtesy
-        }
-        if (said.length() > 1000) {
-            said = said.substring(said.length() - 1000);
-        }
+        String said = log == null ? "" : AgentLauncher.tail(log, 0, 1000); //$NON-NLS-1$
         return new AgentException(AgentException.DISCONNECTED, said.isEmpty() ? what : what + ": " + said,
                 (JsonElement) null);
     }
