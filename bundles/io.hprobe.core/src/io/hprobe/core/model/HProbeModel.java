@@ -51,14 +51,9 @@ public final class HProbeModel {
         return List.copyOf(agents);
     }
 
-    /** The agent on this socket path, if the model has one. */
+    /** The local agent on this socket path, if the model has one. */
     public @Nullable Agent agent(java.nio.file.Path socket) {
-        for (Agent a : agents) {
-            if (a.socket().equals(socket)) {
-                return a;
-            }
-        }
-        return null;
+        return agent(socket.toString()); // a local agent's target is its socket path
     }
 
     /** The agent the user named target (an ssh:// URL or a socket path), if the model has one. */
