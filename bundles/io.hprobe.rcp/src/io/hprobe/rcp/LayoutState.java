@@ -1,7 +1,6 @@
 package io.hprobe.rcp;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,10 +8,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.core.runtime.Platform;
-import org.eclipse.jdt.annotation.Nullable;
-import org.eclipse.osgi.service.datalocation.Location;
 import org.eclipse.swt.widgets.Display;
 import org.eclipse.ui.PlatformUI;
+
+import io.hprobe.ui.HProbeUi;
 
 /**
  * The window's layout across restarts: saved on exit in the workspace (the e4 model, workbench.xmi) and
@@ -34,7 +33,7 @@ final class LayoutState {
 
     /** Before the workbench starts: forgets a layout saved for another version of the perspective. */
     static void resetIfOutdated() {
-        Path ws = workspace();
+        Path ws = HProbeUi.path(Platform.getInstanceLocation());
         if (ws == null) {
             return;
         }
@@ -51,18 +50,6 @@ final class LayoutState {
             Files.writeString(version, VERSION + "\n", StandardCharsets.UTF_8); //$NON-NLS-1$
         } catch (IOException e) {
             // a workspace we cannot write: the workbench says so itself, and starts from the perspective
-        }
-    }
-
-    private static @Nullable Path workspace() {
-        Location l = Platform.getInstanceLocation();
-        if (l == null || l.getURL() == null) {
-            return null;
-        }
-        try {
-            return Path.of(l.getURL().toURI());
-        } catch (URISyntaxException | IllegalArgumentException e) {
-            return Path.of(l.getURL().getPath());
         }
     }
 

@@ -146,18 +146,18 @@ public final class HProbeUi {
 
     /** The hprobed to start: the preference's, $HPROBE_AGENT, beside the product, on PATH; null if none. */
     public static @Nullable Path agentBinary() {
-        return AgentLauncher.findBinary(Prefs.agentBinary(), installDir());
+        return AgentLauncher.findBinary(Prefs.agentBinary(), path(Platform.getInstallLocation()));
     }
 
-    private static @Nullable Path installDir() {
-        Location install = Platform.getInstallLocation();
-        if (install == null || install.getURL() == null) {
+    /** A platform location (the product's install, the workspace) as a path; null if unset. */
+    public static @Nullable Path path(@Nullable Location l) {
+        if (l == null || l.getURL() == null) {
             return null;
         }
         try {
-            return Path.of(install.getURL().toURI());
+            return Path.of(l.getURL().toURI());
         } catch (java.net.URISyntaxException | IllegalArgumentException e) {
-            return Path.of(install.getURL().getPath());
+            return Path.of(l.getURL().getPath());
         }
     }
 }
