@@ -31,7 +31,7 @@ phase_workbench() {
 	local launch=( "$product/hprobe-workbench.sh" )
 	if [ -z "${DISPLAY:-}" ]; then
 		echo "demo: no DISPLAY; starting the workbench under Xvfb (screenshots: xwd -root)" >&2
-		launch=( xvfb-run -a -s "-screen 0 1600x1000x24" "${launch[@]}" )
+		launch=( xvfb-run -a -s "-screen 0 1600x1000x24" "$top/releng/scripts/with-desktop.sh" "${launch[@]}" )
 	fi
 	"${launch[@]}"
 }

@@ -24,6 +24,7 @@ PACKAGES=(
 	busybox-static cpio xz-utils zstd binutils
 	# tests and tools used by them
 	python3 xvfb xauth libgtk-3-0 babeltrace2 gdb socat procps util-linux
+	openbox x11-utils # a window manager under Xvfb, for screenshots as users see them (with-desktop.sh)
 	bpftool # an independent reader of the guest kernels' BTF (test_hostile)
 	python3-venv python3-setuptools python3-wheel # pip install ./python, offline (test_pyclient)
 	libwrap0 # the unpacked sshd's one library openssh-client does not bring (test_sshd below)

@@ -304,12 +304,20 @@ final class UiTestSupport {
         return null;
     }
 
+    private static boolean maximizeTried;
+
     /**
      * Saves what the screen shows in the shell's {@link #windowArea(Shell)} as PNG (GC.copyArea from the
      * display: the real pixels, including custom-drawn widgets such as the chart).
      */
     static Path screenshot(Shell shell, Path file) throws IOException {
         Display display = shell.getDisplay();
+        if (shell.getParent() == null && !maximizeTried) {
+            // the workbench window as a user on a full screen has it; only a window manager maximizes
+            maximizeTried = true;
+            shell.setMaximized(true);
+            waitQuietly(Duration.ofSeconds(3), shell::getMaximized);
+        }
         settle(display);
         Rectangle bounds = windowArea(shell);
         Image image = new Image(display, bounds.width, bounds.height);
