@@ -82,6 +82,11 @@ public final class Agent {
         return tunnel;
     }
 
+    /** Whether the agent runs on another host (its files are not this host's files). */
+    public boolean isRemote() {
+        return tunnel != null;
+    }
+
     /** How the user named the agent: its ssh:// URL, or its socket path. */
     public String target() {
         SshTunnel t = tunnel;

@@ -48,7 +48,7 @@ public class ExportHandler extends AbstractHandler {
             return null;
         }
         Agent agent = vm.agent();
-        if (agent == null || agent.tunnel() == null) {
+        if (agent == null || !agent.isRemote()) {
             new WizardDialog(shell, new ExportWizard(vm, Path.of(journal))).open();
             return null;
         }

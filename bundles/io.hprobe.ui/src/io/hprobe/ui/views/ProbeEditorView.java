@@ -483,7 +483,7 @@ public class ProbeEditorView extends HProbeView {
         Button b = browseButton;
         Agent a = vm == null ? null : vm.agent();
         if (b != null && !b.isDisposed()) {
-            String remote = a != null && a.tunnel() != null ? a.target() : null;
+            String remote = a != null && a.isRemote() ? a.target() : null;
             b.setEnabled(remote == null);
             b.setToolTipText(remote == null ? null : NLS.bind(Messages.ProbeEditor_remoteBrowse, remote));
         }

@@ -150,7 +150,7 @@ final class ExportPage extends WizardPage {
             return;
         }
         io.hprobe.core.model.Agent a = vm.agent();
-        boolean copy = a != null && a.tunnel() != null; // a remote journal's copy sits in a temporary directory
+        boolean copy = a != null && a.isRemote(); // a remote journal's copy sits in a temporary directory
         Path dir = copy || journal.getParent() == null
                 ? Path.of(System.getProperty("user.home")) //$NON-NLS-1$
                 : journal.getParent();
