@@ -30,6 +30,7 @@ class AddressNamesTest {
             return f;
         }, told::incrementAndGet);
         assertNull(n.name(FN), "not known yet: the number meanwhile");
+        assertEquals(0, n.answered());
         assertNull(n.name(FN + 1)); // queued behind the batch in flight
         assertNull(n.name(FN));
         assertNull(n.name(0x401000L), "user space: not asked");
@@ -37,12 +38,14 @@ class AddressNamesTest {
         assertEquals(List.of(List.of(FN)), asked);
         replies.get(0).complete(Arrays.asList("do_thing+0x10"));
         assertEquals(1, told.get());
+        assertEquals(1, n.answered(), "views that drew the number know to draw again");
         assertEquals("do_thing+0x10", n.name(FN));
         assertEquals(List.of(FN + 1), asked.get(1), "the next batch once the first returned");
         replies.get(1).complete(Arrays.asList((String) null));
         assertNull(n.name(FN + 1), "no function holds it");
         assertEquals(2, asked.size(), "each address asked once");
         assertEquals(2, told.get());
+        assertEquals(2, n.answered());
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 import org.eclipse.jdt.annotation.Nullable;
@@ -31,6 +32,8 @@ public final class AddressNames {
     private final Map<Long, String> names = new ConcurrentHashMap<>(); // "" = no name
     private final Set<Long> pending = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean asking = new AtomicBoolean();
+    /** Batches answered so far: a view that drew numbers redraws when it changes. */
+    private final AtomicInteger answered = new AtomicInteger();
     private volatile boolean off;
 
     /**
@@ -54,6 +57,11 @@ public final class AddressNames {
             ask();
         }
         return null;
+    }
+
+    /** How many batches of names have arrived (it only grows): the names shown may be out of date when it moved. */
+    public int answered() {
+        return answered.get();
     }
 
     /** One batch in flight at a time; the next starts when it ends. */
@@ -81,6 +89,7 @@ public final class AddressNames {
                 }
             }
             pending.removeAll(batch);
+            answered.incrementAndGet();
             asking.set(false);
             named.run();
             ask();

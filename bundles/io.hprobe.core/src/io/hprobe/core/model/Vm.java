@@ -86,6 +86,12 @@ public final class Vm {
         return n == null ? null : n.name(addr);
     }
 
+    /** Changes when names of addresses arrive (see {@link AddressNames#answered()}). */
+    public int addressNamesAnswered() {
+        AddressNames n = addressNames;
+        return n == null ? 0 : n.answered();
+    }
+
     public synchronized List<GuestProcess> processes() {
         return processes;
     }
