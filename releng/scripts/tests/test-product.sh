@@ -4,8 +4,9 @@
 #  1. the workbench opens the journal (it records it among File > Recent Journals, saved
 #     at once in the workspace's preferences; a screenshot is left beside the product),
 #     and SIGTERM closes it as File > Exit does: its layout saved (workbench.xmi);
-#  2. started again, it restores that layout (a window size and a column width set in the
-#     saved layout, as a user's resize would, are still there when it exits again);
+#  2. started again, it restores that layout (a window size, a column width and the Hits
+#     view's process filter set in the saved layout, as a user would have left them, are
+#     still there when it exits again);
 #  3. a layout saved for another version of the perspective is not restored.
 #   test-product.sh PRODUCT_DIR HP_MKJOURNAL LIBHPROBE
 set -euo pipefail
@@ -74,12 +75,37 @@ cols=$(grep -o 'columns\.0=&quot;[0-9,]*&quot;' "$layout" | head -n1)
 [ -n "$cols" ] || { echo "test-product: FAIL: no column widths in the saved layout" >&2; exit 1; }
 wide=$(printf '%s' "$cols" | sed 's/&quot;[0-9]*,/\&quot;333,/')
 sed -i "0,/$cols/s//${wide//&/\\&}/" "$layout" # & is the match in a replacement
+# the Hits view as a user would have left it: its tab chosen, sysloop in its process
+# field, Follow Live off (it was not shown in run 1, so it saved nothing yet)
+python3 - "$layout" <<'EOP'
+import re, sys
+path = sys.argv[1]
+s = open(path).read()
+ph = re.search(r'<children xsi:type="advanced:Placeholder" xmi:id="([^"]+)" elementId="io.hprobe.ui.hits"', s)
+stack = list(re.finditer(r'<children xsi:type="basic:PartStack"[^>]*?(?: selectedElement="([^"]*)")?>', s[:ph.start()]))[-1]
+tag = re.sub(r' selectedElement="[^"]*"', "", stack.group(0))[:-1] + ' selectedElement="%s">' % ph.group(1)
+s = s[:stack.start()] + tag + s[stack.end():]
+part = re.search(r'<sharedElements xsi:type="basic:Part"[^>]*elementId="io.hprobe.ui.hits"[^>]*>', s)
+view = "&lt;view filter.process=&quot;sysloop&quot; follow=&quot;false&quot;/>"
+s = s[:part.end()] + ('<persistedState key="memento" value="&lt;?xml version=&quot;1.0&quot; '
+                      'encoding=&quot;UTF-8&quot;?>&#xA;%s"/>' % view) + s[part.end():]
+open(path, "w").write(s)
+EOP
 run 2
 [ "$(window_size)" = 'width="1111" height="777"' ] ||
 	{ echo "test-product: FAIL: the saved layout was not restored: the window is $(window_size), not 1111x777" >&2; exit 1; }
 grep -qF "$wide" "$layout" ||
 	{ echo "test-product: FAIL: a view's column widths were not restored ($wide gone)" >&2; exit 1; }
-echo "test-product: ok: SIGTERM saved the layout and column widths, and the next start restored them"
+# saved again by the view itself (it adds its column widths): restored into its widgets
+hits=$(grep -A6 '<sharedElements xsi:type="basic:Part"[^>]*elementId="io.hprobe.ui.hits"' "$layout" |
+	grep -m1 'key="memento"' || true)
+for want in 'columns\.0=' 'filter\.process=&quot;sysloop&quot;' 'follow=&quot;false&quot;'; do
+	grep -q "$want" <<<"$hits" || {
+		echo "test-product: FAIL: the Hits view did not restore its filter and Follow Live; it saved: $hits" >&2
+		exit 1
+	}
+done
+echo "test-product: ok: SIGTERM saved the layout, column widths and the Hits filter, and the next start restored them"
 
 echo 0 >"$version"
 run 3

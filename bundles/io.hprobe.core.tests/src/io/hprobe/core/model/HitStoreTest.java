@@ -100,4 +100,28 @@ class HitStoreTest {
         assertArrayEquals(new long[0], HitFilter.ALL.select(new HitStore(), 0, 0, () -> false));
         assertEquals(null, HitFilter.ALL.select(s, 0, s.size(), () -> true));
     }
+
+    @Test
+    void filterByCommandNameMatchesProcessesSeenAfterIt() {
+        // made before any hit, as a view restored at start makes it: the name is matched per hit
+        HitFilter byName = new HitFilter(Set.of(), Set.of(), "P2", Long.MIN_VALUE, Long.MAX_VALUE);
+        assertFalse(byName.isAll());
+        HitStore s = new HitStore();
+        fill(s, 3000);
+        long[] sel = byName.select(s, 0, s.size(), () -> false);
+        assertNotNull(sel);
+        assertEquals(600, sel.length);
+        for (long i : sel) {
+            assertEquals(102, s.pid(i));
+        }
+        // a pid or a name: either passes
+        HitFilter either = new HitFilter(Set.of(), Set.of(100), "p2", Long.MIN_VALUE, Long.MAX_VALUE);
+        long[] both = either.select(s, 0, s.size(), () -> false);
+        assertNotNull(both);
+        assertEquals(1200, both.length);
+        long[] none = new HitFilter(Set.of(), Set.of(), "nosuch", Long.MIN_VALUE, Long.MAX_VALUE).select(s, 0, s.size(),
+                () -> false);
+        assertNotNull(none);
+        assertEquals(0, none.length);
+    }
 }

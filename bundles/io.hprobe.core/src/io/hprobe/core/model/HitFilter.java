@@ -1,35 +1,53 @@
 package io.hprobe.core.model;
 
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /**
- * Which hits a view or an export wants: probe ids, processes (pid or tgid), and a time range in host
- * monotonic ns. Empty sets mean "all".
+ * Which hits a view or an export wants: probe ids, processes (pid or tgid, or a part of the command name,
+ * ignoring case: a hit passes if either matches), and a time range in host monotonic ns. Empty means "all".
  */
-public record HitFilter(Set<Integer> probes, Set<Integer> processes, long fromNs, long toNs) {
+public record HitFilter(Set<Integer> probes, Set<Integer> processes, String comm, long fromNs, long toNs) {
 
     public static final HitFilter ALL = new HitFilter(Set.of(), Set.of(), Long.MIN_VALUE, Long.MAX_VALUE);
 
     public HitFilter {
         probes = Set.copyOf(probes);
         processes = Set.copyOf(processes);
+        comm = comm.toLowerCase(Locale.ROOT);
+    }
+
+    public HitFilter(Set<Integer> probes, Set<Integer> processes, long fromNs, long toNs) {
+        this(probes, processes, "", fromNs, toNs); //$NON-NLS-1$
     }
 
     public boolean isAll() {
-        return probes.isEmpty() && processes.isEmpty() && fromNs == Long.MIN_VALUE && toNs == Long.MAX_VALUE;
+        return probes.isEmpty() && processes.isEmpty() && comm.isEmpty() && fromNs == Long.MIN_VALUE
+                && toNs == Long.MAX_VALUE;
     }
 
-    public boolean accepts(HitStore s, long i) {
+    /** Whether hit i passes; commMatches caches the answer per interned comm id. */
+    private boolean accepts(HitStore s, long i, Map<Integer, Boolean> commMatches) {
         if (!probes.isEmpty() && !probes.contains(s.probe(i))) {
             return false;
         }
-        if (!processes.isEmpty() && !processes.contains(s.pid(i)) && !processes.contains(s.tgid(i))) {
+        if ((!processes.isEmpty() || !comm.isEmpty()) && !processMatches(s, i, commMatches)) {
             return false;
         }
         long t = s.time(i);
         return t >= fromNs && t <= toNs;
+    }
+
+    private boolean processMatches(HitStore s, long i, Map<Integer, Boolean> commMatches) {
+        if (processes.contains(s.pid(i)) || processes.contains(s.tgid(i))) {
+            return true;
+        }
+        return !comm.isEmpty() && commMatches.computeIfAbsent(s.commId(i),
+                id -> s.commName(id).toLowerCase(Locale.ROOT).contains(comm));
     }
 
     /**
@@ -44,6 +62,7 @@ public record HitFilter(Set<Integer> probes, Set<Integer> processes, long fromNs
         }
         long[] out = new long[1024];
         int n = 0;
+        Map<Integer, Boolean> commMatches = new HashMap<>();
         for (long i = lo; i < to; i++) {
             if ((i & 0xffff) == 0 && cancel.getAsBoolean()) {
                 return null;
@@ -51,7 +70,7 @@ public record HitFilter(Set<Integer> probes, Set<Integer> processes, long fromNs
             if (s.isTimeSorted() && s.time(i) > toNs) {
                 break;
             }
-            if (accepts(s, i)) {
+            if (accepts(s, i, commMatches)) {
                 if (n == out.length) {
                     out = Arrays.copyOf(out, n * 2);
                 }

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -500,6 +501,19 @@ class LiveWorkbenchUITest {
             int n = 0;
             for (int r = 0; r < rows.getItemCount(); r++) {
                 n += named.matcher(rows.getItem(r).getText(col)).matches() ? 1 : 0;
+            }
+            return n == WRITES;
+        });
+        // their IP by name: rows drawn before the name came from the agent are drawn again
+        int ipCol = Arrays.asList(rows.getColumns())
+                .indexOf(Arrays.stream(rows.getColumns())
+                        .filter(c -> c.getText().equals(UiTestSupport.nn(HitFields.named("ip")).title())).findFirst()
+                        .orElseThrow());
+        UiTestSupport.waitUntil(WRITES + " writes at __x64_sys_write in the hits table", T, () -> {
+            int n = 0;
+            for (int r = 0; r < rows.getItemCount(); r++) {
+                n += named.matcher(rows.getItem(r).getText(col)).matches()
+                        && rows.getItem(r).getText(ipCol).equals("__x64_sys_write") ? 1 : 0;
             }
             return n == WRITES;
         });

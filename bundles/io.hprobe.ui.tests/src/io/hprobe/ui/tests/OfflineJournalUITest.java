@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 
 import org.eclipse.core.runtime.jobs.Job;
 import org.eclipse.jface.action.ActionContributionItem;
@@ -24,6 +25,7 @@ import org.eclipse.ui.IWorkbenchPage;
 import org.eclipse.ui.handlers.IHandlerService;
 import org.eclipse.ui.PlatformUI;
 import org.eclipse.swt.widgets.Table;
+import org.eclipse.swt.widgets.Text;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.swt.ChartComposite;
 import org.jfree.data.Range;
@@ -120,6 +122,18 @@ class OfflineJournalUITest {
             assertEquals(Integer.toString(2 + i), cells[seq], "a record number: the two PROBE records come first");
             assertEquals(i % 3 == 0 ? "hb" : "sysloop", cells[comm]);
         }
+        // the process field takes a part of a command name, in any case; the store says how many have it
+        long sysloop = LongStream.range(vm.hits().first(), vm.hits().size())
+                .filter(i -> vm.hits().commName(vm.hits().commId(i)).equals("sysloop")).count();
+        assertTrue(sysloop > 0 && sysloop < 2000, sysloop + " sysloop hits");
+        Text process = Widgets.find(hits, Text.class,
+                t -> io.hprobe.ui.Messages.Hits_processHint.equals(t.getMessage()), "the process field");
+        process.setText("SYSL");
+        hits.applyFilter();
+        UiTestSupport.waitUntil(sysloop + " sysloop rows", T, () -> rows.getItemCount() == sysloop);
+        process.setText("");
+        hits.applyFilter();
+        UiTestSupport.waitUntil("2000 rows again", T, () -> rows.getItemCount() == 2000);
         HitTimelineView timeline = (HitTimelineView) page.showView(HitTimelineView.ID);
         JFreeChart chart = Widgets.find(timeline, ChartComposite.class).getChart();
         UiTestSupport.waitUntil("the timeline's points", T, () -> UiTestSupport.pointHits(chart) == 2000

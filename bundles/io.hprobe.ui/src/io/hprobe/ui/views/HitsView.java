@@ -2,7 +2,7 @@ package io.hprobe.ui.views;
 
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
 
 import org.eclipse.core.runtime.Status;
@@ -27,11 +27,13 @@ import org.eclipse.swt.widgets.Table;
 import org.eclipse.swt.widgets.TableColumn;
 import org.eclipse.swt.widgets.TableItem;
 import org.eclipse.swt.widgets.Text;
+import org.eclipse.ui.IMemento;
+import org.eclipse.ui.IViewSite;
+import org.eclipse.ui.PartInitException;
 import org.eclipse.ui.actions.ActionFactory;
 
 import io.hprobe.core.model.Hit;
 import io.hprobe.core.model.HitFilter;
-import io.hprobe.core.model.HitStore;
 import io.hprobe.core.model.ModelChange;
 import io.hprobe.core.model.Probe;
 import io.hprobe.core.model.Vm;
@@ -50,6 +52,10 @@ import io.hprobe.ui.internal.SelectionProvider;
  */
 public class HitsView extends HProbeView {
 
+    private static final String KEY_PROCESS = "filter.process"; //$NON-NLS-1$
+    private static final String KEY_PROBE = "filter.probe"; //$NON-NLS-1$
+    private static final String KEY_FOLLOW = "follow"; //$NON-NLS-1$
+
     public static final String ID = "io.hprobe.ui.hits"; //$NON-NLS-1$
 
     private @Nullable Table table;
@@ -65,11 +71,43 @@ public class HitsView extends HProbeView {
     /** A selection's result is on its way (UI thread): rows and rowsUpTo are not current yet. */
     private boolean selecting;
     private @Nullable Vm shownVm;
+    /** The VM's {@link Vm#addressNamesAnswered()} when the rows were last drawn. */
+    private int namesShown;
     private boolean follow = true;
+    /** The process field as the user left it at the last exit (time ranges belong to one journal: not kept). */
+    private String savedProcess = ""; //$NON-NLS-1$
+    /** The probe chosen at the last exit, selected when a VM has it; null once chosen or replaced. */
+    private @Nullable String pendingProbe;
     private @Nullable Job filterJob;
     private final SelectionProvider selection = new SelectionProvider();
     /** The table's columns; empty until the hit fields are known (libhprobe, else the agent's table). */
     private List<HitColumns.Column> columns = List.of();
+
+    @Override
+    public void init(IViewSite site, @Nullable IMemento m) throws PartInitException {
+        super.init(site, m);
+        if (m != null) {
+            savedProcess = Objects.requireNonNullElse(m.getString(KEY_PROCESS), ""); //$NON-NLS-1$
+            String probeText = m.getString(KEY_PROBE);
+            pendingProbe = probeText == null || probeText.isEmpty() ? null : probeText;
+            follow = !Boolean.FALSE.equals(m.getBoolean(KEY_FOLLOW));
+        }
+    }
+
+    @Override
+    public void saveState(IMemento m) {
+        super.saveState(m);
+        Text pr = process;
+        Combo p = probe;
+        if (pr == null || pr.isDisposed() || p == null) {
+            return;
+        }
+        m.putString(KEY_PROCESS, pr.getText().trim());
+        String pending = pendingProbe;
+        m.putString(KEY_PROBE,
+                p.getSelectionIndex() > 0 ? p.getItem(p.getSelectionIndex()) : pending != null ? pending : ""); //$NON-NLS-1$
+        m.putBoolean(KEY_FOLLOW, follow);
+    }
 
     @Override
     protected Control createContents(Composite parent) {
@@ -84,7 +122,9 @@ public class HitsView extends HProbeView {
         Combo p = new Combo(bar, SWT.READ_ONLY);
         p.setLayoutData(new GridData(160, SWT.DEFAULT));
         probe = p;
-        process = field(bar, Messages.Hits_process, Messages.Hits_processHint, 110);
+        Text proc = field(bar, Messages.Hits_process, Messages.Hits_processHint, 110);
+        proc.setText(savedProcess);
+        process = proc;
         from = field(bar, Messages.Hits_from, Messages.Hits_timeHint, 80);
         to = field(bar, Messages.Hits_to, Messages.Hits_timeHint, 80);
         Button apply = new Button(bar, SWT.PUSH);
@@ -98,7 +138,10 @@ public class HitsView extends HProbeView {
                 t.addListener(SWT.DefaultSelection, e -> applyFilter());
             }
         }
-        p.addListener(SWT.Selection, e -> applyFilter());
+        p.addListener(SWT.Selection, e -> {
+            pendingProbe = null; // the user's choice now
+            applyFilter();
+        });
 
         Table t = new Table(top, SWT.VIRTUAL | SWT.BORDER | SWT.FULL_SELECTION | SWT.MULTI);
         t.setLayoutData(new GridData(SWT.FILL, SWT.FILL, true, true));
@@ -133,7 +176,7 @@ public class HitsView extends HProbeView {
                 requestRefresh();
             }
         };
-        followAction.setChecked(true);
+        followAction.setChecked(follow);
         followAction.setImageDescriptor(io.hprobe.ui.internal.Images.own("follow")); //$NON-NLS-1$
         followAction.setToolTipText(Messages.Hits_followTip);
         getViewSite().getActionBars().getToolBarManager().add(followAction);
@@ -228,27 +271,19 @@ public class HitsView extends HProbeView {
         Set<Integer> procs = new HashSet<>();
         Text pr = process;
         String proc = pr == null ? "" : pr.getText().trim(); //$NON-NLS-1$
-        if (!proc.isEmpty()) {
-            try {
+        String comm = ""; //$NON-NLS-1$
+        try {
+            if (!proc.isEmpty()) {
                 procs.add(Integer.parseInt(proc));
-            } catch (NumberFormatException e) {
-                // a comm: every process that had it
-                HitStore s = vm.hits();
-                for (Integer pid : s.perProcess().keySet()) {
-                    if (s.commOf(pid).toLowerCase(Locale.ROOT).contains(proc.toLowerCase(Locale.ROOT))) {
-                        procs.add(pid);
-                    }
-                }
-                if (procs.isEmpty()) {
-                    procs.add(Integer.MIN_VALUE); // nothing matches
-                }
             }
+        } catch (NumberFormatException e) {
+            comm = proc; // a part of a command name, matched per hit: processes that start later too
         }
         long origin = vm.timeOriginNs() == Long.MIN_VALUE ? 0 : vm.timeOriginNs();
         try {
             long f = seconds(from, origin, Long.MIN_VALUE);
             long t = seconds(to, origin, Long.MAX_VALUE);
-            return new HitFilter(probes, procs, f, t);
+            return new HitFilter(probes, procs, comm, f, t);
         } catch (NumberFormatException e) {
             getViewSite().getActionBars().getStatusLineManager().setErrorMessage(Messages.Hits_badTime);
             return null;
@@ -296,6 +331,7 @@ public class HitsView extends HProbeView {
     }
 
     private void clearFilter() {
+        pendingProbe = null;
         for (Text t : new Text[]{ process, from, to }) {
             if (t != null) {
                 t.setText(""); //$NON-NLS-1$
@@ -360,18 +396,22 @@ public class HitsView extends HProbeView {
         }
         makeColumns(t); // without libhprobe, the fields come with the agent
         Vm vm = vm();
-        if (vm != shownVm) {
+        boolean another = vm != shownVm;
+        if (another) {
             shownVm = vm;
             filter = HitFilter.ALL;
             rows = null;
             selecting = false;
             t.removeAll();
         }
-        updateProbeChoices(vm);
+        boolean restoredProbe = updateProbeChoices(vm);
         if (vm == null) {
             t.setItemCount(0);
             setContentDescription(Messages.Hits_noVm);
             return;
+        }
+        if (another || restoredProbe) {
+            applyFilter(); // the fields as shown, on this VM's hits
         }
         if (rows != null && vm.hits().size() > rowsUpTo && !selecting) {
             select(vm, filter, false); // new hits under a filter: select the tail only
@@ -398,22 +438,29 @@ public class HitsView extends HProbeView {
                 t.setTopIndex(count - 1);
             }
         }
+        int answered = vm.addressNamesAnswered();
+        if (answered != namesShown) {
+            namesShown = answered;
+            t.clearAll(); // rows drawn before their IPs' names came are drawn again
+        }
         setContentDescription(NLS.bind(r != null ? Messages.Hits_descriptionFiltered : Messages.Hits_description,
                 new Object[]{ vm.name(), count, vm.hits().count() }));
     }
 
-    private void updateProbeChoices(@Nullable Vm vm) {
+    /** Fills the probe choices; true when the probe chosen at the last exit has just been selected. */
+    private boolean updateProbeChoices(@Nullable Vm vm) {
         Combo p = probe;
         if (p == null) {
-            return;
+            return false;
         }
         List<Probe> now = vm == null ? List.of() : vm.probes();
         if (now.stream().map(Probe::id).toList().equals(probeChoices.stream().map(Probe::id).toList())
                 && p.getItemCount() == now.size() + 1) {
-            return;
+            return false;
         }
         int sel = p.getSelectionIndex();
-        String selText = sel >= 0 ? p.getItem(sel) : null;
+        String pending = pendingProbe;
+        String selText = sel > 0 ? p.getItem(sel) : pending;
         probeChoices = now;
         p.removeAll();
         p.add(Messages.Hits_allProbes);
@@ -422,6 +469,11 @@ public class HitsView extends HProbeView {
         }
         int idx = selText == null ? 0 : Math.max(0, p.indexOf(selText));
         p.select(idx);
+        if (pending != null && idx > 0 && pending.equals(selText)) {
+            pendingProbe = null;
+            return true;
+        }
+        return false;
     }
 
     @Override
