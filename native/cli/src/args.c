@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sshfwd.h"
 
 enum { G_JSON = 1000, G_SOCKET, G_NO_START, G_HELP };
 
@@ -18,7 +19,7 @@ static void usage_tail(const struct cli_cmddoc *d)
 		fprintf(stderr, "(hprobe help %s: its options; exit status 2: a usage error)\n",
 			cli_cmd_name(d, name, sizeof name));
 	} else {
-		fputs("usage: hprobe [--json] [--socket PATH] [--no-start] COMMAND [ARGS...]\n", stderr);
+		fputs("usage: hprobe [--json] [--socket PATH|URL] [--no-start] COMMAND [ARGS...]\n", stderr);
 		for (unsigned i = 0; i < cli_ngroups; i++)
 			fprintf(stderr, "  %-9s %s\n", cli_groups[i].name, cli_groups[i].summary);
 		fputs("(hprobe --help: every command; hprobe help COMMAND: one; exit status 2: a usage error)\n",
@@ -54,12 +55,22 @@ static void group_usage_error(const struct cli_groupdoc *g, const char *fmt, ...
 	exit(CLI_EXIT_USAGE);
 }
 
-static void set_socket(struct cli *c, const struct cli_cmddoc *d, const char *v)
+void cli_set_socket(struct cli *c, const struct cli_cmddoc *d, const char *v)
 {
+	if (sshfwd_is_url(v)) {
+		struct sshfwd_url u;
+		char err[512];
+		if (strlen(v) >= sizeof c->target || sshfwd_parse(v, &u, err, sizeof err))
+			cli_usage_error(d, "--socket: %s", strlen(v) >= sizeof c->target ? "the URL is too long" : err);
+		snprintf(c->target, sizeof c->target, "%s", v);
+		c->socket[0] = 0;
+		return;
+	}
 	if (!*v || strlen(v) >= sizeof c->socket)
 		cli_usage_error(d, "--socket: a Unix socket path of 1 to %zu bytes, not '%.40s%s'",
 				sizeof c->socket - 1, v, strlen(v) > 40 ? "..." : "");
 	snprintf(c->socket, sizeof c->socket, "%s", v);
+	c->target[0] = 0;
 }
 
 /* Which other command has option name, for "misplaced" errors. */
@@ -220,7 +231,7 @@ void cli_parse(struct cli *c, const struct cli_cmddoc *d, struct cli_args *a)
 		} else if (ch == G_NO_START) {
 			c->no_start = 1;
 		} else if (ch == G_SOCKET) {
-			set_socket(c, d, optarg);
+			cli_set_socket(c, d, optarg);
 		} else if (ch == G_HELP || ch == 'h') {
 			cli_print_cmd_help(stdout, d);
 			cli_print_footer(stdout, 0);
@@ -311,11 +322,11 @@ const struct cli_cmddoc *cli_sub(struct cli *c, const char *group)
 		} else if (!strcmp(w, "--no-start")) {
 			c->no_start = 1;
 		} else if (!strncmp(w, "--socket=", 9)) {
-			set_socket(c, NULL, w + 9);
+			cli_set_socket(c, NULL, w + 9);
 		} else if (!strcmp(w, "--socket")) {
 			if (c->argc < 2)
 				group_usage_error(g, "--socket needs a value");
-			set_socket(c, NULL, c->argv[1]);
+			cli_set_socket(c, NULL, c->argv[1]);
 			take = 2;
 		} else {
 			group_usage_error(g, "'%s' before the subcommand: a subcommand's options go after it", w);

@@ -6,13 +6,17 @@
 #include "usage.h"
 
 struct cli {
-	int json;     /* --json: machine output (docs/protocol.md schemas) */
-	int no_start; /* --no-start: never start an agent */
-	char socket[108];
+	int json;         /* --json: machine output (docs/protocol.md schemas) */
+	int no_start;     /* --no-start: never start an agent */
+	char socket[108]; /* the agent's socket; with target, the forward's local end once open */
+	char target[512]; /* --socket ssh://...: a remote agent (sshfwd.h) */
 	struct conn *conn;
 	int argc; /* remaining words after global options */
 	char **argv;
 };
+
+/* --socket's value: a socket path or an ssh:// URL, checked (exit 2 with d's usage). */
+void cli_set_socket(struct cli *c, const struct cli_cmddoc *d, const char *v);
 
 /* One command's parsed words (cli_parse). */
 struct cli_args {

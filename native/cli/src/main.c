@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "jsonx.h"
+#include "sshfwd.h"
 #include "hprobe/common.h"
 
 void cli_fail(int status, const char *fmt, ...)
@@ -53,16 +54,28 @@ static void default_socket(char *buf, size_t cap)
 
 const char *cli_socket(struct cli *c)
 {
-	if (!c->socket[0])
+	char err[1024];
+	if (c->socket[0])
+		return c->socket;
+	if (!c->target[0])
 		default_socket(c->socket, sizeof c->socket);
+	else if (sshfwd_open(c->target, c->socket, sizeof c->socket, err, sizeof err))
+		cli_fail(CLI_EXIT_UNREACHABLE, "%s", err);
 	return c->socket;
+}
+
+/* How the user named the agent: its socket, or the ssh:// URL. */
+static const char *cli_target(struct cli *c)
+{
+	return c->target[0] ? c->target : cli_socket(c);
 }
 
 struct conn *cli_conn(struct cli *c)
 {
 	if (!c->conn) {
 		char err[512];
-		c->conn = conn_open(cli_socket(c), !c->no_start, err, sizeof err);
+		/* a remote agent is never started from here: its host's own service manager does it */
+		c->conn = conn_open(cli_socket(c), !c->no_start && !c->target[0], err, sizeof err);
 		if (!c->conn)
 			cli_fail(CLI_EXIT_UNREACHABLE, "%s", err);
 	}
@@ -119,7 +132,7 @@ static int version(struct cli *c)
 	const json_t *g = k ? conn_greeting(k) : NULL;
 	if (c->json) {
 		json_t *agent = g ? json_pack("{s:O?, s:O?, s:s}", "version", json_object_get(g, "version"), "protocol",
-					      json_object_get(g, "protocol"), "socket", c->socket)
+					      json_object_get(g, "protocol"), "socket", cli_target(c))
 				  : json_null();
 		cli_print_json_new(
 			json_pack("{s:s, s:i, s:o}", "version", hp_version(), "protocol", 1, "agent", agent));
@@ -127,9 +140,9 @@ static int version(struct cli *c)
 		printf("hprobe %s (protocol 1)\n", hp_version());
 		if (g)
 			printf("hprobed %s (protocol %lld) at %s\n", json_string_value(json_object_get(g, "version")),
-			       json_integer_value(json_object_get(g, "protocol")), c->socket);
+			       json_integer_value(json_object_get(g, "protocol")), cli_target(c));
 		else
-			printf("no agent answers at %s\n", c->socket);
+			printf("no agent answers at %s\n", cli_target(c));
 	}
 	conn_close(k);
 	return CLI_EXIT_OK;
@@ -197,10 +210,7 @@ int main(int argc, char **argv)
 			c.json = 1;
 			break;
 		case O_SOCKET:
-			if (!*optarg || strlen(optarg) >= sizeof c.socket)
-				cli_usage_error(NULL, "--socket: a Unix socket path of 1 to %zu bytes",
-						sizeof c.socket - 1);
-			snprintf(c.socket, sizeof c.socket, "%s", optarg);
+			cli_set_socket(&c, NULL, optarg);
 			break;
 		case O_NO_START:
 			c.no_start = 1;

@@ -40,6 +40,9 @@ const char *const cli_environment[] = {
 	"/tmp/hprobe-UID/hprobed.sock",
 	"HPROBE_AGENT",
 	"the hprobed binary to start (default: hprobed next to hprobe, else on PATH)",
+	"HPROBE_SSH",
+	"the ssh command for --socket ssh://..., words split on blanks (default: ssh; for example "
+	"\"ssh -F ~/.ssh/lab_config\"); BatchMode=yes is added, so keys or an ssh-agent, never a password prompt",
 	"TZ",
 	"the time zone of hits --time=wall",
 	NULL,
@@ -47,8 +50,10 @@ const char *const cli_environment[] = {
 
 const struct cli_argdoc cli_global_opts[] = {
 	FLAG("json", "machine output: JSON, one value per line (the protocol's schemas)"),
-	OPT("socket", "PATH", CLI_K_FILE,
-	    "the agent's socket (default: $XDG_RUNTIME_DIR/hprobe/hprobed.sock; see ENVIRONMENT in man hprobe)"),
+	OPT("socket", "PATH|URL", CLI_K_FILE,
+	    "the agent's socket (default: $XDG_RUNTIME_DIR/hprobe/hprobed.sock; see ENVIRONMENT in man hprobe), "
+	    "or ssh://[user@]host[:port][/socket] for an agent on another host, through ssh -L ($HPROBE_SSH: "
+	    "the ssh command)"),
 	FLAG("no-start", "do not start the agent when none runs (exit status 3 instead)"),
 	FLAG("help", "this command's help (also -h)"),
 	{ 0 },
@@ -635,7 +640,7 @@ void cli_print_group_help(FILE *f, const struct cli_groupdoc *g)
 
 void cli_print_main_help(FILE *f)
 {
-	fputs("usage: hprobe [--json] [--socket PATH] [--no-start] COMMAND [ARGS...]\n"
+	fputs("usage: hprobe [--json] [--socket PATH|URL] [--no-start] COMMAND [ARGS...]\n"
 	      "       hprobe --version | --help | help COMMAND [SUB]\n\ncommands:\n",
 	      f);
 	for (unsigned i = 0; i < cli_ncmds; i++)
