@@ -214,7 +214,12 @@ class ReturnTimeout(AgentTestCase):
         self.assertGreaterEqual(time.monotonic() - t0, 2.0, "not before its time")
         self.assertEqual(p["return"]["pending"], 0)
         self.g.run("retloop -n 2 -s 1000", r"sleeps=2 ")
-        p = wait_until(lambda: self.ret(pr)["hits"] == 2 and self.ret(pr), 20, "the two short calls' returns")
+        # the plugin reports its calls in flight on its control ring every ~100 ms, after
+        # the returns' hits on the data rings: pending may read 1 a moment after the hits
+        def settled():
+            q = self.ret(pr)
+            return q["hits"] == 2 and q["return"]["pending"] == 0 and q
+        p = wait_until(settled, 20, lambda: "the two short calls' returns, none in flight: %s" % self.ret(pr))
         self.assertEqual(p["return"], {"pending": 0, "dropped": {"exit": 0, "timeout": 1, "full": 0, "replaced": 0,
                                                                    "removed": 0}})
         # the long call returns at last: no hit, its entry is gone
