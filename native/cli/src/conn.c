@@ -30,7 +30,7 @@ struct conn {
 	int eof;
 };
 
-static int try_connect(const char *path)
+int conn_connect(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof sa.sun_path) {
@@ -176,11 +176,11 @@ static int peer_ok(int fd, const char *path, char *err, size_t errlen)
 
 struct conn *conn_open(const char *path, int autostart, char *err, size_t errlen)
 {
-	int fd = try_connect(path);
+	int fd = conn_connect(path);
 	if (fd < 0 && autostart && (errno == ENOENT || errno == ECONNREFUSED)) {
 		/* another CLI may be starting one at the same moment: then theirs serves */
 		int started = start_agent(path, err, errlen) == 0;
-		fd = try_connect(path);
+		fd = conn_connect(path);
 		if (fd < 0 && !started)
 			return NULL;
 	}

@@ -8,6 +8,8 @@ struct conn;
 
 /* Connects to path; if nothing listens and autostart is set, starts hprobed. NULL
  * (and a message in err) when no agent of ours answers there. */
+/* A connected socket to the Unix socket at path, or -1 with errno. */
+int conn_connect(const char *path);
 struct conn *conn_open(const char *path, int autostart, char *err, size_t errlen);
 /* Takes fd, a stream connected to an agent, and reads its greeting; NULL (fd closed,
  * a message naming name in err) unless it is hprobed's. */

@@ -8,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "sshfwd.h"
 
 enum { TIMEOUT_MS = 30000, USER_WORDS = 24, MAX_WORDS = 48 };
@@ -103,23 +102,8 @@ int sshfwd_parse(const char *target, struct sshfwd_url *u, char *err, size_t err
 	return 0;
 }
 
-static void cleanup(void)
-{
-	if (fwd.pid > 0) {
-		kill(fwd.pid, SIGTERM);
-		waitpid(fwd.pid, NULL, 0);
-		fwd.pid = 0;
-	}
-	if (fwd.dir[0]) {
-		unlink(fwd.sock);
-		unlink(fwd.log);
-		rmdir(fwd.dir);
-		fwd.dir[0] = 0;
-	}
-}
-
-/* Only async-signal-safe calls (kill, unlink, rmdir); then dies of the signal as it would have. */
-static void on_signal(int sig)
+/* Ends ssh and removes the private directory; async-signal-safe (kill, unlink, rmdir). */
+static void undo(void)
 {
 	if (fwd.pid > 0)
 		kill(fwd.pid, SIGTERM);
@@ -128,6 +112,21 @@ static void on_signal(int sig)
 		unlink(fwd.log);
 		rmdir(fwd.dir);
 	}
+}
+
+static void cleanup(void)
+{
+	undo();
+	if (fwd.pid > 0)
+		waitpid(fwd.pid, NULL, 0);
+	fwd.pid = 0;
+	fwd.dir[0] = 0;
+}
+
+/* Dies of the signal as it would have, the forward undone first. */
+static void on_signal(int sig)
+{
+	undo();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -175,7 +174,14 @@ static const char *log_tail(char *buf, size_t cap)
 /* Starts argv with stdin from /dev/null, stderr to the log, stdout to out (or /dev/null). */
 static pid_t spawn(char **argv, int out)
 {
+	/* signals wait until fwd.pid names the child, so that on_signal ends it */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	pid_t pid = fork();
+	if (pid > 0)
+		fwd.pid = pid;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid != 0)
 		return pid;
 	int null = open("/dev/null", O_RDWR);
@@ -215,7 +221,6 @@ static int ask_socket(const struct sshfwd_url *u, char *out, size_t cap, char *e
 		close(p[0]);
 		return fail(err, errlen, "fork: %s", strerror(errno));
 	}
-	fwd.pid = pid; /* a signal meanwhile ends it too */
 	size_t len = 0;
 	long long deadline = now_ms() + TIMEOUT_MS;
 	struct pollfd pf = { .fd = p[0], .events = POLLIN };
@@ -252,18 +257,6 @@ static int ask_socket(const struct sshfwd_url *u, char *out, size_t cap, char *e
 			    "the remote hprobed did not say its socket: give it as ssh://%s/path/to/hprobed.sock",
 			    u->dest);
 	return 0;
-}
-
-/* Whether something listens at path. */
-static int listening(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
 }
 
 int sshfwd_open(const char *target, char *local, size_t localcap, char *err, size_t errlen)
@@ -303,8 +296,7 @@ int sshfwd_open(const char *target, char *local, size_t localcap, char *err, siz
 		w[n++] = more[i];
 	w[n++] = u.dest;
 	w[n] = NULL;
-	fwd.pid = spawn(w, -1);
-	if (fwd.pid < 0)
+	if (spawn(w, -1) < 0)
 		return fail(err, errlen, "fork: %s", strerror(errno));
 	for (long long deadline = now_ms() + TIMEOUT_MS; now_ms() < deadline; usleep(50 * 1000)) {
 		int st;
@@ -313,7 +305,9 @@ int sshfwd_open(const char *target, char *local, size_t localcap, char *err, siz
 			return fail(err, errlen, "ssh to %s ended (exit status %d): %s", u.dest,
 				    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), log_tail(tail, sizeof tail));
 		}
-		if (listening(fwd.sock)) {
+		int fd = conn_connect(fwd.sock);
+		if (fd >= 0) { /* the forward listens */
+			close(fd);
 			snprintf(local, localcap, "%s", fwd.sock);
 			return 0;
 		}
