@@ -13,6 +13,7 @@ import ctypes
 import ctypes.util
 import json
 import os
+import re
 import shutil
 
 from .errors import JournalError, LibraryNotFound
@@ -52,8 +53,10 @@ def _record_type(record_size):
 
 
 # struct hp_hit's first members (they keep their offsets: docs/journal.md), for the
-# probe id and time a hit's context needs
-_HIT_TIME_NS, _HIT_PROBE_ID = 0, 8
+# probe id, time and IP a hit's context needs
+_HIT_TIME_NS, _HIT_PROBE_ID, _HIT_IP = 0, 8, 40
+# IPs' names as the exports keep them (export_int.h): escaped, cut, bounded
+_IP_NAME_MAX, _IP_NAMES_MAX = 256, 65536
 
 
 class _Meta(ctypes.Structure):
@@ -75,7 +78,7 @@ class _HitCtx(ctypes.Structure):
     # ret NULL: its return type is unknown (named_ret then reads the signed value)
     _fields_ = [("seq", ctypes.c_uint64), ("rel_ns", ctypes.c_int64), ("spec", ctypes.c_char_p),
                 ("params", ctypes.POINTER(_Param)), ("nparams", ctypes.c_int), ("ret", ctypes.POINTER(_Param)),
-                ("ret_errno", ctypes.c_int)]
+                ("ret_errno", ctypes.c_int), ("ip_name", ctypes.c_char_p)]
 
 
 class _Field(ctypes.Structure):
@@ -137,6 +140,8 @@ def library():
     lib.hp_journal__close_reader.argtypes = [P]
     lib.hp_hit__json.restype = ctypes.c_size_t
     lib.hp_hit__json.argtypes = [P, ctypes.POINTER(_HitCtx), ctypes.c_uint, ctypes.c_char_p, ctypes.c_size_t]
+    lib.hp_export__escape.restype = ctypes.c_size_t
+    lib.hp_export__escape.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
     lib.hp_hit__fields.restype = ctypes.POINTER(_Field)
     lib.hp_hit__fields.argtypes = []
     lib.hp_param__list_of_text.restype = ctypes.c_int
@@ -201,8 +206,9 @@ class Journal:
         self._specs = {}
         self._params = {}  # probe id -> (array of _Param, count), from PROBE records as the exports read them
         self._rets = {}  # probe id -> (its return type or None, whether < 0 is -errno)
+        self._ip_names = {}  # ip -> its name (IP_NAME events), escaped as the exports keep it
         self._rec = self._lib.Record()
-        self._text = ctypes.create_string_buffer(HP_HIT_TEXT_MAX + 6 * 4096)
+        self._text = ctypes.create_string_buffer(HP_HIT_TEXT_MAX + 6 * (4096 + _IP_NAME_MAX))
 
     def close(self):
         if self._r:
@@ -243,9 +249,24 @@ class Journal:
         rel = (time_ns - self.meta["mono_base_ns"]) & 0xffffffffffffffff
         params, n = self._params.get(probe, (None, -1))
         ret, ret_errno = self._rets.get(probe, (None, 0))
-        ctx = _HitCtx(rec.seq, rel - (1 << 64) if rel >= 1 << 63 else rel, spec.encode(), params, n, ret, ret_errno)
+        ip = ctypes.c_uint64.from_address(u + _HIT_IP).value
+        ctx = _HitCtx(rec.seq, rel - (1 << 64) if rel >= 1 << 63 else rel, spec.encode(), params, n, ret, ret_errno,
+                      self._ip_names.get(ip))
         n = self._lib.hp_hit__json(u, ctypes.byref(ctx), HP_HF_IN_EXPORT, self._text, len(self._text))
         return json.loads(self._text.raw[:min(n, len(self._text) - 1)])
+
+    def _note_ip_name(self, data):
+        """An IP_NAME event's name, for the hits after it (malformed ones ignored)."""
+        ip, name = (data.get("ip"), data.get("name")) if isinstance(data, dict) else (None, None)
+        if not (isinstance(ip, str) and re.fullmatch(r"0x[0-9a-fA-F]{1,16}", ip) and isinstance(name, str) and name):
+            return
+        addr = int(ip, 16)
+        if len(self._ip_names) >= _IP_NAMES_MAX and addr not in self._ip_names:
+            return
+        raw = name.encode()
+        esc = ctypes.create_string_buffer(_IP_NAME_MAX)
+        self._lib.hp_export__escape(raw, len(raw), esc, _IP_NAME_MAX)
+        self._ip_names[addr] = esc.value
 
     def records(self):
         """Every record from here on, each a dict with "seq", "type" ("hit", "probe",
@@ -280,6 +301,8 @@ class Journal:
                     ret, errno_ = _Param(), ctypes.c_int()
                     ok = self._lib.hp_param__ret_of_text(rec.json, rec.json_len, ctypes.byref(ret), ctypes.byref(errno_))
                     self._rets[out["id"]] = (ctypes.pointer(ret), errno_.value) if ok == 0 else (None, 0)
+                if kind == "event" and out.get("event") == "IP_NAME":
+                    self._note_ip_name(out.get("data"))
                 out.setdefault("time_ns", rec.time_ns)
             elif kind == "dropped":
                 d = rec.u.dropped

@@ -175,9 +175,95 @@ static int time_kept(const struct hp_export_filter *f, int64_t rel)
 	return rel >= 0 && (uint64_t)rel >= f->from_ns && (!f->to_ns || (uint64_t)rel < f->to_ns);
 }
 
-/* An EVENT record that is an aggregation's snapshot of a probe the filter keeps: to the format. */
-static int agg_event(struct hpi_export *x, const struct hpi_export_ops *ops, const struct hp_export_filter *f,
-		     const struct hp_record *rec)
+/* IP -> name, from the journal's IP_NAME events (the latest one wins: a rebooted guest's
+ * kernel may name an address differently). Bounded: a forged journal cannot exhaust memory. */
+#define IP_NAMES_MAX 65536
+
+struct ip_ent {
+	uint64_t ip;
+	char *name; /* NULL: free slot */
+};
+
+struct ip_map {
+	struct ip_ent *e;
+	size_t cap, n; /* cap: power of two or 0 */
+};
+
+static struct ip_ent *ip_slot(const struct ip_map *m, uint64_t ip)
+{
+	for (size_t i = (size_t)((ip * 0x9e3779b97f4a7c15ull) >> 32) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+		if (!m->e[i].name || m->e[i].ip == ip)
+			return &m->e[i];
+}
+
+static int ip_put(struct ip_map *m, uint64_t ip, const char *name, size_t len)
+{
+	char esc[HPI_IP_NAME_MAX];
+	struct ip_ent *s = m->cap ? ip_slot(m, ip) : NULL;
+	char *copy;
+
+	if (!s || !s->name) { /* a new IP */
+		if (m->n >= IP_NAMES_MAX)
+			return 0; /* full: later IPs stay unnamed */
+		if ((m->n + 1) * 2 > m->cap) {
+			struct ip_map g = { .cap = m->cap ? m->cap * 2 : 64 };
+
+			g.e = calloc(g.cap, sizeof(*g.e));
+			if (!g.e)
+				return -ENOMEM;
+			for (size_t i = 0; i < m->cap; i++)
+				if (m->e[i].name) {
+					*ip_slot(&g, m->e[i].ip) = m->e[i];
+					g.n++;
+				}
+			free(m->e);
+			*m = g;
+		}
+		s = ip_slot(m, ip);
+	}
+	/* the guest's symbol names are its data: printable, as a comm is */
+	hp_export__escape(name, len, esc, sizeof(esc));
+	copy = strdup(esc);
+	if (!copy)
+		return -ENOMEM;
+	if (!s->name)
+		m->n++;
+	free(s->name);
+	s->ip = ip;
+	s->name = copy;
+	return 0;
+}
+
+static const char *ip_get(const struct ip_map *m, uint64_t ip)
+{
+	return m->cap ? ip_slot(m, ip)->name : NULL;
+}
+
+static void ip_free(struct ip_map *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->e[i].name);
+	free(m->e);
+}
+
+/* {"ip":"0x...","name":"func+0xoff"}: anything malformed is ignored. */
+static int note_ip_name(struct ip_map *m, const json_t *data)
+{
+	const char *ip = json_string_value(json_object_get(data, "ip"));
+	json_t *name = json_object_get(data, "name");
+	size_t n = ip ? strlen(ip) : 0;
+
+	/* "0x" and 1 to 16 hex digits, as the agent writes it: strtoull alone takes signs and blanks */
+	if (n < 3 || n > 18 || strncmp(ip, "0x", 2) || strspn(ip + 2, "0123456789abcdefABCDEF") != n - 2 ||
+	    !json_is_string(name) || !json_string_length(name))
+		return 0;
+	return ip_put(m, strtoull(ip + 2, NULL, 16), json_string_value(name), json_string_length(name));
+}
+
+/* An EVENT record: an IP's name (kept for the hits after it, whatever the filter), or an
+ * aggregation's snapshot of a probe the filter keeps (to the format). */
+static int on_event(struct hpi_export *x, const struct hpi_export_ops *ops, const struct hp_export_filter *f,
+		    const struct hp_record *rec, int64_t rel, struct ip_map *names)
 {
 	json_t *e = json_loadb(rec->json, rec->json_len, 0, NULL);
 	json_t *data = json_object_get(e, "data");
@@ -185,8 +271,10 @@ static int agg_event(struct hpi_export *x, const struct hpi_export_ops *ops, con
 	const char *ev = json_string_value(json_object_get(e, "event"));
 	int rc = 0;
 
-	if (ev && !strcmp(ev, "AGG") && json_is_object(data) && probe > 0 && probe <= UINT32_MAX &&
-	    probe_kept(f, (uint32_t)probe))
+	if (ev && !strcmp(ev, "IP_NAME") && json_is_object(data))
+		rc = note_ip_name(names, data);
+	else if (ev && !strcmp(ev, "AGG") && ops->agg && time_kept(f, rel) && json_is_object(data) && probe > 0 &&
+		 probe <= UINT32_MAX && probe_kept(f, (uint32_t)probe))
 		rc = ops->agg(x, rec, data);
 	json_decref(e);
 	return rc;
@@ -213,6 +301,7 @@ int hp_export__journal(const char *journal_path, enum hp_export_format fmt, cons
 	struct hp_journal_reader *r = NULL;
 	struct hp_export_stats st = { 0 };
 	struct probe_map probes = { 0 };
+	struct ip_map names = { 0 };
 	struct hpi_export x = { 0 };
 	struct hp_record rec;
 	uint64_t total = 0, step, mark;
@@ -294,6 +383,7 @@ int hp_export__journal(const char *journal_path, enum hp_export_format fmt, cons
 			x.nparams = pe ? pe->nparams : -1;
 			x.ret = pe && pe->has_ret ? &pe->ret : NULL;
 			x.ret_errno = pe && pe->ret_errno;
+			x.ip_name = ip_get(&names, h->ip);
 			hp_export__escape(h->comm, strnlen(h->comm, HP_COMM_LEN), comm, sizeof(comm));
 			rc = ops->hit(&x, &rec, spec, comm);
 			st.hits_written++;
@@ -306,7 +396,7 @@ int hp_export__journal(const char *journal_path, enum hp_export_format fmt, cons
 			rc = ops->alert && time_kept(filter, rel) ? ops->alert(&x, &rec) : 0;
 			break;
 		case HP_REC_EVENT:
-			rc = ops->agg && time_kept(filter, rel) ? agg_event(&x, ops, filter, &rec) : 0;
+			rc = on_event(&x, ops, filter, &rec, rel, &names);
 			break;
 		case HP_REC_DROPPED: /* probe 0 means "all probes": kept by any probe filter */
 			rc = ops->dropped && time_kept(filter, rel) &&
@@ -339,6 +429,7 @@ out:
 	if (began)
 		ops->discard(&x);
 	probe_free(&probes);
+	ip_free(&names);
 	free(x.text);
 	hp_journal__close_reader(r);
 	return rc < 0 ? rc : 0;

@@ -219,7 +219,7 @@ static size_t hit_size(const struct hp_hit *h, const struct hp_hit_ctx *hc, cons
 
 	for (int f = 0; f < HP_HF_COUNT; f++) {
 		const struct hp_hit_field *d = &fs[f];
-		int has = hp_hit__has(h, (enum hp_hf)f);
+		int has = hp_hit__has(h, hc, (enum hp_hf)f);
 
 		if (!(d->in & HP_HF_IN_EXPORT))
 			continue;
@@ -257,9 +257,7 @@ static int ctf_hit(struct hpi_export *x, const struct hp_record *rec, const char
 {
 	const struct hp_hit *h = &rec->u.hit;
 	const struct hp_hit_field *fs = hp_hit__fields();
-	struct hp_hit_ctx hc = {
-		rec->seq, hpi_rel_ns(x, h->time_ns), spec, x->params, x->nparams, x->ret, x->ret_errno
-	};
+	struct hp_hit_ctx hc = hpi_hit_ctx(x, rec, spec);
 	char buf[HP_HIT_FIELD_TEXT_MAX];
 	struct ctf *c = x->priv;
 	int err = 0;
@@ -278,7 +276,7 @@ static int ctf_hit(struct hpi_export *x, const struct hp_record *rec, const char
 		return -ENOMEM;
 	for (int f = 0; f < HP_HF_COUNT; f++) {
 		const struct hp_hit_field *d = &fs[f];
-		int has = hp_hit__has(h, (enum hp_hf)f);
+		int has = hp_hit__has(h, &hc, (enum hp_hf)f);
 
 		if (!(d->in & HP_HF_IN_EXPORT))
 			continue;

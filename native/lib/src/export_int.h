@@ -9,8 +9,12 @@
 #include "outbuf.h"
 
 #define HPI_SPEC_MAX 4096
-/* A hit's JSON or CSV text at most: the fields, plus a spec escaped 6 bytes a byte. */
-#define HPI_TEXT_MAX (HP_HIT_TEXT_MAX + 6 * HPI_SPEC_MAX)
+/* An IP's name kept from the journal at most (escaped as a comm, cut): a kernel's
+ * longest symbol (KSYM_NAME_LEN 512) does not fit, a C function's name does. */
+#define HPI_IP_NAME_MAX 256
+/* A hit's JSON or CSV text at most: the fields, plus a spec and an IP's name escaped
+ * 6 bytes a byte. */
+#define HPI_TEXT_MAX (HP_HIT_TEXT_MAX + 6 * (HPI_SPEC_MAX + HPI_IP_NAME_MAX))
 
 struct hpi_export;
 
@@ -40,6 +44,7 @@ struct hpi_export {
 	int nparams;
 	const struct hp_param *ret; /* its return type (NULL: unknown), and whether < 0 is -errno */
 	int ret_errno;
+	const char *ip_name; /* the hit's IP by name (IP_NAME records), NULL: unknown */
 };
 
 /* Relative time (ns since the journal's monotonic base), signed. */
@@ -48,12 +53,21 @@ static inline int64_t hpi_rel_ns(const struct hpi_export *x, uint64_t t)
 	return (int64_t)(t - x->meta->mono_base_ns);
 }
 
+/* What the journal says of the current hit beyond its record (hprobe/hit.h). */
+static inline struct hp_hit_ctx hpi_hit_ctx(const struct hpi_export *x, const struct hp_record *rec, const char *spec)
+{
+	struct hp_hit_ctx c = { rec->seq,     hpi_rel_ns(x, rec->u.hit.time_ns),
+				spec,         x->params,
+				x->nparams,   x->ret,
+				x->ret_errno, x->ip_name };
+	return c;
+}
+
 /* The hit's fields as the table says (hprobe/hit.h), into x->text: a CSV row
  * (style -1) or a JSON object (style: hp_hit__json's bits besides the export's). */
 static inline size_t hpi_hit_text(struct hpi_export *x, const struct hp_record *rec, const char *spec, int style)
 {
-	struct hp_hit_ctx c = { rec->seq,    hpi_rel_ns(x, rec->u.hit.time_ns), spec, x->params, x->nparams, x->ret,
-				x->ret_errno };
+	struct hp_hit_ctx c = hpi_hit_ctx(x, rec, spec);
 	size_t n = style < 0 ? hp_hit__csv(&rec->u.hit, &c, x->text, HPI_TEXT_MAX)
 			     : hp_hit__json(&rec->u.hit, &c, HP_HF_IN_EXPORT | (unsigned)style, x->text, HPI_TEXT_MAX);
 	return n < HPI_TEXT_MAX ? n : HPI_TEXT_MAX - 1; /* cannot happen: the spec is bounded */

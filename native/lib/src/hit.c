@@ -24,6 +24,9 @@ static const struct hp_hit_field fields[HP_HF_COUNT] = {
 	[HP_HF_COMM] = { "comm", HP_HFT_TEXT, S | E, 1, "Comm",
 			 "the task's name (guest bytes, escaped); null when unknown" },
 	[HP_HF_IP] = { "ip", HP_HFT_ADDR, S | E, 0, "IP", "the probed instruction's address" },
+	[HP_HF_IP_NAME] = { "ip_name", HP_HFT_TEXT, E, 1, "Where",
+			    "the IP as the guest's symbols name it (func+0xoff), as the agent journalled it "
+			    "(kernel IPs, and a program's probed function); left out when unknown" },
 	[HP_HF_CR3] = { "cr3", HP_HFT_ADDR, E, 0, "CR3", "the address space (page table root)" },
 	[HP_HF_USER] = { "user", HP_HFT_BOOL, S | E, 0, "User", "a probe in a guest program (not the kernel)" },
 	[HP_HF_BLOCKED] = { "blocked", HP_HFT_BOOL, S | E, 0, "Blocked", "a virtual patch returned an error instead" },
@@ -67,9 +70,11 @@ const char *hp_hit__type_name(enum hp_hf_type t)
 	return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : NULL;
 }
 
-int hp_hit__has(const struct hp_hit *h, enum hp_hf f)
+int hp_hit__has(const struct hp_hit *h, const struct hp_hit_ctx *c, enum hp_hf f)
 {
 	switch (f) {
+	case HP_HF_IP_NAME:
+		return c && c->ip_name && *c->ip_name;
 	case HP_HF_PID:
 	case HP_HF_TGID:
 	case HP_HF_COMM:
@@ -197,11 +202,13 @@ static void put_csv_str(struct w *w, const char *s, size_t n)
 		putc_(w, '"');
 }
 
-/* The text value of a TEXT field: an escaped comm, or the spec. */
+/* The text value of a TEXT field: an escaped comm, the spec or the IP's name. */
 const char *hp_hit__text(const struct hp_hit *h, const struct hp_hit_ctx *c, enum hp_hf f, char *buf, size_t cap)
 {
 	if (f == HP_HF_SPEC)
 		return c && c->spec ? c->spec : "";
+	if (f == HP_HF_IP_NAME)
+		return c && c->ip_name ? c->ip_name : "";
 	if (f == HP_HF_NAMED_RET) {
 		const struct hp_param *r = c ? c->ret : NULL;
 		const char *e = hp_param__errno_name(r, c && c->ret_errno, (uint64_t)h->retval);
@@ -219,7 +226,7 @@ const char *hp_hit__text(const struct hp_hit *h, const struct hp_hit_ctx *c, enu
 		int n = h->nargs < HP_MAX_ARGS ? h->nargs : HP_MAX_ARGS;
 		struct hp_param_mem m = { h->memaddr, h->mem, h->memlen < HP_MAX_MEM ? h->memlen : HP_MAX_MEM };
 		hp_param__format_args(c ? c->params : NULL, c && c->params ? c->nparams : -1, h->args, n,
-				      hp_hit__has(h, HP_HF_MEM) ? &m : NULL, buf, cap);
+				      hp_hit__has(h, c, HP_HF_MEM) ? &m : NULL, buf, cap);
 		return buf;
 	}
 	hp_export__escape(h->comm, strnlen(h->comm, HP_COMM_LEN), buf, cap);
@@ -276,7 +283,7 @@ size_t hp_hit__json(const struct hp_hit *h, const struct hp_hit_ctx *c, unsigned
 	putc_(&w, '{');
 	for (int f = 0; f < HP_HF_COUNT; f++) {
 		const struct hp_hit_field *d = &fields[f];
-		int has = hp_hit__has(h, (enum hp_hf)f);
+		int has = hp_hit__has(h, c, (enum hp_hf)f);
 		int task = f == HP_HF_PID || f == HP_HF_TGID || f == HP_HF_COMM;
 		if (!(d->in & in) || (!has && !task))
 			continue; /* absent registers, memory, return values are left out; an absent task is null */
@@ -386,7 +393,7 @@ size_t hp_hit__csv(const struct hp_hit *h, const struct hp_hit_ctx *c, char *out
 		const struct hp_hit_field *d = &fields[f];
 		if (!(d->in & HP_HF_IN_EXPORT))
 			continue;
-		int has = hp_hit__has(h, (enum hp_hf)f);
+		int has = hp_hit__has(h, c, (enum hp_hf)f);
 		if (d->type == HP_HFT_ARGS) {
 			for (int i = 0; i < HP_MAX_ARGS; i++) {
 				if (!first)

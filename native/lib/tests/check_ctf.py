@@ -174,7 +174,8 @@ def want_fields(h, pretty):
 
     f = {"seq": h["seq"], "time_ns": h["time_ns"], "rel_ns": h["rel_ns"], "probe": h["probe"], "spec": h["spec"],
          "vcpu": h["vcpu"], "pid": opt(task, h["pid"]), "tgid": opt(task, h["tgid"]), "comm": opt(task, h["comm"]),
-         "ip": h["ip"], "cr3": h["cr3"], "user": int(bool(h["flags"] & HIT_USER)),
+         "ip": h["ip"], "ip_name": opt(h["ip_name"] is not None, h["ip_name"]), "cr3": h["cr3"],
+         "user": int(bool(h["flags"] & HIT_USER)),
          "blocked": int(bool(h["flags"] & HIT_BLOCKED)),
          "retval": opt(ret, h["retval"]), "latency_ns": opt(ret, h["latency_ns"]),
          "named_ret": opt(ret, named_ret(h) if ret else None),
@@ -184,7 +185,8 @@ def want_fields(h, pretty):
     if h["probe"] in PARAMS:
         f["params"] = want_params(h, pretty)
     if pretty:
-        for k, present in (("pid", task), ("tgid", task), ("comm", task), ("retval", ret), ("latency_ns", ret),
+        for k, present in (("pid", task), ("tgid", task), ("comm", task), ("ip_name", h["ip_name"] is not None),
+                           ("retval", ret), ("latency_ns", ret),
                            ("named_ret", ret),
                            ("named_args", bool(h["args"])), ("memaddr", mem)):
             f[k + "_tag"] = "present" if present else "absent"
@@ -270,7 +272,9 @@ def decode_stream(path):
                 f["pid"] = u("q") if u("B") else None
                 f["tgid"] = u("q") if u("B") else None
                 f["comm"] = string() if u("B") else None
-                f["ip"], f["cr3"], f["user"], f["blocked"] = u("Q"), u("Q"), u("B"), u("B")
+                f["ip"] = u("Q")
+                f["ip_name"] = string() if u("B") else None
+                f["cr3"], f["user"], f["blocked"] = u("Q"), u("B"), u("B")
                 f["retval"] = u("q") if u("B") else None
                 f["latency_ns"] = u("Q") if u("B") else None
                 f["named_ret"] = string() if u("B") else None

@@ -1,10 +1,13 @@
 """Exports a synthetic journal (nasty comms, every hit shape) to CSV, JSON Lines and
 Chrome trace JSON, and checks each with Python's own csv/json readers: exactly the
-expected rows, field by field; then the probe/pid/time filters.
-Usage: check_exports.py HP_MKJOURNAL WORKDIR"""
+expected rows, field by field; then the probe/pid/time filters. With LIBHPROBE_SO,
+the Python client's journal reader (python/hprobe) must read the hits as the JSON
+Lines export writes them.
+Usage: check_exports.py HP_MKJOURNAL WORKDIR [LIBHPROBE_SO]"""
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +17,7 @@ from export_expect import (CSV_HEADER, HIT_MEM, HIT_RET, HIT_TASK, REGS, csv_tex
 
 N = 500
 tool, work = sys.argv[1], sys.argv[2]
+lib = sys.argv[3] if len(sys.argv) > 3 else None
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 journal, expected = os.path.join(work, "j.hpj"), os.path.join(work, "expected.jsonl")
@@ -49,7 +53,8 @@ for h, r in zip(hits, rows):
     o = jsonl_object(h)
     want = [str(h["seq"]), str(h["time_ns"]), str(h["rel_ns"]), str(h["probe"]), csv_text(h["spec"]),
             str(h["vcpu"]), str(h["pid"]) if task else "", str(h["tgid"]) if task else "",
-            csv_text(h["comm"]) if task else "", hex(h["ip"]), hex(h["cr3"]), str(o["user"]).lower(),
+            csv_text(h["comm"]) if task else "", hex(h["ip"]),
+            csv_text(h["ip_name"]) if h["ip_name"] is not None else "", hex(h["cr3"]), str(o["user"]).lower(),
             str(o["blocked"]).lower()]
     ret = bool(h["flags"] & HIT_RET)
     want += [str(h["retval"]) if ret else "", str(h["latency_ns"]) if ret else "",
@@ -59,10 +64,13 @@ for h, r in zip(hits, rows):
     want += [hex(h["memaddr"]) if mem else "", h["mem"] if mem else ""]
     want += [";".join("%s=%s" % (n, hex(v)) for n, v in zip(REGS, h["regs"])) if h["regs"] else ""]
     check(r == want, "csv row %d: %r != %r" % (h["seq"], r, want))
-check(any(r[22].startswith("dfd=") for r in rows) and any(r[22].startswith("arg1=") for r in rows),
+check(any(r[23].startswith("dfd=") for r in rows) and any(r[23].startswith("arg1=") for r in rows),
       "csv: arguments by name where the probe's are known, by position elsewhere")
 check(any(r[8].startswith("'=") for r in rows) and any(r[8].startswith("'-") for r in rows),
       "csv: formula-like comms neutralised")
+named = [h["ip_name"] for h in hits if h["ip_name"] is not None]
+check(len(named) == sum(1 for i in range(N) if i % 6 in (1, 3)) and "'=ev" in {r[10][:4] for r in rows}
+      and any(len(n) == 255 for n in named), "csv: IPs named (escaped, cut) where the journal names them")
 
 # JSON Lines
 out = os.path.join(work, "hits.jsonl")
@@ -73,6 +81,23 @@ check(len(objs) == N, "jsonl lines")
 for h, o in zip(hits, objs):
     want = jsonl_object(h)
     check(o == want, "jsonl %d: %r != %r" % (h["seq"], o, want))
+
+# The Python client's reader: the same objects, IP names included (a process of its own:
+# an instrumented library needs the ASan runtime loaded first)
+if lib:
+    env = dict(os.environ, HPROBE_LIB=lib,
+               PYTHONPATH=os.path.join(os.path.dirname(__file__), "..", "..", "..", "python"))
+    asan = re.search(r"libasan\.so\S* => (\S+)", subprocess.run(["ldd", lib], capture_output=True,
+                                                                text=True).stdout)
+    if asan:  # Python is not instrumented: its leaks are not ours
+        env.update(LD_PRELOAD=asan.group(1), ASAN_OPTIONS="detect_leaks=0")
+    r = subprocess.run([sys.executable, "-c", "import hprobe, json, sys\n"
+                        "with hprobe.Journal(sys.argv[1]) as j:\n"
+                        "    print(json.dumps(list(j.hits())))", journal], env=env, capture_output=True, text=True)
+    check(r.returncode == 0, "python reader: %s" % r.stderr[-2000:])
+    read = json.loads(r.stdout) if r.returncode == 0 else []
+    check(read == objs, "python reader: %d hits, first difference %r" % (
+        len(read), next(((a, b) for a, b in zip(read, objs) if a != b), None)))
 check(any(o["pid"] is None for o in objs), "jsonl: an unknown task is null")
 
 # Chrome Trace Event JSON

@@ -7,10 +7,11 @@ SPECS = {1: "kernel:do_sys_openat2", 2: "user:hb:heartbeat", 3: 'kernel:odd"name
 REGS = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
         "r12", "r13", "r14", "r15", "rip", "rflags", "cr3", "gs_base", "k_gs_base"]
 MONO_BASE = 5000000000
+IP_NAME_MAX = 256  # export_int.h's HPI_IP_NAME_MAX
 HIT_USER, HIT_REGS, HIT_TASK, HIT_BLOCKED, HIT_MEM, HIT_RET = 1, 2, 4, 8, 16, 32
 # the hit fields of docs/journal.md, in export order (CSV columns: args as arg0..arg5)
-CSV_HEADER = ["seq", "time_ns", "rel_ns", "probe", "spec", "vcpu", "pid", "tgid", "comm", "ip", "cr3", "user",
-              "blocked", "retval", "latency_ns", "named_ret", "arg0", "arg1", "arg2", "arg3", "arg4", "arg5",
+CSV_HEADER = ["seq", "time_ns", "rel_ns", "probe", "spec", "vcpu", "pid", "tgid", "comm", "ip", "ip_name", "cr3",
+              "user", "blocked", "retval", "latency_ns", "named_ret", "arg0", "arg1", "arg2", "arg3", "arg4", "arg5",
               "named_args", "memaddr", "mem", "regs"]
 # the parameters as hp_mkjournal's PROBE records name them (name, class, size)
 PARAMS = {1: [("dfd", "int", 4), ("filename", "str", 8), ("how", "uint", 4)],
@@ -56,8 +57,9 @@ def spec(probe):
     return SPECS.get(probe, "#%d" % probe)
 
 
-def escape(b):
-    """Printable UTF-8 kept; backslash doubled; every other byte as \\xNN."""
+def escape(b, cap=None):
+    """Printable UTF-8 kept; backslash doubled; every other byte as \\xNN; whole units
+    up to cap - 1 bytes when cut (hp_export__escape)."""
     out, i = [], 0
     while i < len(b):
         c = b[i]
@@ -78,6 +80,9 @@ def escape(b):
         else:
             out.append("\\x%02x" % c)
             i += 1
+        if cap is not None and len("".join(out).encode()) > cap - 1:
+            out.pop()
+            break
     return "".join(out)
 
 
@@ -89,6 +94,8 @@ def jsonl_object(h, hex_args=False):
          "vcpu": h["vcpu"], "pid": h["pid"] if task else None, "tgid": h["tgid"] if task else None,
          "comm": h["comm"] if task else None, "ip": hex(h["ip"]), "cr3": hex(h["cr3"]),
          "user": bool(h["flags"] & HIT_USER), "blocked": bool(h["flags"] & HIT_BLOCKED)}
+    if h["ip_name"] is not None:
+        o["ip_name"] = h["ip_name"]
     if h["flags"] & HIT_RET:
         o["retval"] = h["retval"]
         o["latency_ns"] = h["latency_ns"]
@@ -115,6 +122,9 @@ def load(path):
         for line in f:
             h = json.loads(line)
             h["comm"] = escape(bytes.fromhex(h["comm_hex"]))
+            # an IP's name as the journal's IP_NAME events give it (escaped, cut to 256 bytes)
+            raw = h.pop("ip_name_hex")
+            h["ip_name"] = escape(bytes.fromhex(raw), IP_NAME_MAX) if raw is not None else None
             h["rel_ns"] = h["time_ns"] - MONO_BASE
             h["spec"] = spec(h["probe"])
             hits.append(h)

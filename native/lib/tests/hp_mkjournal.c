@@ -95,7 +95,76 @@ static void hex(FILE *f, const void *p, size_t n)
 		fprintf(f, "%02x", ((const uint8_t *)p)[i]);
 }
 
-static void expect_line(FILE *f, uint64_t seq, const struct hp_hit *h)
+static int json(struct hp_journal_writer *w, enum hp_rec_type t, uint64_t time, const char *s)
+{
+	return hp_journal__append_json(w, t, time, s, strlen(s), NULL);
+}
+
+/* The IP_NAME events (docs/journal.md) around hit i, as the agent writes them: i % 6
+ * says which: 1 named before (now and then a name to escape or to cut), 3 named twice
+ * (the later wins), 4 named after the hit (too late for it), 5 only malformed names.
+ * Returns the name hit i exports raw (NULL: none), into name. */
+static const char *ip_names(struct hp_journal_writer *w, uint64_t i, const struct hp_hit *h, int after, char *name,
+			    size_t cap)
+{
+	char rec[1024], ip[24];
+	int k = (int)(i % 6);
+
+	snprintf(ip, sizeof(ip), "0x%" PRIx64, h->ip);
+	if (after) {
+		if (k == 4) {
+			snprintf(rec, sizeof(rec), "{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"%s\",\"name\":\"late\"}}",
+				 ip);
+			json(w, HP_REC_EVENT, h->time_ns, rec);
+		}
+		return NULL;
+	}
+	if (k == 1 && i % 24 == 1) { /* a spreadsheet formula, a quote, a comma, a control */
+		snprintf(name, cap, "=ev\"il,\\x\x01\xc3\xa9+0x%x", (unsigned)i);
+		snprintf(rec, sizeof(rec),
+			 "{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"%s\",\"name\":\"=ev\\\"il,\\\\x\\u0001\xc3\xa9+0x%"
+			 "x\"}}",
+			 ip, (unsigned)i);
+	} else if (k == 1 && i % 24 == 13) { /* longer than the export keeps: cut */
+		memset(name, 'n', 300);
+		name[300] = 0;
+		snprintf(rec, sizeof(rec), "{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"%s\",\"name\":\"%s\"}}", ip,
+			 name);
+	} else if (k == 1 || k == 3) {
+		snprintf(name, cap, "fn%u+0x%x", (unsigned)(i % 97), (unsigned)(i * 4));
+		if (k == 3) {
+			snprintf(rec, sizeof(rec),
+				 "{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"%s\",\"name\":\"before_reboot\"}}", ip);
+			json(w, HP_REC_EVENT, h->time_ns, rec);
+		}
+		snprintf(rec, sizeof(rec), "{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"%s\",\"name\":\"%s\"}}", ip,
+			 name);
+	} else if (k == 5) {
+		static const char *const bad[] = {
+			"{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"%sx\",\"name\":\"no\"}}",
+			/* strtoull would read it as ip: blanks, a sign and a second 0x */
+			"{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"0x +%s\",\"name\":\"no\"}}",
+			"{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"%s\",\"name\":\"\"}}",
+			"{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"%s\",\"name\":7}}",
+			"{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"%s\"}}",
+			"{\"event\":\"IP_NAME\",\"data\":[\"%s\",\"no\"]}",
+		};
+		for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+			snprintf(rec, sizeof(rec), bad[b], ip);
+			json(w, HP_REC_EVENT, h->time_ns, rec);
+		}
+		snprintf(rec, sizeof(rec), "{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"%" PRIu64 "\",\"name\":\"no\"}}",
+			 h->ip); /* decimal: not an address as the journal writes one */
+		json(w, HP_REC_EVENT, h->time_ns, rec);
+		return NULL;
+	} else {
+		return NULL;
+	}
+	json(w, HP_REC_EVENT, h->time_ns, rec);
+	return name;
+}
+
+static void expect_line(FILE *f, uint64_t seq, const struct hp_hit *h, const char *ip_name)
 {
 	fprintf(f,
 		"{\"seq\":%" PRIu64 ",\"probe\":%u,\"vcpu\":%u,\"time_ns\":%" PRIu64 ",\"pid\":%d,\"tgid\":%d,"
@@ -116,12 +185,14 @@ static void expect_line(FILE *f, uint64_t seq, const struct hp_hit *h)
 	}
 	fprintf(f, ",\"memaddr\":%" PRIu64 ",\"mem\":\"", h->flags & HP_HIT_MEM ? h->memaddr : 0);
 	hex(f, h->mem, h->memlen);
-	fprintf(f, "\",\"retval\":%" PRId64 ",\"latency_ns\":%" PRIu64 "}\n", h->retval, h->latency_ns);
-}
-
-static int json(struct hp_journal_writer *w, enum hp_rec_type t, uint64_t time, const char *s)
-{
-	return hp_journal__append_json(w, t, time, s, strlen(s), NULL);
+	fprintf(f, "\",\"retval\":%" PRId64 ",\"latency_ns\":%" PRIu64 ",\"ip_name_hex\":", h->retval, h->latency_ns);
+	if (ip_name) {
+		fprintf(f, "\"");
+		hex(f, ip_name, strlen(ip_name));
+		fprintf(f, "\"}\n");
+	} else {
+		fprintf(f, "null}\n");
+	}
 }
 
 static int make(const char *path, const char *expected, uint64_t n)
@@ -162,11 +233,16 @@ static int make(const char *path, const char *expected, uint64_t n)
 	for (uint64_t i = 0; i < n; i++) {
 		struct hp_hit h;
 
+		char name[512];
+		const char *ip_name;
+
 		make_hit(i, &h);
+		ip_name = ip_names(w, i, &h, 0, name, sizeof(name));
 		if (hp_journal__append_hit(w, &h, &seq) < 0)
 			return 1;
+		ip_names(w, i, &h, 1, name, sizeof(name));
 		if (f)
-			expect_line(f, seq, &h);
+			expect_line(f, seq, &h, ip_name);
 		if (i == n / 2) {
 			json(w, HP_REC_ALERT, h.time_ns,
 			     "{\"detector\":\"watchdog\",\"msg\":\"no heartbeat \\\"x\\\"\\n\",\"pid\":101}");

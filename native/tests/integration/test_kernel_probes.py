@@ -150,12 +150,29 @@ class KernelProbes(LabTestCase):
         self.assert_named_args(pr, "syscall metadata", 'fd=%d buf="sysloop" count=%d' % (fd, ln),
                                ctf_params(("fd", "present", fd), ("buf", "present", '"sysloop"'),
                                           ("count", "present", ln)))
+        # the exports name each hit's IP: the probed function itself
+        rows = self.exported_jsonl(pr, 51)
+        self.assertEqual({(r["ip"], r.get("ip_name")) for r in rows}, {(hits[0]["ip"], "__x64_sys_write")})
         self.remove(pr)
         # its hits outlive it in the journal, and so do the names the CLI shows them by
         self.assertEqual(self.cli_named(pr, 'fd=%d buf="sysloop" count=%d' % (fd, ln)), 50)
         listed = [r.split() for r in self.agent.cli("probe", "list", "lab", "--removed").stdout.splitlines()[1:]]
         self.assertIn([str(pr), "removed"], [r[:2] for r in listed])
         self.assertNotIn(str(pr), [r.split()[0] for r in self.agent.cli("probe", "list", "lab").stdout.splitlines()[1:]])
+
+    def exported_jsonl(self, pr, n):
+        """Probe pr's hits as `hprobe export --format jsonl` writes them, once n are in
+        the journal (it is written in batches)."""
+        journal = next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "lab")["journal"]
+        out, rows = os.path.join(self.agent.dir, "hits-%d.jsonl" % pr), []
+
+        def exported():
+            self.agent.cli("export", journal, "--format", "jsonl", "--out", out, "--probe", str(pr))
+            with open(out) as f:
+                rows[:] = [json.loads(line) for line in f]
+            return len(rows) >= n
+        wait_until(exported, 20, lambda: "%d hits exported: %d" % (n, len(rows)))
+        return rows
 
     WRITE_PARAMS = [("fd", "unsigned int", "uint", 4), ("buf", "const char *", "str", 8),
                     ("count", "size_t", "uint", 8)]

@@ -179,6 +179,12 @@ class ReturnProbes(LabTestCase):
         writes = [r for r in rows if r["probe"] == kw]
         self.assertTrue(writes and all(r["named_ret"] == str(r["retval"]) and r["retval"] >= 0 for r in writes),
                         writes[:3])
+        # a return's IP is where the call returns to (in its caller): named as the guest
+        # kernel names it (sym lookup), journalled by the agent as the hits came
+        ips = sorted({r["ip"] for r in rows})
+        named = dict(l.split("\t") for l in self.agent.cli("sym", "lookup", "lab", ",".join(ips)).stdout.splitlines())
+        self.assertEqual({r["ip"]: r.get("ip_name", "-") for r in rows}, named)
+        self.assertTrue(all(re.fullmatch(r"[\w.]+\+0x[0-9a-f]+", n) for n in named.values()), named)
 
     def test_condition_on_the_return(self):
         """--if on a return probe reads the return value (typed) and the latency, at the

@@ -173,6 +173,30 @@ static struct hp_vm *of(struct hp_target *t)
 	return (struct hp_vm *)((char *)t - offsetof(struct hp_vm, tgt));
 }
 
+/* The first hit at an IP journals its name (an IP_NAME event) before it: kernel IPs by
+ * the kernel's symbols, a program's by its probe's function when it is the probed one. */
+static void name_ip(struct hp_vm *vm, const struct hp_probe *p, const struct hp_hit *hit)
+{
+	char name[HP_SYM_TEXT_MAX], addr[24];
+	if (!hp_ipnames__first(&vm->ipnames, hit->ip))
+		return;
+	if (hit->flags & HP_HIT_USER) {
+		if (hit->ip != p->addr || !p->func[0])
+			return;
+		snprintf(name, sizeof name, "%s", p->func);
+	} else if (!vm->tgt.kernel || hp_kernel__describe(vm->tgt.kernel, hit->ip, name, sizeof name) <= 0) {
+		return;
+	}
+	snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)hit->ip);
+	json_t *rec = json_pack("{s:s, s:{s:s, s:o}}", "event", "IP_NAME", "data", "ip", addr, "name",
+				hp_text__json(name, sizeof name));
+	char *s = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+	if (s)
+		hp_journal__append_json(vm->journal, HP_REC_EVENT, hit->time_ns, s, strlen(s), NULL);
+	free(s);
+	json_decref(rec);
+}
+
 /* A hit goes to the journal, and to followers as JSON while someone follows. */
 static void t_record(struct hp_target *t, struct hp_probe *p, const struct hp_hit *hit)
 {
@@ -186,6 +210,7 @@ static void t_record(struct hp_target *t, struct hp_probe *p, const struct hp_hi
 		pthread_mutex_unlock(&vm->lock);
 		return;
 	}
+	name_ip(vm, p, hit);
 	if (hp_journal__append_hit(vm->journal, hit, &seq) < 0) {
 		hp_warn("%s: journal append failed", vm->cfg.name);
 		return;

@@ -12,6 +12,7 @@
 #include "base/errors.h"
 #include "base/strbuf.h"
 #include "hprobe/journal.h"
+#include "vm/ipnames.h"
 #include "probes/target.h"
 #include "vm/host.h"
 
@@ -125,6 +126,7 @@ struct hp_vm {
 	struct hp_qmp *qmp;
 	struct hp_target tgt; /* profile, mechanisms, probes, detectors */
 	struct hp_journal_writer *journal;
+	struct hp_ipnames ipnames; /* the hits' IPs it has named (cleared with the kernel) */
 	uint64_t last_flush_ns, last_sync_ns, last_drop_log_ns;
 	struct hp_strbuf batch; /* hits since the last flush, as JSON, for subscribers */
 	size_t batch_count;

@@ -379,6 +379,7 @@ void hp_vm__release(struct hp_vm *vm)
 	hp_vm__drop_plugin(vm);
 	hp_kernel__free(vm->tgt.kernel);
 	vm->tgt.kernel = NULL;
+	hp_ipnames__clear(&vm->ipnames);
 	if (vm->journal && hp_journal__close(vm->journal, &err))
 		hp_error("%s: closing the journal: %s", vm->cfg.name, err.msg);
 	vm->journal = NULL;
@@ -477,6 +478,7 @@ void hp_vm__on_reset(struct hp_vm *vm)
 	}
 	hp_kernel__free(vm->tgt.kernel);
 	vm->tgt.kernel = NULL;
+	hp_ipnames__clear(&vm->ipnames); /* the next kernel names them anew */
 	vm->need_reprofile = 1;
 	vm->next_reprofile_ns = hp_now_ns() + 500000000ull;
 }

@@ -5,7 +5,8 @@
  * A field may be absent from a hit: pid, tgid and comm when the task could not be
  * identified (the hit says so: null in JSON, an empty CSV cell, never -1 as if it were
  * data), registers and memory when they were not captured, the return value and
- * latency in a hit that is not a return probe's (left out of JSON, an empty CSV cell). */
+ * latency in a hit that is not a return probe's, the IP's name when the journal has none
+ * (left out of JSON, an empty CSV cell). */
 #ifndef HPROBE_HIT_H
 #define HPROBE_HIT_H
 #include "common.h"
@@ -27,6 +28,7 @@ enum hp_hf {
 	HP_HF_TGID,
 	HP_HF_COMM,
 	HP_HF_IP,
+	HP_HF_IP_NAME,
 	HP_HF_CR3,
 	HP_HF_USER,
 	HP_HF_BLOCKED,
@@ -87,15 +89,17 @@ struct hp_hit_ctx {
 	 * are -errno (a syscall's) */
 	const struct hp_param *ret;
 	int ret_errno;
+	/* the IP as "func+0xoff", from the journal's IP_NAME records; NULL: unknown */
+	const char *ip_name;
 };
 
-/* Whether field f has a value in h. */
-int hp_hit__has(const struct hp_hit *h, enum hp_hf f);
+/* Whether field f has a value in h (c: what the record cannot say, may be NULL). */
+int hp_hit__has(const struct hp_hit *h, const struct hp_hit_ctx *c, enum hp_hf f);
 /* Its value, for UINT, ADDR, BOOL (uint) and INT (int) fields. */
 uint64_t hp_hit__uint(const struct hp_hit *h, const struct hp_hit_ctx *c, enum hp_hf f);
 int64_t hp_hit__int(const struct hp_hit *h, const struct hp_hit_ctx *c, enum hp_hf f);
-/* The text of a TEXT field: the spec, the comm escaped into buf, or the arguments by
- * name into buf (hp_param__format_args); buf of HP_HIT_FIELD_TEXT_MAX bytes. */
+/* The text of a TEXT field: the spec, the IP's name, the comm escaped into buf, or the
+ * arguments by name into buf (hp_param__format_args); buf of HP_HIT_FIELD_TEXT_MAX bytes. */
 #define HP_HIT_FIELD_TEXT_MAX HP_PARAM_ARGS_MAX
 const char *hp_hit__text(const struct hp_hit *h, const struct hp_hit_ctx *c, enum hp_hf f, char *buf, size_t cap);
 
