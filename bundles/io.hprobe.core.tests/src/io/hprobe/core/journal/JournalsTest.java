@@ -5,6 +5,7 @@ import org.eclipse.jdt.annotation.NonNullByDefault;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -54,6 +55,12 @@ class JournalsTest {
                     + "\"addr\":\"0xffffffff81abe350\",\"enabled\":true,\"kind\":\"capture\",\"change\":\"added\"}}");
             w.json(2, BASE, "{\"event\":\"PROBE\",\"data\":{\"id\":2,\"spec\":\"kernel:__x64_sys_write\","
                     + "\"enabled\":true,\"change\":\"added\"}}");
+            // the agent names an IP before its first hit; a guest's name may hold controls
+            w.json(3, BASE, "{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"0xffffffff81abe350\","
+                    + "\"name\":\"__x64_sys_getpid\"}}");
+            w.json(3, BASE, "{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"0xffffffff81000010\","
+                    + "\"name\":\"odd\\u0007name\"}}");
+            w.json(3, BASE, "{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"12\",\"name\":\"decimal\"}}");
             for (int i = 0; i < 1000; i++) {
                 boolean one = i % 2 == 0;
                 w.hit(BASE + 1_000_000L * (i + 1), one ? 1 : 2, i % 2, one ? 10 : 20, one ? 10 : 20,
@@ -101,10 +108,13 @@ class JournalsTest {
         assertEquals(1000, vm.hits().count());
         assertEquals(BASE, vm.timeOriginNs());
         Hit h = vm.hits().get(0);
-        assertEquals(2, h.seq()); // after the two probe records
+        assertEquals(5, h.seq()); // after the two probe records and three IP_NAME events
         assertEquals("sysloop", h.comm());
         assertEquals(-1L, h.args()[0]); // 2^64-1 round trip
         assertEquals(0xffffffff81abe350L, h.ip());
+        assertEquals("__x64_sys_getpid", vm.addressName(h.ip()), "named as the journal names it");
+        assertEquals("odd\ufffdname", vm.addressName(0xffffffff81000010L));
+        assertNull(vm.addressName(12));
         assertEquals(2, vm.probes().size());
         assertEquals(500, nn(vm.probe(1)).hits());
         assertEquals("__x64_sys_getpid", nn(vm.probe(1)).label());
@@ -150,6 +160,8 @@ class JournalsTest {
         List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
         assertTrue(lines.size() >= 501, "header + 500 rows, got " + lines.size());
         assertTrue(lines.get(1).contains("sysloop"), lines.get(1));
+        int ipName = List.of(lines.get(0).split(",")).indexOf("ip_name");
+        assertEquals("__x64_sys_getpid", lines.get(1).split(",")[ipName], lines.get(0) + "\n" + lines.get(1));
 
         Outcome<ExportStats> byPid = Journals.export(
                 new ExportRequest(j, ExportFormat.JSONL, dir.resolve("o.jsonl"), Set.of(), Set.of(20), 0, 0),

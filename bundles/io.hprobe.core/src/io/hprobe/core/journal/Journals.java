@@ -199,6 +199,15 @@ public final class Journals {
             vm.addAlert(data, rec.getLong(LibHprobe.REC_TIME));
         } else if ("DETECTOR_STATE".equals(event)) { //$NON-NLS-1$
             vm.applyDetectorState(data);
+        } else if ("IP_NAME".equals(event)) { //$NON-NLS-1$
+            String name = Json.strOrNull(data, "name"); //$NON-NLS-1$
+            String ip = Json.strOrNull(data, "ip"); //$NON-NLS-1$
+            if (name != null && ip != null && ip.startsWith("0x")) { //$NON-NLS-1$
+                long addr = Json.parseAddr(ip, 0);
+                if (addr != 0) {
+                    vm.nameAddress(addr, name);
+                }
+            }
         }
     }
 

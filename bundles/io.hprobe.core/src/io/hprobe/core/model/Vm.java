@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.eclipse.jdt.annotation.Nullable;
 
@@ -40,6 +41,11 @@ public final class Vm {
     private long timeOriginNs = Long.MIN_VALUE;
     private boolean gone;
     private final @Nullable AddressNames addressNames;
+    /** Names a journal gave its IPs (IP_NAME events), for a VM read offline: no agent to ask. */
+    private final Map<Long, String> journalNames = new ConcurrentHashMap<>();
+    /** As many as the library's exporter keeps: a forged journal cannot fill the heap. */
+    private static final int JOURNAL_NAMES_MAX = 65536;
+    private static final int JOURNAL_NAME_CHARS = 255;
 
     Vm(HProbeModel model, @Nullable Agent agent, VmInfo info, HitStore hits) {
         this.model = model;
@@ -83,7 +89,20 @@ public final class Vm {
     /** The name of a kernel address (an IP) as the guest kernel names it; null until known, or none. */
     public @Nullable String addressName(long addr) {
         AddressNames n = addressNames;
-        return n == null ? null : n.name(addr);
+        return n == null ? journalNames.get(addr) : n.name(addr);
+    }
+
+    /**
+     * Names an address as a journal's IP_NAME event does (the latest wins), for a VM read offline. The name is
+     * the guest's: cut, and its control characters shown as U+FFFD.
+     */
+    public void nameAddress(long addr, String name) {
+        if (name.isEmpty() || (journalNames.size() >= JOURNAL_NAMES_MAX && !journalNames.containsKey(addr))) {
+            return;
+        }
+        String cut = name.length() > JOURNAL_NAME_CHARS ? name.substring(0, JOURNAL_NAME_CHARS) : name;
+        journalNames.put(addr, cut.codePoints().map(c -> Character.isISOControl(c) ? 0xFFFD : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString());
     }
 
     /** Changes when names of addresses arrive (see {@link AddressNames#answered()}). */

@@ -71,6 +71,9 @@ class OfflineJournalUITest {
                     "{\"event\":\"PROBE\",\"data\":{\"id\":1,\"spec\":\"kernel:__x64_sys_getpid\",\"enabled\":true}}");
             w.json(2, BASE,
                     "{\"event\":\"PROBE\",\"data\":{\"id\":2,\"spec\":\"app:/apps/hb:heartbeat\",\"enabled\":true}}");
+            // the agent names an IP before its first hit: with no agent to ask, the table shows that name
+            w.json(3, BASE, "{\"event\":\"IP_NAME\",\"data\":{\"ip\":\"0xffffffff81abe350\","
+                    + "\"name\":\"__x64_sys_getpid\"}}");
             for (int i = 0; i < 2000; i++) {
                 int pid = 100 + i % 3;
                 w.hit(BASE + 1_000_000L * i, 1 + i % 2, 0, pid, pid, i % 3 == 0 ? "hb" : "sysloop", 0xffffffff81abe350L,
@@ -116,10 +119,13 @@ class OfflineJournalUITest {
         assertEquals(Arrays.stream(rows.getColumns()).map(TableColumn::getText).toList(), titles);
         int comm = titles.indexOf(UiTestSupport.nn(HitFields.named("comm")).title());
         int seq = titles.indexOf(UiTestSupport.nn(HitFields.named("seq")).title());
+        int ip = titles.indexOf(UiTestSupport.nn(HitFields.named("ip")).title());
         for (int i = 0; i < 3; i++) {
             String[] cells = lines.get(1 + i).split("\t");
             assertEquals(titles.size(), cells.length, lines.get(1 + i));
-            assertEquals(Integer.toString(2 + i), cells[seq], "a record number: the two PROBE records come first");
+            assertEquals(Integer.toString(3 + i), cells[seq],
+                    "a record number: two PROBE records and an IP_NAME first");
+            assertEquals("__x64_sys_getpid", cells[ip], "the IP by the name the journal gives it");
             assertEquals(i % 3 == 0 ? "hb" : "sysloop", cells[comm]);
         }
         // the process field takes a part of a command name, in any case; the store says how many have it
