@@ -102,6 +102,12 @@ class CliOverSsh(unittest.TestCase):
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("Connection refused", r.stderr)
         self.assertNothingLeft()
+        # --version still says ours, and why no agent answers: not an error
+        r = self.hprobe("--socket", "ssh://127.0.0.1:%d/x.sock" % dead, "--version")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^hprobe \S+ \(protocol 1\)\nno agent answers at ssh://127.0.0.1:%d/x.sock: "
+                         r".*Connection refused" % dead)
+        self.assertNothingLeft()
         # no agent at the remote path: the forward opens, the remote end does not
         r = self.hprobe("--socket", self.url + "/nonexistent/hprobed.sock", "vm", "list")
         self.assertEqual(r.returncode, 3, r.stderr)
