@@ -10,7 +10,7 @@ import tempfile
 import time
 import unittest
 
-from hplab import LAB, AgentTestCase, DirectConsole, Guest, assert_speed_back, guest_dir, qmp, wait_until
+from hplab import LAB, AgentTestCase, Client, DirectConsole, Guest, assert_speed_back, guest_dir, qmp, wait_until
 
 
 class Smp(AgentTestCase):
@@ -85,6 +85,44 @@ class Smp(AgentTestCase):
         self.assertEqual(sum(1 for e in ev if int(e[4]) == pa), 200)
         self.assertEqual(sum(1 for e in ev if int(e[4]) == pb), 150)
 
+    def test_journal_read_copies_the_journal(self):
+        """journal-read: a client that cannot open the journal's path (another host) copies
+        it through the protocol, byte for byte as the file was at its first reply, and the
+        copy exports exactly the calls the guest counted."""
+        a = self.g.start_waiting("sysloop -w -g -n 120", "sysloop")
+        pr = int(self.agent.cli("probe", "add", "smp", "kernel:__x64_sys_getpid", "--pid", str(a)).stdout)
+        self.addCleanup(self.agent.cli, "probe", "remove", "smp", str(pr), check=False)
+        since = self.g.type("kill -USR1 %d" % a)
+        self.g.wait_for(r"sysloop\[%d\]: getpid_calls=120" % a, since, 180)
+        journal = next(v for v in self.agent.cli_json("vm", "list") if v["name"] == "smp")["journal"]
+        c = Client(self.agent.socket)
+        self.addCleanup(c.close)
+        copy = os.path.join(self.agent.dir, "copy.hpj")
+
+        def copied():  # the journal is written in batches: copy until the last is in
+            data, size, off = b"", None, 0
+            while size is None or off < size:
+                r = c.ok("journal-read", vm="smp", offset=off, length=100000)
+                self.assertEqual(r["offset"], off)
+                size = r["size"] if size is None else size
+                self.assertLessEqual(len(r["data"]), 200000)
+                data += bytes.fromhex(r["data"])
+                off += len(r["data"]) // 2
+            with open(journal, "rb") as f:
+                self.assertEqual(data, f.read()[:size], "the file as it was at the first reply")
+            with open(copy, "wb") as f:
+                f.write(data)
+            r = self.agent.cli("export", copy, "--format", "jsonl", "--out", copy + ".jsonl", "--probe", str(pr))
+            return r.stdout.startswith("120 hits written")
+        wait_until(copied, 20, "the copy holds the 120 calls")
+        r = c.ok("journal-read", vm="smp", offset=0, length=8)
+        self.assertEqual((r["data"], r["eof"]), ("8948504a0d0a1a0a", False), "the journal's magic")
+        r = c.ok("journal-read", vm="smp", offset=1 << 40)
+        self.assertEqual((r["data"], r["eof"]), ("", True), "past the end: nothing, at the end")
+        for args in ({"offset": -1}, {"offset": 0, "length": 0}, {"offset": 0, "length": 262145}):
+            e = c.cmd("journal-read", vm="smp", **args)["error"]
+            self.assertEqual(e["class"], "InvalidArgument", (args, e))
+        self.assertEqual(c.cmd("journal-read", vm="nosuchvm", offset=0)["error"]["class"], "UnknownVm")
 
 class DetachInQemuProbes(AgentTestCase):
     """Detach of a launched guest whose probes live in QEMU (the TCG plugin): they

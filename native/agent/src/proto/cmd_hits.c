@@ -1,9 +1,13 @@
 /* The hit-stream commands, on the main thread: subscriptions and the catch-up of a
  * lagging or resuming follower from the journal, reading hits and alerts back, the
- * journal's figures. */
+ * journal's figures and its bytes. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "proto/agent.h"
 #include "proto/client.h"
@@ -202,6 +206,59 @@ void hp_cmd_journal_info(struct hp_agent *a, struct hp_client *c, json_t *args, 
 	pthread_mutex_unlock(&vm->lock);
 	hp_client__reply(a, c, id, r);
 	json_decref(r);
+}
+
+/* A piece of the journal file as it is now, in hex, for a client on another host to copy
+ * (docs/protocol.md#journal-read): a read from the page cache, as hits-read does. */
+void hp_cmd_journal_read(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id)
+{
+	struct hp_vm *vm = hp_commands__vm(a, c, args, id);
+	if (!vm)
+		return;
+	json_int_t off = json_integer_value(json_object_get(args, "offset"));
+	json_t *jl = json_object_get(args, "length");
+	json_int_t want = jl ? json_integer_value(jl) : HP_JOURNAL_READ_MAX;
+	if (off < 0 || want <= 0 || want > HP_JOURNAL_READ_MAX)
+		ERR_RET(EC_INVALID_ARGUMENT, "offset must be >= 0 and length 1..%u", HP_JOURNAL_READ_MAX);
+	struct stat st;
+	int fd = open(vm->journal_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		ERR_RET(EC_IO_ERROR, "%s: %s", vm->journal_path, strerror(e));
+	}
+	uint64_t size = (uint64_t)st.st_size, left = (uint64_t)off < size ? size - (uint64_t)off : 0;
+	size_t len = left < (uint64_t)want ? (size_t)left : (size_t)want;
+	uint8_t *buf = malloc(len ? len : 1);
+	ssize_t n = buf ? pread(fd, buf, len, (off_t)off) : -1;
+	int e = errno;
+	close(fd);
+	if (n < 0) {
+		const char *why = buf ? strerror(e) : "out of memory";
+		free(buf);
+		ERR_RET(EC_IO_ERROR, "%s: %s", vm->journal_path, why);
+	}
+	struct hp_strbuf sb = { 0 };
+	hp_strbuf__printf(&sb, "{\"return\":{\"offset\":%lld,\"size\":%llu,\"eof\":%s,\"data\":\"", (long long)off,
+			  (unsigned long long)size, (uint64_t)off + (uint64_t)n >= size ? "true" : "false");
+	static const char digits[] = "0123456789abcdef";
+	hp_strbuf__reserve(&sb, 2 * (size_t)n);
+	if (sb.oom) {
+		free(buf);
+		hp_strbuf__free(&sb);
+		ERR_RET(EC_IO_ERROR, "%s: out of memory", vm->journal_path);
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		sb.buf[sb.len++] = digits[buf[i] >> 4];
+		sb.buf[sb.len++] = digits[buf[i] & 15];
+	}
+	free(buf);
+	char *ids = id ? json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	hp_strbuf__printf(&sb, "\"}%s%s}\n", ids ? ",\"id\":" : "", ids ? ids : "");
+	free(ids);
+	hp_client__send(a, c, sb.buf, sb.len);
+	hp_strbuf__free(&sb);
 }
 
 /* Alerts are journalled like hits. The alerts after from_seq: a scan of the journal, which may be long (alerts are

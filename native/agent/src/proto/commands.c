@@ -104,6 +104,16 @@ static void cmd_agent_info(struct hp_agent *a, struct hp_client *c, json_t *args
 			  "state_dir", hp_text__json(a->host.paths.state_dir, SIZE_MAX), "lab",
 			  hp_text__json(a->host.paths.lab_script, SIZE_MAX), "vms", n, "ret_timeout_s",
 			  (json_int_t)(a->host.ret_timeout_ns / 1000000000u), "hit_fields", hit_fields_json());
+	/* the host's boot: a client compares it with its own to know whether it sees this
+	 * agent's files (a socket forwarded by hand looks local) */
+	char boot[64];
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (f && fgets(boot, sizeof boot, f)) {
+		boot[strcspn(boot, "\n")] = 0;
+		json_object_set_new(r, "boot_id", hp_text__json(boot, sizeof boot));
+	}
+	if (f)
+		fclose(f);
 	hp_client__reply(a, c, id, r);
 	json_decref(r);
 }
@@ -433,6 +443,9 @@ static const struct hp_arg a_hits_read[] = { { "vm", ARG_STR, 1 },
 					     { "limit", ARG_INT, 0 },
 					     { "probe", ARG_INT, 0 },
 					     { NULL, 0, 0 } };
+static const struct hp_arg a_journal_read[] = {
+	{ "vm", ARG_STR, 1 }, { "offset", ARG_INT, 1 }, { "length", ARG_INT, 0 }, { NULL, 0, 0 }
+};
 static const struct hp_arg a_det_add[] = {
 	{ "vm", ARG_STR, 1 }, { "kind", ARG_STR, 1 }, { "config", ARG_OBJ, 1 }, { NULL, 0, 0 }
 };
@@ -467,6 +480,7 @@ static const struct cmd commands[] = {
 	{ "hits-read", a_hits_read, hp_cmd_hits_read, NULL, 0, 0 },
 	{ "events-subscribe", a_none, hp_cmd_events_subscribe, NULL, 0, 0 },
 	{ "journal-info", a_vm, hp_cmd_journal_info, NULL, 0, 0 },
+	{ "journal-read", a_journal_read, hp_cmd_journal_read, NULL, 0, 0 },
 	{ "alerts-read", a_subscribe, hp_cmd_alerts_read, NULL, 0, 0 },
 	{ "detector-add", a_det_add, NULL, hp_cmd__detector_add, 1, 0 },
 	{ "detector-remove", a_det_id, NULL, hp_cmd__detector_remove, 1, 0 },

@@ -28,6 +28,9 @@ void hp_cmd_hits_subscribe(struct hp_agent *a, struct hp_client *c, json_t *args
 void hp_cmd_hits_unsubscribe(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
 void hp_cmd_hits_read(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
 void hp_cmd_journal_info(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
+/* journal-read: at most this many bytes a reply (twice that in hex) */
+#define HP_JOURNAL_READ_MAX (256u << 10)
+void hp_cmd_journal_read(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
 void hp_cmd_alerts_read(struct hp_agent *a, struct hp_client *c, json_t *args, json_t *id);
 /* cmd_launch.c: an own guest's vm-launch arguments into g; -1 with msg. */
 struct hp_own_guest;

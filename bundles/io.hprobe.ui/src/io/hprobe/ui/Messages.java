@@ -327,6 +327,7 @@ public final class Messages extends NLS {
     public static String Connect_absolute;
     public static String ProbeEditor_remoteBrowse;
     public static String Job_fetchJournal;
+    public static String Job_fetchedBytes;
     public static String Export_window;
     public static String Export_title;
     public static String Export_description;

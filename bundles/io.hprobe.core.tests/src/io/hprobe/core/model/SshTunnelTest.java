@@ -26,8 +26,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
+import io.hprobe.core.journal.ProgressSink;
 import io.hprobe.core.protocol.AgentException;
 import io.hprobe.core.protocol.FakeAgent;
 import io.hprobe.core.protocol.Poll;
@@ -133,20 +135,30 @@ class SshTunnelTest {
         assertTrue(local.startsWith(Path.of(System.getProperty("java.io.tmpdir"))), local::toString);
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(local.getParent())));
 
-        // a journal the agent names is copied, byte for byte, even with a quote in its name
+        // the VM's journal is copied through the protocol over the forward, byte for byte (JournalCopyTest
+        // has the rest)
         Path journal = dir.resolve("remote").resolve("it's.hpj");
-        byte[] bytes = new byte[70_000];
+        byte[] bytes = new byte[300_000];
         for (int i = 0; i < bytes.length; i++) {
             bytes[i] = (byte) (i * 31);
         }
         Files.write(journal, bytes);
-        Path copy = a.localCopy(journal.toString(), Files.createDirectories(dir.resolve("local")));
-        assertEquals(dir.resolve("local").resolve("it's.hpj"), copy);
+        fake.on("journal-read", (args, c) -> {
+            int off = args.get("offset").getAsInt();
+            int n = Math.max(0, Math.min(262_144, bytes.length - off));
+            JsonObject r = new JsonObject();
+            r.addProperty("offset", off);
+            r.addProperty("size", bytes.length);
+            r.addProperty("eof", off + n >= bytes.length);
+            r.addProperty("data", java.util.HexFormat.of().formatHex(bytes, off, off + n));
+            return r;
+        });
+        Vm lab = a.vms().get(0);
+        assertFalse(JournalCopy.sharesFiles(a, journal.toString()), "a tunnel's agent is on another host");
+        Path copy = JournalCopy.local(lab, Files.createDirectories(dir.resolve("local")), ProgressSink.NONE);
         assertEquals(-1L, Files.mismatch(journal, copy));
-        AgentException missing = assertThrows(AgentException.class,
-                () -> a.localCopy(dir.resolve("none.hpj").toString(), dir.resolve("local")));
-        assertTrue(missing.desc().contains("No such file"), missing::desc);
-        assertEquals(List.of(copy), Files.list(dir.resolve("local")).toList()); // no part left
+        assertEquals(List.of(0, 262_144),
+                fake.received("journal-read").stream().map(r -> r.get("offset").getAsInt()).toList());
 
         // closed for good: the ssh process ends and its socket and private directory go
         model.removeAgent(a);

@@ -93,23 +93,6 @@ public final class Agent {
         return t != null ? t.target() : session.socket().toString();
     }
 
-    /**
-     * A file the agent names (a VM's journal) as a local path: itself for a local agent, a copy in dir for
-     * a remote one. Blocking.
-     */
-    public Path localCopy(String agentPath, Path dir) throws AgentException {
-        SshTunnel t = tunnel;
-        if (t == null) {
-            return Path.of(agentPath);
-        }
-        Path name = Path.of(agentPath).getFileName();
-        String n = name == null ? "" : name.toString(); //$NON-NLS-1$
-        // the agent names the file: only its last element, and never a directory
-        Path local = dir.resolve(n.isEmpty() || ".".equals(n) || "..".equals(n) ? "journal.hpj" : n); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
-        t.fetch(agentPath, local);
-        return local;
-    }
-
     public State state() {
         return session.state();
     }
@@ -221,9 +204,10 @@ public final class Agent {
      * Times on the timeline count from the journal's start, as in exports, when the journal can be read
      * here (a local agent and libhprobe); otherwise from the first hit.
      */
-    private static void originFromJournal(Vm vm) {
+    private void originFromJournal(Vm vm) {
         String j = vm.info().journal();
-        if (j == null || !Journals.isAvailable()) {
+        // another host's path may name a file here too: not the VM's
+        if (j == null || !Journals.isAvailable() || !JournalCopy.sharesFiles(this, j)) {
             return;
         }
         try {

@@ -127,7 +127,7 @@ public final class SshTunnel {
         }
         String remote = remoteSocket;
         if (remote == null) {
-            remote = run(List.of("hprobed", "--print-socket"), null).trim(); //$NON-NLS-1$ //$NON-NLS-2$
+            remote = run(List.of("hprobed", "--print-socket")).trim(); //$NON-NLS-1$ //$NON-NLS-2$
             if (!remote.startsWith("/") || remote.contains("\n")) { //$NON-NLS-1$ //$NON-NLS-2$
                 throw fail("the remote hprobed did not say its socket: give it as " + target + "/path/to/hprobed.sock", //$NON-NLS-1$ //$NON-NLS-2$
                         null);
@@ -161,26 +161,6 @@ public final class SshTunnel {
             Thread.currentThread().interrupt();
             close();
             throw new AgentException(AgentException.NO_REPLY, "interrupted while connecting to " + destination, e); //$NON-NLS-1$
-        }
-    }
-
-    /**
-     * Copies a file of the remote host (a journal the remote agent names) to local, which appears only
-     * once whole. Blocking.
-     */
-    public void fetch(String remotePath, Path local) throws AgentException {
-        Path part = local.resolveSibling(local.getFileName() + ".part"); //$NON-NLS-1$
-        try {
-            run(List.of("cat", "--", remotePath), part); //$NON-NLS-1$ //$NON-NLS-2$
-            Files.move(part, local, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new AgentException(AgentException.DISCONNECTED, "cannot write " + local + ": " + e.getMessage(), e); //$NON-NLS-1$ //$NON-NLS-2$
-        } finally {
-            try {
-                Files.deleteIfExists(part);
-            } catch (IOException e) {
-                // the copy failed already; a stray .part says so
-            }
         }
     }
 
@@ -230,7 +210,7 @@ public final class SshTunnel {
      * Runs a remote command, each word quoted for the remote shell; its output goes to out, or is returned
      * when out is null.
      */
-    private String run(List<String> words, @Nullable Path out) throws AgentException {
+    private String run(List<String> words) throws AgentException {
         List<String> cmd = command();
         cmd.addAll(List.of("--", destination)); //$NON-NLS-1$
         StringBuilder remote = new StringBuilder();
@@ -240,7 +220,7 @@ public final class SshTunnel {
         cmd.add(remote.toString());
         Path log = dir.resolve("ssh-run.log"); //$NON-NLS-1$
         try {
-            Path o = out != null ? out : dir.resolve("ssh-run.out"); //$NON-NLS-1$
+            Path o = dir.resolve("ssh-run.out"); //$NON-NLS-1$
             Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))) //$NON-NLS-1$
                     .redirectError(log.toFile()).redirectOutput(o.toFile()).start();
             if (!p.waitFor(10 * OPEN_TIMEOUT_S, TimeUnit.SECONDS)) {
@@ -250,7 +230,7 @@ public final class SshTunnel {
             if (p.exitValue() != 0) {
                 throw fail("ssh " + destination + " " + words.get(0) + " exited with " + p.exitValue(), log); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
             }
-            return out != null ? "" : Files.readString(o, StandardCharsets.UTF_8); //$NON-NLS-1$
+            return Files.readString(o, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new AgentException(AgentException.DISCONNECTED, "cannot run " + cmd.get(0) + ": " + e.getMessage(), //$NON-NLS-1$//$NON-NLS-2$
                     e);

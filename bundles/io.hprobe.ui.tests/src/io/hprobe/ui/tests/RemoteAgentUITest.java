@@ -62,7 +62,7 @@ import io.hprobe.ui.wizards.ExportWizard;
  * (releng/scripts/tests/loopback-sshd.sh). Connect to Agent takes its ssh:// URL (a bad one is refused in
  * the dialog); the VM Browser shows it beside the local agent, named by its host; a lab guest launched there
  * shows under it; a probe's hits arrive through the forward with the guest's own count; File > Export Trace
- * exports the remote journal (copied over SSH first) with every hit.
+ * exports the remote journal (copied through the protocol, journal-read, over the forward) with every hit.
  */
 @Timeout(value = 600, unit = TimeUnit.SECONDS)
 @ExtendWith(ScreenshotOnFailure.class)

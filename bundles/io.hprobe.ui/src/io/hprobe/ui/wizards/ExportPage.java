@@ -150,7 +150,9 @@ final class ExportPage extends WizardPage {
             return;
         }
         io.hprobe.core.model.Agent a = vm.agent();
-        boolean copy = a != null && a.isRemote(); // a remote journal's copy sits in a temporary directory
+        // another host's journal: its copy sits in a temporary directory
+        String agentPath = vm.info().journal();
+        boolean copy = a != null && agentPath != null && !io.hprobe.core.model.JournalCopy.sharesFiles(a, agentPath);
         Path dir = copy || journal.getParent() == null
                 ? Path.of(System.getProperty("user.home")) //$NON-NLS-1$
                 : journal.getParent();
