@@ -72,6 +72,12 @@ void cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2,
 /* cli_fail(CLI_EXIT_REFUSED, ...): a command that failed. */
 void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* The journal of VM vm as a path the exporter can open, into path (cap bytes): the
+ * agent's own file when the agent shares this host's files (no ssh://, the same boot, the
+ * file readable), else a copy through journal-read in a private directory, removed at
+ * exit and on SIGINT/SIGTERM/SIGHUP/SIGPIPE. Exits on the agent's errors. */
+void cli_journal_local(struct cli *c, const char *vm, char *path, size_t cap);
+
 /* The hits output of hprobe hits, for hprobe run: the same table, lines or JSON. */
 struct hit_out;
 struct hit_out *hits_out_new(struct cli *c, const char *vm, const char *time_word);

@@ -547,7 +547,9 @@ int cmd_export(struct cli *c)
 	const struct cli_cmddoc *d = cli_cmd("export", NULL);
 	cli_parse(c, d, &a);
 	const char *fmt = cli_arg(&a, "format"), *out = cli_arg(&a, "out");
-	const char *journal = a.pos[0];
+	const char *journal = a.npos ? a.pos[0] : NULL, *vm = cli_arg(&a, "vm");
+	if (!journal == !vm)
+		cli_usage_error(d, "give a JOURNAL file or --vm N, one of them");
 	enum hp_export_format f = hp_export__parse_format(fmt);
 	if (!f)
 		cli_usage_error(d, "unknown format '%s' (csv, jsonl, chrome, ctf)", fmt);
@@ -555,6 +557,11 @@ int cmd_export(struct cli *c)
 	if (to_stdout && f == HP_EXPORT_CTF)
 		cli_usage_error(d, "--out -: a CTF trace is a directory (metadata and streams), not one stream: "
 				   "give a directory");
+	char copied[4200]; /* --vm: its journal, or a copy of another host's */
+	if (vm) {
+		cli_journal_local(c, vm, copied, sizeof copied);
+		journal = copied;
+	}
 	/* the exporter writes files (under a temporary name, renamed at the end): for "-",
 	 * into a private directory, then copied out */
 	char tmpdir[4096] = "", tmpfile[4200];

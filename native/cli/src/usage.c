@@ -374,11 +374,15 @@ const struct cli_cmddoc cli_cmds[] = {
 	  "export a journal's hits as a trace file",
 	  "Formats: csv, jsonl (JSON Lines), chrome (Chrome Trace Event JSON, for ui.perfetto.dev) "
 	  "and ctf (CTF 1.8, a directory, for babeltrace2 and Trace Compass); docs/journal.md "
-	  "describes them. No agent is needed. With --out - the trace goes to stdout and the "
-	  "summary to stderr (not for ctf, which is a directory).",
-	  { { "JOURNAL", "JOURNAL", "a journal file (journal.hpj; hprobe vm list --json gives its path)", CLI_K_FILE, 0,
-	      0, 0, NULL } },
+	  "describes them. No agent is needed for a JOURNAL file. With --vm N instead, the journal "
+	  "of the agent's VM N: its own file when the agent is on this host, else (--socket "
+	  "ssh://..., or another host's socket forwarded by hand) a copy read through the agent as "
+	  "it is now, removed afterwards. With --out - the trace goes to stdout and the summary to "
+	  "stderr (not for ctf, which is a directory).",
+	  { { "JOURNAL", "JOURNAL", "a journal file (journal.hpj; hprobe vm list --json gives its path)", CLI_K_FILE,
+	      CLI_OPTIONAL, 0, 0, NULL } },
 	  {
+		  OPT("vm", "N", CLI_K_TEXT, "the journal of this VM of the agent, instead of JOURNAL"),
 		  { "format", "FORMAT", "csv, jsonl, chrome or ctf", CLI_K_WORD, CLI_REQ, 0, 0,
 		    "csv jsonl chrome ctf" },
 		  { "out", "PATH", "where to write (a directory for ctf; - for stdout)", CLI_K_DIR, CLI_REQ, 0, 0,

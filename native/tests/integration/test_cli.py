@@ -102,15 +102,15 @@ class Usage(unittest.TestCase):
         self.usage_error(["vm", "attach", "--qmp", "q", "--libvirt", "d"], "vm attach", "give --qmp PATH")
         self.usage_error(["vm", "launch"], "vm launch", "give --lab for a lab guest, or --kernel")
         self.usage_error(["vm", "launch", "--lab", "--", "-m", "1G"], "vm launch", "are for your own guest")
-        self.usage_error(["export", "j.hpj", "--format", "xml", "--out", "x"], "export JOURNAL",
+        self.usage_error(["export", "j.hpj", "--format", "xml", "--out", "x"], "export [JOURNAL]",
                          "--format takes csv, jsonl, chrome or ctf")
         self.usage_error(["detector", "add", "lab", "loop"], "detector add", "missing --config")
-        self.usage_error(["export", "j.hpj", "--format", "csv", "--out", "x", "--probe", "1,x"], "export JOURNAL",
+        self.usage_error(["export", "j.hpj", "--format", "csv", "--out", "x", "--probe", "1,x"], "export [JOURNAL]",
                          "--probe takes numbers from 0 to 4294967295 (N or N,N,...), not '1,x'")
-        self.usage_error(["export", "j.hpj", "--format", "csv", "--out", "x", "--pid", "1,,2"], "export JOURNAL",
+        self.usage_error(["export", "j.hpj", "--format", "csv", "--out", "x", "--pid", "1,,2"], "export [JOURNAL]",
                          "--pid takes numbers from 0 to 2147483647")
         self.usage_error(["export", "j.hpj", "--format", "csv", "--out", "x", "--probe", ",".join(["1"] * 65)],
-                         "export JOURNAL", "--probe: at most 64 values")
+                         "export [JOURNAL]", "--probe: at most 64 values")
 
     def test_misplaced_options(self):
         # an option of another command

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import unittest
 
-from hplab import BIN, ROOT, Agent, wait_until
+from hplab import BIN, ROOT, Agent, Guest, wait_until
 
 HPROBE = os.path.join(BIN, "hprobe")
 SSHD = os.path.join(ROOT, "releng", "scripts", "tests", "loopback-sshd.sh")
@@ -91,6 +91,39 @@ class CliOverSsh(unittest.TestCase):
         r = self.hprobe("--json", "--socket", self.url, "agent", "info")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["pid"], self.agent.proc.pid)
+        self.assertNothingLeft()
+
+    def test_export_of_a_vm_copies_its_journal_through_the_agent(self):
+        """export --vm over ssh://: the journal is on "another host", so the CLI copies it
+        through the agent (journal-read) into its private directory, exports the copy and
+        removes it; every call the guest counted is in it, as in the export of the agent's
+        own file through the local socket."""
+        g = Guest(self.agent, "far")
+        self.addCleanup(self.agent.cli, "vm", "quit", "far", check=False)
+        pid = g.start_waiting("sysloop -w -g -n 40", "sysloop")
+        pr = int(self.agent.cli("probe", "add", "far", "kernel:__x64_sys_getpid", "--pid", str(pid)).stdout)
+        since = g.type("kill -USR1 %d" % pid)
+        g.wait_for(r"sysloop\[%d\]: getpid_calls=40" % pid, since, 120)
+        remote, local = [], []
+
+        def export(socket_, into):
+            r = self.hprobe("--socket", socket_, "export", "--vm", "far", "--format", "jsonl", "--out", "-",
+                            "--probe", str(pr))
+            into[:] = [json.loads(line) for line in r.stdout.splitlines()] if r.returncode == 0 else [r.stderr]
+            return len(into) == 40
+        wait_until(lambda: export(self.url + self.agent.socket, remote), 30, lambda: "40 calls: %r" % remote[-1:])
+        self.assertNothingLeft()
+        self.assertTrue(export(self.agent.socket, local), local[-1:])
+        self.assertEqual(local, remote)
+        self.assertEqual({(r["probe"], r["pid"]) for r in remote}, {(pr, pid)})
+        r = self.hprobe("--socket", self.agent.socket, "export", "--vm", "far", "x.hpj", "--format", "csv",
+                        "--out", "-")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("give a JOURNAL file or --vm N", r.stderr)
+        r = self.hprobe("--socket", self.url + self.agent.socket, "export", "--vm", "nosuchvm", "--format", "csv",
+                        "--out", "-")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("UnknownVm", r.stderr)
         self.assertNothingLeft()
 
     def test_errors_are_sshs_words_and_exit_statuses(self):
