@@ -144,6 +144,18 @@ class JournalCopyTest {
     }
 
     @Test
+    void aPathThatCannotBeOneHereIsCopiedUnderADefaultName() throws Exception {
+        bootId.set(JournalCopy.ourBootId());
+        fake.on("vm-list", (a, c) -> JsonParser
+                .parseString("[{\"name\":\"lab\",\"state\":\"running\"," + "\"journal\":\"/state/j\\u0000x.hpj\"}]"));
+        Vm vm = connect();
+        assertFalse(JournalCopy.sharesFiles(agent, "/state/j\0x.hpj"));
+        Path copy = JournalCopy.local(vm, Files.createDirectories(dir.resolve("copies")), ProgressSink.NONE);
+        assertEquals(dir.resolve("copies").resolve("journal.hpj"), copy);
+        assertArrayEquals(bytes, Files.readAllBytes(copy));
+    }
+
+    @Test
     void aCancelledOrFailedCopyLeavesNothing() throws Exception {
         bootId.set("another");
         Vm vm = connect();

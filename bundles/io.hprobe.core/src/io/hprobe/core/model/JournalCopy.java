@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.HexFormat;
@@ -47,7 +48,11 @@ public final class JournalCopy {
             return false;
         }
         String theirs = Json.str(agent.info(), "boot_id", ""); //$NON-NLS-1$ //$NON-NLS-2$
-        return (theirs.isEmpty() || theirs.equals(ourBootId())) && Files.isReadable(Path.of(path));
+        try {
+            return (theirs.isEmpty() || theirs.equals(ourBootId())) && Files.isReadable(Path.of(path));
+        } catch (InvalidPathException e) {
+            return false; // the agent's words (a NUL in it): no path here
+        }
     }
 
     /**
@@ -64,8 +69,7 @@ public final class JournalCopy {
         if (sharesFiles(agent, journal)) {
             return Path.of(journal);
         }
-        Path name = Path.of(journal).getFileName();
-        String n = name == null ? "" : name.toString(); //$NON-NLS-1$
+        String n = fileName(journal);
         Path local = dir.resolve(n.isEmpty() || ".".equals(n) || "..".equals(n) ? "journal.hpj" : n); //$NON-NLS-1$ //$NON-NLS-2$ //$NON-NLS-3$
         Path part = local.resolveSibling(local.getFileName() + ".part"); //$NON-NLS-1$
         try {
@@ -82,6 +86,16 @@ public final class JournalCopy {
             } catch (IOException e) {
                 // the copy failed already; a stray .part says so
             }
+        }
+    }
+
+    /** The last element of the agent's path, or "" when it has none here. */
+    private static String fileName(String path) {
+        try {
+            Path name = Path.of(path).getFileName();
+            return name == null ? "" : name.toString(); //$NON-NLS-1$
+        } catch (InvalidPathException e) {
+            return ""; //$NON-NLS-1$
         }
     }
 
